@@ -1,0 +1,92 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A running moto_server on loopback. `stop()` ends it (and is safe to call twice). */
+export interface MotoServer {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export class MotoMissingError extends Error {
+  override name = 'MotoMissingError';
+  constructor() {
+    super(
+      'moto_server was not found on PATH. The local hub stands in for AWS with moto 5:\n' +
+        "  pip install 'moto[server]>=5'   (or: python3 -m pip install 'moto[server]>=5')\n" +
+        'or point the hub at an AWS-compatible endpoint you run yourself: HUB_AWS_ENDPOINT=http://127.0.0.1:5000',
+    );
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Which command runs moto: `moto_server`, else `python3 -m moto.server` (the same program). */
+function motoCommand(): [string, string[]] | undefined {
+  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0) return ['moto_server', []];
+  if (spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0) {
+    return ['python3', ['-m', 'moto.server']];
+  }
+  return undefined;
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited early with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
+}
+
+export async function startMoto(opts: { port?: number; quiet?: boolean } = {}): Promise<MotoServer> {
+  const cmd = motoCommand();
+  if (!cmd) throw new MotoMissingError();
+  const port = opts.port ?? (await freePort());
+  const child = spawn(cmd[0], [...cmd[1], '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: opts.quiet === false ? 'inherit' : 'ignore',
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitUntilUp(endpoint, child, 20_000);
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    port,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+      return stopped;
+    },
+  };
+}
+
+/** Clears every resource moto holds (between tests). */
+export async function resetMoto(endpoint: string): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+  if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Signature schemes / sender families the hub speaks (see ../shared/WEBHOOK-SOURCES.md). */
+export const SourceSchema = z.enum([
+  'shopify',
+  'woocommerce',
+  'square',
+  'standard-webhooks',
+  'walmart',
+  'bigcommerce',
+  'ebay',
+  'amazon',
+]);
+export type Source = z.infer<typeof SourceSchema>;
+
+export const ConnectionIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'connection id: 1-64 of [A-Za-z0-9_-]');
+
+/**
+ * One sender account. `secrets` holds one or two active secrets (two during a rotation); the
+ * HUB_CONFIG form may give a single `secret` instead, which is normalised into `secrets`.
+ * Source-specific options live beside them:
+ *  - square: `notificationUrl` (signed together with the body, must match byte for byte)
+ *  - walmart: `walmartAuth` ('basic' | 'hmac'), `authHeaderName` (default 'Authorization')
+ *  - bigcommerce: `authHeaderName` (the custom header configured on the hook; value = a secret)
+ *  - ebay: `verificationToken`, `endpointUrl` (challenge), public keys come from a key fetcher
+ *  - standard-webhooks: secrets are `whsec_…` (v1 HMAC) and/or `whpk_…` (v1a ed25519 public key)
+ */
+export const ConnectionSchema = z
+  .object({
+    id: ConnectionIdSchema,
+    source: SourceSchema,
+    channel: z.string().min(1).max(128),
+    partner: z.string().min(1).max(128).nullable().optional(),
+    secret: z.string().min(1).optional(),
+    secrets: z.array(z.string().min(1)).min(1).max(2).optional(),
+    notificationUrl: z.string().url().optional(),
+    walmartAuth: z.enum(['basic', 'hmac']).optional(),
+    authHeaderName: z.string().min(1).optional(),
+    verificationToken: z.string().min(1).optional(),
+    endpointUrl: z.string().url().optional(),
+  })
+  .transform((c, ctx) => {
+    const secrets = c.secrets ?? (c.secret ? [c.secret] : []);
+    if (secrets.length === 0 && c.source !== 'amazon') {
+      ctx.addIssue({ code: 'custom', message: `connection ${c.id}: a secret is required for source ${c.source}` });
+    }
+    const { secret: _secret, ...rest } = c;
+    return { ...rest, partner: c.partner ?? null, secrets };
+  });
+export type Connection = z.output<typeof ConnectionSchema>;
+export type ConnectionInput = z.input<typeof ConnectionSchema>;

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/**
+ * The hub's canonical event model (WEBHOOK-SOURCES.md §11, ARCHITECTURE.md principle 5).
+ * Adapters turn one delivery into zero or more of these; the normalizer applies them.
+ *
+ * Money is never a float: `amount` is a decimal string in major units ("19.99") with its ISO
+ * currency beside it.
+ */
+export const MoneySchema = z.object({
+  amount: z.string().regex(/^-?\d+(\.\d+)?$/, 'decimal string'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
+});
+export type Money = z.infer<typeof MoneySchema>;
+
+export const OrderStatusSchema = z.enum([
+  'pending_payment',
+  'paid',
+  'processing',
+  'partially_fulfilled',
+  'fulfilled',
+  'on_hold',
+  'cancelled',
+  'partially_refunded',
+  'refunded',
+  'failed',
+  'unknown',
+]);
+export type OrderStatus = z.infer<typeof OrderStatusSchema>;
+
+const isoTime = z.string().datetime({ offset: true });
+
+/**
+ * Staleness of a versioned entity: `seq` (a sender's monotonic version, e.g. Square's) wins over
+ * `at` (an ISO time, e.g. Shopify's updated_at). Compare only values of the same entity.
+ */
+export const StalenessSchema = z.object({ at: isoTime, seq: z.number().int().nonnegative().optional() });
+export type Staleness = z.infer<typeof StalenessSchema>;
+
+/** What every event carries: where it came from and which delivery it came in. */
+const base = {
+  channel: z.string().min(1),
+  source: z.string().min(1),
+  deliveryId: z.string().min(1),
+  occurredAt: isoTime,
+};
+
+export const OrderLineSchema = z.object({
+  lineId: z.string().optional(),
+  sku: z.string().min(1).optional(),
+  /** the channel's listing/variant/item id when no SKU is given (joined through ListingMapped) */
+  externalItemId: z.string().optional(),
+  quantity: z.number().int().nonnegative(),
+  unitPrice: MoneySchema.optional(),
+  locationId: z.string().optional(),
+});
+export type OrderLine = z.infer<typeof OrderLineSchema>;
+
+export const OrderUpsertedSchema = z.object({
+  ...base,
+  type: z.literal('OrderUpserted'),
+  orderId: z.string().min(1),
+  orderNumber: z.string().optional(),
+  status: OrderStatusSchema,
+  rawStatus: z.record(z.string(), z.string()),
+  createdAt: isoTime,
+  version: StalenessSchema,
+  total: MoneySchema.optional(),
+  lines: z.array(OrderLineSchema),
+  locationId: z.string().optional(),
+  shipToCountry: z.string().optional(),
+  fulfilledAt: isoTime.optional(),
+  cancelledAt: isoTime.optional(),
+});
+export type OrderUpserted = z.infer<typeof OrderUpsertedSchema>;
+
+export const OrderCancelledSchema = z.object({
+  ...base,
+  type: z.literal('OrderCancelled'),
+  orderId: z.string().min(1),
+  cancelledAt: isoTime,
+  reason: z.string().optional(),
+  /** present for a partial cancellation (Walmart line cancels) */
+  lineIds: z.array(z.string()).optional(),
+});
+export type OrderCancelled = z.infer<typeof OrderCancelledSchema>;
+
+export const RefundRecordedSchema = z.object({
+  ...base,
+  type: z.literal('RefundRecorded'),
+  orderId: z.string().min(1),
+  refundId: z.string().min(1),
+  amount: MoneySchema.optional(),
+  processedAt: isoTime,
+  lines: z.array(
+    z.object({
+      lineId: z.string().optional(),
+      sku: z.string().optional(),
+      quantity: z.number().int().nonnegative(),
+      restock: z.boolean(),
+      locationId: z.string().optional(),
+    }),
+  ),
+});
+export type RefundRecorded = z.infer<typeof RefundRecordedSchema>;
+
+/** An absolute count: the truth for (sku, location) from `asOf` on. */
+export const StockLevelSetSchema = z.object({
+  ...base,
+  type: z.literal('StockLevelSet'),
+  sku: z.string().min(1).optional(),
+  inventoryItemId: z.string().optional(),
+  /** 'default' where the sender has a single location */
+  locationId: z.string().min(1),
+  quantity: z.number().int(),
+  bucket: z.enum(['on_hand', 'available', 'fulfillable']),
+  asOf: isoTime,
+});
+export type StockLevelSet = z.infer<typeof StockLevelSetSchema>;
+
+/** A movement: applied exactly once per `idempotencyKey`. */
+export const StockAdjustedSchema = z.object({
+  ...base,
+  type: z.literal('StockAdjusted'),
+  sku: z.string().min(1).optional(),
+  inventoryItemId: z.string().optional(),
+  locationId: z.string().min(1),
+  delta: z.number().int(),
+  reason: z.enum(['order', 'refund', 'manual', 'receipt', 'damage', 'transfer', 'other']),
+  idempotencyKey: z.string().min(1),
+  at: isoTime,
+});
+export type StockAdjusted = z.infer<typeof StockAdjustedSchema>;
+
+/** A channel's listing / variant / inventory item id is this master SKU. */
+export const ListingMappedSchema = z.object({
+  ...base,
+  type: z.literal('ListingMapped'),
+  externalId: z.string().min(1),
+  sku: z.string().min(1),
+  at: isoTime,
+});
+export type ListingMapped = z.infer<typeof ListingMappedSchema>;
+
+/** A thin delivery (id only): recorded until the resource is fetched from the sender's API. */
+export const HydrationPendingSchema = z.object({
+  ...base,
+  type: z.literal('HydrationPending'),
+  entity: z.enum(['order', 'product', 'inventory']),
+  externalId: z.string().min(1),
+  /** e.g. Square's order version, for when the fetch happens */
+  version: StalenessSchema.optional(),
+  detail: z.record(z.string(), z.string()).optional(),
+});
+export type HydrationPending = z.infer<typeof HydrationPendingSchema>;
+
+export const CanonicalEventSchema = z.discriminatedUnion('type', [
+  OrderUpsertedSchema,
+  OrderCancelledSchema,
+  RefundRecordedSchema,
+  StockLevelSetSchema,
+  StockAdjustedSchema,
+  ListingMappedSchema,
+  HydrationPendingSchema,
+]);
+export type CanonicalEvent = z.infer<typeof CanonicalEventSchema>;
+export type CanonicalEventType = CanonicalEvent['type'];
