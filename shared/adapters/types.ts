@@ -1,5 +1,5 @@
-import type { Delivery } from '../domain/delivery.ts';
-import type { CanonicalEvent } from '../domain/events.ts';
+import type { Delivery } from '#shared/domain/delivery.ts';
+import type { CanonicalEvent } from '#shared/domain/events.ts';
 
 /** What an adapter sees: the queued delivery with its body already decoded to text. */
 export interface AdapterInput {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SourceSchema } from './connection.ts';
+import { SourceSchema } from '#shared/domain/connection.ts';
 
 /**
  * The message `ingest` puts on the queue: the raw delivery exactly as received, plus who sent it.

@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig } from '../../shared/aws/config.ts';
+import { awsClientConfig } from '#shared/aws/config.ts';
 
 /** The moto_server started by test/support/global-setup.ts, for integration tests. */
 export function awsEndpoint(): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionSchema } from '../../../shared/domain/connection.ts';
+import { ConnectionSchema } from '#shared/domain/connection.ts';
 
 describe('ConnectionSchema', () => {
   it('normalises a single secret into secrets and defaults partner to null', () => {
