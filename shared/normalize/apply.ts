@@ -1,0 +1,466 @@
+import type {
+  CanonicalEvent,
+  HydrationPending,
+  ListingMapped,
+  OrderCancelled,
+  OrderUpserted,
+  RefundRecorded,
+  StockAdjusted,
+  StockLevelSet,
+} from '#shared/domain/events.ts';
+import { FEED_SHARDS, KPI_SHARDS, hourBucket, keys, shardOf } from '#shared/normalize/keys.ts';
+import { itemSize } from '#shared/normalize/item-size.ts';
+import {
+  contributionOf,
+  diffContribution,
+  mergeCancel,
+  mergeRefund,
+  mergeUpsert,
+  upsertState,
+  type ContributionDelta,
+  type KpiFigures,
+  type Movement,
+  type OrderItemBody,
+} from '#shared/normalize/order-state.ts';
+import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import { stableStringify } from '#shared/normalize/stable-json.ts';
+
+export type ApplyResult = 'applied' | 'noop';
+
+/** An event that cannot be applied as it is (e.g. a stock level for an unmapped listing): quarantine it. */
+export class UnresolvableEventError extends Error {
+  override name = 'UnresolvableEventError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How often a write that lost a race is re-planned before the delivery is retried through the queue. */
+const MAX_CONFLICTS = 8;
+
+/** Canonical 24-character UTC form, so times compare as strings inside sort keys. */
+function iso(t: string): string {
+  return new Date(t).toISOString();
+}
+
+async function withConflictRetry(fn: () => Promise<ApplyResult>): Promise<ApplyResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICTS) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+    }
+  }
+}
+
+/**
+ * Applies one canonical event with exactly-once effect. Every path reads what it will change,
+ * decides in pure code, and writes with a condition that fails if someone changed it meanwhile
+ * (then it reads again). A redelivered or stale event changes nothing and writes nothing.
+ */
+export async function applyEvent(table: TablePort, event: CanonicalEvent, now: () => Date = () => new Date()): Promise<ApplyResult> {
+  switch (event.type) {
+    case 'OrderUpserted':
+    case 'OrderCancelled':
+    case 'RefundRecorded':
+      return withConflictRetry(() => applyOrderEvent(table, event, now));
+    case 'StockLevelSet':
+      return withConflictRetry(() => applyStockLevel(table, event, now));
+    case 'StockAdjusted':
+      return withConflictRetry(() => applyStockAdjusted(table, event, now));
+    case 'ListingMapped':
+      return withConflictRetry(() => applyListing(table, event));
+    case 'HydrationPending':
+      return withConflictRetry(() => applyHydration(table, event));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// orders
+
+interface BalanceView {
+  onHand: number;
+  reserved: number;
+  available: number;
+  countAsOf?: string;
+  rev: number;
+  exists: boolean;
+  size: number;
+}
+
+function balanceView(item: Item | undefined): BalanceView {
+  if (!item) return { onHand: 0, reserved: 0, available: 0, rev: 0, exists: false, size: 0 };
+  const v: BalanceView = {
+    onHand: Number(item.onHand ?? 0),
+    reserved: Number(item.reserved ?? 0),
+    available: Number(item.available ?? 0),
+    rev: Number(item.rev ?? 0),
+    exists: true,
+    size: itemSize(item),
+  };
+  if (typeof item.countAsOf === 'string') v.countAsOf = item.countAsOf;
+  return v;
+}
+
+function orderBody(item: Item | undefined, channel: string, orderId: string): OrderItemBody {
+  if (!item) return { channel, orderId, refunds: {} };
+  const body: OrderItemBody = { channel, orderId, refunds: (item.refunds as OrderItemBody['refunds']) ?? {} };
+  if (item.state) body.state = item.state as OrderItemBody['state'];
+  if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
+  return body;
+}
+
+async function resolveListings(table: TablePort, channel: string, externalIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)];
+  if (unique.length === 0) return new Map();
+  const items = await table.batchGet(unique.map((id) => keys.listing(channel, id)));
+  return new Map(items.map((it) => [String(it.externalId), String(it.sku)]));
+}
+
+function feedKeys(sku: string, location: string, updatedAt: string) {
+  return { feedPk: `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`, feedSk: `${updatedAt}#${sku}#${location}` };
+}
+
+async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancelled | RefundRecorded, now: () => Date): Promise<ApplyResult> {
+  const key = keys.order(e.channel, e.orderId);
+  const current = await table.get(key);
+  const before = orderBody(current, e.channel, e.orderId);
+  let after: OrderItemBody;
+  if (e.type === 'OrderUpserted') {
+    const unresolved = e.lines.filter((l) => !l.sku && l.externalItemId).map((l) => l.externalItemId!);
+    const listings = await resolveListings(table, e.channel, unresolved);
+    after = mergeUpsert(before, upsertState(e, (id) => listings.get(id)));
+  } else if (e.type === 'OrderCancelled') {
+    after = mergeCancel(before, e);
+  } else {
+    after = mergeRefund(before, e, (lineId, sku) => {
+      const line = before.state?.lines.find((l) => (lineId !== undefined && l.lineId === lineId) || (sku !== undefined && l.sku === sku));
+      return { sku: line?.sku, location: line?.location ?? before.state?.lines[0]?.location ?? 'default' };
+    });
+  }
+  if (stableStringify(after) === stableStringify(before)) return 'noop';
+
+  const delta = diffContribution(contributionOf(before), contributionOf(after));
+  const orderRef = `${e.channel}#${e.orderId}`;
+  const rev = Number(current?.rev ?? 0) + 1;
+  const nowIso = now().toISOString();
+  const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: nowIso };
+  const ops: WriteOp[] = [
+    current
+      ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
+      : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
+  ];
+  const kpiHourOfOrder = after.state ? hourBucket(after.state.createdAt) : undefined;
+  const stockOps = await planBalanceChanges(table, delta, { ref: `${orderRef}#r${rev}`, nowIso });
+  ops.push(...stockOps.ops);
+  if (stockOps.oversells > 0 && kpiHourOfOrder) {
+    const d = (delta.kpi[kpiHourOfOrder] ??= {});
+    d.oversells = (d.oversells ?? 0) + stockOps.oversells;
+  }
+  ops.push(...kpiOps(e.channel, orderRef, delta.kpi));
+  await table.write(ops);
+  return 'applied';
+}
+
+/**
+ * Balance updates (reserved and on-hand), ledger rows and oversell records for a contribution
+ * delta. On-hand moves only for movements newer than the location's last absolute count (the
+ * count is the truth from its time on); every movement is kept in the ledger either way.
+ */
+async function planBalanceChanges(
+  table: TablePort,
+  delta: Pick<ContributionDelta, 'reserved' | 'moves'>,
+  ctx: { ref: string; nowIso: string },
+): Promise<{ ops: WriteOp[]; oversells: number }> {
+  const touched = new Map<string, { sku: string; location: string; reserved: number; moves: Movement[] }>();
+  const entry = (sku: string, location: string) => {
+    const k = `${sku}|${location}`;
+    let t = touched.get(k);
+    if (!t) touched.set(k, (t = { sku, location, reserved: 0, moves: [] }));
+    return t;
+  };
+  for (const [k, d] of Object.entries(delta.reserved)) {
+    const [sku, location] = k.split('|') as [string, string];
+    entry(sku, location).reserved += d;
+  }
+  for (const m of delta.moves) entry(m.sku, m.location).moves.push(m);
+  if (touched.size === 0) return { ops: [], oversells: 0 };
+
+  const items = await table.batchGet([...touched.values()].map((t) => keys.balance(t.sku, t.location)));
+  const byKey = new Map(items.map((it) => [`${it.pk}|${it.sk}`, it]));
+  const ops: WriteOp[] = [];
+  let oversells = 0;
+  for (const t of touched.values()) {
+    const bk = keys.balance(t.sku, t.location);
+    const bal = balanceView(byKey.get(`${bk.pk}|${bk.sk}`));
+    let onHandDelta = 0;
+    for (const m of t.moves) {
+      const at = iso(m.at);
+      const counts = !bal.countAsOf || at > bal.countAsOf;
+      if (counts) onHandDelta += m.delta;
+      const lk = keys.ledger(t.sku, t.location, at, `${ctx.ref}#${m.reason}`);
+      ops.push({
+        kind: 'put',
+        item: { ...lk, type: 'move', sku: t.sku, location: t.location, delta: m.delta, at, reason: m.reason, ref: ctx.ref, onHand: counts },
+        condition: 'attribute_not_exists(pk)',
+      });
+    }
+    const availableDelta = onHandDelta - t.reserved;
+    if (t.reserved === 0 && onHandDelta === 0 && t.moves.length === 0) continue;
+    const after = { onHand: bal.onHand + onHandDelta, reserved: bal.reserved + t.reserved, available: bal.available + availableDelta };
+    const feed = feedKeys(t.sku, t.location, ctx.nowIso);
+    const values: Record<string, unknown> = {
+      ':dr': t.reserved,
+      ':doh': onHandDelta,
+      ':dav': availableDelta,
+      ':one': 1,
+      ':now': ctx.nowIso,
+      ':fpk': feed.feedPk,
+      ':fsk': feed.feedSk,
+      ':sku': t.sku,
+      ':loc': t.location,
+      ':t': 'balance',
+    };
+    let condition: string | undefined;
+    if (t.moves.length > 0) {
+      // a count landing between our read and this write would make the on-hand delta wrong
+      if (bal.countAsOf) {
+        condition = 'countAsOf = :seenAsOf';
+        values[':seenAsOf'] = bal.countAsOf;
+      } else condition = 'attribute_not_exists(countAsOf)';
+    }
+    ops.push({
+      kind: 'update',
+      key: bk,
+      update:
+        'ADD reserved :dr, onHand :doh, available :dav, rev :one SET updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
+      names: { '#loc': 'location', '#type': 'type' },
+      values,
+      condition,
+      billedSize: Math.max(bal.size, 230),
+    });
+    if (after.available < 0 && bal.available >= 0) {
+      oversells += 1;
+      ops.push({
+        kind: 'put',
+        item: { ...keys.oversell(t.sku, t.location, ctx.ref), type: 'oversell', sku: t.sku, location: t.location, available: after.available, at: ctx.nowIso, ref: ctx.ref },
+        condition: 'attribute_not_exists(pk)',
+      });
+    }
+  }
+  return { ops, oversells };
+}
+
+const KPI_NUMBER_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
+
+function kpiOps(channel: string, orderRef: string, kpi: Record<string, Partial<KpiFigures>>): WriteOp[] {
+  const ops: WriteOp[] = [];
+  for (const [hour, d] of Object.entries(kpi)) {
+    const adds: string[] = [];
+    const values: Record<string, unknown> = { ':ch': channel, ':h': hour, ':t': 'kpi' };
+    const names: Record<string, string> = { '#type': 'type' };
+    let i = 0;
+    const add = (attr: string, v: number) => {
+      if (v === 0) return;
+      names[`#a${i}`] = attr;
+      values[`:a${i}`] = v;
+      adds.push(`#a${i} :a${i}`);
+      i++;
+    };
+    for (const f of KPI_NUMBER_FIELDS) add(f, d[f] ?? 0);
+    for (const [cur, v] of Object.entries(d.revenue ?? {})) add(`revenue_${cur}`, v);
+    for (const [cur, v] of Object.entries(d.refundAmount ?? {})) add(`refundAmount_${cur}`, v);
+    if (adds.length === 0) continue;
+    ops.push({
+      kind: 'update',
+      key: keys.kpi(channel, hour, shardOf(orderRef, KPI_SHARDS)),
+      update: `ADD ${adds.join(', ')} SET channel = :ch, #hour = :h, #type = :t`,
+      names: { ...names, '#hour': 'hour' },
+      values,
+      // a counter item holds at most ~20 small numbers: well under 1 KB
+      billedSize: 400,
+    });
+  }
+  return ops;
+}
+
+// ---------------------------------------------------------------------------------------------
+// stock
+
+async function resolveSku(table: TablePort, channel: string, e: { sku?: string; inventoryItemId?: string }): Promise<string> {
+  if (e.sku) return e.sku;
+  if (!e.inventoryItemId) throw new UnresolvableEventError('no-sku', 'the event names neither a SKU nor a listing id');
+  const map = await resolveListings(table, channel, [e.inventoryItemId]);
+  const sku = map.get(e.inventoryItemId);
+  if (!sku) {
+    throw new UnresolvableEventError(
+      'unmapped-listing',
+      `no SKU is mapped to ${channel} listing ${e.inventoryItemId} yet (a products/update or listing.mapped delivery maps it); replay once mapped`,
+    );
+  }
+  return sku;
+}
+
+async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Date): Promise<ApplyResult> {
+  const sku = await resolveSku(table, e.channel, e);
+  const asOf = iso(e.asOf);
+  const bk = keys.balance(sku, e.locationId);
+  const bal = balanceView(await table.get(bk));
+  if (bal.countAsOf && bal.countAsOf >= asOf) return 'noop';
+  // movements after the count happened later than it and still apply on top of it
+  const range = keys.ledgerRange(sku, e.locationId);
+  const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
+  const onHand = e.quantity + later.reduce((n, it) => n + Number(it.delta ?? 0), 0);
+  const available = onHand - bal.reserved;
+  const nowIso = now().toISOString();
+  const feed = feedKeys(sku, e.locationId, nowIso);
+  const ops: WriteOp[] = [
+    {
+      kind: 'update',
+      key: bk,
+      update:
+        'SET onHand = :oh, available = :av, reserved = if_not_exists(reserved, :zero), countAsOf = :asOf, updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t, countSource = :src ADD rev :one',
+      names: { '#loc': 'location', '#type': 'type' },
+      values: {
+        ':oh': onHand,
+        ':av': available,
+        ':zero': 0,
+        ':asOf': asOf,
+        ':now': nowIso,
+        ':fpk': feed.feedPk,
+        ':fsk': feed.feedSk,
+        ':sku': sku,
+        ':loc': e.locationId,
+        ':t': 'balance',
+        ':src': e.channel,
+        ':one': 1,
+        ...(bal.exists ? { ':rev': bal.rev } : {}),
+      },
+      condition: bal.exists ? 'rev = :rev' : 'attribute_not_exists(pk)',
+      billedSize: Math.max(bal.size, 260),
+    },
+  ];
+  if (available < 0 && (bal.available >= 0 || !bal.exists)) {
+    ops.push({
+      kind: 'put',
+      item: { ...keys.oversell(sku, e.locationId, `count#${asOf}`), type: 'oversell', sku, location: e.locationId, available, at: nowIso, ref: `count:${e.deliveryId}` },
+      condition: 'attribute_not_exists(pk)',
+    });
+  }
+  try {
+    await table.write(ops);
+  } catch (err) {
+    // the oversell record already exists only if this very count was applied before
+    if (err instanceof WriteConflictError && ops.length > 1 && err.failed[1] && !err.failed[0]) return 'noop';
+    throw err;
+  }
+  return 'applied';
+}
+
+async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () => Date): Promise<ApplyResult> {
+  const sku = await resolveSku(table, e.channel, e);
+  const at = iso(e.at);
+  const bk = keys.balance(sku, e.locationId);
+  const lk = keys.ledger(sku, e.locationId, at, `adj:${e.channel}:${e.idempotencyKey}`);
+  const bal = balanceView(await table.get(bk));
+  const counts = !bal.countAsOf || at > bal.countAsOf;
+  const nowIso = now().toISOString();
+  const feed = feedKeys(sku, e.locationId, nowIso);
+  const onHandDelta = counts ? e.delta : 0;
+  const ops: WriteOp[] = [
+    {
+      kind: 'put',
+      item: { ...lk, type: 'move', sku, location: e.locationId, delta: e.delta, at, reason: e.reason, ref: `${e.channel}:${e.idempotencyKey}`, onHand: counts },
+      condition: 'attribute_not_exists(pk)',
+    },
+    {
+      kind: 'update',
+      key: bk,
+      update:
+        'ADD onHand :d, available :d, rev :one SET reserved = if_not_exists(reserved, :zero), updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
+      names: { '#loc': 'location', '#type': 'type' },
+      values: {
+        ':d': onHandDelta,
+        ':one': 1,
+        ':zero': 0,
+        ':now': nowIso,
+        ':fpk': feed.feedPk,
+        ':fsk': feed.feedSk,
+        ':sku': sku,
+        ':loc': e.locationId,
+        ':t': 'balance',
+        ...(bal.countAsOf ? { ':seenAsOf': bal.countAsOf } : {}),
+      },
+      condition: bal.countAsOf ? 'countAsOf = :seenAsOf' : 'attribute_not_exists(countAsOf)',
+      billedSize: Math.max(bal.size, 230),
+    },
+  ];
+  if (bal.available + onHandDelta < 0 && bal.available >= 0) {
+    ops.push({
+      kind: 'put',
+      item: { ...keys.oversell(sku, e.locationId, `adj#${e.idempotencyKey}`), type: 'oversell', sku, location: e.locationId, available: bal.available + onHandDelta, at: nowIso, ref: `adj:${e.idempotencyKey}` },
+      condition: 'attribute_not_exists(pk)',
+    });
+  }
+  try {
+    await table.write(ops);
+  } catch (err) {
+    // the ledger row exists: this movement was applied before
+    if (err instanceof WriteConflictError && err.failed[0]) return 'noop';
+    throw err;
+  }
+  return 'applied';
+}
+
+// ---------------------------------------------------------------------------------------------
+// listings and thin deliveries
+
+async function applyListing(table: TablePort, e: ListingMapped): Promise<ApplyResult> {
+  const key: Key = keys.listing(e.channel, e.externalId);
+  const current = await table.get(key);
+  const at = iso(e.at);
+  if (current && (current.sku === e.sku || String(current.at) >= at)) return 'noop';
+  await table.write([
+    {
+      kind: 'put',
+      item: { ...key, type: 'listing', channel: e.channel, externalId: e.externalId, sku: e.sku, at },
+      condition: current ? '#at = :prev' : 'attribute_not_exists(pk)',
+      ...(current ? { names: { '#at': 'at' }, values: { ':prev': current.at } } : {}),
+    },
+  ]);
+  return 'applied';
+}
+
+async function applyHydration(table: TablePort, e: HydrationPending): Promise<ApplyResult> {
+  const key = keys.hydration(e.channel, e.entity, e.externalId);
+  const current = await table.get(key);
+  const item: Item = {
+    ...key,
+    type: 'hydration',
+    status: 'pending',
+    channel: e.channel,
+    source: e.source,
+    entity: e.entity,
+    externalId: e.externalId,
+    version: e.version,
+    detail: e.detail,
+    deliveryId: e.deliveryId,
+    occurredAt: iso(e.occurredAt),
+  };
+  if (current) {
+    const cur = current.version as { at: string; seq?: number } | undefined;
+    const incoming = e.version ?? { at: e.occurredAt };
+    const older = cur && (cur.seq !== undefined && incoming.seq !== undefined ? incoming.seq <= cur.seq : Date.parse(incoming.at) <= Date.parse(cur.at));
+    if (older || current.deliveryId === e.deliveryId) return 'noop';
+  }
+  await table.write([
+    current
+      ? { kind: 'put', item, condition: 'deliveryId = :d', values: { ':d': current.deliveryId } }
+      : { kind: 'put', item, condition: 'attribute_not_exists(pk)' },
+  ]);
+  return 'applied';
+}

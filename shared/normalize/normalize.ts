@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { DeliverySchema, type Delivery } from '#shared/domain/delivery.ts';
+import type { CanonicalEvent } from '#shared/domain/events.ts';
+import { AdapterError } from '#shared/adapters/types.ts';
+import { applyEvent, UnresolvableEventError, type ApplyResult } from '#shared/normalize/apply.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import type { TablePort } from '#shared/normalize/ports.ts';
+import { WriteConflictError } from '#shared/normalize/ports.ts';
+
+export interface NormalizeDeps {
+  table: TablePort;
+  /** the exact bytes of a delivery's body (inline, or fetched from the claim-check bucket) */
+  loadBody(delivery: Delivery): Promise<Buffer>;
+  adapt(input: { delivery: Delivery; body: string }): CanonicalEvent[];
+  now?: () => Date;
+}
+
+export type NormalizeOutcome =
+  | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number }
+  | { status: 'quarantined'; deliveryId: string; reason: string; message: string };
+
+/** Why a queued message was set aside instead of applied (ARCHITECTURE.md principle 4). */
+export interface QuarantineReason {
+  reason: string;
+  message: string;
+}
+
+/**
+ * Turns one queued message into canonical events and applies them. Poison (unparseable message,
+ * a body that does not match its sender's schema, an unknown event type, an event that cannot be
+ * resolved) is quarantined with its reason and the raw message, then acked: retrying would not
+ * help. Anything else thrown (throttling, timeouts, lost races beyond the retry budget) is
+ * transient: the caller reports the record as failed so SQS redelivers it, and after the queue's
+ * maxReceiveCount it lands in the DLQ.
+ *
+ * Events of one delivery are applied in order; each is exactly-once on its own, so a delivery
+ * that fails half-way and comes back re-applies only what was not applied.
+ */
+export async function normalizeMessage(messageBody: string, deps: NormalizeDeps): Promise<NormalizeOutcome> {
+  const now = deps.now ?? (() => new Date());
+  let delivery: Delivery;
+  try {
+    delivery = DeliverySchema.parse(JSON.parse(messageBody));
+  } catch (err) {
+    return quarantine(deps.table, messageBody, undefined, { reason: 'malformed-message', message: messageOf(err) }, now);
+  }
+  const body = (await deps.loadBody(delivery)).toString('utf8');
+  let events: CanonicalEvent[];
+  try {
+    events = deps.adapt({ delivery, body });
+  } catch (err) {
+    if (err instanceof AdapterError) {
+      return quarantine(deps.table, messageBody, delivery, { reason: err.kind, message: err.message }, now);
+    }
+    throw err;
+  }
+  let applied = 0;
+  for (const event of events) {
+    let r: ApplyResult;
+    try {
+      r = await applyEvent(deps.table, event, now);
+    } catch (err) {
+      if (err instanceof UnresolvableEventError) {
+        return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message }, now);
+      }
+      throw err;
+    }
+    if (r === 'applied') applied++;
+  }
+  return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message.slice(0, 2000) : String(err);
+}
+
+async function quarantine(
+  table: TablePort,
+  messageBody: string,
+  delivery: Delivery | undefined,
+  why: QuarantineReason,
+  now: () => Date,
+): Promise<NormalizeOutcome> {
+  const receivedAt = delivery?.receivedAt ?? now().toISOString();
+  const deliveryId = delivery?.deliveryId ?? `unparsed-${hashOf(messageBody)}`;
+  const key = keys.quarantine(receivedAt.slice(0, 10), receivedAt, deliveryId);
+  try {
+    await table.write([
+      {
+        kind: 'put',
+        item: {
+          ...key,
+          type: 'quarantine',
+          status: 'quarantined',
+          reason: why.reason,
+          message: why.message,
+          deliveryId,
+          connectionId: delivery?.connectionId,
+          source: delivery?.source,
+          channel: delivery?.channel,
+          receivedAt,
+          quarantinedAt: now().toISOString(),
+          // the raw queued message: replay sends exactly this back through the queue
+          message_body: messageBody,
+        },
+        condition: 'attribute_not_exists(pk)',
+      },
+    ]);
+  } catch (err) {
+    // quarantined on an earlier receive of the same message
+    if (!(err instanceof WriteConflictError)) throw err;
+  }
+  return { status: 'quarantined', deliveryId, ...why };
+}
+
+function hashOf(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 20);
+}

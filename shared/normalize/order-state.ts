@@ -1,0 +1,326 @@
+import type { OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
+import { toMinor } from '#shared/domain/money.ts';
+import { hourBucket } from '#shared/normalize/keys.ts';
+
+/**
+ * The stored order is a merge of every event seen for it, built so that the merge is commutative
+ * and idempotent (ARCHITECTURE.md principles 2 and 3):
+ *  - `state` is the newest OrderUpserted by staleness (seq wins over at): an older version changes nothing;
+ *  - `cancel` is sticky (a cancelled order stays cancelled; line cancels accumulate);
+ *  - `refunds` is a map by refund id (a refund is recorded once, whatever arrives first).
+ * So the same set of deliveries, in any order and with any repeats, gives the same item; and what
+ * the order contributes to stock and KPIs is a pure function of the item (`contributionOf`).
+ */
+export interface OrderLineState {
+  lineId: string;
+  sku: string;
+  qty: number;
+  /** unit price in minor units of the order currency, when the sender gives prices */
+  unitMinor?: number;
+  location: string;
+}
+
+export interface OrderUpsertState {
+  status: OrderStatus;
+  rawStatus: Record<string, string>;
+  orderNumber?: string;
+  createdAt: string;
+  version: Staleness;
+  currency?: string;
+  totalMinor?: number;
+  lines: OrderLineState[];
+  fulfilledAt?: string;
+  cancelledAt?: string;
+  shipToCountry?: string;
+}
+
+export interface RefundState {
+  at: string;
+  currency?: string;
+  amountMinor?: number;
+  restock: { sku: string; location: string; qty: number }[];
+}
+
+export interface OrderCancelState {
+  at: string;
+  reason?: string;
+  /** undefined: the whole order; otherwise the cancelled line ids (accumulated) */
+  lineIds?: string[];
+}
+
+export interface OrderItemBody {
+  channel: string;
+  orderId: string;
+  state?: OrderUpsertState;
+  cancel?: OrderCancelState;
+  refunds: Record<string, RefundState>;
+}
+
+/** Numbers a KPI counter item accumulates; every field is a sum, so deltas fold by addition. */
+export interface KpiFigures {
+  orders: number;
+  units: number;
+  multiSku: number;
+  cancelled: number;
+  fulfilled: number;
+  fulfilSeconds: number;
+  unpriced: number;
+  refunds: number;
+  oversells: number;
+  /** per currency, minor units */
+  revenue: Record<string, number>;
+  refundAmount: Record<string, number>;
+}
+
+export interface Movement {
+  sku: string;
+  location: string;
+  delta: number;
+  at: string;
+  reason: 'order' | 'refund';
+}
+
+export interface Contribution {
+  /** `${sku}|${location}` → units held for the order */
+  reserved: Record<string, number>;
+  /** on-hand movements by a stable key (`ship|sku|loc`, `restock|refundId|sku|loc`) */
+  moves: Record<string, Movement>;
+  /** KPI figures attributed to the order's creation hour (UTC) */
+  kpi?: { hour: string; figures: KpiFigures };
+}
+
+export const EMPTY_CONTRIBUTION: Contribution = { reserved: {}, moves: {} };
+
+export function emptyFigures(): KpiFigures {
+  return {
+    orders: 0,
+    units: 0,
+    multiSku: 0,
+    cancelled: 0,
+    fulfilled: 0,
+    fulfilSeconds: 0,
+    unpriced: 0,
+    refunds: 0,
+    oversells: 0,
+    revenue: {},
+    refundAmount: {},
+  };
+}
+
+/** Is `a` a newer version than `b`? A sender's sequence beats a timestamp when both have one. */
+export function isNewer(a: Staleness, b: Staleness): boolean {
+  if (a.seq !== undefined && b.seq !== undefined && a.seq !== b.seq) return a.seq > b.seq;
+  return Date.parse(a.at) > Date.parse(b.at);
+}
+
+/** Lines of an upsert, with SKUs already resolved (`resolveSku`) and a location chosen. */
+export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: string) => string | undefined): OrderUpsertState {
+  const currency = event.total?.currency ?? event.lines.find((l) => l.unitPrice)?.unitPrice?.currency;
+  const lines = event.lines.map((l, i): OrderLineState => {
+    const sku = l.sku ?? (l.externalItemId ? resolveSku(l.externalItemId) : undefined) ?? `UNMAPPED:${l.externalItemId ?? i}`;
+    const line: OrderLineState = {
+      lineId: l.lineId ?? String(i),
+      sku,
+      qty: l.quantity,
+      location: l.locationId ?? event.locationId ?? 'default',
+    };
+    if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
+    return line;
+  });
+  const s: OrderUpsertState = {
+    status: event.status,
+    rawStatus: event.rawStatus,
+    createdAt: event.createdAt,
+    version: event.version,
+    lines,
+  };
+  if (event.orderNumber !== undefined) s.orderNumber = event.orderNumber;
+  if (currency !== undefined) s.currency = currency;
+  if (event.total) s.totalMinor = toMinor(event.total.amount, event.total.currency);
+  if (event.fulfilledAt) s.fulfilledAt = event.fulfilledAt;
+  if (event.cancelledAt) s.cancelledAt = event.cancelledAt;
+  if (event.shipToCountry) s.shipToCountry = event.shipToCountry;
+  return s;
+}
+
+export function mergeUpsert(item: OrderItemBody, state: OrderUpsertState): OrderItemBody {
+  if (item.state && !isNewer(state.version, item.state.version)) return item;
+  return { ...item, state };
+}
+
+export function mergeCancel(item: OrderItemBody, event: OrderCancelled): OrderItemBody {
+  const prev = item.cancel;
+  if (prev && prev.lineIds === undefined) return item; // already wholly cancelled
+  const at = prev && Date.parse(prev.at) <= Date.parse(event.cancelledAt) ? prev.at : event.cancelledAt;
+  let lineIds: string[] | undefined;
+  if (event.lineIds !== undefined) {
+    lineIds = [...new Set([...(prev?.lineIds ?? []), ...event.lineIds])].sort();
+    if (prev?.lineIds && lineIds.length === prev.lineIds.length && at === prev.at) return item;
+  }
+  const cancel: OrderCancelState = { at };
+  if (lineIds !== undefined) cancel.lineIds = lineIds;
+  const reason = event.reason ?? prev?.reason;
+  if (reason !== undefined) cancel.reason = reason;
+  return { ...item, cancel };
+}
+
+export function mergeRefund(item: OrderItemBody, event: RefundRecorded, resolveLocation: (lineId?: string, sku?: string) => { sku?: string; location: string }): OrderItemBody {
+  if (item.refunds[event.refundId]) return item;
+  const refund: RefundState = { at: event.processedAt, restock: [] };
+  if (event.amount) {
+    refund.currency = event.amount.currency;
+    refund.amountMinor = Math.abs(toMinor(event.amount.amount, event.amount.currency));
+  }
+  for (const l of event.lines) {
+    if (!l.restock || l.quantity <= 0) continue;
+    const where = resolveLocation(l.lineId, l.sku);
+    const sku = l.sku ?? where.sku;
+    if (!sku) continue;
+    refund.restock.push({ sku, location: l.locationId ?? where.location, qty: l.quantity });
+  }
+  return { ...item, refunds: { ...item.refunds, [event.refundId]: refund } };
+}
+
+const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['pending_payment', 'paid', 'processing', 'partially_fulfilled', 'on_hold', 'unknown']);
+
+function isWhollyCancelled(item: OrderItemBody): boolean {
+  return (item.cancel !== undefined && item.cancel.lineIds === undefined) || item.state?.status === 'cancelled';
+}
+
+/**
+ * What an order contributes now. Choices (README "Inventory arithmetic" and "KPIs"):
+ *  - an open, unshipped order reserves its active lines (cancelled lines do not);
+ *  - a shipped order (fulfilledAt, or status fulfilled) moves its active lines off hand at that time;
+ *  - a restocking refund moves its lines back on hand at the refund's time;
+ *  - KPIs are attributed to the hour the order was created (cohort view): `orders` counts every
+ *    placed order, `cancelled` the cancelled ones; units and revenue count what was not cancelled.
+ */
+export function contributionOf(item: OrderItemBody): Contribution {
+  const c: Contribution = { reserved: {}, moves: {} };
+  const s = item.state;
+  const cancelledLines = new Set(item.cancel?.lineIds ?? []);
+  const whollyCancelled = isWhollyCancelled(item);
+  const active = s && !whollyCancelled ? s.lines.filter((l) => !cancelledLines.has(l.lineId) && l.qty > 0) : [];
+  const shippedAt = s?.fulfilledAt ?? (s?.status === 'fulfilled' ? s.version.at : undefined);
+
+  if (s && !whollyCancelled) {
+    if (shippedAt) {
+      for (const l of active) {
+        const k = `ship|${l.sku}|${l.location}`;
+        const prev = c.moves[k];
+        c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - l.qty, at: shippedAt, reason: 'order' };
+      }
+    } else if (OPEN_STATUSES.has(s.status)) {
+      for (const l of active) {
+        const k = `${l.sku}|${l.location}`;
+        c.reserved[k] = (c.reserved[k] ?? 0) + l.qty;
+      }
+    }
+  }
+  for (const [refundId, r] of Object.entries(item.refunds)) {
+    for (const l of r.restock) {
+      const k = `restock|${refundId}|${l.sku}|${l.location}`;
+      const prev = c.moves[k];
+      c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) + l.qty, at: r.at, reason: 'refund' };
+    }
+  }
+
+  if (s) {
+    const f = emptyFigures();
+    f.orders = 1;
+    if (whollyCancelled) f.cancelled = 1;
+    const units = active.reduce((n, l) => n + l.qty, 0);
+    f.units = units;
+    if (!whollyCancelled && new Set(active.map((l) => l.sku)).size > 1) f.multiSku = 1;
+    if (!whollyCancelled) {
+      const partial = cancelledLines.size > 0;
+      const priced = active.length > 0 && active.every((l) => l.unitMinor !== undefined);
+      let revenue: number | undefined;
+      if (partial && priced) revenue = active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0);
+      else if (s.totalMinor !== undefined) revenue = s.totalMinor;
+      else if (priced) revenue = active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0);
+      if (revenue !== undefined && s.currency) f.revenue[s.currency] = revenue;
+      else f.unpriced = 1;
+      if (shippedAt) {
+        f.fulfilled = 1;
+        f.fulfilSeconds = Math.max(0, Math.round((Date.parse(shippedAt) - Date.parse(s.createdAt)) / 1000));
+      }
+    }
+    for (const r of Object.values(item.refunds)) {
+      f.refunds += 1;
+      if (r.currency && r.amountMinor !== undefined) f.refundAmount[r.currency] = (f.refundAmount[r.currency] ?? 0) + r.amountMinor;
+    }
+    c.kpi = { hour: hourBucket(s.createdAt), figures: f };
+  }
+  return c;
+}
+
+export interface ContributionDelta {
+  reserved: Record<string, number>;
+  moves: Movement[];
+  /** per hour bucket, the change of each figure (zeros omitted) */
+  kpi: Record<string, Partial<KpiFigures>>;
+}
+
+function addFigures(into: Record<string, Partial<KpiFigures>>, hour: string, f: KpiFigures, sign: 1 | -1): void {
+  const d = (into[hour] ??= {});
+  for (const key of ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const) {
+    const v = (d[key] ?? 0) + sign * f[key];
+    d[key] = v;
+  }
+  for (const key of ['revenue', 'refundAmount'] as const) {
+    const m = { ...(d[key] ?? {}) };
+    for (const [cur, v] of Object.entries(f[key])) m[cur] = (m[cur] ?? 0) + sign * v;
+    d[key] = m;
+  }
+}
+
+function pruneFigures(d: Partial<KpiFigures>): Partial<KpiFigures> | undefined {
+  const out: Partial<KpiFigures> = {};
+  let any = false;
+  for (const [k, v] of Object.entries(d)) {
+    if (typeof v === 'number') {
+      if (v !== 0) {
+        (out as Record<string, number>)[k] = v;
+        any = true;
+      }
+    } else if (v) {
+      const m = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== 0));
+      if (Object.keys(m).length) {
+        (out as Record<string, Record<string, number>>)[k] = m;
+        any = true;
+      }
+    }
+  }
+  return any ? out : undefined;
+}
+
+/** The change from what an order contributed before to what it contributes now. */
+export function diffContribution(before: Contribution, after: Contribution): ContributionDelta {
+  const reserved: Record<string, number> = {};
+  for (const k of new Set([...Object.keys(before.reserved), ...Object.keys(after.reserved)])) {
+    const d = (after.reserved[k] ?? 0) - (before.reserved[k] ?? 0);
+    if (d !== 0) reserved[k] = d;
+  }
+  const moves: Movement[] = [];
+  for (const k of new Set([...Object.keys(before.moves), ...Object.keys(after.moves)])) {
+    const a = after.moves[k];
+    const b = before.moves[k];
+    const d = (a?.delta ?? 0) - (b?.delta ?? 0);
+    const ref = a ?? b;
+    if (d !== 0 && ref) moves.push({ ...ref, delta: d, at: a?.at ?? ref.at });
+  }
+  const kpi: Record<string, Partial<KpiFigures>> = {};
+  if (before.kpi) addFigures(kpi, before.kpi.hour, before.kpi.figures, -1);
+  if (after.kpi) addFigures(kpi, after.kpi.hour, after.kpi.figures, 1);
+  for (const hour of Object.keys(kpi)) {
+    const p = pruneFigures(kpi[hour] ?? {});
+    if (p) kpi[hour] = p;
+    else delete kpi[hour];
+  }
+  return { reserved, moves, kpi };
+}
+
+export function isEmptyDelta(d: ContributionDelta): boolean {
+  return Object.keys(d.reserved).length === 0 && d.moves.length === 0 && Object.keys(d.kpi).length === 0;
+}

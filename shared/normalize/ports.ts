@@ -1,0 +1,45 @@
+/** The table as the normalizer sees it: a few reads and one atomic write of planned operations. */
+export type Item = Record<string, unknown>;
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+export interface ExpressionParts {
+  condition?: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
+export type WriteOp =
+  | ({ kind: 'put'; item: Item } & ExpressionParts)
+  | ({ kind: 'update'; key: Key; update: string; /** billed size: the larger of the item before and after */ billedSize: number } & ExpressionParts);
+
+/** The write lost a race (a condition failed): re-read and plan again. */
+export class WriteConflictError extends Error {
+  override name = 'WriteConflictError';
+  constructor(
+    message: string,
+    /** per op, whether its own condition failed (transactions report this per item) */
+    readonly failed: boolean[],
+  ) {
+    super(message);
+  }
+}
+
+export interface CostStats {
+  readRequests: number;
+  writeRequests: number;
+  readUnits: number;
+  writeUnits: number;
+}
+
+export interface TablePort {
+  get(key: Key): Promise<Item | undefined>;
+  batchGet(keys: Key[]): Promise<Item[]>;
+  /** items of `pk` whose sort key is strictly above `after` and below `before` */
+  queryBetween(pk: string, after: string, before: string): Promise<Item[]>;
+  /** one op: a single conditional write; several: one transaction (all or nothing) */
+  write(ops: WriteOp[]): Promise<void>;
+  readonly stats: CostStats;
+}
