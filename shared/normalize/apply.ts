@@ -137,10 +137,7 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
   } else if (e.type === 'OrderCancelled') {
     after = mergeCancel(before, e);
   } else {
-    after = mergeRefund(before, e, (lineId, sku) => {
-      const line = before.state?.lines.find((l) => (lineId !== undefined && l.lineId === lineId) || (sku !== undefined && l.sku === sku));
-      return { sku: line?.sku, location: line?.location ?? before.state?.lines[0]?.location ?? 'default' };
-    });
+    after = mergeRefund(before, e);
   }
   if (stableStringify(after) === stableStringify(before)) return 'noop';
 

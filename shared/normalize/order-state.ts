@@ -38,7 +38,8 @@ export interface RefundState {
   at: string;
   currency?: string;
   amountMinor?: number;
-  restock: { sku: string; location: string; qty: number }[];
+  /** restocked lines as the sender named them; resolved against the order's lines when it is known */
+  restock: { lineId?: string; sku?: string; location?: string; qty: number }[];
 }
 
 export interface OrderCancelState {
@@ -164,7 +165,7 @@ export function mergeCancel(item: OrderItemBody, event: OrderCancelled): OrderIt
   return { ...item, cancel };
 }
 
-export function mergeRefund(item: OrderItemBody, event: RefundRecorded, resolveLocation: (lineId?: string, sku?: string) => { sku?: string; location: string }): OrderItemBody {
+export function mergeRefund(item: OrderItemBody, event: RefundRecorded): OrderItemBody {
   if (item.refunds[event.refundId]) return item;
   const refund: RefundState = { at: event.processedAt, restock: [] };
   if (event.amount) {
@@ -173,10 +174,11 @@ export function mergeRefund(item: OrderItemBody, event: RefundRecorded, resolveL
   }
   for (const l of event.lines) {
     if (!l.restock || l.quantity <= 0) continue;
-    const where = resolveLocation(l.lineId, l.sku);
-    const sku = l.sku ?? where.sku;
-    if (!sku) continue;
-    refund.restock.push({ sku, location: l.locationId ?? where.location, qty: l.quantity });
+    const line: RefundState['restock'][number] = { qty: l.quantity };
+    if (l.lineId !== undefined) line.lineId = l.lineId;
+    if (l.sku !== undefined) line.sku = l.sku;
+    if (l.locationId !== undefined) line.location = l.locationId;
+    refund.restock.push(line);
   }
   return { ...item, refunds: { ...item.refunds, [event.refundId]: refund } };
 }
@@ -219,9 +221,14 @@ export function contributionOf(item: OrderItemBody): Contribution {
   }
   for (const [refundId, r] of Object.entries(item.refunds)) {
     for (const l of r.restock) {
-      const k = `restock|${refundId}|${l.sku}|${l.location}`;
+      // a refund can arrive before its order: its lines count once the order says what they are
+      const line = s?.lines.find((x) => (l.lineId !== undefined && x.lineId === l.lineId) || (l.lineId === undefined && l.sku !== undefined && x.sku === l.sku));
+      const sku = l.sku ?? line?.sku;
+      if (!sku) continue;
+      const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? 'default';
+      const k = `restock|${refundId}|${sku}|${location}`;
       const prev = c.moves[k];
-      c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) + l.qty, at: r.at, reason: 'refund' };
+      c.moves[k] = { sku, location, delta: (prev?.delta ?? 0) + l.qty, at: r.at, reason: 'refund' };
     }
   }
 

@@ -1,0 +1,212 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Delivery } from '#shared/domain/delivery.ts';
+import { adapt } from '#shared/adapters/index.ts';
+import { DynamoTable, documentClient } from '#shared/aws/table.ts';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { normalizeMessage } from '#shared/normalize/normalize.ts';
+import { freshTable } from '../../support/table.ts';
+import { motoEnv } from '../../support/aws.ts';
+
+/**
+ * The judge of the normalizer's correctness (issue: "Normalization", ARCHITECTURE.md): a stream of
+ * deliveries with every delivery repeated up to 5 times, shuffled, and 20% of DynamoDB calls
+ * failing transiently (half of them *after* DynamoDB applied the write, as a lost response does)
+ * ends in the same orders, stock balances and KPI counters as applying each distinct delivery
+ * once in time order.
+ */
+
+const SKUS = ['SKU-A', 'SKU-B', 'SKU-C'];
+const LOCS = ['WH1', 'WH2'];
+const T0 = Date.parse('2026-05-01T08:00:00.000Z');
+
+type Body = { type: string; timestamp: string; data: Record<string, unknown> };
+
+const lineArb = fc.record({ sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 3 }), locationId: fc.constantFrom(...LOCS) });
+const statusArb = fc.constantFrom('pending_payment', 'paid', 'processing', 'on_hold', 'fulfilled', 'cancelled');
+
+/** One order's deliveries: versions of it, maybe a cancellation and a refund. */
+const orderStreamArb = (orderId: string) =>
+  fc
+    .record({
+      lines: fc.array(lineArb, { minLength: 1, maxLength: 3 }),
+      statuses: fc.array(statusArb, { minLength: 1, maxLength: 4 }),
+      currency: fc.constantFrom('USD', 'EUR', 'PLN'),
+      cancel: fc.option(fc.boolean(), { nil: undefined }),
+      refund: fc.option(fc.boolean(), { nil: undefined }),
+      startMinute: fc.integer({ min: 0, max: 600 }),
+    })
+    .map(({ lines, statuses, currency, cancel, refund, startMinute }) => {
+      const created = new Date(T0 + startMinute * 60_000).toISOString();
+      const out: { at: number; body: Body }[] = [];
+      const linesWithIds = lines.map((l, i) => ({ ...l, lineId: `${orderId}-${i}`, unitPrice: `${(i + 1) * 7}.50` }));
+      statuses.forEach((status, v) => {
+        const at = T0 + (startMinute + 10 * v) * 60_000;
+        const t = new Date(at).toISOString();
+        out.push({
+          at,
+          body: {
+            type: 'order.upserted',
+            timestamp: t,
+            data: {
+              orderId,
+              status,
+              createdAt: created,
+              updatedAt: t,
+              currency,
+              lines: linesWithIds,
+              ...(status === 'fulfilled' ? { fulfilledAt: t } : {}),
+            },
+          },
+        });
+      });
+      const end = T0 + (startMinute + 10 * statuses.length) * 60_000;
+      if (cancel !== undefined) {
+        const t = new Date(end + 60_000).toISOString();
+        const partial = cancel && linesWithIds.length > 1;
+        out.push({ at: end + 60_000, body: { type: 'order.cancelled', timestamp: t, data: { orderId, cancelledAt: t, ...(partial ? { lineIds: [linesWithIds[0]!.lineId] } : {}) } } });
+      }
+      if (refund !== undefined) {
+        const t = new Date(end + 120_000).toISOString();
+        out.push({
+          at: end + 120_000,
+          body: {
+            type: 'refund.recorded',
+            timestamp: t,
+            data: { orderId, refundId: `${orderId}-r1`, amount: '5.00', currency, processedAt: t, lines: [{ lineId: linesWithIds[0]!.lineId, quantity: 1, restock: refund }] },
+          },
+        });
+      }
+      return out;
+    });
+
+const stockArb = fc.array(
+  fc.record({
+    kind: fc.constantFrom('stock.set', 'stock.adjusted'),
+    sku: fc.constantFrom(...SKUS),
+    location: fc.constantFrom(...LOCS),
+    n: fc.integer({ min: -5, max: 40 }),
+    minute: fc.integer({ min: 0, max: 700 }),
+  }),
+  { maxLength: 6 },
+);
+
+const streamArb = fc
+  .tuple(fc.array(fc.constant(null), { minLength: 1, maxLength: 4 }), stockArb)
+  .chain(([orders, stock]) =>
+    fc.tuple(fc.tuple(...orders.map((_, i) => orderStreamArb(`o${i}`))), fc.constant(stock)),
+  )
+  .map(([orders, stock]) => {
+    const deliveries: { at: number; body: Body }[] = orders.flat();
+    stock.forEach((s, i) => {
+      const at = T0 + s.minute * 60_000 + i; // distinct times
+      const t = new Date(at).toISOString();
+      deliveries.push(
+        s.kind === 'stock.set'
+          ? { at, body: { type: 'stock.set', timestamp: t, data: { sku: s.sku, location: s.location, onHand: Math.abs(s.n) * 3, asOf: t } } }
+          : { at, body: { type: 'stock.adjusted', timestamp: t, data: { sku: s.sku, location: s.location, delta: s.n, reason: 'manual', idempotencyKey: `adj-${i}`, at: t } } },
+      );
+    });
+    return deliveries.map((d, i) => ({ at: d.at, message: toMessage(d.body, `dlv_${i}`) }));
+  });
+
+function toMessage(body: Body, deliveryId: string): string {
+  const delivery: Delivery = {
+    v: 1,
+    deliveryId,
+    connectionId: 'partner',
+    source: 'standard-webhooks',
+    channel: 'partner-shop',
+    partner: 'acme',
+    dedupKey: deliveryId,
+    receivedAt: body.timestamp,
+    headers: { 'webhook-id': deliveryId },
+    body: { kind: 'inline', encoding: 'utf8', data: JSON.stringify(body) },
+  };
+  return JSON.stringify(delivery);
+}
+
+/** A DynamoDB document client that fails a share of calls: before sending, or after DynamoDB applied them. */
+function flakyTable(tableName: string, failRate: number, rand: () => number): DynamoTable {
+  const doc = documentClient(awsClientConfig({ ...motoEnv() }));
+  doc.middlewareStack.add(
+    (next) => async (args) => {
+      if (rand() < failRate / 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $retryable: {} });
+      const out = await next(args);
+      if (rand() < failRate / 2) throw Object.assign(new Error('socket hang up after the write'), { name: 'TimeoutError' });
+      return out;
+    },
+    { step: 'initialize', name: 'injectTransientFaults' },
+  );
+  return new DynamoTable(doc, tableName);
+}
+
+/** The state the property compares: orders, balances and KPI counters (summed over shards). */
+async function snapshot(tableName: string) {
+  const doc = documentClient(awsClientConfig(motoEnv()));
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  const orders: Record<string, unknown> = {};
+  const balances: Record<string, unknown> = {};
+  const kpis: Record<string, Record<string, number>> = {};
+  for (const it of items) {
+    if (it.type === 'order') orders[String(it.pk)] = { state: it.state, cancel: it.cancel, refunds: it.refunds };
+    // a balance that was reserved and released again, never counted, reads the same as none
+    const untouched = it.onHand === 0 && it.reserved === 0 && it.available === 0 && it.countAsOf === undefined;
+    if (it.type === 'balance' && !untouched) balances[`${it.pk}|${it.sk}`] = { onHand: it.onHand, reserved: it.reserved, available: it.available, countAsOf: it.countAsOf };
+    if (it.type === 'kpi') {
+      const k = (kpis[String(it.pk)] ??= {});
+      // oversells record what the hub saw *when* (a transient negative depends on arrival order by nature)
+      for (const [f, v] of Object.entries(it)) if (typeof v === 'number' && f !== 'oversells') k[f] = (k[f] ?? 0) + v;
+    }
+  }
+  for (const k of Object.values(kpis)) for (const f of Object.keys(k)) if (k[f] === 0) delete k[f];
+  return { orders, balances, kpis };
+}
+
+describe('normalize: exactly-once, order-insensitive effects (property)', () => {
+  it('duplicates, shuffling and 20% transient DynamoDB failures end in the same state as one in-order pass', async () => {
+    await fc.assert(
+      fc.asyncProperty(streamArb, fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 64, maxLength: 64 }), fc.integer(), async (stream, repeats, seed) => {
+        // Prepare: the reference applies each distinct delivery once, in time order, without faults
+        const reference = await freshTable('ref');
+        const inOrder = [...stream].sort((a, b) => a.at - b.at);
+        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : '') });
+
+        const subject = await freshTable('sut');
+        let s = seed >>> 0 || 1;
+        const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+        const table = flakyTable(subject.tableName, 0.2, rand);
+        const queue = stream.flatMap((d, i) => Array.from({ length: repeats[i % repeats.length]! }, () => d.message));
+        for (let i = queue.length - 1; i > 0; i--) {
+          const j = Math.floor(rand() * (i + 1));
+          [queue[i], queue[j]] = [queue[j]!, queue[i]!];
+        }
+
+        // Act: a failed message goes back to a random later place in the queue, as SQS redelivers it
+        let processed = 0;
+        while (queue.length > 0) {
+          const msg = queue.shift()!;
+          try {
+            await normalizeMessage(msg, { table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : '') });
+          } catch {
+            queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
+          }
+          if (++processed > 5000) throw new Error('did not converge');
+        }
+
+        // Assess
+        const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
+        await Promise.all([reference.drop(), subject.drop()]);
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 12, endOnFailure: true },
+    );
+  }, 300_000);
+});
