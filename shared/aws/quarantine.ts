@@ -1,0 +1,108 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * Quarantine and DLQ administration: list what the normalizer set aside, and send it back through
+ * the same path. Replaying is always safe: every effect is exactly-once on its own key, so a
+ * delivery that was in fact applied changes nothing the second time.
+ */
+export interface QuarantinedDelivery {
+  day: string;
+  sk: string;
+  deliveryId: string;
+  reason: string;
+  message: string;
+  status: 'quarantined' | 'replayed';
+  connectionId?: string;
+  source?: string;
+  channel?: string;
+  receivedAt: string;
+  quarantinedAt: string;
+  replayedAt?: string;
+}
+
+function days(back: number, now: Date): string[] {
+  return Array.from({ length: back }, (_, i) => new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10));
+}
+
+export async function listQuarantine(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { days?: number; status?: 'quarantined' | 'replayed'; now?: Date } = {},
+): Promise<(QuarantinedDelivery & { messageBody: string })[]> {
+  const out: (QuarantinedDelivery & { messageBody: string })[] = [];
+  for (const day of days(opts.days ?? 14, opts.now ?? new Date())) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await doc.send(
+        new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `QUAR#${day}` }, ExclusiveStartKey: start }),
+      );
+      for (const it of res.Items ?? []) {
+        if (opts.status && it.status !== opts.status) continue;
+        out.push({
+          day,
+          sk: String(it.sk),
+          deliveryId: String(it.deliveryId),
+          reason: String(it.reason),
+          message: String(it.message),
+          status: it.status as QuarantinedDelivery['status'],
+          connectionId: it.connectionId as string | undefined,
+          source: it.source as string | undefined,
+          channel: it.channel as string | undefined,
+          receivedAt: String(it.receivedAt),
+          quarantinedAt: String(it.quarantinedAt),
+          replayedAt: it.replayedAt as string | undefined,
+          messageBody: String(it.message_body),
+        });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+  }
+  return out;
+}
+
+/** Sends quarantined deliveries back to the ingest queue and marks them replayed. */
+export async function replayQuarantined(
+  deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string },
+  opts: { deliveryIds?: string[]; reason?: string; days?: number; now?: Date } = {},
+): Promise<{ replayed: string[] }> {
+  const now = opts.now ?? new Date();
+  const items = await listQuarantine(deps.doc, deps.tableName, { days: opts.days, status: 'quarantined', now });
+  const chosen = items.filter((q) => (!opts.deliveryIds || opts.deliveryIds.includes(q.deliveryId)) && (!opts.reason || q.reason === opts.reason));
+  const replayed: string[] = [];
+  for (const q of chosen) {
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: q.messageBody }));
+    // marked after the send: a crash in between replays it once more, which is harmless
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { pk: `QUAR#${q.day}`, sk: q.sk },
+        UpdateExpression: 'SET #s = :r, replayedAt = :now',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':r': 'replayed', ':now': now.toISOString() },
+      }),
+    );
+    replayed.push(q.deliveryId);
+  }
+  return { replayed };
+}
+
+/**
+ * Moves messages from a dead-letter queue back to its source queue (what SQS's console "redrive"
+ * does; moto has no StartMessageMoveTask, so this works the same locally and in AWS).
+ */
+export async function redriveDlq(sqs: SQSClient, dlqUrl: string, queueUrl: string, opts: { max?: number } = {}): Promise<{ moved: number }> {
+  const max = opts.max ?? 10_000;
+  let moved = 0;
+  while (moved < max) {
+    const res = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
+    const msgs = res.Messages ?? [];
+    if (msgs.length === 0) break;
+    for (const m of msgs) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes }));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    moved += msgs.length;
+  }
+  return { moved };
+}
