@@ -1,0 +1,338 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { HubStack } from '#infra/hub-stack.ts';
+import { synthHubTemplate } from '#infra/local/template.ts';
+
+const dev = () => Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
+const prod = () => Template.fromJSON(synthHubTemplate({ stage: 'prod' }));
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+
+/** The logical id of a resource whose construct path ends with `.../<id>/...`. */
+function logicalIdOf(t: Template, type: string, idPrefix: string): string {
+  const ids = Object.keys(t.findResources(type)).filter((id) => id.startsWith(idPrefix));
+  expect(ids, `${type} starting with ${idPrefix}`).toHaveLength(1);
+  return ids[0]!;
+}
+
+/** Every IAM action a function's role may perform, with the resources granted. */
+function grantsOf(t: Template, fnPrefix: string): Array<{ actions: string[]; resources: unknown[] }> {
+  const roleId = logicalIdOf(t, 'AWS::IAM::Role', `${fnPrefix}Role`);
+  const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
+    (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId),
+  );
+  return policies.flatMap((p) =>
+    (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).map((s) => ({
+      actions: ([] as string[]).concat(s.Action),
+      resources: ([] as unknown[]).concat(s.Resource),
+    })),
+  );
+}
+
+describe('HubStack functions', () => {
+  it('deploys four Node.js 22 functions on arm64 with the hub environment', () => {
+    const t = dev();
+    t.resourceCountIs('AWS::Lambda::Function', 4);
+    t.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      {
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: Match.anyValue() }),
+        Environment: {
+          Variables: Match.objectLike({
+            HUB_TABLE_NAME: Match.anyValue(),
+            HUB_INGEST_QUEUE_URL: Match.anyValue(),
+            HUB_BODY_BUCKET: Match.anyValue(),
+            HUB_STAGE: 'dev',
+            POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^inventory-hub-(ingest|normalize|stock|kpi)$'),
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+      },
+      4,
+    );
+    // tracing is opt-in
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
+  });
+
+  it('turns on active tracing everywhere with -c tracing=true', () => {
+    const t = Template.fromJSON(synthHubTemplate({ context: { tracing: 'true' } }));
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 4);
+  });
+
+  it('exposes ingest through a public function URL and caps its concurrency', () => {
+    const t = dev();
+    const ingestId = logicalIdOf(t, 'AWS::Lambda::Function', 'IngestFn');
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'inventory-hub-ingest' }) },
+      ReservedConcurrentExecutions: 50,
+    });
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 1);
+    // an unauthenticated URL needs a public invoke permission, or every webhook gets a 403
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      FunctionName: { 'Fn::GetAtt': [ingestId, 'Arn'] },
+      Principal: '*',
+      FunctionUrlAuthType: 'NONE',
+    });
+  });
+
+  it('rejects a malformed context value instead of deploying a surprise', () => {
+    expect(() => synthHubTemplate({ context: { ingestConcurrency: 'lots' } })).toThrow(/ingestConcurrency/);
+    const t = Template.fromJSON(synthHubTemplate({ context: { ingestConcurrency: 'none' } }));
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
+  });
+
+  it('grants each function only what it needs', () => {
+    const t = dev();
+    const actions = (fn: string) => grantsOf(t, fn).flatMap((g) => g.actions);
+
+    expect(actions('Ingest')).toEqual(
+      expect.arrayContaining(['sqs:SendMessage', 's3:PutObject', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue']),
+    );
+    expect(actions('Ingest').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    expect(actions('Ingest')).not.toContain('s3:GetObject');
+    const secretGrant = grantsOf(t, 'Ingest').find((g) => g.actions.includes('secretsmanager:GetSecretValue'));
+    expect(JSON.stringify(secretGrant?.resources)).toContain(':secret:hub/dev/connections/*');
+
+    expect(actions('Normalize')).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 's3:GetObject', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+    );
+    expect(actions('Normalize')).not.toContain('s3:PutObject');
+    expect(actions('Normalize')).not.toContain('secretsmanager:GetSecretValue');
+
+    expect(actions('Stock')).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
+    expect(actions('Kpi')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(actions('Kpi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    for (const fn of ['Stock', 'Kpi']) {
+      expect(actions(fn).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
+    }
+    // no policy anywhere grants a bare `*` action
+    expect(['Ingest', 'Normalize', 'Stock', 'Kpi'].flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
+  });
+});
+
+describe('HubStack queues', () => {
+  it('redrives the ingest queue to its DLQ after five receives, with a visibility timeout of six normalize timeouts', () => {
+    const t = dev();
+    const dlqId = logicalIdOf(t, 'AWS::SQS::Queue', 'IngestDlq');
+    const queueId = logicalIdOf(t, 'AWS::SQS::Queue', 'IngestQueue');
+    const queues = t.findResources('AWS::SQS::Queue') as Resources;
+    const queue = queues[queueId]!.Properties;
+    const normalize = Object.values(t.findResources('AWS::Lambda::Function') as Resources).find(
+      (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'inventory-hub-normalize',
+    )!.Properties;
+
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * normalize.Timeout);
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queues[dlqId]!.Properties).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+  });
+
+  it('denies non-TLS access to every queue', () => {
+    const t = dev();
+    t.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
+      4,
+    );
+  });
+
+  it('feeds normalize from the ingest and SP-API queues in batches with partial failures', () => {
+    const t = dev();
+    const normalizeId = logicalIdOf(t, 'AWS::Lambda::Function', 'NormalizeFn');
+    for (const queuePrefix of ['IngestQueue', 'SpapiQueue']) {
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(t, 'AWS::SQS::Queue', queuePrefix), 'Arn'] },
+        FunctionName: { Ref: normalizeId },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    }
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it("lets Amazon's SP-API account send to the SP-API queue, which has its own DLQ", () => {
+    const t = dev();
+    const spapiId = logicalIdOf(t, 'AWS::SQS::Queue', 'SpapiQueue');
+    const spapiDlqId = logicalIdOf(t, 'AWS::SQS::Queue', 'SpapiDlq');
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [spapiDlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: spapiId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::437568002678:root']] } },
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Resource: { 'Fn::GetAtt': [spapiId, 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('leaves the SP-API queue out with -c spapiQueue=false', () => {
+    const t = Template.fromJSON(synthHubTemplate({ context: { spapiQueue: 'false' } }));
+    t.resourceCountIs('AWS::SQS::Queue', 2);
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    expect(Object.keys(t.findOutputs('*'))).not.toContain('SpapiQueueUrl');
+  });
+});
+
+describe('HubStack table and bucket', () => {
+  it('declares the single table: keys, change-feed GSI, TTL, PITR, on-demand, encrypted', () => {
+    dev().hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'feedPk', AttributeType: 'S' },
+        { AttributeName: 'feedSk', AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byUpdated',
+          KeySchema: [
+            { AttributeName: 'feedPk', KeyType: 'HASH' },
+            { AttributeName: 'feedSk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('keeps a dev stack disposable', () => {
+    const t = dev();
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtectionEnabled: false }) });
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+  });
+
+  it('protects prod data: deletion protection and Retain on the table, Retain on the bucket', () => {
+    const t = prod();
+    t.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 4);
+  });
+
+  it('keeps claim-checked bodies private, encrypted, TLS-only and for 14 days', () => {
+    const t = dev();
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 14, Status: 'Enabled' })]) },
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+});
+
+describe('HubStack read API', () => {
+  it('routes the stock and KPI paths to their functions', () => {
+    const t = dev();
+    const integrationFor = (fnPrefix: string) => {
+      const fnId = logicalIdOf(t, 'AWS::Lambda::Function', fnPrefix);
+      const [id] = Object.entries(t.findResources('AWS::ApiGatewayV2::Integration') as Resources).find(
+        ([, r]) => JSON.stringify(r.Properties.IntegrationUri) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }),
+      )!;
+      return { 'Fn::Join': ['', ['integrations/', { Ref: id }]] };
+    };
+    const routes: Array<[string, string]> = [
+      ['GET /v1/stock', 'StockFn'],
+      ['GET /v1/stock/{sku}', 'StockFn'],
+      ['POST /v1/stock/counts', 'StockFn'],
+      ['GET /v1/kpis/channels', 'KpiFn'],
+      ['GET /v1/kpis/channels/{channel}', 'KpiFn'],
+    ];
+    for (const [routeKey, fn] of routes) {
+      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, Target: integrationFor(fn) });
+    }
+    t.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length);
+  });
+
+  it('throttles and logs the default stage', () => {
+    dev().hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+    });
+  });
+
+  it('outputs what a deployer and the local tools need', () => {
+    const outputs = Object.keys(dev().findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['WebhookUrl', 'ApiUrl', 'TableName', 'IngestQueueUrl', 'DlqUrl', 'BodyBucket']),
+    );
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('finds nothing unacknowledged in either stage, through the same Validations plugin `cdk synth` runs', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      // Prepare: the app as infra/app.ts builds it (CDK's own schema check is left to `cdk synth`:
+      // it takes seconds per stage and says nothing about cdk-nag)
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], stage }, builtinCloudFormationValidation: false });
+      new HubStack(app, `InventoryHub-${stage}`, { stage });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // Act: synth throws on an unacknowledged error; warnings only reach the report
+      const assembly = app.synth();
+      // Assess
+      const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+        pluginReports: Array<{ pluginName: string; violations?: Array<{ ruleName: string; severity: string }> }>;
+      };
+      const violations = report.pluginReports.flatMap((r) =>
+        (r.violations ?? []).map((v) => `${r.pluginName} ${v.severity} ${v.ruleName}`),
+      );
+      expect(violations, stage).toEqual([]);
+    }
+  });
+
+  it('reports every finding, errors and warnings, with tracing on too', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], tracing: true } });
+    const stack = new HubStack(app, 'InventoryHub-dev', { stage: 'dev' });
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+  });
+
+  it('would catch an unacknowledged finding (the check can fail)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new HubStack(app, 'InventoryHub-dev', { stage: 'dev' });
+    new Queue(stack, 'Stray');
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+  });
+});
