@@ -8,7 +8,12 @@ export const keys = {
   /** ledger rows sort by location then time, so "movements at a location since T" is one range query */
   ledger: (sku: string, location: string, at: string, key: string) => ({ pk: `SKU#${sku}`, sk: `MOVE#${location}#${at}#${key}` }),
   ledgerRange: (sku: string, location: string) => ({ pk: `SKU#${sku}`, prefix: `MOVE#${location}#` }),
-  kpi: (channel: string, hour: string, shard: number) => ({ pk: `KPI#${channel}#${hour}`, sk: `SHARD#${shard}` }),
+  /**
+   * KPI counters per channel per UTC hour, one partition per channel, month and write shard: a
+   * year of one channel is 12 × KPI_SHARDS queries however many orders it had, and a busy
+   * channel's current hour spreads over KPI_SHARDS partitions (1,000 WCU/s each).
+   */
+  kpi: (channel: string, hour: string, shard: number) => ({ pk: `KPI#${channel}#${hour.slice(0, 7)}#${shard}`, sk: `H#${hour}` }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
   oversell: (sku: string, location: string, cause: string) => ({ pk: `OVERSELL#${sku}`, sk: `${location}#${cause}` }),

@@ -161,7 +161,7 @@ async function snapshot(tableName: string) {
     const untouched = it.onHand === 0 && it.reserved === 0 && it.available === 0 && it.countAsOf === undefined;
     if (it.type === 'balance' && !untouched) balances[`${it.pk}|${it.sk}`] = { onHand: it.onHand, reserved: it.reserved, available: it.available, countAsOf: it.countAsOf };
     if (it.type === 'kpi') {
-      const k = (kpis[String(it.pk)] ??= {});
+      const k = (kpis[`${String(it.channel)}|${String(it.hour)}`] ??= {});
       // oversells record what the hub saw *when* (a transient negative depends on arrival order by nature)
       for (const [f, v] of Object.entries(it)) if (typeof v === 'number' && f !== 'oversells') k[f] = (k[f] ?? 0) + v;
     }

@@ -1,0 +1,156 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dynamoConnectionStore } from '#shared/aws/connections.ts';
+import { AwsError, liteAwsClient } from '#shared/aws/lite/client.ts';
+import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/connection.ts';
+import { newSecret } from '#shared/ingest/secrets.ts';
+
+/**
+ * `npm run hub -- <command>`: manage the hub's connections (the senders allowed to post webhooks).
+ *
+ *   connections add --source <source> --channel <channel> [--id <id>] [--partner <p>]
+ *                   [--notification-url <url>]   (square: the subscribed URL, signed with the body)
+ *                   [--auth-header-name <name>]  (walmart, bigcommerce: the header carrying the credential)
+ *                   [--walmart-auth basic|hmac]  [--endpoint-url <url>] (ebay: the URL registered for the challenge)
+ *   connections list
+ *   connections rotate <id>                      adds a second secret; the old one stays active
+ *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
+ *
+ * Environment (defaults match `npm start`):
+ *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the file .hub-local/endpoint if present
+ *   HUB_TABLE_NAME    default hub-local-table
+ *   HUB_STAGE         default local (secrets are hub/<stage>/connections/<id>)
+ *   HUB_PUBLIC_URL    base of printed webhook URLs, default http://127.0.0.1:3000
+ */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (!out.HUB_AWS_ENDPOINT) {
+    const file = resolve('.hub-local/endpoint');
+    if (existsSync(file)) out.HUB_AWS_ENDPOINT = readFileSync(file, 'utf8').trim();
+  }
+  if (!out.HUB_AWS_ENDPOINT && !(out.AWS_ACCESS_KEY_ID && out.AWS_SECRET_ACCESS_KEY)) {
+    throw new CliError('set HUB_AWS_ENDPOINT to the local hub endpoint (npm start prints it), or AWS credentials in the environment for a deployed stage');
+  }
+  return out;
+}
+
+const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<void> {
+  const [group, command, ...rest] = argv;
+  if (group !== 'connections' || !command) throw new CliError('usage: hub connections add|list|rotate|remove-secret ... (see infra/local/cli.ts)');
+  const e = environment(env);
+  const publicUrl = (e.HUB_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+  const store = dynamoConnectionStore({
+    tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
+    stage: e.HUB_STAGE ?? 'local',
+    clients: { aws: liteAwsClient({ env: e }) },
+    // a one-shot tool reads what is stored now
+    maxAgeSeconds: 0,
+  });
+  const url = (id: string) => `${publicUrl}/webhooks/${id}`;
+  const load = async (id: string | undefined): Promise<Connection> => {
+    if (!id) throw new CliError('a connection id is required');
+    const conn = await store.get(id, { fresh: true });
+    if (!conn) throw new CliError(`no connection ${id}`);
+    return conn;
+  };
+
+  switch (command) {
+    case 'add': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          source: { type: 'string' },
+          channel: { type: 'string' },
+          id: { type: 'string' },
+          partner: { type: 'string' },
+          'notification-url': { type: 'string' },
+          'auth-header-name': { type: 'string' },
+          'walmart-auth': { type: 'string' },
+          'endpoint-url': { type: 'string' },
+        },
+      });
+      const source = SourceSchema.safeParse(values.source);
+      if (!source.success) throw new CliError(`--source must be one of ${SourceSchema.options.join(', ')}`);
+      if (!values.channel) throw new CliError('--channel is required');
+      const id = values.id ?? `${values.channel.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48)}-${Math.random().toString(36).slice(2, 8)}`;
+      if (await store.get(id, { fresh: true })) throw new CliError(`connection ${id} exists already`);
+      const walmartAuth = values['walmart-auth'] === 'basic' ? 'basic' : values['walmart-auth'] === 'hmac' ? 'hmac' : undefined;
+      if (values['walmart-auth'] && !walmartAuth) throw new CliError('--walmart-auth must be basic or hmac');
+      const parsed = ConnectionSchema.safeParse({
+        id,
+        source: source.data,
+        channel: values.channel,
+        partner: values.partner ?? null,
+        secrets: source.data === 'amazon' ? undefined : [newSecret(source.data, { walmartAuth })],
+        notificationUrl: values['notification-url'] ?? (source.data === 'square' ? url(id) : undefined),
+        authHeaderName: values['auth-header-name'] ?? (source.data === 'bigcommerce' ? 'X-Hub-Secret' : undefined),
+        walmartAuth: walmartAuth ?? (source.data === 'walmart' ? 'hmac' : undefined),
+        endpointUrl: values['endpoint-url'] ?? (source.data === 'ebay' ? url(id) : undefined),
+      });
+      if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+      await store.put(parsed.data);
+      describe(parsed.data, print, url(id), true);
+      return;
+    }
+    case 'list': {
+      const all = await store.list();
+      if (all.length === 0) print('no connections');
+      for (const c of all) {
+        print(`${c.id}\t${c.source}\t${c.channel}\t${c.partner ?? '-'}\t${c.secrets.length} secret(s): ${c.secrets.map(mask).join(', ')}\t${url(c.id)}`);
+      }
+      return;
+    }
+    case 'rotate': {
+      const conn = await load(rest[0]);
+      if (conn.secrets.length >= 2) {
+        throw new CliError(`${conn.id} already has two active secrets: remove one first (connections remove-secret ${conn.id} 0)`);
+      }
+      const secret = newSecret(conn.source, { walmartAuth: conn.walmartAuth });
+      await store.put({ ...conn, secrets: [...conn.secrets, secret] });
+      print(`added secret 1 to ${conn.id}; both are accepted until you remove the old one:`);
+      print(`  new secret: ${secret}`);
+      print(`  then: npm run hub -- connections remove-secret ${conn.id} 0`);
+      return;
+    }
+    case 'remove-secret': {
+      const conn = await load(rest[0]);
+      const index = Number(rest[1]);
+      if (!Number.isInteger(index) || index < 0 || index >= conn.secrets.length) {
+        throw new CliError(`index must be 0..${conn.secrets.length - 1}`);
+      }
+      if (conn.secrets.length === 1) throw new CliError(`${conn.id} has one secret only: a connection must keep one`);
+      await store.put({ ...conn, secrets: conn.secrets.filter((_, i) => i !== index) });
+      print(`removed secret ${index} from ${conn.id}`);
+      return;
+    }
+    default:
+      throw new CliError(`unknown command: connections ${command}`);
+  }
+}
+
+function describe(c: Connection, print: (line: string) => void, webhookUrl: string, showSecret: boolean): void {
+  print(`connection ${c.id} (${c.source}, channel ${c.channel}${c.partner ? `, partner ${c.partner}` : ''})`);
+  print(`  webhook URL: ${webhookUrl}`);
+  if (showSecret) for (const s of c.secrets) print(`  secret:      ${s}`);
+  if (c.source === 'square') print(`  notification URL signed by Square: ${c.notificationUrl}`);
+  if (c.source === 'bigcommerce') print(`  BigCommerce hook header: ${c.authHeaderName}: <secret>`);
+  if (c.source === 'walmart') print(`  Walmart authMethod ${c.walmartAuth === 'basic' ? 'BASIC_AUTH (secret = user:pass)' : 'HMAC (secret = clientSecret)'}, header ${c.authHeaderName ?? 'Authorization'}`);
+  if (c.source === 'ebay') print(`  eBay verification token = the secret; endpoint registered: ${c.endpointUrl}`);
+}
+
+const isMain = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+if (isMain) {
+  runCli(process.argv.slice(2)).catch((err: unknown) => {
+    // a person fixes these by changing a flag or starting the hub: the message, not a stack
+    if (err instanceof AwsError) console.error(`${err.message}\n(is the local hub running? HUB_AWS_ENDPOINT=${process.env.HUB_AWS_ENDPOINT ?? '(unset)'})`);
+    else console.error(err instanceof CliError ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { putApiKey } from '#shared/aws/api-keys.ts';
+import { dynamoConnectionStore } from '#shared/aws/connections.ts';
+import type { HubResources } from './provision.ts';
+import { startMoto, type MotoServer } from './moto.ts';
+import { demoHubConfig, type HubConfig } from './config.ts';
+import { createHubHttpServer, type HttpInvoke } from './http.ts';
+import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
+
+/**
+ * The whole hub on one machine: moto (or any AWS-compatible endpoint) provisioned from the CDK
+ * stack, the four Lambda handlers served over HTTP and fed from SQS exactly as the cloud would
+ * (ARCHITECTURE.md principle 7). Used by `npm start`, the e2e tests and the benchmarks.
+ */
+
+export interface LocalHubOptions {
+  /** HTTP port; default HUB_PORT, else 3000; 0 picks a free port */
+  port?: number;
+  /** an AWS-compatible endpoint already running; default HUB_AWS_ENDPOINT, else a moto_server is started */
+  awsEndpoint?: string;
+  /** connections and API keys to seed; default: the demo config */
+  config?: HubConfig;
+  /** no per-request log lines (errors are still printed) */
+  quiet?: boolean;
+  /** resource name prefix, so several hubs can share one endpoint */
+  prefix?: string;
+}
+
+export interface LocalHubStats {
+  pollers: Record<string, SqsPollerStats>;
+}
+
+export interface LocalHub {
+  url: string;
+  port: number;
+  awsEndpoint: string;
+  region: string;
+  resources: HubResources;
+  config: HubConfig;
+  /** set when this hub started its own moto_server (stopped with the hub) */
+  moto?: MotoServer;
+  stats(): LocalHubStats;
+  stop(): Promise<void>;
+}
+
+/** Function timeouts as infra/hub-stack.ts sets them; handlers may read getRemainingTimeInMillis(). */
+const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, stock: 10_000, kpi: 10_000 } as const;
+type FunctionName = keyof typeof TIMEOUT_MS;
+
+function lambdaContext(name: FunctionName, region: string): Context {
+  const deadline = Date.now() + TIMEOUT_MS[name];
+  const functionName = `inventory-hub-local-${name}`;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+interface Handlers {
+  ingest: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
+  stock: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
+  kpi: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
+  normalize: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
+}
+
+/**
+ * Handlers read their environment once, at module load, as they do in Lambda. A process can hence
+ * serve only one set of resources: the first hub's environment is remembered and a later hub with
+ * other resources is refused rather than silently writing to the first one's table.
+ */
+let loadedWith: string | undefined;
+let handlers: Promise<Handlers> | undefined;
+
+function loadHandlers(env: Record<string, string>): Promise<Handlers> {
+  const signature = JSON.stringify(env);
+  if (loadedWith !== undefined && loadedWith !== signature) {
+    throw new Error(
+      'startLocalHub: this process already loaded the handlers for other resources ' +
+        `(${loadedWith}); handlers read their environment once at module load, so start each hub in its own process`,
+    );
+  }
+  loadedWith = signature;
+  Object.assign(process.env, env);
+  handlers ??= (async () => {
+    const [ingest, stock, kpi, normalize] = await Promise.all([
+      import('#functions/ingest/handler.ts'),
+      import('#functions/stock/handler.ts'),
+      import('#functions/kpi/handler.ts'),
+      import('#functions/normalize/handler.ts'),
+    ]);
+    return {
+      ingest: ingest.handler as Handlers['ingest'],
+      stock: stock.handler as Handlers['stock'],
+      kpi: kpi.handler as Handlers['kpi'],
+      normalize: normalize.handler as Handlers['normalize'],
+    };
+  })();
+  // a failed import (a handler with a syntax error) may be retried by the next start
+  handlers.catch(() => {
+    handlers = undefined;
+    loadedWith = undefined;
+  });
+  return handlers;
+}
+
+export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHub> {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const port = opts.port ?? (process.env.HUB_PORT ? Number(process.env.HUB_PORT) : 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HUB_PORT must be a port number (0-65535), got ${port}`);
+  const config = opts.config ?? demoHubConfig();
+  const quiet = opts.quiet ?? false;
+  const givenEndpoint = opts.awsEndpoint ?? process.env.HUB_AWS_ENDPOINT;
+  // moto boots in its own process while this one loads aws-cdk-lib and synthesizes the stack
+  // (the two slowest steps of a start, a few seconds each); provision.ts is imported only now so
+  // that loading the CDK does not happen before moto is spawned
+  const motoStarting = givenEndpoint ? undefined : startMoto();
+  const loading = (async () => {
+    const [provision, template] = await Promise.all([import('./provision.ts'), import('./template.ts')]);
+    template.synthHubTemplate(); // memoized: provisionHub below reuses it
+    return provision.provisionHub;
+  })();
+  let provisionHub: Awaited<typeof loading>;
+  let moto: MotoServer | undefined;
+  try {
+    // all, not one after the other: a missing moto_server is reported at once
+    [provisionHub, moto] = await Promise.all([loading, motoStarting]);
+  } catch (err) {
+    loading.catch(() => {});
+    await (await motoStarting?.catch(() => undefined))?.stop();
+    throw err;
+  }
+  const awsEndpoint = givenEndpoint ?? moto!.endpoint;
+  const cleanup: Array<() => Promise<void>> = [];
+  if (moto) cleanup.push(() => moto.stop());
+  const runCleanup = async () => {
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        console.error(`local hub: shutdown step failed: ${String(err)}`);
+      }
+    }
+  };
+
+  // secrets are named by stage (hub/<stage>/connections/<id>) and not by table: hubs sharing one
+  // endpoint under different prefixes would otherwise overwrite each other's secrets
+  const stage = opts.prefix ? `local-${opts.prefix}` : 'local';
+  try {
+    const resources = await provisionHub({ endpoint: awsEndpoint, region, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+    const env: Record<string, string> = {
+      AWS_REGION: region,
+      HUB_AWS_ENDPOINT: awsEndpoint,
+      HUB_STAGE: stage,
+      HUB_TABLE_NAME: resources.tableName,
+      HUB_INGEST_QUEUE_URL: resources.ingestQueueUrl,
+      HUB_BODY_BUCKET: resources.bodyBucket,
+      ...(resources.spapiQueueUrl ? { HUB_SPAPI_QUEUE_URL: resources.spapiQueueUrl } : {}),
+      ...(config.merchant?.timeZone ? { HUB_MERCHANT_TIME_ZONE: config.merchant.timeZone } : {}),
+      // fixed dummy credentials: anything that missed the endpoint fails instead of reaching a
+      // real account with a developer's credentials
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+    };
+    const loading = loadHandlers(env);
+    // awaited below, after seeding; until then a failed import must not count as unhandled
+    loading.catch(() => {});
+    const clientConfig = awsClientConfig({ ...process.env, ...env });
+
+    const connections = dynamoConnectionStore({ tableName: resources.tableName, stage });
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
+    await Promise.all([
+      ...config.connections.map((c) => connections.put(c)),
+      ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) => putApiKey(doc, resources.tableName, key, attrs)),
+    ]);
+    doc.destroy();
+    const fns = await loading;
+
+    const errorLog = (line: string) => console.error(line);
+    const sqs = new SQSClient(clientConfig);
+    // runs after the pollers stop (cleanup runs in reverse): their last deletes still need it
+    cleanup.push(async () => sqs.destroy());
+    const queues: Array<[string, string]> = [['ingest', resources.ingestQueueUrl]];
+    if (resources.spapiQueueUrl) queues.push(['spapi', resources.spapiQueueUrl]);
+    const pollers = new Map<string, SqsPoller>();
+    for (const [name, queueUrl] of queues) {
+      const poller = new SqsPoller({
+        sqs,
+        queueUrl,
+        region,
+        batchSize: resources.normalizeBatchSize,
+        batchWindowSeconds: resources.normalizeBatchWindowSeconds,
+        handler: (event) => fns.normalize(event, lambdaContext('normalize', region)),
+        log: errorLog,
+      });
+      await poller.start();
+      pollers.set(name, poller);
+      cleanup.push(() => poller.stop());
+    }
+    const stats = (): LocalHubStats => ({
+      pollers: Object.fromEntries([...pollers].map(([name, p]) => [name, { ...p.stats }])),
+    });
+
+    const startedAt = new Date();
+    const bind =
+      (name: 'ingest' | 'stock' | 'kpi'): HttpInvoke =>
+      (event) =>
+        fns[name](event, lambdaContext(name, region));
+    const http = createHubHttpServer({
+      handlers: { ingest: bind('ingest'), stock: bind('stock'), kpi: bind('kpi') },
+      log: (line) => {
+        // quiet still shows server errors: a benchmark or test should not hide a 500
+        if (!quiet || / 5\d\d \d+ms/.test(line)) (quiet ? errorLog : console.log)(line);
+      },
+      health: () => ({
+        status: 'ok',
+        stage,
+        startedAt: startedAt.toISOString(),
+        uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+        awsEndpoint,
+        region,
+        resources,
+        connections: config.connections.map((c) => ({ id: c.id, source: c.source, channel: c.channel })),
+        apiKeys: config.apiKeys.length,
+        ...stats(),
+      }),
+    });
+    const { url, port: boundPort } = await http.listen(port);
+    cleanup.push(() => http.close());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: boundPort,
+      awsEndpoint,
+      region,
+      resources,
+      config,
+      ...(moto ? { moto } : {}),
+      stats,
+      stop: () => (stopping ??= runCleanup()),
+    };
+  } catch (err) {
+    await runCleanup();
+    throw err;
+  }
+}
+
+/** What `npm start` prints: where to send webhooks, with what secret, and how to try it. */
+export function hubBanner(hub: LocalHub, configPath?: string): string {
+  const lines: string[] = [];
+  const shell = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  lines.push(`Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`);
+  lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
+  lines.push(`health: curl ${hub.url}/health`);
+  lines.push('', 'Connections (webhook URL, secret):');
+  for (const c of hub.config.connections) {
+    lines.push(`  ${c.id}  [${c.source}, channel ${c.channel}${c.partner ? `, partner ${c.partner}` : ''}]`);
+    lines.push(`    POST ${hub.url}/webhooks/${c.id}`);
+    if (c.secrets[0]) lines.push(`    secret: ${c.secrets[0]}`);
+  }
+  if (hub.config.apiKeys.length) {
+    lines.push('', 'API keys:');
+    for (const k of hub.config.apiKeys) {
+      lines.push(`  ${k.key}  scopes ${k.scopes.join(',')}${k.partner ? `  partner ${k.partner}` : ''}`);
+    }
+  }
+  const shop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
+  if (shop) {
+    const body = JSON.stringify({
+      id: 5_601_234_567_890,
+      name: '#1001',
+      created_at: '2026-01-15T10:00:00Z',
+      updated_at: '2026-01-15T10:00:00Z',
+      currency: 'USD',
+      total_price: '39.98',
+      financial_status: 'paid',
+      fulfillment_status: null,
+      line_items: [{ id: 13_601_234_567_890, sku: 'SKU-1', quantity: 2, price: '19.99', variant_id: 808950810 }],
+    });
+    lines.push('', `Try it — a signed Shopify orders/create to ${shop.id}:`);
+    lines.push(`  BODY=${shell(body)}`);
+    lines.push(`  SIG=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac ${shell(shop.secrets[0]!)} -binary | base64)`);
+    lines.push(
+      `  curl -sS -i ${hub.url}/webhooks/${shop.id} -H 'content-type: application/json' -H "x-shopify-hmac-sha256: $SIG" ` +
+        `-H 'x-shopify-topic: orders/create' -H "x-shopify-event-id: demo-$(date +%s%N)" ` +
+        `-H "x-shopify-webhook-id: demo-$(date +%s%N)" -H 'x-shopify-shop-domain: demo.myshopify.com' ` +
+        `-H "x-shopify-triggered-at: $(date -u +%Y-%m-%dT%H:%M:%SZ)" --data-binary "$BODY"`,
+    );
+  }
+  const partner = hub.config.connections.find((c) => c.source === 'standard-webhooks' && c.secrets[0]?.startsWith('whsec_'));
+  if (partner) {
+    lines.push('', `A partner's stock count, signed the Standard Webhooks way, to ${partner.id} (the HMAC key is the base64-decoded secret):`);
+    // the hub's own event format (shared/adapters/HUB-FORMAT.md): an absolute stock count
+    lines.push(
+      `  BODY='{"type":"stock.set","timestamp":"2026-03-02T09:30:00Z","data":{"sku":"SKU-1","location":"WH-MAIN","onHand":120}}' ` +
+        `ID="msg_$(date +%s%N)" TS=$(date +%s)`,
+    );
+    lines.push(`  KEY=$(printf '%s' ${shell(partner.secrets[0]!.slice('whsec_'.length))} | base64 -d | od -An -tx1 | tr -d ' \\n')`);
+    lines.push(`  SIG=$(printf '%s' "$ID.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY -binary | base64)`);
+    lines.push(
+      `  curl -sS -i ${hub.url}/webhooks/${partner.id} -H 'content-type: application/json' -H "webhook-id: $ID" ` +
+        `-H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" --data-binary "$BODY"`,
+    );
+  }
+  const key = hub.config.apiKeys.find((k) => k.scopes.includes('stock:read') || k.scopes.includes('admin'));
+  if (key) {
+    lines.push('', 'Read stock and KPIs:');
+    lines.push(`  curl -s ${hub.url}/v1/stock/SKU-1 -H 'authorization: Bearer ${key.key}'`);
+    lines.push(`  curl -s ${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'} -H 'authorization: Bearer ${key.key}'`);
+  }
+  return lines.join('\n');
+}

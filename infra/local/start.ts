@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { MotoMissingError } from './moto.ts';
+import { HubConfigError, loadHubConfig } from './config.ts';
+import { hubBanner, startLocalHub, type LocalHub } from './hub.ts';
+
+/**
+ * `npm start`: the whole hub on this machine. Environment:
+ *   HUB_CONFIG        JSON file with connections and API keys (see hub.config.example.json); default: a demo config
+ *   HUB_PORT          HTTP port (default 3000; 0 = any free port)
+ *   HUB_AWS_ENDPOINT  an AWS-compatible endpoint to use instead of starting moto_server
+ *   HUB_PREFIX        resource name prefix
+ *   HUB_QUIET         1 = no per-request log lines
+ */
+const EnvSchema = z.object({
+  HUB_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HUB_AWS_ENDPOINT: z.string().url().optional(),
+  HUB_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lower-case letters, digits and dashes').optional(),
+  HUB_QUIET: z.enum(['0', '1', 'true', 'false']).optional(),
+});
+
+/** Problems a person fixes by changing their setup: a message, not a stack trace. */
+function isSetupError(err: unknown): err is Error {
+  return err instanceof MotoMissingError || err instanceof HubConfigError;
+}
+
+async function main(): Promise<void> {
+  const envParsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));
+  if (!envParsed.success) {
+    throw new HubConfigError(`invalid environment:\n${envParsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const env = envParsed.data;
+  const loaded = loadHubConfig(process.env);
+  const started = performance.now();
+  const hub: LocalHub = await startLocalHub({
+    config: loaded.config,
+    ...(env.HUB_PORT !== undefined ? { port: env.HUB_PORT } : {}),
+    ...(env.HUB_AWS_ENDPOINT ? { awsEndpoint: env.HUB_AWS_ENDPOINT } : {}),
+    ...(env.HUB_PREFIX ? { prefix: env.HUB_PREFIX } : {}),
+    quiet: env.HUB_QUIET === '1' || env.HUB_QUIET === 'true',
+  });
+  console.log(hubBanner(hub, loaded.path));
+  console.log(`\nready in ${Math.round(performance.now() - started)} ms — Ctrl-C to stop\n`);
+
+  let firstSignalAt: number | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (firstSignalAt !== undefined) {
+      // Ctrl-C reaches every process of the group and npm and tsx relay it too, so one keypress
+      // can arrive more than once: only a signal a moment later is a person asking for "now"
+      if (Date.now() - firstSignalAt < 1000) return;
+      console.error(`${signal} again: exiting without waiting for in-flight work`);
+      process.exit(1);
+    }
+    firstSignalAt = Date.now();
+    console.log(`${signal}: stopping (finishing in-flight requests and batches)...`);
+    hub.stop().then(
+      () => {
+        console.log('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        console.error('shutdown failed:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  if (isSetupError(err)) console.error(err.message);
+  else console.error(err);
+  process.exit(1);
+});

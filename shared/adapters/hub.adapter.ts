@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { OrderStatusSchema, type CanonicalEvent, type OrderUpserted } from '#shared/domain/events.ts';
+import type { Delivery } from '#shared/domain/delivery.ts';
+import { defineAdapter, eventBase, idText, isoTime, parseJson, parseWith, unknownEvent } from '#shared/adapters/common.ts';
+import { currencyCode, decimalString } from '#shared/adapters/money.ts';
+
+/**
+ * The hub's own webhook format for partner shops and warehouse systems (source
+ * `standard-webhooks`), documented with examples in HUB-FORMAT.md beside this file. The envelope
+ * follows the Standard Webhooks payload convention `{type, timestamp, data}`; `timestamp` is the
+ * event time (the spec: not the attempt time), and it is the default for every optional time below.
+ */
+
+const envelopeSchema = z.looseObject({
+  type: z.string().min(1),
+  timestamp: isoTime,
+  data: z.looseObject({}),
+});
+
+const text = z.string().min(1);
+
+const stockCountSchema = z.looseObject({
+  sku: text,
+  location: text,
+  onHand: z.number().int(),
+  asOf: isoTime.optional(),
+});
+const stockSetBulkSchema = z.looseObject({ counts: z.array(stockCountSchema).min(1), asOf: isoTime.optional() });
+
+const stockAdjustedSchema = z.looseObject({
+  sku: text,
+  location: text,
+  delta: z.number().int(),
+  reason: z.enum(['order', 'refund', 'manual', 'receipt', 'damage', 'transfer', 'other']),
+  idempotencyKey: text,
+  at: isoTime.optional(),
+});
+
+const orderUpsertedSchema = z.looseObject({
+  orderId: idText,
+  orderNumber: idText.optional(),
+  status: OrderStatusSchema,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  version: z.number().int().nonnegative().optional(),
+  currency: currencyCode,
+  total: decimalString.optional(),
+  lines: z.array(
+    z.looseObject({
+      lineId: idText.optional(),
+      sku: text,
+      quantity: z.number().int().nonnegative(),
+      unitPrice: decimalString,
+      locationId: text.optional(),
+    }),
+  ),
+  locationId: text.optional(),
+  shipToCountry: text.optional(),
+  fulfilledAt: isoTime.optional(),
+  cancelledAt: isoTime.optional(),
+});
+
+const orderCancelledSchema = z.looseObject({
+  orderId: idText,
+  cancelledAt: isoTime,
+  reason: z.string().optional(),
+  lineIds: z.array(idText).min(1).optional(),
+});
+
+const refundRecordedSchema = z.looseObject({
+  orderId: idText,
+  refundId: idText,
+  amount: decimalString,
+  currency: currencyCode,
+  processedAt: isoTime,
+  lines: z
+    .array(
+      z.looseObject({
+        lineId: idText.optional(),
+        sku: text.optional(),
+        quantity: z.number().int().nonnegative(),
+        restock: z.boolean().default(false),
+        locationId: text.optional(),
+      }),
+    )
+    .default([]),
+});
+
+const listingMappedSchema = z.looseObject({ externalId: text, sku: text, at: isoTime.optional() });
+
+type Envelope = z.output<typeof envelopeSchema>;
+
+function stockSet(delivery: Delivery, env: Envelope): CanonicalEvent[] {
+  const base = eventBase(delivery, env.timestamp);
+  if ('counts' in env.data) {
+    const bulk = parseWith(stockSetBulkSchema, env.data, 'hub stock.set', ['data']);
+    return bulk.counts.map((c) => ({
+      ...base,
+      type: 'StockLevelSet',
+      sku: c.sku,
+      locationId: c.location,
+      quantity: c.onHand,
+      bucket: 'on_hand',
+      asOf: c.asOf ?? bulk.asOf ?? env.timestamp,
+    }));
+  }
+  const c = parseWith(stockCountSchema, env.data, 'hub stock.set', ['data']);
+  return [
+    { ...base, type: 'StockLevelSet', sku: c.sku, locationId: c.location, quantity: c.onHand, bucket: 'on_hand', asOf: c.asOf ?? env.timestamp },
+  ];
+}
+
+function orderUpserted(delivery: Delivery, env: Envelope): CanonicalEvent[] {
+  const o = parseWith(orderUpsertedSchema, env.data, 'hub order.upserted', ['data']);
+  const event: OrderUpserted = {
+    ...eventBase(delivery, env.timestamp),
+    type: 'OrderUpserted',
+    orderId: o.orderId,
+    status: o.status,
+    rawStatus: { status: o.status },
+    createdAt: o.createdAt,
+    version: o.version === undefined ? { at: o.updatedAt } : { at: o.updatedAt, seq: o.version },
+    lines: o.lines.map((l) => ({
+      sku: l.sku,
+      quantity: l.quantity,
+      unitPrice: { amount: l.unitPrice, currency: o.currency },
+      ...(l.lineId ? { lineId: l.lineId } : {}),
+      ...(l.locationId ? { locationId: l.locationId } : {}),
+    })),
+  };
+  if (o.orderNumber) event.orderNumber = o.orderNumber;
+  if (o.total) event.total = { amount: o.total, currency: o.currency };
+  if (o.locationId) event.locationId = o.locationId;
+  if (o.shipToCountry) event.shipToCountry = o.shipToCountry;
+  if (o.fulfilledAt) event.fulfilledAt = o.fulfilledAt;
+  if (o.cancelledAt) event.cancelledAt = o.cancelledAt;
+  return [event];
+}
+
+export const hubAdapter = defineAdapter('hub', ({ delivery, body }) => {
+  const json = parseJson(body);
+  // the type decides what the rest must look like, so read it first: an unknown type is not a schema error
+  const { type } = parseWith(z.looseObject({ type: z.string().min(1) }), json, 'hub event');
+  const known = ['stock.set', 'stock.adjusted', 'order.upserted', 'order.cancelled', 'refund.recorded', 'listing.mapped'];
+  if (!known.includes(type)) throw unknownEvent('hub', type);
+  const env = parseWith(envelopeSchema, json, `hub ${type}`);
+  const base = eventBase(delivery, env.timestamp);
+
+  switch (type) {
+    case 'stock.set':
+      return stockSet(delivery, env);
+    case 'stock.adjusted': {
+      const a = parseWith(stockAdjustedSchema, env.data, 'hub stock.adjusted', ['data']);
+      return [
+        {
+          ...base,
+          type: 'StockAdjusted',
+          sku: a.sku,
+          locationId: a.location,
+          delta: a.delta,
+          reason: a.reason,
+          idempotencyKey: a.idempotencyKey,
+          at: a.at ?? env.timestamp,
+        },
+      ];
+    }
+    case 'order.upserted':
+      return orderUpserted(delivery, env);
+    case 'order.cancelled': {
+      const c = parseWith(orderCancelledSchema, env.data, 'hub order.cancelled', ['data']);
+      return [
+        {
+          ...base,
+          type: 'OrderCancelled',
+          orderId: c.orderId,
+          cancelledAt: c.cancelledAt,
+          ...(c.reason ? { reason: c.reason } : {}),
+          ...(c.lineIds ? { lineIds: c.lineIds } : {}),
+        },
+      ];
+    }
+    case 'refund.recorded': {
+      const r = parseWith(refundRecordedSchema, env.data, 'hub refund.recorded', ['data']);
+      return [
+        {
+          ...base,
+          type: 'RefundRecorded',
+          orderId: r.orderId,
+          refundId: r.refundId,
+          amount: { amount: r.amount, currency: r.currency },
+          processedAt: r.processedAt,
+          lines: r.lines.map((l) => ({
+            quantity: l.quantity,
+            restock: l.restock,
+            ...(l.lineId ? { lineId: l.lineId } : {}),
+            ...(l.sku ? { sku: l.sku } : {}),
+            ...(l.locationId ? { locationId: l.locationId } : {}),
+          })),
+        },
+      ];
+    }
+    default: {
+      const m = parseWith(listingMappedSchema, env.data, 'hub listing.mapped', ['data']);
+      return [{ ...base, type: 'ListingMapped', externalId: m.externalId, sku: m.sku, at: m.at ?? env.timestamp }];
+    }
+  }
+});

@@ -1,0 +1,303 @@
+import { z } from 'zod';
+import type {
+  CanonicalEvent,
+  ListingMapped,
+  OrderLine,
+  OrderStatus,
+  OrderUpserted,
+  RefundRecorded,
+} from '#shared/domain/events.ts';
+import type { Delivery } from '#shared/domain/delivery.ts';
+import { AdapterError } from '#shared/adapters/types.ts';
+import {
+  defineAdapter,
+  eventBase,
+  header,
+  idText,
+  isoTime,
+  latest,
+  parseJson,
+  parseWith,
+  present,
+  unknownEvent,
+} from '#shared/adapters/common.ts';
+import { currencyCode, decimalString, sumDecimals } from '#shared/adapters/money.ts';
+
+/**
+ * Shopify REST webhooks (WEBHOOK-SOURCES.md §2). The topic comes from `X-Shopify-Topic`; "Events"
+ * webhooks send the same value without the `x-` prefix. Payloads are the REST Admin resources
+ * (2025-07: order, refund, inventory_level, product).
+ *
+ * Id conventions (shared with the other adapters): `inventoryItemId` and a line's
+ * `externalItemId` are written exactly as the `externalId` of the ListingMapped events that
+ * products/update emits — `inventory_item:<id>` and `variant:<id>` — so the SKU join is a plain
+ * lookup within the channel.
+ */
+
+const addressSchema = z.looseObject({ country_code: z.string().nullish() }).nullish();
+
+const lineItemSchema = z.looseObject({
+  id: idText,
+  sku: z.string().nullish(),
+  quantity: z.number().int().nonnegative(),
+  price: decimalString,
+  variant_id: idText.nullish(),
+});
+
+const orderSchema = z.looseObject({
+  id: idText,
+  name: z.string().nullish(),
+  order_number: idText.nullish(),
+  financial_status: z.string().nullish(),
+  fulfillment_status: z.string().nullish(),
+  cancelled_at: isoTime.nullish(),
+  cancel_reason: z.string().nullish(),
+  created_at: isoTime,
+  updated_at: isoTime,
+  currency: currencyCode,
+  total_price: decimalString.nullish(),
+  current_total_price: decimalString.nullish(),
+  line_items: z.array(lineItemSchema),
+  location_id: idText.nullish(),
+  shipping_address: addressSchema,
+  billing_address: addressSchema,
+  fulfillments: z.array(z.looseObject({ created_at: isoTime, status: z.string().nullish() })).nullish(),
+});
+type ShopifyOrder = z.output<typeof orderSchema>;
+
+const refundSchema = z.looseObject({
+  id: idText,
+  order_id: idText,
+  created_at: isoTime,
+  processed_at: isoTime.nullish(),
+  refund_line_items: z
+    .array(
+      z.looseObject({
+        line_item_id: idText,
+        quantity: z.number().int().nonnegative(),
+        restock_type: z.string().nullish(),
+        location_id: idText.nullish(),
+        line_item: z.looseObject({ sku: z.string().nullish() }).nullish(),
+      }),
+    )
+    .default([]),
+  transactions: z
+    .array(
+      z.looseObject({
+        amount: decimalString,
+        currency: currencyCode.nullish(),
+        kind: z.string(),
+        status: z.string().nullish(),
+      }),
+    )
+    .default([]),
+});
+
+const inventoryLevelSchema = z.looseObject({
+  inventory_item_id: idText,
+  location_id: idText,
+  // null when the item's inventory is not tracked (REST inventory_level docs)
+  available: z.number().int().nullable(),
+  updated_at: isoTime,
+});
+
+const productSchema = z.looseObject({
+  id: idText,
+  updated_at: isoTime,
+  variants: z.array(
+    z.looseObject({
+      id: idText,
+      sku: z.string().nullish(),
+      inventory_item_id: idText.nullish(),
+      updated_at: isoTime.nullish(),
+    }),
+  ),
+});
+
+const ORDER_TOPICS = new Set([
+  'orders/create',
+  'orders/updated',
+  'orders/paid',
+  'orders/fulfilled',
+  'orders/cancelled',
+  'orders/partially_fulfilled',
+]);
+
+/**
+ * Canonical status from Shopify's two status fields plus `cancelled_at`, most decisive first:
+ * a cancellation ends the order; a full refund too; otherwise the fulfillment state is what
+ * inventory cares about (a fulfilled order that was later partly refunded is still fulfilled — the
+ * money side travels in RefundRecorded); then the payment state.
+ */
+export function shopifyOrderStatus(order: {
+  financial_status?: string | null;
+  fulfillment_status?: string | null;
+  cancelled_at?: string | null;
+}): OrderStatus {
+  if (order.cancelled_at) return 'cancelled';
+  if (order.financial_status === 'refunded') return 'refunded';
+  if (order.fulfillment_status === 'fulfilled') return 'fulfilled';
+  if (order.fulfillment_status === 'partial') return 'partially_fulfilled';
+  switch (order.financial_status) {
+    case 'partially_refunded':
+      return 'partially_refunded';
+    case 'paid':
+      return 'paid';
+    // payment secured but not captured: merchants fulfil authorized orders
+    case 'authorized':
+      return 'processing';
+    case 'pending':
+    case 'partially_paid':
+      return 'pending_payment';
+    // a voided or expired authorization means the order will not be paid
+    case 'voided':
+    case 'expired':
+      return 'failed';
+    default:
+      return 'unknown';
+  }
+}
+
+function orderLines(order: ShopifyOrder): OrderLine[] {
+  return order.line_items.map((item) => {
+    const line: OrderLine = {
+      lineId: item.id,
+      quantity: item.quantity,
+      unitPrice: { amount: item.price, currency: order.currency },
+    };
+    const sku = present(item.sku);
+    if (sku) line.sku = sku;
+    // custom (non-catalog) line items have no variant
+    if (item.variant_id) line.externalItemId = `variant:${item.variant_id}`;
+    return line;
+  });
+}
+
+function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEvent[] {
+  const order = parseWith(orderSchema, body, `shopify ${topic}`);
+  const base = eventBase(delivery, order.updated_at);
+  const rawStatus: Record<string, string> = {};
+  if (order.financial_status) rawStatus.financial_status = order.financial_status;
+  if (order.fulfillment_status) rawStatus.fulfillment_status = order.fulfillment_status;
+  if (order.cancelled_at) rawStatus.cancelled = 'true';
+
+  const upserted: OrderUpserted = {
+    ...base,
+    type: 'OrderUpserted',
+    orderId: order.id,
+    status: shopifyOrderStatus(order),
+    rawStatus,
+    createdAt: order.created_at,
+    version: { at: order.updated_at },
+    lines: orderLines(order),
+  };
+  const orderNumber = present(order.name) ?? order.order_number ?? undefined;
+  if (orderNumber) upserted.orderNumber = orderNumber;
+  // current_total_price reflects edits, refunds and cancellations; total_price is the original
+  const total = order.current_total_price ?? order.total_price;
+  if (total) upserted.total = { amount: total, currency: order.currency };
+  if (order.location_id) upserted.locationId = order.location_id;
+  const country = present(order.shipping_address?.country_code) ?? present(order.billing_address?.country_code);
+  if (country) upserted.shipToCountry = country;
+  if (order.fulfillment_status === 'fulfilled') {
+    const shipped = (order.fulfillments ?? []).filter((f) => f.status !== 'cancelled').map((f) => f.created_at);
+    upserted.fulfilledAt = latest(shipped) ?? order.updated_at;
+  }
+  if (order.cancelled_at) upserted.cancelledAt = order.cancelled_at;
+
+  const events: CanonicalEvent[] = [upserted];
+  if (topic === 'orders/cancelled') {
+    events.push({
+      ...base,
+      type: 'OrderCancelled',
+      orderId: order.id,
+      cancelledAt: order.cancelled_at ?? order.updated_at,
+      ...(present(order.cancel_reason) ? { reason: order.cancel_reason! } : {}),
+    });
+  }
+  return events;
+}
+
+function mapRefund(delivery: Delivery, body: unknown): CanonicalEvent[] {
+  const refund = parseWith(refundSchema, body, 'shopify refunds/create');
+  // only money that actually went back: kind refund, status success (failed/pending attempts are listed too)
+  const paid = refund.transactions.filter((t) => t.kind === 'refund' && t.status === 'success');
+  const currencies = new Set(paid.map((t) => t.currency).filter((c): c is string => Boolean(c)));
+  if (currencies.size > 1) {
+    throw new AdapterError('schema', `shopify refunds/create: transactions: refunds in several currencies (${[...currencies].join(', ')})`);
+  }
+  const [currency] = currencies;
+  const event: RefundRecorded = {
+    ...eventBase(delivery, refund.created_at),
+    type: 'RefundRecorded',
+    orderId: refund.order_id,
+    refundId: refund.id,
+    processedAt: refund.processed_at ?? refund.created_at,
+    lines: refund.refund_line_items.map((item) => {
+      const sku = present(item.line_item?.sku);
+      return {
+        lineId: item.line_item_id,
+        quantity: item.quantity,
+        // restock_type: no_restock | cancel | return | legacy_restock; all but no_restock put units back
+        restock: item.restock_type != null && item.restock_type !== 'no_restock',
+        ...(sku ? { sku } : {}),
+        ...(item.location_id ? { locationId: item.location_id } : {}),
+      };
+    }),
+  };
+  if (paid.length > 0) {
+    if (!currency) throw new AdapterError('schema', 'shopify refunds/create: transactions[].currency: required field is missing');
+    event.amount = { amount: sumDecimals(paid.map((t) => t.amount)), currency };
+  }
+  return [event];
+}
+
+function mapInventoryLevel(delivery: Delivery, body: unknown): CanonicalEvent[] {
+  const level = parseWith(inventoryLevelSchema, body, 'shopify inventory_levels/update');
+  // an untracked item has no count to record
+  if (level.available === null) return [];
+  return [
+    {
+      ...eventBase(delivery, level.updated_at),
+      type: 'StockLevelSet',
+      inventoryItemId: `inventory_item:${level.inventory_item_id}`,
+      locationId: level.location_id,
+      quantity: level.available,
+      bucket: 'available',
+      asOf: level.updated_at,
+    },
+  ];
+}
+
+function mapProduct(delivery: Delivery, topic: string, body: unknown): CanonicalEvent[] {
+  const product = parseWith(productSchema, body, `shopify ${topic}`);
+  const base = eventBase(delivery, product.updated_at);
+  const events: ListingMapped[] = [];
+  for (const variant of product.variants) {
+    const sku = present(variant.sku);
+    if (!sku) continue;
+    const at = variant.updated_at ?? product.updated_at;
+    if (variant.inventory_item_id) {
+      events.push({ ...base, type: 'ListingMapped', externalId: `inventory_item:${variant.inventory_item_id}`, sku, at });
+    }
+    events.push({ ...base, type: 'ListingMapped', externalId: `variant:${variant.id}`, sku, at });
+  }
+  return events;
+}
+
+export const shopifyAdapter = defineAdapter('shopify', ({ delivery, body }) => {
+  const topic = header(delivery, 'x-shopify-topic', 'shopify-topic');
+  if (!topic) throw new AdapterError('unknown-event', 'shopify: no x-shopify-topic header on the delivery');
+  const handled =
+    ORDER_TOPICS.has(topic) ||
+    topic === 'refunds/create' ||
+    topic === 'inventory_levels/update' ||
+    topic === 'products/update' ||
+    topic === 'products/create';
+  if (!handled) throw unknownEvent('shopify', topic);
+  const json = parseJson(body);
+  if (ORDER_TOPICS.has(topic)) return mapOrder(delivery, topic, json);
+  if (topic === 'refunds/create') return mapRefund(delivery, json);
+  if (topic === 'inventory_levels/update') return mapInventoryLevel(delivery, json);
+  return mapProduct(delivery, topic, json);
+});

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * API keys for the stock and KPI APIs. A key is stored only as the SHA-256 of its text: a leaked
+ * table export or log of items does not hand out working keys, and a lookup by hash needs no
+ * constant-time comparison because the presented key itself is never compared.
+ */
+export const ApiKeyScopeSchema = z.enum(['stock:read', 'stock:write', 'kpi:read', 'admin']);
+export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
+
+export interface ApiKeyAttributes {
+  scopes: ApiKeyScope[];
+  /** a partner-limited key sees only that partner's connections; null = not limited */
+  partner: string | null;
+  /** when present, the only channels / locations the key may read or write */
+  channels?: string[];
+  locations?: string[];
+}
+
+export interface ApiKeyRecord extends ApiKeyAttributes {
+  keyHash: string;
+  createdAt: string;
+  revoked?: boolean;
+}
+
+/** What is read back from the table is checked, not trusted: an item written by hand may be off. */
+const ApiKeyItemSchema = z.object({
+  pk: z.string(),
+  scopes: z.array(ApiKeyScopeSchema),
+  partner: z.string().nullable(),
+  channels: z.array(z.string()).optional(),
+  locations: z.array(z.string()).optional(),
+  createdAt: z.string(),
+  revoked: z.boolean().optional(),
+});
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export function apiKeyItemKey(key: string): { pk: string; sk: string } {
+  return { pk: `KEY#${hashApiKey(key)}`, sk: 'META' };
+}
+
+/** Stores (or replaces) a key. The key text itself is not written anywhere. */
+export async function putApiKey(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  key: string,
+  attrs: ApiKeyAttributes,
+  now: Date = new Date(),
+): Promise<ApiKeyRecord> {
+  const scopes = z.array(ApiKeyScopeSchema).min(1).parse(attrs.scopes);
+  const record: ApiKeyRecord = {
+    keyHash: hashApiKey(key),
+    scopes,
+    partner: attrs.partner,
+    ...(attrs.channels ? { channels: attrs.channels } : {}),
+    ...(attrs.locations ? { locations: attrs.locations } : {}),
+    createdAt: now.toISOString(),
+  };
+  const { keyHash: _hash, ...item } = record;
+  await doc.send(new PutCommand({ TableName: tableName, Item: { ...apiKeyItemKey(key), ...item } }));
+  return record;
+}
+
+/**
+ * The record for a presented key, or undefined when the key is unknown or revoked — callers answer
+ * both the same way (401) so a caller cannot tell a revoked key from a made-up one.
+ */
+export async function getApiKey(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  presentedKey: string,
+): Promise<ApiKeyRecord | undefined> {
+  if (presentedKey.length === 0) return undefined;
+  const res = await doc.send(new GetCommand({ TableName: tableName, Key: apiKeyItemKey(presentedKey) }));
+  if (!res.Item) return undefined;
+  const item = ApiKeyItemSchema.safeParse(res.Item);
+  if (!item.success || item.data.revoked) return undefined;
+  const { pk, ...rest } = item.data;
+  return { ...rest, keyHash: pk.slice('KEY#'.length) };
+}

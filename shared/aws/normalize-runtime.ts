@@ -1,0 +1,22 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { adapt } from '#shared/adapters/index.ts';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { getBody } from '#shared/aws/body-store.ts';
+import { DynamoTable, documentClient } from '#shared/aws/table.ts';
+import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
+
+/**
+ * The normalizer's dependencies, built once per Lambda container (module scope) from the
+ * environment the stack (or the local runner) sets.
+ */
+export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): { deps: NormalizeDeps; table: DynamoTable; logger: Logger } {
+  const tableName = env.HUB_TABLE_NAME;
+  if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  const table = new DynamoTable(documentClient(awsClientConfig(env)), tableName);
+  const logger = new Logger({ serviceName: 'inventory-hub', logLevel: (env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+  return {
+    table,
+    logger,
+    deps: { table, adapt, loadBody: (delivery) => getBody(delivery.body) },
+  };
+}

@@ -1,0 +1,67 @@
+import { AwsError, liteAwsClient } from '#shared/aws/lite/client.ts';
+import { s3BodyStore } from '#shared/aws/body-store.ts';
+import { dynamoConnectionStore } from '#shared/aws/connections.ts';
+import { sqsDeliveryQueue } from '#shared/aws/delivery-queue.ts';
+import { ebayPublicKeyFetcher, type EbayAppCredentials } from '#shared/ingest/ebay-keys.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '#shared/ingest/ingest.ts';
+import type { IngestDeps } from '#shared/ingest/ports.ts';
+
+/**
+ * The ingest function's dependencies, from its environment:
+ *  - HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL, HUB_BODY_BUCKET (required)
+ *  - HUB_STAGE (secret names `hub/<stage>/...`; default `local`)
+ *  - HUB_AWS_ENDPOINT (moto / LocalStack), AWS_REGION
+ *  - HUB_MAX_MESSAGE_BYTES (default 262144), HUB_CONNECTION_CACHE_SECONDS (default 60)
+ *  - HUB_EBAY_API_BASE (default https://api.ebay.com), HUB_EBAY_APP_SECRET_NAME (default
+ *    `hub/<stage>/ebay-app`, JSON `{clientId, clientSecret}`; read only when an eBay key is needed)
+ */
+export class IngestConfigError extends Error {
+  override name = 'IngestConfigError';
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new IngestConfigError(`${name} is not set`);
+  return v;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new IngestConfigError(`${name} must be a non-negative integer, got ${raw}`);
+  return n;
+}
+
+export function buildIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestDeps {
+  const aws = liteAwsClient({ env });
+  const stage = env.HUB_STAGE || 'local';
+  const ebaySecret = env.HUB_EBAY_APP_SECRET_NAME || `hub/${stage}/ebay-app`;
+  return {
+    connections: dynamoConnectionStore({
+      tableName: required(env, 'HUB_TABLE_NAME'),
+      stage,
+      clients: { aws },
+      maxAgeSeconds: positiveInt(env, 'HUB_CONNECTION_CACHE_SECONDS', 60),
+    }),
+    queue: sqsDeliveryQueue({ queueUrl: required(env, 'HUB_INGEST_QUEUE_URL'), clients: { aws } }),
+    bodies: s3BodyStore({ bucket: required(env, 'HUB_BODY_BUCKET'), clients: { aws } }),
+    now: () => new Date(),
+    maxMessageBytes: positiveInt(env, 'HUB_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
+    ebayKeys: ebayPublicKeyFetcher({
+      apiBase: env.HUB_EBAY_API_BASE,
+      credentials: async (): Promise<EbayAppCredentials> => {
+        const out = await aws.json<{ SecretString?: string }>({
+          service: 'secretsmanager',
+          target: 'secretsmanager.GetSecretValue',
+          input: { SecretId: ebaySecret },
+        });
+        const parsed = JSON.parse(out.SecretString ?? '{}') as Partial<EbayAppCredentials>;
+        if (!parsed.clientId || !parsed.clientSecret) {
+          throw new AwsError('secretsmanager', 'InvalidSecret', 0, `${ebaySecret} lacks clientId/clientSecret`);
+        }
+        return { clientId: parsed.clientId, clientSecret: parsed.clientSecret };
+      },
+    }),
+  };
+}

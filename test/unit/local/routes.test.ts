@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { HTTP_API_ROUTES } from '#infra/local/http.ts';
+import { synthHubTemplate } from '#infra/local/template.ts';
+
+describe('local HTTP routes', () => {
+  it('are exactly the HTTP API routes the stack declares', () => {
+    // Prepare
+    const template = synthHubTemplate();
+
+    // Act
+    const declared = Object.values(template.Resources as Record<string, { Type: string; Properties: { RouteKey: string } }>)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+
+    // Assess
+    expect(declared.length).toBeGreaterThan(0);
+    expect(HTTP_API_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(declared);
+  });
+
+  it('send stock paths to stock and KPI paths to kpi', () => {
+    for (const r of HTTP_API_ROUTES) expect(r.path.startsWith(r.target === 'stock' ? '/v1/stock' : '/v1/kpis/')).toBe(true);
+  });
+});
