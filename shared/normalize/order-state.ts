@@ -1,6 +1,7 @@
 import type { OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
 import { hourBucket } from '#shared/normalize/keys.ts';
+import { stableStringify } from '#shared/normalize/stable-json.ts';
 
 /**
  * The stored order is a merge of every event seen for it, built so that the merge is commutative
@@ -29,6 +30,12 @@ export interface OrderUpsertState {
   currency?: string;
   totalMinor?: number;
   lines: OrderLineState[];
+  /**
+   * The version the lines came from. Some senders' notifications carry no lines (Amazon's
+   * order-level ORDER_CHANGE): the lines then come from the newest version that had any, so a
+   * line-less update neither wipes them nor, arriving first, blocks an older version's lines.
+   */
+  linesVersion?: Staleness;
   fulfilledAt?: string;
   cancelledAt?: string;
   shipToCountry?: string;
@@ -145,8 +152,17 @@ export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: s
 }
 
 export function mergeUpsert(item: OrderItemBody, state: OrderUpsertState): OrderItemBody {
-  if (item.state && !isNewer(state.version, item.state.version)) return item;
-  return { ...item, state };
+  const prev = item.state;
+  const incomingLines = state.lines.length > 0 ? { lines: state.lines, linesVersion: state.version } : undefined;
+  const prevLines = prev && prev.lines.length > 0 ? { lines: prev.lines, linesVersion: prev.linesVersion ?? prev.version } : undefined;
+  const lines =
+    incomingLines && (!prevLines || isNewer(incomingLines.linesVersion, prevLines.linesVersion)) ? incomingLines : (prevLines ?? incomingLines);
+  const base = !prev || isNewer(state.version, prev.version) ? state : prev;
+  const next: OrderUpsertState = { ...base, lines: lines?.lines ?? [] };
+  if (lines) next.linesVersion = lines.linesVersion;
+  else delete next.linesVersion;
+  if (prev && stableStringify(next) === stableStringify(prev)) return item;
+  return { ...item, state: next };
 }
 
 export function mergeCancel(item: OrderItemBody, event: OrderCancelled): OrderItemBody {

@@ -94,6 +94,15 @@ describe('applyEvent: orders', () => {
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ orders: 1, units: 2, revenue_USD: 2000 });
   });
 
+  it('keeps the lines of an order when a newer notification carries none, whichever arrives first', async () => {
+    const lineless = order({ status: 'processing', version: { at: '2026-03-01T11:00:00.000Z' }, lines: [] });
+    await applyEvent(table, lineless);
+    await applyEvent(table, order());
+    expect(await balance('SKU-A', 'WH1')).toMatchObject({ reserved: 2 });
+    expect((await table.get(keys.order('shop', 'o1')))?.state).toMatchObject({ status: 'processing', lines: [{ sku: 'SKU-A' }, { sku: 'SKU-B' }] });
+    expect(await applyEvent(table, lineless)).toBe('noop');
+  });
+
   it('records a refund once, restocking its lines', async () => {
     await applyEvent(table, order({ status: 'fulfilled', fulfilledAt: '2026-03-01T12:00:00.000Z' }));
     const refund: CanonicalEvent = {

@@ -36,8 +36,10 @@ const orderStreamArb = (orderId: string) =>
       cancel: fc.option(fc.boolean(), { nil: undefined }),
       refund: fc.option(fc.boolean(), { nil: undefined }),
       startMinute: fc.integer({ min: 0, max: 600 }),
+      // some senders' updates carry no lines (Amazon order-level notifications)
+      lineless: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
     })
-    .map(({ lines, statuses, currency, cancel, refund, startMinute }) => {
+    .map(({ lines, statuses, currency, cancel, refund, startMinute, lineless }) => {
       const created = new Date(T0 + startMinute * 60_000).toISOString();
       const out: { at: number; body: Body }[] = [];
       const linesWithIds = lines.map((l, i) => ({ ...l, lineId: `${orderId}-${i}`, unitPrice: `${(i + 1) * 7}.50` }));
@@ -55,7 +57,7 @@ const orderStreamArb = (orderId: string) =>
               createdAt: created,
               updatedAt: t,
               currency,
-              lines: linesWithIds,
+              lines: lineless[v] ? [] : linesWithIds,
               ...(status === 'fulfilled' ? { fulfilledAt: t } : {}),
             },
           },
