@@ -5,6 +5,8 @@ import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import { AwsError, liteAwsClient } from '#shared/aws/lite/client.ts';
 import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/connection.ts';
 import { newSecret } from '#shared/ingest/secrets.ts';
+import { AdminCliError, runAdminCli } from './cli-admin.ts';
+import { readHubFile } from './hub-file.ts';
 
 /**
  * `npm run hub -- <command>`: manage the hub's connections (the senders allowed to post webhooks).
@@ -29,9 +31,16 @@ export class CliError extends Error {
 
 function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
+  const running = readHubFile();
   if (!out.HUB_AWS_ENDPOINT) {
     const file = resolve('.hub-local/endpoint');
     if (existsSync(file)) out.HUB_AWS_ENDPOINT = readFileSync(file, 'utf8').trim();
+  }
+  // a running `npm start` names its table and stage (a HUB_PREFIX run changes both)
+  if (running && out.HUB_AWS_ENDPOINT === running.awsEndpoint) {
+    out.HUB_TABLE_NAME ??= running.tableName;
+    out.HUB_STAGE ??= running.stage;
+    out.HUB_PUBLIC_URL ??= running.url;
   }
   if (!out.HUB_AWS_ENDPOINT && !(out.AWS_ACCESS_KEY_ID && out.AWS_SECRET_ACCESS_KEY)) {
     throw new CliError('set HUB_AWS_ENDPOINT to the local hub endpoint (npm start prints it), or AWS credentials in the environment for a deployed stage');
@@ -43,7 +52,10 @@ const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<void> {
   const [group, command, ...rest] = argv;
-  if (group !== 'connections' || !command) throw new CliError('usage: hub connections add|list|rotate|remove-secret ... (see infra/local/cli.ts)');
+  if (group === 'quarantine' || group === 'dlq') return runAdminCli(argv, env, print);
+  if (group !== 'connections' || !command) {
+    throw new CliError('usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive (see infra/local/cli.ts, cli-admin.ts)');
+  }
   const e = environment(env);
   const publicUrl = (e.HUB_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   const store = dynamoConnectionStore({
@@ -150,7 +162,7 @@ if (isMain) {
   runCli(process.argv.slice(2)).catch((err: unknown) => {
     // a person fixes these by changing a flag or starting the hub: the message, not a stack
     if (err instanceof AwsError) console.error(`${err.message}\n(is the local hub running? HUB_AWS_ENDPOINT=${process.env.HUB_AWS_ENDPOINT ?? '(unset)'})`);
-    else console.error(err instanceof CliError ? err.message : err);
+    else console.error(err instanceof CliError || err instanceof AdminCliError ? err.message : err);
     process.exit(1);
   });
 }

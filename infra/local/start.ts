@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MotoMissingError } from './moto.ts';
 import { HubConfigError, loadHubConfig } from './config.ts';
 import { hubBanner, startLocalHub, type LocalHub } from './hub.ts';
+import { removeHubFile, writeHubFile } from './hub-file.ts';
 
 /**
  * `npm start`: the whole hub on this machine. Environment:
@@ -38,6 +39,16 @@ async function main(): Promise<void> {
     ...(env.HUB_PREFIX ? { prefix: env.HUB_PREFIX } : {}),
     quiet: env.HUB_QUIET === '1' || env.HUB_QUIET === 'true',
   });
+  writeHubFile({
+    awsEndpoint: hub.awsEndpoint,
+    url: hub.url,
+    stage: process.env.HUB_STAGE ?? 'local',
+    tableName: hub.resources.tableName,
+    ingestQueueUrl: hub.resources.ingestQueueUrl,
+    ingestDlqUrl: hub.resources.ingestDlqUrl,
+    ...(hub.resources.spapiQueueUrl ? { spapiQueueUrl: hub.resources.spapiQueueUrl } : {}),
+    ...(hub.resources.spapiDlqUrl ? { spapiDlqUrl: hub.resources.spapiDlqUrl } : {}),
+  });
   console.log(hubBanner(hub, loaded.path));
   console.log(`\nready in ${Math.round(performance.now() - started)} ms — Ctrl-C to stop\n`);
 
@@ -54,6 +65,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: stopping (finishing in-flight requests and batches)...`);
     hub.stop().then(
       () => {
+        removeHubFile();
         console.log('stopped');
         process.exit(0);
       },

@@ -5,7 +5,6 @@ import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvent, UnresolvableEventError, type ApplyResult } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import type { TablePort } from '#shared/normalize/ports.ts';
-import { WriteConflictError } from '#shared/normalize/ports.ts';
 
 export interface NormalizeDeps {
   table: TablePort;
@@ -84,8 +83,8 @@ async function quarantine(
   const receivedAt = delivery?.receivedAt ?? now().toISOString();
   const deliveryId = delivery?.deliveryId ?? `unparsed-${hashOf(messageBody)}`;
   const key = keys.quarantine(receivedAt.slice(0, 10), receivedAt, deliveryId);
-  try {
-    await table.write([
+  // written unconditionally: a replayed delivery that fails again is listed as quarantined again
+  await table.write([
       {
         kind: 'put',
         item: {
@@ -103,13 +102,8 @@ async function quarantine(
           // the raw queued message: replay sends exactly this back through the queue
           message_body: messageBody,
         },
-        condition: 'attribute_not_exists(pk)',
       },
     ]);
-  } catch (err) {
-    // quarantined on an earlier receive of the same message
-    if (!(err instanceof WriteConflictError)) throw err;
-  }
   return { status: 'quarantined', deliveryId, ...why };
 }
 

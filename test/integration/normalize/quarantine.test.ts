@@ -96,6 +96,18 @@ describe('quarantine', () => {
     expect(after.find((q) => q.deliveryId === 'dlv_unmapped')?.status).toBe('replayed');
   });
 
+  it('lists a replayed delivery that fails again as quarantined again', async () => {
+    const { sqs } = testClients();
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('again') }))).QueueUrl!;
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    const bad = message({ type: 'stock.set', timestamp: '2026-06-01T10:00:00Z', data: { sku: 'A', location: 'WH1' } }, 'dlv_bad');
+    await normalizeMessage(bad, deps());
+    await replayQuarantined({ doc, tableName, sqs, queueUrl }, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
+    await normalizeMessage(bad, deps());
+    const listed = await listQuarantine(doc, tableName, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
+    expect(listed.map((q) => [q.deliveryId, q.status])).toEqual([['dlv_bad', 'quarantined']]);
+  });
+
   it('redrives every message from a DLQ back to its queue', async () => {
     const { sqs } = testClients();
     const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }))).QueueUrl!;

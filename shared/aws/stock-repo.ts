@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FEED_SHARDS, keys } from '#shared/normalize/keys.ts';
+import type { BalanceRow, FeedShardQuery, FeedShardResult, StockReadPort } from '#shared/inventory/ports.ts';
+
+/**
+ * The stock API's reads on the hub table. Balances and ledger rows share a SKU's partition
+ * (`LOC#…` and `MOVE#…` sort keys), so `begins_with(sk, 'LOC#')` reads the balances alone: the
+ * cost of a stock read does not grow with the SKU's history.
+ */
+export const FEED_INDEX = 'byUpdated';
+
+// what is read back is checked, not trusted: a malformed item is skipped rather than served
+const BalanceItemSchema = z.object({
+  sku: z.string(),
+  location: z.string(),
+  onHand: z.number().default(0),
+  reserved: z.number().default(0),
+  available: z.number().default(0),
+  updatedAt: z.string(),
+  feedSk: z.string(),
+});
+
+function toRows(items: Record<string, unknown>[] | undefined): BalanceRow[] {
+  const rows: BalanceRow[] = [];
+  for (const it of items ?? []) {
+    const r = BalanceItemSchema.safeParse(it);
+    if (r.success) rows.push(r.data);
+  }
+  return rows;
+}
+
+/** DynamoDB's IN takes at most 100 operands; longer lists are filtered here instead. */
+const MAX_IN = 100;
+
+export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string): StockReadPort {
+  return {
+    feedShards: FEED_SHARDS,
+
+    async balancesOf(sku) {
+      const { pk } = keys.balance(sku, '');
+      const rows: Item[] = [];
+      let start: Record<string, unknown> | undefined;
+      // one request in practice; a SKU stocked at thousands of locations (>1 MB) pages
+      do {
+        const res = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loc)',
+            ExpressionAttributeValues: { ':pk': pk, ':loc': 'LOC#' },
+            // a WMS that posts a count and reads it back must see it
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        rows.push(...(res.Items ?? []));
+        start = res.LastEvaluatedKey;
+      } while (start);
+      return toRows(rows);
+    },
+
+    async feedShard(q: FeedShardQuery): Promise<FeedShardResult> {
+      const filterInQuery = q.locations && q.locations.length <= MAX_IN ? q.locations : undefined;
+      const values: Record<string, unknown> = { ':fpk': `FEED#${q.shard}`, ':a': q.after, ':b': q.before };
+      filterInQuery?.forEach((l, i) => (values[`:l${i}`] = l));
+      const wanted = q.locations ? new Set(q.locations) : undefined;
+      const rows: BalanceRow[] = [];
+      let start: Record<string, unknown> | undefined;
+      let reachedTo = q.before;
+      // a filtered query may need several pages to find `limit` rows; this bounds one request's work
+      for (let page = 0; page < 8; page++) {
+        const res = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: FEED_INDEX,
+            // BETWEEN is inclusive; `after` may be the feedSk of a row already delivered (dropped
+            // below), `before` is a bare time that no feedSk equals
+            KeyConditionExpression: 'feedPk = :fpk AND feedSk BETWEEN :a AND :b',
+            ...(filterInQuery
+              ? { FilterExpression: `#loc IN (${filterInQuery.map((_, i) => `:l${i}`).join(', ')})`, ExpressionAttributeNames: { '#loc': 'location' } }
+              : {}),
+            ExpressionAttributeValues: values,
+            ExclusiveStartKey: start,
+            Limit: q.limit + 1,
+          }),
+        );
+        for (const r of toRows(res.Items)) {
+          if (r.feedSk === q.after || (wanted && !wanted.has(r.location))) continue;
+          rows.push(r);
+        }
+        start = res.LastEvaluatedKey;
+        if (!start) {
+          reachedTo = q.before;
+          break;
+        }
+        reachedTo = String(start.feedSk);
+        if (rows.length >= q.limit) break;
+      }
+      return { rows, reachedTo };
+    },
+  };
+}
+
+type Item = Record<string, unknown>;

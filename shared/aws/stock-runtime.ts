@@ -1,0 +1,56 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { getApiKey } from '#shared/aws/api-keys.ts';
+import { dynamoChannelPort } from '#shared/aws/channels.ts';
+import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
+import { DynamoTable, documentClient } from '#shared/aws/table.ts';
+import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
+import { applyEvent } from '#shared/normalize/apply.ts';
+import type { ApplyCount, ChannelPort, StockReadPort } from '#shared/inventory/ports.ts';
+
+/**
+ * The stock function's dependencies, built once per container from its environment:
+ *  - HUB_TABLE_NAME (required), HUB_AWS_ENDPOINT (moto / LocalStack), AWS_REGION
+ *  - HUB_API_KEY_CACHE_SECONDS (default 30, at most 60), HUB_CHANNEL_CACHE_SECONDS (default 30)
+ *  - HUB_FEED_SETTLE_SECONDS (default 5; see FeedOptions.settleMs for why it exists)
+ */
+export interface StockRuntime {
+  authenticate: Authenticate;
+  stock: StockReadPort;
+  channels: ChannelPort;
+  applyCount: ApplyCount;
+  feedSettleMs: number;
+  now: () => Date;
+}
+
+export class StockConfigError extends Error {
+  override name = 'StockConfigError';
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new StockConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+  return n;
+}
+
+export function stockRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {},
+): StockRuntime {
+  const tableName = env.HUB_TABLE_NAME;
+  if (!tableName) throw new StockConfigError('HUB_TABLE_NAME is not set');
+  const doc = overrides.doc ?? documentClient(awsClientConfig(env));
+  const now = overrides.now ?? (() => new Date());
+  const clock = () => now().getTime();
+  const table = new DynamoTable(doc, tableName);
+  return {
+    authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), { maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30), now: clock }),
+    stock: dynamoStockRepo(doc, tableName),
+    channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30), now: clock }),
+    applyCount: (event) => applyEvent(table, event, now),
+    feedSettleMs: seconds(env, 'HUB_FEED_SETTLE_SECONDS', 5) * 1000,
+    now,
+  };
+}

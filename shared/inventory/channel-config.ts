@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * A sales channel's configuration (item `CHANNEL#<channel>` / `META`, see shared/aws/channels.ts).
+ * The stock API uses `allocation`; the KPI API reads `timeZone` and `standards`, so this schema
+ * keeps fields it does not know about (`looseObject`) instead of dropping another feature's data.
+ */
+
+/** Names that end up inside sort keys joined by `#` and `|`: those characters would split them. */
+export const KeyPartSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^#|\u0000-\u001f\u007f]+$/, 'must not contain "#", "|" or control characters');
+
+export const AllocationRuleSchema = z.strictObject({
+  /**
+   * Share of the pool this channel may list, 0..1. Kept to 4 decimals (basis points) so the
+   * arithmetic is exact integers: 0.29 × 100 must be 29, not 28.999999999999996.
+   */
+  share: z
+    .number()
+    .min(0)
+    .max(1)
+    .refine((s) => Math.abs(s * 10_000 - Math.round(s * 10_000)) < 1e-6, 'at most 4 decimals (basis points)')
+    .optional(),
+  /** units held back from this channel after the share is taken (safety stock) */
+  buffer: z.number().int().min(0).optional(),
+  /** never list more than this many units on the channel */
+  maxListed: z.number().int().min(0).optional(),
+  /** the locations that feed this channel; absent = every location */
+  locations: z.array(KeyPartSchema).min(1).optional(),
+});
+export type AllocationRule = z.infer<typeof AllocationRuleSchema>;
+
+export const ChannelConfigSchema = z.looseObject({
+  channel: KeyPartSchema,
+  /** the partner that owns the channel: a partner key without a channel list sees its own channels */
+  partner: z.string().min(1).nullable().optional(),
+  allocation: AllocationRuleSchema.default({}),
+  timeZone: z.string().min(1).optional(),
+  standards: z.unknown().optional(),
+});
+export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;
+export type ChannelConfigInput = z.input<typeof ChannelConfigSchema>;
