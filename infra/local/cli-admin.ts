@@ -4,6 +4,10 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { listQuarantine, redriveDlq, replayQuarantined } from '#shared/aws/quarantine.ts';
 import { documentClient } from '#shared/aws/table.ts';
 import { readHubFile } from './hub-file.ts';
+import { z } from 'zod';
+import { ApiKeyScopeSchema } from '#shared/aws/api-keys.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
+import { getChannel, listChannels, putChannel } from '#shared/aws/channels.ts';
 
 /**
  * `npm run hub -- quarantine|dlq ...`: what the normalizer set aside, and sending it back.
@@ -12,6 +16,12 @@ import { readHubFile } from './hub-file.ts';
  *   quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]
  *                                                back through the ingest queue; safe to repeat
  *   dlq redrive [--max N]                        DLQ messages back to the ingest queue
+ *   keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]
+ *                                                prints the key once; only its hash is stored
+ *   keys list                                    hashes, scopes, partner, revoked
+ *   keys revoke <hash>                           takes effect within a minute (key caches)
+ *   channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]
+ *   channels list
  *
  * Environment: HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL, HUB_INGEST_DLQ_URL and HUB_AWS_ENDPOINT; each
  * defaults to the running `npm start` (its .hub-local/hub.json). For a deployed stage, take them
@@ -49,8 +59,29 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   const sqs = new SQSClient(cfg);
   const { values } = parseArgs({
     args: rest,
-    options: { days: { type: 'string' }, all: { type: 'boolean' }, id: { type: 'string', multiple: true }, reason: { type: 'string' }, max: { type: 'string' } },
+    allowPositionals: true,
+    options: {
+      days: { type: 'string' },
+      all: { type: 'boolean' },
+      id: { type: 'string', multiple: true },
+      reason: { type: 'string' },
+      max: { type: 'string' },
+      scopes: { type: 'string' },
+      partner: { type: 'string' },
+      channels: { type: 'string' },
+      locations: { type: 'string' },
+      share: { type: 'string' },
+      buffer: { type: 'string' },
+      'max-listed': { type: 'string' },
+    },
   });
+  const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+  const num = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new AdminCliError(`--${name} takes a number`);
+    return n;
+  };
   const days = values.days ? Number(values.days) : undefined;
   if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 366)) throw new AdminCliError('--days takes a whole number from 1 to 366');
 
@@ -74,5 +105,54 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     print(`moved ${moved} message${moved === 1 ? '' : 's'} from the DLQ back to the ingest queue`);
     return;
   }
-  throw new AdminCliError('usage: hub quarantine list|replay ... | hub dlq redrive (see infra/local/cli-admin.ts)');
+  if (group === 'keys' && command === 'create') {
+    const scopes = z.array(ApiKeyScopeSchema).min(1).safeParse(list(values.scopes) ?? []);
+    if (!scopes.success) throw new AdminCliError(`--scopes takes a comma list of ${ApiKeyScopeSchema.options.join(', ')}`);
+    const channels = list(values.channels);
+    const locations = list(values.locations);
+    const { key, record } = await createApiKey(doc, t.tableName, {
+      scopes: scopes.data,
+      partner: values.partner ?? null,
+      ...(channels ? { channels } : {}),
+      ...(locations ? { locations } : {}),
+    });
+    print(`API key (shown once, store it now): ${key}`);
+    print(`hash ${record.keyHash}  scopes ${record.scopes.join(',')}  partner ${record.partner ?? '-'}`);
+    return;
+  }
+  if (group === 'keys' && command === 'list') {
+    for (const k of await listApiKeys(doc, t.tableName)) {
+      print(`${k.keyHash}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`);
+    }
+    return;
+  }
+  if (group === 'keys' && command === 'revoke') {
+    const hash = rest.find((a) => !a.startsWith('--'));
+    if (!hash) throw new AdminCliError('keys revoke <hash> (see keys list)');
+    if (!(await revokeApiKey(doc, t.tableName, hash))) throw new AdminCliError(`no key with hash ${hash}`);
+    print(`revoked ${hash}: refused everywhere within a minute`);
+    return;
+  }
+  if (group === 'channels' && command === 'set') {
+    const channel = rest.find((a) => !a.startsWith('--'));
+    if (!channel) throw new AdminCliError('channels set <channel> [--partner P] [--share S] [--buffer B] [--max-listed M] [--locations A,B]');
+    const existing = await getChannel(doc, t.tableName, channel);
+    const allocation = { ...(existing?.allocation ?? {}) };
+    const share = num(values.share, 'share');
+    const buffer = num(values.buffer, 'buffer');
+    const maxListed = num(values['max-listed'], 'max-listed');
+    const locations = list(values.locations);
+    if (share !== undefined) allocation.share = share;
+    if (buffer !== undefined) allocation.buffer = buffer;
+    if (maxListed !== undefined) allocation.maxListed = maxListed;
+    if (locations) allocation.locations = locations;
+    const saved = await putChannel(doc, t.tableName, { ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation });
+    print(JSON.stringify(saved));
+    return;
+  }
+  if (group === 'channels' && command === 'list') {
+    for (const c of await listChannels(doc, t.tableName, { maxAgeSeconds: 0 })) print(JSON.stringify(c));
+    return;
+  }
+  throw new AdminCliError('usage: hub quarantine list|replay | dlq redrive | keys create|list|revoke | channels set|list (see infra/local/cli-admin.ts)');
 }

@@ -52,7 +52,7 @@ const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<void> {
   const [group, command, ...rest] = argv;
-  if (group === 'quarantine' || group === 'dlq') return runAdminCli(argv, env, print);
+  if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels') return runAdminCli(argv, env, print);
   if (group !== 'connections' || !command) {
     throw new CliError('usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive (see infra/local/cli.ts, cli-admin.ts)');
   }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConnectionSchema, type Connection } from '#shared/domain/connection.ts';
 import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/aws/api-keys.ts';
+import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
 
 /**
  * The local hub's configuration: which senders may post (connections, with their secrets) and who
@@ -46,6 +47,8 @@ export const HubConfigSchema = z
     ...comment,
     connections: z.array(ConnectionSchema),
     apiKeys: z.array(ApiKeyConfigSchema).default([]),
+    /** per sales channel: its partner, allocation rules (stock API) and standards (KPI API) */
+    channels: z.array(ChannelConfigSchema).default([]),
     merchant: z
       .strictObject({
         ...comment,
@@ -123,6 +126,10 @@ export function demoHubConfig(): HubConfig {
         },
       ],
       apiKeys: [{ key: `hub_${randomBytes(24).toString('base64url')}`, scopes: ALL_SCOPES, partner: null }],
+      channels: [
+        { channel: 'shopify-demo', allocation: { share: 0.8, buffer: 2 } },
+        { channel: 'partner-demo', partner: 'acme-dealer', allocation: { maxListed: 50 } },
+      ],
     },
     'demo config',
   );

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
+import { putChannel } from '#shared/aws/channels.ts';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import type { HubResources } from './provision.ts';
 import { startMoto, type MotoServer } from './moto.ts';
@@ -186,6 +187,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     await Promise.all([
       ...config.connections.map((c) => connections.put(c)),
       ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) => putApiKey(doc, resources.tableName, key, attrs)),
+      ...config.channels.map(({ $comment: _c, ...channel }) => putChannel(doc, resources.tableName, channel)),
     ]);
     doc.destroy();
     const fns = await loading;

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { runAdminCli } from '#infra/local/cli-admin.ts';
+import { getApiKey } from '#shared/aws/api-keys.ts';
+import { getChannel } from '#shared/aws/channels.ts';
+import { documentClient } from '#shared/aws/table.ts';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { freshTable } from '../support/table.ts';
+import { motoEnv, testClients, uniqueName } from '../support/aws.ts';
+
+async function cli(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  await runAdminCli(argv, env, (l) => lines.push(l));
+  return lines;
+}
+
+describe('npm run hub -- keys | channels', () => {
+  it('creates a key shown once and stored as a hash, lists it, and revokes it', async () => {
+    // Prepare
+    const { tableName, drop } = await freshTable('cli');
+    const { sqs } = testClients();
+    const q = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('cliq') }))).QueueUrl!;
+    const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_INGEST_QUEUE_URL: q, HUB_INGEST_DLQ_URL: q };
+    const doc = documentClient(awsClientConfig(motoEnv()));
+
+    // Act
+    const created = await cli(env, 'keys', 'create', '--scopes', 'stock:read,kpi:read', '--partner', 'acme', '--locations', 'WH-1');
+    const key = /hub_[A-Za-z0-9_-]+/.exec(created.join('\n'))?.[0];
+    const stored = key ? await getApiKey(doc, tableName, key) : undefined;
+    const listed = await cli(env, 'keys', 'list');
+    await cli(env, 'keys', 'revoke', stored!.keyHash);
+    const afterRevoke = await getApiKey(doc, tableName, key!);
+
+    // Assess
+    expect(stored).toMatchObject({ scopes: ['stock:read', 'kpi:read'], partner: 'acme', locations: ['WH-1'] });
+    expect(listed.join('\n')).toContain(stored!.keyHash);
+    expect(listed.join('\n')).not.toContain(key);
+    expect(afterRevoke).toBeUndefined();
+    await expect(cli(env, 'keys', 'create', '--scopes', 'stock:everything')).rejects.toThrow(/--scopes/);
+    await drop();
+  });
+
+  it('sets a channel allocation field by field', async () => {
+    const { tableName, drop } = await freshTable('cli');
+    const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_INGEST_QUEUE_URL: 'x', HUB_INGEST_DLQ_URL: 'x' };
+    await cli(env, 'channels', 'set', 'amazon-us', '--share', '0.5', '--partner', 'acme');
+    await cli(env, 'channels', 'set', 'amazon-us', '--buffer', '3');
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    expect(await getChannel(doc, tableName, 'amazon-us')).toMatchObject({ channel: 'amazon-us', partner: 'acme', allocation: { share: 0.5, buffer: 3 } });
+    await drop();
+  });
+});
