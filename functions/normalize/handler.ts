@@ -9,7 +9,7 @@ const processor = new BatchProcessor(EventType.SQS);
 
 /** One queued delivery: applied, a no-op, or quarantined; a throw marks the record failed (retried). */
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const outcome = await normalizeMessage(record.body, deps);
+  const outcome = await normalizeMessage(record.body, deps, { messageId: record.messageId, sentAt: Number(record.attributes.SentTimestamp) || undefined });
   logger.info('normalized', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, ...outcome });
 }
 

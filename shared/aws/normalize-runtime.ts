@@ -17,6 +17,12 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): { deps: 
   return {
     table,
     logger,
-    deps: { table, adapt, loadBody: (delivery) => getBody(delivery.body) },
+    deps: {
+      table,
+      adapt,
+      loadBody: (delivery) => getBody(delivery.body),
+      // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
+      spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon' },
+    },
   };
 }

@@ -6,12 +6,30 @@ import { applyEvent, UnresolvableEventError, type ApplyResult } from '#shared/no
 import { keys } from '#shared/normalize/keys.ts';
 import type { TablePort } from '#shared/normalize/ports.ts';
 
+/**
+ * Amazon's SP-API posts its notifications straight onto the hub's SP-API queue (there is no HTTP
+ * webhook: WEBHOOK-SOURCES.md §5), so those messages are the notification JSON itself, not an
+ * ingest Delivery. They are wrapped here into one, with the channel this option names.
+ */
+export interface SpapiSource {
+  connectionId: string;
+  channel: string;
+}
+
+/** What SQS says of a message (the Lambda event record's attributes), used to wrap SP-API messages. */
+export interface MessageMeta {
+  messageId: string;
+  /** epoch milliseconds, SQS SentTimestamp */
+  sentAt?: number;
+}
+
 export interface NormalizeDeps {
   table: TablePort;
   /** the exact bytes of a delivery's body (inline, or fetched from the claim-check bucket) */
   loadBody(delivery: Delivery): Promise<Buffer>;
   adapt(input: { delivery: Delivery; body: string }): CanonicalEvent[];
   now?: () => Date;
+  spapi?: SpapiSource;
 }
 
 export type NormalizeOutcome =
@@ -35,11 +53,12 @@ export interface QuarantineReason {
  * Events of one delivery are applied in order; each is exactly-once on its own, so a delivery
  * that fails half-way and comes back re-applies only what was not applied.
  */
-export async function normalizeMessage(messageBody: string, deps: NormalizeDeps): Promise<NormalizeOutcome> {
+export async function normalizeMessage(messageBody: string, deps: NormalizeDeps, meta?: MessageMeta): Promise<NormalizeOutcome> {
   const now = deps.now ?? (() => new Date());
   let delivery: Delivery;
   try {
-    delivery = DeliverySchema.parse(JSON.parse(messageBody));
+    const parsed: unknown = JSON.parse(messageBody);
+    delivery = isSpapiNotification(parsed) && deps.spapi ? spapiDelivery(messageBody, parsed, deps.spapi, meta, now) : DeliverySchema.parse(parsed);
   } catch (err) {
     return quarantine(deps.table, messageBody, undefined, { reason: 'malformed-message', message: messageOf(err) }, now);
   }
@@ -109,4 +128,31 @@ async function quarantine(
 
 function hashOf(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 20);
+}
+
+function isSpapiNotification(v: unknown): v is Record<string, unknown> {
+  if (!v || typeof v !== 'object' || 'v' in v) return false;
+  const o = v as Record<string, unknown>;
+  // SQS delivery: the notification itself; EventBridge target: the notification under `detail`
+  return typeof o.NotificationType === 'string' || (typeof o.detail === 'object' && o.source === 'aws.partner/sellingpartnerapi.amazon.com');
+}
+
+function spapiDelivery(raw: string, n: Record<string, unknown>, src: SpapiSource, meta: MessageMeta | undefined, now: () => Date): Delivery {
+  const md = (n.NotificationMetadata ?? (n.detail as Record<string, unknown> | undefined)?.NotificationMetadata) as Record<string, unknown> | undefined;
+  const notificationId = typeof md?.NotificationId === 'string' ? md.NotificationId : undefined;
+  const receivedAt = new Date(meta?.sentAt ?? now().getTime()).toISOString();
+  // the FBA inventory schema has no NotificationMetadata: fall back to a hash of the body
+  const dedupKey = notificationId ?? createHash('sha256').update(raw).digest('hex');
+  return {
+    v: 1,
+    deliveryId: `spapi_${meta?.messageId ?? dedupKey}`,
+    connectionId: src.connectionId,
+    source: 'amazon',
+    channel: src.channel,
+    partner: null,
+    dedupKey,
+    receivedAt,
+    headers: {},
+    body: { kind: 'inline', encoding: 'utf8', data: raw },
+  };
 }
