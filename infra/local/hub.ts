@@ -208,6 +208,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
         batchWindowSeconds: resources.normalizeBatchWindowSeconds,
         handler: (event) => fns.normalize(event, lambdaContext('normalize', region)),
         log: errorLog,
+        ...visibilityOverride(process.env.HUB_VISIBILITY_TIMEOUT_SECONDS),
       });
       await poller.start();
       pollers.set(name, poller);
@@ -326,4 +327,12 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
     lines.push(`  curl -s ${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'} -H 'authorization: Bearer ${key.key}'`);
   }
   return lines.join('\n');
+}
+
+/** `HUB_VISIBILITY_TIMEOUT_SECONDS` (0-43200, SQS's range) for the local pollers; see SqsPollerOptions. */
+function visibilityOverride(value: string | undefined): { visibilityTimeoutSeconds?: number } {
+  if (value === undefined || value === '') return {};
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 43_200) throw new Error(`HUB_VISIBILITY_TIMEOUT_SECONDS must be a whole number of seconds from 0 to 43200, got ${value}`);
+  return { visibilityTimeoutSeconds: n };
 }

@@ -32,6 +32,12 @@ export interface SqsPollerOptions {
   concurrency?: number;
   /** one line per invocation that failed; default console.error */
   log?: (line: string) => void;
+  /**
+   * Overrides the queue's visibility timeout on receive. Lambda always uses the queue's (181 s in
+   * the stack); locally a hub that was killed would leave its in-flight messages hidden that long,
+   * so `HUB_VISIBILITY_TIMEOUT_SECONDS` may shorten it for development and soak runs.
+   */
+  visibilityTimeoutSeconds?: number;
 }
 
 export interface SqsPollerStats {
@@ -134,6 +140,7 @@ export class SqsPoller {
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
+        ...(this.opts.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: this.opts.visibilityTimeoutSeconds } : {}),
       }),
       { abortSignal: this.abort.signal },
     );

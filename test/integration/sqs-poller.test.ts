@@ -46,6 +46,34 @@ afterEach(async () => {
 });
 
 describe('SqsPoller against moto', () => {
+  it('brings a failed record back after the overridden visibility timeout, not the queue\'s', async () => {
+    // Prepare: the queue hides a received message for 10 minutes; the override says 1 s
+    const { queueUrl } = await queuePair(600);
+    const seen: number[] = [];
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'flaky' }));
+
+    // Act
+    poller = new SqsPoller({
+      sqs,
+      queueUrl,
+      region: 'us-east-1',
+      batchSize: 10,
+      batchWindowSeconds: 0,
+      waitTimeSeconds: 1,
+      visibilityTimeoutSeconds: 1,
+      log: () => {},
+      handler: async (event) => {
+        seen.push(...event.Records.map((r) => Number(r.attributes.ApproximateReceiveCount)));
+        return { batchItemFailures: seen.length === 1 ? event.Records.map((r) => ({ itemIdentifier: r.messageId })) : [] };
+      },
+    });
+    await poller.start();
+    await waitFor('the second receive', () => (seen.length >= 2 ? true : undefined), 10_000);
+
+    // Assess
+    expect(seen.slice(0, 2)).toEqual([1, 2]);
+  });
+
   it('deletes successes, redelivers the reported failure, and lets SQS move it to the DLQ after maxReceiveCount', async () => {
     // Prepare
     const { queueUrl, dlqUrl } = await queuePair(1);
