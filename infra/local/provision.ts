@@ -187,6 +187,20 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
   }
 }
 
+/**
+ * Only the table, under a name of the caller's choosing (tests give each case its own table in one
+ * moto): the same definition as the stack's, read from the synthesized template.
+ */
+export async function provisionHubTable(opts: { endpoint: string; region?: string; tableName: string }): Promise<void> {
+  const tpl = templateSchema.parse(synthHubTemplate());
+  const dynamo = new DynamoDBClient(awsClientConfig({ HUB_AWS_ENDPOINT: opts.endpoint, AWS_REGION: opts.region ?? 'us-east-1' }));
+  try {
+    await ensureTable(dynamo, opts.tableName, resource(tpl, tpl.Outputs.TableName.Value.Ref, 'AWS::DynamoDB::Table', tableProps));
+  } finally {
+    dynamo.destroy();
+  }
+}
+
 // ---- table ---------------------------------------------------------------------------------
 
 async function ensureTable(dynamo: DynamoDBClient, name: string, props: z.infer<typeof tableProps>): Promise<void> {

@@ -242,14 +242,19 @@ async function planBalanceChanges(
     });
     if (after.available < 0 && bal.available >= 0) {
       oversells += 1;
-      ops.push({
-        kind: 'put',
-        item: { ...keys.oversell(t.sku, t.location, ctx.ref), type: 'oversell', sku: t.sku, location: t.location, available: after.available, at: ctx.nowIso, ref: ctx.ref },
-        condition: 'attribute_not_exists(pk)',
-      });
+      ops.push(oversellRecord(t.sku, t.location, ctx.ref, after.available, ctx.nowIso, ctx.ref));
     }
   }
   return { ops, oversells };
+}
+
+/** An oversell, recorded once per cause (the order revision, count or adjustment that caused it). */
+function oversellRecord(sku: string, location: string, cause: string, available: number, nowIso: string, ref: string): WriteOp {
+  return {
+    kind: 'put',
+    item: { ...keys.oversell(sku, location, cause), type: 'oversell', sku, location, available, at: nowIso, ref },
+    condition: 'attribute_not_exists(pk)',
+  };
 }
 
 const KPI_NUMBER_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
@@ -342,11 +347,7 @@ async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Da
     },
   ];
   if (available < 0 && (bal.available >= 0 || !bal.exists)) {
-    ops.push({
-      kind: 'put',
-      item: { ...keys.oversell(sku, e.locationId, `count#${asOf}`), type: 'oversell', sku, location: e.locationId, available, at: nowIso, ref: `count:${e.deliveryId}` },
-      condition: 'attribute_not_exists(pk)',
-    });
+    ops.push(oversellRecord(sku, e.locationId, `count#${asOf}`, available, nowIso, `count:${e.deliveryId}`));
   }
   try {
     await table.write(ops);
@@ -397,11 +398,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
     },
   ];
   if (bal.available + onHandDelta < 0 && bal.available >= 0) {
-    ops.push({
-      kind: 'put',
-      item: { ...keys.oversell(sku, e.locationId, `adj#${e.idempotencyKey}`), type: 'oversell', sku, location: e.locationId, available: bal.available + onHandDelta, at: nowIso, ref: `adj:${e.idempotencyKey}` },
-      condition: 'attribute_not_exists(pk)',
-    });
+    ops.push(oversellRecord(sku, e.locationId, `adj#${e.idempotencyKey}`, bal.available + onHandDelta, nowIso, `adj:${e.idempotencyKey}`));
   }
   try {
     await table.write(ops);
