@@ -12,6 +12,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { HubFunction } from './hub-function.ts';
+import { DEFAULT_QUARANTINE_THRESHOLD, HubMonitoring } from './monitoring.ts';
 
 export type HubStage = 'dev' | 'prod';
 
@@ -60,6 +61,9 @@ const hubContextSchema = z.object({
   // deploys with `-c ingestConcurrency=none` until its quota is raised.
   ingestConcurrency: z.union([z.literal('none'), positiveInt]).default(50),
   normalizeMaxConcurrency: positiveInt.min(2).max(1000).default(10),
+  // an address, not a secret; when absent the alarms still go to the topic (subscribe later)
+  alarmEmail: z.email().optional(),
+  quarantineAlarmThreshold: positiveInt.default(DEFAULT_QUARANTINE_THRESHOLD),
 });
 export type HubContext = z.infer<typeof hubContextSchema>;
 
@@ -88,12 +92,15 @@ export class HubStack extends Stack {
   readonly normalize: HubFunction;
   readonly stock: HubFunction;
   readonly kpi: HubFunction;
+  readonly docs: HubFunction;
+  readonly monitoring: HubMonitoring;
   readonly webhookUrl: FunctionUrl;
   readonly api: HttpApi;
   readonly apiStage: HttpStage;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
-    super(scope, id, props);
+    // prod: CloudFormation refuses to delete the stack until protection is turned off by hand
+    super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? props.stage === 'prod' });
     const { stage } = props;
     this.stage = stage;
     const prod = stage === 'prod';
@@ -257,6 +264,9 @@ export class HubStack extends Stack {
     this.kpi = new HubFunction(this, 'Kpi', { name: 'kpi', stage, tracing: ctx.tracing, environment: common });
     this.allowTable(this.kpi, TABLE_READ);
 
+    // GET /openapi.json and GET /health: no table, queue or secret, so its role writes logs only
+    this.docs = new HubFunction(this, 'Docs', { name: 'docs', stage, tracing: ctx.tracing, timeout: Duration.seconds(3) });
+
     // ---- read API ---------------------------------------------------------------------------
 
     this.api = new HttpApi(this, 'ReadApi', {
@@ -302,17 +312,38 @@ export class HubStack extends Stack {
       [HttpMethod.POST, '/v1/stock/counts', stockIntegration],
       [HttpMethod.GET, '/v1/kpis/channels', kpiIntegration],
       [HttpMethod.GET, '/v1/kpis/channels/{channel}', kpiIntegration],
+      [HttpMethod.GET, '/v1/kpis/stock-alerts', kpiIntegration],
+      // the managers' dashboard page (no data in it: it asks for a key and calls the routes above)
+      [HttpMethod.GET, '/dashboard', kpiIntegration],
     ];
+    const docsIntegration = new HttpLambdaIntegration('DocsIntegration', this.docs.fn);
+    routes.push([HttpMethod.GET, '/openapi.json', docsIntegration], [HttpMethod.GET, '/health', docsIntegration]);
     for (const [method, path, integration] of routes) {
       const [route] = this.api.addRoutes({ path, methods: [method], integration });
       if (route) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason:
-            'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.',
+          reason: path.startsWith('/v1/')
+            ? 'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.'
+            : 'Public by design: it serves no data (the API description, a liveness answer, a page that asks for a key); the stage throttle bounds its use.',
         });
       }
     }
+
+    // ---- monitoring -------------------------------------------------------------------------
+
+    this.monitoring = new HubMonitoring(this, 'Monitoring', {
+      stage,
+      functions: { ingest: this.ingest, normalize: this.normalize, stock: this.stock, kpi: this.kpi, docs: this.docs },
+      queues: [
+        { label: 'Ingest', queue: this.ingestQueue, dlq: this.ingestDlq },
+        ...(this.spapiQueue && this.spapiDlq ? [{ label: 'Spapi', queue: this.spapiQueue, dlq: this.spapiDlq }] : []),
+      ],
+      table: this.table,
+      api: this.api,
+      alarmEmail: ctx.alarmEmail,
+      quarantineThreshold: ctx.quarantineAlarmThreshold,
+    });
 
     // ---- outputs ----------------------------------------------------------------------------
     // infra/local/provision.ts finds the resources in the template through these outputs.
@@ -323,6 +354,8 @@ export class HubStack extends Stack {
     new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl });
     new CfnOutput(this, 'DlqUrl', { value: this.ingestDlq.queueUrl });
     new CfnOutput(this, 'BodyBucket', { value: this.bodyBucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     if (this.spapiQueue && this.spapiDlq) {
       new CfnOutput(this, 'SpapiQueueUrl', { value: this.spapiQueue.queueUrl });
       new CfnOutput(this, 'SpapiDlqUrl', { value: this.spapiDlq.queueUrl });

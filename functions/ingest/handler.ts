@@ -4,6 +4,9 @@ import { errorResponse, HttpError } from '#shared/http/errors.ts';
 import { ingest } from '#shared/ingest/ingest.ts';
 import type { IngestDeps, IngestRequest } from '#shared/ingest/ports.ts';
 import { buildIngestDeps } from '#shared/ingest/deps.ts';
+import { createTelemetry } from '#shared/observability/telemetry.ts';
+
+const telemetry = createTelemetry({ fn: 'ingest' });
 
 /**
  * `ingest`: POST /webhooks/{connectionId} (GET too, for eBay's challenge). Adapts an HTTP API /
@@ -50,8 +53,27 @@ export function createHandler(makeDeps: () => IngestDeps = () => buildIngestDeps
       console.error(JSON.stringify({ level: 'ERROR', message: 'ingest misconfigured', error: (err as Error).message }));
       return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
     }
-    return ingest(toIngestRequest(event), deps);
+    const req = toIngestRequest(event);
+    const res = await ingest(req, deps);
+    await observe(req, res, deps);
+    return res;
   });
+}
+
+/** Accepted/rejected metrics per source and reason; the delivery id becomes the correlation id. */
+async function observe(req: IngestRequest, res: { statusCode: number; body: string }, deps: IngestDeps): Promise<void> {
+  try {
+    const body = res.body ? (JSON.parse(res.body) as { deliveryId?: string; error?: { code?: string } }) : {};
+    // the connection is in the store's cache after ingest; an unknown id (404) is not looked up again
+    const conn = res.statusCode !== 404 && req.connectionId ? await deps.connections.get(req.connectionId) : undefined;
+    const source = conn?.source ?? 'unknown';
+    if (body.deliveryId) {
+      telemetry.deliveryAccepted(source);
+      telemetry.logger.info('accepted', { correlation_id: body.deliveryId, source, connectionId: req.connectionId });
+    } else if (res.statusCode >= 400) telemetry.deliveryRejected(source, body.error?.code ?? String(res.statusCode));
+  } catch {
+    // telemetry never changes what the sender is told
+  }
 }
 
 export const handler = createHandler();

@@ -1,24 +1,54 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normalizeRuntime } from '#shared/aws/normalize-runtime.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
+import { createTelemetry } from '#shared/observability/telemetry.ts';
 
-const { deps, logger } = normalizeRuntime();
+const { deps } = normalizeRuntime();
+const telemetry = createTelemetry({ fn: 'normalize' });
+const { logger, metrics } = telemetry;
 const processor = new BatchProcessor(EventType.SQS);
 
-/** One queued delivery: applied, a no-op, or quarantined; a throw marks the record failed (retried). */
-async function recordHandler(record: SQSRecord): Promise<void> {
-  const outcome = await normalizeMessage(record.body, deps, { messageId: record.messageId, sentAt: Number(record.attributes.SentTimestamp) || undefined });
-  logger.info('normalized', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, ...outcome });
+/**
+ * One queued delivery: applied, a no-op, or quarantined; a throw marks the record failed (retried).
+ * Every line carries the delivery id ingest stamped on the message (attribute `deliveryId`) as
+ * correlation id; SP-API messages, written by Amazon, have none until they are wrapped.
+ */
+async function recordHandler(record: SQSRecord, tally: { applied: number }): Promise<void> {
+  const attributed = record.messageAttributes?.deliveryId?.stringValue;
+  const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
+  let outcome;
+  try {
+    outcome = await normalizeMessage(record.body, deps, { messageId: record.messageId, sentAt: Number(record.attributes.SentTimestamp) || undefined });
+  } catch (err) {
+    telemetry.withCorrelationId(attributed ?? record.messageId).warn('normalize failed, will retry', { ...meta, error: err as Error });
+    throw err;
+  }
+  const log = telemetry.withCorrelationId(outcome.deliveryId);
+  if (outcome.status === 'quarantined') {
+    telemetry.quarantined(outcome.reason);
+    log.warn('quarantined', { ...meta, ...outcome });
+    return;
+  }
+  tally.applied += outcome.applied;
+  if (outcome.oversells > 0) telemetry.oversells(outcome.oversells);
+  log.info('normalized', { ...meta, ...outcome });
 }
 
 async function normalize(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const res = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  // events applied in this invocation, published as one value per batch
+  const tally = { applied: 0 };
+  const res = await processPartialResponse(event, (record: SQSRecord) => recordHandler(record, tally), processor, { context, throwOnFullBatchFailure: false });
+  telemetry.eventsApplied(tally.applied);
+  telemetry.batchFailures(res.batchItemFailures.length);
   if (res.batchItemFailures.length > 0) {
     logger.warn('normalize batch had failures', { failed: res.batchItemFailures.length, of: event.Records.length, errors: processor.errors.map((e) => e.message).slice(0, 5) });
   }
   return res;
 }
 
-export const handler = middy(normalize);
+// logMetrics flushes the stored metrics after every invocation, even one that throws
+export const handler = middy(normalize).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -12,7 +12,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 /** A handler as the runner calls it; the hub binds the Lambda context. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2) => Promise<unknown>;
 
-export type RouteTarget = 'ingest' | 'stock' | 'kpi';
+export type RouteTarget = 'ingest' | 'stock' | 'kpi' | 'docs';
 
 export interface MatchedRoute {
   target: RouteTarget;
@@ -42,6 +42,11 @@ export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; targ
   { method: 'POST', path: '/v1/stock/counts', target: 'stock' },
   { method: 'GET', path: '/v1/kpis/channels', target: 'kpi' },
   { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
+  { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
+  { method: 'GET', path: '/dashboard', target: 'kpi' },
+  { method: 'GET', path: '/openapi.json', target: 'docs' },
+  // the cloud's /health is the docs function; the local runner answers it itself with more detail
+  { method: 'GET', path: '/health', target: 'docs' },
 ];
 
 /**

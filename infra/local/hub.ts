@@ -50,7 +50,7 @@ export interface LocalHub {
 }
 
 /** Function timeouts as infra/hub-stack.ts sets them; handlers may read getRemainingTimeInMillis(). */
-const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, stock: 10_000, kpi: 10_000 } as const;
+const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, stock: 10_000, kpi: 10_000, docs: 5_000 } as const;
 type FunctionName = keyof typeof TIMEOUT_MS;
 
 function lambdaContext(name: FunctionName, region: string): Context {
@@ -76,6 +76,7 @@ interface Handlers {
   ingest: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   stock: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   kpi: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
+  docs: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   normalize: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
 }
 
@@ -98,16 +99,18 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
   loadedWith = signature;
   Object.assign(process.env, env);
   handlers ??= (async () => {
-    const [ingest, stock, kpi, normalize] = await Promise.all([
+    const [ingest, stock, kpi, docs, normalize] = await Promise.all([
       import('#functions/ingest/handler.ts'),
       import('#functions/stock/handler.ts'),
       import('#functions/kpi/handler.ts'),
+      import('#functions/docs/handler.ts'),
       import('#functions/normalize/handler.ts'),
     ]);
     return {
       ingest: ingest.handler as Handlers['ingest'],
       stock: stock.handler as Handlers['stock'],
       kpi: kpi.handler as Handlers['kpi'],
+      docs: docs.handler as Handlers['docs'],
       normalize: normalize.handler as Handlers['normalize'],
     };
   })();
@@ -170,6 +173,8 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       HUB_TABLE_NAME: resources.tableName,
       HUB_INGEST_QUEUE_URL: resources.ingestQueueUrl,
       HUB_BODY_BUCKET: resources.bodyBucket,
+      // EMF metric lines are for CloudWatch; locally they would drown the request log
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       ...(resources.spapiQueueUrl ? { HUB_SPAPI_QUEUE_URL: resources.spapiQueueUrl } : {}),
       ...(config.merchant?.timeZone ? { HUB_MERCHANT_TIME_ZONE: config.merchant.timeZone } : {}),
       // fixed dummy credentials: anything that missed the endpoint fails instead of reaching a
@@ -220,11 +225,11 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
 
     const startedAt = new Date();
     const bind =
-      (name: 'ingest' | 'stock' | 'kpi'): HttpInvoke =>
+      (name: 'ingest' | 'stock' | 'kpi' | 'docs'): HttpInvoke =>
       (event) =>
         fns[name](event, lambdaContext(name, region));
     const http = createHubHttpServer({
-      handlers: { ingest: bind('ingest'), stock: bind('stock'), kpi: bind('kpi') },
+      handlers: { ingest: bind('ingest'), stock: bind('stock'), kpi: bind('kpi'), docs: bind('docs') },
       log: (line) => {
         // quiet still shows server errors: a benchmark or test should not hide a 500
         if (!quiet || / 5\d\d \d+ms/.test(line)) (quiet ? errorLog : console.log)(line);

@@ -27,6 +27,12 @@ import { stableStringify } from '#shared/normalize/stable-json.ts';
 
 export type ApplyResult = 'applied' | 'noop';
 
+/** What the caller may want to know besides the result (metrics). */
+export interface ApplyObserver {
+  /** oversells this event caused (balances it took below zero available) */
+  oversells?(n: number): void;
+}
+
 /** An event that cannot be applied as it is (e.g. a stock level for an unmapped listing): quarantine it. */
 export class UnresolvableEventError extends Error {
   override name = 'UnresolvableEventError';
@@ -62,16 +68,27 @@ async function withConflictRetry(fn: () => Promise<ApplyResult>): Promise<ApplyR
  * decides in pure code, and writes with a condition that fails if someone changed it meanwhile
  * (then it reads again). A redelivered or stale event changes nothing and writes nothing.
  */
-export async function applyEvent(table: TablePort, event: CanonicalEvent, now: () => Date = () => new Date()): Promise<ApplyResult> {
+export async function applyEvent(
+  table: TablePort,
+  event: CanonicalEvent,
+  now: () => Date = () => new Date(),
+  observer: ApplyObserver = {},
+): Promise<ApplyResult> {
+  // counted only once a write succeeded: a lost race is planned (and counted) again
+  const counted = (fn: () => Promise<{ result: ApplyResult; oversells: number }>) => async () => {
+    const r = await fn();
+    if (r.oversells > 0) observer.oversells?.(r.oversells);
+    return r.result;
+  };
   switch (event.type) {
     case 'OrderUpserted':
     case 'OrderCancelled':
     case 'RefundRecorded':
-      return withConflictRetry(() => applyOrderEvent(table, event, now));
+      return withConflictRetry(counted(() => applyOrderEvent(table, event, now)));
     case 'StockLevelSet':
-      return withConflictRetry(() => applyStockLevel(table, event, now));
+      return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
     case 'StockAdjusted':
-      return withConflictRetry(() => applyStockAdjusted(table, event, now));
+      return withConflictRetry(counted(() => applyStockAdjusted(table, event, now)));
     case 'ListingMapped':
       return withConflictRetry(() => applyListing(table, event));
     case 'HydrationPending':
@@ -125,7 +142,10 @@ function feedKeys(sku: string, location: string, updatedAt: string) {
   return { feedPk: `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`, feedSk: `${updatedAt}#${sku}#${location}` };
 }
 
-async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancelled | RefundRecorded, now: () => Date): Promise<ApplyResult> {
+type Applied = { result: ApplyResult; oversells: number };
+const NOOP: Applied = { result: 'noop', oversells: 0 };
+
+async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancelled | RefundRecorded, now: () => Date): Promise<Applied> {
   const key = keys.order(e.channel, e.orderId);
   const current = await table.get(key);
   const before = orderBody(current, e.channel, e.orderId);
@@ -139,7 +159,7 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
   } else {
     after = mergeRefund(before, e);
   }
-  if (stableStringify(after) === stableStringify(before)) return 'noop';
+  if (stableStringify(after) === stableStringify(before)) return NOOP;
 
   const delta = diffContribution(contributionOf(before), contributionOf(after));
   const orderRef = `${e.channel}#${e.orderId}`;
@@ -160,7 +180,7 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
   }
   ops.push(...kpiOps(e.channel, orderRef, delta.kpi));
   await table.write(ops);
-  return 'applied';
+  return { result: 'applied', oversells: stockOps.oversells };
 }
 
 /**
@@ -307,12 +327,12 @@ async function resolveSku(table: TablePort, channel: string, e: { sku?: string; 
   return sku;
 }
 
-async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Date): Promise<ApplyResult> {
+async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Date): Promise<Applied> {
   const sku = await resolveSku(table, e.channel, e);
   const asOf = iso(e.asOf);
   const bk = keys.balance(sku, e.locationId);
   const bal = balanceView(await table.get(bk));
-  if (bal.countAsOf && bal.countAsOf >= asOf) return 'noop';
+  if (bal.countAsOf && bal.countAsOf >= asOf) return NOOP;
   // movements after the count happened later than it and still apply on top of it
   const range = keys.ledgerRange(sku, e.locationId);
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
@@ -353,13 +373,13 @@ async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Da
     await table.write(ops);
   } catch (err) {
     // the oversell record already exists only if this very count was applied before
-    if (err instanceof WriteConflictError && ops.length > 1 && err.failed[1] && !err.failed[0]) return 'noop';
+    if (err instanceof WriteConflictError && ops.length > 1 && err.failed[1] && !err.failed[0]) return NOOP;
     throw err;
   }
-  return 'applied';
+  return { result: 'applied', oversells: ops.length - 1 };
 }
 
-async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () => Date): Promise<ApplyResult> {
+async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () => Date): Promise<Applied> {
   const sku = await resolveSku(table, e.channel, e);
   const at = iso(e.at);
   const bk = keys.balance(sku, e.locationId);
@@ -404,10 +424,10 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
     await table.write(ops);
   } catch (err) {
     // the ledger row exists: this movement was applied before
-    if (err instanceof WriteConflictError && err.failed[0]) return 'noop';
+    if (err instanceof WriteConflictError && err.failed[0]) return NOOP;
     throw err;
   }
-  return 'applied';
+  return { result: 'applied', oversells: ops.length - 2 };
 }
 
 // ---------------------------------------------------------------------------------------------

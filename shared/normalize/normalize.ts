@@ -33,7 +33,7 @@ export interface NormalizeDeps {
 }
 
 export type NormalizeOutcome =
-  | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number }
+  | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number; oversells: number }
   | { status: 'quarantined'; deliveryId: string; reason: string; message: string };
 
 /** Why a queued message was set aside instead of applied (ARCHITECTURE.md principle 4). */
@@ -73,10 +73,12 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     throw err;
   }
   let applied = 0;
+  let oversells = 0;
+  const observer = { oversells: (n: number) => void (oversells += n) };
   for (const event of events) {
     let r: ApplyResult;
     try {
-      r = await applyEvent(deps.table, event, now);
+      r = await applyEvent(deps.table, event, now, observer);
     } catch (err) {
       if (err instanceof UnresolvableEventError) {
         return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message }, now);
@@ -85,7 +87,7 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     }
     if (r === 'applied') applied++;
   }
-  return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied };
+  return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied, oversells };
 }
 
 function messageOf(err: unknown): string {

@@ -35,9 +35,10 @@ function grantsOf(t: Template, fnPrefix: string): Array<{ actions: string[]; res
 }
 
 describe('HubStack functions', () => {
-  it('deploys four Node.js 22 functions on arm64 with the hub environment', () => {
+  it('deploys five Node.js 22 functions on arm64, four of them with the hub environment', () => {
     const t = dev();
-    t.resourceCountIs('AWS::Lambda::Function', 4);
+    t.resourceCountIs('AWS::Lambda::Function', 5);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 5);
     t.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -64,7 +65,7 @@ describe('HubStack functions', () => {
 
   it('turns on active tracing everywhere with -c tracing=true', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { tracing: 'true' } }));
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 4);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 5);
   });
 
   it('exposes ingest through a public function URL and caps its concurrency', () => {
@@ -242,7 +243,7 @@ describe('HubStack table and bucket', () => {
       Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
     });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 4);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 5);
   });
 
   it('keeps claim-checked bodies private, encrypted, TLS-only and for 14 days', () => {
@@ -276,6 +277,10 @@ describe('HubStack read API', () => {
       ['POST /v1/stock/counts', 'StockFn'],
       ['GET /v1/kpis/channels', 'KpiFn'],
       ['GET /v1/kpis/channels/{channel}', 'KpiFn'],
+      ['GET /v1/kpis/stock-alerts', 'KpiFn'],
+      ['GET /dashboard', 'KpiFn'],
+      ['GET /openapi.json', 'DocsFn'],
+      ['GET /health', 'DocsFn'],
     ];
     for (const [routeKey, fn] of routes) {
       t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, Target: integrationFor(fn) });

@@ -122,7 +122,9 @@ describe('applyEvent: orders', () => {
 
   it('records an oversell when an order takes available below zero', async () => {
     await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' });
-    await applyEvent(table, order());
+    let seen = 0;
+    await applyEvent(table, order(), undefined, { oversells: (n) => void (seen += n) });
+    expect(seen).toBe(2);
     expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: 1, reserved: 2, available: -1 });
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ oversells: 2 });
   });

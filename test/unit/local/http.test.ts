@@ -142,13 +142,13 @@ describe('the local HTTP server', () => {
     server = undefined;
   });
 
-  async function start(handlers: Partial<Record<'ingest' | 'stock' | 'kpi', HttpInvoke>>, maxBodyBytes?: number) {
+  async function start(handlers: Partial<Record<'ingest' | 'stock' | 'kpi' | 'docs', HttpInvoke>>, maxBodyBytes?: number) {
     const lines: string[] = [];
     const missing: HttpInvoke = async () => {
       throw new Error('unexpected call');
     };
     server = createHubHttpServer({
-      handlers: { ingest: missing, stock: missing, kpi: missing, ...handlers },
+      handlers: { ingest: missing, stock: missing, kpi: missing, docs: missing, ...handlers },
       health: () => ({ status: 'ok', queues: 1 }),
       log: (line) => lines.push(line),
       ...(maxBodyBytes ? { maxBodyBytes } : {}),

@@ -18,7 +18,10 @@ describe('local HTTP routes', () => {
     expect(HTTP_API_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(declared);
   });
 
-  it('send stock paths to stock and KPI paths to kpi', () => {
-    for (const r of HTTP_API_ROUTES) expect(r.path.startsWith(r.target === 'stock' ? '/v1/stock' : '/v1/kpis/')).toBe(true);
+  it('send stock paths to stock and KPI paths (and the KPI dashboard) to kpi', () => {
+    for (const r of HTTP_API_ROUTES) {
+      if (r.target === 'stock') expect(r.path.startsWith('/v1/stock'), r.path).toBe(true);
+      if (r.target === 'kpi') expect(r.path.startsWith('/v1/kpis/') || r.path === '/dashboard', r.path).toBe(true);
+    }
   });
 });

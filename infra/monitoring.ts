@@ -1,0 +1,218 @@
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { HubMetric, METRICS_NAMESPACE, serviceNameOf } from '#shared/observability/telemetry.ts';
+import type { HubFunction } from './hub-function.ts';
+
+/**
+ * Thresholds, with why:
+ * - a DLQ holds anything at all: each message is a delivery the hub acknowledged (2xx) and has not
+ *   applied after five tries, so every one is worth a look.
+ * - the oldest queued message is older than 5 minutes: normalize drains a healthy queue within
+ *   seconds (1 s batching window), so minutes of age mean it is failing, throttled or outpaced.
+ * - errors or throttles ≥ 1 in 5 minutes: handlers answer expected failures themselves (4xx/5xx
+ *   JSON, partial batch failures), so a Lambda-level error is a crash or a timeout, and a throttle
+ *   means the reserved concurrency (ingest) or the account's limit is exhausted.
+ * - more than 10 quarantined deliveries in 15 minutes: one-off poison (a single malformed payload,
+ *   retried by its sender hours apart) stays under it, while a sender changing its payload format,
+ *   which quarantines every delivery of a topic, crosses it within minutes at a modest rate of one
+ *   delivery every 90 s. Tune with `-c quarantineAlarmThreshold=N`.
+ */
+export const DLQ_THRESHOLD = 0;
+export const OLDEST_MESSAGE_MAX_AGE_SECONDS = 5 * 60;
+export const QUARANTINE_WINDOW = Duration.minutes(15);
+export const DEFAULT_QUARANTINE_THRESHOLD = 10;
+
+export interface HubMonitoringProps {
+  stage: 'dev' | 'prod';
+  functions: Record<string, HubFunction>;
+  /** queue → its DLQ, by a short label used in names (Ingest, Spapi) */
+  queues: Array<{ label: string; queue: Queue; dlq: Queue }>;
+  table: Table;
+  api: HttpApi;
+  /** subscribed to the alarm topic by email when given (the recipient confirms the subscription) */
+  alarmEmail?: string;
+  quarantineThreshold?: number;
+}
+
+/**
+ * The hub's alarms (all to one SNS topic, both into ALARM and back to OK) and its dashboard.
+ * Each alarm's description says what to do when it fires; the README lists the same.
+ */
+export class HubMonitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: HubMonitoringProps) {
+    super(scope, id);
+    const { stage } = props;
+
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: `Inventory hub (${stage}) alarms`, enforceSSL: true });
+    Validations.of(this.topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer key costs $1/month for messages that carry only alarm names and states, no business data.',
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const action = new SnsAction(this.topic);
+
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string, comparison = ComparisonOperator.GREATER_THAN_THRESHOLD) => {
+      const a = new Alarm(this, alarmId, {
+        metric,
+        threshold,
+        comparisonOperator: comparison,
+        evaluationPeriods: 1,
+        // no data is a quiet hub (or a DLQ nobody wrote to), not a fault
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: `[${stage}] ${description}`,
+      });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+
+    for (const { label, queue, dlq } of props.queues) {
+      alarm(
+        `${label}DlqNotEmpty`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        DLQ_THRESHOLD,
+        `Messages in the ${label} DLQ: deliveries failed five times. Read the normalize logs for their correlation_id, fix the cause, then redrive (SQS console "Start DLQ redrive" or aws sqs start-message-move-task).`,
+      );
+      alarm(
+        `${label}QueueOldestMessage`,
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        OLDEST_MESSAGE_MAX_AGE_SECONDS,
+        `The ${label} queue's oldest message is over 5 minutes old: normalize is failing, throttled or outpaced. Check the normalize errors, throttles and batch failures; raise -c normalizeMaxConcurrency if the table has headroom.`,
+      );
+    }
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      const label = name[0]!.toUpperCase() + name.slice(1);
+      alarm(
+        `${label}Errors`,
+        fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        `${name} crashed or timed out. Read its log group (level ERROR) and the X-Ray traces if tracing is on.`,
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+      alarm(
+        `${label}Throttles`,
+        fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        `${name} was throttled: its reserved concurrency (ingest: -c ingestConcurrency) or the account's concurrency is exhausted. Senders retry throttled webhooks; raise the limit if the load is real.`,
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+
+    const quarantined = hubMetric(HubMetric.Quarantined, 'normalize', stage, QUARANTINE_WINDOW);
+    const quarantineThreshold = props.quarantineThreshold ?? DEFAULT_QUARANTINE_THRESHOLD;
+    alarm(
+      'QuarantineGrowth',
+      quarantined,
+      quarantineThreshold,
+      `More than ${quarantineThreshold} deliveries quarantined in 15 minutes: a sender likely changed its payload. List them (hub quarantine list), read the reason, fix the adapter, then replay.`,
+    );
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `InventoryHub-${stage}-${Aws.REGION}`,
+      defaultInterval: Duration.hours(3),
+    });
+    const fns = Object.entries(props.functions);
+    const perFn = (title: string, m: (fn: HubFunction) => IMetric) =>
+      new GraphWidget({ title, width: 8, left: fns.map(([, fn]) => m(fn)) });
+    const search = (metric: string, dim: string, label: string) =>
+      new MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},service,stage,${dim}} MetricName="${metric}" stage="${stage}"', 'Sum', 300)`,
+        label,
+        period: Duration.minutes(5),
+      });
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: `# Inventory hub (${stage})\nAlarms go to the SNS topic; each alarm's description says what to do.`, width: 24, height: 2 }),
+      new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Deliveries accepted per source', width: 8, left: [search(HubMetric.DeliveriesAccepted, 'source', '')] }),
+      new GraphWidget({ title: 'Deliveries rejected per source and reason', width: 8, left: [search(HubMetric.DeliveriesRejected, 'source,reason', '')] }),
+      new GraphWidget({ title: 'Quarantined per reason', width: 8, left: [search(HubMetric.Quarantined, 'reason', '')] }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Events applied', width: 8, left: [hubMetric(HubMetric.EventsApplied, 'normalize', stage)] }),
+      new GraphWidget({ title: 'Oversells', width: 8, left: [hubMetric(HubMetric.Oversells, 'normalize', stage)] }),
+      new GraphWidget({ title: 'Normalize batch item failures', width: 8, left: [hubMetric(HubMetric.NormalizeBatchFailures, 'normalize', stage)] }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Queue depth',
+        width: 8,
+        left: props.queues.map(({ label, queue }) => queue.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' })),
+      }),
+      new GraphWidget({
+        title: 'Oldest message age (s)',
+        width: 8,
+        left: props.queues.map(({ label, queue }) => queue.metricApproximateAgeOfOldestMessage({ label, statistic: 'Maximum' })),
+      }),
+      new GraphWidget({
+        title: 'DLQ depth',
+        width: 8,
+        left: props.queues.map(({ label, dlq }) => dlq.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' })),
+      }),
+    );
+    this.dashboard.addWidgets(
+      perFn('Invocations', (fn) => fn.fn.metricInvocations({ statistic: 'Sum' })),
+      perFn('Errors', (fn) => fn.fn.metricErrors({ statistic: 'Sum' })),
+      perFn('Throttles', (fn) => fn.fn.metricThrottles({ statistic: 'Sum' })),
+    );
+    this.dashboard.addWidgets(
+      perFn('Duration p99 (ms)', (fn) => fn.fn.metricDuration({ statistic: 'p99' })),
+      perFn('Concurrent executions', (fn) => fn.fn.metric('ConcurrentExecutions', { statistic: 'Maximum' })),
+      new GraphWidget({
+        title: 'Read API',
+        width: 8,
+        left: [props.api.metricCount({ statistic: 'Sum' }), props.api.metricClientError({ statistic: 'Sum' }), props.api.metricServerError({ statistic: 'Sum' })],
+        right: [props.api.metricLatency({ statistic: 'p99' })],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Table capacity consumed',
+        width: 12,
+        left: [props.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum' }), props.table.metricConsumedReadCapacityUnits({ statistic: 'Sum' })],
+      }),
+      new GraphWidget({
+        title: 'Table throttles',
+        width: 12,
+        left: [props.table.metric('WriteThrottleEvents', { statistic: 'Sum' }), props.table.metric('ReadThrottleEvents', { statistic: 'Sum' })],
+      }),
+    );
+  }
+}
+
+/** A hub metric's total (the `service`,`stage` dimension set every count is published under). */
+export function hubMetric(name: string, fn: string, stage: string, period = Duration.minutes(5)): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: serviceNameOf(fn), stage },
+    statistic: 'Sum',
+    period,
+  });
+}

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+
+/**
+ * The HTTP API's request and response shapes, as zod schemas: the one source the OpenAPI
+ * description (shared/http/openapi.ts) is generated from with `z.toJSONSchema`. They describe the
+ * contract; the use cases (shared/inventory, shared/kpi, shared/ingest) validate their own input
+ * and the OpenAPI test checks the two do not drift on the parameters a caller sends.
+ *
+ * `.meta({ id })` names a schema as a reusable component (#/components/schemas/<id>).
+ */
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const keyPart = z.string().min(1).max(128);
+
+// ---- errors --------------------------------------------------------------------------------
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'stable machine code, e.g. invalid_signature, not_found, throttled' }),
+      message: z.string().meta({ description: 'human-readable; never a stack trace' }),
+      details: z.unknown().optional().meta({ description: 'per-row reasons where a request had several problems' }),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every non-2xx answer of every endpoint.' });
+
+// ---- webhooks ------------------------------------------------------------------------------
+
+export const WebhookParamsSchema = z.object({
+  connectionId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+    .meta({ description: 'the connection the sender was configured with (hub connections add)' }),
+});
+
+export const EbayChallengeQuerySchema = z.object({
+  challenge_code: z.string().min(1).meta({ description: "eBay's Marketplace Account Deletion endpoint validation code" }),
+});
+
+export const WebhookAcceptedSchema = z
+  .object({ deliveryId: z.string().meta({ description: 'the hub\'s id for this delivery; it is the correlation id in every log line' }) })
+  .meta({ id: 'WebhookAccepted' });
+
+export const EbayChallengeResponseSchema = z
+  .object({ challengeResponse: z.string().meta({ description: 'hex SHA-256 of challengeCode + verificationToken + endpoint' }) })
+  .meta({ id: 'EbayChallengeResponse' });
+
+// ---- stock ---------------------------------------------------------------------------------
+
+export const StockSkuParamsSchema = z.object({ sku: keyPart.meta({ description: 'master SKU (percent-encoded in the path)' }) });
+
+export const StockSkuQuerySchema = z.object({
+  location: keyPart.optional().meta({ description: 'only this location (the key must be allowed to see it)' }),
+  channel: keyPart.optional().meta({ description: 'only this channel\'s available-to-sell' }),
+});
+
+export const LocationBalanceSchema = z
+  .object({
+    location: z.string(),
+    onHand: z.int(),
+    reserved: z.int(),
+    available: z.int().meta({ description: 'onHand − reserved − safety stock; negative means oversold' }),
+    updatedAt: isoDateTime,
+  })
+  .meta({ id: 'LocationBalance' });
+
+export const StockReadSchema = z
+  .object({
+    sku: z.string(),
+    available: z.int().meta({ description: 'sum of available over the locations shown' }),
+    locations: z.array(LocationBalanceSchema),
+    channels: z.array(z.object({ channel: z.string(), availableToSell: z.int() })),
+  })
+  .meta({ id: 'StockRead' });
+
+export const STOCK_FEED_MAX_LIMIT = 1000;
+
+export const StockFeedQuerySchema = z.object({
+  updatedSince: isoDateTime.optional().meta({ description: 'first page: changes after this instant (pass this or cursor)' }),
+  location: keyPart.optional(),
+  limit: z.coerce.number().int().min(1).max(STOCK_FEED_MAX_LIMIT).default(100),
+  cursor: z.string().min(1).optional().meta({ description: 'next pages: the nextCursor of the previous page' }),
+});
+
+export const StockFeedPageSchema = z
+  .object({
+    items: z.array(LocationBalanceSchema.extend({ sku: z.string() })),
+    nextCursor: z.string().meta({ description: 'where to continue; present on every page, also when caught up' }),
+    hasMore: z.boolean().meta({ description: 'true: ask again at once; false: caught up, poll later' }),
+  })
+  .meta({ id: 'StockFeedPage' });
+
+export const MAX_COUNT_ROWS = 1000;
+
+export const StockCountSchema = z
+  .object({
+    sku: keyPart,
+    location: keyPart,
+    onHand: z.int().min(0).max(1_000_000_000),
+    asOf: isoDateTime.meta({ description: 'when the count was taken; it wins over movements before it' }),
+  })
+  .meta({ id: 'StockCount' });
+
+export const StockCountsBodySchema = z
+  .object({
+    channel: keyPart.optional().meta({ description: 'the WMS this comes from (partner keys: their partner)' }),
+    counts: z.array(StockCountSchema).min(1).max(MAX_COUNT_ROWS),
+  })
+  .meta({ id: 'StockCountsBody' });
+
+export const StockCountsResultSchema = z
+  .object({ applied: z.int().min(0), unchanged: z.int().min(0) })
+  .meta({ id: 'StockCountsResult' });
+
+// ---- KPIs ----------------------------------------------------------------------------------
+
+export const GRANULARITY = z.enum(['day', 'week', 'month', 'quarter', 'year']);
+const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).meta({ description: 'calendar date YYYY-MM-DD in tz' });
+
+export const KpiQuerySchema = z.object({
+  from: localDate,
+  to: localDate.meta({ description: 'inclusive; the range may span at most 5 years' }),
+  granularity: GRANULARITY.default('month'),
+  tz: z.string().optional().meta({ description: 'IANA time zone, e.g. Europe/Berlin (default: the hub\'s configured zone)' }),
+  channels: z.string().optional().meta({ description: 'comma-separated channel names (list endpoint only)' }),
+});
+
+export const KpiChannelParamsSchema = z.object({ channel: keyPart });
+
+/** Measures are many and grow with the KPI issue; the description names the frame, not every figure. */
+export const KpiPeriodSchema = z
+  .looseObject({
+    label: z.string().optional(),
+    from: z.string(),
+    to: z.string(),
+    complete: z.boolean().optional(),
+    growth: z.looseObject({ previous: z.object({ from: z.string(), to: z.string() }) }),
+  })
+  .meta({ id: 'KpiPeriod', description: 'orders, units, revenue per currency, cancels, refunds, oversells... for one period' });
+
+const standards = z
+  .union([
+    z.object({ status: z.enum(['meets', 'below']), failing: z.array(z.looseObject({})), notEvaluated: z.array(z.string()) }),
+    z.object({ status: z.literal('invalid_config'), message: z.string() }),
+    z.null(),
+  ])
+  .meta({ description: 'null when the channel has no standards configured' });
+
+export const KpiChannelSchema = z
+  .object({
+    channel: z.string(),
+    partner: z.string().nullable(),
+    from: localDate,
+    to: localDate,
+    granularity: GRANULARITY,
+    timeZone: z.string(),
+    total: KpiPeriodSchema,
+    periods: z.array(KpiPeriodSchema),
+    standards,
+  })
+  .meta({ id: 'KpiChannel' });
+
+export const KpiChannelsSchema = z
+  .object({
+    from: localDate,
+    to: localDate,
+    granularity: GRANULARITY,
+    timeZone: z.string(),
+    channels: z.array(
+      z.object({ channel: z.string(), partner: z.string().nullable(), total: KpiPeriodSchema, periods: z.array(KpiPeriodSchema), standards }),
+    ),
+  })
+  .meta({ id: 'KpiChannels' });
+
+export const StockAlertsQuerySchema = z.object({
+  threshold: z.coerce.number().int().min(0).max(1_000_000).default(5).meta({ description: 'low stock: available at most this' }),
+  limit: z.coerce.number().int().min(1).max(1_000).default(200),
+});
+
+export const StockAlertsSchema = z
+  .object({
+    threshold: z.int(),
+    oversold: z.array(LocationBalanceSchema.extend({ sku: z.string() })).meta({ description: 'available < 0, most oversold first' }),
+    lowStock: z.array(LocationBalanceSchema.extend({ sku: z.string() })).meta({ description: '0 ≤ available ≤ threshold, lowest first' }),
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'StockAlerts' });
+
+// ---- service -------------------------------------------------------------------------------
+
+export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

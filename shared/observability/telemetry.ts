@@ -1,0 +1,111 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * Logs and metrics for every hub function, through Powertools: JSON log lines that carry the
+ * delivery id as `correlation_id` from ingest through the queue to normalize, and metrics written
+ * as CloudWatch embedded metric format (EMF) on stdout, which CloudWatch turns into metrics with
+ * no PutMetricData call (and no SDK, IAM grant or latency on the request path).
+ */
+
+/** One namespace for the hub; the stack's alarms and dashboard read it (infra/monitoring.ts). */
+export const METRICS_NAMESPACE = 'InventoryHub';
+
+/** Metric names: the stack's alarms and dashboard import these, so a rename cannot strand an alarm. */
+export const HubMetric = {
+  DeliveriesAccepted: 'DeliveriesAccepted',
+  DeliveriesRejected: 'DeliveriesRejected',
+  EventsApplied: 'EventsApplied',
+  Quarantined: 'Quarantined',
+  Oversells: 'Oversells',
+  NormalizeBatchFailures: 'NormalizeBatchFailures',
+} as const;
+export type HubMetricName = (typeof HubMetric)[keyof typeof HubMetric];
+
+/** `inventory-hub-<function>`: the Powertools service name, also the `service` metric dimension. */
+export function serviceNameOf(fn: string): string {
+  return `inventory-hub-${fn}`;
+}
+
+/**
+ * Every metric carries `service` and `stage`: dev and prod stacks may share an account, and an
+ * alarm must only count its own stage. Per-source and per-reason counts are published under a
+ * second dimension set as well, so one EMF line feeds both the total an alarm watches and the
+ * breakdown a dashboard shows (CloudWatch cannot sum across dimension values for an alarm
+ * without metric math).
+ */
+export interface Telemetry {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** a 2xx from ingest: the delivery is durable in the queue */
+  deliveryAccepted(source: string): void;
+  /** a 4xx/5xx from ingest; `reason` is the error code of the answer (`invalid_signature`, ...) */
+  deliveryRejected(source: string, reason: string): void;
+  /** canonical events that changed state (noops excluded) */
+  eventsApplied(n: number): void;
+  /** a delivery set aside with its reason (ARCHITECTURE.md principle 4) */
+  quarantined(reason: string): void;
+  /** balances that went below zero available */
+  oversells(n: number): void;
+  /** records of one normalize batch reported failed (retried by SQS, then the DLQ) */
+  batchFailures(n: number): void;
+  /**
+   * A logger whose every line carries `correlation_id: deliveryId`. A child rather than
+   * `logger.setCorrelationId`: normalize processes a batch's records concurrently, and a key set
+   * on the shared logger would leak into the other records' lines.
+   */
+  withCorrelationId(deliveryId: string): Logger;
+}
+
+export interface TelemetryOptions {
+  /** the function: ingest, normalize, stock, kpi, docs */
+  fn: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Dimension values become separate CloudWatch metrics ($0.30 each a month): keep them short and tame. */
+const MAX_DIMENSION_VALUE = 64;
+export function dimensionValue(v: string | undefined): string {
+  const clean = (v ?? '').replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, MAX_DIMENSION_VALUE);
+  return clean === '' ? 'unknown' : clean;
+}
+
+export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Telemetry {
+  const service = serviceNameOf(fn);
+  const stage = env.HUB_STAGE ?? 'local';
+  const logger = new Logger({ serviceName: service, persistentKeys: { stage } });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service, defaultDimensions: { stage } });
+
+  /** A count under the default set and, when given, a second set with the breakdown dimensions. */
+  const count = (name: HubMetricName, value: number, breakdown?: Record<string, string>) => {
+    if (!Number.isFinite(value) || value < 0) return;
+    if (!breakdown) {
+      // Stored and flushed once per invocation (the middy middleware): one EMF line per batch. A
+      // zero is published too, so a graph shows 0 instead of a gap and an alarm sees real data.
+      metrics.addMetric(name, MetricUnit.Count, value);
+      return;
+    }
+    if (value === 0) return;
+    // dimensions added to the shared instance would apply to every metric of the invocation, so
+    // a broken-down count is its own EMF line. Powertools leaves the default set out of a line
+    // that has dimension sets, so both sets are named explicitly.
+    const single = metrics.singleMetric();
+    single.clearDefaultDimensions();
+    const base = { service, stage };
+    single.addDimensions(base);
+    single.addDimensions({ ...base, ...Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, dimensionValue(v)])) });
+    single.addMetric(name, MetricUnit.Count, value);
+  };
+
+  return {
+    logger,
+    metrics,
+    deliveryAccepted: (source) => count(HubMetric.DeliveriesAccepted, 1, { source }),
+    deliveryRejected: (source, reason) => count(HubMetric.DeliveriesRejected, 1, { source, reason }),
+    eventsApplied: (n) => count(HubMetric.EventsApplied, n),
+    quarantined: (reason) => count(HubMetric.Quarantined, 1, { reason }),
+    oversells: (n) => count(HubMetric.Oversells, n),
+    batchFailures: (n) => count(HubMetric.NormalizeBatchFailures, n),
+    withCorrelationId: (deliveryId) => logger.createChild({ persistentKeys: { correlation_id: deliveryId } }),
+  };
+}
