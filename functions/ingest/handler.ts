@@ -60,17 +60,18 @@ export function createHandler(makeDeps: () => IngestDeps = () => buildIngestDeps
   });
 }
 
-/** Accepted/rejected metrics per source and reason; the delivery id becomes the correlation id. */
+/**
+ * Rejections are counted here, per source and reason (they are rare and alarms want them at once);
+ * accepted deliveries are counted by normalize once per batch, so a webhook that is accepted costs
+ * no log line of its own.
+ */
 async function observe(req: IngestRequest, res: { statusCode: number; body: string }, deps: IngestDeps): Promise<void> {
+  if (res.statusCode < 400) return;
   try {
-    const body = res.body ? (JSON.parse(res.body) as { deliveryId?: string; error?: { code?: string } }) : {};
+    const body = res.body ? (JSON.parse(res.body) as { error?: { code?: string } }) : {};
     // the connection is in the store's cache after ingest; an unknown id (404) is not looked up again
     const conn = res.statusCode !== 404 && req.connectionId ? await deps.connections.get(req.connectionId) : undefined;
-    const source = conn?.source ?? 'unknown';
-    if (body.deliveryId) {
-      telemetry.deliveryAccepted(source);
-      telemetry.logger.info('accepted', { correlation_id: body.deliveryId, source, connectionId: req.connectionId });
-    } else if (res.statusCode >= 400) telemetry.deliveryRejected(source, body.error?.code ?? String(res.statusCode));
+    telemetry.deliveryRejected(conn?.source ?? 'unknown', body.error?.code ?? String(res.statusCode));
   } catch {
     // telemetry never changes what the sender is told
   }

@@ -1,7 +1,76 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { errorResponse, HttpError } from '#shared/http/errors.ts';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { kpiRuntime, type KpiRuntime } from '#shared/aws/kpi-repo.ts';
+import { requireScope } from '#shared/http/auth.ts';
+import { cacheableJson, header, toErrorResponse } from '#shared/http/api.ts';
+import { HttpError } from '#shared/http/errors.ts';
+import { readChannelSeries, readChannelsKpis, readStockAlerts } from '#shared/kpi/kpi-read.ts';
+import { dashboardPage } from '../../dashboard/serve.ts';
 
-/** Placeholder until the kpi API lands: answers every route with a JSON 501. */
-export async function handler(_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {
-  return errorResponse(new HttpError(501, 'not_implemented', 'the kpi API is not built yet'));
+/**
+ * `kpi`: channel KPIs for managers behind the HTTP API (payload v2), and the dashboard page that
+ * draws them. Routes by `routeKey`, or by method and rawPath where there is none (a function URL).
+ * The page itself needs no key (it holds no data; it asks for one and sends it with each fetch).
+ */
+type Route = 'GET /v1/kpis/channels' | 'GET /v1/kpis/channels/{channel}' | 'GET /v1/kpis/stock-alerts' | 'GET /dashboard';
+
+function routeOf(event: APIGatewayProxyEventV2): { route: Route; channel?: string } | undefined {
+  const method = event.requestContext?.http?.method ?? 'GET';
+  const key = event.routeKey && event.routeKey !== '$default' ? event.routeKey : `${method} ${event.rawPath ?? ''}`.replace(/\/+$/, '');
+  if (key === 'GET /v1/kpis/channels' || key === 'GET /v1/kpis/stock-alerts' || key === 'GET /dashboard') return { route: key };
+  if (key === 'GET /v1/kpis/channels/{channel}') return { route: key, channel: event.pathParameters?.channel ?? '' };
+  const m = /^GET \/v1\/kpis\/channels\/([^/]+)$/.exec(key);
+  if (!m) return undefined;
+  try {
+    return { route: 'GET /v1/kpis/channels/{channel}', channel: decodeURIComponent(m[1]!) };
+  } catch {
+    throw new HttpError(400, 'invalid_channel', 'the channel in the path is not valid percent-encoding');
+  }
 }
+
+async function dashboard(): Promise<APIGatewayProxyStructuredResultV2> {
+  const page = await dashboardPage();
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': page.csp,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    },
+    body: page.html,
+  };
+}
+
+async function route(rt: KpiRuntime, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const target = routeOf(event);
+  if (!target) throw new HttpError(404, 'not_found', 'no such route');
+  if (target.route === 'GET /dashboard') return dashboard();
+  const key = await rt.authenticate(event.headers);
+  requireScope(key, 'kpi:read');
+  const query = event.queryStringParameters ?? {};
+  const ifNoneMatch = header(event.headers, 'if-none-match');
+  switch (target.route) {
+    case 'GET /v1/kpis/channels':
+      return cacheableJson(await readChannelsKpis(rt, key, query), ifNoneMatch);
+    case 'GET /v1/kpis/channels/{channel}':
+      return cacheableJson(await readChannelSeries(rt, key, target.channel!, query), ifNoneMatch);
+    case 'GET /v1/kpis/stock-alerts':
+      return cacheableJson(await readStockAlerts(rt, key, query), ifNoneMatch);
+  }
+}
+
+export function createHandler(makeRuntime: () => KpiRuntime = () => kpiRuntime(process.env)) {
+  let rt: KpiRuntime | undefined;
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function kpiHandler(event) {
+    try {
+      rt ??= makeRuntime();
+      return await route(rt, event);
+    } catch (err) {
+      return toErrorResponse(err);
+    }
+  });
+}
+
+export const handler = createHandler();

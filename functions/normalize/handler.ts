@@ -17,7 +17,17 @@ const processor = new BatchProcessor(EventType.SQS);
  * Every line carries the delivery id ingest stamped on the message (attribute `deliveryId`) as
  * correlation id; SP-API messages, written by Amazon, have none until they are wrapped.
  */
-async function recordHandler(record: SQSRecord, tally: { applied: number }): Promise<void> {
+interface Tally {
+  applied: number;
+  /** first receives per source: deliveries ingest accepted (see Telemetry.deliveryAccepted) */
+  accepted: Map<string, number>;
+}
+
+async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
+  if (record.attributes.ApproximateReceiveCount === '1') {
+    const source = record.messageAttributes?.source?.stringValue ?? (/spapi/i.test(record.eventSourceARN ?? '') ? 'amazon' : 'unknown');
+    tally.accepted.set(source, (tally.accepted.get(source) ?? 0) + 1);
+  }
   const attributed = record.messageAttributes?.deliveryId?.stringValue;
   const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
   let outcome;
@@ -40,9 +50,10 @@ async function recordHandler(record: SQSRecord, tally: { applied: number }): Pro
 
 async function normalize(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // events applied in this invocation, published as one value per batch
-  const tally = { applied: 0 };
+  const tally: Tally = { applied: 0, accepted: new Map() };
   const res = await processPartialResponse(event, (record: SQSRecord) => recordHandler(record, tally), processor, { context, throwOnFullBatchFailure: false });
   telemetry.eventsApplied(tally.applied);
+  for (const [source, n] of tally.accepted) telemetry.deliveryAccepted(source, n);
   telemetry.batchFailures(res.batchItemFailures.length);
   if (res.batchItemFailures.length > 0) {
     logger.warn('normalize batch had failures', { failed: res.batchItemFailures.length, of: event.Records.length, errors: processor.errors.map((e) => e.message).slice(0, 5) });

@@ -208,7 +208,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         await Promise.all([reference.drop(), subject.drop()]);
         expect(got).toEqual(want);
       }),
-      { numRuns: 12, endOnFailure: true },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 12), endOnFailure: true },
     );
   }, 300_000);
 });

@@ -33,6 +33,14 @@ describe('telemetry metrics (EMF)', () => {
     expect(doc).toMatchObject({ service: 'inventory-hub-ingest', stage: 'prod', source: 'shopify', DeliveriesAccepted: 1 });
   });
 
+  it('counts a batch of accepted deliveries of one source in one line', () => {
+    const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'dev' } });
+    t.deliveryAccepted('woocommerce', 37);
+    const docs = emf();
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ source: 'woocommerce', DeliveriesAccepted: 37 });
+  });
+
   it('counts a rejected delivery per source and reason', () => {
     const t = createTelemetry({ fn: 'ingest', env: { HUB_STAGE: 'dev' } });
     t.deliveryRejected('square', 'invalid_signature');

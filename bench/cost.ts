@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
+import { measureIngest } from './ingest.ts';
+import { measureNormalize, summarize } from './normalize-cost.ts';
+import { mixLabel, round, type BenchModule } from './lib.ts';
+
+/** Stated allowances for what the in-process figures leave out. */
+export const ALLOWANCES = {
+  /** one DynamoDB request's round trip inside normalize's billed duration */
+  dynamoRoundTripMs: 5,
+  /** ingest's SQS SendMessage round trip inside its billed duration */
+  sqsSendMs: 10,
+  /**
+   * Lambda allots CPU in proportion to memory (one vCPU at 1,769 MB), so CPU-bound work measured
+   * on a full core here takes about 1769/memory times as long in a 256 MB function.
+   */
+  cpuShare: (memoryMb: number) => Math.max(1, 1769 / memoryMb),
+};
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function readConst(file: string, pattern: RegExp, what: string): number {
+  const m = pattern.exec(readFileSync(`${ROOT}${file}`, 'utf8'));
+  if (!m) throw new Error(`cost bench: cannot read ${what} from ${file}; update bench/cost.ts`);
+  return Number(m[1]);
+}
+
+/** Memory and batching as the stack deploys them (read from the source, so a change shows up here). */
+export function deployedSettings() {
+  const memoryMb = readConst('infra/hub-function.ts', /memorySize:\s*props\.memorySize\s*\?\?\s*(\d+)/, 'the default memory size');
+  const stack = readFileSync(`${ROOT}infra/hub-stack.ts`, 'utf8');
+  for (const fn of ['Ingest', 'Normalize']) {
+    const block = new RegExp(`new HubFunction\\(this, '${fn}', \\{[^}]*\\}`).exec(stack)?.[0] ?? '';
+    if (/memorySize/.test(block)) throw new Error(`cost bench: ${fn} overrides memorySize in infra/hub-stack.ts; update bench/cost.ts`);
+  }
+  return {
+    ingestMemoryMb: memoryMb,
+    normalizeMemoryMb: memoryMb,
+    normalizeBatchSize: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_SIZE = (\d+)/, 'NORMALIZE_BATCH_SIZE'),
+    normalizeMaxConcurrency: readConst('infra/hub-stack.ts', /normalizeMaxConcurrency:.*\.default\((\d+)\)/, 'the default normalizeMaxConcurrency'),
+  };
+}
+
+export const costBench: BenchModule = {
+  name: 'cost',
+  title: 'Cost per million webhooks (issue 8), AWS list prices',
+  async run(ctx) {
+    const { mix, costs } = await measureNormalize(ctx);
+    const ingest = await measureIngest(ctx);
+    const s = summarize(costs);
+    const set = deployedSettings();
+    const M = 1_000_000;
+    const gbs = (mb: number, ms: number) => (mb / 1024) * (ms / 1000);
+    const lines: { item: string; arithmetic: string; usd: number }[] = [];
+    const add = (item: string, arithmetic: string, usd: number) => lines.push({ item, arithmetic, usd: round(usd, 4) });
+
+    // --- ingest: one invocation per delivery (function URL: no gateway charge)
+    const ingestCpu = ALLOWANCES.cpuShare(set.ingestMemoryMb);
+    const normCpu = ALLOWANCES.cpuShare(set.normalizeMemoryMb);
+    const ingestMs = Math.ceil(ingest.p50Ms * ingestCpu + ALLOWANCES.sqsSendMs);
+    add('Lambda ingest requests', `1 per delivery × $${PRICES.lambda.perMillionRequests}/M`, PRICES.lambda.perMillionRequests);
+    add(
+      'Lambda ingest duration',
+      `ceil(${ingest.p50Ms} ms in-process p50 × ${round(ingestCpu, 2)} CPU share + ${ALLOWANCES.sqsSendMs} ms SQS send allowance) = ${ingestMs} ms × ${set.ingestMemoryMb} MB = ${round(gbs(set.ingestMemoryMb, ingestMs), 6)} GB-s × $${PRICES.lambda.arm64PerGbSecond}`,
+      gbs(set.ingestMemoryMb, ingestMs) * PRICES.lambda.arm64PerGbSecond * M,
+    );
+    add('Function URL', 'no charge beyond the Lambda request', 0);
+
+    // --- SQS: send per delivery (64 KB chunks), receive/delete in tens (the event source mapping)
+    const messageBytes = mix.items.map((it) => Buffer.byteLength(JSON.stringify(it.delivery)) + 200);
+    const sendChunks = messageBytes.reduce((n, b) => n + Math.ceil(b / PRICES.sqs.chunkBytes), 0) / messageBytes.length;
+    const meanBytes = messageBytes.reduce((a, b) => a + b, 0) / messageBytes.length;
+    const receiveChunks = Math.ceil((10 * meanBytes) / PRICES.sqs.chunkBytes) / 10;
+    add('SQS SendMessage', `${round(sendChunks, 3)} requests per delivery (mean message ${Math.round(meanBytes)} B incl. attributes) × $${PRICES.sqs.standardPerMillionRequests}/M`, sendChunks * PRICES.sqs.standardPerMillionRequests);
+    add('SQS ReceiveMessage', `10 messages per call, ${round(receiveChunks, 3)} requests per delivery (64 KB chunks) × $${PRICES.sqs.standardPerMillionRequests}/M`, receiveChunks * PRICES.sqs.standardPerMillionRequests);
+    add('SQS DeleteMessageBatch', `10 per call, 0.1 per delivery × $${PRICES.sqs.standardPerMillionRequests}/M`, 0.1 * PRICES.sqs.standardPerMillionRequests);
+
+    // --- normalize: batches of NORMALIZE_BATCH_SIZE, records in a batch processed concurrently
+    // (Powertools BatchProcessor default): CPU adds up, DynamoDB round trips overlap
+    const B = set.normalizeBatchSize;
+    let billedMsParallel = 0;
+    let billedMsSequential = 0;
+    for (let i = 0; i < costs.length; i += B) {
+      const batch = costs.slice(i, i + B);
+      const cpu = batch.reduce((n, c) => n + c.ms, 0) * normCpu;
+      const maxReq = Math.max(...batch.map((c) => c.readRequests + c.writeRequests));
+      billedMsParallel += Math.ceil(cpu + maxReq * ALLOWANCES.dynamoRoundTripMs);
+      billedMsSequential += Math.ceil(cpu + batch.reduce((n, c) => n + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs, 0));
+    }
+    const normMsPerDelivery = billedMsParallel / costs.length;
+    add('Lambda normalize requests', `1 per batch of ${B} = ${round(1 / B, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, PRICES.lambda.perMillionRequests / B);
+    add(
+      'Lambda normalize duration',
+      `per batch: Σ in-process (${s.inProcessMsMean} ms mean/delivery on the memory table × ${round(normCpu, 2)} CPU share) + ${ALLOWANCES.dynamoRoundTripMs} ms × the longest chain of DynamoDB requests in the batch → ${round(normMsPerDelivery, 3)} ms per delivery × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
+      gbs(set.normalizeMemoryMb, normMsPerDelivery) * PRICES.lambda.arm64PerGbSecond * M,
+    );
+    add('DynamoDB write units', `${s.writeUnits} WU per delivery × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.writeUnits * PRICES.dynamodb.perMillionWriteUnits);
+    add('DynamoDB read units', `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`, s.readUnits * PRICES.dynamodb.perMillionReadUnits);
+    add('DynamoDB GSI byUpdated', `${s.gsiWriteUnits} WU per delivery replicated to the index × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.gsiWriteUnits * PRICES.dynamodb.perMillionWriteUnits);
+    add('ingest connection lookup', 'cached 60 s per container: ~0 per delivery', 0);
+
+    const total = round(lines.reduce((n, l) => n + l.usd, 0), 4);
+    const dynamoShare = round(lines.filter((l) => l.item.startsWith('DynamoDB')).reduce((n, l) => n + l.usd, 0) / total, 3);
+    // sensitivity: a quiet hub fills batches of one (1 s window): a normalize invocation and a receive/delete per delivery
+    const quietNormMs = costs.reduce((n, c) => n + Math.ceil(c.ms * normCpu + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs), 0) / costs.length;
+    const quietExtra =
+      PRICES.lambda.perMillionRequests * (1 - 1 / B) +
+      (gbs(set.normalizeMemoryMb, quietNormMs) - gbs(set.normalizeMemoryMb, normMsPerDelivery)) * PRICES.lambda.arm64PerGbSecond * M +
+      (1 - receiveChunks) * PRICES.sqs.standardPerMillionRequests +
+      0.9 * PRICES.sqs.standardPerMillionRequests;
+    const quietTotal = round(total + quietExtra, 4);
+
+    ctx.log(`measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`);
+    ctx.log(`normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations, and CPU time measured here is stretched ×${round(normCpu, 2)} for a ${set.normalizeMemoryMb} MB function's CPU share`);
+    const w = Math.max(...lines.map((l) => l.item.length));
+    for (const l of lines) ctx.log(`  ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
+    ctx.log(`  ${'TOTAL per million deliveries'.padEnd(w)}  $${total.toFixed(4).padStart(7)}  goal $${COST_GOAL_PER_MILLION.toFixed(2)} → ${total <= COST_GOAL_PER_MILLION ? 'met' : 'NOT met'}; DynamoDB is ${(dynamoShare * 100).toFixed(0)}% of it`);
+    ctx.log(`  quiet hub (batches of one record): $${quietTotal.toFixed(4)} per million; sequential (not concurrent) record processing would bill ${round(billedMsSequential / costs.length, 2)} ms/delivery instead of ${round(normMsPerDelivery, 2)}`);
+    ctx.log(`  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`);
+
+    return {
+      figures: {
+        orders: mix.orders.length,
+        deliveries: costs.length,
+        seed: mix.seed,
+        prices: PRICES,
+        allowances: { ...ALLOWANCES, cpuShare: { ingest: round(ingestCpu, 3), normalize: round(normCpu, 3) } },
+        deployed: set,
+        lines,
+        totalPerMillion: total,
+        totalPerMillionWithoutGsi: round(total - (lines.find((l) => l.item === 'DynamoDB GSI byUpdated')?.usd ?? 0), 4),
+        quietHubTotalPerMillion: quietTotal,
+        normalizeBilledMsPerDelivery: { concurrentRecords: round(normMsPerDelivery, 3), sequentialRecords: round(billedMsSequential / costs.length, 3) },
+        goalPerMillion: COST_GOAL_PER_MILLION,
+        meetsGoal: total <= COST_GOAL_PER_MILLION,
+        dynamoShare,
+        gateways: GATEWAY_PRICES_PER_MILLION,
+      },
+      headline: [
+        { figure: 'Cost per million webhooks (busy hub, full batches)', value: `$${total.toFixed(2)}`, target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`, meets: total <= COST_GOAL_PER_MILLION, measuredOn: mixLabel(mix) },
+        { figure: 'Cost per million webhooks (quiet hub, batches of one)', value: `$${quietTotal.toFixed(2)}`, measuredOn: mixLabel(mix) },
+        { figure: 'Hosted webhook gateways (published)', value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`, measuredOn: 'issue 8' },
+      ],
+    };
+  },
+};

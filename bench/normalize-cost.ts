@@ -1,0 +1,109 @@
+import { DELIVERY_KINDS, type DeliveryKind, type Mix } from './mix.ts';
+import { MemoryTable } from './memory-table.ts';
+import { mixFor, mixLabel, normalizeMix, percentile, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
+
+/** Issue 4's target: billed write units per delivery on the realistic mix. */
+export const WU_TARGET = 1.2;
+export const NORMALIZE_ORDERS = 2000;
+
+export interface NormalizeMeasurement {
+  mix: Mix;
+  costs: DeliveryCost[];
+  table: MemoryTable;
+}
+
+/**
+ * The mix through the normalizer on the memory table, twice on fresh tables: the first pass warms
+ * the JIT, the second is measured (both must bill the same units — the run is deterministic).
+ */
+export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasurement> {
+  return ctx.memo('normalize', async () => {
+    const mix = await mixFor(ctx, NORMALIZE_ORDERS);
+    const warm = new MemoryTable();
+    await normalizeMix(mix, warm);
+    const t = new MemoryTable();
+    const costs = await normalizeMix(mix, t);
+    if (t.stats.writeUnits !== warm.stats.writeUnits) throw new Error(`normalize is not deterministic: ${warm.stats.writeUnits} then ${t.stats.writeUnits} WU`);
+    return { mix, costs, table: t };
+  });
+}
+
+function sum(costs: DeliveryCost[], f: (c: DeliveryCost) => number): number {
+  return costs.reduce((n, c) => n + f(c), 0);
+}
+
+export function summarize(costs: DeliveryCost[]) {
+  const n = costs.length || 1;
+  const ms = costs.map((c) => c.ms).sort((a, b) => a - b);
+  return {
+    deliveries: costs.length,
+    readRequests: round(sum(costs, (c) => c.readRequests) / n),
+    writeRequests: round(sum(costs, (c) => c.writeRequests) / n),
+    readUnits: round(sum(costs, (c) => c.readUnits) / n),
+    writeUnits: round(sum(costs, (c) => c.writeUnits) / n),
+    gsiWriteUnits: round(sum(costs, (c) => c.gsiWriteUnits) / n),
+    wroteNothingShare: round(costs.filter((c) => c.writeRequests === 0).length / n),
+    inProcessMsMean: round(sum(costs, (c) => c.ms) / n, 4),
+    inProcessMsP50: round(percentile(ms, 50), 4),
+    inProcessMsP99: round(percentile(ms, 99), 4),
+  };
+}
+
+export const normalizeCostBench: BenchModule = {
+  name: 'normalize',
+  title: 'Normalize cost per delivery (issue 4)',
+  async run(ctx) {
+    const { mix, costs, table: t } = await measureNormalize(ctx);
+    const all = summarize(costs);
+    const perKind: Record<string, ReturnType<typeof summarize> & { share: number; writeUnitShare: number }> = {};
+    const totalWu = sum(costs, (c) => c.writeUnits);
+    for (const kind of DELIVERY_KINDS) {
+      const of = costs.filter((c) => c.kind === kind);
+      perKind[kind] = { ...summarize(of), share: round(of.length / costs.length), writeUnitShare: round(sum(of, (c) => c.writeUnits) / totalWu) };
+    }
+    const outcomes: Record<string, number> = {};
+    for (const c of costs) {
+      const k = c.status === 'quarantined' ? `quarantined:${c.reason}` : c.status;
+      outcomes[k] = (outcomes[k] ?? 0) + 1;
+    }
+    // where the write units go, by item type (pk prefix)
+    const byItem: Record<string, number> = {};
+    for (const c of costs) for (const w of c.writes) byItem[w.pk.split('#')[0]!] = (byItem[w.pk.split('#')[0]!] ?? 0) + w.units;
+    const transactional = costs.filter((c) => c.writes.length > 1);
+
+    ctx.log(`measured on ${mixLabel(mix)}, memory table (cross-checked against DynamoTable on moto by the crosscheck bench)`);
+    const rows = [['kind', 'deliveries', 'RR/dlv', 'WR/dlv', 'RU/dlv', 'WU/dlv', 'share of WU', 'wrote nothing', '+GSI WU/dlv']];
+    for (const kind of DELIVERY_KINDS as readonly DeliveryKind[]) {
+      const k = perKind[kind]!;
+      rows.push([kind, String(k.deliveries), String(k.readRequests), String(k.writeRequests), String(k.readUnits), String(k.writeUnits), `${(k.writeUnitShare * 100).toFixed(1)}%`, `${(k.wroteNothingShare * 100).toFixed(0)}%`, String(k.gsiWriteUnits)]);
+    }
+    rows.push(['ALL', String(all.deliveries), String(all.readRequests), String(all.writeRequests), String(all.readUnits), String(all.writeUnits), '100%', `${(all.wroteNothingShare * 100).toFixed(1)}%`, String(all.gsiWriteUnits)]);
+    ctx.log(table(rows));
+    ctx.log(`write units by item type: ${Object.entries(byItem).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((v / totalWu) * 100).toFixed(1)}%`).join(', ')}`);
+    ctx.log(`${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote in a transaction (every item billed twice); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`);
+    ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
+    ctx.log(`write units per delivery: ${all.writeUnits} (target ≤ ${WU_TARGET}: ${all.writeUnits <= WU_TARGET ? 'met' : 'NOT met'}); GSI byUpdated adds ${all.gsiWriteUnits} WU/delivery that TablePort stats do not count`);
+    ctx.log(`normalize in-process time (memory table, no DynamoDB latency): mean ${all.inProcessMsMean} ms, p50 ${all.inProcessMsP50} ms, p99 ${all.inProcessMsP99} ms per delivery`);
+
+    return {
+      figures: {
+        orders: mix.orders.length,
+        deliveries: costs.length,
+        seed: mix.seed,
+        targetWriteUnitsPerDelivery: WU_TARGET,
+        meetsTarget: all.writeUnits <= WU_TARGET,
+        perDelivery: all,
+        perKind,
+        outcomes,
+        writeUnitShareByItemType: Object.fromEntries(Object.entries(byItem).map(([k, v]) => [k, round(v / totalWu)])),
+        transactionalDeliveryShare: round(transactional.length / costs.length),
+        totals: { ...t.stats, gsiWriteUnits: t.gsi.writeUnits, items: t.size },
+      },
+      headline: [
+        { figure: 'Normalize write units per delivery', value: `${all.writeUnits} WU (+${all.gsiWriteUnits} GSI)`, target: `≤ ${WU_TARGET}`, meets: all.writeUnits <= WU_TARGET, measuredOn: mixLabel(mix) },
+        { figure: 'Normalize read requests / write requests per delivery', value: `${all.readRequests} / ${all.writeRequests}`, measuredOn: mixLabel(mix) },
+        { figure: 'Deliveries that wrote nothing', value: `${(all.wroteNothingShare * 100).toFixed(1)}%`, measuredOn: mixLabel(mix) },
+      ],
+    };
+  },
+};

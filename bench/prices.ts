@@ -1,0 +1,34 @@
+/**
+ * AWS list prices used by the cost bench: us-east-1, on demand, Lambda on arm64 (Graviton).
+ * As of 2026 (list prices unchanged since they were last cut), from the services' public pricing
+ * pages: "AWS Lambda Pricing", "Amazon SQS Pricing", "Amazon DynamoDB Pricing — On-demand".
+ * Free tiers are ignored. Change the figures here, and the date with them, when AWS does.
+ */
+export const PRICES = {
+  asOf: '2026 (list prices)',
+  region: 'us-east-1',
+  sources: ['AWS Lambda Pricing (aws.amazon.com/lambda/pricing)', 'Amazon SQS Pricing (aws.amazon.com/sqs/pricing)', 'Amazon DynamoDB Pricing, on-demand capacity (aws.amazon.com/dynamodb/pricing/on-demand)'],
+  lambda: {
+    /** arm64, first pricing tier, per GB-second */
+    arm64PerGbSecond: 0.0000133334,
+    perMillionRequests: 0.2,
+    /** billed duration is rounded up to the next millisecond */
+    durationGranularityMs: 1,
+    /** a function URL adds no charge beyond the function's own requests and duration */
+    functionUrlPerMillion: 0,
+  },
+  sqs: {
+    /** standard queue, per million requests; every 64 KB chunk of a payload is one request */
+    standardPerMillionRequests: 0.4,
+    chunkBytes: 64 * 1024,
+  },
+  dynamodb: {
+    perMillionWriteUnits: 0.625,
+    perMillionReadUnits: 0.125,
+  },
+} as const;
+
+/** What the issue lists for hosted webhook gateways, per million deliveries (for comparison). */
+export const GATEWAY_PRICES_PER_MILLION = { low: 3.3, high: 100, note: 'published prices of hosted webhook gateways, per issue 8' } as const;
+
+export const COST_GOAL_PER_MILLION = 1.5;

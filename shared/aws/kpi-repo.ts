@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getApiKey } from '#shared/aws/api-keys.ts';
+import { dynamoChannelPort } from '#shared/aws/channels.ts';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { documentClient } from '#shared/aws/table.ts';
+import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
+import { isTimeZone } from '#shared/kpi/periods.ts';
+import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
+import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
+
+/**
+ * The KPI API's reads on the hub table, and the kpi function's dependencies built from its
+ * environment:
+ *  - HUB_TABLE_NAME (required), HUB_AWS_ENDPOINT (moto / LocalStack), AWS_REGION
+ *  - HUB_MERCHANT_TIME_ZONE: the zone periods are cut in when a request names none (default UTC)
+ *  - HUB_API_KEY_CACHE_SECONDS (default 30, at most 60), HUB_CHANNEL_CACHE_SECONDS (default 30)
+ */
+
+/**
+ * Counter items of one (channel, UTC month, shard) partition between two hours: a single Query
+ * on the base table with an sk range, one page in practice (≤ 744 items of a few hundred bytes).
+ * Eventually consistent: half the read cost, and a manager's chart does not need the last second.
+ */
+export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string): KpiReadPort {
+  return {
+    shards: KPI_SHARDS,
+    async counters(q) {
+      const { pk } = keys.kpi(q.channel, `${q.month}-01T00`, q.shard);
+      const out: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+            ExpressionAttributeValues: { ':pk': pk, ':a': `H#${q.fromHour}`, ':b': `H#${q.toHour}` },
+            ExclusiveStartKey: start,
+          }),
+        );
+        out.push(...(res.Items ?? []));
+        start = res.LastEvaluatedKey;
+      } while (start);
+      return out;
+    },
+  };
+}
+
+const BalanceSchema = z.object({
+  sku: z.string(),
+  location: z.string(),
+  onHand: z.number().default(0),
+  reserved: z.number().default(0),
+  available: z.number(),
+  updatedAt: z.string().default(''),
+});
+
+/**
+ * Balances at or below a threshold. Two ways to find them: a Scan filtered to `type = 'balance'`,
+ * or a Query of each change-feed partition of the `byUpdated` GSI (`FEED#0..3`). Both read every
+ * balance (a filter does not reduce what is billed), but the GSI holds balances only, while a
+ * Scan also reads every order, ledger row and counter — far more bytes. So: the GSI, filtered
+ * server-side to `available <= :t` so only matches travel back. The cost still grows with the
+ * number of balances; `maxScanned` bounds one request, and a sparse "alerts" index maintained by
+ * the normalizer is the way to make it constant.
+ */
+export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string): StockAlertsPort {
+  return {
+    async lowBalances({ threshold, locations, maxScanned }) {
+      const wanted = locations ? new Set(locations) : undefined;
+      const rows: StockAlertRow[] = [];
+      let truncated = false;
+      const perShard = Math.ceil(maxScanned / FEED_SHARDS);
+      await Promise.all(
+        Array.from({ length: FEED_SHARDS }, async (_, shard) => {
+          let start: Record<string, unknown> | undefined;
+          let seen = 0;
+          do {
+            const res = await doc.send(
+              new QueryCommand({
+                TableName: tableName,
+                IndexName: 'byUpdated',
+                KeyConditionExpression: 'feedPk = :p',
+                FilterExpression: 'available <= :t',
+                ExpressionAttributeValues: { ':p': `FEED#${shard}`, ':t': threshold },
+                ExclusiveStartKey: start,
+              }),
+            );
+            seen += res.ScannedCount ?? 0;
+            for (const it of res.Items ?? []) {
+              const r = BalanceSchema.safeParse(it);
+              if (r.success && (!wanted || wanted.has(r.data.location))) rows.push(r.data);
+            }
+            start = res.LastEvaluatedKey;
+            if (start && seen >= perShard) {
+              truncated = true;
+              break;
+            }
+          } while (start);
+        }),
+      );
+      return { rows, truncated };
+    },
+  };
+}
+
+export class KpiConfigError extends Error {
+  override name = 'KpiConfigError';
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new KpiConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+  return n;
+}
+
+export interface KpiRuntime extends KpiDeps {
+  authenticate: Authenticate;
+}
+
+export function kpiRuntime(env: NodeJS.ProcessEnv = process.env, overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {}): KpiRuntime {
+  const tableName = env.HUB_TABLE_NAME;
+  if (!tableName) throw new KpiConfigError('HUB_TABLE_NAME is not set');
+  const zone = env.HUB_MERCHANT_TIME_ZONE || undefined;
+  // a typo here would otherwise turn every request into a 400 about a zone the caller never sent
+  if (zone && !isTimeZone(zone)) throw new KpiConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${zone}`);
+  const doc = overrides.doc ?? documentClient(awsClientConfig(env));
+  const clock = () => (overrides.now ?? (() => new Date()))().getTime();
+  return {
+    authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), { maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30), now: clock }),
+    kpi: dynamoKpiRepo(doc, tableName),
+    channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30), now: clock }),
+    stockAlerts: dynamoStockAlerts(doc, tableName),
+    ...(zone ? { merchantTimeZone: zone } : {}),
+  };
+}

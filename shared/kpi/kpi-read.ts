@@ -1,0 +1,436 @@
+import { z } from 'zod';
+import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import { canSeeChannel, visibleLocations } from '#shared/http/auth.ts';
+import { parseInput } from '#shared/http/api.ts';
+import { HttpError } from '#shared/http/errors.ts';
+import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
+import type { ChannelPort } from '#shared/inventory/ports.ts';
+import { addInto, emptySums, growthOf, measuresOf, revenueShareOf, sumsOfItem, type Growth, type Measures, type Sums } from '#shared/kpi/measures.ts';
+import {
+  GRANULARITIES,
+  HOUR_MS,
+  addYears,
+  hourKey,
+  hourMs,
+  isTimeZone,
+  parseLocalDate,
+  periodsOf,
+  previousSpanOf,
+  spanHoursMs,
+  type DateSpan,
+  type Granularity,
+  type Period,
+} from '#shared/kpi/periods.ts';
+import { evaluateStandards, type StandardsResult } from '#shared/kpi/standards.ts';
+
+/**
+ * The KPI API's use cases: channel KPIs per calendar period, one channel's time series, and the
+ * stock alerts the dashboard shows. Reads only counter items (never orders), so a period costs
+ * the same whether it had ten orders or ten million.
+ *
+ * Cost of a request: the read window is the requested range plus the equally long span before it
+ * (for growth), widened to whole UTC hours. Each (channel, UTC month, shard) of the window is one
+ * Query with an sk range on `H#<hour>`: at most 744 items of a few hundred bytes, one page. A
+ * 365-day request thus reads ~730 days = 24 to 26 UTC months (26 when neither end is on a month
+ * boundary and the zone shifts an end across one) × KPI_SHARDS (4) = 96–104 queries per channel
+ * (at most ~70k small items for a channel busy every hour), whatever the order volume; a 5-year
+ * request ~121 months × 4 ≈ 484 per channel. Rollups per merchant-zone day/month (ARCHITECTURE.md
+ * "KPI counters and time zones") would cut that further once the normalizer writes them.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// ports
+
+export interface KpiCounterQuery {
+  channel: string;
+  /** UTC month of the partition, `YYYY-MM` */
+  month: string;
+  shard: number;
+  /** first and last hour bucket, inclusive, `YYYY-MM-DDTHH` (UTC) */
+  fromHour: string;
+  toHour: string;
+}
+
+export interface KpiReadPort {
+  readonly shards: number;
+  /** the counter items of one partition between two hours */
+  counters(q: KpiCounterQuery): Promise<Record<string, unknown>[]>;
+}
+
+export interface StockAlertRow {
+  sku: string;
+  location: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  updatedAt: string;
+}
+
+export interface StockAlertsPort {
+  /** balances with available ≤ threshold, reading at most `maxScanned` balances */
+  lowBalances(q: { threshold: number; locations?: readonly string[]; maxScanned: number }): Promise<{ rows: StockAlertRow[]; truncated: boolean }>;
+}
+
+export interface KpiDeps {
+  kpi: KpiReadPort;
+  channels: ChannelPort;
+  stockAlerts: StockAlertsPort;
+  /** the merchant's default zone (HUB_MERCHANT_TIME_ZONE); UTC when unset */
+  merchantTimeZone?: string;
+  /** queries in flight at once (default 16): parallel enough to be quick, few enough not to throttle */
+  concurrency?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// input
+
+/**
+ * Largest answer: periods × channels. Each cell is ~0.7 KB of JSON and Lambda answers at most
+ * 6 MB, so five years of days across many channels must be asked coarser or per channel.
+ */
+export const MAX_CELLS = 5_000;
+
+const DateSchema = z.string().refine((s) => parseLocalDate(s) !== undefined, 'must be a calendar date YYYY-MM-DD between 1970 and 2199');
+
+const QuerySchema = z
+  .object({
+    from: DateSchema,
+    to: DateSchema,
+    granularity: z.enum(GRANULARITIES).default('month'),
+    tz: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
+    channels: z
+      .string()
+      .transform((s) => [...new Set(s.split(',').map((c) => c.trim()).filter(Boolean))])
+      .optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (parseLocalDate(q.from) === undefined || parseLocalDate(q.to) === undefined) return;
+    if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
+    // "over 5 years": 2021-01-01..2025-12-31 is allowed, ..2026-01-01 is not
+    else if (q.to >= addYears(q.from, 5)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 5 years' });
+  });
+export type KpiQuery = z.infer<typeof QuerySchema>;
+
+export function parseKpiQuery(raw: Record<string, string | undefined>): KpiQuery {
+  return parseInput(QuerySchema, raw, 'invalid_query');
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading counters
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** The (month, hour range) partitions covering [startMs, endMs): one per UTC month. */
+export function monthSlices(startMs: number, endMs: number): { month: string; fromHour: string; toHour: string }[] {
+  const out: { month: string; fromHour: string; toHour: string }[] = [];
+  let cursor = startMs;
+  while (cursor < endMs) {
+    const d = new Date(cursor);
+    const nextMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    const last = Math.min(endMs, nextMonth) - HOUR_MS;
+    out.push({ month: hourKey(cursor).slice(0, 7), fromHour: hourKey(cursor), toHour: hourKey(last) });
+    cursor = nextMonth;
+  }
+  return out;
+}
+
+/** One channel's counter items in a window, as (hour start, sums) sorted by hour. */
+interface HourRows {
+  ms: number[];
+  sums: Sums[];
+}
+
+async function readWindow(deps: KpiDeps, channels: string[], startMs: number, endMs: number): Promise<Map<string, HourRows>> {
+  const slices = monthSlices(startMs, endMs);
+  const queries = channels.flatMap((channel) =>
+    slices.flatMap((s) => Array.from({ length: deps.kpi.shards }, (_, shard) => ({ channel, shard, ...s }))),
+  );
+  const results = await mapLimit(queries, deps.concurrency ?? 16, (q) => deps.kpi.counters(q));
+  const byChannel = new Map<string, { ms: number; sums: Sums }[]>(channels.map((c) => [c, []]));
+  results.forEach((items, i) => {
+    const list = byChannel.get(queries[i]!.channel)!;
+    for (const it of items) {
+      if (typeof it.hour !== 'string') continue;
+      list.push({ ms: hourMs(it.hour), sums: sumsOfItem(it) });
+    }
+  });
+  const out = new Map<string, HourRows>();
+  for (const [c, list] of byChannel) {
+    list.sort((a, b) => a.ms - b.ms);
+    out.set(c, { ms: list.map((x) => x.ms), sums: list.map((x) => x.sums) });
+  }
+  return out;
+}
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// ---------------------------------------------------------------------------------------------
+// answers
+
+export interface PeriodAnswer extends Measures {
+  label?: string;
+  from: string;
+  to: string;
+  complete?: boolean;
+  /** share of the period's revenue across the channels in the answer (multi-channel answer only) */
+  revenueShare?: Record<string, number>;
+  growth: Growth & { previous: DateSpan };
+}
+
+export interface ChannelAnswer {
+  channel: string;
+  partner: string | null;
+  total: PeriodAnswer;
+  periods: PeriodAnswer[];
+  /** null when the channel has no standards configured */
+  standards: StandardsResult | null;
+}
+
+interface Plan {
+  range: DateSpan;
+  granularity: Granularity;
+  timeZone: string;
+  periods: Period[];
+  months: Period[];
+  previousRange: DateSpan;
+  window: { startMs: number; endMs: number };
+}
+
+function plan(q: KpiQuery, timeZone: string): Plan {
+  const range = { from: q.from, to: q.to };
+  const periods = periodsOf(range, q.granularity);
+  const previousRange = previousSpanOf(range);
+  const earliest = [previousRange.from, ...periods.map((p) => p.previous.from)].sort()[0]!;
+  const window = spanHoursMs({ from: earliest, to: range.to }, timeZone);
+  return {
+    range,
+    granularity: q.granularity,
+    timeZone,
+    periods,
+    months: periodsOf(range, 'month').filter((m) => m.complete),
+    previousRange,
+    window,
+  };
+}
+
+/** Sums over spans of local dates, with each span's UTC bounds computed once. */
+function spanSummer(timeZone: string) {
+  const bounds = new Map<string, { startMs: number; endMs: number }>();
+  return (rows: HourRows, span: DateSpan): Sums => {
+    const k = `${span.from}|${span.to}`;
+    let b = bounds.get(k);
+    if (!b) bounds.set(k, (b = spanHoursMs(span, timeZone)));
+    const s = emptySums();
+    for (let i = lowerBound(rows.ms, b.startMs), end = lowerBound(rows.ms, b.endMs); i < end; i++) addInto(s, rows.sums[i]!);
+    return s;
+  };
+}
+
+interface ChannelFigures {
+  channel: ChannelConfig;
+  total: Sums;
+  previousTotal: Sums;
+  periods: { period: Period; sums: Sums; previous: Sums }[];
+  months: { label: string; sums: Sums }[];
+}
+
+async function figures(deps: KpiDeps, p: Plan, channels: ChannelConfig[]): Promise<ChannelFigures[]> {
+  const rows = await readWindow(
+    deps,
+    channels.map((c) => c.channel),
+    p.window.startMs,
+    p.window.endMs,
+  );
+  const sum = spanSummer(p.timeZone);
+  return channels.map((channel) => {
+    const r = rows.get(channel.channel)!;
+    return {
+      channel,
+      total: sum(r, p.range),
+      previousTotal: sum(r, p.previousRange),
+      periods: p.periods.map((period) => ({ period, sums: sum(r, period), previous: sum(r, period.previous) })),
+      months: p.months.map((m) => ({ label: m.label, sums: sum(r, m) })),
+    };
+  });
+}
+
+function answerOf(span: DateSpan, sums: Sums, previous: Sums, previousSpan: DateSpan, extra: Partial<PeriodAnswer> = {}): PeriodAnswer {
+  return { ...extra, from: span.from, to: span.to, ...measuresOf(sums), growth: { previous: previousSpan, ...growthOf(sums, previous) } };
+}
+
+function standardsOf(f: ChannelFigures): StandardsResult | null {
+  return evaluateStandards(f.channel.standards, { total: f.total, months: f.months }) ?? null;
+}
+
+function checkSize(periods: number, channels: number): void {
+  if (periods * channels > MAX_CELLS) {
+    throw new HttpError(
+      400,
+      'too_many_periods',
+      `${periods} periods × ${channels} channel(s) exceeds ${MAX_CELLS}; ask a coarser granularity, a shorter range or fewer channels (channels=a,b)`,
+    );
+  }
+}
+
+export interface ChannelsKpiAnswer {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  timeZone: string;
+  channels: ChannelAnswer[];
+}
+
+/** The channels a key may see: configured ones it may see, plus any its key names explicitly. */
+async function visibleChannels(deps: KpiDeps, key: ApiKeyRecord): Promise<ChannelConfig[]> {
+  const configured = (await deps.channels.list()).filter((c) => canSeeChannel(key, { channel: c.channel, partner: c.partner ?? null }));
+  const names = new Set(configured.map((c) => c.channel));
+  // a key may name a channel no config item exists for yet: its counters are still readable
+  for (const c of key.channels ?? []) if (!names.has(c)) configured.push({ channel: c, allocation: {} } as ChannelConfig);
+  return configured.sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+}
+
+/** GET /v1/kpis/channels */
+export async function readChannelsKpis(deps: KpiDeps, key: ApiKeyRecord, raw: Record<string, string | undefined>): Promise<ChannelsKpiAnswer> {
+  const q = parseKpiQuery(raw);
+  // one zone for every channel, so their periods line up and shares add up to 1
+  const timeZone = q.tz ?? deps.merchantTimeZone ?? 'UTC';
+  let channels = await visibleChannels(deps, key);
+  if (q.channels) {
+    const byName = new Map(channels.map((c) => [c.channel, c]));
+    const hidden = q.channels.filter((c) => !byName.has(c));
+    if (hidden.length > 0) throw new HttpError(403, 'forbidden', `this API key may not read channel(s) ${hidden.join(', ')}`);
+    channels = q.channels.map((c) => byName.get(c)!);
+  }
+  const p = plan(q, timeZone);
+  checkSize(p.periods.length + 1, Math.max(1, channels.length));
+  const figs = await figures(deps, p, channels);
+
+  // shares are across the channels in this answer: a partner key sees its own channels' split,
+  // never a total that would reveal other partners' revenue
+  const allTotal = figs.reduce((s, f) => addInto(s, f.total), emptySums());
+  const allPeriods = p.periods.map((_, i) => figs.reduce((s, f) => addInto(s, f.periods[i]!.sums), emptySums()));
+
+  return {
+    from: p.range.from,
+    to: p.range.to,
+    granularity: p.granularity,
+    timeZone,
+    channels: figs.map((f) => ({
+      channel: f.channel.channel,
+      partner: f.channel.partner ?? null,
+      total: answerOf(p.range, f.total, f.previousTotal, p.previousRange, { revenueShare: revenueShareOf(f.total, allTotal) }),
+      periods: f.periods.map((x, i) =>
+        answerOf(x.period, x.sums, x.previous, x.period.previous, {
+          label: x.period.label,
+          complete: x.period.complete,
+          revenueShare: revenueShareOf(x.sums, allPeriods[i]!),
+        }),
+      ),
+      standards: standardsOf(f),
+    })),
+  };
+}
+
+export interface ChannelSeriesAnswer extends ChannelAnswer {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  timeZone: string;
+}
+
+/**
+ * GET /v1/kpis/channels/{channel}: the same measures as a time series for one channel. Its zone
+ * is `tz`, else the channel's configured `timeZone`, else the merchant's. No revenue share: that
+ * would need every other channel read too.
+ */
+export async function readChannelSeries(
+  deps: KpiDeps,
+  key: ApiKeyRecord,
+  channelName: string,
+  raw: Record<string, string | undefined>,
+): Promise<ChannelSeriesAnswer> {
+  const q = parseKpiQuery(raw);
+  if (q.channels) throw new HttpError(400, 'invalid_query', 'channels= applies to /v1/kpis/channels only');
+  const config = (await deps.channels.list()).find((c) => c.channel === channelName);
+  const channel: ChannelConfig = config ?? ({ channel: channelName, allocation: {} } as ChannelConfig);
+  if (!canSeeChannel(key, { channel: channelName, partner: config?.partner ?? null })) {
+    throw new HttpError(403, 'forbidden', `this API key may not read channel ${channelName}`);
+  }
+  const channelZone = config?.timeZone && isTimeZone(config.timeZone) ? config.timeZone : undefined;
+  const timeZone = q.tz ?? channelZone ?? deps.merchantTimeZone ?? 'UTC';
+  const p = plan(q, timeZone);
+  checkSize(p.periods.length, 1);
+  const [f] = await figures(deps, p, [channel]);
+  return {
+    channel: channelName,
+    partner: channel.partner ?? null,
+    from: p.range.from,
+    to: p.range.to,
+    granularity: p.granularity,
+    timeZone,
+    total: answerOf(p.range, f!.total, f!.previousTotal, p.previousRange),
+    periods: f!.periods.map((x) => answerOf(x.period, x.sums, x.previous, x.period.previous, { label: x.period.label, complete: x.period.complete })),
+    standards: standardsOf(f!),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// stock alerts
+
+const AlertsQuerySchema = z.object({
+  threshold: z.coerce.number().int().min(0).max(1_000_000).default(5),
+  limit: z.coerce.number().int().min(1).max(1_000).default(200),
+});
+
+/**
+ * Balances read per request at most. Listing low stock reads every balance (see kpi-repo.ts);
+ * this caps one request's cost, and the answer says `truncated` when it stopped early.
+ */
+export const MAX_BALANCES_SCANNED = 50_000;
+
+export interface StockAlertsAnswer {
+  threshold: number;
+  /** balances with available < 0 (sold more than there is), most oversold first */
+  oversold: StockAlertRow[];
+  /** balances with 0 ≤ available ≤ threshold, lowest first */
+  lowStock: StockAlertRow[];
+  truncated: boolean;
+}
+
+/** GET /v1/kpis/stock-alerts: current oversells and low stock, within the key's locations. */
+export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Record<string, string | undefined>): Promise<StockAlertsAnswer> {
+  const q = parseInput(AlertsQuerySchema, raw, 'invalid_query');
+  const locations = visibleLocations(key);
+  if (locations && locations.length === 0) return { threshold: q.threshold, oversold: [], lowStock: [], truncated: false };
+  const { rows, truncated } = await deps.stockAlerts.lowBalances({ threshold: q.threshold, maxScanned: MAX_BALANCES_SCANNED, ...(locations ? { locations } : {}) });
+  const order = (a: StockAlertRow, b: StockAlertRow) => a.available - b.available || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.location < b.location ? -1 : 1);
+  const sorted = rows.filter((r) => r.available <= q.threshold).sort(order);
+  const oversold = sorted.filter((r) => r.available < 0);
+  const lowStock = sorted.filter((r) => r.available >= 0);
+  return {
+    threshold: q.threshold,
+    oversold: oversold.slice(0, q.limit),
+    lowStock: lowStock.slice(0, q.limit),
+    truncated: truncated || oversold.length > q.limit || lowStock.length > q.limit,
+  };
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import { HttpError } from '#shared/http/errors.ts';
+import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
+import { monthSlices, readChannelSeries, readChannelsKpis, readStockAlerts, type KpiCounterQuery, type KpiDeps, type StockAlertRow } from '#shared/kpi/kpi-read.ts';
+
+const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };
+const acmeKey: ApiKeyRecord = { ...hubKey, partner: 'acme' };
+
+const channels: ChannelConfig[] = [
+  { channel: 'web', allocation: {} },
+  { channel: 'acme-shop', partner: 'acme', allocation: {}, standards: { maxCancellationRate: 0.1 } },
+];
+
+/** In-memory counters: items keyed like the table, answering the port's range queries. */
+function deps(items: Record<string, unknown>[] = [], balances: StockAlertRow[] = []): KpiDeps & { queries: KpiCounterQuery[] } {
+  const queries: KpiCounterQuery[] = [];
+  return {
+    queries,
+    kpi: {
+      shards: 4,
+      async counters(q) {
+        queries.push(q);
+        return items.filter((it) => it.channel === q.channel && it.shard === q.shard && String(it.hour) >= q.fromHour && String(it.hour) <= q.toHour);
+      },
+    },
+    channels: { list: async () => channels },
+    stockAlerts: { lowBalances: async ({ threshold }) => ({ rows: balances.filter((b) => b.available <= threshold), truncated: false }) },
+  };
+}
+
+async function status(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+    return 200;
+  } catch (err) {
+    return err instanceof HttpError ? err.statusCode : 500;
+  }
+}
+
+describe('KPI query validation', () => {
+  it.each([
+    ['from after to', { from: '2026-02-01', to: '2026-01-31' }],
+    ['unknown granularity', { from: '2026-01-01', to: '2026-01-31', granularity: 'fortnight' }],
+    ['more than 5 years', { from: '2021-01-01', to: '2026-01-01' }],
+    ['a bad time zone', { from: '2026-01-01', to: '2026-01-31', tz: 'Mars/Olympus' }],
+    ['a bad date', { from: '2026-02-30', to: '2026-03-31' }],
+    ['a missing date', { to: '2026-03-31' }],
+  ])('answers 400 for %s', async (_name, query) => {
+    expect(await status(readChannelsKpis(deps(), hubKey, query))).toBe(400);
+  });
+
+  it('accepts exactly 5 years', async () => {
+    expect(await status(readChannelsKpis(deps(), hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'year' }))).toBe(200);
+  });
+
+  it('refuses an answer too large for Lambda (5 years of days for several channels)', async () => {
+    const d = deps();
+    d.channels = { list: async () => Array.from({ length: 5 }, (_, i) => ({ channel: `c${i}`, allocation: {} })) };
+    expect(await status(readChannelsKpis(d, hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'day' }))).toBe(400);
+  });
+});
+
+describe('KPI reads', () => {
+  it('reads a 365-day range with 4 queries per UTC month of the range and the year before it, whatever the volume', async () => {
+    // Prepare
+    const d = deps();
+
+    // Act
+    await readChannelSeries(d, hubKey, 'web', { from: '2026-01-01', to: '2026-12-31', granularity: 'month' });
+
+    // Assess: 2025-01-01 .. 2026-12-31 in UTC = 24 months × 4 shards
+    expect(d.queries).toHaveLength(96);
+    expect(new Set(d.queries.map((q) => `${q.month}#${q.shard}`)).size).toBe(96);
+  });
+
+  it('clips the first and last month partitions to the hours needed', () => {
+    expect(monthSlices(Date.parse('2026-01-31T05:00:00Z'), Date.parse('2026-03-01T05:00:00Z'))).toEqual([
+      { month: '2026-01', fromHour: '2026-01-31T05', toHour: '2026-01-31T23' },
+      { month: '2026-02', fromHour: '2026-02-01T00', toHour: '2026-02-28T23' },
+      { month: '2026-03', fromHour: '2026-03-01T00', toHour: '2026-03-01T04' },
+    ]);
+  });
+
+  it('shows a partner key its own channels only, and refuses others by name', async () => {
+    const d = deps();
+    const answer = await readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31' });
+    expect(answer.channels.map((c) => c.channel)).toEqual(['acme-shop']);
+    expect(answer.channels[0]!.standards).toEqual({ status: 'meets', failing: [], notEvaluated: ['maxCancellationRate'] });
+    expect(await status(readChannelSeries(d, acmeKey, 'web', { from: '2026-01-01', to: '2026-01-31' }))).toBe(403);
+    expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'web' }))).toBe(403);
+  });
+
+  it('sums every shard of an hour into its period and compares with the previous one', async () => {
+    // Prepare
+    const d = deps([
+      { channel: 'web', shard: 0, hour: '2026-02-03T10', orders: 2, revenue_USD: 3000 },
+      { channel: 'web', shard: 3, hour: '2026-02-03T10', orders: 1, revenue_USD: 1000 },
+      { channel: 'web', shard: 1, hour: '2026-01-10T00', orders: 1, revenue_USD: 2000 },
+    ]);
+
+    // Act
+    const a = await readChannelSeries(d, hubKey, 'web', { from: '2026-02-01', to: '2026-02-28', granularity: 'month' });
+
+    // Assess
+    expect(a.periods).toHaveLength(1);
+    expect(a.periods[0]).toMatchObject({ label: '2026-02', orders: 3, grossRevenue: { USD: '40.00' }, averageOrderValue: { USD: '13.33' } });
+    expect(a.periods[0]!.growth).toEqual({ previous: { from: '2026-01-01', to: '2026-01-31' }, orders: 2, unitsSold: null, grossRevenue: { USD: 1 } });
+  });
+});
+
+describe('stock alerts', () => {
+  it('lists oversold balances first (most oversold first), then low stock', async () => {
+    const row = (sku: string, available: number): StockAlertRow => ({ sku, location: 'WH', onHand: available, reserved: 0, available, updatedAt: '' });
+    const d = deps([], [row('A', 3), row('B', -2), row('C', -5), row('D', 0), row('E', 9)]);
+    const a = await readStockAlerts(d, hubKey, {});
+    expect(a.oversold.map((r) => r.sku)).toEqual(['C', 'B']);
+    expect(a.lowStock.map((r) => r.sku)).toEqual(['D', 'A']);
+    expect(await status(readStockAlerts(d, hubKey, { threshold: '-1' }))).toBe(400);
+  });
+});
