@@ -16,7 +16,6 @@ export const keys = {
   kpi: (channel: string, hour: string, shard: number) => ({ pk: `KPI#${channel}#${hour.slice(0, 7)}#${shard}`, sk: `H#${hour}` }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
-  oversell: (sku: string, location: string, cause: string) => ({ pk: `OVERSELL#${sku}`, sk: `${location}#${cause}` }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };
 
