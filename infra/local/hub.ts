@@ -17,6 +17,8 @@ import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
  * The whole hub on one machine: moto (or any AWS-compatible endpoint) provisioned from the CDK
  * stack, the four Lambda handlers served over HTTP and fed from SQS exactly as the cloud would
  * (ARCHITECTURE.md principle 7). Used by `npm start`, the e2e tests and the benchmarks.
+ * With `poll: false` the SQS pollers are not started: accepted deliveries stay in the queue (for
+ * tests that inspect the queue, or an ingest-only hub).
  */
 
 export interface LocalHubOptions {
@@ -30,6 +32,8 @@ export interface LocalHubOptions {
   quiet?: boolean;
   /** resource name prefix, so several hubs can share one endpoint */
   prefix?: string;
+  /** start the SQS pollers that feed normalize; default true. false leaves deliveries in the queue */
+  poll?: boolean;
 }
 
 export interface LocalHubStats {
@@ -201,8 +205,11 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     const sqs = new SQSClient(clientConfig);
     // runs after the pollers stop (cleanup runs in reverse): their last deletes still need it
     cleanup.push(async () => sqs.destroy());
-    const queues: Array<[string, string]> = [['ingest', resources.ingestQueueUrl]];
-    if (resources.spapiQueueUrl) queues.push(['spapi', resources.spapiQueueUrl]);
+    const queues: Array<[string, string]> = [];
+    if (opts.poll ?? true) {
+      queues.push(['ingest', resources.ingestQueueUrl]);
+      if (resources.spapiQueueUrl) queues.push(['spapi', resources.spapiQueueUrl]);
+    }
     const pollers = new Map<string, SqsPoller>();
     for (const [name, queueUrl] of queues) {
       const poller = new SqsPoller({
