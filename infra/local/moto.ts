@@ -1,10 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 /** A running moto_server on loopback. `stop()` ends it (and is safe to call twice). */
 export interface MotoServer {
   endpoint: string;
   port: number;
+  /** which launcher runs it (see motoCommand) */
+  kind?: 'moto (DynamoDB serialized)' | 'moto_server';
   stop(): Promise<void>;
 }
 
@@ -32,11 +35,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Which command runs moto: `moto_server`, else `python3 -m moto.server` (the same program). */
-function motoCommand(): [string, string[]] | undefined {
-  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0) return ['moto_server', []];
+const SAFE_LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
+const SAFE_LAUNCHER_NEEDS = 'import moto.server, moto.dynamodb.models.table, moto.moto_server.werkzeug_app, werkzeug.serving';
+
+/**
+ * Which command runs moto. Preferably infra/local/moto-server.py: moto with DynamoDB requests
+ * served one at a time and a cancelled transaction rolling back only its own items. Stock
+ * moto_server (5.2) rolls a cancelled transaction back by restoring a copy of the whole table taken
+ * when it began, which silently undoes writes other requests made meanwhile — and the hub cancels
+ * transactions on purpose (conditions detect redeliveries and races), processing a batch's records
+ * concurrently. Falls back to `moto_server`, then `python3 -m moto.server` (the same program).
+ */
+function motoCommand(opts: { stock?: boolean }): { cmd: string; args: string[]; kind: MotoServer['kind'] } | undefined {
+  if (!opts.stock && spawnSync('python3', ['-c', SAFE_LAUNCHER_NEEDS], { stdio: 'ignore' }).status === 0) {
+    return { cmd: 'python3', args: [SAFE_LAUNCHER], kind: 'moto (DynamoDB serialized)' };
+  }
+  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0) return { cmd: 'moto_server', args: [], kind: 'moto_server' };
   if (spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0) {
-    return ['python3', ['-m', 'moto.server']];
+    return { cmd: 'python3', args: ['-m', 'moto.server'], kind: 'moto_server' };
   }
   return undefined;
 }
@@ -56,11 +72,11 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
-export async function startMoto(opts: { port?: number; quiet?: boolean } = {}): Promise<MotoServer> {
-  const cmd = motoCommand();
+export async function startMoto(opts: { port?: number; quiet?: boolean; /** stock moto_server even where the safe launcher works */ stock?: boolean } = {}): Promise<MotoServer> {
+  const cmd = motoCommand(opts);
   if (!cmd) throw new MotoMissingError();
   const port = opts.port ?? (await freePort());
-  const child = spawn(cmd[0], [...cmd[1], '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(cmd.cmd, [...cmd.args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: opts.quiet === false ? 'inherit' : 'ignore',
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
@@ -70,6 +86,7 @@ export async function startMoto(opts: { port?: number; quiet?: boolean } = {}): 
   return {
     endpoint,
     port,
+    kind: cmd.kind,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

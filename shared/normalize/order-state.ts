@@ -202,7 +202,11 @@ export function mergeRefund(item: OrderItemBody, event: RefundRecorded): OrderIt
 const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['pending_payment', 'paid', 'processing', 'partially_fulfilled', 'on_hold', 'unknown']);
 
 function isWhollyCancelled(item: OrderItemBody): boolean {
-  return (item.cancel !== undefined && item.cancel.lineIds === undefined) || item.state?.status === 'cancelled';
+  if ((item.cancel !== undefined && item.cancel.lineIds === undefined) || item.state?.status === 'cancelled') return true;
+  // every line cancelled one at a time (Walmart line cancels) is the whole order cancelled
+  const cancelled = new Set(item.cancel?.lineIds ?? []);
+  const lines = item.state?.lines ?? [];
+  return lines.length > 0 && lines.every((l) => cancelled.has(l.lineId));
 }
 
 /**
@@ -259,7 +263,8 @@ export function contributionOf(item: OrderItemBody): Contribution {
       const partial = cancelledLines.size > 0;
       const priced = active.length > 0 && active.every((l) => l.unitMinor !== undefined);
       let revenue: number | undefined;
-      if (partial && priced) revenue = active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0);
+      // after a partial cancellation only line prices say what is left; without them it is unknown
+      if (partial) revenue = priced ? active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0) : undefined;
       else if (s.totalMinor !== undefined) revenue = s.totalMinor;
       else if (priced) revenue = active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0);
       if (revenue !== undefined && s.currency) f.revenue[s.currency] = revenue;

@@ -103,6 +103,16 @@ describe('applyEvent: orders', () => {
     expect(await applyEvent(table, lineless)).toBe('noop');
   });
 
+  it('counts an order whose lines were all cancelled one by one as cancelled, with no revenue', async () => {
+    await applyEvent(table, order());
+    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l1'] });
+    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:05:00.000Z', lineIds: ['l2'] });
+    const k = await kpi('shop', '2026-03-01T10');
+    expect(k).toMatchObject({ orders: 1, cancelled: 1 });
+    expect([k.units ?? 0, k.revenue_USD ?? 0]).toEqual([0, 0]);
+    expect(await balance('SKU-A', 'WH1')).toMatchObject({ reserved: 0 });
+  });
+
   it('records a refund once, restocking its lines', async () => {
     await applyEvent(table, order({ status: 'fulfilled', fulfilledAt: '2026-03-01T12:00:00.000Z' }));
     const refund: CanonicalEvent = {
