@@ -1,43 +1,15 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 import { startMoto } from '#infra/local/moto.ts';
+import { provisionHubTable } from '#infra/local/provision.ts';
 import { MemoryTable } from './memory-table.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';
 
 export const CROSSCHECK_ORDERS = 100;
 
 /** The hub table as the stack defines it: pk/sk and the sparse byUpdated GSI. */
-async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'feedPk', AttributeType: 'S' },
-        { AttributeName: 'feedSk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byUpdated',
-          KeySchema: [
-            { AttributeName: 'feedPk', KeyType: 'HASH' },
-            { AttributeName: 'feedSk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-}
 
 /**
  * The memory table is only worth its figures if it bills what DynamoTable bills: run the same
@@ -52,9 +24,9 @@ export const crossCheckBench: BenchModule = {
     const moto = await startMoto();
     try {
       const env = { ...process.env, HUB_AWS_ENDPOINT: moto.endpoint, AWS_REGION: 'us-east-1' };
-      const client = new DynamoDBClient(awsClientConfig(env));
       const tableName = 'bench-crosscheck';
-      await createTable(client, tableName);
+      // the stack's own table definition (keys, GSI), as the local hub creates it
+      await provisionHubTable({ endpoint: moto.endpoint, tableName });
       const doc = documentClient(awsClientConfig(env));
       const dynamo = new DynamoTable(doc, tableName);
       const t0 = Date.now();
@@ -75,7 +47,6 @@ export const crossCheckBench: BenchModule = {
       const memItems = memory.items();
       const differing = memItems.filter((it, i) => !items[i] || stableStringify(items[i]) !== stableStringify(it)).length + Math.max(0, items.length - memItems.length);
       doc.destroy();
-      client.destroy();
 
       const failures: string[] = [];
       const fields = ['readRequests', 'writeRequests', 'readUnits', 'writeUnits'] as const;

@@ -36,10 +36,20 @@ function outcomeCounter() {
     }
     return true;
   }) as typeof process.stdout.write;
+  // warn-level lines (a quarantined delivery is one) go to stderr: they are outcomes too
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.startsWith('EMF key') || text.startsWith('{')) return true;
-    return (err as (...a: unknown[]) => boolean)(chunk, ...rest);
+    if (text.startsWith('EMF key')) return true;
+    if (!text.startsWith('{')) return (err as (...a: unknown[]) => boolean)(chunk, ...rest);
+    for (const line of text.split('\n')) {
+      try {
+        const j = JSON.parse(line) as { messageId?: string; status?: string };
+        if (j.messageId && j.status && j.status in counts) counts[j.status as keyof typeof counts]++;
+      } catch {
+        // a partial or non-JSON line: not an outcome
+      }
+    }
+    return true;
   }) as typeof process.stderr.write;
   return {
     counts,

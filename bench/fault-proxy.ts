@@ -1,3 +1,4 @@
+import { mulberry32 } from './prng.ts';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -98,17 +99,8 @@ export function classifyCall(target: string | undefined): CallClass {
   return undefined;
 }
 
-/** mulberry32 */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the bench's seeded PRNG (mulberry32), under the name this module's callers use */
+export const seededRandom = mulberry32;
 
 /** One draw per data-plane call: which fault, if any. Exported for the unit test. */
 export function decideFault(call: CallClass, random: () => number, opts: Pick<FaultProxyOptions, 'dynamodb' | 'sqs'>): FaultKind | undefined {

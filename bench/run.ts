@@ -6,9 +6,11 @@ import { costBench } from './cost.ts';
 import { crossCheckBench } from './crosscheck.ts';
 import { e2eBench } from './e2e.ts';
 import { ingestBench } from './ingest.ts';
+import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
 import { normalizeCostBench } from './normalize-cost.ts';
 import { peakBench } from './peak.ts';
+import { stockReadBench } from './stock-read.ts';
 import type { BenchContext, BenchModule, BenchResult, HeadlineRow } from './lib.ts';
 
 /**
@@ -19,7 +21,7 @@ import type { BenchContext, BenchModule, BenchResult, HeadlineRow } from './lib.
  *
  * Extension point: stock and KPI read benchmarks add a BenchModule (bench/lib.ts) to this list.
  */
-export const BENCHMARKS: BenchModule[] = [crossCheckBench, normalizeCostBench, adapterBench, ingestBench, costBench, peakBench, e2eBench];
+export const BENCHMARKS: BenchModule[] = [crossCheckBench, normalizeCostBench, adapterBench, ingestBench, costBench, peakBench, e2eBench, stockReadBench, kpiReadBench];
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
 

@@ -1,3 +1,4 @@
+import { mulberry32 } from './prng.ts';
 /**
  * The soak's stream and its independent expectation (`npm run soak`, bench/soak.ts).
  *
@@ -270,18 +271,6 @@ export function expectedState(events: readonly SoakEvent[]): ExpectedState {
 }
 
 // ---- stream --------------------------------------------------------------------------------
-
-/** mulberry32, the bench's seeded PRNG (a copy: the soak must not change when the bench's does) */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface StreamOptions {
   seed: number;

@@ -1,3 +1,4 @@
+import { emptyFigures } from '#shared/normalize/order-state.ts';
 import { fromMinor } from '#shared/domain/money.ts';
 
 /**
@@ -29,21 +30,7 @@ export interface Sums extends Record<CountField, number> {
 }
 
 export function emptySums(): Sums {
-  return {
-    orders: 0,
-    units: 0,
-    multiSku: 0,
-    cancelled: 0,
-    fulfilled: 0,
-    fulfilSeconds: 0,
-    unpriced: 0,
-    refunds: 0,
-    oversells: 0,
-    revenue: {},
-    refundAmount: {},
-    pricedOrders: {},
-    ambiguous: {},
-  };
+  return { ...emptyFigures(), pricedOrders: {}, ambiguous: {} };
 }
 
 const CURRENCY_ATTR = /^(revenue|refundAmount)_([A-Z]{3})$/;
