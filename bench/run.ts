@@ -10,6 +10,7 @@ import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
 import { normalizeCostBench } from './normalize-cost.ts';
 import { peakBench } from './peak.ts';
+import { startupBench } from './startup.ts';
 import { stockReadBench } from './stock-read.ts';
 import type { BenchContext, BenchModule, BenchResult, HeadlineRow } from './lib.ts';
 
@@ -21,15 +22,18 @@ import type { BenchContext, BenchModule, BenchResult, HeadlineRow } from './lib.
  *
  * Extension point: stock and KPI read benchmarks add a BenchModule (bench/lib.ts) to this list.
  */
-export const BENCHMARKS: BenchModule[] = [crossCheckBench, normalizeCostBench, adapterBench, ingestBench, costBench, peakBench, e2eBench, stockReadBench, kpiReadBench];
+export const BENCHMARKS: BenchModule[] = [startupBench, crossCheckBench, normalizeCostBench, adapterBench, ingestBench, costBench, peakBench, e2eBench, stockReadBench, kpiReadBench];
 
-const DIR = fileURLToPath(new URL('.', import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only?.filter((n) => !BENCHMARKS.some((b) => b.name === n)) ?? [];
   if (unknown.length) throw new Error(`BENCH_ONLY names unknown benchmarks: ${unknown.join(', ')} (known: ${BENCHMARKS.map((b) => b.name).join(', ')})`);
   const selected = only ? BENCHMARKS.filter((b) => only.includes(b.name)) : BENCHMARKS;
+  // a partial run (BENCH_ONLY) must not replace the full results the README quotes
+  const DIR = only ? `${BENCH_DIR}out/` : BENCH_DIR;
+  mkdirSync(DIR, { recursive: true });
   const memo = new Map<string, Promise<unknown>>();
   const ctx: BenchContext = {
     quick: process.env.BENCH_QUICK === '1',
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
 
   console.log('\n== Headline');
   for (const h of headline) console.log(`  ${h.figure}: ${h.value}${h.target ? ` (target ${h.target}: ${h.meets ? 'met' : 'NOT met'})` : ''} — ${h.measuredOn}`);
-  console.log(`\nwrote bench/results.json and bench/RESULTS.md in ${meta.seconds} s`);
+  console.log(`\nwrote ${only ? 'bench/out/' : 'bench/'}results.json and RESULTS.md in ${meta.seconds} s`);
   if (failures.length) {
     console.error(`\nbench FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
     process.exitCode = 1;
