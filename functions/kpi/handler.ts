@@ -1,8 +1,7 @@
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { kpiRuntime, type KpiRuntime } from '#shared/aws/kpi-repo.ts';
 import { requireScope } from '#shared/http/auth.ts';
-import { cacheableJson, header, toErrorResponse } from '#shared/http/api.ts';
+import { cacheableJson, header, apiHandler } from '#shared/http/api.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import { readChannelSeries, readChannelsKpis, readStockAlerts } from '#shared/kpi/kpi-read.ts';
 import { dashboardPage } from '../../dashboard/serve.ts';
@@ -62,15 +61,7 @@ async function route(rt: KpiRuntime, event: APIGatewayProxyEventV2): Promise<API
 }
 
 export function createHandler(makeRuntime: () => KpiRuntime = () => kpiRuntime(process.env)) {
-  let rt: KpiRuntime | undefined;
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function kpiHandler(event) {
-    try {
-      rt ??= makeRuntime();
-      return await route(rt, event);
-    } catch (err) {
-      return toErrorResponse(err);
-    }
-  });
+  return apiHandler(makeRuntime, route);
 }
 
 export const handler = createHandler();

@@ -1,8 +1,7 @@
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { stockRuntime, type StockRuntime } from '#shared/aws/stock-runtime.ts';
 import { requireScope } from '#shared/http/auth.ts';
-import { cacheableJson, header, jsonBody, toErrorResponse } from '#shared/http/api.ts';
+import { apiHandler, cacheableJson, header, jsonBody, toErrorResponse } from '#shared/http/api.ts';
 import { HttpError, jsonResponse } from '#shared/http/errors.ts';
 import { postCounts } from '#shared/inventory/stock-counts.ts';
 import { readFeed, readSku } from '#shared/inventory/stock-read.ts';
@@ -51,15 +50,7 @@ async function route(rt: StockRuntime, event: APIGatewayProxyEventV2): Promise<A
 }
 
 export function createHandler(makeRuntime: () => StockRuntime = () => stockRuntime(process.env)) {
-  let rt: StockRuntime | undefined;
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function stockHandler(event) {
-    try {
-      rt ??= makeRuntime();
-      return await route(rt, event);
-    } catch (err) {
-      return toErrorResponse(err);
-    }
-  });
+  return apiHandler(makeRuntime, route);
 }
 
 export const handler = createHandler();

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import { errorResponse, HttpError, jsonResponse, type JsonResponse } from '#shared/http/errors.ts';
 
@@ -69,4 +71,24 @@ export function toErrorResponse(err: unknown, log: (entry: Record<string, unknow
 
 function defaultLog(entry: Record<string, unknown>): void {
   console.error(JSON.stringify(entry));
+}
+
+/**
+ * The middy handler every read API shares: its runtime (clients, caches) is built on the first
+ * invocation and kept while the container lives; whatever the route throws becomes the JSON error
+ * body (HttpError → its status; anything else → 500 without a stack trace).
+ */
+export function apiHandler<R>(
+  makeRuntime: () => R,
+  route: (rt: R, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
+) {
+  let rt: R | undefined;
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function apiRoute(event) {
+    try {
+      rt ??= makeRuntime();
+      return await route(rt, event);
+    } catch (err) {
+      return toErrorResponse(err);
+    }
+  });
 }
