@@ -27,7 +27,6 @@ import { round, type BenchModule } from './lib.ts';
 
 export const KPI_YEAR = 2025;
 const YEAR_START = Date.UTC(KPI_YEAR, 0, 1);
-const YEAR_MS = 365 * 86_400_000;
 const KEY = 'bench-kpi-read-key';
 export const KPI_RATIO_TARGET = 1.3;
 

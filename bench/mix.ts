@@ -631,7 +631,7 @@ function shopifyProductBody(rng: Rng, group: string[], at: number): string {
 
 function wooOrderBody(o: MixOrder, id: number, i: number, status: string, createdAt: number, modifiedAt: number, completedAt?: number, refunds: unknown[] = []): string {
   const t = templates.wooOrder;
-  const { subtotal, total } = totals(o);
+  const { total } = totals(o);
   const country = COUNTRY[o.currency]!;
   const done = status === 'completed' ? (completedAt ?? modifiedAt) : undefined;
   const body = {

@@ -310,7 +310,6 @@ export function generateStream(opts: StreamOptions): Stream {
   const chance = (p: number) => rnd() < p;
   const base = ms(opts.base ?? '2026-03-02T00:00:00.000Z');
   const MIN = 60_000;
-  const HOUR = 60 * MIN;
   // movements fall on whole seconds, recounts on half seconds: a movement is never exactly at a count
   const at = (t: number) => new Date(Math.floor(t / 1000) * 1000).toISOString();
   const iso = (t: number) => new Date(t).toISOString();

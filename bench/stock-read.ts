@@ -7,8 +7,7 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { stockRuntime } from '#shared/aws/stock-runtime.ts';
 import { documentClient } from '#shared/aws/table.ts';
 import { FEED_SHARDS, keys, shardOf } from '#shared/normalize/keys.ts';
-import { spawn } from 'node:child_process';
-import { freePort, type MotoServer } from '#infra/local/moto.ts';
+import { launchMoto, type MotoServer } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { Rng } from './prng.ts';
 import { percentile, round, type BenchModule } from './lib.ts';
@@ -92,38 +91,7 @@ main(sys.argv[1:])
 `;
 
 export async function startPartitionedMoto(): Promise<MotoServer> {
-  const port = await freePort();
-  const child = spawn('python3', ['-c', PARTITIONED_MOTO, '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore',
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto (partitioned query) exited with code ${child.exitCode}; is moto[server] 5 installed?`);
-    try {
-      if ((await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' })).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('moto (partitioned query) did not answer within 20 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint,
-    port,
-    stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      })),
-  };
+  return launchMoto('python3', ['-c', PARTITIONED_MOTO]);
 }
 
 export function envFor(endpoint: string, tableName: string): NodeJS.ProcessEnv {

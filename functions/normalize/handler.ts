@@ -7,7 +7,7 @@ import { normalizeRuntime } from '#shared/aws/normalize-runtime.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
 import { createTelemetry } from '#shared/observability/telemetry.ts';
 
-const { deps } = normalizeRuntime();
+const deps = normalizeRuntime();
 const telemetry = createTelemetry({ fn: 'normalize' });
 const { logger, metrics } = telemetry;
 const processor = new BatchProcessor(EventType.SQS);

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
@@ -20,7 +19,7 @@ import { readHubFile } from './hub-file.ts';
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
  *
  * Environment (defaults match `npm start`):
- *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the file .hub-local/endpoint if present
+ *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json)
  *   HUB_TABLE_NAME    default hub-local-table
  *   HUB_STAGE         default local (secrets are hub/<stage>/connections/<id>)
  *   HUB_PUBLIC_URL    base of printed webhook URLs, default http://127.0.0.1:3000
@@ -32,10 +31,7 @@ export class CliError extends Error {
 function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
   const running = readHubFile();
-  if (!out.HUB_AWS_ENDPOINT) {
-    const file = resolve('.hub-local/endpoint');
-    if (existsSync(file)) out.HUB_AWS_ENDPOINT = readFileSync(file, 'utf8').trim();
-  }
+  out.HUB_AWS_ENDPOINT ||= running?.awsEndpoint;
   // a running `npm start` names its table and stage (a HUB_PREFIX run changes both)
   if (running && out.HUB_AWS_ENDPOINT === running.awsEndpoint) {
     out.HUB_TABLE_NAME ??= running.tableName;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
- * `npm start` leaves `.hub-local/hub.json` (and the older `.hub-local/endpoint`) beside the
+ * `npm start` leaves `.hub-local/hub.json` beside the
  * project while it runs, so `npm run hub -- ...` in another terminal finds the running hub's AWS
  * endpoint, table and queues without copying them by hand. Removed on a clean stop.
  */
@@ -24,7 +24,6 @@ const dir = (cwd: string) => resolve(cwd, '.hub-local');
 export function writeHubFile(info: HubFile, cwd = process.cwd()): void {
   mkdirSync(dir(cwd), { recursive: true });
   writeFileSync(resolve(dir(cwd), 'hub.json'), JSON.stringify(info, null, 2));
-  writeFileSync(resolve(dir(cwd), 'endpoint'), info.awsEndpoint);
 }
 
 export function readHubFile(cwd = process.cwd()): HubFile | undefined {

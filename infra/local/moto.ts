@@ -75,8 +75,20 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
 export async function startMoto(opts: { port?: number; quiet?: boolean; /** stock moto_server even where the safe launcher works */ stock?: boolean } = {}): Promise<MotoServer> {
   const cmd = motoCommand(opts);
   if (!cmd) throw new MotoMissingError();
+  return launchMoto(cmd.cmd, cmd.args, { ...opts, kind: cmd.kind });
+}
+
+/**
+ * Runs a moto server command (`<cmd> <args> -H 127.0.0.1 -p <port>`) on loopback, waits until it
+ * answers and hands back a stop that ends it (SIGTERM, then SIGKILL after 3 s).
+ */
+export async function launchMoto(
+  cmd: string,
+  args: string[],
+  opts: { port?: number; quiet?: boolean; kind?: MotoServer['kind'] } = {},
+): Promise<MotoServer> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(cmd.cmd, [...cmd.args, '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: opts.quiet === false ? 'inherit' : 'ignore',
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
@@ -86,7 +98,7 @@ export async function startMoto(opts: { port?: number; quiet?: boolean; /** stoc
   return {
     endpoint,
     port,
-    kind: cmd.kind,
+    ...(opts.kind ? { kind: opts.kind } : {}),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

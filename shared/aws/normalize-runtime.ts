@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { adapt } from '#shared/adapters/index.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { getBody } from '#shared/aws/body-store.ts';
@@ -9,20 +8,14 @@ import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
  * environment the stack (or the local runner) sets.
  */
-export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): { deps: NormalizeDeps; table: DynamoTable; logger: Logger } {
+export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): NormalizeDeps {
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
-  const table = new DynamoTable(documentClient(awsClientConfig(env)), tableName);
-  const logger = new Logger({ serviceName: 'inventory-hub', logLevel: (env.POWERTOOLS_LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
   return {
-    table,
-    logger,
-    deps: {
-      table,
-      adapt,
-      loadBody: (delivery) => getBody(delivery.body),
-      // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
-      spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon' },
-    },
+    table: new DynamoTable(documentClient(awsClientConfig(env)), tableName),
+    adapt,
+    loadBody: (delivery) => getBody(delivery.body),
+    // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
+    spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon' },
   };
 }

@@ -1,3 +1,4 @@
+import type { BalanceRow } from '#shared/inventory/ports.ts';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
 import { canSeeChannel, visibleLocations } from '#shared/http/auth.ts';
@@ -57,14 +58,8 @@ export interface KpiReadPort {
   counters(q: KpiCounterQuery): Promise<Record<string, unknown>[]>;
 }
 
-export interface StockAlertRow {
-  sku: string;
-  location: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-  updatedAt: string;
-}
+/** a balance as the stock read side serves it, without its change-feed position */
+export type StockAlertRow = Omit<BalanceRow, 'feedSk'>;
 
 export interface StockAlertsPort {
   /** balances with available ≤ threshold, reading at most `maxScanned` balances */

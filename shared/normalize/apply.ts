@@ -147,8 +147,23 @@ async function resolveListings(table: TablePort, channel: string, externalIds: s
   return new Map(items.map((it) => [String(it.externalId), String(it.sku)]));
 }
 
-function feedKeys(sku: string, location: string, updatedAt: string) {
-  return { feedPk: `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`, feedSk: `${updatedAt}#${sku}#${location}` };
+/**
+ * What every balance write sets besides its numbers: the item's identity, its change time and its
+ * position in the stock change feed (GSI `byUpdated`, spread over FEED_SHARDS partitions).
+ */
+function balanceStamp(sku: string, location: string, nowIso: string) {
+  return {
+    set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
+    names: { '#loc': 'location', '#type': 'type' },
+    values: {
+      ':now': nowIso,
+      ':fpk': `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`,
+      ':fsk': `${nowIso}#${sku}#${location}`,
+      ':sku': sku,
+      ':loc': location,
+      ':t': 'balance',
+    },
+  };
 }
 
 type Applied = { result: ApplyResult; oversells: number };
@@ -238,19 +253,8 @@ async function planBalanceChanges(
     const availableDelta = onHandDelta - t.reserved;
     if (t.reserved === 0 && onHandDelta === 0 && t.moves.length === 0) continue;
     const after = { onHand: bal.onHand + onHandDelta, reserved: bal.reserved + t.reserved, available: bal.available + availableDelta };
-    const feed = feedKeys(t.sku, t.location, ctx.nowIso);
-    const values: Record<string, unknown> = {
-      ':dr': t.reserved,
-      ':doh': onHandDelta,
-      ':dav': availableDelta,
-      ':one': 1,
-      ':now': ctx.nowIso,
-      ':fpk': feed.feedPk,
-      ':fsk': feed.feedSk,
-      ':sku': t.sku,
-      ':loc': t.location,
-      ':t': 'balance',
-    };
+    const stamp = balanceStamp(t.sku, t.location, ctx.nowIso);
+    const values: Record<string, unknown> = { ':dr': t.reserved, ':doh': onHandDelta, ':dav': availableDelta, ':one': 1, ...stamp.values };
     let condition: string | undefined;
     if (t.moves.length > 0) {
       // a count landing between our read and this write would make the on-hand delta wrong
@@ -262,9 +266,8 @@ async function planBalanceChanges(
     ops.push({
       kind: 'update',
       key: bk,
-      update:
-        'ADD reserved :dr, onHand :doh, available :dav, rev :one SET updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
-      names: { '#loc': 'location', '#type': 'type' },
+      update: `ADD reserved :dr, onHand :doh, available :dav, rev :one SET ${stamp.set}`,
+      names: stamp.names,
       values,
       condition,
       billedSize: Math.max(bal.size, 230),
@@ -335,35 +338,27 @@ async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Da
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
   const onHand = e.quantity + later.reduce((n, it) => n + Number(it.delta ?? 0), 0);
   const available = onHand - bal.reserved;
-  const nowIso = now().toISOString();
-  const feed = feedKeys(sku, e.locationId, nowIso);
-  const ops: WriteOp[] = [
+  const stamp = balanceStamp(sku, e.locationId, now().toISOString());
+  await table.write([
     {
       kind: 'update',
       key: bk,
-      update:
-        'SET onHand = :oh, available = :av, reserved = if_not_exists(reserved, :zero), countAsOf = :asOf, updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t, countSource = :src ADD rev :one',
-      names: { '#loc': 'location', '#type': 'type' },
+      update: `SET onHand = :oh, available = :av, reserved = if_not_exists(reserved, :zero), countAsOf = :asOf, countSource = :src, ${stamp.set} ADD rev :one`,
+      names: stamp.names,
       values: {
         ':oh': onHand,
         ':av': available,
         ':zero': 0,
         ':asOf': asOf,
-        ':now': nowIso,
-        ':fpk': feed.feedPk,
-        ':fsk': feed.feedSk,
-        ':sku': sku,
-        ':loc': e.locationId,
-        ':t': 'balance',
         ':src': e.channel,
         ':one': 1,
+        ...stamp.values,
         ...(bal.exists ? { ':rev': bal.rev } : {}),
       },
       condition: bal.exists ? 'rev = :rev' : 'attribute_not_exists(pk)',
       billedSize: Math.max(bal.size, 260),
     },
-  ];
-  await table.write(ops);
+  ]);
   return { result: 'applied', oversells: isNewOversell(bal, available) ? 1 : 0 };
 }
 
@@ -374,8 +369,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const lk = keys.ledger(sku, e.locationId, at, `adj:${e.channel}:${e.idempotencyKey}`);
   const bal = balanceView(await table.get(bk));
   const counts = !bal.countAsOf || at > bal.countAsOf;
-  const nowIso = now().toISOString();
-  const feed = feedKeys(sku, e.locationId, nowIso);
+  const stamp = balanceStamp(sku, e.locationId, now().toISOString());
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [
     {
@@ -386,21 +380,9 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
     {
       kind: 'update',
       key: bk,
-      update:
-        'ADD onHand :d, available :d, rev :one SET reserved = if_not_exists(reserved, :zero), updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
-      names: { '#loc': 'location', '#type': 'type' },
-      values: {
-        ':d': onHandDelta,
-        ':one': 1,
-        ':zero': 0,
-        ':now': nowIso,
-        ':fpk': feed.feedPk,
-        ':fsk': feed.feedSk,
-        ':sku': sku,
-        ':loc': e.locationId,
-        ':t': 'balance',
-        ...(bal.countAsOf ? { ':seenAsOf': bal.countAsOf } : {}),
-      },
+      update: `ADD onHand :d, available :d, rev :one SET reserved = if_not_exists(reserved, :zero), ${stamp.set}`,
+      names: stamp.names,
+      values: { ':d': onHandDelta, ':one': 1, ':zero': 0, ...stamp.values, ...(bal.countAsOf ? { ':seenAsOf': bal.countAsOf } : {}) },
       condition: bal.countAsOf ? 'countAsOf = :seenAsOf' : 'attribute_not_exists(countAsOf)',
       billedSize: Math.max(bal.size, 230),
     },

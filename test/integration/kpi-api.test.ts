@@ -7,7 +7,6 @@ import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { kpiRuntime } from '#shared/aws/kpi-repo.ts';
-import type { DynamoTable } from '#shared/aws/table.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { MemoryTable } from '../../bench/memory-table.ts';
@@ -348,7 +347,6 @@ const KEY = 'hub_test_kpi_reader_0123456789';
 const PARTNER_KEY = 'hub_test_kpi_acme_0123456789ab';
 const STOCK_KEY = 'hub_test_stock_only_0123456789';
 
-let table: DynamoTable;
 let tableName: string;
 let drop: () => Promise<void>;
 let handler: ReturnType<typeof createHandler>;
@@ -358,7 +356,7 @@ let orders: Order[];
 const oversellHours = new Map<string, number>();
 
 beforeAll(async () => {
-  ({ table, tableName, drop } = await freshTable('kpiapi'));
+  ({ tableName, drop } = await freshTable('kpiapi'));
   const client = new DynamoDBClient(awsClientConfig(motoEnv()));
   client.middlewareStack.add(
     (next, ctx) => async (args) => {
