@@ -46,7 +46,7 @@ export const costBench: BenchModule = {
   name: 'cost',
   title: 'Cost per million webhooks (issue 8), AWS list prices',
   async run(ctx) {
-    const { mix, costs } = await measureNormalize(ctx);
+    const { mix, costs, fold } = await measureNormalize(ctx);
     const ingest = await measureIngest(ctx);
     const s = summarize(costs);
     const set = deployedSettings();
@@ -97,6 +97,19 @@ export const costBench: BenchModule = {
     );
     add('DynamoDB write units', `${s.writeUnits} WU per delivery × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.writeUnits * PRICES.dynamodb.perMillionWriteUnits);
     add('DynamoDB read units', `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`, s.readUnits * PRICES.dynamodb.perMillionReadUnits);
+    // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into KPI counters
+    const foldMb = set.normalizeMemoryMb;
+    const foldMsPerBatch = (f: typeof fold.busy) => (f.ms * normCpu) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * 3;
+    const foldInvocations = fold.busy.batches / costs.length;
+    add('Lambda fold requests', `${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} stream records for ${costs.length} deliveries = ${round(foldInvocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, foldInvocations * PRICES.lambda.perMillionRequests);
+    add(
+      'Lambda fold duration',
+      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(normCpu, 2)} + 3 DynamoDB round trips (read, writes in parallel, retry) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
+      (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
+    );
+    add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (counter updates, one per counter per batch) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
+    add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
+    add('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
     add('DynamoDB GSI byUpdated', `${s.gsiWriteUnits} WU per delivery replicated to the index × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.gsiWriteUnits * PRICES.dynamodb.perMillionWriteUnits);
     add('ingest connection lookup', 'cached 60 s per container: ~0 per delivery', 0);
 
@@ -108,7 +121,12 @@ export const costBench: BenchModule = {
       PRICES.lambda.perMillionRequests * (1 - 1 / B) +
       (gbs(set.normalizeMemoryMb, quietNormMs) - gbs(set.normalizeMemoryMb, normMsPerDelivery)) * PRICES.lambda.arm64PerGbSecond * M +
       (1 - receiveChunks) * PRICES.sqs.standardPerMillionRequests +
-      0.9 * PRICES.sqs.standardPerMillionRequests;
+      0.9 * PRICES.sqs.standardPerMillionRequests +
+      // the fold: a batch per order change, each counter written once per change
+      ((fold.quiet.writeUnits - fold.busy.writeUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
+      ((fold.quiet.readUnits - fold.busy.readUnits) / costs.length) * PRICES.dynamodb.perMillionReadUnits +
+      ((fold.quiet.batches - fold.busy.batches) / costs.length) * PRICES.lambda.perMillionRequests +
+      ((gbs(foldMb, foldMsPerBatch(fold.quiet)) * fold.quiet.batches - gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches) * PRICES.lambda.arm64PerGbSecond * M) / costs.length;
     const quietTotal = round(total + quietExtra, 4);
 
     ctx.log(`measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`);

@@ -1,11 +1,13 @@
 import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
 import { WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import type { StreamChange } from '#shared/kpi/fold.ts';
 
 /**
  * An in-memory TablePort for the benchmarks. It evaluates exactly the expression forms the
  * normalizer emits (shared/normalize/apply.ts, normalize.ts):
  *  - conditions: `attribute_not_exists(x)`, `a = :v`, `#n = :v`, joined by AND;
- *  - updates: `SET x = :v, y = if_not_exists(y, :z), #n = :v` and `ADD a :v, #b :v`, in any order.
+ *  - updates: `SET x = :v, y = if_not_exists(y, :z), #n = :v`, `ADD a :v, #b :v` and
+ *    `REMOVE #r`, in any order.
  * Anything else throws, so a new form in the normalizer fails the bench loudly instead of being
  * evaluated wrongly. Requests and billed units are counted exactly as DynamoTable counts them
  * (shared/aws/table.ts, same item-size.ts functions; a transaction bills every item twice), and
@@ -28,7 +30,24 @@ export class MemoryTable implements TablePort {
   readonly gsi = { writes: 0, writeUnits: 0 };
   /** called after every successful write with the units each item was billed */
   onWrite?: (records: WriteRecord[]) => void;
+  /**
+   * The table's stream as the fold sees it: one record per change of an order item, in write
+   * order, with old and new image (DynamoDB writes no record for a write that changes nothing).
+   * Read it with `streamFrom(position)`.
+   */
+  private readonly stream: StreamChange[] = [];
+  private nextSeq = 10n ** 20n;
   private readonly partitions = new Map<string, Map<string, Item>>();
+
+  /** stream records from a position (0 = the beginning) and the position after them */
+  streamFrom(position: number, limit = Infinity): { changes: StreamChange[]; next: number } {
+    const changes = this.stream.slice(position, position + limit).map((c) => clone(c));
+    return { changes, next: position + changes.length };
+  }
+
+  get streamLength(): number {
+    return this.stream.length;
+  }
 
   get size(): number {
     let n = 0;
@@ -101,6 +120,11 @@ export class MemoryTable implements TablePort {
       let p = this.partitions.get(k.pk);
       if (!p) this.partitions.set(k.pk, (p = new Map()));
       p.set(k.sk, after[i]!);
+      if (k.pk.startsWith('ORDER#') && !equal(before[i], after[i])) {
+        const change: StreamChange = { seq: String(this.nextSeq++), newImage: clone(after[i]!) };
+        if (before[i]) change.oldImage = clone(before[i]!);
+        this.stream.push(change);
+      }
       const units = factor * writeUnits(op.kind === 'put' ? itemSize(op.item) : op.billedSize);
       this.stats.writeUnits += units;
       records.push({ pk: k.pk, units });
@@ -228,6 +252,8 @@ export function applyUpdate(expr: string, before: Item | undefined, key: Key, na
         const current = item[name];
         if (current !== undefined && typeof current !== 'number') throw new Error(`ADD ${name}: the attribute is not a number`);
         item[name] = (current ?? 0) + delta;
+      } else if (keyword === 'REMOVE') {
+        delete item[attrName(action, names)];
       } else {
         throw new Error(`unsupported update clause ${keyword}`);
       }

@@ -60,7 +60,7 @@ export const peakBench: BenchModule = {
   name: 'peak',
   title: `Peak on paper: ${PEAK_RATE} deliveries/s, simulated`,
   async run(ctx) {
-    const { mix, costs } = await measureNormalize(ctx);
+    const { mix, costs, fold } = await measureNormalize(ctx);
     const perSecond = new Map<number, Map<string, number>>();
     costs.forEach((c, i) => {
       const second = Math.floor(i / PEAK_RATE);
@@ -81,6 +81,11 @@ export const peakBench: BenchModule = {
       }
     }
     const withinLimit = hottest.wu < PARTITION_WU_PER_SECOND;
+    // KPI counters are written by the fold, once per counter per stream batch (FOLD_BATCH_BUSY
+    // records or the batching window, whichever first): per stream shard and counter at most
+    // ceil(order changes per second / batch size) writes per second, however busy the channel
+    const changesPerSecond = (PEAK_RATE * fold.busy.records) / costs.length;
+    const foldBatchesPerSecondPerShard = Math.max(1, Math.ceil(changesPerSecond / fold.busy.batchSize));
 
     // --- the queue in front of normalize
     const set = deployedSettings();
@@ -112,6 +117,9 @@ export const peakBench: BenchModule = {
     const oneInvoker = simulateQueue({ rate: PEAK_RATE, burstS: PEAK_SECONDS, concurrency: 1, batch: set.normalizeBatchSize, batchMs: seqBatchMs, sampleEveryS: 60 });
 
     ctx.log(`measured on ${mixLabel(mix)}, replayed at ${PEAK_RATE}/s of simulated time (${(costs.length / PEAK_RATE).toFixed(1)} s); write units per partition key per second, transactions counted twice`);
+    ctx.log(
+      `KPI counters (written by the fold): ${round(changesPerSecond, 0)} order changes/s → ${foldBatchesPerSecondPerShard} batch(es)/s per stream shard → at most ${foldBatchesPerSecondPerShard} write(s)/s per counter per stream shard (each ≤ 1 KB = 1 WU)`,
+    );
     ctx.log(`hottest partition: ${hottest.pk} at ${hottest.wu} WU/s (limit ${PARTITION_WU_PER_SECOND}: ${withinLimit ? 'below' : 'ABOVE'}); hottest by item type: ${Object.entries(hotByType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     ctx.log(`normalize service time: ${round(meanCpuMs, 3)} ms CPU per delivery (×${round(cpu, 2)} for ${set.normalizeMemoryMb} MB) + ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request (mean ${round(meanRequests, 2)}, longest chain p99.9 ${longestChain}); batch of ${set.normalizeBatchSize} ≈ ${round(batchMs(set.normalizeBatchSize), 1)} ms with records in parallel`);
     ctx.log(`a ${PEAK_SECONDS / 60}-minute peak: steady state needs ${steadyConcurrency} concurrent normalize invocations; oldest message < ${MAX_OLDEST_AGE_S} s needs ${needed} (records concurrently, as Powertools BatchProcessor does) or ${neededSeq} (records one at a time)`);
@@ -127,6 +135,7 @@ export const peakBench: BenchModule = {
         simulatedSeconds: round(costs.length / PEAK_RATE, 2),
         hottestPartition: { ...hottest, limit: PARTITION_WU_PER_SECOND, belowLimit: withinLimit },
         hottestWuPerSecondByItemType: hotByType,
+        kpiFold: { orderChangesPerSecond: round(changesPerSecond, 1), batchesPerSecondPerStreamShard: foldBatchesPerSecondPerShard },
         queue: {
           peakSeconds: PEAK_SECONDS,
           serviceTime: { cpuMsPerDelivery: round(meanCpuMs, 4), cpuShareFactor: round(cpu, 3), dynamoRoundTripMs: ALLOWANCES.dynamoRoundTripMs, meanRequests: round(meanRequests, 3), longestChainP999: longestChain, batchMs: round(batchMs(set.normalizeBatchSize), 2), perDeliveryMsSequential: round(perDeliveryMs, 3) },

@@ -178,7 +178,7 @@ class Hub {
     this.current = undefined;
   }
 
-  async health(): Promise<{ pollers?: Record<string, { records: number; deleted: number; failures: number }> } | undefined> {
+  async health(): Promise<{ pollers?: Record<string, { records: number; deleted: number; failures: number }>; stream?: { caughtUpAt?: number } } | undefined> {
     try {
       const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2000) });
       return res.ok ? ((await res.json()) as Awaited<ReturnType<Hub['health']>>) : undefined;
@@ -302,7 +302,8 @@ async function waitDrained(sqs: SQSClient, queueUrl: string, hub: Hub, what: str
     const records = h?.pollers?.ingest?.records ?? -1;
     if (depth === 0 && records === lastRecords && records >= 0) {
       quietSince ??= Date.now();
-      if (Date.now() - quietSince >= 2500) return 0;
+      // and the fold has read the table's stream past the last write normalize made (KPI counters)
+      if (Date.now() - quietSince >= 2500 && (h?.stream?.caughtUpAt ?? 0) >= quietSince) return 0;
     } else quietSince = undefined;
     if (Date.now() - lastLog > 10_000) {
       log(`draining (${what}): ${depth} message(s) on the queue, poller ${JSON.stringify(h?.pollers?.ingest ?? 'down')}`);

@@ -2,10 +2,10 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterCriteria, FilterRule, FunctionUrlAuthType, StartingPosition, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -39,6 +39,22 @@ export const NORMALIZE_BATCH_WINDOW_SECONDS = 1;
 /** Five tries rides out throttling and brief outages; the sixth receive moves a message to the DLQ. */
 export const MAX_RECEIVE_COUNT = 5;
 
+/**
+ * `fold` reads the table's stream: up to 1000 records (the DynamoDB stream maximum) gathered for at
+ * most 5 s, so a busy hour costs a few invocations a minute per shard instead of one per write.
+ */
+export const FOLD_BATCH_SIZE = 1000;
+export const FOLD_BATCH_WINDOW_SECONDS = 5;
+export const FOLD_TIMEOUT_SECONDS = 60;
+/**
+ * The mapping's tumbling window. Nothing is aggregated across invocations in window state: a
+ * window is there only because Lambda then puts the stream shard's id (`shardId`) in the event,
+ * which the fold keys its per-shard watermarks by (shared/kpi/fold-event.ts).
+ */
+export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
+/** Order items (`ORDER#<channel>#<id>`) are the only stream records the fold reads. */
+export const FOLD_PK_PREFIX = 'ORDER#';
+
 const TABLE_READ = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
@@ -64,8 +80,20 @@ const hubContextSchema = z.object({
   // an address, not a secret; when absent the alarms still go to the topic (subscribe later)
   alarmEmail: z.email().optional(),
   quarantineAlarmThreshold: positiveInt.default(DEFAULT_QUARANTINE_THRESHOLD),
+  // the zone KPI days and months are cut in when a request names none (kpi) and that the fold's
+  // day and month rollups use (fold): one setting for both, so they always agree. Unset: UTC.
+  merchantTimeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
 });
 export type HubContext = z.infer<typeof hubContextSchema>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function readHubContext(scope: Construct): HubContext {
   const raw = Object.fromEntries(
@@ -78,7 +106,8 @@ export function readHubContext(scope: Construct): HubContext {
 
 /**
  * The whole hub: webhook entry (function URL → ingest), the ingest queue and its DLQ, normalize
- * (SQS consumer), the single table, the claim-check bucket and the read API (HTTP API → stock, kpi).
+ * (SQS consumer), the single table and its stream (→ fold, the KPI counters), the claim-check
+ * bucket and the read API (HTTP API → stock, kpi).
  */
 export class HubStack extends Stack {
   readonly stage: HubStage;
@@ -92,6 +121,7 @@ export class HubStack extends Stack {
   readonly normalize: HubFunction;
   readonly stock: HubFunction;
   readonly kpi: HubFunction;
+  readonly fold: HubFunction;
   readonly docs: HubFunction;
   readonly monitoring: HubMonitoring;
   readonly webhookUrl: FunctionUrl;
@@ -118,6 +148,9 @@ export class HubStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'ttl',
+      // read by `fold`, which turns order changes into KPI counters; both images so it can take an
+      // order's old contribution out and put its new one in
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: prod,
       removalPolicy: statefulRemoval,
     });
@@ -261,8 +294,57 @@ export class HubStack extends Stack {
     // read/write: warehouses post bulk counts through POST /v1/stock/counts
     this.allowTable(this.stock, [...TABLE_READ, ...TABLE_WRITE]);
 
-    this.kpi = new HubFunction(this, 'Kpi', { name: 'kpi', stage, tracing: ctx.tracing, environment: common });
+    const merchantZone: Record<string, string> = ctx.merchantTimeZone ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone } : {};
+    this.kpi = new HubFunction(this, 'Kpi', {
+      name: 'kpi',
+      stage,
+      tracing: ctx.tracing,
+      environment: { ...common, ...merchantZone },
+    });
     this.allowTable(this.kpi, TABLE_READ);
+
+    // KPI counters from the table's own stream: order items only (the filter is applied by Lambda
+    // before invoking, so the other writes cost nothing), one batch per shard at a time.
+    this.fold = new HubFunction(this, 'Fold', {
+      name: 'fold',
+      stage,
+      tracing: ctx.tracing,
+      environment: { HUB_TABLE_NAME: this.table.tableName, ...merchantZone },
+      timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
+    });
+    // counters and their watermarks: read, create, add to; never delete, never the feed index
+    this.allowTable(
+      this.fold,
+      ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      { index: false },
+    );
+    this.fold.fn.addEventSource(
+      // grants the role DescribeStream, GetRecords and GetShardIterator on this stream (and
+      // ListStreams, which has no resource-level permissions)
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: FOLD_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(FOLD_BATCH_WINDOW_SECONDS),
+        // one batch per shard at a time: the per-shard watermark assumes a shard's records arrive
+        // in order, which more than one concurrent batch per shard would break
+        parallelizationFactor: 1,
+        // retryAttempts and maxRecordAge unset (-1, unlimited): a failing batch is retried whole,
+        // from its first record, until it succeeds or its records leave the stream (24 h; the
+        // IteratorAge alarm fires long before). Halving a batch would not help: the fold is all or
+        // nothing, idempotent per watermark, and no record may be skipped.
+        bisectBatchOnError: false,
+        reportBatchItemFailures: false,
+        // ONLY so that the event carries `shardId` (Lambda adds it for tumbling windows); the
+        // window's state is not used. See shared/kpi/fold-event.ts.
+        tumblingWindow: Duration.seconds(FOLD_TUMBLING_WINDOW_SECONDS),
+        filters: [FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(FOLD_PK_PREFIX) } } } })],
+      }),
+    );
+    Validations.of(this.fold.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams, which the stream event source needs, does not support resource-level permissions; the stream reads themselves (DescribeStream, GetShardIterator, GetRecords) are granted on this table\'s stream only.',
+    });
 
     // GET /openapi.json and GET /health: no table, queue or secret, so its role writes logs only
     this.docs = new HubFunction(this, 'Docs', { name: 'docs', stage, tracing: ctx.tracing, timeout: Duration.seconds(3) });
@@ -334,7 +416,8 @@ export class HubStack extends Stack {
 
     this.monitoring = new HubMonitoring(this, 'Monitoring', {
       stage,
-      functions: { ingest: this.ingest, normalize: this.normalize, stock: this.stock, kpi: this.kpi, docs: this.docs },
+      functions: { ingest: this.ingest, normalize: this.normalize, stock: this.stock, kpi: this.kpi, fold: this.fold, docs: this.docs },
+      streamConsumers: { fold: this.fold },
       queues: [
         { label: 'Ingest', queue: this.ingestQueue, dlq: this.ingestDlq },
         ...(this.spapiQueue && this.spapiDlq ? [{ label: 'Spapi', queue: this.spapiQueue, dlq: this.spapiDlq }] : []),

@@ -34,15 +34,22 @@ import type { HubFunction } from './hub-function.ts';
  *   retried by its sender hours apart) stays under it, while a sender changing its payload format,
  *   which quarantines every delivery of a topic, crosses it within minutes at a modest rate of one
  *   delivery every 90 s. Tune with `-c quarantineAlarmThreshold=N`.
+ * - a stream consumer's iterator age (its newest batch's oldest record) above 5 minutes, at its
+ *   maximum over 5 minutes: fold keeps up within seconds (5 s batching window), so minutes mean it
+ *   is failing and retrying one batch, throttled or outpaced; its shard is held back meanwhile, and
+ *   records older than 24 h leave the stream unread.
  */
 export const DLQ_THRESHOLD = 0;
 export const OLDEST_MESSAGE_MAX_AGE_SECONDS = 5 * 60;
 export const QUARANTINE_WINDOW = Duration.minutes(15);
 export const DEFAULT_QUARANTINE_THRESHOLD = 10;
+export const ITERATOR_AGE_MAX_MS = 5 * 60 * 1000;
 
 export interface HubMonitoringProps {
   stage: 'dev' | 'prod';
   functions: Record<string, HubFunction>;
+  /** functions fed by a DynamoDB stream (also in `functions`): their iterator age is watched too */
+  streamConsumers?: Record<string, HubFunction>;
   /** queue → its DLQ, by a short label used in names (Ingest, Spapi) */
   queues: Array<{ label: string; queue: Queue; dlq: Queue }>;
   table: Table;
@@ -105,13 +112,18 @@ export class HubMonitoring extends Construct {
       );
     }
 
+    const streamConsumers = Object.entries(props.streamConsumers ?? {});
+    const labelOf = (name: string) => name[0]!.toUpperCase() + name.slice(1);
     for (const [name, fn] of Object.entries(props.functions)) {
-      const label = name[0]!.toUpperCase() + name.slice(1);
+      const label = labelOf(name);
+      const stream = streamConsumers.some(([n]) => n === name)
+        ? ' Its stream batch is retried from the first record until it succeeds, holding the shard back (see the IteratorAge alarm); records older than 24 h are lost.'
+        : '';
       alarm(
         `${label}Errors`,
         fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         1,
-        `${name} crashed or timed out. Read its log group (level ERROR) and the X-Ray traces if tracing is on.`,
+        `${name} crashed or timed out. Read its log group (level ERROR) and the X-Ray traces if tracing is on.${stream}`,
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       );
       alarm(
@@ -120,6 +132,15 @@ export class HubMonitoring extends Construct {
         1,
         `${name} was throttled: its reserved concurrency (ingest: -c ingestConcurrency) or the account's concurrency is exhausted. Senders retry throttled webhooks; raise the limit if the load is real.`,
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+
+    for (const [name, fn] of streamConsumers) {
+      alarm(
+        `${labelOf(name)}IteratorAge`,
+        iteratorAge(fn),
+        ITERATOR_AGE_MAX_MS,
+        `${name} is over 5 minutes behind the table's stream: it is failing (one batch retried again and again), throttled or outpaced, and the KPI counters lag. Check its errors and log group; stream records older than 24 h are lost, so fix the cause before then.`,
       );
     }
 
@@ -186,10 +207,19 @@ export class HubMonitoring extends Construct {
       perFn('Concurrent executions', (fn) => fn.fn.metric('ConcurrentExecutions', { statistic: 'Maximum' })),
       new GraphWidget({
         title: 'Read API',
-        width: 8,
+        width: streamConsumers.length ? 4 : 8,
         left: [props.api.metricCount({ statistic: 'Sum' }), props.api.metricClientError({ statistic: 'Sum' }), props.api.metricServerError({ statistic: 'Sum' })],
         right: [props.api.metricLatency({ statistic: 'p99' })],
       }),
+      ...(streamConsumers.length
+        ? [
+            new GraphWidget({
+              title: 'Stream iterator age (ms)',
+              width: 4,
+              left: streamConsumers.map(([name, fn]) => iteratorAge(fn, name)),
+            }),
+          ]
+        : []),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -204,6 +234,11 @@ export class HubMonitoring extends Construct {
       }),
     );
   }
+}
+
+/** How far behind its stream a consumer is: the age of the last batch's oldest record, in ms. */
+function iteratorAge(fn: HubFunction, label?: string): IMetric {
+  return fn.fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5), ...(label ? { label } : {}) });
 }
 
 /** A hub metric's total (the `service`,`stage` dimension set every count is published under). */

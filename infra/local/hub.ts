@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
@@ -12,13 +14,14 @@ import { startMoto, type MotoServer } from './moto.ts';
 import { demoHubConfig, type HubConfig } from './config.ts';
 import { createHubHttpServer, type HttpInvoke } from './http.ts';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
+import { StreamPoller, keyPrefixFilter, type StreamPollerStats } from './stream-poller.ts';
 
 /**
  * The whole hub on one machine: moto (or any AWS-compatible endpoint) provisioned from the CDK
- * stack, the four Lambda handlers served over HTTP and fed from SQS exactly as the cloud would
- * (ARCHITECTURE.md principle 7). Used by `npm start`, the e2e tests and the benchmarks.
- * With `poll: false` the SQS pollers are not started: accepted deliveries stay in the queue (for
- * tests that inspect the queue, or an ingest-only hub).
+ * stack, the Lambda handlers served over HTTP, fed from SQS and from the table's stream exactly as
+ * the cloud would (ARCHITECTURE.md principle 7). Used by `npm start`, the e2e tests and the
+ * benchmarks. With `poll: false` neither the SQS pollers nor the stream poller are started:
+ * accepted deliveries stay in the queue (for tests that inspect the queue, or an ingest-only hub).
  */
 
 export interface LocalHubOptions {
@@ -32,12 +35,17 @@ export interface LocalHubOptions {
   quiet?: boolean;
   /** resource name prefix, so several hubs can share one endpoint */
   prefix?: string;
-  /** start the SQS pollers that feed normalize; default true. false leaves deliveries in the queue */
+  /**
+   * start the SQS pollers that feed normalize and the stream poller that feeds fold; default true.
+   * false leaves deliveries in the queue and the KPI counters unfolded
+   */
   poll?: boolean;
 }
 
 export interface LocalHubStats {
   pollers: Record<string, SqsPollerStats>;
+  /** the table stream's poller (feeds fold); absent when not polling */
+  stream?: StreamPollerStats;
 }
 
 export interface LocalHub {
@@ -50,11 +58,17 @@ export interface LocalHub {
   /** set when this hub started its own moto_server (stopped with the hub) */
   moto?: MotoServer;
   stats(): LocalHubStats;
+  /**
+   * Resolves once fold has caught up with the table's stream: every write made before the call
+   * (normalize's order writes included, once they are made) has been folded into the KPI counters.
+   * At once when the hub does not poll. `timeoutMs` turns a fold that keeps failing into an error.
+   */
+  foldIdle(opts?: { timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Function timeouts as infra/hub-stack.ts sets them; handlers may read getRemainingTimeInMillis(). */
-const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, stock: 10_000, kpi: 10_000, docs: 5_000 } as const;
+const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, stock: 10_000, kpi: 10_000, fold: 60_000, docs: 5_000 } as const;
 type FunctionName = keyof typeof TIMEOUT_MS;
 
 function lambdaContext(name: FunctionName, region: string): Context {
@@ -82,6 +96,7 @@ interface Handlers {
   kpi: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   docs: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   normalize: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
+  fold: (e: FoldStreamEvent, c: Context) => Promise<unknown>;
 }
 
 /**
@@ -103,12 +118,13 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
   loadedWith = signature;
   Object.assign(process.env, env);
   handlers ??= (async () => {
-    const [ingest, stock, kpi, docs, normalize] = await Promise.all([
+    const [ingest, stock, kpi, docs, normalize, fold] = await Promise.all([
       import('#functions/ingest/handler.ts'),
       import('#functions/stock/handler.ts'),
       import('#functions/kpi/handler.ts'),
       import('#functions/docs/handler.ts'),
       import('#functions/normalize/handler.ts'),
+      import('#functions/fold/handler.ts'),
     ]);
     return {
       ingest: ingest.handler as Handlers['ingest'],
@@ -116,6 +132,7 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
       kpi: kpi.handler as Handlers['kpi'],
       docs: docs.handler as Handlers['docs'],
       normalize: normalize.handler as Handlers['normalize'],
+      fold: fold.handler as Handlers['fold'],
     };
   })();
   // a failed import (a handler with a syntax error) may be retried by the next start
@@ -226,8 +243,34 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       pollers.set(name, poller);
       cleanup.push(() => poller.stop());
     }
+
+    // fold, fed from the table's stream as the stack's DynamoDB event source mapping does
+    let streamPoller: StreamPoller | undefined;
+    if (opts.poll ?? true) {
+      const dynamo = new DynamoDBClient(clientConfig);
+      const streams = new DynamoDBStreamsClient(clientConfig);
+      cleanup.push(async () => {
+        dynamo.destroy();
+        streams.destroy();
+      });
+      const poller = new StreamPoller({
+        dynamo,
+        streams,
+        tableName: resources.tableName,
+        region,
+        batchSize: resources.fold.batchSize,
+        filter: keyPrefixFilter(resources.fold.keyAttribute, resources.fold.keyPrefix),
+        handler: (event) => fns.fold(event, lambdaContext('fold', region)),
+        log: errorLog,
+        quiet,
+      });
+      await poller.start();
+      streamPoller = poller;
+      cleanup.push(() => poller.stop());
+    }
     const stats = (): LocalHubStats => ({
       pollers: Object.fromEntries([...pollers].map(([name, p]) => [name, { ...p.stats }])),
+      ...(streamPoller ? { stream: { ...streamPoller.stats } } : {}),
     });
 
     const startedAt = new Date();
@@ -267,6 +310,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       config,
       ...(moto ? { moto } : {}),
       stats,
+      foldIdle: (o) => streamPoller?.whenIdle(o) ?? Promise.resolve(),
       stop: () => (stopping ??= runCleanup()),
     };
   } catch (err) {

@@ -36,7 +36,7 @@ export async function freePort(): Promise<number> {
 }
 
 const SAFE_LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
-const SAFE_LAUNCHER_NEEDS = 'import moto.server, moto.dynamodb.models.table, moto.moto_server.werkzeug_app, werkzeug.serving';
+const SAFE_LAUNCHER_NEEDS = 'import moto.server, moto.dynamodb.models.table, moto.dynamodbstreams.models, moto.moto_server.werkzeug_app, werkzeug.serving';
 
 /**
  * Which command runs moto. Preferably infra/local/moto-server.py: moto with DynamoDB requests

@@ -42,6 +42,12 @@ export interface HubResources {
   /** How the local runner should batch for `normalize`, as the stack's event source mapping does. */
   normalizeBatchSize: number;
   normalizeBatchWindowSeconds: number;
+  /**
+   * How the local runner should feed `fold` from the table's stream, as the stack's mapping does:
+   * at most `batchSize` records per invocation, only records whose key `keyAttribute` (a string)
+   * begins with `keyPrefix` (the mapping's filter).
+   */
+  fold: { batchSize: number; keyAttribute: string; keyPrefix: string };
 }
 
 export interface ProvisionOptions {
@@ -106,10 +112,33 @@ const bucketProps = z.object({
 });
 
 const eventSourceMappingProps = z.object({
-  EventSourceArn: getAtt,
+  // a queue's Arn or a table's StreamArn
+  EventSourceArn: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }),
   BatchSize: z.number().int().positive().default(10),
   MaximumBatchingWindowInSeconds: z.number().int().nonnegative().default(0),
+  FilterCriteria: z.object({ Filters: z.array(z.object({ Pattern: z.string() })) }).optional(),
 });
+
+/**
+ * The one filter shape the local stream runner applies: a string key that begins with a prefix,
+ * `{"dynamodb":{"Keys":{"<attr>":{"S":[{"prefix":"..."}]}}}}`. Any other pattern fails here, so a
+ * changed filter in the stack cannot be silently ignored locally.
+ */
+const keyPrefixPattern = z.strictObject({
+  dynamodb: z.strictObject({
+    Keys: z.record(z.string(), z.strictObject({ S: z.tuple([z.strictObject({ prefix: z.string().min(1) })]) })),
+  }),
+});
+
+function keyPrefixFilter(filters: Array<{ Pattern: string }> | undefined): { keyAttribute: string; keyPrefix: string } {
+  const [only, ...more] = filters ?? [];
+  if (!only || more.length) throw new Error('template: the fold mapping must have exactly one filter (a key prefix)');
+  const parsed = keyPrefixPattern.safeParse(JSON.parse(only.Pattern));
+  const keys = parsed.success ? Object.entries(parsed.data.dynamodb.Keys) : [];
+  if (keys.length !== 1) throw new Error(`template: the local stream runner understands only a key-prefix filter, not ${only.Pattern}`);
+  const [keyAttribute, rule] = keys[0]!;
+  return { keyAttribute, keyPrefix: rule.S[0].prefix };
+}
 
 const templateSchema = z.object({
   Resources: z.record(z.string(), z.object({ Type: z.string(), Properties: z.unknown().optional() })),
@@ -162,11 +191,15 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
 
     if (!ingest.props.RedrivePolicy) throw new Error('template: the ingest queue has no RedrivePolicy');
     if (ingest.props.VisibilityTimeout === undefined) throw new Error('template: the ingest queue has no VisibilityTimeout');
-    const mapping = Object.values(tpl.Resources)
+    const mappings = Object.values(tpl.Resources)
       .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
-      .map((r) => eventSourceMappingProps.parse(r.Properties))
-      .find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.IngestQueueUrl.Value.Ref);
+      .map((r) => eventSourceMappingProps.parse(r.Properties));
+    const mapping = mappings.find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.IngestQueueUrl.Value.Ref);
     if (!mapping) throw new Error('template: no event source mapping reads the ingest queue');
+    const streamMapping = mappings.find(
+      (p) => p.EventSourceArn['Fn::GetAtt'][0] === out.TableName.Value.Ref && p.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn',
+    );
+    if (!streamMapping) throw new Error("template: no event source mapping reads the table's stream");
 
     return {
       tableName,
@@ -179,6 +212,7 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
       visibilityTimeoutSeconds: ingest.props.VisibilityTimeout,
       normalizeBatchSize: mapping.BatchSize,
       normalizeBatchWindowSeconds: mapping.MaximumBatchingWindowInSeconds,
+      fold: { batchSize: streamMapping.BatchSize, ...keyPrefixFilter(streamMapping.FilterCriteria?.Filters) },
     };
   } finally {
     dynamo.destroy();
@@ -227,6 +261,20 @@ async function ensureTable(dynamo: DynamoDBClient, name: string, props: z.infer<
       throw new Error(
         `local table ${name} has keys ${JSON.stringify(existing.KeySchema)} but the stack declares ` +
           `${JSON.stringify(props.KeySchema)}; keys cannot change in place, so delete the table (or reset moto)`,
+      );
+    }
+    // a stream added to the stack since the table was created locally (a stream's view type cannot
+    // change in place: DynamoDB wants it disabled first, which ends the old stream)
+    const stream = props.StreamSpecification;
+    const current = existing.StreamSpecification;
+    if (stream && current?.StreamEnabled && current.StreamViewType !== stream.StreamViewType) {
+      throw new Error(
+        `local table ${name} streams ${current.StreamViewType} but the stack declares ${stream.StreamViewType}; delete the table (or reset moto)`,
+      );
+    }
+    if (stream && !current?.StreamEnabled) {
+      await dynamo.send(
+        new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } }),
       );
     }
     // an index added to the stack since the table was created locally

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getApiKey } from '#shared/aws/api-keys.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
@@ -18,30 +18,52 @@ import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
  */
 
 /**
- * Counter items of one (channel, UTC month, shard) partition between two hours: a single Query
- * on the base table with an sk range, one page in practice (≤ 744 items of a few hundred bytes).
- * Eventually consistent: half the read cost, and a manager's chart does not need the last second.
+ * Counter items of one (channel, UTC month, shard) partition between two hours, and the day and
+ * month rollups: each a single Query on the base table with an sk range, one page in practice
+ * (≤ 744 items of a few hundred bytes). Eventually consistent: half the read cost, and a
+ * manager's chart does not need the last second. The rollup zone marker is cached (an unset one
+ * only briefly, so the first fold's rollups are used soon after it ran).
  */
-export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string): KpiReadPort {
+export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, opts: { zoneCacheMs?: number; now?: () => number } = {}): KpiReadPort {
+  const query = async (pk: string, from: string, to: string) => {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+          ExpressionAttributeValues: { ':pk': pk, ':a': from, ':b': to },
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  };
+  const now = opts.now ?? Date.now;
+  const zoneCacheMs = opts.zoneCacheMs ?? 300_000;
+  let zone: { value: string | undefined; at: number } | undefined;
   return {
     shards: KPI_SHARDS,
-    async counters(q) {
+    counters(q) {
       const { pk } = keys.kpi(q.channel, `${q.month}-01T00`, q.shard);
-      const out: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-            ExpressionAttributeValues: { ':pk': pk, ':a': `H#${q.fromHour}`, ':b': `H#${q.toHour}` },
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(res.Items ?? []));
-        start = res.LastEvaluatedKey;
-      } while (start);
-      return out;
+      return query(pk, `H#${q.fromHour}`, `H#${q.toHour}`);
+    },
+    days(q) {
+      return query(keys.kpiDay(q.channel, q.zone, q.fromDay).pk, `D#${q.fromDay}`, `D#${q.toDay}`);
+    },
+    months(q) {
+      return query(keys.kpiMonth(q.channel, q.zone, q.fromMonth).pk, `M#${q.fromMonth}`, `M#${q.toMonth}`);
+    },
+    /** The rollup zone is set once by the first fold and never changes: cached for minutes. */
+    async rollupZone() {
+      if (zone && (zone.value !== undefined || now() - zone.at < 5_000) && now() - zone.at < zoneCacheMs) return zone.value;
+      const res = await doc.send(new GetCommand({ TableName: tableName, Key: keys.kpiZone() }));
+      const value = typeof res.Item?.zone === 'string' ? res.Item.zone : undefined;
+      zone = { value, at: now() };
+      return value;
     },
   };
 }

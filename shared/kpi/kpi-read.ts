@@ -10,6 +10,7 @@ import { addInto, emptySums, growthOf, measuresOf, revenueShareOf, sumsOfItem, t
 import {
   GRANULARITIES,
   HOUR_MS,
+  addDays,
   addYears,
   hourKey,
   hourMs,
@@ -30,13 +31,14 @@ import { evaluateStandards, type StandardsResult } from '#shared/kpi/standards.t
  * the same whether it had ten orders or ten million.
  *
  * Cost of a request: the read window is the requested range plus the equally long span before it
- * (for growth), widened to whole UTC hours. Each (channel, UTC month, shard) of the window is one
- * Query with an sk range on `H#<hour>`: at most 744 items of a few hundred bytes, one page. A
- * 365-day request thus reads ~730 days = 24 to 26 UTC months (26 when neither end is on a month
- * boundary and the zone shifts an end across one) × KPI_SHARDS (4) = 96–104 queries per channel
- * (at most ~70k small items for a channel busy every hour), whatever the order volume; a 5-year
- * request ~121 months × 4 ≈ 484 per channel. Rollups per merchant-zone day/month (ARCHITECTURE.md
- * "KPI counters and time zones") would cut that further once the normalizer writes them.
+ * (for growth). In the rollup zone (the zone the fold cuts day and month rollups in, normally the
+ * merchant's) every span is tiled by the coarsest rollups: whole months, then loose days at its
+ * ends — per channel one Query for the months and one per run of loose days, a few dozen items
+ * for a year whatever the order volume (`npm run bench`, kpi-read: 10 queries and 60 items for
+ * 365 days × 5 channels at 500 and at 5,000 orders). In any other zone the hour counters are read:
+ * each (channel, UTC month) of the window is one Query with an sk range on `H#<hour>` (at most 744
+ * small items), 24–26 queries per channel for a year, and the items read grow with the number of
+ * hours that had orders.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -56,6 +58,12 @@ export interface KpiReadPort {
   readonly shards: number;
   /** the counter items of one partition between two hours */
   counters(q: KpiCounterQuery): Promise<Record<string, unknown>[]>;
+  /** the zone the fold cuts day and month rollups in; undefined before the first fold */
+  rollupZone?(): Promise<string | undefined>;
+  /** day rollups of one channel and year, `fromDay`..`toDay` inclusive (same year) */
+  days?(q: { channel: string; zone: string; fromDay: string; toDay: string }): Promise<Record<string, unknown>[]>;
+  /** month rollups of one channel, `fromMonth`..`toMonth` inclusive (`YYYY-MM`) */
+  months?(q: { channel: string; zone: string; fromMonth: string; toMonth: string }): Promise<Record<string, unknown>[]>;
 }
 
 /** a balance as the stock read side serves it, without its change-feed position */
@@ -250,23 +258,147 @@ interface ChannelFigures {
 }
 
 async function figures(deps: KpiDeps, p: Plan, channels: ChannelConfig[]): Promise<ChannelFigures[]> {
-  const rows = await readWindow(
-    deps,
-    channels.map((c) => c.channel),
-    p.window.startMs,
-    p.window.endMs,
-  );
-  const sum = spanSummer(p.timeZone);
+  const names = channels.map((c) => c.channel);
+  const summers = (await rollupsApply(deps, p.timeZone)) ? await rollupSummers(deps, p, names) : await hourSummers(deps, p, names);
   return channels.map((channel) => {
-    const r = rows.get(channel.channel)!;
+    const sum = summers.get(channel.channel)!;
     return {
       channel,
-      total: sum(r, p.range),
-      previousTotal: sum(r, p.previousRange),
-      periods: p.periods.map((period) => ({ period, sums: sum(r, period), previous: sum(r, period.previous) })),
-      months: p.months.map((m) => ({ label: m.label, sums: sum(r, m) })),
+      total: sum(p.range),
+      previousTotal: sum(p.previousRange),
+      periods: p.periods.map((period) => ({ period, sums: sum(period), previous: sum(period.previous) })),
+      months: p.months.map((m) => ({ label: m.label, sums: sum(m) })),
     };
   });
+}
+
+type Summer = (span: DateSpan) => Sums;
+
+/** Hour counters (any zone with whole-hour offsets): the read window as UTC hours. */
+async function hourSummers(deps: KpiDeps, p: Plan, channels: string[]): Promise<Map<string, Summer>> {
+  const rows = await readWindow(deps, channels, p.window.startMs, p.window.endMs);
+  const sum = spanSummer(p.timeZone);
+  return new Map(channels.map((c) => [c, (span: DateSpan) => sum(rows.get(c)!, span)]));
+}
+
+/** Rollups are read when the request's zone is the zone the fold cuts them in. */
+async function rollupsApply(deps: KpiDeps, timeZone: string): Promise<boolean> {
+  if (!deps.kpi.rollupZone || !deps.kpi.days || !deps.kpi.months) return false;
+  return (await deps.kpi.rollupZone()) === timeZone;
+}
+
+/**
+ * A span of local dates as the coarsest rollups that tile it exactly: the whole months inside it
+ * and the days before and after them.
+ */
+export function tileSpan(span: DateSpan): { months: string[]; days: DateSpan[] } {
+  const months: string[] = [];
+  const days: DateSpan[] = [];
+  const firstWhole = span.from.endsWith('-01') ? span.from : `${addMonths(span.from.slice(0, 7), 1)}-01`;
+  let cursor = firstWhole;
+  // whole months: [cursor, start of next month) inside the span
+  while (addDays(`${addMonths(cursor.slice(0, 7), 1)}-01`, -1) <= span.to) {
+    months.push(cursor.slice(0, 7));
+    cursor = `${addMonths(cursor.slice(0, 7), 1)}-01`;
+  }
+  if (months.length === 0) {
+    days.push(span);
+    return { months, days };
+  }
+  if (span.from < firstWhole) days.push({ from: span.from, to: addDays(firstWhole, -1) });
+  if (cursor <= span.to) days.push({ from: cursor, to: span.to });
+  return { months, days };
+}
+
+function addMonths(month: string, n: number): string {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(5, 7)) - 1 + n;
+  const yy = y + Math.floor(m / 12);
+  const mm = ((m % 12) + 12) % 12;
+  return `${String(yy).padStart(4, '0')}-${String(mm + 1).padStart(2, '0')}`;
+}
+
+/** Merges date spans that overlap or touch, and cuts them at year ends (one partition a year). */
+export function dayQueries(spans: DateSpan[]): DateSpan[] {
+  const sorted = [...spans].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const merged: DateSpan[] = [];
+  for (const s of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && s.from <= addDays(last.to, 1)) {
+      if (s.to > last.to) last.to = s.to;
+    } else merged.push({ ...s });
+  }
+  const out: DateSpan[] = [];
+  for (const m of merged) {
+    let from = m.from;
+    while (from.slice(0, 4) < m.to.slice(0, 4)) {
+      out.push({ from, to: `${from.slice(0, 4)}-12-31` });
+      from = `${Number(from.slice(0, 4)) + 1}-01-01`;
+    }
+    out.push({ from, to: m.to });
+  }
+  return out;
+}
+
+/**
+ * Day and month rollups in the rollup zone: per channel one Query for every month of the read
+ * window, and one per run of loose days (the days before the first and after the last whole month
+ * of each span), so a year costs a handful of queries and a few dozen items whatever the volume.
+ */
+async function rollupSummers(deps: KpiDeps, p: Plan, channels: string[]): Promise<Map<string, Summer>> {
+  const spans: DateSpan[] = [p.range, p.previousRange, ...p.periods.flatMap((x) => [x, x.previous]), ...p.months];
+  const tiles = new Map<string, { months: string[]; days: DateSpan[] }>();
+  const allMonths = new Set<string>();
+  const allDays: DateSpan[] = [];
+  for (const s of spans) {
+    const k = `${s.from}|${s.to}`;
+    if (tiles.has(k)) continue;
+    const t = tileSpan(s);
+    tiles.set(k, t);
+    t.months.forEach((m) => allMonths.add(m));
+    allDays.push(...t.days);
+  }
+  const monthList = [...allMonths].sort();
+  const dayList = dayQueries(allDays);
+  type Q = { channel: string; kind: 'months'; fromMonth: string; toMonth: string } | { channel: string; kind: 'days'; fromDay: string; toDay: string };
+  const queries: Q[] = channels.flatMap((channel) => [
+    ...(monthList.length ? [{ channel, kind: 'months' as const, fromMonth: monthList[0]!, toMonth: monthList[monthList.length - 1]! }] : []),
+    ...dayList.map((d) => ({ channel, kind: 'days' as const, fromDay: d.from, toDay: d.to })),
+  ]);
+  const zone = p.timeZone;
+  const results = await mapLimit(queries, deps.concurrency ?? 16, (q) =>
+    q.kind === 'months' ? deps.kpi.months!({ channel: q.channel, zone, fromMonth: q.fromMonth, toMonth: q.toMonth }) : deps.kpi.days!({ channel: q.channel, zone, fromDay: q.fromDay, toDay: q.toDay }),
+  );
+  const byChannel = new Map(channels.map((c) => [c, { months: new Map<string, Sums>(), days: new Map<string, Sums>() }]));
+  results.forEach((items, i) => {
+    const q = queries[i]!;
+    const into = byChannel.get(q.channel)!;
+    for (const it of items) {
+      if (q.kind === 'months' && typeof it.month === 'string') into.months.set(it.month, sumsOfItem(it));
+      if (q.kind === 'days' && typeof it.day === 'string') into.days.set(it.day, sumsOfItem(it));
+    }
+  });
+  return new Map(
+    channels.map((c) => {
+      const data = byChannel.get(c)!;
+      const summer: Summer = (span) => {
+        const t = tiles.get(`${span.from}|${span.to}`) ?? tileSpan(span);
+        const s = emptySums();
+        for (const m of t.months) {
+          const x = data.months.get(m);
+          if (x) addInto(s, x);
+        }
+        for (const d of t.days) {
+          for (let day = d.from; day <= d.to; day = addDays(day, 1)) {
+            const x = data.days.get(day);
+            if (x) addInto(s, x);
+          }
+        }
+        return s;
+      };
+      return [c, summer];
+    }),
+  );
 }
 
 function answerOf(span: DateSpan, sums: Sums, previous: Sums, previousSpan: DateSpan, extra: Partial<PeriodAnswer> = {}): PeriodAnswer {

@@ -19,21 +19,22 @@ export interface Sums extends Record<CountField, number> {
   revenue: Record<string, number>;
   refundAmount: Record<string, number>;
   /**
-   * Priced, not cancelled orders per currency: the denominator of the average order value. The
-   * counters hold one order count per item, not per currency, so an item's priced orders are
-   * given to its currency when the item holds revenue in exactly one currency (always so for a
-   * single-currency channel). An item with revenue in several currencies cannot be split: its
-   * currencies are marked `ambiguous` and their AOV is not reported for periods containing it.
+   * Priced, not cancelled orders per currency: the denominator of the average order value, from
+   * the counters' `priced_<CUR>` attributes. Counters written before those existed hold one
+   * order count per item: their priced orders are given to the item's currency when it holds
+   * revenue in exactly one; an item with several cannot be split, its currencies are marked
+   * `ambiguous` and their AOV is not reported for periods containing it.
    */
   pricedOrders: Record<string, number>;
   ambiguous: Record<string, true>;
 }
 
 export function emptySums(): Sums {
-  return { ...emptyFigures(), pricedOrders: {}, ambiguous: {} };
+  const { priced: _perOrder, ...figures } = emptyFigures();
+  return { ...figures, pricedOrders: {}, ambiguous: {} };
 }
 
-const CURRENCY_ATTR = /^(revenue|refundAmount)_([A-Z]{3})$/;
+const CURRENCY_ATTR = /^(revenue|refundAmount|priced)_([A-Z]{3})$/;
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
@@ -43,13 +44,20 @@ function num(v: unknown): number {
 export function sumsOfItem(item: Record<string, unknown>): Sums {
   const s = emptySums();
   for (const f of COUNT_FIELDS) s[f] = num(item[f]);
+  let perCurrency = false;
   for (const [attr, v] of Object.entries(item)) {
     const m = CURRENCY_ATTR.exec(attr);
     if (!m) continue;
     const n = num(v);
+    if (m[1] === 'priced') {
+      perCurrency = true;
+      if (n !== 0) s.pricedOrders[m[2]!] = n;
+      continue;
+    }
     // a currency whose orders were all cancelled again keeps its attribute at 0: not a currency of the item
     if (n !== 0) s[m[1] as 'revenue' | 'refundAmount'][m[2]!] = n;
   }
+  if (perCurrency) return s;
   const priced = s.orders - s.cancelled - s.unpriced;
   const currencies = Object.keys(s.revenue);
   if (priced > 0 && currencies.length === 1) s.pricedOrders[currencies[0]!] = priced;

@@ -8,7 +8,7 @@ import type {
   StockAdjusted,
   StockLevelSet,
 } from '#shared/domain/events.ts';
-import { FEED_SHARDS, KPI_SHARDS, hourBucket, keys, shardOf } from '#shared/normalize/keys.ts';
+import { FEED_SHARDS, keys, shardOf } from '#shared/normalize/keys.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import {
   contributionOf,
@@ -18,7 +18,6 @@ import {
   mergeUpsert,
   upsertState,
   type ContributionDelta,
-  type KpiFigures,
   type Movement,
   type OrderItemBody,
 } from '#shared/normalize/order-state.ts';
@@ -195,14 +194,13 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
       ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
       : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
   ];
-  const kpiHourOfOrder = after.state ? hourBucket(after.state.createdAt) : undefined;
   const stockOps = await planBalanceChanges(table, delta, { ref: `${orderRef}#r${rev}`, nowIso });
   ops.push(...stockOps.ops);
-  if (stockOps.oversells > 0 && kpiHourOfOrder) {
-    const d = (delta.kpi[kpiHourOfOrder] ??= {});
-    d.oversells = (d.oversells ?? 0) + stockOps.oversells;
-  }
-  ops.push(...kpiOps(e.channel, orderRef, delta.kpi));
+  // KPI counters are not written here: the fold function derives them from this item's change on
+  // the table's stream (shared/kpi/fold.ts), batch by batch and outside any transaction. The
+  // oversells this order caused travel on the item, in the same transaction as the balances.
+  const oversells = Number(current?.oversells ?? 0) + stockOps.oversells;
+  if (oversells > 0) orderItem.oversells = oversells;
   await table.write(ops);
   return { result: 'applied', oversells: stockOps.oversells };
 }
@@ -275,39 +273,6 @@ async function planBalanceChanges(
     if (isNewOversell(bal, after.available)) oversells += 1;
   }
   return { ops, oversells };
-}
-
-const KPI_NUMBER_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
-
-function kpiOps(channel: string, orderRef: string, kpi: Record<string, Partial<KpiFigures>>): WriteOp[] {
-  const ops: WriteOp[] = [];
-  for (const [hour, d] of Object.entries(kpi)) {
-    const adds: string[] = [];
-    const values: Record<string, unknown> = { ':ch': channel, ':h': hour, ':t': 'kpi' };
-    const names: Record<string, string> = { '#type': 'type' };
-    let i = 0;
-    const add = (attr: string, v: number) => {
-      if (v === 0) return;
-      names[`#a${i}`] = attr;
-      values[`:a${i}`] = v;
-      adds.push(`#a${i} :a${i}`);
-      i++;
-    };
-    for (const f of KPI_NUMBER_FIELDS) add(f, d[f] ?? 0);
-    for (const [cur, v] of Object.entries(d.revenue ?? {})) add(`revenue_${cur}`, v);
-    for (const [cur, v] of Object.entries(d.refundAmount ?? {})) add(`refundAmount_${cur}`, v);
-    if (adds.length === 0) continue;
-    ops.push({
-      kind: 'update',
-      key: keys.kpi(channel, hour, shardOf(orderRef, KPI_SHARDS)),
-      update: `ADD ${adds.join(', ')} SET channel = :ch, #hour = :h, #type = :t`,
-      names: { ...names, '#hour': 'hour' },
-      values,
-      // a counter item holds at most ~20 small numbers: well under 1 KB
-      billedSize: 400,
-    });
-  }
-  return ops;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,18 +9,28 @@ export const keys = {
   ledger: (sku: string, location: string, at: string, key: string) => ({ pk: `SKU#${sku}`, sk: `MOVE#${location}#${at}#${key}` }),
   ledgerRange: (sku: string, location: string) => ({ pk: `SKU#${sku}`, prefix: `MOVE#${location}#` }),
   /**
-   * KPI counters per channel per UTC hour, one partition per channel, month and write shard: a
-   * year of one channel is 12 × KPI_SHARDS queries however many orders it had, and a busy
-   * channel's current hour spreads over KPI_SHARDS partitions (1,000 WCU/s each).
+   * KPI counters per channel per UTC hour, one partition per channel and UTC month (and write
+   * shard, of which there is one since the fold writes counters once per stream batch instead of
+   * once per order: see KPI_SHARDS). They answer any time zone with whole-hour offsets.
    */
   kpi: (channel: string, hour: string, shard: number) => ({ pk: `KPI#${channel}#${hour.slice(0, 7)}#${shard}`, sk: `H#${hour}` }),
+  /** rollup per calendar day in the rollup zone (KpiZone): a year of days is one partition */
+  kpiDay: (channel: string, zone: string, day: string) => ({ pk: `KPID#${channel}#${zone}#${day.slice(0, 4)}`, sk: `D#${day}` }),
+  /** rollup per calendar month in the rollup zone: every month of a channel is one partition */
+  kpiMonth: (channel: string, zone: string, month: string) => ({ pk: `KPIM#${channel}#${zone}`, sk: `M#${month}` }),
+  /** the one zone the day and month rollups are cut in, fixed by the first fold (see shared/kpi/fold.ts) */
+  kpiZone: () => ({ pk: 'KPIZONE', sk: 'META' }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };
 
-/** KPI counters are write-sharded so a busy channel's hour never hits one partition's limit. */
-export const KPI_SHARDS = 4;
+/**
+ * Write shards of the hour counters. One: the fold updates a counter at most once per stream batch
+ * per stream shard (a few times a second at 1,700 deliveries/s), far below a partition's 1,000
+ * write units/s, so spreading a busy hour over several items would only multiply the reads.
+ */
+export const KPI_SHARDS = 1;
 
 /** Stock change feed (GSI `byUpdated`): balances are spread over a few feed partitions. */
 export const FEED_SHARDS = 4;

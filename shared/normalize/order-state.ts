@@ -78,6 +78,12 @@ export interface KpiFigures {
   /** per currency, minor units */
   revenue: Record<string, number>;
   refundAmount: Record<string, number>;
+  /**
+   * Priced, not cancelled orders per currency (0 or 1 for one order): the average order value's
+   * denominator. A counter summing orders of several currencies (a day or month rollup, or a busy
+   * hour) could not split its `orders` between them without it.
+   */
+  priced: Record<string, number>;
 }
 
 export interface Movement {
@@ -93,8 +99,8 @@ export interface Contribution {
   reserved: Record<string, number>;
   /** on-hand movements by a stable key (`ship|sku|loc`, `restock|refundId|sku|loc`) */
   moves: Record<string, Movement>;
-  /** KPI figures attributed to the order's creation hour (UTC) */
-  kpi?: { hour: string; figures: KpiFigures };
+  /** KPI figures attributed to the order's creation time `at` (hour bucket `hour`, UTC) */
+  kpi?: { hour: string; at: string; figures: KpiFigures };
 }
 
 export const EMPTY_CONTRIBUTION: Contribution = { reserved: {}, moves: {} };
@@ -112,6 +118,7 @@ export function emptyFigures(): KpiFigures {
     oversells: 0,
     revenue: {},
     refundAmount: {},
+    priced: {},
   };
 }
 
@@ -267,8 +274,10 @@ export function contributionOf(item: OrderItemBody): Contribution {
       if (partial) revenue = priced ? active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0) : undefined;
       else if (s.totalMinor !== undefined) revenue = s.totalMinor;
       else if (priced) revenue = active.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0);
-      if (revenue !== undefined && s.currency) f.revenue[s.currency] = revenue;
-      else f.unpriced = 1;
+      if (revenue !== undefined && s.currency) {
+        f.revenue[s.currency] = revenue;
+        f.priced[s.currency] = 1;
+      } else f.unpriced = 1;
       if (shippedAt) {
         f.fulfilled = 1;
         f.fulfilSeconds = Math.max(0, Math.round((Date.parse(shippedAt) - Date.parse(s.createdAt)) / 1000));
@@ -278,7 +287,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
       f.refunds += 1;
       if (r.currency && r.amountMinor !== undefined) f.refundAmount[r.currency] = (f.refundAmount[r.currency] ?? 0) + r.amountMinor;
     }
-    c.kpi = { hour: hourBucket(s.createdAt), figures: f };
+    c.kpi = { hour: hourBucket(s.createdAt), at: s.createdAt, figures: f };
   }
   return c;
 }
@@ -290,20 +299,20 @@ export interface ContributionDelta {
   kpi: Record<string, Partial<KpiFigures>>;
 }
 
-function addFigures(into: Record<string, Partial<KpiFigures>>, hour: string, f: KpiFigures, sign: 1 | -1): void {
+export function addFigures(into: Record<string, Partial<KpiFigures>>, hour: string, f: KpiFigures, sign: 1 | -1): void {
   const d = (into[hour] ??= {});
   for (const key of ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const) {
     const v = (d[key] ?? 0) + sign * f[key];
     d[key] = v;
   }
-  for (const key of ['revenue', 'refundAmount'] as const) {
+  for (const key of ['revenue', 'refundAmount', 'priced'] as const) {
     const m = { ...(d[key] ?? {}) };
     for (const [cur, v] of Object.entries(f[key])) m[cur] = (m[cur] ?? 0) + sign * v;
     d[key] = m;
   }
 }
 
-function pruneFigures(d: Partial<KpiFigures>): Partial<KpiFigures> | undefined {
+export function pruneFigures(d: Partial<KpiFigures>): Partial<KpiFigures> | undefined {
   const out: Partial<KpiFigures> = {};
   let any = false;
   for (const [k, v] of Object.entries(d)) {

@@ -11,9 +11,10 @@ import { payload } from '#test/fixtures/payloads.ts';
 import { signedRequest, type SignedRequest } from '#test/fixtures/signing.ts';
 
 /**
- * Signed webhooks through the local hub (HTTP → ingest → SQS → poller → normalize → DynamoDB), then
- * the rows they leave: a partner's stock count, a Shopify order that reserves against it, a sender
- * retry that changes nothing, and the cancellation that releases the reservation.
+ * Signed webhooks through the local hub (HTTP → ingest → SQS → poller → normalize → DynamoDB, and
+ * the table's stream → fold → KPI counters), then the rows they leave: a partner's stock count, a
+ * Shopify order that reserves against it, a sender retry that changes nothing, and the
+ * cancellation that releases the reservation.
  *
  * Shopify order lines carry no location: the adapter takes the order's `location_id` for every
  * line (shared/adapters/shopify.adapter.ts), and the normalizer falls back to 'default' without one
@@ -65,6 +66,12 @@ async function waitUntilHandled(hub: LocalHub, count: number, timeoutMs = 60_000
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: normalize finished ${s.deleted} of ${count} deliveries (${JSON.stringify(s)})`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Waits until normalize has finished `count` records and fold has folded what they wrote. */
+async function waitUntilFolded(hub: LocalHub, count: number, timeoutMs = 60_000): Promise<void> {
+  await waitUntilHandled(hub, count, timeoutMs);
+  await hub.foldIdle({ timeoutMs });
 }
 
 describe('signed webhooks through the local hub become order, balance and KPI rows', () => {
@@ -131,7 +138,7 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
 
     // Act
     const res = await post('shop-main', orderCreate);
-    await waitUntilHandled(hub, sent);
+    await waitUntilFolded(hub, sent);
 
     // Assess
     expect(res.status).toBe(202);
@@ -157,7 +164,7 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
 
     // Act
     const res = await post('shop-main', orderCreate);
-    await waitUntilHandled(hub, sent);
+    await waitUntilFolded(hub, sent);
 
     // Assess
     expect(res.status).toBe(202);
@@ -172,7 +179,7 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
 
     // Act
     const res = await post('shop-main', cancel);
-    await waitUntilHandled(hub, sent);
+    await waitUntilFolded(hub, sent);
 
     // Assess
     expect(res.status).toBe(202);
@@ -189,5 +196,6 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
       locations: [{ location: LOCATION, onHand: balance!.onHand, reserved: balance!.reserved, available: balance!.available, updatedAt: expect.any(String) }],
     });
     expect((await health(hub)).pollers.ingest).toMatchObject({ failures: 0, handlerErrors: 0 });
+    expect((await health(hub)).stream).toMatchObject({ failures: 0, pollErrors: 0 });
   });
 });

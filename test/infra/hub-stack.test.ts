@@ -35,10 +35,10 @@ function grantsOf(t: Template, fnPrefix: string): Array<{ actions: string[]; res
 }
 
 describe('HubStack functions', () => {
-  it('deploys five Node.js 22 functions on arm64, four of them with the hub environment', () => {
+  it('deploys six Node.js 22 functions on arm64, four of them with the hub environment', () => {
     const t = dev();
-    t.resourceCountIs('AWS::Lambda::Function', 5);
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 5);
+    t.resourceCountIs('AWS::Lambda::Function', 6);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 6);
     t.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -61,11 +61,33 @@ describe('HubStack functions', () => {
     );
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
+    // fold needs the table and nothing else of the hub's
+    const fold = Object.values(t.findResources('AWS::Lambda::Function') as Resources).find(
+      (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'inventory-hub-fold',
+    )!.Properties;
+    expect(Object.keys(fold.Environment.Variables).filter((k) => k.startsWith('HUB_')).sort()).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    expect(fold).toMatchObject({ MemorySize: 256, Timeout: 60, Architectures: ['arm64'] });
+  });
+
+  it('gives kpi and fold the same merchant time zone with -c merchantTimeZone, and neither one without', () => {
+    const zoneOf = (t: Template) =>
+      Object.fromEntries(
+        Object.values(t.findResources('AWS::Lambda::Function') as Resources)
+          .map((f) => f.Properties.Environment.Variables as Record<string, unknown>)
+          .filter((v) => v.HUB_MERCHANT_TIME_ZONE !== undefined)
+          .map((v) => [v.POWERTOOLS_SERVICE_NAME, v.HUB_MERCHANT_TIME_ZONE]),
+      );
+    expect(zoneOf(dev())).toEqual({});
+    expect(zoneOf(Template.fromJSON(synthHubTemplate({ context: { merchantTimeZone: 'Europe/Berlin' } })))).toEqual({
+      'inventory-hub-kpi': 'Europe/Berlin',
+      'inventory-hub-fold': 'Europe/Berlin',
+    });
+    expect(() => synthHubTemplate({ context: { merchantTimeZone: 'Mars/Olympus' } })).toThrow(/merchantTimeZone/);
   });
 
   it('turns on active tracing everywhere with -c tracing=true', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { tracing: 'true' } }));
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 5);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 6);
   });
 
   it('exposes ingest through a public function URL and caps its concurrency', () => {
@@ -113,11 +135,27 @@ describe('HubStack functions', () => {
     expect(actions('Stock')).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
     expect(actions('Kpi')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
     expect(actions('Kpi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
-    for (const fn of ['Stock', 'Kpi']) {
+    for (const fn of ['Stock', 'Kpi', 'Fold']) {
       expect(actions(fn).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
     }
+
+    // fold: the counters on the table (not the feed index), and its own stream
+    const tableId = logicalIdOf(t, 'AWS::DynamoDB::Table', 'Table');
+    const foldGrants = grantsOf(t, 'Fold').filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
+    const onTable = foldGrants.filter((g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'Arn'] }]));
+    expect(onTable.flatMap((g) => g.actions).sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+    );
+    const onStream = foldGrants.filter((g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'StreamArn'] }]));
+    expect(onStream.flatMap((g) => g.actions).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']);
+    // the one action with no resource-level permissions (acknowledged for cdk-nag in hub-stack.ts)
+    const anywhere = foldGrants.filter((g) => g.resources.includes('*'));
+    expect(anywhere.flatMap((g) => g.actions)).toEqual(['dynamodb:ListStreams']);
+    expect(foldGrants.length).toBe(onTable.length + onStream.length + anywhere.length);
+    expect(actions('Fold').filter((a) => /^dynamodb:(Delete|BatchWrite|Scan)/.test(a))).toEqual([]);
+
     // no policy anywhere grants a bare `*` action
-    expect(['Ingest', 'Normalize', 'Stock', 'Kpi'].flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
+    expect(['Ingest', 'Normalize', 'Stock', 'Kpi', 'Fold'].flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
   });
 });
 
@@ -166,7 +204,8 @@ describe('HubStack queues', () => {
         ScalingConfig: { MaximumConcurrency: 10 },
       });
     }
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // the two queues, plus the table's stream for fold
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
   });
 
   it("lets Amazon's SP-API account send to the SP-API queue, which has its own DLQ", () => {
@@ -194,8 +233,39 @@ describe('HubStack queues', () => {
   it('leaves the SP-API queue out with -c spapiQueue=false', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { spapiQueue: 'false' } }));
     t.resourceCountIs('AWS::SQS::Queue', 2);
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // the ingest queue and the stream
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     expect(Object.keys(t.findOutputs('*'))).not.toContain('SpapiQueueUrl');
+  });
+});
+
+describe('HubStack table stream', () => {
+  it('feeds fold from the table stream: order items only, one batch per shard, retried whole until it succeeds', () => {
+    const t = dev();
+    const tableId = logicalIdOf(t, 'AWS::DynamoDB::Table', 'Table');
+    const foldId = logicalIdOf(t, 'AWS::Lambda::Function', 'FoldFn');
+    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping') as Resources).filter(
+      (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: foldId }),
+    );
+    expect(mappings).toHaveLength(1);
+    const m = mappings[0]!.Properties;
+    expect(m).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 5,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: false,
+      // only so the event carries shardId
+      TumblingWindowInSeconds: 60,
+    });
+    // unlimited retries and no age limit (the defaults, -1): no record is ever skipped
+    expect(m.MaximumRetryAttempts ?? -1).toBe(-1);
+    expect(m.MaximumRecordAgeInSeconds ?? -1).toBe(-1);
+    expect(m.FunctionResponseTypes).toBeUndefined();
+    expect(m.DestinationConfig).toBeUndefined();
+    expect(m.FilterCriteria.Filters).toHaveLength(1);
+    expect(JSON.parse(m.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { Keys: { pk: { S: [{ prefix: 'ORDER#' }] } } } });
   });
 });
 
@@ -226,6 +296,7 @@ describe('HubStack table and bucket', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
   });
 
@@ -243,7 +314,7 @@ describe('HubStack table and bucket', () => {
       Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
     });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 5);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 6);
   });
 
   it('keeps claim-checked bodies private, encrypted, TLS-only and for 14 days', () => {

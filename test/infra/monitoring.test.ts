@@ -3,7 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HubStack } from '#infra/hub-stack.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
-import { DEFAULT_QUARANTINE_THRESHOLD, OLDEST_MESSAGE_MAX_AGE_SECONDS } from '#infra/monitoring.ts';
+import { DEFAULT_QUARANTINE_THRESHOLD, ITERATOR_AGE_MAX_MS, OLDEST_MESSAGE_MAX_AGE_SECONDS } from '#infra/monitoring.ts';
 
 const dev = (context: Record<string, unknown> = {}) => Template.fromJSON(synthHubTemplate({ stage: 'dev', context }));
 const prod = () => Template.fromJSON(synthHubTemplate({ stage: 'prod' }));
@@ -49,7 +49,7 @@ describe('alarms', () => {
   it('watches errors and throttles of every function', () => {
     const t = dev();
     const fnIds = Object.keys(t.findResources('AWS::Lambda::Function')).sort();
-    expect(fnIds).toHaveLength(5);
+    expect(fnIds).toHaveLength(6);
     for (const metric of ['Errors', 'Throttles']) {
       const alarms = alarmsOn(t, metric);
       expect(alarms.map((a) => target(a)).sort(), metric).toEqual(fnIds);
@@ -57,6 +57,24 @@ describe('alarms', () => {
         expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
       }
     }
+  });
+
+  it('fires when fold is more than 5 minutes behind the table stream', () => {
+    const t = dev();
+    const alarms = alarmsOn(t, 'IteratorAge');
+    expect(alarms.map((a) => target(a))).toEqual([idOf(t, 'AWS::Lambda::Function', 'FoldFn')]);
+    expect(ITERATOR_AGE_MAX_MS).toBe(300_000);
+    expect(alarms[0]).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 300_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // fold's errors alarm says what a failing stream batch means
+    const foldErrors = alarmsOn(t, 'Errors').find((a) => target(a) === idOf(t, 'AWS::Lambda::Function', 'FoldFn'));
+    expect(foldErrors?.AlarmDescription).toMatch(/retried from the first record/);
   });
 
   it("fires on quarantine growth, from normalize's own metric of this stage", () => {
@@ -82,8 +100,8 @@ describe('alarms', () => {
     const t = dev();
     const topicRef = { Ref: idOf(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
-    // 2 DLQs + 2 queue ages + 5 functions × (errors, throttles) + quarantine
-    expect(alarms).toHaveLength(15);
+    // 2 DLQs + 2 queue ages + 6 functions × (errors, throttles) + fold's iterator age + quarantine
+    expect(alarms).toHaveLength(18);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicRef]);
       expect(a.Properties.OKActions).toEqual([topicRef]);
@@ -139,6 +157,7 @@ describe('dashboard', () => {
       'ApproximateAgeOfOldestMessage',
       'Throttles',
       'ConsumedWriteCapacityUnits',
+      'IteratorAge',
       '5xx',
       'alarm',
     ]) {
@@ -171,12 +190,16 @@ describe('stage protections', () => {
     }
   });
 
-  it('guards against floods: ingest has reserved concurrency, normalize a poller cap, the API a throttle', () => {
+  it('guards against floods: ingest has reserved concurrency, normalize a poller cap, fold one batch per shard, the API a throttle', () => {
     const t = prod();
     t.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 50 });
-    for (const esm of Object.values(t.findResources('AWS::Lambda::EventSourceMapping') as Res)) {
-      expect(esm.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(10);
-    }
+    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping') as Res);
+    // SQS mappings are capped by MaximumConcurrency, the stream mapping by shards × ParallelizationFactor
+    const fromQueues = mappings.filter((esm) => esm.Properties.StartingPosition === undefined);
+    expect(fromQueues).toHaveLength(2);
+    for (const esm of fromQueues) expect(esm.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(10);
+    const fromStream = mappings.filter((esm) => esm.Properties.StartingPosition !== undefined);
+    expect(fromStream.map((esm) => esm.Properties.ParallelizationFactor)).toEqual([1]);
     t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
   });
 

@@ -9,8 +9,8 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { kpiRuntime } from '#shared/aws/kpi-repo.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
+import { foldMemory } from '../../bench/memory-fold.ts';
 import { MemoryTable } from '../../bench/memory-table.ts';
-import { KPI_SHARDS, shardOf } from '#shared/normalize/keys.ts';
 import { motoEnv } from '../support/aws.ts';
 import { freshTable } from '../support/table.ts';
 
@@ -19,7 +19,10 @@ import { freshTable } from '../support/table.ts';
  * currencies and time-zone edges goes through the normalizer (applyEvent) into a moto table; the
  * expected figures are worked out here with plain arithmetic over the generated orders — own
  * money formatting, own zone offsets, own calendar — and compared with what the API answers.
+ * The fold cuts day and month rollups in Kolkata (+5:30) here, so requests in Kolkata are answered
+ * from rollups (cut at the exact order time) and requests in UTC and New York from hour counters.
  */
+const ROLLUP_ZONE = 'Asia/Kolkata';
 
 // ---------------------------------------------------------------------------------------------
 // generated orders
@@ -111,21 +114,17 @@ function generate(n: number): Order[] {
   return orders;
 }
 
-function shardOfOrder(o: Order): number {
-  return shardOf(`${o.channel}#${o.id}`, KPI_SHARDS);
-}
-
 /**
- * Two shop-eu orders in one hour and one counter shard, one in EUR and one in GBP: that item holds
- * revenue in two currencies, so the API cannot split its order count (AOV withheld for both).
+ * Two shop-eu orders in one hour, one in EUR and one in GBP: their counter holds revenue in two
+ * currencies, and the average order value of each still comes out right (priced orders are
+ * counted per currency).
  */
 function collidingCurrencies(): Order[] {
   const at = Date.parse('2026-02-10T12:05:00Z');
-  const first: Order = { channel: 'shop-eu', id: 'mix-0', createdAt: iso(at), currency: 'EUR', lines: [{ lineId: 'L0', sku: 'SKU-A', qty: 1, unitMinor: 1500 }], refunds: [] };
-  for (let i = 1; ; i++) {
-    const second: Order = { channel: 'shop-eu', id: `mix-${i}`, createdAt: iso(at + 60_000), currency: 'GBP', lines: [{ lineId: 'L0', sku: 'SKU-B', qty: 2, unitMinor: 700 }], refunds: [] };
-    if (shardOfOrder(second) === shardOfOrder(first)) return [first, second];
-  }
+  return [
+    { channel: 'shop-eu', id: 'mix-0', createdAt: iso(at), currency: 'EUR', lines: [{ lineId: 'L0', sku: 'SKU-A', qty: 1, unitMinor: 1500 }], refunds: [] },
+    { channel: 'shop-eu', id: 'mix-1', createdAt: iso(at + 60_000), currency: 'GBP', lines: [{ lineId: 'L0', sku: 'SKU-B', qty: 2, unitMinor: 700 }], refunds: [] },
+  ];
 }
 
 function eventsOf(o: Order): CanonicalEvent[] {
@@ -195,8 +194,15 @@ function newYorkOffset(ms: number): number {
 }
 const OFFSET: Record<string, (ms: number) => number> = { UTC: () => 0, 'America/New_York': newYorkOffset, 'Asia/Kolkata': () => 5.5 };
 
-/** The documented rule: an order counts on the local date its UTC hour bucket starts on. */
+/**
+ * The documented rules: in the rollup zone an order counts on the local date it was placed on;
+ * in other zones, on the local date its UTC hour bucket starts on.
+ */
 function localDateOf(o: Order, tz: string): string {
+  if (tz === ROLLUP_ZONE) {
+    const ms = Date.parse(o.createdAt);
+    return new Date(ms + OFFSET[tz]!(ms) * HOUR).toISOString().slice(0, 10);
+  }
   const hourStart = Math.floor(Date.parse(o.createdAt) / HOUR) * HOUR;
   return new Date(hourStart + OFFSET[tz]!(hourStart) * HOUR).toISOString().slice(0, 10);
 }
@@ -230,7 +236,6 @@ interface Expected {
   multi: number;
   revenue: Record<string, number>;
   priced: Record<string, number>;
-  ambiguous: Set<string>;
   refunds: number;
   refundAmount: Record<string, number>;
   fulfilled: number;
@@ -240,8 +245,7 @@ interface Expected {
 }
 
 function expectedOf(orders: Order[], oversellHours: Map<string, number>, channel: string, tz: string, from: string, to: string): Expected {
-  const e: Expected = { orders: 0, cancelled: 0, units: 0, multi: 0, revenue: {}, priced: {}, ambiguous: new Set(), refunds: 0, refundAmount: {}, fulfilled: 0, fulfilSeconds: 0, unpriced: 0, oversells: 0 };
-  const bucketCurrencies = new Map<string, Set<string>>();
+  const e: Expected = { orders: 0, cancelled: 0, units: 0, multi: 0, revenue: {}, priced: {}, refunds: 0, refundAmount: {}, fulfilled: 0, fulfilSeconds: 0, unpriced: 0, oversells: 0 };
   for (const o of orders) {
     if (o.channel !== channel) continue;
     const d = localDateOf(o, tz);
@@ -264,16 +268,12 @@ function expectedOf(orders: Order[], oversellHours: Map<string, number>, channel
       const cur = o.currency!;
       e.revenue[cur] = (e.revenue[cur] ?? 0) + active.reduce((n, l) => n + l.unitMinor! * l.qty, 0);
       e.priced[cur] = (e.priced[cur] ?? 0) + 1;
-      const bucket = `${o.createdAt.slice(0, 13)}#${shardOfOrder(o)}`;
-      const set = bucketCurrencies.get(bucket) ?? new Set();
-      bucketCurrencies.set(bucket, set.add(cur));
     }
     if (o.fulfilledAt) {
       e.fulfilled += 1;
       e.fulfilSeconds += Math.round((Date.parse(o.fulfilledAt) - Date.parse(o.createdAt)) / 1000);
     }
   }
-  for (const set of bucketCurrencies.values()) if (set.size > 1) for (const c of set) e.ambiguous.add(c);
   for (const [key, n] of oversellHours) {
     const [ch, hour] = key.split('|') as [string, string];
     if (ch !== channel) continue;
@@ -298,7 +298,7 @@ function expectedAnswer(e: Expected) {
     unitsSold: e.units,
     unpricedOrders: e.unpriced,
     grossRevenue: moneyMap(e.revenue),
-    averageOrderValue: Object.fromEntries(Object.entries(e.revenue).map(([c, v]) => [c, e.ambiguous.has(c) ? null : money(half(v, e.priced[c]!), c)])),
+    averageOrderValue: Object.fromEntries(Object.entries(e.revenue).map(([c, v]) => [c, money(half(v, e.priced[c]!), c)])),
     refunds: { count: e.refunds, amount: moneyMap(e.refundAmount) },
     fulfilledOrders: e.fulfilled,
     oversells: e.oversells,
@@ -404,6 +404,8 @@ beforeAll(async () => {
   }));
   for (const o of scarce) for (const e of eventsOf(o)) await applyEvent(mem, e);
   orders.push(...scarce);
+  // the fold function's work: counters and rollups from the stream of order changes
+  await foldMemory(mem, { zone: ROLLUP_ZONE, batchSize: 100 });
   const items = mem.items();
   for (let i = 0; i < items.length; i += 25) {
     let pending: Record<string, any>[] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
@@ -519,10 +521,17 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
     });
   }
 
-  it('saw the edges: the DST day has orders, an AOV was withheld, an oversell was counted', async () => {
-    const { body } = await get('/v1/kpis/channels', { from: '2026-02-01', to: '2026-03-31', granularity: 'month', tz: 'America/New_York' });
+  it('saw the edges: the DST day has orders, two currencies in one hour keep their AOVs, an oversell was counted', async () => {
+    const { body } = await get('/v1/kpis/channels', { from: '2026-02-10', to: '2026-02-10', granularity: 'day', tz: 'UTC' });
     const eu = body.channels.find((c: any) => c.channel === 'shop-eu');
-    expect(eu.periods[0].averageOrderValue.EUR).toBeNull();
+    const day = expectedOf(orders, oversellHours, 'shop-eu', 'UTC', '2026-02-10', '2026-02-10');
+    expect(Object.keys(day.revenue).sort()).toEqual(['EUR', 'GBP']);
+    expect(eu.periods[0].averageOrderValue).toEqual(expectedAnswer(day).averageOrderValue);
+    expect(eu.periods[0].averageOrderValue.GBP).not.toBeNull();
+  });
+
+  it('counted the oversell in its month', async () => {
+    const { body } = await get('/v1/kpis/channels', { from: '2026-02-01', to: '2026-03-31', granularity: 'month', tz: 'America/New_York' });
     const us = body.channels.find((c: any) => c.channel === 'shop-us');
     expect(us.periods[1].oversells).toBe(1);
   });
@@ -542,11 +551,11 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
     expect(byName.amazon.standards).toBeNull();
   });
 
-  it('reads only counter partitions, one query per (channel, month, shard), never orders', async () => {
+  it('reads hour counters for a zone without rollups: one query per (channel, UTC month), never orders', async () => {
     // Prepare
     sent.length = 0;
 
-    // Act: 365 days in UTC = the year plus the year before for growth: 24 months × 4 shards
+    // Act: 365 days in UTC = the year plus the year before for growth: 24 months
     const { status } = await get('/v1/kpis/channels', { from: '2025-05-01', to: '2026-04-30', granularity: 'quarter', tz: 'UTC' });
 
     // Assess
@@ -554,7 +563,23 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
     const queries = sent.filter((s) => s.command === 'QueryCommand' && !s.input.IndexName);
     expect(sent.filter((s) => s.command === 'ScanCommand')).toEqual([]);
     expect(queries.every((q) => String(q.input.ExpressionAttributeValues[':pk']).startsWith('KPI#'))).toBe(true);
-    expect(queries).toHaveLength(4 * 24 * 4);
+    expect(queries).toHaveLength(4 * 24);
+  });
+
+  it('reads day and month rollups in the rollup zone: a year is a few queries per channel', async () => {
+    // Prepare
+    sent.length = 0;
+
+    // Act: the same year, in the rollup zone; the previous 365 days end mid-month (2025 is no leap year)
+    const { status } = await get('/v1/kpis/channels', { from: '2025-05-01', to: '2026-04-30', granularity: 'quarter', tz: ROLLUP_ZONE });
+
+    // Assess: per channel one query for every month, one for the loose days of the previous span
+    expect(status).toBe(200);
+    const queries = sent.filter((s) => s.command === 'QueryCommand' && !s.input.IndexName);
+    const pks = queries.map((q) => String(q.input.ExpressionAttributeValues[':pk']));
+    expect(pks.every((pk) => pk.startsWith('KPIM#') || pk.startsWith('KPID#'))).toBe(true);
+    expect(pks.filter((pk) => pk.startsWith('KPIM#'))).toHaveLength(4);
+    expect(queries.length).toBeLessThanOrEqual(4 * 3);
   });
 });
 

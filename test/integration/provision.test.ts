@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { provisionHub, type HubResources } from '#infra/local/provision.ts';
+import { provisionHub, provisionHubTable, type HubResources } from '#infra/local/provision.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
 import { awsEndpoint, testClients, uniqueName } from '#test/support/aws.ts';
 
@@ -49,6 +49,27 @@ describe('provisionHub', () => {
       AttributeName: declared.TimeToLiveSpecification.AttributeName,
     });
     expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: declared.StreamSpecification.StreamViewType });
+    expect(Table?.LatestStreamArn).toEqual(expect.any(String));
+  });
+
+  it('gives a table made before the stack declared its stream one', async () => {
+    // Prepare: the table as an older stack made it (no stream)
+    const declared = fromOutput('TableName');
+    const tableName = uniqueName('prov-nostream');
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: declared.KeySchema,
+        AttributeDefinitions: declared.AttributeDefinitions.filter((a: { AttributeName: string }) => ['pk', 'sk'].includes(a.AttributeName)),
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    // Act
+    await provisionHubTable({ endpoint: awsEndpoint(), tableName });
+    // Assess
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
   it('creates the queues with the redrive policy and visibility timeout of the template', async () => {
@@ -89,6 +110,14 @@ describe('provisionHub', () => {
     )!.Properties;
     expect(hub.normalizeBatchSize).toBe(mapping.BatchSize);
     expect(hub.normalizeBatchWindowSeconds).toBe(mapping.MaximumBatchingWindowInSeconds);
+  });
+
+  it("takes fold's batch size and key filter from the event source mapping on the table's stream", () => {
+    const tableId = template.Outputs.TableName.Value.Ref;
+    const mapping = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] }),
+    )!.Properties;
+    expect(hub.fold).toEqual({ batchSize: mapping.BatchSize, keyAttribute: 'pk', keyPrefix: 'ORDER#' });
   });
 
   it('creates the body bucket with the 14-day expiry', async () => {

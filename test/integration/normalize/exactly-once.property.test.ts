@@ -5,7 +5,9 @@ import type { Delivery } from '#shared/domain/delivery.ts';
 import { adapt } from '#shared/adapters/index.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
+import { applyKpiFold, changesOf, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
+import { foldTable, readWholeStream } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';
 import { motoEnv } from '../../support/aws.ts';
 
@@ -14,8 +16,14 @@ import { motoEnv } from '../../support/aws.ts';
  * deliveries with every delivery repeated up to 5 times, shuffled, and 20% of DynamoDB calls
  * failing transiently (half of them *after* DynamoDB applied the write, as a lost response does)
  * ends in the same orders, stock balances and KPI counters as applying each distinct delivery
- * once in time order.
+ * once in time order. The KPI counters (hour counters, day and month rollups) are folded from the
+ * table's stream as the fold function does it in AWS: in batches of varying size, a failed batch
+ * retried from its first record with a different end, earlier records handed over again, and the
+ * same 20% of DynamoDB calls failing.
  */
+
+/** Rollups in a zone with a 30-minute offset: days there cannot be cut from UTC hours. */
+const ROLLUP_ZONE = 'Asia/Kolkata';
 
 const SKUS = ['SKU-A', 'SKU-B', 'SKU-C'];
 const LOCS = ['WH1', 'WH2'];
@@ -157,7 +165,12 @@ async function snapshot(tableName: string) {
   const orders: Record<string, unknown> = {};
   const balances: Record<string, unknown> = {};
   const kpis: Record<string, Record<string, number>> = {};
+  const rollups: Record<string, Record<string, number>> = {};
   for (const it of items) {
+    if (it.type === 'kpi-day' || it.type === 'kpi-month') {
+      const k = (rollups[`${String(it.type)}|${String(it.channel)}|${String(it.day ?? it.month)}`] ??= {});
+      for (const [f, v] of Object.entries(it)) if (typeof v === 'number' && f !== 'oversells' && v !== 0) k[f] = v;
+    }
     if (it.type === 'order') orders[String(it.pk)] = { state: it.state, cancel: it.cancel, refunds: it.refunds };
     // a balance that was reserved and released again, never counted, reads the same as none
     const untouched = it.onHand === 0 && it.reserved === 0 && it.available === 0 && it.countAsOf === undefined;
@@ -169,7 +182,53 @@ async function snapshot(tableName: string) {
     }
   }
   for (const k of Object.values(kpis)) for (const f of Object.keys(k)) if (k[f] === 0) delete k[f];
-  return { orders, balances, kpis };
+  return { orders, balances, kpis, rollups };
+}
+
+/** Field totals over a set of counters (hours, days or months of the one channel). */
+function totals(counters: Record<string, Record<string, number>>, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, c] of Object.entries(counters)) {
+    if (!k.startsWith(prefix)) continue;
+    for (const [f, v] of Object.entries(c)) out[f] = (out[f] ?? 0) + v;
+  }
+  for (const f of Object.keys(out)) if (out[f] === 0) delete out[f];
+  return out;
+}
+
+/**
+ * The fold as Lambda drives it, with faults: batches of 1–8 records; a failed batch is handed
+ * over again from its first record (its end may differ); now and then records already folded
+ * are handed over again.
+ */
+async function foldLikeLambda(table: DynamoTable, tableName: string, rand: () => number): Promise<void> {
+  let zone: string | undefined;
+  for (let attempt = 0; zone === undefined; attempt++) {
+    try {
+      zone = await resolveRollupZone(table, ROLLUP_ZONE);
+    } catch (err) {
+      if (attempt > 50) throw err;
+    }
+  }
+  for (const { shardId, records } of await readWholeStream(tableName)) {
+    const changes = changesOf({ Records: records });
+    let pos = 0;
+    let failures = 0;
+    while (pos < changes.length) {
+      const batch = changes.slice(pos, pos + 1 + Math.floor(rand() * 8));
+      try {
+        await applyKpiFold(table, shardId, batch, zone, Date.now());
+      } catch {
+        if (++failures > 2000) throw new Error('the fold did not converge');
+        continue;
+      }
+      pos += batch.length;
+      if (rand() < 0.2) {
+        const from = Math.floor(rand() * pos);
+        await applyKpiFold(table, shardId, changes.slice(from, from + 1 + Math.floor(rand() * 8)), zone, Date.now()).catch(() => undefined);
+      }
+    }
+  }
 }
 
 describe('normalize: exactly-once, order-insensitive effects (property)', () => {
@@ -180,6 +239,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         const reference = await freshTable('ref');
         const inOrder = [...stream].sort((a, b) => a.at - b.at);
         for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : '') });
+        await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
 
         const subject = await freshTable('sut');
         let s = seed >>> 0 || 1;
@@ -202,11 +262,16 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
           }
           if (++processed > 5000) throw new Error('did not converge');
         }
+        await foldLikeLambda(table, subject.tableName, rand);
 
         // Assess
         const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
         await Promise.all([reference.drop(), subject.drop()]);
         expect(got).toEqual(want);
+        // the rollups hold what the hour counters hold, cut at other boundaries
+        expect(Object.keys(got.kpis).length > 0).toBe(Object.keys(got.rollups).length > 0);
+        expect(totals(got.rollups, 'kpi-day|')).toEqual(totals(got.kpis));
+        expect(totals(got.rollups, 'kpi-month|')).toEqual(totals(got.kpis));
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 12), endOnFailure: true },
     );

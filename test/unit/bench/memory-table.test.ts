@@ -16,13 +16,14 @@ describe('bench memory table', () => {
     expect(() => evalCondition('rev > :rev', item, undefined, { ':rev': 1 })).toThrow(/unsupported/);
   });
 
-  it('applies SET, if_not_exists and ADD like DynamoDB', () => {
+  it('applies SET, if_not_exists, ADD and REMOVE like DynamoDB', () => {
     const key = { pk: 'SKU#1', sk: 'LOC#a' };
     const created = applyUpdate('ADD reserved :dr, rev :one SET updatedAt = :now, #loc = :loc, on = if_not_exists(on, :zero)', undefined, key, { '#loc': 'location' }, { ':dr': 2, ':one': 1, ':now': 't1', ':loc': 'a', ':zero': 0 });
     expect(created).toEqual({ pk: 'SKU#1', sk: 'LOC#a', reserved: 2, rev: 1, updatedAt: 't1', location: 'a', on: 0 });
     const next = applyUpdate('SET on = if_not_exists(on, :zero), updatedAt = :now ADD reserved :dr', { ...created, on: 5 }, key, undefined, { ':zero': 0, ':now': 't2', ':dr': -1 });
     expect(next).toMatchObject({ on: 5, reserved: 1, updatedAt: 't2' });
-    expect(() => applyUpdate('REMOVE x', created, key, undefined, {})).toThrow(/unsupported/);
+    expect(applyUpdate('SET updatedAt = :now REMOVE #w, on', next, key, { '#w': 'rev' }, { ':now': 't3' })).toEqual({ pk: 'SKU#1', sk: 'LOC#a', reserved: 1, location: 'a', updatedAt: 't3' });
+    expect(() => applyUpdate('DELETE tags :t', created, key, undefined, { ':t': new Set(['a']) })).toThrow(/unsupported/);
   });
 
   it('bills like DynamoTable: single writes once, transactions twice, failed writes nothing', async () => {

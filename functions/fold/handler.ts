@@ -1,0 +1,24 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { foldRuntime } from '#shared/aws/fold-runtime.ts';
+import type { FoldStreamEvent, FoldStreamResponse } from '#shared/kpi/fold-event.ts';
+import { foldStreamBatch } from '#shared/kpi/fold-apply.ts';
+import { createTelemetry } from '#shared/observability/telemetry.ts';
+
+const deps = foldRuntime();
+const telemetry = createTelemetry({ fn: 'fold' });
+const { logger, metrics } = telemetry;
+
+/**
+ * Folds a batch of the table's stream (order items only, by the mapping's filter) into the KPI
+ * counters: hour counters and the merchant-zone day and month rollups. A throw retries the whole
+ * batch from its first record; the per-shard watermarks on every counter make that safe.
+ */
+async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
+  const r = await foldStreamBatch(deps, event);
+  logger.info('folded', { shardId: event.shardId, records: event.Records.length, ...r });
+  return { state: {}, batchItemFailures: [] };
+}
+
+export const handler = middy(fold).use(injectLambdaContext(logger)).use(logMetrics(metrics));

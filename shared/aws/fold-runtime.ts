@@ -1,0 +1,27 @@
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { DynamoTable, documentClient } from '#shared/aws/table.ts';
+import { resolveRollupZone, type FoldDeps } from '#shared/kpi/fold-apply.ts';
+import { isTimeZone } from '#shared/kpi/periods.ts';
+
+/**
+ * The fold function's dependencies, built once per container from its environment:
+ * HUB_TABLE_NAME (required), HUB_MERCHANT_TIME_ZONE (the rollup zone if the hub has none yet;
+ * UTC when unset), HUB_AWS_ENDPOINT locally.
+ */
+export function foldRuntime(env: NodeJS.ProcessEnv = process.env): FoldDeps {
+  const tableName = env.HUB_TABLE_NAME;
+  if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  const wanted = env.HUB_MERCHANT_TIME_ZONE || 'UTC';
+  if (!isTimeZone(wanted)) throw new Error(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${wanted}`);
+  const table = new DynamoTable(documentClient(awsClientConfig(env)), tableName);
+  let zone: Promise<string> | undefined;
+  return {
+    table,
+    rollupZone() {
+      zone ??= resolveRollupZone(table, wanted);
+      // a failed read is tried again by the next batch
+      zone.catch(() => (zone = undefined));
+      return zone;
+    },
+  };
+}

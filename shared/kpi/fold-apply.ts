@@ -1,0 +1,153 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
+import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type StreamChange } from '#shared/kpi/fold.ts';
+import { isTimeZone } from '#shared/kpi/periods.ts';
+import { itemSize } from '#shared/normalize/item-size.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
+
+export interface FoldDeps {
+  table: TablePort;
+  /** the zone the day/month rollups are cut in (resolveRollupZone, memoized per container) */
+  rollupZone(): Promise<string>;
+  now?: () => number;
+}
+
+export interface FoldResult {
+  /** order changes in the batch */
+  changes: number;
+  /** counters the batch touched */
+  counters: number;
+  /** counter writes made (a counter whose changes were all folded before is not written) */
+  written: number;
+}
+
+/**
+ * The rollup zone is fixed by the first fold that runs (the merchant zone it was configured with,
+ * UTC otherwise) and stored in the table: every later fold cuts days and months in that zone, so
+ * the rollups never mix two calendars. KPI reads in that zone use the rollups, other zones the
+ * hour counters (kpi-read.ts). Changing HUB_MERCHANT_TIME_ZONE later changes the default zone of
+ * KPI answers, not the rollups (README "KPIs").
+ */
+export async function resolveRollupZone(table: TablePort, wanted: string): Promise<string> {
+  const key = keys.kpiZone();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await table.get(key);
+    if (current && typeof current.zone === 'string' && isTimeZone(current.zone)) return current.zone;
+    try {
+      await table.write([{ kind: 'put', item: { ...key, type: 'kpi-zone', zone: wanted }, condition: 'attribute_not_exists(pk)' }]);
+      return wanted;
+    } catch (err) {
+      if (!(err instanceof WriteConflictError)) throw err;
+    }
+  }
+  throw new Error('could not read or set the KPI rollup zone');
+}
+
+/** One counter's update: ADD the folded sums, move this shard's watermark, drop stale ones. */
+function counterWrite(plan: CounterPlan, current: Item | undefined, shardId: string, nowMs: number) {
+  const wAttr = watermarkAttr(shardId);
+  const seen = typeof current?.[wAttr] === 'string' ? (current[wAttr] as string) : undefined;
+  const { adds, lastSeq } = sumAbove(plan, seen);
+  if (lastSeq === undefined) return undefined;
+  const names: Record<string, string> = { '#w': wAttr };
+  const values: Record<string, unknown> = { ':w': lastSeq };
+  const addParts: string[] = [];
+  const setParts: string[] = ['#w = :w'];
+  let i = 0;
+  for (const [attr, v] of Object.entries(adds)) {
+    names[`#a${i}`] = attr;
+    values[`:a${i}`] = v;
+    addParts.push(`#a${i} :a${i}`);
+    i++;
+  }
+  for (const [attr, v] of Object.entries(plan.attrs)) {
+    names[`#s${i}`] = attr;
+    values[`:s${i}`] = v;
+    setParts.push(`#s${i} = :s${i}`);
+    i++;
+  }
+  const stale = staleWatermarks(current, shardId, nowMs);
+  stale.forEach((attr, j) => (names[`#r${j}`] = attr));
+  let update = `SET ${setParts.join(', ')}`;
+  if (addParts.length) update += ` ADD ${addParts.join(', ')}`;
+  if (stale.length) update += ` REMOVE ${stale.map((_, j) => `#r${j}`).join(', ')}`;
+  let condition = 'attribute_not_exists(#w)';
+  if (seen !== undefined) {
+    condition = '#w = :seen';
+    values[':seen'] = seen;
+  }
+  // billed as the larger of the item before and after (1 KB units): estimate the after image
+  const after: Item = { ...(current ?? plan.key), ...plan.attrs, [wAttr]: lastSeq };
+  for (const [attr, v] of Object.entries(adds)) after[attr] = Number(after[attr] ?? 0) + v;
+  for (const attr of stale) delete after[attr];
+  return { kind: 'update' as const, key: plan.key, update, names, values, condition, billedSize: Math.max(current ? itemSize(current) : 0, itemSize(after)) };
+}
+
+/** Counters written at once: enough to hide latency, few enough not to throttle one partition. */
+const CONCURRENCY = 16;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Folds order changes of one stream shard into the counters, exactly once per counter: each
+ * counter is read (strongly consistent, one BatchGetItem per 100), the changes above its watermark
+ * for this shard are summed, and one conditional update adds them and moves the watermark. A lost
+ * race (another invocation of the same shard, which Lambda avoids but a retry after a timeout can
+ * cause) re-reads that counter and folds again.
+ */
+export async function applyKpiFold(table: TablePort, shardId: string, changes: StreamChange[], zone: string, nowMs: number): Promise<FoldResult> {
+  const plans = planKpiFold(changes, zone);
+  if (plans.length === 0) return { changes: changes.length, counters: 0, written: 0 };
+  const items = await table.batchGet(plans.map((p) => p.key));
+  const byKey = new Map(items.map((it) => [`${it.pk}|${it.sk}`, it]));
+  let written = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < plans.length) {
+      const plan = plans[next++]!;
+      let current = byKey.get(`${plan.key.pk}|${plan.key.sk}`);
+      for (let attempt = 1; ; attempt++) {
+        const op = counterWrite(plan, current, shardId, nowMs);
+        if (!op) break;
+        try {
+          await table.write([op]);
+          written++;
+          break;
+        } catch (err) {
+          if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
+          current = await table.get(plan.key);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plans.length) }, worker));
+  return { changes: changes.length, counters: plans.length, written };
+}
+
+function image(v: Record<string, unknown> | undefined): Item | undefined {
+  return v ? unmarshall(v as Record<string, AttributeValue>) : undefined;
+}
+
+/** The stream records of order items in a batch, as changes (other items are not the fold's). */
+export function changesOf(event: Pick<FoldStreamEvent, 'Records'>): StreamChange[] {
+  const out: StreamChange[] = [];
+  for (const r of event.Records) {
+    const d = r.dynamodb;
+    if (!d?.SequenceNumber || !d.Keys?.pk?.S?.startsWith('ORDER#')) continue;
+    const c: StreamChange = { seq: d.SequenceNumber };
+    const oldImage = image(d.OldImage as Record<string, unknown> | undefined);
+    const newImage = image(d.NewImage as Record<string, unknown> | undefined);
+    if (oldImage) c.oldImage = oldImage;
+    if (newImage) c.newImage = newImage;
+    out.push(c);
+  }
+  return out;
+}
+
+export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): Promise<FoldResult> {
+  if (!event.shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
+  const changes = changesOf(event);
+  if (changes.length === 0) return { changes: 0, counters: 0, written: 0 };
+  return applyKpiFold(deps.table, event.shardId, changes, await deps.rollupZone(), (deps.now ?? Date.now)());
+}

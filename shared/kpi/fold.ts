@@ -1,0 +1,152 @@
+import { localDateAt } from '#shared/kpi/periods.ts';
+import { hourBucket, keys } from '#shared/normalize/keys.ts';
+import type { Item, Key } from '#shared/normalize/ports.ts';
+import { addFigures, contributionOf, pruneFigures, type KpiFigures, type OrderItemBody } from '#shared/normalize/order-state.ts';
+
+/**
+ * KPI counters folded from the table's stream (pure planning; shared/kpi/fold-apply.ts writes).
+ * ARCHITECTURE.md "Cost shapes the write path": the normalizer writes each order version once; the
+ * order item's stream record (old and new image) says exactly how the order's KPI contribution
+ * changed, and a whole stream batch folds into one update per counter:
+ *  - the hour counter (channel × UTC hour of the order's creation) — answers any whole-hour zone;
+ *  - the day and month rollups in the rollup zone (the merchant's, fixed by the first fold), cut
+ *    at the order's exact creation time — so a year is read as ~24 month items however many
+ *    orders it had, and 30/45-minute zones are exact there.
+ * Exactly once: a stream shard is read in order by one invocation at a time, so each counter
+ * keeps, per stream shard, the sequence number of the last record folded into it (its watermark);
+ * a retried batch folds only the records above it. A record of an item is in exactly one shard,
+ * and its images give the change itself, so every order change is counted once in every counter.
+ */
+
+/** One stream record of an order item, images unmarshalled. */
+export interface StreamChange {
+  /** the record's SequenceNumber (decimal digits, increasing within a shard) */
+  seq: string;
+  oldImage?: Item;
+  newImage?: Item;
+}
+
+/** One counter the batch changes, with each record's change to it. */
+export interface CounterPlan {
+  key: Key;
+  /** identity attributes the counter item carries (channel, hour/day/month, type) */
+  attrs: Record<string, string>;
+  changes: { seq: string; delta: Partial<KpiFigures> }[];
+}
+
+/** Attribute names of a counter item: the KpiFigures fields, one attribute per currency for maps. */
+export const KPI_NUMBER_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
+export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
+
+/** Sequence numbers are up to 40 digits: padded, they compare as strings inside a condition. */
+export function padSeq(seq: string): string {
+  if (!/^\d{1,40}$/.test(seq)) throw new Error(`not a stream sequence number: ${seq}`);
+  return seq.padStart(40, '0');
+}
+
+/** The counter attribute holding a stream shard's watermark. */
+export function watermarkAttr(shardId: string): string {
+  return `w_${shardId}`;
+}
+
+/**
+ * DynamoDB stream shard ids carry their creation time in ms (`shardId-00000001700000000000-…`).
+ * A stream keeps records 24 hours and a shard takes new ones for about 4: a watermark of a shard
+ * created more than two days ago can never be needed again and is removed when its counter is next
+ * written, so counters do not grow with every shard that ever touched them.
+ */
+export function shardCreatedMs(shardId: string): number | undefined {
+  const m = /^shardId-(\d{20})-/.exec(shardId);
+  return m ? Number(m[1]) : undefined;
+}
+
+export const WATERMARK_RETENTION_MS = 2 * 86_400_000;
+
+export function staleWatermarks(item: Item | undefined, currentShard: string, nowMs: number): string[] {
+  if (!item) return [];
+  return Object.keys(item).filter((a) => {
+    if (!a.startsWith('w_') || a === watermarkAttr(currentShard)) return false;
+    const created = shardCreatedMs(a.slice(2));
+    return created !== undefined && created < nowMs - WATERMARK_RETENTION_MS;
+  });
+}
+
+interface OrderKpi {
+  channel: string;
+  at: string;
+  figures: KpiFigures;
+}
+
+/** What an order item (a stream image) contributes to the KPIs, oversells it caused included. */
+export function kpiOfOrderItem(item: Item | undefined): OrderKpi | undefined {
+  if (!item || item.type !== 'order' || !item.state || typeof item.channel !== 'string') return undefined;
+  const body: OrderItemBody = {
+    channel: item.channel,
+    orderId: String(item.orderId),
+    state: item.state as OrderItemBody['state'],
+    refunds: (item.refunds as OrderItemBody['refunds']) ?? {},
+  };
+  if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
+  const k = contributionOf(body).kpi;
+  if (!k) return undefined;
+  k.figures.oversells = Number(item.oversells ?? 0);
+  return { channel: item.channel, at: k.at, figures: k.figures };
+}
+
+function targetsOf(k: OrderKpi, zone: string): { id: string; key: Key; attrs: Record<string, string> }[] {
+  const hour = hourBucket(k.at);
+  const day = localDateAt(Date.parse(k.at), zone);
+  const month = day.slice(0, 7);
+  return [
+    { id: `H|${k.channel}|${hour}`, key: keys.kpi(k.channel, hour, 0), attrs: { type: 'kpi', channel: k.channel, hour } },
+    { id: `D|${k.channel}|${day}`, key: keys.kpiDay(k.channel, zone, day), attrs: { type: 'kpi-day', channel: k.channel, day, zone } },
+    { id: `M|${k.channel}|${month}`, key: keys.kpiMonth(k.channel, zone, month), attrs: { type: 'kpi-month', channel: k.channel, month, zone } },
+  ];
+}
+
+/** Every counter a batch of order changes touches, with each record's (non-zero) change to it. */
+export function planKpiFold(changes: StreamChange[], zone: string): CounterPlan[] {
+  const plans = new Map<string, CounterPlan>();
+  for (const c of changes) {
+    const deltas: Record<string, Partial<KpiFigures>> = {};
+    const where = new Map<string, { key: Key; attrs: Record<string, string> }>();
+    const add = (k: OrderKpi | undefined, sign: 1 | -1) => {
+      if (!k) return;
+      for (const t of targetsOf(k, zone)) {
+        where.set(t.id, t);
+        addFigures(deltas, t.id, k.figures, sign);
+      }
+    };
+    add(kpiOfOrderItem(c.oldImage), -1);
+    add(kpiOfOrderItem(c.newImage), 1);
+    for (const [id, d] of Object.entries(deltas)) {
+      const delta = pruneFigures(d);
+      if (!delta) continue;
+      const t = where.get(id)!;
+      let p = plans.get(id);
+      if (!p) plans.set(id, (p = { key: t.key, attrs: t.attrs, changes: [] }));
+      p.changes.push({ seq: padSeq(c.seq), delta });
+    }
+  }
+  return [...plans.values()];
+}
+
+/** The sum of the changes above a watermark, as counter attributes (zeros left out). */
+export function sumAbove(plan: CounterPlan, watermark: string | undefined): { adds: Record<string, number>; lastSeq?: string } {
+  const total: Record<string, Partial<KpiFigures>> = {};
+  let lastSeq: string | undefined;
+  for (const ch of plan.changes) {
+    if (watermark !== undefined && ch.seq <= watermark) continue;
+    const d = (total.x ??= {});
+    for (const f of KPI_NUMBER_FIELDS) if (ch.delta[f]) d[f] = (d[f] ?? 0) + ch.delta[f]!;
+    for (const f of KPI_CURRENCY_FIELDS) {
+      for (const [cur, v] of Object.entries(ch.delta[f] ?? {})) (d[f] ??= {})[cur] = ((d[f] as Record<string, number>)[cur] ?? 0) + v;
+    }
+    if (lastSeq === undefined || ch.seq > lastSeq) lastSeq = ch.seq;
+  }
+  const adds: Record<string, number> = {};
+  const d = total.x ?? {};
+  for (const f of KPI_NUMBER_FIELDS) if (d[f]) adds[f] = d[f]!;
+  for (const f of KPI_CURRENCY_FIELDS) for (const [cur, v] of Object.entries(d[f] ?? {})) if (v !== 0) adds[`${f}_${cur}`] = v;
+  return lastSeq === undefined ? { adds } : { adds, lastSeq };
+}

@@ -1,0 +1,46 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { applyKpiFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
+import type { TablePort } from '#shared/normalize/ports.ts';
+import { motoEnv, testClients } from './aws.ts';
+
+/** Every record of a moto table's stream, per shard, from the beginning. */
+export async function readWholeStream(tableName: string): Promise<{ shardId: string; records: DynamoDBRecord[] }[]> {
+  const { dynamo } = testClients();
+  const arn = (await dynamo.send(new DescribeTableCommand({ TableName: tableName }))).Table?.LatestStreamArn;
+  if (!arn) throw new Error(`table ${tableName} has no stream`);
+  const streams = new DynamoDBStreamsClient(awsClientConfig(motoEnv()));
+  const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards ?? [];
+  const out: { shardId: string; records: DynamoDBRecord[] }[] = [];
+  for (const s of shards) {
+    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    const records: DynamoDBRecord[] = [];
+    while (iterator) {
+      const res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      records.push(...((res.Records ?? []) as DynamoDBRecord[]));
+      if (!res.Records?.length) break;
+      iterator = res.NextShardIterator;
+    }
+    out.push({ shardId: s.ShardId!, records });
+  }
+  return out;
+}
+
+/**
+ * What the fold function does in AWS, for tests that apply events directly: folds the table's
+ * whole stream into the KPI counters. Folding from the beginning every time is safe (the
+ * per-shard watermarks skip what was folded before), so tests call it whenever they read KPIs.
+ */
+export async function foldTable(table: TablePort, tableName: string, zone = 'UTC'): Promise<FoldResult> {
+  const rollupZone = await resolveRollupZone(table, zone);
+  const total: FoldResult = { changes: 0, counters: 0, written: 0 };
+  for (const { shardId, records } of await readWholeStream(tableName)) {
+    const r = await applyKpiFold(table, shardId, changesOf({ Records: records }), rollupZone, Date.now());
+    total.changes += r.changes;
+    total.counters += r.counters;
+    total.written += r.written;
+  }
+  return total;
+}
