@@ -20,6 +20,8 @@ export interface FoldCost {
   writeUnits: number;
   /** in-process time of all batches, ms (memory table) */
   ms: number;
+  /** write units by item type (hour counters KPI, day rollups KPID, month rollups KPIM, KPIZONE) */
+  writeUnitsByItemType: Record<string, number>;
 }
 
 /** The fold function's stream BatchSize (infra/hub-stack.ts) and the quiet-hub case. */
@@ -34,7 +36,14 @@ export interface NormalizeMeasurement {
 
 async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost> {
   const before = { ...t.stats };
-  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, ms: 0 };
+  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, ms: 0, writeUnitsByItemType: {} };
+  // the fold's writes are its own: not added to the last delivery's write records
+  t.onWrite = (records) => {
+    for (const r of records) {
+      const type = r.pk.split('#')[0]!;
+      c.writeUnitsByItemType[type] = (c.writeUnitsByItemType[type] ?? 0) + r.units;
+    }
+  };
   const start = performance.now();
   await foldMemory(t, { batchSize, onBatch: (r) => ((c.batches += 1), (c.counterWrites += r.written)) });
   c.ms = performance.now() - start;
@@ -42,6 +51,7 @@ async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost>
   c.writeRequests = t.stats.writeRequests - before.writeRequests;
   c.readUnits = t.stats.readUnits - before.readUnits;
   c.writeUnits = t.stats.writeUnits - before.writeUnits;
+  t.onWrite = undefined;
   return c;
 }
 
@@ -125,7 +135,7 @@ export const normalizeCostBench: BenchModule = {
     ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
     ctx.log(
       `fold (KPI hour counters + day/month rollups from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} → ${fold.busy.counterWrites} counter writes, ${fold.busy.writeUnits} WU = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
-        `quiet hub (batches of 1): ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery`,
+        `quiet hub (batches of 1): ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery; busy-hub fold WU by item type: ${JSON.stringify(fold.busy.writeUnitsByItemType)}`,
     );
     ctx.log(`write units per delivery: normalize ${all.writeUnits} + fold ${foldWu} = ${totalWuPerDelivery} (target ≤ ${WU_TARGET}: ${meets ? 'met' : 'NOT met'}); GSI byUpdated adds ${all.gsiWriteUnits} WU/delivery that TablePort stats do not count`);
     ctx.log(`normalize in-process time (memory table, no DynamoDB latency): mean ${all.inProcessMsMean} ms, p50 ${all.inProcessMsP50} ms, p99 ${all.inProcessMsP99} ms per delivery`);

@@ -17,6 +17,7 @@ const { logger, metrics } = telemetry;
  */
 async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
   const r = await foldStreamBatch(deps, event);
+  telemetry.kpiCounterWrites(r.written);
   logger.info('folded', { shardId: event.shardId, records: event.Records.length, ...r });
   return { state: {}, batchItemFailures: [] };
 }

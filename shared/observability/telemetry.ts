@@ -19,6 +19,7 @@ export const HubMetric = {
   Quarantined: 'Quarantined',
   Oversells: 'Oversells',
   NormalizeBatchFailures: 'NormalizeBatchFailures',
+  KpiCounterWrites: 'KpiCounterWrites',
 } as const;
 export type HubMetricName = (typeof HubMetric)[keyof typeof HubMetric];
 
@@ -53,6 +54,8 @@ export interface Telemetry {
   oversells(n: number): void;
   /** records of one normalize batch reported failed (retried by SQS, then the DLQ) */
   batchFailures(n: number): void;
+  /** KPI counter updates one fold batch made (hour counters and rollups) */
+  kpiCounterWrites(n: number): void;
   /**
    * A logger whose every line carries `correlation_id: deliveryId`. A child rather than
    * `logger.setCorrelationId`: normalize processes a batch's records concurrently, and a key set
@@ -110,6 +113,7 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
     quarantined: (reason) => count(HubMetric.Quarantined, 1, { reason }),
     oversells: (n) => count(HubMetric.Oversells, n),
     batchFailures: (n) => count(HubMetric.NormalizeBatchFailures, n),
+    kpiCounterWrites: (n) => count(HubMetric.KpiCounterWrites, n),
     withCorrelationId: (deliveryId) => logger.createChild({ persistentKeys: { correlation_id: deliveryId } }),
   };
 }
