@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
 import { measureNormalize, summarize } from './normalize-cost.ts';
-import { mixLabel, round, type BenchModule } from './lib.ts';
+import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
 export const ALLOWANCES = {
@@ -18,18 +16,10 @@ export const ALLOWANCES = {
   cpuShare: (memoryMb: number) => Math.max(1, 1769 / memoryMb),
 };
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function readConst(file: string, pattern: RegExp, what: string): number {
-  const m = pattern.exec(readFileSync(`${ROOT}${file}`, 'utf8'));
-  if (!m) throw new Error(`cost bench: cannot read ${what} from ${file}; update bench/cost.ts`);
-  return Number(m[1]);
-}
-
 /** Memory and batching as the stack deploys them (read from the source, so a change shows up here). */
 export function deployedSettings() {
   const memoryMb = readConst('infra/hub-function.ts', /memorySize:\s*props\.memorySize\s*\?\?\s*(\d+)/, 'the default memory size');
-  const stack = readFileSync(`${ROOT}infra/hub-stack.ts`, 'utf8');
+  const stack = readSource('infra/hub-stack.ts');
   for (const fn of ['Ingest', 'Normalize']) {
     const block = new RegExp(`new HubFunction\\(this, '${fn}', \\{[^}]*\\}`).exec(stack)?.[0] ?? '';
     if (/memorySize/.test(block)) throw new Error(`cost bench: ${fn} overrides memorySize in infra/hub-stack.ts; update bench/cost.ts`);
@@ -99,12 +89,18 @@ export const costBench: BenchModule = {
     add('DynamoDB read units', `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`, s.readUnits * PRICES.dynamodb.perMillionReadUnits);
     // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into KPI counters
     const foldMb = set.normalizeMemoryMb;
-    const foldMsPerBatch = (f: typeof fold.busy) => (f.ms * normCpu) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * 3;
+    // per batch: its CPU, then its requests in rounds: the counters read 100 per BatchGetItem, then
+    // written 16 at a time (shared/kpi/fold-apply.ts CONCURRENCY)
+    const foldRounds = (f: typeof fold.busy) => {
+      const perBatch = f.counterWrites / Math.max(1, f.batches);
+      return Math.ceil(perBatch / 100) + Math.ceil(perBatch / 16);
+    };
+    const foldMsPerBatch = (f: typeof fold.busy) => (f.ms * normCpu) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * foldRounds(f);
     const foldInvocations = fold.busy.batches / costs.length;
     add('Lambda fold requests', `${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} stream records for ${costs.length} deliveries = ${round(foldInvocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, foldInvocations * PRICES.lambda.perMillionRequests);
     add(
       'Lambda fold duration',
-      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(normCpu, 2)} + 3 DynamoDB round trips (read, writes in parallel, retry) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
+      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(normCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
       (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
     );
     add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (counter updates, one per counter per batch) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { adapt } from '#shared/adapters/index.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { normalizeMessage, type NormalizeDeps, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
@@ -126,4 +128,18 @@ export function lpad(s: string, n: number): string {
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? pad(cell, widths[c]!) : lpad(cell, widths[c]!))).join('  ')).join('\n');
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A file of the project, by its path from the root. */
+export function readSource(file: string): string {
+  return readFileSync(`${ROOT}${file}`, 'utf8');
+}
+
+/** A number the stack declares in its source (so a change to the stack shows up in the bench). */
+export function readConst(file: string, pattern: RegExp, what: string): number {
+  const m = pattern.exec(readSource(file));
+  if (!m) throw new Error(`bench: cannot read ${what} from ${file}; update the bench`);
+  return Number(m[1]);
 }

@@ -1,7 +1,7 @@
 import { DELIVERY_KINDS, type DeliveryKind, type Mix } from './mix.ts';
 import { MemoryTable } from './memory-table.ts';
 import { foldMemory } from './memory-fold.ts';
-import { mixFor, mixLabel, normalizeMix, percentile, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
+import { mixFor, mixLabel, normalizeMix, percentile, readConst, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
 
 /** Issue 4's target: billed write units per delivery on the realistic mix. */
 export const WU_TARGET = 1.2;
@@ -24,8 +24,8 @@ export interface FoldCost {
   writeUnitsByItemType: Record<string, number>;
 }
 
-/** The fold function's stream BatchSize (infra/hub-stack.ts) and the quiet-hub case. */
-export const FOLD_BATCH_BUSY = 1000;
+/** The fold function's stream BatchSize as the stack deploys it: a busy hub's batches are full. */
+export const FOLD_BATCH_BUSY = readConst('infra/hub-stack.ts', /export const FOLD_BATCH_SIZE = (\d+)/, 'FOLD_BATCH_SIZE');
 
 export interface NormalizeMeasurement {
   mix: Mix;
