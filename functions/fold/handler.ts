@@ -16,9 +16,11 @@ const { logger, metrics } = telemetry;
  * batch from its first record; the per-shard watermarks on every counter make that safe.
  */
 async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
-  const r = await foldStreamBatch(deps, event);
+  const { skipped, ...r } = await foldStreamBatch(deps, event);
   telemetry.kpiCounterWrites(r.written);
-  logger.info('folded', { shardId: event.shardId, records: event.Records.length, ...r });
+  telemetry.foldSkipped(skipped.length);
+  for (const s of skipped) logger.error('order change left out of the KPIs: its item cannot be read', { shardId: event.shardId, ...s });
+  logger.info('folded', { shardId: event.shardId, records: event.Records.length, ...r, skipped: skipped.length });
   return { state: {}, batchItemFailures: [] };
 }
 

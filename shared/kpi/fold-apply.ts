@@ -1,7 +1,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
-import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type StreamChange } from '#shared/kpi/fold.ts';
+import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import { keys } from '#shared/normalize/keys.ts';
@@ -21,6 +21,8 @@ export interface FoldResult {
   counters: number;
   /** counter writes made (a counter whose changes were all folded before is not written) */
   written: number;
+  /** records left out because their images could not be read (see planKpiFold) */
+  skipped: SkippedChange[];
 }
 
 /**
@@ -97,8 +99,9 @@ const MAX_ATTEMPTS = 5;
  * cause) re-reads that counter and folds again.
  */
 export async function applyKpiFold(table: TablePort, shardId: string, changes: StreamChange[], zone: string, nowMs: number): Promise<FoldResult> {
-  const plans = planKpiFold(changes, zone);
-  if (plans.length === 0) return { changes: changes.length, counters: 0, written: 0 };
+  const skipped: SkippedChange[] = [];
+  const plans = planKpiFold(changes, zone, skipped);
+  if (plans.length === 0) return { changes: changes.length, counters: 0, written: 0, skipped };
   const items = await table.batchGet(plans.map((p) => p.key));
   const byKey = new Map(items.map((it) => [`${it.pk}|${it.sk}`, it]));
   let written = 0;
@@ -122,7 +125,7 @@ export async function applyKpiFold(table: TablePort, shardId: string, changes: S
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plans.length) }, worker));
-  return { changes: changes.length, counters: plans.length, written };
+  return { changes: changes.length, counters: plans.length, written, skipped };
 }
 
 function image(v: Record<string, unknown> | undefined): Item | undefined {
@@ -148,6 +151,6 @@ export function changesOf(event: Pick<FoldStreamEvent, 'Records'>): StreamChange
 export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): Promise<FoldResult> {
   if (!event.shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   const changes = changesOf(event);
-  if (changes.length === 0) return { changes: 0, counters: 0, written: 0 };
+  if (changes.length === 0) return { changes: 0, counters: 0, written: 0, skipped: [] };
   return applyKpiFold(deps.table, event.shardId, changes, await deps.rollupZone(), (deps.now ?? Date.now)());
 }

@@ -104,8 +104,20 @@ function targetsOf(k: OrderKpi, zone: string): { id: string; key: Key; attrs: Re
   ];
 }
 
-/** Every counter a batch of order changes touches, with each record's (non-zero) change to it. */
-export function planKpiFold(changes: StreamChange[], zone: string): CounterPlan[] {
+/** A record the fold could not read (its order item does not give a KPI contribution). */
+export interface SkippedChange {
+  seq: string;
+  pk: string;
+  error: string;
+}
+
+/**
+ * Every counter a batch of order changes touches, with each record's (non-zero) change to it.
+ * A record whose images cannot be read is left out and reported in `skipped`, rather than thrown:
+ * a throw would retry the batch until its records leave the stream (24 h), stalling every KPI on
+ * the shard for one bad item. The skip is logged, counted and alarmed on (fold function).
+ */
+export function planKpiFold(changes: StreamChange[], zone: string, skipped: SkippedChange[] = []): CounterPlan[] {
   const plans = new Map<string, CounterPlan>();
   for (const c of changes) {
     const deltas: Record<string, Partial<KpiFigures>> = {};
@@ -117,8 +129,14 @@ export function planKpiFold(changes: StreamChange[], zone: string): CounterPlan[
         addFigures(deltas, t.id, k.figures, sign);
       }
     };
-    add(kpiOfOrderItem(c.oldImage), -1);
-    add(kpiOfOrderItem(c.newImage), 1);
+    try {
+      padSeq(c.seq);
+      add(kpiOfOrderItem(c.oldImage), -1);
+      add(kpiOfOrderItem(c.newImage), 1);
+    } catch (err) {
+      skipped.push({ seq: c.seq, pk: String(c.newImage?.pk ?? c.oldImage?.pk ?? ''), error: (err as Error).message });
+      continue;
+    }
     for (const [id, d] of Object.entries(deltas)) {
       const delta = pruneFigures(d);
       if (!delta) continue;

@@ -20,6 +20,7 @@ export const HubMetric = {
   Oversells: 'Oversells',
   NormalizeBatchFailures: 'NormalizeBatchFailures',
   KpiCounterWrites: 'KpiCounterWrites',
+  FoldSkipped: 'FoldSkipped',
 } as const;
 export type HubMetricName = (typeof HubMetric)[keyof typeof HubMetric];
 
@@ -56,6 +57,8 @@ export interface Telemetry {
   batchFailures(n: number): void;
   /** KPI counter updates one fold batch made (hour counters and rollups) */
   kpiCounterWrites(n: number): void;
+  /** order changes the fold left out because their item could not be read (alarmed on) */
+  foldSkipped(n: number): void;
   /**
    * A logger whose every line carries `correlation_id: deliveryId`. A child rather than
    * `logger.setCorrelationId`: normalize processes a batch's records concurrently, and a key set
@@ -114,6 +117,7 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
     oversells: (n) => count(HubMetric.Oversells, n),
     batchFailures: (n) => count(HubMetric.NormalizeBatchFailures, n),
     kpiCounterWrites: (n) => count(HubMetric.KpiCounterWrites, n),
+    foldSkipped: (n) => count(HubMetric.FoldSkipped, n),
     withCorrelationId: (deliveryId) => logger.createChild({ persistentKeys: { correlation_id: deliveryId } }),
   };
 }

@@ -100,13 +100,19 @@ describe('alarms', () => {
     const t = dev();
     const topicRef = { Ref: idOf(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
-    // 2 DLQs + 2 queue ages + 6 functions × (errors, throttles) + fold's iterator age + quarantine
-    expect(alarms).toHaveLength(18);
+    // 2 DLQs + 2 queue ages + 6 functions × (errors, throttles) + fold's iterator age and skipped changes + quarantine
+    expect(alarms).toHaveLength(19);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicRef]);
       expect(a.Properties.OKActions).toEqual([topicRef]);
       expect(a.Properties.AlarmDescription).toMatch(/^\[dev\] .{40,}/);
     }
+  });
+
+  it('alarms on the first order change the fold leaves out of the KPIs', () => {
+    const [a] = alarmsOn(dev(), 'FoldSkipped');
+    expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Namespace: 'InventoryHub' });
+    expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-fold' }]));
   });
 
   it('drops the SP-API alarms with the SP-API queue', () => {

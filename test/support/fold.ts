@@ -35,12 +35,13 @@ export async function readWholeStream(tableName: string): Promise<{ shardId: str
  */
 export async function foldTable(table: TablePort, tableName: string, zone = 'UTC'): Promise<FoldResult> {
   const rollupZone = await resolveRollupZone(table, zone);
-  const total: FoldResult = { changes: 0, counters: 0, written: 0 };
+  const total: FoldResult = { changes: 0, counters: 0, written: 0, skipped: [] };
   for (const { shardId, records } of await readWholeStream(tableName)) {
     const r = await applyKpiFold(table, shardId, changesOf({ Records: records }), rollupZone, Date.now());
     total.changes += r.changes;
     total.counters += r.counters;
     total.written += r.written;
+    total.skipped.push(...r.skipped);
   }
   return total;
 }

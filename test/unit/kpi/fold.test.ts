@@ -61,6 +61,19 @@ describe('planKpiFold', () => {
     ]);
   });
 
+  it('leaves out a record whose order item cannot be read, and folds the rest of the batch', () => {
+    // Prepare
+    const bad = orderItem({ createdAt: 'not a time' });
+    const skipped: { seq: string; pk: string; error: string }[] = [];
+
+    // Act
+    const plans = planKpiFold([{ seq: '1', newImage: bad }, { seq: '2', newImage: orderItem() }], 'UTC', skipped);
+
+    // Assess
+    expect(skipped).toEqual([{ seq: '1', pk: 'ORDER#shop#o1', error: expect.stringMatching(/invalid time/i) }]);
+    expect(plans.map((p) => p.changes.map((c) => c.seq))).toEqual([[padSeq('2')], [padSeq('2')], [padSeq('2')]]);
+  });
+
   it('reads nothing from items that are not orders', () => {
     expect(kpiOfOrderItem({ pk: 'SKU#A', sk: 'LOC#WH1', type: 'balance' })).toBeUndefined();
     expect(planKpiFold([{ seq: '1', newImage: { pk: 'ORDER#x', sk: 'META', type: 'order', channel: 'x', orderId: 'x', refunds: {} } }], 'UTC')).toEqual([]);
@@ -164,7 +177,7 @@ describe('applyKpiFold on a table', () => {
 
     // Assess
     expect(seen).toEqual([{ seq: '7', newImage: { pk: 'ORDER#shop#o1', sk: 'META' } }]);
-    expect(folded).toEqual({ changes: 0, counters: 0, written: 0 });
+    expect(folded).toEqual({ changes: 0, counters: 0, written: 0, skipped: [] });
     await expect(foldStreamBatch({ table: t, rollupZone: async () => 'UTC' }, { shardId: '', Records: [] })).rejects.toThrow(/shardId/);
   });
 
