@@ -2,8 +2,8 @@ import { emptyFigures } from '#shared/normalize/order-state.ts';
 import { fromMinor } from '#shared/domain/money.ts';
 
 /**
- * KPI measures from counter sums (pure). Counter items are written by the normalizer
- * (shared/normalize/apply.ts `kpiOps`) per channel, UTC hour and write shard; every attribute is a
+ * KPI measures from counter sums (pure). Counter items are written by the fold
+ * (shared/kpi/fold.ts) per channel and UTC hour, and per day and month in the rollup zone; every attribute is a
  * sum, so any set of items folds by addition into `Sums`, and every measure is computed from sums:
  * the cost of a period never depends on how many orders it had.
  *
@@ -40,7 +40,7 @@ function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
-/** One counter item (channel × hour × shard) as sums. */
+/** One counter item (an hour counter, a day or a month rollup) as sums. */
 export function sumsOfItem(item: Record<string, unknown>): Sums {
   const s = emptySums();
   for (const f of COUNT_FIELDS) s[f] = num(item[f]);

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
+import { applyKpiFold } from '#shared/kpi/fold-apply.ts';
+import type { StreamChange } from '#shared/kpi/fold.ts';
 import { monthSlices, readChannelSeries, readChannelsKpis, readStockAlerts, type KpiCounterQuery, type KpiDeps, type StockAlertRow } from '#shared/kpi/kpi-read.ts';
+import { MemoryTable } from '../../../bench/memory-table.ts';
 
 const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };
 const acmeKey: ApiKeyRecord = { ...hubKey, partner: 'acme' };
@@ -62,7 +65,7 @@ describe('KPI query validation', () => {
 });
 
 describe('KPI reads', () => {
-  it('reads a 365-day range with 4 queries per UTC month of the range and the year before it, whatever the volume', async () => {
+  it('reads a 365-day range with one query per (UTC month, shard) of the range and the year before it, whatever the volume', async () => {
     // Prepare
     const d = deps();
 
@@ -106,6 +109,86 @@ describe('KPI reads', () => {
     expect(a.periods).toHaveLength(1);
     expect(a.periods[0]).toMatchObject({ label: '2026-02', orders: 3, grossRevenue: { USD: '40.00' }, averageOrderValue: { USD: '13.33' } });
     expect(a.periods[0]!.growth).toEqual({ previous: { from: '2026-01-01', to: '2026-01-31' }, orders: 2, unitsSold: null, grossRevenue: { USD: 1 } });
+  });
+});
+
+describe('KPI reads from rollups', () => {
+  /** Orders spread over two years, folded by the fold's own code into hour counters and UTC rollups. */
+  async function folded(): Promise<MemoryTable> {
+    const t = new MemoryTable();
+    const changes: StreamChange[] = [];
+    for (let i = 0; i < 400; i++) {
+      const createdAt = new Date(Date.UTC(2025, 0, 1) + i * 129_600_000 + (i % 7) * 3_600_000).toISOString();
+      const channel = i % 3 === 0 ? 'acme-shop' : 'web';
+      changes.push({
+        seq: String(i + 1),
+        newImage: {
+          pk: `ORDER#${channel}#o${i}`,
+          sk: 'META',
+          type: 'order',
+          channel,
+          orderId: `o${i}`,
+          refunds: {},
+          ...(i % 11 === 0 ? { cancel: { at: createdAt } } : {}),
+          state: { status: i % 4 === 0 ? 'fulfilled' : 'paid', rawStatus: {}, createdAt, version: { at: createdAt }, currency: i % 5 === 0 ? 'EUR' : 'USD', lines: [{ lineId: 'l', sku: 'A', qty: 1 + (i % 3), unitMinor: 250 + i, location: 'WH1' }] },
+        },
+      });
+    }
+    await applyKpiFold(t, 'shardId-00000001763900000000-00000001', changes, 'UTC', Date.now());
+    return t;
+  }
+
+  function portOn(t: MemoryTable, zone: string | undefined): KpiDeps & { pks: string[] } {
+    const pks: string[] = [];
+    const between = (pk: string, a: string, b: string) => {
+      pks.push(pk);
+      return t.items().filter((it) => it.pk === pk && String(it.sk) >= a && String(it.sk) <= b);
+    };
+    return {
+      pks,
+      kpi: {
+        shards: 1,
+        counters: async (q) => between(`KPI#${q.channel}#${q.month}#${q.shard}`, `H#${q.fromHour}`, `H#${q.toHour}`),
+        rollupZone: async () => zone,
+        days: async (q) => between(`KPID#${q.channel}#${q.zone}#${q.fromDay.slice(0, 4)}`, `D#${q.fromDay}`, `D#${q.toDay}`),
+        months: async (q) => between(`KPIM#${q.channel}#${q.zone}`, `M#${q.fromMonth}`, `M#${q.toMonth}`),
+      },
+      channels: { list: async () => channels },
+      stockAlerts: { lowBalances: async () => ({ rows: [], truncated: false }) },
+    };
+  }
+
+  for (const [granularity, from, to] of [
+    ['month', '2026-01-01', '2026-12-31'],
+    ['week', '2025-03-12', '2025-06-02'],
+    ['quarter', '2025-02-14', '2026-08-20'],
+    ['day', '2025-12-25', '2026-01-05'],
+    // a span that ends on the first day of a month after whole months: one loose day at its end
+    ['year', '2025-04-01', '2025-07-01'],
+  ] as const) {
+    it(`answers ${granularity}s ${from}..${to} from rollups exactly as from hour counters`, async () => {
+      // Prepare
+      const t = await folded();
+      const rollups = portOn(t, 'UTC');
+      const hours = portOn(t, undefined);
+
+      // Act
+      const a = await readChannelsKpis(rollups, hubKey, { from, to, granularity, tz: 'UTC' });
+      const b = await readChannelsKpis(hours, hubKey, { from, to, granularity, tz: 'UTC' });
+
+      // Assess
+      expect(a.channels.reduce((n, c) => n + c.total.orders, 0)).toBeGreaterThan(0);
+      expect(a).toEqual(b);
+      expect(rollups.pks.every((pk) => pk.startsWith('KPIM#') || pk.startsWith('KPID#'))).toBe(true);
+      expect(hours.pks.every((pk) => pk.startsWith('KPI#'))).toBe(true);
+      expect(rollups.pks.length).toBeLessThanOrEqual(hours.pks.length);
+    });
+  }
+
+  it('reads hour counters for a zone other than the rollup zone', async () => {
+    const d = portOn(await folded(), 'UTC');
+    await readChannelsKpis(d, hubKey, { from: '2026-01-01', to: '2026-03-31', granularity: 'month', tz: 'Europe/Berlin' });
+    expect(d.pks.every((pk) => pk.startsWith('KPI#'))).toBe(true);
   });
 });
 
