@@ -13,7 +13,8 @@ import { addFigures, contributionOf, pruneFigures, type KpiFigures, type OrderIt
  *    at the order's exact creation time — so a year is read as ~24 month items however many
  *    orders it had, and 30/45-minute zones are exact there.
  * Exactly once: a stream shard is read in order by one invocation at a time, so each counter
- * keeps, per stream shard, the sequence number of the last record folded into it (its watermark);
+ * keeps, per stream shard, the sequence number of the last record folded into it (its watermark,
+ * see watermarkAttr);
  * a retried batch folds only the records above it. A record of an item is in exactly one shard,
  * and its images give the change itself, so every order change is counted once in every counter.
  */
@@ -38,15 +39,19 @@ export interface CounterPlan {
 export const KPI_NUMBER_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
 export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
 
-/** Sequence numbers are up to 40 digits: padded, they compare as strings inside a condition. */
+/**
+ * Watermarks are kept compact, because a counter carries one per stream shard that touched it in
+ * the last two days (a busy table has a shard per partition, each replaced about every 4 hours):
+ * the value is the sequence number (21–40 decimal digits) in base 36, padded to 26 characters so
+ * that string order is numeric order inside a condition; the attribute name is the shard's creation
+ * time (base 36 ms) and a 32-bit hash of its id — about 45 bytes a shard instead of about 90.
+ */
+const SEQ_WIDTH = 26;
+
+/** A stream sequence number as a fixed-width, order-preserving string. */
 export function padSeq(seq: string): string {
   if (!/^\d{1,40}$/.test(seq)) throw new Error(`not a stream sequence number: ${seq}`);
-  return seq.padStart(40, '0');
-}
-
-/** The counter attribute holding a stream shard's watermark. */
-export function watermarkAttr(shardId: string): string {
-  return `w_${shardId}`;
+  return BigInt(seq).toString(36).padStart(SEQ_WIDTH, '0');
 }
 
 /**
@@ -60,13 +65,34 @@ export function shardCreatedMs(shardId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+function fnv32(value: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    h ^= value.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The counter attribute holding a stream shard's watermark: `w_<created, base 36>_<hash, base 36>`. */
+export function watermarkAttr(shardId: string): string {
+  const created = shardCreatedMs(shardId);
+  return `w_${created === undefined ? 'x' : created.toString(36)}_${fnv32(shardId).toString(36)}`;
+}
+
+/** The creation time a watermark attribute names (undefined: unknown, never pruned). */
+function watermarkCreatedMs(attr: string): number | undefined {
+  const m = /^w_([0-9a-z]+)_[0-9a-z]+$/.exec(attr);
+  return m && m[1] !== 'x' ? parseInt(m[1]!, 36) : undefined;
+}
+
 export const WATERMARK_RETENTION_MS = 2 * 86_400_000;
 
 export function staleWatermarks(item: Item | undefined, currentShard: string, nowMs: number): string[] {
   if (!item) return [];
   return Object.keys(item).filter((a) => {
     if (!a.startsWith('w_') || a === watermarkAttr(currentShard)) return false;
-    const created = shardCreatedMs(a.slice(2));
+    const created = watermarkCreatedMs(a);
     return created !== undefined && created < nowMs - WATERMARK_RETENTION_MS;
   });
 }

@@ -97,7 +97,11 @@ describe('sumAbove and watermarks', () => {
 
   it('compares sequence numbers of different lengths by value', () => {
     expect(padSeq('9') < padSeq('10')).toBe(true);
+    expect(padSeq('1100000000017454423009') < padSeq('1100000000017454423010')).toBe(true);
+    expect(padSeq('9'.repeat(39)) < padSeq('9'.repeat(40))).toBe(true);
+    expect(padSeq('9'.repeat(40))).toHaveLength(26);
     expect(() => padSeq('12a')).toThrow();
+    expect(() => padSeq('1'.repeat(41))).toThrow();
   });
 
   it('drops watermarks of shards created more than two days ago, never the current one', () => {
@@ -105,6 +109,9 @@ describe('sumAbove and watermarks', () => {
     const recent = 'shardId-00000001763890000000-00000002';
     const item = { [watermarkAttr(old)]: '1', [watermarkAttr(recent)]: '2', [watermarkAttr('odd-shard')]: '3', [watermarkAttr(SHARD)]: '4' };
     expect(shardCreatedMs(SHARD)).toBe(1763900000000);
+    // compact, and distinct for shards created in the same millisecond
+    expect(watermarkAttr(SHARD).length).toBeLessThan(20);
+    expect(watermarkAttr(SHARD)).not.toBe(watermarkAttr(SHARD.replace('abcdef01', 'abcdef02')));
     expect(staleWatermarks(item, SHARD, NOW + 10 * 86_400_000)).toEqual([watermarkAttr(old), watermarkAttr(recent)]);
     expect(staleWatermarks(item, SHARD, Date.parse('2025-11-24T00:00:00Z'))).toEqual([watermarkAttr(old)]);
   });
