@@ -380,7 +380,8 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   if (key) {
     lines.push('', 'Read stock and KPIs:');
     lines.push(`  curl -s ${hub.url}/v1/stock/SKU-1 -H 'authorization: Bearer ${key.key}'`);
-    lines.push(`  curl -s ${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'} -H 'authorization: Bearer ${key.key}'`);
+    // the demo order above was placed on 2026-01-15: its month, day by day
+    lines.push(`  curl -s '${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'}?from=2026-01-01&to=2026-01-31&granularity=day' -H 'authorization: Bearer ${key.key}'`);
   }
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { getApiKey, hashApiKey } from '#shared/aws/api-keys.ts';
-import { startLocalHub, type LocalHub } from '#infra/local/hub.ts';
+import { hubBanner, startLocalHub, type LocalHub } from '#infra/local/hub.ts';
 import { freePort } from '#infra/local/moto.ts';
 import { awsEndpoint, motoEnv, testClients, uniqueName } from '#test/support/aws.ts';
 
@@ -120,6 +120,39 @@ describe('the local hub (npm start) end to end', () => {
     expect(await res.json()).toMatchObject({ error: { code: expect.any(String) } });
     await new Promise((r) => setTimeout(r, 1500)); // longer than the batching window
     expect(hub.stats().pollers.ingest!.records).toBe(before);
+  });
+
+  it('runs the commands its banner prints: the signed order is accepted and shows in the KPI answer', async () => {
+    // Prepare: the banner's Shopify example and its KPI read, as a user pastes them into a shell
+    const banner = hubBanner(hub).split('\n');
+    const start = banner.findIndex((l) => l.startsWith('Try it'));
+    const order = banner.slice(start + 1, start + 4).join('\n');
+    const kpi = banner.find((l) => l.includes('/v1/kpis/channels/'))!;
+    const sh = (script: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+      });
+
+    const orders = async () => (JSON.parse(await sh(kpi)) as { total: { orders: number; grossRevenue: Record<string, string> } }).total;
+    const before = await orders();
+
+    // Act
+    const posted = await sh(order);
+    const after = await waitFor('the order in the KPI answer', async () => {
+      await hub.foldIdle({ timeoutMs: 15_000 });
+      const t = await orders();
+      return t.orders > before.orders ? t : undefined;
+    });
+
+    // Assess
+    expect(posted).toMatch(/^HTTP\/1\.1 202/);
+    expect(after.orders).toBe(before.orders + 1);
+    expect(Number(after.grossRevenue.USD)).toBeCloseTo(Number(before.grossRevenue.USD ?? 0) + 39.98, 2);
   });
 
   it('answers an unknown route with a 404 JSON error', async () => {
