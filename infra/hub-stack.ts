@@ -13,6 +13,7 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { HubFunction } from './hub-function.ts';
 import { DEFAULT_QUARANTINE_THRESHOLD, HubMonitoring } from './monitoring.ts';
+import { isTimeZone } from '#shared/kpi/periods.ts';
 
 export type HubStage = 'dev' | 'prod';
 
@@ -85,15 +86,6 @@ const hubContextSchema = z.object({
   merchantTimeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
 });
 export type HubContext = z.infer<typeof hubContextSchema>;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function readHubContext(scope: Construct): HubContext {
   const raw = Object.fromEntries(

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConnectionSchema, type Connection } from '#shared/domain/connection.ts';
 import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/aws/api-keys.ts';
 import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
+import { isTimeZone } from '#shared/kpi/periods.ts';
 
 /**
  * The local hub's configuration: which senders may post (connections, with their secrets) and who
@@ -15,15 +16,6 @@ import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
 /** A bad config must fail with a message a person can act on, not a stack trace. */
 export class HubConfigError extends Error {
   override name = 'HubConfigError';
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // `$comment` lets the example file document itself (JSON has no comments); everything else unknown
