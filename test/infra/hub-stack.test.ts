@@ -253,7 +253,7 @@ describe('HubStack table stream', () => {
       EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 5,
+      MaximumBatchingWindowInSeconds: 30,
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: false,
       // only so the event carries shardId
