@@ -59,7 +59,8 @@ export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, op
     },
     /** The rollup zone is set once by the first fold and never changes: cached for minutes. */
     async rollupZone() {
-      if (zone && (zone.value !== undefined || now() - zone.at < 5_000) && now() - zone.at < zoneCacheMs) return zone.value;
+      // an unset zone is asked again soon: the first fold may set it any moment
+      if (zone && now() - zone.at < (zone.value === undefined ? 5_000 : zoneCacheMs)) return zone.value;
       const res = await doc.send(new GetCommand({ TableName: tableName, Key: keys.kpiZone() }));
       const value = typeof res.Item?.zone === 'string' ? res.Item.zone : undefined;
       zone = { value, at: now() };

@@ -1,7 +1,7 @@
 import { localDateAt } from '#shared/kpi/periods.ts';
 import { hourBucket, keys } from '#shared/normalize/keys.ts';
 import type { Item, Key } from '#shared/normalize/ports.ts';
-import { addFigures, contributionOf, pruneFigures, type KpiFigures, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, contributionOf, type KpiFigures, type OrderItemBody } from '#shared/normalize/order-state.ts';
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/kpi/fold-apply.ts writes).
@@ -35,9 +35,25 @@ export interface CounterPlan {
   changes: { seq: string; delta: Partial<KpiFigures> }[];
 }
 
-/** Attribute names of a counter item: the KpiFigures fields, one attribute per currency for maps. */
-export const KPI_NUMBER_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
-export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
+/** into[key] += sign × f */
+function addFigures(into: Record<string, Partial<KpiFigures>>, key: string, f: Partial<KpiFigures>, sign: 1 | -1): void {
+  const d = (into[key] ??= {});
+  for (const field of KPI_COUNT_FIELDS) if (f[field]) d[field] = (d[field] ?? 0) + sign * f[field]!;
+  for (const field of KPI_CURRENCY_FIELDS) {
+    for (const [cur, v] of Object.entries(f[field] ?? {})) (d[field] ??= {})[cur] = (d[field]![cur] ?? 0) + sign * v;
+  }
+}
+
+/** The figures without zeros; undefined when nothing is left. */
+function pruneFigures(d: Partial<KpiFigures>): Partial<KpiFigures> | undefined {
+  const out: Partial<KpiFigures> = {};
+  for (const field of KPI_COUNT_FIELDS) if (d[field]) out[field] = d[field];
+  for (const field of KPI_CURRENCY_FIELDS) {
+    const m = Object.fromEntries(Object.entries(d[field] ?? {}).filter(([, x]) => x !== 0));
+    if (Object.keys(m).length) out[field] = m;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
 
 /**
  * Watermarks are kept compact, because a counter carries one per stream shard that touched it in
@@ -90,8 +106,9 @@ export const WATERMARK_RETENTION_MS = 2 * 86_400_000;
 
 export function staleWatermarks(item: Item | undefined, currentShard: string, nowMs: number): string[] {
   if (!item) return [];
+  const current = watermarkAttr(currentShard);
   return Object.keys(item).filter((a) => {
-    if (!a.startsWith('w_') || a === watermarkAttr(currentShard)) return false;
+    if (!a.startsWith('w_') || a === current) return false;
     const created = watermarkCreatedMs(a);
     return created !== undefined && created < nowMs - WATERMARK_RETENTION_MS;
   });
@@ -181,16 +198,12 @@ export function sumAbove(plan: CounterPlan, watermark: string | undefined): { ad
   let lastSeq: string | undefined;
   for (const ch of plan.changes) {
     if (watermark !== undefined && ch.seq <= watermark) continue;
-    const d = (total.x ??= {});
-    for (const f of KPI_NUMBER_FIELDS) if (ch.delta[f]) d[f] = (d[f] ?? 0) + ch.delta[f]!;
-    for (const f of KPI_CURRENCY_FIELDS) {
-      for (const [cur, v] of Object.entries(ch.delta[f] ?? {})) (d[f] ??= {})[cur] = ((d[f] as Record<string, number>)[cur] ?? 0) + v;
-    }
+    addFigures(total, 'sum', ch.delta, 1);
     if (lastSeq === undefined || ch.seq > lastSeq) lastSeq = ch.seq;
   }
   const adds: Record<string, number> = {};
-  const d = total.x ?? {};
-  for (const f of KPI_NUMBER_FIELDS) if (d[f]) adds[f] = d[f]!;
-  for (const f of KPI_CURRENCY_FIELDS) for (const [cur, v] of Object.entries(d[f] ?? {})) if (v !== 0) adds[`${f}_${cur}`] = v;
+  const d = pruneFigures(total.sum ?? {}) ?? {};
+  for (const f of KPI_COUNT_FIELDS) if (d[f]) adds[f] = d[f]!;
+  for (const f of KPI_CURRENCY_FIELDS) for (const [cur, v] of Object.entries(d[f] ?? {})) adds[`${f}_${cur}`] = v;
   return lastSeq === undefined ? { adds } : { adds, lastSeq };
 }

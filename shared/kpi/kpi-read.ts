@@ -15,6 +15,8 @@ import {
   hourKey,
   hourMs,
   isTimeZone,
+  nextPeriodStart,
+  periodStart,
   parseLocalDate,
   periodsOf,
   previousSpanOf,
@@ -294,12 +296,12 @@ async function rollupsApply(deps: KpiDeps, timeZone: string): Promise<boolean> {
 export function tileSpan(span: DateSpan): { months: string[]; days: DateSpan[] } {
   const months: string[] = [];
   const days: DateSpan[] = [];
-  const firstWhole = span.from.endsWith('-01') ? span.from : `${addMonths(span.from.slice(0, 7), 1)}-01`;
+  const firstWhole = span.from.endsWith('-01') ? span.from : nextPeriodStart(periodStart(span.from, 'month'), 'month');
   let cursor = firstWhole;
   // whole months: [cursor, start of next month) inside the span
-  while (addDays(`${addMonths(cursor.slice(0, 7), 1)}-01`, -1) <= span.to) {
+  while (addDays(nextPeriodStart(cursor, 'month'), -1) <= span.to) {
     months.push(cursor.slice(0, 7));
-    cursor = `${addMonths(cursor.slice(0, 7), 1)}-01`;
+    cursor = nextPeriodStart(cursor, 'month');
   }
   if (months.length === 0) {
     days.push(span);
@@ -308,14 +310,6 @@ export function tileSpan(span: DateSpan): { months: string[]; days: DateSpan[] }
   if (span.from < firstWhole) days.push({ from: span.from, to: addDays(firstWhole, -1) });
   if (cursor <= span.to) days.push({ from: cursor, to: span.to });
   return { months, days };
-}
-
-function addMonths(month: string, n: number): string {
-  const y = Number(month.slice(0, 4));
-  const m = Number(month.slice(5, 7)) - 1 + n;
-  const yy = y + Math.floor(m / 12);
-  const mm = ((m % 12) + 12) % 12;
-  return `${String(yy).padStart(4, '0')}-${String(mm + 1).padStart(2, '0')}`;
 }
 
 /** Merges date spans that overlap or touch, and cuts them at year ends (one partition a year). */

@@ -1,4 +1,4 @@
-import { emptyFigures } from '#shared/normalize/order-state.ts';
+import { KPI_COUNT_FIELDS as COUNT_FIELDS, emptyFigures } from '#shared/normalize/order-state.ts';
 import { fromMinor } from '#shared/domain/money.ts';
 
 /**
@@ -11,7 +11,6 @@ import { fromMinor } from '#shared/domain/money.ts';
  * are plain numbers rounded to 6 decimals (they are ratios, not money).
  */
 
-const COUNT_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
 type CountField = (typeof COUNT_FIELDS)[number];
 
 export interface Sums extends Record<CountField, number> {

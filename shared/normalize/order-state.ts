@@ -1,6 +1,5 @@
 import type { OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
-import { hourBucket } from '#shared/normalize/keys.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 
 /**
@@ -64,6 +63,10 @@ export interface OrderItemBody {
   refunds: Record<string, RefundState>;
 }
 
+/** KpiFigures' plain counts, and its per-currency maps (a counter item holds `<map>_<CUR>`). */
+export const KPI_COUNT_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
+export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
+
 /** Numbers a KPI counter item accumulates; every field is a sum, so deltas fold by addition. */
 export interface KpiFigures {
   orders: number;
@@ -99,8 +102,8 @@ export interface Contribution {
   reserved: Record<string, number>;
   /** on-hand movements by a stable key (`ship|sku|loc`, `restock|refundId|sku|loc`) */
   moves: Record<string, Movement>;
-  /** KPI figures attributed to the order's creation time `at` (hour bucket `hour`, UTC) */
-  kpi?: { hour: string; at: string; figures: KpiFigures };
+  /** KPI figures attributed to the order's creation time */
+  kpi?: { at: string; figures: KpiFigures };
 }
 
 export const EMPTY_CONTRIBUTION: Contribution = { reserved: {}, moves: {} };
@@ -287,7 +290,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
       f.refunds += 1;
       if (r.currency && r.amountMinor !== undefined) f.refundAmount[r.currency] = (f.refundAmount[r.currency] ?? 0) + r.amountMinor;
     }
-    c.kpi = { hour: hourBucket(s.createdAt), at: s.createdAt, figures: f };
+    c.kpi = { at: s.createdAt, figures: f };
   }
   return c;
 }
@@ -295,44 +298,12 @@ export function contributionOf(item: OrderItemBody): Contribution {
 export interface ContributionDelta {
   reserved: Record<string, number>;
   moves: Movement[];
-  /** per hour bucket, the change of each figure (zeros omitted) */
-  kpi: Record<string, Partial<KpiFigures>>;
 }
 
-export function addFigures(into: Record<string, Partial<KpiFigures>>, hour: string, f: KpiFigures, sign: 1 | -1): void {
-  const d = (into[hour] ??= {});
-  for (const key of ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const) {
-    const v = (d[key] ?? 0) + sign * f[key];
-    d[key] = v;
-  }
-  for (const key of ['revenue', 'refundAmount', 'priced'] as const) {
-    const m = { ...(d[key] ?? {}) };
-    for (const [cur, v] of Object.entries(f[key])) m[cur] = (m[cur] ?? 0) + sign * v;
-    d[key] = m;
-  }
-}
-
-export function pruneFigures(d: Partial<KpiFigures>): Partial<KpiFigures> | undefined {
-  const out: Partial<KpiFigures> = {};
-  let any = false;
-  for (const [k, v] of Object.entries(d)) {
-    if (typeof v === 'number') {
-      if (v !== 0) {
-        (out as Record<string, number>)[k] = v;
-        any = true;
-      }
-    } else if (v) {
-      const m = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== 0));
-      if (Object.keys(m).length) {
-        (out as Record<string, Record<string, number>>)[k] = m;
-        any = true;
-      }
-    }
-  }
-  return any ? out : undefined;
-}
-
-/** The change from what an order contributed before to what it contributes now. */
+/**
+ * The change from what an order contributed before to what it contributes now, to stock (the KPI
+ * change is folded from the order item's stream record: shared/kpi/fold.ts).
+ */
 export function diffContribution(before: Contribution, after: Contribution): ContributionDelta {
   const reserved: Record<string, number> = {};
   for (const k of new Set([...Object.keys(before.reserved), ...Object.keys(after.reserved)])) {
@@ -347,17 +318,5 @@ export function diffContribution(before: Contribution, after: Contribution): Con
     const ref = a ?? b;
     if (d !== 0 && ref) moves.push({ ...ref, delta: d, at: a?.at ?? ref.at });
   }
-  const kpi: Record<string, Partial<KpiFigures>> = {};
-  if (before.kpi) addFigures(kpi, before.kpi.hour, before.kpi.figures, -1);
-  if (after.kpi) addFigures(kpi, after.kpi.hour, after.kpi.figures, 1);
-  for (const hour of Object.keys(kpi)) {
-    const p = pruneFigures(kpi[hour] ?? {});
-    if (p) kpi[hour] = p;
-    else delete kpi[hour];
-  }
-  return { reserved, moves, kpi };
-}
-
-export function isEmptyDelta(d: ContributionDelta): boolean {
-  return Object.keys(d.reserved).length === 0 && d.moves.length === 0 && Object.keys(d.kpi).length === 0;
+  return { reserved, moves };
 }
