@@ -1,11 +1,11 @@
-import { applyKpiFold, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
+import { applyFold, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
 import type { MemoryTable } from './memory-table.ts';
 
 /** The shard id the memory table's stream goes by (a DynamoDB-shaped id, created 2023-11-14). */
 export const MEMORY_SHARD = 'shardId-00000001700000000000-00000000';
 
 /**
- * The fold function over a MemoryTable's stream, in batches of `batchSize` records as Lambda
+ * The fold function (stock and KPIs) over a MemoryTable's stream, in batches of `batchSize` records as Lambda
  * would hand them over (the stream's BatchSize), from `position` on. Returns the position after
  * the last record folded.
  */
@@ -18,7 +18,7 @@ export async function foldMemory(
   for (;;) {
     const { changes, next } = table.streamFrom(position, opts.batchSize ?? 1000);
     if (changes.length === 0) return position;
-    const r = await applyKpiFold(table, MEMORY_SHARD, changes, zone, Date.now());
+    const r = await applyFold(table, MEMORY_SHARD, changes, zone, Date.now());
     opts.onBatch?.(r);
     position = next;
   }

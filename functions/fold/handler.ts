@@ -11,15 +11,18 @@ const telemetry = createTelemetry({ fn: 'fold' });
 const { logger, metrics } = telemetry;
 
 /**
- * Folds a batch of the table's stream (order items only, by the mapping's filter) into the KPI
- * counters: hour counters and the merchant-zone day and month rollups. A throw retries the whole
- * batch from its first record; the per-shard watermarks on every counter make that safe.
+ * Folds a batch of the table's stream (order items only, by the mapping's filter) into stock and
+ * KPIs: the orders' reservations, shipments and restocks (one update per balance, a ledger row per
+ * movement), the oversells they caused, and the KPI hour counters with the merchant-zone day and
+ * month rollups. A throw retries the whole batch from its first record; the per-shard watermarks
+ * on every balance and counter make that safe.
  */
 async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
   const { skipped, ...r } = await foldStreamBatch(deps, event);
   telemetry.kpiCounterWrites(r.written);
+  if (r.oversells > 0) telemetry.oversells(r.oversells);
   telemetry.foldSkipped(skipped.length);
-  for (const s of skipped) logger.error('order change left out of the KPIs: its item cannot be read', { shardId: event.shardId, ...s });
+  for (const s of skipped) logger.error('order change left out of stock and KPIs: its item cannot be read', { shardId: event.shardId, ...s });
   logger.info('folded', { shardId: event.shardId, records: event.Records.length, ...r, skipped: skipped.length });
   return { state: {}, batchItemFailures: [] };
 }

@@ -3,6 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
 import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
+import { planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
@@ -21,6 +22,12 @@ export interface FoldResult {
   counters: number;
   /** counter writes made (a counter whose changes were all folded before is not written) */
   written: number;
+  /** stock balances written (one update each, whatever number of changes it folded) */
+  balances: number;
+  /** ledger rows written (one per on-hand movement) */
+  ledgerRows: number;
+  /** balances the batch took below zero available */
+  oversells: number;
   /** records left out because their images could not be read (see planKpiFold) */
   skipped: SkippedChange[];
 }
@@ -98,10 +105,17 @@ const MAX_ATTEMPTS = 5;
  * race (another invocation of the same shard, which Lambda avoids but a retry after a timeout can
  * cause) re-reads that counter and folds again.
  */
-export async function applyKpiFold(table: TablePort, shardId: string, changes: StreamChange[], zone: string, nowMs: number): Promise<FoldResult> {
-  const skipped: SkippedChange[] = [];
-  const plans = planKpiFold(changes, zone, skipped);
-  if (plans.length === 0) return { changes: changes.length, counters: 0, written: 0, skipped };
+export async function applyKpiFold(
+  table: TablePort,
+  shardId: string,
+  changes: StreamChange[],
+  zone: string,
+  nowMs: number,
+  oversells: ReadonlyMap<string, number> = new Map(),
+  skipped: SkippedChange[] = [],
+): Promise<{ counters: number; written: number }> {
+  const plans = planKpiFold(changes, zone, skipped, oversells);
+  if (plans.length === 0) return { counters: 0, written: 0 };
   const items = await table.batchGet(plans.map((p) => p.key));
   const byKey = new Map(items.map((it) => [`${it.pk}|${it.sk}`, it]));
   let written = 0;
@@ -125,7 +139,29 @@ export async function applyKpiFold(table: TablePort, shardId: string, changes: S
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plans.length) }, worker));
-  return { changes: changes.length, counters: plans.length, written, skipped };
+  return { counters: plans.length, written };
+}
+
+/**
+ * Folds a batch of one stream shard's order changes into stock and KPIs, exactly once:
+ *  1. reads the balances the batch touches and finds, change by change in stream order, the
+ *     records that take one below zero available (oversells);
+ *  2. folds the KPI changes, those oversells included, into the counters;
+ *  3. writes the ledger rows and the balances (shared/inventory/stock-fold.ts).
+ * Every write is guarded by a per-shard watermark, so a batch retried after any step redoes only
+ * what is missing. Oversells go to the counters before any balance is written: a retry that finds
+ * a balance already folded has nothing to count, and the counters' watermarks skip what they took.
+ */
+export async function applyFold(table: TablePort, shardId: string, changes: StreamChange[], zone: string, nowMs: number): Promise<FoldResult> {
+  const skipped: SkippedChange[] = [];
+  const stock = await readStockFold(table, shardId, planStockFold(changes, skipped), nowMs);
+  const oversells = new Map<string, number>();
+  for (const seq of stock.oversells) oversells.set(seq, (oversells.get(seq) ?? 0) + 1);
+  const kpiSkipped: SkippedChange[] = [];
+  const kpi = await applyKpiFold(table, shardId, changes, zone, nowMs, oversells, kpiSkipped);
+  for (const s of kpiSkipped) if (!skipped.some((x) => x.seq === s.seq)) skipped.push(s);
+  const written = await writeStockFold(table, shardId, stock, nowMs);
+  return { changes: changes.length, ...kpi, balances: written.balances, ledgerRows: written.rows, oversells: stock.oversells.length, skipped };
 }
 
 function image(v: Record<string, unknown> | undefined): Item | undefined {
@@ -151,6 +187,6 @@ export function changesOf(event: Pick<FoldStreamEvent, 'Records'>): StreamChange
 export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): Promise<FoldResult> {
   if (!event.shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   const changes = changesOf(event);
-  if (changes.length === 0) return { changes: 0, counters: 0, written: 0, skipped: [] };
-  return applyKpiFold(deps.table, event.shardId, changes, await deps.rollupZone(), (deps.now ?? Date.now)());
+  if (changes.length === 0) return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
+  return applyFold(deps.table, event.shardId, changes, await deps.rollupZone(), (deps.now ?? Date.now)());
 }

@@ -1,7 +1,7 @@
 import { localDateAt } from '#shared/kpi/periods.ts';
 import { hourBucket, keys } from '#shared/normalize/keys.ts';
 import type { Item, Key } from '#shared/normalize/ports.ts';
-import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, contributionOf, type KpiFigures, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, contributionOf, emptyFigures, orderBodyOfItem, type KpiFigures } from '#shared/normalize/order-state.ts';
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/kpi/fold-apply.ts writes).
@@ -73,7 +73,7 @@ export function padSeq(seq: string): string {
 /**
  * DynamoDB stream shard ids carry their creation time in ms (`shardId-00000001700000000000-…`).
  * A stream keeps records 24 hours and a shard takes new ones for about 4: a watermark of a shard
- * created more than two days ago can never be needed again and is removed when its counter is next
+ * created more than three days ago can never be needed again and is removed when its counter is next
  * written, so counters do not grow with every shard that ever touched them.
  */
 export function shardCreatedMs(shardId: string): number | undefined {
@@ -102,7 +102,11 @@ function watermarkCreatedMs(attr: string): number | undefined {
   return m && m[1] !== 'x' ? parseInt(m[1]!, 36) : undefined;
 }
 
-export const WATERMARK_RETENTION_MS = 2 * 86_400_000;
+/**
+ * Three days: two would do for the counters; the stock fold's ledger rows need the margin (a row
+ * of a pruned shard is older than UNAPPLIED_MAX_AGE_MS when its watermark goes: see isApplied).
+ */
+export const WATERMARK_RETENTION_MS = 3 * 86_400_000;
 
 export function staleWatermarks(item: Item | undefined, currentShard: string, nowMs: number): string[] {
   if (!item) return [];
@@ -120,19 +124,11 @@ interface OrderKpi {
   figures: KpiFigures;
 }
 
-/** What an order item (a stream image) contributes to the KPIs, oversells it caused included. */
+/** What an order item (a stream image) contributes to the KPIs (oversells are the fold's to add). */
 export function kpiOfOrderItem(item: Item | undefined): OrderKpi | undefined {
   if (!item || item.type !== 'order' || !item.state || typeof item.channel !== 'string') return undefined;
-  const body: OrderItemBody = {
-    channel: item.channel,
-    orderId: String(item.orderId),
-    state: item.state as OrderItemBody['state'],
-    refunds: (item.refunds as OrderItemBody['refunds']) ?? {},
-  };
-  if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
-  const k = contributionOf(body).kpi;
+  const k = contributionOf(orderBodyOfItem(item)).kpi;
   if (!k) return undefined;
-  k.figures.oversells = Number(item.oversells ?? 0);
   return { channel: item.channel, at: k.at, figures: k.figures };
 }
 
@@ -160,7 +156,13 @@ export interface SkippedChange {
  * a throw would retry the batch until its records leave the stream (24 h), stalling every KPI on
  * the shard for one bad item. The skip is logged, counted and alarmed on (fold function).
  */
-export function planKpiFold(changes: StreamChange[], zone: string, skipped: SkippedChange[] = []): CounterPlan[] {
+export function planKpiFold(
+  changes: StreamChange[],
+  zone: string,
+  skipped: SkippedChange[] = [],
+  /** records (padded sequence numbers, padSeq) that took a stock balance below zero available, once per balance */
+  oversells: ReadonlyMap<string, number> = new Map(),
+): CounterPlan[] {
   const plans = new Map<string, CounterPlan>();
   for (const c of changes) {
     const deltas: Record<string, Partial<KpiFigures>> = {};
@@ -175,7 +177,11 @@ export function planKpiFold(changes: StreamChange[], zone: string, skipped: Skip
     try {
       padSeq(c.seq);
       add(kpiOfOrderItem(c.oldImage), -1);
-      add(kpiOfOrderItem(c.newImage), 1);
+      const now = kpiOfOrderItem(c.newImage);
+      add(now, 1);
+      // the oversells this change caused count where the order does (its creation hour)
+      const n = oversells.get(padSeq(c.seq)) ?? 0;
+      if (now && n > 0) add({ ...now, figures: { ...emptyFigures(), oversells: n } }, 1);
     } catch (err) {
       skipped.push({ seq: c.seq, pk: String(c.newImage?.pk ?? c.oldImage?.pk ?? ''), error: (err as Error).message });
       continue;

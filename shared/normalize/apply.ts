@@ -8,19 +8,10 @@ import type {
   StockAdjusted,
   StockLevelSet,
 } from '#shared/domain/events.ts';
-import { FEED_SHARDS, keys, shardOf } from '#shared/normalize/keys.ts';
-import { itemSize } from '#shared/normalize/item-size.ts';
-import {
-  contributionOf,
-  diffContribution,
-  mergeCancel,
-  mergeRefund,
-  mergeUpsert,
-  upsertState,
-  type ContributionDelta,
-  type Movement,
-  type OrderItemBody,
-} from '#shared/normalize/order-state.ts';
+import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { isApplied } from '#shared/inventory/stock-fold.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import { mergeCancel, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 
@@ -45,11 +36,6 @@ export class UnresolvableEventError extends Error {
 
 /** How often a write that lost a race is re-planned before the delivery is retried through the queue. */
 const MAX_CONFLICTS = 8;
-
-/** Canonical 24-character UTC form, so times compare as strings inside sort keys. */
-function iso(t: string): string {
-  return new Date(t).toISOString();
-}
 
 async function withConflictRetry(fn: () => Promise<ApplyResult>): Promise<ApplyResult> {
   for (let attempt = 0; ; attempt++) {
@@ -98,45 +84,8 @@ export async function applyEvent(
 // ---------------------------------------------------------------------------------------------
 // orders
 
-interface BalanceView {
-  onHand: number;
-  reserved: number;
-  available: number;
-  countAsOf?: string;
-  rev: number;
-  exists: boolean;
-  size: number;
-}
-
-/**
- * An oversell is a balance going below zero available. It needs no record of its own: the balance
- * shows it (and the stock-alerts endpoint lists it), the KPI counters and metrics count it. A
- * separate item cost about 7% of all write units on the benchmark mix and read by nobody.
- */
-function isNewOversell(before: BalanceView, availableAfter: number): boolean {
-  return availableAfter < 0 && (before.available >= 0 || !before.exists);
-}
-
-function balanceView(item: Item | undefined): BalanceView {
-  if (!item) return { onHand: 0, reserved: 0, available: 0, rev: 0, exists: false, size: 0 };
-  const v: BalanceView = {
-    onHand: Number(item.onHand ?? 0),
-    reserved: Number(item.reserved ?? 0),
-    available: Number(item.available ?? 0),
-    rev: Number(item.rev ?? 0),
-    exists: true,
-    size: itemSize(item),
-  };
-  if (typeof item.countAsOf === 'string') v.countAsOf = item.countAsOf;
-  return v;
-}
-
 function orderBody(item: Item | undefined, channel: string, orderId: string): OrderItemBody {
-  if (!item) return { channel, orderId, refunds: {} };
-  const body: OrderItemBody = { channel, orderId, refunds: (item.refunds as OrderItemBody['refunds']) ?? {} };
-  if (item.state) body.state = item.state as OrderItemBody['state'];
-  if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
-  return body;
+  return item ? orderBodyOfItem(item) : { channel, orderId, refunds: {} };
 }
 
 async function resolveListings(table: TablePort, channel: string, externalIds: string[]): Promise<Map<string, string>> {
@@ -144,25 +93,6 @@ async function resolveListings(table: TablePort, channel: string, externalIds: s
   if (unique.length === 0) return new Map();
   const items = await table.batchGet(unique.map((id) => keys.listing(channel, id)));
   return new Map(items.map((it) => [String(it.externalId), String(it.sku)]));
-}
-
-/**
- * What every balance write sets besides its numbers: the item's identity, its change time and its
- * position in the stock change feed (GSI `byUpdated`, spread over FEED_SHARDS partitions).
- */
-function balanceStamp(sku: string, location: string, nowIso: string) {
-  return {
-    set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
-    names: { '#loc': 'location', '#type': 'type' },
-    values: {
-      ':now': nowIso,
-      ':fpk': `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`,
-      ':fsk': `${nowIso}#${sku}#${location}`,
-      ':sku': sku,
-      ':loc': location,
-      ':t': 'balance',
-    },
-  };
 }
 
 type Applied = { result: ApplyResult; oversells: number };
@@ -184,95 +114,17 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
   }
   if (stableStringify(after) === stableStringify(before)) return NOOP;
 
-  const delta = diffContribution(contributionOf(before), contributionOf(after));
-  const orderRef = `${e.channel}#${e.orderId}`;
   const rev = Number(current?.rev ?? 0) + 1;
-  const nowIso = now().toISOString();
-  const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: nowIso };
-  const ops: WriteOp[] = [
+  const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: now().toISOString() };
+  // One conditional put, no transaction: what the order version changes in stock (reservations,
+  // shipments, restocks, oversells) and in the KPIs is folded from this item's change on the
+  // table's stream, batch by batch (fold function: shared/inventory/stock-fold.ts, shared/kpi/fold.ts).
+  await table.write([
     current
       ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
       : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
-  ];
-  const stockOps = await planBalanceChanges(table, delta, { ref: `${orderRef}#r${rev}`, nowIso });
-  ops.push(...stockOps.ops);
-  // KPI counters are not written here: the fold function derives them from this item's change on
-  // the table's stream (shared/kpi/fold.ts), batch by batch and outside any transaction. The
-  // oversells this order caused travel on the item, in the same transaction as the balances.
-  const oversells = Number(current?.oversells ?? 0) + stockOps.oversells;
-  if (oversells > 0) orderItem.oversells = oversells;
-  await table.write(ops);
-  return { result: 'applied', oversells: stockOps.oversells };
-}
-
-/**
- * Balance updates (reserved and on-hand), ledger rows and oversell records for a contribution
- * delta. On-hand moves only for movements newer than the location's last absolute count (the
- * count is the truth from its time on); every movement is kept in the ledger either way.
- */
-async function planBalanceChanges(
-  table: TablePort,
-  delta: Pick<ContributionDelta, 'reserved' | 'moves'>,
-  ctx: { ref: string; nowIso: string },
-): Promise<{ ops: WriteOp[]; oversells: number }> {
-  const touched = new Map<string, { sku: string; location: string; reserved: number; moves: Movement[] }>();
-  const entry = (sku: string, location: string) => {
-    const k = `${sku}|${location}`;
-    let t = touched.get(k);
-    if (!t) touched.set(k, (t = { sku, location, reserved: 0, moves: [] }));
-    return t;
-  };
-  for (const [k, d] of Object.entries(delta.reserved)) {
-    const [sku, location] = k.split('|') as [string, string];
-    entry(sku, location).reserved += d;
-  }
-  for (const m of delta.moves) entry(m.sku, m.location).moves.push(m);
-  if (touched.size === 0) return { ops: [], oversells: 0 };
-
-  const items = await table.batchGet([...touched.values()].map((t) => keys.balance(t.sku, t.location)));
-  const byKey = new Map(items.map((it) => [`${it.pk}|${it.sk}`, it]));
-  const ops: WriteOp[] = [];
-  let oversells = 0;
-  for (const t of touched.values()) {
-    const bk = keys.balance(t.sku, t.location);
-    const bal = balanceView(byKey.get(`${bk.pk}|${bk.sk}`));
-    let onHandDelta = 0;
-    for (const m of t.moves) {
-      const at = iso(m.at);
-      const counts = !bal.countAsOf || at > bal.countAsOf;
-      if (counts) onHandDelta += m.delta;
-      const lk = keys.ledger(t.sku, t.location, at, `${ctx.ref}#${m.reason}`);
-      ops.push({
-        kind: 'put',
-        item: { ...lk, type: 'move', sku: t.sku, location: t.location, delta: m.delta, at, reason: m.reason, ref: ctx.ref, onHand: counts },
-        condition: 'attribute_not_exists(pk)',
-      });
-    }
-    const availableDelta = onHandDelta - t.reserved;
-    if (t.reserved === 0 && onHandDelta === 0 && t.moves.length === 0) continue;
-    const after = { onHand: bal.onHand + onHandDelta, reserved: bal.reserved + t.reserved, available: bal.available + availableDelta };
-    const stamp = balanceStamp(t.sku, t.location, ctx.nowIso);
-    const values: Record<string, unknown> = { ':dr': t.reserved, ':doh': onHandDelta, ':dav': availableDelta, ':one': 1, ...stamp.values };
-    let condition: string | undefined;
-    if (t.moves.length > 0) {
-      // a count landing between our read and this write would make the on-hand delta wrong
-      if (bal.countAsOf) {
-        condition = 'countAsOf = :seenAsOf';
-        values[':seenAsOf'] = bal.countAsOf;
-      } else condition = 'attribute_not_exists(countAsOf)';
-    }
-    ops.push({
-      kind: 'update',
-      key: bk,
-      update: `ADD reserved :dr, onHand :doh, available :dav, rev :one SET ${stamp.set}`,
-      names: stamp.names,
-      values,
-      condition,
-      billedSize: Math.max(bal.size, 230),
-    });
-    if (isNewOversell(bal, after.available)) oversells += 1;
-  }
-  return { ops, oversells };
+  ]);
+  return { result: 'applied', oversells: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,12 +148,15 @@ async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Da
   const sku = await resolveSku(table, e.channel, e);
   const asOf = iso(e.asOf);
   const bk = keys.balance(sku, e.locationId);
-  const bal = balanceView(await table.get(bk));
+  const current = await table.get(bk);
+  const bal = balanceView(current);
   if (bal.countAsOf && bal.countAsOf >= asOf) return NOOP;
-  // movements after the count happened later than it and still apply on top of it
+  // movements after the count happened later than it and still apply on top of it — those the
+  // balance has taken in; the fold applies the others afterwards, against this count (isApplied)
   const range = keys.ledgerRange(sku, e.locationId);
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
-  const onHand = e.quantity + later.reduce((n, it) => n + Number(it.delta ?? 0), 0);
+  const nowMs = now().getTime();
+  const onHand = e.quantity + later.reduce((n, it) => n + (isApplied(it, current, nowMs) ? Number(it.delta ?? 0) : 0), 0);
   const available = onHand - bal.reserved;
   const stamp = balanceStamp(sku, e.locationId, now().toISOString());
   await table.write([
@@ -324,7 +179,7 @@ async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Da
       billedSize: Math.max(bal.size, 260),
     },
   ]);
-  return { result: 'applied', oversells: isNewOversell(bal, available) ? 1 : 0 };
+  return { result: 'applied', oversells: isNewOversell(bal.available, available) ? 1 : 0 };
 }
 
 async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () => Date): Promise<Applied> {
@@ -359,7 +214,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
     if (err instanceof WriteConflictError && err.failed[0]) return NOOP;
     throw err;
   }
-  return { result: 'applied', oversells: isNewOversell(bal, bal.available + onHandDelta) ? 1 : 0 };
+  return { result: 'applied', oversells: isNewOversell(bal.available, bal.available + onHandDelta) ? 1 : 0 };
 }
 
 // ---------------------------------------------------------------------------------------------

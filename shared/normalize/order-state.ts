@@ -125,6 +125,15 @@ export function emptyFigures(): KpiFigures {
   };
 }
 
+/** The merge state of a stored order item (a stream image); an empty one for anything else. */
+export function orderBodyOfItem(item: Record<string, unknown> | undefined): OrderItemBody {
+  if (!item || item.type !== 'order') return { channel: '', orderId: '', refunds: {} };
+  const body: OrderItemBody = { channel: String(item.channel), orderId: String(item.orderId), refunds: (item.refunds as OrderItemBody['refunds']) ?? {} };
+  if (item.state) body.state = item.state as OrderItemBody['state'];
+  if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
+  return body;
+}
+
 /** Is `a` a newer version than `b`? A sender's sequence beats a timestamp when both have one. */
 export function isNewer(a: Staleness, b: Staleness): boolean {
   if (a.seq !== undefined && b.seq !== undefined && a.seq !== b.seq) return a.seq > b.seq;

@@ -2,7 +2,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { applyKpiFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
+import { applyFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
 import type { TablePort } from '#shared/normalize/ports.ts';
 import { motoEnv, testClients } from './aws.ts';
 
@@ -30,17 +30,20 @@ export async function readWholeStream(tableName: string): Promise<{ shardId: str
 
 /**
  * What the fold function does in AWS, for tests that apply events directly: folds the table's
- * whole stream into the KPI counters. Folding from the beginning every time is safe (the
- * per-shard watermarks skip what was folded before), so tests call it whenever they read KPIs.
+ * whole stream into stock balances, the ledger and the KPI counters. Folding from the beginning every time is safe (the
+ * per-shard watermarks skip what was folded before), so tests call it whenever they read stock or KPIs.
  */
 export async function foldTable(table: TablePort, tableName: string, zone = 'UTC'): Promise<FoldResult> {
   const rollupZone = await resolveRollupZone(table, zone);
-  const total: FoldResult = { changes: 0, counters: 0, written: 0, skipped: [] };
+  const total: FoldResult = { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
   for (const { shardId, records } of await readWholeStream(tableName)) {
-    const r = await applyKpiFold(table, shardId, changesOf({ Records: records }), rollupZone, Date.now());
+    const r = await applyFold(table, shardId, changesOf({ Records: records }), rollupZone, Date.now());
     total.changes += r.changes;
     total.counters += r.counters;
     total.written += r.written;
+    total.balances += r.balances;
+    total.ledgerRows += r.ledgerRows;
+    total.oversells += r.oversells;
     total.skipped.push(...r.skipped);
   }
   return total;

@@ -7,7 +7,7 @@ import type { Item } from '#shared/normalize/ports.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */
-function orderItem(over: { status?: string; qty?: number; cancelled?: boolean; oversells?: number; createdAt?: string; currency?: string } = {}): Item {
+function orderItem(over: { status?: string; qty?: number; cancelled?: boolean; createdAt?: string; currency?: string } = {}): Item {
   const createdAt = over.createdAt ?? '2026-03-01T18:40:00.000Z';
   return {
     pk: 'ORDER#shop#o1',
@@ -17,7 +17,6 @@ function orderItem(over: { status?: string; qty?: number; cancelled?: boolean; o
     orderId: 'o1',
     refunds: {},
     ...(over.cancelled ? { cancel: { at: '2026-03-01T19:00:00.000Z' } } : {}),
-    ...(over.oversells ? { oversells: over.oversells } : {}),
     state: {
       status: over.status ?? 'paid',
       rawStatus: {},
@@ -48,9 +47,12 @@ describe('planKpiFold', () => {
       [
         { seq: '1', oldImage: orderItem(), newImage: orderItem({ cancelled: true }) },
         { seq: '2', oldImage: orderItem({ status: 'paid' }), newImage: orderItem({ status: 'processing' }) },
-        { seq: '3', oldImage: orderItem({ qty: 2 }), newImage: orderItem({ qty: 2, oversells: 1 }) },
+        // an unchanged order that oversold a balance (the stock fold found it): only the oversell
+        { seq: '3', oldImage: orderItem({ qty: 2 }), newImage: orderItem({ qty: 2 }) },
       ],
       'UTC',
+      [],
+      new Map([[padSeq('3'), 1]]),
     );
 
     // Assess
@@ -184,7 +186,7 @@ describe('applyKpiFold on a table', () => {
 
     // Assess
     expect(seen).toEqual([{ seq: '7', newImage: { pk: 'ORDER#shop#o1', sk: 'META' } }]);
-    expect(folded).toEqual({ changes: 0, counters: 0, written: 0, skipped: [] });
+    expect(folded).toEqual({ changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] });
     await expect(foldStreamBatch({ table: t, rollupZone: async () => 'UTC' }, { shardId: '', Records: [] })).rejects.toThrow(/shardId/);
   });
 

@@ -1,0 +1,237 @@
+import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
+import { itemSize } from '#shared/normalize/item-size.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import { contributionOf, diffContribution, orderBodyOfItem, type Movement } from '#shared/normalize/order-state.ts';
+import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+
+/**
+ * Stock effects of orders, folded from the table's stream (ARCHITECTURE.md "Cost shapes the write
+ * path"). The normalizer writes an order version once (one conditional put, no transaction); the
+ * order item's stream record says exactly how the order's stock contribution changed (reserved
+ * units per balance, on-hand movements), and a whole stream batch folds into one update per
+ * balance plus a ledger row per movement.
+ *
+ * Exactly once, as for the KPI counters (shared/kpi/fold.ts): a balance keeps, per stream shard,
+ * the sequence number of the last record folded into it; a retried batch folds only the records
+ * above it, and writes with a condition on the balance's `rev` (a count, an adjustment or another
+ * fold in between makes it read and plan again).
+ *
+ * Counts and folded movements, without a transaction: a ledger row the fold writes carries its
+ * shard's watermark attribute (`w`), its record's sequence number (`seq`) and its write time (`f`). The fold writes the
+ * rows first and the balance after; a row is *applied* once the balance's watermark for its shard
+ * reaches its `seq` (isApplied). An absolute count sums only the applied rows after its time; the
+ * fold applies the others later, against the count's new `countAsOf`.
+ */
+
+/** One order change's effect on one balance. */
+export interface BalanceChange {
+  /** padded sequence number (padSeq) of the stream record */
+  seq: string;
+  /** change of units held for the order */
+  reserved: number;
+  moves: Movement[];
+  /** `<channel>#<orderId>#r<rev>`: the order version, names its ledger rows */
+  ref: string;
+}
+
+export interface BalancePlan {
+  sku: string;
+  location: string;
+  key: Key;
+  /** in stream order */
+  changes: BalanceChange[];
+}
+
+/** Every balance a batch of order changes touches, with each record's change to it. */
+export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] = []): BalancePlan[] {
+  const plans = new Map<string, BalancePlan>();
+  for (const c of changes) {
+    let seq: string;
+    let delta: ReturnType<typeof diffContribution>;
+    let ref: string;
+    try {
+      seq = padSeq(c.seq);
+      const image = c.newImage ?? c.oldImage;
+      ref = `${String(image?.channel)}#${String(image?.orderId)}#r${Number(c.newImage?.rev ?? 0)}`;
+      delta = diffContribution(contributionOf(orderBodyOfItem(c.oldImage)), contributionOf(orderBodyOfItem(c.newImage)));
+    } catch (err) {
+      skipped.push({ seq: c.seq, pk: String(c.newImage?.pk ?? c.oldImage?.pk ?? ''), error: (err as Error).message });
+      continue;
+    }
+    const entry = (sku: string, location: string): BalanceChange => {
+      const id = `${sku}|${location}`;
+      let p = plans.get(id);
+      if (!p) plans.set(id, (p = { sku, location, key: keys.balance(sku, location), changes: [] }));
+      let ch = p.changes[p.changes.length - 1];
+      if (ch?.seq !== seq) p.changes.push((ch = { seq, reserved: 0, moves: [], ref }));
+      return ch;
+    };
+    for (const [k, d] of Object.entries(delta.reserved)) {
+      const [sku, location] = k.split('|') as [string, string];
+      entry(sku, location).reserved += d;
+    }
+    for (const m of delta.moves) entry(m.sku, m.location).moves.push({ ...m, at: iso(m.at) });
+  }
+  return [...plans.values()];
+}
+
+/**
+ * How old a ledger row not yet taken in by its balance can be: the fold writes a batch's rows, then
+ * its balances, and retries a failed batch until it succeeds or its records leave the stream
+ * (24 hours after they were written, which was before the rows were). Watermarks are kept three
+ * days (WATERMARK_RETENTION_MS) after their shard was created, so when one is removed every row of
+ * its shard is older than this.
+ */
+export const UNAPPLIED_MAX_AGE_MS = 36 * 3_600_000;
+
+/** Has the balance taken in this ledger row? (rows without `w` are written with their balance) */
+export function isApplied(row: Item, balance: Item | undefined, nowMs: number): boolean {
+  if (typeof row.w !== 'string') return true;
+  const mark = balance?.[row.w];
+  if (typeof mark === 'string') return String(row.seq) <= mark;
+  // no watermark for the row's shard: not written yet, or removed long after its shard's rows
+  // were all taken in. The row's own write time tells which (not the shard's creation time: a
+  // shard id's time is not a write time, and moto gives every stream the same old one).
+  const folded = typeof row.f === 'string' ? parseInt(row.f, 36) : NaN;
+  return folded < nowMs - UNAPPLIED_MAX_AGE_MS;
+}
+
+export interface BalanceWrite {
+  /** ledger rows of the movements, written before the balance (idempotent puts) */
+  rows: WriteOp[];
+  balance: WriteOp;
+  /** records of the batch that took the balance below zero available: seq → 1 */
+  oversells: string[];
+}
+
+/**
+ * The writes that fold a balance's changes above its watermark for this shard into it, and the
+ * records among them that oversold it (each change in stream order, as if applied one by one).
+ * undefined: every change was folded before.
+ */
+export function balanceWrite(plan: BalancePlan, current: Item | undefined, shardId: string, nowMs: number): BalanceWrite | undefined {
+  const wAttr = watermarkAttr(shardId);
+  const seen = typeof current?.[wAttr] === 'string' ? (current[wAttr] as string) : undefined;
+  const pending = plan.changes.filter((ch) => seen === undefined || ch.seq > seen);
+  if (pending.length === 0) return undefined;
+  const bal = balanceView(current);
+  const nowIso = new Date(nowMs).toISOString();
+  const rows: WriteOp[] = [];
+  const oversells: string[] = [];
+  let reserved = 0;
+  let onHand = 0;
+  let available = bal.available;
+  for (const ch of pending) {
+    let oh = 0;
+    for (const m of ch.moves) {
+      // the last absolute count is the truth from its time on: older movements are kept, not applied
+      if (!bal.countAsOf || m.at > bal.countAsOf) oh += m.delta;
+      rows.push({
+        kind: 'put',
+        item: {
+          ...keys.ledger(plan.sku, plan.location, m.at, `${ch.ref}#${m.reason}`),
+          type: 'move',
+          sku: plan.sku,
+          location: plan.location,
+          delta: m.delta,
+          at: m.at,
+          reason: m.reason,
+          ref: ch.ref,
+          w: wAttr,
+          seq: ch.seq,
+          f: nowMs.toString(36),
+        },
+      });
+    }
+    reserved += ch.reserved;
+    onHand += oh;
+    const after = available + oh - ch.reserved;
+    if (isNewOversell(available, after)) oversells.push(ch.seq);
+    available = after;
+  }
+  const lastSeq = pending[pending.length - 1]!.seq;
+  const stamp = balanceStamp(plan.sku, plan.location, nowIso);
+  const names: Record<string, string> = { ...stamp.names, '#w': wAttr };
+  const values: Record<string, unknown> = { ...stamp.values, ':dr': reserved, ':doh': onHand, ':dav': onHand - reserved, ':one': 1, ':w': lastSeq };
+  const stale = staleWatermarks(current, shardId, nowMs);
+  stale.forEach((attr, j) => (names[`#r${j}`] = attr));
+  let update = `ADD reserved :dr, onHand :doh, available :dav, rev :one SET ${stamp.set}, #w = :w`;
+  if (stale.length) update += ` REMOVE ${stale.map((_, j) => `#r${j}`).join(', ')}`;
+  let condition = 'attribute_not_exists(pk)';
+  if (current) {
+    condition = 'rev = :rev';
+    values[':rev'] = bal.rev;
+  }
+  // billed as the larger of the item before and after (1 KB units): estimate the after image
+  const v = stamp.values;
+  const after: Item = {
+    ...(current ?? plan.key),
+    ...{ updatedAt: v[':now'], feedPk: v[':fpk'], feedSk: v[':fsk'], sku: plan.sku, location: plan.location, type: 'balance' },
+    reserved: bal.reserved + reserved,
+    onHand: bal.onHand + onHand,
+    available,
+    rev: bal.rev + 1,
+    [wAttr]: lastSeq,
+  };
+  for (const attr of stale) delete after[attr];
+  return {
+    rows,
+    balance: { kind: 'update', key: plan.key, update, names, values, condition, billedSize: Math.max(bal.size, itemSize(after)) },
+    oversells,
+  };
+}
+
+/** Balances written at once: enough to hide latency, few enough not to throttle one partition. */
+const CONCURRENCY = 16;
+const MAX_ATTEMPTS = 8;
+
+export interface StockFold {
+  plans: BalancePlan[];
+  /** balances as read (strongly consistent), by `pk|sk` */
+  current: Map<string, Item>;
+  /** records that oversold a balance, as first planned (one entry per balance oversold) */
+  oversells: string[];
+}
+
+/** Reads the balances a batch touches and finds the records that oversell them. */
+export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number): Promise<StockFold> {
+  const current = new Map<string, Item>();
+  if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(`${it.pk}|${it.sk}`, it);
+  const oversells: string[] = [];
+  for (const p of plans) oversells.push(...(balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs)?.oversells ?? []));
+  return { plans, current, oversells };
+}
+
+/**
+ * Writes a planned stock fold: per balance, its ledger rows then the balance. A balance changed
+ * since it was read (a count or an adjustment from the normalizer) is read again and folded again.
+ * Returns the number of balances written.
+ */
+export async function writeStockFold(table: TablePort, shardId: string, fold: StockFold, nowMs: number): Promise<{ balances: number; rows: number }> {
+  let balances = 0;
+  let rowsWritten = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < fold.plans.length) {
+      const plan = fold.plans[next++]!;
+      let current = fold.current.get(`${plan.key.pk}|${plan.key.sk}`);
+      for (let attempt = 1; ; attempt++) {
+        const w = balanceWrite(plan, current, shardId, nowMs);
+        if (!w) break;
+        try {
+          for (const row of w.rows) await table.write([row]);
+          rowsWritten += w.rows.length;
+          await table.write([w.balance]);
+          balances++;
+          break;
+        } catch (err) {
+          if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
+          current = await table.get(plan.key);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, fold.plans.length) }, worker));
+  return { balances, rows: rowsWritten };
+}

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
+import { applyFold } from '#shared/kpi/fold-apply.ts';
+import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
+import { balanceWrite, isApplied, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
+import { applyEvent } from '#shared/normalize/apply.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import { MemoryTable } from '../../../bench/memory-table.ts';
+
+const SHARD = 'shardId-00000001763900000000-abcdef01';
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
+
+function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
+  return {
+    ...base,
+    type: 'OrderUpserted',
+    orderId: 'o1',
+    status: 'paid',
+    rawStatus: {},
+    createdAt: '2026-03-01T10:00:00.000Z',
+    version: { at: '2026-03-01T10:00:00.000Z' },
+    total: { amount: '30.00', currency: 'USD' },
+    lines: [{ lineId: 'l1', sku: 'A', quantity: 2, unitPrice: { amount: '15.00', currency: 'USD' }, locationId: 'WH1' }],
+    ...over,
+  };
+}
+const shipped = (at = '2026-03-02T10:00:00.000Z') => order({ status: 'fulfilled', version: { at }, fulfilledAt: at });
+const count = (quantity: number, asOf: string): StockLevelSet => ({ ...base, type: 'StockLevelSet', sku: 'A', locationId: 'WH1', quantity, bucket: 'on_hand', asOf });
+
+async function numbers(t: MemoryTable) {
+  const it = await t.get(keys.balance('A', 'WH1'));
+  return it && { onHand: it.onHand, reserved: it.reserved, available: it.available };
+}
+
+describe('planStockFold', () => {
+  it('turns each order change into its change of reserved units and on-hand movements per balance', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, order());
+    await applyEvent(t, shipped());
+
+    // Act
+    const plans = planStockFold(t.streamFrom(0).changes);
+
+    // Assess: created → 2 reserved; shipped → 2 released and 2 moved off hand at the ship time
+    expect(plans).toHaveLength(1);
+    expect(plans[0]!.key).toEqual(keys.balance('A', 'WH1'));
+    expect(plans[0]!.changes.map(({ seq, ...c }) => c)).toEqual([
+      { reserved: 2, moves: [], ref: 'shop#o1#r1' },
+      { reserved: -2, moves: [{ sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order' }], ref: 'shop#o1#r2' },
+    ]);
+  });
+});
+
+describe('applyFold: stock', () => {
+  it('normalizing an order writes only the order; the fold applies its stock effects once, however often it is handed the records', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, count(10, '2026-03-01T09:00:00.000Z'));
+    const before = t.stats.writeRequests;
+    await applyEvent(t, order());
+    await applyEvent(t, shipped());
+    const changes = t.streamFrom(0).changes;
+
+    // Act: batches retried from their start, overlapping, and the whole stream again
+    await applyFold(t, SHARD, changes.slice(0, 1), 'UTC', NOW);
+    await applyFold(t, SHARD, changes.slice(0, 1), 'UTC', NOW);
+    await applyFold(t, SHARD, changes, 'UTC', NOW);
+    const again = await applyFold(t, SHARD, changes, 'UTC', NOW);
+
+    // Assess
+    expect(t.stats.writeRequests - before).toBeGreaterThanOrEqual(2);
+    expect(again).toMatchObject({ balances: 0, ledgerRows: 0, written: 0 });
+    expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
+    const range = keys.ledgerRange('A', 'WH1');
+    const rows = await t.queryBetween(range.pk, range.prefix, `${range.prefix}~`);
+    expect(rows.map((r) => [r.delta, r.at, r.ref])).toEqual([[-2, '2026-03-02T10:00:00.000Z', 'shop#o1#r2']]);
+  });
+
+  it('a count landing while a fold is half-way counts only the movements the balance has taken in', async () => {
+    // Prepare: the shipment's ledger row is written, the balance not yet (the fold failed in between)
+    const t = new MemoryTable();
+    await applyEvent(t, order());
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW);
+    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'));
+    const { changes } = t.streamFrom(1);
+    const stock = await readStockFold(t, SHARD, planStockFold(changes), NOW);
+    const half = balanceWrite(stock.plans[0]!, stock.current.get(`${keys.balance('A', 'WH1').pk}|${keys.balance('A', 'WH1').sk}`), SHARD, NOW)!;
+    for (const row of half.rows) await t.write([row]);
+
+    // Act: a count from before the shipment, then the fold's retry
+    await applyEvent(t, count(10, '2026-03-02T09:00:00.000Z'));
+    const midway = await numbers(t);
+    await applyFold(t, SHARD, changes, 'UTC', NOW);
+
+    // Assess: the shipment after the count moves stock once — not in the count and again in the fold
+    expect(midway).toEqual({ onHand: 10, reserved: 2, available: 8 });
+    expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
+  });
+
+  it('a count after a folded shipment includes it; a count after the shipment time leaves it out', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, order());
+    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'));
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW);
+
+    // Act + Assess
+    await applyEvent(t, count(10, '2026-03-02T09:00:00.000Z'));
+    expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
+    await applyEvent(t, count(10, '2026-03-02T11:00:00.000Z'));
+    expect(await numbers(t)).toEqual({ onHand: 10, reserved: 0, available: 10 });
+  });
+
+  it('counts an oversell once in the KPIs of the order that caused it, also when the batch is retried', async () => {
+    // Prepare: 1 on hand, two orders of 2 and 1 units
+    const t = new MemoryTable();
+    await applyEvent(t, count(1, '2026-03-01T09:00:00.000Z'));
+    await applyEvent(t, order());
+    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' }, lines: [{ lineId: 'l1', sku: 'A', quantity: 1, locationId: 'WH1' }] }));
+    const changes = t.streamFrom(0).changes;
+
+    // Act
+    const first = await applyFold(t, SHARD, changes, 'UTC', NOW);
+    await applyFold(t, SHARD, changes, 'UTC', NOW);
+
+    // Assess: o1 took available from 1 to -1 (an oversell); o2 from -1 to -2 (not a new one)
+    expect(first.oversells).toBe(1);
+    expect(await numbers(t)).toEqual({ onHand: 1, reserved: 3, available: -2 });
+    expect(await t.get(keys.kpi('shop', '2026-03-01T10', 0))).toMatchObject({ orders: 1, oversells: 1 });
+    expect((await t.get(keys.kpi('shop', '2026-03-01T11', 0)))?.oversells).toBeUndefined();
+  });
+
+  it('keeps a watermark per shard on the balance; a row without one is applied only once it is too old to be pending', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, order());
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW);
+    const bal = await t.get(keys.balance('A', 'WH1'));
+
+    // Assess
+    expect(bal?.[watermarkAttr(SHARD)]).toBe(padSeq(t.streamFrom(0).changes[0]!.seq));
+    const row = (shard: string, seq: string, foldedAt = NOW) => ({ w: watermarkAttr(shard), seq: padSeq(seq), f: foldedAt.toString(36) });
+    const s = t.streamFrom(0).changes[0]!.seq;
+    expect(isApplied(row(SHARD, s), bal, NOW)).toBe(true);
+    expect(isApplied(row(SHARD, String(BigInt(s) + 1n)), bal, NOW)).toBe(false);
+    // another shard, whose fold has written the row but not the balance yet — even if the shard is old
+    expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1'), bal, NOW)).toBe(false);
+    expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS + 60_000), bal, NOW)).toBe(false);
+    // a row older than any pending row can be: its watermark was removed after it was applied
+    expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS - 1), bal, NOW)).toBe(true);
+    // rows the normalizer writes with their balance (adjustments)
+    expect(isApplied({ delta: 1 }, bal, NOW)).toBe(true);
+  });
+});
