@@ -87,13 +87,19 @@ export const costBench: BenchModule = {
     );
     add('DynamoDB write units', `${s.writeUnits} WU per delivery × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.writeUnits * PRICES.dynamodb.perMillionWriteUnits);
     add('DynamoDB read units', `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`, s.readUnits * PRICES.dynamodb.perMillionReadUnits);
-    // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into KPI counters
+    // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into stock
+    // balances, ledger rows and KPI counters
     const foldMb = set.normalizeMemoryMb;
-    // per batch: its CPU, then its requests in rounds: the counters read 100 per BatchGetItem, then
-    // written 16 at a time (shared/kpi/fold-apply.ts CONCURRENCY)
+    // per batch: its CPU, then its requests in rounds: balances and counters read 100 per
+    // BatchGetItem, then counters written 16 at a time, then balances (each after its ledger rows)
+    // 16 at a time (shared/kpi/fold-apply.ts, shared/inventory/stock-fold.ts CONCURRENCY)
     const foldRounds = (f: typeof fold.busy) => {
-      const perBatch = f.counterWrites / Math.max(1, f.batches);
-      return Math.ceil(perBatch / 100) + Math.ceil(perBatch / 16);
+      const per = (n: number) => n / Math.max(1, f.batches);
+      return (
+        Math.ceil(per(f.counterWrites + f.balanceWrites) / 100) +
+        Math.ceil(per(f.counterWrites) / 16) +
+        Math.ceil((per(f.balanceWrites) / 16) * (1 + f.ledgerRows / Math.max(1, f.balanceWrites)))
+      );
     };
     const foldMsPerBatch = (f: typeof fold.busy) => (f.ms * normCpu) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * foldRounds(f);
     const foldInvocations = fold.busy.batches / costs.length;
@@ -103,10 +109,15 @@ export const costBench: BenchModule = {
       `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(normCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
       (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
     );
-    add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (counter updates, one per counter per batch) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
-    add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
+    add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (one update per balance and per KPI counter per batch, a ledger row per movement) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
+    add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
     add('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
-    add('DynamoDB GSI byUpdated', `${s.gsiWriteUnits} WU per delivery replicated to the index × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.gsiWriteUnits * PRICES.dynamodb.perMillionWriteUnits);
+    const gsiWu = s.gsiWriteUnits + fold.busy.gsiWriteUnits / costs.length;
+    add(
+      'DynamoDB GSI byUpdated',
+      `${round(gsiWu)} WU per delivery replicated to the index (balance writes by normalize ${s.gsiWriteUnits} + by the fold ${round(fold.busy.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+      gsiWu * PRICES.dynamodb.perMillionWriteUnits,
+    );
     add('ingest connection lookup', 'cached 60 s per container: ~0 per delivery', 0);
 
     const total = round(lines.reduce((n, l) => n + l.usd, 0), 4);
@@ -120,8 +131,8 @@ export const costBench: BenchModule = {
       (gbs(set.normalizeMemoryMb, quietNormMs) - gbs(set.normalizeMemoryMb, normMsPerDelivery)) * PRICES.lambda.arm64PerGbSecond * M +
       (1 - receiveChunks) * PRICES.sqs.standardPerMillionRequests +
       0.9 * PRICES.sqs.standardPerMillionRequests +
-      // the fold: smaller batches, so each counter is written more often
-      ((fold.quiet.writeUnits - fold.busy.writeUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
+      // the fold: smaller batches, so each balance and counter is written more often
+      ((fold.quiet.writeUnits - fold.busy.writeUnits + fold.quiet.gsiWriteUnits - fold.busy.gsiWriteUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
       ((fold.quiet.readUnits - fold.busy.readUnits) / costs.length) * PRICES.dynamodb.perMillionReadUnits +
       ((fold.quiet.batches - fold.busy.batches) / costs.length) * PRICES.lambda.perMillionRequests +
       ((gbs(foldMb, foldMsPerBatch(fold.quiet)) * fold.quiet.batches - gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches) * PRICES.lambda.arm64PerGbSecond * M) / costs.length;

@@ -1,6 +1,8 @@
 import { DELIVERY_KINDS, type DeliveryKind, type Mix } from './mix.ts';
 import { MemoryTable } from './memory-table.ts';
 import { foldMemory } from './memory-fold.ts';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { StreamChange } from '#shared/kpi/fold.ts';
 import { mixFor, mixLabel, normalizeMix, percentile, readConst, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
 
 /** Issue 4's target: billed write units per delivery on the realistic mix. */
@@ -27,37 +29,83 @@ export interface FoldCost {
   gsiWriteUnits: number;
   /** in-process time of all batches, ms (memory table) */
   ms: number;
+  /** the partition written most by one batch, and its write units in that batch */
+  hottestPerBatch: { pk: string; wu: number };
   /** write units by item type (balances and ledger rows SKU, hour counters KPI, day rollups KPID, month rollups KPIM, KPIZONE) */
   writeUnitsByItemType: Record<string, number>;
 }
 
 /** The fold function's stream BatchSize as the stack deploys it: a busy hub's batches are full. */
-export const FOLD_BATCH_BUSY = readConst('infra/hub-stack.ts', /export const FOLD_BATCH_SIZE = (\d+)/, 'FOLD_BATCH_SIZE');
+export const FOLD_BATCH_SIZE = readConst('infra/hub-stack.ts', /export const FOLD_BATCH_SIZE = (\d+)/, 'FOLD_BATCH_SIZE');
 /** Its batching window: what a quiet hub's fold batch holds. */
 export const FOLD_WINDOW_SECONDS = readConst('infra/hub-stack.ts', /export const FOLD_BATCH_WINDOW_SECONDS = (\d+)/, 'FOLD_BATCH_WINDOW_SECONDS');
 /** The quiet hub the cost figures assume: one delivery a second (normalize then gets batches of one). */
 export const QUIET_DELIVERIES_PER_SECOND = 1;
 
+/** Lambda's invocation payload limit: a stream batch also ends where its records would exceed it. */
+export const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** A stream record of an order change as it appears in the fold's event (JSON bytes). */
+export function eventRecordBytes(c: StreamChange): number {
+  const image = c.newImage ?? c.oldImage ?? {};
+  const record = {
+    eventID: '7de3041dd8e5ac3a0d9e5a3c4cbd7d5a',
+    eventName: c.oldImage ? (c.newImage ? 'MODIFY' : 'REMOVE') : 'INSERT',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'eu-central-1',
+    dynamodb: {
+      ApproximateCreationDateTime: 1795435200,
+      Keys: marshall({ pk: image.pk, sk: image.sk }),
+      ...(c.newImage ? { NewImage: marshall(c.newImage, { removeUndefinedValues: true }) } : {}),
+      ...(c.oldImage ? { OldImage: marshall(c.oldImage, { removeUndefinedValues: true }) } : {}),
+      SequenceNumber: '4421584500000000017450439091',
+      SizeBytes: 1500,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    eventSourceARN: 'arn:aws:dynamodb:eu-central-1:123456789012:table/InventoryHub-HubTable1A2B3C4D-1A2B3C4D5E6F/stream/2026-11-23T12:00:00.000',
+  };
+  return Buffer.byteLength(JSON.stringify(record)) + 1;
+}
+
+/**
+ * How many order changes a busy hub's fold batch holds: the BatchSize, unless the 6 MB payload
+ * ends it first (measured on the mix's own stream records, images in DynamoDB JSON).
+ */
+export function busyFoldBatch(changes: StreamChange[]): { batchSize: number; meanRecordBytes: number; limitedBy: 'BatchSize' | 'payload' } {
+  const mean = changes.reduce((n, c) => n + eventRecordBytes(c), 0) / Math.max(1, changes.length);
+  const byPayload = Math.floor(LAMBDA_PAYLOAD_BYTES / Math.max(1, mean));
+  return byPayload < FOLD_BATCH_SIZE
+    ? { batchSize: byPayload, meanRecordBytes: Math.round(mean), limitedBy: 'payload' }
+    : { batchSize: FOLD_BATCH_SIZE, meanRecordBytes: Math.round(mean), limitedBy: 'BatchSize' };
+}
+
 export interface NormalizeMeasurement {
   mix: Mix;
   costs: DeliveryCost[];
   table: MemoryTable;
-  fold: { busy: FoldCost; quiet: FoldCost };
+  fold: { busy: FoldCost; quiet: FoldCost; busyBatch: ReturnType<typeof busyFoldBatch> };
 }
 
 async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost> {
   const before = { ...t.stats };
   const gsiBefore = t.gsi.writeUnits;
-  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, balanceWrites: 0, ledgerRows: 0, oversells: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0, ms: 0, writeUnitsByItemType: {} };
+  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, balanceWrites: 0, ledgerRows: 0, oversells: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0, ms: 0, hottestPerBatch: { pk: '', wu: 0 }, writeUnitsByItemType: {} };
   // the fold's writes are its own: not added to the last delivery's write records
+  let perPk = new Map<string, number>();
+  const endBatch = () => {
+    for (const [pk, wu] of perPk) if (wu > c.hottestPerBatch.wu) c.hottestPerBatch = { pk, wu };
+    perPk = new Map();
+  };
   t.onWrite = (records) => {
     for (const r of records) {
       const type = r.pk.split('#')[0]!;
       c.writeUnitsByItemType[type] = (c.writeUnitsByItemType[type] ?? 0) + r.units;
+      perPk.set(r.pk, (perPk.get(r.pk) ?? 0) + r.units);
     }
   };
   const start = performance.now();
-  await foldMemory(t, { batchSize, onBatch: (r) => ((c.batches += 1), (c.counterWrites += r.written), (c.balanceWrites += r.balances), (c.ledgerRows += r.ledgerRows), (c.oversells += r.oversells)) });
+  await foldMemory(t, { batchSize, onBatch: (r) => (endBatch(), (c.batches += 1), (c.counterWrites += r.written), (c.balanceWrites += r.balances), (c.ledgerRows += r.ledgerRows), (c.oversells += r.oversells)) });
   c.ms = performance.now() - start;
   c.readRequests = t.stats.readRequests - before.readRequests;
   c.writeRequests = t.stats.writeRequests - before.writeRequests;
@@ -82,10 +130,11 @@ export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasuremen
     if (t.stats.writeUnits !== warm.stats.writeUnits) throw new Error(`normalize is not deterministic: ${warm.stats.writeUnits} then ${t.stats.writeUnits} WU`);
     // the same stream folded as a busy hub's fold sees it (full batches) and as a quiet one's: the
     // order changes of QUIET_DELIVERIES_PER_SECOND deliveries a second over the batching window
-    const busy = await measureFold(t, FOLD_BATCH_BUSY);
+    const busyBatch = busyFoldBatch(t.streamFrom(0).changes);
+    const busy = await measureFold(t, busyBatch.batchSize);
     const quietBatch = Math.max(1, Math.round((FOLD_WINDOW_SECONDS * QUIET_DELIVERIES_PER_SECOND * t.streamLength) / costs.length));
     const quiet = await measureFold(warm, quietBatch);
-    return { mix, costs, table: t, fold: { busy, quiet } };
+    return { mix, costs, table: t, fold: { busy, quiet, busyBatch } };
   });
 }
 
@@ -150,7 +199,7 @@ export const normalizeCostBench: BenchModule = {
     ctx.log(`${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote in a transaction (every item billed twice); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`);
     ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
     ctx.log(
-      `fold (orders' stock effects and KPI counters from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
+      `fold (orders' stock effects and KPI counters from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} (BatchSize ${FOLD_BATCH_SIZE}; ${fold.busyBatch.meanRecordBytes}-byte stream records, so ${fold.busyBatch.limitedBy === 'payload' ? 'the 6 MB payload ends a batch first' : 'BatchSize ends a batch'}) → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
         `quiet hub (${QUIET_DELIVERIES_PER_SECOND} delivery/s → batches of ${fold.quiet.batchSize} over the ${FOLD_WINDOW_SECONDS} s window): ${fold.quiet.balanceWrites} balance updates + ${fold.quiet.ledgerRows} ledger rows + ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery; busy-hub fold WU by item type: ${JSON.stringify(fold.busy.writeUnitsByItemType)}`,
     );
     ctx.log(`write units per delivery: normalize ${all.writeUnits} + fold ${foldWu} = ${totalWuPerDelivery} (target ≤ ${WU_TARGET}: ${meets ? 'met' : 'NOT met'}); GSI byUpdated adds ${gsiWu} WU/delivery (normalize ${all.gsiWriteUnits}, fold ${round(fold.busy.gsiWriteUnits / n)}) that TablePort stats do not count`);

@@ -188,10 +188,13 @@ export class StreamPoller {
   private stopped = false;
 
   constructor(private readonly opts: StreamPollerOptions) {
-    this.batchSize = opts.batchSize ?? 1000;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 1000) {
-      throw new Error(`batchSize must be an integer from 1 to 1000, got ${opts.batchSize}`);
+    // one GetRecords call is a batch here, and it returns at most 1,000 records: a mapping's larger
+    // BatchSize (up to 10,000, gathered by Lambda over several reads) gives batches of 1,000 locally
+    const wanted = opts.batchSize ?? 1000;
+    if (!Number.isInteger(wanted) || wanted < 1 || wanted > 10000) {
+      throw new Error(`batchSize must be an integer from 1 to 10000, got ${opts.batchSize}`);
     }
+    this.batchSize = Math.min(wanted, 1000);
     this.log = opts.log ?? ((line) => console.error(line));
   }
 
