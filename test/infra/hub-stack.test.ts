@@ -252,8 +252,8 @@ describe('HubStack table stream', () => {
     expect(m).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 30,
+      BatchSize: 10000,
+      MaximumBatchingWindowInSeconds: 5,
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: false,
       // only so the event carries shardId
