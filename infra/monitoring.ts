@@ -140,7 +140,7 @@ export class HubMonitoring extends Construct {
         `${labelOf(name)}IteratorAge`,
         iteratorAge(fn),
         ITERATOR_AGE_MAX_MS,
-        `${name} is over 5 minutes behind the table's stream: it is failing (one batch retried again and again), throttled or outpaced, and the KPI counters lag. Check its errors and log group; stream records older than 24 h are lost, so fix the cause before then.`,
+        `${name} is over 5 minutes behind the table's stream: it is failing (one batch retried again and again), throttled or outpaced, and orders' stock effects (reservations, shipments) and the KPI counters lag. Check its errors and log group; stream records older than 24 h are lost, so fix the cause before then.`,
       );
     }
 
@@ -149,7 +149,7 @@ export class HubMonitoring extends Construct {
         'FoldSkippedChanges',
         hubMetric(HubMetric.FoldSkipped, 'fold', stage, Duration.minutes(5)),
         1,
-        'The fold left order changes out of the KPI counters because their order item could not be read (a bug, not a transient fault). Its log group (level ERROR) names each one: pk and stream sequence number. Fix the cause: until then those changes are missing from the counters (every other order still counts, where a failing batch would stall them all).',
+        'The fold left order changes out of stock balances and KPI counters because their order item could not be read (a bug, not a transient fault). Its log group (level ERROR) names each one: pk and stream sequence number. Fix the cause: until then those changes are missing from balances and counters (every other order still counts, where a failing batch would stall them all).',
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       );
     }

@@ -19,7 +19,10 @@ export type ApplyResult = 'applied' | 'noop';
 
 /** What the caller may want to know besides the result (metrics). */
 export interface ApplyObserver {
-  /** oversells this event caused (balances it took below zero available) */
+  /**
+   * oversells a stock event caused (balances it took below zero available); an order's oversells
+   * are found by the fold, which applies its stock effects (shared/inventory/stock-fold.ts)
+   */
   oversells?(n: number): void;
 }
 
@@ -69,7 +72,7 @@ export async function applyEvent(
     case 'OrderUpserted':
     case 'OrderCancelled':
     case 'RefundRecorded':
-      return withConflictRetry(counted(() => applyOrderEvent(table, event, now)));
+      return withConflictRetry(() => applyOrderEvent(table, event, now));
     case 'StockLevelSet':
       return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
     case 'StockAdjusted':
@@ -98,7 +101,7 @@ async function resolveListings(table: TablePort, channel: string, externalIds: s
 type Applied = { result: ApplyResult; oversells: number };
 const NOOP: Applied = { result: 'noop', oversells: 0 };
 
-async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancelled | RefundRecorded, now: () => Date): Promise<Applied> {
+async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancelled | RefundRecorded, now: () => Date): Promise<ApplyResult> {
   const key = keys.order(e.channel, e.orderId);
   const current = await table.get(key);
   const before = orderBody(current, e.channel, e.orderId);
@@ -112,7 +115,7 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
   } else {
     after = mergeRefund(before, e);
   }
-  if (stableStringify(after) === stableStringify(before)) return NOOP;
+  if (stableStringify(after) === stableStringify(before)) return 'noop';
 
   const rev = Number(current?.rev ?? 0) + 1;
   const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: now().toISOString() };
@@ -124,7 +127,7 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
       ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
       : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
   ]);
-  return { result: 'applied', oversells: 0 };
+  return 'applied';
 }
 
 // ---------------------------------------------------------------------------------------------
