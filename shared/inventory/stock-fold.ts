@@ -10,7 +10,7 @@ import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp }
  * path"). The normalizer writes an order version once (one conditional put, no transaction); the
  * order item's stream record says exactly how the order's stock contribution changed (reserved
  * units per balance, on-hand movements), and a whole stream batch folds into one update per
- * balance plus a ledger row per movement.
+ * balance plus, where it moved stock on hand, one ledger row listing the batch's movements there.
  *
  * Exactly once, as for the KPI counters (shared/kpi/fold.ts): a balance keeps, per stream shard,
  * the sequence number of the last record folded into it; a retried batch folds only the records
@@ -18,10 +18,11 @@ import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp }
  * fold in between makes it read and plan again).
  *
  * Counts and folded movements, without a transaction: a ledger row the fold writes carries its
- * shard's watermark attribute (`w`), its record's sequence number (`seq`) and its write time (`f`). The fold writes the
- * rows first and the balance after; a row is *applied* once the balance's watermark for its shard
- * reaches its `seq` (isApplied). An absolute count sums only the applied rows after its time; the
- * fold applies the others later, against the count's new `countAsOf`.
+ * shard's watermark attribute (`w`), the watermark its balance write sets (`seq`) and its write
+ * time (`f`). The fold writes the row first and the balance after; a row is *applied* once the
+ * balance's watermark for its shard reaches its `seq` (isApplied). An absolute count sums only the
+ * applied movements after its time (appliedMovesAfter); the fold applies the others later,
+ * against the count's new `countAsOf`.
  */
 
 /** One order change's effect on one balance. */
@@ -32,6 +33,15 @@ export interface BalanceChange {
   reserved: number;
   moves: Movement[];
   /** `<channel>#<orderId>#r<rev>`: the order version, names its ledger rows */
+  ref: string;
+}
+
+/** A movement as a fold ledger row lists it. */
+export interface FoldedMove {
+  delta: number;
+  at: string;
+  reason: Movement['reason'];
+  /** the order version (`<channel>#<orderId>#r<rev>`) */
   ref: string;
 }
 
@@ -85,7 +95,34 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
  */
 export const UNAPPLIED_MAX_AGE_MS = 36 * 3_600_000;
 
-/** Has the balance taken in this ledger row? (rows without `w` are written with their balance) */
+/**
+ * The on-hand movements after `asOf` in ledger rows (`MOVE#…` of one balance) that the balance has
+ * taken in: what a count taken at `asOf` adds on top of itself. Rows the normalizer writes hold one
+ * movement (`delta`, `at`); fold rows hold a batch's movements (`moves`). A movement can be in two
+ * fold rows when a failed batch was retried with another end, so movements are counted once by
+ * their identity (time, order version, reason).
+ */
+export function appliedMovesAfter(rows: Item[], balance: Item | undefined, asOf: string, nowMs: number): number {
+  const seen = new Set<string>();
+  let sum = 0;
+  for (const row of rows) {
+    if (!isApplied(row, balance, nowMs)) continue;
+    if (Array.isArray(row.moves)) {
+      for (const m of row.moves as FoldedMove[]) {
+        const id = `${m.at}#${m.ref}#${m.reason}`;
+        if (m.at <= asOf || seen.has(id)) continue;
+        seen.add(id);
+        sum += Number(m.delta);
+      }
+    } else if (String(row.at) > asOf) sum += Number(row.delta ?? 0);
+  }
+  return sum;
+}
+
+/**
+ * Has the balance taken in this ledger row? (rows without `w` are written with their balance; a
+ * fold row's `seq` is the watermark its balance write sets, so it is taken in whole or not at all)
+ */
 export function isApplied(row: Item, balance: Item | undefined, nowMs: number): boolean {
   if (typeof row.w !== 'string') return true;
   const mark = balance?.[row.w];
@@ -98,7 +135,7 @@ export function isApplied(row: Item, balance: Item | undefined, nowMs: number): 
 }
 
 export interface BalanceWrite {
-  /** ledger rows of the movements, written before the balance (idempotent puts) */
+  /** the ledger row of the movements (none without movements), written before the balance */
   rows: WriteOp[];
   balance: WriteOp;
   /** records of the batch that took the balance below zero available: seq → 1 */
@@ -122,27 +159,13 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
   let reserved = 0;
   let onHand = 0;
   let available = bal.available;
+  const moves: FoldedMove[] = [];
   for (const ch of pending) {
     let oh = 0;
     for (const m of ch.moves) {
       // the last absolute count is the truth from its time on: older movements are kept, not applied
       if (!bal.countAsOf || m.at > bal.countAsOf) oh += m.delta;
-      rows.push({
-        kind: 'put',
-        item: {
-          ...keys.ledger(plan.sku, plan.location, m.at, `${ch.ref}#${m.reason}`),
-          type: 'move',
-          sku: plan.sku,
-          location: plan.location,
-          delta: m.delta,
-          at: m.at,
-          reason: m.reason,
-          ref: ch.ref,
-          w: wAttr,
-          seq: ch.seq,
-          f: nowMs.toString(36),
-        },
-      });
+      moves.push({ delta: m.delta, at: m.at, reason: m.reason, ref: ch.ref });
     }
     reserved += ch.reserved;
     onHand += oh;
@@ -151,6 +174,15 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
     available = after;
   }
   const lastSeq = pending[pending.length - 1]!.seq;
+  if (moves.length > 0) {
+    // one ledger row for the batch's movements at this balance, keyed by the latest of their times
+    // (so "movements after T" is still one range query) and the first change it holds
+    const maxAt = moves.reduce((a, m) => (m.at > a ? m.at : a), moves[0]!.at);
+    rows.push({
+      kind: 'put',
+      item: { ...keys.ledger(plan.sku, plan.location, maxAt, `${wAttr}#${pending[0]!.seq}`), type: 'moves', sku: plan.sku, location: plan.location, moves, w: wAttr, seq: lastSeq, f: nowMs.toString(36) },
+    });
+  }
   const stamp = balanceStamp(plan.sku, plan.location, nowIso);
   const names: Record<string, string> = { ...stamp.names, '#w': wAttr };
   const values: Record<string, unknown> = { ...stamp.values, ':dr': reserved, ':doh': onHand, ':dav': onHand - reserved, ':one': 1, ':w': lastSeq };

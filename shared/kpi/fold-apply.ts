@@ -24,7 +24,7 @@ export interface FoldResult {
   written: number;
   /** stock balances written (one update each, whatever number of changes it folded) */
   balances: number;
-  /** ledger rows written (one per on-hand movement) */
+  /** ledger rows written (one per balance that moved on hand, listing the batch's movements there) */
   ledgerRows: number;
   /** balances the batch took below zero available */
   oversells: number;

@@ -9,7 +9,7 @@ import type {
   StockLevelSet,
 } from '#shared/domain/events.ts';
 import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
-import { isApplied } from '#shared/inventory/stock-fold.ts';
+import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { mergeCancel, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
@@ -155,11 +155,10 @@ async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Da
   const bal = balanceView(current);
   if (bal.countAsOf && bal.countAsOf >= asOf) return NOOP;
   // movements after the count happened later than it and still apply on top of it — those the
-  // balance has taken in; the fold applies the others afterwards, against this count (isApplied)
+  // balance has taken in; the fold applies the others afterwards, against this count
   const range = keys.ledgerRange(sku, e.locationId);
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
-  const nowMs = now().getTime();
-  const onHand = e.quantity + later.reduce((n, it) => n + (isApplied(it, current, nowMs) ? Number(it.delta ?? 0) : 0), 0);
+  const onHand = e.quantity + appliedMovesAfter(later, current, asOf, now().getTime());
   const available = onHand - bal.reserved;
   const stamp = balanceStamp(sku, e.locationId, now().toISOString());
   await table.write([

@@ -75,7 +75,7 @@ describe('applyFold: stock', () => {
     expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
     const range = keys.ledgerRange('A', 'WH1');
     const rows = await t.queryBetween(range.pk, range.prefix, `${range.prefix}~`);
-    expect(rows.map((r) => [r.delta, r.at, r.ref])).toEqual([[-2, '2026-03-02T10:00:00.000Z', 'shop#o1#r2']]);
+    expect(rows.map((r) => r.moves)).toEqual([[{ delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order', ref: 'shop#o1#r2' }]]);
   });
 
   it('a count landing while a fold is half-way counts only the movements the balance has taken in', async () => {
@@ -97,6 +97,30 @@ describe('applyFold: stock', () => {
     // Assess: the shipment after the count moves stock once — not in the count and again in the fold
     expect(midway).toEqual({ onHand: 10, reserved: 2, available: 8 });
     expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
+  });
+
+  it('lists a batch\'s movements at a balance in one ledger row; a count after them counts each once, also when a retried batch listed some twice', async () => {
+    // Prepare: two orders shipped, folded in one batch
+    const t = new MemoryTable();
+    await applyEvent(t, order());
+    await applyEvent(t, order({ orderId: 'o2', lines: [{ lineId: 'l1', sku: 'A', quantity: 3, locationId: 'WH1' }] }));
+    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'));
+    await applyEvent(t, { ...shipped('2026-03-02T11:00:00.000Z'), orderId: 'o2', lines: [{ lineId: 'l1', sku: 'A', quantity: 3, locationId: 'WH1' }] });
+    const changes = t.streamFrom(0).changes;
+    // a first attempt that wrote its row for the first three changes, then failed before the balance
+    const stock = await readStockFold(t, SHARD, planStockFold(changes.slice(0, 3)), NOW);
+    const failed = balanceWrite(stock.plans[0]!, undefined, SHARD, NOW)!;
+    for (const row of failed.rows) await t.write([row]);
+    await applyFold(t, SHARD, changes, 'UTC', NOW);
+    const range = keys.ledgerRange('A', 'WH1');
+    const rows = await t.queryBetween(range.pk, range.prefix, `${range.prefix}~`);
+
+    // Act: a count from before both shipments
+    await applyEvent(t, count(20, '2026-03-02T09:00:00.000Z'));
+
+    // Assess: the retry's row lists both shipments, the failed attempt's row one of them again
+    expect(rows.map((r) => (r.moves as unknown[]).length).sort()).toEqual([1, 2]);
+    expect(await numbers(t)).toEqual({ onHand: 15, reserved: 0, available: 15 });
   });
 
   it('a count after a folded shipment includes it; a count after the shipment time leaves it out', async () => {
