@@ -4,10 +4,65 @@ import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 import { startMoto } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { applyFold, changesOf, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
+import type { StreamChange } from '#shared/kpi/fold.ts';
+import type { CostStats } from '#shared/normalize/ports.ts';
 import { MemoryTable } from './memory-table.ts';
+import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';
 
 export const CROSSCHECK_ORDERS = 100;
+/** Fold batch size for the cross-check: small enough that the slice folds in several batches. */
+const CROSSCHECK_FOLD_BATCH = 100;
+/** One fold time for both tables, so the items they write are the same bytes. */
+const FOLD_NOW_MS = Date.parse('2026-11-23T12:00:00.000Z');
+
+/** The order changes on a moto table's stream (one shard), as the fold function receives them. */
+async function motoStreamChanges(env: NodeJS.ProcessEnv, tableName: string): Promise<StreamChange[]> {
+  const cfg = awsClientConfig(env);
+  const dynamo = new DynamoDBClient(cfg);
+  const streams = new DynamoDBStreamsClient(cfg);
+  try {
+    const arn = (await dynamo.send(new DescribeTableCommand({ TableName: tableName }))).Table?.LatestStreamArn;
+    if (!arn) throw new Error(`${tableName} has no stream`);
+    const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards ?? [];
+    const records: DynamoDBRecord[] = [];
+    for (const shard of shards) {
+      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      while (iterator) {
+        const res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        if (!res.Records?.length) break;
+        records.push(...(res.Records as DynamoDBRecord[]));
+        iterator = res.NextShardIterator;
+      }
+    }
+    return changesOf({ Records: records });
+  } finally {
+    dynamo.destroy();
+    streams.destroy();
+  }
+}
+
+function delta(after: CostStats, before: CostStats): CostStats {
+  return {
+    readRequests: after.readRequests - before.readRequests,
+    writeRequests: after.writeRequests - before.writeRequests,
+    readUnits: after.readUnits - before.readUnits,
+    writeUnits: after.writeUnits - before.writeUnits,
+  };
+}
+
+/** An item without what differs by nature between the two streams: their sequence numbers. */
+function withoutSequence(it: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(it)) if (!k.startsWith('w_') && k !== 'seq') out[k] = v;
+  // a fold ledger row's key names the first change it holds by its sequence number
+  if (typeof out.sk === 'string' && out.type === 'moves') out.sk = out.sk.replace(/#[0-9a-z]{26}$/, '#<seq>');
+  return out;
+}
 
 /** The hub table as the stack defines it: pk/sk and the sparse byUpdated GSI. */
 
@@ -34,6 +89,16 @@ export const crossCheckBench: BenchModule = {
       const motoSeconds = (Date.now() - t0) / 1000;
       const memory = new MemoryTable();
       const memoryCosts = await normalizeMix(mix, memory);
+      // then the fold over each table's own stream, in the same batches (stock and KPI counters)
+      const normalized = { moto: { ...dynamo.stats }, memory: { ...memory.stats } };
+      const motoChanges = await motoStreamChanges(env, tableName);
+      const zone = await resolveRollupZone(dynamo, 'UTC');
+      for (let i = 0; i < motoChanges.length; i += CROSSCHECK_FOLD_BATCH) {
+        await applyFold(dynamo, MEMORY_SHARD, motoChanges.slice(i, i + CROSSCHECK_FOLD_BATCH), zone, FOLD_NOW_MS);
+      }
+      await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS });
+      const folded = { moto: delta(dynamo.stats, normalized.moto), memory: delta(memory.stats, normalized.memory) };
+      if (motoChanges.length !== memory.streamLength) throw new Error(`crosscheck: moto's stream has ${motoChanges.length} order changes, the memory table's ${memory.streamLength}`);
 
       const items: Record<string, unknown>[] = [];
       let start: Record<string, unknown> | undefined;
@@ -45,38 +110,40 @@ export const crossCheckBench: BenchModule = {
       const key = (it: Record<string, unknown>) => `${String(it.pk)}\u0000${String(it.sk)}`;
       items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
       const memItems = memory.items();
-      const differing = memItems.filter((it, i) => !items[i] || stableStringify(items[i]) !== stableStringify(it)).length + Math.max(0, items.length - memItems.length);
+      const same = (a: Record<string, unknown> | undefined, b: Record<string, unknown>) => !!a && stableStringify(withoutSequence(a)) === stableStringify(withoutSequence(b));
+      const differing = memItems.filter((it, i) => !same(items[i], it)).length + Math.max(0, items.length - memItems.length);
       doc.destroy();
 
       const failures: string[] = [];
       const fields = ['readRequests', 'writeRequests', 'readUnits', 'writeUnits'] as const;
       for (const f of fields) {
-        if (dynamo.stats[f] !== memory.stats[f]) failures.push(`crosscheck: ${f} differ — DynamoTable on moto ${dynamo.stats[f]}, memory table ${memory.stats[f]}`);
+        if (normalized.moto[f] !== normalized.memory[f]) failures.push(`crosscheck: normalize ${f} differ — DynamoTable on moto ${normalized.moto[f]}, memory table ${normalized.memory[f]}`);
+        if (folded.moto[f] !== folded.memory[f]) failures.push(`crosscheck: fold ${f} differ — DynamoTable on moto ${folded.moto[f]}, memory table ${folded.memory[f]}`);
       }
       const outcomesDiffer = dynamoCosts.filter((c, i) => c.status !== memoryCosts[i]?.status || c.writeUnits !== memoryCosts[i]?.writeUnits).length;
       if (outcomesDiffer > 0) failures.push(`crosscheck: ${outcomesDiffer} deliveries had another outcome or cost on the memory table`);
       if (differing > 0) failures.push(`crosscheck: ${differing} of ${items.length} items differ between moto and the memory table`);
 
       ctx.log(`measured on ${mixLabel(mix)}; moto took ${motoSeconds.toFixed(1)} s`);
-      ctx.log(`DynamoTable on moto: ${JSON.stringify(dynamo.stats)}`);
-      ctx.log(`memory table:        ${JSON.stringify(memory.stats)}`);
-      ctx.log(`write units: moto ${dynamo.stats.writeUnits}, memory ${memory.stats.writeUnits} → ${dynamo.stats.writeUnits === memory.stats.writeUnits ? 'EQUAL' : 'DIFFERENT'}; final items: ${items.length} on moto, ${memItems.length} in memory, ${differing} differ`);
+      ctx.log(`normalize — DynamoTable on moto: ${JSON.stringify(normalized.moto)}; memory table: ${JSON.stringify(normalized.memory)}`);
+      ctx.log(`fold (${motoChanges.length} order changes from each table's stream, batches of ${CROSSCHECK_FOLD_BATCH}) — DynamoTable on moto: ${JSON.stringify(folded.moto)}; memory table: ${JSON.stringify(folded.memory)}`);
+      ctx.log(`write units: moto ${normalized.moto.writeUnits} + ${folded.moto.writeUnits} fold, memory ${normalized.memory.writeUnits} + ${folded.memory.writeUnits} fold → ${failures.length === 0 ? 'EQUAL' : 'DIFFERENT'}; final items: ${items.length} on moto, ${memItems.length} in memory, ${differing} differ (watermark values aside)`);
       for (const f of failures) ctx.log(`FAIL ${f}`);
       return {
         figures: {
           orders: mix.orders.length,
           deliveries: mix.items.length,
           seed: mix.seed,
-          dynamoTable: { ...dynamo.stats },
-          memoryTable: { ...memory.stats },
+          dynamoTable: { normalize: normalized.moto, fold: folded.moto },
+          memoryTable: { normalize: normalized.memory, fold: folded.memory },
           items: { moto: items.length, memory: memItems.length, differing },
           equal: failures.length === 0,
           motoSeconds,
         },
         headline: [
           {
-            figure: 'Cross-check: write units, DynamoTable on moto vs memory table',
-            value: `${dynamo.stats.writeUnits} vs ${memory.stats.writeUnits}`,
+            figure: 'Cross-check: write units (normalize + fold), DynamoTable on moto vs memory table',
+            value: `${normalized.moto.writeUnits} + ${folded.moto.writeUnits} vs ${normalized.memory.writeUnits} + ${folded.memory.writeUnits}`,
             target: 'equal',
             meets: failures.length === 0,
             measuredOn: mixLabel(mix),
