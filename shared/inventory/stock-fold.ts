@@ -65,6 +65,7 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       const image = c.newImage ?? c.oldImage;
       ref = `${String(image?.channel)}#${String(image?.orderId)}#r${Number(c.newImage?.rev ?? 0)}`;
       delta = diffContribution(contributionOf(orderBodyOfItem(c.oldImage)), contributionOf(orderBodyOfItem(c.newImage)));
+      delta.moves = delta.moves.map((m) => ({ ...m, at: iso(m.at) }));
     } catch (err) {
       skipped.push({ seq: c.seq, pk: String(c.newImage?.pk ?? c.oldImage?.pk ?? ''), error: (err as Error).message });
       continue;
@@ -81,7 +82,7 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       const [sku, location] = k.split('|') as [string, string];
       entry(sku, location).reserved += d;
     }
-    for (const m of delta.moves) entry(m.sku, m.location).moves.push({ ...m, at: iso(m.at) });
+    for (const m of delta.moves) entry(m.sku, m.location).moves.push(m);
   }
   return [...plans.values()];
 }

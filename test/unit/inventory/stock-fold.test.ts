@@ -53,6 +53,27 @@ describe('planStockFold', () => {
   });
 });
 
+describe('planStockFold: unreadable records', () => {
+  it('leaves out a record whose order item cannot be read (reported once), and folds the rest of the batch', async () => {
+    // Prepare: a shipped order whose ship time cannot be read, then a good order
+    const t = new MemoryTable();
+    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' } }));
+    const good = t.streamFrom(0).changes[0]!;
+    const bad = structuredClone(good);
+    bad.seq = String(BigInt(good.seq) - 1n);
+    const state = bad.newImage!.state as Record<string, unknown>;
+    Object.assign(state, { status: 'fulfilled', fulfilledAt: 'not a time', createdAt: 'not a time' });
+    bad.newImage!.pk = 'ORDER#shop#bad';
+
+    // Act
+    const r = await applyFold(t, SHARD, [bad, good], 'UTC', NOW);
+
+    // Assess
+    expect(r.skipped).toEqual([{ seq: bad.seq, pk: 'ORDER#shop#bad', error: expect.stringMatching(/invalid time/i) }]);
+    expect(await numbers(t)).toEqual({ onHand: 0, reserved: 2, available: -2 });
+  });
+});
+
 describe('applyFold: stock', () => {
   it('normalizing an order writes only the order; the fold applies its stock effects once, however often it is handed the records', async () => {
     // Prepare
