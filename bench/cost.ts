@@ -1,6 +1,6 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
-import { measureNormalize, summarize } from './normalize-cost.ts';
+import { measureNormalize, summarize, type FoldCost } from './normalize-cost.ts';
 import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
@@ -27,9 +27,29 @@ export function deployedSettings() {
   return {
     ingestMemoryMb: memoryMb,
     normalizeMemoryMb: memoryMb,
+    foldMemoryMb: readConst('infra/hub-stack.ts', /export const FOLD_MEMORY_MB = (\d+)/, 'FOLD_MEMORY_MB'),
     normalizeBatchSize: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_SIZE = (\d+)/, 'NORMALIZE_BATCH_SIZE'),
     normalizeMaxConcurrency: readConst('infra/hub-stack.ts', /normalizeMaxConcurrency:.*\.default\((\d+)\)/, 'the default normalizeMaxConcurrency'),
   };
+}
+
+/**
+ * A fold batch's DynamoDB requests in rounds: balances and counters read 100 per BatchGetItem,
+ * then counters written 16 at a time, then balances (each after its ledger row) 16 at a time
+ * (shared/kpi/fold-apply.ts, shared/inventory/stock-fold.ts CONCURRENCY).
+ */
+export function foldRequestRounds(f: FoldCost): number {
+  const per = (n: number) => n / Math.max(1, f.batches);
+  return (
+    Math.ceil(per(f.counterWrites + f.balanceWrites) / 100) +
+    Math.ceil(per(f.counterWrites) / 16) +
+    Math.ceil((per(f.balanceWrites) / 16) * (1 + f.ledgerRows / Math.max(1, f.balanceWrites)))
+  );
+}
+
+/** A fold batch's duration in a function of `memoryMb`: its CPU at that share, then its request rounds. */
+export function foldBatchMs(f: FoldCost, memoryMb: number): number {
+  return (f.ms * ALLOWANCES.cpuShare(memoryMb)) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * foldRequestRounds(f);
 }
 
 export const costBench: BenchModule = {
@@ -89,27 +109,18 @@ export const costBench: BenchModule = {
     add('DynamoDB read units', `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`, s.readUnits * PRICES.dynamodb.perMillionReadUnits);
     // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into stock
     // balances, ledger rows and KPI counters
-    const foldMb = set.normalizeMemoryMb;
-    // per batch: its CPU, then its requests in rounds: balances and counters read 100 per
-    // BatchGetItem, then counters written 16 at a time, then balances (each after its ledger rows)
-    // 16 at a time (shared/kpi/fold-apply.ts, shared/inventory/stock-fold.ts CONCURRENCY)
-    const foldRounds = (f: typeof fold.busy) => {
-      const per = (n: number) => n / Math.max(1, f.batches);
-      return (
-        Math.ceil(per(f.counterWrites + f.balanceWrites) / 100) +
-        Math.ceil(per(f.counterWrites) / 16) +
-        Math.ceil((per(f.balanceWrites) / 16) * (1 + f.ledgerRows / Math.max(1, f.balanceWrites)))
-      );
-    };
-    const foldMsPerBatch = (f: typeof fold.busy) => (f.ms * normCpu) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * foldRounds(f);
+    const foldMb = set.foldMemoryMb;
+    const foldCpu = ALLOWANCES.cpuShare(foldMb);
+    const foldRounds = foldRequestRounds;
+    const foldMsPerBatch = (f: FoldCost) => foldBatchMs(f, foldMb);
     const foldInvocations = fold.busy.batches / costs.length;
     add('Lambda fold requests', `${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} stream records for ${costs.length} deliveries = ${round(foldInvocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, foldInvocations * PRICES.lambda.perMillionRequests);
     add(
       'Lambda fold duration',
-      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(normCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
+      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
       (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
     );
-    add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (one update per balance and per KPI counter per batch, a ledger row per movement) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
+    add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (one update per balance and per KPI counter per batch, one ledger row per balance that moved on hand) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
     add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
     add('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
     const gsiWu = s.gsiWriteUnits + fold.busy.gsiWriteUnits / costs.length;

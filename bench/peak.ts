@@ -1,4 +1,4 @@
-import { ALLOWANCES, deployedSettings } from './cost.ts';
+import { ALLOWANCES, deployedSettings, foldBatchMs, foldRequestRounds } from './cost.ts';
 import { measureNormalize } from './normalize-cost.ts';
 import { mixLabel, percentile, round, type BenchModule } from './lib.ts';
 
@@ -98,6 +98,11 @@ export const peakBench: BenchModule = {
     const foldType = foldHot.pk.split('#')[0]!;
     hotByType[foldType] = Math.max(hotByType[foldType] ?? 0, foldHot.wu);
     const withinLimit = hottest.wu < PARTITION_WU_PER_SECOND;
+    // does one fold invocation per stream shard keep up? a batch must take less time to fold than
+    // the changes in it took to arrive (a busy table has several shards: one is the worst case)
+    const foldMs = foldBatchMs(fold.busy, deployedSettings().foldMemoryMb);
+    const batchSpanMs = (fold.busy.batchSize / changesPerSecond) * 1000;
+    const foldKeepsUp = foldMs < batchSpanMs;
 
     // --- the queue in front of normalize
     const set = deployedSettings();
@@ -132,6 +137,9 @@ export const peakBench: BenchModule = {
     ctx.log(
       `fold: ${round(changesPerSecond, 0)} order changes/s → batches of ${fold.busy.batchSize} (${round(fold.busy.batchSize / changesPerSecond, 1)} s of changes each) → a balance or counter is written about once a batch per stream shard; busiest partition in one batch ${fold.busy.hottestPerBatch.pk} ${fold.busy.hottestPerBatch.wu} WU (every item in it the batch writes) → ${foldRate} WU/s, + ${round(normalizeOnFoldHot, 1)} WU/s from normalize`,
     );
+    ctx.log(
+      `fold throughput (one stream shard takes every change): a batch of ${fold.busy.batchSize} takes ≈ ${round(foldMs, 0)} ms at ${deployedSettings().foldMemoryMb} MB (CPU ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 0)} ms on a full core here × ${round(ALLOWANCES.cpuShare(deployedSettings().foldMemoryMb), 2)} + ${foldRequestRounds(fold.busy)} request rounds × ${ALLOWANCES.dynamoRoundTripMs} ms) against the ${round(batchSpanMs, 0)} ms its changes take to arrive → ${foldKeepsUp ? 'keeps up' : 'FALLS BEHIND'}`,
+    );
     ctx.log(`hottest partition: ${hottest.pk} at ${hottest.wu} WU/s (limit ${PARTITION_WU_PER_SECOND}: ${withinLimit ? 'below' : 'ABOVE'}); hottest by item type: ${Object.entries(hotByType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     ctx.log(`normalize service time: ${round(meanCpuMs, 3)} ms CPU per delivery (×${round(cpu, 2)} for ${set.normalizeMemoryMb} MB) + ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request (mean ${round(meanRequests, 2)}, longest chain p99.9 ${longestChain}); batch of ${set.normalizeBatchSize} ≈ ${round(batchMs(set.normalizeBatchSize), 1)} ms with records in parallel`);
     ctx.log(`a ${PEAK_SECONDS / 60}-minute peak: steady state needs ${steadyConcurrency} concurrent normalize invocations; oldest message < ${MAX_OLDEST_AGE_S} s needs ${needed} (records concurrently, as Powertools BatchProcessor does) or ${neededSeq} (records one at a time)`);
@@ -147,7 +155,7 @@ export const peakBench: BenchModule = {
         simulatedSeconds: round(costs.length / PEAK_RATE, 2),
         hottestPartition: { ...hottest, limit: PARTITION_WU_PER_SECOND, belowLimit: withinLimit },
         hottestWuPerSecondByItemType: hotByType,
-        fold: { orderChangesPerSecond: round(changesPerSecond, 1), batchesPerSecondPerStreamShard: foldBatchesPerSecondPerShard, batchSize: fold.busy.batchSize, hottestPerBatch: fold.busy.hottestPerBatch, hottestWuPerSecond: foldRate },
+        fold: { orderChangesPerSecond: round(changesPerSecond, 1), batchesPerSecondPerStreamShard: foldBatchesPerSecondPerShard, batchSize: fold.busy.batchSize, hottestPerBatch: fold.busy.hottestPerBatch, hottestWuPerSecond: foldRate, batchMs: round(foldMs, 0), batchSpanMs: round(batchSpanMs, 0), keepsUp: foldKeepsUp },
         queue: {
           peakSeconds: PEAK_SECONDS,
           serviceTime: { cpuMsPerDelivery: round(meanCpuMs, 4), cpuShareFactor: round(cpu, 3), dynamoRoundTripMs: ALLOWANCES.dynamoRoundTripMs, meanRequests: round(meanRequests, 3), longestChainP999: longestChain, batchMs: round(batchMs(set.normalizeBatchSize), 2), perDeliveryMsSequential: round(perDeliveryMs, 3) },
@@ -159,6 +167,13 @@ export const peakBench: BenchModule = {
         },
       },
       headline: [
+        {
+          figure: `Fold at ${PEAK_RATE} deliveries/s: batch time vs the time its changes take to arrive (one stream shard)`,
+          value: `${round(foldMs / 1000, 2)} s vs ${round(batchSpanMs / 1000, 2)} s (batches of ${fold.busy.batchSize}, ${deployedSettings().foldMemoryMb} MB)`,
+          target: 'keeps up',
+          meets: foldKeepsUp,
+          measuredOn: mixLabel(mix),
+        },
         { figure: `Hottest partition at ${PEAK_RATE} deliveries/s (simulated)`, value: `${hottest.wu} WU/s (${hottest.pk.split('#')[0]})`, target: `< ${PARTITION_WU_PER_SECOND}`, meets: withinLimit, measuredOn: mixLabel(mix) },
         { figure: `Normalize concurrency for oldest message < ${MAX_OLDEST_AGE_S} s at ${PEAK_RATE}/s`, value: `${needed} (records concurrent) / ${neededSeq} (sequential)`, measuredOn: `${PEAK_SECONDS / 60}-min simulated peak` },
       ],

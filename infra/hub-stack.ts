@@ -52,6 +52,14 @@ export const FOLD_BATCH_SIZE = 10000;
 export const FOLD_BATCH_WINDOW_SECONDS = 5;
 export const FOLD_TIMEOUT_SECONDS = 60;
 /**
+ * The fold is CPU-bound (it reads a few thousand order images a batch and plans every balance and
+ * counter they touch): 1,769 MB is one vCPU, so a batch of ~3,300 order changes takes about 2 s,
+ * inside the ~3.4 s such a batch spans at 1,700 deliveries/s even when one stream shard carries
+ * them all (`npm run bench`, peak); at the 256 MB default it would fall behind at that rate. It
+ * runs once per batch, so the memory costs about a cent per million deliveries.
+ */
+export const FOLD_MEMORY_MB = 1769;
+/**
  * The mapping's tumbling window. Nothing is aggregated across invocations in window state: a
  * window is there only because Lambda then puts the stream shard's id (`shardId`) in the event,
  * which the fold keys its per-shard watermarks by (shared/kpi/fold-event.ts).
@@ -308,6 +316,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       environment: { HUB_TABLE_NAME: this.table.tableName, ...merchantZone },
       timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
+      memorySize: FOLD_MEMORY_MB,
     });
     // balances, ledger rows, counters and their watermarks: read, create, add to; never delete,
     // never the feed index

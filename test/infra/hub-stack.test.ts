@@ -66,7 +66,7 @@ describe('HubStack functions', () => {
       (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'inventory-hub-fold',
     )!.Properties;
     expect(Object.keys(fold.Environment.Variables).filter((k) => k.startsWith('HUB_')).sort()).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
-    expect(fold).toMatchObject({ MemorySize: 256, Timeout: 60, Architectures: ['arm64'] });
+    expect(fold).toMatchObject({ MemorySize: 1769, Timeout: 60, Architectures: ['arm64'] });
   });
 
   it('gives kpi and fold the same merchant time zone with -c merchantTimeZone, and neither one without', () => {
