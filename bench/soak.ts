@@ -302,7 +302,7 @@ async function waitDrained(sqs: SQSClient, queueUrl: string, hub: Hub, what: str
     const records = h?.pollers?.ingest?.records ?? -1;
     if (depth === 0 && records === lastRecords && records >= 0) {
       quietSince ??= Date.now();
-      // and the fold has read the table's stream past the last write normalize made (KPI counters)
+      // and the fold has read the table's stream past the last write normalize made (stock balances and KPI counters)
       if (Date.now() - quietSince >= 2500 && (h?.stream?.caughtUpAt ?? 0) >= quietSince) return 0;
     } else quietSince = undefined;
     if (Date.now() - lastLog > 10_000) {
