@@ -109,12 +109,15 @@ export function appliedMovesAfter(rows: Item[], balance: Item | undefined, asOf:
   for (const row of rows) {
     if (!isApplied(row, balance, nowMs)) continue;
     if (Array.isArray(row.moves)) {
+      // within a row every movement is its own (two restocks of one order version can share a
+      // time): only another row's copy of a movement is left out
+      const ids: string[] = [];
       for (const m of row.moves as FoldedMove[]) {
         const id = `${m.at}#${m.ref}#${m.reason}`;
-        if (m.at <= asOf || seen.has(id)) continue;
-        seen.add(id);
-        sum += Number(m.delta);
+        ids.push(id);
+        if (m.at > asOf && !seen.has(id)) sum += Number(m.delta);
       }
+      for (const id of ids) seen.add(id);
     } else if (String(row.at) > asOf) sum += Number(row.delta ?? 0);
   }
   return sum;

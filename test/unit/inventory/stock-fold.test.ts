@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
 import { applyFold } from '#shared/kpi/fold-apply.ts';
 import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
-import { balanceWrite, isApplied, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
+import { appliedMovesAfter, balanceWrite, isApplied, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
@@ -142,6 +142,18 @@ describe('applyFold: stock', () => {
     // Assess: the retry's row lists both shipments, the failed attempt's row one of them again
     expect(rows.map((r) => (r.moves as unknown[]).length).sort()).toEqual([1, 2]);
     expect(await numbers(t)).toEqual({ onHand: 15, reserved: 0, available: 15 });
+  });
+
+  it('counts two movements of one order version with the same time, and leaves out only another row\'s copies', () => {
+    // Prepare: two restocks of one order version at the same time, in a row and again in a retry's row
+    const move = { delta: 1, at: '2026-03-02T10:00:00.000Z', reason: 'refund', ref: 'shop#o1#r3' };
+    const bal = { [watermarkAttr(SHARD)]: padSeq('9') };
+    const row = (seq: string) => ({ w: watermarkAttr(SHARD), seq: padSeq(seq), f: NOW.toString(36), moves: [move, move] });
+
+    // Act + Assess
+    expect(appliedMovesAfter([row('7')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
+    expect(appliedMovesAfter([row('7'), row('8')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
+    expect(appliedMovesAfter([row('7')], bal, '2026-03-02T10:00:00.000Z', NOW)).toBe(0);
   });
 
   it('a count after a folded shipment includes it; a count after the shipment time leaves it out', async () => {
