@@ -138,11 +138,14 @@ export function isApplied(row: Item, balance: Item | undefined, nowMs: number): 
   return folded < nowMs - UNAPPLIED_MAX_AGE_MS;
 }
 
+/** Movements a fold ledger row lists at most (about 90 bytes each: a row stays far below 400 KB). */
+export const MOVES_PER_ROW = 1000;
+
 export interface BalanceWrite {
-  /** the ledger row of the movements (none without movements), written before the balance */
+  /** the ledger row(s) of the movements (none without movements), written before the balance */
   rows: WriteOp[];
   balance: WriteOp;
-  /** records of the batch that took the balance below zero available: seq → 1 */
+  /** records (padded sequence numbers) of the batch that took the balance below zero available */
   oversells: string[];
 }
 
@@ -178,13 +181,16 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
     available = after;
   }
   const lastSeq = pending[pending.length - 1]!.seq;
-  if (moves.length > 0) {
-    // one ledger row for the batch's movements at this balance, keyed by the latest of their times
-    // (so "movements after T" is still one range query) and the first change it holds
-    const maxAt = moves.reduce((a, m) => (m.at > a ? m.at : a), moves[0]!.at);
+  // one ledger row for the batch's movements at this balance (more for a flash sale's thousands,
+  // an item holds at most 400 KB), keyed by the latest of its movements' times (so "movements
+  // after T" is still one range query) and the first change of the batch
+  for (let i = 0; i < moves.length; i += MOVES_PER_ROW) {
+    const chunk = moves.slice(i, i + MOVES_PER_ROW);
+    const maxAt = chunk.reduce((a, m) => (m.at > a ? m.at : a), chunk[0]!.at);
+    const id = `${wAttr}#${pending[0]!.seq}${i === 0 ? '' : `#${i / MOVES_PER_ROW}`}`;
     rows.push({
       kind: 'put',
-      item: { ...keys.ledger(plan.sku, plan.location, maxAt, `${wAttr}#${pending[0]!.seq}`), type: 'moves', sku: plan.sku, location: plan.location, moves, w: wAttr, seq: lastSeq, f: nowMs.toString(36) },
+      item: { ...keys.ledger(plan.sku, plan.location, maxAt, id), type: 'moves', sku: plan.sku, location: plan.location, moves: chunk, w: wAttr, seq: lastSeq, f: nowMs.toString(36) },
     });
   }
   const stamp = balanceStamp(plan.sku, plan.location, nowIso);

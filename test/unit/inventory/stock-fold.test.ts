@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
 import { applyFold } from '#shared/kpi/fold-apply.ts';
 import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
-import { appliedMovesAfter, balanceWrite, isApplied, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
+import { appliedMovesAfter, balanceWrite, isApplied, MOVES_PER_ROW, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
@@ -142,6 +142,25 @@ describe('applyFold: stock', () => {
     // Assess: the retry's row lists both shipments, the failed attempt's row one of them again
     expect(rows.map((r) => (r.moves as unknown[]).length).sort()).toEqual([1, 2]);
     expect(await numbers(t)).toEqual({ onHand: 15, reserved: 0, available: 15 });
+  });
+
+  it('splits a flash sale\'s movements at one balance over rows of at most MOVES_PER_ROW', () => {
+    // Prepare: MOVES_PER_ROW + 1 shipped orders of one SKU in one batch
+    const changes = Array.from({ length: MOVES_PER_ROW + 1 }, (_, i) => ({
+      seq: padSeq(String(100 + i)),
+      reserved: 0,
+      moves: [{ sku: 'A', location: 'WH1', delta: -1, at: `2026-03-02T10:00:${String(i % 60).padStart(2, '0')}.000Z`, reason: 'order' as const }],
+      ref: `shop#o${i}#r1`,
+    }));
+
+    // Act
+    const w = balanceWrite({ sku: 'A', location: 'WH1', key: keys.balance('A', 'WH1'), changes }, undefined, SHARD, NOW)!;
+
+    // Assess: two rows with distinct keys, both applied by the one balance write
+    const items = w.rows.map((r) => (r.kind === 'put' ? r.item : {}));
+    expect(items.map((it) => (it.moves as unknown[]).length)).toEqual([MOVES_PER_ROW, 1]);
+    expect(new Set(items.map((it) => it.sk)).size).toBe(2);
+    expect(items.map((it) => it.seq)).toEqual([padSeq(String(100 + MOVES_PER_ROW)), padSeq(String(100 + MOVES_PER_ROW))]);
   });
 
   it('counts two movements of one order version with the same time, and leaves out only another row\'s copies', () => {
