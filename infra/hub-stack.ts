@@ -90,6 +90,9 @@ const hubContextSchema = z.object({
   // deploys with `-c ingestConcurrency=none` until its quota is raised.
   ingestConcurrency: z.union([z.literal('none'), positiveInt]).default(50),
   normalizeMaxConcurrency: positiveInt.min(2).max(1000).default(10),
+  // how long the fold gathers a batch when the stream is quiet (a busy hub fills its batches
+  // first): stock and KPIs trail orders by about this much; longer is cheaper on a quiet hub
+  foldWindowSeconds: z.coerce.number().int().min(0).max(300).default(FOLD_BATCH_WINDOW_SECONDS),
   // an address, not a secret; when absent the alarms still go to the topic (subscribe later)
   alarmEmail: z.email().optional(),
   quarantineAlarmThreshold: positiveInt.default(DEFAULT_QUARANTINE_THRESHOLD),
@@ -331,7 +334,7 @@ export class HubStack extends Stack {
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: FOLD_BATCH_SIZE,
-        maxBatchingWindow: Duration.seconds(FOLD_BATCH_WINDOW_SECONDS),
+        maxBatchingWindow: Duration.seconds(ctx.foldWindowSeconds),
         // one batch per shard at a time: the per-shard watermark assumes a shard's records arrive
         // in order, which more than one concurrent batch per shard would break
         parallelizationFactor: 1,

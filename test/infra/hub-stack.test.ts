@@ -110,6 +110,11 @@ describe('HubStack functions', () => {
 
   it('rejects a malformed context value instead of deploying a surprise', () => {
     expect(() => synthHubTemplate({ context: { ingestConcurrency: 'lots' } })).toThrow(/ingestConcurrency/);
+    expect(() => synthHubTemplate({ context: { foldWindowSeconds: 301 } })).toThrow(/foldWindowSeconds/);
+    Template.fromJSON(synthHubTemplate({ context: { foldWindowSeconds: '30' } })).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumBatchingWindowInSeconds: 30,
+      TumblingWindowInSeconds: 60,
+    });
     const t = Template.fromJSON(synthHubTemplate({ context: { ingestConcurrency: 'none' } }));
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
   });
