@@ -3,6 +3,7 @@ import { MemoryTable } from './memory-table.ts';
 import { foldMemory } from './memory-fold.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { StreamChange } from '#shared/kpi/fold.ts';
+import type { CostStats } from '#shared/normalize/ports.ts';
 import { mixFor, mixLabel, normalizeMix, percentile, readConst, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
 
 /** Issue 4's target: billed write units per delivery on the realistic mix. */
@@ -10,7 +11,7 @@ export const WU_TARGET = 1.2;
 export const NORMALIZE_ORDERS = 2000;
 
 /** What folding the mix's stream of order changes into stock and KPI counters cost (fold function). */
-export interface FoldCost {
+export interface FoldCost extends CostStats {
   /** stream records per batch (a busy hub: the mapping's BatchSize; a quiet one: what its window gathers) */
   batchSize: number;
   batches: number;
@@ -21,10 +22,6 @@ export interface FoldCost {
   ledgerRows: number;
   /** balances taken below zero available (counted in the KPIs) */
   oversells: number;
-  readRequests: number;
-  writeRequests: number;
-  readUnits: number;
-  writeUnits: number;
   /** GSI byUpdated write units of the balances the fold updated (not in writeUnits, as for normalize) */
   gsiWriteUnits: number;
   /** in-process time of all batches, ms (memory table) */

@@ -230,8 +230,8 @@ const MAX_ATTEMPTS = 8;
 
 export interface StockFold {
   plans: BalancePlan[];
-  /** balances as read (strongly consistent), by `pk|sk` */
-  current: Map<string, Item>;
+  /** each plan's writes against its balance as read (strongly consistent) */
+  writes: (BalanceWrite | undefined)[];
   /** records that oversold a balance, as first planned (one entry per balance oversold) */
   oversells: string[];
 }
@@ -240,9 +240,8 @@ export interface StockFold {
 export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number): Promise<StockFold> {
   const current = new Map<string, Item>();
   if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(`${it.pk}|${it.sk}`, it);
-  const oversells: string[] = [];
-  for (const p of plans) oversells.push(...(balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs)?.oversells ?? []));
-  return { plans, current, oversells };
+  const writes = plans.map((p) => balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs));
+  return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []) };
 }
 
 /**
@@ -256,10 +255,10 @@ export async function writeStockFold(table: TablePort, shardId: string, fold: St
   let next = 0;
   const worker = async () => {
     while (next < fold.plans.length) {
-      const plan = fold.plans[next++]!;
-      let current = fold.current.get(`${plan.key.pk}|${plan.key.sk}`);
+      const i = next++;
+      const plan = fold.plans[i]!;
+      let w = fold.writes[i];
       for (let attempt = 1; ; attempt++) {
-        const w = balanceWrite(plan, current, shardId, nowMs);
         if (!w) break;
         try {
           for (const row of w.rows) await table.write([row]);
@@ -269,7 +268,7 @@ export async function writeStockFold(table: TablePort, shardId: string, fold: St
           break;
         } catch (err) {
           if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-          current = await table.get(plan.key);
+          w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs);
         }
       }
     }
