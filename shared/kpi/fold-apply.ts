@@ -148,8 +148,8 @@ export async function applyKpiFold(
  *     records that take one below zero available (oversells);
  *  2. folds the KPI changes, those oversells included, into the counters;
  *  3. writes the ledger rows and the balances (shared/inventory/stock-fold.ts).
- * Every write is guarded by a per-shard watermark, so a batch retried after any step redoes only
- * what is missing. Oversells go to the counters before any balance is written: a retry that finds
+ * Every balance and counter write is guarded by a per-shard watermark (ledger rows are keyed puts
+ * of the same content), so a batch retried after any step redoes only what is missing. Oversells go to the counters before any balance is written: a retry that finds
  * a balance already folded has nothing to count, and the counters' watermarks skip what they took.
  */
 export async function applyFold(table: TablePort, shardId: string, changes: StreamChange[], zone: string, nowMs: number): Promise<FoldResult> {
