@@ -94,7 +94,7 @@ export const crossCheckBench: BenchModule = {
       const motoChanges = await motoStreamChanges(env, tableName);
       const zone = await resolveRollupZone(dynamo, 'UTC');
       for (let i = 0; i < motoChanges.length; i += CROSSCHECK_FOLD_BATCH) {
-        await applyFold(dynamo, MEMORY_SHARD, motoChanges.slice(i, i + CROSSCHECK_FOLD_BATCH), zone, FOLD_NOW_MS);
+        await applyFold(dynamo, MEMORY_SHARD, motoChanges.slice(i, i + CROSSCHECK_FOLD_BATCH), zone, FOLD_NOW_MS, () => FOLD_NOW_MS);
       }
       await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS });
       const folded = { moto: delta(dynamo.stats, normalized.moto), memory: delta(memory.stats, normalized.memory) };

@@ -18,7 +18,7 @@ export async function foldMemory(
   for (;;) {
     const { changes, next } = table.streamFrom(position, opts.batchSize ?? 1000);
     if (changes.length === 0) return position;
-    const r = await applyFold(table, MEMORY_SHARD, changes, zone, opts.nowMs ?? Date.now());
+    const r = await applyFold(table, MEMORY_SHARD, changes, zone, opts.nowMs ?? Date.now(), opts.nowMs === undefined ? Date.now : () => opts.nowMs!);
     opts.onBatch?.(r);
     position = next;
   }

@@ -51,12 +51,20 @@ export function balanceStamp(sku: string, location: string, nowIso: string) {
     set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
     names: { '#loc': 'location', '#type': 'type' } as Record<string, string>,
     values: {
-      ':now': nowIso,
+      ...stampTime(sku, location, nowIso),
       ':fpk': `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`,
-      ':fsk': `${nowIso}#${sku}#${location}`,
       ':sku': sku,
       ':loc': location,
       ':t': 'balance',
     } as Record<string, unknown>,
   };
+}
+
+/**
+ * The change time of a balance write (balanceStamp's `:now` and `:fsk`). The feed's settle window
+ * (shared/inventory/stock-read.ts) assumes a write lands within seconds of its stamp, so a writer
+ * that plans ahead (the fold) stamps again just before it writes.
+ */
+export function stampTime(sku: string, location: string, nowIso: string): Record<string, unknown> {
+  return { ':now': nowIso, ':fsk': `${nowIso}#${sku}#${location}` };
 }

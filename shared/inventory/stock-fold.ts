@@ -1,4 +1,4 @@
-import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import { keys } from '#shared/normalize/keys.ts';
@@ -245,11 +245,18 @@ export async function readStockFold(table: TablePort, shardId: string, plans: Ba
 }
 
 /**
- * Writes a planned stock fold: per balance, its ledger rows then the balance. A balance changed
- * since it was read (a count or an adjustment from the normalizer) is read again and folded again.
+ * Writes a planned stock fold: per balance, its ledger rows then the balance, stamped with the
+ * `clock` as it is written (the feed's time, see stampTime). A balance changed since it was read
+ * (a count or an adjustment from the normalizer) is read again and folded again.
  * Returns the number of balances written.
  */
-export async function writeStockFold(table: TablePort, shardId: string, fold: StockFold, nowMs: number): Promise<{ balances: number; rows: number }> {
+export async function writeStockFold(
+  table: TablePort,
+  shardId: string,
+  fold: StockFold,
+  nowMs: number,
+  clock: () => number = Date.now,
+): Promise<{ balances: number; rows: number }> {
   let balances = 0;
   let rowsWritten = 0;
   let next = 0;
@@ -263,7 +270,7 @@ export async function writeStockFold(table: TablePort, shardId: string, fold: St
         try {
           for (const row of w.rows) await table.write([row]);
           rowsWritten += w.rows.length;
-          await table.write([w.balance]);
+          await table.write([{ ...w.balance, values: { ...w.balance.values, ...stampTime(plan.sku, plan.location, new Date(clock()).toISOString()) } }]);
           balances++;
           break;
         } catch (err) {

@@ -152,7 +152,15 @@ export async function applyKpiFold(
  * of the same content), so a batch retried after any step redoes only what is missing. Oversells go to the counters before any balance is written: a retry that finds
  * a balance already folded has nothing to count, and the counters' watermarks skip what they took.
  */
-export async function applyFold(table: TablePort, shardId: string, changes: StreamChange[], zone: string, nowMs: number): Promise<FoldResult> {
+export async function applyFold(
+  table: TablePort,
+  shardId: string,
+  changes: StreamChange[],
+  zone: string,
+  nowMs: number,
+  /** the time balance writes are stamped with, read as each is written */
+  clock: () => number = Date.now,
+): Promise<FoldResult> {
   const skipped: SkippedChange[] = [];
   const stock = await readStockFold(table, shardId, planStockFold(changes, skipped), nowMs);
   const oversells = new Map<string, number>();
@@ -160,7 +168,7 @@ export async function applyFold(table: TablePort, shardId: string, changes: Stre
   const kpiSkipped: SkippedChange[] = [];
   const kpi = await applyKpiFold(table, shardId, changes, zone, nowMs, oversells, kpiSkipped);
   for (const s of kpiSkipped) if (!skipped.some((x) => x.seq === s.seq)) skipped.push(s);
-  const written = await writeStockFold(table, shardId, stock, nowMs);
+  const written = await writeStockFold(table, shardId, stock, nowMs, clock);
   return { changes: changes.length, ...kpi, balances: written.balances, ledgerRows: written.rows, oversells: stock.oversells.length, skipped };
 }
 

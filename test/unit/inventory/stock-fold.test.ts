@@ -99,6 +99,19 @@ describe('applyFold: stock', () => {
     expect(rows.map((r) => r.moves)).toEqual([[{ delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order', ref: 'shop#o1#r2' }]]);
   });
 
+  it('stamps a balance with the time it is written, not the time its batch was planned (the feed trusts stamps to land within seconds)', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, order());
+
+    // Act: a batch planned at NOW whose writes happen 7 s later
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, () => NOW + 7000);
+
+    // Assess
+    const at = new Date(NOW + 7000).toISOString();
+    expect(await t.get(keys.balance('A', 'WH1'))).toMatchObject({ updatedAt: at, feedSk: `${at}#A#WH1`, reserved: 2 });
+  });
+
   it('a count landing while a fold is half-way counts only the movements the balance has taken in', async () => {
     // Prepare: the shipment's ledger row is written, the balance not yet (the fold failed in between)
     const t = new MemoryTable();
