@@ -1,5 +1,5 @@
 import { localDateAt } from '#shared/kpi/periods.ts';
-import { hourBucket, keys } from '#shared/normalize/keys.ts';
+import { fnv1a32, hourBucket, keys } from '#shared/normalize/keys.ts';
 import type { Item, Key } from '#shared/normalize/ports.ts';
 import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, contributionOf, emptyFigures, orderBodyOfItem, type KpiFigures } from '#shared/normalize/order-state.ts';
 
@@ -57,7 +57,7 @@ function pruneFigures(d: Partial<KpiFigures>): Partial<KpiFigures> | undefined {
 
 /**
  * Watermarks are kept compact, because a counter carries one per stream shard that touched it in
- * the last two days (a busy table has a shard per partition, each replaced about every 4 hours):
+ * the last three days (a busy table has a shard per partition, each replaced about every 4 hours):
  * the value is the sequence number (21–40 decimal digits) in base 36, padded to 26 characters so
  * that string order is numeric order inside a condition; the attribute name is the shard's creation
  * time (base 36 ms) and a 32-bit hash of its id — about 45 bytes a shard instead of about 90.
@@ -81,19 +81,11 @@ export function shardCreatedMs(shardId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function fnv32(value: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) {
-    h ^= value.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /** The counter attribute holding a stream shard's watermark: `w_<created, base 36>_<hash, base 36>`. */
 export function watermarkAttr(shardId: string): string {
   const created = shardCreatedMs(shardId);
-  return `w_${created === undefined ? 'x' : created.toString(36)}_${fnv32(shardId).toString(36)}`;
+  return `w_${created === undefined ? 'x' : created.toString(36)}_${fnv1a32(shardId).toString(36)}`;
 }
 
 /** The creation time a watermark attribute names (undefined: unknown, never pruned). */
@@ -174,13 +166,14 @@ export function planKpiFold(
         addFigures(deltas, t.id, k.figures, sign);
       }
     };
+    let seq: string;
     try {
-      padSeq(c.seq);
+      seq = padSeq(c.seq);
       add(kpiOfOrderItem(c.oldImage), -1);
       const now = kpiOfOrderItem(c.newImage);
       add(now, 1);
       // the oversells this change caused count where the order does (its creation hour)
-      const n = oversells.get(padSeq(c.seq)) ?? 0;
+      const n = oversells.get(seq) ?? 0;
       if (now && n > 0) add({ ...now, figures: { ...emptyFigures(), oversells: n } }, 1);
     } catch (err) {
       skipped.push({ seq: c.seq, pk: String(c.newImage?.pk ?? c.oldImage?.pk ?? ''), error: (err as Error).message });
@@ -192,7 +185,7 @@ export function planKpiFold(
       const t = where.get(id)!;
       let p = plans.get(id);
       if (!p) plans.set(id, (p = { key: t.key, attrs: t.attrs, changes: [] }));
-      p.changes.push({ seq: padSeq(c.seq), delta });
+      p.changes.push({ seq, delta });
     }
   }
   return [...plans.values()];

@@ -35,14 +35,19 @@ export const KPI_SHARDS = 1;
 /** Stock change feed (GSI `byUpdated`): balances are spread over a few feed partitions. */
 export const FEED_SHARDS = 4;
 
-/** FNV-1a: a stable small hash for picking a shard (same input, same shard, on every machine). */
-export function shardOf(value: string, shards: number): number {
+/** FNV-1a, 32 bits: a stable small hash (same input, same value, on every machine). */
+export function fnv1a32(value: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < value.length; i++) {
     h ^= value.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % shards;
+  return h >>> 0;
+}
+
+/** The shard a value falls in, of `shards` (for write sharding and feed partitions). */
+export function shardOf(value: string, shards: number): number {
+  return fnv1a32(value) % shards;
 }
 
 /** "2026-03-04T05:06:07.000Z" → "2026-03-04T05" (UTC hour bucket) */
