@@ -1,6 +1,6 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
-import { measureNormalize, summarize, type FoldCost } from './normalize-cost.ts';
+import { foldWriteUnits, measureNormalize, summarize, type FoldCost } from './normalize-cost.ts';
 import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
@@ -120,7 +120,7 @@ export const costBench: BenchModule = {
       `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
       (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
     );
-    add('DynamoDB fold write units', `${round(fold.busy.writeUnits / costs.length)} WU per delivery (one update per balance and per KPI counter per batch, one ledger row per balance that moved on hand) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (fold.busy.writeUnits / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
+    add('DynamoDB fold write units', `${round(foldWriteUnits(fold.busy) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (foldWriteUnits(fold.busy) / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
     add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
     add('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
     const gsiWu = s.gsiWriteUnits + fold.busy.gsiWriteUnits / costs.length;
@@ -143,7 +143,7 @@ export const costBench: BenchModule = {
       (1 - receiveChunks) * PRICES.sqs.standardPerMillionRequests +
       0.9 * PRICES.sqs.standardPerMillionRequests +
       // the fold: smaller batches, so each balance and counter is written more often
-      ((fold.quiet.writeUnits - fold.busy.writeUnits + fold.quiet.gsiWriteUnits - fold.busy.gsiWriteUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
+      ((foldWriteUnits(fold.quiet) - foldWriteUnits(fold.busy) + fold.quiet.gsiWriteUnits - fold.busy.gsiWriteUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
       ((fold.quiet.readUnits - fold.busy.readUnits) / costs.length) * PRICES.dynamodb.perMillionReadUnits +
       ((fold.quiet.batches - fold.busy.batches) / costs.length) * PRICES.lambda.perMillionRequests +
       ((gbs(foldMb, foldMsPerBatch(fold.quiet)) * fold.quiet.batches - gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches) * PRICES.lambda.arm64PerGbSecond * M) / costs.length;

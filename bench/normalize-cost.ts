@@ -3,6 +3,8 @@ import { MemoryTable } from './memory-table.ts';
 import { foldMemory } from './memory-fold.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { StreamChange } from '#shared/kpi/fold.ts';
+import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
+import { itemSize, valueSize } from '#shared/normalize/item-size.ts';
 import type { CostStats } from '#shared/normalize/ports.ts';
 import { mixFor, mixLabel, normalizeMix, percentile, readConst, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
 
@@ -24,6 +26,15 @@ export interface FoldCost extends CostStats {
   oversells: number;
   /** GSI byUpdated write units of the balances the fold updated (not in writeUnits, as for normalize) */
   gsiWriteUnits: number;
+  /**
+   * Movements still listed on balances when the run ends, and what writing them as ledger rows will
+   * cost (listedLedgerWriteUnits): in a running hub every listed movement reaches a ledger row once
+   * its balance's list is full (stock-fold.ts), so each is charged its share of a row — its bytes
+   * over what a row of that balance holds (a full list, less one movement). Included in the fold's
+   * figures per delivery; not in writeUnits, which is what the run wrote.
+   */
+  listedMoves: number;
+  listedLedgerWriteUnits: number;
   /** in-process time of all batches, ms (memory table) */
   ms: number;
   /** the partition written most by one batch, and its write units in that batch */
@@ -87,7 +98,7 @@ export interface NormalizeMeasurement {
 async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost> {
   const before = { ...t.stats };
   const gsiBefore = t.gsi.writeUnits;
-  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, balanceWrites: 0, ledgerRows: 0, oversells: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0, ms: 0, hottestPerBatch: { pk: '', wu: 0 }, writeUnitsByItemType: {} };
+  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, balanceWrites: 0, ledgerRows: 0, oversells: 0, listedMoves: 0, listedLedgerWriteUnits: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0, ms: 0, hottestPerBatch: { pk: '', wu: 0 }, writeUnitsByItemType: {} };
   // the fold's writes are its own: not added to the last delivery's write records
   let perPk = new Map<string, number>();
   const endBatch = () => {
@@ -110,7 +121,22 @@ async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost>
   c.writeUnits = t.stats.writeUnits - before.writeUnits;
   c.gsiWriteUnits = t.gsi.writeUnits - gsiBefore;
   t.onWrite = undefined;
+  let listed = 0;
+  for (const it of t.items()) {
+    if (it.type !== 'balance' || !Array.isArray(it.moves) || it.moves.length === 0) continue;
+    const listBytes = 'moves'.length + valueSize(it.moves);
+    const base = itemSize(it) - listBytes;
+    const perMove = listBytes / it.moves.length;
+    listed += listBytes / Math.max(perMove, BALANCE_MAX_BYTES - base - perMove);
+    c.listedMoves += it.moves.length;
+  }
+  c.listedLedgerWriteUnits = Math.round(listed);
   return c;
+}
+
+/** The fold's write units with the ledger rows its listed movements will take (FoldCost.listedMoves). */
+export function foldWriteUnits(c: FoldCost): number {
+  return c.writeUnits + c.listedLedgerWriteUnits;
 }
 
 /**
@@ -163,8 +189,8 @@ export const normalizeCostBench: BenchModule = {
     const { mix, costs, table: t, fold } = await measureNormalize(ctx);
     const all = summarize(costs);
     const n = costs.length;
-    const foldWu = round(fold.busy.writeUnits / n);
-    const foldWuQuiet = round(fold.quiet.writeUnits / n);
+    const foldWu = round(foldWriteUnits(fold.busy) / n);
+    const foldWuQuiet = round(foldWriteUnits(fold.quiet) / n);
     const totalWuPerDelivery = round(all.writeUnits + foldWu);
     const gsiWu = round(all.gsiWriteUnits + fold.busy.gsiWriteUnits / n);
     const meets = totalWuPerDelivery <= WU_TARGET;
@@ -196,8 +222,8 @@ export const normalizeCostBench: BenchModule = {
     ctx.log(`${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote in a transaction (every item billed twice); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`);
     ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
     ctx.log(
-      `fold (orders' stock effects and KPI counters from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} (BatchSize ${FOLD_BATCH_SIZE}; ${fold.busyBatch.meanRecordBytes}-byte stream records, so ${fold.busyBatch.limitedBy === 'payload' ? 'the 6 MB payload ends a batch first' : 'BatchSize ends a batch'}) → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
-        `quiet hub (${QUIET_DELIVERIES_PER_SECOND} delivery/s → batches of ${fold.quiet.batchSize} over the ${FOLD_WINDOW_SECONDS} s window): ${fold.quiet.balanceWrites} balance updates + ${fold.quiet.ledgerRows} ledger rows + ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery; busy-hub fold WU by item type: ${JSON.stringify(fold.busy.writeUnitsByItemType)}`,
+      `fold (orders' stock effects and KPI counters from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} (BatchSize ${FOLD_BATCH_SIZE}; ${fold.busyBatch.meanRecordBytes}-byte stream records, so ${fold.busyBatch.limitedBy === 'payload' ? 'the 6 MB payload ends a batch first' : 'BatchSize ends a batch'}) → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU + ${fold.busy.listedLedgerWriteUnits} WU of ledger rows for the ${fold.busy.listedMoves} movements still listed on balances = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
+        `quiet hub (${QUIET_DELIVERIES_PER_SECOND} delivery/s → batches of ${fold.quiet.batchSize} over the ${FOLD_WINDOW_SECONDS} s window): ${fold.quiet.balanceWrites} balance updates + ${fold.quiet.ledgerRows} ledger rows (+${fold.quiet.listedLedgerWriteUnits} WU for listed movements) + ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery; busy-hub fold WU by item type: ${JSON.stringify(fold.busy.writeUnitsByItemType)}`,
     );
     ctx.log(`write units per delivery: normalize ${all.writeUnits} + fold ${foldWu} = ${totalWuPerDelivery} (target ≤ ${WU_TARGET}: ${meets ? 'met' : 'NOT met'}); GSI byUpdated adds ${gsiWu} WU/delivery (normalize ${all.gsiWriteUnits}, fold ${round(fold.busy.gsiWriteUnits / n)}) that TablePort stats do not count`);
     ctx.log(`normalize in-process time (memory table, no DynamoDB latency): mean ${all.inProcessMsMean} ms, p50 ${all.inProcessMsP50} ms, p99 ${all.inProcessMsP99} ms per delivery`);

@@ -15,6 +15,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Connection } from '#shared/domain/connection.ts';
+import { hourCountersOf } from '#shared/kpi/fold.ts';
 import { freePort, startMoto, type MotoServer } from '#infra/local/moto.ts';
 import { signedRequest } from '#test/fixtures/signing.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
@@ -562,14 +563,16 @@ async function main(): Promise<number> {
       } else if (pk.startsWith('SKU#') && sk.startsWith('MOVE#')) {
         view.ledger.add(`${pk}|${sk}`);
       } else if (pk.startsWith(`KPI#${CHANNEL}#`)) {
-        oversellKpi += Number(it.oversells ?? 0);
-        const hour = sk.slice(2);
-        const f = actualKpis.get(hour) ?? {};
-        for (const [k, v] of Object.entries(it)) {
-          if (typeof v !== 'number') continue;
-          if ((KPI_FIELDS as readonly string[]).includes(k) || k.startsWith('revenue_') || k.startsWith('refundAmount_')) f[k] = (f[k] ?? 0) + v;
+        for (const h of hourCountersOf(it)) {
+          oversellKpi += Number(h.oversells ?? 0);
+          const hour = String(h.hour);
+          const f = actualKpis.get(hour) ?? {};
+          for (const [k, v] of Object.entries(h)) {
+            if (typeof v !== 'number') continue;
+            if ((KPI_FIELDS as readonly string[]).includes(k) || k.startsWith('revenue_') || k.startsWith('refundAmount_')) f[k] = (f[k] ?? 0) + v;
+          }
+          actualKpis.set(hour, f);
         }
-        actualKpis.set(hour, f);
       } else if (pk.startsWith('QUAR#')) {
         quarantinedIds.add(String(it.deliveryId));
       } else if (pk.startsWith(`ORDER#${CHANNEL}#`)) {

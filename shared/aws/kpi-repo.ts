@@ -5,6 +5,7 @@ import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { documentClient } from '#shared/aws/table.ts';
 import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
+import { hourCountersOf } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
 import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
@@ -47,9 +48,12 @@ export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, op
   let zone: { value: string | undefined; at: number } | undefined;
   return {
     shards: KPI_SHARDS,
-    counters(q) {
-      const { pk } = keys.kpi(q.channel, `${q.month}-01T00`, q.shard);
-      return query(pk, `H#${q.fromHour}`, `H#${q.toHour}`);
+    async counters(q) {
+      // a day's hour counters are one item (keys.kpiHours); `~` after the last day also takes items
+      // written as one counter per hour (`H#<day>T<hh>`)
+      const { pk } = keys.kpiHours(q.channel, `${q.month}-01`, q.shard);
+      const items = (await query(pk, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`)) as Record<string, unknown>[];
+      return items.flatMap(hourCountersOf).filter((h) => String(h.hour) >= q.fromHour && String(h.hour) <= q.toHour);
     },
     days(q) {
       return query(keys.kpiDay(q.channel, q.zone, q.fromDay).pk, `D#${q.fromDay}`, `D#${q.toDay}`);

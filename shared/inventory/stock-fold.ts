@@ -1,7 +1,7 @@
 import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { fnv1a32, keys } from '#shared/normalize/keys.ts';
 import { contributionOf, diffContribution, orderBodyOfItem, type Movement } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 
@@ -17,12 +17,20 @@ import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp }
  * above it, and writes with a condition on the balance's `rev` (a count, an adjustment or another
  * fold in between makes it read and plan again).
  *
- * Counts and folded movements, without a transaction: a ledger row the fold writes carries its
- * shard's watermark attribute (`w`), the watermark its balance write sets (`seq`) and its write
- * time (`f`). The fold writes the row first and the balance after; a row is *applied* once the
- * balance's watermark for its shard reaches its `seq` (isApplied). An absolute count sums only the
- * applied movements after its time (appliedMovesAfter); the fold applies the others later,
- * against the count's new `countAsOf`.
+ * The ledger, packed (a write unit bills up to 1 KB, and a batch moves a balance once or twice):
+ * the movements a fold applies to a balance are listed on the balance item itself (`moves`, in the
+ * same write as the numbers they change, so every movement listed there is applied). When the list
+ * would make the balance bigger than BALANCE_MAX_BYTES, the fold first writes the listed movements
+ * as a ledger row (`MOVE#…`, no watermark: applied by construction) and starts the list again with
+ * the batch's. A batch whose movements alone do not fit (a flash sale's best seller) writes them as
+ * a ledger row carrying its shard's watermark attribute (`w`), the watermark its balance write sets
+ * (`seq`) and its write time (`f`), before the balance: such a row is *applied* once the balance's
+ * watermark for its shard reaches its `seq` (isApplied). So a balance's ledger is its ledger rows
+ * plus its `moves`, and costs about a write unit per ten movements instead of one per batch.
+ *
+ * An absolute count sums the applied movements after its time (appliedMovesAfter, each once: a
+ * retried fold can list a movement in two places); the fold applies the others later, against the
+ * count's new `countAsOf`.
  */
 
 /** One order change's effect on one balance. */
@@ -36,7 +44,7 @@ export interface BalanceChange {
   ref: string;
 }
 
-/** A movement as a fold ledger row lists it. */
+/** A movement as the fold lists it (on a balance or in a ledger row). */
 export interface FoldedMove {
   delta: number;
   at: string;
@@ -44,6 +52,32 @@ export interface FoldedMove {
   /** the order version (`<channel>#<orderId>#r<rev>`) */
   ref: string;
 }
+
+/**
+ * `<at>|<delta>|<reason>|<ref>`: a listed movement as one string, about 60 bytes where a map of the
+ * four attributes takes about 90 — the list lives on the balance, whose size every write pays.
+ */
+export function encodeMove(m: FoldedMove): string {
+  return `${m.at}|${m.delta}|${m.reason}|${m.ref}`;
+}
+
+/** A listed movement (encodeMove's string, or the map form of rows written before it). */
+export function decodeMove(v: unknown): FoldedMove {
+  if (typeof v !== 'string') return v as FoldedMove;
+  const a = v.indexOf('|');
+  const b = v.indexOf('|', a + 1);
+  const c = v.indexOf('|', b + 1);
+  return { at: v.slice(0, a), delta: Number(v.slice(a + 1, b)), reason: v.slice(b + 1, c) as Movement['reason'], ref: v.slice(c + 1) };
+}
+
+const moveId = (m: FoldedMove) => `${m.at}#${m.ref}#${m.reason}`;
+
+/**
+ * Largest balance item the fold writes while listing movements on it: 1 KB, less 100 bytes of
+ * margin for the stock feed index's copy of the item, so a balance write bills one write unit on
+ * the table and one per index operation.
+ */
+export const BALANCE_MAX_BYTES = 924;
 
 export interface BalancePlan {
   sku: string;
@@ -97,30 +131,49 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
 export const UNAPPLIED_MAX_AGE_MS = 36 * 3_600_000;
 
 /**
- * The on-hand movements after `asOf` in ledger rows (`MOVE#…` of one balance) that the balance has
- * taken in: what a count taken at `asOf` adds on top of itself. Rows the normalizer writes hold one
- * movement (`delta`, `at`); fold rows hold a batch's movements (`moves`). A movement can be in two
- * fold rows when a failed batch was retried with another end, so movements are counted once by
- * their identity (time, order version, reason).
+ * The on-hand movements after `asOf` that the balance has taken in: what a count taken at `asOf`
+ * adds on top of itself. They are listed on the balance (`moves`) and in its ledger rows (`MOVE#…`
+ * of one balance, from `asOf` on) that the balance has taken in: rows the normalizer writes hold
+ * one movement (`delta`, `at`), fold rows a list (`moves`). A movement can be listed twice — on the
+ * balance and in a row written by a flush whose balance write failed, or in two rows when a failed
+ * batch was retried with another end — so a movement counts as often as the one list that names it
+ * most often (within a list each entry is its own: older rows could list two restocks of one order
+ * version at one time separately).
  */
 export function appliedMovesAfter(rows: Item[], balance: Item | undefined, asOf: string, nowMs: number): number {
-  const seen = new Set<string>();
   let sum = 0;
+  for (const delta of appliedMoves(rows, balance, nowMs, asOf).values()) sum += delta;
+  return sum;
+}
+
+/** The balance's applied movements after `after` (all of them by default), each once: id → units. */
+export function appliedMoves(rows: Item[], balance: Item | undefined, nowMs: number, after = ''): Map<string, number> {
+  const best = new Map<string, { n: number; total: number }>();
+  const list = (entries: unknown[]) => {
+    const here = new Map<string, { n: number; total: number }>();
+    for (const e of entries) {
+      const m = decodeMove(e);
+      if (!(m.at > after)) continue;
+      const id = moveId(m);
+      const h = here.get(id) ?? { n: 0, total: 0 };
+      h.n += 1;
+      h.total += Number(m.delta);
+      here.set(id, h);
+    }
+    for (const [id, h] of here) {
+      const b = best.get(id);
+      if (!b || h.n > b.n) best.set(id, h);
+    }
+  };
+  const out = new Map<string, number>();
+  if (Array.isArray(balance?.moves)) list(balance.moves);
   for (const row of rows) {
     if (!isApplied(row, balance, nowMs)) continue;
-    if (Array.isArray(row.moves)) {
-      // within a row every movement is its own (two restocks of one order version can share a
-      // time): only another row's copy of a movement is left out
-      const ids: string[] = [];
-      for (const m of row.moves as FoldedMove[]) {
-        const id = `${m.at}#${m.ref}#${m.reason}`;
-        ids.push(id);
-        if (m.at > asOf && !seen.has(id)) sum += Number(m.delta);
-      }
-      for (const id of ids) seen.add(id);
-    } else if (String(row.at) > asOf) sum += Number(row.delta ?? 0);
+    if (Array.isArray(row.moves)) list(row.moves);
+    else if (String(row.at) > after) out.set(`${String(row.sk)}`, Number(row.delta ?? 0));
   }
-  return sum;
+  for (const [id, b] of best) out.set(id, b.total);
+  return out;
 }
 
 /**
@@ -142,7 +195,7 @@ export function isApplied(row: Item, balance: Item | undefined, nowMs: number): 
 export const MOVES_PER_ROW = 1000;
 
 export interface BalanceWrite {
-  /** the ledger row(s) of the movements (none without movements), written before the balance */
+  /** ledger rows to write before the balance: the list it had (flushed), or a batch too big to list on it */
   rows: WriteOp[];
   balance: WriteOp;
   /** records (padded sequence numbers) of the batch that took the balance below zero available */
@@ -154,14 +207,13 @@ export interface BalanceWrite {
  * records among them that oversold it (each change in stream order, as if applied one by one).
  * undefined: every change was folded before.
  */
-export function balanceWrite(plan: BalancePlan, current: Item | undefined, shardId: string, nowMs: number): BalanceWrite | undefined {
+export function balanceWrite(plan: BalancePlan, current: Item | undefined, shardId: string, nowMs: number, maxBytes = BALANCE_MAX_BYTES): BalanceWrite | undefined {
   const wAttr = watermarkAttr(shardId);
   const seen = typeof current?.[wAttr] === 'string' ? (current[wAttr] as string) : undefined;
   const pending = plan.changes.filter((ch) => seen === undefined || ch.seq > seen);
   if (pending.length === 0) return undefined;
   const bal = balanceView(current);
   const nowIso = new Date(nowMs).toISOString();
-  const rows: WriteOp[] = [];
   const oversells: string[] = [];
   let reserved = 0;
   let onHand = 0;
@@ -169,11 +221,17 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
   const moves: FoldedMove[] = [];
   for (const ch of pending) {
     let oh = 0;
+    // one entry per (time, reason) of a change, so a movement's identity names it alone
+    const merged = new Map<string, FoldedMove>();
     for (const m of ch.moves) {
       // the last absolute count is the truth from its time on: older movements are kept, not applied
       if (!bal.countAsOf || m.at > bal.countAsOf) oh += m.delta;
-      moves.push({ delta: m.delta, at: m.at, reason: m.reason, ref: ch.ref });
+      const id = `${m.at}#${m.reason}`;
+      const e = merged.get(id);
+      if (e) e.delta += m.delta;
+      else merged.set(id, { delta: m.delta, at: m.at, reason: m.reason, ref: ch.ref });
     }
+    for (const m of merged.values()) if (m.delta !== 0) moves.push(m);
     reserved += ch.reserved;
     onHand += oh;
     const after = available + oh - ch.reserved;
@@ -181,30 +239,11 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
     available = after;
   }
   const lastSeq = pending[pending.length - 1]!.seq;
-  // one ledger row for the batch's movements at this balance (more for a flash sale's thousands,
-  // an item holds at most 400 KB), keyed by the latest of its movements' times (so "movements
-  // after T" is still one range query) and the first change of the batch
-  for (let i = 0; i < moves.length; i += MOVES_PER_ROW) {
-    const chunk = moves.slice(i, i + MOVES_PER_ROW);
-    const maxAt = chunk.reduce((a, m) => (m.at > a ? m.at : a), chunk[0]!.at);
-    const id = `${wAttr}#${pending[0]!.seq}${i === 0 ? '' : `#${i / MOVES_PER_ROW}`}`;
-    rows.push({
-      kind: 'put',
-      item: { ...keys.ledger(plan.sku, plan.location, maxAt, id), type: 'moves', sku: plan.sku, location: plan.location, moves: chunk, w: wAttr, seq: lastSeq, f: nowMs.toString(36) },
-    });
-  }
   const stamp = balanceStamp(plan.sku, plan.location, nowIso);
   const names: Record<string, string> = { ...stamp.names, '#w': wAttr };
   const values: Record<string, unknown> = { ...stamp.values, ':dr': reserved, ':doh': onHand, ':dav': onHand - reserved, ':one': 1, ':w': lastSeq };
   const stale = staleWatermarks(current, shardId, nowMs);
   stale.forEach((attr, j) => (names[`#r${j}`] = attr));
-  let update = `ADD reserved :dr, onHand :doh, available :dav, rev :one SET ${stamp.set}, #w = :w`;
-  if (stale.length) update += ` REMOVE ${stale.map((_, j) => `#r${j}`).join(', ')}`;
-  let condition = 'attribute_not_exists(pk)';
-  if (current) {
-    condition = 'rev = :rev';
-    values[':rev'] = bal.rev;
-  }
   // billed as the larger of the item before and after (1 KB units): estimate the after image
   const v = stamp.values;
   const after: Item = {
@@ -217,11 +256,63 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
     [wAttr]: lastSeq,
   };
   for (const attr of stale) delete after[attr];
+
+  // where the batch's movements are listed: on the balance if they fit beside those listed there;
+  // else the listed ones go to a ledger row first and the batch's start the list again; else (too
+  // many for a balance on their own) in watermarked ledger rows, the balance's list left as it is
+  const listed: string[] = Array.isArray(current?.moves) ? (current.moves as unknown[]).map((m) => (typeof m === 'string' ? m : encodeMove(m as FoldedMove))) : [];
+  const batch = moves.map(encodeMove);
+  const rows: WriteOp[] = [];
+  let list: string[] | undefined;
+  if (batch.length > 0) {
+    if (itemSize({ ...after, moves: [...listed, ...batch] }) <= maxBytes) list = [...listed, ...batch];
+    else if (listed.length > 0 && itemSize({ ...after, moves: batch }) <= maxBytes) {
+      rows.push(flushRow(plan, listed));
+      list = batch;
+    } else {
+      for (let i = 0; i < moves.length; i += MOVES_PER_ROW) {
+        const chunk = batch.slice(i, i + MOVES_PER_ROW);
+        const maxAt = moves.slice(i, i + MOVES_PER_ROW).reduce((a, m) => (m.at > a ? m.at : a), moves[i]!.at);
+        const id = `${wAttr}#${pending[0]!.seq}${i === 0 ? '' : `#${i / MOVES_PER_ROW}`}`;
+        rows.push({
+          kind: 'put',
+          item: { ...keys.ledger(plan.sku, plan.location, maxAt, id), type: 'moves', sku: plan.sku, location: plan.location, moves: chunk, w: wAttr, seq: lastSeq, f: nowMs.toString(36) },
+        });
+      }
+    }
+  }
+  let update = `ADD reserved :dr, onHand :doh, available :dav, rev :one SET ${stamp.set}, #w = :w`;
+  if (list) {
+    update += ', #mv = :mv';
+    names['#mv'] = 'moves';
+    values[':mv'] = list;
+    after.moves = list;
+  }
+  if (stale.length) update += ` REMOVE ${stale.map((_, j) => `#r${j}`).join(', ')}`;
+  let condition = 'attribute_not_exists(pk)';
+  if (current) {
+    condition = 'rev = :rev';
+    values[':rev'] = bal.rev;
+  }
   return {
     rows,
     balance: { kind: 'update', key: plan.key, update, names, values, condition, billedSize: Math.max(bal.size, itemSize(after)) },
     oversells,
   };
+}
+
+/**
+ * The ledger row of the movements listed on a balance (all applied: they were listed in the writes
+ * that applied them), keyed by the latest of their times and their content, so writing it again
+ * (a retry after the balance write failed) writes the same row.
+ */
+function flushRow(plan: BalancePlan, listed: string[]): WriteOp {
+  const maxAt = listed.reduce((a, m) => {
+    const at = decodeMove(m).at;
+    return at > a ? at : a;
+  }, '');
+  const id = `b${fnv1a32(listed.join('\n')).toString(36)}${listed.length.toString(36)}`;
+  return { kind: 'put', item: { ...keys.ledger(plan.sku, plan.location, maxAt, id), type: 'moves', sku: plan.sku, location: plan.location, moves: listed } };
 }
 
 /** Balances written at once: enough to hide latency, few enough not to throttle one partition. */
@@ -234,14 +325,16 @@ export interface StockFold {
   writes: (BalanceWrite | undefined)[];
   /** records that oversold a balance, as first planned (one entry per balance oversold) */
   oversells: string[];
+  /** largest balance listing movements (BALANCE_MAX_BYTES; tests lower it to flush often) */
+  maxBytes: number;
 }
 
 /** Reads the balances a batch touches and finds the records that oversell them. */
-export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number): Promise<StockFold> {
+export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number, maxBytes = BALANCE_MAX_BYTES): Promise<StockFold> {
   const current = new Map<string, Item>();
   if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(`${it.pk}|${it.sk}`, it);
-  const writes = plans.map((p) => balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs));
-  return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []) };
+  const writes = plans.map((p) => balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs, maxBytes));
+  return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []), maxBytes };
 }
 
 /**
@@ -275,7 +368,7 @@ export async function writeStockFold(
           break;
         } catch (err) {
           if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-          w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs);
+          w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs, fold.maxBytes);
         }
       }
     }

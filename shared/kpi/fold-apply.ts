@@ -3,7 +3,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
 import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
-import { planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
+import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
@@ -160,9 +160,11 @@ export async function applyFold(
   nowMs: number,
   /** the time balance writes are stamped with, read as each is written */
   clock: () => number = Date.now,
+  /** largest balance that lists movements (default BALANCE_MAX_BYTES; tests lower it to flush often) */
+  balanceMaxBytes = BALANCE_MAX_BYTES,
 ): Promise<FoldResult> {
   const skipped: SkippedChange[] = [];
-  const stock = await readStockFold(table, shardId, planStockFold(changes, skipped), nowMs);
+  const stock = await readStockFold(table, shardId, planStockFold(changes, skipped), nowMs, balanceMaxBytes);
   const oversells = new Map<string, number>();
   for (const seq of stock.oversells) oversells.set(seq, (oversells.get(seq) ?? 0) + 1);
   const kpiSkipped: SkippedChange[] = [];

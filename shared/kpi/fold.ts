@@ -27,12 +27,36 @@ export interface StreamChange {
   newImage?: Item;
 }
 
-/** One counter the batch changes, with each record's change to it. */
+/** One counter item the batch changes, with each record's change to it. */
 export interface CounterPlan {
   key: Key;
-  /** identity attributes the counter item carries (channel, hour/day/month, type) */
+  /** identity attributes the counter item carries (channel, day/month, type) */
   attrs: Record<string, string>;
-  changes: { seq: string; delta: Partial<KpiFigures> }[];
+  /** `prefix`: where in the item the figures go (`T<HH>:` for an hour of a day's hour counters) */
+  changes: { seq: string; delta: Partial<KpiFigures>; prefix: string }[];
+}
+
+/** `T<HH>:<figure>`: an hour's figure in a day's hour-counter item. */
+const HOUR_ATTR = /^T(\d\d):(.+)$/;
+
+/**
+ * The hour counters an item holds, one item per hour with the figures as plain attributes
+ * (`{ type: 'kpi', channel, hour, orders, revenue_USD, … }`). A day's hour-counter item holds them
+ * as `T<HH>:<figure>`; an item written as a single hour counter (an `hour` attribute) is its own.
+ */
+export function hourCountersOf(item: Item): Item[] {
+  if (typeof item.hour === 'string') return [item];
+  if (item.type !== 'kpi-hours' || typeof item.day !== 'string') return [];
+  const hours = new Map<string, Item>();
+  for (const [attr, v] of Object.entries(item)) {
+    const m = HOUR_ATTR.exec(attr);
+    if (!m) continue;
+    const hour = `${item.day}T${m[1]}`;
+    let h = hours.get(hour);
+    if (!h) hours.set(hour, (h = { type: 'kpi', channel: item.channel, hour }));
+    h[m[2]!] = v;
+  }
+  return [...hours.values()].sort((a, b) => (String(a.hour) < String(b.hour) ? -1 : 1));
 }
 
 /** into[key] += sign × f */
@@ -124,14 +148,25 @@ export function kpiOfOrderItem(item: Item | undefined): OrderKpi | undefined {
   return { channel: item.channel, at: k.at, figures: k.figures };
 }
 
-function targetsOf(k: OrderKpi, zone: string): { id: string; key: Key; attrs: Record<string, string> }[] {
+interface Target {
+  /** the figures' place: an hour of a day item, a day rollup, a month rollup */
+  id: string;
+  /** the counter item */
+  item: string;
+  key: Key;
+  attrs: Record<string, string>;
+  prefix: string;
+}
+
+function targetsOf(k: OrderKpi, zone: string): Target[] {
   const hour = hourBucket(k.at);
+  const utcDay = hour.slice(0, 10);
   const day = localDateAt(Date.parse(k.at), zone);
   const month = day.slice(0, 7);
   return [
-    { id: `H|${k.channel}|${hour}`, key: keys.kpi(k.channel, hour, 0), attrs: { type: 'kpi', channel: k.channel, hour } },
-    { id: `D|${k.channel}|${day}`, key: keys.kpiDay(k.channel, zone, day), attrs: { type: 'kpi-day', channel: k.channel, day, zone } },
-    { id: `M|${k.channel}|${month}`, key: keys.kpiMonth(k.channel, zone, month), attrs: { type: 'kpi-month', channel: k.channel, month, zone } },
+    { id: `H|${k.channel}|${hour}`, item: `U|${k.channel}|${utcDay}`, key: keys.kpiHours(k.channel, utcDay, 0), attrs: { type: 'kpi-hours', channel: k.channel, day: utcDay }, prefix: `T${hour.slice(11, 13)}:` },
+    { id: `D|${k.channel}|${day}`, item: `D|${k.channel}|${day}`, key: keys.kpiDay(k.channel, zone, day), attrs: { type: 'kpi-day', channel: k.channel, day, zone }, prefix: '' },
+    { id: `M|${k.channel}|${month}`, item: `M|${k.channel}|${month}`, key: keys.kpiMonth(k.channel, zone, month), attrs: { type: 'kpi-month', channel: k.channel, month, zone }, prefix: '' },
   ];
 }
 
@@ -158,7 +193,7 @@ export function planKpiFold(
   const plans = new Map<string, CounterPlan>();
   for (const c of changes) {
     const deltas: Record<string, Partial<KpiFigures>> = {};
-    const where = new Map<string, { key: Key; attrs: Record<string, string> }>();
+    const where = new Map<string, Target>();
     const add = (k: OrderKpi | undefined, sign: 1 | -1) => {
       if (!k) return;
       for (const t of targetsOf(k, zone)) {
@@ -183,9 +218,9 @@ export function planKpiFold(
       const delta = pruneFigures(d);
       if (!delta) continue;
       const t = where.get(id)!;
-      let p = plans.get(id);
-      if (!p) plans.set(id, (p = { key: t.key, attrs: t.attrs, changes: [] }));
-      p.changes.push({ seq, delta });
+      let p = plans.get(t.item);
+      if (!p) plans.set(t.item, (p = { key: t.key, attrs: t.attrs, changes: [] }));
+      p.changes.push({ seq, delta, prefix: t.prefix });
     }
   }
   return [...plans.values()];
@@ -197,12 +232,14 @@ export function sumAbove(plan: CounterPlan, watermark: string | undefined): { ad
   let lastSeq: string | undefined;
   for (const ch of plan.changes) {
     if (watermark !== undefined && ch.seq <= watermark) continue;
-    addFigures(total, 'sum', ch.delta, 1);
+    addFigures(total, ch.prefix, ch.delta, 1);
     if (lastSeq === undefined || ch.seq > lastSeq) lastSeq = ch.seq;
   }
   const adds: Record<string, number> = {};
-  const d = pruneFigures(total.sum ?? {}) ?? {};
-  for (const f of KPI_COUNT_FIELDS) if (d[f]) adds[f] = d[f]!;
-  for (const f of KPI_CURRENCY_FIELDS) for (const [cur, v] of Object.entries(d[f] ?? {})) adds[`${f}_${cur}`] = v;
+  for (const [prefix, sum] of Object.entries(total)) {
+    const d = pruneFigures(sum) ?? {};
+    for (const f of KPI_COUNT_FIELDS) if (d[f]) adds[`${prefix}${f}`] = d[f]!;
+    for (const f of KPI_CURRENCY_FIELDS) for (const [cur, v] of Object.entries(d[f] ?? {})) adds[`${prefix}${f}_${cur}`] = v;
+  }
   return lastSeq === undefined ? { adds } : { adds, lastSeq };
 }

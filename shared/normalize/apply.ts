@@ -101,21 +101,76 @@ async function resolveListings(table: TablePort, channel: string, externalIds: s
 type Applied = { result: ApplyResult; oversells: number };
 const NOOP: Applied = { result: 'noop', oversells: 0 };
 
-async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancelled | RefundRecorded, now: () => Date): Promise<ApplyResult> {
-  const key = keys.order(e.channel, e.orderId);
-  const current = await table.get(key);
-  const before = orderBody(current, e.channel, e.orderId);
-  let after: OrderItemBody;
-  if (e.type === 'OrderUpserted') {
-    const unresolved = e.lines.filter((l) => !l.sku && l.externalItemId).map((l) => l.externalItemId!);
-    const listings = await resolveListings(table, e.channel, unresolved);
-    after = mergeUpsert(before, upsertState(e, (id) => listings.get(id)));
-  } else if (e.type === 'OrderCancelled') {
-    after = mergeCancel(before, e);
-  } else {
-    after = mergeRefund(before, e);
+type OrderEvent = OrderUpserted | OrderCancelled | RefundRecorded;
+
+const isOrderEvent = (e: CanonicalEvent): e is OrderEvent => e.type === 'OrderUpserted' || e.type === 'OrderCancelled' || e.type === 'RefundRecorded';
+
+/**
+ * Applies a delivery's events, each with exactly-once effect. The events of one order (Shopify's
+ * orders/cancelled is the order and its cancellation, a WooCommerce refund the order and its
+ * refund) are merged into the order item together and written once: one write unit, not one per
+ * event, and the same item as applying them one by one (the merges are pure and commutative).
+ * Returns how many events changed something.
+ */
+export async function applyEvents(
+  table: TablePort,
+  events: CanonicalEvent[],
+  now: () => Date = () => new Date(),
+  observer: ApplyObserver = {},
+): Promise<number> {
+  let applied = 0;
+  const orders = new Map<string, OrderEvent[]>();
+  for (const e of events) {
+    if (!isOrderEvent(e)) continue;
+    const k = `${e.channel}\u0000${e.orderId}`;
+    orders.set(k, [...(orders.get(k) ?? []), e]);
   }
-  if (stableStringify(after) === stableStringify(before)) return 'noop';
+  const done = new Set<string>();
+  for (const e of events) {
+    if (!isOrderEvent(e)) {
+      if ((await applyEvent(table, e, now, observer)) === 'applied') applied++;
+      continue;
+    }
+    const k = `${e.channel}\u0000${e.orderId}`;
+    if (done.has(k)) continue;
+    done.add(k);
+    let changed = 0;
+    await withConflictRetry(async () => {
+      changed = await applyOrderEvents(table, orders.get(k)!, now);
+      return changed > 0 ? 'applied' : 'noop';
+    });
+    applied += changed;
+  }
+  return applied;
+}
+
+async function applyOrderEvent(table: TablePort, e: OrderEvent, now: () => Date): Promise<ApplyResult> {
+  return (await applyOrderEvents(table, [e], now)) > 0 ? 'applied' : 'noop';
+}
+
+/** Events of one order, merged into its item in one conditional put; how many changed it. */
+async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () => Date): Promise<number> {
+  const { channel, orderId } = events[0]!;
+  const key = keys.order(channel, orderId);
+  const current = await table.get(key);
+  const before = orderBody(current, channel, orderId);
+  let after = before;
+  let changed = 0;
+  for (const e of events) {
+    let next: OrderItemBody;
+    if (e.type === 'OrderUpserted') {
+      const unresolved = e.lines.filter((l) => !l.sku && l.externalItemId).map((l) => l.externalItemId!);
+      const listings = await resolveListings(table, e.channel, unresolved);
+      next = mergeUpsert(after, upsertState(e, (id) => listings.get(id)));
+    } else if (e.type === 'OrderCancelled') {
+      next = mergeCancel(after, e);
+    } else {
+      next = mergeRefund(after, e);
+    }
+    if (stableStringify(next) !== stableStringify(after)) changed++;
+    after = next;
+  }
+  if (changed === 0 || stableStringify(after) === stableStringify(before)) return 0;
 
   const rev = Number(current?.rev ?? 0) + 1;
   const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: now().toISOString() };
@@ -127,7 +182,7 @@ async function applyOrderEvent(table: TablePort, e: OrderUpserted | OrderCancell
       ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
       : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
   ]);
-  return 'applied';
+  return changed;
 }
 
 // ---------------------------------------------------------------------------------------------

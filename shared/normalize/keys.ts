@@ -9,11 +9,13 @@ export const keys = {
   ledger: (sku: string, location: string, at: string, key: string) => ({ pk: `SKU#${sku}`, sk: `MOVE#${location}#${at}#${key}` }),
   ledgerRange: (sku: string, location: string) => ({ pk: `SKU#${sku}`, prefix: `MOVE#${location}#` }),
   /**
-   * KPI counters per channel per UTC hour, one partition per channel and UTC month (and write
-   * shard, of which there is one since the fold writes counters once per stream batch instead of
-   * once per order: see KPI_SHARDS). They answer any time zone with whole-hour offsets.
+   * KPI counters per channel per UTC hour, kept as the hours of one item per channel and UTC day
+   * (attributes `T<HH>:<figure>`, read back as hour counters by hourCountersOf): a batch's changes to
+   * one day are one write, however many of its hours they touch. One partition per channel and UTC
+   * month (and write shard, of which there is one since the fold writes counters once per stream
+   * batch instead of once per order: see KPI_SHARDS). They answer any time zone with whole-hour offsets.
    */
-  kpi: (channel: string, hour: string, shard: number) => ({ pk: `KPI#${channel}#${hour.slice(0, 7)}#${shard}`, sk: `H#${hour}` }),
+  kpiHours: (channel: string, day: string, shard: number) => ({ pk: `KPI#${channel}#${day.slice(0, 7)}#${shard}`, sk: `H#${day.slice(0, 10)}` }),
   /** rollup per calendar day in the rollup zone (KpiZone): a year of days is one partition */
   kpiDay: (channel: string, zone: string, day: string) => ({ pk: `KPID#${channel}#${zone}#${day.slice(0, 4)}`, sk: `D#${day}` }),
   /** rollup per calendar month in the rollup zone: every month of a channel is one partition */

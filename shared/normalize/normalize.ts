@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeliverySchema, type Delivery } from '#shared/domain/delivery.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
-import { applyEvent, UnresolvableEventError, type ApplyResult } from '#shared/normalize/apply.ts';
+import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import type { TablePort } from '#shared/normalize/ports.ts';
 
@@ -72,20 +72,16 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     }
     throw err;
   }
-  let applied = 0;
+  let applied: number;
   let oversells = 0;
   const observer = { oversells: (n: number) => void (oversells += n) };
-  for (const event of events) {
-    let r: ApplyResult;
-    try {
-      r = await applyEvent(deps.table, event, now, observer);
-    } catch (err) {
-      if (err instanceof UnresolvableEventError) {
-        return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message }, now);
-      }
-      throw err;
+  try {
+    applied = await applyEvents(deps.table, events, now, observer);
+  } catch (err) {
+    if (err instanceof UnresolvableEventError) {
+      return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message }, now);
     }
-    if (r === 'applied') applied++;
+    throw err;
   }
   return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied, oversells };
 }

@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { KPI_SHARDS, hourBucket, keys, shardOf } from '#shared/normalize/keys.ts';
+import { hourBucket, keys } from '#shared/normalize/keys.ts';
 import { startLocalHub, type LocalHub, type LocalHubStats } from '#infra/local/hub.ts';
 import { ALL_SCOPES, parseHubConfig } from '#infra/local/config.ts';
 import { awsEndpoint, uniqueName } from '#test/support/aws.ts';
 import { payload } from '#test/fixtures/payloads.ts';
 import { signedRequest, type SignedRequest } from '#test/fixtures/signing.ts';
+import { hourCounter } from '#test/support/kpi.ts';
 
 /**
  * Signed webhooks through the local hub (HTTP → ingest → SQS → poller → normalize → DynamoDB, and
@@ -90,7 +91,7 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
   const orderRow = () => get(keys.order(SHOP_CHANNEL, ORDER_ID));
   const balanceRow = () => get(keys.balance(SKU, LOCATION));
   const hour = hourBucket(JSON.parse(orderCreateBody()).created_at);
-  const kpiRow = () => get(keys.kpi(SHOP_CHANNEL, hour, shardOf(`${SHOP_CHANNEL}#${ORDER_ID}`, KPI_SHARDS)));
+  const kpiRow = () => hourCounter({ get }, SHOP_CHANNEL, hour);
   const stockApi = async () => {
     const res = await fetch(`${hub.url}/v1/stock/${SKU}`, { headers: { authorization: `Bearer ${API_KEY}` } });
     return { status: res.status, body: (await res.json()) as { sku: string; available: number; locations: Array<Record<string, unknown>> } };

@@ -5,6 +5,7 @@ import { keys } from '#shared/normalize/keys.ts';
 import type { DynamoTable } from '#shared/aws/table.ts';
 import { foldTable } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';
+import { hourCounter } from '../../support/kpi.ts';
 
 let table: DynamoTable;
 let tableName: string;
@@ -45,7 +46,7 @@ async function balance(sku: string, loc: string) {
 /** The hour counter, after the fold has read the stream (as the fold function does in AWS). */
 async function kpi(channel: string, hour: string) {
   await foldTable(table, tableName);
-  const it = await table.get(keys.kpi(channel, hour, 0));
+  const it = await hourCounter(table, channel, hour);
   const sum: Record<string, number> = {};
   for (const [k, v] of Object.entries(it ?? {})) if (typeof v === 'number') sum[k] = v;
   return sum;

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
 import { applyFold } from '#shared/kpi/fold-apply.ts';
 import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
-import { appliedMovesAfter, balanceWrite, isApplied, MOVES_PER_ROW, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
+import { appliedMovesAfter, BALANCE_MAX_BYTES, balanceWrite, decodeMove, encodeMove, isApplied, MOVES_PER_ROW, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
+import { itemSize } from '#shared/normalize/item-size.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
+import { hourCounter } from '../../support/kpi.ts';
 
 const SHARD = 'shardId-00000001763900000000-abcdef01';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -27,6 +29,19 @@ function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
 }
 const shipped = (at = '2026-03-02T10:00:00.000Z') => order({ status: 'fulfilled', version: { at }, fulfilledAt: at });
 const count = (quantity: number, asOf: string): StockLevelSet => ({ ...base, type: 'StockLevelSet', sku: 'A', locationId: 'WH1', quantity, bucket: 'on_hand', asOf });
+
+async function ledgerRows(t: MemoryTable) {
+  const range = keys.ledgerRange('A', 'WH1');
+  return t.queryBetween(range.pk, range.prefix, `${range.prefix}~`);
+}
+
+/** `n` orders of SKU A at WH1, each `qty` units, shipped at 10:00 + i minutes (o<i>, one order change each). */
+async function shipMany(t: MemoryTable, n: number, from = 0, qty = 1) {
+  for (let i = from; i < from + n; i++) {
+    const at = new Date(Date.parse('2026-03-02T10:00:00.000Z') + i * 60_000).toISOString();
+    await applyEvent(t, { ...shipped(at), orderId: `o${i}`, lines: [{ lineId: 'l1', sku: 'A', quantity: qty, locationId: 'WH1' }] });
+  }
+}
 
 async function numbers(t: MemoryTable) {
   const it = await t.get(keys.balance('A', 'WH1'));
@@ -94,9 +109,9 @@ describe('applyFold: stock', () => {
     expect(t.stats.writeRequests - before).toBeGreaterThanOrEqual(2);
     expect(again).toMatchObject({ balances: 0, ledgerRows: 0, written: 0 });
     expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
-    const range = keys.ledgerRange('A', 'WH1');
-    const rows = await t.queryBetween(range.pk, range.prefix, `${range.prefix}~`);
-    expect(rows.map((r) => r.moves)).toEqual([[{ delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order', ref: 'shop#o1#r2' }]]);
+    // the movement is listed on the balance, in the write that applied it
+    expect((await t.get(keys.balance('A', 'WH1')))?.moves).toEqual(['2026-03-02T10:00:00.000Z|-2|order|shop#o1#r2']);
+    expect(await ledgerRows(t)).toEqual([]);
   });
 
   it('stamps a balance with the time it is written, not the time its batch was planned (the feed trusts stamps to land within seconds)', async () => {
@@ -112,48 +127,97 @@ describe('applyFold: stock', () => {
     expect(await t.get(keys.balance('A', 'WH1'))).toMatchObject({ updatedAt: at, feedSk: `${at}#A#WH1`, reserved: 2 });
   });
 
-  it('a count landing while a fold is half-way counts only the movements the balance has taken in', async () => {
-    // Prepare: the shipment's ledger row is written, the balance not yet (the fold failed in between)
+  it('lists movements on the balance until it is full, then writes the listed ones as a ledger row; a count counts each movement once', async () => {
+    // Prepare: shipments folded one batch each
     const t = new MemoryTable();
-    await applyEvent(t, order());
-    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW);
-    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'));
-    const { changes } = t.streamFrom(1);
-    const stock = await readStockFold(t, SHARD, planStockFold(changes), NOW);
-    const half = stock.writes[0]!;
-    for (const row of half.rows) await t.write([row]);
+    await shipMany(t, 30);
+    let from = 0;
+    for (const c of t.streamFrom(0).changes) {
+      await applyFold(t, SHARD, [c], 'UTC', NOW);
+      from++;
+    }
+    const bal = (await t.get(keys.balance('A', 'WH1')))!;
+    const rows = await ledgerRows(t);
 
-    // Act: a count from before the shipment, then the fold's retry
-    await applyEvent(t, count(10, '2026-03-02T09:00:00.000Z'));
-    const midway = await numbers(t);
-    await applyFold(t, SHARD, changes, 'UTC', NOW);
+    // Act: a count from before every shipment
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
 
-    // Assess: the shipment after the count moves stock once — not in the count and again in the fold
-    expect(midway).toEqual({ onHand: 10, reserved: 2, available: 8 });
-    expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
+    // Assess: every balance write fits in BALANCE_MAX_BYTES; rows (no watermark) + the list name each shipment once
+    expect(from).toBe(30);
+    expect(itemSize(bal)).toBeLessThanOrEqual(BALANCE_MAX_BYTES);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.w === undefined)).toBe(true);
+    const all = [...rows.flatMap((r) => r.moves as string[]), ...(bal.moves as string[])].map((m) => decodeMove(m).ref);
+    expect(all.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `shop#o${i}#r1`).sort());
+    expect(await numbers(t)).toEqual({ onHand: 70, reserved: 0, available: 70 });
   });
 
-  it('lists a batch\'s movements at a balance in one ledger row; a count after them counts each once, also when a retried batch listed some twice', async () => {
-    // Prepare: two orders shipped, folded in one batch
+  it('a count landing after a flush row was written but before its balance write counts those movements once; the retry lists them once more', async () => {
+    // Prepare: a full list, then a batch whose fold writes the flush row and fails before the balance
     const t = new MemoryTable();
-    await applyEvent(t, order());
-    await applyEvent(t, order({ orderId: 'o2', lines: [{ lineId: 'l1', sku: 'A', quantity: 3, locationId: 'WH1' }] }));
-    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'));
-    await applyEvent(t, { ...shipped('2026-03-02T11:00:00.000Z'), orderId: 'o2', lines: [{ lineId: 'l1', sku: 'A', quantity: 3, locationId: 'WH1' }] });
+    await shipMany(t, 40);
     const changes = t.streamFrom(0).changes;
-    // a first attempt that wrote its row for the first three changes, then failed before the balance
-    const failed = (await readStockFold(t, SHARD, planStockFold(changes.slice(0, 3)), NOW)).writes[0]!;
+    let i = 0;
+    let half: Awaited<ReturnType<typeof readStockFold>>['writes'][number];
+    for (; i < changes.length; i++) {
+      const w = (await readStockFold(t, SHARD, planStockFold([changes[i]!]), NOW)).writes[0]!;
+      if (w.rows.length > 0) {
+        half = w;
+        break;
+      }
+      await applyFold(t, SHARD, [changes[i]!], 'UTC', NOW);
+    }
+    expect(half!.rows[0]).toMatchObject({ kind: 'put', item: { type: 'moves' } });
+    for (const row of half!.rows) await t.write([row]);
+
+    // Act: a count from before every shipment, then the fold's retry and the rest
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
+    const midway = await numbers(t);
+    await applyFold(t, SHARD, changes.slice(i), 'UTC', NOW);
+    await applyEvent(t, count(100, '2026-03-02T09:30:00.000Z'));
+
+    // Assess: the count saw the i shipments applied so far, each once (listed on the balance and in the row)
+    expect(midway).toEqual({ onHand: 100 - i, reserved: 0, available: 100 - i });
+    expect(await numbers(t)).toEqual({ onHand: 60, reserved: 0, available: 60 });
+  });
+
+  it('a count landing while a flash sale\'s fold is half-way counts only the movements the balance has taken in', async () => {
+    // Prepare: a batch too big to list on the balance; its watermarked ledger rows are written, the balance not yet
+    const t = new MemoryTable();
+    await shipMany(t, 40);
+    const changes = t.streamFrom(0).changes;
+    const stock = await readStockFold(t, SHARD, planStockFold(changes), NOW);
+    const half = stock.writes[0]!;
+    expect(half.rows.map((r) => (r.kind === 'put' ? r.item.w : undefined))).toEqual([watermarkAttr(SHARD)]);
+    for (const row of half.rows) await t.write([row]);
+
+    // Act: a count from before the shipments, then the fold's retry
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
+    const midway = await numbers(t);
+    await applyFold(t, SHARD, changes, 'UTC', NOW);
+    await applyEvent(t, count(100, '2026-03-02T09:30:00.000Z'));
+
+    // Assess: the shipments after the count move stock once — not in the count and again in the fold
+    expect(midway).toEqual({ onHand: 100, reserved: 0, available: 100 });
+    expect(await numbers(t)).toEqual({ onHand: 60, reserved: 0, available: 60 });
+  });
+
+  it('a count after a retried flash-sale batch counts each movement once, also when the failed attempt listed some in a row of its own', async () => {
+    // Prepare: a first attempt that wrote its row for 35 shipments, then failed before the balance
+    const t = new MemoryTable();
+    await shipMany(t, 40);
+    const changes = t.streamFrom(0).changes;
+    const failed = (await readStockFold(t, SHARD, planStockFold(changes.slice(0, 35)), NOW)).writes[0]!;
     for (const row of failed.rows) await t.write([row]);
     await applyFold(t, SHARD, changes, 'UTC', NOW);
-    const range = keys.ledgerRange('A', 'WH1');
-    const rows = await t.queryBetween(range.pk, range.prefix, `${range.prefix}~`);
+    const rows = await ledgerRows(t);
 
-    // Act: a count from before both shipments
-    await applyEvent(t, count(20, '2026-03-02T09:00:00.000Z'));
+    // Act: a count from before every shipment
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
 
-    // Assess: the retry's row lists both shipments, the failed attempt's row one of them again
-    expect(rows.map((r) => (r.moves as unknown[]).length).sort()).toEqual([1, 2]);
-    expect(await numbers(t)).toEqual({ onHand: 15, reserved: 0, available: 15 });
+    // Assess: the retry's row lists all 40, the failed attempt's 35 of them again
+    expect(rows.map((r) => (r.moves as unknown[]).length).sort()).toEqual([35, 40]);
+    expect(await numbers(t)).toEqual({ onHand: 60, reserved: 0, available: 60 });
   });
 
   it('splits a flash sale\'s movements at one balance over rows of at most MOVES_PER_ROW', () => {
@@ -175,9 +239,10 @@ describe('applyFold: stock', () => {
     expect(items.map((it) => it.seq)).toEqual([padSeq(String(100 + MOVES_PER_ROW)), padSeq(String(100 + MOVES_PER_ROW))]);
   });
 
-  it('counts two movements of one order version with the same time, and leaves out only another row\'s copies', () => {
+  it('counts two movements of one order version with the same time, and leaves out only another list\'s copies', () => {
     // Prepare: two restocks of one order version at the same time, in a row and again in a retry's row
-    const move = { delta: 1, at: '2026-03-02T10:00:00.000Z', reason: 'refund', ref: 'shop#o1#r3' };
+    // (rows written before movements were listed as strings list them as maps, one per restock)
+    const move = { delta: 1, at: '2026-03-02T10:00:00.000Z', reason: 'refund' as const, ref: 'shop#o1#r3' };
     const bal = { [watermarkAttr(SHARD)]: padSeq('9') };
     const row = (seq: string) => ({ w: watermarkAttr(SHARD), seq: padSeq(seq), f: NOW.toString(36), moves: [move, move] });
 
@@ -185,6 +250,9 @@ describe('applyFold: stock', () => {
     expect(appliedMovesAfter([row('7')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
     expect(appliedMovesAfter([row('7'), row('8')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
     expect(appliedMovesAfter([row('7')], bal, '2026-03-02T10:00:00.000Z', NOW)).toBe(0);
+    // listed on the balance as well: still once
+    expect(appliedMovesAfter([row('7')], { ...bal, moves: [encodeMove(move), encodeMove(move)] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
+    expect(appliedMovesAfter([], { ...bal, moves: [encodeMove(move)] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(1);
   });
 
   it('a count after a folded shipment includes it; a count after the shipment time leaves it out', async () => {
@@ -216,8 +284,8 @@ describe('applyFold: stock', () => {
     // Assess: o1 took available from 1 to -1 (an oversell); o2 from -1 to -2 (not a new one)
     expect(first.oversells).toBe(1);
     expect(await numbers(t)).toEqual({ onHand: 1, reserved: 3, available: -2 });
-    expect(await t.get(keys.kpi('shop', '2026-03-01T10', 0))).toMatchObject({ orders: 1, oversells: 1 });
-    expect((await t.get(keys.kpi('shop', '2026-03-01T11', 0)))?.oversells).toBeUndefined();
+    expect(await hourCounter(t, 'shop', '2026-03-01T10')).toMatchObject({ orders: 1, oversells: 1 });
+    expect((await hourCounter(t, 'shop', '2026-03-01T11'))?.oversells).toBeUndefined();
   });
 
   it('keeps a watermark per shard on the balance; a row without one is applied only once it is too old to be pending', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { applyKpiFold, changesOf, foldStreamBatch, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
-import { kpiOfOrderItem, padSeq, planKpiFold, shardCreatedMs, staleWatermarks, sumAbove, watermarkAttr, type StreamChange } from '#shared/kpi/fold.ts';
+import { hourCountersOf, kpiOfOrderItem, padSeq, planKpiFold, shardCreatedMs, staleWatermarks, sumAbove, watermarkAttr, type StreamChange } from '#shared/kpi/fold.ts';
 import { dayQueries, tileSpan } from '#shared/kpi/kpi-read.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import type { Item } from '#shared/normalize/ports.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
+import { hourCounter } from '../../support/kpi.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */
 function orderItem(over: { status?: string; qty?: number; cancelled?: boolean; createdAt?: string; currency?: string } = {}): Item {
@@ -37,8 +38,10 @@ describe('planKpiFold', () => {
     const plans = planKpiFold([{ seq: '5', newImage: orderItem() }], 'Asia/Kolkata');
 
     // Assess
-    expect(plans.map((p) => p.key)).toEqual([keys.kpi('shop', '2026-03-01T18', 0), keys.kpiDay('shop', 'Asia/Kolkata', '2026-03-02'), keys.kpiMonth('shop', 'Asia/Kolkata', '2026-03')]);
-    for (const p of plans) expect(p.changes).toEqual([{ seq: padSeq('5'), delta: { orders: 1, units: 2, revenue: { USD: 1000 }, priced: { USD: 1 } } }]);
+    expect(plans.map((p) => p.key)).toEqual([keys.kpiHours('shop', '2026-03-01', 0), keys.kpiDay('shop', 'Asia/Kolkata', '2026-03-02'), keys.kpiMonth('shop', 'Asia/Kolkata', '2026-03')]);
+    // the hour's figures go to its place in the UTC day's hour-counter item
+    expect(plans.map((p) => p.changes.map((c) => c.prefix))).toEqual([['T18:'], [''], ['']]);
+    for (const p of plans) expect(p.changes.map(({ prefix, ...c }) => c)).toEqual([{ seq: padSeq('5'), delta: { orders: 1, units: 2, revenue: { USD: 1000 }, priced: { USD: 1 } } }]);
   });
 
   it('folds the difference between old and new image, and leaves out changes the KPIs do not see', () => {
@@ -58,8 +61,8 @@ describe('planKpiFold', () => {
     // Assess
     expect(plans).toHaveLength(3);
     expect(plans[0]!.changes).toEqual([
-      { seq: padSeq('1'), delta: { cancelled: 1, units: -2, revenue: { USD: -1000 }, priced: { USD: -1 } } },
-      { seq: padSeq('3'), delta: { oversells: 1 } },
+      { seq: padSeq('1'), delta: { cancelled: 1, units: -2, revenue: { USD: -1000 }, priced: { USD: -1 } }, prefix: 'T18:' },
+      { seq: padSeq('3'), delta: { oversells: 1 }, prefix: 'T18:' },
     ]);
   });
 
@@ -91,10 +94,26 @@ describe('sumAbove and watermarks', () => {
     'UTC',
   )[0]!;
 
-  it('sums only the changes above the watermark and reports the last one folded', () => {
-    expect(sumAbove(plan, undefined)).toEqual({ adds: { orders: 1, units: 5, revenue_USD: 2500, priced_USD: 1 }, lastSeq: padSeq('11') });
-    expect(sumAbove(plan, padSeq('10'))).toEqual({ adds: { units: 3, revenue_USD: 1500 }, lastSeq: padSeq('11') });
+  it('sums only the changes above the watermark and reports the last one folded (an hour\'s figures under its prefix)', () => {
+    expect(sumAbove(plan, undefined)).toEqual({ adds: { 'T18:orders': 1, 'T18:units': 5, 'T18:revenue_USD': 2500, 'T18:priced_USD': 1 }, lastSeq: padSeq('11') });
+    expect(sumAbove(plan, padSeq('10'))).toEqual({ adds: { 'T18:units': 3, 'T18:revenue_USD': 1500 }, lastSeq: padSeq('11') });
     expect(sumAbove(plan, padSeq('11'))).toEqual({ adds: {} });
+  });
+
+  it('keeps the hours of one UTC day in one item: a batch touching several of its hours writes it once', async () => {
+    // Prepare: orders at 10:xx and 18:xx of one day
+    const t = new MemoryTable();
+    const at10 = { ...orderItem({ createdAt: '2026-03-01T10:05:00.000Z' }), pk: 'ORDER#shop#o2', orderId: 'o2' };
+
+    // Act
+    const r = await applyKpiFold(t, SHARD, [{ seq: '1', newImage: orderItem() }, { seq: '2', newImage: at10 }], 'UTC', NOW);
+
+    // Assess: one hour-counter item (+ day and month rollups), read back as two hours
+    expect(r.written).toBe(3);
+    expect(hourCountersOf((await t.get(keys.kpiHours('shop', '2026-03-01', 0)))!).map((h) => [h.hour, h.orders])).toEqual([
+      ['2026-03-01T10', 1],
+      ['2026-03-01T18', 1],
+    ]);
   });
 
   it('compares sequence numbers of different lengths by value', () => {
@@ -125,7 +144,8 @@ describe('applyKpiFold on a table', () => {
     { seq: '101', oldImage: orderItem(), newImage: orderItem({ status: 'fulfilled' }) },
     { seq: '102', oldImage: orderItem({ status: 'fulfilled' }), newImage: orderItem({ status: 'fulfilled', qty: 3 }) },
   ];
-  const hour = keys.kpi('shop', '2026-03-01T18', 0);
+  const hourItem = keys.kpiHours('shop', '2026-03-01', 0);
+  const hour = { pk: hourItem.pk, sk: hourItem.sk, hour: '2026-03-01T18' };
 
   it('counts every change once when batches are handed over again, overlapping, or from their start', async () => {
     // Prepare
@@ -141,8 +161,9 @@ describe('applyKpiFold on a table', () => {
 
     // Assess
     expect(again.written).toBe(0);
-    expect(await t.get(hour)).toEqual(await once.get(hour));
-    expect(await t.get(hour)).toMatchObject({ orders: 1, units: 3, revenue_USD: 1500, type: 'kpi', channel: 'shop', hour: '2026-03-01T18', [watermarkAttr(SHARD)]: padSeq('102') });
+    expect(await t.get(hourItem)).toEqual(await once.get(hourItem));
+    expect(await t.get(hourItem)).toMatchObject({ type: 'kpi-hours', channel: 'shop', day: '2026-03-01', [watermarkAttr(SHARD)]: padSeq('102') });
+    expect(await hourCounter(t, 'shop', hour.hour)).toEqual({ type: 'kpi', channel: 'shop', hour: '2026-03-01T18', orders: 1, units: 3, revenue_USD: 1500, priced_USD: 1, fulfilled: 1 });
   });
 
   it('keeps a watermark per stream shard: the same sequence number from another shard is another record', async () => {
@@ -155,7 +176,7 @@ describe('applyKpiFold on a table', () => {
     await applyKpiFold(t, 'shardId-00000001763910000000-abcdef02', [{ seq: '100', newImage: other }], 'UTC', NOW);
 
     // Assess
-    expect(await t.get(hour)).toMatchObject({ orders: 2, units: 4 });
+    expect(await hourCounter(t, 'shop', hour.hour)).toMatchObject({ orders: 2, units: 4 });
   });
 
   it('removes stale watermarks when it writes a counter', async () => {
@@ -168,7 +189,7 @@ describe('applyKpiFold on a table', () => {
     await applyKpiFold(t, SHARD, changes.slice(1, 2), 'UTC', NOW);
 
     // Assess
-    const item = (await t.get(hour))!;
+    const item = (await t.get(hourItem))!;
     expect(Object.keys(item).filter((k) => k.startsWith('w_'))).toEqual([watermarkAttr(SHARD)]);
   });
 
