@@ -19,7 +19,7 @@ export interface FoldCost extends CostStats {
   batches: number;
   records: number;
   counterWrites: number;
-  /** balance updates (one per balance per batch) and ledger rows (one per movement) */
+  /** balance updates (one per balance per batch) and ledger rows (full lists of movements, batches too big to list) */
   balanceWrites: number;
   ledgerRows: number;
   /** balances taken below zero available (counted in the KPIs) */

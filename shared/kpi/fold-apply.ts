@@ -24,7 +24,7 @@ export interface FoldResult {
   written: number;
   /** stock balances written (one update each, whatever number of changes it folded) */
   balances: number;
-  /** ledger rows written (one per balance that moved on hand, listing the batch's movements there) */
+  /** ledger rows written (a balance's full list of movements, or a batch too big to list on it) */
   ledgerRows: number;
   /** balances the batch took below zero available */
   oversells: number;
@@ -147,7 +147,7 @@ export async function applyKpiFold(
  *  1. reads the balances the batch touches and finds, change by change in stream order, the
  *     records that take one below zero available (oversells);
  *  2. folds the KPI changes, those oversells included, into the counters;
- *  3. writes the ledger rows and the balances (shared/inventory/stock-fold.ts).
+ *  3. writes the balances, listing their movements, and the ledger rows of full lists (shared/inventory/stock-fold.ts).
  * Every balance and counter write is guarded by a per-shard watermark (ledger rows are keyed puts
  * of the same content), so a batch retried after any step redoes only what is missing. Oversells go to the counters before any balance is written: a retry that finds
  * a balance already folded has nothing to count, and the counters' watermarks skip what they took.
