@@ -5,7 +5,7 @@ import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { documentClient } from '#shared/aws/table.ts';
 import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
-import { hourCountersOf } from '#shared/kpi/fold.ts';
+import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
 import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
@@ -53,7 +53,7 @@ export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, op
       // written as one counter per hour (`H#<day>T<hh>`)
       const { pk } = keys.kpiHours(q.channel, `${q.month}-01`, q.shard);
       const items = (await query(pk, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`)) as Record<string, unknown>[];
-      return items.flatMap(hourCountersOf).filter((h) => String(h.hour) >= q.fromHour && String(h.hour) <= q.toHour);
+      return hourCountersBetween(items, q.fromHour, q.toHour);
     },
     days(q) {
       return query(keys.kpiDay(q.channel, q.zone, q.fromDay).pk, `D#${q.fromDay}`, `D#${q.toDay}`);

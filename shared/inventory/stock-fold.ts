@@ -260,7 +260,7 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
   // where the batch's movements are listed: on the balance if they fit beside those listed there;
   // else the listed ones go to a ledger row first and the batch's start the list again; else (too
   // many for a balance on their own) in watermarked ledger rows, the balance's list left as it is
-  const listed: string[] = Array.isArray(current?.moves) ? (current.moves as unknown[]).map((m) => (typeof m === 'string' ? m : encodeMove(m as FoldedMove))) : [];
+  const listed: string[] = Array.isArray(current?.moves) ? (current.moves as string[]) : [];
   const batch = moves.map(encodeMove);
   const rows: WriteOp[] = [];
   let list: string[] | undefined;

@@ -59,6 +59,14 @@ export function hourCountersOf(item: Item): Item[] {
   return [...hours.values()].sort((a, b) => (String(a.hour) < String(b.hour) ? -1 : 1));
 }
 
+/**
+ * The hour counters from `fromHour` to `toHour` (inclusive) in the items of one counter partition
+ * read from `H#<first day>` to `H#<last day>~` (the `~` also takes items written as single hours).
+ */
+export function hourCountersBetween(items: Item[], fromHour: string, toHour: string): Item[] {
+  return items.flatMap(hourCountersOf).filter((h) => String(h.hour) >= fromHour && String(h.hour) <= toHour);
+}
+
 /** into[key] += sign × f */
 function addFigures(into: Record<string, Partial<KpiFigures>>, key: string, f: Partial<KpiFigures>, sign: 1 | -1): void {
   const d = (into[key] ??= {});

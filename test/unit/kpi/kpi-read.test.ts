@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import { applyKpiFold } from '#shared/kpi/fold-apply.ts';
-import { hourCountersOf, type StreamChange } from '#shared/kpi/fold.ts';
+import { hourCountersBetween, type StreamChange } from '#shared/kpi/fold.ts';
 import { monthSlices, readChannelSeries, readChannelsKpis, readStockAlerts, type KpiCounterQuery, type KpiDeps, type StockAlertRow } from '#shared/kpi/kpi-read.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 
@@ -148,10 +148,7 @@ describe('KPI reads from rollups', () => {
       pks,
       kpi: {
         shards: 1,
-        counters: async (q) =>
-          between(`KPI#${q.channel}#${q.month}#${q.shard}`, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`)
-            .flatMap(hourCountersOf)
-            .filter((h) => String(h.hour) >= q.fromHour && String(h.hour) <= q.toHour),
+        counters: async (q) => hourCountersBetween(between(`KPI#${q.channel}#${q.month}#${q.shard}`, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`), q.fromHour, q.toHour),
         rollupZone: async () => zone,
         days: async (q) => between(`KPID#${q.channel}#${q.zone}#${q.fromDay.slice(0, 4)}`, `D#${q.fromDay}`, `D#${q.toDay}`),
         months: async (q) => between(`KPIM#${q.channel}#${q.zone}`, `M#${q.fromMonth}`, `M#${q.toMonth}`),
