@@ -72,7 +72,7 @@ export async function applyEvent(
     case 'OrderUpserted':
     case 'OrderCancelled':
     case 'RefundRecorded':
-      return withConflictRetry(() => applyOrderEvent(table, event, now));
+      return withConflictRetry(async () => ((await applyOrderEvents(table, [event], now)) > 0 ? 'applied' : 'noop'));
     case 'StockLevelSet':
       return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
     case 'StockAdjusted':
@@ -118,34 +118,33 @@ export async function applyEvents(
   now: () => Date = () => new Date(),
   observer: ApplyObserver = {},
 ): Promise<number> {
-  let applied = 0;
+  // in delivery order; an order's events are one unit, where its first event stood
+  const units: (CanonicalEvent | OrderEvent[])[] = [];
   const orders = new Map<string, OrderEvent[]>();
   for (const e of events) {
-    if (!isOrderEvent(e)) continue;
-    const k = `${e.channel}\u0000${e.orderId}`;
-    orders.set(k, [...(orders.get(k) ?? []), e]);
-  }
-  const done = new Set<string>();
-  for (const e of events) {
     if (!isOrderEvent(e)) {
-      if ((await applyEvent(table, e, now, observer)) === 'applied') applied++;
+      units.push(e);
       continue;
     }
     const k = `${e.channel}\u0000${e.orderId}`;
-    if (done.has(k)) continue;
-    done.add(k);
+    const group = orders.get(k);
+    if (group) group.push(e);
+    else orders.set(k, units[units.push([e]) - 1] as OrderEvent[]);
+  }
+  let applied = 0;
+  for (const u of units) {
+    if (!Array.isArray(u)) {
+      if ((await applyEvent(table, u, now, observer)) === 'applied') applied++;
+      continue;
+    }
     let changed = 0;
     await withConflictRetry(async () => {
-      changed = await applyOrderEvents(table, orders.get(k)!, now);
+      changed = await applyOrderEvents(table, u, now);
       return changed > 0 ? 'applied' : 'noop';
     });
     applied += changed;
   }
   return applied;
-}
-
-async function applyOrderEvent(table: TablePort, e: OrderEvent, now: () => Date): Promise<ApplyResult> {
-  return (await applyOrderEvents(table, [e], now)) > 0 ? 'applied' : 'noop';
 }
 
 /** Events of one order, merged into its item in one conditional put; how many changed it. */
@@ -155,6 +154,8 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
   const current = await table.get(key);
   const before = orderBody(current, channel, orderId);
   let after = before;
+  let afterJson = stableStringify(before);
+  const beforeJson = afterJson;
   let changed = 0;
   for (const e of events) {
     let next: OrderItemBody;
@@ -167,10 +168,12 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
     } else {
       next = mergeRefund(after, e);
     }
-    if (stableStringify(next) !== stableStringify(after)) changed++;
+    const nextJson = stableStringify(next);
+    if (nextJson !== afterJson) changed++;
     after = next;
+    afterJson = nextJson;
   }
-  if (changed === 0 || stableStringify(after) === stableStringify(before)) return 0;
+  if (changed === 0 || afterJson === beforeJson) return 0;
 
   const rev = Number(current?.rev ?? 0) + 1;
   const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: now().toISOString() };
