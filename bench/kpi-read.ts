@@ -16,6 +16,7 @@ import { MemoryTable } from './memory-table.ts';
 import { Rng } from './prng.ts';
 import { apiEvent, batchPut, countRequests, envFor, invoker, localDoc, motoLatency, REGION, startPartitionedMoto, statsOf, timeCalls, type Samples } from './stock-read.ts';
 import { round, type BenchModule } from './lib.ts';
+import { systemClock } from '#shared/domain/clock.ts';
 
 /**
  * KPI reads (issue 6): one `GET /v1/kpis/channels` over 365 days and every channel, after 10k and
@@ -232,8 +233,8 @@ export const kpiReadBench: BenchModule = {
       for (const tbl of tables) {
         const t = Date.now();
         await provisionHubTable({ endpoint: moto.endpoint, tableName: tbl.name, region: REGION });
-        await putApiKey(seedDoc, tbl.name, KEY, { scopes: ['kpi:read'], partner: null });
-        for (const c of KPI_CHANNELS) await putChannel(seedDoc, tbl.name, { channel: c.channel, allocation: {} });
+        await putApiKey(seedDoc, tbl.name, KEY, { scopes: ['kpi:read'], partner: null }, systemClock());
+        for (const c of KPI_CHANNELS) await putChannel(seedDoc, tbl.name, { channel: c.channel, allocation: {} }, systemClock());
         const calls = await batchPut(seedDoc, tbl.name, tbl.load.kpiItems);
         loadStats.push({ table: tbl.name, items: tbl.load.kpiItems.length, calls, seconds: round((Date.now() - t) / 1000, 1) });
       }

@@ -11,6 +11,7 @@ import { launchMoto, type MotoServer } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { Rng } from './prng.ts';
 import { percentile, round, type BenchModule } from './lib.ts';
+import { systemClock } from '#shared/domain/clock.ts';
 
 /**
  * Stock reads (issue 5) against moto, through the real stock handler invoked in-process with
@@ -246,9 +247,9 @@ export const stockReadBench: BenchModule = {
       await provisionHubTable({ endpoint: moto.endpoint, tableName: TABLE, region: REGION });
       const seedDoc = localDoc(moto.endpoint);
       doc0.push(seedDoc);
-      await putApiKey(seedDoc, TABLE, KEY, { scopes: ['stock:read'], partner: null });
-      await putChannel(seedDoc, TABLE, { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } });
-      await putChannel(seedDoc, TABLE, { channel: 'shop', allocation: { locations: ['WH-B'] } });
+      await putApiKey(seedDoc, TABLE, KEY, { scopes: ['stock:read'], partner: null }, systemClock());
+      await putChannel(seedDoc, TABLE, { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, systemClock());
+      await putChannel(seedDoc, TABLE, { channel: 'shop', allocation: { locations: ['WH-B'] } }, systemClock());
 
       // balances: the two read SKUs plus 300 feed SKUs, all changed within the last hour (and
       // before the feed's settle window), so the feed from an hour ago holds every one of them

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ApiKeyScopeSchema } from '#shared/aws/api-keys.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
 import { getChannel, listChannels, putChannel } from '#shared/aws/channels.ts';
+import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 
 /**
  * `npm run hub -- quarantine|dlq ...`: what the normalizer set aside, and sending it back.
@@ -86,7 +87,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 366)) throw new AdminCliError('--days takes a whole number from 1 to 366');
 
   if (group === 'quarantine' && command === 'list') {
-    const items = await listQuarantine(doc, t.tableName, { ...(days ? { days } : {}), ...(values.all ? {} : { status: 'quarantined' as const }) });
+    const items = await listQuarantine(doc, t.tableName, { ...(days ? { days } : {}), ...(values.all ? {} : { status: 'quarantined' as const }), now: systemClock() });
     if (items.length === 0) print('nothing quarantined');
     for (const q of items) print(`${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 160)}`);
     return;
@@ -94,7 +95,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   if (group === 'quarantine' && command === 'replay') {
     const { replayed } = await replayQuarantined(
       { doc, tableName: t.tableName, sqs, queueUrl: t.queueUrl },
-      { ...(values.id ? { deliveryIds: values.id } : {}), ...(values.reason ? { reason: values.reason } : {}), ...(days ? { days } : {}) },
+      { ...(values.id ? { deliveryIds: values.id } : {}), ...(values.reason ? { reason: values.reason } : {}), ...(days ? { days } : {}), now: systemClock() },
     );
     print(`replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through the ingest queue${replayed.length ? `: ${replayed.join(', ')}` : ''}`);
     return;
@@ -115,7 +116,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
       partner: values.partner ?? null,
       ...(channels ? { channels } : {}),
       ...(locations ? { locations } : {}),
-    });
+    }, systemClock());
     print(`API key (shown once, store it now): ${key}`);
     print(`hash ${record.keyHash}  scopes ${record.scopes.join(',')}  partner ${record.partner ?? '-'}`);
     return;
@@ -129,7 +130,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   if (group === 'keys' && command === 'revoke') {
     const hash = rest.find((a) => !a.startsWith('--'));
     if (!hash) throw new AdminCliError('keys revoke <hash> (see keys list)');
-    if (!(await revokeApiKey(doc, t.tableName, hash))) throw new AdminCliError(`no key with hash ${hash}`);
+    if (!(await revokeApiKey(doc, t.tableName, hash, systemClock()))) throw new AdminCliError(`no key with hash ${hash}`);
     print(`revoked ${hash}: refused everywhere within a minute`);
     return;
   }
@@ -146,12 +147,12 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     if (buffer !== undefined) allocation.buffer = buffer;
     if (maxListed !== undefined) allocation.maxListed = maxListed;
     if (locations) allocation.locations = locations;
-    const saved = await putChannel(doc, t.tableName, { ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation });
+    const saved = await putChannel(doc, t.tableName, { ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation }, systemClock());
     print(JSON.stringify(saved));
     return;
   }
   if (group === 'channels' && command === 'list') {
-    for (const c of await listChannels(doc, t.tableName, { maxAgeSeconds: 0 })) print(JSON.stringify(c));
+    for (const c of await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock })) print(JSON.stringify(c));
     return;
   }
   throw new AdminCliError('usage: hub quarantine list|replay | dlq redrive | keys create|list|revoke | channels set|list (see infra/local/cli-admin.ts)');

@@ -6,6 +6,7 @@ import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
 import { readHubFile } from './hub-file.ts';
+import { systemMsClock } from '#shared/domain/clock.ts';
 
 /**
  * `npm run hub -- <command>`: manage the hub's connections (the senders allowed to post webhooks).
@@ -58,6 +59,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
     stage: e.HUB_STAGE ?? 'local',
     clients: { aws: liteAwsClient({ env: e }) },
+    now: systemMsClock,
     // a one-shot tool reads what is stored now
     maxAgeSeconds: 0,
   });

@@ -15,6 +15,7 @@ import { demoHubConfig, type HubConfig } from './config.ts';
 import { createHubHttpServer, type HttpInvoke } from './http.ts';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
 import { StreamPoller, keyPrefixFilter, type StreamPollerStats } from './stream-poller.ts';
+import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 
 /**
  * The whole hub on one machine: moto (or any AWS-compatible endpoint) provisioned from the CDK
@@ -208,12 +209,12 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     loading.catch(() => {});
     const clientConfig = awsClientConfig({ ...process.env, ...env });
 
-    const connections = dynamoConnectionStore({ tableName: resources.tableName, stage });
+    const connections = dynamoConnectionStore({ tableName: resources.tableName, stage, now: systemMsClock });
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
     await Promise.all([
       ...config.connections.map((c) => connections.put(c)),
-      ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) => putApiKey(doc, resources.tableName, key, attrs)),
-      ...config.channels.map(({ $comment: _c, ...channel }) => putChannel(doc, resources.tableName, channel)),
+      ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) => putApiKey(doc, resources.tableName, key, attrs, systemClock())),
+      ...config.channels.map(({ $comment: _c, ...channel }) => putChannel(doc, resources.tableName, channel, systemClock())),
     ]);
     doc.destroy();
     const fns = await loading;

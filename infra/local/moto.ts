@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { realClockEnv } from './real-clock.ts';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -90,7 +91,7 @@ export async function launchMoto(
   const port = opts.port ?? (await freePort());
   const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: opts.quiet === false ? 'inherit' : 'ignore',
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+    env: { ...realClockEnv(process.env), MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilUp(endpoint, child, 20_000);

@@ -17,7 +17,7 @@ export async function createApiKey(
   doc: DynamoDBDocumentClient,
   tableName: string,
   attrs: ApiKeyAttributes,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = newApiKeyText();
   const record = await putApiKey(doc, tableName, key, attrs, now);
@@ -73,7 +73,7 @@ export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string
  * Marks a key revoked (kept, not deleted, so `list` still shows who had access and until when).
  * Returns false when no key has that hash.
  */
-export async function revokeApiKey(doc: DynamoDBDocumentClient, tableName: string, keyHash: string, now: Date = new Date()): Promise<boolean> {
+export async function revokeApiKey(doc: DynamoDBDocumentClient, tableName: string, keyHash: string, now: Date): Promise<boolean> {
   if (!/^[0-9a-f]{64}$/.test(keyHash)) throw new RangeError('keyHash must be the 64 hex characters that `list` shows');
   try {
     await doc.send(

@@ -50,7 +50,7 @@ export async function putApiKey(
   tableName: string,
   key: string,
   attrs: ApiKeyAttributes,
-  now: Date = new Date(),
+  now: Date,
 ): Promise<ApiKeyRecord> {
   const scopes = z.array(ApiKeyScopeSchema).min(1).parse(attrs.scopes);
   const record: ApiKeyRecord = {

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
+import type { MsClock } from '#shared/domain/clock.ts';
 
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,
@@ -13,7 +14,7 @@ const INDEX = 'byUpdated';
 
 export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'META' });
 
-export async function putChannel(doc: DynamoDBDocumentClient, tableName: string, input: ChannelConfigInput, now: Date = new Date()): Promise<ChannelConfig> {
+export async function putChannel(doc: DynamoDBDocumentClient, tableName: string, input: ChannelConfigInput, now: Date): Promise<ChannelConfig> {
   const config = ChannelConfigSchema.parse(input);
   await doc.send(
     new PutCommand({
@@ -72,9 +73,9 @@ const listCache = new Map<string, { at: number; list: Promise<ChannelConfig[]> }
 export async function listChannels(
   doc: DynamoDBDocumentClient,
   tableName: string,
-  opts: { maxAgeSeconds?: number; now?: () => number } = {},
+  opts: { maxAgeSeconds?: number; now: MsClock },
 ): Promise<ChannelConfig[]> {
-  const now = (opts.now ?? Date.now)();
+  const now = opts.now();
   const hit = listCache.get(tableName);
   if (hit && now - hit.at < (opts.maxAgeSeconds ?? 30) * 1000) return hit.list;
   const list = queryChannels(doc, tableName);
@@ -87,6 +88,6 @@ export function clearChannelCache(): void {
   listCache.clear();
 }
 
-export function dynamoChannelPort(doc: DynamoDBDocumentClient, tableName: string, opts: { maxAgeSeconds?: number; now?: () => number } = {}): ChannelPort {
+export function dynamoChannelPort(doc: DynamoDBDocumentClient, tableName: string, opts: { maxAgeSeconds?: number; now: MsClock }): ChannelPort {
   return { list: () => listChannels(doc, tableName, opts) };
 }

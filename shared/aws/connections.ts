@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { Connection } from '#shared/domain/connection.ts';
 import type { ConnectionStore } from '#shared/ingest/ports.ts';
 import { AwsError, liteAwsClient, type LiteAwsClient } from '#shared/aws/lite/client.ts';
+import type { MsClock } from '#shared/domain/clock.ts';
 
 /**
  * Connections on DynamoDB (item `CONN#<id>` / `META`: source, channel, partner and the
@@ -21,7 +22,7 @@ export interface DynamoConnectionStoreOptions {
   clients?: { aws?: LiteAwsClient };
   maxAgeSeconds?: number;
   freshIntervalSeconds?: number;
-  now?: () => number;
+  now: MsClock;
 }
 
 export const connectionKey = (id: string) => ({ pk: `CONN#${id}`, sk: 'META' });
@@ -78,7 +79,7 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
   const maxAgeMs = (opts.maxAgeSeconds ?? 60) * 1000;
   // a fresh read is never held back longer than an ordinary one
   const freshIntervalMs = Math.min((opts.freshIntervalSeconds ?? 5) * 1000, maxAgeMs);
-  const clock = opts.now ?? Date.now;
+  const clock = opts.now;
   const cache = new Map<string, { conn: Connection; fetchedAt: number }>();
 
   async function readSecrets(id: string, source: string): Promise<string[]> {

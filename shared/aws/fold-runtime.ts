@@ -2,6 +2,7 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { resolveRollupZone, type FoldDeps } from '#shared/kpi/fold-apply.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
+import { systemMsClock } from '#shared/domain/clock.ts';
 
 /**
  * The fold function's dependencies, built once per container from its environment:
@@ -17,6 +18,7 @@ export function foldRuntime(env: NodeJS.ProcessEnv = process.env): FoldDeps {
   let zone: Promise<string> | undefined;
   return {
     table,
+    now: systemMsClock,
     rollupZone() {
       zone ??= resolveRollupZone(table, wanted);
       // a failed read is tried again by the next batch

@@ -9,6 +9,7 @@ import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
 import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
+import { msClockOf, systemClock, type MsClock } from '#shared/domain/clock.ts';
 
 /**
  * The KPI API's reads on the hub table, and the kpi function's dependencies built from its
@@ -25,7 +26,7 @@ import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
  * manager's chart does not need the last second. The rollup zone marker is cached (an unset one
  * only briefly, so the first fold's rollups are used soon after it ran).
  */
-export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, opts: { zoneCacheMs?: number; now?: () => number } = {}): KpiReadPort {
+export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, opts: { zoneCacheMs?: number; now: MsClock }): KpiReadPort {
   const query = async (pk: string, from: string, to: string) => {
     const out: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -43,7 +44,7 @@ export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, op
     } while (start);
     return out;
   };
-  const now = opts.now ?? Date.now;
+  const now = opts.now;
   const zoneCacheMs = opts.zoneCacheMs ?? 300_000;
   let zone: { value: string | undefined; at: number } | undefined;
   return {
@@ -154,10 +155,10 @@ export function kpiRuntime(env: NodeJS.ProcessEnv = process.env, overrides: { do
   // a typo here would otherwise turn every request into a 400 about a zone the caller never sent
   if (zone && !isTimeZone(zone)) throw new KpiConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${zone}`);
   const doc = overrides.doc ?? documentClient(awsClientConfig(env));
-  const clock = () => (overrides.now ?? (() => new Date()))().getTime();
+  const clock = msClockOf(overrides.now ?? systemClock);
   return {
     authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), { maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30), now: clock }),
-    kpi: dynamoKpiRepo(doc, tableName),
+    kpi: dynamoKpiRepo(doc, tableName, { now: clock }),
     channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30), now: clock }),
     stockAlerts: dynamoStockAlerts(doc, tableName),
     ...(zone ? { merchantTimeZone: zone } : {}),

@@ -3,6 +3,7 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { getBody } from '#shared/aws/body-store.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
+import { systemClock } from '#shared/domain/clock.ts';
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -14,6 +15,7 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
   return {
     table: new DynamoTable(documentClient(awsClientConfig(env)), tableName),
     adapt,
+    now: systemClock,
     loadBody: (delivery) => getBody(delivery.body),
     // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
     spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon' },

@@ -28,10 +28,10 @@ function days(back: number, now: Date): string[] {
 export async function listQuarantine(
   doc: DynamoDBDocumentClient,
   tableName: string,
-  opts: { days?: number; status?: 'quarantined' | 'replayed'; now?: Date } = {},
+  opts: { days?: number; status?: 'quarantined' | 'replayed'; now: Date },
 ): Promise<(QuarantinedDelivery & { messageBody: string })[]> {
   const out: (QuarantinedDelivery & { messageBody: string })[] = [];
-  for (const day of days(opts.days ?? 14, opts.now ?? new Date())) {
+  for (const day of days(opts.days ?? 14, opts.now)) {
     let start: Record<string, unknown> | undefined;
     do {
       const res = await doc.send(
@@ -64,9 +64,9 @@ export async function listQuarantine(
 /** Sends quarantined deliveries back to the ingest queue and marks them replayed. */
 export async function replayQuarantined(
   deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string },
-  opts: { deliveryIds?: string[]; reason?: string; days?: number; now?: Date } = {},
+  opts: { deliveryIds?: string[]; reason?: string; days?: number; now: Date },
 ): Promise<{ replayed: string[] }> {
-  const now = opts.now ?? new Date();
+  const now = opts.now;
   const items = await listQuarantine(deps.doc, deps.tableName, { days: opts.days, status: 'quarantined', now });
   const chosen = items.filter((q) => (!opts.deliveryIds || opts.deliveryIds.includes(q.deliveryId)) && (!opts.reason || q.reason === opts.reason));
   const replayed: string[] = [];

@@ -7,6 +7,7 @@ import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import type { ApplyCount, ChannelPort, StockReadPort } from '#shared/inventory/ports.ts';
+import { systemClock } from '#shared/domain/clock.ts';
 
 /**
  * The stock function's dependencies, built once per container from its environment:
@@ -42,7 +43,7 @@ export function stockRuntime(
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new StockConfigError('HUB_TABLE_NAME is not set');
   const doc = overrides.doc ?? documentClient(awsClientConfig(env));
-  const now = overrides.now ?? (() => new Date());
+  const now = overrides.now ?? systemClock;
   const clock = () => now().getTime();
   const table = new DynamoTable(doc, tableName);
   return {

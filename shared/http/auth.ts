@@ -1,5 +1,6 @@
 import { hashApiKey, type ApiKeyRecord, type ApiKeyScope } from '#shared/aws/api-keys.ts';
 import { HttpError } from '#shared/http/errors.ts';
+import type { MsClock } from '#shared/domain/clock.ts';
 
 /**
  * API-key authentication and authorization for the read APIs (stock, kpi). Generic on purpose:
@@ -23,7 +24,7 @@ export interface AuthenticatorOptions {
   negativeMaxAgeSeconds?: number;
   /** entries kept at most (oldest dropped first): random made-up keys must not grow memory */
   maxEntries?: number;
-  now?: () => number;
+  now: MsClock;
 }
 
 export type Authenticate = (headers: Record<string, string | undefined> | undefined) => Promise<ApiKeyRecord>;
@@ -42,11 +43,11 @@ export function bearerKey(headers: Record<string, string | undefined> | undefine
   return BEARER.exec(value)?.[1];
 }
 
-export function createAuthenticator(lookup: ApiKeyLookup, options: AuthenticatorOptions = {}): Authenticate & { clearCache(): void } {
+export function createAuthenticator(lookup: ApiKeyLookup, options: AuthenticatorOptions): Authenticate & { clearCache(): void } {
   const maxAgeMs = Math.min(options.maxAgeSeconds ?? 30, 60) * 1000;
   const negativeMs = Math.min(options.negativeMaxAgeSeconds ?? 5, 60) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
-  const now = options.now ?? Date.now;
+  const now = options.now;
   // keyed by hash: the cache never holds key text longer than the request that carried it.
   // The promise is cached, so concurrent requests with one key share one lookup.
   const cache = new Map<string, { at: number; record: Promise<ApiKeyRecord | undefined> }>();

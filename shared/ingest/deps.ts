@@ -5,6 +5,7 @@ import { sqsDeliveryQueue } from '#shared/aws/delivery-queue.ts';
 import { ebayPublicKeyFetcher, type EbayAppCredentials } from '#shared/ingest/ebay-keys.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '#shared/ingest/ingest.ts';
 import type { IngestDeps } from '#shared/ingest/ports.ts';
+import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 
 /**
  * The ingest function's dependencies, from its environment:
@@ -43,13 +44,15 @@ export function buildIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestDep
       stage,
       clients: { aws },
       maxAgeSeconds: positiveInt(env, 'HUB_CONNECTION_CACHE_SECONDS', 60),
+      now: systemMsClock,
     }),
     queue: sqsDeliveryQueue({ queueUrl: required(env, 'HUB_INGEST_QUEUE_URL'), clients: { aws } }),
     bodies: s3BodyStore({ bucket: required(env, 'HUB_BODY_BUCKET'), clients: { aws } }),
-    now: () => new Date(),
+    now: systemClock,
     maxMessageBytes: positiveInt(env, 'HUB_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
     ebayKeys: ebayPublicKeyFetcher({
       apiBase: env.HUB_EBAY_API_BASE,
+      now: systemMsClock,
       credentials: async (): Promise<EbayAppCredentials> => {
         const out = await aws.json<{ SecretString?: string }>({
           service: 'secretsmanager',

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { EbayKeyFetcher, EbayPublicKey } from '#shared/ingest/ports.ts';
+import type { MsClock } from '#shared/domain/clock.ts';
 
 /**
  * Production eBay key fetcher: `GET /commerce/notification/v1/public_key/{kid}` with an application
@@ -19,7 +20,7 @@ export interface EbayKeyFetcherOptions {
   ttlSeconds?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
-  now?: () => number;
+  now: MsClock;
 }
 
 const TokenSchema = z.object({ access_token: z.string(), expires_in: z.optional(z.number()) });
@@ -34,7 +35,7 @@ export function ebayPublicKeyFetcher(opts: EbayKeyFetcherOptions): EbayKeyFetche
   const ttlMs = (opts.ttlSeconds ?? 3600) * 1000;
   const timeoutMs = opts.timeoutMs ?? 3000;
   const doFetch = opts.fetch ?? fetch;
-  const clock = opts.now ?? Date.now;
+  const clock = opts.now;
   const keys = new Map<string, { key: EbayPublicKey; until: number }>();
   const inflight = new Map<string, Promise<EbayPublicKey | undefined>>();
   let token: { value: string; until: number } | undefined;

@@ -1,3 +1,4 @@
+import type { MsClock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
@@ -348,7 +349,7 @@ export async function writeStockFold(
   shardId: string,
   fold: StockFold,
   nowMs: number,
-  clock: () => number = Date.now,
+  clock: MsClock,
 ): Promise<{ balances: number; rows: number }> {
   let balances = 0;
   let rowsWritten = 0;

@@ -1,5 +1,6 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { MsClock } from '#shared/domain/clock.ts';
 import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
 import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
@@ -12,7 +13,8 @@ export interface FoldDeps {
   table: TablePort;
   /** the zone the day/month rollups are cut in (resolveRollupZone, memoized per container) */
   rollupZone(): Promise<string>;
-  now?: () => number;
+  /** the fold's clock (epoch ms): watermark pruning, the 36-hour rule for ledger rows, balance stamps */
+  now: MsClock;
 }
 
 export interface FoldResult {
@@ -159,7 +161,7 @@ export async function applyFold(
   zone: string,
   nowMs: number,
   /** the time balance writes are stamped with, read as each is written */
-  clock: () => number = Date.now,
+  clock: MsClock,
   /** largest balance that lists movements (default BALANCE_MAX_BYTES; tests lower it to flush often) */
   balanceMaxBytes = BALANCE_MAX_BYTES,
 ): Promise<FoldResult> {
@@ -198,5 +200,5 @@ export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): P
   if (!event.shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   const changes = changesOf(event);
   if (changes.length === 0) return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
-  return applyFold(deps.table, event.shardId, changes, await deps.rollupZone(), (deps.now ?? Date.now)());
+  return applyFold(deps.table, event.shardId, changes, await deps.rollupZone(), deps.now(), deps.now);
 }

@@ -8,6 +8,7 @@ import type {
   StockAdjusted,
   StockLevelSet,
 } from '#shared/domain/events.ts';
+import type { Clock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/normalize/keys.ts';
@@ -59,7 +60,7 @@ async function withConflictRetry(fn: () => Promise<ApplyResult>): Promise<ApplyR
 export async function applyEvent(
   table: TablePort,
   event: CanonicalEvent,
-  now: () => Date = () => new Date(),
+  now: Clock,
   observer: ApplyObserver = {},
 ): Promise<ApplyResult> {
   // counted only once a write succeeded: a lost race is planned (and counted) again
@@ -115,7 +116,7 @@ const isOrderEvent = (e: CanonicalEvent): e is OrderEvent => e.type === 'OrderUp
 export async function applyEvents(
   table: TablePort,
   events: CanonicalEvent[],
-  now: () => Date = () => new Date(),
+  now: Clock,
   observer: ApplyObserver = {},
 ): Promise<number> {
   // in delivery order; an order's events are one unit, where its first event stood

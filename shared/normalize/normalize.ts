@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeliverySchema, type Delivery } from '#shared/domain/delivery.ts';
+import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
@@ -28,7 +29,8 @@ export interface NormalizeDeps {
   /** the exact bytes of a delivery's body (inline, or fetched from the claim-check bucket) */
   loadBody(delivery: Delivery): Promise<Buffer>;
   adapt(input: { delivery: Delivery; body: string }): CanonicalEvent[];
-  now?: () => Date;
+  /** the time quarantined messages and unstamped SP-API notifications are stamped with */
+  now: Clock;
   spapi?: SpapiSource;
 }
 
@@ -54,7 +56,7 @@ export interface QuarantineReason {
  * that fails half-way and comes back re-applies only what was not applied.
  */
 export async function normalizeMessage(messageBody: string, deps: NormalizeDeps, meta?: MessageMeta): Promise<NormalizeOutcome> {
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now;
   let delivery: Delivery;
   try {
     const parsed: unknown = JSON.parse(messageBody);

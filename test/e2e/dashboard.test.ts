@@ -10,6 +10,9 @@ import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { startLocalHub, type LocalHub } from '#infra/local/hub.ts';
 import { awsEndpoint, motoEnv, uniqueName } from '#test/support/aws.ts';
+import { fixedClock } from '../support/clock.ts';
+import { chromiumPath } from '../support/chromium.ts';
+import { realClockEnv } from '#infra/local/real-clock.ts';
 
 /**
  * The managers' dashboard in a real headless Chromium (Debian's /usr/bin/chromium driven by
@@ -78,20 +81,22 @@ describe('the KPI dashboard in headless Chromium', () => {
     hub = await startLocalHub({ port: 0, awsEndpoint: awsEndpoint(), prefix: uniqueName('dash'), quiet: true });
     const doc = documentClient(awsClientConfig(motoEnv()));
     const tableName = hub.resources.tableName;
-    await putChannel(doc, tableName, { channel: 'shopify-demo', standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 48 } });
-    await putChannel(doc, tableName, { channel: 'partner-demo', partner: 'acme-dealer', standards: { maxCancellationRate: 0.05, minMonthlyRevenue: { currency: 'USD', amount: '50.00' } } });
-    await putChannel(doc, tableName, { channel: 'ebay-demo' });
+    await putChannel(doc, tableName, { channel: 'shopify-demo', standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 48 } }, fixedClock()());
+    await putChannel(doc, tableName, { channel: 'partner-demo', partner: 'acme-dealer', standards: { maxCancellationRate: 0.05, minMonthlyRevenue: { currency: 'USD', amount: '50.00' } } }, fixedClock()());
+    await putChannel(doc, tableName, { channel: 'ebay-demo' }, fixedClock()());
     const table = new DynamoTable(doc, tableName);
     const at = '2025-12-01T00:00:00.000Z';
     // TEE-M has plenty; MUG-BLUE has 4 on hand, fewer than sold: it shows as oversold
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c1', occurredAt: at, sku: 'TEE-M', locationId: 'WH1', quantity: 500, bucket: 'on_hand', asOf: at });
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c2', occurredAt: at, sku: 'MUG-BLUE', locationId: 'WH1', quantity: 4, bucket: 'on_hand', asOf: at });
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c3', occurredAt: at, sku: 'CAP-RED', locationId: 'WH2', quantity: 3, bucket: 'on_hand', asOf: at });
-    for (const e of orderEvents()) await applyEvent(table, e);
+    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c1', occurredAt: at, sku: 'TEE-M', locationId: 'WH1', quantity: 500, bucket: 'on_hand', asOf: at }, fixedClock());
+    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c2', occurredAt: at, sku: 'MUG-BLUE', locationId: 'WH1', quantity: 4, bucket: 'on_hand', asOf: at }, fixedClock());
+    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c3', occurredAt: at, sku: 'CAP-RED', locationId: 'WH2', quantity: 3, bucket: 'on_hand', asOf: at }, fixedClock());
+    for (const e of orderEvents()) await applyEvent(table, e, fixedClock());
 
     userDataDir = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: chromiumPath(),
+      // the browser is the user's, not the hub's: it keeps the machine's real clock
+      env: realClockEnv(process.env) as Record<string, string>,
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },

@@ -61,7 +61,7 @@ beforeAll(async () => {
   queueUrl = (await clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('ingest-queue') }))).QueueUrl!;
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   env = { ...motoEnv(), HUB_TABLE_NAME: table, HUB_INGEST_QUEUE_URL: queueUrl, HUB_BODY_BUCKET: bucket, HUB_STAGE: uniqueName('it') };
-  const store = dynamoConnectionStore({ tableName: table, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) } });
+  const store = dynamoConnectionStore({ tableName: table, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, now: () => 0 });
   for (const source of sources) {
     const conn = testConnection(source, { id: uniqueName(source), partner: source === 'walmart' ? 'acme' : null });
     conns.set(source, conn);
@@ -196,7 +196,7 @@ describe('ingest handler against moto', () => {
 describe('connection store on DynamoDB + Secrets Manager', () => {
   it('creates, updates (rotation) and lists connections, keeping secrets out of the table', async () => {
     // Prepare
-    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) } });
+    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, now: () => 0 });
     const conn = testConnection('shopify', { id: uniqueName('rot'), secrets: ['one'] });
     // Act
     await store.put(conn);
@@ -222,7 +222,7 @@ describe('hub CLI: connections', () => {
     const cliEnv = { ...env, HUB_PUBLIC_URL: 'http://127.0.0.1:3999' };
     const run = (...argv: string[]) => runCli(argv, cliEnv, (l) => lines.push(l));
     const id = uniqueName('cli');
-    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, maxAgeSeconds: 0 });
+    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, maxAgeSeconds: 0, now: () => 0 });
     // Act
     await run('connections', 'add', '--source', 'standard-webhooks', '--channel', 'partner-x', '--id', id, '--partner', 'px');
     const added = await store.get(id, { fresh: true });

@@ -13,6 +13,7 @@ import { foldMemory } from '../../bench/memory-fold.ts';
 import { MemoryTable } from '../../bench/memory-table.ts';
 import { motoEnv } from '../support/aws.ts';
 import { freshTable } from '../support/table.ts';
+import { fixedClock } from '../support/clock.ts';
 
 /**
  * The KPI API against an independent computation: a seeded set of orders across channels,
@@ -366,16 +367,16 @@ beforeAll(async () => {
     { step: 'initialize', name: 'countCommands' },
   );
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  await putApiKey(doc, tableName, KEY, { scopes: ['kpi:read'], partner: null });
-  await putApiKey(doc, tableName, PARTNER_KEY, { scopes: ['kpi:read'], partner: 'acme' });
-  await putApiKey(doc, tableName, STOCK_KEY, { scopes: ['stock:read'], partner: null });
+  await putApiKey(doc, tableName, KEY, { scopes: ['kpi:read'], partner: null }, fixedClock()());
+  await putApiKey(doc, tableName, PARTNER_KEY, { scopes: ['kpi:read'], partner: 'acme' }, fixedClock()());
+  await putApiKey(doc, tableName, STOCK_KEY, { scopes: ['stock:read'], partner: null }, fixedClock()());
   for (const [channel, spec] of Object.entries(CHANNELS)) {
     await putChannel(doc, tableName, {
       channel,
       ...(spec.partner ? { partner: spec.partner } : {}),
       ...(channel === 'shop-us' ? { standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 200 } } : {}),
       ...(channel === 'acme-web' ? { standards: { maxCancellationRate: 0.9 } } : {}),
-    });
+    }, fixedClock()());
   }
 
   // The writes go through the normalizer's own code (applyEvent) on the in-memory TablePort that
@@ -386,14 +387,14 @@ beforeAll(async () => {
   // plenty of stock, counted before any order: random orders never oversell
   const stockAt = '2025-01-01T00:00:00.000Z';
   for (const sku of SKUS) {
-    await applyEvent(mem, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: `count-${sku}`, occurredAt: stockAt, sku, locationId: 'WH1', quantity: 1_000_000, bucket: 'on_hand', asOf: stockAt });
+    await applyEvent(mem, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: `count-${sku}`, occurredAt: stockAt, sku, locationId: 'WH1', quantity: 1_000_000, bucket: 'on_hand', asOf: stockAt }, fixedClock());
   }
   orders = [...generate(200), ...collidingCurrencies()];
-  for (const o of orders) for (const e of eventsOf(o)) await applyEvent(mem, e);
+  for (const o of orders) for (const e of eventsOf(o)) await applyEvent(mem, e, fixedClock());
 
   // one scarce SKU: 1 unit, then three single-unit orders one after another — the second takes
   // the balance below zero (one oversell event, in its creation hour); the third keeps it there
-  await applyEvent(mem, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'count-scarce', occurredAt: stockAt, sku: 'SCARCE', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: stockAt });
+  await applyEvent(mem, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'count-scarce', occurredAt: stockAt, sku: 'SCARCE', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: stockAt }, fixedClock());
   const scarce: Order[] = [0, 1, 2].map((i) => ({
     channel: 'shop-us',
     id: `scarce-${i}`,
@@ -402,7 +403,7 @@ beforeAll(async () => {
     lines: [{ lineId: 'L0', sku: 'SCARCE', qty: 1, unitMinor: 2500 }],
     refunds: [],
   }));
-  for (const o of scarce) for (const e of eventsOf(o)) await applyEvent(mem, e);
+  for (const o of scarce) for (const e of eventsOf(o)) await applyEvent(mem, e, fixedClock());
   orders.push(...scarce);
   // the fold function's work: counters and rollups from the stream of order changes
   await foldMemory(mem, { zone: ROLLUP_ZONE, batchSize: 100 });

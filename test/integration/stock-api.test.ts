@@ -14,6 +14,7 @@ import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { motoEnv } from '../support/aws.ts';
 import { freshTable } from '../support/table.ts';
+import { fixedClock, runningClock } from '../support/clock.ts';
 
 const context = {} as Context;
 const SETTLE_SECONDS = 1;
@@ -26,6 +27,9 @@ let doc: DynamoDBDocumentClient;
 const sent: { command: string; input: Record<string, unknown> }[] = [];
 /** added to the handler's clock: lets a test step past the key cache */
 const clock = { offsetMs: 0 };
+/** the stock API's clock: the machine's, moved by `offsetMs` (the feed's settle window needs time to pass) */
+const running = runningClock();
+const testNow = () => new Date(running.ms() + clock.offsetMs);
 let handler: ReturnType<typeof createHandler>;
 
 const KEYS = {
@@ -46,14 +50,14 @@ beforeAll(async () => {
     { step: 'initialize', name: 'countCommands' },
   );
   doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  await putApiKey(doc, tableName, KEYS.read, { scopes: ['stock:read'], partner: null });
-  await putApiKey(doc, tableName, KEYS.write, { scopes: ['stock:read', 'stock:write'], partner: null });
-  await putApiKey(doc, tableName, KEYS.kpiOnly, { scopes: ['kpi:read'], partner: null });
-  await putApiKey(doc, tableName, KEYS.partner, { scopes: ['stock:read', 'stock:write'], partner: 'acme', locations: ['WH-B'] });
-  await putChannel(doc, tableName, { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } });
-  await putChannel(doc, tableName, { channel: 'acme-web', partner: 'acme', allocation: { locations: ['WH-B'] } });
+  await putApiKey(doc, tableName, KEYS.read, { scopes: ['stock:read'], partner: null }, fixedClock()());
+  await putApiKey(doc, tableName, KEYS.write, { scopes: ['stock:read', 'stock:write'], partner: null }, fixedClock()());
+  await putApiKey(doc, tableName, KEYS.kpiOnly, { scopes: ['kpi:read'], partner: null }, fixedClock()());
+  await putApiKey(doc, tableName, KEYS.partner, { scopes: ['stock:read', 'stock:write'], partner: 'acme', locations: ['WH-B'] }, fixedClock()());
+  await putChannel(doc, tableName, { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, fixedClock()());
+  await putChannel(doc, tableName, { channel: 'acme-web', partner: 'acme', allocation: { locations: ['WH-B'] } }, fixedClock()());
   handler = createHandler(() =>
-    stockRuntime({ ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) }, { doc, now: () => new Date(Date.now() + clock.offsetMs) }),
+    stockRuntime({ ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) }, { doc, now: testNow }),
   );
 });
 afterAll(async () => drop());
@@ -88,8 +92,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('stock API: keys', () => {
   beforeAll(async () => {
-    await applyEvent(table, count('AUTH-1', 'WH-A', 10));
-    await applyEvent(table, count('AUTH-1', 'WH-B', 4));
+    await applyEvent(table, count('AUTH-1', 'WH-A', 10), testNow);
+    await applyEvent(table, count('AUTH-1', 'WH-B', 4), testNow);
   });
 
   it.each([
@@ -133,11 +137,11 @@ describe('stock API: keys', () => {
 
   it('creates a key shown once, lists it by hash only, and a revocation takes effect within a minute', async () => {
     // Prepare
-    const { key, record } = await createApiKey(doc, tableName, { scopes: ['stock:read'], partner: null });
+    const { key, record } = await createApiKey(doc, tableName, { scopes: ['stock:read'], partner: null }, testNow());
     const before = await request('GET /v1/stock/{sku}', { key, sku: 'AUTH-1' });
     const listed = await listApiKeys(doc, tableName);
     // Act
-    expect(await revokeApiKey(doc, tableName, record.keyHash)).toBe(true);
+    expect(await revokeApiKey(doc, tableName, record.keyHash, testNow())).toBe(true);
     const cached = await request('GET /v1/stock/{sku}', { key, sku: 'AUTH-1' });
     clock.offsetMs = 61_000;
     const after = await request('GET /v1/stock/{sku}', { key, sku: 'AUTH-1' }).finally(() => (clock.offsetMs = 0));
@@ -147,18 +151,18 @@ describe('stock API: keys', () => {
     expect(listed.find((k) => k.keyHash === record.keyHash)).toMatchObject({ revoked: false, scopes: ['stock:read'] });
     expect([before.statusCode, cached.statusCode, after.statusCode]).toEqual([200, 200, 401]);
     expect(json(after).error.code).toBe('unauthorized');
-    expect(await revokeApiKey(doc, tableName, '0'.repeat(64))).toBe(false);
+    expect(await revokeApiKey(doc, tableName, '0'.repeat(64), testNow())).toBe(false);
   });
 });
 
 describe('stock API: GET /v1/stock/{sku}', () => {
   beforeAll(async () => {
-    await applyEvent(table, count('SKU-1', 'WH-A', 40));
-    await applyEvent(table, count('SKU-1', 'WH-B', 25));
+    await applyEvent(table, count('SKU-1', 'WH-A', 40), testNow);
+    await applyEvent(table, count('SKU-1', 'WH-B', 25), testNow);
     // a long history: ledger rows in the same partition, which a stock read must not touch
     for (let i = 0; i < 40; i++) {
       const move: StockAdjusted = { ...base, type: 'StockAdjusted', deliveryId: `m${i}`, sku: 'SKU-1', locationId: 'WH-A', delta: i % 2 ? 1 : -1, reason: 'manual', idempotencyKey: `m${i}`, at: new Date(Date.UTC(2026, 5, 1) + i * 1000).toISOString() };
-      await applyEvent(table, move);
+      await applyEvent(table, move, testNow);
     }
   });
 
@@ -202,7 +206,7 @@ describe('stock API: GET /v1/stock/{sku}', () => {
     const etag = String(first.headers?.etag);
     // Act
     const same = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'SKU-1', headers: { 'if-none-match': etag } });
-    await applyEvent(table, count('SKU-1', 'WH-B', 24, new Date(Date.UTC(2026, 6, 1)).toISOString()));
+    await applyEvent(table, count('SKU-1', 'WH-B', 24, new Date(Date.UTC(2026, 6, 1)).toISOString()), testNow);
     const changed = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'SKU-1', headers: { 'if-none-match': etag } });
     // Assess
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
@@ -238,7 +242,7 @@ describe('stock API: routing without a routeKey (function URL)', () => {
 
   it('routes by method and rawPath, decoding the SKU', async () => {
     // Prepare
-    await applyEvent(table, count('RAW 1', 'WH-A', 3));
+    await applyEvent(table, count('RAW 1', 'WH-A', 3), testNow);
     // Act
     const res = await bare('GET', '/v1/stock/RAW%201');
     // Assess
@@ -289,9 +293,9 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
     // Prepare: 12 balances, three writers (one whose clock runs 400 ms behind), a client paging 3 at a time
     const { table: feedTable, tableName: feedTableName, drop: dropFeed } = await freshTable('stockfeed');
     try {
-      await putApiKey(doc, feedTableName, KEYS.read, { scopes: ['stock:read'], partner: null });
-      await putChannel(doc, feedTableName, { channel: 'amazon' });
-      const feedHandler = createHandler(() => stockRuntime({ ...motoEnv(), HUB_TABLE_NAME: feedTableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) }, { doc }));
+      await putApiKey(doc, feedTableName, KEYS.read, { scopes: ['stock:read'], partner: null }, fixedClock()());
+      await putChannel(doc, feedTableName, { channel: 'amazon' }, fixedClock()());
+      const feedHandler = createHandler(() => stockRuntime({ ...motoEnv(), HUB_TABLE_NAME: feedTableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) }, { doc, now: testNow }));
       const page = async (query: Record<string, string>) => {
         const res = (await feedHandler(
           { version: '2.0', routeKey: 'GET /v1/stock', rawPath: '/v1/stock', headers: { authorization: `Bearer ${KEYS.read}` }, queryStringParameters: query, requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2,
@@ -301,13 +305,13 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
         return json(res) as { items: { sku: string; location: string; available: number; updatedAt: string }[]; nextCursor: string; hasMore: boolean };
       };
       const balances = ['F1', 'F2', 'F3', 'F4', 'F5', 'F6'].flatMap((sku) => ['WH-A', 'WH-B'].map((loc) => [sku, loc] as const));
-      const since = new Date().toISOString();
+      const since = testNow().toISOString();
       let asOf = Date.UTC(2026, 0, 1);
       const nextCount = (sku: string, loc: string) => count(sku, loc, Math.floor(Math.random() * 100), new Date((asOf += 1000)).toISOString());
       const writer = async (n: number, lagMs: number) => {
         for (let i = 0; i < n; i++) {
           const [sku, loc] = balances[Math.floor(Math.random() * balances.length)]!;
-          await applyEvent(feedTable, nextCount(sku, loc), () => new Date(Date.now() - lagMs));
+          await applyEvent(feedTable, nextCount(sku, loc), () => new Date(testNow().getTime() - lagMs));
         }
       };
       let writing = true;
@@ -315,7 +319,7 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
         await Promise.all([writer(20, 0), writer(20, 0), writer(20, 400)]);
         // the last change of every balance comes from the lagging writer: a cursor allowed up to
         // "now" would already be past these timestamps when they land
-        for (const [sku, loc] of balances) await applyEvent(feedTable, nextCount(sku, loc), () => new Date(Date.now() - 400));
+        for (const [sku, loc] of balances) await applyEvent(feedTable, nextCount(sku, loc), () => new Date(testNow().getTime() - 400));
         writing = false;
       })();
 
@@ -329,8 +333,8 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
         pages++;
         seen.push(...p.items);
         query = { cursor: p.nextCursor, limit: '3' };
-        if (!writing && doneAt === Number.POSITIVE_INFINITY) doneAt = Date.now();
-        if (!p.hasMore && Date.now() > doneAt + SETTLE_SECONDS * 1000 + 300) break;
+        if (!writing && doneAt === Number.POSITIVE_INFINITY) doneAt = testNow().getTime();
+        if (!p.hasMore && testNow().getTime() > doneAt + SETTLE_SECONDS * 1000 + 300) break;
         if (!p.hasMore) await sleep(25);
       }
       await writes;
@@ -356,9 +360,9 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
 
   it('serves a location filter and a partner key only its locations', async () => {
     // Prepare
-    const since = new Date(Date.now() - 60_000).toISOString();
-    await applyEvent(table, count('LOCF-1', 'WH-A', 1), () => new Date(Date.now() - 30_000));
-    await applyEvent(table, count('LOCF-1', 'WH-B', 2), () => new Date(Date.now() - 30_000));
+    const since = new Date(testNow().getTime() - 60_000).toISOString();
+    await applyEvent(table, count('LOCF-1', 'WH-A', 1), () => new Date(testNow().getTime() - 30_000));
+    await applyEvent(table, count('LOCF-1', 'WH-B', 2), () => new Date(testNow().getTime() - 30_000));
     // Act
     const a = json(await request('GET /v1/stock', { key: KEYS.read, query: { updatedSince: since, location: 'WH-A' } }));
     const p = json(await request('GET /v1/stock', { key: KEYS.partner, query: { updatedSince: since } }));

@@ -4,7 +4,9 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { applyFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
 import type { TablePort } from '#shared/normalize/ports.ts';
+import type { MsClock } from '#shared/domain/clock.ts';
 import { motoEnv, testClients } from './aws.ts';
+import { fixedMsClock } from './clock.ts';
 
 /** Every record of a moto table's stream, per shard, from the beginning. */
 export async function readWholeStream(tableName: string): Promise<{ shardId: string; records: DynamoDBRecord[] }[]> {
@@ -33,11 +35,11 @@ export async function readWholeStream(tableName: string): Promise<{ shardId: str
  * whole stream into stock balances, the ledger and the KPI counters. Folding from the beginning every time is safe (the
  * per-shard watermarks skip what was folded before), so tests call it whenever they read stock or KPIs.
  */
-export async function foldTable(table: TablePort, tableName: string, zone = 'UTC'): Promise<FoldResult> {
+export async function foldTable(table: TablePort, tableName: string, zone = 'UTC', now: MsClock = fixedMsClock()): Promise<FoldResult> {
   const rollupZone = await resolveRollupZone(table, zone);
   const total: FoldResult = { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
   for (const { shardId, records } of await readWholeStream(tableName)) {
-    const r = await applyFold(table, shardId, changesOf({ Records: records }), rollupZone, Date.now());
+    const r = await applyFold(table, shardId, changesOf({ Records: records }), rollupZone, now(), now);
     total.changes += r.changes;
     total.counters += r.counters;
     total.written += r.written;

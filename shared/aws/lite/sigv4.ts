@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { systemClock } from '#shared/domain/clock.ts';
 
 /**
  * AWS Signature Version 4 for the few requests the ingest path makes. Written out instead of
@@ -51,7 +52,8 @@ export function signRequest(
   opts: { service: string; region: string; credentials: Credentials; now?: Date },
 ): Record<string, string> {
   const url = new URL(req.url);
-  const now = opts.now ?? new Date();
+  // AWS rejects a signature more than 5 minutes off its own clock: always the real time
+  const now = opts.now ?? systemClock();
   const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const payloadHash = sha256Hex(req.body);

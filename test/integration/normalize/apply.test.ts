@@ -6,6 +6,9 @@ import type { DynamoTable } from '#shared/aws/table.ts';
 import { foldTable } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';
 import { hourCounter } from '../../support/kpi.ts';
+import { fixedClock } from '../../support/clock.ts';
+
+const clock = fixedClock();
 
 let table: DynamoTable;
 let tableName: string;
@@ -55,11 +58,11 @@ async function kpi(channel: string, hour: string) {
 describe('applyEvent: orders', () => {
   it('reserves an open order, then releases and ships it when fulfilled; KPIs follow', async () => {
     // Prepare
-    await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 10, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' });
+    await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 10, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' }, clock);
     // Act
-    expect(await applyEvent(table, order())).toBe('applied');
+    expect(await applyEvent(table, order(), clock)).toBe('applied');
     const reservedAfterCreate = await balance('SKU-A', 'WH1');
-    await applyEvent(table, order({ status: 'fulfilled', version: { at: '2026-03-02T10:00:00.000Z' }, fulfilledAt: '2026-03-02T10:00:00.000Z' }));
+    await applyEvent(table, order({ status: 'fulfilled', version: { at: '2026-03-02T10:00:00.000Z' }, fulfilledAt: '2026-03-02T10:00:00.000Z' }), clock);
     // Assess
     expect(reservedAfterCreate).toEqual({ onHand: 10, reserved: 2, available: 8 });
     expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: 8, reserved: 0, available: 8 });
@@ -70,11 +73,11 @@ describe('applyEvent: orders', () => {
 
   it('writes nothing for a redelivery or an older version', async () => {
     // Prepare
-    await applyEvent(table, order({ version: { at: '2026-03-01T12:00:00.000Z' } }));
+    await applyEvent(table, order({ version: { at: '2026-03-01T12:00:00.000Z' } }), clock);
     const writes = table.stats.writeRequests;
     // Act
-    const again = await applyEvent(table, order({ version: { at: '2026-03-01T12:00:00.000Z' } }));
-    const older = await applyEvent(table, order({ status: 'pending_payment', version: { at: '2026-03-01T11:00:00.000Z' } }));
+    const again = await applyEvent(table, order({ version: { at: '2026-03-01T12:00:00.000Z' } }), clock);
+    const older = await applyEvent(table, order({ status: 'pending_payment', version: { at: '2026-03-01T11:00:00.000Z' } }), clock);
     // Assess
     expect([again, older]).toEqual(['noop', 'noop']);
     expect(table.stats.writeRequests).toBe(writes);
@@ -83,8 +86,8 @@ describe('applyEvent: orders', () => {
 
   it('lands the same state whether the cancellation comes before or after the order', async () => {
     // Act
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z' });
-    await applyEvent(table, order());
+    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z' }, clock);
+    await applyEvent(table, order(), clock);
     // Assess
     expect(await balance('SKU-A', 'WH1')).toBeUndefined();
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ orders: 1, cancelled: 1 });
@@ -92,8 +95,8 @@ describe('applyEvent: orders', () => {
   });
 
   it('releases only the cancelled lines of a partial cancellation', async () => {
-    await applyEvent(table, order());
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l2'] });
+    await applyEvent(table, order(), clock);
+    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l2'] }, clock);
     expect(await balance('SKU-A', 'WH1')).toMatchObject({ reserved: 2 });
     expect(await balance('SKU-B', 'WH1')).toMatchObject({ reserved: 0 });
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ orders: 1, units: 2, revenue_USD: 2000 });
@@ -101,17 +104,17 @@ describe('applyEvent: orders', () => {
 
   it('keeps the lines of an order when a newer notification carries none, whichever arrives first', async () => {
     const lineless = order({ status: 'processing', version: { at: '2026-03-01T11:00:00.000Z' }, lines: [] });
-    await applyEvent(table, lineless);
-    await applyEvent(table, order());
+    await applyEvent(table, lineless, clock);
+    await applyEvent(table, order(), clock);
     expect(await balance('SKU-A', 'WH1')).toMatchObject({ reserved: 2 });
     expect((await table.get(keys.order('shop', 'o1')))?.state).toMatchObject({ status: 'processing', lines: [{ sku: 'SKU-A' }, { sku: 'SKU-B' }] });
-    expect(await applyEvent(table, lineless)).toBe('noop');
+    expect(await applyEvent(table, lineless, clock)).toBe('noop');
   });
 
   it('counts an order whose lines were all cancelled one by one as cancelled, with no revenue', async () => {
-    await applyEvent(table, order());
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l1'] });
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:05:00.000Z', lineIds: ['l2'] });
+    await applyEvent(table, order(), clock);
+    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l1'] }, clock);
+    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:05:00.000Z', lineIds: ['l2'] }, clock);
     const k = await kpi('shop', '2026-03-01T10');
     expect(k).toMatchObject({ orders: 1, cancelled: 1 });
     expect([k.units ?? 0, k.revenue_USD ?? 0]).toEqual([0, 0]);
@@ -119,7 +122,7 @@ describe('applyEvent: orders', () => {
   });
 
   it('records a refund once, restocking its lines', async () => {
-    await applyEvent(table, order({ status: 'fulfilled', fulfilledAt: '2026-03-01T12:00:00.000Z' }));
+    await applyEvent(table, order({ status: 'fulfilled', fulfilledAt: '2026-03-01T12:00:00.000Z' }), clock);
     const refund: CanonicalEvent = {
       ...base,
       type: 'RefundRecorded',
@@ -129,15 +132,15 @@ describe('applyEvent: orders', () => {
       processedAt: '2026-03-03T00:00:00.000Z',
       lines: [{ lineId: 'l1', quantity: 1, restock: true }],
     };
-    expect(await applyEvent(table, refund)).toBe('applied');
-    expect(await applyEvent(table, refund)).toBe('noop');
+    expect(await applyEvent(table, refund, clock)).toBe('applied');
+    expect(await applyEvent(table, refund, clock)).toBe('noop');
     expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: -1, reserved: 0, available: -1 });
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ refunds: 1, refundAmount_USD: 1000 });
   });
 
   it('records an oversell when an order takes available below zero (the fold finds it, once)', async () => {
-    await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' });
-    await applyEvent(table, order());
+    await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' }, clock);
+    await applyEvent(table, order(), clock);
     // SKU-A (1 on hand, 2 ordered) and SKU-B (never counted, 1 ordered) both go below zero
     expect((await foldTable(table, tableName)).oversells).toBe(2);
     expect((await foldTable(table, tableName)).oversells).toBe(0);
@@ -152,24 +155,24 @@ describe('applyEvent: stock', () => {
 
   it('lets an absolute count win over older movements and keep newer ones, in any arrival order', async () => {
     // Arrival: newer movement, count, older movement, stale count
-    await applyEvent(table, adj(5, '2026-03-01T12:00:00.000Z', 'late'));
-    await applyEvent(table, set(100, '2026-03-01T10:00:00.000Z'));
-    await applyEvent(table, adj(7, '2026-03-01T09:00:00.000Z', 'early'));
-    expect(await applyEvent(table, set(50, '2026-03-01T08:00:00.000Z'))).toBe('noop');
+    await applyEvent(table, adj(5, '2026-03-01T12:00:00.000Z', 'late'), clock);
+    await applyEvent(table, set(100, '2026-03-01T10:00:00.000Z'), clock);
+    await applyEvent(table, adj(7, '2026-03-01T09:00:00.000Z', 'early'), clock);
+    expect(await applyEvent(table, set(50, '2026-03-01T08:00:00.000Z'), clock)).toBe('noop');
     expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: 105, reserved: 0, available: 105 });
   });
 
   it('applies an adjustment once per idempotency key', async () => {
-    expect(await applyEvent(table, adj(3, '2026-03-01T12:00:00.000Z', 'k1'))).toBe('applied');
-    expect(await applyEvent(table, adj(3, '2026-03-01T12:00:00.000Z', 'k1'))).toBe('noop');
+    expect(await applyEvent(table, adj(3, '2026-03-01T12:00:00.000Z', 'k1'), clock)).toBe('applied');
+    expect(await applyEvent(table, adj(3, '2026-03-01T12:00:00.000Z', 'k1'), clock)).toBe('noop');
     expect(await balance('SKU-A', 'WH1')).toMatchObject({ onHand: 3 });
   });
 
   it('resolves a listing id through the mapping, and refuses an unmapped one', async () => {
     const level: CanonicalEvent = { ...base, type: 'StockLevelSet', inventoryItemId: 'inventory_item:77', locationId: 'L9', quantity: 4, bucket: 'available', asOf: '2026-03-01T10:00:00.000Z' };
-    await expect(applyEvent(table, level)).rejects.toBeInstanceOf(UnresolvableEventError);
-    await applyEvent(table, { ...base, type: 'ListingMapped', externalId: 'inventory_item:77', sku: 'SKU-Z', at: '2026-03-01T09:00:00.000Z' });
-    expect(await applyEvent(table, level)).toBe('applied');
+    await expect(applyEvent(table, level, clock)).rejects.toBeInstanceOf(UnresolvableEventError);
+    await applyEvent(table, { ...base, type: 'ListingMapped', externalId: 'inventory_item:77', sku: 'SKU-Z', at: '2026-03-01T09:00:00.000Z' }, clock);
+    expect(await applyEvent(table, level, clock)).toBe('applied');
     expect(await balance('SKU-Z', 'L9')).toMatchObject({ onHand: 4 });
   });
 });

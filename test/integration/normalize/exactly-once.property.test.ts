@@ -12,6 +12,10 @@ import { normalizeMessage } from '#shared/normalize/normalize.ts';
 import { foldTable, readWholeStream } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';
 import { motoEnv } from '../../support/aws.ts';
+import { fixedClock, fixedMsClock } from '../../support/clock.ts';
+
+const clock = fixedClock();
+const msClock = fixedMsClock();
 
 /**
  * The judge of the normalizer's correctness (issue: "Normalization", ARCHITECTURE.md): a stream of
@@ -198,7 +202,7 @@ async function snapshot(tableName: string) {
   const ledger: Record<string, Record<string, number>> = {};
   for (const k of new Set([...ledgerRows.keys(), ...balanceItems.keys()])) {
     const net: Record<string, number> = {};
-    for (const [id, d] of appliedMoves(ledgerRows.get(k) ?? [], balanceItems.get(k), Date.now())) {
+    for (const [id, d] of appliedMoves(ledgerRows.get(k) ?? [], balanceItems.get(k), msClock())) {
       const reason = id.startsWith('MOVE#') ? 'adjustment' : id.slice(id.lastIndexOf('#') + 1);
       net[reason] = (net[reason] ?? 0) + d;
     }
@@ -241,7 +245,7 @@ async function foldLikeLambda(table: DynamoTable, tableName: string, rand: () =>
     while (pos < changes.length) {
       const batch = changes.slice(pos, pos + 1 + Math.floor(rand() * 8));
       try {
-        await applyFold(table, shardId, batch, zone, Date.now(), Date.now, balanceMaxBytes);
+        await applyFold(table, shardId, batch, zone, msClock(), msClock, balanceMaxBytes);
       } catch {
         if (++failures > 2000) throw new Error('the fold did not converge');
         // its retry may come later, after more deliveries were normalized (a batch that failed
@@ -255,7 +259,7 @@ async function foldLikeLambda(table: DynamoTable, tableName: string, rand: () =>
       pos += batch.length;
       if (rand() < 0.2) {
         const from = Math.floor(rand() * pos);
-        await applyFold(table, shardId, changes.slice(from, from + 1 + Math.floor(rand() * 8)), zone, Date.now(), Date.now, balanceMaxBytes).catch(() => undefined);
+        await applyFold(table, shardId, changes.slice(from, from + 1 + Math.floor(rand() * 8)), zone, msClock(), msClock, balanceMaxBytes).catch(() => undefined);
       }
     }
     positions.set(shardId, pos);
@@ -272,7 +276,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         // Prepare: the reference applies each distinct delivery once, in time order, without faults
         const reference = await freshTable('ref');
         const inOrder = [...stream].sort((a, b) => a.at - b.at);
-        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : '') });
+        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
         await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
 
         const subject = await freshTable('sut');
@@ -292,7 +296,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         while (queue.length > 0) {
           const msg = queue.shift()!;
           try {
-            await normalizeMessage(msg, { table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : '') });
+            await normalizeMessage(msg, { table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
           } catch {
             queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
           }

@@ -48,7 +48,7 @@ describe('connection store cache', () => {
   it('does not read a secret for a connection that does not exist', async () => {
     // Prepare
     const { aws, calls } = fakeAws(() => ['a']);
-    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws } });
+    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws }, now: () => 0 });
     // Act
     const missing = await store.get('made-up');
     // Assess

@@ -32,7 +32,7 @@ describe('eBay public key fetcher', () => {
   it('gets an app token, fetches the key by kid and caches both', async () => {
     // Prepare
     requests.length = 0;
-    const keys = ebayPublicKeyFetcher({ apiBase: base, credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }) });
+    const keys = ebayPublicKeyFetcher({ apiBase: base, credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }), now: () => 0 });
     // Act
     const [a, b] = await Promise.all([keys.get('kid-1'), keys.get('kid-1')]);
     const c = await keys.get('kid-1');
@@ -47,7 +47,7 @@ describe('eBay public key fetcher', () => {
 
   it('answers undefined for a kid eBay does not know and throws when eBay fails', async () => {
     // Prepare
-    const keys = ebayPublicKeyFetcher({ apiBase: base, credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }) });
+    const keys = ebayPublicKeyFetcher({ apiBase: base, credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }), now: () => 0 });
     // Act
     const unknown = await keys.get('kid-unknown');
     const down = keys.get('kid-down');

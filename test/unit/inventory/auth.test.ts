@@ -31,7 +31,7 @@ describe('authenticate', () => {
   ])('%s → %i', async (_name, headers, status) => {
     // Prepare
     const { lookup } = memoryKeys({ hub_good: {} });
-    const authenticate = createAuthenticator(lookup);
+    const authenticate = createAuthenticator(lookup, { now: () => 0 });
     // Act
     const outcome = await statusOf(authenticate(headers));
     // Assess
@@ -40,7 +40,7 @@ describe('authenticate', () => {
 
   it('answers 401 with the JSON error code and a WWW-Authenticate challenge', async () => {
     // Prepare
-    const authenticate = createAuthenticator(async () => undefined);
+    const authenticate = createAuthenticator(async () => undefined, { now: () => 0 });
     // Act
     const err = (await authenticate({ authorization: 'Bearer x' }).catch((e: unknown) => e)) as HttpError;
     // Assess
@@ -104,7 +104,7 @@ describe('authenticate', () => {
     const authenticate = createAuthenticator(async () => {
       if (fail) throw new Error('table unavailable');
       return apiKey();
-    });
+    }, { now: () => 0 });
     const headers = { authorization: 'Bearer hub_good' };
     const first = await authenticate(headers).catch((e: unknown) => e);
     fail = false;

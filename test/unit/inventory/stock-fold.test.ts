@@ -11,6 +11,8 @@ import { hourCounter } from '../../support/kpi.ts';
 
 const SHARD = 'shardId-00000001763900000000-abcdef01';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
+const clock = () => new Date(NOW);
+const msClock = () => NOW;
 const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
 
 function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
@@ -39,7 +41,7 @@ async function ledgerRows(t: MemoryTable) {
 async function shipMany(t: MemoryTable, n: number, from = 0, qty = 1) {
   for (let i = from; i < from + n; i++) {
     const at = new Date(Date.parse('2026-03-02T10:00:00.000Z') + i * 60_000).toISOString();
-    await applyEvent(t, { ...shipped(at), orderId: `o${i}`, lines: [{ lineId: 'l1', sku: 'A', quantity: qty, locationId: 'WH1' }] });
+    await applyEvent(t, { ...shipped(at), orderId: `o${i}`, lines: [{ lineId: 'l1', sku: 'A', quantity: qty, locationId: 'WH1' }] }, clock);
   }
 }
 
@@ -52,8 +54,8 @@ describe('planStockFold', () => {
   it('turns each order change into its change of reserved units and on-hand movements per balance', async () => {
     // Prepare
     const t = new MemoryTable();
-    await applyEvent(t, order());
-    await applyEvent(t, shipped());
+    await applyEvent(t, order(), clock);
+    await applyEvent(t, shipped(), clock);
 
     // Act
     const plans = planStockFold(t.streamFrom(0).changes);
@@ -72,7 +74,7 @@ describe('planStockFold: unreadable records', () => {
   it('leaves out a record whose order item cannot be read (reported once), and folds the rest of the batch', async () => {
     // Prepare: a shipped order whose ship time cannot be read, then a good order
     const t = new MemoryTable();
-    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' } }));
+    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' } }), clock);
     const good = t.streamFrom(0).changes[0]!;
     const bad = structuredClone(good);
     bad.seq = String(BigInt(good.seq) - 1n);
@@ -81,7 +83,7 @@ describe('planStockFold: unreadable records', () => {
     bad.newImage!.pk = 'ORDER#shop#bad';
 
     // Act
-    const r = await applyFold(t, SHARD, [bad, good], 'UTC', NOW);
+    const r = await applyFold(t, SHARD, [bad, good], 'UTC', NOW, msClock);
 
     // Assess
     expect(r.skipped).toEqual([{ seq: bad.seq, pk: 'ORDER#shop#bad', error: expect.stringMatching(/invalid time/i) }]);
@@ -93,17 +95,17 @@ describe('applyFold: stock', () => {
   it('normalizing an order writes only the order; the fold applies its stock effects once, however often it is handed the records', async () => {
     // Prepare
     const t = new MemoryTable();
-    await applyEvent(t, count(10, '2026-03-01T09:00:00.000Z'));
+    await applyEvent(t, count(10, '2026-03-01T09:00:00.000Z'), clock);
     const before = t.stats.writeRequests;
-    await applyEvent(t, order());
-    await applyEvent(t, shipped());
+    await applyEvent(t, order(), clock);
+    await applyEvent(t, shipped(), clock);
     const changes = t.streamFrom(0).changes;
 
     // Act: batches retried from their start, overlapping, and the whole stream again
-    await applyFold(t, SHARD, changes.slice(0, 1), 'UTC', NOW);
-    await applyFold(t, SHARD, changes.slice(0, 1), 'UTC', NOW);
-    await applyFold(t, SHARD, changes, 'UTC', NOW);
-    const again = await applyFold(t, SHARD, changes, 'UTC', NOW);
+    await applyFold(t, SHARD, changes.slice(0, 1), 'UTC', NOW, msClock);
+    await applyFold(t, SHARD, changes.slice(0, 1), 'UTC', NOW, msClock);
+    await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
+    const again = await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
 
     // Assess
     expect(t.stats.writeRequests - before).toBeGreaterThanOrEqual(2);
@@ -117,7 +119,7 @@ describe('applyFold: stock', () => {
   it('stamps a balance with the time it is written, not the time its batch was planned (the feed trusts stamps to land within seconds)', async () => {
     // Prepare
     const t = new MemoryTable();
-    await applyEvent(t, order());
+    await applyEvent(t, order(), clock);
 
     // Act: a batch planned at NOW whose writes happen 7 s later
     await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, () => NOW + 7000);
@@ -133,14 +135,14 @@ describe('applyFold: stock', () => {
     await shipMany(t, 30);
     let from = 0;
     for (const c of t.streamFrom(0).changes) {
-      await applyFold(t, SHARD, [c], 'UTC', NOW);
+      await applyFold(t, SHARD, [c], 'UTC', NOW, msClock);
       from++;
     }
     const bal = (await t.get(keys.balance('A', 'WH1')))!;
     const rows = await ledgerRows(t);
 
     // Act: a count from before every shipment
-    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'), clock);
 
     // Assess: every balance write fits in BALANCE_MAX_BYTES; rows (no watermark) + the list name each shipment once
     expect(from).toBe(30);
@@ -165,16 +167,16 @@ describe('applyFold: stock', () => {
         half = w;
         break;
       }
-      await applyFold(t, SHARD, [changes[i]!], 'UTC', NOW);
+      await applyFold(t, SHARD, [changes[i]!], 'UTC', NOW, msClock);
     }
     expect(half!.rows[0]).toMatchObject({ kind: 'put', item: { type: 'moves' } });
     for (const row of half!.rows) await t.write([row]);
 
     // Act: a count from before every shipment, then the fold's retry and the rest
-    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'), clock);
     const midway = await numbers(t);
-    await applyFold(t, SHARD, changes.slice(i), 'UTC', NOW);
-    await applyEvent(t, count(100, '2026-03-02T09:30:00.000Z'));
+    await applyFold(t, SHARD, changes.slice(i), 'UTC', NOW, msClock);
+    await applyEvent(t, count(100, '2026-03-02T09:30:00.000Z'), clock);
 
     // Assess: the count saw the i shipments applied so far, each once (listed on the balance and in the row)
     expect(midway).toEqual({ onHand: 100 - i, reserved: 0, available: 100 - i });
@@ -192,10 +194,10 @@ describe('applyFold: stock', () => {
     for (const row of half.rows) await t.write([row]);
 
     // Act: a count from before the shipments, then the fold's retry
-    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'), clock);
     const midway = await numbers(t);
-    await applyFold(t, SHARD, changes, 'UTC', NOW);
-    await applyEvent(t, count(100, '2026-03-02T09:30:00.000Z'));
+    await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
+    await applyEvent(t, count(100, '2026-03-02T09:30:00.000Z'), clock);
 
     // Assess: the shipments after the count move stock once — not in the count and again in the fold
     expect(midway).toEqual({ onHand: 100, reserved: 0, available: 100 });
@@ -209,11 +211,11 @@ describe('applyFold: stock', () => {
     const changes = t.streamFrom(0).changes;
     const failed = (await readStockFold(t, SHARD, planStockFold(changes.slice(0, 35)), NOW)).writes[0]!;
     for (const row of failed.rows) await t.write([row]);
-    await applyFold(t, SHARD, changes, 'UTC', NOW);
+    await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
     const rows = await ledgerRows(t);
 
     // Act: a count from before every shipment
-    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'));
+    await applyEvent(t, count(100, '2026-03-02T09:00:00.000Z'), clock);
 
     // Assess: the retry's row lists all 40, the failed attempt's 35 of them again
     expect(rows.map((r) => (r.moves as unknown[]).length).sort()).toEqual([35, 40]);
@@ -258,28 +260,28 @@ describe('applyFold: stock', () => {
   it('a count after a folded shipment includes it; a count after the shipment time leaves it out', async () => {
     // Prepare
     const t = new MemoryTable();
-    await applyEvent(t, order());
-    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'));
-    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW);
+    await applyEvent(t, order(), clock);
+    await applyEvent(t, shipped('2026-03-02T10:00:00.000Z'), clock);
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
 
     // Act + Assess
-    await applyEvent(t, count(10, '2026-03-02T09:00:00.000Z'));
+    await applyEvent(t, count(10, '2026-03-02T09:00:00.000Z'), clock);
     expect(await numbers(t)).toEqual({ onHand: 8, reserved: 0, available: 8 });
-    await applyEvent(t, count(10, '2026-03-02T11:00:00.000Z'));
+    await applyEvent(t, count(10, '2026-03-02T11:00:00.000Z'), clock);
     expect(await numbers(t)).toEqual({ onHand: 10, reserved: 0, available: 10 });
   });
 
   it('counts an oversell once in the KPIs of the order that caused it, also when the batch is retried', async () => {
     // Prepare: 1 on hand, two orders of 2 and 1 units
     const t = new MemoryTable();
-    await applyEvent(t, count(1, '2026-03-01T09:00:00.000Z'));
-    await applyEvent(t, order());
-    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' }, lines: [{ lineId: 'l1', sku: 'A', quantity: 1, locationId: 'WH1' }] }));
+    await applyEvent(t, count(1, '2026-03-01T09:00:00.000Z'), clock);
+    await applyEvent(t, order(), clock);
+    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' }, lines: [{ lineId: 'l1', sku: 'A', quantity: 1, locationId: 'WH1' }] }), clock);
     const changes = t.streamFrom(0).changes;
 
     // Act
-    const first = await applyFold(t, SHARD, changes, 'UTC', NOW);
-    await applyFold(t, SHARD, changes, 'UTC', NOW);
+    const first = await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
+    await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
 
     // Assess: o1 took available from 1 to -1 (an oversell); o2 from -1 to -2 (not a new one)
     expect(first.oversells).toBe(1);
@@ -291,8 +293,8 @@ describe('applyFold: stock', () => {
   it('keeps a watermark per shard on the balance; a row without one is applied only once it is too old to be pending', async () => {
     // Prepare
     const t = new MemoryTable();
-    await applyEvent(t, order());
-    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW);
+    await applyEvent(t, order(), clock);
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
     const bal = await t.get(keys.balance('A', 'WH1'));
 
     // Assess

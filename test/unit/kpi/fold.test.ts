@@ -208,7 +208,7 @@ describe('applyKpiFold on a table', () => {
     // Assess
     expect(seen).toEqual([{ seq: '7', newImage: { pk: 'ORDER#shop#o1', sk: 'META' } }]);
     expect(folded).toEqual({ changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] });
-    await expect(foldStreamBatch({ table: t, rollupZone: async () => 'UTC' }, { shardId: '', Records: [] })).rejects.toThrow(/shardId/);
+    await expect(foldStreamBatch({ table: t, rollupZone: async () => 'UTC', now: () => NOW }, { shardId: '', Records: [] })).rejects.toThrow(/shardId/);
   });
 
   it('fixes the rollup zone with the first fold; a later zone does not change it', async () => {

@@ -6,6 +6,7 @@ import { applyKpiFold } from '#shared/kpi/fold-apply.ts';
 import { hourCountersBetween, type StreamChange } from '#shared/kpi/fold.ts';
 import { monthSlices, readChannelSeries, readChannelsKpis, readStockAlerts, type KpiCounterQuery, type KpiDeps, type StockAlertRow } from '#shared/kpi/kpi-read.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
+import { TEST_NOW } from '../../support/clock.ts';
 
 const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };
 const acmeKey: ApiKeyRecord = { ...hubKey, partner: 'acme' };
@@ -134,7 +135,7 @@ describe('KPI reads from rollups', () => {
         },
       });
     }
-    await applyKpiFold(t, 'shardId-00000001763900000000-00000001', changes, 'UTC', Date.now());
+    await applyKpiFold(t, 'shardId-00000001763900000000-00000001', changes, 'UTC', Date.parse(TEST_NOW));
     return t;
   }
 
