@@ -54,7 +54,7 @@ export function foldBatchMs(f: FoldCost, memoryMb: number): number {
 
 export const costBench: BenchModule = {
   name: 'cost',
-  title: 'Cost per million webhooks (issue 8), AWS list prices',
+  title: 'Cost per million webhooks, AWS list prices',
   async run(ctx) {
     const { mix, costs, fold } = await measureNormalize(ctx);
     const ingest = await measureIngest(ctx);
@@ -178,7 +178,7 @@ export const costBench: BenchModule = {
       headline: [
         { figure: 'Cost per million webhooks (busy hub, full batches)', value: `$${total.toFixed(2)}`, target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`, meets: total <= COST_GOAL_PER_MILLION, measuredOn: mixLabel(mix) },
         { figure: 'Cost per million webhooks (quiet hub, one delivery a second)', value: `$${quietTotal.toFixed(2)}`, measuredOn: mixLabel(mix) },
-        { figure: 'Hosted webhook gateways (published)', value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`, measuredOn: 'issue 8' },
+        { figure: 'Hosted webhook gateways (published)', value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`, measuredOn: 'published price lists' },
       ],
     };
   },

@@ -104,7 +104,7 @@ function nodeRun(file: string): number {
 
 export const ingestBench: BenchModule = {
   name: 'ingest',
-  title: 'Ingest handler in process, bundle size, cold import (issue 3)',
+  title: 'Ingest handler in process, bundle size, cold import',
   async run(ctx) {
     const m = await measureIngest(ctx);
     ctx.log(`measured on ${m.requests.toLocaleString('en-US')} sequential requests of one signed ${m.bodyBytes}-byte Shopify orders/create (queue message ${m.messageBytes} bytes), in-memory ports`);

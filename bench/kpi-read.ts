@@ -19,7 +19,7 @@ import { round, type BenchModule } from './lib.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 
 /**
- * KPI reads (issue 6): one `GET /v1/kpis/channels` over 365 days and every channel, after 10k and
+ * KPI reads: one `GET /v1/kpis/channels` over 365 days and every channel, after 10k and
  * after 100k orders, through the real kpi handler (in-process, payload v2, real SDK client) on moto.
  *
  * Loading 100k orders through moto one delivery at a time would take hours, so the counters are
@@ -195,7 +195,7 @@ interface KpiAnswer {
 
 export const kpiReadBench: BenchModule = {
   name: 'kpi-read',
-  title: 'KPI read over 365 days × all channels, small vs 10× orders (issue 6, moto)',
+  title: 'KPI read over 365 days × all channels, small vs 10× orders (moto)',
   async run(ctx) {
     // The issue's scale, 10k vs 100k orders: about two minutes here, most of it bulk-loading the
     // large table's ~33k counter items into moto (BENCH_KPI_ORDERS=500,5000 for a quicker look).

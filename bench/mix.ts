@@ -7,7 +7,7 @@ import { signedRequest } from '#test/fixtures/signing.ts';
 import { Discrete, Rng } from './prng.ts';
 
 /**
- * The realistic delivery mix of ../shared/BENCH-MIX.md, generated from a seed: same seed and
+ * The realistic delivery mix of docs/benchmark-mix.md, generated from a seed: same seed and
  * order count → the same deliveries and the same signed requests, byte for byte.
  *
  * Choices the mix document leaves open (kept here so every figure is read against them):

@@ -8,7 +8,7 @@ import { itemSize, valueSize } from '#shared/normalize/item-size.ts';
 import type { CostStats } from '#shared/normalize/ports.ts';
 import { mixFor, mixLabel, normalizeMix, percentile, readConst, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
 
-/** Issue 4's target: billed write units per delivery on the realistic mix. */
+/** The target: billed write units per delivery on the realistic mix. */
 export const WU_TARGET = 1.2;
 export const NORMALIZE_ORDERS = 2000;
 
@@ -184,7 +184,7 @@ export function summarize(costs: DeliveryCost[]) {
 
 export const normalizeCostBench: BenchModule = {
   name: 'normalize',
-  title: 'Normalize cost per delivery (issue 4)',
+  title: 'Normalize cost per delivery',
   async run(ctx) {
     const { mix, costs, table: t, fold } = await measureNormalize(ctx);
     const all = summarize(costs);

@@ -29,6 +29,6 @@ export const PRICES = {
 } as const;
 
 /** What the issue lists for hosted webhook gateways, per million deliveries (for comparison). */
-export const GATEWAY_PRICES_PER_MILLION = { low: 3.3, high: 100, note: 'published prices of hosted webhook gateways, per issue 8' } as const;
+export const GATEWAY_PRICES_PER_MILLION = { low: 3.3, high: 100, note: 'published prices of hosted webhook gateways, as published' } as const;
 
 export const COST_GOAL_PER_MILLION = 1.5;

@@ -9,7 +9,7 @@ import { percentile, round, type BenchModule } from './lib.ts';
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /**
- * `npm start` from process start to the first 200 on GET /health (issue 2: "ready in under 10 s"),
+ * `npm start` from process start to the first 200 on GET /health (the goal: ready in under 10 s),
  * its own moto included. tsx is run directly: npx does not forward SIGTERM to the hub.
  */
 async function startOnce(): Promise<number> {
@@ -43,7 +43,7 @@ async function startOnce(): Promise<number> {
 
 export const startupBench: BenchModule = {
   name: 'startup',
-  title: 'npm start: process start to GET /health 200 (issue 2)',
+  title: 'npm start: process start to GET /health 200',
   async run(ctx) {
     const runs = ctx.quick ? 1 : 3;
     const times: number[] = [];

@@ -14,7 +14,7 @@ import { percentile, round, type BenchModule } from './lib.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 
 /**
- * Stock reads (issue 5) against moto, through the real stock handler invoked in-process with
+ * Stock reads against moto, through the real stock handler invoked in-process with
  * payload v2 events and the real SDK clients: one SKU whose partition holds a long ledger vs one
  * with a short ledger (same number of DynamoDB requests either way), and a 1000-row page of the
  * delta feed. DynamoDB requests are counted by a middleware on the handler's client.
@@ -230,7 +230,7 @@ function ledgerItems(rng: Rng, sku: string, n: number, startMs: number): Record<
 
 export const stockReadBench: BenchModule = {
   name: 'stock-read',
-  title: 'Stock reads: one SKU (short vs long ledger) and a 1000-row delta page (issue 5, moto)',
+  title: 'Stock reads: one SKU (short vs long ledger) and a 1000-row delta page (moto)',
   async run(ctx) {
     const ledgerRows = ctx.quick ? 2000 : 5000;
     const shortLedgerRows = 5;

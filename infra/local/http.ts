@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 /**
  * The local stand-in for the hub's HTTP edge: a Lambda function URL in front of `ingest` and an
  * API Gateway HTTP API in front of `stock` and `kpi`. Each request becomes the payload-format-2.0
- * event the cloud would send, so the handlers run unchanged (ARCHITECTURE.md principle 7).
+ * event the cloud would send, so the handlers run unchanged (docs/architecture.md, principle 7).
  */
 
 /** A handler as the runner calls it; the hub binds the Lambda context. */

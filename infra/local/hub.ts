@@ -20,7 +20,7 @@ import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 /**
  * The whole hub on one machine: moto (or any AWS-compatible endpoint) provisioned from the CDK
  * stack, the Lambda handlers served over HTTP, fed from SQS and from the table's stream exactly as
- * the cloud would (ARCHITECTURE.md principle 7). Used by `npm start`, the e2e tests and the
+ * the cloud would (docs/architecture.md, principle 7). Used by `npm start`, the e2e tests and the
  * benchmarks. With `poll: false` neither the SQS pollers nor the stream poller are started:
  * accepted deliveries stay in the queue (for tests that inspect the queue, or an ingest-only hub).
  */

@@ -4,7 +4,7 @@ import type { Delivery } from '#shared/domain/delivery.ts';
 import { defineAdapter, eventBase, isoTime, parseJson, parseWith, present, unknownEvent } from '#shared/adapters/common.ts';
 
 /**
- * Amazon SP-API notifications (WEBHOOK-SOURCES.md §5), read from the SQS source queue: the body is
+ * Amazon SP-API notifications (docs/webhook-sources.md), read from the SQS source queue: the body is
  * the notification `{NotificationVersion, NotificationType, PayloadVersion, EventTime, Payload,
  * NotificationMetadata}` (schemas in amzn/selling-partner-api-models schemas/notifications).
  * Types delivered through EventBridge arrive wrapped in an EventBridge event: its `detail` is

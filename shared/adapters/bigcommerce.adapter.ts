@@ -3,7 +3,7 @@ import { AdapterError } from '#shared/adapters/types.ts';
 import { defineAdapter, epochSeconds, eventBase, idText, parseJson, parseWith, unknownEvent } from '#shared/adapters/common.ts';
 
 /**
- * BigCommerce webhooks (WEBHOOK-SOURCES.md §4): `{scope, store_id, producer, data, hash,
+ * BigCommerce webhooks (docs/webhook-sources.md): `{scope, store_id, producer, data, hash,
  * created_at}`, thin. `created_at` (Unix seconds) is the event time; `hash` (SHA-1 of the payload)
  * is BigCommerce's dedup key, so it is also the idempotency key of a relative stock movement.
  *

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineAdapter, eventBase, isoTime, parseJson, parseWith, unknownEvent } from '#shared/adapters/common.ts';
 
 /**
- * eBay Notification API (WEBHOOK-SOURCES.md §6): `{metadata{topic, schemaVersion, deprecated},
+ * eBay Notification API (docs/webhook-sources.md): `{metadata{topic, schemaVersion, deprecated},
  * notification{notificationId, eventDate, publishDate, publishAttemptCount, data}}`, the topic in
  * the body. `eventDate` is the event time.
  *

@@ -14,7 +14,7 @@ import { woocommerceAdapter } from '#shared/adapters/woocommerce.adapter.ts';
 export { AdapterError, type Adapter, type AdapterErrorKind, type AdapterInput } from '#shared/adapters/types.ts';
 
 /**
- * Source adapters: one queued delivery → canonical events (ARCHITECTURE.md principle 5).
+ * Source adapters: one queued delivery → canonical events (docs/architecture.md, principle 5).
  *
  * Conventions every adapter follows:
  *  - `channel`, `source`, `deliveryId` come from the delivery; `occurredAt` is the sender's event

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Money helpers for the adapters. Amounts stay decimal strings in major units ("19.99") from the
  * sender's text to the canonical event; arithmetic (refund sums) runs on BigInt minor units so no
- * float ever touches an amount (STYLE.md rule 8).
+ * float ever touches an amount.
  */
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

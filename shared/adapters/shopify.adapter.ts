@@ -24,7 +24,7 @@ import {
 import { currencyCode, decimalString, sumDecimals } from '#shared/adapters/money.ts';
 
 /**
- * Shopify REST webhooks (WEBHOOK-SOURCES.md §2). The topic comes from `X-Shopify-Topic`; "Events"
+ * Shopify REST webhooks (docs/webhook-sources.md). The topic comes from `X-Shopify-Topic`; "Events"
  * webhooks send the same value without the `x-` prefix. Payloads are the REST Admin resources
  * (2025-07: order, refund, inventory_level, product).
  *

@@ -4,7 +4,7 @@ import { defineAdapter, eventBase, isoTime, parseJson, parseWith, unknownEvent }
 import { decimalString } from '#shared/adapters/money.ts';
 
 /**
- * Square webhooks (WEBHOOK-SOURCES.md §9): `{merchant_id, type, event_id, created_at, data{type,
+ * Square webhooks (docs/webhook-sources.md): `{merchant_id, type, event_id, created_at, data{type,
  * id, object}}`, the type in the body. Orders are thin (id, version, state): they become
  * HydrationPending with Square's monotonic `version` as `seq`, the best staleness key Square has.
  * Inventory counts are absolute and keyed by the catalog variation id (`catalog_object_id`), which

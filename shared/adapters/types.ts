@@ -15,7 +15,7 @@ export type AdapterErrorKind = 'malformed' | 'schema' | 'unknown-event';
 
 /**
  * Why a delivery cannot be turned into events. The normalizer quarantines it with this reason
- * (ARCHITECTURE.md principle 4): retrying would not help.
+ * (docs/architecture.md, principle 4): retrying would not help.
  */
 export class AdapterError extends Error {
   override name = 'AdapterError';

@@ -15,7 +15,7 @@ import {
 } from '#shared/adapters/common.ts';
 
 /**
- * Walmart Marketplace webhooks (WEBHOOK-SOURCES.md §8): `{source{eventType, eventTime, eventId},
+ * Walmart Marketplace webhooks (docs/webhook-sources.md): `{source{eventType, eventTime, eventId},
  * payload}`. Two generations of order events are accepted:
  *  - legacy standalone events (PO_CREATED, PO_LINE_AUTOCANCELLED, INTENT_TO_CANCEL; removed by
  *    Walmart on 2026-12-15): the PO fields sit directly in `payload`;

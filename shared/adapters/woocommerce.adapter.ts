@@ -16,7 +16,7 @@ import {
 import { absDecimal, currencyCode, decimalLike, decimalString } from '#shared/adapters/money.ts';
 
 /**
- * WooCommerce webhooks (WEBHOOK-SOURCES.md §3). The topic is `X-WC-Webhook-Topic` ("order.updated");
+ * WooCommerce webhooks (docs/webhook-sources.md). The topic is `X-WC-Webhook-Topic` ("order.updated");
  * the body is the REST v3 resource **built at delivery time**, so it shows the current state and
  * `date_modified_gmt` is the staleness key. WooCommerce does not retry, so a delivery that cannot
  * be mapped is the only copy: it is quarantined, never dropped.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Signature schemes / sender families the hub speaks (see ../shared/WEBHOOK-SOURCES.md). */
+/** Signature schemes / sender families the hub speaks (see docs/webhook-sources.md). */
 export const SourceSchema = z.enum([
   'shopify',
   'woocommerce',

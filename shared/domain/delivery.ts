@@ -3,7 +3,7 @@ import { SourceSchema } from '#shared/domain/connection.ts';
 
 /**
  * The message `ingest` puts on the queue: the raw delivery exactly as received, plus who sent it.
- * Parsing happens after the queue (ARCHITECTURE.md principle 1). Version field `v` lets the
+ * Parsing happens after the queue (docs/architecture.md, principle 1). Version field `v` lets the
  * normalizer read messages written by an older ingest.
  */
 export const DeliveryBodySchema = z.discriminatedUnion('kind', [
@@ -22,7 +22,7 @@ export const DeliverySchema = z.object({
   source: SourceSchema,
   channel: z.string().min(1),
   partner: z.string().nullable(),
-  /** the sender's idempotency key (WEBHOOK-SOURCES.md §12), or sha256 of the body when none */
+  /** the sender's idempotency key (docs/webhook-sources.md), or sha256 of the body when none */
   dedupKey: z.string().min(1),
   receivedAt: z.string().datetime(),
   /** lower-cased names; only the headers the adapters need (topic, event id, timestamps, ...) */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The hub's canonical event model (WEBHOOK-SOURCES.md §11, ARCHITECTURE.md principle 5).
+ * The hub's canonical event model (docs/webhook-sources.md, docs/architecture.md, principle 5).
  * Adapters turn one delivery into zero or more of these; the normalizer applies them.
  *
  * Money is never a float: `amount` is a decimal string in major units ("19.99") with its ISO

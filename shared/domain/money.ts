@@ -1,5 +1,5 @@
 /**
- * Money arithmetic in integer minor units (never floats: STYLE.md rule 8). Amounts are decimal
+ * Money arithmetic in integer minor units (never floats). Amounts are decimal
  * strings in major units with the currency beside them. Two decimal places cover USD, EUR and PLN;
  * zero-decimal (JPY) and three-decimal (KWD) currencies get their ISO 4217 exponent.
  */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Source } from '#shared/domain/connection.ts';
 
 /**
- * The sender's idempotency key for a delivery (WEBHOOK-SOURCES.md §12), or sha256 of the body when
+ * The sender's idempotency key for a delivery (docs/webhook-sources.md), or sha256 of the body when
  * the sender gives none. Retries of one event must map to one key; distinct events must not share
  * one.
  */

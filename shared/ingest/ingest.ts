@@ -13,7 +13,7 @@ import type { VerifyInput, VerifyResult } from '#shared/ingest/schemes/types.ts'
 
 /**
  * The ingest use case: authenticate the sender, bound the size, enqueue the raw delivery, and only
- * then answer 2xx (ARCHITECTURE.md principle 1: a 2xx means the delivery is durable in SQS).
+ * then answer 2xx (docs/architecture.md, principle 1: a 2xx means the delivery is durable in SQS).
  * Every answer is one of 200 (eBay challenge, WooCommerce ping), 202, 400, 401, 404, 405, 413, 503,
  * or 500 for a genuine internal fault; bad input never produces a 5xx.
  */
@@ -51,7 +51,7 @@ async function handle(req: IngestRequest, deps: IngestDeps, log: IngestLog): Pro
   const id = req.connectionId;
   if (!id || !CONNECTION_ID.test(id)) throw new HttpError(404, 'not_found', 'no such connection');
   let conn = await dependency('connection store', log, () => deps.connections.get(id));
-  // Amazon SP-API notifications arrive through SQS, never over HTTP (WEBHOOK-SOURCES.md §5)
+  // Amazon SP-API notifications arrive through SQS, never over HTTP (docs/webhook-sources.md)
   if (!conn || conn.source === 'amazon') throw new HttpError(404, 'not_found', `no connection ${id}`);
 
   const method = req.method.toUpperCase();

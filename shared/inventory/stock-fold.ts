@@ -7,7 +7,7 @@ import { contributionOf, diffContribution, orderBodyOfItem, type Movement } from
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 
 /**
- * Stock effects of orders, folded from the table's stream (ARCHITECTURE.md "Cost shapes the write
+ * Stock effects of orders, folded from the table's stream (docs/architecture.md, "The write
  * path"). The normalizer writes an order version once (one conditional put, no transaction); the
  * order item's stream record says exactly how the order's stock contribution changed (reserved
  * units per balance, on-hand movements), and a whole stream batch folds into one update per

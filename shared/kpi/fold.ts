@@ -5,7 +5,7 @@ import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, contributionOf, emptyFigures, or
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/kpi/fold-apply.ts writes).
- * ARCHITECTURE.md "Cost shapes the write path": the normalizer writes each order version once; the
+ * docs/architecture.md, "The write path": the normalizer writes each order version once; the
  * order item's stream record (old and new image) says exactly how the order's KPI contribution
  * changed, and a whole stream batch folds into one update per counter:
  *  - the hour counter (channel × UTC hour of the order's creation) — answers any whole-hour zone;

@@ -7,7 +7,7 @@ import { fromMinor } from '#shared/domain/money.ts';
  * sum, so any set of items folds by addition into `Sums`, and every measure is computed from sums:
  * the cost of a period never depends on how many orders it had.
  *
- * Money stays in integer minor units until it leaves as a decimal string (STYLE.md rule 8); rates
+ * Money stays in integer minor units until it leaves as a decimal string; rates
  * are plain numbers rounded to 6 decimals (they are ratios, not money).
  */
 

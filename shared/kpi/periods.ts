@@ -11,7 +11,7 @@
  *    hourly buckets: the bucket that straddles local midnight belongs to the day its start falls on.
  *    In Kolkata the bucket 18:00–19:00 UTC is 23:30–00:30 local and counts for the earlier day, so
  *    orders placed 00:00–00:29 local land on the previous day. Exact cuts there would need
- *    quarter-hour buckets or rollups in the merchant's zone (ARCHITECTURE.md).
+ *    quarter-hour buckets or rollups in the merchant's zone (docs/architecture.md).
  * A period's UTC range is therefore [first bucket of its first date, first bucket of the next
  * period), always whole hours, and consecutive periods tile the timeline without gap or overlap.
  */

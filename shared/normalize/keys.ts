@@ -1,5 +1,5 @@
 /**
- * The single table's keys (ARCHITECTURE.md "Single table sketch"). Every item the normalizer
+ * The single table's keys (docs/architecture.md, "The single table"). Every item the normalizer
  * writes is addressed through these builders, so keys are spelled in one place.
  */
 export const keys = {

@@ -9,7 +9,7 @@ import type { TablePort } from '#shared/normalize/ports.ts';
 
 /**
  * Amazon's SP-API posts its notifications straight onto the hub's SP-API queue (there is no HTTP
- * webhook: WEBHOOK-SOURCES.md §5), so those messages are the notification JSON itself, not an
+ * webhook: docs/webhook-sources.md), so those messages are the notification JSON itself, not an
  * ingest Delivery. They are wrapped here into one, with the channel this option names.
  */
 export interface SpapiSource {
@@ -38,7 +38,7 @@ export type NormalizeOutcome =
   | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number; oversells: number }
   | { status: 'quarantined'; deliveryId: string; reason: string; message: string };
 
-/** Why a queued message was set aside instead of applied (ARCHITECTURE.md principle 4). */
+/** Why a queued message was set aside instead of applied (docs/architecture.md, principle 4). */
 export interface QuarantineReason {
   reason: string;
   message: string;

@@ -4,7 +4,7 @@ import { stableStringify } from '#shared/normalize/stable-json.ts';
 
 /**
  * The stored order is a merge of every event seen for it, built so that the merge is commutative
- * and idempotent (ARCHITECTURE.md principles 2 and 3):
+ * and idempotent (docs/architecture.md, principle 2 and 3):
  *  - `state` is the newest OrderUpserted by staleness (seq wins over at): an older version changes nothing;
  *  - `cancel` is sticky (a cancelled order stays cancelled; line cancels accumulate);
  *  - `refunds` is a map by refund id (a refund is recorded once, whatever arrives first).

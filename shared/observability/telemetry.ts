@@ -49,7 +49,7 @@ export interface Telemetry {
   deliveryRejected(source: string, reason: string): void;
   /** canonical events that changed state (noops excluded) */
   eventsApplied(n: number): void;
-  /** a delivery set aside with its reason (ARCHITECTURE.md principle 4) */
+  /** a delivery set aside with its reason (docs/architecture.md, principle 4) */
   quarantined(reason: string): void;
   /** balances that went below zero available */
   oversells(n: number): void;

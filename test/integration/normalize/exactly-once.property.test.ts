@@ -18,7 +18,7 @@ const clock = fixedClock();
 const msClock = fixedMsClock();
 
 /**
- * The judge of the normalizer's correctness (issue: "Normalization", ARCHITECTURE.md): a stream of
+ * The judge of the normalizer's correctness (docs/architecture.md): a stream of
  * deliveries with every delivery repeated up to 5 times, shuffled, and 20% of DynamoDB calls
  * failing transiently (half of them *after* DynamoDB applied the write, as a lost response does)
  * ends in the same orders, stock balances and KPI counters as applying each distinct delivery

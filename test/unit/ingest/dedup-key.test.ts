@@ -5,7 +5,7 @@ import { dedupKey } from '#shared/ingest/dedup-key.ts';
 const b = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const sha = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 
-describe('dedup key per sender (WEBHOOK-SOURCES.md §12)', () => {
+describe('dedup key per sender (docs/webhook-sources.md)', () => {
   it('Shopify: X-Shopify-Event-Id, else the webhook id, else the body hash', () => {
     // Act / Assess
     expect(dedupKey('shopify', { 'x-shopify-event-id': 'ev1', 'x-shopify-webhook-id': 'wh1' }, b('{}'))).toBe('ev1');
