@@ -60,6 +60,8 @@ export function normalizeDeps(table: TablePort, clock: { now: number }): Normali
   return {
     table,
     adapt,
+    // no channel has location settings on the mix
+    channels: { list: async () => [] },
     loadBody: async (d: Delivery) => {
       if (d.body.kind !== 'inline') throw new Error('the bench mix carries inline bodies only');
       return Buffer.from(d.body.data, d.body.encoding === 'base64' ? 'base64' : 'utf8');

@@ -327,6 +327,14 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   lines.push(`Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`);
   lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
   lines.push(`health: curl ${hub.url}/health`);
+  // one paste defines every name the README's examples use
+  const exportKey = hub.config.apiKeys.find((k) => k.scopes.includes('admin')) ?? hub.config.apiKeys[0];
+  const exportShop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
+  lines.push(
+    '',
+    'Paste into your shell to run the README\'s examples as written:',
+    `  export HUB=${hub.url}${exportKey ? ` KEY=${shell(exportKey.key)}` : ''}${exportShop ? ` SHOPIFY_CONNECTION=${shell(exportShop.id)} SHOPIFY_SECRET=${shell(exportShop.secrets[0]!)}` : ''}`,
+  );
   lines.push('', 'Connections (webhook URL, secret):');
   for (const c of hub.config.connections) {
     lines.push(`  ${c.id}  [${c.source}, channel ${c.channel}${c.partner ? `, partner ${c.partner}` : ''}]`);

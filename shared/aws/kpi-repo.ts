@@ -10,6 +10,7 @@ import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
 import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
 import { msClockOf, systemClock, type MsClock } from '#shared/domain/clock.ts';
+import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
 
 /**
  * The KPI API's reads on the hub table, and the kpi function's dependencies built from its
@@ -93,6 +94,7 @@ const BalanceSchema = z.object({
  * the normalizer is the way to make it constant.
  */
 export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string): StockAlertsPort {
+  const balances = dynamoStockRepo(doc, tableName);
   return {
     async lowBalances({ threshold, locations, maxScanned }) {
       const wanted = locations ? new Set(locations) : undefined;
@@ -129,6 +131,7 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
       );
       return { rows, truncated };
     },
+    balancesOf: (sku) => balances.balancesOf(sku),
   };
 }
 

@@ -3,7 +3,8 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { getBody } from '#shared/aws/body-store.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
-import { systemClock } from '#shared/domain/clock.ts';
+import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
+import { dynamoChannelPort } from '#shared/aws/channels.ts';
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -12,9 +13,12 @@ import { systemClock } from '#shared/domain/clock.ts';
 export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): NormalizeDeps {
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  const doc = documentClient(awsClientConfig(env));
   return {
-    table: new DynamoTable(documentClient(awsClientConfig(env)), tableName),
+    table: new DynamoTable(doc, tableName),
     adapt,
+    // a channel's location settings reach the normalizer within this many seconds of a change
+    channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: 30, now: systemMsClock }),
     now: systemClock,
     loadBody: (delivery) => getBody(delivery.body),
     // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel

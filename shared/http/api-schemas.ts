@@ -67,9 +67,16 @@ export const LocationBalanceSchema = z
 export const StockReadSchema = z
   .object({
     sku: z.string(),
-    available: z.int().meta({ description: 'sum of available over the locations shown' }),
+    available: z.int().meta({ description: 'sum of available over the locations shown, less unassignedReserved' }),
     locations: z.array(LocationBalanceSchema),
     channels: z.array(z.object({ channel: z.string(), availableToSell: z.int() })),
+    unassignedReserved: z
+      .int()
+      .optional()
+      .meta({
+        description:
+          'units reserved by orders that named no location (and whose channel has no fulfilmentLocation), held against the SKU total; a SKU stocked at one location shows them there instead',
+      }),
   })
   .meta({ id: 'StockRead' });
 

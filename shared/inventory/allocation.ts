@@ -25,10 +25,12 @@ export function shareBasisPoints(share: number | undefined): number {
   return Math.round((share ?? 1) * 10_000);
 }
 
-export function availableToSell(balances: readonly LocationAvailability[], rule: AllocationRule = {}): number {
+export function availableToSell(balances: readonly LocationAvailability[], rule: AllocationRule = {}, unassignedReserved = 0): number {
   const feeds = rule.locations ? new Set(rule.locations) : undefined;
   let pool = 0;
   for (const b of balances) if (!feeds || feeds.has(b.location)) pool += Math.max(0, Math.trunc(b.available));
+  // orders that named no location will be shipped from somewhere: every channel lists fewer
+  pool = Math.max(0, pool - unassignedReserved);
   // pool × bp stays an exact integer below 2^53 for any pool under ~9e11 units
   let units = Math.floor((pool * shareBasisPoints(rule.share)) / 10_000);
   units -= rule.buffer ?? 0;

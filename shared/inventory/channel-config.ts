@@ -40,6 +40,13 @@ export const ChannelConfigSchema = z.looseObject({
   allocation: AllocationRuleSchema.default({}),
   timeZone: z.string().min(1).optional(),
   standards: z.unknown().optional(),
+  /**
+   * Where this channel's order lines that name no location are reserved and shipped from
+   * (shared/inventory/locate.ts); absent: they are reserved unassigned (locations.ts).
+   */
+  fulfilmentLocation: KeyPartSchema.optional(),
+  /** the channel's own location ids (e.g. Shopify's numeric `location_id`) → the hub's locations */
+  locationMap: z.record(z.string().min(1), KeyPartSchema).optional(),
 });
 export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;
 export type ChannelConfigInput = z.input<typeof ChannelConfigSchema>;

@@ -4,6 +4,7 @@ import { canSeeChannel, canSeeLocation, requireLocation, visibleLocations } from
 import { HttpError } from '#shared/http/errors.ts';
 import { parseInput } from '#shared/http/api.ts';
 import { availableToSell } from '#shared/inventory/allocation.ts';
+import { assignReservations } from '#shared/inventory/locations.ts';
 import { KeyPartSchema } from '#shared/inventory/channel-config.ts';
 import { decodeCursor, encodeCursor, mergeFeedPage } from '#shared/inventory/feed-cursor.ts';
 import type { BalanceRow, ChannelPort, StockReadPort } from '#shared/inventory/ports.ts';
@@ -15,6 +16,8 @@ export interface StockView {
   available: number;
   locations: { location: string; onHand: number; reserved: number; available: number; updatedAt: string }[];
   channels: { channel: string; availableToSell: number }[];
+  /** units reserved by orders that named no location, held against the SKU's total (locations.ts) */
+  unassignedReserved?: number;
 }
 
 export const SkuReadQuerySchema = z.object({
@@ -45,10 +48,12 @@ export async function readSku(
     if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} is not configured`);
   }
 
-  const all = await deps.stock.balancesOf(skuName);
+  const { locations: all, unassignedReserved } = assignReservations(await deps.stock.balancesOf(skuName));
   const shown = all.filter((b) => canSeeLocation(key, b.location) && (!q.location || b.location === q.location));
+  // reservations that named no location concern every location: shown to keys that see them all
+  const unassigned = !q.location && visibleLocations(key) === undefined ? unassignedReserved : 0;
   // a SKU that exists only where the key cannot look is answered like an unknown one
-  if (shown.length === 0) throw new HttpError(404, 'not_found', `no stock is recorded for SKU ${skuName}`);
+  if (shown.length === 0 && unassigned === 0) throw new HttpError(404, 'not_found', `no stock is recorded for SKU ${skuName}`);
 
   const locations = shown
     .sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0))
@@ -56,8 +61,9 @@ export async function readSku(
   const channels = configs
     .filter((c) => canSeeChannel(key, c) && (!q.channel || c.channel === q.channel))
     .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
-    .map((c) => ({ channel: c.channel, availableToSell: availableToSell(all, c.allocation) }));
-  return { sku: skuName, available: locations.reduce((n, l) => n + l.available, 0), locations, channels };
+    .map((c) => ({ channel: c.channel, availableToSell: availableToSell(all, c.allocation, unassignedReserved) }));
+  const available = locations.reduce((n, l) => n + l.available, 0) - unassigned;
+  return { sku: skuName, available, locations, channels, ...(unassigned > 0 ? { unassignedReserved: unassigned } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

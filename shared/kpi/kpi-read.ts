@@ -26,6 +26,7 @@ import {
   type Period,
 } from '#shared/kpi/periods.ts';
 import { evaluateStandards, type StandardsResult } from '#shared/kpi/standards.ts';
+import { assignReservations, UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 
 /**
  * The KPI API's use cases: channel KPIs per calendar period, one channel's time series, and the
@@ -74,6 +75,8 @@ export type StockAlertRow = Omit<BalanceRow, 'feedSk'>;
 export interface StockAlertsPort {
   /** balances with available ≤ threshold, reading at most `maxScanned` balances */
   lowBalances(q: { threshold: number; locations?: readonly string[]; maxScanned: number }): Promise<{ rows: StockAlertRow[]; truncated: boolean }>;
+  /** every balance of one SKU (to judge reservations that named no location against its total) */
+  balancesOf(sku: string): Promise<StockAlertRow[]>;
 }
 
 export interface KpiDeps {
@@ -543,7 +546,8 @@ export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Rec
   const q = parseInput(AlertsQuerySchema, raw, 'invalid_query');
   const locations = visibleLocations(key);
   if (locations && locations.length === 0) return { threshold: q.threshold, oversold: [], lowStock: [], truncated: false };
-  const { rows, truncated } = await deps.stockAlerts.lowBalances({ threshold: q.threshold, maxScanned: MAX_BALANCES_SCANNED, ...(locations ? { locations } : {}) });
+  const { rows: found, truncated } = await deps.stockAlerts.lowBalances({ threshold: q.threshold, maxScanned: MAX_BALANCES_SCANNED, ...(locations ? { locations } : {}) });
+  const rows = await withUnassignedResolved(deps.stockAlerts, found, q.threshold);
   const order = (a: StockAlertRow, b: StockAlertRow) => a.available - b.available || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.location < b.location ? -1 : 1);
   const sorted = rows.filter((r) => r.available <= q.threshold).sort(order);
   const oversold = sorted.filter((r) => r.available < 0);
@@ -555,3 +559,32 @@ export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Rec
     truncated: truncated || oversold.length > q.limit || lowStock.length > q.limit,
   };
 }
+
+/**
+ * A balance at UNASSIGNED_LOCATION holds reservations of orders that named no location: it is
+ * never an alert of its own (shared/inventory/locations.ts). Its SKU is judged on all its
+ * balances: a SKU stocked at one location shows the reservation there; otherwise one row for the
+ * SKU as a whole (location `*`) with its total available, when that is at or below the threshold.
+ */
+async function withUnassignedResolved(port: StockAlertsPort, rows: StockAlertRow[], threshold: number): Promise<StockAlertRow[]> {
+  const skus = [...new Set(rows.filter((r) => r.location === UNASSIGNED_LOCATION).map((r) => r.sku))];
+  if (skus.length === 0) return rows;
+  const resolved = new Map<string, StockAlertRow[]>();
+  await Promise.all(
+    skus.map(async (sku) => {
+      const all = await port.balancesOf(sku);
+      const { locations, unassignedReserved } = assignReservations(all);
+      const out = locations.filter((l) => l.available <= threshold);
+      if (unassignedReserved > 0) {
+        const total = locations.reduce((n, l) => n + l.available, 0) - unassignedReserved;
+        const latest = all.reduce((t, l) => (l.updatedAt > t ? l.updatedAt : t), '');
+        const onHand = locations.reduce((n, l) => n + l.onHand, 0);
+        const reserved = locations.reduce((n, l) => n + l.reserved, 0) + unassignedReserved;
+        if (total <= threshold) out.push({ sku, location: UNASSIGNED_LOCATION, onHand, reserved, available: total, updatedAt: latest });
+      }
+      resolved.set(sku, out);
+    }),
+  );
+  return [...rows.filter((r) => !resolved.has(r.sku)), ...[...resolved.values()].flat()];
+}
+

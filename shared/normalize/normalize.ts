@@ -4,6 +4,8 @@ import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
+import { locateEvents } from '#shared/inventory/locate.ts';
+import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import type { TablePort } from '#shared/normalize/ports.ts';
 
@@ -29,6 +31,8 @@ export interface NormalizeDeps {
   /** the exact bytes of a delivery's body (inline, or fetched from the claim-check bucket) */
   loadBody(delivery: Delivery): Promise<Buffer>;
   adapt(input: { delivery: Delivery; body: string }): CanonicalEvent[];
+  /** channel configurations (cached): where each channel's locations are in the hub (locate.ts) */
+  channels: ChannelPort;
   /** the time quarantined messages and unstamped SP-API notifications are stamped with */
   now: Clock;
   spapi?: SpapiSource;
@@ -74,6 +78,7 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     }
     throw err;
   }
+  events = await locate(events, deps.channels);
   let applied: number;
   let oversells = 0;
   const observer = { oversells: (n: number) => void (oversells += n) };
@@ -86,6 +91,13 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     throw err;
   }
   return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied, oversells };
+}
+
+/** The events at the hub's locations, by their channels' configurations (one cached list). */
+async function locate(events: CanonicalEvent[], channels: ChannelPort): Promise<CanonicalEvent[]> {
+  if (events.length === 0) return events;
+  const configs = new Map((await channels.list()).map((c) => [c.channel, c]));
+  return locateEvents(events, configs);
 }
 
 function messageOf(err: unknown): string {

@@ -1,6 +1,7 @@
 import type { OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
+import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 
 /**
  * The stored order is a merge of every event seen for it, built so that the merge is commutative
@@ -149,7 +150,7 @@ export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: s
       lineId: l.lineId ?? String(i),
       sku,
       qty: l.quantity,
-      location: l.locationId ?? event.locationId ?? 'default',
+      location: l.locationId ?? event.locationId ?? UNASSIGNED_LOCATION,
     };
     if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
     return line;
@@ -247,6 +248,9 @@ export function contributionOf(item: OrderItemBody): Contribution {
   if (s && !whollyCancelled) {
     if (shippedAt) {
       for (const l of active) {
+        // shipped from a location nobody named: the reservation ends, and the units leave on-hand
+        // at the warehouse's next count (a channel's fulfilmentLocation makes them leave at once)
+        if (l.location === UNASSIGNED_LOCATION) continue;
         const k = `ship|${l.sku}|${l.location}`;
         const prev = c.moves[k];
         c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - l.qty, at: shippedAt, reason: 'order' };
@@ -264,7 +268,9 @@ export function contributionOf(item: OrderItemBody): Contribution {
       const line = s?.lines.find((x) => (l.lineId !== undefined && x.lineId === l.lineId) || (l.lineId === undefined && l.sku !== undefined && x.sku === l.sku));
       const sku = l.sku ?? line?.sku;
       if (!sku) continue;
-      const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? 'default';
+      const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? UNASSIGNED_LOCATION;
+      // units restocked nowhere in particular are on hand wherever the next count finds them
+      if (location === UNASSIGNED_LOCATION) continue;
       const k = `restock|${refundId}|${sku}|${location}`;
       const prev = c.moves[k];
       c.moves[k] = { sku, location, delta: (prev?.delta ?? 0) + l.qty, at: r.at, reason: 'refund' };

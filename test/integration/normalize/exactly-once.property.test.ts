@@ -13,6 +13,7 @@ import { foldTable, readWholeStream } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';
 import { motoEnv } from '../../support/aws.ts';
 import { fixedClock, fixedMsClock } from '../../support/clock.ts';
+import { channelList } from '../../support/channels.ts';
 
 const clock = fixedClock();
 const msClock = fixedMsClock();
@@ -276,7 +277,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         // Prepare: the reference applies each distinct delivery once, in time order, without faults
         const reference = await freshTable('ref');
         const inOrder = [...stream].sort((a, b) => a.at - b.at);
-        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
+        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, channels: channelList(), loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
         await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
 
         const subject = await freshTable('sut');
@@ -296,7 +297,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         while (queue.length > 0) {
           const msg = queue.shift()!;
           try {
-            await normalizeMessage(msg, { table, adapt, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
+            await normalizeMessage(msg, { table, adapt, channels: channelList(), loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
           } catch {
             queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
           }

@@ -9,6 +9,7 @@ import type { Delivery } from '#shared/domain/delivery.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { freshTable } from '../../support/table.ts';
 import { motoEnv, testClients, uniqueName } from '../../support/aws.ts';
+import { channelList } from '../../support/channels.ts';
 
 let table: DynamoTable;
 let tableName: string;
@@ -34,7 +35,7 @@ function message(body: unknown, deliveryId = 'dlv_q1'): string {
   return JSON.stringify(d);
 }
 
-const deps = () => ({ table, adapt, now: () => new Date('2026-06-01T11:00:00Z'), loadBody: async (d: Delivery) => Buffer.from(d.body.kind === 'inline' ? d.body.data : '') });
+const deps = () => ({ table, adapt, channels: channelList(), now: () => new Date('2026-06-01T11:00:00Z'), loadBody: async (d: Delivery) => Buffer.from(d.body.kind === 'inline' ? d.body.data : '') });
 
 describe('quarantine', () => {
   it('sets aside a schema error, an unknown event and an unparseable message with their reasons', async () => {

@@ -7,6 +7,7 @@ import { keys } from '#shared/normalize/keys.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { freshTable } from '../../support/table.ts';
 import { fixedClock } from '../../support/clock.ts';
+import { channelList } from '../../support/channels.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/payloads/amazon/${name}`, import.meta.url), 'utf8');
 
@@ -16,7 +17,7 @@ describe('normalize: Amazon SP-API notifications from the SP-API queue', () => {
     const { table, drop } = await freshTable('spapi');
     const raw = fixture('order-change-unshipped.json');
     const n = JSON.parse(raw) as { NotificationMetadata: { NotificationId: string }; Payload: { OrderChangeNotification: { AmazonOrderId: string } } };
-    const deps = { table, adapt, loadBody: (d: Delivery) => getBody(d.body), now: fixedClock(), spapi: { connectionId: 'amazon-spapi', channel: 'amazon-eu' } };
+    const deps = { table, adapt, channels: channelList(), loadBody: (d: Delivery) => getBody(d.body), now: fixedClock(), spapi: { connectionId: 'amazon-spapi', channel: 'amazon-eu' } };
 
     // Act
     const first = await normalizeMessage(raw, deps, { messageId: 'm-1', sentAt: Date.parse('2026-04-01T10:00:00Z') });
@@ -32,7 +33,7 @@ describe('normalize: Amazon SP-API notifications from the SP-API queue', () => {
 
   it('quarantines an SP-API message when no SP-API source is configured, instead of guessing', async () => {
     const { table, drop } = await freshTable('spapi');
-    const out = await normalizeMessage(fixture('order-change-unshipped.json'), { table, adapt, loadBody: (d) => getBody(d.body), now: fixedClock() });
+    const out = await normalizeMessage(fixture('order-change-unshipped.json'), { table, adapt, channels: channelList(), loadBody: (d) => getBody(d.body), now: fixedClock() });
     expect(out).toMatchObject({ status: 'quarantined', reason: 'malformed-message' });
     await drop();
   });

@@ -29,7 +29,10 @@ function deps(items: Record<string, unknown>[] = [], balances: StockAlertRow[] =
       },
     },
     channels: { list: async () => channels },
-    stockAlerts: { lowBalances: async ({ threshold }) => ({ rows: balances.filter((b) => b.available <= threshold), truncated: false }) },
+    stockAlerts: {
+      lowBalances: async ({ threshold }) => ({ rows: balances.filter((b) => b.available <= threshold), truncated: false }),
+      balancesOf: async (sku) => balances.filter((b) => b.sku === sku),
+    },
   };
 }
 
@@ -155,7 +158,7 @@ describe('KPI reads from rollups', () => {
         months: async (q) => between(`KPIM#${q.channel}#${q.zone}`, `M#${q.fromMonth}`, `M#${q.toMonth}`),
       },
       channels: { list: async () => channels },
-      stockAlerts: { lowBalances: async () => ({ rows: [], truncated: false }) },
+      stockAlerts: { lowBalances: async () => ({ rows: [], truncated: false }), balancesOf: async () => [] },
     };
   }
 
@@ -201,5 +204,33 @@ describe('stock alerts', () => {
     expect(a.oversold.map((r) => r.sku)).toEqual(['C', 'B']);
     expect(a.lowStock.map((r) => r.sku)).toEqual(['D', 'A']);
     expect(await status(readStockAlerts(d, hubKey, { threshold: '-1' }))).toBe(400);
+  });
+
+  it('never lists unassigned reservations as a location: a lone location carries them, else the SKU as a whole', async () => {
+    // Prepare: LONE is stocked at one location (10) with 12 reserved unassigned; MULTI at two
+    // (WH-A 3, WH-B 4) with 5 unassigned; PLENTY at two (50, 50) with 5 unassigned
+    const row = (sku: string, location: string, onHand: number, reserved: number): StockAlertRow => ({ sku, location, onHand, reserved, available: onHand - reserved, updatedAt: '2026-03-01T00:00:00.000Z' });
+    const d = deps(
+      [],
+      [
+        row('LONE', 'WH-A', 10, 0),
+        row('LONE', '*', 0, 12),
+        row('MULTI', 'WH-A', 3, 0),
+        row('MULTI', 'WH-B', 4, 0),
+        row('MULTI', '*', 0, 5),
+        row('PLENTY', 'WH-A', 50, 0),
+        row('PLENTY', 'WH-B', 50, 0),
+        row('PLENTY', '*', 0, 5),
+      ],
+    );
+    // Act
+    const a = await readStockAlerts(d, hubKey, { threshold: '5' });
+    // Assess
+    expect(a.oversold).toEqual([{ sku: 'LONE', location: 'WH-A', onHand: 10, reserved: 12, available: -2, updatedAt: '2026-03-01T00:00:00.000Z' }]);
+    expect(a.lowStock.map((r) => [r.sku, r.location, r.available])).toEqual([
+      ['MULTI', '*', 2],
+      ['MULTI', 'WH-A', 3],
+      ['MULTI', 'WH-B', 4],
+    ]);
   });
 });
