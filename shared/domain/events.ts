@@ -51,6 +51,12 @@ export const OrderLineSchema = z.object({
   /** the channel's listing/variant/item id when no SKU is given (joined through ListingMapped) */
   externalItemId: z.string().optional(),
   quantity: z.number().int().nonnegative(),
+  /**
+   * Units of this line already shipped while the order as a whole is not (Shopify's partial
+   * fulfilment): they leave stock, the rest stays reserved. Absent: none, or the sender does not
+   * say per line (the order's status and fulfilledAt then decide for every line).
+   */
+  shippedQuantity: z.number().int().nonnegative().optional(),
   unitPrice: MoneySchema.optional(),
   locationId: z.string().optional(),
 });

@@ -18,6 +18,13 @@ export interface OrderLineState {
   /** unit price in minor units of the order currency, when the sender gives prices */
   unitMinor?: number;
   location: string;
+  /** units shipped ahead of the rest of the order (OrderLine.shippedQuantity); absent: none */
+  shipped?: number;
+  /**
+   * The line names a listing no SKU is mapped to: it is kept on the order (and counted in its
+   * KPIs) but moves no stock, so no balance is opened for a SKU that does not exist.
+   */
+  unmapped?: true;
 }
 
 export interface OrderUpsertState {
@@ -144,13 +151,15 @@ export function isNewer(a: Staleness, b: Staleness): boolean {
 export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: string) => string | undefined): OrderUpsertState {
   const currency = event.total?.currency ?? event.lines.find((l) => l.unitPrice)?.unitPrice?.currency;
   const lines = event.lines.map((l, i): OrderLineState => {
-    const sku = l.sku ?? (l.externalItemId ? resolveSku(l.externalItemId) : undefined) ?? `UNMAPPED:${l.externalItemId ?? i}`;
+    const resolved = l.sku ?? (l.externalItemId ? resolveSku(l.externalItemId) : undefined);
     const line: OrderLineState = {
       lineId: l.lineId ?? String(i),
-      sku,
+      sku: resolved ?? `UNMAPPED:${l.externalItemId ?? i}`,
       qty: l.quantity,
       location: l.locationId ?? event.locationId ?? 'default',
     };
+    if (resolved === undefined) line.unmapped = true;
+    if (l.shippedQuantity) line.shipped = Math.min(l.shippedQuantity, l.quantity);
     if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
     return line;
   });
@@ -245,16 +254,26 @@ export function contributionOf(item: OrderItemBody): Contribution {
   const shippedAt = s?.fulfilledAt ?? (s?.status === 'fulfilled' ? s.version.at : undefined);
 
   if (s && !whollyCancelled) {
+    const ship = (l: OrderLineState, qty: number, at: string) => {
+      const k = `ship|${l.sku}|${l.location}`;
+      const prev = c.moves[k];
+      c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - qty, at, reason: 'order' };
+    };
+    // an unmapped line is recorded on the order but names no SKU: it holds and moves nothing
+    const stocked = active.filter((l) => !l.unmapped);
     if (shippedAt) {
-      for (const l of active) {
-        const k = `ship|${l.sku}|${l.location}`;
-        const prev = c.moves[k];
-        c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - l.qty, at: shippedAt, reason: 'order' };
-      }
-    } else if (OPEN_STATUSES.has(s.status)) {
-      for (const l of active) {
-        const k = `${l.sku}|${l.location}`;
-        c.reserved[k] = (c.reserved[k] ?? 0) + l.qty;
+      for (const l of stocked) ship(l, l.qty, shippedAt);
+    } else {
+      // shipped ahead of the order (partial fulfilment): those units leave, the rest stays held.
+      // The same ship key as the full shipment, so fulfilling the rest later moves only the rest.
+      for (const l of stocked) if (l.shipped) ship(l, Math.min(l.shipped, l.qty), s.version.at);
+      if (OPEN_STATUSES.has(s.status)) {
+        for (const l of stocked) {
+          const held = l.qty - Math.min(l.shipped ?? 0, l.qty);
+          if (held <= 0) continue;
+          const k = `${l.sku}|${l.location}`;
+          c.reserved[k] = (c.reserved[k] ?? 0) + held;
+        }
       }
     }
   }
@@ -262,7 +281,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
     for (const l of r.restock) {
       // a refund can arrive before its order: its lines count once the order says what they are
       const line = s?.lines.find((x) => (l.lineId !== undefined && x.lineId === l.lineId) || (l.lineId === undefined && l.sku !== undefined && x.sku === l.sku));
-      const sku = l.sku ?? line?.sku;
+      const sku = l.sku ?? (line?.unmapped ? undefined : line?.sku);
       if (!sku) continue;
       const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? 'default';
       const k = `restock|${refundId}|${sku}|${location}`;
