@@ -195,7 +195,12 @@ export function eventBase(delivery: Delivery, occurredAt: string) {
 }
 
 export function unknownEvent(source: string, type: string | undefined): AdapterError {
-  return new AdapterError('unknown-event', `${source}: event type ${JSON.stringify(type ?? null)} is not handled by the hub`);
+  return new AdapterError('unknown-event', `${source}: event type ${JSON.stringify(type ?? null)} is not handled by the hub`, type === undefined ? undefined : { topic: type });
+}
+
+/** An event type the hub knows and has no use for: acknowledged as ignored, not quarantined. */
+export function ignoredEvent(source: string, type: string, why: string): AdapterError {
+  return new AdapterError('ignored', `${source}: ${type} is ignored: ${why}`, { topic: type });
 }
 
 /**

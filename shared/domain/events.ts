@@ -110,6 +110,25 @@ export const RefundRecordedSchema = z.object({
 });
 export type RefundRecorded = z.infer<typeof RefundRecordedSchema>;
 
+/**
+ * One shipment of some of an order's lines (Shopify fulfillments/create, fulfillments/update). The
+ * order keeps each by id, newest version winning, so a cancelled fulfilment undoes its lines;
+ * a line counts as shipped as far as the order itself or its fulfilments say, whichever is more.
+ */
+export const FulfillmentRecordedSchema = z.object({
+  ...base,
+  type: z.literal('FulfillmentRecorded'),
+  orderId: z.string().min(1),
+  fulfillmentId: z.string().min(1),
+  /** false for a cancelled or failed fulfilment: its units did not leave */
+  shipped: z.boolean(),
+  /** when the units left */
+  at: isoTime,
+  version: StalenessSchema,
+  lines: z.array(z.object({ lineId: z.string().min(1), quantity: z.number().int().nonnegative() })),
+});
+export type FulfillmentRecorded = z.infer<typeof FulfillmentRecordedSchema>;
+
 /** An absolute count: the truth for (sku, location) from `asOf` on. */
 export const StockLevelSetSchema = z.object({
   ...base,
@@ -164,6 +183,7 @@ export const CanonicalEventSchema = z.discriminatedUnion('type', [
   OrderUpsertedSchema,
   OrderCancelledSchema,
   RefundRecordedSchema,
+  FulfillmentRecordedSchema,
   StockLevelSetSchema,
   StockAdjustedSchema,
   ListingMappedSchema,

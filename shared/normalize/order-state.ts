@@ -1,4 +1,4 @@
-import type { OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
+import type { FulfillmentRecorded, OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 
@@ -62,12 +62,21 @@ export interface OrderCancelState {
   lineIds?: string[];
 }
 
+export interface FulfillmentState {
+  at: string;
+  version: Staleness;
+  shipped: boolean;
+  lines: { lineId: string; qty: number }[];
+}
+
 export interface OrderItemBody {
   channel: string;
   orderId: string;
   state?: OrderUpsertState;
   cancel?: OrderCancelState;
   refunds: Record<string, RefundState>;
+  /** by fulfilment id, newest version of each; absent until the first one arrives */
+  fulfillments?: Record<string, FulfillmentState>;
 }
 
 /** KpiFigures' plain counts, and its per-currency maps (a counter item holds `<map>_<CUR>`). */
@@ -138,6 +147,7 @@ export function orderBodyOfItem(item: Record<string, unknown> | undefined): Orde
   const body: OrderItemBody = { channel: String(item.channel), orderId: String(item.orderId), refunds: (item.refunds as OrderItemBody['refunds']) ?? {} };
   if (item.state) body.state = item.state as OrderItemBody['state'];
   if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
+  if (item.fulfillments) body.fulfillments = item.fulfillments as OrderItemBody['fulfillments'];
   return body;
 }
 
@@ -227,6 +237,32 @@ export function mergeRefund(item: OrderItemBody, event: RefundRecorded): OrderIt
   return { ...item, refunds: { ...item.refunds, [event.refundId]: refund } };
 }
 
+export function mergeFulfillment(item: OrderItemBody, event: FulfillmentRecorded): OrderItemBody {
+  const prev = item.fulfillments?.[event.fulfillmentId];
+  if (prev && !isNewer(event.version, prev.version)) return item;
+  const next: FulfillmentState = {
+    at: event.at,
+    version: event.version,
+    shipped: event.shipped,
+    lines: event.lines.filter((l) => l.quantity > 0).map((l) => ({ lineId: l.lineId, qty: l.quantity })),
+  };
+  if (prev && stableStringify(prev) === stableStringify(next)) return item;
+  return { ...item, fulfillments: { ...item.fulfillments, [event.fulfillmentId]: next } };
+}
+
+/** Units per line the recorded fulfilments shipped, and the latest time they shipped. */
+function fulfilledLines(item: OrderItemBody): Map<string, { qty: number; at: string }> {
+  const out = new Map<string, { qty: number; at: string }>();
+  for (const f of Object.values(item.fulfillments ?? {})) {
+    if (!f.shipped) continue;
+    for (const l of f.lines) {
+      const prev = out.get(l.lineId);
+      out.set(l.lineId, { qty: (prev?.qty ?? 0) + l.qty, at: prev && Date.parse(prev.at) >= Date.parse(f.at) ? prev.at : f.at });
+    }
+  }
+  return out;
+}
+
 const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['pending_payment', 'paid', 'processing', 'partially_fulfilled', 'on_hold', 'unknown']);
 
 function isWhollyCancelled(item: OrderItemBody): boolean {
@@ -266,10 +302,16 @@ export function contributionOf(item: OrderItemBody): Contribution {
     } else {
       // shipped ahead of the order (partial fulfilment): those units leave, the rest stays held.
       // The same ship key as the full shipment, so fulfilling the rest later moves only the rest.
-      for (const l of stocked) if (l.shipped) ship(l, Math.min(l.shipped, l.qty), s.version.at);
+      // The order's own count and its fulfilments describe the same shipments: the larger wins.
+      const byFulfillment = fulfilledLines(item);
+      const shippedOf = (l: OrderLineState) => Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
+      for (const l of stocked) {
+        const n = shippedOf(l);
+        if (n > 0) ship(l, n, (byFulfillment.get(l.lineId)?.qty ?? 0) >= n ? byFulfillment.get(l.lineId)!.at : s.version.at);
+      }
       if (OPEN_STATUSES.has(s.status)) {
         for (const l of stocked) {
-          const held = l.qty - Math.min(l.shipped ?? 0, l.qty);
+          const held = l.qty - shippedOf(l);
           if (held <= 0) continue;
           const k = `${l.sku}|${l.location}`;
           c.reserved[k] = (c.reserved[k] ?? 0) + held;
