@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderUpserted, RefundRecorded } from '#shared/domain/events.ts';
+import type { FulfillmentRecorded, OrderUpserted, RefundRecorded } from '#shared/domain/events.ts';
 import { planStockFold } from '#shared/inventory/stock-fold.ts';
 import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
-import { contributionOf, diffContribution, mergeRefund, mergeUpsert, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import { contributionOf, diffContribution, mergeFulfillment, mergeRefund, mergeUpsert, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 
@@ -169,5 +169,66 @@ describe('unmapped lines', () => {
       { lineId: '315', sku: 'UNMAPPED:product:93', qty: 2, location: 'default', unmapped: true },
       { lineId: '317', sku: 'WOO-TEE-RED', qty: 1, location: 'default' },
     ]);
+  });
+});
+
+describe('fulfilments recorded on the order', () => {
+  const fulfillment = (over: Partial<FulfillmentRecorded> = {}): FulfillmentRecorded => ({
+    ...base,
+    type: 'FulfillmentRecorded',
+    orderId: 'o1',
+    fulfillmentId: 'f1',
+    shipped: true,
+    at: '2026-03-02T08:00:00.000Z',
+    version: { at: '2026-03-02T08:00:00.000Z' },
+    lines: [{ lineId: 'l1', quantity: 2 }],
+    ...over,
+  });
+
+  it('ships the fulfilled lines at the fulfilment time and keeps the rest reserved, whichever arrives first', () => {
+    // Prepare
+    const paid = order();
+    // Act
+    const orderFirst = mergeFulfillment(itemOf(paid), fulfillment());
+    const fulfilmentFirst = mergeUpsert(mergeFulfillment(empty(), fulfillment()), upsertState(paid, () => undefined));
+    // Assess
+    expect(orderFirst).toEqual(fulfilmentFirst);
+    expect(contributionOf(orderFirst).reserved).toEqual({ 'A|WH1': 1, 'B|WH1': 1 });
+    expect(contributionOf(orderFirst).moves).toEqual({
+      'ship|A|WH1': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T08:00:00.000Z', reason: 'order' },
+    });
+  });
+
+  it('does not count a shipment twice when the order also reports it per line', () => {
+    // Prepare: the orders/updated after the fulfilment says the same 2 units shipped
+    const partial = order({
+      status: 'partially_fulfilled',
+      version: { at: '2026-03-02T08:00:05.000Z' },
+      lines: [
+        { lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 2, locationId: 'WH1' },
+        { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
+      ],
+    });
+    // Act
+    const c = contributionOf(mergeFulfillment(itemOf(partial), fulfillment()));
+    // Assess
+    expect(c.moves['ship|A|WH1']?.delta).toBe(-2);
+    expect(c.reserved).toEqual({ 'A|WH1': 1, 'B|WH1': 1 });
+  });
+
+  it('a newer cancelled version of the fulfilment puts its units back to reserved; an older one changes nothing', () => {
+    // Prepare
+    const shipped = mergeFulfillment(itemOf(order()), fulfillment());
+    const cancelled = fulfillment({ shipped: false, version: { at: '2026-03-02T12:00:00.000Z' } });
+    // Act
+    const after = mergeFulfillment(shipped, cancelled);
+    const stale = mergeFulfillment(after, fulfillment());
+    const delta = diffContribution(contributionOf(shipped), contributionOf(after));
+    // Assess
+    expect(delta).toEqual({
+      reserved: { 'A|WH1': 2 },
+      moves: [{ sku: 'A', location: 'WH1', delta: 2, at: '2026-03-02T08:00:00.000Z', reason: 'order' }],
+    });
+    expect(stale).toBe(after);
   });
 });
