@@ -121,7 +121,10 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
   if (order.number) upserted.orderNumber = order.number;
   const country = present(order.shipping?.country) ?? present(order.billing?.country);
   if (country) upserted.shipToCountry = country;
+  // a completed order that is refunded later keeps date_completed_gmt: it still shipped, and
+  // dropping fulfilledAt would put its units back on hand as if they had never left
   if (status === 'fulfilled') upserted.fulfilledAt = order.date_completed_gmt ?? modifiedAt;
+  else if (order.date_completed_gmt && status !== 'cancelled') upserted.fulfilledAt = order.date_completed_gmt;
   // WooCommerce records no cancellation time: the modification that carried the status is the best we have
   if (status === 'cancelled') upserted.cancelledAt = modifiedAt;
 

@@ -42,6 +42,11 @@ const TOPIC: Record<Source, Record<string, string>> = {
     'order-processing': 'order.created',
     'order-completed-refunded': 'order.updated',
     'product-updated': 'product.updated',
+    'order-created-docs': 'order.created',
+    'order-updated-docs': 'order.updated',
+    'order-completed-docs': 'order.updated',
+    'order-refunded-docs': 'order.updated',
+    'product-updated-variation': 'product.updated',
   },
   square: {
     'inventory-count-updated': 'inventory.count.updated',
