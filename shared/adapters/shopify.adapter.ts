@@ -224,20 +224,22 @@ const NOT_SHIPPED = new Set(['cancelled', 'error', 'failure']);
  * without them, a line marked `fulfilled` shipped in full, and a `partial` line shipped what is no
  * longer fulfillable (an estimate: refunds and edits lower fulfillable_quantity too).
  */
-function shippedByLine(order: ShopifyOrder): Map<string, number> {
-  const shipped = new Map<string, number>();
+function shippedByLine(order: ShopifyOrder): Map<string, { qty: number; at?: string }> {
+  const shipped = new Map<string, { qty: number; at?: string }>();
   const listed = new Set<string>();
   for (const f of order.fulfillments ?? []) {
     for (const l of f.line_items ?? []) {
       listed.add(l.id);
-      if (!NOT_SHIPPED.has(f.status ?? '')) shipped.set(l.id, (shipped.get(l.id) ?? 0) + l.quantity);
+      if (NOT_SHIPPED.has(f.status ?? '')) continue;
+      const prev = shipped.get(l.id);
+      shipped.set(l.id, { qty: (prev?.qty ?? 0) + l.quantity, at: latest([...(prev?.at ? [prev.at] : []), f.created_at]) });
     }
   }
   for (const item of order.line_items) {
     if (listed.has(item.id)) continue;
-    if (item.fulfillment_status === 'fulfilled') shipped.set(item.id, item.quantity);
+    if (item.fulfillment_status === 'fulfilled') shipped.set(item.id, { qty: item.quantity });
     else if (item.fulfillment_status === 'partial' && item.fulfillable_quantity != null) {
-      shipped.set(item.id, Math.max(0, item.quantity - item.fulfillable_quantity));
+      shipped.set(item.id, { qty: Math.max(0, item.quantity - item.fulfillable_quantity) });
     }
   }
   return shipped;
@@ -245,15 +247,19 @@ function shippedByLine(order: ShopifyOrder): Map<string, number> {
 
 function orderLines(order: ShopifyOrder): OrderLine[] {
   // a fulfilled order ships every line in full (fulfilledAt): per-line counts are for the rest
-  const shipped = order.fulfillment_status === 'fulfilled' ? new Map<string, number>() : shippedByLine(order);
+  const shipped = order.fulfillment_status === 'fulfilled' ? new Map<string, { qty: number; at?: string }>() : shippedByLine(order);
   return order.line_items.map((item) => {
     const line: OrderLine = {
       lineId: item.id,
       quantity: item.quantity,
       unitPrice: { amount: item.price, currency: order.currency },
     };
-    const shippedQuantity = Math.min(shipped.get(item.id) ?? 0, item.quantity);
-    if (shippedQuantity > 0) line.shippedQuantity = shippedQuantity;
+    const lineShipped = shipped.get(item.id);
+    const shippedQuantity = Math.min(lineShipped?.qty ?? 0, item.quantity);
+    if (shippedQuantity > 0) {
+      line.shippedQuantity = shippedQuantity;
+      if (lineShipped?.at) line.shippedAt = lineShipped.at;
+    }
     const sku = present(item.sku);
     if (sku) line.sku = sku;
     // custom (non-catalog) line items have no variant

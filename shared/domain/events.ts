@@ -57,6 +57,8 @@ export const OrderLineSchema = z.object({
    * say per line (the order's status and fulfilledAt then decide for every line).
    */
   shippedQuantity: z.number().int().nonnegative().optional(),
+  /** when the shipped units left (the latest shipment of the line); absent: the order version's time */
+  shippedAt: isoTime.optional(),
   unitPrice: MoneySchema.optional(),
   locationId: z.string().optional(),
 });

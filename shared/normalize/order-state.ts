@@ -20,6 +20,8 @@ export interface OrderLineState {
   location: string;
   /** units shipped ahead of the rest of the order (OrderLine.shippedQuantity); absent: none */
   shipped?: number;
+  /** when those units left; absent: the order version's time */
+  shippedAt?: string;
   /**
    * The line names a listing no SKU is mapped to: it is kept on the order (and counted in its
    * KPIs) but moves no stock, so no balance is opened for a SKU that does not exist.
@@ -169,7 +171,10 @@ export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: s
       location: l.locationId ?? event.locationId ?? 'default',
     };
     if (resolved === undefined) line.unmapped = true;
-    if (l.shippedQuantity) line.shipped = Math.min(l.shippedQuantity, l.quantity);
+    if (l.shippedQuantity) {
+      line.shipped = Math.min(l.shippedQuantity, l.quantity);
+      if (l.shippedAt) line.shippedAt = l.shippedAt;
+    }
     if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
     return line;
   });
@@ -307,7 +312,8 @@ export function contributionOf(item: OrderItemBody): Contribution {
       const shippedOf = (l: OrderLineState) => Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
       for (const l of stocked) {
         const n = shippedOf(l);
-        if (n > 0) ship(l, n, (byFulfillment.get(l.lineId)?.qty ?? 0) >= n ? byFulfillment.get(l.lineId)!.at : s.version.at);
+        const recorded = byFulfillment.get(l.lineId);
+        if (n > 0) ship(l, n, recorded && recorded.qty >= n ? recorded.at : (l.shippedAt ?? s.version.at));
       }
       if (OPEN_STATUSES.has(s.status)) {
         for (const l of stocked) {

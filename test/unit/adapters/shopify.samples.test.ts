@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent, OrderLine } from '#shared/domain/events.ts';
 import { adapt } from '#shared/adapters/index.ts';
+import { planStockFold } from '#shared/inventory/stock-fold.ts';
+import { applyEvents } from '#shared/normalize/apply.ts';
+import { keys } from '#shared/normalize/keys.ts';
 import { inputFor, payloadText } from '#test/fixtures/payloads.ts';
-import { TEST_NOW } from '../../support/clock.ts';
+import { MemoryTable } from '../../../bench/memory-table.ts';
+import { fixedClock, TEST_NOW } from '../../support/clock.ts';
 
 /**
  * Published-sample fixtures (test/fixtures/payloads/shopify/README.md says which sample each
@@ -135,8 +139,8 @@ describe('shopify published samples: orders', () => {
     expect(o).toMatchObject({ type: 'OrderUpserted', status: 'partially_fulfilled', rawStatus: { financial_status: 'paid', fulfillment_status: 'partial' } });
     expect(o).not.toHaveProperty('fulfilledAt');
     expect(o?.type === 'OrderUpserted' && o.lines).toEqual([
-      { ...LIVE_LINES[0], shippedQuantity: 1 },
-      { ...LIVE_LINES[1], shippedQuantity: 1 },
+      { ...LIVE_LINES[0], shippedQuantity: 1, shippedAt: '2026-03-06T14:20:05-05:00' },
+      { ...LIVE_LINES[1], shippedQuantity: 1, shippedAt: '2026-03-06T14:20:05-05:00' },
       LIVE_LINES[2],
     ]);
   });
@@ -287,5 +291,42 @@ describe('shopify published samples: products and inventory', () => {
     const { events } = run('inventory_levels/update', 'inventory-level-untracked');
     // Assess
     expect(events).toEqual([]);
+  });
+});
+
+describe('shopify published samples through apply: paid, partially fulfilled, fulfilled', () => {
+  it('reserves on payment, ships the partial fulfilment and reserves the rest, then ships only the rest; the custom line touches no stock', async () => {
+    // Prepare: the SKU-less catalog line is mapped through its variant
+    const t = new MemoryTable();
+    const clock = fixedClock();
+    await applyEvents(
+      t,
+      [{ channel: 'shopify-main', source: 'shopify', deliveryId: 'd0', occurredAt: '2026-03-01T00:00:00Z', type: 'ListingMapped', externalId: 'variant:46012345679044', sku: 'THROW-LIN-NAT', at: '2026-03-01T00:00:00Z' }],
+      clock,
+    );
+    const start = t.streamFrom(0).next;
+    // Act
+    await applyEvents(t, run('orders/create', 'order-create-presentment').events, clock);
+    const afterCreate = t.streamFrom(0).next;
+    await applyEvents(t, run('orders/partially_fulfilled', 'order-partially-fulfilled').events, clock);
+    const afterPartial = t.streamFrom(0).next;
+    await applyEvents(t, run('orders/fulfilled', 'order-fulfilled-multi').events, clock);
+    // Assess
+    const mug = keys.balance('MUG-BLUE-350', 'default').pk;
+    const linen = keys.balance('THROW-LIN-NAT', 'default').pk;
+    const created = planStockFold(t.streamFrom(start).changes.slice(0, afterCreate - start));
+    expect(created.map((p) => [p.key.pk, p.changes.map((c) => c.reserved)])).toEqual([
+      [mug, [2]],
+      [linen, [1]],
+    ]);
+    const partial = planStockFold(t.streamFrom(afterCreate).changes.slice(0, afterPartial - afterCreate));
+    expect(partial.map((p) => [p.key.pk, p.changes.map((c) => [c.reserved, c.moves.map((m) => [m.delta, m.at])])])).toEqual([
+      [mug, [[-1, [[-1, '2026-03-06T19:20:05.000Z']]]]],
+      [linen, [[-1, [[-1, '2026-03-06T19:20:05.000Z']]]]],
+    ]);
+    const fulfilled = planStockFold(t.streamFrom(afterPartial).changes);
+    expect(fulfilled.map((p) => [p.key.pk, p.changes.map((c) => [c.reserved, c.moves.map((m) => [m.delta, m.at])])])).toEqual([
+      [mug, [[-1, [[-1, '2026-03-08T14:59:58.000Z']]]]],
+    ]);
   });
 });
