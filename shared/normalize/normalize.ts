@@ -71,7 +71,9 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     events = deps.adapt({ delivery, body });
   } catch (err) {
     // a topic the hub has no use for: acknowledged and counted, nothing written
-    if (err instanceof AdapterError && err.kind === 'ignored') return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: err.topic ?? 'unknown' };
+    if (err instanceof AdapterError && err.kind === 'ignored') {
+      return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: err.topic ?? 'unknown' };
+    }
     if (err instanceof AdapterError) {
       return quarantine(deps.table, messageBody, delivery, { reason: err.kind, message: err.message }, now);
     }

@@ -330,3 +330,32 @@ describe('shopify published samples through apply: paid, partially fulfilled, fu
     ]);
   });
 });
+
+describe('shopify: every field the docs and samples show as null', () => {
+  it('maps an order whose nullable fields are all null', () => {
+    // Prepare: the published sample (ids below 2^53, so JSON.parse is exact) with each documented null at once
+    const body = payloadText('shopify', 'order-create-presentment');
+    const parsed = JSON.parse(body) as Record<string, unknown> & { line_items: Record<string, unknown>[] };
+    Object.assign(parsed, { customer: null, location_id: null, cancelled_at: null, closed_at: null, current_total_price_set: null, current_total_price: null, name: null, shipping_address: null, billing_address: null, fulfillments: null });
+    for (const l of parsed.line_items) Object.assign(l, { sku: null, variant_id: null, product_id: null, fulfillment_status: null, fulfillable_quantity: null });
+    // Act
+    const events = adapt(inputFor('shopify', 'orders/updated', JSON.stringify(parsed)));
+    // Assess
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'OrderUpserted',
+        orderId: '5873401299057',
+        orderNumber: '1077',
+        status: 'paid',
+        total: usd('128.45'),
+        lines: [
+          { lineId: '14498765433001', quantity: 2, unitPrice: usd('19.90') },
+          { lineId: '14498765433002', quantity: 1, unitPrice: usd('60.00') },
+          { lineId: '14498765433003', quantity: 1, unitPrice: usd('15.00') },
+        ],
+      }),
+    ]);
+    expect(events[0]).not.toHaveProperty('locationId');
+    expect(events[0]).not.toHaveProperty('shipToCountry');
+  });
+});
