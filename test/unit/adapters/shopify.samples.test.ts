@@ -145,6 +145,20 @@ describe('shopify published samples: orders', () => {
     ]);
   });
 
+  it('orders/partially_fulfilled without a fulfilments list: line statuses and fulfillable_quantity say what shipped', () => {
+    // Prepare: the ids above 2^53 are all in the fulfilments list, which is removed
+    const body = JSON.parse(payloadText('shopify', 'order-partially-fulfilled')) as Record<string, unknown>;
+    delete body.fulfillments;
+    // Act
+    const [o] = adapt(inputFor('shopify', 'orders/partially_fulfilled', JSON.stringify(body)));
+    // Assess: the mug line is partial with 1 of 2 still fulfillable, the linen line fulfilled
+    expect(o?.type === 'OrderUpserted' && o.lines).toEqual([
+      { ...LIVE_LINES[0], shippedQuantity: 1 },
+      { ...LIVE_LINES[1], shippedQuantity: 1 },
+      LIVE_LINES[2],
+    ]);
+  });
+
   it('orders/fulfilled: shipped at the latest fulfilment that was not cancelled; lines ship in full', () => {
     // Prepare + Act
     const { events } = run('orders/fulfilled', 'order-fulfilled-multi');
