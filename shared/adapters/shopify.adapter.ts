@@ -152,7 +152,8 @@ const productSchema = z.looseObject({
 
 /**
  * Topics a merchant commonly subscribes to that carry nothing the hub applies: acknowledged as
- * ignored (counted), not quarantined. The why is kept in the delivery's log line.
+ * ignored (counted per topic), not quarantined. Topics not listed here and not handled stay
+ * unknown-event, so a new topic that might carry stock is looked at rather than dropped.
  */
 const IGNORED_TOPICS: readonly [prefix: string, why: string][] = [
   ['orders/delete', 'only cancelled or archived orders can be deleted, and their effect is already applied'],
