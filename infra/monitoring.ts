@@ -181,9 +181,11 @@ export class HubMonitoring extends Construct {
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
     this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Deliveries accepted per source', width: 8, left: [search(HubMetric.DeliveriesAccepted, 'source', '')] }),
-      new GraphWidget({ title: 'Deliveries rejected per source and reason', width: 8, left: [search(HubMetric.DeliveriesRejected, 'source,reason', '')] }),
-      new GraphWidget({ title: 'Quarantined per reason', width: 8, left: [search(HubMetric.Quarantined, 'reason', '')] }),
+      new GraphWidget({ title: 'Deliveries accepted per source', width: 6, left: [search(HubMetric.DeliveriesAccepted, 'source', '')] }),
+      new GraphWidget({ title: 'Deliveries rejected per source and reason', width: 6, left: [search(HubMetric.DeliveriesRejected, 'source,reason', '')] }),
+      new GraphWidget({ title: 'Quarantined per reason', width: 6, left: [search(HubMetric.Quarantined, 'reason', '')] }),
+      // topics acknowledged without effect: a rise shows a merchant subscribing to more than the hub uses
+      new GraphWidget({ title: 'Ignored per source and topic', width: 6, left: [search(HubMetric.Ignored, 'source,topic', '')] }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'Events applied', width: 8, left: [hubMetric(HubMetric.EventsApplied, 'normalize', stage)] }),

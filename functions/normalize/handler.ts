@@ -43,6 +43,11 @@ async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
     log.warn('quarantined', { ...meta, ...outcome });
     return;
   }
+  if (outcome.status === 'ignored') {
+    telemetry.ignored(outcome.source, outcome.topic);
+    log.info('ignored', { ...meta, ...outcome });
+    return;
+  }
   tally.applied += outcome.applied;
   if (outcome.oversells > 0) telemetry.oversells(outcome.oversells);
   log.info('normalized', { ...meta, ...outcome });

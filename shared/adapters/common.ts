@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { AdapterError, type Adapter, type AdapterInput } from '#shared/adapters/types.ts';
+import { quoteLongIntegers } from '#shared/domain/json-text.ts';
+
+export { quoteLongIntegers };
 
 /** Building blocks shared by the source adapters: parsing, error wording, times, ids, the event base. */
 
@@ -43,7 +46,9 @@ export const epochMillis = z
 
 /**
  * A sender id: JSON number (Shopify, WooCommerce, BigCommerce) or non-empty string, kept as text.
- * Shopify ids are ~1e13, well inside the exact range of a JS number.
+ * Ids longer than 15 digits (Shopify's test notifications: 820982911946154508) reach the schema
+ * as strings of their exact digits, because `parseJson` quotes them before JSON.parse could round
+ * them; a number here is therefore always exact.
  */
 export const idText = z.union([z.number().int().nonnegative(), z.string().min(1)]).transform(String);
 
@@ -109,10 +114,14 @@ export function parseWith<S extends z.ZodType>(
   return result.data;
 }
 
-/** JSON.parse that fails as AdapterError('malformed'). */
+/**
+ * JSON.parse that keeps long integers' digits (as strings: `quoteLongIntegers`) and fails as
+ * AdapterError('malformed'). Every adapter reads its body through this, so an id is never rounded
+ * before it is stored or compared.
+ */
 export function parseJson(body: string): unknown {
   try {
-    return JSON.parse(body);
+    return JSON.parse(quoteLongIntegers(body));
   } catch (error) {
     throw new AdapterError('malformed', `body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
@@ -133,7 +142,12 @@ export function eventBase(delivery: Delivery, occurredAt: string) {
 }
 
 export function unknownEvent(source: string, type: string | undefined): AdapterError {
-  return new AdapterError('unknown-event', `${source}: event type ${JSON.stringify(type ?? null)} is not handled by the hub`);
+  return new AdapterError('unknown-event', `${source}: event type ${JSON.stringify(type ?? null)} is not handled by the hub`, type === undefined ? undefined : { topic: type });
+}
+
+/** An event type the hub knows and has no use for: acknowledged as ignored, not quarantined. */
+export function ignoredEvent(source: string, type: string, why: string): AdapterError {
+  return new AdapterError('ignored', `${source}: ${type} is ignored: ${why}`, { topic: type });
 }
 
 /**

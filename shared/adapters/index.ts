@@ -21,9 +21,13 @@ export { AdapterError, type Adapter, type AdapterErrorKind, type AdapterInput } 
  *    time (payload time, never the receive time), so a retry maps to identical events.
  *  - `inventoryItemId` and a line's `externalItemId` are written exactly as the `externalId` of
  *    the ListingMapped events that map them to a SKU (`inventory_item:<id>`, `variant:<id>`,
- *    `product:<id>`; Square's catalog id as-is), so the SKU join is an equality within a channel.
+ *    `product:<id>`, `variation:<id>`; Square's catalog id as-is), so the SKU join is an equality
+ *    within a channel.
+ *  - Bodies are read with `parseJson`, which keeps the digits of integers above 2^53 (as strings):
+ *    a sender id is never rounded.
  *  - Failures are AdapterError only: `malformed` (not JSON), `schema` (a field the mapping needs is
- *    missing or wrong; the message names its path), `unknown-event` (a type the hub does not use).
+ *    missing or wrong; the message names its path), `unknown-event` (a type the hub does not know),
+ *    `ignored` (a type it knows and has no use for: acknowledged and counted, not quarantined).
  *    An event type that is understood but carries no stock or order data maps to `[]`.
  */
 const ADAPTERS: Record<Source, Adapter> = {

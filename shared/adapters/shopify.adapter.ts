@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type {
   CanonicalEvent,
+  FulfillmentRecorded,
+  HydrationPending,
   ListingMapped,
   OrderLine,
   OrderStatus,
@@ -14,6 +16,7 @@ import {
   eventBase,
   header,
   idText,
+  ignoredEvent,
   isoTime,
   latest,
   parseJson,
@@ -36,12 +39,24 @@ import { currencyCode, decimalString, sumDecimals } from '#shared/adapters/money
 
 const addressSchema = z.looseObject({ country_code: z.string().nullish() }).nullish();
 
+// sku, variant_id and product_id are null on custom (non-catalog) lines and in the test
+// notifications; fulfillment_status is null until a fulfilment touches the line
 const lineItemSchema = z.looseObject({
   id: idText,
   sku: z.string().nullish(),
   quantity: z.number().int().nonnegative(),
   price: decimalString,
   variant_id: idText.nullish(),
+  product_id: idText.nullish(),
+  fulfillable_quantity: z.number().int().nonnegative().nullish(),
+  fulfillment_status: z.string().nullish(),
+});
+
+const fulfillmentSchema = z.looseObject({
+  id: idText.nullish(),
+  created_at: isoTime,
+  status: z.string().nullish(),
+  line_items: z.array(z.looseObject({ id: idText, quantity: z.number().int().nonnegative() })).nullish(),
 });
 
 const orderSchema = z.looseObject({
@@ -61,14 +76,15 @@ const orderSchema = z.looseObject({
   location_id: idText.nullish(),
   shipping_address: addressSchema,
   billing_address: addressSchema,
-  fulfillments: z.array(z.looseObject({ created_at: isoTime, status: z.string().nullish() })).nullish(),
+  fulfillments: z.array(fulfillmentSchema).nullish(),
 });
 type ShopifyOrder = z.output<typeof orderSchema>;
 
 const refundSchema = z.looseObject({
   id: idText,
   order_id: idText,
-  created_at: isoTime,
+  // both null in Shopify's refunds/create test notification
+  created_at: isoTime.nullish(),
   processed_at: isoTime.nullish(),
   refund_line_items: z
     .array(
@@ -93,6 +109,26 @@ const refundSchema = z.looseObject({
     .default([]),
 });
 
+/** REST Fulfillment resource: the body of fulfillments/create and fulfillments/update. */
+const fulfillmentTopicSchema = z.looseObject({
+  id: idText,
+  order_id: idText,
+  status: z.string().nullish(),
+  created_at: isoTime,
+  updated_at: isoTime.nullish(),
+  location_id: idText.nullish(),
+  line_items: z.array(z.looseObject({ id: idText, quantity: z.number().int().nonnegative() })),
+});
+
+/** orders/edited: the edit, not the order — line ids and quantity deltas, no line or order state. */
+const orderEditSchema = z.looseObject({
+  order_edit: z.looseObject({
+    id: idText,
+    order_id: idText,
+    created_at: isoTime,
+  }),
+});
+
 const inventoryLevelSchema = z.looseObject({
   inventory_item_id: idText,
   location_id: idText,
@@ -113,6 +149,28 @@ const productSchema = z.looseObject({
     }),
   ),
 });
+
+/**
+ * Topics a merchant commonly subscribes to that carry nothing the hub applies: acknowledged as
+ * ignored (counted per topic), not quarantined. Topics not listed here and not handled stay
+ * unknown-event, so a new topic that might carry stock is looked at rather than dropped.
+ */
+const IGNORED_TOPICS: readonly [prefix: string, why: string][] = [
+  ['orders/delete', 'only cancelled or archived orders can be deleted, and their effect is already applied'],
+  ['customers/', 'customer records carry no stock or order data'],
+  ['customers_marketing_consent/', 'customer records carry no stock or order data'],
+  ['customers_email_marketing_consent/', 'customer records carry no stock or order data'],
+  ['checkouts/', 'a checkout holds no stock until it becomes an order'],
+  ['carts/', 'a cart holds no stock until it becomes an order'],
+  ['draft_orders/', 'a draft order holds no stock until it becomes an order'],
+  ['order_transactions/', 'payments reach the hub through the order and refund topics'],
+  ['tender_transactions/', 'payments reach the hub through the order and refund topics'],
+  ['fulfillment_events/', 'carrier tracking updates do not change what was shipped'],
+  ['collections/', 'catalog grouping carries no SKU mapping'],
+  ['themes/', 'storefront themes carry no stock or order data'],
+  ['app/', 'app lifecycle is handled by the connection, not by deliveries'],
+  ['shop/', 'shop settings carry no stock or order data'],
+];
 
 const ORDER_TOPICS = new Set([
   'orders/create',
@@ -158,13 +216,51 @@ export function shopifyOrderStatus(order: {
   }
 }
 
+/** Fulfilment statuses whose units did not (or no longer) leave the shop. */
+const NOT_SHIPPED = new Set(['cancelled', 'error', 'failure']);
+
+/**
+ * Units of each line already shipped, for an order not fulfilled as a whole. The order's
+ * fulfilments name their lines and quantities (REST `fulfillments[].line_items`), which is exact;
+ * without them, a line marked `fulfilled` shipped in full, and a `partial` line shipped what is no
+ * longer fulfillable (an estimate: refunds and edits lower fulfillable_quantity too).
+ */
+function shippedByLine(order: ShopifyOrder): Map<string, { qty: number; at?: string }> {
+  const shipped = new Map<string, { qty: number; at?: string }>();
+  const listed = new Set<string>();
+  for (const f of order.fulfillments ?? []) {
+    for (const l of f.line_items ?? []) {
+      listed.add(l.id);
+      if (NOT_SHIPPED.has(f.status ?? '')) continue;
+      const prev = shipped.get(l.id);
+      shipped.set(l.id, { qty: (prev?.qty ?? 0) + l.quantity, at: latest([...(prev?.at ? [prev.at] : []), f.created_at]) });
+    }
+  }
+  for (const item of order.line_items) {
+    if (listed.has(item.id)) continue;
+    if (item.fulfillment_status === 'fulfilled') shipped.set(item.id, { qty: item.quantity });
+    else if (item.fulfillment_status === 'partial' && item.fulfillable_quantity != null) {
+      shipped.set(item.id, { qty: Math.max(0, item.quantity - item.fulfillable_quantity) });
+    }
+  }
+  return shipped;
+}
+
 function orderLines(order: ShopifyOrder): OrderLine[] {
+  // a fulfilled order ships every line in full (fulfilledAt): per-line counts are for the rest
+  const shipped = order.fulfillment_status === 'fulfilled' ? new Map<string, { qty: number; at?: string }>() : shippedByLine(order);
   return order.line_items.map((item) => {
     const line: OrderLine = {
       lineId: item.id,
       quantity: item.quantity,
       unitPrice: { amount: item.price, currency: order.currency },
     };
+    const lineShipped = shipped.get(item.id);
+    const shippedQuantity = Math.min(lineShipped?.qty ?? 0, item.quantity);
+    if (shippedQuantity > 0) {
+      line.shippedQuantity = shippedQuantity;
+      if (lineShipped?.at) line.shippedAt = lineShipped.at;
+    }
     const sku = present(item.sku);
     if (sku) line.sku = sku;
     // custom (non-catalog) line items have no variant
@@ -200,7 +296,7 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
   const country = present(order.shipping_address?.country_code) ?? present(order.billing_address?.country_code);
   if (country) upserted.shipToCountry = country;
   if (order.fulfillment_status === 'fulfilled') {
-    const shipped = (order.fulfillments ?? []).filter((f) => f.status !== 'cancelled').map((f) => f.created_at);
+    const shipped = (order.fulfillments ?? []).filter((f) => !NOT_SHIPPED.has(f.status ?? '')).map((f) => f.created_at);
     upserted.fulfilledAt = latest(shipped) ?? order.updated_at;
   }
   if (order.cancelled_at) upserted.cancelledAt = order.cancelled_at;
@@ -227,12 +323,14 @@ function mapRefund(delivery: Delivery, body: unknown): CanonicalEvent[] {
     throw new AdapterError('schema', `shopify refunds/create: transactions: refunds in several currencies (${[...currencies].join(', ')})`);
   }
   const [currency] = currencies;
+  // Shopify's test notification has neither time: the delivery's received time stands in
+  const at = refund.processed_at ?? refund.created_at ?? delivery.receivedAt;
   const event: RefundRecorded = {
-    ...eventBase(delivery, refund.created_at),
+    ...eventBase(delivery, refund.created_at ?? at),
     type: 'RefundRecorded',
     orderId: refund.order_id,
     refundId: refund.id,
-    processedAt: refund.processed_at ?? refund.created_at,
+    processedAt: at,
     lines: refund.refund_line_items.map((item) => {
       const sku = present(item.line_item?.sku);
       return {
@@ -249,6 +347,40 @@ function mapRefund(delivery: Delivery, body: unknown): CanonicalEvent[] {
     if (!currency) throw new AdapterError('schema', 'shopify refunds/create: transactions[].currency: required field is missing');
     event.amount = { amount: sumDecimals(paid.map((t) => t.amount)), currency };
   }
+  return [event];
+}
+
+function mapFulfillment(delivery: Delivery, topic: string, body: unknown): CanonicalEvent[] {
+  const f = parseWith(fulfillmentTopicSchema, body, `shopify ${topic}`);
+  const version = f.updated_at ?? f.created_at;
+  const event: FulfillmentRecorded = {
+    ...eventBase(delivery, version),
+    type: 'FulfillmentRecorded',
+    orderId: f.order_id,
+    fulfillmentId: f.id,
+    shipped: !NOT_SHIPPED.has(f.status ?? ''),
+    at: f.created_at,
+    version: { at: version },
+    lines: f.line_items.map((l) => ({ lineId: l.id, quantity: l.quantity })),
+  };
+  return [event];
+}
+
+/**
+ * An order edit names the changed lines by id with a delta, not their quantities, so it cannot
+ * restate the order; it marks the order for a fetch, and the orders/updated that follows every
+ * edit carries the edited order.
+ */
+function mapOrderEdit(delivery: Delivery, body: unknown): CanonicalEvent[] {
+  const { order_edit: edit } = parseWith(orderEditSchema, body, 'shopify orders/edited');
+  const event: HydrationPending = {
+    ...eventBase(delivery, edit.created_at),
+    type: 'HydrationPending',
+    entity: 'order',
+    externalId: edit.order_id,
+    version: { at: edit.created_at },
+    detail: { topic: 'orders/edited', orderEditId: edit.id },
+  };
   return [event];
 }
 
@@ -293,11 +425,20 @@ export const shopifyAdapter = defineAdapter('shopify', ({ delivery, body }) => {
     topic === 'refunds/create' ||
     topic === 'inventory_levels/update' ||
     topic === 'products/update' ||
-    topic === 'products/create';
-  if (!handled) throw unknownEvent('shopify', topic);
+    topic === 'products/create' ||
+    topic === 'fulfillments/create' ||
+    topic === 'fulfillments/update' ||
+    topic === 'orders/edited';
+  if (!handled) {
+    const ignored = IGNORED_TOPICS.find(([prefix]) => topic === prefix || (prefix.endsWith('/') && topic.startsWith(prefix)));
+    if (ignored) throw ignoredEvent('shopify', topic, ignored[1]);
+    throw unknownEvent('shopify', topic);
+  }
   const json = parseJson(body);
   if (ORDER_TOPICS.has(topic)) return mapOrder(delivery, topic, json);
   if (topic === 'refunds/create') return mapRefund(delivery, json);
   if (topic === 'inventory_levels/update') return mapInventoryLevel(delivery, json);
+  if (topic === 'fulfillments/create' || topic === 'fulfillments/update') return mapFulfillment(delivery, topic, json);
+  if (topic === 'orders/edited') return mapOrderEdit(delivery, json);
   return mapProduct(delivery, topic, json);
 });

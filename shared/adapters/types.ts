@@ -11,7 +11,12 @@ export interface AdapterInput {
 /** A pure mapping from one delivery to canonical events. Throws AdapterError, nothing else. */
 export type Adapter = (input: AdapterInput) => CanonicalEvent[];
 
-export type AdapterErrorKind = 'malformed' | 'schema' | 'unknown-event';
+/**
+ * `ignored` is not poison: the sender's event is understood and the hub has no use for it (a
+ * Shopify customers/update a merchant subscribed to). It is acknowledged and counted, never
+ * quarantined, since quarantine pages someone about what should have been applied.
+ */
+export type AdapterErrorKind = 'malformed' | 'schema' | 'unknown-event' | 'ignored';
 
 /**
  * Why a delivery cannot be turned into events. The normalizer quarantines it with this reason
@@ -22,8 +27,12 @@ export class AdapterError extends Error {
   constructor(
     readonly kind: AdapterErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; topic?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.topic !== undefined) this.topic = options.topic;
   }
+
+  /** the sender's event type, where the error is about it (`ignored`, `unknown-event`) */
+  readonly topic?: string;
 }

@@ -7,6 +7,7 @@ import {
   eventBase,
   header,
   idText,
+  ignoredEvent,
   parseJson,
   parseWith,
   present,
@@ -21,8 +22,11 @@ import { absDecimal, currencyCode, decimalLike, decimalString } from '#shared/ad
  * `date_modified_gmt` is the staleness key. WooCommerce does not retry, so a delivery that cannot
  * be mapped is the only copy: it is quarantined, never dropped.
  *
- * `*_gmt` times are UTC without an offset (`Z` is appended). Listing ids are `product:<id>`,
- * where a variation is a product with its own id (REST v3 `variation_id`).
+ * `*_gmt` times are UTC without an offset (`Z` is appended). Listing ids are `product:<id>` for
+ * a simple product and `variation:<id>` for a variation (REST v3 `variation_id`); product.updated
+ * of a variation maps both. A line without a SKU (WooCommerce sends `"sku": ""`, as in the REST
+ * docs' order example for product 93) is resolved through those listing ids like Shopify's
+ * variant ids; one that cannot be resolved is kept on the order as unmapped, moving no stock.
  */
 
 const addressSchema = z.looseObject({ country: z.string().nullish() }).nullish();
@@ -56,6 +60,9 @@ const orderSchema = z.looseObject({
 
 const productSchema = z.looseObject({
   id: idText,
+  // "variation" (with its parent's id) when product.updated is about a variation
+  type: z.string().nullish(),
+  parent_id: idText.nullish(),
   sku: z.string().nullish(),
   // boolean on products; the string "parent" on variations whose stock the parent manages
   manage_stock: z.union([z.boolean(), z.string()]).nullish(),
@@ -95,8 +102,8 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
     const sku = present(item.sku);
     if (sku) line.sku = sku;
     // 0 means "none" in WooCommerce ids (simple products have variation_id 0; deleted products product_id 0)
-    const itemId = item.variation_id && item.variation_id !== '0' ? item.variation_id : item.product_id;
-    if (itemId && itemId !== '0') line.externalItemId = `product:${itemId}`;
+    if (item.variation_id && item.variation_id !== '0') line.externalItemId = `variation:${item.variation_id}`;
+    else if (item.product_id && item.product_id !== '0') line.externalItemId = `product:${item.product_id}`;
     return line;
   });
 
@@ -114,7 +121,10 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
   if (order.number) upserted.orderNumber = order.number;
   const country = present(order.shipping?.country) ?? present(order.billing?.country);
   if (country) upserted.shipToCountry = country;
+  // a completed order that is refunded later keeps date_completed_gmt: it still shipped, and
+  // dropping fulfilledAt would put its units back on hand as if they had never left
   if (status === 'fulfilled') upserted.fulfilledAt = order.date_completed_gmt ?? modifiedAt;
+  else if (order.date_completed_gmt && status !== 'cancelled') upserted.fulfilledAt = order.date_completed_gmt;
   // WooCommerce records no cancellation time: the modification that carried the status is the best we have
   if (status === 'cancelled') upserted.cancelledAt = modifiedAt;
 
@@ -163,6 +173,8 @@ function mapProduct(delivery: Delivery, topic: string, body: unknown): Canonical
     });
   }
   events.push({ ...base, type: 'ListingMapped', externalId: `product:${product.id}`, sku, at: product.date_modified_gmt });
+  const isVariation = product.type === 'variation' || (product.parent_id != null && product.parent_id !== '0');
+  if (isVariation) events.push({ ...base, type: 'ListingMapped', externalId: `variation:${product.id}`, sku, at: product.date_modified_gmt });
   return events;
 }
 
@@ -179,7 +191,9 @@ export const woocommerceAdapter = defineAdapter('woocommerce', ({ delivery, body
     case 'product.updated':
       return mapProduct(delivery, topic, parseJson(body));
     default:
-      // order.deleted / product.deleted carry only an id; coupons and customers are not stock data
+      // coupons, customers and plugin actions carry no stock or order data: acknowledged, not quarantined
+      if (/^(coupon|customer|action)\./.test(topic)) throw ignoredEvent('woocommerce', topic, 'coupons, customers and actions carry no stock or order data');
+      // order.deleted / product.deleted carry only an id: quarantined so someone looks
       throw unknownEvent('woocommerce', topic);
   }
 });

@@ -51,6 +51,14 @@ export const OrderLineSchema = z.object({
   /** the channel's listing/variant/item id when no SKU is given (joined through ListingMapped) */
   externalItemId: z.string().optional(),
   quantity: z.number().int().nonnegative(),
+  /**
+   * Units of this line already shipped while the order as a whole is not (Shopify's partial
+   * fulfilment): they leave stock, the rest stays reserved. Absent: none, or the sender does not
+   * say per line (the order's status and fulfilledAt then decide for every line).
+   */
+  shippedQuantity: z.number().int().nonnegative().optional(),
+  /** when the shipped units left (the latest shipment of the line); absent: the order version's time */
+  shippedAt: isoTime.optional(),
   unitPrice: MoneySchema.optional(),
   locationId: z.string().optional(),
 });
@@ -103,6 +111,25 @@ export const RefundRecordedSchema = z.object({
   ),
 });
 export type RefundRecorded = z.infer<typeof RefundRecordedSchema>;
+
+/**
+ * One shipment of some of an order's lines (Shopify fulfillments/create, fulfillments/update). The
+ * order keeps each by id, newest version winning, so a cancelled fulfilment undoes its lines;
+ * a line counts as shipped as far as the order itself or its fulfilments say, whichever is more.
+ */
+export const FulfillmentRecordedSchema = z.object({
+  ...base,
+  type: z.literal('FulfillmentRecorded'),
+  orderId: z.string().min(1),
+  fulfillmentId: z.string().min(1),
+  /** false for a cancelled or failed fulfilment: its units did not leave */
+  shipped: z.boolean(),
+  /** when the units left */
+  at: isoTime,
+  version: StalenessSchema,
+  lines: z.array(z.object({ lineId: z.string().min(1), quantity: z.number().int().nonnegative() })),
+});
+export type FulfillmentRecorded = z.infer<typeof FulfillmentRecordedSchema>;
 
 /** An absolute count: the truth for (sku, location) from `asOf` on. */
 export const StockLevelSetSchema = z.object({
@@ -158,6 +185,7 @@ export const CanonicalEventSchema = z.discriminatedUnion('type', [
   OrderUpsertedSchema,
   OrderCancelledSchema,
   RefundRecordedSchema,
+  FulfillmentRecordedSchema,
   StockLevelSetSchema,
   StockAdjustedSchema,
   ListingMappedSchema,

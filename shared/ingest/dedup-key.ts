@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Source } from '#shared/domain/connection.ts';
+import { parseLossless } from '#shared/domain/json-text.ts';
 
 /**
  * The sender's idempotency key for a delivery (docs/webhook-sources.md), or sha256 of the body when
@@ -14,7 +15,8 @@ type Json = Record<string, unknown>;
 
 function parseObject(body: Buffer): Json | undefined {
   try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
+    // an id above 2^53 keeps its digits: rounded, two events could share a key and one be dropped
+    const v: unknown = parseLossless(body.toString('utf8'));
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
   } catch {
     return undefined;

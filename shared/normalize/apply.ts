@@ -1,5 +1,6 @@
 import type {
   CanonicalEvent,
+  FulfillmentRecorded,
   HydrationPending,
   ListingMapped,
   OrderCancelled,
@@ -12,7 +13,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/normalize/keys.ts';
-import { mergeCancel, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import { mergeCancel, mergeFulfillment, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 
@@ -73,6 +74,7 @@ export async function applyEvent(
     case 'OrderUpserted':
     case 'OrderCancelled':
     case 'RefundRecorded':
+    case 'FulfillmentRecorded':
       return withConflictRetry(async () => ((await applyOrderEvents(table, [event], now)) > 0 ? 'applied' : 'noop'));
     case 'StockLevelSet':
       return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
@@ -102,9 +104,10 @@ async function resolveListings(table: TablePort, channel: string, externalIds: s
 type Applied = { result: ApplyResult; oversells: number };
 const NOOP: Applied = { result: 'noop', oversells: 0 };
 
-type OrderEvent = OrderUpserted | OrderCancelled | RefundRecorded;
+type OrderEvent = OrderUpserted | OrderCancelled | RefundRecorded | FulfillmentRecorded;
 
-const isOrderEvent = (e: CanonicalEvent): e is OrderEvent => e.type === 'OrderUpserted' || e.type === 'OrderCancelled' || e.type === 'RefundRecorded';
+const isOrderEvent = (e: CanonicalEvent): e is OrderEvent =>
+  e.type === 'OrderUpserted' || e.type === 'OrderCancelled' || e.type === 'RefundRecorded' || e.type === 'FulfillmentRecorded';
 
 /**
  * Applies a delivery's events, each with exactly-once effect. The events of one order (Shopify's
@@ -166,6 +169,8 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
       next = mergeUpsert(after, upsertState(e, (id) => listings.get(id)));
     } else if (e.type === 'OrderCancelled') {
       next = mergeCancel(after, e);
+    } else if (e.type === 'FulfillmentRecorded') {
+      next = mergeFulfillment(after, e);
     } else {
       next = mergeRefund(after, e);
     }

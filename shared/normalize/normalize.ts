@@ -40,7 +40,8 @@ export interface NormalizeDeps {
 
 export type NormalizeOutcome =
   | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number; oversells: number }
-  | { status: 'quarantined'; deliveryId: string; reason: string; message: string };
+  | { status: 'quarantined'; deliveryId: string; reason: string; message: string }
+  | { status: 'ignored'; deliveryId: string; source: string; topic: string };
 
 /** Why a queued message was set aside instead of applied (docs/architecture.md, principle 4). */
 export interface QuarantineReason {
@@ -73,6 +74,10 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
   try {
     events = deps.adapt({ delivery, body });
   } catch (err) {
+    // a topic the hub has no use for: acknowledged and counted, nothing written
+    if (err instanceof AdapterError && err.kind === 'ignored') {
+      return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: err.topic ?? 'unknown' };
+    }
     if (err instanceof AdapterError) {
       return quarantine(deps.table, messageBody, delivery, { reason: err.kind, message: err.message }, now);
     }

@@ -1,4 +1,4 @@
-import type { OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
+import type { FulfillmentRecorded, OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
@@ -19,6 +19,15 @@ export interface OrderLineState {
   /** unit price in minor units of the order currency, when the sender gives prices */
   unitMinor?: number;
   location: string;
+  /** units shipped ahead of the rest of the order (OrderLine.shippedQuantity); absent: none */
+  shipped?: number;
+  /** when those units left; absent: the order version's time */
+  shippedAt?: string;
+  /**
+   * The line names a listing no SKU is mapped to: it is kept on the order (and counted in its
+   * KPIs) but moves no stock, so no balance is opened for a SKU that does not exist.
+   */
+  unmapped?: true;
 }
 
 export interface OrderUpsertState {
@@ -56,12 +65,21 @@ export interface OrderCancelState {
   lineIds?: string[];
 }
 
+export interface FulfillmentState {
+  at: string;
+  version: Staleness;
+  shipped: boolean;
+  lines: { lineId: string; qty: number }[];
+}
+
 export interface OrderItemBody {
   channel: string;
   orderId: string;
   state?: OrderUpsertState;
   cancel?: OrderCancelState;
   refunds: Record<string, RefundState>;
+  /** by fulfilment id, newest version of each; absent until the first one arrives */
+  fulfillments?: Record<string, FulfillmentState>;
 }
 
 /** KpiFigures' plain counts, and its per-currency maps (a counter item holds `<map>_<CUR>`). */
@@ -132,6 +150,7 @@ export function orderBodyOfItem(item: Record<string, unknown> | undefined): Orde
   const body: OrderItemBody = { channel: String(item.channel), orderId: String(item.orderId), refunds: (item.refunds as OrderItemBody['refunds']) ?? {} };
   if (item.state) body.state = item.state as OrderItemBody['state'];
   if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
+  if (item.fulfillments) body.fulfillments = item.fulfillments as OrderItemBody['fulfillments'];
   return body;
 }
 
@@ -145,13 +164,18 @@ export function isNewer(a: Staleness, b: Staleness): boolean {
 export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: string) => string | undefined): OrderUpsertState {
   const currency = event.total?.currency ?? event.lines.find((l) => l.unitPrice)?.unitPrice?.currency;
   const lines = event.lines.map((l, i): OrderLineState => {
-    const sku = l.sku ?? (l.externalItemId ? resolveSku(l.externalItemId) : undefined) ?? `UNMAPPED:${l.externalItemId ?? i}`;
+    const resolved = l.sku ?? (l.externalItemId ? resolveSku(l.externalItemId) : undefined);
     const line: OrderLineState = {
       lineId: l.lineId ?? String(i),
-      sku,
+      sku: resolved ?? `UNMAPPED:${l.externalItemId ?? i}`,
       qty: l.quantity,
       location: l.locationId ?? event.locationId ?? UNASSIGNED_LOCATION,
     };
+    if (resolved === undefined) line.unmapped = true;
+    if (l.shippedQuantity) {
+      line.shipped = Math.min(l.shippedQuantity, l.quantity);
+      if (l.shippedAt) line.shippedAt = l.shippedAt;
+    }
     if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
     return line;
   });
@@ -219,6 +243,32 @@ export function mergeRefund(item: OrderItemBody, event: RefundRecorded): OrderIt
   return { ...item, refunds: { ...item.refunds, [event.refundId]: refund } };
 }
 
+export function mergeFulfillment(item: OrderItemBody, event: FulfillmentRecorded): OrderItemBody {
+  const prev = item.fulfillments?.[event.fulfillmentId];
+  if (prev && !isNewer(event.version, prev.version)) return item;
+  const next: FulfillmentState = {
+    at: event.at,
+    version: event.version,
+    shipped: event.shipped,
+    lines: event.lines.filter((l) => l.quantity > 0).map((l) => ({ lineId: l.lineId, qty: l.quantity })),
+  };
+  if (prev && stableStringify(prev) === stableStringify(next)) return item;
+  return { ...item, fulfillments: { ...item.fulfillments, [event.fulfillmentId]: next } };
+}
+
+/** Units per line the recorded fulfilments shipped, and the latest time they shipped. */
+function fulfilledLines(item: OrderItemBody): Map<string, { qty: number; at: string }> {
+  const out = new Map<string, { qty: number; at: string }>();
+  for (const f of Object.values(item.fulfillments ?? {})) {
+    if (!f.shipped) continue;
+    for (const l of f.lines) {
+      const prev = out.get(l.lineId);
+      out.set(l.lineId, { qty: (prev?.qty ?? 0) + l.qty, at: prev && Date.parse(prev.at) >= Date.parse(f.at) ? prev.at : f.at });
+    }
+  }
+  return out;
+}
+
 const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['pending_payment', 'paid', 'processing', 'partially_fulfilled', 'on_hold', 'unknown']);
 
 function isWhollyCancelled(item: OrderItemBody): boolean {
@@ -246,19 +296,36 @@ export function contributionOf(item: OrderItemBody): Contribution {
   const shippedAt = s?.fulfilledAt ?? (s?.status === 'fulfilled' ? s.version.at : undefined);
 
   if (s && !whollyCancelled) {
+    const ship = (l: OrderLineState, qty: number, at: string) => {
+      // shipped from a location nobody named: the reservation ends, and the units leave on-hand
+      // at the warehouse's next count (a channel's fulfilmentLocation makes them leave at once)
+      if (l.location === UNASSIGNED_LOCATION) return;
+      const k = `ship|${l.sku}|${l.location}`;
+      const prev = c.moves[k];
+      c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - qty, at, reason: 'order' };
+    };
+    // an unmapped line is recorded on the order but names no SKU: it holds and moves nothing
+    const stocked = active.filter((l) => !l.unmapped);
     if (shippedAt) {
-      for (const l of active) {
-        // shipped from a location nobody named: the reservation ends, and the units leave on-hand
-        // at the warehouse's next count (a channel's fulfilmentLocation makes them leave at once)
-        if (l.location === UNASSIGNED_LOCATION) continue;
-        const k = `ship|${l.sku}|${l.location}`;
-        const prev = c.moves[k];
-        c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - l.qty, at: shippedAt, reason: 'order' };
+      for (const l of stocked) ship(l, l.qty, shippedAt);
+    } else {
+      // shipped ahead of the order (partial fulfilment): those units leave, the rest stays held.
+      // The same ship key as the full shipment, so fulfilling the rest later moves only the rest.
+      // The order's own count and its fulfilments describe the same shipments: the larger wins.
+      const byFulfillment = fulfilledLines(item);
+      const shippedOf = (l: OrderLineState) => Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
+      for (const l of stocked) {
+        const n = shippedOf(l);
+        const recorded = byFulfillment.get(l.lineId);
+        if (n > 0) ship(l, n, recorded && recorded.qty >= n ? recorded.at : (l.shippedAt ?? s.version.at));
       }
-    } else if (OPEN_STATUSES.has(s.status)) {
-      for (const l of active) {
-        const k = `${l.sku}|${l.location}`;
-        c.reserved[k] = (c.reserved[k] ?? 0) + l.qty;
+      if (OPEN_STATUSES.has(s.status)) {
+        for (const l of stocked) {
+          const held = l.qty - shippedOf(l);
+          if (held <= 0) continue;
+          const k = `${l.sku}|${l.location}`;
+          c.reserved[k] = (c.reserved[k] ?? 0) + held;
+        }
       }
     }
   }
@@ -266,7 +333,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
     for (const l of r.restock) {
       // a refund can arrive before its order: its lines count once the order says what they are
       const line = s?.lines.find((x) => (l.lineId !== undefined && x.lineId === l.lineId) || (l.lineId === undefined && l.sku !== undefined && x.sku === l.sku));
-      const sku = l.sku ?? line?.sku;
+      const sku = l.sku ?? (line?.unmapped ? undefined : line?.sku);
       if (!sku) continue;
       const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? UNASSIGNED_LOCATION;
       // units restocked nowhere in particular are on hand wherever the next count finds them

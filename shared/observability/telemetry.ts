@@ -17,6 +17,7 @@ export const HubMetric = {
   DeliveriesRejected: 'DeliveriesRejected',
   EventsApplied: 'EventsApplied',
   Quarantined: 'Quarantined',
+  Ignored: 'Ignored',
   Oversells: 'Oversells',
   NormalizeBatchFailures: 'NormalizeBatchFailures',
   KpiCounterWrites: 'KpiCounterWrites',
@@ -51,6 +52,8 @@ export interface Telemetry {
   eventsApplied(n: number): void;
   /** a delivery set aside with its reason (docs/architecture.md, principle 4) */
   quarantined(reason: string): void;
+  /** a delivery of a topic the hub has no use for, acknowledged without effect */
+  ignored(source: string, topic: string): void;
   /** balances that went below zero available */
   oversells(n: number): void;
   /** records of one normalize batch reported failed (retried by SQS, then the DLQ) */
@@ -114,6 +117,7 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
     deliveryRejected: (source, reason) => count(HubMetric.DeliveriesRejected, 1, { source, reason }),
     eventsApplied: (n) => count(HubMetric.EventsApplied, n),
     quarantined: (reason) => count(HubMetric.Quarantined, 1, { reason }),
+    ignored: (source, topic) => count(HubMetric.Ignored, 1, { source, topic }),
     oversells: (n) => count(HubMetric.Oversells, n),
     batchFailures: (n) => count(HubMetric.NormalizeBatchFailures, n),
     kpiCounterWrites: (n) => count(HubMetric.KpiCounterWrites, n),

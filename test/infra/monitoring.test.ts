@@ -158,6 +158,7 @@ describe('dashboard', () => {
       'DeliveriesRejected',
       'EventsApplied',
       'Quarantined',
+      'Ignored',
       'Oversells',
       'NormalizeBatchFailures',
       'ApproximateAgeOfOldestMessage',

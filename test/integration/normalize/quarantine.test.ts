@@ -51,6 +51,23 @@ describe('quarantine', () => {
     expect(listed.find((q) => q.deliveryId === 'dlv_a')?.message).toMatch(/onHand/);
   });
 
+  it('acknowledges a Shopify topic the hub has no use for as ignored: nothing is quarantined or written', async () => {
+    // Prepare
+    const d: Delivery = {
+      ...(JSON.parse(message('{"id": 706405506930370084, "email": "bob@biller.com"}', 'dlv_ign')) as Delivery),
+      source: 'shopify',
+      connectionId: 'shop',
+      channel: 'shop',
+      headers: { 'x-shopify-topic': 'customers/update' },
+    };
+    // Act
+    const outcome = await normalizeMessage(JSON.stringify(d), deps());
+    // Assess
+    expect(outcome).toEqual({ status: 'ignored', deliveryId: 'dlv_ign', source: 'shopify', topic: 'customers/update' });
+    const listed = await listQuarantine(documentClient(awsClientConfig(motoEnv())), tableName, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
+    expect(listed).toEqual([]);
+  });
+
   it('replays a quarantined delivery through the queue once its cause is fixed, and a second replay changes nothing', async () => {
     // Prepare: a stock level for a listing nobody has mapped yet
     const { sqs } = testClients();

@@ -258,9 +258,22 @@ describe('shopify adapter: inventory and products', () => {
 });
 
 describe('shopify adapter: refusals', () => {
-  it.each(['orders/edited', 'customers/create', 'app/uninstalled', 'inventory_items/update'])('%s → unknown-event', (topic) => {
+  it.each(['inventory_items/update', 'selling_plan_groups/create'])('%s → unknown-event (quarantined: it may carry something to apply)', (topic) => {
     expectFailure(failure('shopify', topic, order()), 'unknown-event', new RegExp(topic));
   });
+
+  it.each(['customers/create', 'customers/update', 'app/uninstalled', 'checkouts/create', 'draft_orders/update', 'orders/delete', 'fulfillment_events/create'])(
+    '%s → ignored, naming the topic',
+    (topic) => {
+      // Prepare
+      const body = order();
+      // Act
+      const error = failure('shopify', topic, body);
+      // Assess
+      expectFailure(error, 'ignored', new RegExp(`${topic} is ignored`));
+      expect(error.topic).toBe(topic);
+    },
+  );
 
   it('a delivery without a topic header → unknown-event', () => {
     const input = inputFor('shopify', 'orders/create', order());

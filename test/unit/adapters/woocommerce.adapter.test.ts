@@ -30,8 +30,8 @@ describe('woocommerce adapter: orders', () => {
         total: { amount: '45.70', currency: 'EUR' },
         shipToCountry: 'DE',
         lines: [
-          // a variation is listed under its own product id
-          { lineId: '905', sku: 'MUG-BLUE-350', externalItemId: 'product:515', quantity: 2, unitPrice: { amount: '13.36', currency: 'EUR' } },
+          // a variation is listed by its variation id
+          { lineId: '905', sku: 'MUG-BLUE-350', externalItemId: 'variation:515', quantity: 2, unitPrice: { amount: '13.36', currency: 'EUR' } },
           { lineId: '906', sku: 'TOWEL-LIN-NAT', externalItemId: 'product:530', quantity: 1, unitPrice: { amount: '7.56', currency: 'EUR' } },
         ],
       },
@@ -152,8 +152,18 @@ describe('woocommerce adapter: products', () => {
 });
 
 describe('woocommerce adapter: refusals', () => {
-  it.each(['order.deleted', 'order.restored', 'product.deleted', 'coupon.created', 'customer.updated'])('%s → unknown-event', (topic) => {
+  it.each(['order.deleted', 'order.restored', 'product.deleted'])('%s → unknown-event', (topic) => {
     expectFailure(failure('woocommerce', topic, order()), 'unknown-event', new RegExp(topic.replace('.', '\\.')));
+  });
+
+  it.each(['coupon.created', 'customer.updated', 'action.woocommerce_add_to_cart'])('%s → ignored, naming the topic', (topic) => {
+    // Prepare
+    const body = order();
+    // Act
+    const error = failure('woocommerce', topic, body);
+    // Assess
+    expectFailure(error, 'ignored');
+    expect(error.topic).toBe(topic);
   });
 
   it('derives the topic from resource and event headers when the topic header is missing', () => {

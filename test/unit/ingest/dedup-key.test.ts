@@ -23,6 +23,16 @@ describe('dedup key per sender (docs/webhook-sources.md)', () => {
     expect(dedupKey('woocommerce', { 'x-wc-webhook-delivery-id': 'd1' }, b({ id: 42 }))).toBe(sha(b({ id: 42 })));
   });
 
+  it('keeps every digit of an id above 2^53, so two resources that would round alike keep distinct keys', () => {
+    // Prepare
+    const first = b('{"id": 9007199254740993, "date_modified_gmt": "2026-05-01T10:00:00"}');
+    const second = b('{"id": 9007199254740992, "date_modified_gmt": "2026-05-01T10:00:00"}');
+    // Act
+    const keys = [dedupKey('woocommerce', {}, first), dedupKey('woocommerce', {}, second)];
+    // Assess
+    expect(keys).toEqual(['9007199254740993@2026-05-01T10:00:00', '9007199254740992@2026-05-01T10:00:00']);
+  });
+
   it('Square event_id, Walmart source.eventId, BigCommerce hash, eBay notificationId', () => {
     // Act / Assess
     expect(dedupKey('square', {}, b({ event_id: 'sq1' }))).toBe('sq1');

@@ -49,6 +49,17 @@ describe('telemetry metrics (EMF)', () => {
     expect(doc).toMatchObject({ source: 'square', reason: 'invalid_signature', DeliveriesRejected: 1, stage: 'dev' });
   });
 
+  it('counts an ignored delivery per source and topic', () => {
+    // Prepare
+    const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'prod' } });
+    // Act
+    t.ignored('shopify', 'customers/update');
+    // Assess
+    const [doc] = emf();
+    expect(doc!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'stage'], ['service', 'stage', 'source', 'topic']]);
+    expect(doc).toMatchObject({ service: 'inventory-hub-normalize', source: 'shopify', topic: 'customers_update', Ignored: 1 });
+  });
+
   it('counts a quarantine per reason and keeps dimension values tame', () => {
     const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'prod' } });
     t.quarantined('schema mismatch: "line_items"');

@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import type { FulfillmentRecorded, OrderUpserted, RefundRecorded } from '#shared/domain/events.ts';
+import { planStockFold } from '#shared/inventory/stock-fold.ts';
+import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import { contributionOf, diffContribution, mergeFulfillment, mergeRefund, mergeUpsert, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import { MemoryTable } from '../../../bench/memory-table.ts';
+import { fixedClock } from '../../support/clock.ts';
+import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
+
+const clock = fixedClock();
+const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
+
+function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
+  return {
+    ...base,
+    type: 'OrderUpserted',
+    orderId: 'o1',
+    status: 'paid',
+    rawStatus: {},
+    createdAt: '2026-03-01T10:00:00.000Z',
+    version: { at: '2026-03-01T10:00:00.000Z' },
+    lines: [
+      { lineId: 'l1', sku: 'A', quantity: 3, locationId: 'WH1' },
+      { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
+    ],
+    ...over,
+  };
+}
+
+const empty = (): OrderItemBody => ({ channel: 'shop', orderId: 'o1', refunds: {} });
+const itemOf = (...events: OrderUpserted[]) => events.reduce((item, e) => mergeUpsert(item, upsertState(e, () => undefined)), empty());
+
+describe('contributionOf: partial fulfilment per line', () => {
+  it('ships the shipped units of a partially fulfilled order and keeps only the rest reserved', () => {
+    // Prepare: 2 of 3 A shipped, B (1) shipped in full, the order still partially fulfilled
+    const partial = order({
+      status: 'partially_fulfilled',
+      version: { at: '2026-03-02T09:00:00.000Z' },
+      lines: [
+        { lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 2, locationId: 'WH1' },
+        { lineId: 'l2', sku: 'B', quantity: 1, shippedQuantity: 1, locationId: 'WH1' },
+      ],
+    });
+    // Act
+    const c = contributionOf(itemOf(partial));
+    // Assess
+    expect(c.reserved).toEqual({ 'A|WH1': 1 });
+    expect(c.moves).toEqual({
+      'ship|A|WH1': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
+      'ship|B|WH1': { sku: 'B', location: 'WH1', delta: -1, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
+    });
+    expect(c.kpi?.figures.fulfilled).toBe(0);
+  });
+
+  it('by difference: paid → partial → fulfilled ships each unit once and releases each reservation once', () => {
+    // Prepare
+    const paid = itemOf(order());
+    const partial = itemOf(
+      order(),
+      order({
+        status: 'partially_fulfilled',
+        version: { at: '2026-03-02T09:00:00.000Z' },
+        lines: [
+          { lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 2, locationId: 'WH1' },
+          { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
+        ],
+      }),
+    );
+    const done = mergeUpsert(
+      partial,
+      upsertState(order({ status: 'fulfilled', version: { at: '2026-03-03T09:00:00.000Z' }, fulfilledAt: '2026-03-03T08:00:00.000Z' }), () => undefined),
+    );
+    // Act
+    const first = diffContribution(contributionOf(paid), contributionOf(partial));
+    const second = diffContribution(contributionOf(partial), contributionOf(done));
+    // Assess
+    expect(first).toEqual({
+      reserved: { 'A|WH1': -2 },
+      moves: [{ sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T09:00:00.000Z', reason: 'order' }],
+    });
+    expect(second).toEqual({
+      reserved: { 'A|WH1': -1, 'B|WH1': -1 },
+      moves: [
+        { sku: 'A', location: 'WH1', delta: -1, at: '2026-03-03T08:00:00.000Z', reason: 'order' },
+        { sku: 'B', location: 'WH1', delta: -1, at: '2026-03-03T08:00:00.000Z', reason: 'order' },
+      ],
+    });
+  });
+
+  it('a newer version that repeats the shipped quantity moves and releases nothing', () => {
+    // Prepare: the same partial state re-sent with a later updated_at (a note edit)
+    const v1 = order({ status: 'partially_fulfilled', version: { at: '2026-03-02T09:00:00.000Z' }, lines: [{ lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 1, locationId: 'WH1' }] });
+    const v2 = { ...v1, version: { at: '2026-03-02T10:00:00.000Z' } };
+    // Act
+    const delta = diffContribution(contributionOf(itemOf(v1)), contributionOf(itemOf(v1, v2)));
+    // Assess
+    expect(delta).toEqual({ reserved: {}, moves: [] });
+  });
+
+  it('caps a shipped quantity above the line quantity at the line quantity', () => {
+    // Prepare
+    const e = order({ status: 'partially_fulfilled', lines: [{ lineId: 'l1', sku: 'A', quantity: 2, shippedQuantity: 5, locationId: 'WH1' }] });
+    // Act
+    const c = contributionOf(itemOf(e));
+    // Assess
+    expect(c.reserved).toEqual({});
+    expect(c.moves['ship|A|WH1']?.delta).toBe(-2);
+  });
+});
+
+describe('unmapped lines', () => {
+  const unmappedOrder = () =>
+    order({
+      source: 'woocommerce',
+      lines: [
+        { lineId: '315', externalItemId: 'product:93', quantity: 2, locationId: 'default' },
+        { lineId: '316', sku: 'WOO-HOODIE', externalItemId: 'product:22', quantity: 1, locationId: 'default' },
+      ],
+    });
+
+  it('keeps a line whose listing is not mapped on the order, flagged, and counts it in KPIs but not in stock', () => {
+    // Prepare
+    const e = unmappedOrder();
+    // Act
+    const item = itemOf(e);
+    const c = contributionOf(item);
+    // Assess
+    expect(item.state?.lines[0]).toEqual({ lineId: '315', sku: 'UNMAPPED:product:93', qty: 2, location: 'default', unmapped: true });
+    expect(c.reserved).toEqual({ 'WOO-HOODIE|default': 1 });
+    expect(c.kpi?.figures.units).toBe(3);
+  });
+
+  it('a restocking refund of an unmapped line moves nothing', () => {
+    // Prepare
+    const refund: RefundRecorded = {
+      ...base,
+      type: 'RefundRecorded',
+      orderId: 'o1',
+      refundId: 'r1',
+      processedAt: '2026-03-04T10:00:00.000Z',
+      lines: [{ lineId: '315', quantity: 1, restock: true }],
+    };
+    // Act
+    const c = contributionOf(mergeRefund(itemOf(unmappedOrder()), refund));
+    // Assess
+    expect(c.moves).toEqual({});
+  });
+
+  it('through apply: an unresolved line opens no balance; a mapped listing is resolved by its external id', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, { ...base, type: 'ListingMapped', externalId: 'variation:94', sku: 'WOO-TEE-RED', at: '2026-02-01T00:00:00.000Z' }, clock);
+    const from = t.streamFrom(0).changes.length;
+    const e = order({
+      source: 'woocommerce',
+      lines: [
+        { lineId: '315', externalItemId: 'product:93', quantity: 2 },
+        { lineId: '317', externalItemId: 'variation:94', quantity: 1 },
+      ],
+    });
+    // Act
+    await applyEvents(t, [e], clock);
+    const plans = planStockFold(t.streamFrom(0).changes.slice(from));
+    const stored = await t.get(keys.order('shop', 'o1'));
+    // Assess
+    expect(plans.map((p) => p.key)).toEqual([keys.balance('WOO-TEE-RED', UNASSIGNED_LOCATION)]);
+    expect(plans[0]?.changes.map((c) => c.reserved)).toEqual([1]);
+    expect((stored?.state as { lines: unknown[] }).lines).toEqual([
+      { lineId: '315', sku: 'UNMAPPED:product:93', qty: 2, location: UNASSIGNED_LOCATION, unmapped: true },
+      { lineId: '317', sku: 'WOO-TEE-RED', qty: 1, location: UNASSIGNED_LOCATION },
+    ]);
+  });
+});
+
+describe('fulfilments recorded on the order', () => {
+  const fulfillment = (over: Partial<FulfillmentRecorded> = {}): FulfillmentRecorded => ({
+    ...base,
+    type: 'FulfillmentRecorded',
+    orderId: 'o1',
+    fulfillmentId: 'f1',
+    shipped: true,
+    at: '2026-03-02T08:00:00.000Z',
+    version: { at: '2026-03-02T08:00:00.000Z' },
+    lines: [{ lineId: 'l1', quantity: 2 }],
+    ...over,
+  });
+
+  it('ships the fulfilled lines at the fulfilment time and keeps the rest reserved, whichever arrives first', () => {
+    // Prepare
+    const paid = order();
+    // Act
+    const orderFirst = mergeFulfillment(itemOf(paid), fulfillment());
+    const fulfilmentFirst = mergeUpsert(mergeFulfillment(empty(), fulfillment()), upsertState(paid, () => undefined));
+    // Assess
+    expect(orderFirst).toEqual(fulfilmentFirst);
+    expect(contributionOf(orderFirst).reserved).toEqual({ 'A|WH1': 1, 'B|WH1': 1 });
+    expect(contributionOf(orderFirst).moves).toEqual({
+      'ship|A|WH1': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T08:00:00.000Z', reason: 'order' },
+    });
+  });
+
+  it('does not count a shipment twice when the order also reports it per line', () => {
+    // Prepare: the orders/updated after the fulfilment says the same 2 units shipped
+    const partial = order({
+      status: 'partially_fulfilled',
+      version: { at: '2026-03-02T08:00:05.000Z' },
+      lines: [
+        { lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 2, locationId: 'WH1' },
+        { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
+      ],
+    });
+    // Act
+    const c = contributionOf(mergeFulfillment(itemOf(partial), fulfillment()));
+    // Assess
+    expect(c.moves['ship|A|WH1']?.delta).toBe(-2);
+    expect(c.reserved).toEqual({ 'A|WH1': 1, 'B|WH1': 1 });
+  });
+
+  it('a newer cancelled version of the fulfilment puts its units back to reserved; an older one changes nothing', () => {
+    // Prepare
+    const shipped = mergeFulfillment(itemOf(order()), fulfillment());
+    const cancelled = fulfillment({ shipped: false, version: { at: '2026-03-02T12:00:00.000Z' } });
+    // Act
+    const after = mergeFulfillment(shipped, cancelled);
+    const stale = mergeFulfillment(after, fulfillment());
+    const delta = diffContribution(contributionOf(shipped), contributionOf(after));
+    // Assess
+    expect(delta).toEqual({
+      reserved: { 'A|WH1': 2 },
+      moves: [{ sku: 'A', location: 'WH1', delta: 2, at: '2026-03-02T08:00:00.000Z', reason: 'order' }],
+    });
+    expect(stale).toBe(after);
+  });
+});
