@@ -42,7 +42,7 @@ export async function readSku(
   if (q.channel) {
     const cfg = configs.find((c) => c.channel === q.channel);
     if (cfg && !canSeeChannel(key, cfg)) throw new HttpError(403, 'forbidden', `this API key may not see channel ${q.channel}`);
-    if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} is not configured`);
+    if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} has no connection and no configuration`);
   }
 
   const all = await deps.stock.balancesOf(skuName);
