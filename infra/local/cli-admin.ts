@@ -32,14 +32,14 @@ export class AdminCliError extends Error {
   override name = 'AdminCliError';
 }
 
-interface Target {
+export interface Target {
   env: NodeJS.ProcessEnv;
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
 }
 
-function target(env: NodeJS.ProcessEnv): Target {
+export function target(env: NodeJS.ProcessEnv): Target {
   const file = readHubFile();
   const e: NodeJS.ProcessEnv = { ...env };
   if (!e.HUB_AWS_ENDPOINT && file) e.HUB_AWS_ENDPOINT = file.awsEndpoint;
