@@ -14,7 +14,11 @@ export interface StockView {
   sku: string;
   available: number;
   locations: { location: string; onHand: number; reserved: number; available: number; updatedAt: string }[];
-  channels: { channel: string; availableToSell: number }[];
+  /**
+   * per channel: what the hub's rule allows it to list, and — where the channel reports it (Amazon
+   * MFN) — what it says it lists now, with when it said so
+   */
+  channels: { channel: string; availableToSell: number; listedQuantity?: number; listedAsOf?: string }[];
 }
 
 export const SkuReadQuerySchema = z.object({
@@ -45,7 +49,8 @@ export async function readSku(
     if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} has no connection and no configuration`);
   }
 
-  const all = await deps.stock.balancesOf(skuName);
+  const { balances: all, listed } = deps.stock.skuState ? await deps.stock.skuState(skuName) : { balances: await deps.stock.balancesOf(skuName), listed: [] };
+  const listedBy = new Map(listed.map((l) => [l.channel, l]));
   const shown = all.filter((b) => canSeeLocation(key, b.location) && (!q.location || b.location === q.location));
   // a SKU that exists only where the key cannot look is answered like an unknown one
   if (shown.length === 0) throw new HttpError(404, 'not_found', `no stock is recorded for SKU ${skuName}`);
@@ -56,7 +61,10 @@ export async function readSku(
   const channels = configs
     .filter((c) => canSeeChannel(key, c) && (!q.channel || c.channel === q.channel))
     .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
-    .map((c) => ({ channel: c.channel, availableToSell: availableToSell(all, c.allocation) }));
+    .map((c) => {
+      const l = listedBy.get(c.channel);
+      return { channel: c.channel, availableToSell: availableToSell(all, c.allocation), ...(l ? { listedQuantity: l.quantity, listedAsOf: l.asOf } : {}) };
+    });
   return { sku: skuName, available: locations.reduce((n, l) => n + l.available, 0), locations, channels };
 }
 

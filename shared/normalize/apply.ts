@@ -11,6 +11,7 @@ import type {
 import type { Clock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
+import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { mergeCancel, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
@@ -85,6 +86,8 @@ export async function applyEvent(
       return withConflictRetry(() => applyListing(table, event));
     case 'HydrationPending':
       return withConflictRetry(() => applyHydration(table, event));
+    case 'ListedQuantityReported':
+      return withConflictRetry(() => applyListedQuantity(table, event));
   }
 }
 
