@@ -36,6 +36,36 @@ export async function putChannel(doc: DynamoDBDocumentClient, tableName: string,
   return config;
 }
 
+/**
+ * Lists a channel that receives through something other than a stored connection: Amazon SP-API
+ * notifications come off their own queue under a fixed connection id, with no connection item.
+ * The same entry a stored connection writes (shared/aws/connections.ts).
+ */
+export async function putChannelConnection(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  entry: { channel: string; connectionId: string; source: string; partner?: string | null },
+  now: Date,
+): Promise<void> {
+  await doc.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...channelConnectionKey(entry.channel, entry.connectionId),
+        type: CHANNEL_CONNECTION_TYPE,
+        channel: entry.channel,
+        connectionId: entry.connectionId,
+        source: entry.source,
+        ...(entry.partner ? { partner: entry.partner } : {}),
+        feedPk: CHANNELS_INDEX_PK,
+        feedSk: entry.channel,
+        updatedAt: now.toISOString(),
+      },
+    }),
+  );
+  listCache.delete(tableName);
+}
+
 function fromItem(item: Record<string, unknown>): ChannelConfig | undefined {
   const { pk: _pk, sk: _sk, type: _t, feedPk: _fpk, feedSk: _fsk, updatedAt: _u, ...rest } = item;
   const parsed = ChannelConfigSchema.safeParse(rest);

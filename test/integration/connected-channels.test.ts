@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createHandler as kpiHandler } from '#functions/kpi/handler.ts';
 import { createHandler as stockHandler } from '#functions/stock/handler.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
-import { listChannels } from '#shared/aws/channels.ts';
+import { listChannels, putChannel, putChannelConnection } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import { kpiRuntime } from '#shared/aws/kpi-repo.ts';
@@ -103,5 +103,21 @@ describe('channels that only have a connection', () => {
     expect(one.status).toBe(200);
     expect(one.body.available).toBe(12);
     expect(one.body.channels).toEqual([{ channel: 'shopify-main', availableToSell: 12 }]);
+  });
+
+  it('are listed for SP-API notifications too, and give way to a configuration once one is set', async () => {
+    // Prepare: a separate table, so the listing above stays as it was
+    const other = await freshTable('connch2');
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    const list = () => listChannels(doc, other.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
+    // Act
+    await putChannelConnection(doc, other.tableName, { channel: 'amazon', connectionId: 'amazon-spapi', source: 'amazon' }, fixedClock()());
+    const before = await list();
+    await putChannel(doc, other.tableName, { channel: 'amazon', partner: 'acme', allocation: { share: 0.5 } }, fixedClock()());
+    const after = await list();
+    await other.drop();
+    // Assess
+    expect(before).toEqual([{ channel: 'amazon', allocation: {} }]);
+    expect(after).toEqual([{ channel: 'amazon', partner: 'acme', allocation: { share: 0.5 } }]);
   });
 });
