@@ -67,6 +67,7 @@ export const HELP: Record<string, string> = {
   'keys revoke': 'keys revoke <hash>\n  refused everywhere within a minute',
   'channels set': 'channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]',
   'channels list': 'channels list\n  configured and connected channels',
+  'channels sync': 'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
 };
 
 const GROUPS = ['connections', 'quarantine', 'dlq', 'keys', 'channels', 'listings'];
@@ -83,6 +84,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     return;
   }
   if (!group || !GROUPS.includes(group)) throw new CliError(`unknown command: ${group}\n\n${usage()}`);
+  if (group === 'channels' && command === 'sync') return syncChannels(env, print);
   if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels') return runAdminCli(argv, env, print);
   if (group === 'listings') return runListingsCli(argv, env, print);
   if (group !== 'connections' || !command) {
@@ -178,6 +180,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     default:
       throw new CliError(`unknown command: connections ${command}`);
   }
+}
+
+/** Writes each stored connection's channel entry again: put() writes it for new and changed connections. */
+async function syncChannels(env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+  const e = environment(env);
+  const store = dynamoConnectionStore({
+    tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
+    stage: e.HUB_STAGE ?? 'local',
+    clients: { aws: liteAwsClient({ env: e }) },
+    now: systemMsClock,
+    maxAgeSeconds: 0,
+  });
+  const all = await store.list();
+  for (const c of all) await store.put(c);
+  const channels = [...new Set(all.map((c) => c.channel))].sort();
+  print(`listed ${channels.length} channel${channels.length === 1 ? '' : 's'} of ${all.length} connection${all.length === 1 ? '' : 's'}${channels.length ? `: ${channels.join(', ')}` : ''}`);
 }
 
 function describe(c: Connection, print: (line: string) => void, webhookUrl: string, showSecret: boolean): void {

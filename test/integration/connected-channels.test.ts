@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as kpiHandler } from '#functions/kpi/handler.ts';
+import { runCli } from '#infra/local/cli.ts';
 import { createHandler as stockHandler } from '#functions/stock/handler.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
-import { listChannels, putChannel, putChannelConnection } from '#shared/aws/channels.ts';
+import { channelConnectionKey, listChannels, putChannel, putChannelConnection } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import { kpiRuntime } from '#shared/aws/kpi-repo.ts';
@@ -119,5 +121,26 @@ describe('channels that only have a connection', () => {
     // Assess
     expect(before).toEqual([{ channel: 'amazon', allocation: {} }]);
     expect(after).toEqual([{ channel: 'amazon', partner: 'acme', allocation: { share: 0.5 } }]);
+  });
+
+  it('are listed for connections made before channels were listed from them, by channels sync', async () => {
+    // Prepare: a connection whose channel entry is missing, as one stored by an earlier version
+    const other = await freshTable('connch3');
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    const stage = `t-${other.tableName}`;
+    const store = dynamoConnectionStore({ tableName: other.tableName, stage, clients: { aws: liteAwsClient({ env: motoEnv() }) }, now: fixedMsClock(), maxAgeSeconds: 0 });
+    await store.put(ConnectionSchema.parse({ id: 'old-bc', source: 'bigcommerce', channel: 'bc-old', secret: 'bc-secret-0123', authHeaderName: 'X-Hub-Secret' }));
+    await doc.send(new DeleteCommand({ TableName: other.tableName, Key: channelConnectionKey('bc-old', 'old-bc') }));
+    const list = () => listChannels(doc, other.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
+    const before = await list();
+    const lines: string[] = [];
+    // Act
+    await runCli(['channels', 'sync'], { ...motoEnv(), HUB_TABLE_NAME: other.tableName, HUB_STAGE: stage }, (l) => lines.push(l));
+    const after = await list();
+    await other.drop();
+    // Assess
+    expect(before).toEqual([]);
+    expect(after).toEqual([{ channel: 'bc-old', allocation: {} }]);
+    expect(lines).toEqual(['listed 1 channel of 1 connection: bc-old']);
   });
 });
