@@ -89,7 +89,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   if (group === 'quarantine' && command === 'list') {
     const items = await listQuarantine(doc, t.tableName, { ...(days ? { days } : {}), ...(values.all ? {} : { status: 'quarantined' as const }), now: systemClock() });
     if (items.length === 0) print('nothing quarantined');
-    for (const q of items) print(`${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 160)}`);
+    for (const q of items) print(`${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 400)}`);
     return;
   }
   if (group === 'quarantine' && command === 'replay') {

@@ -8,14 +8,15 @@
  * that deliver their own mappings say which delivery does it; every sender can be mapped by hand.
  */
 export function mappingHint(source: string, channel: string, externalId: string): string {
-  const byHand = `npm run hub -- listings map ${channel} ${externalId} <sku>`;
+  // the command first: list views and log lines cut long messages short
+  const command = `\`npm run hub -- listings map ${channel} ${externalId} <sku>\``;
   const bySender: Record<string, string> = {
-    shopify: 'a Shopify products/update webhook maps it (subscribe to that topic), or map it by hand',
-    woocommerce: 'a WooCommerce product.updated webhook maps it, or map it by hand',
-    'standard-webhooks': 'a listing.mapped event from the sender maps it, or map it by hand',
-    square: 'Square sends no SKU with inventory counts: map the catalog variation id by hand',
-    bigcommerce: 'BigCommerce sends no SKU with inventory changes: map the product or variant id by hand',
+    shopify: 'or let a Shopify products/update webhook map it: subscribe to that topic',
+    woocommerce: 'or let a WooCommerce product.updated webhook map it',
+    'standard-webhooks': 'or send a listing.mapped event for it',
+    square: 'Square sends no SKU with inventory counts: its catalog variation ids are mapped by hand',
+    bigcommerce: 'BigCommerce sends no SKU with inventory changes: its product and variant ids are mapped by hand',
   };
-  const how = bySender[source] ?? 'map it by hand';
-  return `${how}: \`${byHand}\` (or many at once: \`npm run hub -- listings import <file.csv>\`); the deliveries waiting for it are replayed when it is mapped`;
+  const why = bySender[source];
+  return `map it: ${command} (${why ? `${why}; ` : ''}many at once: \`npm run hub -- listings import <file.csv>\`); the deliveries waiting for it are replayed once it is mapped`;
 }

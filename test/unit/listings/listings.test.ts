@@ -54,7 +54,8 @@ describe('mappingHint', () => {
     // Assess
     expect(square).toContain('`npm run hub -- listings map square-main W62U <sku>`');
     expect(square).not.toContain('products/update');
-    expect(shopify).toMatch(/^a Shopify products\/update webhook maps it/);
+    expect(square).toMatch(/^map it: `npm run hub -- listings map square-main W62U <sku>` \(Square sends no SKU/);
+    expect(shopify).toContain('Shopify products/update webhook');
     expect(shopify).toContain('`npm run hub -- listings map shop inventory_item:1 <sku>`');
   });
 });
