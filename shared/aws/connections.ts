@@ -65,7 +65,11 @@ function toItem(conn: Connection, stage: string, now: Date): Item {
   return item;
 }
 
-/** The channel's listing entry for this connection (see channelConnectionKey in shared/aws/channels.ts). */
+/**
+ * The channel's listing entry for this connection (channelConnectionKey in shared/aws/channels.ts).
+ * Its key, type and index partition are spelled here rather than imported: channels.ts brings the
+ * DynamoDB document client, which the ingest bundle leaves out.
+ */
 function channelItem(conn: Connection, now: Date): Item {
   const item: Item = {
     pk: { S: `CHANNEL#${conn.channel}` },
