@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { normalizeRuntime } from '#shared/aws/normalize-runtime.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
-import { createTelemetry } from '#shared/observability/telemetry.ts';
+import { createTelemetry, quarantineLogFields } from '#shared/observability/telemetry.ts';
 
 const deps = normalizeRuntime();
 const telemetry = createTelemetry({ fn: 'normalize' });
@@ -40,7 +40,7 @@ async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
   const log = telemetry.withCorrelationId(outcome.deliveryId);
   if (outcome.status === 'quarantined') {
     telemetry.quarantined(outcome.reason);
-    log.warn('quarantined', { ...meta, ...outcome });
+    log.warn('quarantined', { ...meta, ...quarantineLogFields(outcome) });
     return;
   }
   if (outcome.status === 'ignored') {

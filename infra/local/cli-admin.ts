@@ -32,14 +32,14 @@ export class AdminCliError extends Error {
   override name = 'AdminCliError';
 }
 
-interface Target {
+export interface Target {
   env: NodeJS.ProcessEnv;
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
 }
 
-function target(env: NodeJS.ProcessEnv): Target {
+export function target(env: NodeJS.ProcessEnv): Target {
   const file = readHubFile();
   const e: NodeJS.ProcessEnv = { ...env };
   if (!e.HUB_AWS_ENDPOINT && file) e.HUB_AWS_ENDPOINT = file.awsEndpoint;
@@ -89,7 +89,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   if (group === 'quarantine' && command === 'list') {
     const items = await listQuarantine(doc, t.tableName, { ...(days ? { days } : {}), ...(values.all ? {} : { status: 'quarantined' as const }), now: systemClock() });
     if (items.length === 0) print('nothing quarantined');
-    for (const q of items) print(`${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 160)}`);
+    for (const q of items) print(`${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 400)}`);
     return;
   }
   if (group === 'quarantine' && command === 'replay') {

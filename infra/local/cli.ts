@@ -5,6 +5,7 @@ import { AwsError, liteAwsClient } from '#shared/aws/lite/client.ts';
 import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/connection.ts';
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
+import { runListingsCli } from './cli-listings.ts';
 import { readHubFile } from './hub-file.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 
@@ -18,6 +19,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections list
  *   connections rotate <id>                      adds a second secret; the old one stays active
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
+ *   listings map|import|list ...                 listing ids to SKUs (cli-listings.ts; --help on each)
  *
  * Environment (defaults match `npm start`):
  *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json)
@@ -47,11 +49,46 @@ function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
 
+/** `--help` of every command outside `listings` (which has its own, longer texts). */
+export const HELP: Record<string, string> = {
+  'connections add':
+    'connections add --source <source> --channel <channel> [--id <id>] [--partner <p>]\n' +
+    '                [--notification-url <url>] (square) [--auth-header-name <name>] (walmart, bigcommerce)\n' +
+    '                [--walmart-auth basic|hmac] [--endpoint-url <url>] (ebay)\n' +
+    `  sources: ${SourceSchema.options.join(', ')}; prints the webhook URL and the secret once`,
+  'connections list': 'connections list\n  every connection with its channel, partner and masked secrets',
+  'connections rotate': 'connections rotate <id>\n  adds a second secret; the old one stays active until removed',
+  'connections remove-secret': 'connections remove-secret <id> <index>\n  ends a rotation (index 0 = the older secret)',
+  'quarantine list': 'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
+  'quarantine replay': 'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
+  'dlq redrive': 'dlq redrive [--max N]\n  moves DLQ messages back to the ingest queue',
+  'keys create': 'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',
+  'keys list': 'keys list\n  hashes, scopes, partner, revoked',
+  'keys revoke': 'keys revoke <hash>\n  refused everywhere within a minute',
+  'channels set': 'channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]',
+  'channels list': 'channels list\n  configured and connected channels',
+  'channels sync': 'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
+};
+
+const GROUPS = ['connections', 'quarantine', 'dlq', 'keys', 'channels', 'listings'];
+
+function usage(): string {
+  return ['usage: npm run hub -- <command> (add --help to a command for its help)', ...Object.keys(HELP).map((c) => `  ${c}`), '  listings map|import|list'].join('\n');
+}
+
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<void> {
   const [group, command, ...rest] = argv;
+  if (group !== 'listings' && (argv.includes('--help') || argv.includes('-h') || group === 'help' || !group)) {
+    const text = HELP[`${group} ${command}`];
+    print(text ?? usage());
+    return;
+  }
+  if (!group || !GROUPS.includes(group)) throw new CliError(`unknown command: ${group}\n\n${usage()}`);
+  if (group === 'channels' && command === 'sync') return syncChannels(env, print);
   if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels') return runAdminCli(argv, env, print);
+  if (group === 'listings') return runListingsCli(argv, env, print);
   if (group !== 'connections' || !command) {
-    throw new CliError('usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive (see infra/local/cli.ts, cli-admin.ts)');
+    throw new CliError('usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive | listings map|import|list (see infra/local/cli.ts, cli-admin.ts, cli-listings.ts)');
   }
   const e = environment(env);
   const publicUrl = (e.HUB_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
@@ -145,6 +182,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
 }
 
+/** Writes each stored connection's channel entry again: put() writes it for new and changed connections. */
+async function syncChannels(env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+  const e = environment(env);
+  const store = dynamoConnectionStore({
+    tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
+    stage: e.HUB_STAGE ?? 'local',
+    clients: { aws: liteAwsClient({ env: e }) },
+    now: systemMsClock,
+    maxAgeSeconds: 0,
+  });
+  const all = await store.list();
+  for (const c of all) await store.put(c);
+  const channels = [...new Set(all.map((c) => c.channel))].sort();
+  print(`listed ${channels.length} channel${channels.length === 1 ? '' : 's'} of ${all.length} connection${all.length === 1 ? '' : 's'}${channels.length ? `: ${channels.join(', ')}` : ''}`);
+}
+
 function describe(c: Connection, print: (line: string) => void, webhookUrl: string, showSecret: boolean): void {
   print(`connection ${c.id} (${c.source}, channel ${c.channel}${c.partner ? `, partner ${c.partner}` : ''})`);
   print(`  webhook URL: ${webhookUrl}`);
@@ -160,7 +213,10 @@ if (isMain) {
   runCli(process.argv.slice(2)).catch((err: unknown) => {
     // a person fixes these by changing a flag or starting the hub: the message, not a stack
     if (err instanceof AwsError) console.error(`${err.message}\n(is the local hub running? HUB_AWS_ENDPOINT=${process.env.HUB_AWS_ENDPOINT ?? '(unset)'})`);
-    else console.error(err instanceof CliError || err instanceof AdminCliError ? err.message : err);
+    else if (err instanceof CliError || err instanceof AdminCliError) console.error(err.message);
+    // anything else (an SDK error, a bad flag parseArgs refused) is still told as one line; the
+    // stack only on request
+    else console.error(process.env.HUB_DEBUG ? err : `error: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
 }

@@ -7,7 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
-import { putChannel } from '#shared/aws/channels.ts';
+import { putChannel, putChannelConnection } from '#shared/aws/channels.ts';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import type { HubResources } from './provision.ts';
 import { startMoto, type MotoServer } from './moto.ts';
@@ -215,6 +215,10 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       ...config.connections.map((c) => connections.put(c)),
       ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) => putApiKey(doc, resources.tableName, key, attrs, systemClock())),
       ...config.channels.map(({ $comment: _c, ...channel }) => putChannel(doc, resources.tableName, channel, systemClock())),
+      // SP-API notifications have no connection item: their channel is listed here instead
+      ...(resources.spapiQueueUrl
+        ? [putChannelConnection(doc, resources.tableName, { channel: process.env.HUB_SPAPI_CHANNEL ?? 'amazon', connectionId: 'amazon-spapi', source: 'amazon' }, systemClock())]
+        : []),
     ]);
     doc.destroy();
     const fns = await loading;

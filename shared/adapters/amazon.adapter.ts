@@ -157,15 +157,15 @@ export const amazonAdapter = defineAdapter('amazon', ({ delivery, body }) => {
     }
     case 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE': {
       const mfn = parseWith(mfnSchema, n.Payload, `amazon ${type}`, ['Payload']);
-      // the quantity Amazon offers from the seller's own stock for that fulfilment channel
+      // the quantity the offer lists on Amazon for that fulfilment channel — what the seller (or the
+      // hub) last told Amazon to offer, not a count of the warehouse: recorded as listed, never as on-hand
       return [
         {
           ...base,
-          type: 'StockLevelSet',
+          type: 'ListedQuantityReported',
           sku: mfn.Sku,
-          locationId: `MFN:${mfn.FulfillmentChannelCode}`,
           quantity: mfn.Quantity,
-          bucket: 'available',
+          fulfillmentChannel: mfn.FulfillmentChannelCode,
           asOf: n.EventTime,
         },
       ];

@@ -14,6 +14,16 @@ const INDEX = 'byUpdated';
 
 export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'META' });
 
+/**
+ * A channel the hub receives from without a configuration of its own: item `CHANNEL#<channel>` /
+ * `CONN#<connection id>`, written beside each connection (shared/aws/connections.ts). It sits in
+ * the same index partition as the configurations, so the one query that lists them also finds
+ * every connected channel: a merchant who connects a store sees its channel at once, with the
+ * defaults (whole pool, no standards) until it is configured.
+ */
+export const channelConnectionKey = (channel: string, connectionId: string) => ({ pk: `CHANNEL#${channel}`, sk: `CONN#${connectionId}` });
+export const CHANNEL_CONNECTION_TYPE = 'channel-connection';
+
 export async function putChannel(doc: DynamoDBDocumentClient, tableName: string, input: ChannelConfigInput, now: Date): Promise<ChannelConfig> {
   const config = ChannelConfigSchema.parse(input);
   await doc.send(
@@ -24,6 +34,36 @@ export async function putChannel(doc: DynamoDBDocumentClient, tableName: string,
   );
   listCache.delete(tableName);
   return config;
+}
+
+/**
+ * Lists a channel that receives through something other than a stored connection: Amazon SP-API
+ * notifications come off their own queue under a fixed connection id, with no connection item.
+ * The same entry a stored connection writes (shared/aws/connections.ts).
+ */
+export async function putChannelConnection(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  entry: { channel: string; connectionId: string; source: string; partner?: string | null },
+  now: Date,
+): Promise<void> {
+  await doc.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...channelConnectionKey(entry.channel, entry.connectionId),
+        type: CHANNEL_CONNECTION_TYPE,
+        channel: entry.channel,
+        connectionId: entry.connectionId,
+        source: entry.source,
+        ...(entry.partner ? { partner: entry.partner } : {}),
+        feedPk: CHANNELS_INDEX_PK,
+        feedSk: entry.channel,
+        updatedAt: now.toISOString(),
+      },
+    }),
+  );
+  listCache.delete(tableName);
 }
 
 function fromItem(item: Record<string, unknown>): ChannelConfig | undefined {
@@ -42,8 +82,13 @@ export async function getChannel(doc: DynamoDBDocumentClient, tableName: string,
   return res.Item ? fromItem(res.Item) : undefined;
 }
 
+/**
+ * Configurations first; a channel that only has connections gets the default configuration, owned
+ * by its connection's partner (a partner key then sees the channel it connected).
+ */
 async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Promise<ChannelConfig[]> {
-  const out: ChannelConfig[] = [];
+  const configured = new Map<string, ChannelConfig>();
+  const connected = new Map<string, ChannelConfig>();
   let start: Record<string, unknown> | undefined;
   do {
     const res = await doc.send(
@@ -56,12 +101,24 @@ async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Pr
       }),
     );
     for (const it of res.Items ?? []) {
+      if (it.type === CHANNEL_CONNECTION_TYPE) {
+        const c = connectedChannel(it);
+        if (c && !connected.has(c.channel)) connected.set(c.channel, c);
+        continue;
+      }
       const c = fromItem(it);
-      if (c) out.push(c);
+      if (c) configured.set(c.channel, c);
     }
     start = res.LastEvaluatedKey;
   } while (start);
-  return out;
+  const out = [...configured.values()];
+  for (const [name, c] of connected) if (!configured.has(name)) out.push(c);
+  return out.sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+}
+
+function connectedChannel(item: Record<string, unknown>): ChannelConfig | undefined {
+  const parsed = ChannelConfigSchema.safeParse({ channel: item.channel, ...(typeof item.partner === 'string' ? { partner: item.partner } : {}) });
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**

@@ -65,6 +65,27 @@ function toItem(conn: Connection, stage: string, now: Date): Item {
   return item;
 }
 
+/**
+ * The channel's listing entry for this connection (channelConnectionKey in shared/aws/channels.ts).
+ * Its key, type and index partition are spelled here rather than imported: channels.ts brings the
+ * DynamoDB document client, which the ingest bundle leaves out.
+ */
+function channelItem(conn: Connection, now: Date): Item {
+  const item: Item = {
+    pk: { S: `CHANNEL#${conn.channel}` },
+    sk: { S: `CONN#${conn.id}` },
+    type: { S: 'channel-connection' },
+    channel: { S: conn.channel },
+    connectionId: { S: conn.id },
+    source: { S: conn.source },
+    feedPk: { S: 'CHANNELS' },
+    feedSk: { S: conn.channel },
+    updatedAt: { S: now.toISOString() },
+  };
+  if (conn.partner) item.partner = { S: conn.partner };
+  return item;
+}
+
 function fromItem(item: Item): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) out[k] = v.S ?? (v.NULL ? null : v.N ?? v.BOOL);
@@ -152,6 +173,12 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
         service: 'dynamodb',
         target: 'DynamoDB_20120810.PutItem',
         input: { TableName: opts.tableName, Item: toItem(conn, stage, new Date(clock())) },
+      });
+      // the connection's channel becomes a channel of the hub at once (stock and KPI reads list it)
+      await aws.json({
+        service: 'dynamodb',
+        target: 'DynamoDB_20120810.PutItem',
+        input: { TableName: opts.tableName, Item: channelItem(conn, new Date(clock())) },
       });
       cache.delete(conn.id);
     },

@@ -16,6 +16,8 @@ export interface QuarantinedDelivery {
   connectionId?: string;
   source?: string;
   channel?: string;
+  /** the listing an `unmapped-listing` delivery waits for */
+  externalId?: string;
   receivedAt: string;
   quarantinedAt: string;
   replayedAt?: string;
@@ -49,6 +51,7 @@ export async function listQuarantine(
           connectionId: it.connectionId as string | undefined,
           source: it.source as string | undefined,
           channel: it.channel as string | undefined,
+          externalId: typeof it.externalId === 'string' ? it.externalId : listingOfMessage(String(it.message)),
           receivedAt: String(it.receivedAt),
           quarantinedAt: String(it.quarantinedAt),
           replayedAt: it.replayedAt as string | undefined,
@@ -64,11 +67,13 @@ export async function listQuarantine(
 /** Sends quarantined deliveries back to the ingest queue and marks them replayed. */
 export async function replayQuarantined(
   deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string },
-  opts: { deliveryIds?: string[]; reason?: string; days?: number; now: Date },
+  opts: { deliveryIds?: string[]; reason?: string; days?: number; where?: (q: QuarantinedDelivery) => boolean; now: Date },
 ): Promise<{ replayed: string[] }> {
   const now = opts.now;
   const items = await listQuarantine(deps.doc, deps.tableName, { days: opts.days, status: 'quarantined', now });
-  const chosen = items.filter((q) => (!opts.deliveryIds || opts.deliveryIds.includes(q.deliveryId)) && (!opts.reason || q.reason === opts.reason));
+  const chosen = items.filter(
+    (q) => (!opts.deliveryIds || opts.deliveryIds.includes(q.deliveryId)) && (!opts.reason || q.reason === opts.reason) && (!opts.where || opts.where(q)),
+  );
   const replayed: string[] = [];
   for (const q of chosen) {
     await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: q.messageBody }));
@@ -85,6 +90,34 @@ export async function replayQuarantined(
     replayed.push(q.deliveryId);
   }
   return { replayed };
+}
+
+/**
+ * Deliveries quarantined before the listing id was stored on the item name it in their message
+ * only ("no SKU is mapped to <channel> listing <id> yet").
+ */
+function listingOfMessage(message: string): string | undefined {
+  return /^no SKU is mapped to \S+ listing (\S+) yet/.exec(message)?.[1];
+}
+
+/**
+ * Replays the `unmapped-listing` deliveries that waited for these listings (same channel and
+ * listing id): once mapped, each applies; one that still names another unmapped listing comes back
+ * to the quarantine with that one.
+ */
+export async function replayUnmappedListings(
+  deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string },
+  listings: { channel: string; externalId: string }[],
+  opts: { days?: number; now: Date },
+): Promise<{ replayed: string[] }> {
+  if (listings.length === 0) return { replayed: [] };
+  const wanted = new Set(listings.map((l) => `${l.channel}\u0000${l.externalId}`));
+  return replayQuarantined(deps, {
+    reason: 'unmapped-listing',
+    ...(opts.days ? { days: opts.days } : {}),
+    where: (q) => q.channel !== undefined && q.externalId !== undefined && wanted.has(`${q.channel}\u0000${q.externalId}`),
+    now: opts.now,
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FEED_SHARDS, keys } from '#shared/normalize/keys.ts';
-import type { BalanceRow, FeedShardQuery, FeedShardResult, StockReadPort } from '#shared/inventory/ports.ts';
+import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadPort } from '#shared/inventory/ports.ts';
 
 /**
  * The stock API's reads on the hub table. Balances and ledger rows share a SKU's partition
@@ -20,6 +20,8 @@ const BalanceItemSchema = z.object({
   updatedAt: z.string(),
   feedSk: z.string(),
 });
+
+const ListedItemSchema = z.object({ channel: z.string(), quantity: z.number(), asOf: z.string() });
 
 function toRows(items: Record<string, unknown>[] | undefined): BalanceRow[] {
   const rows: BalanceRow[] = [];
@@ -57,6 +59,34 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
         start = res.LastEvaluatedKey;
       } while (start);
       return toRows(rows);
+    },
+
+    async skuState(sku) {
+      // `LISTED#<channel>` sorts just before `LOC#<location>` and ledger rows (`MOVE#`) after both:
+      // one sk range reads the balances and the listed quantities, never the ledger
+      const { pk } = keys.balance(sku, '');
+      const items: Item[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': pk, ':from': 'LISTED#', ':to': 'LOC$' },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(res.Items ?? []));
+        start = res.LastEvaluatedKey;
+      } while (start);
+      const listed: ListedRow[] = [];
+      for (const it of items) {
+        if (!String(it.sk).startsWith('LISTED#')) continue;
+        const r = ListedItemSchema.safeParse(it);
+        if (r.success) listed.push(r.data);
+      }
+      return { balances: toRows(items.filter((it) => String(it.sk).startsWith('LOC#'))), listed };
     },
 
     async feedShard(q: FeedShardQuery): Promise<FeedShardResult> {

@@ -169,6 +169,23 @@ export const ListingMappedSchema = z.object({
 });
 export type ListingMapped = z.infer<typeof ListingMappedSchema>;
 
+/**
+ * How many units a channel lists (offers) of a SKU, as the channel reports it: Amazon's
+ * LISTINGS_ITEM_MFN_QUANTITY_CHANGE. What a marketplace shows buyers, not stock anyone counted, so
+ * it never becomes on-hand: it is kept per (channel, sku) beside the balances, the newest `asOf`
+ * winning, and shown next to the channel's available-to-sell.
+ */
+export const ListedQuantityReportedSchema = z.object({
+  ...base,
+  type: z.literal('ListedQuantityReported'),
+  sku: z.string().min(1),
+  quantity: z.number().int(),
+  /** the channel's own name for the offer it counts (Amazon's FulfillmentChannelCode, e.g. DEFAULT) */
+  fulfillmentChannel: z.string().min(1).optional(),
+  asOf: isoTime,
+});
+export type ListedQuantityReported = z.infer<typeof ListedQuantityReportedSchema>;
+
 /** A thin delivery (id only): recorded until the resource is fetched from the sender's API. */
 export const HydrationPendingSchema = z.object({
   ...base,
@@ -190,6 +207,7 @@ export const CanonicalEventSchema = z.discriminatedUnion('type', [
   StockAdjustedSchema,
   ListingMappedSchema,
   HydrationPendingSchema,
+  ListedQuantityReportedSchema,
 ]);
 export type CanonicalEvent = z.infer<typeof CanonicalEventSchema>;
 export type CanonicalEventType = CanonicalEvent['type'];

@@ -69,7 +69,20 @@ export const StockReadSchema = z
     sku: z.string(),
     available: z.int().meta({ description: 'sum of available over the locations shown, less unassignedReserved' }),
     locations: z.array(LocationBalanceSchema),
-    channels: z.array(z.object({ channel: z.string(), availableToSell: z.int() })),
+    channels: z.array(
+      z.object({
+        channel: z.string(),
+        availableToSell: z.int().meta({ description: "units the channel may list by its allocation rule (the whole pool when it has none)" }),
+        listedQuantity: z
+          .int()
+          .optional()
+          .meta({
+            description:
+              'units the channel itself reports listing, where it reports it (Amazon LISTINGS_ITEM_MFN_QUANTITY_CHANGE): what buyers are offered there, never counted as stock; compare it with availableToSell to see a listing out of step',
+          }),
+        listedAsOf: isoDateTime.optional().meta({ description: 'when the channel reported listedQuantity' }),
+      }),
+    ),
     unassignedReserved: z
       .int()
       .optional()

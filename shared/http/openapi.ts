@@ -116,7 +116,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'get',
     path: '/v1/stock/{sku}',
     operationId: 'getStock',
-    summary: 'Stock of one SKU per location, and available-to-sell per channel',
+    summary: 'Stock of one SKU per location; per channel its available-to-sell and the quantity the channel reports listing',
     tag: 'stock',
     auth: 'apiKey',
     params: StockSkuParamsSchema,

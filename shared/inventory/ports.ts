@@ -35,9 +35,21 @@ export interface FeedShardResult {
   reachedTo: string;
 }
 
+/** What a channel reports it lists of a SKU (ListedQuantityReported), item `SKU#<sku>` / `LISTED#<channel>`. */
+export interface ListedRow {
+  channel: string;
+  quantity: number;
+  asOf: string;
+}
+
 export interface StockReadPort {
   /** every balance of a SKU (never its ledger rows), in one query */
   balancesOf(sku: string): Promise<BalanceRow[]>;
+  /**
+   * the SKU's balances and the quantities channels report listing of it, in one query (the stock
+   * read uses this when the port has it; a port without it reports no listed quantities)
+   */
+  skuState?(sku: string): Promise<{ balances: BalanceRow[]; listed: ListedRow[] }>;
   feedShard(query: FeedShardQuery): Promise<FeedShardResult>;
   readonly feedShards: number;
 }

@@ -15,7 +15,11 @@ export interface StockView {
   sku: string;
   available: number;
   locations: { location: string; onHand: number; reserved: number; available: number; updatedAt: string }[];
-  channels: { channel: string; availableToSell: number }[];
+  /**
+   * per channel: what the hub's rule allows it to list, and — where the channel reports it (Amazon
+   * MFN) — what it says it lists now, with when it said so
+   */
+  channels: { channel: string; availableToSell: number; listedQuantity?: number; listedAsOf?: string }[];
   /** units reserved by orders that named no location, held against the SKU's total (locations.ts) */
   unassignedReserved?: number;
 }
@@ -45,10 +49,12 @@ export async function readSku(
   if (q.channel) {
     const cfg = configs.find((c) => c.channel === q.channel);
     if (cfg && !canSeeChannel(key, cfg)) throw new HttpError(403, 'forbidden', `this API key may not see channel ${q.channel}`);
-    if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} is not configured`);
+    if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} has no connection and no configuration`);
   }
 
-  const { locations: all, unassignedReserved } = assignReservations(await deps.stock.balancesOf(skuName));
+  const state = deps.stock.skuState ? await deps.stock.skuState(skuName) : { balances: await deps.stock.balancesOf(skuName), listed: [] };
+  const { locations: all, unassignedReserved } = assignReservations(state.balances);
+  const listedBy = new Map(state.listed.map((l) => [l.channel, l]));
   const shown = all.filter((b) => canSeeLocation(key, b.location) && (!q.location || b.location === q.location));
   // reservations that named no location concern every location: shown to keys that see them all
   const unassigned = !q.location && visibleLocations(key) === undefined ? unassignedReserved : 0;
@@ -61,7 +67,10 @@ export async function readSku(
   const channels = configs
     .filter((c) => canSeeChannel(key, c) && (!q.channel || c.channel === q.channel))
     .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
-    .map((c) => ({ channel: c.channel, availableToSell: availableToSell(all, c.allocation, unassignedReserved) }));
+    .map((c) => {
+      const l = listedBy.get(c.channel);
+      return { channel: c.channel, availableToSell: availableToSell(all, c.allocation, unassignedReserved), ...(l ? { listedQuantity: l.quantity, listedAsOf: l.asOf } : {}) };
+    });
   const available = locations.reduce((n, l) => n + l.available, 0) - unassigned;
   return { sku: skuName, available, locations, channels, ...(unassigned > 0 ? { unassignedReserved: unassigned } : {}) };
 }

@@ -424,7 +424,10 @@ export interface ChannelsKpiAnswer {
   channels: ChannelAnswer[];
 }
 
-/** The channels a key may see: configured ones it may see, plus any its key names explicitly. */
+/**
+ * The channels a key may see: those the channel port lists (configured or connected) that the key
+ * may see, plus any its key names explicitly.
+ */
 async function visibleChannels(deps: KpiDeps, key: ApiKeyRecord): Promise<ChannelConfig[]> {
   const configured = (await deps.channels.list()).filter((c) => canSeeChannel(key, { channel: c.channel, partner: c.partner ?? null }));
   const names = new Set(configured.map((c) => c.channel));
@@ -441,6 +444,9 @@ export async function readChannelsKpis(deps: KpiDeps, key: ApiKeyRecord, raw: Re
   let channels = await visibleChannels(deps, key);
   if (q.channels) {
     const byName = new Map(channels.map((c) => [c.channel, c]));
+    // a hub-wide key may read any channel by name, also one with counters but no connection or
+    // configuration left (its figures are still the merchant's)
+    if (key.partner === null && !key.channels) for (const c of q.channels) if (!byName.has(c)) byName.set(c, { channel: c, allocation: {} } as ChannelConfig);
     const hidden = q.channels.filter((c) => !byName.has(c));
     if (hidden.length > 0) throw new HttpError(403, 'forbidden', `this API key may not read channel(s) ${hidden.join(', ')}`);
     channels = q.channels.map((c) => byName.get(c)!);

@@ -11,6 +11,8 @@ import type {
 } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { mappingHint } from '#shared/listings/mapping-hint.ts';
+import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { mergeCancel, mergeFulfillment, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
@@ -34,6 +36,8 @@ export class UnresolvableEventError extends Error {
   constructor(
     readonly reason: string,
     message: string,
+    /** the listing id that had no SKU (reason `unmapped-listing`): mapping it replays the delivery */
+    readonly externalId?: string,
   ) {
     super(message);
   }
@@ -84,6 +88,8 @@ export async function applyEvent(
       return withConflictRetry(() => applyListing(table, event));
     case 'HydrationPending':
       return withConflictRetry(() => applyHydration(table, event));
+    case 'ListedQuantityReported':
+      return withConflictRetry(() => applyListedQuantity(table, event));
   }
 }
 
@@ -197,7 +203,7 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
 // ---------------------------------------------------------------------------------------------
 // stock
 
-async function resolveSku(table: TablePort, channel: string, e: { sku?: string; inventoryItemId?: string }): Promise<string> {
+async function resolveSku(table: TablePort, channel: string, e: { sku?: string; inventoryItemId?: string; source: string }): Promise<string> {
   if (e.sku) return e.sku;
   if (!e.inventoryItemId) throw new UnresolvableEventError('no-sku', 'the event names neither a SKU nor a listing id');
   const map = await resolveListings(table, channel, [e.inventoryItemId]);
@@ -205,7 +211,8 @@ async function resolveSku(table: TablePort, channel: string, e: { sku?: string; 
   if (!sku) {
     throw new UnresolvableEventError(
       'unmapped-listing',
-      `no SKU is mapped to ${channel} listing ${e.inventoryItemId} yet (a products/update or listing.mapped delivery maps it); replay once mapped`,
+      `no SKU is mapped to ${channel} listing ${e.inventoryItemId} yet; ${mappingHint(e.source, channel, e.inventoryItemId)}`,
+      e.inventoryItemId,
     );
   }
   return sku;

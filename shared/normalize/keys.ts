@@ -22,6 +22,11 @@ export const keys = {
   kpiMonth: (channel: string, zone: string, month: string) => ({ pk: `KPIM#${channel}#${zone}`, sk: `M#${month}` }),
   /** the one zone the day and month rollups are cut in, fixed by the first fold (see shared/kpi/fold.ts) */
   kpiZone: () => ({ pk: 'KPIZONE', sk: 'META' }),
+  /**
+   * the quantity a channel lists of a SKU (ListedQuantityReported), in the SKU's partition beside
+   * its balances: `LISTED#` sorts before `LOC#`, so a balance read (`begins_with LOC#`) never sees it
+   */
+  listed: (sku: string, channel: string) => ({ pk: `SKU#${sku}`, sk: `LISTED#${channel}` }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),

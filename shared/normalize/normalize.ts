@@ -40,13 +40,15 @@ export interface NormalizeDeps {
 
 export type NormalizeOutcome =
   | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number; oversells: number }
-  | { status: 'quarantined'; deliveryId: string; reason: string; message: string }
+  | { status: 'quarantined'; deliveryId: string; reason: string; message: string; externalId?: string }
   | { status: 'ignored'; deliveryId: string; source: string; topic: string };
 
 /** Why a queued message was set aside instead of applied (docs/architecture.md, principle 4). */
 export interface QuarantineReason {
   reason: string;
   message: string;
+  /** the listing an `unmapped-listing` delivery waits for: mapping it replays the delivery */
+  externalId?: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     applied = await applyEvents(deps.table, events, now, observer);
   } catch (err) {
     if (err instanceof UnresolvableEventError) {
-      return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message }, now);
+      return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message, ...(err.externalId ? { externalId: err.externalId } : {}) }, now);
     }
     throw err;
   }
@@ -133,6 +135,7 @@ async function quarantine(
           connectionId: delivery?.connectionId,
           source: delivery?.source,
           channel: delivery?.channel,
+          externalId: why.externalId,
           receivedAt,
           quarantinedAt: now().toISOString(),
           // the raw queued message: replay sends exactly this back through the queue

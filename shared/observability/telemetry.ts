@@ -83,6 +83,15 @@ export function dimensionValue(v: string | undefined): string {
   return clean === '' ? 'unknown' : clean;
 }
 
+/**
+ * The fields of a "quarantined" log line. The explanation goes under `detail`: Powertools Logger
+ * reserves `message` for the line's own text and drops an extra key of that name (with a warning),
+ * which would leave only the reason code in the log.
+ */
+export function quarantineLogFields(outcome: { deliveryId: string; reason: string; message: string }): { deliveryId: string; reason: string; detail: string } {
+  return { deliveryId: outcome.deliveryId, reason: outcome.reason, detail: outcome.message };
+}
+
 export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Telemetry {
   const service = serviceNameOf(fn);
   const stage = env.HUB_STAGE ?? 'local';

@@ -10,7 +10,9 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { stockRuntime } from '#shared/aws/stock-runtime.ts';
 import type { DynamoTable } from '#shared/aws/table.ts';
 import type { StockAdjusted, StockLevelSet } from '#shared/domain/events.ts';
+import { adapt } from '#shared/adapters/index.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
+import { inputFor, payload } from '../fixtures/payloads.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { motoEnv } from '../support/aws.ts';
 import { freshTable } from '../support/table.ts';
@@ -189,7 +191,7 @@ describe('stock API: GET /v1/stock/{sku}', () => {
       ],
     });
     expect(sent.map((s) => s.command)).toEqual(['QueryCommand']);
-    expect(sent[0]!.input).toMatchObject({ TableName: tableName, ExpressionAttributeValues: { ':pk': 'SKU#SKU-1', ':loc': 'LOC#' } });
+    expect(sent[0]!.input).toMatchObject({ TableName: tableName, ExpressionAttributeValues: { ':pk': 'SKU#SKU-1', ':from': 'LISTED#', ':to': 'LOC$' } });
   });
 
   it('answers 404 with a JSON error for an unknown SKU', async () => {
@@ -371,5 +373,51 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
     expect(a.items.filter((r: { sku: string }) => r.sku === 'LOCF-1').map((r: { location: string }) => r.location)).toEqual(['WH-A']);
     expect(new Set(p.items.map((r: { location: string }) => r.location))).toEqual(new Set(['WH-B']));
     expect(denied.statusCode).toBe(403);
+  });
+});
+
+describe('stock API: what Amazon lists (MFN quantity)', () => {
+  /**
+   * An SP-API LISTINGS_ITEM_MFN_QUANTITY_CHANGE notification for the amazon channel. The body is
+   * test/fixtures/payloads/amazon/listings-item-mfn-quantity-change.json, which mirrors the example
+   * of the SP-API notification schema ListingsItemMfnQuantityChange.json; SKU, quantity and time set here.
+   */
+  function mfn(sku: string, quantity: number, eventTime: string) {
+    const body = payload('amazon', 'listings-item-mfn-quantity-change');
+    body.Payload.Sku = sku;
+    body.Payload.Quantity = quantity;
+    body.EventTime = eventTime;
+    return adapt(inputFor('amazon', 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE', body, { channel: 'amazon' }));
+  }
+
+  it('shows the listed quantity beside the channel, never as stock on hand', async () => {
+    // Prepare: 100 counted at the warehouse; Amazon then says it lists 99
+    await applyEvent(table, count('MFN-1', 'WH-A', 100), testNow);
+    const results: string[] = [];
+    // Act: the notification, its redelivery, and an older one arriving late
+    for (const e of mfn('MFN-1', 99, '2026-03-02T23:02:41.117Z')) results.push(await applyEvent(table, e, testNow));
+    for (const e of mfn('MFN-1', 99, '2026-03-02T23:02:41.117Z')) results.push(await applyEvent(table, e, testNow));
+    for (const e of mfn('MFN-1', 120, '2026-03-02T20:00:00.000Z')) results.push(await applyEvent(table, e, testNow));
+    const res = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'MFN-1' });
+    // Assess
+    expect(results).toEqual(['applied', 'noop', 'noop']);
+    expect(res.statusCode).toBe(200);
+    const body = json(res);
+    expect(body.available).toBe(100);
+    expect(body.locations).toEqual([{ location: 'WH-A', onHand: 100, reserved: 0, available: 100, updatedAt: expect.any(String) }]);
+    // amazon: min(floor(100 × 0.5) − 5, 100) = 45 by its rule; 99 is what Amazon reports listing
+    expect(body.channels).toContainEqual({ channel: 'amazon', availableToSell: 45, listedQuantity: 99, listedAsOf: '2026-03-02T23:02:41.117Z' });
+    expect(body.channels.find((c: { channel: string }) => c.channel === 'acme-web')).not.toHaveProperty('listedQuantity');
+  });
+
+  it('takes a newer listed quantity over the stored one', async () => {
+    // Prepare
+    for (const e of mfn('MFN-2', 10, '2026-03-02T10:00:00.000Z')) await applyEvent(table, e, testNow);
+    await applyEvent(table, count('MFN-2', 'WH-A', 8), testNow);
+    // Act
+    for (const e of mfn('MFN-2', 3, '2026-03-02T11:00:00.000Z')) await applyEvent(table, e, testNow);
+    const res = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'MFN-2', query: { channel: 'amazon' } });
+    // Assess
+    expect(json(res).channels).toEqual([{ channel: 'amazon', availableToSell: 0, listedQuantity: 3, listedAsOf: '2026-03-02T11:00:00.000Z' }]);
   });
 });

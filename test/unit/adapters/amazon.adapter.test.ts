@@ -97,9 +97,16 @@ describe('amazon adapter: inventory and other notifications', () => {
     ]);
   });
 
-  it('maps an MFN quantity change to an available count per fulfilment channel', () => {
-    const s = only(mapped('amazon', 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE', payload('amazon', 'listings-item-mfn-quantity-change')), 'StockLevelSet');
-    expect(s).toMatchObject({ sku: 'TOWEL-LIN-NAT', locationId: 'MFN:DEFAULT', quantity: 41, bucket: 'available', asOf: '2026-03-02T23:02:41.117Z' });
+  it('maps an MFN quantity change to the quantity listed on the channel, never to a stock count', () => {
+    // Prepare: the fixture mirrors the example in the SP-API notification schema
+    // ListingsItemMfnQuantityChange.json (amzn/selling-partner-api-models), with its own SKU and quantity
+    const body = payload('amazon', 'listings-item-mfn-quantity-change');
+    // Act
+    const events = mapped('amazon', 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE', body);
+    // Assess
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'ListedQuantityReported', sku: 'TOWEL-LIN-NAT', quantity: 41, fulfillmentChannel: 'DEFAULT', asOf: '2026-03-02T23:02:41.117Z' }),
+    ]);
   });
 
   it('unwraps an EventBridge event, with the notification or the bare payload in detail', () => {

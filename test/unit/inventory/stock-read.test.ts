@@ -30,6 +30,22 @@ describe('readSku', () => {
     ]);
   });
 
+  it('shows what a channel reports listing beside its available-to-sell, leaving the balances alone', async () => {
+    // Prepare: a port that also reads listed quantities; "shop" reports none
+    const d = deps([{ channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, { channel: 'shop' }]);
+    const stock = Object.assign(d.stock, {
+      skuState: async (sku: string) => ({ balances: await d.stock.balancesOf(sku), listed: [{ channel: 'amazon', quantity: 99, asOf: '2026-03-02T23:02:41.117Z' }] }),
+    });
+    // Act
+    const view = await readSku({ ...d, stock }, apiKey(), 'SKU-1', {});
+    // Assess
+    expect(view.available).toBe(62);
+    expect(view.channels).toEqual([
+      { channel: 'amazon', availableToSell: 27, listedQuantity: 99, listedAsOf: '2026-03-02T23:02:41.117Z' },
+      { channel: 'shop', availableToSell: 65 },
+    ]);
+  });
+
   it('shows a partner key only its locations and channels', async () => {
     // Prepare
     const d = deps([{ channel: 'acme-web', partner: 'acme' }, { channel: 'shop' }]);

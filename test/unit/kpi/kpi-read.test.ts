@@ -98,6 +98,19 @@ describe('KPI reads', () => {
     expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'web' }))).toBe(403);
   });
 
+  it('answers a hub-wide key for a channel it names that has counters but no configuration', async () => {
+    // Prepare: "pos" has an order counted, and neither a configuration nor a connection listed
+    const d = deps([{ channel: 'pos', shard: 0, hour: '2026-01-05T10', orders: 1, revenue_USD: 1500 }]);
+
+    // Act
+    const answer = await readChannelsKpis(d, hubKey, { from: '2026-01-01', to: '2026-01-31', channels: 'pos,web' });
+
+    // Assess
+    expect(answer.channels.map((c) => c.channel)).toEqual(['pos', 'web']);
+    expect(answer.channels[0]).toMatchObject({ channel: 'pos', partner: null, total: { orders: 1, grossRevenue: { USD: '15.00' } } });
+    expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'pos' }))).toBe(403);
+  });
+
   it('sums every shard of an hour into its period and compares with the previous one', async () => {
     // Prepare
     const d = deps([

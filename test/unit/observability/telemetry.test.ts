@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createTelemetry, dimensionValue, HubMetric } from '#shared/observability/telemetry.ts';
+import { createTelemetry, dimensionValue, HubMetric, quarantineLogFields } from '#shared/observability/telemetry.ts';
 
 /**
  * Powertools Metrics writes each EMF document as one JSON line to process.stdout (through its own
@@ -111,5 +111,29 @@ describe('telemetry logs', () => {
     expect(child).toMatchObject({ level: 'INFO', message: 'normalized', service: 'inventory-hub-normalize', stage: 'prod', correlation_id: 'dlv_123', applied: 2 });
     expect(parent).toMatchObject({ message: 'batch done', stage: 'prod' });
     expect(parent).not.toHaveProperty('correlation_id');
+  });
+});
+
+describe('quarantine log lines', () => {
+  it('keep the explanation of a quarantine under detail, which Powertools does not drop', () => {
+    // Prepare: warnings go to stderr, so capture both streams
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
+    const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'prod' } });
+    const log = t.withCorrelationId('dlv_q1');
+    log.setLogLevel('INFO');
+    const outcome = {
+      status: 'quarantined' as const,
+      deliveryId: 'dlv_q1',
+      reason: 'unmapped-listing',
+      message: 'no SKU is mapped to square-main listing W62UWFY35CWMYGVWK6TWJDNI yet',
+    };
+    // Act
+    log.warn('quarantined', { messageId: 'm-1', ...quarantineLogFields(outcome) });
+    // Assess
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.message === 'quarantined');
+    expect(line).toMatchObject({ level: 'WARN', correlation_id: 'dlv_q1', reason: 'unmapped-listing', detail: outcome.message, messageId: 'm-1' });
   });
 });

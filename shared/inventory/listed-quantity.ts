@@ -1,0 +1,35 @@
+import type { ListedQuantityReported } from '#shared/domain/events.ts';
+import { iso } from '#shared/inventory/balance.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import type { TablePort } from '#shared/normalize/ports.ts';
+
+/**
+ * Applies a channel's listed quantity to its listing-state item (one per channel and SKU): the
+ * newest `asOf` wins, so a redelivered or late notification writes nothing. A report as old as
+ * the stored one is a no-op too: the same notification delivered twice must not write twice.
+ */
+export async function applyListedQuantity(table: TablePort, e: ListedQuantityReported): Promise<'applied' | 'noop'> {
+  const key = keys.listed(e.sku, e.channel);
+  const current = await table.get(key);
+  const asOf = iso(e.asOf);
+  if (current && typeof current.asOf === 'string' && current.asOf >= asOf) return 'noop';
+  await table.write([
+    {
+      kind: 'put',
+      item: {
+        ...key,
+        type: 'listed',
+        channel: e.channel,
+        sku: e.sku,
+        quantity: e.quantity,
+        asOf,
+        ...(e.fulfillmentChannel ? { fulfillmentChannel: e.fulfillmentChannel } : {}),
+        source: e.source,
+        deliveryId: e.deliveryId,
+      },
+      // lost race → WriteConflictError → re-read and decide again
+      ...(current ? { condition: 'asOf = :prev', values: { ':prev': current.asOf } } : { condition: 'attribute_not_exists(pk)' }),
+    },
+  ]);
+  return 'applied';
+}
