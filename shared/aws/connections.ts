@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isKeyPart } from '#shared/domain/key-part.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import type { ConnectionStore } from '#shared/ingest/ports.ts';
 import { AwsError, liteAwsClient, type LiteAwsClient } from '#shared/aws/lite/client.ts';
@@ -33,7 +34,7 @@ export const secretName = (stage: string, id: string) => `hub/${stage}/connectio
 const StoredConnectionSchema = z.object({
   id: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)),
   source: z.enum(['shopify', 'woocommerce', 'square', 'standard-webhooks', 'walmart', 'bigcommerce', 'ebay', 'amazon']),
-  channel: z.string().check(z.minLength(1), z.maxLength(128)),
+  channel: z.string().check(z.refine(isKeyPart, 'channel: 1-128 bytes without "#", "|" or control characters')),
   partner: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(128)))),
   notificationUrl: z.optional(z.string()),
   walmartAuth: z.optional(z.enum(['basic', 'hmac'])),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 
 /**
  * The HTTP API's request and response shapes, as zod schemas: the one source the OpenAPI
@@ -10,7 +11,8 @@ import { z } from 'zod';
  */
 
 const isoDateTime = z.iso.datetime({ offset: true });
-const keyPart = z.string().min(1).max(128);
+// the same rule the use cases and the normalizer apply to every value inside a table key
+const keyPart = KeyPartSchema;
 
 // ---- errors --------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeliverySchema, type Delivery } from '#shared/domain/delivery.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
+import { keyPartViolation } from '#shared/domain/key-part.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
@@ -73,6 +74,14 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
       return quarantine(deps.table, messageBody, delivery, { reason: err.kind, message: err.message }, now);
     }
     throw err;
+  }
+  // checked before anything is written: a key part that could name another item, or make a key
+  // DynamoDB refuses, would otherwise be stored and then stall or corrupt what is folded from it
+  for (const [i, e] of events.entries()) {
+    const bad = keyPartViolation(e);
+    if (bad) {
+      return quarantine(deps.table, messageBody, delivery, { reason: 'invalid-key', message: `events[${i}] (${e.type}).${bad.field}: ${bad.problem}` }, now);
+    }
   }
   let applied: number;
   let oversells = 0;
