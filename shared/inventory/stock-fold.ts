@@ -2,8 +2,8 @@ import type { MsClock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
-import { fnv1a32, keys } from '#shared/normalize/keys.ts';
-import { contributionOf, diffContribution, orderBodyOfItem, type Movement } from '#shared/normalize/order-state.ts';
+import { fnv1a32, itemRef, keys } from '#shared/normalize/keys.ts';
+import { balanceRef, contributionOf, diffContribution, orderBodyOfItem, parseBalanceRef, type Movement } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 
 /**
@@ -106,7 +106,7 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       continue;
     }
     const entry = (sku: string, location: string): BalanceChange => {
-      const id = `${sku}|${location}`;
+      const id = balanceRef(sku, location);
       let p = plans.get(id);
       if (!p) plans.set(id, (p = { sku, location, key: keys.balance(sku, location), changes: [] }));
       let ch = p.changes[p.changes.length - 1];
@@ -114,7 +114,7 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       return ch;
     };
     for (const [k, d] of Object.entries(delta.reserved)) {
-      const [sku, location] = k.split('|') as [string, string];
+      const [sku, location] = parseBalanceRef(k);
       entry(sku, location).reserved += d;
     }
     for (const m of delta.moves) entry(m.sku, m.location).moves.push(m);
@@ -333,8 +333,8 @@ export interface StockFold {
 /** Reads the balances a batch touches and finds the records that oversell them. */
 export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number, maxBytes = BALANCE_MAX_BYTES): Promise<StockFold> {
   const current = new Map<string, Item>();
-  if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(`${it.pk}|${it.sk}`, it);
-  const writes = plans.map((p) => balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs, maxBytes));
+  if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(itemRef(it), it);
+  const writes = plans.map((p) => balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes));
   return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []), maxBytes };
 }
 

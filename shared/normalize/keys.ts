@@ -27,6 +27,11 @@ export const keys = {
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };
 
+/** An item's key as one map key: a JSON array, so no pk and sk can be joined into another pair's. */
+export function itemRef(key: { pk?: unknown; sk?: unknown }): string {
+  return JSON.stringify([key.pk, key.sk]);
+}
+
 /**
  * Write shards of the hour counters. One: the fold updates a counter at most once per stream batch
  * per stream shard (a few times a second at 1,700 deliveries/s), far below a partition's 1,000

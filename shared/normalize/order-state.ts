@@ -97,10 +97,25 @@ export interface Movement {
   reason: 'order' | 'refund';
 }
 
+/**
+ * The key of a (sku, location) balance in a contribution: a JSON array, not the two joined by a
+ * separator, which a SKU or location containing it could forge (`MUG|WH-1` at `default` would be
+ * read as `MUG` at `WH-1|default`).
+ */
+export function balanceRef(sku: string, location: string): string {
+  return JSON.stringify([sku, location]);
+}
+
+/** The (sku, location) a balanceRef names. */
+export function parseBalanceRef(ref: string): [sku: string, location: string] {
+  const [sku, location] = JSON.parse(ref) as [string, string];
+  return [sku, location];
+}
+
 export interface Contribution {
-  /** `${sku}|${location}` → units held for the order */
+  /** balanceRef(sku, location) → units held for the order */
   reserved: Record<string, number>;
-  /** on-hand movements by a stable key (`ship|sku|loc`, `restock|refundId|sku|loc`) */
+  /** on-hand movements by a stable key (a JSON array: ship, sku, location / restock, refund id, sku, location) */
   moves: Record<string, Movement>;
   /** KPI figures attributed to the order's creation time */
   kpi?: { at: string; figures: KpiFigures };
@@ -247,13 +262,13 @@ export function contributionOf(item: OrderItemBody): Contribution {
   if (s && !whollyCancelled) {
     if (shippedAt) {
       for (const l of active) {
-        const k = `ship|${l.sku}|${l.location}`;
+        const k = JSON.stringify(['ship', l.sku, l.location]);
         const prev = c.moves[k];
         c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - l.qty, at: shippedAt, reason: 'order' };
       }
     } else if (OPEN_STATUSES.has(s.status)) {
       for (const l of active) {
-        const k = `${l.sku}|${l.location}`;
+        const k = balanceRef(l.sku, l.location);
         c.reserved[k] = (c.reserved[k] ?? 0) + l.qty;
       }
     }
@@ -265,7 +280,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
       const sku = l.sku ?? line?.sku;
       if (!sku) continue;
       const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? 'default';
-      const k = `restock|${refundId}|${sku}|${location}`;
+      const k = JSON.stringify(['restock', refundId, sku, location]);
       const prev = c.moves[k];
       c.moves[k] = { sku, location, delta: (prev?.delta ?? 0) + l.qty, at: r.at, reason: 'refund' };
     }

@@ -312,3 +312,36 @@ describe('applyFold: stock', () => {
     expect(isApplied({ delta: 1 }, bal, NOW)).toBe(true);
   });
 });
+
+describe('applyFold: SKUs and locations holding separators', () => {
+  it('reserves an order line "MUG|WH-1" at its own balance, not 3 of MUG at WH-1', async () => {
+    // Prepare: an order line whose SKU holds "|" (events applied directly, as a pre-rule order would be)
+    const t = new MemoryTable();
+    await applyEvent(t, order({ lines: [{ lineId: 'l1', sku: 'MUG|WH-1', quantity: 3 }] }), clock);
+
+    // Act
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
+
+    // Assess
+    expect(await t.get(keys.balance('MUG', 'WH-1'))).toBeUndefined();
+    expect((await t.get(keys.balance('MUG|WH-1', 'default')))?.reserved).toBe(3);
+  });
+
+  it('ships two lines whose SKU and location join to the same string from their own balances', async () => {
+    // Prepare: "A|B" at "C" and "A" at "B|C" would both be "A|B|C" joined
+    const t = new MemoryTable();
+    await applyEvent(t, shipped(), clock);
+    const lines = [
+      { lineId: 'l1', sku: 'A|B', quantity: 1, locationId: 'C' },
+      { lineId: 'l2', sku: 'A', quantity: 2, locationId: 'B|C' },
+    ];
+    await applyEvent(t, { ...shipped(), orderId: 'o9', lines }, clock);
+
+    // Act
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
+
+    // Assess
+    expect((await t.get(keys.balance('A|B', 'C')))?.onHand).toBe(-1);
+    expect((await t.get(keys.balance('A', 'B|C')))?.onHand).toBe(-2);
+  });
+});
