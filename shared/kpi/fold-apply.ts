@@ -172,7 +172,9 @@ export async function applyFold(
   const kpiSkipped: SkippedChange[] = [];
   const kpi = await applyKpiFold(table, shardId, changes, zone, nowMs, oversells, kpiSkipped);
   for (const s of kpiSkipped) if (!skipped.some((x) => x.seq === s.seq)) skipped.push(s);
-  const written = await writeStockFold(table, shardId, stock, nowMs, clock);
+  const stockSkipped: SkippedChange[] = [];
+  const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
+  skipped.push(...stockSkipped);
   return { changes: changes.length, ...kpi, balances: written.balances, ledgerRows: written.rows, oversells: stock.oversells.length, skipped };
 }
 

@@ -1,3 +1,5 @@
+import type { Key } from '#shared/normalize/ports.ts';
+
 /**
  * The single table's keys (ARCHITECTURE.md "Single table sketch"). Every item the normalizer
  * writes is addressed through these builders, so keys are spelled in one place.
@@ -26,6 +28,26 @@ export const keys = {
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };
+
+/** DynamoDB's key limits: partition key and sort key values, in UTF-8 bytes. */
+export const DYNAMO_PK_MAX_BYTES = 2048;
+export const DYNAMO_SK_MAX_BYTES = 1024;
+
+const utf8 = new TextEncoder();
+
+/**
+ * Why DynamoDB would refuse this key, or undefined. Events are checked against the key-part rule
+ * before they are stored, so only items written before it (or by hand) can fail this: the fold
+ * checks its keys with it so one such item cannot fail its whole batch.
+ */
+export function keyProblem(key: Key): string | undefined {
+  const pk = utf8.encode(key.pk).length;
+  const sk = utf8.encode(key.sk).length;
+  if (pk === 0 || sk === 0) return 'a key attribute is empty';
+  if (pk > DYNAMO_PK_MAX_BYTES) return `partition key of ${pk} bytes exceeds DynamoDB's ${DYNAMO_PK_MAX_BYTES}`;
+  if (sk > DYNAMO_SK_MAX_BYTES) return `sort key of ${sk} bytes exceeds DynamoDB's ${DYNAMO_SK_MAX_BYTES}`;
+  return undefined;
+}
 
 /** An item's key as one map key: a JSON array, so no pk and sk can be joined into another pair's. */
 export function itemRef(key: { pk?: unknown; sk?: unknown }): string {
