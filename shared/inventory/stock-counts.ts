@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
-import type { StockLevelSet } from '#shared/domain/events.ts';
+import { CountedOnHandSchema, type StockLevelSet } from '#shared/domain/events.ts';
 import { canSeeLocation } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import { parseInput } from '#shared/http/api.ts';
@@ -23,7 +23,7 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 export const CountRowSchema = z.strictObject({
   sku: KeyPartSchema,
   location: KeyPartSchema,
-  onHand: z.number().int().min(0).max(1_000_000_000),
+  onHand: CountedOnHandSchema,
   asOf: z.string().datetime({ offset: true }),
 });
 export type CountRow = z.infer<typeof CountRowSchema>;

@@ -1,4 +1,5 @@
 import { adapt } from '#shared/adapters/index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '#shared/ingest/ingest.ts';
 import type { Source } from '#shared/domain/connection.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { normalizeMessage, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
@@ -8,10 +9,20 @@ import { deliveryFor } from '#test/fixtures/payloads.ts';
 import { fixedClock, TEST_NOW } from '#test/support/clock.ts';
 
 let n = 0;
+/** bodies too big for a queue message, as ingest keeps them (claim check), by key */
+const claimed = new Map<string, string>();
 
-/** The queued message of a delivery from `source` on `channel` (received at TEST_NOW). */
+/**
+ * The queued message of a delivery from `source` on `channel` (received at TEST_NOW). A body over
+ * ingest's inline limit goes to the claim-check store, as ingest puts it, so the message stays
+ * the size a queue takes.
+ */
 export function queued(source: Source, topic: string, body: unknown, channel = 'shop'): string {
   const d: Delivery = deliveryFor(source, topic, body, { channel, receivedAt: TEST_NOW, deliveryId: `dlv-${++n}` });
+  if (d.body.kind === 'inline' && Buffer.byteLength(d.body.data) > DEFAULT_MAX_MESSAGE_BYTES / 2) {
+    claimed.set(d.deliveryId, d.body.data);
+    d.body = { kind: 's3', bucket: 'bodies', key: d.deliveryId, size: Buffer.byteLength(d.body.data) };
+  }
   return JSON.stringify(d);
 }
 
@@ -21,7 +32,7 @@ export function normalizeOn(table: MemoryTable, message: string): Promise<Normal
     table,
     adapt,
     now: fixedClock(),
-    loadBody: async (d) => Buffer.from(d.body.kind === 'inline' ? d.body.data : ''),
+    loadBody: async (d) => Buffer.from(d.body.kind === 'inline' ? d.body.data : (claimed.get(d.body.key) ?? '')),
   });
 }
 
