@@ -11,6 +11,11 @@ export const keys = {
   ledger: (sku: string, location: string, at: string, key: string) => ({ pk: `SKU#${sku}`, sk: `MOVE#${location}#${at}#${key}` }),
   ledgerRange: (sku: string, location: string) => ({ pk: `SKU#${sku}`, prefix: `MOVE#${location}#` }),
   /**
+   * A sender's movement, once per (channel, idempotency key) whatever its time says: the ledger row
+   * is keyed by time (for ranges), so a resend with another time would be another row.
+   */
+  adjustment: (channel: string, idempotencyKey: string) => ({ pk: `ADJ#${channel}#${idempotencyKey}`, sk: 'META' }),
+  /**
    * KPI counters per channel per UTC hour, kept as the hours of one item per channel and UTC day
    * (attributes `T<HH>:<figure>`, read back as hour counters by hourCountersOf): a batch's changes to
    * one day are one write, however many of its hours they touch. One partition per channel and UTC
