@@ -16,18 +16,20 @@ import type { CanonicalEvent } from '#shared/domain/events.ts';
  * ids, Amazon's and eBay's dashed ids, Walmart's purchase order numbers) have none of these
  * characters. A delivery whose key part breaks the rule is quarantined (reason `invalid-key`).
  *
- * No zod here: the ingest bundle checks stored connections with this function and stays small;
- * the schema form is KeyPartSchema (key-part-schema.ts).
+ * The rule is plain code here and a zod schema in key-part-schema.ts (KeyPartSchema, built from
+ * the same constants), so code that must stay small (the ingest bundle uses zod/mini) can check a
+ * value without pulling in full zod.
  */
 
-/** Longest key part, in UTF-8 bytes (128 ASCII characters; fewer for other scripts). */
-export const KEY_PART_MAX_BYTES = 128;
-
 /**
- * With every part at most KEY_PART_MAX_BYTES, the longest key the hub writes is a ledger sort key
+ * Longest key part, in UTF-8 bytes (128 ASCII characters; fewer for other scripts). With every
+ * part at most this, the longest key the hub writes is a ledger sort key
  * (`MOVE#<location>#<time>#adj:<channel>:<idempotencyKey>`, about 420 bytes): far under DynamoDB's
  * 2,048-byte partition key and 1,024-byte sort key limits.
  */
+export const KEY_PART_MAX_BYTES = 128;
+
+/** `#` joins key parts, `|` joined older internal strings; C0 and C1 control characters. */
 export const KEY_PART_FORBIDDEN = /[#|\u0000-\u001f\u007f-\u009f]/;
 /** The same characters as a whole-value pattern (the HTTP API's OpenAPI description shows it). */
 export const KEY_PART_PATTERN = /^[^#|\u0000-\u001f\u007f-\u009f]+$/;
@@ -46,10 +48,6 @@ export function keyPartProblem(value: string): string | undefined {
   if (bytes > KEY_PART_MAX_BYTES) return `must be at most ${KEY_PART_MAX_BYTES} bytes (UTF-8), got ${bytes}`;
   if (KEY_PART_FORBIDDEN.test(value)) return 'must not contain "#", "|" or control characters';
   return undefined;
-}
-
-export function isKeyPart(value: unknown): value is string {
-  return typeof value === 'string' && keyPartProblem(value) === undefined;
 }
 
 /** A key part of an event that breaks the rule: which field, and why. */
