@@ -48,8 +48,9 @@ export interface QuarantineReason {
 /**
  * Turns one queued message into canonical events and applies them. Poison (unparseable message,
  * a body that does not match its sender's schema, an unknown event type, a key part breaking the
- * key-part rule, an event that cannot be resolved, a write the table refuses as invalid) is quarantined with its reason and the raw message, then acked: retrying would not
- * help. Anything else thrown (throttling, timeouts, lost races beyond the retry budget) is
+ * key-part rule, an event that cannot be resolved, a write the table refuses as invalid) is
+ * quarantined with its reason and the raw message, then acked: retrying would not help.
+ * Anything else thrown (throttling, timeouts, lost races beyond the retry budget) is
  * transient: the caller reports the record as failed so SQS redelivers it, and after the queue's
  * maxReceiveCount it lands in the DLQ.
  *
