@@ -1,5 +1,5 @@
 import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
-import { WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import { TableValidationError, WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 import type { StreamChange } from '#shared/kpi/fold.ts';
 
 /**
@@ -16,6 +16,10 @@ import type { StreamChange } from '#shared/kpi/fold.ts';
  * On top, and kept out of `stats` (DynamoTable cannot see it): the write units the sparse GSI
  * `byUpdated` (projection ALL, keys feedPk/feedSk) costs — an index write per base write of an item
  * that carries the keys, two when the index key changes (delete + put), sized like the item.
+ *
+ * DynamoDB's own refusals are modelled as DynamoTable reports them (TableValidationError): a key
+ * longer than 2,048 (partition) or 1,024 (sort) bytes, an empty key, an item over 400 KB, a number
+ * beyond 2^53 — so poison that passes the schemas fails here as it would on the table.
  */
 
 export interface WriteRecord {
@@ -66,6 +70,7 @@ export class MemoryTable implements TablePort {
   }
 
   private read(key: Key): Item | undefined {
+    checkKey(key);
     return this.partitions.get(key.pk)?.get(key.sk);
   }
 
@@ -112,7 +117,9 @@ export class MemoryTable implements TablePort {
     const before = keysOf.map((k) => this.read(k));
     const failed = ops.map((op, i) => (op.condition ? !evalCondition(op.condition, before[i], op.names, op.values) : false));
     if (failed.some(Boolean)) throw new WriteConflictError(ops.length === 1 ? 'condition failed' : 'transaction condition failed', failed);
+    for (const op of ops) checkNumbers(op.kind === 'put' ? op.item : op.values);
     const after = ops.map((op, i) => (op.kind === 'put' ? clone(op.item) : applyUpdate(op.update, before[i], keysOf[i]!, op.names, op.values)));
+    for (const it of after) if (itemSize(it) > ITEM_MAX_BYTES) throw new TableValidationError(`ValidationException: Item size has exceeded the maximum allowed size (${itemSize(it)} bytes)`);
     const factor = ops.length === 1 ? 1 : 2;
     const records: WriteRecord[] = [];
     ops.forEach((op, i) => {
@@ -145,6 +152,25 @@ export class MemoryTable implements TablePort {
       this.gsi.writeUnits += writeUnits(inIndex(after) ? size : itemSize(before!));
     }
   }
+}
+
+const ITEM_MAX_BYTES = 400 * 1024;
+const utf8 = new TextEncoder();
+
+function checkKey(key: Key): void {
+  const pk = utf8.encode(String(key.pk)).length;
+  const sk = utf8.encode(String(key.sk)).length;
+  if (pk === 0 || sk === 0) throw new TableValidationError('ValidationException: One or more parameter values are not valid. A key attribute is empty');
+  if (pk > 2048) throw new TableValidationError('ValidationException: Size of hashkey has exceeded the maximum size limit of 2048 bytes');
+  if (sk > 1024) throw new TableValidationError('ValidationException: Aggregated size of all range keys has exceeded the size limit of 1024 bytes');
+}
+
+/** the document client refuses numbers it cannot write exactly */
+function checkNumbers(v: unknown): void {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) throw new TableValidationError(`Number ${v} is greater than Number.MAX_SAFE_INTEGER. Use BigInt.`);
+  } else if (Array.isArray(v)) v.forEach(checkNumbers);
+  else if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Set)) Object.values(v).forEach(checkNumbers);
 }
 
 /** a deep copy without undefined values (the document client's removeUndefinedValues) */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OrderStatusSchema, type CanonicalEvent, type OrderUpserted } from '#shared/domain/events.ts';
+import { CountedOnHandSchema, OrderStatusSchema, type CanonicalEvent, type OrderUpserted } from '#shared/domain/events.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { defineAdapter, eventBase, idText, isoTime, parseJson, parseWith, unknownEvent } from '#shared/adapters/common.ts';
 import { currencyCode, decimalString } from '#shared/adapters/money.ts';
@@ -22,7 +22,7 @@ const text = z.string().min(1);
 const stockCountSchema = z.looseObject({
   sku: text,
   location: text,
-  onHand: z.number().int(),
+  onHand: CountedOnHandSchema,
   asOf: isoTime.optional(),
 });
 const stockSetBulkSchema = z.looseObject({ counts: z.array(stockCountSchema).min(1), asOf: isoTime.optional() });

@@ -33,6 +33,9 @@ export const secretName = (stage: string, id: string) => `hub/${stage}/connectio
 const StoredConnectionSchema = z.object({
   id: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)),
   source: z.enum(['shopify', 'woocommerce', 'square', 'standard-webhooks', 'walmart', 'bigcommerce', 'ebay', 'amazon']),
+  // deliberately looser than the key-part rule ConnectionSchema applies when a connection is
+  // added: a connection stored before the rule keeps taking webhooks (refusing them would lose
+  // them to the sender's retry limit), and the normalizer quarantines its deliveries (invalid-key)
   channel: z.string().check(z.minLength(1), z.maxLength(128)),
   partner: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(128)))),
   notificationUrl: z.optional(z.string()),

@@ -9,12 +9,27 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
-import { WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import { TableValidationError, WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 
 export function documentClient(config: DynamoDBClientConfig): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
+}
+
+/**
+ * Messages of the document client's marshalling refusals (a number beyond 2^53, NaN, undefined in
+ * a list, a class instance): thrown before any request, the same for every retry.
+ */
+const MARSHALL_REFUSAL = /MAX_SAFE_INTEGER|MIN_SAFE_INTEGER|Special numeric value|Unsupported type passed|removeUndefinedValues|Pass a non-empty set|imprecise number|Use NumberValue/;
+
+/** A request DynamoDB (or the client, before sending) refuses as it is: TableValidationError, else the error itself. */
+export function tableError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  if (err.name === 'ValidationException' || MARSHALL_REFUSAL.test(err.message)) {
+    return new TableValidationError(`${err.name}: ${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 function opSize(op: WriteOp): number {
@@ -31,7 +46,9 @@ export class DynamoTable implements TablePort {
   ) {}
 
   async get(key: Key): Promise<Item | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })).catch((err: unknown) => {
+      throw tableError(err);
+    });
     this.stats.readRequests += 1;
     this.stats.readUnits += readUnits(res.Item ? itemSize(res.Item) : 0, true);
     return res.Item;
@@ -45,9 +62,11 @@ export class DynamoTable implements TablePort {
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
         if (attempt > 8) throw new Error('BatchGetItem kept returning unprocessed keys');
-        const res = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
+        const res = await this.doc
+          .send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }))
+          .catch((err: unknown) => {
+            throw tableError(err);
+          });
         this.stats.readRequests += 1;
         const items = res.Responses?.[this.tableName] ?? [];
         for (const it of items) this.stats.readUnits += readUnits(itemSize(it), true);
@@ -62,15 +81,19 @@ export class DynamoTable implements TablePort {
     const out: Item[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-          ExpressionAttributeValues: { ':pk': pk, ':a': after, ':b': before },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+      const res = await this.doc
+        .send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+            ExpressionAttributeValues: { ':pk': pk, ':a': after, ':b': before },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        )
+        .catch((err: unknown) => {
+          throw tableError(err);
+        });
       this.stats.readRequests += 1;
       const items = res.Items ?? [];
       this.stats.readUnits += readUnits(items.reduce((n, it) => n + itemSize(it), 0), true);
@@ -90,7 +113,7 @@ export class DynamoTable implements TablePort {
         else await this.doc.send(new UpdateCommand(this.updateInput(op)));
       } catch (err) {
         if ((err as Error).name === 'ConditionalCheckFailedException') throw new WriteConflictError('condition failed', [true]);
-        throw err;
+        throw tableError(err);
       } finally {
         this.stats.writeRequests += 1;
       }
@@ -111,8 +134,10 @@ export class DynamoTable implements TablePort {
         const failed = ops.map((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed');
         // a cancellation for any other reason (conflict with another transaction, throttling) is transient
         if (failed.some(Boolean)) throw new WriteConflictError('transaction condition failed', failed);
+        // an item the table refuses (too big, a key too long) fails the transaction every time
+        if (reasons.some((r) => r?.Code === 'ValidationError')) throw new TableValidationError(`${e.name}: ${e.message}`, { cause: err });
       }
-      throw err;
+      throw tableError(err);
     } finally {
       this.stats.writeRequests += 1;
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 
 /** Signature schemes / sender families the hub speaks (see docs/webhook-sources.md). */
 export const SourceSchema = z.enum([
@@ -29,7 +30,8 @@ export const ConnectionSchema = z
   .object({
     id: ConnectionIdSchema,
     source: SourceSchema,
-    channel: z.string().min(1).max(128),
+    // the channel is part of every key its deliveries write (orders, listings, KPI counters)
+    channel: KeyPartSchema,
     partner: z.string().min(1).max(128).nullable().optional(),
     secret: z.string().min(1).optional(),
     secrets: z.array(z.string().min(1)).min(1).max(2).optional(),

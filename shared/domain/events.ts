@@ -7,8 +7,31 @@ import { z } from 'zod';
  * Money is never a float: `amount` is a decimal string in major units ("19.99") with its ISO
  * currency beside it.
  */
+/**
+ * Limits every event keeps (docs/limits.md), so what the hub stores and sums stays exact and within
+ * DynamoDB's sizes: an event past one fails the canonical schema and its delivery is quarantined
+ * (reason `schema`, the message naming the field) instead of failing on the table.
+ */
+/** Lines of one order or refund: an order item stays far below DynamoDB's 400 KB. */
+export const MAX_ORDER_LINES = 500;
+/** Units of one line, count or movement (the counts API's bound too). */
+export const MAX_QUANTITY = 1_000_000_000;
+/**
+ * Integer digits of an amount in major units: at most 999,999,999,999.999 (minor units below 10^15,
+ * whatever the currency's exponent), so it converts exactly within 2^53.
+ */
+export const MAX_AMOUNT_DIGITS = 12;
+
+/**
+ * A physical count of units on hand, as a warehouse sends it (the hub format's `stock.set` and the
+ * counts API, POST /v1/stock/counts): one rule for both, so a count refused by one is not taken
+ * by the other. Shelves hold no negative units; senders whose stock levels can go below zero
+ * (a shop's available-to-sell, backorders) send them through their own adapters.
+ */
+export const CountedOnHandSchema = z.number().int().min(0).max(MAX_QUANTITY);
+
 export const MoneySchema = z.object({
-  amount: z.string().regex(/^-?\d+(\.\d+)?$/, 'decimal string'),
+  amount: z.string().regex(new RegExp(`^-?\\d{1,${MAX_AMOUNT_DIGITS}}(\\.\\d+)?$`), `decimal string of at most ${MAX_AMOUNT_DIGITS} integer digits`),
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
 });
 export type Money = z.infer<typeof MoneySchema>;
@@ -50,7 +73,7 @@ export const OrderLineSchema = z.object({
   sku: z.string().min(1).optional(),
   /** the channel's listing/variant/item id when no SKU is given (joined through ListingMapped) */
   externalItemId: z.string().optional(),
-  quantity: z.number().int().nonnegative(),
+  quantity: z.number().int().nonnegative().max(MAX_QUANTITY),
   /**
    * Units of this line already shipped while the order as a whole is not (Shopify's partial
    * fulfilment): they leave stock, the rest stays reserved. Absent: none, or the sender does not
@@ -74,7 +97,7 @@ export const OrderUpsertedSchema = z.object({
   createdAt: isoTime,
   version: StalenessSchema,
   total: MoneySchema.optional(),
-  lines: z.array(OrderLineSchema),
+  lines: z.array(OrderLineSchema).max(MAX_ORDER_LINES),
   locationId: z.string().optional(),
   shipToCountry: z.string().optional(),
   fulfilledAt: isoTime.optional(),
@@ -100,15 +123,17 @@ export const RefundRecordedSchema = z.object({
   refundId: z.string().min(1),
   amount: MoneySchema.optional(),
   processedAt: isoTime,
-  lines: z.array(
-    z.object({
-      lineId: z.string().optional(),
-      sku: z.string().optional(),
-      quantity: z.number().int().nonnegative(),
-      restock: z.boolean(),
-      locationId: z.string().optional(),
-    }),
-  ),
+  lines: z
+    .array(
+      z.object({
+        lineId: z.string().optional(),
+        sku: z.string().optional(),
+        quantity: z.number().int().nonnegative().max(MAX_QUANTITY),
+        restock: z.boolean(),
+        locationId: z.string().optional(),
+      }),
+    )
+    .max(MAX_ORDER_LINES),
 });
 export type RefundRecorded = z.infer<typeof RefundRecordedSchema>;
 
@@ -139,7 +164,7 @@ export const StockLevelSetSchema = z.object({
   inventoryItemId: z.string().optional(),
   /** 'default' where the sender has a single location */
   locationId: z.string().min(1),
-  quantity: z.number().int(),
+  quantity: z.number().int().min(-MAX_QUANTITY).max(MAX_QUANTITY),
   bucket: z.enum(['on_hand', 'available', 'fulfillable']),
   asOf: isoTime,
 });
@@ -152,7 +177,7 @@ export const StockAdjustedSchema = z.object({
   sku: z.string().min(1).optional(),
   inventoryItemId: z.string().optional(),
   locationId: z.string().min(1),
-  delta: z.number().int(),
+  delta: z.number().int().min(-MAX_QUANTITY).max(MAX_QUANTITY),
   reason: z.enum(['order', 'refund', 'manual', 'receipt', 'damage', 'transfer', 'other']),
   idempotencyKey: z.string().min(1),
   at: isoTime,

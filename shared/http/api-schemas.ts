@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
+import { CountedOnHandSchema } from '#shared/domain/events.ts';
 
 /**
  * The HTTP API's request and response shapes, as zod schemas: the one source the OpenAPI
@@ -10,7 +12,8 @@ import { z } from 'zod';
  */
 
 const isoDateTime = z.iso.datetime({ offset: true });
-const keyPart = z.string().min(1).max(128);
+// the same rule the use cases and the normalizer apply to every value inside a table key
+const keyPart = KeyPartSchema;
 
 // ---- errors --------------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ export const StockCountSchema = z
   .object({
     sku: keyPart,
     location: keyPart,
-    onHand: z.int().min(0).max(1_000_000_000),
+    onHand: CountedOnHandSchema,
     asOf: isoDateTime.meta({ description: 'when the count was taken; it wins over movements before it' }),
   })
   .meta({ id: 'StockCount' });

@@ -6,12 +6,10 @@ import { z } from 'zod';
  * keeps fields it does not know about (`looseObject`) instead of dropping another feature's data.
  */
 
-/** Names that end up inside sort keys joined by `#` and `|`: those characters would split them. */
-export const KeyPartSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[^#|\u0000-\u001f\u007f]+$/, 'must not contain "#", "|" or control characters');
+import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
+
+/** Channel names, locations and SKUs end up inside table keys: the hub's one rule for those (shared/domain/key-part.ts). */
+export { KeyPartSchema };
 
 export const AllocationRuleSchema = z.strictObject({
   /**

@@ -12,7 +12,8 @@
  *   its own with negative stock.
  * An oversell is then "the stock that exists does not cover the orders", never a naming artefact.
  */
-export const UNASSIGNED_LOCATION = '*';
+export { UNASSIGNED_LOCATION } from '#shared/domain/key-part.ts';
+import { UNASSIGNED_LOCATION } from '#shared/domain/key-part.ts';
 
 interface BalanceNumbers {
   location: string;

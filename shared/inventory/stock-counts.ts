@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
-import type { StockLevelSet } from '#shared/domain/events.ts';
+import { CountedOnHandSchema, type StockLevelSet } from '#shared/domain/events.ts';
 import { canSeeLocation } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import { parseInput } from '#shared/http/api.ts';
@@ -23,7 +23,7 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 export const CountRowSchema = z.strictObject({
   sku: KeyPartSchema,
   location: KeyPartSchema,
-  onHand: z.number().int().min(0).max(1_000_000_000),
+  onHand: CountedOnHandSchema,
   asOf: z.string().datetime({ offset: true }),
 });
 export type CountRow = z.infer<typeof CountRowSchema>;
@@ -68,7 +68,9 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 /**
  * Validates every row, refuses the whole batch if it names a location the key may not write
  * (an authorization failure is not a data error: nothing is applied), applies the valid rows and
- * reports the invalid ones by index (`row` = 0-based position in `counts`).
+ * reports the invalid ones by index (`row` = 0-based position in `counts`). Rows that count the
+ * same sku and location at the same asOf with different numbers are all invalid (each names the
+ * others); identical repeats are applied (the second changes nothing).
  */
 export async function postCounts(
   deps: { applyCount: ApplyCount; now: () => Date },
@@ -95,6 +97,26 @@ export async function postCounts(
     if (Date.parse(res.data.asOf) > now.getTime() + MAX_FUTURE_SKEW_MS) return void invalid.push({ row, reason: 'asOf: is in the future' });
     valid.push({ row, count: res.data });
   });
+  // two rows counting one balance at one time with different numbers: applied concurrently, the
+  // last write would win by chance, so neither is taken and both are reported
+  const byCount = new Map<string, { row: number; count: CountRow }[]>();
+  for (const v of valid) {
+    const id = JSON.stringify([v.count.sku, v.count.location, Date.parse(v.count.asOf)]);
+    byCount.set(id, [...(byCount.get(id) ?? []), v]);
+  }
+  const conflicting = new Set<number>();
+  for (const group of byCount.values()) {
+    if (new Set(group.map((g) => g.count.onHand)).size < 2) continue;
+    for (const g of group) {
+      conflicting.add(g.row);
+      const others = group.filter((o) => o.row !== g.row).map((o) => o.row);
+      invalid.push({ row: g.row, reason: `conflicts with row ${others.join(', ')}: same sku, location and asOf with another onHand` });
+    }
+  }
+  if (conflicting.size > 0) {
+    valid.splice(0, valid.length, ...valid.filter((v) => !conflicting.has(v.row)));
+    invalid.sort((a, b) => a.row - b.row);
+  }
   const foreign = valid.filter((v) => !canSeeLocation(key, v.count.location));
   if (foreign.length > 0) {
     throw new HttpError(403, 'forbidden', 'this API key may not write some of these locations; nothing was applied', {

@@ -2,9 +2,9 @@ import type { MsClock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
-import { fnv1a32, keys } from '#shared/normalize/keys.ts';
-import { contributionOf, diffContribution, orderBodyOfItem, type Movement } from '#shared/normalize/order-state.ts';
-import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import { fnv1a32, itemRef, keyProblem, keys } from '#shared/normalize/keys.ts';
+import { balanceRef, contributionOf, diffContribution, orderBodyOfItem, parseBalanceRef, type Movement } from '#shared/normalize/order-state.ts';
+import { TableValidationError, WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 
 /**
  * Stock effects of orders, folded from the table's stream (docs/architecture.md, "The write
@@ -106,7 +106,7 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       continue;
     }
     const entry = (sku: string, location: string): BalanceChange => {
-      const id = `${sku}|${location}`;
+      const id = balanceRef(sku, location);
       let p = plans.get(id);
       if (!p) plans.set(id, (p = { sku, location, key: keys.balance(sku, location), changes: [] }));
       let ch = p.changes[p.changes.length - 1];
@@ -114,12 +114,27 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       return ch;
     };
     for (const [k, d] of Object.entries(delta.reserved)) {
-      const [sku, location] = k.split('|') as [string, string];
+      const [sku, location] = parseBalanceRef(k);
       entry(sku, location).reserved += d;
     }
     for (const m of delta.moves) entry(m.sku, m.location).moves.push(m);
   }
-  return [...plans.values()];
+  // a balance DynamoDB could not even be asked for (a key over its limits, from an order stored
+  // before the key-part rule) is left out and reported: reading it would fail the whole batch
+  const out: BalancePlan[] = [];
+  for (const p of plans.values()) {
+    const problem = keyProblem(p.key);
+    if (problem) skipBalance(skipped, p, problem);
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Reports every change of a balance left out of the fold (each change is an order's stream record). */
+function skipBalance(skipped: SkippedChange[], plan: BalancePlan, error: string): void {
+  // the key is cut: a key too long for the table is too long for a log line too
+  const pk = plan.key.pk.length > 200 ? `${plan.key.pk.slice(0, 200)}…` : plan.key.pk;
+  for (const ch of plan.changes) skipped.push({ seq: ch.seq, pk, error: `balance left out of the stock fold: ${error}` });
 }
 
 /**
@@ -333,8 +348,8 @@ export interface StockFold {
 /** Reads the balances a batch touches and finds the records that oversell them. */
 export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number, maxBytes = BALANCE_MAX_BYTES): Promise<StockFold> {
   const current = new Map<string, Item>();
-  if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(`${it.pk}|${it.sk}`, it);
-  const writes = plans.map((p) => balanceWrite(p, current.get(`${p.key.pk}|${p.key.sk}`), shardId, nowMs, maxBytes));
+  if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(itemRef(it), it);
+  const writes = plans.map((p) => balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes));
   return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []), maxBytes };
 }
 
@@ -350,6 +365,8 @@ export async function writeStockFold(
   fold: StockFold,
   nowMs: number,
   clock: MsClock,
+  /** balances the table refused as written (TableValidationError): left out, reported here */
+  skipped: SkippedChange[] = [],
 ): Promise<{ balances: number; rows: number }> {
   let balances = 0;
   let rowsWritten = 0;
@@ -368,6 +385,12 @@ export async function writeStockFold(
           balances++;
           break;
         } catch (err) {
+          // refused as it is (too big, a number the table cannot hold): the same every retry, and
+          // failing the batch would stall every later order of the shard until the stream drops it
+          if (err instanceof TableValidationError) {
+            skipBalance(skipped, plan, err.message);
+            break;
+          }
           if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
           w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs, fold.maxBytes);
         }

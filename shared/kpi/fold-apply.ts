@@ -6,7 +6,7 @@ import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { itemRef, keys } from '#shared/normalize/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
 
 export interface FoldDeps {
@@ -119,13 +119,13 @@ export async function applyKpiFold(
   const plans = planKpiFold(changes, zone, skipped, oversells);
   if (plans.length === 0) return { counters: 0, written: 0 };
   const items = await table.batchGet(plans.map((p) => p.key));
-  const byKey = new Map(items.map((it) => [`${it.pk}|${it.sk}`, it]));
+  const byKey = new Map(items.map((it) => [itemRef(it), it]));
   let written = 0;
   let next = 0;
   const worker = async () => {
     while (next < plans.length) {
       const plan = plans[next++]!;
-      let current = byKey.get(`${plan.key.pk}|${plan.key.sk}`);
+      let current = byKey.get(itemRef(plan.key));
       for (let attempt = 1; ; attempt++) {
         const op = counterWrite(plan, current, shardId, nowMs);
         if (!op) break;
@@ -172,7 +172,9 @@ export async function applyFold(
   const kpiSkipped: SkippedChange[] = [];
   const kpi = await applyKpiFold(table, shardId, changes, zone, nowMs, oversells, kpiSkipped);
   for (const s of kpiSkipped) if (!skipped.some((x) => x.seq === s.seq)) skipped.push(s);
-  const written = await writeStockFold(table, shardId, stock, nowMs, clock);
+  const stockSkipped: SkippedChange[] = [];
+  const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
+  skipped.push(...stockSkipped);
   return { changes: changes.length, ...kpi, balances: written.balances, ledgerRows: written.rows, oversells: stock.oversells.length, skipped };
 }
 

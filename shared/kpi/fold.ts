@@ -171,10 +171,11 @@ function targetsOf(k: OrderKpi, zone: string): Target[] {
   const utcDay = hour.slice(0, 10);
   const day = localDateAt(Date.parse(k.at), zone);
   const month = day.slice(0, 7);
+  // ids are JSON arrays: a channel holding a separator could not make two targets one
   return [
-    { id: `H|${k.channel}|${hour}`, item: `U|${k.channel}|${utcDay}`, key: keys.kpiHours(k.channel, utcDay, 0), attrs: { type: 'kpi-hours', channel: k.channel, day: utcDay }, prefix: `T${hour.slice(11, 13)}:` },
-    { id: `D|${k.channel}|${day}`, item: `D|${k.channel}|${day}`, key: keys.kpiDay(k.channel, zone, day), attrs: { type: 'kpi-day', channel: k.channel, day, zone }, prefix: '' },
-    { id: `M|${k.channel}|${month}`, item: `M|${k.channel}|${month}`, key: keys.kpiMonth(k.channel, zone, month), attrs: { type: 'kpi-month', channel: k.channel, month, zone }, prefix: '' },
+    { id: JSON.stringify(['H', k.channel, hour]), item: JSON.stringify(['U', k.channel, utcDay]), key: keys.kpiHours(k.channel, utcDay, 0), attrs: { type: 'kpi-hours', channel: k.channel, day: utcDay }, prefix: `T${hour.slice(11, 13)}:` },
+    { id: JSON.stringify(['D', k.channel, day]), item: JSON.stringify(['D', k.channel, day]), key: keys.kpiDay(k.channel, zone, day), attrs: { type: 'kpi-day', channel: k.channel, day, zone }, prefix: '' },
+    { id: JSON.stringify(['M', k.channel, month]), item: JSON.stringify(['M', k.channel, month]), key: keys.kpiMonth(k.channel, zone, month), attrs: { type: 'kpi-month', channel: k.channel, month, zone }, prefix: '' },
   ];
 }
 

@@ -265,6 +265,13 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const stamp = balanceStamp(sku, e.locationId, now().toISOString());
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [
+    // the movement's identity is (channel, idempotency key) alone (HUB-FORMAT.md): a resend with
+    // another `at` finds this marker and changes nothing
+    {
+      kind: 'put',
+      item: { ...keys.adjustment(e.channel, e.idempotencyKey), type: 'adjustment', sku, location: e.locationId, at },
+      condition: 'attribute_not_exists(pk)',
+    },
     {
       kind: 'put',
       item: { ...lk, type: 'move', sku, location: e.locationId, delta: e.delta, at, reason: e.reason, ref: `${e.channel}:${e.idempotencyKey}`, onHand: counts },
@@ -283,8 +290,8 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   try {
     await table.write(ops);
   } catch (err) {
-    // the ledger row exists: this movement was applied before
-    if (err instanceof WriteConflictError && err.failed[0]) return NOOP;
+    // the marker or the ledger row exists (rows written before markers have only the row): applied before
+    if (err instanceof WriteConflictError && (err.failed[0] || err.failed[1])) return NOOP;
     throw err;
   }
   return { result: 'applied', oversells: isNewOversell(bal.available, bal.available + onHandDelta) ? 1 : 0 };

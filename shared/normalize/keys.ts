@@ -1,3 +1,5 @@
+import type { Key } from '#shared/normalize/ports.ts';
+
 /**
  * The single table's keys (docs/architecture.md, "The single table"). Every item the normalizer
  * writes is addressed through these builders, so keys are spelled in one place.
@@ -8,6 +10,11 @@ export const keys = {
   /** ledger rows sort by location then time, so "movements at a location since T" is one range query */
   ledger: (sku: string, location: string, at: string, key: string) => ({ pk: `SKU#${sku}`, sk: `MOVE#${location}#${at}#${key}` }),
   ledgerRange: (sku: string, location: string) => ({ pk: `SKU#${sku}`, prefix: `MOVE#${location}#` }),
+  /**
+   * A sender's movement, once per (channel, idempotency key) whatever its time says: the ledger row
+   * is keyed by time (for ranges), so a resend with another time would be another row.
+   */
+  adjustment: (channel: string, idempotencyKey: string) => ({ pk: `ADJ#${channel}#${idempotencyKey}`, sk: 'META' }),
   /**
    * KPI counters per channel per UTC hour, kept as the hours of one item per channel and UTC day
    * (attributes `T<HH>:<figure>`, read back as hour counters by hourCountersOf): a batch's changes to
@@ -31,6 +38,31 @@ export const keys = {
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };
+
+/** DynamoDB's key limits: partition key and sort key values, in UTF-8 bytes. */
+export const DYNAMO_PK_MAX_BYTES = 2048;
+export const DYNAMO_SK_MAX_BYTES = 1024;
+
+const utf8 = new TextEncoder();
+
+/**
+ * Why DynamoDB would refuse this key, or undefined. Events are checked against the key-part rule
+ * before they are stored, so only items written before it (or by hand) can fail this: the fold
+ * checks its keys with it so one such item cannot fail its whole batch.
+ */
+export function keyProblem(key: Key): string | undefined {
+  const pk = utf8.encode(key.pk).length;
+  const sk = utf8.encode(key.sk).length;
+  if (pk === 0 || sk === 0) return 'a key attribute is empty';
+  if (pk > DYNAMO_PK_MAX_BYTES) return `partition key of ${pk} bytes exceeds DynamoDB's ${DYNAMO_PK_MAX_BYTES}`;
+  if (sk > DYNAMO_SK_MAX_BYTES) return `sort key of ${sk} bytes exceeds DynamoDB's ${DYNAMO_SK_MAX_BYTES}`;
+  return undefined;
+}
+
+/** An item's key as one map key: a JSON array, so no pk and sk can be joined into another pair's. */
+export function itemRef(key: { pk?: unknown; sk?: unknown }): string {
+  return JSON.stringify([key.pk, key.sk]);
+}
 
 /**
  * Write shards of the hour counters. One: the fold updates a counter at most once per stream batch

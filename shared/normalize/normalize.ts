@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { DeliverySchema, type Delivery } from '#shared/domain/delivery.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
+import { keyPartViolation } from '#shared/domain/key-part.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { keys } from '#shared/normalize/keys.ts';
-import type { TablePort } from '#shared/normalize/ports.ts';
+import { TableValidationError, type TablePort } from '#shared/normalize/ports.ts';
 
 /**
  * Amazon's SP-API posts its notifications straight onto the hub's SP-API queue (there is no HTTP
@@ -53,9 +54,10 @@ export interface QuarantineReason {
 
 /**
  * Turns one queued message into canonical events and applies them. Poison (unparseable message,
- * a body that does not match its sender's schema, an unknown event type, an event that cannot be
- * resolved) is quarantined with its reason and the raw message, then acked: retrying would not
- * help. Anything else thrown (throttling, timeouts, lost races beyond the retry budget) is
+ * a body that does not match its sender's schema, an unknown event type, a key part breaking the
+ * key-part rule, an event that cannot be resolved, a write the table refuses as invalid) is
+ * quarantined with its reason and the raw message, then acked: retrying would not help.
+ * Anything else thrown (throttling, timeouts, lost races beyond the retry budget) is
  * transient: the caller reports the record as failed so SQS redelivers it, and after the queue's
  * maxReceiveCount it lands in the DLQ.
  *
@@ -86,6 +88,14 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     throw err;
   }
   events = await locate(events, deps.channels);
+  // checked before anything is written: a key part that could name another item, or make a key
+  // DynamoDB refuses, would otherwise be stored and then stall or corrupt what is folded from it
+  for (const [i, e] of events.entries()) {
+    const bad = keyPartViolation(e);
+    if (bad) {
+      return quarantine(deps.table, messageBody, delivery, { reason: 'invalid-key', message: `events[${i}] (${e.type}).${bad.field}: ${bad.problem}` }, now);
+    }
+  }
   let applied: number;
   let oversells = 0;
   const observer = { oversells: (n: number) => void (oversells += n) };
@@ -94,6 +104,11 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
   } catch (err) {
     if (err instanceof UnresolvableEventError) {
       return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message, ...(err.externalId ? { externalId: err.externalId } : {}) }, now);
+    }
+    // the table refuses the write as it is (an item over 400 KB, a number it cannot hold): every
+    // retry would fail the same way, so it is poison, not a reason to retry into the DLQ
+    if (err instanceof TableValidationError) {
+      return quarantine(deps.table, messageBody, delivery, { reason: 'table-rejected', message: messageOf(err) }, now);
     }
     throw err;
   }

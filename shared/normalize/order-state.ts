@@ -116,10 +116,25 @@ export interface Movement {
   reason: 'order' | 'refund';
 }
 
+/**
+ * The key of a (sku, location) balance in a contribution: a JSON array, not the two joined by a
+ * separator, which a SKU or location containing it could forge (`MUG|WH-1` at `default` would be
+ * read as `MUG` at `WH-1|default`).
+ */
+export function balanceRef(sku: string, location: string): string {
+  return JSON.stringify([sku, location]);
+}
+
+/** The (sku, location) a balanceRef names. */
+export function parseBalanceRef(ref: string): [sku: string, location: string] {
+  const [sku, location] = JSON.parse(ref) as [string, string];
+  return [sku, location];
+}
+
 export interface Contribution {
-  /** `${sku}|${location}` → units held for the order */
+  /** balanceRef(sku, location) → units held for the order */
   reserved: Record<string, number>;
-  /** on-hand movements by a stable key (`ship|sku|loc`, `restock|refundId|sku|loc`) */
+  /** on-hand movements by a stable key (a JSON array: ship, sku, location / restock, refund id, sku, location) */
   moves: Record<string, Movement>;
   /** KPI figures attributed to the order's creation time */
   kpi?: { at: string; figures: KpiFigures };
@@ -300,7 +315,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
       // shipped from a location nobody named: the reservation ends, and the units leave on-hand
       // at the warehouse's next count (a channel's fulfilmentLocation makes them leave at once)
       if (l.location === UNASSIGNED_LOCATION) return;
-      const k = `ship|${l.sku}|${l.location}`;
+      const k = JSON.stringify(['ship', l.sku, l.location]);
       const prev = c.moves[k];
       c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - qty, at, reason: 'order' };
     };
@@ -323,7 +338,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
         for (const l of stocked) {
           const held = l.qty - shippedOf(l);
           if (held <= 0) continue;
-          const k = `${l.sku}|${l.location}`;
+          const k = balanceRef(l.sku, l.location);
           c.reserved[k] = (c.reserved[k] ?? 0) + held;
         }
       }
@@ -338,7 +353,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
       const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? UNASSIGNED_LOCATION;
       // units restocked nowhere in particular are on hand wherever the next count finds them
       if (location === UNASSIGNED_LOCATION) continue;
-      const k = `restock|${refundId}|${sku}|${location}`;
+      const k = JSON.stringify(['restock', refundId, sku, location]);
       const prev = c.moves[k];
       c.moves[k] = { sku, location, delta: (prev?.delta ?? 0) + l.qty, at: r.at, reason: 'refund' };
     }

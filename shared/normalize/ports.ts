@@ -27,6 +27,16 @@ export class WriteConflictError extends Error {
   }
 }
 
+/**
+ * The table refused the request itself, not its timing: a key or item over DynamoDB's limits, a
+ * number it cannot hold, a value it cannot store (DynamoDB's ValidationException, or the client's
+ * refusal to marshal). The same request fails the same way every time, so it is poison: the
+ * normalizer quarantines the delivery, the fold leaves the change out and reports it.
+ */
+export class TableValidationError extends Error {
+  override name = 'TableValidationError';
+}
+
 export interface CostStats {
   readRequests: number;
   writeRequests: number;

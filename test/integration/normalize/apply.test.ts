@@ -147,6 +147,21 @@ describe('applyEvent: orders', () => {
     expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: 1, reserved: 2, available: -1 });
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ oversells: 2 });
   });
+
+  it('folds the orders after one stored with a ~2,100-character SKU, leaving that balance out and reporting it', async () => {
+    // Prepare: the long SKU's order as stored before the key-part rule, then an ordinary one
+    const longSku = 'X'.repeat(2100);
+    await applyEvent(table, order({ orderId: 'o1', lines: [{ lineId: 'l1', sku: longSku, quantity: 1, locationId: 'WH1' }] }), clock);
+    await applyEvent(table, order({ orderId: 'o2' }), clock);
+
+    // Act
+    const folded = await foldTable(table, tableName);
+
+    // Assess
+    expect(folded.skipped.map((s) => s.error)).toEqual([expect.stringMatching(/exceeds DynamoDB's 2048/)]);
+    expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: 0, reserved: 2, available: -2 });
+    expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ orders: 2 });
+  });
 });
 
 describe('applyEvent: stock', () => {

@@ -7,6 +7,7 @@ import { listQuarantine, redriveDlq, replayQuarantined } from '#shared/aws/quara
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { keys } from '#shared/normalize/keys.ts';
+import { TableValidationError, WriteConflictError } from '#shared/normalize/ports.ts';
 import { freshTable } from '../../support/table.ts';
 import { motoEnv, testClients, uniqueName } from '../../support/aws.ts';
 import { channelList } from '../../support/channels.ts';
@@ -141,3 +142,24 @@ describe('quarantine', () => {
     expect(bodies.sort()).toEqual(Array.from({ length: 13 }, (_, i) => `m${i}`).sort());
   });
 });
+
+describe('DynamoTable: requests DynamoDB refuses as they are', () => {
+  it('reports a key over DynamoDB\'s limits and a number beyond 2^53 as TableValidationError, a lost condition as a conflict', async () => {
+    // Prepare
+    const longKey = { pk: `SKU#${'X'.repeat(2100)}`, sk: 'LOC#WH-1' };
+    const put = (item: Record<string, unknown>) => table.write([{ kind: 'put', item, condition: 'attribute_not_exists(pk)' }]);
+    await put({ pk: 'SKU#A', sk: 'LOC#WH-1' });
+
+    // Act
+    const results = await Promise.all([
+      put(longKey).catch((e: unknown) => e),
+      put({ pk: 'SKU#B', sk: 'LOC#WH-1', onHand: 2 ** 60 }).catch((e: unknown) => e),
+      put({ pk: 'SKU#A', sk: 'LOC#WH-1' }).catch((e: unknown) => e),
+    ]);
+
+    // Assess
+    expect(results.slice(0, 2).map((e) => e instanceof TableValidationError)).toEqual([true, true]);
+    expect(results[2]).toBeInstanceOf(WriteConflictError);
+  });
+});
+

@@ -40,6 +40,23 @@ describe('postCounts', () => {
     expect(events).toHaveLength(2);
   });
 
+  it('reports rows counting one balance at one time with different numbers, and applies neither', async () => {
+    // Prepare: rows 0 and 2 disagree (the same time written two ways); row 3 repeats row 1 exactly
+    const { deps, events } = recorder();
+    const counts = [row({ onHand: 5 }), row({ sku: 'SKU-2' }), row({ onHand: 7, asOf: '2026-03-01T11:00:00.000Z' }), row({ sku: 'SKU-2' })];
+    // Act
+    const result = await postCounts(deps, apiKey(), { counts }, { requestId: 'r' });
+    // Assess
+    expect(result.rows).toEqual([
+      { row: 0, reason: expect.stringMatching(/^conflicts with row 2: same sku, location and asOf/) },
+      { row: 2, reason: expect.stringMatching(/^conflicts with row 0/) },
+    ]);
+    expect(events.map((e) => [e.sku, e.quantity])).toEqual([
+      ['SKU-2', 5],
+      ['SKU-2', 5],
+    ]);
+  });
+
   it.each([
     ['over 1000 rows', { counts: Array.from({ length: 1001 }, () => row()) }, 413],
     ['no counts array', { rows: [] }, 400],

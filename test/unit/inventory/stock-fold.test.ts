@@ -4,10 +4,12 @@ import { applyFold } from '#shared/kpi/fold-apply.ts';
 import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
 import { appliedMovesAfter, BALANCE_MAX_BYTES, balanceWrite, decodeMove, encodeMove, isApplied, MOVES_PER_ROW, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
+import { TableValidationError, type WriteOp } from '#shared/normalize/ports.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
+import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 
 const SHARD = 'shardId-00000001763900000000-abcdef01';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -310,5 +312,82 @@ describe('applyFold: stock', () => {
     expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS - 1), bal, NOW)).toBe(true);
     // rows the normalizer writes with their balance (adjustments)
     expect(isApplied({ delta: 1 }, bal, NOW)).toBe(true);
+  });
+});
+
+describe('applyFold: SKUs and locations holding separators', () => {
+  it('reserves an order line "MUG|WH-1" at its own balance, not 3 of MUG at WH-1', async () => {
+    // Prepare: an order line whose SKU holds "|" (events applied directly, as a pre-rule order would be)
+    const t = new MemoryTable();
+    await applyEvent(t, order({ lines: [{ lineId: 'l1', sku: 'MUG|WH-1', quantity: 3 }] }), clock);
+
+    // Act
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
+
+    // Assess
+    expect(await t.get(keys.balance('MUG', 'WH-1'))).toBeUndefined();
+    expect((await t.get(keys.balance('MUG|WH-1', UNASSIGNED_LOCATION)))?.reserved).toBe(3);
+  });
+
+  it('ships two lines whose SKU and location join to the same string from their own balances', async () => {
+    // Prepare: "A|B" at "C" and "A" at "B|C" would both be "A|B|C" joined
+    const t = new MemoryTable();
+    await applyEvent(t, shipped(), clock);
+    const lines = [
+      { lineId: 'l1', sku: 'A|B', quantity: 1, locationId: 'C' },
+      { lineId: 'l2', sku: 'A', quantity: 2, locationId: 'B|C' },
+    ];
+    await applyEvent(t, { ...shipped(), orderId: 'o9', lines }, clock);
+
+    // Act
+    await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
+
+    // Assess
+    expect((await t.get(keys.balance('A|B', 'C')))?.onHand).toBe(-1);
+    expect((await t.get(keys.balance('A', 'B|C')))?.onHand).toBe(-2);
+  });
+});
+
+describe('applyFold: changes the table refuses', () => {
+  it('leaves out a balance whose ~2,100-character SKU DynamoDB refuses, reports it, and folds the rest of the batch', async () => {
+    // Prepare: the long SKU's order stored before the key-part rule, then an ordinary order
+    const t = new MemoryTable();
+    const longSku = 'X'.repeat(2100);
+    await applyEvent(t, order({ orderId: 'o1', lines: [{ lineId: 'l1', sku: longSku, quantity: 1, locationId: 'WH1' }] }), clock);
+    await applyEvent(t, order({ orderId: 'o2' }), clock);
+
+    // Act
+    const r = await applyFold(t, SHARD, t.streamFrom(0).changes, 'UTC', NOW, msClock);
+
+    // Assess
+    expect(r.skipped).toHaveLength(1);
+    expect(r.skipped[0]!.error).toMatch(/partition key of 2104 bytes exceeds DynamoDB's 2048/);
+    expect(await numbers(t)).toEqual({ onHand: 0, reserved: 2, available: -2 });
+    expect(await hourCounter(t, 'shop', '2026-03-01T10')).toMatchObject({ orders: 2 });
+  });
+
+  it('leaves out a balance whose write the table refuses as invalid, and a retried batch does not fail on it again', async () => {
+    // Prepare: a table that refuses every write to SKU B's balance as DynamoDB refuses poison
+    class RefusingTable extends MemoryTable {
+      override async write(ops: WriteOp[]): Promise<void> {
+        if (ops.some((op) => (op.kind === 'put' ? op.item.pk : op.key.pk) === keys.balance('B', 'WH1').pk)) {
+          throw new TableValidationError('ValidationException: Item size has exceeded the maximum allowed size');
+        }
+        return super.write(ops);
+      }
+    }
+    const t = new RefusingTable();
+    await applyEvent(t, order({ lines: [{ lineId: 'l1', sku: 'A', quantity: 2, locationId: 'WH1' }, { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' }] }), clock);
+    const changes = t.streamFrom(0).changes;
+
+    // Act
+    const first = await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
+    const again = await applyFold(t, SHARD, changes, 'UTC', NOW, msClock);
+
+    // Assess
+    expect(first.skipped.map((s) => s.error)).toEqual([expect.stringMatching(/Item size has exceeded/)]);
+    expect(first.balances).toBe(1);
+    expect(again.skipped).toHaveLength(1);
+    expect(await numbers(t)).toEqual({ onHand: 0, reserved: 2, available: -2 });
   });
 });

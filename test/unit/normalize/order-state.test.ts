@@ -45,10 +45,10 @@ describe('contributionOf: partial fulfilment per line', () => {
     // Act
     const c = contributionOf(itemOf(partial));
     // Assess
-    expect(c.reserved).toEqual({ 'A|WH1': 1 });
+    expect(c.reserved).toEqual({ '["A","WH1"]': 1 });
     expect(c.moves).toEqual({
-      'ship|A|WH1': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
-      'ship|B|WH1': { sku: 'B', location: 'WH1', delta: -1, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
+      '["ship","A","WH1"]': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
+      '["ship","B","WH1"]': { sku: 'B', location: 'WH1', delta: -1, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
     });
     expect(c.kpi?.figures.fulfilled).toBe(0);
   });
@@ -76,11 +76,11 @@ describe('contributionOf: partial fulfilment per line', () => {
     const second = diffContribution(contributionOf(partial), contributionOf(done));
     // Assess
     expect(first).toEqual({
-      reserved: { 'A|WH1': -2 },
+      reserved: { '["A","WH1"]': -2 },
       moves: [{ sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T09:00:00.000Z', reason: 'order' }],
     });
     expect(second).toEqual({
-      reserved: { 'A|WH1': -1, 'B|WH1': -1 },
+      reserved: { '["A","WH1"]': -1, '["B","WH1"]': -1 },
       moves: [
         { sku: 'A', location: 'WH1', delta: -1, at: '2026-03-03T08:00:00.000Z', reason: 'order' },
         { sku: 'B', location: 'WH1', delta: -1, at: '2026-03-03T08:00:00.000Z', reason: 'order' },
@@ -105,7 +105,7 @@ describe('contributionOf: partial fulfilment per line', () => {
     const c = contributionOf(itemOf(e));
     // Assess
     expect(c.reserved).toEqual({});
-    expect(c.moves['ship|A|WH1']?.delta).toBe(-2);
+    expect(c.moves['["ship","A","WH1"]']?.delta).toBe(-2);
   });
 });
 
@@ -127,7 +127,7 @@ describe('unmapped lines', () => {
     const c = contributionOf(item);
     // Assess
     expect(item.state?.lines[0]).toEqual({ lineId: '315', sku: 'UNMAPPED:product:93', qty: 2, location: 'default', unmapped: true });
-    expect(c.reserved).toEqual({ 'WOO-HOODIE|default': 1 });
+    expect(c.reserved).toEqual({ '["WOO-HOODIE","default"]': 1 });
     expect(c.kpi?.figures.units).toBe(3);
   });
 
@@ -194,9 +194,9 @@ describe('fulfilments recorded on the order', () => {
     const fulfilmentFirst = mergeUpsert(mergeFulfillment(empty(), fulfillment()), upsertState(paid, () => undefined));
     // Assess
     expect(orderFirst).toEqual(fulfilmentFirst);
-    expect(contributionOf(orderFirst).reserved).toEqual({ 'A|WH1': 1, 'B|WH1': 1 });
+    expect(contributionOf(orderFirst).reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
     expect(contributionOf(orderFirst).moves).toEqual({
-      'ship|A|WH1': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T08:00:00.000Z', reason: 'order' },
+      '["ship","A","WH1"]': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T08:00:00.000Z', reason: 'order' },
     });
   });
 
@@ -213,8 +213,8 @@ describe('fulfilments recorded on the order', () => {
     // Act
     const c = contributionOf(mergeFulfillment(itemOf(partial), fulfillment()));
     // Assess
-    expect(c.moves['ship|A|WH1']?.delta).toBe(-2);
-    expect(c.reserved).toEqual({ 'A|WH1': 1, 'B|WH1': 1 });
+    expect(c.moves['["ship","A","WH1"]']?.delta).toBe(-2);
+    expect(c.reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
   });
 
   it('a newer cancelled version of the fulfilment puts its units back to reserved; an older one changes nothing', () => {
@@ -227,7 +227,7 @@ describe('fulfilments recorded on the order', () => {
     const delta = diffContribution(contributionOf(shipped), contributionOf(after));
     // Assess
     expect(delta).toEqual({
-      reserved: { 'A|WH1': 2 },
+      reserved: { '["A","WH1"]': 2 },
       moves: [{ sku: 'A', location: 'WH1', delta: 2, at: '2026-03-02T08:00:00.000Z', reason: 'order' }],
     });
     expect(stale).toBe(after);
