@@ -13,6 +13,8 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { HubFunction } from './hub-function.ts';
 import { DEFAULT_QUARANTINE_THRESHOLD, HubMonitoring } from './monitoring.ts';
+import { connectionKey, secretName } from '#shared/aws/connections.ts';
+import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 
 export type HubStage = 'dev' | 'prod';
@@ -68,16 +70,13 @@ export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
 /** Order items (`ORDER#<channel>#<id>`) are the only stream records the fold reads. */
 export const FOLD_PK_PREFIX = 'ORDER#';
 
-const TABLE_READ = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-// TransactWriteItems is authorized through these per-item actions
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+/**
+ * The DynamoDB actions each function's code calls, and no more (the stack tests check them against
+ * the code's calls). TransactWriteItems is authorized through its items' PutItem and UpdateItem;
+ * nothing calls Scan, DeleteItem, BatchWriteItem, ConditionCheckItem or DescribeTable.
+ */
+const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /** `-c key=value` arrives as a string from the CLI and as JSON from cdk.json or tests. */
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -230,8 +229,10 @@ export class HubStack extends Stack {
 
     // ---- functions --------------------------------------------------------------------------
 
-    const common = {
-      HUB_TABLE_NAME: this.table.tableName,
+    // only ingest sends to the queue and writes bodies: the others are given the table alone
+    const tableEnv = { HUB_TABLE_NAME: this.table.tableName };
+    const ingestEnv = {
+      ...tableEnv,
       HUB_INGEST_QUEUE_URL: this.ingestQueue.queueUrl,
       HUB_BODY_BUCKET: this.bodyBucket.bucketName,
       // HUB_STAGE is set by HubFunction for every function
@@ -246,26 +247,33 @@ export class HubStack extends Stack {
       name: 'ingest',
       stage,
       tracing: ctx.tracing,
-      environment: common,
+      environment: ingestEnv,
       // A sender waits on this call, and Shopify gives up after 5 s: failing at 4 s answers with an
       // error the sender retries, instead of work finishing after nobody is listening.
       timeout: Duration.seconds(4),
       reservedConcurrentExecutions: ctx.ingestConcurrency === 'none' ? undefined : ctx.ingestConcurrency,
     });
     this.webhookUrl = this.ingest.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
-    this.ingestQueue.grantSendMessages(this.ingest.role);
+    // SendMessage alone (grantSendMessages adds GetQueueAttributes and GetQueueUrl, never called)
+    this.ingest.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.ingestQueue.queueArn] }));
     this.allowBodies(this.ingest, 's3:PutObject');
-    // connections only: ingest never reads the feed index
-    this.allowTable(this.ingest, TABLE_READ, { index: false });
-    const connectionSecrets = this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      // Secrets Manager appends a random 6-character suffix to every secret ARN
-      resourceName: `hub/${stage}/connections/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    // The function anyone on the internet can call reads connection items and nothing else: one
+    // GetItem per connection id, confined to `CONN#` partitions, never the feed index.
     this.ingest.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [connectionSecrets] }),
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [connectionKey('*').pk] } },
+      }),
+    );
+    const secretArn = (name: string) =>
+      this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    // Secrets Manager appends `-` and six random characters to every secret ARN
+    const connectionSecrets = secretArn(`${secretName(stage, '')}*`);
+    // `?` matches exactly one character, so only the one secret is granted, not `ebay-app-anything`
+    const ebayAppSecret = secretArn(`${ebayAppSecretName({ HUB_STAGE: stage })}-??????`);
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [connectionSecrets, ebayAppSecret] }),
     );
     Validations.of(this.ingest.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagResource(this, connectionSecrets)}]`,
@@ -277,10 +285,11 @@ export class HubStack extends Stack {
       name: 'normalize',
       stage,
       tracing: ctx.tracing,
-      environment: common,
+      environment: tableEnv,
       timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
     });
-    this.allowTable(this.normalize, [...TABLE_READ, ...TABLE_WRITE]);
+    // orders, balances, ledger rows, listings: read and written by key, never the feed index
+    this.allowTable(this.normalize, { table: [...ITEM_READ, ...ITEM_WRITE] });
     this.allowBodies(this.normalize, 's3:GetObject');
     for (const queue of [this.ingestQueue, this.spapiQueue]) {
       if (!queue) continue;
@@ -297,18 +306,21 @@ export class HubStack extends Stack {
       );
     }
 
-    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, environment: common });
-    // read/write: warehouses post bulk counts through POST /v1/stock/counts
-    this.allowTable(this.stock, [...TABLE_READ, ...TABLE_WRITE]);
+    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, environment: tableEnv });
+    // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
+    // channel list are Queries on the index
+    this.allowTable(this.stock, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] });
 
     const merchantZone: Record<string, string> = ctx.merchantTimeZone ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone } : {};
     this.kpi = new HubFunction(this, 'Kpi', {
       name: 'kpi',
       stage,
       tracing: ctx.tracing,
-      environment: { ...common, ...merchantZone },
+      environment: { ...tableEnv, ...merchantZone },
     });
-    this.allowTable(this.kpi, TABLE_READ);
+    // keys, channels and the zone marker by key, counters by Query; stock alerts and the channel
+    // list are Queries on the index
+    this.allowTable(this.kpi, { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] });
 
     // Orders' stock effects and the KPI counters from the table's own stream: order items only (the
     // filter is applied by Lambda before invoking, so the other writes cost nothing), one batch per
@@ -323,11 +335,7 @@ export class HubStack extends Stack {
     });
     // balances, ledger rows, counters and their watermarks: read, create, add to; never delete,
     // never the feed index
-    this.allowTable(
-      this.fold,
-      ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      { index: false },
-    );
+    this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE] });
     this.fold.fn.addEventSource(
       // grants the role DescribeStream, GetRecords and GetShardIterator on this stream (and
       // ListStreams, which has no resource-level permissions)
@@ -459,10 +467,11 @@ export class HubStack extends Stack {
    * Table access by explicit actions and ARNs instead of `grantReadData`: the grant helpers add
    * `<table>/index/*`, and naming the one index keeps every policy free of wildcards.
    */
-  private allowTable(fn: HubFunction, actions: string[], opts: { index?: boolean } = {}): void {
-    const resources = [this.table.tableArn];
-    if (opts.index !== false) resources.push(`${this.table.tableArn}/index/byUpdated`);
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+  private allowTable(fn: HubFunction, actions: { table: string[]; index?: string[] }): void {
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.table, resources: [this.table.tableArn] }));
+    if (actions.index?.length) {
+      fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.index, resources: [`${this.table.tableArn}/index/byUpdated`] }));
+    }
   }
 
   /** One object action on the body bucket (the grant helpers add `s3:Abort*`, `s3:List*` and more). */
