@@ -43,6 +43,8 @@ export interface ApiRoute {
   path: string;
   operationId: string;
   summary: string;
+  /** longer text: what the summary leaves out (scopes beyond the usual, limits) */
+  description?: string;
   tag: 'webhooks' | 'stock' | 'kpis' | 'service';
   /** apiKey: Authorization: Bearer <hub API key>; signature: the sender's webhook signature */
   auth: Auth;
@@ -182,10 +184,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/kpis/stock-alerts',
     operationId: 'getStockAlerts',
     summary: 'Current oversells and low stock, within the key\'s locations',
+    description:
+      'Needs the stock:read scope as well as kpi:read (or admin): the answer lists balances, as GET /v1/stock does. A key with kpi:read alone gets 403 forbidden.',
     tag: 'kpis',
     auth: 'apiKey',
     query: StockAlertsQuerySchema,
-    responses: { '200': { description: 'oversold and low balances', schema: StockAlertsSchema }, ...apiKeyErrors },
+    responses: {
+      '200': { description: 'oversold and low balances', schema: StockAlertsSchema },
+      ...apiKeyErrors,
+      '403': error('the key lacks kpi:read or stock:read'),
+    },
   },
   {
     method: 'get',
@@ -283,6 +291,7 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
       operation.description =
         "Authenticated by the sender's own webhook signature (HMAC or public key, per source), verified against the connection's secret in Secrets Manager.";
     }
+    if (r.description) operation.description = operation.description ? `${operation.description} ${r.description}` : r.description;
     const parameters = [...parametersOf('path', r.params, components), ...parametersOf('query', r.query, components)];
     if (parameters.length > 0) operation.parameters = parameters;
     if (r.body) {

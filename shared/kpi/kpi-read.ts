@@ -1,7 +1,7 @@
 import type { BalanceRow } from '#shared/inventory/ports.ts';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
-import { canSeeChannel, visibleLocations } from '#shared/http/auth.ts';
+import { canSeeChannel, requireScope, visibleLocations } from '#shared/http/auth.ts';
 import { parseInput } from '#shared/http/api.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
@@ -540,6 +540,9 @@ export interface StockAlertsAnswer {
 
 /** GET /v1/kpis/stock-alerts: current oversells and low stock, within the key's locations. */
 export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Record<string, string | undefined>): Promise<StockAlertsAnswer> {
+  // the answer lists balances (on hand, reserved, available) as GET /v1/stock does, and a high
+  // threshold lists all of them: the same scope as the stock API, not KPI access alone
+  requireScope(key, 'stock:read');
   const q = parseInput(AlertsQuerySchema, raw, 'invalid_query');
   const locations = visibleLocations(key);
   if (locations && locations.length === 0) return { threshold: q.threshold, oversold: [], lowStock: [], truncated: false };

@@ -347,6 +347,7 @@ function compare(actual: any, e: Expected, where: string): void {
 const KEY = 'hub_test_kpi_reader_0123456789';
 const PARTNER_KEY = 'hub_test_kpi_acme_0123456789ab';
 const STOCK_KEY = 'hub_test_stock_only_0123456789';
+const ALERTS_KEY = 'hub_kpi_and_stock_read_key_0001';
 
 let tableName: string;
 let drop: () => Promise<void>;
@@ -370,6 +371,7 @@ beforeAll(async () => {
   await putApiKey(doc, tableName, KEY, { scopes: ['kpi:read'], partner: null }, fixedClock()());
   await putApiKey(doc, tableName, PARTNER_KEY, { scopes: ['kpi:read'], partner: 'acme' }, fixedClock()());
   await putApiKey(doc, tableName, STOCK_KEY, { scopes: ['stock:read'], partner: null }, fixedClock()());
+  await putApiKey(doc, tableName, ALERTS_KEY, { scopes: ['kpi:read', 'stock:read'], partner: null }, fixedClock()());
   for (const [channel, spec] of Object.entries(CHANNELS)) {
     await putChannel(doc, tableName, {
       channel,
@@ -626,10 +628,18 @@ describe('access and bad input', () => {
 
 describe('GET /v1/kpis/stock-alerts', () => {
   it('lists the oversold balance from the balances, not from oversell records', async () => {
-    const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '5' });
+    const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '5' }, ALERTS_KEY);
     expect(status).toBe(200);
     // SCARCE: 1 on hand, 3 reserved
     expect(body.oversold).toEqual([expect.objectContaining({ sku: 'SCARCE', location: 'WH1', onHand: 1, reserved: 3, available: -2 })]);
     expect(body.lowStock).toEqual([]);
+  });
+
+  it('refuses a key with kpi:read alone (403, JSON error): balances need stock:read, as on /v1/stock', async () => {
+    // Act
+    const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '1000000' });
+    // Assess
+    expect(status).toBe(403);
+    expect(body).toEqual({ error: { code: 'forbidden', message: expect.stringContaining('stock:read') } });
   });
 });

@@ -10,6 +10,8 @@ import { TEST_NOW } from '../../support/clock.ts';
 
 const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };
 const acmeKey: ApiKeyRecord = { ...hubKey, partner: 'acme' };
+// stock alerts list balances, which only stock:read may read
+const alertsKey: ApiKeyRecord = { ...hubKey, scopes: ['kpi:read', 'stock:read'] };
 
 const channels: ChannelConfig[] = [
   { channel: 'web', allocation: {} },
@@ -197,9 +199,30 @@ describe('stock alerts', () => {
   it('lists oversold balances first (most oversold first), then low stock', async () => {
     const row = (sku: string, available: number): StockAlertRow => ({ sku, location: 'WH', onHand: available, reserved: 0, available, updatedAt: '' });
     const d = deps([], [row('A', 3), row('B', -2), row('C', -5), row('D', 0), row('E', 9)]);
-    const a = await readStockAlerts(d, hubKey, {});
+    const a = await readStockAlerts(d, alertsKey, {});
     expect(a.oversold.map((r) => r.sku)).toEqual(['C', 'B']);
     expect(a.lowStock.map((r) => r.sku)).toEqual(['D', 'A']);
-    expect(await status(readStockAlerts(d, hubKey, { threshold: '-1' }))).toBe(400);
+    expect(await status(readStockAlerts(d, alertsKey, { threshold: '-1' }))).toBe(400);
+  });
+
+  it('refuses a key without stock:read (403) before reading any balance, as GET /v1/stock does', async () => {
+    // Prepare
+    let reads = 0;
+    const d = deps();
+    d.stockAlerts = {
+      lowBalances: async () => {
+        reads += 1;
+        return { rows: [{ sku: 'A', location: 'WH', onHand: 7, reserved: 0, available: 7, updatedAt: '' }], truncated: false };
+      },
+    };
+    // Act
+    const kpiOnly = await readStockAlerts(d, hubKey, { threshold: '1000000' }).catch((e: unknown) => e);
+    const admin = await readStockAlerts(d, { ...hubKey, scopes: ['admin'] }, { threshold: '1000000' });
+    // Assess
+    expect(kpiOnly).toBeInstanceOf(HttpError);
+    expect(kpiOnly).toMatchObject({ statusCode: 403, code: 'forbidden' });
+    expect((kpiOnly as HttpError).message).toMatch(/stock:read/);
+    expect(admin.lowStock.map((r) => r.sku)).toEqual(['A']);
+    expect(reads).toBe(1);
   });
 });
