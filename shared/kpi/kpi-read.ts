@@ -19,6 +19,8 @@ import {
   periodStart,
   parseLocalDate,
   periodsOf,
+  QUERY_MAX_DATE,
+  QUERY_MIN_DATE,
   previousSpanOf,
   spanHoursMs,
   type DateSpan,
@@ -95,7 +97,12 @@ export interface KpiDeps {
  */
 export const MAX_CELLS = 5_000;
 
-const DateSchema = z.string().refine((s) => parseLocalDate(s) !== undefined, 'must be a calendar date YYYY-MM-DD between 1970 and 2199');
+const DateSchema = z
+  .string()
+  .refine(
+    (s) => parseLocalDate(s) !== undefined && s >= QUERY_MIN_DATE && s <= QUERY_MAX_DATE,
+    `must be a calendar date YYYY-MM-DD from ${QUERY_MIN_DATE} to ${QUERY_MAX_DATE}`,
+  );
 
 const QuerySchema = z
   .object({
@@ -109,7 +116,7 @@ const QuerySchema = z
       .optional(),
   })
   .superRefine((q, ctx) => {
-    if (parseLocalDate(q.from) === undefined || parseLocalDate(q.to) === undefined) return;
+    if (!DateSchema.safeParse(q.from).success || !DateSchema.safeParse(q.to).success) return;
     if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
     // "over 5 years": 2021-01-01..2025-12-31 is allowed, ..2026-01-01 is not
     else if (q.to >= addYears(q.from, 5)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 5 years' });

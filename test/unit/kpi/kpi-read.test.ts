@@ -56,6 +56,30 @@ describe('KPI query validation', () => {
     expect(await status(readChannelsKpis(deps(), hubKey, query))).toBe(400);
   });
 
+  it.each([
+    ['from=1970-01-01 (its growth period lies before 1970)', { from: '1970-01-01', to: '1970-12-31' }],
+    ['to=2199-12-31 (the period after it lies past 2199)', { from: '2199-01-01', to: '2199-12-31' }],
+    ['from=1999-12-31', { from: '1999-12-31', to: '2000-01-31', granularity: 'day' }],
+    ['to=2100-01-01', { from: '2099-12-01', to: '2100-01-01', granularity: 'day' }],
+  ])('answers 400 invalid_query naming the supported range for %s, on both KPI routes', async (_name, query) => {
+    // Act
+    const all = await readChannelsKpis(deps(), hubKey, { granularity: 'year', ...query }).catch((e: unknown) => e);
+    const one = await readChannelSeries(deps(), hubKey, 'web', { granularity: 'year', ...query }).catch((e: unknown) => e);
+    // Assess
+    for (const err of [all, one]) {
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err).toMatchObject({ statusCode: 400, code: 'invalid_query' });
+      expect(JSON.stringify((err as HttpError).details ?? '') + (err as HttpError).message).toContain('2000-01-01');
+    }
+  });
+
+  it('accepts the first and last supported dates, with every granularity', async () => {
+    for (const granularity of ['day', 'week', 'month', 'quarter', 'year']) {
+      expect(await status(readChannelsKpis(deps(), hubKey, { from: '2000-01-01', to: '2000-03-31', granularity })), granularity).toBe(200);
+      expect(await status(readChannelsKpis(deps(), hubKey, { from: '2099-10-01', to: '2099-12-31', granularity })), granularity).toBe(200);
+    }
+  });
+
   it('accepts exactly 5 years', async () => {
     expect(await status(readChannelsKpis(deps(), hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'year' }))).toBe(200);
   });
