@@ -1,6 +1,6 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -67,6 +67,15 @@ export const FOLD_MEMORY_MB = 1769;
  * which the fold keys its per-shard watermarks by (shared/kpi/fold-event.ts).
  */
 export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
+/**
+ * The read API's default limits, per route, and the lower ones of the public routes (no key):
+ * each public route has its own allowance, so a flood of /health or /dashboard requests is
+ * refused there and leaves the keyed /v1 routes theirs. A manager's browser loads the page once
+ * and the API description is cacheable for minutes, so 10/s is ample.
+ */
+export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 };
+export const PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 };
+
 /** Order items (`ORDER#<channel>#<id>`) are the only stream records the fold reads. */
 export const FOLD_PK_PREFIX = 'ORDER#';
 
@@ -384,7 +393,7 @@ export class HubStack extends Stack {
       autoDeploy: true,
       // account-level defaults are 10,000 rps; a read API for warehouses and managers needs far
       // less, and a low ceiling bounds what a leaked key can cost
-      throttle: { rateLimit: 50, burstLimit: 100 },
+      throttle: API_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // HTTP API variables only: the REST-API presets name $context fields HTTP APIs lack
@@ -418,17 +427,29 @@ export class HubStack extends Stack {
     ];
     const docsIntegration = new HttpLambdaIntegration('DocsIntegration', this.docs.fn);
     routes.push([HttpMethod.GET, '/openapi.json', docsIntegration], [HttpMethod.GET, '/health', docsIntegration]);
+    const publicRouteSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    const cfnStage = this.apiStage.node.defaultChild as CfnStage;
     for (const [method, path, integration] of routes) {
       const [route] = this.api.addRoutes({ path, methods: [method], integration });
+      const isPublic = !path.startsWith('/v1/');
+      if (isPublic) {
+        publicRouteSettings[`${method} ${path}`] = {
+          ThrottlingRateLimit: PUBLIC_ROUTE_THROTTLE.rateLimit,
+          ThrottlingBurstLimit: PUBLIC_ROUTE_THROTTLE.burstLimit,
+        };
+        // a stage's route settings may name only routes that already exist
+        if (route) cfnStage.node.addDependency(route);
+      }
       if (route) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: path.startsWith('/v1/')
-            ? 'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.'
-            : 'Public by design: it serves no data (the API description, a liveness answer, a page that asks for a key); the stage throttle bounds its use.',
+          reason: isPublic
+            ? 'Public by design: it serves no data (the API description, a liveness answer, a page that asks for a key); its own route throttle bounds its use.'
+            : 'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.',
         });
       }
     }
+    cfnStage.routeSettings = publicRouteSettings;
 
     // ---- monitoring -------------------------------------------------------------------------
 

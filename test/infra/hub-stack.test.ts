@@ -382,6 +382,28 @@ describe('HubStack read API', () => {
     });
   });
 
+  it('gives each public route its own, lower throttle, so they cannot spend the /v1 routes\' allowance', () => {
+    // Prepare
+    const t = dev();
+    // Act
+    const [stageId, stage] = Object.entries(t.findResources('AWS::ApiGatewayV2::Stage') as Record<string, any>)[0]!;
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    const defaults = stage.Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+    // Assess
+    expect(Object.keys(settings ?? {}).sort()).toEqual(['GET /dashboard', 'GET /health', 'GET /openapi.json']);
+    for (const [route, s] of Object.entries(settings)) {
+      expect(s.ThrottlingRateLimit, route).toBeLessThan(defaults.ThrottlingRateLimit);
+      expect(s.ThrottlingBurstLimit, route).toBeLessThan(defaults.ThrottlingBurstLimit);
+      expect(s.ThrottlingRateLimit, route).toBeGreaterThan(0);
+    }
+    // the stage names the routes, so CloudFormation must create them first
+    const routeIds = Object.entries(t.findResources('AWS::ApiGatewayV2::Route') as Record<string, any>)
+      .filter(([, r]) => Object.keys(settings).includes(r.Properties.RouteKey))
+      .map(([id]) => id);
+    expect(routeIds).toHaveLength(3);
+    expect(t.toJSON().Resources[stageId].DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
   it('outputs what a deployer and the local tools need', () => {
     const outputs = Object.keys(dev().findOutputs('*'));
     expect(outputs).toEqual(
