@@ -54,6 +54,8 @@ export function buildIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestDep
     queue: sqsDeliveryQueue({ queueUrl: required(env, 'HUB_INGEST_QUEUE_URL'), clients: { aws } }),
     bodies: s3BodyStore({ bucket: required(env, 'HUB_BODY_BUCKET'), clients: { aws } }),
     now: systemClock,
+    // the local hub runs as stage `local` or `local-<prefix>`; a deployed stack is dev or prod
+    deriveUrlFromRequest: stage === 'local' || stage.startsWith('local-'),
     maxMessageBytes: positiveInt(env, 'HUB_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
     ebayKeys: ebayPublicKeyFetcher({
       apiBase: env.HUB_EBAY_API_BASE,
