@@ -68,6 +68,14 @@ export const FOLD_MEMORY_MB = 1769;
  */
 export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
 /**
+ * The partition keys the kpi function reads on the table (not the index): API keys (`KEY#<hash>`),
+ * channels (`CHANNEL#<name>`), hour counters (`KPI#…`), day and month rollups (`KPID#…`, `KPIM#…`)
+ * and the rollup zone marker. test/integration/kpi-api.test.ts checks every read it makes against
+ * this list.
+ */
+export const KPI_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'KPI#*', 'KPID#*', 'KPIM#*', 'KPIZONE'] as const;
+
+/**
  * The read API's default limits, per route, and the lower ones of the public routes (no key):
  * each public route has its own allowance, so a flood of /health or /dashboard requests is
  * refused there and leaves the keyed /v1 routes theirs. A manager's browser loads the page once
@@ -327,9 +335,10 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       environment: { ...tableEnv, ...merchantZone },
     });
-    // keys, channels and the zone marker by key, counters by Query; stock alerts and the channel
-    // list are Queries on the index
-    this.allowTable(this.kpi, { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] });
+    // keys, channels and the zone marker by key, counters by Query, on those partitions only (a
+    // read-only API has no business with orders or balances on the table); stock alerts and the
+    // channel list are Queries on the index
+    this.allowTable(this.kpi, { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] }, KPI_TABLE_PARTITIONS);
 
     // Orders' stock effects and the KPI counters from the table's own stream: order items only (the
     // filter is applied by Lambda before invoking, so the other writes cost nothing), one batch per
@@ -488,8 +497,14 @@ export class HubStack extends Stack {
    * Table access by explicit actions and ARNs instead of `grantReadData`: the grant helpers add
    * `<table>/index/*`, and naming the one index keeps every policy free of wildcards.
    */
-  private allowTable(fn: HubFunction, actions: { table: string[]; index?: string[] }): void {
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.table, resources: [this.table.tableArn] }));
+  private allowTable(fn: HubFunction, actions: { table: string[]; index?: string[] }, partitions?: readonly string[]): void {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: actions.table,
+        resources: [this.table.tableArn],
+        ...(partitions ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } } : {}),
+      }),
+    );
     if (actions.index?.length) {
       fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.index, resources: [`${this.table.tableArn}/index/byUpdated`] }));
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { connectionKey, secretName } from '#shared/aws/connections.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
+import { KPI_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
 
 /**
@@ -192,6 +193,23 @@ describe('least privilege over the synthesized template', () => {
       expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${connectionKey('*').pk}`] } });
     }
     expect(connectionKey('x').pk).toBe('CONN#x');
+  });
+
+  it("confines kpi's reads on the table to the partitions it reads (API keys, channels, counters, rollups)", () => {
+    // Prepare
+    const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
+    const { exact } = context(t, 'dev');
+    // Act
+    const dynamo = grantsOf(t, 'Kpi').filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
+    const onTable = dynamo.filter((g) => g.resources.some((r) => render(r) === exact.table));
+    // Assess
+    expect(onTable).toHaveLength(1);
+    expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...KPI_TABLE_PARTITIONS] } });
+    // no pattern lets it reach orders, balances or ledger rows
+    const patterns = KPI_TABLE_PARTITIONS.map((p) => p.replace(/\*/g, '.*'));
+    for (const pk of ['ORDER#shop#1', 'SKU#A', 'CONN#x', 'QUAR#2026-01-01', 'LISTING#c#1']) {
+      expect(patterns.some((p) => new RegExp(`^${p}$`).test(pk)), pk).toBe(false);
+    }
   });
 
   it("grants ingest only its own stage's secrets: connections and the eBay app, nothing else", () => {

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '#functions/kpi/handler.ts';
+import { KPI_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
@@ -353,6 +354,8 @@ let tableName: string;
 let drop: () => Promise<void>;
 let handler: ReturnType<typeof createHandler>;
 const sent: { command: string; input: Record<string, any> }[] = [];
+/** every command of the whole file, for the check against the deployed role's partitions */
+const everySent: { command: string; input: Record<string, any> }[] = [];
 let orders: Order[];
 /** `${channel}|${hour}` → oversell events attributed there */
 const oversellHours = new Map<string, number>();
@@ -363,6 +366,7 @@ beforeAll(async () => {
   client.middlewareStack.add(
     (next, ctx) => async (args) => {
       sent.push({ command: ctx.commandName ?? '?', input: args.input as Record<string, any> });
+      everySent.push({ command: ctx.commandName ?? '?', input: args.input as Record<string, any> });
       return next(args);
     },
     { step: 'initialize', name: 'countCommands' },
@@ -641,5 +645,32 @@ describe('GET /v1/kpis/stock-alerts', () => {
     // Assess
     expect(status).toBe(403);
     expect(body).toEqual({ error: { code: 'forbidden', message: expect.stringContaining('stock:read') } });
+  });
+});
+
+describe('the deployed kpi role', () => {
+  it('allows every table partition the requests above read (its dynamodb:LeadingKeys list)', () => {
+    // Prepare: the partition keys of every table read the file's requests made (index reads aside)
+    const pkOf = (c: { command: string; input: Record<string, any> }): string[] => {
+      if (c.command === 'GetItemCommand') return [c.input.Key.pk];
+      if (c.command === 'QueryCommand') {
+        const name = /^pk = (:\w+)/.exec(c.input.KeyConditionExpression)?.[1];
+        return [name ? c.input.ExpressionAttributeValues[name] : `<unparsed ${c.input.KeyConditionExpression}>`];
+      }
+      if (c.command === 'BatchGetItemCommand') return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) => r.Keys.map((k) => k.pk));
+      return [`<${c.command}>`];
+    };
+    // the file's own seeding writes go through the same client; the kpi role may not write at all
+    const reads = ['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand'];
+    const tableReads = everySent.filter((c) => reads.includes(c.command) && !c.input.IndexName);
+    const pks = [...new Set(tableReads.flatMap(pkOf))];
+    // Act
+    const patterns = KPI_TABLE_PARTITIONS.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+    const refused = pks.filter((pk) => !patterns.some((p) => p.test(pk)));
+    // Assess: the check saw the API-key, channel, counter and zone reads, and all are allowed
+    expect(pks.some((pk) => pk.startsWith('KEY#'))).toBe(true);
+    expect(pks.some((pk) => pk.startsWith('KPI#'))).toBe(true);
+    expect(pks).toContain('KPIZONE');
+    expect(refused).toEqual([]);
   });
 });
