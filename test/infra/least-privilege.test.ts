@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { connectionKey, secretName } from '#shared/aws/connections.ts';
@@ -225,5 +227,98 @@ describe('least privilege over the synthesized template', () => {
     expect(granted('hub/dev/ebay-app-extra')).toBe(false);
     expect(granted('hub/dev/other')).toBe(false);
     expect(secretGrants.flatMap((g) => g.actions)).toEqual(secretGrants.map(() => 'secretsmanager:GetSecretValue'));
+  });
+});
+
+/**
+ * The AWS actions a source file can call, by the calls written in it: document-client and SQS
+ * commands, the lite client's JSON targets and S3 helpers. TransactWriteItems is authorized per
+ * item, and the hub's transactions hold puts and updates only.
+ */
+function actionsCalledIn(source: string): string[] {
+  const out = new Set<string>();
+  const doc: Record<string, string[]> = {
+    Get: ['dynamodb:GetItem'],
+    Put: ['dynamodb:PutItem'],
+    Update: ['dynamodb:UpdateItem'],
+    Delete: ['dynamodb:DeleteItem'],
+    Query: ['dynamodb:Query'],
+    Scan: ['dynamodb:Scan'],
+    BatchGet: ['dynamodb:BatchGetItem'],
+    BatchWrite: ['dynamodb:BatchWriteItem'],
+    TransactWrite: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    SendMessage: ['sqs:SendMessage'],
+    ReceiveMessage: ['sqs:ReceiveMessage'],
+    DeleteMessageBatch: ['sqs:DeleteMessage'],
+  };
+  for (const m of source.matchAll(/new (\w+)Command\(/g)) {
+    const actions = doc[m[1]!];
+    if (!actions) throw new Error(`no IAM mapping for ${m[1]}Command: add it to actionsCalledIn`);
+    actions.forEach((a) => out.add(a));
+  }
+  for (const m of source.matchAll(/'DynamoDB_20120810\.(\w+)'/g)) out.add(`dynamodb:${m[1]}`);
+  for (const m of source.matchAll(/'secretsmanager\.(\w+)'/g)) out.add(`secretsmanager:${m[1]}`);
+  for (const m of source.matchAll(/'AmazonSQS\.(\w+)'/g)) out.add(`sqs:${m[1]}`);
+  if (/\.s3Put\(/.test(source)) out.add('s3:PutObject');
+  if (/\.s3Get\(/.test(source)) out.add('s3:GetObject');
+  return [...out];
+}
+
+/** The repository's own files a function's bundle is made of (its dependencies aside). */
+async function sourcesOf(fn: Fn): Promise<string[]> {
+  const result = await build({
+    entryPoints: [`functions/${fn.toLowerCase()}/handler.ts`],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules'));
+}
+
+/**
+ * Calls that are written in a module a function bundles but that the function never makes; each
+ * must stay ungranted, so this list cannot hide a permission.
+ */
+const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
+  // connections.ts also serves the admin CLI (put, list); body-store.ts also reads bodies (normalize)
+  Ingest: ['dynamodb:PutItem', 'dynamodb:Scan', 'secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret', 's3:GetObject'],
+  // body-store.ts also writes bodies (ingest)
+  Normalize: ['s3:PutObject'],
+  Stock: [],
+  // table.ts is bundled for documentClient(); DynamoTable's writes and batch reads are not used.
+  // api-keys.ts and channels.ts also write keys and channels (admin CLI)
+  Kpi: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  Fold: [],
+  Docs: [],
+};
+
+describe('the code each function bundles', () => {
+  it('calls nothing its role is not granted, apart from listed calls it never makes (which stay ungranted)', async () => {
+    // Prepare
+    const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
+    for (const fn of FNS) {
+      const granted = new Set(grantsOf(t, fn).flatMap((g) => g.actions));
+      // Act
+      const written = new Set((await sourcesOf(fn)).flatMap((f) => actionsCalledIn(readFileSync(f, 'utf8'))));
+      // Assess
+      const ungranted = [...written].filter((a) => !granted.has(a) && !BUNDLED_NOT_CALLED[fn].includes(a)).sort();
+      expect(ungranted, `${fn} calls without a grant`).toEqual([]);
+      expect(BUNDLED_NOT_CALLED[fn].filter((a) => granted.has(a)), `${fn} grants a call it never makes`).toEqual([]);
+      expect(BUNDLED_NOT_CALLED[fn].filter((a) => !written.has(a)), `${fn} lists a call its code no longer has`).toEqual([]);
+    }
+  });
+
+  it('reads the calls out of a source file (the scan can fail)', () => {
+    // Act
+    const found = actionsCalledIn(
+      "await doc.send(new TransactWriteCommand({})); await aws.json({ target: 'secretsmanager.GetSecretValue' }); aws().s3Put(b, k, x);",
+    );
+    // Assess
+    expect(found.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:PutObject', 'secretsmanager:GetSecretValue']);
+    expect(() => actionsCalledIn('new FrobnicateCommand(')).toThrow(/FrobnicateCommand/);
   });
 });
