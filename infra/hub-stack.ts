@@ -76,10 +76,10 @@ export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
 export const KPI_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'KPI#*', 'KPID#*', 'KPIM#*', 'KPIZONE'] as const;
 
 /**
- * The read API's default limits, per route, and the lower ones of the public routes (no key):
- * each public route has its own allowance, so a flood of /health or /dashboard requests is
- * refused there and leaves the keyed /v1 routes theirs. A manager's browser loads the page once
- * and the API description is cacheable for minutes, so 10/s is ample.
+ * The read API stage's default limits, and the lower ones each public route (no key) is given as
+ * its own route setting: a flood of /health, /openapi.json or /dashboard requests is refused at
+ * that route's limit instead of counting against what the keyed /v1 routes may use. A manager's
+ * browser loads the page once and the API description is cacheable for minutes, so 10/s is ample.
  */
 export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 };
 export const PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 };
