@@ -72,7 +72,7 @@ const webhookErrors = {
   '405': error('method not accepted for this connection'),
   '413': error('body larger than 5 MB'),
   '429': error('reserved concurrency exhausted: the sender retries'),
-  '503': error('queue or store unavailable: the sender retries (Retry-After)'),
+  '503': error('queue, store or eBay key service unavailable, or eBay key lookups over their limit: the sender retries (Retry-After)'),
 };
 
 /** The hub's routes, one row per method and path (the stack's routes and this list must agree). */
@@ -94,7 +94,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: {
       '202': { description: 'durably queued; processed asynchronously', schema: WebhookAcceptedSchema },
       '400': error('empty body'),
-      '401': error('signature missing, stale or wrong'),
+      '401': error('signature missing, stale or wrong; or (url_not_configured) a Square connection without its notificationUrl'),
       ...webhookErrors,
     },
   },
@@ -111,6 +111,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: {
       '200': { description: 'the challenge response', schema: EbayChallengeResponseSchema },
       '400': error('challenge_code missing'),
+      '401': error('url_not_configured: the connection has no endpointUrl, which the challenge response hashes'),
       ...webhookErrors,
     },
   },
