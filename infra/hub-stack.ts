@@ -74,6 +74,13 @@ export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
  * this list.
  */
 export const KPI_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'KPI#*', 'KPID#*', 'KPIM#*', 'KPIZONE'] as const;
+/**
+ * The partition keys the stock function reads and writes on the table: API keys, channels, a
+ * SKU's balances and ledger rows (`SKU#<sku>`), and listings (`LISTING#…`, which map a channel's
+ * inventory item ids to SKUs for counts that name no SKU). test/integration/stock-api.test.ts
+ * checks every call it makes against this list.
+ */
+export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*'] as const;
 
 /**
  * The read API stage's default limits, and the lower ones each public route (no key) is given as
@@ -326,7 +333,7 @@ export class HubStack extends Stack {
     this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, environment: tableEnv });
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
-    this.allowTable(this.stock, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] });
+    this.allowTable(this.stock, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] }, STOCK_TABLE_PARTITIONS);
 
     const merchantZone: Record<string, string> = ctx.merchantTimeZone ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone } : {};
     this.kpi = new HubFunction(this, 'Kpi', {

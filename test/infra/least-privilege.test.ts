@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { connectionKey, secretName } from '#shared/aws/connections.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
-import { KPI_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
+import { KPI_TABLE_PARTITIONS, STOCK_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
 
 /**
@@ -197,20 +197,22 @@ describe('least privilege over the synthesized template', () => {
     expect(connectionKey('x').pk).toBe('CONN#x');
   });
 
-  it("confines kpi's reads on the table to the partitions it reads (API keys, channels, counters, rollups)", () => {
+  it.each([
+    ['Kpi', KPI_TABLE_PARTITIONS],
+    ['Stock', STOCK_TABLE_PARTITIONS],
+  ] as const)("confines %s's table calls to the partitions it uses, and none of the order or connection items", (fn, partitions) => {
     // Prepare
     const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
     const { exact } = context(t, 'dev');
     // Act
-    const dynamo = grantsOf(t, 'Kpi').filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
+    const dynamo = grantsOf(t, fn).filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
     const onTable = dynamo.filter((g) => g.resources.some((r) => render(r) === exact.table));
     // Assess
     expect(onTable).toHaveLength(1);
-    expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...KPI_TABLE_PARTITIONS] } });
-    // no pattern lets it reach orders, balances or ledger rows
-    const patterns = KPI_TABLE_PARTITIONS.map((p) => p.replace(/\*/g, '.*'));
-    for (const pk of ['ORDER#shop#1', 'SKU#A', 'CONN#x', 'QUAR#2026-01-01', 'LISTING#c#1']) {
-      expect(patterns.some((p) => new RegExp(`^${p}$`).test(pk)), pk).toBe(false);
+    expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } });
+    const patterns = partitions.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+    for (const pk of ['ORDER#shop#1', 'CONN#x', 'QUAR#2026-01-01', 'HYDRATE#c#order#1']) {
+      expect(patterns.some((p) => p.test(pk)), pk).toBe(false);
     }
   });
 
