@@ -173,11 +173,18 @@ async function load(key: string): Promise<void> {
   if (tz) params.set('tz', tz);
   setStatus('Loading…');
   try {
-    const [kpis, alerts] = await Promise.all([api<ChannelsKpiAnswer>(`/v1/kpis/channels?${params}`, key), api<StockAlertsAnswer>('/v1/kpis/stock-alerts', key)]);
+    // stock alerts list balances and need stock:read too: a key with kpi:read alone still gets the
+    // charts, and the alerts card says why it is empty
+    const alertsRequest = api<StockAlertsAnswer>('/v1/kpis/stock-alerts', key).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 403) return undefined;
+      throw err;
+    });
+    const [kpis, alerts] = await Promise.all([api<ChannelsKpiAnswer>(`/v1/kpis/channels?${params}`, key), alertsRequest]);
     const colors = new Map(kpis.channels.map((c, i) => [c.channel, PALETTE[i % PALETTE.length]!]));
     renderCharts(kpis, colors);
     renderStandards(kpis);
-    renderAlerts(alerts);
+    if (alerts) renderAlerts(alerts);
+    else fill('alerts', h('p', 'This API key lacks the stock:read scope, which stock alerts need.'));
     setStatus(`${kpis.channels.length} channel(s), ${kpis.from} – ${kpis.to} by ${kpis.granularity}, time zone ${kpis.timeZone}`);
     document.body.dataset.loaded = 'true';
   } catch (err) {

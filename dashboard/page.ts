@@ -43,7 +43,7 @@ const BODY = `
 <header><h1>Inventory hub — channel KPIs</h1><button id="forget-key" class="secondary" hidden>Forget key</button></header>
 <main>
   <form id="key-form" class="card">
-    <label>API key (kpi:read)<input id="api-key" type="password" autocomplete="off" size="48" required></label>
+    <label>API key (kpi:read; stock:read for stock alerts)<input id="api-key" type="password" autocomplete="off" size="48" required></label>
     <button type="submit">Open dashboard</button>
   </form>
   <div id="dashboard" hidden>

@@ -1,6 +1,6 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,8 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { HubFunction } from './hub-function.ts';
 import { DEFAULT_QUARANTINE_THRESHOLD, HubMonitoring } from './monitoring.ts';
+import { connectionKey, secretName } from '#shared/aws/connections.ts';
+import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 
 export type HubStage = 'dev' | 'prod';
@@ -65,19 +67,41 @@ export const FOLD_MEMORY_MB = 1769;
  * which the fold keys its per-shard watermarks by (shared/kpi/fold-event.ts).
  */
 export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
+/**
+ * The partition keys the kpi function reads on the table (not the index): API keys (`KEY#<hash>`),
+ * channels (`CHANNEL#<name>`), hour counters (`KPI#…`), day and month rollups (`KPID#…`, `KPIM#…`)
+ * the rollup zone marker, and a SKU's balances (`SKU#<sku>`: stock alerts judge reservations that
+ * named no location on the SKU's total). test/integration/kpi-api.test.ts checks every read it
+ * makes against this list.
+ */
+export const KPI_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'KPI#*', 'KPID#*', 'KPIM#*', 'KPIZONE', 'SKU#*'] as const;
+/**
+ * The partition keys the stock function reads and writes on the table: API keys, channels, a
+ * SKU's balances and ledger rows (`SKU#<sku>`), and listings (`LISTING#…`, which map a channel's
+ * inventory item ids to SKUs for counts that name no SKU). test/integration/stock-api.test.ts
+ * checks every call it makes against this list.
+ */
+export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*'] as const;
+
+/**
+ * The read API stage's default limits, and the lower ones each public route (no key) is given as
+ * its own route setting: a flood of /health, /openapi.json or /dashboard requests is refused at
+ * that route's limit instead of counting against what the keyed /v1 routes may use. A manager's
+ * browser loads the page once and the API description is cacheable for minutes, so 10/s is ample.
+ */
+export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 };
+export const PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 };
+
 /** Order items (`ORDER#<channel>#<id>`) are the only stream records the fold reads. */
 export const FOLD_PK_PREFIX = 'ORDER#';
 
-const TABLE_READ = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-// TransactWriteItems is authorized through these per-item actions
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+/**
+ * The DynamoDB actions each function's code calls, and no more (the stack tests check them against
+ * the code's calls). TransactWriteItems is authorized through its items' PutItem and UpdateItem;
+ * nothing calls Scan, DeleteItem, BatchWriteItem, ConditionCheckItem or DescribeTable.
+ */
+const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /** `-c key=value` arrives as a string from the CLI and as JSON from cdk.json or tests. */
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -230,8 +254,10 @@ export class HubStack extends Stack {
 
     // ---- functions --------------------------------------------------------------------------
 
-    const common = {
-      HUB_TABLE_NAME: this.table.tableName,
+    // only ingest sends to the queue and writes bodies: the others are given the table alone
+    const tableEnv = { HUB_TABLE_NAME: this.table.tableName };
+    const ingestEnv = {
+      ...tableEnv,
       HUB_INGEST_QUEUE_URL: this.ingestQueue.queueUrl,
       HUB_BODY_BUCKET: this.bodyBucket.bucketName,
       // HUB_STAGE is set by HubFunction for every function
@@ -246,26 +272,33 @@ export class HubStack extends Stack {
       name: 'ingest',
       stage,
       tracing: ctx.tracing,
-      environment: common,
+      environment: ingestEnv,
       // A sender waits on this call, and Shopify gives up after 5 s: failing at 4 s answers with an
       // error the sender retries, instead of work finishing after nobody is listening.
       timeout: Duration.seconds(4),
       reservedConcurrentExecutions: ctx.ingestConcurrency === 'none' ? undefined : ctx.ingestConcurrency,
     });
     this.webhookUrl = this.ingest.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
-    this.ingestQueue.grantSendMessages(this.ingest.role);
+    // SendMessage alone (grantSendMessages adds GetQueueAttributes and GetQueueUrl, never called)
+    this.ingest.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.ingestQueue.queueArn] }));
     this.allowBodies(this.ingest, 's3:PutObject');
-    // connections only: ingest never reads the feed index
-    this.allowTable(this.ingest, TABLE_READ, { index: false });
-    const connectionSecrets = this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      // Secrets Manager appends a random 6-character suffix to every secret ARN
-      resourceName: `hub/${stage}/connections/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    // The function anyone on the internet can call reads connection items and nothing else: one
+    // GetItem per connection id, confined to `CONN#` partitions, never the feed index.
     this.ingest.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [connectionSecrets] }),
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [connectionKey('*').pk] } },
+      }),
+    );
+    const secretArn = (name: string) =>
+      this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    // Secrets Manager appends `-` and six random characters to every secret ARN
+    const connectionSecrets = secretArn(`${secretName(stage, '')}*`);
+    // `?` matches exactly one character, so only the one secret is granted, not `ebay-app-anything`
+    const ebayAppSecret = secretArn(`${ebayAppSecretName({ HUB_STAGE: stage })}-??????`);
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [connectionSecrets, ebayAppSecret] }),
     );
     Validations.of(this.ingest.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagResource(this, connectionSecrets)}]`,
@@ -277,10 +310,11 @@ export class HubStack extends Stack {
       name: 'normalize',
       stage,
       tracing: ctx.tracing,
-      environment: common,
+      environment: tableEnv,
       timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
     });
-    this.allowTable(this.normalize, [...TABLE_READ, ...TABLE_WRITE]);
+    // orders, balances, ledger rows, listings: read and written by key, never the feed index
+    this.allowTable(this.normalize, { table: [...ITEM_READ, ...ITEM_WRITE] });
     this.allowBodies(this.normalize, 's3:GetObject');
     for (const queue of [this.ingestQueue, this.spapiQueue]) {
       if (!queue) continue;
@@ -297,18 +331,22 @@ export class HubStack extends Stack {
       );
     }
 
-    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, environment: common });
-    // read/write: warehouses post bulk counts through POST /v1/stock/counts
-    this.allowTable(this.stock, [...TABLE_READ, ...TABLE_WRITE]);
+    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, environment: tableEnv });
+    // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
+    // channel list are Queries on the index
+    this.allowTable(this.stock, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] }, STOCK_TABLE_PARTITIONS);
 
     const merchantZone: Record<string, string> = ctx.merchantTimeZone ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone } : {};
     this.kpi = new HubFunction(this, 'Kpi', {
       name: 'kpi',
       stage,
       tracing: ctx.tracing,
-      environment: { ...common, ...merchantZone },
+      environment: { ...tableEnv, ...merchantZone },
     });
-    this.allowTable(this.kpi, TABLE_READ);
+    // keys, channels and the zone marker by key, counters by Query, on those partitions only (a
+    // read-only API has no business with orders or balances on the table); stock alerts and the
+    // channel list are Queries on the index
+    this.allowTable(this.kpi, { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] }, KPI_TABLE_PARTITIONS);
 
     // Orders' stock effects and the KPI counters from the table's own stream: order items only (the
     // filter is applied by Lambda before invoking, so the other writes cost nothing), one batch per
@@ -323,11 +361,7 @@ export class HubStack extends Stack {
     });
     // balances, ledger rows, counters and their watermarks: read, create, add to; never delete,
     // never the feed index
-    this.allowTable(
-      this.fold,
-      ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      { index: false },
-    );
+    this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE] });
     this.fold.fn.addEventSource(
       // grants the role DescribeStream, GetRecords and GetShardIterator on this stream (and
       // ListStreams, which has no resource-level permissions)
@@ -376,7 +410,7 @@ export class HubStack extends Stack {
       autoDeploy: true,
       // account-level defaults are 10,000 rps; a read API for warehouses and managers needs far
       // less, and a low ceiling bounds what a leaked key can cost
-      throttle: { rateLimit: 50, burstLimit: 100 },
+      throttle: API_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // HTTP API variables only: the REST-API presets name $context fields HTTP APIs lack
@@ -410,17 +444,29 @@ export class HubStack extends Stack {
     ];
     const docsIntegration = new HttpLambdaIntegration('DocsIntegration', this.docs.fn);
     routes.push([HttpMethod.GET, '/openapi.json', docsIntegration], [HttpMethod.GET, '/health', docsIntegration]);
+    const publicRouteSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    const cfnStage = this.apiStage.node.defaultChild as CfnStage;
     for (const [method, path, integration] of routes) {
       const [route] = this.api.addRoutes({ path, methods: [method], integration });
+      const isPublic = !path.startsWith('/v1/');
+      if (isPublic) {
+        publicRouteSettings[`${method} ${path}`] = {
+          ThrottlingRateLimit: PUBLIC_ROUTE_THROTTLE.rateLimit,
+          ThrottlingBurstLimit: PUBLIC_ROUTE_THROTTLE.burstLimit,
+        };
+        // a stage's route settings may name only routes that already exist
+        if (route) cfnStage.node.addDependency(route);
+      }
       if (route) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: path.startsWith('/v1/')
-            ? 'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.'
-            : 'Public by design: it serves no data (the API description, a liveness answer, a page that asks for a key); the stage throttle bounds its use.',
+          reason: isPublic
+            ? 'Public by design: it serves no data (the API description, a liveness answer, a page that asks for a key); its own route throttle bounds its use.'
+            : 'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.',
         });
       }
     }
+    cfnStage.routeSettings = publicRouteSettings;
 
     // ---- monitoring -------------------------------------------------------------------------
 
@@ -459,10 +505,17 @@ export class HubStack extends Stack {
    * Table access by explicit actions and ARNs instead of `grantReadData`: the grant helpers add
    * `<table>/index/*`, and naming the one index keeps every policy free of wildcards.
    */
-  private allowTable(fn: HubFunction, actions: string[], opts: { index?: boolean } = {}): void {
-    const resources = [this.table.tableArn];
-    if (opts.index !== false) resources.push(`${this.table.tableArn}/index/byUpdated`);
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+  private allowTable(fn: HubFunction, actions: { table: string[]; index?: string[] }, partitions?: readonly string[]): void {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: actions.table,
+        resources: [this.table.tableArn],
+        ...(partitions ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } } : {}),
+      }),
+    );
+    if (actions.index?.length) {
+      fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.index, resources: [`${this.table.tableArn}/index/byUpdated`] }));
+    }
   }
 
   /** One object action on the body bucket (the grant helpers add `s3:Abort*`, `s3:List*` and more). */

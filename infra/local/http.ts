@@ -102,7 +102,9 @@ export function isTextContentType(contentType: string | undefined): boolean {
   );
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte-order mark in the string (the default drops it): the sender signed
+// those three bytes too, and the cloud passes them through
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function bodyField(body: Buffer, contentType: string | undefined): { body?: string; isBase64Encoded: boolean } {
   if (body.length === 0) return { isBase64Encoded: false };

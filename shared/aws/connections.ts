@@ -22,6 +22,14 @@ export interface DynamoConnectionStoreOptions {
   clients?: { aws?: LiteAwsClient };
   maxAgeSeconds?: number;
   freshIntervalSeconds?: number;
+  /**
+   * How long "no such connection" is remembered (default 5 s): requests to a made-up id cost one
+   * GetItem per id per few seconds instead of one each, and a connection created elsewhere is
+   * found a few seconds later at most.
+   */
+  missMaxAgeSeconds?: number;
+  /** unknown ids remembered at most (oldest dropped first), so made-up ids cannot grow memory */
+  maxMisses?: number;
   now: MsClock;
 }
 
@@ -95,7 +103,7 @@ function fromItem(item: Item): Record<string, unknown> {
   return out;
 }
 
-export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): ConnectionStore & { clearCache(): void } {
+export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): ConnectionStore & { clearCache(): void; cachedMisses(): number } {
   // created on first use: a caller may set HUB_AWS_ENDPOINT after building the store
   let client = opts.clients?.aws;
   const aws = { json: <T>(call: Parameters<LiteAwsClient['json']>[0]) => (client ??= liteAwsClient()).json<T>(call) };
@@ -105,6 +113,9 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
   const freshIntervalMs = Math.min((opts.freshIntervalSeconds ?? 5) * 1000, maxAgeMs);
   const clock = opts.now;
   const cache = new Map<string, { conn: Connection; fetchedAt: number }>();
+  const missMaxAgeMs = Math.min((opts.missMaxAgeSeconds ?? 5) * 1000, maxAgeMs);
+  const maxMisses = opts.maxMisses ?? 1000;
+  const misses = new Map<string, number>();
 
   async function readSecrets(id: string, source: string): Promise<string[]> {
     try {
@@ -143,9 +154,16 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
       const hit = cache.get(id);
       const age = hit ? clock() - hit.fetchedAt : Infinity;
       if (hit && (getOpts?.fresh ? age < freshIntervalMs : age < maxAgeMs)) return hit.conn;
+      const missedAt = misses.get(id);
+      if (!hit && missedAt !== undefined && clock() - missedAt < missMaxAgeMs) return undefined;
       const conn = await fetchOne(id);
+      misses.delete(id);
       if (conn) cache.set(id, { conn, fetchedAt: clock() });
-      else cache.delete(id);
+      else {
+        cache.delete(id);
+        if (misses.size >= maxMisses) misses.delete(misses.keys().next().value!);
+        misses.set(id, clock());
+      }
       return conn;
     },
 
@@ -184,6 +202,7 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
         input: { TableName: opts.tableName, Item: channelItem(conn, new Date(clock())) },
       });
       cache.delete(conn.id);
+      misses.delete(conn.id);
     },
 
     async list() {
@@ -209,6 +228,11 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
 
     clearCache() {
       cache.clear();
+      misses.clear();
+    },
+
+    cachedMisses() {
+      return misses.size;
     },
   };
 }

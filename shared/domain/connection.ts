@@ -46,6 +46,19 @@ export const ConnectionSchema = z
     if (secrets.length === 0 && c.source !== 'amazon') {
       ctx.addIssue({ code: 'custom', message: `connection ${c.id}: a secret is required for source ${c.source}` });
     }
+    if (c.source === 'walmart' && c.walmartAuth === 'basic') {
+      // the hub base64-encodes the secret and compares it with the header's credential, so the
+      // secret is the `user:password` text itself; a pasted header value can never match
+      for (const s of secrets) {
+        if (/^basic\s/i.test(s) || !s.includes(':')) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['secrets'],
+            message: `connection ${c.id}: a Walmart basic-auth secret is the "user:password" text Walmart is configured with (the hub encodes it as the header does), not the "Basic <base64>" header value`,
+          });
+        }
+      }
+    }
     const { secret: _secret, ...rest } = c;
     return { ...rest, partner: c.partner ?? null, secrets };
   });

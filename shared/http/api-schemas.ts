@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 import { CountedOnHandSchema } from '#shared/domain/events.ts';
+import { QUERY_MAX_DATE, QUERY_MIN_DATE } from '#shared/kpi/periods.ts';
 
 /**
  * The HTTP API's request and response shapes, as zod schemas: the one source the OpenAPI
@@ -139,10 +140,14 @@ export const StockCountsResultSchema = z
 
 export const GRANULARITY = z.enum(['day', 'week', 'month', 'quarter', 'year']);
 const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).meta({ description: 'calendar date YYYY-MM-DD in tz' });
+const kpiDate = (more = '') =>
+  localDate.meta({
+    description: `calendar date YYYY-MM-DD in tz, from ${QUERY_MIN_DATE} to ${QUERY_MAX_DATE} (outside: 400 invalid_query)${more}`,
+  });
 
 export const KpiQuerySchema = z.object({
-  from: localDate,
-  to: localDate.meta({ description: 'inclusive; the range may span at most 5 years' }),
+  from: kpiDate(),
+  to: kpiDate('; inclusive; the range may span at most 5 years'),
   granularity: GRANULARITY.default('month'),
   tz: z.string().optional().meta({ description: 'IANA time zone, e.g. Europe/Berlin (default: the hub\'s configured zone)' }),
   channels: z.string().optional().meta({ description: 'comma-separated channel names (list endpoint only)' }),

@@ -43,6 +43,8 @@ export interface ApiRoute {
   path: string;
   operationId: string;
   summary: string;
+  /** longer text: what the summary leaves out (scopes beyond the usual, limits) */
+  description?: string;
   tag: 'webhooks' | 'stock' | 'kpis' | 'service';
   /** apiKey: Authorization: Bearer <hub API key>; signature: the sender's webhook signature */
   auth: Auth;
@@ -70,7 +72,7 @@ const webhookErrors = {
   '405': error('method not accepted for this connection'),
   '413': error('body larger than 5 MB'),
   '429': error('reserved concurrency exhausted: the sender retries'),
-  '503': error('queue or store unavailable: the sender retries (Retry-After)'),
+  '503': error('queue, store or eBay key service unavailable, or eBay key lookups over their limit: the sender retries (Retry-After)'),
 };
 
 /** The hub's routes, one row per method and path (the stack's routes and this list must agree). */
@@ -92,7 +94,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: {
       '202': { description: 'durably queued; processed asynchronously', schema: WebhookAcceptedSchema },
       '400': error('empty body'),
-      '401': error('signature missing, stale or wrong'),
+      '401': error('signature missing, stale or wrong; or (url_not_configured) a Square connection without its notificationUrl'),
       ...webhookErrors,
     },
   },
@@ -109,6 +111,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: {
       '200': { description: 'the challenge response', schema: EbayChallengeResponseSchema },
       '400': error('challenge_code missing'),
+      '401': error('url_not_configured: the connection has no endpointUrl, which the challenge response hashes'),
       ...webhookErrors,
     },
   },
@@ -182,10 +185,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/kpis/stock-alerts',
     operationId: 'getStockAlerts',
     summary: 'Current oversells and low stock, within the key\'s locations',
+    description:
+      'Needs the stock:read scope as well as kpi:read (or admin): the answer lists balances, as GET /v1/stock does. A key with kpi:read alone gets 403 forbidden.',
     tag: 'kpis',
     auth: 'apiKey',
     query: StockAlertsQuerySchema,
-    responses: { '200': { description: 'oversold and low balances', schema: StockAlertsSchema }, ...apiKeyErrors },
+    responses: {
+      '200': { description: 'oversold and low balances', schema: StockAlertsSchema },
+      ...apiKeyErrors,
+      '403': error('the key lacks kpi:read or stock:read'),
+    },
   },
   {
     method: 'get',
@@ -283,6 +292,7 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
       operation.description =
         "Authenticated by the sender's own webhook signature (HMAC or public key, per source), verified against the connection's secret in Secrets Manager.";
     }
+    if (r.description) operation.description = operation.description ? `${operation.description} ${r.description}` : r.description;
     const parameters = [...parametersOf('path', r.params, components), ...parametersOf('query', r.query, components)];
     if (parameters.length > 0) operation.parameters = parameters;
     if (r.body) {

@@ -34,10 +34,15 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return n;
 }
 
+/** The eBay app credentials' secret: `HUB_EBAY_APP_SECRET_NAME`, else `hub/<stage>/ebay-app`. */
+export function ebayAppSecretName(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HUB_EBAY_APP_SECRET_NAME || `hub/${env.HUB_STAGE || 'local'}/ebay-app`;
+}
+
 export function buildIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestDeps {
   const aws = liteAwsClient({ env });
   const stage = env.HUB_STAGE || 'local';
-  const ebaySecret = env.HUB_EBAY_APP_SECRET_NAME || `hub/${stage}/ebay-app`;
+  const ebaySecret = ebayAppSecretName(env);
   return {
     connections: dynamoConnectionStore({
       tableName: required(env, 'HUB_TABLE_NAME'),
@@ -49,6 +54,8 @@ export function buildIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestDep
     queue: sqsDeliveryQueue({ queueUrl: required(env, 'HUB_INGEST_QUEUE_URL'), clients: { aws } }),
     bodies: s3BodyStore({ bucket: required(env, 'HUB_BODY_BUCKET'), clients: { aws } }),
     now: systemClock,
+    // the local hub runs as stage `local` or `local-<prefix>`; a deployed stack is dev or prod
+    deriveUrlFromRequest: stage === 'local' || stage.startsWith('local-'),
     maxMessageBytes: positiveInt(env, 'HUB_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
     ebayKeys: ebayPublicKeyFetcher({
       apiBase: env.HUB_EBAY_API_BASE,

@@ -59,7 +59,7 @@ async function handle(req: IngestRequest, deps: IngestDeps, log: IngestLog): Pro
   if (!allowed.includes(method)) {
     throw new HttpError(405, 'method_not_allowed', `${method} is not accepted here`, { headers: { allow: allowed.join(', ') } });
   }
-  if (method === 'GET') return ebayChallenge(req, conn);
+  if (method === 'GET') return ebayChallenge(req, conn, configuredUrl(conn, 'endpointUrl', req, deps, log));
 
   if (req.body.length > MAX_BODY_BYTES) {
     throw new HttpError(413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
@@ -70,6 +70,8 @@ async function handle(req: IngestRequest, deps: IngestDeps, log: IngestLog): Pro
     return jsonResponse(200, { ok: true });
   }
   if (req.body.length === 0) throw new HttpError(400, 'empty_body', 'a webhook delivery needs a body');
+
+  if (conn.source === 'square') configuredUrl(conn, 'notificationUrl', req, deps, log);
 
   const now = deps.now();
   const input = (c: Connection): VerifyInput => ({ connection: c, headers: req.headers, body: req.body, url: req.url, now });
@@ -94,13 +96,25 @@ function verify(input: VerifyInput, deps: IngestDeps, log: IngestLog): Promise<V
   return dependency('eBay public key service', log, () => verifySignature(input, deps.ebayKeys));
 }
 
-function ebayChallenge(req: IngestRequest, conn: Connection): JsonResponse {
+/**
+ * The URL a scheme signs over, as configured on the connection. Without one, the URL the request
+ * reached, when the hub may derive it (deps.deriveUrlFromRequest); otherwise the request is refused
+ * and the missing setting logged, since a derived URL is whatever the caller's Host says.
+ */
+function configuredUrl(conn: Connection, field: 'notificationUrl' | 'endpointUrl', req: IngestRequest, deps: IngestDeps, log: IngestLog): string {
+  const configured = conn[field];
+  if (configured) return configured;
+  if (deps.deriveUrlFromRequest) return req.url.split('?')[0]!;
+  log.error('connection misconfigured', { connectionId: conn.id, source: conn.source, missing: field });
+  throw new HttpError(401, 'url_not_configured', `connection ${conn.id} has no ${field} configured, so this request cannot be verified`);
+}
+
+function ebayChallenge(req: IngestRequest, conn: Connection, endpoint: string): JsonResponse {
   const code = req.query.challenge_code;
   if (!code) throw new HttpError(400, 'missing_challenge_code', 'GET is only for the eBay challenge: challenge_code is required');
   const token = conn.verificationToken ?? conn.secrets[0];
   if (!token) throw new HttpError(404, 'not_found', `connection ${conn.id} has no verification token`);
-  // eBay hashes the endpoint exactly as registered; without one configured, the URL called minus its query
-  const endpoint = conn.endpointUrl ?? req.url.split('?')[0]!;
+  // eBay hashes the endpoint exactly as registered
   return jsonResponse(200, { challengeResponse: ebayChallengeResponse(code, token, endpoint) });
 }
 

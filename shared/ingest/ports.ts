@@ -53,6 +53,13 @@ export interface IngestDeps {
   /** largest queue message in bytes (body + attributes); default 262,144 (SQS' historical limit) */
   maxMessageBytes?: number;
   log?: IngestLog;
+  /**
+   * Whether a Square connection without `notificationUrl`, or an eBay one without `endpointUrl`,
+   * may use the URL the request reached instead. That URL is built from `Host` and
+   * `X-Forwarded-Proto`, which whoever calls chooses, so only the local hub (one machine, its own
+   * address) derives it; a deployed function refuses such a connection. Default false.
+   */
+  deriveUrlFromRequest?: boolean;
 }
 
 /** An HTTP request as the use case sees it (built by the handler from the Lambda event). */

@@ -1,7 +1,7 @@
 import type { BalanceRow } from '#shared/inventory/ports.ts';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
-import { canSeeChannel, visibleLocations } from '#shared/http/auth.ts';
+import { canSeeChannel, requireScope, visibleLocations } from '#shared/http/auth.ts';
 import { parseInput } from '#shared/http/api.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
@@ -19,6 +19,8 @@ import {
   periodStart,
   parseLocalDate,
   periodsOf,
+  QUERY_MAX_DATE,
+  QUERY_MIN_DATE,
   previousSpanOf,
   spanHoursMs,
   type DateSpan,
@@ -98,7 +100,12 @@ export interface KpiDeps {
  */
 export const MAX_CELLS = 5_000;
 
-const DateSchema = z.string().refine((s) => parseLocalDate(s) !== undefined, 'must be a calendar date YYYY-MM-DD between 1970 and 2199');
+const DateSchema = z
+  .string()
+  .refine(
+    (s) => parseLocalDate(s) !== undefined && s >= QUERY_MIN_DATE && s <= QUERY_MAX_DATE,
+    `must be a calendar date YYYY-MM-DD from ${QUERY_MIN_DATE} to ${QUERY_MAX_DATE}`,
+  );
 
 const QuerySchema = z
   .object({
@@ -112,7 +119,7 @@ const QuerySchema = z
       .optional(),
   })
   .superRefine((q, ctx) => {
-    if (parseLocalDate(q.from) === undefined || parseLocalDate(q.to) === undefined) return;
+    if (!DateSchema.safeParse(q.from).success || !DateSchema.safeParse(q.to).success) return;
     if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
     // "over 5 years": 2021-01-01..2025-12-31 is allowed, ..2026-01-01 is not
     else if (q.to >= addYears(q.from, 5)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 5 years' });
@@ -549,6 +556,9 @@ export interface StockAlertsAnswer {
 
 /** GET /v1/kpis/stock-alerts: current oversells and low stock, within the key's locations. */
 export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Record<string, string | undefined>): Promise<StockAlertsAnswer> {
+  // the answer lists balances (on hand, reserved, available) as GET /v1/stock does, and a high
+  // threshold lists all of them: the same scope as the stock API, not KPI access alone
+  requireScope(key, 'stock:read');
   const q = parseInput(AlertsQuerySchema, raw, 'invalid_query');
   const locations = visibleLocations(key);
   if (locations && locations.length === 0) return { threshold: q.threshold, oversold: [], lowStock: [], truncated: false };

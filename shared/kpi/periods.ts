@@ -25,9 +25,18 @@ export type LocalDate = string;
 export const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** Dates the API accepts: wide enough for any shop's history, narrow enough for 4-digit years. */
+/** Dates the calendar arithmetic handles: wide enough for any shop's history, narrow enough for 4-digit years. */
 export const MIN_DATE = '1970-01-01';
 export const MAX_DATE = '2199-12-31';
+
+/**
+ * Dates a KPI request may name. Narrower than MIN_DATE..MAX_DATE on purpose: an answer also reads
+ * the periods its growth compares against (up to a 5-year range's length earlier) and computes the
+ * start of the period after its last one, so both ends need decades of room inside the arithmetic's
+ * range; a request at the very edge would otherwise fail deep in the computation.
+ */
+export const QUERY_MIN_DATE = '2000-01-01';
+export const QUERY_MAX_DATE = '2099-12-31';
 
 /** The date's y/m/d when it is a real calendar date in range, else undefined. */
 export function parseLocalDate(s: string): { y: number; m: number; d: number } | undefined {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
@@ -165,6 +166,29 @@ describe('the KPI dashboard in headless Chromium', () => {
     // channel (connected, no orders yet: listed all the same, at zero)
     expect(await page.locator('#orders-chart circle.point').count()).toBe(24);
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('draws the KPIs for a key with kpi:read alone, and says the alerts need stock:read', async () => {
+    // Prepare
+    const kpiOnly = 'hub_dashboard_kpi_only_key_0123456789';
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    await putApiKey(doc, hub.resources.tableName, kpiOnly, { scopes: ['kpi:read'], partner: null }, fixedClock()());
+    const page = await context.newPage();
+    watch(page);
+    const before = consoleErrors.length;
+    // Act
+    await page.goto(`${hub.url}/dashboard?from=2026-01-01&to=2026-06-30&granularity=month&tz=UTC`);
+    await page.fill('#api-key', kpiOnly);
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('body[data-loaded=true]', { timeout: 15_000 });
+    // Assess
+    expect(await page.locator('#orders-chart circle.point').count()).toBe(24);
+    expect(await page.locator('#alerts').textContent()).toContain('stock:read');
+    expect(await page.locator('#alerts tr').count()).toBe(0);
+    // the refused alerts request is logged by Chromium as a failed resource load (403), nothing else
+    expect(consoleErrors.slice(before).filter((e) => !e.includes('403'))).toEqual([]);
+    // the expected 403 line is this test's alone
+    consoleErrors.splice(before);
   });
 
   it('asks again when the key is refused', async () => {

@@ -35,7 +35,7 @@ function grantsOf(t: Template, fnPrefix: string): Array<{ actions: string[]; res
 }
 
 describe('HubStack functions', () => {
-  it('deploys six Node.js 22 functions on arm64, four of them with the hub environment', () => {
+  it('deploys six Node.js 22 functions on arm64: ingest with the queue and bucket, three more with the table alone', () => {
     const t = dev();
     t.resourceCountIs('AWS::Lambda::Function', 6);
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 6);
@@ -49,8 +49,6 @@ describe('HubStack functions', () => {
         Environment: {
           Variables: Match.objectLike({
             HUB_TABLE_NAME: Match.anyValue(),
-            HUB_INGEST_QUEUE_URL: Match.anyValue(),
-            HUB_BODY_BUCKET: Match.anyValue(),
             HUB_STAGE: 'dev',
             POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^inventory-hub-(ingest|normalize|stock|kpi)$'),
             NODE_OPTIONS: '--enable-source-maps',
@@ -59,6 +57,17 @@ describe('HubStack functions', () => {
       },
       4,
     );
+    // only ingest sends to the queue and claim-checks bodies
+    const hubVars = (name: string) =>
+      Object.keys(
+        Object.values(t.findResources('AWS::Lambda::Function') as Resources).find(
+          (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === `inventory-hub-${name}`,
+        )!.Properties.Environment.Variables,
+      )
+        .filter((k) => k.startsWith('HUB_'))
+        .sort();
+    expect(hubVars('ingest')).toEqual(['HUB_BODY_BUCKET', 'HUB_INGEST_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
+    for (const name of ['normalize', 'stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
     // fold needs the table and nothing else of the hub's
@@ -371,6 +380,28 @@ describe('HubStack read API', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
     });
+  });
+
+  it('gives each public route its own, lower throttle, so they cannot spend the /v1 routes\' allowance', () => {
+    // Prepare
+    const t = dev();
+    // Act
+    const [stageId, stage] = Object.entries(t.findResources('AWS::ApiGatewayV2::Stage') as Record<string, any>)[0]!;
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    const defaults = stage.Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+    // Assess
+    expect(Object.keys(settings ?? {}).sort()).toEqual(['GET /dashboard', 'GET /health', 'GET /openapi.json']);
+    for (const [route, s] of Object.entries(settings)) {
+      expect(s.ThrottlingRateLimit, route).toBeLessThan(defaults.ThrottlingRateLimit);
+      expect(s.ThrottlingBurstLimit, route).toBeLessThan(defaults.ThrottlingBurstLimit);
+      expect(s.ThrottlingRateLimit, route).toBeGreaterThan(0);
+    }
+    // the stage names the routes, so CloudFormation must create them first
+    const routeIds = Object.entries(t.findResources('AWS::ApiGatewayV2::Route') as Record<string, any>)
+      .filter(([, r]) => Object.keys(settings).includes(r.Properties.RouteKey))
+      .map(([id]) => id);
+    expect(routeIds).toHaveLength(3);
+    expect(t.toJSON().Resources[stageId].DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 
   it('outputs what a deployer and the local tools need', () => {

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '#functions/kpi/handler.ts';
+import { KPI_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
@@ -347,11 +348,14 @@ function compare(actual: any, e: Expected, where: string): void {
 const KEY = 'hub_test_kpi_reader_0123456789';
 const PARTNER_KEY = 'hub_test_kpi_acme_0123456789ab';
 const STOCK_KEY = 'hub_test_stock_only_0123456789';
+const ALERTS_KEY = 'hub_kpi_and_stock_read_key_0001';
 
 let tableName: string;
 let drop: () => Promise<void>;
 let handler: ReturnType<typeof createHandler>;
 const sent: { command: string; input: Record<string, any> }[] = [];
+/** every command of the whole file, for the check against the deployed role's partitions */
+const everySent: { command: string; input: Record<string, any> }[] = [];
 let orders: Order[];
 /** `${channel}|${hour}` → oversell events attributed there */
 const oversellHours = new Map<string, number>();
@@ -362,6 +366,7 @@ beforeAll(async () => {
   client.middlewareStack.add(
     (next, ctx) => async (args) => {
       sent.push({ command: ctx.commandName ?? '?', input: args.input as Record<string, any> });
+      everySent.push({ command: ctx.commandName ?? '?', input: args.input as Record<string, any> });
       return next(args);
     },
     { step: 'initialize', name: 'countCommands' },
@@ -370,6 +375,7 @@ beforeAll(async () => {
   await putApiKey(doc, tableName, KEY, { scopes: ['kpi:read'], partner: null }, fixedClock()());
   await putApiKey(doc, tableName, PARTNER_KEY, { scopes: ['kpi:read'], partner: 'acme' }, fixedClock()());
   await putApiKey(doc, tableName, STOCK_KEY, { scopes: ['stock:read'], partner: null }, fixedClock()());
+  await putApiKey(doc, tableName, ALERTS_KEY, { scopes: ['kpi:read', 'stock:read'], partner: null }, fixedClock()());
   for (const [channel, spec] of Object.entries(CHANNELS)) {
     await putChannel(doc, tableName, {
       channel,
@@ -626,10 +632,45 @@ describe('access and bad input', () => {
 
 describe('GET /v1/kpis/stock-alerts', () => {
   it('lists the oversold balance from the balances, not from oversell records', async () => {
-    const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '5' });
+    const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '5' }, ALERTS_KEY);
     expect(status).toBe(200);
     // SCARCE: 1 on hand, 3 reserved
     expect(body.oversold).toEqual([expect.objectContaining({ sku: 'SCARCE', location: 'WH1', onHand: 1, reserved: 3, available: -2 })]);
     expect(body.lowStock).toEqual([]);
+  });
+
+  it('refuses a key with kpi:read alone (403, JSON error): balances need stock:read, as on /v1/stock', async () => {
+    // Act
+    const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '1000000' });
+    // Assess
+    expect(status).toBe(403);
+    expect(body).toEqual({ error: { code: 'forbidden', message: expect.stringContaining('stock:read') } });
+  });
+});
+
+describe('the deployed kpi role', () => {
+  it('allows every table partition the requests above read (its dynamodb:LeadingKeys list)', () => {
+    // Prepare: the partition keys of every table read the file's requests made (index reads aside)
+    const pkOf = (c: { command: string; input: Record<string, any> }): string[] => {
+      if (c.command === 'GetItemCommand') return [c.input.Key.pk];
+      if (c.command === 'QueryCommand') {
+        const name = /^pk = (:\w+)/.exec(c.input.KeyConditionExpression)?.[1];
+        return [name ? c.input.ExpressionAttributeValues[name] : `<unparsed ${c.input.KeyConditionExpression}>`];
+      }
+      if (c.command === 'BatchGetItemCommand') return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) => r.Keys.map((k) => k.pk));
+      return [`<${c.command}>`];
+    };
+    // the file's own seeding writes go through the same client; the kpi role may not write at all
+    const reads = ['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand'];
+    const tableReads = everySent.filter((c) => reads.includes(c.command) && !c.input.IndexName);
+    const pks = [...new Set(tableReads.flatMap(pkOf))];
+    // Act
+    const patterns = KPI_TABLE_PARTITIONS.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+    const refused = pks.filter((pk) => !patterns.some((p) => p.test(pk)));
+    // Assess: the check saw the API-key, channel, counter and zone reads, and all are allowed
+    expect(pks.some((pk) => pk.startsWith('KEY#'))).toBe(true);
+    expect(pks.some((pk) => pk.startsWith('KPI#'))).toBe(true);
+    expect(pks).toContain('KPIZONE');
+    expect(refused).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '#functions/stock/handler.ts';
+import { STOCK_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
@@ -27,6 +28,9 @@ let drop: () => Promise<void>;
 let doc: DynamoDBDocumentClient;
 /** every DynamoDB command the handler sends, by name and table/index */
 const sent: { command: string; input: Record<string, unknown> }[] = [];
+/** every DynamoDB command the handler sent during the whole file (the tests' own seeding aside) */
+const handlerSent: { command: string; input: Record<string, any> }[] = [];
+let inHandler = false;
 /** added to the handler's clock: lets a test step past the key cache */
 const clock = { offsetMs: 0 };
 /** the stock API's clock: the machine's, moved by `offsetMs` (the feed's settle window needs time to pass) */
@@ -47,6 +51,7 @@ beforeAll(async () => {
   client.middlewareStack.add(
     (next, ctx) => async (args) => {
       sent.push({ command: ctx.commandName ?? '?', input: args.input as Record<string, unknown> });
+      if (inHandler) handlerSent.push({ command: ctx.commandName ?? '?', input: args.input as Record<string, any> });
       return next(args);
     },
     { step: 'initialize', name: 'countCommands' },
@@ -70,7 +75,7 @@ function count(sku: string, location: string, quantity: number, asOf = new Date(
   return { ...base, type: 'StockLevelSet', deliveryId: `d${seq}`, sku, locationId: location, quantity, bucket: 'on_hand', asOf };
 }
 
-function request(
+async function request(
   routeKey: 'GET /v1/stock/{sku}' | 'GET /v1/stock' | 'POST /v1/stock/counts',
   opts: { key?: string; sku?: string; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<APIGatewayProxyStructuredResultV2> {
@@ -86,7 +91,12 @@ function request(
     requestContext: { http: { method: routeKey.split(' ')[0]!, path: rawPath }, requestId: 'req-1', routeKey },
     ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body), isBase64Encoded: false } : { isBase64Encoded: false }),
   } as unknown as APIGatewayProxyEventV2;
-  return handler(event, context) as Promise<APIGatewayProxyStructuredResultV2>;
+  inHandler = true;
+  try {
+    return (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+  } finally {
+    inHandler = false;
+  }
 }
 
 const json = (res: APIGatewayProxyStructuredResultV2) => JSON.parse(String(res.body));
@@ -419,5 +429,42 @@ describe('stock API: what Amazon lists (MFN quantity)', () => {
     const res = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'MFN-2', query: { channel: 'amazon' } });
     // Assess
     expect(json(res).channels).toEqual([{ channel: 'amazon', availableToSell: 0, listedQuantity: 3, listedAsOf: '2026-03-02T11:00:00.000Z' }]);
+  });
+});
+
+describe('the deployed stock role', () => {
+  it('allows every table partition the requests above read or wrote (its dynamodb:LeadingKeys list)', () => {
+    // Prepare: the partition keys of every table call the handler made (index reads aside)
+    const pkOf = (c: { command: string; input: Record<string, any> }): string[] => {
+      switch (c.command) {
+        case 'GetItemCommand':
+        case 'UpdateItemCommand':
+          return [c.input.Key.pk];
+        case 'PutItemCommand':
+          return [c.input.Item.pk];
+        case 'QueryCommand': {
+          const name = /^pk = (:\w+)/.exec(c.input.KeyConditionExpression)?.[1];
+          return [name ? c.input.ExpressionAttributeValues[name] : `<unparsed ${c.input.KeyConditionExpression}>`];
+        }
+        case 'BatchGetItemCommand':
+          return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) => r.Keys.map((k) => k.pk));
+        case 'TransactWriteItemsCommand':
+          return (c.input.TransactItems as Array<Record<string, { Key?: { pk: string }; Item?: { pk: string } }>>).flatMap((t) =>
+            Object.values(t).map((op) => op.Item?.pk ?? op.Key?.pk ?? '<no key>'),
+          );
+        default:
+          return [`<${c.command}>`];
+      }
+    };
+    const calls = handlerSent.filter((c) => !c.input.IndexName);
+    const pks = [...new Set(calls.flatMap(pkOf))];
+    // Act
+    const patterns = STOCK_TABLE_PARTITIONS.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+    const refused = pks.filter((pk) => !patterns.some((p) => p.test(pk)));
+    // Assess: the check saw key lookups, balance reads and count writes, and all are allowed
+    expect(pks.some((pk) => pk.startsWith('KEY#'))).toBe(true);
+    expect(pks.some((pk) => pk.startsWith('SKU#'))).toBe(true);
+    expect(calls.some((c) => /^(PutItem|UpdateItem|TransactWriteItems)Command$/.test(c.command))).toBe(true);
+    expect(refused).toEqual([]);
   });
 });

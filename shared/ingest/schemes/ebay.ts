@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as z from 'zod/mini';
+import { isEbayKid } from '#shared/ingest/ebay-keys.ts';
 import type { EbayPublicKey } from '#shared/ingest/ports.ts';
 import { fail, ok, type VerifyInput, type VerifyResult } from '#shared/ingest/schemes/types.ts';
 
@@ -29,6 +30,19 @@ export function parseEbaySignature(headerValue: string | undefined): EbaySignatu
 }
 
 const DIGESTS: Record<string, string> = { SHA1: 'sha1', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * What makes a header unverifiable whatever key its kid names, checked before the key lookup: the
+ * lookup is a call to eBay that anyone can trigger, so a header that cannot verify must not cost one.
+ */
+export function ebayHeaderProblem(sig: EbaySignature): string | undefined {
+  if (sig.alg.toLowerCase() !== 'ecdsa') return `x-ebay-signature algorithm ${sig.alg} is not ECDSA`;
+  if (sig.digest !== undefined && !DIGESTS[sig.digest.toUpperCase().replace('-', '')]) return `x-ebay-signature digest ${sig.digest} is not supported`;
+  if (!isEbayKid(sig.kid)) return 'x-ebay-signature kid is not an eBay key id';
+  if (!BASE64.test(sig.signature) || sig.signature.length > 1024) return 'x-ebay-signature signature is not base64';
+  return undefined;
+}
 
 /** eBay returns the PEM on one line (`-----BEGIN PUBLIC KEY-----MFkw...-----END PUBLIC KEY-----`), which Node's PEM reader refuses; go through DER. */
 export function importEbayKey(pem: string): KeyObject | undefined {

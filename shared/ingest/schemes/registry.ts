@@ -1,7 +1,7 @@
 import type { Source } from '#shared/domain/connection.ts';
 import type { EbayKeyFetcher } from '#shared/ingest/ports.ts';
 import { verifyBigCommerce } from '#shared/ingest/schemes/bigcommerce-header.ts';
-import { parseEbaySignature, verifyEbay } from '#shared/ingest/schemes/ebay.ts';
+import { ebayHeaderProblem, parseEbaySignature, verifyEbay } from '#shared/ingest/schemes/ebay.ts';
 import { verifyShopify, verifyWalmartHmac, verifyWooCommerce } from '#shared/ingest/schemes/hmac-body.ts';
 import { verifySquare } from '#shared/ingest/schemes/square.ts';
 import { verifyStandardWebhooks } from '#shared/ingest/schemes/standard-webhooks.ts';
@@ -29,6 +29,8 @@ export async function verifySignature(input: VerifyInput, ebayKeys: EbayKeyFetch
   if (source === 'ebay') {
     const sig = parseEbaySignature(input.headers['x-ebay-signature']);
     if (!sig) return fail('missing_signature', 'missing or unreadable x-ebay-signature header');
+    const problem = ebayHeaderProblem(sig);
+    if (problem) return fail('invalid_signature', problem);
     const key = await ebayKeys.get(sig.kid);
     if (!key) return fail('unknown_key', `eBay does not know key ${sig.kid}`);
     return verifyEbay(input, sig, key);

@@ -55,4 +55,55 @@ describe('connection store cache', () => {
     expect(missing).toBeUndefined();
     expect(calls).toEqual(['DynamoDB_20120810.GetItem']);
   });
+
+  it('remembers an unknown id for a few seconds, so repeating it costs no table read', async () => {
+    // Prepare
+    let clock = 0;
+    const { aws, calls } = fakeAws(() => ['a']);
+    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws }, missMaxAgeSeconds: 5, now: () => clock });
+    // Act
+    for (let i = 0; i < 20; i++) await store.get('made-up');
+    const readsWithinTtl = calls.length;
+    clock = 5_001;
+    await store.get('made-up');
+    // Assess
+    expect(readsWithinTtl).toBe(1);
+    expect(calls).toEqual(['DynamoDB_20120810.GetItem', 'DynamoDB_20120810.GetItem']);
+  });
+
+  it('keeps at most maxMisses unknown ids (oldest dropped first), so made-up ids cannot grow memory', async () => {
+    // Prepare
+    const { aws, calls } = fakeAws(() => ['a']);
+    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws }, missMaxAgeSeconds: 5, maxMisses: 3, now: () => 0 });
+    for (const id of ['m1', 'm2', 'm3', 'm4']) await store.get(id);
+    calls.length = 0;
+    // Act: m1 was dropped to make room for m4; m2..m4 are still remembered
+    for (const id of ['m2', 'm3', 'm4', 'm1']) await store.get(id);
+    // Assess
+    expect(calls).toEqual(['DynamoDB_20120810.GetItem']);
+    expect(store.cachedMisses()).toBe(3);
+  });
+
+  it('forgets that an id was unknown once a connection is stored under it', async () => {
+    // Prepare
+    let exists = false;
+    const { aws } = fakeAws(() => ['a']);
+    const table: LiteAwsClient = {
+      ...aws,
+      async json<T>(call: JsonCall): Promise<T> {
+        if (call.target.endsWith('GetItem') && !exists) return {} as T;
+        if (call.target.endsWith('PutItem') || call.target.endsWith('PutSecretValue')) return {} as T;
+        return aws.json<T>(call);
+      },
+    };
+    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws: table }, missMaxAgeSeconds: 5, now: () => 0 });
+    const before = await store.get('shop');
+    // Act
+    await store.put({ id: 'shop', source: 'shopify', channel: 'shopify-main', partner: null, secrets: ['a'] });
+    exists = true;
+    const after = await store.get('shop');
+    // Assess
+    expect(before).toBeUndefined();
+    expect(after?.id).toBe('shop');
+  });
 });

@@ -124,6 +124,22 @@ describe('OpenAPI description', () => {
     expect(s.StockFeedPage.required).toEqual(expect.arrayContaining(['items', 'hasMore']));
   });
 
+  it('tells KPI callers the supported date range, and that stock alerts need stock:read', () => {
+    // Prepare
+    const d = doc();
+    const text = (v: unknown) => JSON.stringify(v);
+    // Act
+    const dateParams = ['/v1/kpis/channels', '/v1/kpis/channels/{channel}'].flatMap((path) =>
+      (d.paths[path]!.get.parameters as Array<{ name: string; description?: string; schema?: unknown }>).filter((p) => p.name === 'from' || p.name === 'to'),
+    );
+    const alerts = d.paths['/v1/kpis/stock-alerts']!.get;
+    // Assess
+    expect(dateParams).toHaveLength(4);
+    for (const p of dateParams) expect(text(p), p.name).toMatch(/2000-01-01 to 2099-12-31/);
+    expect(alerts.description).toMatch(/stock:read/);
+    expect(alerts.responses['403'].description).toMatch(/stock:read/);
+  });
+
   it('lists routes with unique operation ids', () => {
     const ids = API_ROUTES.map((r) => r.operationId);
     expect(new Set(ids).size).toBe(ids.length);

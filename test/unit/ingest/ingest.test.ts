@@ -150,6 +150,62 @@ describe('ingest use case', () => {
     expect(deps.queue.sent).toHaveLength(0);
   });
 
+  describe('a connection without its configured URL', () => {
+    const spoofed = 'https://attacker.example/webhooks/';
+    const squareConn = () => {
+      const conn = testConnection('square');
+      delete conn.notificationUrl;
+      return conn;
+    };
+    const ebayConn = () => {
+      const conn = testConnection('ebay', { verificationToken: 'tok_12345678901234567890123456789012' });
+      delete conn.endpointUrl;
+      return conn;
+    };
+    const recordingLog = () => {
+      const lines: Array<{ message: string; data?: Record<string, unknown> }> = [];
+      return { lines, warn: () => {}, error: (message: string, data?: Record<string, unknown>) => void lines.push({ message, data }) };
+    };
+
+    it('is refused in a deployed stack (401 naming the missing setting, and a log line) instead of trusting Host', async () => {
+      // Prepare
+      const square = squareConn();
+      const ebayC = ebayConn();
+      const log = recordingLog();
+      const deps = { ...memoryDeps({ connections: [square, ebayC], now }), log };
+      const url = `${spoofed}${square.id}`;
+      const signed = signedRequest('square', square, sampleBody('square').body, { now, url });
+      // Act
+      const post = await ingest(request(square.id, { headers: signed.headers, body: signed.body, url }), deps);
+      const challenge = await ingest(request(ebayC.id, { method: 'GET', query: { challenge_code: 'c0de' }, url: `${spoofed}${ebayC.id}` }), deps);
+      // Assess
+      expect(post.statusCode).toBe(401);
+      expect(json(post.body)).toEqual({ error: { code: 'url_not_configured', message: expect.stringContaining('notificationUrl') } });
+      expect(challenge.statusCode).toBe(401);
+      expect(json(challenge.body)).toEqual({ error: { code: 'url_not_configured', message: expect.stringContaining('endpointUrl') } });
+      expect(deps.queue.sent).toHaveLength(0);
+      expect(log.lines.map((l) => [l.message, l.data?.connectionId, l.data?.missing])).toEqual([
+        ['connection misconfigured', square.id, 'notificationUrl'],
+        ['connection misconfigured', ebayC.id, 'endpointUrl'],
+      ]);
+    });
+
+    it('takes the URL the request reached when the hub may derive it (the local hub)', async () => {
+      // Prepare
+      const square = squareConn();
+      const ebayC = ebayConn();
+      const deps = { ...memoryDeps({ connections: [square, ebayC], now }), deriveUrlFromRequest: true };
+      const url = `http://localhost:3000/webhooks/${square.id}`;
+      const signed = signedRequest('square', square, sampleBody('square').body, { now, url });
+      // Act
+      const post = await ingest(request(square.id, { headers: signed.headers, body: signed.body, url }), deps);
+      const challenge = await ingest(request(ebayC.id, { method: 'GET', query: { challenge_code: 'c0de' } }), deps);
+      // Assess
+      expect(post.statusCode).toBe(202);
+      expect(challenge.statusCode).toBe(200);
+    });
+  });
+
   it('answers 401 for a Standard Webhooks delivery with a stale or future timestamp', async () => {
     // Prepare
     const conn = testConnection('standard-webhooks');

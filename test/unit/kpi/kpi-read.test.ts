@@ -10,6 +10,8 @@ import { TEST_NOW } from '../../support/clock.ts';
 
 const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };
 const acmeKey: ApiKeyRecord = { ...hubKey, partner: 'acme' };
+// stock alerts list balances, which only stock:read may read
+const alertsKey: ApiKeyRecord = { ...hubKey, scopes: ['kpi:read', 'stock:read'] };
 
 const channels: ChannelConfig[] = [
   { channel: 'web', allocation: {} },
@@ -55,6 +57,30 @@ describe('KPI query validation', () => {
     ['a missing date', { to: '2026-03-31' }],
   ])('answers 400 for %s', async (_name, query) => {
     expect(await status(readChannelsKpis(deps(), hubKey, query))).toBe(400);
+  });
+
+  it.each([
+    ['from=1970-01-01 (its growth period lies before 1970)', { from: '1970-01-01', to: '1970-12-31' }],
+    ['to=2199-12-31 (the period after it lies past 2199)', { from: '2199-01-01', to: '2199-12-31' }],
+    ['from=1999-12-31', { from: '1999-12-31', to: '2000-01-31', granularity: 'day' }],
+    ['to=2100-01-01', { from: '2099-12-01', to: '2100-01-01', granularity: 'day' }],
+  ])('answers 400 invalid_query naming the supported range for %s, on both KPI routes', async (_name, query) => {
+    // Act
+    const all = await readChannelsKpis(deps(), hubKey, { granularity: 'year', ...query }).catch((e: unknown) => e);
+    const one = await readChannelSeries(deps(), hubKey, 'web', { granularity: 'year', ...query }).catch((e: unknown) => e);
+    // Assess
+    for (const err of [all, one]) {
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err).toMatchObject({ statusCode: 400, code: 'invalid_query' });
+      expect(JSON.stringify((err as HttpError).details ?? '') + (err as HttpError).message).toContain('2000-01-01');
+    }
+  });
+
+  it('accepts the first and last supported dates, with every granularity', async () => {
+    for (const granularity of ['day', 'week', 'month', 'quarter', 'year']) {
+      expect(await status(readChannelsKpis(deps(), hubKey, { from: '2000-01-01', to: '2000-03-31', granularity })), granularity).toBe(200);
+      expect(await status(readChannelsKpis(deps(), hubKey, { from: '2099-10-01', to: '2099-12-31', granularity })), granularity).toBe(200);
+    }
   });
 
   it('accepts exactly 5 years', async () => {
@@ -213,10 +239,35 @@ describe('stock alerts', () => {
   it('lists oversold balances first (most oversold first), then low stock', async () => {
     const row = (sku: string, available: number): StockAlertRow => ({ sku, location: 'WH', onHand: available, reserved: 0, available, updatedAt: '' });
     const d = deps([], [row('A', 3), row('B', -2), row('C', -5), row('D', 0), row('E', 9)]);
-    const a = await readStockAlerts(d, hubKey, {});
+    const a = await readStockAlerts(d, alertsKey, {});
     expect(a.oversold.map((r) => r.sku)).toEqual(['C', 'B']);
     expect(a.lowStock.map((r) => r.sku)).toEqual(['D', 'A']);
-    expect(await status(readStockAlerts(d, hubKey, { threshold: '-1' }))).toBe(400);
+    expect(await status(readStockAlerts(d, alertsKey, { threshold: '-1' }))).toBe(400);
+  });
+
+  it('refuses a key without stock:read (403) before reading any balance, as GET /v1/stock does', async () => {
+    // Prepare
+    let reads = 0;
+    const d = deps();
+    d.stockAlerts = {
+      lowBalances: async () => {
+        reads += 1;
+        return { rows: [{ sku: 'A', location: 'WH', onHand: 7, reserved: 0, available: 7, updatedAt: '' }], truncated: false };
+      },
+      balancesOf: async () => {
+        reads += 1;
+        return [];
+      },
+    };
+    // Act
+    const kpiOnly = await readStockAlerts(d, hubKey, { threshold: '1000000' }).catch((e: unknown) => e);
+    const admin = await readStockAlerts(d, { ...hubKey, scopes: ['admin'] }, { threshold: '1000000' });
+    // Assess
+    expect(kpiOnly).toBeInstanceOf(HttpError);
+    expect(kpiOnly).toMatchObject({ statusCode: 403, code: 'forbidden' });
+    expect((kpiOnly as HttpError).message).toMatch(/stock:read/);
+    expect(admin.lowStock.map((r) => r.sku)).toEqual(['A']);
+    expect(reads).toBe(1);
   });
 
   it('never lists unassigned reservations as a location: a lone location carries them, else the SKU as a whole', async () => {
@@ -237,7 +288,7 @@ describe('stock alerts', () => {
       ],
     );
     // Act
-    const a = await readStockAlerts(d, hubKey, { threshold: '5' });
+    const a = await readStockAlerts(d, alertsKey, { threshold: '5' });
     // Assess
     expect(a.oversold).toEqual([{ sku: 'LONE', location: 'WH-A', onHand: 10, reserved: 12, available: -2, updatedAt: '2026-03-01T00:00:00.000Z' }]);
     expect(a.lowStock.map((r) => [r.sku, r.location, r.available])).toEqual([

@@ -10,6 +10,11 @@ import {
   type HubHttpServer,
 } from '#infra/local/http.ts';
 
+import { toIngestRequest } from '#functions/ingest/handler.ts';
+import { verifySignature } from '#shared/ingest/schemes/registry.ts';
+import { testConnection } from '#test/fixtures/ingest-ports.ts';
+import { signedRequest, staticEbayKeys } from '#test/fixtures/signing.ts';
+
 const ingestRoute = { target: 'ingest' as const, routeKey: '$default' };
 
 describe('matchRoute', () => {
@@ -111,6 +116,26 @@ describe('toApiGatewayEvent', () => {
       expect(event.isBase64Encoded, headers.join(':')).toBe(true);
       expect(Buffer.from(event.body!, 'base64').equals(bytes)).toBe(true);
     }
+  });
+
+  it('keeps a leading UTF-8 BOM: a body signed over its exact bytes verifies, the same body without it does not', async () => {
+    // Prepare
+    const conn = testConnection('shopify');
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"id":1,"note":"größe"}')]);
+    const signed = signedRequest('shopify', conn, withBom);
+    const rawHeaders = Object.entries(signed.headers).flat();
+    const verifyThrough = async (body: Buffer) => {
+      const event = toApiGatewayEvent({ ...base, url: `/webhooks/${conn.id}`, rawHeaders, body, route: ingestRoute });
+      const req = toIngestRequest(event);
+      return { req, result: await verifySignature({ connection: conn, headers: req.headers, body: req.body, url: req.url, now: base.now }, staticEbayKeys()) };
+    };
+    // Act
+    const exact = await verifyThrough(withBom);
+    const stripped = await verifyThrough(withBom.subarray(3));
+    // Assess
+    expect(exact.req.body.equals(withBom)).toBe(true);
+    expect(exact.result).toEqual({ ok: true });
+    expect(stripped.result).toMatchObject({ ok: false, code: 'invalid_signature' });
   });
 
   it('knows which content types are text', () => {

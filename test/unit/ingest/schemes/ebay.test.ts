@@ -73,6 +73,26 @@ describe('eBay ECDSA signature', () => {
     // Assess
     expect(result).toMatchObject({ ok: false, code: 'invalid_signature' });
   });
+
+  it.each([
+    ['an algorithm other than ECDSA', { alg: 'hmac' }],
+    ['a digest eBay does not use', { digest: 'MD5' }],
+    ['a kid that is a path', { kid: '../../identity/v1/oauth2/token' }],
+    ['a kid far longer than eBay\'s', { kid: 'k'.repeat(200) }],
+    ['a signature that is not base64', { signature: 'not base64!' }],
+  ])('refuses a header with %s before looking any key up', async (_name, change) => {
+    // Prepare
+    const pair = ebayKeyPair();
+    const keys = staticEbayKeys(pair);
+    const req = signedRequest('ebay', conn, body, { ebay: pair });
+    const header = JSON.parse(Buffer.from(req.headers['x-ebay-signature']!, 'base64').toString());
+    const claim = Buffer.from(JSON.stringify({ ...header, ...change })).toString('base64');
+    // Act
+    const result = await verifySignature(input({ 'x-ebay-signature': claim }), keys);
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(keys.calls).toEqual([]);
+  });
 });
 
 describe('eBay challenge', () => {
