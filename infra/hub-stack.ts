@@ -310,7 +310,8 @@ export class HubStack extends Stack {
       name: 'normalize',
       stage,
       tracing: ctx.tracing,
-      environment: tableEnv,
+      // records from this queue are taken only if they are Amazon notifications
+      environment: { ...tableEnv, ...(this.spapiQueue ? { HUB_SPAPI_QUEUE_ARN: this.spapiQueue.queueArn } : {}) },
       timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
     });
     // orders, balances, ledger rows, listings: read and written by key, never the feed index

@@ -23,16 +23,28 @@ interface Tally {
   accepted: Map<string, number>;
 }
 
+/**
+ * Whether a record came off the SP-API queue: its ARN is HUB_SPAPI_QUEUE_ARN (the stack sets it),
+ * or ends in the name of HUB_SPAPI_QUEUE_URL's queue (the local hub sets that).
+ */
+function fromSpapiQueue(record: SQSRecord): boolean {
+  const arn = record.eventSourceARN ?? '';
+  if (process.env.HUB_SPAPI_QUEUE_ARN) return arn === process.env.HUB_SPAPI_QUEUE_ARN;
+  const name = process.env.HUB_SPAPI_QUEUE_URL?.split('/').pop();
+  return name !== undefined && name !== '' && arn.endsWith(`:${name}`);
+}
+
 async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
+  const spapi = fromSpapiQueue(record);
   if (record.attributes.ApproximateReceiveCount === '1') {
-    const source = record.messageAttributes?.source?.stringValue ?? (/spapi/i.test(record.eventSourceARN ?? '') ? 'amazon' : 'unknown');
+    const source = record.messageAttributes?.source?.stringValue ?? (spapi ? 'amazon' : 'unknown');
     tally.accepted.set(source, (tally.accepted.get(source) ?? 0) + 1);
   }
   const attributed = record.messageAttributes?.deliveryId?.stringValue;
   const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
   let outcome;
   try {
-    outcome = await normalizeMessage(record.body, deps, { messageId: record.messageId, sentAt: Number(record.attributes.SentTimestamp) || undefined });
+    outcome = await normalizeMessage(record.body, deps, { messageId: record.messageId, sentAt: Number(record.attributes.SentTimestamp) || undefined, fromSpapiQueue: spapi });
   } catch (err) {
     telemetry.withCorrelationId(attributed ?? record.messageId).warn('normalize failed, will retry', { ...meta, error: err as Error });
     throw err;

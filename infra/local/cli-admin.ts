@@ -9,6 +9,7 @@ import { ApiKeyScopeSchema } from '#shared/aws/api-keys.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
 import { getChannel, listChannels, putChannel } from '#shared/aws/channels.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
+import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
 
 /**
  * `npm run hub -- quarantine|dlq ...`: what the normalizer set aside, and sending it back.
@@ -22,6 +23,7 @@ import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
  *   keys list                                    hashes, scopes, partner, revoked
  *   keys revoke <hash>                           takes effect within a minute (key caches)
  *   channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]
+ *                [--fulfilment-location WH-MAIN] [--location-map 655441491=WH-EAST,655441492=WH-WEST]
  *   channels list
  *
  * Environment: HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL, HUB_INGEST_DLQ_URL and HUB_AWS_ENDPOINT; each
@@ -74,6 +76,8 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
       share: { type: 'string' },
       buffer: { type: 'string' },
       'max-listed': { type: 'string' },
+      'fulfilment-location': { type: 'string' },
+      'location-map': { type: 'string' },
     },
   });
   const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
@@ -136,7 +140,11 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   }
   if (group === 'channels' && command === 'set') {
     const channel = rest.find((a) => !a.startsWith('--'));
-    if (!channel) throw new AdminCliError('channels set <channel> [--partner P] [--share S] [--buffer B] [--max-listed M] [--locations A,B]');
+    if (!channel) {
+      throw new AdminCliError(
+        'channels set <channel> [--partner P] [--share S] [--buffer B] [--max-listed M] [--locations A,B] [--fulfilment-location L] [--location-map theirs=ours,...]',
+      );
+    }
     const existing = await getChannel(doc, t.tableName, channel);
     const allocation = { ...(existing?.allocation ?? {}) };
     const share = num(values.share, 'share');
@@ -147,7 +155,16 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     if (buffer !== undefined) allocation.buffer = buffer;
     if (maxListed !== undefined) allocation.maxListed = maxListed;
     if (locations) allocation.locations = locations;
-    const saved = await putChannel(doc, t.tableName, { ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation }, systemClock());
+    const where: { fulfilmentLocation?: string; locationMap?: Record<string, string> } = {};
+    if (values['fulfilment-location']) where.fulfilmentLocation = values['fulfilment-location'];
+    if (values['location-map']) {
+      const pairs = list(values['location-map'])!.map((p) => p.split('='));
+      if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new AdminCliError('--location-map takes theirs=ours pairs, e.g. 655441491=WH-EAST,655441492=WH-WEST');
+      where.locationMap = { ...((existing?.locationMap as Record<string, string> | undefined) ?? {}), ...Object.fromEntries(pairs) };
+    }
+    const parsed = ChannelConfigSchema.safeParse({ ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation, ...where });
+    if (!parsed.success) throw new AdminCliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const saved = await putChannel(doc, t.tableName, parsed.data, systemClock());
     print(JSON.stringify(saved));
     return;
   }

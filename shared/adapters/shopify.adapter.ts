@@ -302,12 +302,14 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
   if (order.cancelled_at) upserted.cancelledAt = order.cancelled_at;
 
   const events: CanonicalEvent[] = [upserted];
-  if (topic === 'orders/cancelled') {
+  // The HMAC covers the body, not the X-Shopify-Topic header: a captured body re-sent under
+  // orders/cancelled must not cancel an order for good. Only what the signed body says counts.
+  if (topic === 'orders/cancelled' && order.cancelled_at) {
     events.push({
       ...base,
       type: 'OrderCancelled',
       orderId: order.id,
-      cancelledAt: order.cancelled_at ?? order.updated_at,
+      cancelledAt: order.cancelled_at,
       ...(present(order.cancel_reason) ? { reason: order.cancel_reason! } : {}),
     });
   }

@@ -73,6 +73,8 @@ function toItem(conn: Connection, stage: string, now: Date): Item {
     const v = conn[f];
     if (typeof v === 'string') item[f] = { S: v };
   }
+  // joined by "|", which the key rule keeps out of every location name
+  if (conn.locations) item.locations = { S: conn.locations.join('|') };
   return item;
 }
 
@@ -100,6 +102,7 @@ function channelItem(conn: Connection, now: Date): Item {
 function fromItem(item: Item): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) out[k] = v.S ?? (v.NULL ? null : v.N ?? v.BOOL);
+  if (typeof out.locations === 'string') out.locations = out.locations.split('|');
   return out;
 }
 

@@ -22,6 +22,6 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
     now: systemClock,
     loadBody: (delivery) => getBody(delivery.body),
     // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
-    spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon' },
+    spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon', ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}) },
   };
 }

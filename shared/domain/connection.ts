@@ -33,6 +33,11 @@ export const ConnectionSchema = z
     // the channel is part of every key its deliveries write (orders, listings, KPI counters)
     channel: KeyPartSchema,
     partner: z.string().min(1).max(128).nullable().optional(),
+    /**
+     * The only locations this connection's deliveries may count, adjust or reserve at (a partner
+     * dealer's own warehouses); anything else is quarantined as `forbidden-location`. Absent: any.
+     */
+    locations: z.array(KeyPartSchema).min(1).max(100).optional(),
     secret: z.string().min(1).optional(),
     secrets: z.array(z.string().min(1)).min(1).max(2).optional(),
     notificationUrl: z.string().url().optional(),

@@ -22,6 +22,8 @@ export const DeliverySchema = z.object({
   source: SourceSchema,
   channel: z.string().min(1),
   partner: z.string().nullable(),
+  /** the connection's allowed locations when it has any (a partner's): normalize enforces them */
+  locations: z.array(z.string()).optional(),
   /** the sender's idempotency key (docs/webhook-sources.md), or sha256 of the body when none */
   dedupKey: z.string().min(1),
   receivedAt: z.string().datetime(),

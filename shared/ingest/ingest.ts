@@ -135,6 +135,7 @@ async function buildDelivery(req: IngestRequest, conn: Connection, now: Date, de
     source: conn.source,
     channel: conn.channel,
     partner: conn.partner,
+    ...(conn.locations ? { locations: conn.locations } : {}),
     dedupKey: dedupKey(conn.source, req.headers, req.body),
     receivedAt: now.toISOString(),
     headers,

@@ -18,6 +18,8 @@ import { TableValidationError, type TablePort } from '#shared/normalize/ports.ts
 export interface SpapiSource {
   connectionId: string;
   channel: string;
+  /** the merchant's SellerId: a notification for another seller is quarantined (unset: any) */
+  sellerId?: string;
 }
 
 /** What SQS says of a message (the Lambda event record's attributes), used to wrap SP-API messages. */
@@ -25,6 +27,11 @@ export interface MessageMeta {
   messageId: string;
   /** epoch milliseconds, SQS SentTimestamp */
   sentAt?: number;
+  /**
+   * The message came off the SP-API queue, where Amazon (anyone its policy lets send) writes: only
+   * Amazon notifications are taken from there, never a message shaped like an ingest delivery.
+   */
+  fromSpapiQueue?: boolean;
 }
 
 export interface NormalizeDeps {
@@ -69,7 +76,14 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
   let delivery: Delivery;
   try {
     const parsed: unknown = JSON.parse(messageBody);
+    if (meta?.fromSpapiQueue && !isSpapiNotification(parsed)) {
+      return quarantine(deps.table, messageBody, undefined, { reason: 'forbidden-source', message: 'the SP-API queue takes Amazon SP-API notifications only' }, now);
+    }
     delivery = isSpapiNotification(parsed) && deps.spapi ? spapiDelivery(messageBody, parsed, deps.spapi, meta, now) : DeliverySchema.parse(parsed);
+    const seller = delivery.source === 'amazon' && deps.spapi?.sellerId ? sellerOf(parsed) : undefined;
+    if (seller !== undefined && seller !== deps.spapi!.sellerId) {
+      return quarantine(deps.table, messageBody, delivery, { reason: 'forbidden-source', message: `SP-API notification for seller ${seller}, not this hub's ${deps.spapi!.sellerId}` }, now);
+    }
   } catch (err) {
     return quarantine(deps.table, messageBody, undefined, { reason: 'malformed-message', message: messageOf(err) }, now);
   }
@@ -96,6 +110,17 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
       return quarantine(deps.table, messageBody, delivery, { reason: 'invalid-key', message: `events[${i}] (${e.type}).${bad.field}: ${bad.problem}` }, now);
     }
   }
+  // a connection limited to some locations (a partner's) writes only there
+  const outside = delivery.locations ? locationOutside(events, new Set(delivery.locations)) : undefined;
+  if (outside) {
+    return quarantine(
+      deps.table,
+      messageBody,
+      delivery,
+      { reason: 'forbidden-location', message: `connection ${delivery.connectionId} may write only at ${delivery.locations!.join(', ')}; ${outside}` },
+      now,
+    );
+  }
   let applied: number;
   let oversells = 0;
   const observer = { oversells: (n: number) => void (oversells += n) };
@@ -113,6 +138,23 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     throw err;
   }
   return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied, oversells };
+}
+
+/** The first location an event names that is not in `allowed`, described; undefined when none. */
+function locationOutside(events: CanonicalEvent[], allowed: ReadonlySet<string>): string | undefined {
+  for (const [i, e] of events.entries()) {
+    const named: (string | undefined)[] =
+      e.type === 'StockLevelSet' || e.type === 'StockAdjusted'
+        ? [e.locationId]
+        : e.type === 'OrderUpserted'
+          ? [e.locationId, ...e.lines.map((l) => l.locationId)]
+          : e.type === 'RefundRecorded'
+            ? e.lines.map((l) => l.locationId)
+            : [];
+    const bad = named.find((l) => l !== undefined && !allowed.has(l));
+    if (bad !== undefined) return `events[${i}] (${e.type}) names location ${bad}`;
+  }
+  return undefined;
 }
 
 /** The events at the hub's locations, by their channels' configurations (one cached list). */
@@ -163,6 +205,18 @@ async function quarantine(
 
 function hashOf(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 20);
+}
+
+/** The SellerId an SP-API notification names (its payload's, wherever the type puts it). */
+function sellerOf(n: unknown): string | undefined {
+  const o = n as Record<string, unknown>;
+  const payload = (o.Payload ?? (o.detail as Record<string, unknown> | undefined)?.Payload) as Record<string, unknown> | undefined;
+  if (!payload) return undefined;
+  if (typeof payload.SellerId === 'string') return payload.SellerId;
+  for (const v of Object.values(payload)) {
+    if (v && typeof v === 'object' && typeof (v as Record<string, unknown>).SellerId === 'string') return (v as Record<string, string>).SellerId;
+  }
+  return undefined;
 }
 
 function isSpapiNotification(v: unknown): v is Record<string, unknown> {

@@ -67,7 +67,9 @@ describe('HubStack functions', () => {
         .filter((k) => k.startsWith('HUB_'))
         .sort();
     expect(hubVars('ingest')).toEqual(['HUB_BODY_BUCKET', 'HUB_INGEST_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
-    for (const name of ['normalize', 'stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    for (const name of ['stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    // normalize also knows the SP-API queue, whose records it takes only if they are Amazon's
+    expect(hubVars('normalize')).toEqual(['HUB_SPAPI_QUEUE_ARN', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
     // fold needs the table and nothing else of the hub's

@@ -49,4 +49,19 @@ describe('npm run hub -- keys | channels', () => {
     expect(await getChannel(doc, tableName, 'amazon-us')).toMatchObject({ channel: 'amazon-us', partner: 'acme', allocation: { share: 0.5, buffer: 3 } });
     await drop();
   });
+
+  it('sets where a channel\u2019s orders are fulfilled from and what its location ids are in the hub', async () => {
+    // Prepare
+    const { tableName, drop } = await freshTable('cli');
+    const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_INGEST_QUEUE_URL: 'x', HUB_INGEST_DLQ_URL: 'x' };
+    // Act
+    await cli(env, 'channels', 'set', 'shop', '--fulfilment-location', 'WH-MAIN', '--location-map', '655441491=WH-EAST');
+    await cli(env, 'channels', 'set', 'shop', '--location-map', '655441492=WH-WEST');
+    const refused = await cli(env, 'channels', 'set', 'shop', '--location-map', '655441493').catch((e: unknown) => e as Error);
+    // Assess
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    expect(await getChannel(doc, tableName, 'shop')).toMatchObject({ fulfilmentLocation: 'WH-MAIN', locationMap: { '655441491': 'WH-EAST', '655441492': 'WH-WEST' } });
+    expect(String(refused)).toMatch(/theirs=ours/);
+    await drop();
+  });
 });

@@ -77,6 +77,17 @@ describe('shopify published samples: orders', () => {
     });
   });
 
+  it('a body that is not cancelled, re-sent under the orders/cancelled topic, cancels nothing (the signature covers the body, not the topic)', () => {
+    // Prepare: the test notification as it was before cancellation
+    const body = JSON.parse(payloadText('shopify', 'test-order')) as Record<string, unknown>;
+    Object.assign(body, { cancelled_at: null, cancel_reason: null });
+    // Act
+    const events = adapt(inputFor('shopify', 'orders/cancelled', JSON.stringify(body)));
+    // Assess
+    expect(events.map((e) => e.type)).toEqual(['OrderUpserted']);
+    expect(events[0]).not.toHaveProperty('cancelledAt');
+  });
+
   it('orders/create with presentment money, a discount, tax and shipping: shop-currency prices and total, custom and SKU-less lines', () => {
     // Prepare + Act
     const { events, from } = run('orders/create', 'order-create-presentment');
