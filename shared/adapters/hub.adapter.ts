@@ -25,7 +25,12 @@ const stockCountSchema = z.looseObject({
   onHand: CountedOnHandSchema,
   asOf: isoTime.optional(),
 });
-const stockSetBulkSchema = z.looseObject({ counts: z.array(stockCountSchema).min(1), asOf: isoTime.optional() });
+/**
+ * Counts in one bulk `stock.set`, as in one `POST /v1/stock/counts`: a delivery is applied in one
+ * invocation, so a bigger bulk must be split by the sender (a larger one is quarantined, `schema`).
+ */
+export const MAX_BULK_COUNTS = 1000;
+const stockSetBulkSchema = z.looseObject({ counts: z.array(stockCountSchema).min(1).max(MAX_BULK_COUNTS), asOf: isoTime.optional() });
 
 const stockAdjustedSchema = z.looseObject({
   sku: text,

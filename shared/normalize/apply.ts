@@ -43,6 +43,9 @@ export class UnresolvableEventError extends Error {
   }
 }
 
+/** Counts of one delivery applied at once (each a read and a conditional write). */
+const COUNT_CONCURRENCY = 8;
+
 /** How often a write that lost a race is re-planned before the delivery is retried through the queue. */
 const MAX_CONFLICTS = 8;
 
@@ -142,7 +145,26 @@ export async function applyEvents(
     else orders.set(k, units[units.push([e]) - 1] as OrderEvent[]);
   }
   let applied = 0;
-  for (const u of units) {
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (!Array.isArray(u) && u.type === 'StockLevelSet') {
+      // a bulk count (a warehouse's stock.set of up to MAX_BULK_COUNTS rows): counts of different
+      // balances are independent and the newest asOf wins whatever the order, so a run of them is
+      // applied a few at a time, well inside the function's timeout
+      let end = i;
+      while (end + 1 < units.length && !Array.isArray(units[end + 1]) && (units[end + 1] as CanonicalEvent).type === 'StockLevelSet') end++;
+      const run = units.slice(i, end + 1) as StockLevelSet[];
+      let next = 0;
+      const worker = async () => {
+        while (next < run.length) {
+          const e = run[next++]!;
+          if ((await applyEvent(table, e, now, observer)) === 'applied') applied++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(COUNT_CONCURRENCY, run.length) }, worker));
+      i = end;
+      continue;
+    }
     if (!Array.isArray(u)) {
       if ((await applyEvent(table, u, now, observer)) === 'applied') applied++;
       continue;
