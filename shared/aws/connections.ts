@@ -51,6 +51,7 @@ const StoredConnectionSchema = z.object({
   authHeaderName: z.optional(z.string().check(z.minLength(1))),
   verificationToken: z.optional(z.string().check(z.minLength(1))),
   endpointUrl: z.optional(z.string()),
+  locations: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
 const SecretsSchema = z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(2));
 
