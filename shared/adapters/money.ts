@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_AMOUNT_DIGITS } from '#shared/domain/events.ts';
 
 /**
  * Money helpers for the adapters. Amounts stay decimal strings in major units ("19.99") from the
@@ -7,9 +8,14 @@ import { z } from 'zod';
  */
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** what the canonical money schema takes: minor units stay exact integers below 2^53 */
+const BOUNDED = new RegExp(`^-?\\d{1,${MAX_AMOUNT_DIGITS}}(\\.\\d+)?$`);
 
 /** A decimal string as the senders write it ("19.99", "-5.00", "3"); kept exactly as sent. */
-export const decimalString = z.string().regex(DECIMAL, 'expected a decimal string like "19.99"');
+export const decimalString = z
+  .string()
+  .regex(DECIMAL, 'expected a decimal string like "19.99"')
+  .regex(BOUNDED, `at most ${MAX_AMOUNT_DIGITS} integer digits`);
 
 /**
  * The digits of a JSON number. WooCommerce sends `line_items[].price` as a JSON number (REST v3
@@ -28,8 +34,8 @@ export const decimalLike = z.union([
   decimalString,
   z.number().transform((n, ctx) => {
     const text = decimalFromNumber(n);
-    if (text === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a plain decimal number' });
+    if (text === undefined || !BOUNDED.test(text)) {
+      ctx.addIssue({ code: 'custom', message: `expected a plain decimal number of at most ${MAX_AMOUNT_DIGITS} integer digits` });
       return z.NEVER;
     }
     return text;
