@@ -39,7 +39,16 @@ const T0 = Date.parse('2026-05-01T08:00:00.000Z');
 
 type Body = { type: string; timestamp: string; data: Record<string, unknown> };
 
-const lineArb = fc.record({ sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 3 }), locationId: fc.constantFrom(...LOCS) });
+/**
+ * Where a line is: a hub location, the channel's own id for one (mapped by the channel's
+ * locationMap), or none at all (reserved unassigned, never at a made-up location).
+ */
+const lineArb = fc
+  .record({ sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 3 }), where: fc.constantFrom<string | undefined>(...LOCS, 'SHOP-LOC-2', undefined) })
+  .map(({ where, ...l }) => (where === undefined ? l : { ...l, locationId: where }));
+
+/** The channel's settings both passes read: its location id SHOP-LOC-2 is the hub's WH2. */
+const CHANNELS = channelList([{ channel: 'partner-shop', allocation: {}, locationMap: { 'SHOP-LOC-2': 'WH2' } }]);
 const statusArb = fc.constantFrom('pending_payment', 'paid', 'processing', 'on_hold', 'fulfilled', 'cancelled');
 
 /** One order's deliveries: versions of it, maybe a cancellation and a refund. */
@@ -277,7 +286,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         // Prepare: the reference applies each distinct delivery once, in time order, without faults
         const reference = await freshTable('ref');
         const inOrder = [...stream].sort((a, b) => a.at - b.at);
-        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, channels: channelList(), loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
+        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, channels: CHANNELS, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
         await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
 
         const subject = await freshTable('sut');
@@ -297,7 +306,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
         while (queue.length > 0) {
           const msg = queue.shift()!;
           try {
-            await normalizeMessage(msg, { table, adapt, channels: channelList(), loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
+            await normalizeMessage(msg, { table, adapt, channels: CHANNELS, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
           } catch {
             queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
           }
