@@ -15,7 +15,17 @@ import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/normalize/keys.ts';
-import { mergeCancel, mergeFulfillment, mergeRefund, mergeUpsert, orderBodyOfItem, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import {
+  mergeCancel,
+  mergeFulfillment,
+  mergeRefund,
+  mergeUpsert,
+  orderBodyOfItem,
+  resolveWaitingLines,
+  upsertState,
+  waitingListing,
+  type OrderItemBody,
+} from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 
@@ -87,8 +97,14 @@ export async function applyEvent(
       return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
     case 'StockAdjusted':
       return withConflictRetry(counted(() => applyStockAdjusted(table, event, now)));
-    case 'ListingMapped':
-      return withConflictRetry(() => applyListing(table, event));
+    case 'ListingMapped': {
+      const result = await withConflictRetry(() => applyListing(table, event));
+      // also when the mapping was applied before: a crash between the two must not strand a waiter
+      const waiters = await table.queryBetween(keys.listingWaiter(event.channel, event.externalId, '').pk, 'WAIT#', 'WAIT$');
+      let resolved = 0;
+      for (const w of waiters) if ((await resolveWaitingOrder(table, event.channel, String(w.orderId), now)) === 'applied') resolved++;
+      return result === 'applied' || resolved > 0 ? 'applied' : 'noop';
+    }
     case 'HydrationPending':
       return withConflictRetry(() => applyHydration(table, event));
     case 'ListedQuantityReported':
@@ -209,17 +225,57 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
   }
   if (changed === 0 || afterJson === beforeJson) return 0;
 
+  const waiting = waitingListings(after);
+  await putOrder(table, key, current, after, now, waiting);
+  // a mapping applied while this order was being merged wrote its listing before looking for
+  // waiters, and this order wrote its waiters before looking for mappings: one of them sees the other
+  if (waiting.length > 0) await resolveWaitingOrder(table, channel, orderId, now);
+  return changed;
+}
+
+/** The listing ids an order's unmapped lines wait for. */
+function waitingListings(order: OrderItemBody): string[] {
+  return [...new Set((order.state?.lines ?? []).map(waitingListing).filter((id): id is string => id !== undefined))];
+}
+
+/**
+ * Writes an order version: one conditional put (on its revision), no transaction — what it changes
+ * in stock (reservations, shipments, restocks, oversells) and in the KPIs is folded from this
+ * item's change on the table's stream (shared/inventory/stock-fold.ts, shared/kpi/fold.ts). An
+ * order with lines waiting for a listing's SKU also marks itself in each listing's partition, in
+ * the same transaction, so the mapping finds it when it comes (resolveWaitingOrder).
+ */
+async function putOrder(table: TablePort, key: Key, current: Item | undefined, body: OrderItemBody, now: () => Date, waiting: readonly string[]): Promise<void> {
   const rev = Number(current?.rev ?? 0) + 1;
-  const orderItem: Item = { ...key, type: 'order', ...after, partner: current?.partner, rev, updatedAt: now().toISOString() };
-  // One conditional put, no transaction: what the order version changes in stock (reservations,
-  // shipments, restocks, oversells) and in the KPIs is folded from this item's change on the
-  // table's stream, batch by batch (fold function: shared/inventory/stock-fold.ts, shared/kpi/fold.ts).
-  await table.write([
+  const orderItem: Item = { ...key, type: 'order', ...body, partner: current?.partner, rev, updatedAt: now().toISOString() };
+  const ops: WriteOp[] = [
     current
       ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
       : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
-  ]);
-  return changed;
+  ];
+  for (const id of waiting) ops.push({ kind: 'put', item: { ...keys.listingWaiter(body.channel, id, body.orderId), type: 'listing-waiter', orderId: body.orderId } });
+  await table.write(ops);
+}
+
+/**
+ * Resolves an order's lines that wait for listings now mapped: the order item is rewritten with
+ * their SKUs, and the fold reserves (or ships) them exactly once, by the change of the order's
+ * contribution. Nothing to resolve: no write.
+ */
+async function resolveWaitingOrder(table: TablePort, channel: string, orderId: string, now: () => Date): Promise<ApplyResult> {
+  return withConflictRetry(async () => {
+    const key = keys.order(channel, orderId);
+    const current = await table.get(key);
+    if (!current) return 'noop';
+    const body = orderBodyOfItem(current);
+    const ids = waitingListings(body);
+    if (ids.length === 0) return 'noop';
+    const resolved = await resolveListings(table, channel, ids);
+    if (resolved.size === 0) return 'noop';
+    const next = resolveWaitingLines(body, resolved);
+    await putOrder(table, key, current, next, now, waitingListings(next));
+    return 'applied';
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ export const keys = {
    */
   listed: (sku: string, channel: string) => ({ pk: `SKU#${sku}`, sk: `LISTED#${channel}` }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
+  /** an order with a line waiting for this listing's SKU (in the listing's partition: one query finds them) */
+  listingWaiter: (channel: string, externalId: string, orderId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: `WAIT#${orderId}` }),
   hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };

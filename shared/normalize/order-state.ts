@@ -30,6 +30,30 @@ export interface OrderLineState {
   unmapped?: true;
 }
 
+/** The listing an unmapped line waits for (its SKU is `UNMAPPED:<externalItemId>` until mapped). */
+export const UNMAPPED_PREFIX = 'UNMAPPED:';
+export function waitingListing(line: OrderLineState): string | undefined {
+  return line.unmapped && line.sku.startsWith(UNMAPPED_PREFIX) ? line.sku.slice(UNMAPPED_PREFIX.length) : undefined;
+}
+
+/**
+ * The order with its waiting lines resolved through `resolved` (listing id → SKU): a mapping that
+ * arrives after the order takes effect as if it had been there when the order came.
+ */
+export function resolveWaitingLines(item: OrderItemBody, resolved: ReadonlyMap<string, string>): OrderItemBody {
+  if (!item.state) return item;
+  let changed = false;
+  const lines = item.state.lines.map((l) => {
+    const id = waitingListing(l);
+    const sku = id !== undefined ? resolved.get(id) : undefined;
+    if (sku === undefined) return l;
+    changed = true;
+    const { unmapped: _u, ...rest } = l;
+    return { ...rest, sku };
+  });
+  return changed ? { ...item, state: { ...item.state, lines } } : item;
+}
+
 export interface OrderUpsertState {
   status: OrderStatus;
   rawStatus: Record<string, string>;
