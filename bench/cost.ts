@@ -1,6 +1,9 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
-import { foldWriteUnits, measureNormalize, summarize, type FoldCost } from './normalize-cost.ts';
+import { FOLD_WINDOW_SECONDS, foldWriteUnits, measureNormalize, measureQuietFold, summarize, type FoldCost } from './normalize-cost.ts';
+
+/** Fold batching windows the quiet hub is priced at (seconds; the mapping allows up to 300). */
+export const QUIET_WINDOW_SWEEP = [5, 30, 60, 120, 300] as const;
 import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
@@ -113,41 +116,53 @@ export const costBench: BenchModule = {
     const foldCpu = ALLOWANCES.cpuShare(foldMb);
     const foldRounds = foldRequestRounds;
     const foldMsPerBatch = (f: FoldCost) => foldBatchMs(f, foldMb);
-    const foldInvocations = fold.busy.batches / costs.length;
-    add('Lambda fold requests', `${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} stream records for ${costs.length} deliveries = ${round(foldInvocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, foldInvocations * PRICES.lambda.perMillionRequests);
-    add(
-      'Lambda fold duration',
-      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
-      (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
-    );
-    add('DynamoDB fold write units', `${round(foldWriteUnits(fold.busy) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (foldWriteUnits(fold.busy) / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
-    add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
-    add('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
-    const gsiWu = s.gsiWriteUnits + fold.busy.gsiWriteUnits / costs.length;
-    add(
-      'DynamoDB GSI byUpdated',
-      `${round(gsiWu)} WU per delivery replicated to the index (balance writes by normalize ${s.gsiWriteUnits} + by the fold ${round(fold.busy.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
-      gsiWu * PRICES.dynamodb.perMillionWriteUnits,
-    );
+    type Line = { item: string; arithmetic: string; usd: number };
+    const foldLines = (f: FoldCost): Line[] => {
+      const out: Line[] = [];
+      const put = (item: string, arithmetic: string, usd: number) => out.push({ item, arithmetic, usd: round(usd, 4) });
+      const invocations = f.batches / costs.length;
+      put('Lambda fold requests', `${f.batches} batches of ≤ ${f.batchSize} stream records for ${costs.length} deliveries = ${round(invocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, invocations * PRICES.lambda.perMillionRequests);
+      put(
+        'Lambda fold duration',
+        `per batch: in-process ${round(f.ms / Math.max(1, f.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(f)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(f), 2)} ms × ${foldMb} MB`,
+        (gbs(foldMb, foldMsPerBatch(f)) * f.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
+      );
+      put('DynamoDB fold write units', `${round(foldWriteUnits(f) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (foldWriteUnits(f) / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
+      put('DynamoDB fold read units', `${round(f.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (f.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
+      put('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
+      const gsi = s.gsiWriteUnits + f.gsiWriteUnits / costs.length;
+      put(
+        'DynamoDB GSI byUpdated',
+        `${round(gsi)} WU per delivery replicated to the index (balance writes by normalize ${s.gsiWriteUnits} + by the fold ${round(f.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        gsi * PRICES.dynamodb.perMillionWriteUnits,
+      );
+      return out;
+    };
+    lines.push(...foldLines(fold.busy));
     add('ingest connection lookup', 'cached 60 s per container: ~0 per delivery', 0);
 
     const total = round(lines.reduce((n, l) => n + l.usd, 0), 4);
     const dynamoShare = round(lines.filter((l) => l.item.startsWith('DynamoDB')).reduce((n, l) => n + l.usd, 0) / total, 3);
-    // sensitivity: a quiet hub (one delivery a second) fills normalize batches of one (1 s window): a
-    // normalize invocation and a receive/delete per delivery; its fold batches hold what the fold's
-    // batching window gathers (normalize-cost.ts)
+    // a quiet hub (one delivery a second) fills normalize batches of one (1 s window): a normalize
+    // invocation and a receive/delete per delivery; its fold batches hold what the fold's batching
+    // window gathers (normalize-cost.ts). Line by line, so the line that dominates shows.
     const quietNormMs = costs.reduce((n, c) => n + Math.ceil(c.ms * normCpu + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs), 0) / costs.length;
-    const quietExtra =
-      PRICES.lambda.perMillionRequests * (1 - 1 / B) +
-      (gbs(set.normalizeMemoryMb, quietNormMs) - gbs(set.normalizeMemoryMb, normMsPerDelivery)) * PRICES.lambda.arm64PerGbSecond * M +
-      (1 - receiveChunks) * PRICES.sqs.standardPerMillionRequests +
-      0.9 * PRICES.sqs.standardPerMillionRequests +
-      // the fold: smaller batches, so each balance and counter is written more often
-      ((foldWriteUnits(fold.quiet) - foldWriteUnits(fold.busy) + fold.quiet.gsiWriteUnits - fold.busy.gsiWriteUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
-      ((fold.quiet.readUnits - fold.busy.readUnits) / costs.length) * PRICES.dynamodb.perMillionReadUnits +
-      ((fold.quiet.batches - fold.busy.batches) / costs.length) * PRICES.lambda.perMillionRequests +
-      ((gbs(foldMb, foldMsPerBatch(fold.quiet)) * fold.quiet.batches - gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches) * PRICES.lambda.arm64PerGbSecond * M) / costs.length;
-    const quietTotal = round(total + quietExtra, 4);
+    const quietLines = (f: FoldCost): Line[] => {
+      const replaced: Record<string, Line> = {
+        'SQS ReceiveMessage': { item: 'SQS ReceiveMessage', arithmetic: `1 per delivery (batches of one) × $${PRICES.sqs.standardPerMillionRequests}/M`, usd: PRICES.sqs.standardPerMillionRequests },
+        'SQS DeleteMessageBatch': { item: 'SQS DeleteMessageBatch', arithmetic: `1 per delivery × $${PRICES.sqs.standardPerMillionRequests}/M`, usd: PRICES.sqs.standardPerMillionRequests },
+        'Lambda normalize requests': { item: 'Lambda normalize requests', arithmetic: `1 per delivery × $${PRICES.lambda.perMillionRequests}/M`, usd: PRICES.lambda.perMillionRequests },
+        'Lambda normalize duration': {
+          item: 'Lambda normalize duration',
+          arithmetic: `${round(quietNormMs, 3)} ms per delivery (each its own invocation) × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
+          usd: round(gbs(set.normalizeMemoryMb, quietNormMs) * PRICES.lambda.arm64PerGbSecond * M, 4),
+        },
+      };
+      for (const l of foldLines(f)) replaced[l.item] = l;
+      return lines.map((l) => replaced[l.item] ?? l);
+    };
+    const quiet = quietLines(fold.quiet);
+    const quietTotal = round(quiet.reduce((n, l) => n + l.usd, 0), 4);
 
     ctx.log(`measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`);
     ctx.log(`normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations, and CPU time measured here is stretched ×${round(normCpu, 2)} for a ${set.normalizeMemoryMb} MB function's CPU share`);
@@ -155,6 +170,14 @@ export const costBench: BenchModule = {
     for (const l of lines) ctx.log(`  ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
     ctx.log(`  ${'TOTAL per million deliveries'.padEnd(w)}  $${total.toFixed(4).padStart(7)}  goal $${COST_GOAL_PER_MILLION.toFixed(2)} → ${total <= COST_GOAL_PER_MILLION ? 'met' : 'NOT met'}; DynamoDB is ${(dynamoShare * 100).toFixed(0)}% of it`);
     ctx.log(`  quiet hub (one delivery a second: normalize batches of one, fold batches of ${fold.quiet.batchSize}): $${quietTotal.toFixed(4)} per million; sequential (not concurrent) record processing would bill ${round(billedMsSequential / costs.length, 2)} ms/delivery instead of ${round(normMsPerDelivery, 2)}`);
+    ctx.log(`  quiet hub, line by line (fold window ${FOLD_WINDOW_SECONDS} s):`);
+    for (const l of [...quiet].sort((a, b) => b.usd - a.usd)) if (l.usd > 0) ctx.log(`    ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
+    const sweep: Record<number, number> = {};
+    for (const win of QUIET_WINDOW_SWEEP) {
+      const f = await measureQuietFold(ctx, win);
+      sweep[win] = round(quietLines(f).reduce((n, l) => n + l.usd, 0), 4);
+    }
+    ctx.log(`  quiet hub by fold window (s → $ per million): ${Object.entries(sweep).map(([k, v]) => `${k} s → $${v.toFixed(2)}`).join(', ')}`);
     ctx.log(`  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`);
 
     return {

@@ -155,9 +155,27 @@ export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasuremen
     // order changes of QUIET_DELIVERIES_PER_SECOND deliveries a second over the batching window
     const busyBatch = busyFoldBatch(t.streamFrom(0).changes);
     const busy = await measureFold(t, busyBatch.batchSize);
-    const quietBatch = Math.max(1, Math.round((FOLD_WINDOW_SECONDS * QUIET_DELIVERIES_PER_SECOND * t.streamLength) / costs.length));
+    const quietBatch = quietFoldBatch(FOLD_WINDOW_SECONDS, t.streamLength, costs.length);
     const quiet = await measureFold(warm, quietBatch);
     return { mix, costs, table: t, fold: { busy, quiet, busyBatch } };
+  });
+}
+
+/** A quiet hub's fold batch: the order changes of QUIET_DELIVERIES_PER_SECOND deliveries a second over `windowSeconds`. */
+export function quietFoldBatch(windowSeconds: number, streamLength: number, deliveries: number): number {
+  return Math.max(1, Math.round((windowSeconds * QUIET_DELIVERIES_PER_SECOND * streamLength) / deliveries));
+}
+
+/**
+ * The quiet hub's fold with another batching window (e.g. a lean stack's): the mix normalized into
+ * a fresh table, its stream folded in the batches that window gathers at one delivery a second.
+ */
+export function measureQuietFold(ctx: BenchContext, windowSeconds: number): Promise<FoldCost> {
+  return ctx.memo(`quiet-fold-${windowSeconds}`, async () => {
+    const { mix, costs } = await measureNormalize(ctx);
+    const t = new MemoryTable();
+    await normalizeMix(mix, t);
+    return measureFold(t, quietFoldBatch(windowSeconds, t.streamLength, costs.length));
   });
 }
 
