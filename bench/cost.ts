@@ -1,9 +1,16 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
-import { FOLD_WINDOW_SECONDS, foldWriteUnits, measureNormalize, measureQuietFold, summarize, type FoldCost } from './normalize-cost.ts';
+import { FOLD_WINDOW_SECONDS, foldWriteUnits, measureNormalize, measureQuietFold, QUIET_DELIVERIES_PER_SECOND, quietFoldBatch, summarize, type FoldCost } from './normalize-cost.ts';
+
+/** Webhooks a day of the merchants whose month the bench prices. */
+export const MERCHANT_DAYS = { small: 10_000, large: 2_000_000 } as const;
+export const DAYS_PER_MONTH = 730 / 24;
+export const IDLE_GOAL_PER_MONTH = 6;
 
 /** Fold batching windows the quiet hub is priced at (seconds; the mapping allows up to 300). */
 export const QUIET_WINDOW_SWEEP = [5, 30, 60, 120, 300] as const;
+import { IDLE_ASSUMPTIONS, idleCost } from './idle-cost.ts';
+import { synthHubTemplate } from '../infra/local/template.ts';
 import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
@@ -32,6 +39,7 @@ export function deployedSettings() {
     normalizeMemoryMb: memoryMb,
     foldMemoryMb: readConst('infra/hub-stack.ts', /export const FOLD_MEMORY_MB = (\d+)/, 'FOLD_MEMORY_MB'),
     normalizeBatchSize: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_SIZE = (\d+)/, 'NORMALIZE_BATCH_SIZE'),
+    normalizeWindowSeconds: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_WINDOW_SECONDS = (\d+)/, 'NORMALIZE_BATCH_WINDOW_SECONDS'),
     normalizeMaxConcurrency: readConst('infra/hub-stack.ts', /normalizeMaxConcurrency:.*\.default\((\d+)\)/, 'the default normalizeMaxConcurrency'),
   };
 }
@@ -143,24 +151,41 @@ export const costBench: BenchModule = {
 
     const total = round(lines.reduce((n, l) => n + l.usd, 0), 4);
     const dynamoShare = round(lines.filter((l) => l.item.startsWith('DynamoDB')).reduce((n, l) => n + l.usd, 0) / total, 3);
-    // a quiet hub (one delivery a second) fills normalize batches of one (1 s window): a normalize
-    // invocation and a receive/delete per delivery; its fold batches hold what the fold's batching
-    // window gathers (normalize-cost.ts). Line by line, so the line that dominates shows.
-    const quietNormMs = costs.reduce((n, c) => n + Math.ceil(c.ms * normCpu + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs), 0) / costs.length;
-    const quietLines = (f: FoldCost): Line[] => {
+    // A hub receiving `perSecond` deliveries: normalize's batches hold what its window gathers (up
+    // to BatchSize; a quiet hub's are of one), each receive and delete call carries up to 10 of
+    // them, and the fold's batches hold what its window gathers (normalize-cost.ts). Line by line,
+    // so the line that dominates shows. The busy hub above is this with full batches.
+    const normMsPerDeliveryAt = (b: number) => {
+      let ms = 0;
+      for (let i = 0; i < costs.length; i += b) {
+        const batch = costs.slice(i, i + b);
+        ms += Math.ceil(batch.reduce((n, c) => n + c.ms, 0) * normCpu + Math.max(...batch.map((c) => c.readRequests + c.writeRequests)) * ALLOWANCES.dynamoRoundTripMs);
+      }
+      return ms / costs.length;
+    };
+    const linesAt = (perSecond: number, f: FoldCost): Line[] => {
+      const b = Math.min(B, Math.max(1, Math.round(perSecond * set.normalizeWindowSeconds)));
+      const perCall = Math.min(10, b);
+      const sqs = PRICES.sqs.standardPerMillionRequests;
+      const normMs = normMsPerDeliveryAt(b);
       const replaced: Record<string, Line> = {
-        'SQS ReceiveMessage': { item: 'SQS ReceiveMessage', arithmetic: `1 per delivery (batches of one) × $${PRICES.sqs.standardPerMillionRequests}/M`, usd: PRICES.sqs.standardPerMillionRequests },
-        'SQS DeleteMessageBatch': { item: 'SQS DeleteMessageBatch', arithmetic: `1 per delivery × $${PRICES.sqs.standardPerMillionRequests}/M`, usd: PRICES.sqs.standardPerMillionRequests },
-        'Lambda normalize requests': { item: 'Lambda normalize requests', arithmetic: `1 per delivery × $${PRICES.lambda.perMillionRequests}/M`, usd: PRICES.lambda.perMillionRequests },
+        'SQS ReceiveMessage': { item: 'SQS ReceiveMessage', arithmetic: `${perCall} per call (normalize batches of ${b}), ${round(1 / perCall, 3)} per delivery × $${sqs}/M`, usd: round(sqs / perCall, 4) },
+        'SQS DeleteMessageBatch': { item: 'SQS DeleteMessageBatch', arithmetic: `${perCall} per call, ${round(1 / perCall, 3)} per delivery × $${sqs}/M`, usd: round(sqs / perCall, 4) },
+        'Lambda normalize requests': { item: 'Lambda normalize requests', arithmetic: `1 per batch of ${b} (${perSecond}/s over a ${set.normalizeWindowSeconds} s window) = ${round(1 / b, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, usd: round(PRICES.lambda.perMillionRequests / b, 4) },
         'Lambda normalize duration': {
           item: 'Lambda normalize duration',
-          arithmetic: `${round(quietNormMs, 3)} ms per delivery (each its own invocation) × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
-          usd: round(gbs(set.normalizeMemoryMb, quietNormMs) * PRICES.lambda.arm64PerGbSecond * M, 4),
+          arithmetic: `${round(normMs, 3)} ms per delivery in batches of ${b} × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
+          usd: round(gbs(set.normalizeMemoryMb, normMs) * PRICES.lambda.arm64PerGbSecond * M, 4),
         },
       };
       for (const l of foldLines(f)) replaced[l.item] = l;
       return lines.map((l) => replaced[l.item] ?? l);
     };
+    const quietLines = (f: FoldCost) => linesAt(QUIET_DELIVERIES_PER_SECOND, f);
+    const sumOf = (ls: Line[]) => round(ls.reduce((n, l) => n + l.usd, 0), 4);
+    /** the fold's batches at `perSecond` over `windowSeconds`: what the window gathers, or full ones */
+    const foldAt = async (perSecond: number, windowSeconds: number): Promise<FoldCost> =>
+      quietFoldBatch(windowSeconds, fold.busy.records, costs.length, perSecond) >= fold.busy.batchSize ? fold.busy : measureQuietFold(ctx, windowSeconds, perSecond);
     const quiet = quietLines(fold.quiet);
     const quietTotal = round(quiet.reduce((n, l) => n + l.usd, 0), 4);
 
@@ -173,11 +198,29 @@ export const costBench: BenchModule = {
     ctx.log(`  quiet hub, line by line (fold window ${FOLD_WINDOW_SECONDS} s):`);
     for (const l of [...quiet].sort((a, b) => b.usd - a.usd)) if (l.usd > 0) ctx.log(`    ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
     const sweep: Record<number, number> = {};
-    for (const win of QUIET_WINDOW_SWEEP) {
-      const f = await measureQuietFold(ctx, win);
-      sweep[win] = round(quietLines(f).reduce((n, l) => n + l.usd, 0), 4);
-    }
+    for (const win of QUIET_WINDOW_SWEEP) sweep[win] = sumOf(quietLines(await foldAt(QUIET_DELIVERIES_PER_SECOND, win)));
     ctx.log(`  quiet hub by fold window (s → $ per million): ${Object.entries(sweep).map(([k, v]) => `${k} s → $${v.toFixed(2)}`).join(', ')}`);
+
+    // --- the fixed monthly cost of an idle stack, from the synthesized prod template
+    const idle = { full: idleCost(synthHubTemplate({ stage: 'prod' })), lean: idleCost(synthHubTemplate({ stage: 'prod', context: { lean: true } })) };
+    const iw = Math.max(...idle.full.lines.map((l) => l.item.length));
+    for (const [name, ic] of Object.entries(idle)) {
+      ctx.log(`  idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections, prod template${name === 'lean' ? ', -c lean=true' : ''}):`);
+      for (const l of ic.lines) ctx.log(`    ${l.item.padEnd(iw)} ${String(l.count).padStart(3)}  $${l.usd.toFixed(2).padStart(5)}  ${l.arithmetic}`);
+      ctx.log(`    ${'TOTAL per month'.padEnd(iw)}      $${ic.total.toFixed(2).padStart(5)}  goal $${IDLE_GOAL_PER_MONTH.toFixed(2)} → ${ic.total <= IDLE_GOAL_PER_MONTH ? 'met' : 'NOT met'}`);
+    }
+
+    // --- a merchant's month: the variable cost at its own arrival rate, plus the idle stack's
+    const months: Record<string, { perDay: number; perSecond: number; perMillion: number; variable: number; fixed: number; fixedLean: number; total: number; totalLean: number }> = {};
+    for (const [name, perDay] of Object.entries(MERCHANT_DAYS)) {
+      const perSecond = perDay / 86_400;
+      const perMillion = sumOf(linesAt(round(perSecond, 4), await foldAt(perSecond, FOLD_WINDOW_SECONDS)));
+      const variable = round((perMillion * perDay * DAYS_PER_MONTH) / M, 2);
+      months[name] = { perDay, perSecond: round(perSecond, 4), perMillion, variable, fixed: idle.full.total, fixedLean: idle.lean.total, total: round(variable + idle.full.total, 2), totalLean: round(variable + idle.lean.total, 2) };
+      ctx.log(
+        `  ${name} merchant (${perDay.toLocaleString('en-US')} webhooks a day = ${round(perSecond, 3)}/s, ${IDLE_ASSUMPTIONS.connections} connections): $${perMillion.toFixed(2)}/M at that rate × ${round((perDay * DAYS_PER_MONTH) / M, 3)} M a month = $${variable.toFixed(2)} + idle stack $${idle.full.total.toFixed(2)} = $${months[name]!.total.toFixed(2)} a month ($${months[name]!.totalLean.toFixed(2)} lean)`,
+      );
+    }
     ctx.log(`  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`);
 
     return {
@@ -192,6 +235,10 @@ export const costBench: BenchModule = {
         totalPerMillion: total,
         totalPerMillionWithoutGsi: round(total - (lines.find((l) => l.item === 'DynamoDB GSI byUpdated')?.usd ?? 0), 4),
         quietHubTotalPerMillion: quietTotal,
+        quietHubLines: quiet,
+        quietHubByFoldWindowSeconds: sweep,
+        idleStackPerMonth: { assumptions: IDLE_ASSUMPTIONS, full: idle.full, lean: idle.lean },
+        merchantMonths: months,
         normalizeBilledMsPerDelivery: { concurrentRecords: round(normMsPerDelivery, 3), sequentialRecords: round(billedMsSequential / costs.length, 3) },
         goalPerMillion: COST_GOAL_PER_MILLION,
         meetsGoal: total <= COST_GOAL_PER_MILLION,
@@ -201,6 +248,12 @@ export const costBench: BenchModule = {
       headline: [
         { figure: 'Cost per million webhooks (busy hub, full batches)', value: `$${total.toFixed(2)}`, target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`, meets: total <= COST_GOAL_PER_MILLION, measuredOn: mixLabel(mix) },
         { figure: 'Cost per million webhooks (quiet hub, one delivery a second)', value: `$${quietTotal.toFixed(2)}`, measuredOn: mixLabel(mix) },
+        { figure: `Idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections)`, value: `$${idle.full.total.toFixed(2)} ($${idle.lean.total.toFixed(2)} with -c lean=true)`, target: `≤ $${IDLE_GOAL_PER_MONTH.toFixed(2)} (lean)`, meets: idle.lean.total <= IDLE_GOAL_PER_MONTH, measuredOn: 'synthesized prod template, list prices; a 1 GB table' },
+        ...Object.entries(months).map(([name, m]) => ({
+          figure: `A ${name} merchant's month (${m.perDay.toLocaleString('en-US')} webhooks a day, ${IDLE_ASSUMPTIONS.connections} connections)`,
+          value: `$${m.total.toFixed(2)} ($${m.variable.toFixed(2)} traffic at $${m.perMillion.toFixed(2)}/M + $${m.fixed.toFixed(2)} idle stack; $${m.totalLean.toFixed(2)} lean)`,
+          measuredOn: mixLabel(mix),
+        })),
         { figure: 'Hosted webhook gateways (published)', value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`, measuredOn: 'published price lists' },
       ],
     };

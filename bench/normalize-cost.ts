@@ -161,21 +161,22 @@ export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasuremen
   });
 }
 
-/** A quiet hub's fold batch: the order changes of QUIET_DELIVERIES_PER_SECOND deliveries a second over `windowSeconds`. */
-export function quietFoldBatch(windowSeconds: number, streamLength: number, deliveries: number): number {
-  return Math.max(1, Math.round((windowSeconds * QUIET_DELIVERIES_PER_SECOND * streamLength) / deliveries));
+/** A quiet hub's fold batch: the order changes of `perSecond` deliveries a second over `windowSeconds`. */
+export function quietFoldBatch(windowSeconds: number, streamLength: number, deliveries: number, perSecond: number = QUIET_DELIVERIES_PER_SECOND): number {
+  return Math.max(1, Math.round((windowSeconds * perSecond * streamLength) / deliveries));
 }
 
 /**
- * The quiet hub's fold with another batching window (e.g. a lean stack's): the mix normalized into
- * a fresh table, its stream folded in the batches that window gathers at one delivery a second.
+ * A quieter-than-busy hub's fold with some batching window: the mix normalized into a fresh
+ * table, its stream folded in the batches that window gathers at `perSecond` deliveries a second.
  */
-export function measureQuietFold(ctx: BenchContext, windowSeconds: number): Promise<FoldCost> {
-  return ctx.memo(`quiet-fold-${windowSeconds}`, async () => {
+export function measureQuietFold(ctx: BenchContext, windowSeconds: number, perSecond: number = QUIET_DELIVERIES_PER_SECOND): Promise<FoldCost> {
+  const batch = (streamLength: number, deliveries: number) => quietFoldBatch(windowSeconds, streamLength, deliveries, perSecond);
+  return ctx.memo(`quiet-fold-${windowSeconds}-${perSecond}`, async () => {
     const { mix, costs } = await measureNormalize(ctx);
     const t = new MemoryTable();
     await normalizeMix(mix, t);
-    return measureFold(t, quietFoldBatch(windowSeconds, t.streamLength, costs.length));
+    return measureFold(t, batch(t.streamLength, costs.length));
   });
 }
 
