@@ -6,6 +6,8 @@ import { FOLD_WINDOW_SECONDS, foldWriteUnits, measureNormalize, measureQuietFold
 export const MERCHANT_DAYS = { small: 10_000, large: 2_000_000 } as const;
 export const DAYS_PER_MONTH = 730 / 24;
 export const IDLE_GOAL_PER_MONTH = 6;
+/** What a quiet hub (one delivery a second) should cost per million. */
+export const QUIET_GOAL_PER_MILLION = 3;
 
 /** Fold batching windows the quiet hub is priced at (seconds; the mapping allows up to 300). */
 export const QUIET_WINDOW_SWEEP = [5, 30, 60, 120, 300] as const;
@@ -248,6 +250,13 @@ export const costBench: BenchModule = {
       headline: [
         { figure: 'Cost per million webhooks (busy hub, full batches)', value: `$${total.toFixed(2)}`, target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`, meets: total <= COST_GOAL_PER_MILLION, measuredOn: mixLabel(mix) },
         { figure: 'Cost per million webhooks (quiet hub, one delivery a second)', value: `$${quietTotal.toFixed(2)}`, measuredOn: mixLabel(mix) },
+        {
+          figure: 'Cost per million webhooks (quiet hub) by the fold window (-c foldWindowSeconds)',
+          value: Object.entries(sweep).map(([k, v]) => `${k} s $${v.toFixed(2)}`).join(' · '),
+          target: `≤ $${QUIET_GOAL_PER_MILLION.toFixed(2)}`,
+          meets: Math.min(...Object.values(sweep)) <= QUIET_GOAL_PER_MILLION,
+          measuredOn: mixLabel(mix),
+        },
         { figure: `Idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections)`, value: `$${idle.full.total.toFixed(2)} ($${idle.lean.total.toFixed(2)} with -c lean=true)`, target: `≤ $${IDLE_GOAL_PER_MONTH.toFixed(2)} (lean)`, meets: idle.lean.total <= IDLE_GOAL_PER_MONTH, measuredOn: 'synthesized prod template, list prices; a 1 GB table' },
         ...Object.entries(months).map(([name, m]) => ({
           figure: `A ${name} merchant's month (${m.perDay.toLocaleString('en-US')} webhooks a day, ${IDLE_ASSUMPTIONS.connections} connections)`,
