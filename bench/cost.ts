@@ -213,14 +213,15 @@ export const costBench: BenchModule = {
     }
 
     // --- a merchant's month: the variable cost at its own arrival rate, plus the idle stack's
-    const months: Record<string, { perDay: number; perSecond: number; perMillion: number; variable: number; fixed: number; fixedLean: number; total: number; totalLean: number }> = {};
+    const months: Record<string, { perDay: number; perSecond: number; foldBatch: number; perMillion: number; variable: number; fixed: number; fixedLean: number; total: number; totalLean: number }> = {};
     for (const [name, perDay] of Object.entries(MERCHANT_DAYS)) {
       const perSecond = perDay / 86_400;
-      const perMillion = sumOf(linesAt(round(perSecond, 4), await foldAt(perSecond, FOLD_WINDOW_SECONDS)));
+      const f = await foldAt(perSecond, FOLD_WINDOW_SECONDS);
+      const perMillion = sumOf(linesAt(round(perSecond, 4), f));
       const variable = round((perMillion * perDay * DAYS_PER_MONTH) / M, 2);
-      months[name] = { perDay, perSecond: round(perSecond, 4), perMillion, variable, fixed: idle.full.total, fixedLean: idle.lean.total, total: round(variable + idle.full.total, 2), totalLean: round(variable + idle.lean.total, 2) };
+      months[name] = { perDay, perSecond: round(perSecond, 4), foldBatch: f.batchSize, perMillion, variable, fixed: idle.full.total, fixedLean: idle.lean.total, total: round(variable + idle.full.total, 2), totalLean: round(variable + idle.lean.total, 2) };
       ctx.log(
-        `  ${name} merchant (${perDay.toLocaleString('en-US')} webhooks a day = ${round(perSecond, 3)}/s, ${IDLE_ASSUMPTIONS.connections} connections): $${perMillion.toFixed(2)}/M at that rate × ${round((perDay * DAYS_PER_MONTH) / M, 3)} M a month = $${variable.toFixed(2)} + idle stack $${idle.full.total.toFixed(2)} = $${months[name]!.total.toFixed(2)} a month ($${months[name]!.totalLean.toFixed(2)} lean)`,
+        `  ${name} merchant (${perDay.toLocaleString('en-US')} webhooks a day = ${round(perSecond, 3)}/s, ${IDLE_ASSUMPTIONS.connections} connections; fold batches of ${f.batchSize}): $${perMillion.toFixed(2)}/M at that rate × ${round((perDay * DAYS_PER_MONTH) / M, 3)} M a month = $${variable.toFixed(2)} + idle stack $${idle.full.total.toFixed(2)} = $${months[name]!.total.toFixed(2)} a month ($${months[name]!.totalLean.toFixed(2)} lean)`,
       );
     }
     ctx.log(`  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`);
