@@ -186,8 +186,12 @@ export const costBench: BenchModule = {
     const quietLines = (f: FoldCost) => linesAt(QUIET_DELIVERIES_PER_SECOND, f);
     const sumOf = (ls: Line[]) => round(ls.reduce((n, l) => n + l.usd, 0), 4);
     /** the fold's batches at `perSecond` over `windowSeconds`: what the window gathers, or full ones */
-    const foldAt = async (perSecond: number, windowSeconds: number): Promise<FoldCost> =>
-      quietFoldBatch(windowSeconds, fold.busy.records, costs.length, perSecond) >= fold.busy.batchSize ? fold.busy : measureQuietFold(ctx, windowSeconds, perSecond);
+    const foldAt = async (perSecond: number, windowSeconds: number): Promise<FoldCost> => {
+      const batch = quietFoldBatch(windowSeconds, fold.busy.records, costs.length, perSecond);
+      if (batch >= fold.busy.batchSize) return fold.busy;
+      if (batch === fold.quiet.batchSize) return fold.quiet;
+      return measureQuietFold(ctx, windowSeconds, perSecond);
+    };
     const quiet = quietLines(fold.quiet);
     const quietTotal = round(quiet.reduce((n, l) => n + l.usd, 0), 4);
 
@@ -199,6 +203,9 @@ export const costBench: BenchModule = {
     ctx.log(`  quiet hub (one delivery a second: normalize batches of one, fold batches of ${fold.quiet.batchSize}): $${quietTotal.toFixed(4)} per million; sequential (not concurrent) record processing would bill ${round(billedMsSequential / costs.length, 2)} ms/delivery instead of ${round(normMsPerDelivery, 2)}`);
     ctx.log(`  quiet hub, line by line (fold window ${FOLD_WINDOW_SECONDS} s):`);
     for (const l of [...quiet].sort((a, b) => b.usd - a.usd)) if (l.usd > 0) ctx.log(`    ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
+    const perDelivery = (v: number) => round(v / costs.length);
+    const byType = (f: FoldCost) => Object.entries(f.writeUnitsByItemType).map(([k, v]) => `${k} ${perDelivery(v)}`).join(', ');
+    ctx.log(`    the quiet fold's write units per delivery by item (SKU: balances and ledger rows; KPI, KPID, KPIM: hour, day and month counters): ${byType(fold.quiet)}; ${perDelivery(fold.quiet.balanceWrites)} balance writes per delivery (busy hub: ${byType(fold.busy)}; ${perDelivery(fold.busy.balanceWrites)} balance writes)`);
     const sweep: Record<number, number> = {};
     for (const win of QUIET_WINDOW_SWEEP) sweep[win] = sumOf(quietLines(await foldAt(QUIET_DELIVERIES_PER_SECOND, win)));
     ctx.log(`  quiet hub by fold window (s → $ per million): ${Object.entries(sweep).map(([k, v]) => `${k} s → $${v.toFixed(2)}`).join(', ')}`);
