@@ -123,7 +123,8 @@ const hubContextSchema = z.object({
   // the zone KPI days and months are cut in when a request names none (kpi) and that the fold's
   // day and month rollups use (fold): one setting for both, so they always agree. Unset: UTC.
   // a small merchant's stack (docs/deploying.md): the essential alarms only, no dashboard, logs
-  // kept a week in prod and three days in dev; about $3 a month less when idle (npm run bench)
+  // kept a week in prod and three days in dev. The dashboard and the alarms are most of what an
+  // idle stack costs a month (the cost bench prices both stacks line by line)
   lean: flag.default(false),
   merchantTimeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
 });
