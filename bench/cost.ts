@@ -1,6 +1,18 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
-import { foldWriteUnits, measureNormalize, summarize, type FoldCost } from './normalize-cost.ts';
+import { FOLD_WINDOW_SECONDS, foldWriteUnits, measureNormalize, measureQuietFold, QUIET_DELIVERIES_PER_SECOND, quietFoldBatch, summarize, type FoldCost } from './normalize-cost.ts';
+
+/** Webhooks a day of the merchants whose month the bench prices. */
+export const MERCHANT_DAYS = { small: 10_000, large: 2_000_000 } as const;
+export const DAYS_PER_MONTH = 730 / 24;
+export const IDLE_GOAL_PER_MONTH = 6;
+/** What a quiet hub (one delivery a second) should cost per million. */
+export const QUIET_GOAL_PER_MILLION = 3;
+
+/** Fold batching windows the quiet hub is priced at (seconds; the mapping allows up to 300). */
+export const QUIET_WINDOW_SWEEP = [5, 30, 60, 120, 300] as const;
+import { IDLE_ASSUMPTIONS, idleCost } from './idle-cost.ts';
+import { synthHubTemplate } from '../infra/local/template.ts';
 import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
@@ -29,6 +41,7 @@ export function deployedSettings() {
     normalizeMemoryMb: memoryMb,
     foldMemoryMb: readConst('infra/hub-stack.ts', /export const FOLD_MEMORY_MB = (\d+)/, 'FOLD_MEMORY_MB'),
     normalizeBatchSize: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_SIZE = (\d+)/, 'NORMALIZE_BATCH_SIZE'),
+    normalizeWindowSeconds: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_WINDOW_SECONDS = (\d+)/, 'NORMALIZE_BATCH_WINDOW_SECONDS'),
     normalizeMaxConcurrency: readConst('infra/hub-stack.ts', /normalizeMaxConcurrency:.*\.default\((\d+)\)/, 'the default normalizeMaxConcurrency'),
   };
 }
@@ -113,41 +126,74 @@ export const costBench: BenchModule = {
     const foldCpu = ALLOWANCES.cpuShare(foldMb);
     const foldRounds = foldRequestRounds;
     const foldMsPerBatch = (f: FoldCost) => foldBatchMs(f, foldMb);
-    const foldInvocations = fold.busy.batches / costs.length;
-    add('Lambda fold requests', `${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} stream records for ${costs.length} deliveries = ${round(foldInvocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, foldInvocations * PRICES.lambda.perMillionRequests);
-    add(
-      'Lambda fold duration',
-      `per batch: in-process ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(fold.busy)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(fold.busy), 2)} ms × ${foldMb} MB`,
-      (gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
-    );
-    add('DynamoDB fold write units', `${round(foldWriteUnits(fold.busy) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (foldWriteUnits(fold.busy) / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
-    add('DynamoDB fold read units', `${round(fold.busy.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (fold.busy.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
-    add('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
-    const gsiWu = s.gsiWriteUnits + fold.busy.gsiWriteUnits / costs.length;
-    add(
-      'DynamoDB GSI byUpdated',
-      `${round(gsiWu)} WU per delivery replicated to the index (balance writes by normalize ${s.gsiWriteUnits} + by the fold ${round(fold.busy.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
-      gsiWu * PRICES.dynamodb.perMillionWriteUnits,
-    );
+    type Line = { item: string; arithmetic: string; usd: number };
+    const foldLines = (f: FoldCost): Line[] => {
+      const out: Line[] = [];
+      const put = (item: string, arithmetic: string, usd: number) => out.push({ item, arithmetic, usd: round(usd, 4) });
+      const invocations = f.batches / costs.length;
+      put('Lambda fold requests', `${f.batches} batches of ≤ ${f.batchSize} stream records for ${costs.length} deliveries = ${round(invocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, invocations * PRICES.lambda.perMillionRequests);
+      put(
+        'Lambda fold duration',
+        `per batch: in-process ${round(f.ms / Math.max(1, f.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(f)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(f), 2)} ms × ${foldMb} MB`,
+        (gbs(foldMb, foldMsPerBatch(f)) * f.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
+      );
+      put('DynamoDB fold write units', `${round(foldWriteUnits(f) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (foldWriteUnits(f) / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
+      put('DynamoDB fold read units', `${round(f.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (f.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
+      put('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
+      const gsi = s.gsiWriteUnits + f.gsiWriteUnits / costs.length;
+      put(
+        'DynamoDB GSI byUpdated',
+        `${round(gsi)} WU per delivery replicated to the index (balance writes by normalize ${s.gsiWriteUnits} + by the fold ${round(f.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        gsi * PRICES.dynamodb.perMillionWriteUnits,
+      );
+      return out;
+    };
+    lines.push(...foldLines(fold.busy));
     add('ingest connection lookup', 'cached 60 s per container: ~0 per delivery', 0);
 
     const total = round(lines.reduce((n, l) => n + l.usd, 0), 4);
     const dynamoShare = round(lines.filter((l) => l.item.startsWith('DynamoDB')).reduce((n, l) => n + l.usd, 0) / total, 3);
-    // sensitivity: a quiet hub (one delivery a second) fills normalize batches of one (1 s window): a
-    // normalize invocation and a receive/delete per delivery; its fold batches hold what the fold's
-    // batching window gathers (normalize-cost.ts)
-    const quietNormMs = costs.reduce((n, c) => n + Math.ceil(c.ms * normCpu + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs), 0) / costs.length;
-    const quietExtra =
-      PRICES.lambda.perMillionRequests * (1 - 1 / B) +
-      (gbs(set.normalizeMemoryMb, quietNormMs) - gbs(set.normalizeMemoryMb, normMsPerDelivery)) * PRICES.lambda.arm64PerGbSecond * M +
-      (1 - receiveChunks) * PRICES.sqs.standardPerMillionRequests +
-      0.9 * PRICES.sqs.standardPerMillionRequests +
-      // the fold: smaller batches, so each balance and counter is written more often
-      ((foldWriteUnits(fold.quiet) - foldWriteUnits(fold.busy) + fold.quiet.gsiWriteUnits - fold.busy.gsiWriteUnits) / costs.length) * PRICES.dynamodb.perMillionWriteUnits +
-      ((fold.quiet.readUnits - fold.busy.readUnits) / costs.length) * PRICES.dynamodb.perMillionReadUnits +
-      ((fold.quiet.batches - fold.busy.batches) / costs.length) * PRICES.lambda.perMillionRequests +
-      ((gbs(foldMb, foldMsPerBatch(fold.quiet)) * fold.quiet.batches - gbs(foldMb, foldMsPerBatch(fold.busy)) * fold.busy.batches) * PRICES.lambda.arm64PerGbSecond * M) / costs.length;
-    const quietTotal = round(total + quietExtra, 4);
+    // A hub receiving `perSecond` deliveries: normalize's batches hold what its window gathers (up
+    // to BatchSize; a quiet hub's are of one), each receive and delete call carries up to 10 of
+    // them, and the fold's batches hold what its window gathers (normalize-cost.ts). Line by line,
+    // so the line that dominates shows. The busy hub above is this with full batches.
+    const normMsPerDeliveryAt = (b: number) => {
+      let ms = 0;
+      for (let i = 0; i < costs.length; i += b) {
+        const batch = costs.slice(i, i + b);
+        ms += Math.ceil(batch.reduce((n, c) => n + c.ms, 0) * normCpu + Math.max(...batch.map((c) => c.readRequests + c.writeRequests)) * ALLOWANCES.dynamoRoundTripMs);
+      }
+      return ms / costs.length;
+    };
+    const linesAt = (perSecond: number, f: FoldCost): Line[] => {
+      const b = Math.min(B, Math.max(1, Math.round(perSecond * set.normalizeWindowSeconds)));
+      const perCall = Math.min(10, b);
+      const sqs = PRICES.sqs.standardPerMillionRequests;
+      const normMs = normMsPerDeliveryAt(b);
+      const replaced: Record<string, Line> = {
+        'SQS ReceiveMessage': { item: 'SQS ReceiveMessage', arithmetic: `${perCall} per call (normalize batches of ${b}), ${round(1 / perCall, 3)} per delivery × $${sqs}/M`, usd: round(sqs / perCall, 4) },
+        'SQS DeleteMessageBatch': { item: 'SQS DeleteMessageBatch', arithmetic: `${perCall} per call, ${round(1 / perCall, 3)} per delivery × $${sqs}/M`, usd: round(sqs / perCall, 4) },
+        'Lambda normalize requests': { item: 'Lambda normalize requests', arithmetic: `1 per batch of ${b} (${perSecond}/s over a ${set.normalizeWindowSeconds} s window) = ${round(1 / b, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, usd: round(PRICES.lambda.perMillionRequests / b, 4) },
+        'Lambda normalize duration': {
+          item: 'Lambda normalize duration',
+          arithmetic: `${round(normMs, 3)} ms per delivery in batches of ${b} × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
+          usd: round(gbs(set.normalizeMemoryMb, normMs) * PRICES.lambda.arm64PerGbSecond * M, 4),
+        },
+      };
+      for (const l of foldLines(f)) replaced[l.item] = l;
+      return lines.map((l) => replaced[l.item] ?? l);
+    };
+    const quietLines = (f: FoldCost) => linesAt(QUIET_DELIVERIES_PER_SECOND, f);
+    const sumOf = (ls: Line[]) => round(ls.reduce((n, l) => n + l.usd, 0), 4);
+    /** the fold's batches at `perSecond` over `windowSeconds`: what the window gathers, or full ones */
+    const foldAt = async (perSecond: number, windowSeconds: number): Promise<FoldCost> => {
+      const batch = quietFoldBatch(windowSeconds, fold.busy.records, costs.length, perSecond);
+      if (batch >= fold.busy.batchSize) return fold.busy;
+      if (batch === fold.quiet.batchSize) return fold.quiet;
+      return measureQuietFold(ctx, windowSeconds, perSecond);
+    };
+    const quiet = quietLines(fold.quiet);
+    const quietTotal = round(quiet.reduce((n, l) => n + l.usd, 0), 4);
 
     ctx.log(`measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`);
     ctx.log(`normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations, and CPU time measured here is stretched ×${round(normCpu, 2)} for a ${set.normalizeMemoryMb} MB function's CPU share`);
@@ -155,6 +201,36 @@ export const costBench: BenchModule = {
     for (const l of lines) ctx.log(`  ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
     ctx.log(`  ${'TOTAL per million deliveries'.padEnd(w)}  $${total.toFixed(4).padStart(7)}  goal $${COST_GOAL_PER_MILLION.toFixed(2)} → ${total <= COST_GOAL_PER_MILLION ? 'met' : 'NOT met'}; DynamoDB is ${(dynamoShare * 100).toFixed(0)}% of it`);
     ctx.log(`  quiet hub (one delivery a second: normalize batches of one, fold batches of ${fold.quiet.batchSize}): $${quietTotal.toFixed(4)} per million; sequential (not concurrent) record processing would bill ${round(billedMsSequential / costs.length, 2)} ms/delivery instead of ${round(normMsPerDelivery, 2)}`);
+    ctx.log(`  quiet hub, line by line (fold window ${FOLD_WINDOW_SECONDS} s):`);
+    for (const l of [...quiet].sort((a, b) => b.usd - a.usd)) if (l.usd > 0) ctx.log(`    ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
+    const perDelivery = (v: number) => round(v / costs.length);
+    const byType = (f: FoldCost) => Object.entries(f.writeUnitsByItemType).map(([k, v]) => `${k} ${perDelivery(v)}`).join(', ');
+    ctx.log(`    the quiet fold's write units per delivery by item (SKU: balances and ledger rows; KPI, KPID, KPIM: hour, day and month counters): ${byType(fold.quiet)}; ${perDelivery(fold.quiet.balanceWrites)} balance writes per delivery (busy hub: ${byType(fold.busy)}; ${perDelivery(fold.busy.balanceWrites)} balance writes)`);
+    const sweep: Record<number, number> = {};
+    for (const win of QUIET_WINDOW_SWEEP) sweep[win] = sumOf(quietLines(await foldAt(QUIET_DELIVERIES_PER_SECOND, win)));
+    ctx.log(`  quiet hub by fold window (s → $ per million): ${Object.entries(sweep).map(([k, v]) => `${k} s → $${v.toFixed(2)}`).join(', ')}`);
+
+    // --- the fixed monthly cost of an idle stack, from the synthesized prod template
+    const idle = { full: idleCost(synthHubTemplate({ stage: 'prod' })), lean: idleCost(synthHubTemplate({ stage: 'prod', context: { lean: true } })) };
+    const iw = Math.max(...idle.full.lines.map((l) => l.item.length));
+    for (const [name, ic] of Object.entries(idle)) {
+      ctx.log(`  idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections, prod template${name === 'lean' ? ', -c lean=true' : ''}):`);
+      for (const l of ic.lines) ctx.log(`    ${l.item.padEnd(iw)} ${String(l.count).padStart(3)}  $${l.usd.toFixed(2).padStart(5)}  ${l.arithmetic}`);
+      ctx.log(`    ${'TOTAL per month'.padEnd(iw)}      $${ic.total.toFixed(2).padStart(5)}  goal $${IDLE_GOAL_PER_MONTH.toFixed(2)} → ${ic.total <= IDLE_GOAL_PER_MONTH ? 'met' : 'NOT met'}`);
+    }
+
+    // --- a merchant's month: the variable cost at its own arrival rate, plus the idle stack's
+    const months: Record<string, { perDay: number; perSecond: number; foldBatch: number; perMillion: number; variable: number; fixed: number; fixedLean: number; total: number; totalLean: number }> = {};
+    for (const [name, perDay] of Object.entries(MERCHANT_DAYS)) {
+      const perSecond = perDay / 86_400;
+      const f = await foldAt(perSecond, FOLD_WINDOW_SECONDS);
+      const perMillion = sumOf(linesAt(round(perSecond, 4), f));
+      const variable = round((perMillion * perDay * DAYS_PER_MONTH) / M, 2);
+      months[name] = { perDay, perSecond: round(perSecond, 4), foldBatch: f.batchSize, perMillion, variable, fixed: idle.full.total, fixedLean: idle.lean.total, total: round(variable + idle.full.total, 2), totalLean: round(variable + idle.lean.total, 2) };
+      ctx.log(
+        `  ${name} merchant (${perDay.toLocaleString('en-US')} webhooks a day = ${round(perSecond, 3)}/s, ${IDLE_ASSUMPTIONS.connections} connections; fold batches of ${f.batchSize}): $${perMillion.toFixed(2)}/M at that rate × ${round((perDay * DAYS_PER_MONTH) / M, 3)} M a month = $${variable.toFixed(2)} + idle stack $${idle.full.total.toFixed(2)} = $${months[name]!.total.toFixed(2)} a month ($${months[name]!.totalLean.toFixed(2)} lean)`,
+      );
+    }
     ctx.log(`  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`);
 
     return {
@@ -169,6 +245,10 @@ export const costBench: BenchModule = {
         totalPerMillion: total,
         totalPerMillionWithoutGsi: round(total - (lines.find((l) => l.item === 'DynamoDB GSI byUpdated')?.usd ?? 0), 4),
         quietHubTotalPerMillion: quietTotal,
+        quietHubLines: quiet,
+        quietHubByFoldWindowSeconds: sweep,
+        idleStackPerMonth: { assumptions: IDLE_ASSUMPTIONS, full: idle.full, lean: idle.lean },
+        merchantMonths: months,
         normalizeBilledMsPerDelivery: { concurrentRecords: round(normMsPerDelivery, 3), sequentialRecords: round(billedMsSequential / costs.length, 3) },
         goalPerMillion: COST_GOAL_PER_MILLION,
         meetsGoal: total <= COST_GOAL_PER_MILLION,
@@ -178,6 +258,19 @@ export const costBench: BenchModule = {
       headline: [
         { figure: 'Cost per million webhooks (busy hub, full batches)', value: `$${total.toFixed(2)}`, target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`, meets: total <= COST_GOAL_PER_MILLION, measuredOn: mixLabel(mix) },
         { figure: 'Cost per million webhooks (quiet hub, one delivery a second)', value: `$${quietTotal.toFixed(2)}`, measuredOn: mixLabel(mix) },
+        {
+          figure: 'Cost per million webhooks (quiet hub) by the fold window (-c foldWindowSeconds)',
+          value: Object.entries(sweep).map(([k, v]) => `${k} s $${v.toFixed(2)}`).join(' · '),
+          target: `≤ $${QUIET_GOAL_PER_MILLION.toFixed(2)}`,
+          meets: Math.min(...Object.values(sweep)) <= QUIET_GOAL_PER_MILLION,
+          measuredOn: mixLabel(mix),
+        },
+        { figure: `Idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections)`, value: `$${idle.full.total.toFixed(2)} ($${idle.lean.total.toFixed(2)} with -c lean=true)`, target: `≤ $${IDLE_GOAL_PER_MONTH.toFixed(2)} (lean)`, meets: idle.lean.total <= IDLE_GOAL_PER_MONTH, measuredOn: 'synthesized prod template, list prices; a 1 GB table' },
+        ...Object.entries(months).map(([name, m]) => ({
+          figure: `A ${name} merchant's month (${m.perDay.toLocaleString('en-US')} webhooks a day, ${IDLE_ASSUMPTIONS.connections} connections)`,
+          value: `$${m.total.toFixed(2)} ($${m.variable.toFixed(2)} traffic at $${m.perMillion.toFixed(2)}/M + $${m.fixed.toFixed(2)} idle stack; $${m.totalLean.toFixed(2)} lean)`,
+          measuredOn: mixLabel(mix),
+        })),
         { figure: 'Hosted webhook gateways (published)', value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`, measuredOn: 'published price lists' },
       ],
     };

@@ -155,9 +155,28 @@ export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasuremen
     // order changes of QUIET_DELIVERIES_PER_SECOND deliveries a second over the batching window
     const busyBatch = busyFoldBatch(t.streamFrom(0).changes);
     const busy = await measureFold(t, busyBatch.batchSize);
-    const quietBatch = Math.max(1, Math.round((FOLD_WINDOW_SECONDS * QUIET_DELIVERIES_PER_SECOND * t.streamLength) / costs.length));
+    const quietBatch = quietFoldBatch(FOLD_WINDOW_SECONDS, t.streamLength, costs.length);
     const quiet = await measureFold(warm, quietBatch);
     return { mix, costs, table: t, fold: { busy, quiet, busyBatch } };
+  });
+}
+
+/** A quiet hub's fold batch: the order changes of `perSecond` deliveries a second over `windowSeconds`. */
+export function quietFoldBatch(windowSeconds: number, streamLength: number, deliveries: number, perSecond: number = QUIET_DELIVERIES_PER_SECOND): number {
+  return Math.max(1, Math.round((windowSeconds * perSecond * streamLength) / deliveries));
+}
+
+/**
+ * A quieter-than-busy hub's fold with some batching window: the mix normalized into a fresh
+ * table, its stream folded in the batches that window gathers at `perSecond` deliveries a second.
+ */
+export function measureQuietFold(ctx: BenchContext, windowSeconds: number, perSecond: number = QUIET_DELIVERIES_PER_SECOND): Promise<FoldCost> {
+  const batch = (streamLength: number, deliveries: number) => quietFoldBatch(windowSeconds, streamLength, deliveries, perSecond);
+  return ctx.memo(`quiet-fold-${windowSeconds}-${perSecond}`, async () => {
+    const { mix, costs } = await measureNormalize(ctx);
+    const t = new MemoryTable();
+    await normalizeMix(mix, t);
+    return measureFold(t, batch(t.streamLength, costs.length));
   });
 }
 

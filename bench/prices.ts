@@ -25,6 +25,30 @@ export const PRICES = {
   dynamodb: {
     perMillionWriteUnits: 0.625,
     perMillionReadUnits: 0.125,
+    /** table and index storage, per GB-month (the first 25 GB are free tier, ignored here) */
+    storagePerGbMonth: 0.25,
+    /** continuous backups (point-in-time recovery), per GB-month of table size */
+    pitrPerGbMonth: 0.2,
+  },
+  /** fixed monthly charges of an idle stack ("Amazon CloudWatch Pricing", "AWS Secrets Manager Pricing", "AWS KMS Pricing", "Amazon S3 Pricing", "Amazon API Gateway Pricing") */
+  monthly: {
+    /** a standard-resolution metric alarm, per metric it evaluates (a math alarm pays for each metric in it) */
+    alarmStandardPerMetric: 0.1,
+    /** a high-resolution (period < 60 s) alarm, per metric */
+    alarmHighResolutionPerMetric: 0.3,
+    compositeAlarm: 0.5,
+    /** a custom dashboard (the account's first three are free tier, ignored here) */
+    dashboard: 3,
+    secret: 0.4,
+    /** a customer-managed KMS key; AWS-managed keys cost nothing a month */
+    kmsCustomerKey: 1,
+    /** CloudWatch Logs storage per GB-month; an idle stack ingests nothing */
+    logStoragePerGbMonth: 0.03,
+    s3StandardPerGbMonth: 0.023,
+    /** an HTTP API bills per request only */
+    httpApi: 0,
+    /** an SNS topic bills per publish only */
+    snsTopic: 0,
   },
 } as const;
 

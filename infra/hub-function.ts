@@ -28,6 +28,8 @@ export interface HubFunctionProps {
    */
   memorySize?: number;
   reservedConcurrentExecutions?: number;
+  /** how long the function's logs are kept; a month in prod and a week in dev unless the stack says */
+  logRetention?: RetentionDays;
 }
 
 /**
@@ -46,7 +48,7 @@ export class HubFunction extends Construct {
 
     this.logGroup = new LogGroup(this, 'Logs', {
       // a LogGroup we own instead of `logRetention`, which needs a custom-resource Lambda of its own
-      retention: prod ? RetentionDays.ONE_MONTH : RetentionDays.ONE_WEEK,
+      retention: props.logRetention ?? (prod ? RetentionDays.ONE_MONTH : RetentionDays.ONE_WEEK),
       removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 

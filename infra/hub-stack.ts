@@ -122,6 +122,10 @@ const hubContextSchema = z.object({
   quarantineAlarmThreshold: positiveInt.default(DEFAULT_QUARANTINE_THRESHOLD),
   // the zone KPI days and months are cut in when a request names none (kpi) and that the fold's
   // day and month rollups use (fold): one setting for both, so they always agree. Unset: UTC.
+  // a small merchant's stack (docs/deploying.md): the essential alarms only, no dashboard, logs
+  // kept a week in prod and three days in dev. The dashboard and the alarms are most of what an
+  // idle stack costs a month (the cost bench prices both stacks line by line)
+  lean: flag.default(false),
   merchantTimeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
 });
 export type HubContext = z.infer<typeof hubContextSchema>;
@@ -166,6 +170,9 @@ export class HubStack extends Stack {
     this.stage = stage;
     const prod = stage === 'prod';
     const ctx = readHubContext(this);
+    // what the logs are kept for: a lean stack keeps them shorter (storage is what an idle stack's
+    // logs cost); the API's access logs the same
+    const logRetention = ctx.lean ? (prod ? RetentionDays.ONE_WEEK : RetentionDays.THREE_DAYS) : prod ? RetentionDays.ONE_MONTH : RetentionDays.ONE_WEEK;
     // Prod data outlives the stack; a dev stack is disposable.
     const statefulRemoval = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
@@ -272,6 +279,7 @@ export class HubStack extends Stack {
       name: 'ingest',
       stage,
       tracing: ctx.tracing,
+      logRetention,
       environment: ingestEnv,
       // A sender waits on this call, and Shopify gives up after 5 s: failing at 4 s answers with an
       // error the sender retries, instead of work finishing after nobody is listening.
@@ -310,6 +318,7 @@ export class HubStack extends Stack {
       name: 'normalize',
       stage,
       tracing: ctx.tracing,
+      logRetention,
       // records from this queue are taken only if they are Amazon notifications
       environment: { ...tableEnv, ...(this.spapiQueue ? { HUB_SPAPI_QUEUE_ARN: this.spapiQueue.queueArn } : {}) },
       timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
@@ -332,7 +341,7 @@ export class HubStack extends Stack {
       );
     }
 
-    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, environment: tableEnv });
+    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, logRetention, environment: tableEnv });
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
     this.allowTable(this.stock, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] }, STOCK_TABLE_PARTITIONS);
@@ -342,6 +351,7 @@ export class HubStack extends Stack {
       name: 'kpi',
       stage,
       tracing: ctx.tracing,
+      logRetention,
       environment: { ...tableEnv, ...merchantZone },
     });
     // keys, channels and the zone marker by key, counters by Query, on those partitions only (a
@@ -356,6 +366,7 @@ export class HubStack extends Stack {
       name: 'fold',
       stage,
       tracing: ctx.tracing,
+      logRetention,
       environment: { HUB_TABLE_NAME: this.table.tableName, ...merchantZone },
       timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
       memorySize: FOLD_MEMORY_MB,
@@ -392,7 +403,7 @@ export class HubStack extends Stack {
     });
 
     // GET /openapi.json and GET /health: no table, queue or secret, so its role writes logs only
-    this.docs = new HubFunction(this, 'Docs', { name: 'docs', stage, tracing: ctx.tracing, timeout: Duration.seconds(3) });
+    this.docs = new HubFunction(this, 'Docs', { name: 'docs', stage, tracing: ctx.tracing, logRetention, timeout: Duration.seconds(3) });
 
     // ---- read API ---------------------------------------------------------------------------
 
@@ -402,7 +413,7 @@ export class HubStack extends Stack {
       createDefaultStage: false,
     });
     const accessLogs = new LogGroup(this, 'ReadApiAccessLogs', {
-      retention: prod ? RetentionDays.ONE_MONTH : RetentionDays.ONE_WEEK,
+      retention: logRetention,
       removalPolicy: statefulRemoval,
     });
     this.apiStage = new HttpStage(this, 'ReadApiStage', {
@@ -483,6 +494,7 @@ export class HubStack extends Stack {
       api: this.api,
       alarmEmail: ctx.alarmEmail,
       quarantineThreshold: ctx.quarantineAlarmThreshold,
+      lean: ctx.lean,
     });
 
     // ---- outputs ----------------------------------------------------------------------------
@@ -495,7 +507,7 @@ export class HubStack extends Stack {
     new CfnOutput(this, 'DlqUrl', { value: this.ingestDlq.queueUrl });
     new CfnOutput(this, 'BodyBucket', { value: this.bodyBucket.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    if (this.monitoring.dashboard) new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     if (this.spapiQueue && this.spapiDlq) {
       new CfnOutput(this, 'SpapiQueueUrl', { value: this.spapiQueue.queueUrl });
       new CfnOutput(this, 'SpapiDlqUrl', { value: this.spapiDlq.queueUrl });

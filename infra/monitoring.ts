@@ -57,7 +57,21 @@ export interface HubMonitoringProps {
   /** subscribed to the alarm topic by email when given (the recipient confirms the subscription) */
   alarmEmail?: string;
   quarantineThreshold?: number;
+  /**
+   * A small merchant's monitoring: only the alarms that catch lost or stuck work (DLQs, queue age,
+   * errors of the functions that carry deliveries, ingest throttles, the fold's lag and skips,
+   * quarantine growth), and no dashboard. What it drops: errors of the read API's functions (their
+   * callers see the 5xx), throttles of normalize and fold (their queue age and iterator age alarms
+   * fire when it matters), and the dashboard ($3 a month; the console's own Lambda, SQS and
+   * DynamoDB pages show the same metrics).
+   */
+  lean?: boolean;
 }
+
+/** The functions whose errors a lean stack still alarms on: they carry deliveries to the table. */
+export const LEAN_ERROR_ALARM_FUNCTIONS = ['ingest', 'normalize', 'fold'] as const;
+/** The functions whose throttles a lean stack still alarms on: ingest's reserved concurrency turns senders away. */
+export const LEAN_THROTTLE_ALARM_FUNCTIONS = ['ingest'] as const;
 
 /**
  * The hub's alarms (all to one SNS topic, both into ALARM and back to OK) and its dashboard.
@@ -66,7 +80,8 @@ export interface HubMonitoringProps {
 export class HubMonitoring extends Construct {
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
-  readonly dashboard: Dashboard;
+  /** absent on a lean stack */
+  readonly dashboard?: Dashboard;
 
   constructor(scope: Construct, id: string, props: HubMonitoringProps) {
     super(scope, id);
@@ -119,20 +134,26 @@ export class HubMonitoring extends Construct {
       const stream = streamConsumers.some(([n]) => n === name)
         ? ' Its stream batch is retried from the first record until it succeeds, holding the shard back (see the IteratorAge alarm); records older than 24 h are lost.'
         : '';
-      alarm(
-        `${label}Errors`,
-        fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        1,
-        `${name} crashed or timed out. Read its log group (level ERROR) and the X-Ray traces if tracing is on.${stream}`,
-        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      );
-      alarm(
-        `${label}Throttles`,
-        fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
-        1,
-        `${name} was throttled: its reserved concurrency (ingest: -c ingestConcurrency) or the account's concurrency is exhausted. Senders retry throttled webhooks; raise the limit if the load is real.`,
-        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      );
+      const watchErrors = !props.lean || (LEAN_ERROR_ALARM_FUNCTIONS as readonly string[]).includes(name);
+      const watchThrottles = !props.lean || (LEAN_THROTTLE_ALARM_FUNCTIONS as readonly string[]).includes(name);
+      if (watchErrors) {
+        alarm(
+          `${label}Errors`,
+          fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+          1,
+          `${name} crashed or timed out. Read its log group (level ERROR) and the X-Ray traces if tracing is on.${stream}`,
+          ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        );
+      }
+      if (watchThrottles) {
+        alarm(
+          `${label}Throttles`,
+          fn.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+          1,
+          `${name} was throttled: its reserved concurrency (ingest: -c ingestConcurrency) or the account's concurrency is exhausted. Senders retry throttled webhooks; raise the limit if the load is real.`,
+          ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        );
+      }
     }
 
     for (const [name, fn] of streamConsumers) {
@@ -163,10 +184,12 @@ export class HubMonitoring extends Construct {
       `More than ${quarantineThreshold} deliveries quarantined in 15 minutes: a sender likely changed its payload. List them (hub quarantine list), read the reason, fix the adapter, then replay.`,
     );
 
-    this.dashboard = new Dashboard(this, 'Dashboard', {
+    if (props.lean) return;
+    const dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `InventoryHub-${stage}-${Aws.REGION}`,
       defaultInterval: Duration.hours(3),
     });
+    this.dashboard = dashboard;
     const fns = Object.entries(props.functions);
     const perFn = (title: string, m: (fn: HubFunction) => IMetric) =>
       new GraphWidget({ title, width: 8, left: fns.map(([, fn]) => m(fn)) });
@@ -176,23 +199,23 @@ export class HubMonitoring extends Construct {
         label,
         period: Duration.minutes(5),
       });
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new TextWidget({ markdown: `# Inventory hub (${stage})\nAlarms go to the SNS topic; each alarm's description says what to do.`, width: 24, height: 2 }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({ title: 'Deliveries accepted per source', width: 6, left: [search(HubMetric.DeliveriesAccepted, 'source', '')] }),
       new GraphWidget({ title: 'Deliveries rejected per source and reason', width: 6, left: [search(HubMetric.DeliveriesRejected, 'source,reason', '')] }),
       new GraphWidget({ title: 'Quarantined per reason', width: 6, left: [search(HubMetric.Quarantined, 'reason', '')] }),
       // topics acknowledged without effect: a rise shows a merchant subscribing to more than the hub uses
       new GraphWidget({ title: 'Ignored per source and topic', width: 6, left: [search(HubMetric.Ignored, 'source,topic', '')] }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({ title: 'Events applied', width: 8, left: [hubMetric(HubMetric.EventsApplied, 'normalize', stage)] }),
       new GraphWidget({ title: 'Oversells', width: 8, left: [hubMetric(HubMetric.Oversells, 'normalize', stage)] }),
       new GraphWidget({ title: 'Normalize batch item failures', width: 8, left: [hubMetric(HubMetric.NormalizeBatchFailures, 'normalize', stage)] }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Queue depth',
         width: 8,
@@ -209,12 +232,12 @@ export class HubMonitoring extends Construct {
         left: props.queues.map(({ label, dlq }) => dlq.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' })),
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       perFn('Invocations', (fn) => fn.fn.metricInvocations({ statistic: 'Sum' })),
       perFn('Errors', (fn) => fn.fn.metricErrors({ statistic: 'Sum' })),
       perFn('Throttles', (fn) => fn.fn.metricThrottles({ statistic: 'Sum' })),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       perFn('Duration p99 (ms)', (fn) => fn.fn.metricDuration({ statistic: 'p99' })),
       perFn('Concurrent executions', (fn) => fn.fn.metric('ConcurrentExecutions', { statistic: 'Maximum' })),
       new GraphWidget({
@@ -233,7 +256,7 @@ export class HubMonitoring extends Construct {
           ]
         : []),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Table capacity consumed',
         width: 12,
