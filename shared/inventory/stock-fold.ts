@@ -5,6 +5,7 @@ import { itemSize } from '#shared/normalize/item-size.ts';
 import { fnv1a32, itemRef, keyProblem, keys } from '#shared/normalize/keys.ts';
 import { balanceRef, contributionOf, diffContribution, orderBodyOfItem, parseBalanceRef, type Movement } from '#shared/normalize/order-state.ts';
 import { TableValidationError, WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import { UNASSIGNED_LOCATION } from '#shared/domain/key-part.ts';
 
 /**
  * Stock effects of orders, folded from the table's stream (docs/architecture.md, "The write
@@ -223,7 +224,18 @@ export interface BalanceWrite {
  * records among them that oversold it (each change in stream order, as if applied one by one).
  * undefined: every change was folded before.
  */
-export function balanceWrite(plan: BalancePlan, current: Item | undefined, shardId: string, nowMs: number, maxBytes = BALANCE_MAX_BYTES): BalanceWrite | undefined {
+export function balanceWrite(
+  plan: BalancePlan,
+  current: Item | undefined,
+  shardId: string,
+  nowMs: number,
+  maxBytes = BALANCE_MAX_BYTES,
+  /**
+   * for the unassigned balance (UNASSIGNED_LOCATION): what the SKU's other locations have
+   * available, since reservations that name no location oversell only the SKU's total
+   */
+  elsewhere = 0,
+): BalanceWrite | undefined {
   const wAttr = watermarkAttr(shardId);
   const seen = typeof current?.[wAttr] === 'string' ? (current[wAttr] as string) : undefined;
   const pending = plan.changes.filter((ch) => seen === undefined || ch.seq > seen);
@@ -251,7 +263,7 @@ export function balanceWrite(plan: BalancePlan, current: Item | undefined, shard
     reserved += ch.reserved;
     onHand += oh;
     const after = available + oh - ch.reserved;
-    if (isNewOversell(available, after)) oversells.push(ch.seq);
+    if (isNewOversell(available + elsewhere, after + elsewhere)) oversells.push(ch.seq);
     available = after;
   }
   const lastSeq = pending[pending.length - 1]!.seq;
@@ -349,7 +361,14 @@ export interface StockFold {
 export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number, maxBytes = BALANCE_MAX_BYTES): Promise<StockFold> {
   const current = new Map<string, Item>();
   if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(itemRef(it), it);
-  const writes = plans.map((p) => balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes));
+  // the stock that exists elsewhere for the SKUs whose unassigned reservations change
+  const elsewhere = new Map<string, number>();
+  for (const p of plans) {
+    if (p.location !== UNASSIGNED_LOCATION || elsewhere.has(p.sku)) continue;
+    const others = await table.queryBetween(p.key.pk, 'LOC#', 'LOC$');
+    elsewhere.set(p.sku, others.filter((b) => b.location !== UNASSIGNED_LOCATION).reduce((n, b) => n + Math.max(0, Number(b.available ?? 0)), 0));
+  }
+  const writes = plans.map((p) => balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes, elsewhere.get(p.sku) ?? 0));
   return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []), maxBytes };
 }
 

@@ -101,3 +101,26 @@ describe('assignReservations and the stock read', () => {
     expect(availableToSell(rows.slice(0, 2), {}, 70)).toBe(0);
   });
 });
+
+describe('the fold and reservations that name no location', () => {
+  it('counts an oversell only when the stock that exists does not cover the orders', async () => {
+    // Prepare: 100 counted at WH-A; orders that name no location
+    const { MemoryTable } = await import('../../../bench/memory-table.ts');
+    const { applyEvent, applyEvents } = await import('#shared/normalize/apply.ts');
+    const { applyFold } = await import('#shared/kpi/fold-apply.ts');
+    const t = new MemoryTable();
+    const clock = () => new Date('2026-03-02T00:00:00.000Z');
+    await applyEvent(t, { ...base, type: 'StockLevelSet', sku: 'A', locationId: 'WH-A', quantity: 100, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' }, clock);
+    const fold = async () => {
+      const from = t.streamFrom(0).changes.length;
+      await applyEvents(t, [order({ orderId: `o${from}`, lines: [{ lineId: 'l1', sku: 'A', quantity: 60 }] })], clock);
+      const r = await applyFold(t, 'shardId-00000001763900000000-abcdef01', t.streamFrom(0).changes.slice(from), 'UTC', clock().getTime(), () => clock().getTime());
+      return r.oversells;
+    };
+    // Act: 60 of 100, then 60 more (120 of 100)
+    const first = await fold();
+    const second = await fold();
+    // Assess
+    expect([first, second]).toEqual([0, 1]);
+  });
+});
