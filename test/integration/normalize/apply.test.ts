@@ -7,6 +7,7 @@ import { foldTable } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 import { fixedClock } from '../../support/clock.ts';
+import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 
 const clock = fixedClock();
 
@@ -19,24 +20,18 @@ beforeEach(async () => {
 });
 afterEach(async () => drop());
 
-const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
+const base = EVENT_BASE;
 
 function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
-  return {
-    ...base,
-    type: 'OrderUpserted',
-    orderId: 'o1',
-    status: 'paid',
+  return orderUpserted({
     rawStatus: { financial: 'paid' },
-    createdAt: '2026-03-01T10:00:00.000Z',
-    version: { at: '2026-03-01T10:00:00.000Z' },
     total: { amount: '30.00', currency: 'USD' },
     lines: [
       { lineId: 'l1', sku: 'SKU-A', quantity: 2, unitPrice: { amount: '10.00', currency: 'USD' }, locationId: 'WH1' },
       { lineId: 'l2', sku: 'SKU-B', quantity: 1, unitPrice: { amount: '10.00', currency: 'USD' }, locationId: 'WH1' },
     ],
     ...over,
-  };
+  });
 }
 
 /** A balance once the fold has read the stream (orders' stock effects are folded, as in AWS). */

@@ -8,21 +8,15 @@ import { readSku } from '#shared/inventory/stock-read.ts';
 import type { BalanceRow } from '#shared/inventory/ports.ts';
 import { contributionOf, upsertState } from '#shared/normalize/order-state.ts';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 
-const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
+const base = EVENT_BASE;
 
 function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
-  return {
-    ...base,
-    type: 'OrderUpserted',
-    orderId: 'o1',
-    status: 'paid',
-    rawStatus: {},
-    createdAt: '2026-03-01T10:00:00.000Z',
-    version: { at: '2026-03-01T10:00:00.000Z' },
+  return orderUpserted({
     lines: [{ lineId: 'l1', sku: 'A', quantity: 2 }],
     ...over,
-  };
+  });
 }
 
 const balance = (location: string, onHand: number, reserved: number): BalanceRow =>

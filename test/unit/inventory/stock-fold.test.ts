@@ -10,26 +10,20 @@ import { keys } from '#shared/normalize/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
+import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 
 const SHARD = 'shardId-00000001763900000000-abcdef01';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 const clock = () => new Date(NOW);
 const msClock = () => NOW;
-const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
+const base = EVENT_BASE;
 
 function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
-  return {
-    ...base,
-    type: 'OrderUpserted',
-    orderId: 'o1',
-    status: 'paid',
-    rawStatus: {},
-    createdAt: '2026-03-01T10:00:00.000Z',
-    version: { at: '2026-03-01T10:00:00.000Z' },
+  return orderUpserted({
     total: { amount: '30.00', currency: 'USD' },
     lines: [{ lineId: 'l1', sku: 'A', quantity: 2, unitPrice: { amount: '15.00', currency: 'USD' }, locationId: 'WH1' }],
     ...over,
-  };
+  });
 }
 const shipped = (at = '2026-03-02T10:00:00.000Z') => order({ status: 'fulfilled', version: { at }, fulfilledAt: at });
 const count = (quantity: number, asOf: string): StockLevelSet => ({ ...base, type: 'StockLevelSet', sku: 'A', locationId: 'WH1', quantity, bucket: 'on_hand', asOf });

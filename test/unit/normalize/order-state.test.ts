@@ -7,25 +7,19 @@ import { contributionOf, diffContribution, mergeFulfillment, mergeRefund, mergeU
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
+import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 
 const clock = fixedClock();
-const base = { channel: 'shop', source: 'shopify', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
+const base = EVENT_BASE;
 
 function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
-  return {
-    ...base,
-    type: 'OrderUpserted',
-    orderId: 'o1',
-    status: 'paid',
-    rawStatus: {},
-    createdAt: '2026-03-01T10:00:00.000Z',
-    version: { at: '2026-03-01T10:00:00.000Z' },
+  return orderUpserted({
     lines: [
       { lineId: 'l1', sku: 'A', quantity: 3, locationId: 'WH1' },
       { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
     ],
     ...over,
-  };
+  });
 }
 
 const empty = (): OrderItemBody => ({ channel: 'shop', orderId: 'o1', refunds: {} });
