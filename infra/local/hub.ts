@@ -353,16 +353,20 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   }
   const shop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
   if (shop) {
+    // the README's first webhook is order #1001: this is the next one, so pasting both places two
+    // orders instead of updating one; it names no location, so it reserves at SKU-1's only
+    // location, WH-MAIN, where the README's and the partner's counts below put the stock
     const body = JSON.stringify({
-      id: 5_601_234_567_890,
-      name: '#1001',
-      created_at: '2026-01-15T10:00:00Z',
-      updated_at: '2026-01-15T10:00:00Z',
+      id: 5_601_234_567_891,
+      name: '#1002',
+      created_at: '2026-01-16T10:00:00Z',
+      updated_at: '2026-01-16T10:00:00Z',
       currency: 'USD',
-      total_price: '39.98',
+      total_price: '19.99',
       financial_status: 'paid',
       fulfillment_status: null,
-      line_items: [{ id: 13_601_234_567_890, sku: 'SKU-1', quantity: 2, price: '19.99', variant_id: 808950810 }],
+      location_id: null,
+      line_items: [{ id: 13_601_234_567_891, sku: 'SKU-1', quantity: 1, price: '19.99', variant_id: 808950810 }],
     });
     lines.push('', `Try it — a signed Shopify orders/create to ${shop.id}:`);
     lines.push(`  BODY=${shell(body)}`);
@@ -393,7 +397,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   if (key) {
     lines.push('', 'Read stock and KPIs:');
     lines.push(`  curl -s ${hub.url}/v1/stock/SKU-1 -H 'authorization: Bearer ${key.key}'`);
-    // the demo order above was placed on 2026-01-15: its month, day by day
+    // the demo orders were placed in January 2026: that month, day by day
     lines.push(`  curl -s '${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'}?from=2026-01-01&to=2026-01-31&granularity=day' -H 'authorization: Bearer ${key.key}'`);
   }
   return lines.join('\n');
