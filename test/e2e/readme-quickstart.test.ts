@@ -55,7 +55,7 @@ describe("the README's quick start, run as written against a local hub", () => {
     expect(count).toEqual({ applied: 1, unchanged: 0 });
     expect(delivery).toEqual({ deliveryId: expect.stringMatching(/^dlv_/) });
     expect(stock).toMatchObject({ sku: 'SKU-1' });
-    const main = (stock.locations as Array<Record<string, unknown>>).find((l) => l.location === 'WH-MAIN');
+    const main = (stock!.locations as Array<Record<string, unknown>>).find((l) => l.location === 'WH-MAIN');
     expect(main).toMatchObject({ onHand: 120, reserved: 2 });
   }, 60_000);
 });
