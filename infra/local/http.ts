@@ -44,6 +44,8 @@ export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; targ
   { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
   { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
   { method: 'GET', path: '/dashboard', target: 'kpi' },
+  { method: 'GET', path: '/', target: 'docs' },
+  { method: 'GET', path: '/api', target: 'docs' },
   { method: 'GET', path: '/openapi.json', target: 'docs' },
   // the cloud's /health is the docs function; the local runner answers it itself with more detail
   { method: 'GET', path: '/health', target: 'docs' },

@@ -36,6 +36,18 @@ describe("the README's quick start, run as written against a local hub", () => {
     await hub?.stop();
   });
 
+  it('answers GET / with a landing page whose links all answer 200', async () => {
+    // Act
+    const res = await fetch(`${hub.url}/`);
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const links = [...(await res.text()).matchAll(/href="([^"#]+)"/g)].map((m) => new URL(m[1]!, `${hub.url}/`).href).filter((u) => u.startsWith(hub.url));
+    expect(links.map((u) => new URL(u).pathname).sort()).toEqual(['/api', '/dashboard', '/health', '/openapi.json']);
+    for (const link of links) expect((await fetch(link)).status, link).toBe(200);
+  });
+
   it('"A first webhook": the count is applied, the order is queued and the stock read shows 2 reserved at WH-MAIN', async () => {
     // Prepare: the banner's export line, then the README's block verbatim
     const exportLine = hubBanner(hub)
