@@ -12,7 +12,7 @@ import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import type { HubResources } from './provision.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { demoHubConfig, type HubConfig } from './config.ts';
-import { createHubHttpServer, type HttpInvoke } from './http.ts';
+import { assertPortFree, createHubHttpServer, type HttpInvoke } from './http.ts';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
 import { StreamPoller, keyPrefixFilter, type StreamPollerStats } from './stream-poller.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
@@ -151,6 +151,9 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
   const config = opts.config ?? demoHubConfig();
   const quiet = opts.quiet ?? false;
   const givenEndpoint = opts.awsEndpoint ?? process.env.HUB_AWS_ENDPOINT;
+  // a taken port is found before moto and the CDK spend seconds starting; listen below still
+  // reports it if another process takes the port in between
+  if (port !== 0) await assertPortFree(port);
   // moto boots in its own process while this one loads aws-cdk-lib and synthesizes the stack
   // (the two slowest steps of a start, a few seconds each); provision.ts is imported only now so
   // that loading the CDK does not happen before moto is spawned

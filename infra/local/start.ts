@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MotoMissingError } from './moto.ts';
 import { HubConfigError, loadHubConfig } from './config.ts';
 import { hubBanner, startLocalHub, type LocalHub } from './hub.ts';
+import { PortInUseError } from './http.ts';
 import { removeHubFile, writeHubFile } from './hub-file.ts';
 
 /**
@@ -21,7 +22,7 @@ const EnvSchema = z.object({
 
 /** Problems a person fixes by changing their setup: a message, not a stack trace. */
 function isSetupError(err: unknown): err is Error {
-  return err instanceof MotoMissingError || err instanceof HubConfigError;
+  return err instanceof MotoMissingError || err instanceof HubConfigError || err instanceof PortInUseError;
 }
 
 async function main(): Promise<void> {
