@@ -6,7 +6,7 @@ import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
 import { runListingsCli } from './cli-listings.ts';
-import { readHubFile } from './hub-file.ts';
+import { hubStateDir, readHubFile } from './hub-file.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 
 /**
@@ -22,7 +22,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   listings map|import|list ...                 listing ids to SKUs (cli-listings.ts; --help on each)
  *
  * Environment (defaults match `npm start`):
- *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json)
+ *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json, or HUB_STATE_DIR)
  *   HUB_TABLE_NAME    default hub-local-table
  *   HUB_STAGE         default local (secrets are hub/<stage>/connections/<id>)
  *   HUB_PUBLIC_URL    base of printed webhook URLs, default http://127.0.0.1:3000
@@ -33,7 +33,7 @@ export class CliError extends Error {
 
 function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
-  const running = readHubFile();
+  const running = readHubFile(hubStateDir(env));
   out.HUB_AWS_ENDPOINT ||= running?.awsEndpoint;
   // a running `npm start` names its table and stage (a HUB_PREFIX run changes both)
   if (running && out.HUB_AWS_ENDPOINT === running.awsEndpoint) {

@@ -12,6 +12,7 @@ import { removeHubFile, writeHubFile } from './hub-file.ts';
  *   HUB_AWS_ENDPOINT  an AWS-compatible endpoint to use instead of starting moto_server
  *   HUB_PREFIX        resource name prefix
  *   HUB_QUIET         1 = no per-request log lines
+ *   HUB_STATE_DIR     where hub.json (the running hub, for the CLI) is kept; default .hub-local
  */
 const EnvSchema = z.object({
   HUB_PORT: z.coerce.number().int().min(0).max(65535).optional(),
