@@ -52,12 +52,18 @@ const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
 /** `--help` of every command outside `listings` (which has its own, longer texts). */
 export const HELP: Record<string, string> = {
   'connections add':
-    'connections add --source <source> --channel <channel> [--id <id>] [--partner <p>]\n' +
+    'connections add --source <source> --channel <channel> [--id <id>] [--secret <secret>] [--partner <p>]\n' +
     '                [--notification-url <url>] (square) [--auth-header-name <name>] (walmart, bigcommerce)\n' +
     '                [--walmart-auth basic|hmac] [--endpoint-url <url>] (ebay)\n' +
-    `  sources: ${SourceSchema.options.join(', ')}; prints the webhook URL and the secret once`,
+    `  sources: ${SourceSchema.options.join(', ')}\n` +
+    '  --id      the connection id, the last part of the webhook URL (1-64 of A-Z a-z 0-9 _ -);\n' +
+    '            default: the channel and a random suffix\n' +
+    "  --secret  the secret the platform issued (Shopify's app client secret, Square's signature key,\n" +
+    "            Walmart's client secret); default: a fresh one the hub makes, for platforms that take\n" +
+    '            the secret you give them (WooCommerce, BigCommerce, eBay, Standard Webhooks partners)\n' +
+    '  prints the webhook URL, and the secret once when the hub made it (docs/connecting-a-store.md)',
   'connections list': 'connections list\n  every connection with its channel, partner and masked secrets',
-  'connections rotate': 'connections rotate <id>\n  adds a second secret; the old one stays active until removed',
+  'connections rotate': 'connections rotate <id> [--secret <secret>]\n  adds a second secret (the one given, else a fresh one); the old one stays active until removed',
   'connections remove-secret': 'connections remove-secret <id> <index>\n  ends a rotation (index 0 = the older secret)',
   'quarantine list': 'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
   'quarantine replay': 'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
@@ -116,6 +122,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           source: { type: 'string' },
           channel: { type: 'string' },
           id: { type: 'string' },
+          secret: { type: 'string' },
           partner: { type: 'string' },
           'notification-url': { type: 'string' },
           'auth-header-name': { type: 'string' },
@@ -130,12 +137,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (await store.get(id, { fresh: true })) throw new CliError(`connection ${id} exists already`);
       const walmartAuth = values['walmart-auth'] === 'basic' ? 'basic' : values['walmart-auth'] === 'hmac' ? 'hmac' : undefined;
       if (values['walmart-auth'] && !walmartAuth) throw new CliError('--walmart-auth must be basic or hmac');
+      if (values.secret !== undefined && source.data === 'amazon') {
+        throw new CliError('--secret: Amazon SP-API notifications arrive through the SQS queue, with no secret to check');
+      }
+      if (values.secret !== undefined && values.secret.trim() !== values.secret) {
+        // a pasted secret with a stray space or newline would never verify a signature
+        throw new CliError('--secret has leading or trailing whitespace: paste the secret alone');
+      }
       const parsed = ConnectionSchema.safeParse({
         id,
         source: source.data,
         channel: values.channel,
         partner: values.partner ?? null,
-        secrets: source.data === 'amazon' ? undefined : [newSecret(source.data, { walmartAuth })],
+        secrets: source.data === 'amazon' ? undefined : [values.secret ?? newSecret(source.data, { walmartAuth })],
         notificationUrl: values['notification-url'] ?? (source.data === 'square' ? url(id) : undefined),
         authHeaderName: values['auth-header-name'] ?? (source.data === 'bigcommerce' ? 'X-Hub-Secret' : undefined),
         walmartAuth: walmartAuth ?? (source.data === 'walmart' ? 'hmac' : undefined),
@@ -143,7 +157,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
       await store.put(parsed.data);
-      describe(parsed.data, print, url(id), true);
+      // a secret the platform issued is already on the user's screen: not printed again
+      describe(parsed.data, print, url(id), values.secret === undefined);
+      if (values.secret !== undefined) print('  secret:      the one given with --secret');
       return;
     }
     case 'list': {
@@ -155,14 +171,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       return;
     }
     case 'rotate': {
-      const conn = await load(rest[0]);
+      const { values, positionals } = parseArgs({ args: rest, options: { secret: { type: 'string' } }, allowPositionals: true });
+      const conn = await load(positionals[0]);
       if (conn.secrets.length >= 2) {
         throw new CliError(`${conn.id} already has two active secrets: remove one first (connections remove-secret ${conn.id} 0)`);
       }
-      const secret = newSecret(conn.source, { walmartAuth: conn.walmartAuth });
-      await store.put({ ...conn, secrets: [...conn.secrets, secret] });
+      const secret = values.secret ?? newSecret(conn.source, { walmartAuth: conn.walmartAuth });
+      const next = ConnectionSchema.safeParse({ ...conn, secrets: [...conn.secrets, secret] });
+      if (!next.success) throw new CliError(next.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+      await store.put(next.data);
       print(`added secret 1 to ${conn.id}; both are accepted until you remove the old one:`);
-      print(`  new secret: ${secret}`);
+      print(`  new secret: ${values.secret === undefined ? secret : 'the one given with --secret'}`);
       print(`  then: npm run hub -- connections remove-secret ${conn.id} 0`);
       return;
     }
