@@ -1,3 +1,4 @@
+import './sdk-warnings.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';

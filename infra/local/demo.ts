@@ -1,3 +1,4 @@
+import './sdk-warnings.ts';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';

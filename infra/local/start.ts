@@ -1,3 +1,4 @@
+import './sdk-warnings.ts';
 import { z } from 'zod';
 import { MotoMissingError } from './moto.ts';
 import { HubConfigError, loadHubConfig } from './config.ts';
