@@ -333,7 +333,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   const shell = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   lines.push(`Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`);
   lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
-  lines.push(`health: curl ${hub.url}/health`);
+  lines.push(`health: curl ${hub.url}/health   ·   in a browser: ${hub.url}/ (the dashboard, the API reference)`);
   // one paste defines every name the README's examples use
   const exportKey = hub.config.apiKeys.find((k) => k.scopes.includes('admin')) ?? hub.config.apiKeys[0];
   const exportShop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
@@ -403,6 +403,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
     // the demo orders were placed in January 2026: that month, day by day
     lines.push(`  curl -s '${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'}?from=2026-01-01&to=2026-01-31&granularity=day' -H 'authorization: Bearer ${key.key}'`);
   }
+  lines.push('', 'A few months of demo business for the dashboard, from another shell: npm run demo');
   return lines.join('\n');
 }
 
