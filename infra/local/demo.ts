@@ -84,9 +84,10 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
   const random = rng(opts.seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   const end = Date.UTC(opts.until.getUTCFullYear(), opts.until.getUTCMonth(), opts.until.getUTCDate());
-  const firstMonth = Date.UTC(opts.until.getUTCFullYear(), opts.until.getUTCMonth() - (opts.months - 1), 1);
+  const monthStart = (back: number) => Date.UTC(opts.until.getUTCFullYear(), opts.until.getUTCMonth() - back, 1);
+  const firstMonth = monthStart(opts.months - 1);
   const months: string[] = [];
-  for (let m = 0; m < opts.months; m++) months.push(iso(Date.UTC(new Date(firstMonth).getUTCFullYear(), new Date(firstMonth).getUTCMonth() + m, 1)).slice(0, 7));
+  for (let back = opts.months - 1; back >= 0; back--) months.push(iso(monthStart(back)).slice(0, 7));
 
   const requests: DemoRequest[] = [];
   // the warehouse counts everything the evening before the first order
