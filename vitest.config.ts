@@ -1,6 +1,15 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-const env = { AWS_REGION: 'us-east-1', POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+const env = {
+  AWS_REGION: 'us-east-1',
+  POWERTOOLS_DEV: 'false',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  // the hubs the tests start (and the CLI they run) keep hub.json here, never in the project's
+  // .hub-local/ of an `npm start` that may be running beside the suite
+  HUB_STATE_DIR: join(tmpdir(), `inventory-hub-test-state-${process.pid}`),
+};
 
 export default defineConfig({
   test: {

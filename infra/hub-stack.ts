@@ -402,7 +402,7 @@ export class HubStack extends Stack {
         'dynamodb:ListStreams, which the stream event source needs, does not support resource-level permissions; the stream reads themselves (DescribeStream, GetShardIterator, GetRecords) are granted on this table\'s stream only.',
     });
 
-    // GET /openapi.json and GET /health: no table, queue or secret, so its role writes logs only
+    // GET /, /api, /openapi.json and /health: no table, queue or secret, so its role writes logs only
     this.docs = new HubFunction(this, 'Docs', { name: 'docs', stage, tracing: ctx.tracing, logRetention, timeout: Duration.seconds(3) });
 
     // ---- read API ---------------------------------------------------------------------------
@@ -455,7 +455,12 @@ export class HubStack extends Stack {
       [HttpMethod.GET, '/dashboard', kpiIntegration],
     ];
     const docsIntegration = new HttpLambdaIntegration('DocsIntegration', this.docs.fn);
-    routes.push([HttpMethod.GET, '/openapi.json', docsIntegration], [HttpMethod.GET, '/health', docsIntegration]);
+    routes.push(
+      [HttpMethod.GET, '/', docsIntegration],
+      [HttpMethod.GET, '/api', docsIntegration],
+      [HttpMethod.GET, '/openapi.json', docsIntegration],
+      [HttpMethod.GET, '/health', docsIntegration],
+    );
     const publicRouteSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     const cfnStage = this.apiStage.node.defaultChild as CfnStage;
     for (const [method, path, integration] of routes) {
@@ -473,7 +478,7 @@ export class HubStack extends Stack {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: isPublic
-            ? 'Public by design: it serves no data (the API description, a liveness answer, a page that asks for a key); its own route throttle bounds its use.'
+            ? 'Public by design: it serves no data (the API description and its reference page, a landing page, a liveness answer, a page that asks for a key); its own route throttle bounds its use.'
             : 'Callers present hub API keys (hashed, scoped per partner and channel) that the function checks against the table; an API Gateway authorizer would add a second Lambda invocation per request.',
         });
       }

@@ -1,3 +1,4 @@
+import './sdk-warnings.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
@@ -6,7 +7,7 @@ import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
 import { runListingsCli } from './cli-listings.ts';
-import { readHubFile } from './hub-file.ts';
+import { hubStateDir, readHubFile } from './hub-file.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 
 /**
@@ -22,7 +23,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   listings map|import|list ...                 listing ids to SKUs (cli-listings.ts; --help on each)
  *
  * Environment (defaults match `npm start`):
- *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json)
+ *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json, or HUB_STATE_DIR)
  *   HUB_TABLE_NAME    default hub-local-table
  *   HUB_STAGE         default local (secrets are hub/<stage>/connections/<id>)
  *   HUB_PUBLIC_URL    base of printed webhook URLs, default http://127.0.0.1:3000
@@ -33,7 +34,7 @@ export class CliError extends Error {
 
 function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
-  const running = readHubFile();
+  const running = readHubFile(hubStateDir(env));
   out.HUB_AWS_ENDPOINT ||= running?.awsEndpoint;
   // a running `npm start` names its table and stage (a HUB_PREFIX run changes both)
   if (running && out.HUB_AWS_ENDPOINT === running.awsEndpoint) {
@@ -52,12 +53,20 @@ const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
 /** `--help` of every command outside `listings` (which has its own, longer texts). */
 export const HELP: Record<string, string> = {
   'connections add':
-    'connections add --source <source> --channel <channel> [--id <id>] [--partner <p>]\n' +
+    'connections add --source <source> --channel <channel> [--id <id>] [--secret <secret>] [--partner <p>] [--locations A,B]\n' +
     '                [--notification-url <url>] (square) [--auth-header-name <name>] (walmart, bigcommerce)\n' +
     '                [--walmart-auth basic|hmac] [--endpoint-url <url>] (ebay)\n' +
-    `  sources: ${SourceSchema.options.join(', ')}; prints the webhook URL and the secret once`,
+    `  sources: ${SourceSchema.options.join(', ')}\n` +
+    '  --id      the connection id, the last part of the webhook URL (1-64 of A-Z a-z 0-9 _ -);\n' +
+    '            default: the channel and a random suffix\n' +
+    "  --secret  the secret the platform issued (Shopify's app client secret, Square's signature key,\n" +
+    "            Walmart's client secret); default: a fresh one the hub makes, for platforms that take\n" +
+    '            the secret you give them (WooCommerce, BigCommerce, eBay, Standard Webhooks partners)\n' +
+    "  --locations A,B  the only locations this connection may count, adjust or reserve at (a partner's);\n" +
+    '            anything else it sends is quarantined as forbidden-location\n' +
+    '  prints the webhook URL, and the secret once when the hub made it (docs/connecting-a-store.md)',
   'connections list': 'connections list\n  every connection with its channel, partner and masked secrets',
-  'connections rotate': 'connections rotate <id>\n  adds a second secret; the old one stays active until removed',
+  'connections rotate': 'connections rotate <id> [--secret <secret>]\n  adds a second secret (the one given, else a fresh one); the old one stays active until removed',
   'connections remove-secret': 'connections remove-secret <id> <index>\n  ends a rotation (index 0 = the older secret)',
   'quarantine list': 'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
   'quarantine replay': 'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
@@ -65,7 +74,11 @@ export const HELP: Record<string, string> = {
   'keys create': 'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',
   'keys list': 'keys list\n  hashes, scopes, partner, revoked',
   'keys revoke': 'keys revoke <hash>\n  refused everywhere within a minute',
-  'channels set': 'channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]',
+  'channels set':
+    'channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]\n' +
+    '             [--fulfilment-location WH-MAIN] [--location-map theirs=ours,...]\n' +
+    '  --fulfilment-location  where order lines that name no location are reserved and shipped from\n' +
+    "  --location-map         the channel's own location ids (e.g. Shopify's numeric location_id) → the hub's",
   'channels list': 'channels list\n  configured and connected channels',
   'channels sync': 'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
 };
@@ -116,6 +129,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
           source: { type: 'string' },
           channel: { type: 'string' },
           id: { type: 'string' },
+          secret: { type: 'string' },
           partner: { type: 'string' },
           locations: { type: 'string' },
           'notification-url': { type: 'string' },
@@ -131,13 +145,20 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (await store.get(id, { fresh: true })) throw new CliError(`connection ${id} exists already`);
       const walmartAuth = values['walmart-auth'] === 'basic' ? 'basic' : values['walmart-auth'] === 'hmac' ? 'hmac' : undefined;
       if (values['walmart-auth'] && !walmartAuth) throw new CliError('--walmart-auth must be basic or hmac');
+      if (values.secret !== undefined && source.data === 'amazon') {
+        throw new CliError('--secret: Amazon SP-API notifications arrive through the SQS queue, with no secret to check');
+      }
+      if (values.secret !== undefined && values.secret.trim() !== values.secret) {
+        // a pasted secret with a stray space or newline would never verify a signature
+        throw new CliError('--secret has leading or trailing whitespace: paste the secret alone');
+      }
       const parsed = ConnectionSchema.safeParse({
         id,
         source: source.data,
         channel: values.channel,
         partner: values.partner ?? null,
         ...(values.locations ? { locations: values.locations.split(',').map((l) => l.trim()).filter(Boolean) } : {}),
-        secrets: source.data === 'amazon' ? undefined : [newSecret(source.data, { walmartAuth })],
+        secrets: source.data === 'amazon' ? undefined : [values.secret ?? newSecret(source.data, { walmartAuth })],
         notificationUrl: values['notification-url'] ?? (source.data === 'square' ? url(id) : undefined),
         authHeaderName: values['auth-header-name'] ?? (source.data === 'bigcommerce' ? 'X-Hub-Secret' : undefined),
         walmartAuth: walmartAuth ?? (source.data === 'walmart' ? 'hmac' : undefined),
@@ -145,7 +166,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
       await store.put(parsed.data);
-      describe(parsed.data, print, url(id), true);
+      // a secret the platform issued is already on the user's screen: not printed again
+      describe(parsed.data, print, url(id), values.secret === undefined);
+      if (values.secret !== undefined) print('  secret:      the one given with --secret');
       return;
     }
     case 'list': {
@@ -157,14 +180,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       return;
     }
     case 'rotate': {
-      const conn = await load(rest[0]);
+      const { values, positionals } = parseArgs({ args: rest, options: { secret: { type: 'string' } }, allowPositionals: true });
+      const conn = await load(positionals[0]);
       if (conn.secrets.length >= 2) {
         throw new CliError(`${conn.id} already has two active secrets: remove one first (connections remove-secret ${conn.id} 0)`);
       }
-      const secret = newSecret(conn.source, { walmartAuth: conn.walmartAuth });
-      await store.put({ ...conn, secrets: [...conn.secrets, secret] });
+      const secret = values.secret ?? newSecret(conn.source, { walmartAuth: conn.walmartAuth });
+      const next = ConnectionSchema.safeParse({ ...conn, secrets: [...conn.secrets, secret] });
+      if (!next.success) throw new CliError(next.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+      await store.put(next.data);
       print(`added secret 1 to ${conn.id}; both are accepted until you remove the old one:`);
-      print(`  new secret: ${secret}`);
+      print(`  new secret: ${values.secret === undefined ? secret : 'the one given with --secret'}`);
       print(`  then: npm run hub -- connections remove-secret ${conn.id} 0`);
       return;
     }

@@ -44,6 +44,8 @@ export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; targ
   { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
   { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
   { method: 'GET', path: '/dashboard', target: 'kpi' },
+  { method: 'GET', path: '/', target: 'docs' },
+  { method: 'GET', path: '/api', target: 'docs' },
   { method: 'GET', path: '/openapi.json', target: 'docs' },
   // the cloud's /health is the docs function; the local runner answers it itself with more detail
   { method: 'GET', path: '/health', target: 'docs' },
@@ -259,6 +261,23 @@ export interface HubHttpServer {
   close(): Promise<void>;
 }
 
+/** Another process holds the port: a person fixes that with HUB_PORT, so it is a message, not a trace. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(readonly port: number) {
+    super(`port ${port} is in use; set HUB_PORT to another port (HUB_PORT=0 picks a free one)`);
+  }
+}
+
+/** Rejects with PortInUseError when `port` cannot be bound on `host`; binds nothing. */
+export function assertPortFree(port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 export function createHubHttpServer(opts: HubHttpOptions): HubHttpServer {
   const log = opts.log ?? ((line: string) => console.log(line));
   const maxBody = opts.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
@@ -358,7 +377,7 @@ export function createHubHttpServer(opts: HubHttpOptions): HubHttpServer {
     server,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err));
         server.listen(port, host, () => {
           server.off('error', reject);
           const addr = server.address() as AddressInfo;

@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
- * `npm start` leaves `.hub-local/hub.json` beside the
- * project while it runs, so `npm run hub -- ...` in another terminal finds the running hub's AWS
- * endpoint, table and queues without copying them by hand. Removed on a clean stop.
+ * `npm start` leaves `hub.json` in its state directory (`.hub-local/` beside the project, or
+ * `HUB_STATE_DIR`) while it runs, so `npm run hub -- ...` in another terminal finds the running
+ * hub's AWS endpoint, table and queues without copying them by hand. Removed on a clean stop. The
+ * test suite sets HUB_STATE_DIR to a directory of its own, so the hubs it starts and stops never
+ * touch the file of an `npm start` running beside it.
  */
 export const HubFileSchema = z.object({
   awsEndpoint: z.string(),
@@ -19,20 +21,28 @@ export const HubFileSchema = z.object({
 });
 export type HubFile = z.infer<typeof HubFileSchema>;
 
-const dir = (cwd: string) => resolve(cwd, '.hub-local');
-
-export function writeHubFile(info: HubFile, cwd = process.cwd()): void {
-  mkdirSync(dir(cwd), { recursive: true });
-  writeFileSync(resolve(dir(cwd), 'hub.json'), JSON.stringify(info, null, 2));
+/** Where hub.json lives: `HUB_STATE_DIR` when set, else `.hub-local` under `cwd`. */
+export function hubStateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return env.HUB_STATE_DIR ? resolve(cwd, env.HUB_STATE_DIR) : resolve(cwd, '.hub-local');
 }
 
-export function readHubFile(cwd = process.cwd()): HubFile | undefined {
-  const file = resolve(dir(cwd), 'hub.json');
+export function writeHubFile(info: HubFile, dir = hubStateDir()): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, 'hub.json'), JSON.stringify(info, null, 2));
+}
+
+export function readHubFile(dir = hubStateDir()): HubFile | undefined {
+  const file = resolve(dir, 'hub.json');
   if (!existsSync(file)) return undefined;
   const parsed = HubFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   return parsed.success ? parsed.data : undefined;
 }
 
-export function removeHubFile(cwd = process.cwd()): void {
-  rmSync(dir(cwd), { recursive: true, force: true });
+/**
+ * Removes hub.json, and its directory only when nothing else is left in it: HUB_STATE_DIR may
+ * name a directory that holds other files.
+ */
+export function removeHubFile(dir = hubStateDir()): void {
+  rmSync(resolve(dir, 'hub.json'), { force: true });
+  if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
 }

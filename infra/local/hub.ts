@@ -12,7 +12,7 @@ import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import type { HubResources } from './provision.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { demoHubConfig, type HubConfig } from './config.ts';
-import { createHubHttpServer, type HttpInvoke } from './http.ts';
+import { assertPortFree, createHubHttpServer, type HttpInvoke } from './http.ts';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
 import { StreamPoller, keyPrefixFilter, type StreamPollerStats } from './stream-poller.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
@@ -151,6 +151,9 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
   const config = opts.config ?? demoHubConfig();
   const quiet = opts.quiet ?? false;
   const givenEndpoint = opts.awsEndpoint ?? process.env.HUB_AWS_ENDPOINT;
+  // a taken port is found before moto and the CDK spend seconds starting; listen below still
+  // reports it if another process takes the port in between
+  if (port !== 0) await assertPortFree(port);
   // moto boots in its own process while this one loads aws-cdk-lib and synthesizes the stack
   // (the two slowest steps of a start, a few seconds each); provision.ts is imported only now so
   // that loading the CDK does not happen before moto is spawned
@@ -330,7 +333,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   const shell = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   lines.push(`Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`);
   lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
-  lines.push(`health: curl ${hub.url}/health`);
+  lines.push(`health: curl ${hub.url}/health   ·   in a browser: ${hub.url}/ (the dashboard, the API reference)`);
   // one paste defines every name the README's examples use
   const exportKey = hub.config.apiKeys.find((k) => k.scopes.includes('admin')) ?? hub.config.apiKeys[0];
   const exportShop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
@@ -353,16 +356,20 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   }
   const shop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
   if (shop) {
+    // the README's first webhook is order #1001: this is the next one, so pasting both places two
+    // orders instead of updating one; it names no location, so it reserves at SKU-1's only
+    // location, WH-MAIN, where the README's and the partner's counts below put the stock
     const body = JSON.stringify({
-      id: 5_601_234_567_890,
-      name: '#1001',
-      created_at: '2026-01-15T10:00:00Z',
-      updated_at: '2026-01-15T10:00:00Z',
+      id: 5_601_234_567_891,
+      name: '#1002',
+      created_at: '2026-01-16T10:00:00Z',
+      updated_at: '2026-01-16T10:00:00Z',
       currency: 'USD',
-      total_price: '39.98',
+      total_price: '19.99',
       financial_status: 'paid',
       fulfillment_status: null,
-      line_items: [{ id: 13_601_234_567_890, sku: 'SKU-1', quantity: 2, price: '19.99', variant_id: 808950810 }],
+      location_id: null,
+      line_items: [{ id: 13_601_234_567_891, sku: 'SKU-1', quantity: 1, price: '19.99', variant_id: 808950810 }],
     });
     lines.push('', `Try it — a signed Shopify orders/create to ${shop.id}:`);
     lines.push(`  BODY=${shell(body)}`);
@@ -393,9 +400,10 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   if (key) {
     lines.push('', 'Read stock and KPIs:');
     lines.push(`  curl -s ${hub.url}/v1/stock/SKU-1 -H 'authorization: Bearer ${key.key}'`);
-    // the demo order above was placed on 2026-01-15: its month, day by day
+    // the demo orders were placed in January 2026: that month, day by day
     lines.push(`  curl -s '${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'}?from=2026-01-01&to=2026-01-31&granularity=day' -H 'authorization: Bearer ${key.key}'`);
   }
+  lines.push('', 'A few months of demo business for the dashboard, from another shell: npm run demo');
   return lines.join('\n');
 }
 

@@ -1,7 +1,9 @@
+import './sdk-warnings.ts';
 import { z } from 'zod';
 import { MotoMissingError } from './moto.ts';
 import { HubConfigError, loadHubConfig } from './config.ts';
 import { hubBanner, startLocalHub, type LocalHub } from './hub.ts';
+import { PortInUseError } from './http.ts';
 import { removeHubFile, writeHubFile } from './hub-file.ts';
 
 /**
@@ -11,6 +13,7 @@ import { removeHubFile, writeHubFile } from './hub-file.ts';
  *   HUB_AWS_ENDPOINT  an AWS-compatible endpoint to use instead of starting moto_server
  *   HUB_PREFIX        resource name prefix
  *   HUB_QUIET         1 = no per-request log lines
+ *   HUB_STATE_DIR     where hub.json (the running hub, for the CLI) is kept; default .hub-local
  */
 const EnvSchema = z.object({
   HUB_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -21,7 +24,7 @@ const EnvSchema = z.object({
 
 /** Problems a person fixes by changing their setup: a message, not a stack trace. */
 function isSetupError(err: unknown): err is Error {
-  return err instanceof MotoMissingError || err instanceof HubConfigError;
+  return err instanceof MotoMissingError || err instanceof HubConfigError || err instanceof PortInUseError;
 }
 
 async function main(): Promise<void> {

@@ -21,7 +21,7 @@ import {
   periodsOf,
   QUERY_MAX_DATE,
   QUERY_MIN_DATE,
-  previousSpanOf,
+  previousRangeOf,
   spanHoursMs,
   type DateSpan,
   type Granularity,
@@ -234,7 +234,7 @@ interface Plan {
 function plan(q: KpiQuery, timeZone: string): Plan {
   const range = { from: q.from, to: q.to };
   const periods = periodsOf(range, q.granularity);
-  const previousRange = previousSpanOf(range);
+  const previousRange = previousRangeOf(range);
   const earliest = [previousRange.from, ...periods.map((p) => p.previous.from)].sort()[0]!;
   const window = spanHoursMs({ from: earliest, to: range.to }, timeZone);
   return {

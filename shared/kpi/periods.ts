@@ -200,6 +200,24 @@ export function periodsOf(range: DateSpan, g: Granularity): Period[] {
   return out;
 }
 
+/**
+ * What a whole requested range's growth is compared with. A range of whole calendar months (a
+ * month, a quarter, a year, any run of whole months) compares with as many whole months right
+ * before it: Q1 with Q4 (1 Oct–31 Dec), not with the 90 days before 1 January, which would start
+ * on 3 October and cut a day off the quarter a manager compares against. Any other range compares
+ * with the same number of days right before it.
+ */
+export function previousRangeOf(range: DateSpan): DateSpan {
+  const from = parts(range.from);
+  const afterTo = addDays(range.to, 1);
+  if (from.d === 1 && parts(afterTo).d === 1) {
+    const to = parts(afterTo);
+    const months = (to.y - from.y) * 12 + (to.m - from.m);
+    return { from: fmt(from.y, from.m - months, 1), to: addDays(range.from, -1) };
+  }
+  return previousSpanOf(range);
+}
+
 /** The span of the same number of days right before `span`. */
 export function previousSpanOf(span: DateSpan): DateSpan {
   const days = daysBetween(span.from, span.to) + 1;

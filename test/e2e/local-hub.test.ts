@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -9,6 +10,7 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { getApiKey, hashApiKey } from '#shared/aws/api-keys.ts';
 import { hubBanner, startLocalHub, type LocalHub } from '#infra/local/hub.ts';
 import { freePort } from '#infra/local/moto.ts';
+import { hubStateDir, readHubFile } from '#infra/local/hub-file.ts';
 import { awsEndpoint, motoEnv, testClients, uniqueName } from '#test/support/aws.ts';
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
@@ -152,7 +154,7 @@ describe('the local hub (npm start) end to end', () => {
     // Assess
     expect(posted).toMatch(/^HTTP\/1\.1 202/);
     expect(after.orders).toBe(before.orders + 1);
-    expect(Number(after.grossRevenue.USD)).toBeCloseTo(Number(before.grossRevenue.USD ?? 0) + 39.98, 2);
+    expect(Number(after.grossRevenue.USD)).toBeCloseTo(Number(before.grossRevenue.USD ?? 0) + 19.99, 2);
   });
 
   it('answers an unknown route with a 404 JSON error', async () => {
@@ -186,6 +188,10 @@ describe('tsx infra/local/start.ts (what npm start runs)', () => {
     // Prepare
     const port = await freePort();
     const root = new URL('../..', import.meta.url).pathname;
+    // an `npm start` of the developer's may be running: its state file must survive this test
+    const projectFile = join(root, '.hub-local', 'hub.json');
+    const projectBefore = existsSync(projectFile) ? readFileSync(projectFile, 'utf8') : undefined;
+    const ownFile = join(hubStateDir(), 'hub.json');
     // tsx itself rather than `npx tsx`: npm exec neither forwards SIGTERM to its child nor reports
     // the child's exit code when signalled, so through npx the hub's own exit could not be observed
     const child = spawn(join(root, 'node_modules/.bin/tsx'), ['infra/local/start.ts'], {
@@ -219,6 +225,7 @@ describe('tsx infra/local/start.ts (what npm start runs)', () => {
         },
         45_000,
       );
+      const whileRunning = readHubFile();
       child.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 20_000))]);
 
@@ -229,6 +236,9 @@ describe('tsx infra/local/start.ts (what npm start runs)', () => {
       expect(code, output).toBe(0);
       expect(output).toContain('stopped');
       await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+      expect(whileRunning?.url).toBe(`http://127.0.0.1:${port}`);
+      expect(existsSync(ownFile)).toBe(false);
+      expect(existsSync(projectFile) ? readFileSync(projectFile, 'utf8') : undefined).toBe(projectBefore);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

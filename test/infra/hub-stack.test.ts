@@ -366,6 +366,8 @@ describe('HubStack read API', () => {
       ['GET /v1/kpis/channels/{channel}', 'KpiFn'],
       ['GET /v1/kpis/stock-alerts', 'KpiFn'],
       ['GET /dashboard', 'KpiFn'],
+      ['GET /', 'DocsFn'],
+      ['GET /api', 'DocsFn'],
       ['GET /openapi.json', 'DocsFn'],
       ['GET /health', 'DocsFn'],
     ];
@@ -392,7 +394,7 @@ describe('HubStack read API', () => {
     const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
     const defaults = stage.Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
     // Assess
-    expect(Object.keys(settings ?? {}).sort()).toEqual(['GET /dashboard', 'GET /health', 'GET /openapi.json']);
+    expect(Object.keys(settings ?? {}).sort()).toEqual(['GET /', 'GET /api', 'GET /dashboard', 'GET /health', 'GET /openapi.json']);
     for (const [route, s] of Object.entries(settings)) {
       expect(s.ThrottlingRateLimit, route).toBeLessThan(defaults.ThrottlingRateLimit);
       expect(s.ThrottlingBurstLimit, route).toBeLessThan(defaults.ThrottlingBurstLimit);
@@ -402,7 +404,7 @@ describe('HubStack read API', () => {
     const routeIds = Object.entries(t.findResources('AWS::ApiGatewayV2::Route') as Record<string, any>)
       .filter(([, r]) => Object.keys(settings).includes(r.Properties.RouteKey))
       .map(([id]) => id);
-    expect(routeIds).toHaveLength(3);
+    expect(routeIds).toHaveLength(5);
     expect(t.toJSON().Resources[stageId].DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 

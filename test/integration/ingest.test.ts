@@ -244,4 +244,41 @@ describe('hub CLI: connections', () => {
     expect(lines.some((l) => l.includes(id) && l.includes(`http://127.0.0.1:3999/webhooks/${id}`))).toBe(true);
     expect(lines.join('\n')).not.toContain(after!.secrets[0]);
   });
+
+  it('stores the secret a platform issued (--secret) under the id given (--id), and does not print it back', async () => {
+    // Prepare: a Shopify app's client secret, as Shopify shows it
+    const lines: string[] = [];
+    const run = (...argv: string[]) => runCli(argv, { ...env, HUB_PUBLIC_URL: 'http://127.0.0.1:3999' }, (l) => lines.push(l));
+    const id = uniqueName('shop');
+    const issued = 'shpss_0123456789abcdef0123456789abcdef';
+    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, maxAgeSeconds: 0, now: () => 0 });
+
+    // Act
+    await run('connections', 'add', '--source', 'shopify', '--channel', 'shopify-eu', '--id', id, '--secret', issued);
+    const added = await store.get(id, { fresh: true });
+    await run('connections', 'rotate', id, '--secret', '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');
+    const rotated = await store.get(id, { fresh: true });
+    const amazon = run('connections', 'add', '--source', 'amazon', '--channel', 'amazon-us', '--secret', 'x');
+    const padded = run('connections', 'add', '--source', 'shopify', '--channel', 'shopify-eu', '--secret', `${issued}\n`);
+
+    // Assess
+    expect(added).toMatchObject({ id, source: 'shopify', channel: 'shopify-eu', secrets: [issued] });
+    expect(rotated!.secrets).toEqual([issued, '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']);
+    expect(lines).toContain(`  webhook URL: http://127.0.0.1:3999/webhooks/${id}`);
+    expect(lines.join('\n')).not.toContain('shpss_');
+    await expect(amazon).rejects.toThrow(/no secret/);
+    await expect(padded).rejects.toThrow(/whitespace/);
+  });
+
+  it('documents --id and --secret in the help of connections add', async () => {
+    // Prepare
+    const lines: string[] = [];
+
+    // Act
+    await runCli(['connections', 'add', '--help'], env, (l) => lines.push(l));
+
+    // Assess
+    expect(lines.join('\n')).toMatch(/--id\s+the connection id/);
+    expect(lines.join('\n')).toMatch(/--secret\s+the secret the platform issued/);
+  });
 });

@@ -23,6 +23,8 @@ const EXPECTED_ROUTES = [
   'GET /v1/kpis/channels/{channel}',
   'GET /v1/kpis/stock-alerts',
   'GET /dashboard',
+  'GET /',
+  'GET /api',
   'GET /health',
   'GET /openapi.json',
 ];
@@ -155,6 +157,43 @@ describe('docs function', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers?.['content-type']).toBe('application/json');
     expect(JSON.parse(res.body!)).toEqual(openApiDocument());
+  });
+
+  it('serves a landing page at GET / that links the dashboard, the API reference and /health, under a policy that allows no script', async () => {
+    // Act
+    const res = await handler(event('GET', '/'));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    const hrefs = [...res.body!.matchAll(/href="([^"]*)"/g)].map((m) => new URL(m[1]!, 'https://hub.example/').pathname);
+    expect(hrefs).toEqual(expect.arrayContaining(['/dashboard', '/api', '/openapi.json', '/health']));
+    const csp = String(res.headers?.['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/script-src|unsafe-inline|https?:/);
+    expect(res.body).not.toMatch(/<script|https?:\/\//);
+  });
+
+  it('renders every operation of the document, with its parameters and answers, as HTML at GET /api', async () => {
+    // Prepare
+    const d = doc();
+
+    // Act
+    const res = await handler(event('GET', '/api'));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    const body = res.body!;
+    for (const [path, ops] of Object.entries(d.paths)) {
+      for (const op of Object.values(ops)) expect(body, path).toContain(`id="${op.operationId}"`);
+      expect(body).toContain(`<code>${path}</code>`);
+    }
+    expect(body).toContain('<code>updatedSince</code>');
+    expect(body).toContain('href="#schema-StockRead"');
+    expect(body).toContain('id="schema-StockRead"');
+    expect(String(res.headers?.['content-security-policy'])).not.toMatch(/script-src|unsafe-inline/);
+    expect(body).not.toMatch(/<script|https?:\/\/(?!\{urlId\})/);
   });
 
   it('answers GET /health and 404s anything else as JSON', async () => {

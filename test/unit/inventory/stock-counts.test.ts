@@ -40,6 +40,22 @@ describe('postCounts', () => {
     expect(events).toHaveLength(2);
   });
 
+  it('numbers rows from 0, and a re-post of a 400 body (fixed or not) gives its valid rows the same ids, so they apply once', async () => {
+    // Prepare: row 1 is bad; the client re-posts the whole body with row 1 fixed
+    const first = recorder();
+    const second = recorder();
+    const counts = [row(), row({ sku: 'SKU-2', onHand: -1 }), row({ sku: 'SKU-3' })];
+    // Act
+    const once = await postCounts(first.deps, apiKey(), { counts }, { requestId: 'r1' });
+    await postCounts(second.deps, apiKey(), { counts: counts.map((c, i) => (i === 1 ? row({ sku: 'SKU-2' }) : c)) }, { requestId: 'r2' });
+    // Assess
+    expect(once.rows.map((r) => r.row)).toEqual([1]);
+    expect(once.applied).toBe(2);
+    const ids = (events: StockLevelSet[]) => new Map(events.map((e) => [e.sku, e.deliveryId]));
+    expect(ids(second.events).get('SKU-1')).toBe(ids(first.events).get('SKU-1'));
+    expect(ids(second.events).get('SKU-3')).toBe(ids(first.events).get('SKU-3'));
+  });
+
   it('reports rows counting one balance at one time with different numbers, and applies neither', async () => {
     // Prepare: rows 0 and 2 disagree (the same time written two ways); row 3 repeats row 1 exactly
     const { deps, events } = recorder();

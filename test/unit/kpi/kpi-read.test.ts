@@ -153,6 +153,21 @@ describe('KPI reads', () => {
     expect(a.periods[0]).toMatchObject({ label: '2026-02', orders: 3, grossRevenue: { USD: '40.00' }, averageOrderValue: { USD: '13.33' } });
     expect(a.periods[0]!.growth).toEqual({ previous: { from: '2026-01-01', to: '2026-01-31' }, orders: 2, unitsSold: null, grossRevenue: { USD: 1 } });
   });
+
+  it("compares a quarter's total with the quarter before, not with the 90 days before it", async () => {
+    // Prepare: 2 October is in Q4 but more than 90 days before 1 January
+    const d = deps([
+      { channel: 'web', shard: 0, hour: '2026-02-03T10', orders: 4, revenue_USD: 4000 },
+      { channel: 'web', shard: 0, hour: '2025-10-02T10', orders: 1, revenue_USD: 1000 },
+      { channel: 'web', shard: 0, hour: '2025-12-20T10', orders: 1, revenue_USD: 1000 },
+    ]);
+
+    // Act
+    const a = await readChannelSeries(d, hubKey, 'web', { from: '2026-01-01', to: '2026-03-31', granularity: 'month' });
+
+    // Assess
+    expect(a.total.growth).toEqual({ previous: { from: '2025-10-01', to: '2025-12-31' }, orders: 1, unitsSold: null, grossRevenue: { USD: 1 } });
+  });
 });
 
 describe('KPI reads from rollups', () => {

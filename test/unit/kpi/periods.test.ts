@@ -11,6 +11,7 @@ import {
   periodLabel,
   periodStart,
   periodsOf,
+  previousRangeOf,
   spanHoursMs,
 } from '#shared/kpi/periods.ts';
 
@@ -55,6 +56,22 @@ describe('calendar periods', () => {
     expect(ps[1]!.previous).toEqual({ from: '2028-01-01', to: '2028-01-31' });
     expect(ps[2]!.previous).toEqual({ from: '2028-02-15', to: '2028-02-29' });
     expect(ps[0]!.previous).toEqual({ from: '2027-12-29', to: '2028-01-14' });
+  });
+
+  it.each([
+    ['a quarter with the quarter before', { from: '2026-01-01', to: '2026-03-31' }, { from: '2025-10-01', to: '2025-12-31' }],
+    ['a month with the month before, whatever their lengths', { from: '2026-03-01', to: '2026-03-31' }, { from: '2026-02-01', to: '2026-02-28' }],
+    ['a leap February with January', { from: '2028-02-01', to: '2028-02-29' }, { from: '2028-01-01', to: '2028-01-31' }],
+    ['a year with the year before', { from: '2026-01-01', to: '2026-12-31' }, { from: '2025-01-01', to: '2025-12-31' }],
+    ['two whole months with the two before', { from: '2026-02-01', to: '2026-03-31' }, { from: '2025-12-01', to: '2026-01-31' }],
+    ['a range that is not whole months with as many days before', { from: '2026-01-01', to: '2026-03-30' }, { from: '2025-10-04', to: '2025-12-31' }],
+    ['a range starting mid-month with as many days before', { from: '2026-01-15', to: '2026-02-28' }, { from: '2025-12-01', to: '2026-01-14' }],
+  ])('compares a whole range: %s', (_name, range, previous) => {
+    // Act
+    const got = previousRangeOf(range);
+
+    // Assess
+    expect(got).toEqual(previous);
   });
 
   it('does calendar arithmetic on dates', () => {

@@ -39,8 +39,14 @@ describe('matchRoute', () => {
     });
   });
 
+  it('sends GET / (the landing page) and GET /api (the API reference) to docs', () => {
+    expect(matchRoute('GET', '/')).toEqual({ target: 'docs', routeKey: 'GET /' });
+    expect(matchRoute('GET', '/api')).toEqual({ target: 'docs', routeKey: 'GET /api' });
+  });
+
   it('answers nothing for unknown paths and methods, as API Gateway 404s them', () => {
-    expect(matchRoute('GET', '/')).toBeUndefined();
+    expect(matchRoute('POST', '/')).toBeUndefined();
+    expect(matchRoute('GET', '/nope')).toBeUndefined();
     expect(matchRoute('DELETE', '/v1/stock/SKU-1')).toBeUndefined();
     expect(matchRoute('GET', '/v1/stock/')).toBeUndefined();
     expect(matchRoute('GET', '/v1/stock/a/b')).toBeUndefined();
