@@ -331,6 +331,9 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
     detail: e.detail,
     deliveryId: e.deliveryId,
     occurredAt: iso(e.occurredAt),
+    // what the fetch side keeps on the item (shared/hydrate/hydrate.ts): a newer webhook must not
+    // forget that a fetch is in flight or what the last one covered
+    ...carriedHydrationState(current),
   };
   if (current) {
     const cur = current.version as { at: string; seq?: number } | undefined;
@@ -344,4 +347,12 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
       : { kind: 'put', item, condition: 'attribute_not_exists(pk)' },
   ]);
   return 'applied';
+}
+
+const HYDRATION_STATE = ['enqueuedAt', 'connectionId', 'fetchedVersion', 'fetchedAt', 'outcome'] as const;
+
+function carriedHydrationState(current: Item | undefined): Item {
+  const out: Item = {};
+  for (const f of HYDRATION_STATE) if (current?.[f] !== undefined) out[f] = current[f];
+  return out;
 }
