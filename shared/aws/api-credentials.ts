@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { AwsError, liteAwsClient, type LiteAwsClient } from '#shared/aws/lite/client.ts';
-import { secretName } from '#shared/aws/connections.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { MissingCredentialsError } from '#shared/hydrate/errors.ts';
 import type { ApiCredentials } from '#shared/hydrate/types.ts';
@@ -9,7 +8,9 @@ import type { ApiCredentials } from '#shared/hydrate/types.ts';
  * A connection's API credentials, beside its webhook secret: `hub/<stage>/connections/<id>/api`,
  * JSON `{accessToken, baseUrl?, storeHash?}` (set with `npm run hub -- connections credentials`).
  */
-export const apiSecretName = (stage: string, id: string) => `${secretName(stage, id)}/api`;
+// spelled out rather than built from connections.ts's secretName: importing that module would put
+// its admin calls (PutItem, CreateSecret) into the hydrate bundle
+export const apiSecretName = (stage: string, id: string) => `hub/${stage}/connections/${id}/api`;
 
 export const ApiCredentialsSchema = z.object({
   accessToken: z.string().min(1),
