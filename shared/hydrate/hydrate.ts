@@ -19,8 +19,9 @@ import { WriteConflictError, type Item, type TablePort } from '#shared/normalize
  * The item carries, besides what applyHydration writes:
  *  - `version`: the newest version a webhook asked for (applyHydration keeps the newest);
  *  - `enqueuedAt`: set while a fetch message is queued or being processed;
- *  - `fetchedVersion`: the asked-for version the last finished fetch covered.
- * A message is sent only when `version` is newer than `fetchedVersion` and none is in flight, so a
+ *  - `fetchedVersion`, `fetchedDeliveryId`: the asked-for version, and the webhook that asked,
+ *    the last finished fetch covered.
+ * A message is sent only when a webhook was recorded after the last fetch began and none is in flight, so a
  * burst of webhooks for one order is one fetch; a webhook arriving during a fetch is caught when
  * the fetch finishes, and one more message is sent for it.
  */
@@ -52,10 +53,16 @@ function versionOf(item: Item): Staleness {
   return (item.version as Staleness | undefined) ?? { at: String(item.occurredAt) };
 }
 
-/** Does the item ask for a newer state than the last fetch brought? */
+/**
+ * Has a webhook been recorded since the last fetch began? The item's `deliveryId` changes with
+ * every webhook applyHydration takes (only newer ones, or for time-only versions one of the same
+ * second), and the fetch records the one it answered as `fetchedDeliveryId`.
+ */
 export function needsFetch(item: Item): boolean {
   const fetched = item.fetchedVersion as Staleness | undefined;
-  return !fetched || isNewer(versionOf(item), fetched);
+  if (!fetched) return true;
+  if (item.fetchedDeliveryId !== undefined) return item.fetchedDeliveryId !== item.deliveryId && !isNewer(fetched, versionOf(item));
+  return isNewer(versionOf(item), fetched);
 }
 
 /**
@@ -146,8 +153,9 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
     await finish(deps, key, undefined, undefined);
     return { status: 'skipped', orderId: msg.externalId, reason: 'already fetched' };
   }
-  // every webhook up to this version is answered by the fetch below
+  // every webhook up to this one is answered by the fetch below
   const asked = versionOf(item);
+  const askedBy = String(item.deliveryId);
   const detail = (item.detail as Record<string, string> | undefined) ?? {};
   const client = await deps.clientFor(msg);
   const result = await client.fetchOrder({
@@ -158,7 +166,7 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
     ...(detail.locationId ? { locationId: detail.locationId } : {}),
   });
   if (result.kind === 'not-found') {
-    await finish(deps, key, asked, 'not-found');
+    await finish(deps, key, { version: asked, deliveryId: askedBy }, 'not-found');
     const requeued = await requestHydration(deps, { ...msg });
     return { status: 'not-found', orderId: msg.externalId, requeued };
   }
@@ -172,7 +180,7 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
     if (bad) throw new SenderUnavailableError(msg.source, undefined, `fetched order ${msg.externalId}: events[${i}].${bad.field}: ${bad.problem}`);
   }
   const applied = await applyEvents(deps.table, events, deps.now);
-  await finish(deps, key, asked, 'fetched');
+  await finish(deps, key, { version: asked, deliveryId: askedBy }, 'fetched');
   const requeued = await requestHydration(deps, { ...msg });
   return { status: 'hydrated', orderId: msg.externalId, applied, requeued };
 }
@@ -183,14 +191,23 @@ async function locate(events: CanonicalEvent[], channels: ChannelPort): Promise<
 }
 
 /** Records what the fetch covered and ends the in-flight claim, whatever webhooks did meanwhile. */
-async function finish(deps: HydrateDeps, key: { pk: string; sk: string }, asked: Staleness | undefined, outcome: 'fetched' | 'not-found' | undefined): Promise<void> {
+async function finish(
+  deps: HydrateDeps,
+  key: { pk: string; sk: string },
+  asked: { version: Staleness; deliveryId: string } | undefined,
+  outcome: 'fetched' | 'not-found' | undefined,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);
     if (!item) return;
     const { enqueuedAt: _, ...rest } = item;
     const prev = item.fetchedVersion as Staleness | undefined;
     const next: Item = { ...rest };
-    if (asked && (!prev || isNewer(asked, prev))) next.fetchedVersion = asked;
+    // a fetch that finishes after a later one (both in flight after an expired claim) records nothing older
+    if (asked && (!prev || !isNewer(prev, asked.version))) {
+      next.fetchedVersion = asked.version;
+      next.fetchedDeliveryId = asked.deliveryId;
+    }
     if (outcome) {
       next.outcome = outcome;
       next.fetchedAt = deps.now().toISOString();

@@ -338,7 +338,9 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
   if (current) {
     const cur = current.version as { at: string; seq?: number } | undefined;
     const incoming = e.version ?? { at: e.occurredAt };
-    const older = cur && (cur.seq !== undefined && incoming.seq !== undefined ? incoming.seq <= cur.seq : Date.parse(incoming.at) <= Date.parse(cur.at));
+    // a time alone (BigCommerce's webhook `created_at`, whole seconds) cannot order two changes of
+    // one second: the later delivery is taken, so the order is fetched once more, not missed
+    const older = cur && (cur.seq !== undefined && incoming.seq !== undefined ? incoming.seq <= cur.seq : Date.parse(incoming.at) < Date.parse(cur.at));
     if (older || current.deliveryId === e.deliveryId) return 'noop';
   }
   await table.write([
@@ -349,7 +351,7 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
   return 'applied';
 }
 
-const HYDRATION_STATE = ['enqueuedAt', 'connectionId', 'fetchedVersion', 'fetchedAt', 'outcome'] as const;
+const HYDRATION_STATE = ['enqueuedAt', 'connectionId', 'fetchedVersion', 'fetchedDeliveryId', 'fetchedAt', 'outcome'] as const;
 
 function carriedHydrationState(current: Item | undefined): Item {
   const out: Item = {};

@@ -152,7 +152,7 @@ describe('hydration of a Square order, on the memory table', () => {
     await drain();
     const before = await table.get(keys.order('square-main', ORDER_ID));
     // BigCommerce-like: versions without seq cannot be told stale from the answer, only by the apply
-    await table.write([{ kind: 'put', item: { ...(await table.get(keys.hydration('square-main', 'order', ORDER_ID)))!, fetchedVersion: { at: '2000-01-01T00:00:00.000Z' }, version: { at: '2026-03-02T16:00:03.000Z' } } }]);
+    await table.write([{ kind: 'put', item: { ...(await table.get(keys.hydration('square-main', 'order', ORDER_ID)))!, fetchedVersion: { at: '2000-01-01T00:00:00.000Z' }, fetchedDeliveryId: 'an-earlier-delivery', version: { at: '2026-03-02T16:00:03.000Z' } } }]);
     api.orders.set(ORDER_ID, order(2));
 
     // Act
