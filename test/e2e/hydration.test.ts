@@ -96,4 +96,15 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
     expect(await get(keys.hydration(CHANNEL, 'order', orderId))).toMatchObject({ outcome: 'fetched', fetchedVersion: { seq: 1 } });
     expect(hub.stats().pollers.hydrate!.records).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it('stores credentials only when they name a token', async () => {
+    // Act
+    const refused = await runCli(['connections', 'credentials', CONN, '--base-url', api.url], cliEnv, () => undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(String(refused)).toMatch(/--token/);
+  });
 });
