@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { HubFunction } from './hub-function.ts';
 import { DEFAULT_QUARANTINE_THRESHOLD, HubMonitoring } from './monitoring.ts';
 import { connectionKey, secretName } from '#shared/aws/connections.ts';
+import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 
@@ -41,6 +42,19 @@ export const NORMALIZE_BATCH_SIZE = 100;
 export const NORMALIZE_BATCH_WINDOW_SECONDS = 1;
 /** Five tries rides out throttling and brief outages; the sixth receive moves a message to the DLQ. */
 export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * Fetches of thin orders from the senders' APIs (docs/hydration.md). A sender's rate limit makes a
+ * message come back after the sender's delay, and each such receive counts: 10 receives ride out a
+ * few rate-limit windows and a short outage before a message goes to the DLQ.
+ */
+export const HYDRATE_TIMEOUT_SECONDS = 30;
+export const HYDRATE_BATCH_SIZE = 10;
+export const HYDRATE_MAX_RECEIVE_COUNT = 10;
+/** few pollers: every fetch spends the merchant's API quota, which other apps share */
+export const HYDRATE_MAX_CONCURRENCY = 2;
+/** the partitions hydrate reads and writes: pending items, orders, listings (line SKUs), channels */
+export const HYDRATE_TABLE_PARTITIONS = ['HYDRATE#*', 'ORDER#*', 'LISTING#*', 'CHANNEL#*'] as const;
 
 /**
  * `fold` reads the table's stream: up to 10,000 records (the DynamoDB Streams maximum; Lambda also
@@ -152,6 +166,9 @@ export class HubStack extends Stack {
   readonly ingestDlq: Queue;
   readonly spapiQueue?: Queue;
   readonly spapiDlq?: Queue;
+  readonly hydrateQueue: Queue;
+  readonly hydrateDlq: Queue;
+  readonly hydrate: HubFunction;
   readonly ingest: HubFunction;
   readonly normalize: HubFunction;
   readonly stock: HubFunction;
@@ -259,6 +276,20 @@ export class HubStack extends Stack {
       );
     }
 
+    this.hydrateDlq = new Queue(this, 'HydrateDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeIsDlq(this.hydrateDlq);
+    this.hydrateQueue = new Queue(this, 'HydrateQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(6 * HYDRATE_TIMEOUT_SECONDS),
+      deadLetterQueue: { queue: this.hydrateDlq, maxReceiveCount: HYDRATE_MAX_RECEIVE_COUNT },
+    });
+
     // ---- functions --------------------------------------------------------------------------
 
     // only ingest sends to the queue and writes bodies: the others are given the table alone
@@ -319,8 +350,13 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      // records from this queue are taken only if they are Amazon notifications
-      environment: { ...tableEnv, ...(this.spapiQueue ? { HUB_SPAPI_QUEUE_ARN: this.spapiQueue.queueArn } : {}) },
+      // records from the SP-API queue are taken only if they are Amazon notifications; thin orders'
+      // fetches are queued for the hydrate function
+      environment: {
+        ...tableEnv,
+        HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl,
+        ...(this.spapiQueue ? { HUB_SPAPI_QUEUE_ARN: this.spapiQueue.queueArn } : {}),
+      },
       timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
     });
     // orders, balances, ledger rows, listings: read and written by key, never the feed index
@@ -340,6 +376,37 @@ export class HubStack extends Stack {
         }),
       );
     }
+
+    // a thin order's fetch is queued once its pending item is written
+    this.normalize.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }));
+
+    this.hydrate = new HubFunction(this, 'Hydrate', {
+      name: 'hydrate',
+      stage,
+      tracing: ctx.tracing,
+      logRetention,
+      environment: { ...tableEnv, HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl },
+      timeout: Duration.seconds(HYDRATE_TIMEOUT_SECONDS),
+    });
+    // pending items, the orders it applies, the listings that name their lines' SKUs, the channels'
+    // location settings (and their list, a Query on the index)
+    this.allowTable(this.hydrate, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] }, HYDRATE_TABLE_PARTITIONS);
+    // SendMessage: a webhook that arrived during a fetch queues one more. The event source grants
+    // ReceiveMessage, DeleteMessage and ChangeMessageVisibility (a rate limit's delay).
+    this.hydrate.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }));
+    const apiSecrets = secretArn(`${apiSecretName(stage, '*')}-??????`);
+    this.hydrate.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [apiSecrets] }));
+    Validations.of(this.hydrate.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(this, apiSecrets)}]`,
+      reason: "One API secret per connection, created when credentials are set; the wildcard is confined to this stage's connections' `/api` secrets.",
+    });
+    this.hydrate.fn.addEventSource(
+      new SqsEventSource(this.hydrateQueue, {
+        batchSize: HYDRATE_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: HYDRATE_MAX_CONCURRENCY,
+      }),
+    );
 
     this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, logRetention, environment: tableEnv });
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
@@ -489,11 +556,12 @@ export class HubStack extends Stack {
 
     this.monitoring = new HubMonitoring(this, 'Monitoring', {
       stage,
-      functions: { ingest: this.ingest, normalize: this.normalize, stock: this.stock, kpi: this.kpi, fold: this.fold, docs: this.docs },
+      functions: { ingest: this.ingest, normalize: this.normalize, hydrate: this.hydrate, stock: this.stock, kpi: this.kpi, fold: this.fold, docs: this.docs },
       streamConsumers: { fold: this.fold },
       queues: [
         { label: 'Ingest', queue: this.ingestQueue, dlq: this.ingestDlq },
         ...(this.spapiQueue && this.spapiDlq ? [{ label: 'Spapi', queue: this.spapiQueue, dlq: this.spapiDlq }] : []),
+        { label: 'Hydrate', queue: this.hydrateQueue, dlq: this.hydrateDlq },
       ],
       table: this.table,
       api: this.api,
@@ -510,6 +578,8 @@ export class HubStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl });
     new CfnOutput(this, 'DlqUrl', { value: this.ingestDlq.queueUrl });
+    new CfnOutput(this, 'HydrateQueueUrl', { value: this.hydrateQueue.queueUrl });
+    new CfnOutput(this, 'HydrateDlqUrl', { value: this.hydrateDlq.queueUrl });
     new CfnOutput(this, 'BodyBucket', { value: this.bodyBucket.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     if (this.monitoring.dashboard) new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

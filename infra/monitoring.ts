@@ -175,6 +175,16 @@ export class HubMonitoring extends Construct {
       );
     }
 
+    if ('hydrate' in props.functions) {
+      alarm(
+        'HydrationUnauthorized',
+        hubMetric(HubMetric.HydrationUnauthorized, 'hydrate', stage, Duration.minutes(5)),
+        1,
+        "A sender refused a connection's API credentials (or none are set): its thin orders (Square, BigCommerce) are not fetched and do not count. The hydrate log (level ERROR) names the connection; set new credentials with `npm run hub -- connections credentials <id> --token …`, then redrive the hydrate DLQ.",
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+
     const quarantined = hubMetric(HubMetric.Quarantined, 'normalize', stage, QUARANTINE_WINDOW);
     const quarantineThreshold = props.quarantineThreshold ?? DEFAULT_QUARANTINE_THRESHOLD;
     alarm(

@@ -7,6 +7,7 @@ import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
 import { runListingsCli } from './cli-listings.ts';
+import { setApiCredentials } from './cli-credentials.ts';
 import { hubStateDir, readHubFile } from './hub-file.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 
@@ -20,6 +21,8 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections list
  *   connections rotate <id>                      adds a second secret; the old one stays active
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
+ *   connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]
+ *                                                API credentials for fetching thin orders (Square, BigCommerce)
  *   listings map|import|list ...                 listing ids to SKUs (cli-listings.ts; --help on each)
  *
  * Environment (defaults match `npm start`):
@@ -68,6 +71,10 @@ export const HELP: Record<string, string> = {
   'connections list': 'connections list\n  every connection with its channel, partner and masked secrets',
   'connections rotate': 'connections rotate <id> [--secret <secret>]\n  adds a second secret (the one given, else a fresh one); the old one stays active until removed',
   'connections remove-secret': 'connections remove-secret <id> <index>\n  ends a rotation (index 0 = the older secret)',
+  'connections credentials':
+    'connections credentials <id> --token <token> [--base-url <url>] [--store-hash <hash>]\n' +
+    '  the API credentials thin Square and BigCommerce orders are fetched with (docs/hydration.md);\n' +
+    '  --base-url points the hub at another API (a sandbox, or a fake one locally); --store-hash is required for BigCommerce',
   'quarantine list': 'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
   'quarantine replay': 'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
   'dlq redrive': 'dlq redrive [--max N]\n  moves DLQ messages back to the ingest queue',
@@ -192,6 +199,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       print(`added secret 1 to ${conn.id}; both are accepted until you remove the old one:`);
       print(`  new secret: ${values.secret === undefined ? secret : 'the one given with --secret'}`);
       print(`  then: npm run hub -- connections remove-secret ${conn.id} 0`);
+      return;
+    }
+    case 'credentials': {
+      const conn = await load(rest[0]);
+      await setApiCredentials(conn, rest.slice(1), { aws: liteAwsClient({ env: e }), stage: e.HUB_STAGE ?? 'local', print, fail: (m) => new CliError(m) });
       return;
     }
     case 'remove-secret': {

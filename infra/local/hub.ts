@@ -69,7 +69,7 @@ export interface LocalHub {
 }
 
 /** Function timeouts as infra/hub-stack.ts sets them; handlers may read getRemainingTimeInMillis(). */
-const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, stock: 10_000, kpi: 10_000, fold: 60_000, docs: 5_000 } as const;
+const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, hydrate: 30_000, stock: 10_000, kpi: 10_000, fold: 60_000, docs: 5_000 } as const;
 type FunctionName = keyof typeof TIMEOUT_MS;
 
 function lambdaContext(name: FunctionName, region: string): Context {
@@ -97,6 +97,7 @@ interface Handlers {
   kpi: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   docs: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   normalize: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
+  hydrate: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
   fold: (e: FoldStreamEvent, c: Context) => Promise<unknown>;
 }
 
@@ -119,13 +120,14 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
   loadedWith = signature;
   Object.assign(process.env, env);
   handlers ??= (async () => {
-    const [ingest, stock, kpi, docs, normalize, fold] = await Promise.all([
+    const [ingest, stock, kpi, docs, normalize, fold, hydrate] = await Promise.all([
       import('#functions/ingest/handler.ts'),
       import('#functions/stock/handler.ts'),
       import('#functions/kpi/handler.ts'),
       import('#functions/docs/handler.ts'),
       import('#functions/normalize/handler.ts'),
       import('#functions/fold/handler.ts'),
+      import('#functions/hydrate/handler.ts'),
     ]);
     return {
       ingest: ingest.handler as Handlers['ingest'],
@@ -134,6 +136,7 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
       docs: docs.handler as Handlers['docs'],
       normalize: normalize.handler as Handlers['normalize'],
       fold: fold.handler as Handlers['fold'],
+      hydrate: hydrate.handler as Handlers['hydrate'],
     };
   })();
   // a failed import (a handler with a syntax error) may be retried by the next start
@@ -197,6 +200,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       HUB_STAGE: stage,
       HUB_TABLE_NAME: resources.tableName,
       HUB_INGEST_QUEUE_URL: resources.ingestQueueUrl,
+      HUB_HYDRATE_QUEUE_URL: resources.hydrateQueueUrl,
       HUB_BODY_BUCKET: resources.bodyBucket,
       // EMF metric lines are for CloudWatch; locally they would drown the request log
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -249,6 +253,23 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       });
       await poller.start();
       pollers.set(name, poller);
+      cleanup.push(() => poller.stop());
+    }
+
+    // hydrate, fed from its own queue: thin orders fetched from the senders' APIs (docs/hydration.md)
+    if (opts.poll ?? true) {
+      const poller = new SqsPoller({
+        sqs,
+        queueUrl: resources.hydrateQueueUrl,
+        region,
+        batchSize: resources.hydrateBatchSize,
+        batchWindowSeconds: 0,
+        handler: (event) => fns.hydrate(event, lambdaContext('hydrate', region)),
+        log: errorLog,
+        ...visibilityOverride(process.env.HUB_VISIBILITY_TIMEOUT_SECONDS),
+      });
+      await poller.start();
+      pollers.set('hydrate', poller);
       cleanup.push(() => poller.stop());
     }
 

@@ -36,6 +36,10 @@ export interface HubResources {
   ingestDlqUrl: string;
   spapiQueueUrl?: string;
   spapiDlqUrl?: string;
+  /** thin orders' fetches (hydrate): the queue, its DLQ, and how the runner batches for hydrate */
+  hydrateQueueUrl: string;
+  hydrateDlqUrl: string;
+  hydrateBatchSize: number;
   bodyBucket: string;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
@@ -149,6 +153,8 @@ const templateSchema = z.object({
     BodyBucket: z.object({ Value: ref }),
     SpapiQueueUrl: z.object({ Value: ref }).optional(),
     SpapiDlqUrl: z.object({ Value: ref }).optional(),
+    HydrateQueueUrl: z.object({ Value: ref }),
+    HydrateDlqUrl: z.object({ Value: ref }),
   }),
 });
 type Template = z.infer<typeof templateSchema>;
@@ -185,6 +191,8 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
     const ingest = await queues.ensure(out.IngestQueueUrl.Value.Ref, `${prefix}-ingest`);
     const spapiDlq = out.SpapiDlqUrl && (await queues.ensure(out.SpapiDlqUrl.Value.Ref, `${prefix}-spapi-dlq`));
     const spapi = out.SpapiQueueUrl && (await queues.ensure(out.SpapiQueueUrl.Value.Ref, `${prefix}-spapi`));
+    const hydrateDlq = await queues.ensure(out.HydrateDlqUrl.Value.Ref, `${prefix}-hydrate-dlq`);
+    const hydrate = await queues.ensure(out.HydrateQueueUrl.Value.Ref, `${prefix}-hydrate`);
 
     const bodyBucket = `${prefix}-bodies`;
     await ensureBucket(s3, bodyBucket, region, resource(tpl, out.BodyBucket.Value.Ref, 'AWS::S3::Bucket', bucketProps));
@@ -200,6 +208,8 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
       (p) => p.EventSourceArn['Fn::GetAtt'][0] === out.TableName.Value.Ref && p.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn',
     );
     if (!streamMapping) throw new Error("template: no event source mapping reads the table's stream");
+    const hydrateMapping = mappings.find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.HydrateQueueUrl.Value.Ref);
+    if (!hydrateMapping) throw new Error('template: no event source mapping reads the hydrate queue');
 
     return {
       tableName,
@@ -207,6 +217,9 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
       ingestDlqUrl: ingestDlq.url,
       spapiQueueUrl: spapi ? spapi.url : undefined,
       spapiDlqUrl: spapiDlq ? spapiDlq.url : undefined,
+      hydrateQueueUrl: hydrate.url,
+      hydrateDlqUrl: hydrateDlq.url,
+      hydrateBatchSize: hydrateMapping.BatchSize,
       bodyBucket,
       maxReceiveCount: ingest.props.RedrivePolicy.maxReceiveCount,
       visibilityTimeoutSeconds: ingest.props.VisibilityTimeout,

@@ -5,6 +5,7 @@ import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
+import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -23,5 +24,7 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
     loadBody: (delivery) => getBody(delivery.body),
     // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
     spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon', ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}) },
+    // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
+    ...(env.HUB_HYDRATE_QUEUE_URL ? { hydration: sqsHydrationQueue({ queueUrl: env.HUB_HYDRATE_QUEUE_URL }) } : {}),
   };
 }

@@ -409,11 +409,16 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
     detail: e.detail,
     deliveryId: e.deliveryId,
     occurredAt: iso(e.occurredAt),
+    // what the fetch side keeps on the item (shared/hydrate/hydrate.ts): a newer webhook must not
+    // forget that a fetch is in flight or what the last one covered
+    ...carriedHydrationState(current),
   };
   if (current) {
     const cur = current.version as { at: string; seq?: number } | undefined;
     const incoming = e.version ?? { at: e.occurredAt };
-    const older = cur && (cur.seq !== undefined && incoming.seq !== undefined ? incoming.seq <= cur.seq : Date.parse(incoming.at) <= Date.parse(cur.at));
+    // a time alone (BigCommerce's webhook `created_at`, whole seconds) cannot order two changes of
+    // one second: the later delivery is taken, so the order is fetched once more, not missed
+    const older = cur && (cur.seq !== undefined && incoming.seq !== undefined ? incoming.seq <= cur.seq : Date.parse(incoming.at) < Date.parse(cur.at));
     if (older || current.deliveryId === e.deliveryId) return 'noop';
   }
   await table.write([
@@ -422,4 +427,12 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
       : { kind: 'put', item, condition: 'attribute_not_exists(pk)' },
   ]);
   return 'applied';
+}
+
+const HYDRATION_STATE = ['enqueuedAt', 'connectionId', 'fetchedVersion', 'fetchedDeliveryId', 'fetchedAt', 'outcome'] as const;
+
+function carriedHydrationState(current: Item | undefined): Item {
+  const out: Item = {};
+  for (const f of HYDRATION_STATE) if (current?.[f] !== undefined) out[f] = current[f];
+  return out;
 }

@@ -9,6 +9,8 @@ import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { TableValidationError, type TablePort } from '#shared/normalize/ports.ts';
+import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
+import { requestHydration, type HydrationQueue } from '#shared/hydrate/hydrate.ts';
 
 /**
  * Amazon's SP-API posts its notifications straight onto the hub's SP-API queue (there is no HTTP
@@ -44,6 +46,11 @@ export interface NormalizeDeps {
   /** the time quarantined messages and unstamped SP-API notifications are stamped with */
   now: Clock;
   spapi?: SpapiSource;
+  /**
+   * Where fetches of thin orders are queued (docs/hydration.md). Absent: thin orders are only
+   * recorded as pending.
+   */
+  hydration?: HydrationQueue;
 }
 
 export type NormalizeOutcome =
@@ -136,6 +143,17 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
       return quarantine(deps.table, messageBody, delivery, { reason: 'table-rejected', message: messageOf(err) }, now);
     }
     throw err;
+  }
+  // after the pending item is written, so the fetch finds it; also on a redelivery (applied 0),
+  // whose first attempt may have failed between the write and the send
+  if (deps.hydration) {
+    for (const e of events) {
+      if (e.type !== 'HydrationPending' || e.entity !== 'order' || !HYDRATED_SOURCES.has(e.source)) continue;
+      await requestHydration(
+        { table: deps.table, queue: deps.hydration, now },
+        { connectionId: delivery.connectionId, channel: e.channel, source: e.source, externalId: e.externalId },
+      );
+    }
   }
   return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied, oversells };
 }

@@ -22,6 +22,10 @@ export const HubMetric = {
   NormalizeBatchFailures: 'NormalizeBatchFailures',
   KpiCounterWrites: 'KpiCounterWrites',
   FoldSkipped: 'FoldSkipped',
+  /** a sender refused a connection's API credentials: its thin orders cannot be fetched (alarmed on) */
+  HydrationUnauthorized: 'HydrationUnauthorized',
+  HydrationRateLimited: 'HydrationRateLimited',
+  OrdersHydrated: 'OrdersHydrated',
 } as const;
 export type HubMetricName = (typeof HubMetric)[keyof typeof HubMetric];
 
@@ -62,6 +66,8 @@ export interface Telemetry {
   kpiCounterWrites(n: number): void;
   /** order changes the fold left out because their item could not be read (alarmed on) */
   foldSkipped(n: number): void;
+  /** one fetch of a thin order: `hydrated`, `not-found`, `rate-limited`, `unauthorized`, `failed` */
+  hydration(source: string, outcome: 'hydrated' | 'not-found' | 'rate-limited' | 'unauthorized' | 'failed'): void;
   /**
    * A logger whose every line carries `correlation_id: deliveryId`. A child rather than
    * `logger.setCorrelationId`: normalize processes a batch's records concurrently, and a key set
@@ -131,6 +137,11 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
     batchFailures: (n) => count(HubMetric.NormalizeBatchFailures, n),
     kpiCounterWrites: (n) => count(HubMetric.KpiCounterWrites, n),
     foldSkipped: (n) => count(HubMetric.FoldSkipped, n),
+    hydration: (source, outcome) => {
+      if (outcome === 'unauthorized') count(HubMetric.HydrationUnauthorized, 1, { source });
+      else if (outcome === 'rate-limited') count(HubMetric.HydrationRateLimited, 1, { source });
+      else if (outcome === 'hydrated') count(HubMetric.OrdersHydrated, 1, { source });
+    },
     withCorrelationId: (deliveryId) => logger.createChild({ persistentKeys: { correlation_id: deliveryId } }),
   };
 }

@@ -35,10 +35,10 @@ function grantsOf(t: Template, fnPrefix: string): Array<{ actions: string[]; res
 }
 
 describe('HubStack functions', () => {
-  it('deploys six Node.js 22 functions on arm64: ingest with the queue and bucket, three more with the table alone', () => {
+  it('deploys seven Node.js 22 functions on arm64: ingest with the queue and bucket, three more with the table alone', () => {
     const t = dev();
-    t.resourceCountIs('AWS::Lambda::Function', 6);
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 6);
+    t.resourceCountIs('AWS::Lambda::Function', 7);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 7);
     t.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -50,12 +50,12 @@ describe('HubStack functions', () => {
           Variables: Match.objectLike({
             HUB_TABLE_NAME: Match.anyValue(),
             HUB_STAGE: 'dev',
-            POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^inventory-hub-(ingest|normalize|stock|kpi)$'),
+            POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^inventory-hub-(ingest|normalize|stock|kpi|hydrate)$'),
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
       },
-      4,
+      5,
     );
     // only ingest sends to the queue and claim-checks bodies
     const hubVars = (name: string) =>
@@ -68,8 +68,10 @@ describe('HubStack functions', () => {
         .sort();
     expect(hubVars('ingest')).toEqual(['HUB_BODY_BUCKET', 'HUB_INGEST_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     for (const name of ['stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
-    // normalize also knows the SP-API queue, whose records it takes only if they are Amazon's
-    expect(hubVars('normalize')).toEqual(['HUB_SPAPI_QUEUE_ARN', 'HUB_STAGE', 'HUB_TABLE_NAME']);
+    // normalize queues fetches of thin orders (hydrate requeues them) and knows the SP-API queue,
+    // whose records it takes only if they are Amazon's
+    expect(hubVars('normalize')).toEqual(['HUB_HYDRATE_QUEUE_URL', 'HUB_SPAPI_QUEUE_ARN', 'HUB_STAGE', 'HUB_TABLE_NAME']);
+    expect(hubVars('hydrate')).toEqual(['HUB_HYDRATE_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
     // fold needs the table and nothing else of the hub's
@@ -98,7 +100,7 @@ describe('HubStack functions', () => {
 
   it('turns on active tracing everywhere with -c tracing=true', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { tracing: 'true' } }));
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 6);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 7);
   });
 
   it('exposes ingest through a public function URL and caps its concurrency', () => {
@@ -203,7 +205,7 @@ describe('HubStack queues', () => {
           ]),
         },
       },
-      4,
+      6,
     );
   });
 
@@ -220,8 +222,27 @@ describe('HubStack queues', () => {
         ScalingConfig: { MaximumConcurrency: 10 },
       });
     }
-    // the two queues, plus the table's stream for fold
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    // the two queues, the hydrate queue, plus the table's stream for fold
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
+  });
+
+  it('feeds hydrate from its own queue, a few records at a time, redriven to its DLQ after ten receives', () => {
+    const t = dev();
+    const queueId = logicalIdOf(t, 'AWS::SQS::Queue', 'HydrateQueue');
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: logicalIdOf(t, 'AWS::Lambda::Function', 'HydrateFn') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    const queues = t.findResources('AWS::SQS::Queue');
+    expect(queues[queueId]!.Properties).toMatchObject({
+      VisibilityTimeout: 180,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(t, 'AWS::SQS::Queue', 'HydrateDlq'), 'Arn'] }, maxReceiveCount: 10 },
+    });
+    expect(Object.keys(t.findOutputs('*'))).toEqual(expect.arrayContaining(['HydrateQueueUrl', 'HydrateDlqUrl']));
   });
 
   it("lets Amazon's SP-API account send to the SP-API queue, which has its own DLQ", () => {
@@ -248,9 +269,9 @@ describe('HubStack queues', () => {
 
   it('leaves the SP-API queue out with -c spapiQueue=false', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { spapiQueue: 'false' } }));
-    t.resourceCountIs('AWS::SQS::Queue', 2);
-    // the ingest queue and the stream
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    t.resourceCountIs('AWS::SQS::Queue', 4);
+    // the ingest queue, the hydrate queue and the stream
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     expect(Object.keys(t.findOutputs('*'))).not.toContain('SpapiQueueUrl');
   });
 });
@@ -330,7 +351,7 @@ describe('HubStack table and bucket', () => {
       Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
     });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 6);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 7);
   });
 
   it('keeps claim-checked bodies private, encrypted, TLS-only and for 14 days', () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { connectionKey, secretName } from '#shared/aws/connections.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
-import { KPI_TABLE_PARTITIONS, STOCK_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
+import { HYDRATE_TABLE_PARTITIONS, KPI_TABLE_PARTITIONS, STOCK_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
+import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
 
 /**
@@ -12,8 +13,8 @@ import { synthHubTemplate } from '#infra/local/template.ts';
  * runtime it composes), checked against the synthesized template. moto enforces no IAM, so a
  * missing grant shows only in a deployed stack; these tests are where it shows first.
  */
-type Fn = 'Ingest' | 'Normalize' | 'Stock' | 'Kpi' | 'Fold' | 'Docs';
-type Target = 'table' | 'index' | 'ingestQueue' | 'bodies' | 'connectionSecret' | 'ebaySecret';
+type Fn = 'Ingest' | 'Normalize' | 'Hydrate' | 'Stock' | 'Kpi' | 'Fold' | 'Docs';
+type Target = 'table' | 'index' | 'ingestQueue' | 'hydrateQueue' | 'bodies' | 'connectionSecret' | 'ebaySecret' | 'apiSecret';
 
 const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // shared/ingest/deps.ts → shared/aws/connections.ts get(): one GetItem on `CONN#<id>` / META
@@ -21,6 +22,11 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // shared/aws/normalize-runtime.ts → DynamoTable (get, batchGet, queryBetween, write: Put, Update,
   // TransactWriteItems authorized per item by Put and Update)
   Normalize: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], index: [] },
+  // shared/aws/hydrate-runtime.ts → DynamoTable as normalize; the channel list is a Query on `byUpdated`
+  Hydrate: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    index: ['dynamodb:Query'],
+  },
   // shared/aws/stock-runtime.ts: API keys and channels (GetItem), balances (Query), counts applied
   // through DynamoTable; the feed and the channel list are Queries on `byUpdated`
   Stock: {
@@ -47,6 +53,15 @@ const OTHER_CALLS: Record<Fn, Array<[string, Target]>> = {
     ['s3:GetObject', 'bodies'],
     ['sqs:ReceiveMessage', 'ingestQueue'],
     ['sqs:DeleteMessage', 'ingestQueue'],
+    ['sqs:SendMessage', 'hydrateQueue'],
+  ],
+  // shared/aws/hydrate-queue.ts, shared/aws/api-credentials.ts
+  Hydrate: [
+    ['sqs:ReceiveMessage', 'hydrateQueue'],
+    ['sqs:DeleteMessage', 'hydrateQueue'],
+    ['sqs:ChangeMessageVisibility', 'hydrateQueue'],
+    ['sqs:SendMessage', 'hydrateQueue'],
+    ['secretsmanager:GetSecretValue', 'apiSecret'],
   ],
   Stock: [],
   Kpi: [],
@@ -108,23 +123,26 @@ const secretArn = (name: string) => `arn:aws:secretsmanager:eu-west-1:1111222233
 function context(t: Template, stage: 'dev' | 'prod') {
   const tableId = idOf(t, 'AWS::DynamoDB::Table', 'Table');
   const queueId = idOf(t, 'AWS::SQS::Queue', 'IngestQueue');
+  const hydrateQueueId = idOf(t, 'AWS::SQS::Queue', 'HydrateQueue');
   const bucketId = idOf(t, 'AWS::S3::Bucket', 'Bodies');
-  const exact: Record<Exclude<Target, 'connectionSecret' | 'ebaySecret'>, string> = {
+  const exact: Record<Exclude<Target, 'connectionSecret' | 'ebaySecret' | 'apiSecret'>, string> = {
     table: `<${tableId}.Arn>`,
     index: `<${tableId}.Arn>/index/byUpdated`,
     ingestQueue: `<${queueId}.Arn>`,
+    hydrateQueue: `<${hydrateQueueId}.Arn>`,
     bodies: `<${bucketId}.Arn>/*`,
   };
   const secrets = {
     connectionSecret: secretArn(secretName(stage, 'shop-1')),
     ebaySecret: secretArn(ebayAppSecretName({ HUB_STAGE: stage })),
+    apiSecret: secretArn(apiSecretName(stage, 'shop-1')),
   };
   const covers = (g: Grant, target: Target) =>
-    target === 'connectionSecret' || target === 'ebaySecret'
+    target === 'connectionSecret' || target === 'ebaySecret' || target === 'apiSecret'
       ? g.resources.some((r) => arnMatches(render(r), secrets[target]))
       : g.resources.some((r) => render(r) === exact[target]);
   // what an environment variable names, so a function given it can be checked to be granted it
-  const envTargets: Record<string, Target> = { [tableId]: 'table', [queueId]: 'ingestQueue', [bucketId]: 'bodies' };
+  const envTargets: Record<string, Target> = { [tableId]: 'table', [queueId]: 'ingestQueue', [hydrateQueueId]: 'hydrateQueue', [bucketId]: 'bodies' };
   return { exact, secrets, covers, envTargets };
 }
 
@@ -198,9 +216,10 @@ describe('least privilege over the synthesized template', () => {
   });
 
   it.each([
-    ['Kpi', KPI_TABLE_PARTITIONS],
-    ['Stock', STOCK_TABLE_PARTITIONS],
-  ] as const)("confines %s's table calls to the partitions it uses, and none of the order or connection items", (fn, partitions) => {
+    ['Kpi', KPI_TABLE_PARTITIONS, ['ORDER#shop#1', 'HYDRATE#c#order#1']],
+    ['Stock', STOCK_TABLE_PARTITIONS, ['ORDER#shop#1', 'HYDRATE#c#order#1']],
+    ['Hydrate', HYDRATE_TABLE_PARTITIONS, ['SKU#A', 'KEY#k', 'KPI#c#2026-01#0']],
+  ] as const)("confines %s's table calls to the partitions it uses, and none of the connection or quarantine items", (fn, partitions, alsoOutside) => {
     // Prepare
     const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
     const { exact } = context(t, 'dev');
@@ -211,7 +230,7 @@ describe('least privilege over the synthesized template', () => {
     expect(onTable).toHaveLength(1);
     expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } });
     const patterns = partitions.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
-    for (const pk of ['ORDER#shop#1', 'CONN#x', 'QUAR#2026-01-01', 'HYDRATE#c#order#1']) {
+    for (const pk of ['CONN#x', 'QUAR#2026-01-01', ...alsoOutside]) {
       expect(patterns.some((p) => p.test(pk)), pk).toBe(false);
     }
   });
@@ -229,6 +248,19 @@ describe('least privilege over the synthesized template', () => {
     expect(granted('hub/dev/ebay-app-extra')).toBe(false);
     expect(granted('hub/dev/other')).toBe(false);
     expect(secretGrants.flatMap((g) => g.actions)).toEqual(secretGrants.map(() => 'secretsmanager:GetSecretValue'));
+  });
+
+  it("grants hydrate only its own stage's connection API secrets, not the webhook secrets", () => {
+    // Prepare
+    const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
+    const secretGrants = grantsOf(t, 'Hydrate').filter((g) => g.actions.includes('secretsmanager:GetSecretValue'));
+    const granted = (name: string) => secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
+    // Act + Assess
+    expect(granted(apiSecretName('dev', 'square-main'))).toBe(true);
+    expect(granted(secretName('dev', 'square-main'))).toBe(false);
+    expect(granted(apiSecretName('prod', 'square-main'))).toBe(false);
+    expect(granted(ebayAppSecretName({ HUB_STAGE: 'dev' }))).toBe(false);
+    expect(apiSecretName('dev', 'x').startsWith(`${secretName('dev', 'x')}/`)).toBe(true);
   });
 });
 
@@ -292,6 +324,7 @@ const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   Ingest: ['dynamodb:PutItem', 'dynamodb:Scan', 'secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret', 's3:GetObject'],
   // body-store.ts also writes bodies (ingest)
   Normalize: ['s3:PutObject'],
+  Hydrate: [],
   Stock: [],
   // table.ts is bundled for documentClient(); DynamoTable's writes and batch reads are not used.
   // api-keys.ts and channels.ts also write keys and channels (admin CLI)

@@ -30,7 +30,7 @@ describe('alarms', () => {
     const t = dev();
     const alarms = alarmsOn(t, 'ApproximateNumberOfMessagesVisible');
     const dims = alarms.map((a) => target(a)).sort();
-    expect(dims).toEqual([idOf(t, 'AWS::SQS::Queue', 'IngestDlq'), idOf(t, 'AWS::SQS::Queue', 'SpapiDlq')].sort());
+    expect(dims).toEqual([idOf(t, 'AWS::SQS::Queue', 'IngestDlq'), idOf(t, 'AWS::SQS::Queue', 'SpapiDlq'), idOf(t, 'AWS::SQS::Queue', 'HydrateDlq')].sort());
     for (const a of alarms) {
       expect(a).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum', TreatMissingData: 'notBreaching' });
     }
@@ -40,7 +40,7 @@ describe('alarms', () => {
     const t = dev();
     const alarms = alarmsOn(t, 'ApproximateAgeOfOldestMessage');
     expect(alarms.map((a) => target(a)).sort()).toEqual(
-      [idOf(t, 'AWS::SQS::Queue', 'IngestQueue'), idOf(t, 'AWS::SQS::Queue', 'SpapiQueue')].sort(),
+      [idOf(t, 'AWS::SQS::Queue', 'IngestQueue'), idOf(t, 'AWS::SQS::Queue', 'SpapiQueue'), idOf(t, 'AWS::SQS::Queue', 'HydrateQueue')].sort(),
     );
     expect(OLDEST_MESSAGE_MAX_AGE_SECONDS).toBe(300);
     for (const a of alarms) expect(a).toMatchObject({ Threshold: 300, ComparisonOperator: 'GreaterThanThreshold' });
@@ -49,7 +49,7 @@ describe('alarms', () => {
   it('watches errors and throttles of every function', () => {
     const t = dev();
     const fnIds = Object.keys(t.findResources('AWS::Lambda::Function')).sort();
-    expect(fnIds).toHaveLength(6);
+    expect(fnIds).toHaveLength(7);
     for (const metric of ['Errors', 'Throttles']) {
       const alarms = alarmsOn(t, metric);
       expect(alarms.map((a) => target(a)).sort(), metric).toEqual(fnIds);
@@ -100,8 +100,8 @@ describe('alarms', () => {
     const t = dev();
     const topicRef = { Ref: idOf(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
-    // 2 DLQs + 2 queue ages + 6 functions × (errors, throttles) + fold's iterator age and skipped changes + quarantine
-    expect(alarms).toHaveLength(19);
+    // 3 DLQs + 3 queue ages + 7 functions × (errors, throttles) + fold's iterator age and skipped changes + quarantine + refused API credentials
+    expect(alarms).toHaveLength(24);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicRef]);
       expect(a.Properties.OKActions).toEqual([topicRef]);
@@ -115,10 +115,16 @@ describe('alarms', () => {
     expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-fold' }]));
   });
 
+  it('alarms on the first fetch a sender refuses for its credentials', () => {
+    const [a] = alarmsOn(dev(), 'HydrationUnauthorized');
+    expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Namespace: 'InventoryHub' });
+    expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-hydrate' }]));
+  });
+
   it('drops the SP-API alarms with the SP-API queue', () => {
     const t = dev({ spapiQueue: 'false' });
-    expect(alarmsOn(t, 'ApproximateNumberOfMessagesVisible')).toHaveLength(1);
-    expect(alarmsOn(t, 'ApproximateAgeOfOldestMessage')).toHaveLength(1);
+    expect(alarmsOn(t, 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(alarmsOn(t, 'ApproximateAgeOfOldestMessage')).toHaveLength(2);
   });
 });
 
@@ -203,7 +209,7 @@ describe('stage protections', () => {
     const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping') as Res);
     // SQS mappings are capped by MaximumConcurrency, the stream mapping by shards × ParallelizationFactor
     const fromQueues = mappings.filter((esm) => esm.Properties.StartingPosition === undefined);
-    expect(fromQueues).toHaveLength(2);
+    expect(fromQueues).toHaveLength(3);
     for (const esm of fromQueues) expect(esm.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(10);
     const fromStream = mappings.filter((esm) => esm.Properties.StartingPosition !== undefined);
     expect(fromStream.map((esm) => esm.Properties.ParallelizationFactor)).toEqual([1]);

@@ -103,6 +103,24 @@ describe('provisionHub', () => {
     });
   });
 
+  it('creates the hydrate queue with its own DLQ, redrive and visibility timeout of the template, and its batch size', async () => {
+    // Prepare
+    const declared = fromOutput('HydrateQueueUrl');
+    const mapping = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.EventSourceArn['Fn::GetAtt'][0] === template.Outputs.HydrateQueueUrl.Value.Ref,
+    )!.Properties;
+
+    // Act
+    const hydrate = await queueAttributes(hub.hydrateQueueUrl);
+    const dlq = await queueAttributes(hub.hydrateDlqUrl);
+
+    // Assess
+    expect(JSON.parse(hydrate.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: declared.RedrivePolicy.maxReceiveCount });
+    expect(Number(hydrate.VisibilityTimeout)).toBe(declared.VisibilityTimeout);
+    expect(hub.hydrateQueueUrl).toMatch(new RegExp(`/${prefix}-hydrate$`));
+    expect(hub.hydrateBatchSize).toBe(mapping.BatchSize);
+  });
+
   it('takes the normalize batching from the event source mapping on the ingest queue', () => {
     const ingestId = template.Outputs.IngestQueueUrl.Value.Ref;
     const mapping = Object.values(resources).find(

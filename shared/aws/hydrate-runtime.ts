@@ -1,0 +1,45 @@
+import { awsClientConfig } from '#shared/aws/config.ts';
+import { secretsManagerApiCredentials, type ApiCredentialsStore } from '#shared/aws/api-credentials.ts';
+import { dynamoChannelPort } from '#shared/aws/channels.ts';
+import { sqsHydrationQueue, type SqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
+import { DynamoTable, documentClient } from '#shared/aws/table.ts';
+import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
+import { orderClientFor } from '#shared/hydrate/clients.ts';
+import type { HydrateDeps } from '#shared/hydrate/hydrate.ts';
+
+export interface HydrateRuntime extends HydrateDeps {
+  queue: SqsHydrationQueue;
+  credentials: ApiCredentialsStore;
+}
+
+/**
+ * The hydrate function's dependencies, built once per container: HUB_TABLE_NAME,
+ * HUB_HYDRATE_QUEUE_URL, HUB_STAGE (the credentials' secret names), HUB_AWS_ENDPOINT locally.
+ */
+export function hydrateRuntime(env: NodeJS.ProcessEnv = process.env, opts: { fetch?: typeof fetch } = {}): HydrateRuntime {
+  const tableName = env.HUB_TABLE_NAME;
+  if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  const queueUrl = env.HUB_HYDRATE_QUEUE_URL;
+  if (!queueUrl) throw new Error('HUB_HYDRATE_QUEUE_URL is not set');
+  const doc = documentClient(awsClientConfig(env));
+  const credentials = secretsManagerApiCredentials({ stage: env.HUB_STAGE ?? 'local', now: systemMsClock });
+  const fetchFn = opts.fetch ?? fetch;
+  return {
+    table: new DynamoTable(doc, tableName),
+    queue: sqsHydrationQueue({ queueUrl }),
+    credentials,
+    channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: 30, now: systemMsClock }),
+    now: systemClock,
+    async clientFor(message) {
+      const creds = await credentials.get(message.connectionId);
+      const client = orderClientFor(message.source, {
+        // a sender that does not answer within 10 s is retried through the queue
+        fetch: (url, init) => fetchFn(url, { ...init, signal: AbortSignal.timeout(10_000) }),
+        credentials: creds,
+        now: systemMsClock,
+      });
+      if (!client) throw new Error(`no order client for source ${message.source}`);
+      return client;
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import type { Clock } from '#shared/domain/clock.ts';
+import type { CanonicalEvent, Staleness } from '#shared/domain/events.ts';
+import { keyPartViolation } from '#shared/domain/key-part.ts';
+import { locateEvents } from '#shared/inventory/locate.ts';
+import type { ChannelPort } from '#shared/inventory/ports.ts';
+import { SenderUnavailableError } from '#shared/hydrate/errors.ts';
+import type { OrderClient } from '#shared/hydrate/types.ts';
+import { applyEvents } from '#shared/normalize/apply.ts';
+import { keys } from '#shared/normalize/keys.ts';
+import { isNewer } from '#shared/normalize/order-state.ts';
+import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
+
+/**
+ * Hydration (docs/hydration.md): a thin order webhook is recorded as a HydrationPending item
+ * (`HYDRATE#<channel>#order#<id>`); this module decides when that item is fetched from the
+ * sender's API and applies what comes back as the same canonical events a full webhook would be.
+ *
+ * The item carries, besides what applyHydration writes:
+ *  - `version`: the newest version a webhook asked for (applyHydration keeps the newest);
+ *  - `enqueuedAt`: set while a fetch message is queued or being processed;
+ *  - `fetchedVersion`, `fetchedDeliveryId`: the asked-for version, and the webhook that asked,
+ *    the last finished fetch covered.
+ * A message is sent only when a webhook was recorded after the last fetch began and none is in flight, so a
+ * burst of webhooks for one order is one fetch; a webhook arriving during a fetch is caught when
+ * the fetch finishes, and one more message is sent for it.
+ */
+
+export const HydrationMessageSchema = z.object({
+  v: z.literal(1),
+  connectionId: z.string().min(1),
+  channel: z.string().min(1),
+  source: z.string().min(1),
+  entity: z.literal('order'),
+  externalId: z.string().min(1),
+});
+export type HydrationMessage = z.infer<typeof HydrationMessageSchema>;
+
+export interface HydrationQueue {
+  send(message: HydrationMessage): Promise<void>;
+}
+
+/**
+ * How long a queued fetch is trusted to still be on its way. Past it (its message went to the DLQ,
+ * or the send was lost after the claim was written) the next webhook sends a new one: at most one
+ * extra fetch per order per this window, against an order that would otherwise never count.
+ */
+export const IN_FLIGHT_MAX_MS = 15 * 60_000;
+
+const MAX_CONFLICTS = 8;
+
+function versionOf(item: Item): Staleness {
+  return (item.version as Staleness | undefined) ?? { at: String(item.occurredAt) };
+}
+
+/**
+ * Has a webhook been recorded since the last fetch began? The item's `deliveryId` changes with
+ * every webhook applyHydration takes (only newer ones, or for time-only versions one of the same
+ * second), and the fetch records the one it answered as `fetchedDeliveryId`.
+ */
+export function needsFetch(item: Item): boolean {
+  const fetched = item.fetchedVersion as Staleness | undefined;
+  if (!fetched) return true;
+  if (item.fetchedDeliveryId !== undefined) return item.fetchedDeliveryId !== item.deliveryId && !isNewer(fetched, versionOf(item));
+  return isNewer(versionOf(item), fetched);
+}
+
+/**
+ * Sends one fetch message for the order if it needs one and none is in flight. Called after a
+ * HydrationPending event is applied and after a fetch finishes. Returns whether it sent.
+ */
+export async function requestHydration(
+  deps: { table: TablePort; queue: HydrationQueue; now: Clock },
+  req: { connectionId: string; channel: string; source: string; externalId: string },
+): Promise<boolean> {
+  const key = keys.hydration(req.channel, 'order', req.externalId);
+  for (let attempt = 0; ; attempt++) {
+    const item = await deps.table.get(key);
+    if (!item || !needsFetch(item)) return false;
+    const now = deps.now();
+    const since = typeof item.enqueuedAt === 'string' ? Date.parse(item.enqueuedAt) : undefined;
+    if (since !== undefined && now.getTime() - since < IN_FLIGHT_MAX_MS) return false;
+    const enqueuedAt = now.toISOString();
+    try {
+      // the claim: of concurrent requests for one order, one writes it and sends
+      await deps.table.write([
+        {
+          kind: 'put',
+          item: { ...item, enqueuedAt, connectionId: req.connectionId },
+          condition: since === undefined ? 'deliveryId = :d AND attribute_not_exists(enqueuedAt)' : 'deliveryId = :d AND enqueuedAt = :e',
+          values: { ':d': item.deliveryId, ...(since === undefined ? {} : { ':e': item.enqueuedAt }) },
+        },
+      ]);
+    } catch (err) {
+      if (err instanceof WriteConflictError && attempt < MAX_CONFLICTS) continue;
+      throw err;
+    }
+    try {
+      await deps.queue.send({ v: 1, connectionId: req.connectionId, channel: req.channel, source: req.source, entity: 'order', externalId: req.externalId });
+    } catch (err) {
+      // give the claim back so the retried delivery sends; if this fails too, the claim expires
+      await release(deps.table, key, enqueuedAt).catch(() => undefined);
+      throw err;
+    }
+    return true;
+  }
+}
+
+async function release(table: TablePort, key: { pk: string; sk: string }, enqueuedAt: string): Promise<void> {
+  const item = await table.get(key);
+  if (!item || item.enqueuedAt !== enqueuedAt) return;
+  const { enqueuedAt: _, ...rest } = item;
+  await table.write([{ kind: 'put', item: rest, condition: 'enqueuedAt = :e', values: { ':e': enqueuedAt } }]);
+}
+
+export interface HydrateDeps {
+  table: TablePort;
+  queue: HydrationQueue;
+  /** the API client for a connection (its credentials read and cached by the runtime) */
+  clientFor(message: HydrationMessage): Promise<OrderClient>;
+  channels: ChannelPort;
+  now: Clock;
+}
+
+export type HydrateOutcome =
+  | { status: 'hydrated'; orderId: string; applied: number; requeued: boolean }
+  /** the sender has no such order (deleted): recorded, nothing applied */
+  | { status: 'not-found'; orderId: string; requeued: boolean }
+  /** nothing to do: no pending item, or the last fetch already covered what it asks for */
+  | { status: 'skipped'; orderId?: string; reason: string };
+
+/** A sender's answer older than a webhook already told of (a lagging read): fetched again later. */
+export class StaleReadError extends SenderUnavailableError {
+  override name = 'StaleReadError';
+}
+
+/**
+ * Fetches one order and applies it. Throws what should be retried (rate limits, refused
+ * credentials, server errors: see shared/hydrate/errors.ts); the caller turns a throw into a
+ * retry through the queue.
+ */
+export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<HydrateOutcome> {
+  let msg: HydrationMessage;
+  try {
+    msg = HydrationMessageSchema.parse(JSON.parse(body));
+  } catch (err) {
+    return { status: 'skipped', reason: `malformed message: ${(err as Error).message.slice(0, 300)}` };
+  }
+  const key = keys.hydration(msg.channel, msg.entity, msg.externalId);
+  const item = await deps.table.get(key);
+  if (!item) return { status: 'skipped', orderId: msg.externalId, reason: 'no pending item' };
+  if (!needsFetch(item)) {
+    await finish(deps, key, undefined, undefined);
+    return { status: 'skipped', orderId: msg.externalId, reason: 'already fetched' };
+  }
+  // every webhook up to this one is answered by the fetch below
+  const asked = versionOf(item);
+  const askedBy = String(item.deliveryId);
+  const detail = (item.detail as Record<string, string> | undefined) ?? {};
+  const client = await deps.clientFor(msg);
+  const result = await client.fetchOrder({
+    channel: msg.channel,
+    source: msg.source,
+    orderId: msg.externalId,
+    deliveryId: `hydrate_${String(item.deliveryId)}`,
+    ...(detail.locationId ? { locationId: detail.locationId } : {}),
+  });
+  if (result.kind === 'not-found') {
+    await finish(deps, key, { version: asked, deliveryId: askedBy }, 'not-found');
+    const requeued = await requestHydration(deps, { ...msg });
+    return { status: 'not-found', orderId: msg.externalId, requeued };
+  }
+  const upsert = result.events.find((e) => e.type === 'OrderUpserted');
+  if (upsert?.type === 'OrderUpserted' && asked.seq !== undefined && upsert.version.seq !== undefined && upsert.version.seq < asked.seq) {
+    throw new StaleReadError(msg.source, undefined, `order ${msg.externalId} came back at version ${upsert.version.seq}, a webhook announced ${asked.seq}`);
+  }
+  const events = await locate(result.events, deps.channels);
+  for (const [i, e] of events.entries()) {
+    const bad = keyPartViolation(e);
+    if (bad) throw new SenderUnavailableError(msg.source, undefined, `fetched order ${msg.externalId}: events[${i}].${bad.field}: ${bad.problem}`);
+  }
+  const applied = await applyEvents(deps.table, events, deps.now);
+  await finish(deps, key, { version: asked, deliveryId: askedBy }, 'fetched');
+  const requeued = await requestHydration(deps, { ...msg });
+  return { status: 'hydrated', orderId: msg.externalId, applied, requeued };
+}
+
+async function locate(events: CanonicalEvent[], channels: ChannelPort): Promise<CanonicalEvent[]> {
+  const configs = new Map((await channels.list()).map((c) => [c.channel, c]));
+  return locateEvents(events, configs);
+}
+
+/** Records what the fetch covered and ends the in-flight claim, whatever webhooks did meanwhile. */
+async function finish(
+  deps: HydrateDeps,
+  key: { pk: string; sk: string },
+  asked: { version: Staleness; deliveryId: string } | undefined,
+  outcome: 'fetched' | 'not-found' | undefined,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const item = await deps.table.get(key);
+    if (!item) return;
+    const { enqueuedAt: _, ...rest } = item;
+    const prev = item.fetchedVersion as Staleness | undefined;
+    const next: Item = { ...rest };
+    // a fetch that finishes after a later one (both in flight after an expired claim) records nothing older
+    if (asked && (!prev || !isNewer(prev, asked.version))) {
+      next.fetchedVersion = asked.version;
+      next.fetchedDeliveryId = asked.deliveryId;
+    }
+    if (outcome) {
+      next.outcome = outcome;
+      next.fetchedAt = deps.now().toISOString();
+    }
+    try {
+      await deps.table.write([{ kind: 'put', item: next, condition: 'deliveryId = :d', values: { ':d': item.deliveryId } }]);
+      return;
+    } catch (err) {
+      if (err instanceof WriteConflictError && attempt < MAX_CONFLICTS) continue;
+      throw err;
+    }
+  }
+}

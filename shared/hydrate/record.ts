@@ -1,0 +1,63 @@
+import type { Telemetry } from '#shared/observability/telemetry.ts';
+import { MissingCredentialsError, RateLimitedError, UnauthorizedError } from '#shared/hydrate/errors.ts';
+import { hydrateMessage, type HydrateDeps } from '#shared/hydrate/hydrate.ts';
+
+export interface HydrateRecordDeps extends HydrateDeps {
+  queue: HydrateDeps['queue'] & { changeVisibility(receiptHandle: string, seconds: number): Promise<void> };
+  credentials: { forget(connectionId: string): void };
+}
+
+/** What the handler needs of an SQS record (the Lambda event record and the local poller's both fit). */
+export interface HydrateRecord {
+  body: string;
+  receiptHandle: string;
+  messageId: string;
+  attributes: { ApproximateReceiveCount?: string };
+}
+
+/**
+ * One hydration message: fetched and applied, or thrown back to the queue. A rate limit makes the
+ * message visible again after exactly the sender's delay (ChangeMessageVisibility): the Lambda does
+ * not sleep through it, and the other records of the batch are not held up.
+ */
+export async function hydrateRecord(record: HydrateRecord, deps: HydrateRecordDeps, telemetry: Pick<Telemetry, 'hydration' | 'withCorrelationId'>): Promise<void> {
+  const log = telemetry.withCorrelationId(record.messageId);
+  const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
+  const source = sourceOf(record.body);
+  try {
+    const outcome = await hydrateMessage(record.body, deps);
+    if (outcome.status === 'not-found') {
+      telemetry.hydration(source, 'not-found');
+      log.info('order deleted at the sender: recorded, nothing applied', { ...meta, ...outcome });
+    } else {
+      if (outcome.status === 'hydrated') telemetry.hydration(source, 'hydrated');
+      log.info(outcome.status, { ...meta, ...outcome });
+    }
+  } catch (err) {
+    if (err instanceof RateLimitedError) {
+      telemetry.hydration(source, 'rate-limited');
+      await deps.queue.changeVisibility(record.receiptHandle, err.retryAfterSeconds);
+      log.warn('rate limited by the sender: retried after its delay', { ...meta, retryAfterSeconds: err.retryAfterSeconds });
+    } else if (err instanceof UnauthorizedError || err instanceof MissingCredentialsError) {
+      telemetry.hydration(source, 'unauthorized');
+      const connectionId = connectionOf(record.body);
+      if (connectionId) deps.credentials.forget(connectionId);
+      log.error('API credentials missing or refused: the order cannot be fetched until they are replaced', { ...meta, connectionId, error: err });
+    } else {
+      telemetry.hydration(source, 'failed');
+      log.warn('fetch failed, will retry', { ...meta, error: err as Error });
+    }
+    throw err;
+  }
+}
+
+function field(body: string, name: string): string | undefined {
+  try {
+    const v = (JSON.parse(body) as Record<string, unknown>)[name];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const sourceOf = (body: string) => field(body, 'source') ?? 'unknown';
+const connectionOf = (body: string) => field(body, 'connectionId');

@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Fake sender APIs on 127.0.0.1 for the hydration clients: they implement the documented requests,
+ * answers, errors and rate limits of the calls the hub makes, nothing more. `failNext` makes the
+ * next requests fail the way the real API does when overloaded, rate limited or misconfigured.
+ */
+export interface FakeFailure {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface FakeSender {
+  url: string;
+  /** every request received, in order */
+  requests: { method: string; path: string; headers: IncomingMessage['headers']; body: string }[];
+  failNext(...failures: FakeFailure[]): void;
+  close(): Promise<void>;
+}
+
+async function listen(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, Buffer.concat(chunks).toString('utf8'), res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), ...headers });
+  res.end(text);
+}
+
+function fake(handle: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<FakeSender> {
+  const failures: FakeFailure[] = [];
+  const requests: FakeSender['requests'] = [];
+  return listen((req, body, res) => {
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const f = failures.shift();
+    if (f) return send(res, f.status, f.body ?? { errors: [{ detail: `fake failure ${f.status}` }] }, f.headers);
+    handle(req, body, res);
+  }).then(({ server, url }) => ({
+    url,
+    requests,
+    failNext: (...f: FakeFailure[]) => void failures.push(...f),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }));
+}
+
+/** Square's Orders API: `POST /v2/orders/batch-retrieve` with a Bearer token and `Square-Version`. */
+export interface FakeSquare extends FakeSender {
+  orders: Map<string, Record<string, unknown>>;
+}
+
+export async function fakeSquare(opts: { token: string }): Promise<FakeSquare> {
+  const orders = new Map<string, Record<string, unknown>>();
+  const s = await fake((req, body, res) => {
+    if (req.headers.authorization !== `Bearer ${opts.token}`) {
+      return send(res, 401, { errors: [{ category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'This request could not be authorized.' }] });
+    }
+    if (req.method !== 'POST' || req.url !== '/v2/orders/batch-retrieve') return send(res, 404, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'NOT_FOUND' }] });
+    if (!req.headers['square-version']) return send(res, 400, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_VALUE', field: 'Square-Version' }] });
+    let ids: unknown;
+    try {
+      ids = (JSON.parse(body) as { order_ids?: unknown }).order_ids;
+    } catch {
+      return send(res, 400, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_BODY' }] });
+    }
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) {
+      return send(res, 400, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_ARRAY_LENGTH', field: 'order_ids' }] });
+    }
+    // unknown ids are left out, not an error
+    const found = ids.map((id) => orders.get(String(id))).filter((o) => o !== undefined);
+    send(res, 200, found.length > 0 ? { orders: found } : {});
+  });
+  return Object.assign(s, { orders });
+}
+
+/** BigCommerce Orders v2: `GET /stores/{hash}/v2/orders/{id}` and `/products`, `X-Auth-Token`. */
+export interface FakeBigCommerce extends FakeSender {
+  orders: Map<string, { order: Record<string, unknown>; products: Record<string, unknown>[] }>;
+}
+
+export async function fakeBigCommerce(opts: { token: string; storeHash: string; quota?: number }): Promise<FakeBigCommerce> {
+  const orders: FakeBigCommerce['orders'] = new Map();
+  const s = await fake((req, _body, res) => {
+    const rate = { 'x-rate-limit-requests-quota': String(opts.quota ?? 150), 'x-rate-limit-requests-left': String((opts.quota ?? 150) - 1), 'x-rate-limit-time-window-ms': '30000', 'x-rate-limit-time-reset-ms': '29000' };
+    if (req.headers['x-auth-token'] !== opts.token) return send(res, 401, [{ status: 401, message: 'You are not authorized to access this resource.' }]);
+    const m = new RegExp(`^/stores/${opts.storeHash}/v2/orders/(\\d+)(/products)?$`).exec(req.url ?? '');
+    const entry = m ? orders.get(m[1]!) : undefined;
+    if (req.method !== 'GET' || !entry) return send(res, 404, [{ status: 404, message: 'The requested resource was not found.' }], rate);
+    if (m![2]) return entry.products.length > 0 ? send(res, 200, entry.products, rate) : send(res, 204, undefined, rate);
+    send(res, 200, entry.order, rate);
+  });
+  return Object.assign(s, { orders });
+}
+
+/** A Square order object as BatchRetrieveOrders returns it. */
+export function squareOrder(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'CAISENgvlJ6jLWAzERDzjyHVybY',
+    location_id: 'L88917AVBK2S5',
+    state: 'OPEN',
+    version: 2,
+    created_at: '2026-09-15T11:00:00.000Z',
+    updated_at: '2026-09-15T11:05:00.000Z',
+    line_items: [
+      { uid: 'line-1', name: 'Mug', catalog_object_id: 'W62UWFY35CWMYGVWK6TWJDNI', quantity: '2', base_price_money: { amount: 1250, currency: 'USD' } },
+    ],
+    total_money: { amount: 2500, currency: 'USD' },
+    ...over,
+  };
+}
+
+/** A BigCommerce v2 order and its products. */
+export function bigcommerceOrder(over: Record<string, unknown> = {}, products?: Record<string, unknown>[]) {
+  return {
+    order: {
+      id: 118,
+      status_id: 11,
+      status: 'Awaiting Fulfillment',
+      date_created: 'Tue, 15 Sep 2026 11:00:00 +0000',
+      date_modified: 'Tue, 15 Sep 2026 11:05:00 +0000',
+      date_shipped: '',
+      total_inc_tax: '49.9800',
+      currency_code: 'USD',
+      ...over,
+    },
+    products: products ?? [{ id: 9, order_id: 118, product_id: 77, variant_id: 501, sku: 'TEE-BLK-M', quantity: 2, quantity_shipped: 0, base_price: '24.9900' }],
+  };
+}
