@@ -112,14 +112,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const e = environment(env);
   const publicUrl = (e.HUB_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
-  const store = dynamoConnectionStore({
-    tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
-    stage: e.HUB_STAGE ?? 'local',
-    clients: { aws: liteAwsClient({ env: e }) },
-    now: systemMsClock,
-    // a one-shot tool reads what is stored now
-    maxAgeSeconds: 0,
-  });
+  const store = cliConnectionStore(e);
   const url = (id: string) => `${publicUrl}/webhooks/${id}`;
   const load = async (id: string | undefined): Promise<Connection> => {
     if (!id) throw new CliError('a connection id is required');
@@ -225,13 +218,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
 /** Writes each stored connection's channel entry again: put() writes it for new and changed connections. */
 async function syncChannels(env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const e = environment(env);
-  const store = dynamoConnectionStore({
-    tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
-    stage: e.HUB_STAGE ?? 'local',
-    clients: { aws: liteAwsClient({ env: e }) },
-    now: systemMsClock,
-    maxAgeSeconds: 0,
-  });
+  const store = cliConnectionStore(e);
   const all = await store.list();
   for (const c of all) await store.put(c);
   const channels = [...new Set(all.map((c) => c.channel))].sort();
@@ -258,5 +245,17 @@ if (isMain) {
     // stack only on request
     else console.error(process.env.HUB_DEBUG ? err : `error: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
+  });
+}
+
+/** The connection store as the CLI uses it: the table and stage its environment names, no cache. */
+function cliConnectionStore(e: NodeJS.ProcessEnv) {
+  return dynamoConnectionStore({
+    tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
+    stage: e.HUB_STAGE ?? 'local',
+    clients: { aws: liteAwsClient({ env: e }) },
+    now: systemMsClock,
+    // a one-shot tool reads what is stored now
+    maxAgeSeconds: 0,
   });
 }
