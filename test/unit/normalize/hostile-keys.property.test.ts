@@ -29,7 +29,7 @@ const hostile = fc.record({ sku: part, location: part, orderId: part, // a queue
   channel: part.filter((c) => c.length > 0 && c !== VICTIM.channel), quantity: fc.integer({ min: 1, max: 5 }) });
 type Hostile = typeof hostile extends fc.Arbitrary<infer T> ? T : never;
 
-/** The deliveries a hostile sender could make with these values, in both formats. */
+/** The deliveries a hostile sender could make with these values, in every sender's format. */
 function deliveries(h: Hostile): string[] {
   const shopify = payload('shopify', 'order-create') as Record<string, unknown>;
   const lines = (shopify.line_items as Record<string, unknown>[]).map((l) => ({ ...l, sku: h.sku }));
@@ -40,6 +40,37 @@ function deliveries(h: Hostile): string[] {
     queued('shopify', 'orders/create', { ...shopify, id: h.orderId, location_id: h.location, line_items: lines }, h.channel),
     // the victim's own channel: its other orders and SKUs must not reach the victim's order or balance
     queued('standard-webhooks', 'order.upserted', hubOrder(h.orderId, [{ sku: h.sku, quantity: h.quantity, locationId: h.location }]), VICTIM.channel),
+    ...otherSenders(h),
+  ];
+}
+
+/** The same values where the other senders' payloads carry SKUs, locations and order ids. */
+function otherSenders(h: Hostile): string[] {
+  const woo = payload('woocommerce', 'order-processing') as Record<string, any>;
+  woo.id = h.orderId;
+  for (const l of woo.line_items) l.sku = h.sku;
+  const wooProduct = { ...(payload('woocommerce', 'product-updated') as Record<string, unknown>), sku: h.sku };
+  const po = payload('walmart', 'po-created') as Record<string, any>;
+  po.payload.purchaseOrderId = h.orderId;
+  for (const l of po.payload.orderLines) l.sku = h.sku;
+  const oos = payload('walmart', 'inventory-oos') as Record<string, any>;
+  oos.payload.sku = h.sku;
+  for (const n of oos.payload.shipNodes) n.shipNode = h.location;
+  const amazon = payload('amazon', 'order-change-unshipped') as Record<string, any>;
+  amazon.Payload.OrderChangeNotification.AmazonOrderId = h.orderId;
+  for (const l of amazon.Payload.OrderChangeNotification.Summary.OrderItems) l.SellerSKU = h.sku;
+  const fba = payload('amazon', 'fba-inventory-availability') as Record<string, any>;
+  fba.Payload.SKU = h.sku;
+  const square = payload('square', 'inventory-count-updated') as Record<string, any>;
+  for (const c of square.data.object.inventory_counts) Object.assign(c, { catalog_object_id: h.sku, location_id: h.location });
+  return [
+    queued('woocommerce', 'order.created', woo, h.channel),
+    queued('woocommerce', 'product.updated', wooProduct, h.channel),
+    queued('walmart', 'PO_CREATED', po, h.channel),
+    queued('walmart', 'INVENTORY_OOS', oos, h.channel),
+    queued('amazon', 'ORDER_CHANGE', amazon, h.channel),
+    queued('amazon', 'FBA_INVENTORY_AVAILABILITY_CHANGES', fba, h.channel),
+    queued('square', 'inventory.count.updated', square, h.channel),
   ];
 }
 
