@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
+import { CHANNELS_INDEX_PK } from '#shared/normalize/keys.ts';
 
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,
@@ -9,7 +10,7 @@ import type { MsClock } from '#shared/domain/clock.ts';
  * which places it in the sparse `byUpdated` GSI under a partition the stock feed never queries
  * (the feed reads `FEED#0..3` only). Listing all channels is then one small index query.
  */
-export const CHANNELS_INDEX_PK = 'CHANNELS';
+export { CHANNELS_INDEX_PK };
 const INDEX = 'byUpdated';
 
 export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'META' });
@@ -23,6 +24,8 @@ export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 
  */
 export const channelConnectionKey = (channel: string, connectionId: string) => ({ pk: `CHANNEL#${channel}`, sk: `CONN#${connectionId}` });
 export const CHANNEL_CONNECTION_TYPE = 'channel-connection';
+/** a channel known from its KPI data alone (keys.channelData, written by the fold): listed with the defaults */
+export const CHANNEL_DATA_TYPE = 'channel-data';
 
 export async function putChannel(doc: DynamoDBDocumentClient, tableName: string, input: ChannelConfigInput, now: Date): Promise<ChannelConfig> {
   const config = ChannelConfigSchema.parse(input);
@@ -101,7 +104,7 @@ async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Pr
       }),
     );
     for (const it of res.Items ?? []) {
-      if (it.type === CHANNEL_CONNECTION_TYPE) {
+      if (it.type === CHANNEL_CONNECTION_TYPE || it.type === CHANNEL_DATA_TYPE) {
         const c = connectedChannel(it);
         if (c && !connected.has(c.channel)) connected.set(c.channel, c);
         continue;

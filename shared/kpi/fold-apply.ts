@@ -120,6 +120,11 @@ export async function applyKpiFold(
   if (plans.length === 0) return { counters: 0, written: 0 };
   const items = await table.batchGet(plans.map((p) => p.key));
   const byKey = new Map(items.map((it) => [itemRef(it), it]));
+  // a channel's first month counter: the channel is listed from now on, whatever else it has
+  const newChannels = new Set(plans.filter((p) => p.attrs.type === 'kpi-month' && !byKey.has(itemRef(p.key))).map((p) => p.attrs.channel!));
+  for (const channel of newChannels) {
+    await table.write([{ kind: 'put', item: { ...keys.channelData(channel), type: 'channel-data', channel } }]);
+  }
   let written = 0;
   let next = 0;
   const worker = async () => {

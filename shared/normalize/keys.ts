@@ -4,6 +4,9 @@ import type { Key } from '#shared/normalize/ports.ts';
  * The single table's keys (docs/architecture.md, "The single table"). Every item the normalizer
  * writes is addressed through these builders, so keys are spelled in one place.
  */
+/** The index partition (GSI byUpdated) that lists channels: configurations, connections, data. */
+export const CHANNELS_INDEX_PK = 'CHANNELS';
+
 export const keys = {
   order: (channel: string, orderId: string) => ({ pk: `ORDER#${channel}#${orderId}`, sk: 'META' }),
   balance: (sku: string, location: string) => ({ pk: `SKU#${sku}`, sk: `LOC#${location}` }),
@@ -34,6 +37,12 @@ export const keys = {
    * its balances: `LISTED#` sorts before `LOC#`, so a balance read (`begins_with LOC#`) never sees it
    */
   listed: (sku: string, channel: string) => ({ pk: `SKU#${sku}`, sk: `LISTED#${channel}` }),
+  /**
+   * A channel the hub has KPI data for (written by the fold with a channel's first month counter):
+   * in the channel list's index partition (CHANNELS_INDEX_PK), so a channel that sells is listed
+   * even with no connection or configuration of its own (a replayed or imported stream).
+   */
+  channelData: (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'DATA', feedPk: CHANNELS_INDEX_PK, feedSk: channel }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   /** an order with a line waiting for this listing's SKU (in the listing's partition: one query finds them) */
   listingWaiter: (channel: string, externalId: string, orderId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: `WAIT#${orderId}` }),

@@ -17,6 +17,7 @@ import { applyEvent } from '#shared/normalize/apply.ts';
 import { motoEnv } from '../support/aws.ts';
 import { fixedClock, fixedMsClock } from '../support/clock.ts';
 import { freshTable } from '../support/table.ts';
+import { foldTable } from '../support/fold.ts';
 
 /**
  * A merchant connects a store and configures nothing else: its channel must be a channel of the
@@ -142,5 +143,27 @@ describe('channels that only have a connection', () => {
     expect(before).toEqual([]);
     expect(after).toEqual([{ channel: 'bc-old', allocation: {} }]);
     expect(lines).toEqual(['listed 1 channel of 1 connection: bc-old']);
+  });
+});
+
+describe('channels known only by their data', () => {
+  it('are listed once the fold has counted an order of theirs', async () => {
+    // Prepare: an order on a channel with no connection and no configuration (a replayed stream)
+    const own = await freshTable('datach');
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    const at = '2026-09-01T10:00:00.000Z';
+    await applyEvent(
+      own.table,
+      { type: 'OrderUpserted', channel: 'pos-legacy', source: 'test', deliveryId: 'o1', occurredAt: at, orderId: 'o1', status: 'paid', rawStatus: {}, createdAt: at, version: { at }, lines: [{ lineId: '1', sku: 'MUG-1', quantity: 1, locationId: 'WH-A' }] },
+      fixedClock(),
+    );
+    const before = await listChannels(doc, own.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
+    // Act
+    await foldTable(own.table, own.tableName);
+    const after = await listChannels(doc, own.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
+    // Assess
+    expect(before).toEqual([]);
+    expect(after).toEqual([{ channel: 'pos-legacy', allocation: {} }]);
+    await own.drop();
   });
 });
