@@ -573,19 +573,19 @@ export class HubStack extends Stack {
     // ---- outputs ----------------------------------------------------------------------------
     // infra/local/provision.ts finds the resources in the template through these outputs.
 
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl.url });
-    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url });
-    new CfnOutput(this, 'TableName', { value: this.table.tableName });
-    new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl });
-    new CfnOutput(this, 'DlqUrl', { value: this.ingestDlq.queueUrl });
-    new CfnOutput(this, 'HydrateQueueUrl', { value: this.hydrateQueue.queueUrl });
-    new CfnOutput(this, 'HydrateDlqUrl', { value: this.hydrateDlq.queueUrl });
-    new CfnOutput(this, 'BodyBucket', { value: this.bodyBucket.bucketName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-    if (this.monitoring.dashboard) new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl.url, description: 'Give senders <WebhookUrl>webhooks/<connectionId> (npm run hub -- connections add prints it with HUB_PUBLIC_URL set to this)' });
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'The stock and KPI APIs, the dashboard (<ApiUrl>/dashboard) and the API reference (<ApiUrl>/openapi.json)' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'HUB_TABLE_NAME for the admin CLI against this stage' });
+    new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl, description: 'HUB_INGEST_QUEUE_URL for the admin CLI (quarantine replay)' });
+    new CfnOutput(this, 'DlqUrl', { value: this.ingestDlq.queueUrl, description: 'HUB_INGEST_DLQ_URL for the admin CLI (dlq redrive)' });
+    new CfnOutput(this, 'HydrateQueueUrl', { value: this.hydrateQueue.queueUrl, description: 'Fetches of thin Square and BigCommerce orders' });
+    new CfnOutput(this, 'HydrateDlqUrl', { value: this.hydrateDlq.queueUrl, description: 'Fetches that kept failing (redrive from the SQS console)' });
+    new CfnOutput(this, 'BodyBucket', { value: this.bodyBucket.bucketName, description: "Bodies over the queue's message size (claim check)" });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: "Subscribe an address or a pager to the hub's alarms" });
+    if (this.monitoring.dashboard) new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'The CloudWatch dashboard with every alarm' });
     if (this.spapiQueue && this.spapiDlq) {
-      new CfnOutput(this, 'SpapiQueueUrl', { value: this.spapiQueue.queueUrl });
-      new CfnOutput(this, 'SpapiDlqUrl', { value: this.spapiDlq.queueUrl });
+      new CfnOutput(this, 'SpapiQueueUrl', { value: this.spapiQueue.queueUrl, description: 'Subscribe Amazon SP-API notifications (SQS destination) to this queue' });
+      new CfnOutput(this, 'SpapiDlqUrl', { value: this.spapiDlq.queueUrl, description: 'SP-API notifications that kept failing' });
     }
   }
 

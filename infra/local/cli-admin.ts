@@ -54,6 +54,9 @@ export function target(env: NodeJS.ProcessEnv): Target {
   return { env: e, tableName, queueUrl, dlqUrl };
 }
 
+/** how soon a channel change reaches the stock and KPI functions (their channel cache) */
+const CHANNEL_CACHE_NOTE = '30 s';
+
 export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
   const [group, command, ...rest] = argv;
   const t = target(env);
@@ -127,7 +130,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
   }
   if (group === 'keys' && command === 'list') {
     for (const k of await listApiKeys(doc, t.tableName)) {
-      print(`${k.keyHash}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`);
+      print(`${k.keyHash}  created ${k.createdAt ?? '-'}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`);
     }
     return;
   }
@@ -165,7 +168,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     const parsed = ChannelConfigSchema.safeParse({ ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation, ...where });
     if (!parsed.success) throw new AdminCliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const saved = await putChannel(doc, t.tableName, parsed.data, systemClock());
-    print(JSON.stringify(saved));
+    print(`channel ${saved.channel} saved (in use within ${CHANNEL_CACHE_NOTE}): ${JSON.stringify(saved)}`);
     return;
   }
   if (group === 'channels' && command === 'list') {

@@ -354,6 +354,12 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   const shell = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   lines.push(`Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`);
   lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
+  // nothing is kept across restarts: say so before anyone connects a real store to it
+  lines.push(
+    hub.moto
+      ? 'state: in the moto this hub started; a restart begins empty (orders, balances, connections and keys made with the CLI are gone; HUB_CONFIG seeds them again)'
+      : `state: kept by ${hub.awsEndpoint} (HUB_AWS_ENDPOINT), for as long as it keeps it`,
+  );
   lines.push(`health: curl ${hub.url}/health   ·   in a browser: ${hub.url}/ (the dashboard, the API reference)`);
   // one paste defines every name the README's examples use
   const exportKey = hub.config.apiKeys.find((k) => k.scopes.includes('admin')) ?? hub.config.apiKeys[0];

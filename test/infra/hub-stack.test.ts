@@ -82,6 +82,14 @@ describe('HubStack functions', () => {
     expect(fold).toMatchObject({ MemorySize: 1769, Timeout: 60, Architectures: ['arm64'] });
   });
 
+  it('describes every stack output, so a reader of the deploy knows what each is for', () => {
+    // Prepare / Act
+    const outputs = Object.entries(dev().toJSON().Outputs as Record<string, { Description?: string }>);
+    // Assess
+    expect(outputs.length).toBeGreaterThan(5);
+    expect(outputs.filter(([, o]) => !o.Description).map(([name]) => name)).toEqual([]);
+  });
+
   it('gives kpi and fold the same merchant time zone with -c merchantTimeZone, and neither one without', () => {
     const zoneOf = (t: Template) =>
       Object.fromEntries(

@@ -55,13 +55,14 @@ describe('npm run hub -- keys | channels', () => {
     const { tableName, drop } = await freshTable('cli');
     const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_INGEST_QUEUE_URL: 'x', HUB_INGEST_DLQ_URL: 'x' };
     // Act
-    await cli(env, 'channels', 'set', 'shop', '--fulfilment-location', 'WH-MAIN', '--location-map', '655441491=WH-EAST');
+    const said = await cli(env, 'channels', 'set', 'shop', '--fulfilment-location', 'WH-MAIN', '--location-map', '655441491=WH-EAST');
     await cli(env, 'channels', 'set', 'shop', '--location-map', '655441492=WH-WEST');
     const refused = await cli(env, 'channels', 'set', 'shop', '--location-map', '655441493').catch((e: unknown) => e as Error);
     // Assess
     const doc = documentClient(awsClientConfig(motoEnv()));
     expect(await getChannel(doc, tableName, 'shop')).toMatchObject({ fulfilmentLocation: 'WH-MAIN', locationMap: { '655441491': 'WH-EAST', '655441492': 'WH-WEST' } });
     expect(String(refused)).toMatch(/theirs=ours/);
+    expect(said.join('\n')).toMatch(/^channel shop saved \(in use within 30 s\)/);
     await drop();
   });
 });

@@ -43,3 +43,17 @@ describe("npm start's banner tells one story with the README", () => {
     expect(new Set([...counts.map((c) => c.data.sku), ...orders.flatMap((o) => o.line_items.map((l: { sku: string }) => l.sku))])).toEqual(new Set(['SKU-1']));
   });
 });
+
+describe("npm start's banner on what a restart keeps", () => {
+  it('says that a hub on its own moto starts empty again, and that a given endpoint keeps the state', () => {
+    // Prepare
+    const config = demoHubConfig();
+    const own = { url: 'http://127.0.0.1:3000', awsEndpoint: 'http://127.0.0.1:5000', moto: {}, config } as unknown as LocalHub;
+    const given = { url: 'http://127.0.0.1:3000', awsEndpoint: 'http://127.0.0.1:4566', config } as unknown as LocalHub;
+    // Act
+    const [a, b] = [hubBanner(own), hubBanner(given)];
+    // Assess
+    expect(a).toMatch(/^state: .*a restart begins empty/m);
+    expect(b).toMatch(/^state: kept by http:\/\/127\.0\.0\.1:4566/m);
+  });
+});
