@@ -258,16 +258,17 @@ describe('hub CLI: connections', () => {
     const added = await store.get(id, { fresh: true });
     await run('connections', 'rotate', id, '--secret', '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');
     const rotated = await store.get(id, { fresh: true });
-    const amazon = run('connections', 'add', '--source', 'amazon', '--channel', 'amazon-us', '--secret', 'x');
-    const padded = run('connections', 'add', '--source', 'shopify', '--channel', 'shopify-eu', '--secret', `${issued}\n`);
+    // each refusal is awaited as it happens: a rejection left pending is an unhandled one
+    const amazon = await run('connections', 'add', '--source', 'amazon', '--channel', 'amazon-us', '--secret', 'x').catch((e: unknown) => e as Error);
+    const padded = await run('connections', 'add', '--source', 'shopify', '--channel', 'shopify-eu', '--secret', `${issued}\n`).catch((e: unknown) => e as Error);
 
     // Assess
     expect(added).toMatchObject({ id, source: 'shopify', channel: 'shopify-eu', secrets: [issued] });
     expect(rotated!.secrets).toEqual([issued, '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']);
     expect(lines).toContain(`  webhook URL: http://127.0.0.1:3999/webhooks/${id}`);
     expect(lines.join('\n')).not.toContain('shpss_');
-    await expect(amazon).rejects.toThrow(/no secret/);
-    await expect(padded).rejects.toThrow(/whitespace/);
+    expect(String(amazon)).toMatch(/no secret/);
+    expect(String(padded)).toMatch(/whitespace/);
   });
 
   it('documents --id and --secret in the help of connections add', async () => {
