@@ -2,7 +2,7 @@ import { mulberry32 } from './prng.ts';
 /**
  * The soak's stream and its independent expectation (`npm run soak`, bench/soak.ts).
  *
- * `generateStream` makes a seeded stream of hub-format deliveries (shared/adapters/HUB-FORMAT.md);
+ * `generateStream` makes a seeded stream of hub-format deliveries (docs/hub-format.md);
  * `expectedState` computes, with plain arithmetic over the stream's logical events, what the
  * stock balances and KPI counters must be once every event is applied, whatever the arrival order
  * and however many times each arrived. It deliberately does not import the production normalizer

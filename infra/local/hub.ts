@@ -411,7 +411,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   const partner = hub.config.connections.find((c) => c.source === 'standard-webhooks' && c.secrets[0]?.startsWith('whsec_'));
   if (partner) {
     lines.push('', `A partner's stock count, signed the Standard Webhooks way, to ${partner.id} (the HMAC key is the base64-decoded secret):`);
-    // the hub's own event format (shared/adapters/HUB-FORMAT.md): an absolute stock count
+    // the hub's own event format (docs/hub-format.md): an absolute stock count
     lines.push(
       `  BODY='{"type":"stock.set","timestamp":"2026-03-02T09:30:00Z","data":{"sku":"SKU-1","location":"WH-MAIN","onHand":120}}' ` +
         `ID="msg_$(date +%s%N)" TS=$(date +%s)`,

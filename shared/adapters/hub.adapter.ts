@@ -6,7 +6,7 @@ import { currencyCode, decimalString } from '#shared/adapters/money.ts';
 
 /**
  * The hub's own webhook format for partner shops and warehouse systems (source
- * `standard-webhooks`), documented with examples in HUB-FORMAT.md beside this file. The envelope
+ * `standard-webhooks`), documented with examples in docs/hub-format.md. The envelope
  * follows the Standard Webhooks payload convention `{type, timestamp, data}`; `timestamp` is the
  * event time (the spec: not the attempt time), and it is the default for every optional time below.
  */

@@ -9,10 +9,14 @@ export type Clock = () => Date;
 export type MsClock = () => number;
 
 /** The real wall clock: passed in by composition roots only, never used as a default. */
-export const systemClock: Clock = () => new Date();
+export function systemClock(): Date {
+  return new Date();
+}
 
 /** The real wall clock in epoch milliseconds: for composition roots only. */
-export const systemMsClock: MsClock = () => Date.now();
+export function systemMsClock(): number {
+  return Date.now();
+}
 
 /** A clock's epoch milliseconds. */
 export const msClockOf =

@@ -343,7 +343,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const stamp = balanceStamp(sku, e.locationId, now().toISOString());
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [
-    // the movement's identity is (channel, idempotency key) alone (HUB-FORMAT.md): a resend with
+    // the movement's identity is (channel, idempotency key) alone (docs/hub-format.md): a resend with
     // another `at` finds this marker and changes nothing
     {
       kind: 'put',
