@@ -171,13 +171,21 @@ export async function applyEvents(
       while (end + 1 < units.length && !Array.isArray(units[end + 1]) && (units[end + 1] as CanonicalEvent).type === 'StockLevelSet') end++;
       const run = units.slice(i, end + 1) as StockLevelSet[];
       let next = 0;
+      // the first failing count in delivery order is the one reported (its reason quarantines the
+      // delivery, or the delivery is retried); no new count starts once one has failed
+      const failed: { at: number; err: unknown }[] = [];
       const worker = async () => {
-        while (next < run.length) {
-          const e = run[next++]!;
-          if ((await applyEvent(table, e, now, observer)) === 'applied') applied++;
+        while (next < run.length && failed.length === 0) {
+          const at = next++;
+          try {
+            if ((await applyEvent(table, run[at]!, now, observer)) === 'applied') applied++;
+          } catch (err) {
+            failed.push({ at, err });
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(COUNT_CONCURRENCY, run.length) }, worker));
+      if (failed.length > 0) throw failed.reduce((a, b) => (b.at < a.at ? b : a)).err;
       i = end;
       continue;
     }
