@@ -7,6 +7,7 @@ import { systemClock, systemMsClock, type Clock } from '#shared/domain/clock.ts'
 import type { Connection, ConnectionInput } from '#shared/domain/connection.ts';
 import { ConnectionSchema } from '#shared/domain/connection.ts';
 import { hubStateDir, readHubFile, type HubFile } from './hub-file.ts';
+import { mulberry32 } from '../../bench/prng.ts';
 
 /**
  * `npm run demo`: a few months of a small merchant's business, sent to a running local hub as
@@ -47,17 +48,8 @@ const REFUND_RATE = 0.04;
 /** The demo never sends more than this many requests, whatever DEMO_MONTHS says. */
 export const MAX_REQUESTS = 600;
 
-/** mulberry32: small, seedable, the same sequence on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the benchmark mix's seeded generator: the same sequence on every machine */
+const rng = mulberry32;
 
 export interface DemoRequest {
   connectionId: string;
