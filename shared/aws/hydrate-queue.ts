@@ -1,5 +1,6 @@
 import type { HydrationMessage, HydrationQueue } from '#shared/hydrate/hydrate.ts';
 import { liteAwsClient, type LiteAwsClient } from '#shared/aws/lite/client.ts';
+import { sendJson } from '#shared/aws/sqs-send.ts';
 
 export interface SqsHydrationQueue extends HydrationQueue {
   /** hides a received message for exactly `seconds` (a sender's Retry-After), instead of the queue's default */
@@ -12,18 +13,7 @@ export function sqsHydrationQueue(opts: { queueUrl: string; clients?: { aws?: Li
   const aws = () => (client ??= liteAwsClient());
   return {
     async send(message: HydrationMessage) {
-      await aws().json({
-        service: 'sqs',
-        target: 'AmazonSQS.SendMessage',
-        input: {
-          QueueUrl: opts.queueUrl,
-          MessageBody: JSON.stringify(message),
-          MessageAttributes: {
-            source: { DataType: 'String', StringValue: message.source },
-            connectionId: { DataType: 'String', StringValue: message.connectionId },
-          },
-        },
-      });
+      await sendJson(aws(), opts.queueUrl, message, { source: message.source, connectionId: message.connectionId });
     },
     async changeVisibility(receiptHandle: string, seconds: number) {
       await aws().json({

@@ -100,7 +100,7 @@ export async function applyEvent(
     case 'ListingMapped': {
       const result = await withConflictRetry(() => applyListing(table, event));
       // also when the mapping was applied before: a crash between the two must not strand a waiter
-      const waiters = await table.queryBetween(keys.listingWaiter(event.channel, event.externalId, '').pk, 'WAIT#', 'WAIT$');
+      const waiters = await table.queryBetween(keys.listing(event.channel, event.externalId).pk, 'WAIT#', 'WAIT$');
       let resolved = 0;
       for (const w of waiters) if ((await resolveWaitingOrder(table, event.channel, String(w.orderId), now)) === 'applied') resolved++;
       return result === 'applied' || resolved > 0 ? 'applied' : 'noop';
