@@ -20,7 +20,12 @@ export default defineConfig({
     projects: [
       {
         // pure logic and synthesized templates: no server, files run in parallel
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'], env, testTimeout: 60_000 },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          env,
+          testTimeout: 60_000,
+        },
       },
       {
         // moto serves one request at a time and is shared by the run: these files run one after

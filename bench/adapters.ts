@@ -23,10 +23,27 @@ export const adapterBench: BenchModule = {
     const seconds = (performance.now() - t) / 1000;
     const perSecond = done / seconds;
     ctx.log(`measured on ${mixLabel(mix)}, ${done.toLocaleString('en-US')} adaptations in ${seconds.toFixed(2)} s`);
-    ctx.log(`adapt(): ${Math.round(perSecond).toLocaleString('en-US')} deliveries/s, ${Math.round(events / seconds).toLocaleString('en-US')} canonical events/s, ${round(1000 / perSecond, 4)} ms per delivery`);
+    ctx.log(
+      `adapt(): ${Math.round(perSecond).toLocaleString('en-US')} deliveries/s, ${Math.round(events / seconds).toLocaleString('en-US')} canonical events/s, ${round(1000 / perSecond, 4)} ms per delivery`,
+    );
     return {
-      figures: { orders: mix.orders.length, deliveries: mix.items.length, seed: mix.seed, adaptations: done, seconds: round(seconds), deliveriesPerSecond: Math.round(perSecond), eventsPerSecond: Math.round(events / seconds), msPerDelivery: round(1000 / perSecond, 4) },
-      headline: [{ figure: 'Adapter throughput, one core', value: `${Math.round(perSecond).toLocaleString('en-US')} deliveries/s`, measuredOn: mixLabel(mix) }],
+      figures: {
+        orders: mix.orders.length,
+        deliveries: mix.items.length,
+        seed: mix.seed,
+        adaptations: done,
+        seconds: round(seconds),
+        deliveriesPerSecond: Math.round(perSecond),
+        eventsPerSecond: Math.round(events / seconds),
+        msPerDelivery: round(1000 / perSecond, 4),
+      },
+      headline: [
+        {
+          figure: 'Adapter throughput, one core',
+          value: `${Math.round(perSecond).toLocaleString('en-US')} deliveries/s`,
+          measuredOn: mixLabel(mix),
+        },
+      ],
     };
   },
 };

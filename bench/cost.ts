@@ -1,6 +1,15 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
 import { measureIngest } from './ingest.ts';
-import { FOLD_WINDOW_SECONDS, foldWriteUnits, measureNormalize, measureQuietFold, QUIET_DELIVERIES_PER_SECOND, quietFoldBatch, summarize, type FoldCost } from './normalize-cost.ts';
+import {
+  FOLD_WINDOW_SECONDS,
+  foldWriteUnits,
+  measureNormalize,
+  measureQuietFold,
+  QUIET_DELIVERIES_PER_SECOND,
+  quietFoldBatch,
+  summarize,
+  type FoldCost,
+} from './normalize-cost.ts';
 
 /** Webhooks a day of the merchants whose month the bench prices. */
 export const MERCHANT_DAYS = { small: 10_000, large: 2_000_000 } as const;
@@ -30,19 +39,36 @@ export const ALLOWANCES = {
 
 /** Memory and batching as the stack deploys them (read from the source, so a change shows up here). */
 export function deployedSettings() {
-  const memoryMb = readConst('infra/hub-function.ts', /memorySize:\s*props\.memorySize\s*\?\?\s*(\d+)/, 'the default memory size');
+  const memoryMb = readConst(
+    'infra/hub-function.ts',
+    /memorySize:\s*props\.memorySize\s*\?\?\s*(\d+)/,
+    'the default memory size',
+  );
   const stack = readSource('infra/hub-stack.ts');
   for (const fn of ['Ingest', 'Normalize']) {
     const block = new RegExp(`new HubFunction\\(this, '${fn}', \\{[^}]*\\}`).exec(stack)?.[0] ?? '';
-    if (/memorySize/.test(block)) throw new Error(`cost bench: ${fn} overrides memorySize in infra/hub-stack.ts; update bench/cost.ts`);
+    if (/memorySize/.test(block))
+      throw new Error(`cost bench: ${fn} overrides memorySize in infra/hub-stack.ts; update bench/cost.ts`);
   }
   return {
     ingestMemoryMb: memoryMb,
     normalizeMemoryMb: memoryMb,
     foldMemoryMb: readConst('infra/hub-stack.ts', /export const FOLD_MEMORY_MB = (\d+)/, 'FOLD_MEMORY_MB'),
-    normalizeBatchSize: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_SIZE = (\d+)/, 'NORMALIZE_BATCH_SIZE'),
-    normalizeWindowSeconds: readConst('infra/hub-stack.ts', /export const NORMALIZE_BATCH_WINDOW_SECONDS = (\d+)/, 'NORMALIZE_BATCH_WINDOW_SECONDS'),
-    normalizeMaxConcurrency: readConst('infra/hub-stack.ts', /normalizeMaxConcurrency:.*\.default\((\d+)\)/, 'the default normalizeMaxConcurrency'),
+    normalizeBatchSize: readConst(
+      'infra/hub-stack.ts',
+      /export const NORMALIZE_BATCH_SIZE = (\d+)/,
+      'NORMALIZE_BATCH_SIZE',
+    ),
+    normalizeWindowSeconds: readConst(
+      'infra/hub-stack.ts',
+      /export const NORMALIZE_BATCH_WINDOW_SECONDS = (\d+)/,
+      'NORMALIZE_BATCH_WINDOW_SECONDS',
+    ),
+    normalizeMaxConcurrency: readConst(
+      'infra/hub-stack.ts',
+      /normalizeMaxConcurrency:.*\.default\((\d+)\)/,
+      'the default normalizeMaxConcurrency',
+    ),
   };
 }
 
@@ -62,7 +88,10 @@ export function foldRequestRounds(f: FoldCost): number {
 
 /** A fold batch's duration in a function of `memoryMb`: its CPU at that share, then its request rounds. */
 export function foldBatchMs(f: FoldCost, memoryMb: number): number {
-  return (f.ms * ALLOWANCES.cpuShare(memoryMb)) / Math.max(1, f.batches) + ALLOWANCES.dynamoRoundTripMs * foldRequestRounds(f);
+  return (
+    (f.ms * ALLOWANCES.cpuShare(memoryMb)) / Math.max(1, f.batches) +
+    ALLOWANCES.dynamoRoundTripMs * foldRequestRounds(f)
+  );
 }
 
 export const costBench: BenchModule = {
@@ -82,7 +111,11 @@ export const costBench: BenchModule = {
     const ingestCpu = ALLOWANCES.cpuShare(set.ingestMemoryMb);
     const normCpu = ALLOWANCES.cpuShare(set.normalizeMemoryMb);
     const ingestMs = Math.ceil(ingest.p50Ms * ingestCpu + ALLOWANCES.sqsSendMs);
-    add('Lambda ingest requests', `1 per delivery × $${PRICES.lambda.perMillionRequests}/M`, PRICES.lambda.perMillionRequests);
+    add(
+      'Lambda ingest requests',
+      `1 per delivery × $${PRICES.lambda.perMillionRequests}/M`,
+      PRICES.lambda.perMillionRequests,
+    );
     add(
       'Lambda ingest duration',
       `ceil(${ingest.p50Ms} ms in-process p50 × ${round(ingestCpu, 2)} CPU share + ${ALLOWANCES.sqsSendMs} ms SQS send allowance) = ${ingestMs} ms × ${set.ingestMemoryMb} MB = ${round(gbs(set.ingestMemoryMb, ingestMs), 6)} GB-s × $${PRICES.lambda.arm64PerGbSecond}`,
@@ -95,9 +128,21 @@ export const costBench: BenchModule = {
     const sendChunks = messageBytes.reduce((n, b) => n + Math.ceil(b / PRICES.sqs.chunkBytes), 0) / messageBytes.length;
     const meanBytes = messageBytes.reduce((a, b) => a + b, 0) / messageBytes.length;
     const receiveChunks = Math.ceil((10 * meanBytes) / PRICES.sqs.chunkBytes) / 10;
-    add('SQS SendMessage', `${round(sendChunks, 3)} requests per delivery (mean message ${Math.round(meanBytes)} B incl. attributes) × $${PRICES.sqs.standardPerMillionRequests}/M`, sendChunks * PRICES.sqs.standardPerMillionRequests);
-    add('SQS ReceiveMessage', `10 messages per call, ${round(receiveChunks, 3)} requests per delivery (64 KB chunks) × $${PRICES.sqs.standardPerMillionRequests}/M`, receiveChunks * PRICES.sqs.standardPerMillionRequests);
-    add('SQS DeleteMessageBatch', `10 per call, 0.1 per delivery × $${PRICES.sqs.standardPerMillionRequests}/M`, 0.1 * PRICES.sqs.standardPerMillionRequests);
+    add(
+      'SQS SendMessage',
+      `${round(sendChunks, 3)} requests per delivery (mean message ${Math.round(meanBytes)} B incl. attributes) × $${PRICES.sqs.standardPerMillionRequests}/M`,
+      sendChunks * PRICES.sqs.standardPerMillionRequests,
+    );
+    add(
+      'SQS ReceiveMessage',
+      `10 messages per call, ${round(receiveChunks, 3)} requests per delivery (64 KB chunks) × $${PRICES.sqs.standardPerMillionRequests}/M`,
+      receiveChunks * PRICES.sqs.standardPerMillionRequests,
+    );
+    add(
+      'SQS DeleteMessageBatch',
+      `10 per call, 0.1 per delivery × $${PRICES.sqs.standardPerMillionRequests}/M`,
+      0.1 * PRICES.sqs.standardPerMillionRequests,
+    );
 
     // --- normalize: batches of NORMALIZE_BATCH_SIZE, records in a batch processed concurrently
     // (Powertools BatchProcessor default): CPU adds up, DynamoDB round trips overlap
@@ -109,17 +154,31 @@ export const costBench: BenchModule = {
       const cpu = batch.reduce((n, c) => n + c.ms, 0) * normCpu;
       const maxReq = Math.max(...batch.map((c) => c.readRequests + c.writeRequests));
       billedMsParallel += Math.ceil(cpu + maxReq * ALLOWANCES.dynamoRoundTripMs);
-      billedMsSequential += Math.ceil(cpu + batch.reduce((n, c) => n + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs, 0));
+      billedMsSequential += Math.ceil(
+        cpu + batch.reduce((n, c) => n + (c.readRequests + c.writeRequests) * ALLOWANCES.dynamoRoundTripMs, 0),
+      );
     }
     const normMsPerDelivery = billedMsParallel / costs.length;
-    add('Lambda normalize requests', `1 per batch of ${B} = ${round(1 / B, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, PRICES.lambda.perMillionRequests / B);
+    add(
+      'Lambda normalize requests',
+      `1 per batch of ${B} = ${round(1 / B, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`,
+      PRICES.lambda.perMillionRequests / B,
+    );
     add(
       'Lambda normalize duration',
       `per batch: Σ in-process (${s.inProcessMsMean} ms mean/delivery on the memory table × ${round(normCpu, 2)} CPU share) + ${ALLOWANCES.dynamoRoundTripMs} ms × the longest chain of DynamoDB requests in the batch → ${round(normMsPerDelivery, 3)} ms per delivery × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
       gbs(set.normalizeMemoryMb, normMsPerDelivery) * PRICES.lambda.arm64PerGbSecond * M,
     );
-    add('DynamoDB write units', `${s.writeUnits} WU per delivery × $${PRICES.dynamodb.perMillionWriteUnits}/M`, s.writeUnits * PRICES.dynamodb.perMillionWriteUnits);
-    add('DynamoDB read units', `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`, s.readUnits * PRICES.dynamodb.perMillionReadUnits);
+    add(
+      'DynamoDB write units',
+      `${s.writeUnits} WU per delivery × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+      s.writeUnits * PRICES.dynamodb.perMillionWriteUnits,
+    );
+    add(
+      'DynamoDB read units',
+      `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`,
+      s.readUnits * PRICES.dynamodb.perMillionReadUnits,
+    );
     // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into stock
     // balances, ledger rows and KPI counters
     const foldMb = set.foldMemoryMb;
@@ -131,14 +190,26 @@ export const costBench: BenchModule = {
       const out: Line[] = [];
       const put = (item: string, arithmetic: string, usd: number) => out.push({ item, arithmetic, usd: round(usd, 4) });
       const invocations = f.batches / costs.length;
-      put('Lambda fold requests', `${f.batches} batches of ≤ ${f.batchSize} stream records for ${costs.length} deliveries = ${round(invocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, invocations * PRICES.lambda.perMillionRequests);
+      put(
+        'Lambda fold requests',
+        `${f.batches} batches of ≤ ${f.batchSize} stream records for ${costs.length} deliveries = ${round(invocations, 5)} per delivery × $${PRICES.lambda.perMillionRequests}/M`,
+        invocations * PRICES.lambda.perMillionRequests,
+      );
       put(
         'Lambda fold duration',
         `per batch: in-process ${round(f.ms / Math.max(1, f.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(f)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(f), 2)} ms × ${foldMb} MB`,
         (gbs(foldMb, foldMsPerBatch(f)) * f.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
       );
-      put('DynamoDB fold write units', `${round(foldWriteUnits(f) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`, (foldWriteUnits(f) / costs.length) * PRICES.dynamodb.perMillionWriteUnits);
-      put('DynamoDB fold read units', `${round(f.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`, (f.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits);
+      put(
+        'DynamoDB fold write units',
+        `${round(foldWriteUnits(f) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        (foldWriteUnits(f) / costs.length) * PRICES.dynamodb.perMillionWriteUnits,
+      );
+      put(
+        'DynamoDB fold read units',
+        `${round(f.readUnits / costs.length)} RU per delivery (balances and counters read before they are written) × $${PRICES.dynamodb.perMillionReadUnits}/M`,
+        (f.readUnits / costs.length) * PRICES.dynamodb.perMillionReadUnits,
+      );
       put('DynamoDB Streams', 'GetRecords by a Lambda trigger: no charge', 0);
       const gsi = s.gsiWriteUnits + f.gsiWriteUnits / costs.length;
       put(
@@ -151,8 +222,14 @@ export const costBench: BenchModule = {
     lines.push(...foldLines(fold.busy));
     add('ingest connection lookup', 'cached 60 s per container: ~0 per delivery', 0);
 
-    const total = round(lines.reduce((n, l) => n + l.usd, 0), 4);
-    const dynamoShare = round(lines.filter((l) => l.item.startsWith('DynamoDB')).reduce((n, l) => n + l.usd, 0) / total, 3);
+    const total = round(
+      lines.reduce((n, l) => n + l.usd, 0),
+      4,
+    );
+    const dynamoShare = round(
+      lines.filter((l) => l.item.startsWith('DynamoDB')).reduce((n, l) => n + l.usd, 0) / total,
+      3,
+    );
     // A hub receiving `perSecond` deliveries: normalize's batches hold what its window gathers (up
     // to BatchSize; a quiet hub's are of one), each receive and delete call carries up to 10 of
     // them, and the fold's batches hold what its window gathers (normalize-cost.ts). Line by line,
@@ -161,7 +238,10 @@ export const costBench: BenchModule = {
       let ms = 0;
       for (let i = 0; i < costs.length; i += b) {
         const batch = costs.slice(i, i + b);
-        ms += Math.ceil(batch.reduce((n, c) => n + c.ms, 0) * normCpu + Math.max(...batch.map((c) => c.readRequests + c.writeRequests)) * ALLOWANCES.dynamoRoundTripMs);
+        ms += Math.ceil(
+          batch.reduce((n, c) => n + c.ms, 0) * normCpu +
+            Math.max(...batch.map((c) => c.readRequests + c.writeRequests)) * ALLOWANCES.dynamoRoundTripMs,
+        );
       }
       return ms / costs.length;
     };
@@ -171,9 +251,21 @@ export const costBench: BenchModule = {
       const sqs = PRICES.sqs.standardPerMillionRequests;
       const normMs = normMsPerDeliveryAt(b);
       const replaced: Record<string, Line> = {
-        'SQS ReceiveMessage': { item: 'SQS ReceiveMessage', arithmetic: `${perCall} per call (normalize batches of ${b}), ${round(1 / perCall, 3)} per delivery × $${sqs}/M`, usd: round(sqs / perCall, 4) },
-        'SQS DeleteMessageBatch': { item: 'SQS DeleteMessageBatch', arithmetic: `${perCall} per call, ${round(1 / perCall, 3)} per delivery × $${sqs}/M`, usd: round(sqs / perCall, 4) },
-        'Lambda normalize requests': { item: 'Lambda normalize requests', arithmetic: `1 per batch of ${b} (${perSecond}/s over a ${set.normalizeWindowSeconds} s window) = ${round(1 / b, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`, usd: round(PRICES.lambda.perMillionRequests / b, 4) },
+        'SQS ReceiveMessage': {
+          item: 'SQS ReceiveMessage',
+          arithmetic: `${perCall} per call (normalize batches of ${b}), ${round(1 / perCall, 3)} per delivery × $${sqs}/M`,
+          usd: round(sqs / perCall, 4),
+        },
+        'SQS DeleteMessageBatch': {
+          item: 'SQS DeleteMessageBatch',
+          arithmetic: `${perCall} per call, ${round(1 / perCall, 3)} per delivery × $${sqs}/M`,
+          usd: round(sqs / perCall, 4),
+        },
+        'Lambda normalize requests': {
+          item: 'Lambda normalize requests',
+          arithmetic: `1 per batch of ${b} (${perSecond}/s over a ${set.normalizeWindowSeconds} s window) = ${round(1 / b, 4)} per delivery × $${PRICES.lambda.perMillionRequests}/M`,
+          usd: round(PRICES.lambda.perMillionRequests / b, 4),
+        },
         'Lambda normalize duration': {
           item: 'Lambda normalize duration',
           arithmetic: `${round(normMs, 3)} ms per delivery in batches of ${b} × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
@@ -184,7 +276,11 @@ export const costBench: BenchModule = {
       return lines.map((l) => replaced[l.item] ?? l);
     };
     const quietLines = (f: FoldCost) => linesAt(QUIET_DELIVERIES_PER_SECOND, f);
-    const sumOf = (ls: Line[]) => round(ls.reduce((n, l) => n + l.usd, 0), 4);
+    const sumOf = (ls: Line[]) =>
+      round(
+        ls.reduce((n, l) => n + l.usd, 0),
+        4,
+      );
     /** the fold's batches at `perSecond` over `windowSeconds`: what the window gathers, or full ones */
     const foldAt = async (perSecond: number, windowSeconds: number): Promise<FoldCost> => {
       const batch = quietFoldBatch(windowSeconds, fold.busy.records, costs.length, perSecond);
@@ -193,45 +289,102 @@ export const costBench: BenchModule = {
       return measureQuietFold(ctx, windowSeconds, perSecond);
     };
     const quiet = quietLines(fold.quiet);
-    const quietTotal = round(quiet.reduce((n, l) => n + l.usd, 0), 4);
+    const quietTotal = round(
+      quiet.reduce((n, l) => n + l.usd, 0),
+      4,
+    );
 
-    ctx.log(`measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`);
-    ctx.log(`normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations, and CPU time measured here is stretched ×${round(normCpu, 2)} for a ${set.normalizeMemoryMb} MB function's CPU share`);
+    ctx.log(
+      `measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`,
+    );
+    ctx.log(
+      `normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations, and CPU time measured here is stretched ×${round(normCpu, 2)} for a ${set.normalizeMemoryMb} MB function's CPU share`,
+    );
     const w = Math.max(...lines.map((l) => l.item.length));
     for (const l of lines) ctx.log(`  ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
-    ctx.log(`  ${'TOTAL per million deliveries'.padEnd(w)}  $${total.toFixed(4).padStart(7)}  goal $${COST_GOAL_PER_MILLION.toFixed(2)} → ${total <= COST_GOAL_PER_MILLION ? 'met' : 'NOT met'}; DynamoDB is ${(dynamoShare * 100).toFixed(0)}% of it`);
-    ctx.log(`  quiet hub (one delivery a second: normalize batches of one, fold batches of ${fold.quiet.batchSize}): $${quietTotal.toFixed(4)} per million; sequential (not concurrent) record processing would bill ${round(billedMsSequential / costs.length, 2)} ms/delivery instead of ${round(normMsPerDelivery, 2)}`);
+    ctx.log(
+      `  ${'TOTAL per million deliveries'.padEnd(w)}  $${total.toFixed(4).padStart(7)}  goal $${COST_GOAL_PER_MILLION.toFixed(2)} → ${total <= COST_GOAL_PER_MILLION ? 'met' : 'NOT met'}; DynamoDB is ${(dynamoShare * 100).toFixed(0)}% of it`,
+    );
+    ctx.log(
+      `  quiet hub (one delivery a second: normalize batches of one, fold batches of ${fold.quiet.batchSize}): $${quietTotal.toFixed(4)} per million; sequential (not concurrent) record processing would bill ${round(billedMsSequential / costs.length, 2)} ms/delivery instead of ${round(normMsPerDelivery, 2)}`,
+    );
     ctx.log(`  quiet hub, line by line (fold window ${FOLD_WINDOW_SECONDS} s):`);
-    for (const l of [...quiet].sort((a, b) => b.usd - a.usd)) if (l.usd > 0) ctx.log(`    ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
+    for (const l of [...quiet].sort((a, b) => b.usd - a.usd))
+      if (l.usd > 0) ctx.log(`    ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
     const perDelivery = (v: number) => round(v / costs.length);
-    const byType = (f: FoldCost) => Object.entries(f.writeUnitsByItemType).map(([k, v]) => `${k} ${perDelivery(v)}`).join(', ');
-    ctx.log(`    the quiet fold's write units per delivery by item (SKU: balances and ledger rows; KPI, KPID, KPIM: hour, day and month counters): ${byType(fold.quiet)}; ${perDelivery(fold.quiet.balanceWrites)} balance writes per delivery (busy hub: ${byType(fold.busy)}; ${perDelivery(fold.busy.balanceWrites)} balance writes)`);
+    const byType = (f: FoldCost) =>
+      Object.entries(f.writeUnitsByItemType)
+        .map(([k, v]) => `${k} ${perDelivery(v)}`)
+        .join(', ');
+    ctx.log(
+      `    the quiet fold's write units per delivery by item (SKU: balances and ledger rows; KPI, KPID, KPIM: hour, day and month counters): ${byType(fold.quiet)}; ${perDelivery(fold.quiet.balanceWrites)} balance writes per delivery (busy hub: ${byType(fold.busy)}; ${perDelivery(fold.busy.balanceWrites)} balance writes)`,
+    );
     const sweep: Record<number, number> = {};
-    for (const win of QUIET_WINDOW_SWEEP) sweep[win] = sumOf(quietLines(await foldAt(QUIET_DELIVERIES_PER_SECOND, win)));
-    ctx.log(`  quiet hub by fold window (s → $ per million): ${Object.entries(sweep).map(([k, v]) => `${k} s → $${v.toFixed(2)}`).join(', ')}`);
+    for (const win of QUIET_WINDOW_SWEEP)
+      sweep[win] = sumOf(quietLines(await foldAt(QUIET_DELIVERIES_PER_SECOND, win)));
+    ctx.log(
+      `  quiet hub by fold window (s → $ per million): ${Object.entries(sweep)
+        .map(([k, v]) => `${k} s → $${v.toFixed(2)}`)
+        .join(', ')}`,
+    );
 
     // --- the fixed monthly cost of an idle stack, from the synthesized prod template
-    const idle = { full: idleCost(synthHubTemplate({ stage: 'prod' })), lean: idleCost(synthHubTemplate({ stage: 'prod', context: { lean: true } })) };
+    const idle = {
+      full: idleCost(synthHubTemplate({ stage: 'prod' })),
+      lean: idleCost(synthHubTemplate({ stage: 'prod', context: { lean: true } })),
+    };
     const iw = Math.max(...idle.full.lines.map((l) => l.item.length));
     for (const [name, ic] of Object.entries(idle)) {
-      ctx.log(`  idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections, prod template${name === 'lean' ? ', -c lean=true' : ''}):`);
-      for (const l of ic.lines) ctx.log(`    ${l.item.padEnd(iw)} ${String(l.count).padStart(3)}  $${l.usd.toFixed(2).padStart(5)}  ${l.arithmetic}`);
-      ctx.log(`    ${'TOTAL per month'.padEnd(iw)}      $${ic.total.toFixed(2).padStart(5)}  goal $${IDLE_GOAL_PER_MONTH.toFixed(2)} → ${ic.total <= IDLE_GOAL_PER_MONTH ? 'met' : 'NOT met'}`);
+      ctx.log(
+        `  idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections, prod template${name === 'lean' ? ', -c lean=true' : ''}):`,
+      );
+      for (const l of ic.lines)
+        ctx.log(
+          `    ${l.item.padEnd(iw)} ${String(l.count).padStart(3)}  $${l.usd.toFixed(2).padStart(5)}  ${l.arithmetic}`,
+        );
+      ctx.log(
+        `    ${'TOTAL per month'.padEnd(iw)}      $${ic.total.toFixed(2).padStart(5)}  goal $${IDLE_GOAL_PER_MONTH.toFixed(2)} → ${ic.total <= IDLE_GOAL_PER_MONTH ? 'met' : 'NOT met'}`,
+      );
     }
 
     // --- a merchant's month: the variable cost at its own arrival rate, plus the idle stack's
-    const months: Record<string, { perDay: number; perSecond: number; foldBatch: number; perMillion: number; variable: number; fixed: number; fixedLean: number; total: number; totalLean: number }> = {};
+    const months: Record<
+      string,
+      {
+        perDay: number;
+        perSecond: number;
+        foldBatch: number;
+        perMillion: number;
+        variable: number;
+        fixed: number;
+        fixedLean: number;
+        total: number;
+        totalLean: number;
+      }
+    > = {};
     for (const [name, perDay] of Object.entries(MERCHANT_DAYS)) {
       const perSecond = perDay / 86_400;
       const f = await foldAt(perSecond, FOLD_WINDOW_SECONDS);
       const perMillion = sumOf(linesAt(round(perSecond, 4), f));
       const variable = round((perMillion * perDay * DAYS_PER_MONTH) / M, 2);
-      months[name] = { perDay, perSecond: round(perSecond, 4), foldBatch: f.batchSize, perMillion, variable, fixed: idle.full.total, fixedLean: idle.lean.total, total: round(variable + idle.full.total, 2), totalLean: round(variable + idle.lean.total, 2) };
+      months[name] = {
+        perDay,
+        perSecond: round(perSecond, 4),
+        foldBatch: f.batchSize,
+        perMillion,
+        variable,
+        fixed: idle.full.total,
+        fixedLean: idle.lean.total,
+        total: round(variable + idle.full.total, 2),
+        totalLean: round(variable + idle.lean.total, 2),
+      };
       ctx.log(
         `  ${name} merchant (${perDay.toLocaleString('en-US')} webhooks a day = ${round(perSecond, 3)}/s, ${IDLE_ASSUMPTIONS.connections} connections; fold batches of ${f.batchSize}): $${perMillion.toFixed(2)}/M at that rate × ${round((perDay * DAYS_PER_MONTH) / M, 3)} M a month = $${variable.toFixed(2)} + idle stack $${idle.full.total.toFixed(2)} = $${months[name]!.total.toFixed(2)} a month ($${months[name]!.totalLean.toFixed(2)} lean)`,
       );
     }
-    ctx.log(`  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`);
+    ctx.log(
+      `  hosted gateways for comparison: $${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high} per million`,
+    );
 
     return {
       figures: {
@@ -249,29 +402,54 @@ export const costBench: BenchModule = {
         quietHubByFoldWindowSeconds: sweep,
         idleStackPerMonth: { assumptions: IDLE_ASSUMPTIONS, full: idle.full, lean: idle.lean },
         merchantMonths: months,
-        normalizeBilledMsPerDelivery: { concurrentRecords: round(normMsPerDelivery, 3), sequentialRecords: round(billedMsSequential / costs.length, 3) },
+        normalizeBilledMsPerDelivery: {
+          concurrentRecords: round(normMsPerDelivery, 3),
+          sequentialRecords: round(billedMsSequential / costs.length, 3),
+        },
         goalPerMillion: COST_GOAL_PER_MILLION,
         meetsGoal: total <= COST_GOAL_PER_MILLION,
         dynamoShare,
         gateways: GATEWAY_PRICES_PER_MILLION,
       },
       headline: [
-        { figure: 'Cost per million webhooks (busy hub, full batches)', value: `$${total.toFixed(2)}`, target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`, meets: total <= COST_GOAL_PER_MILLION, measuredOn: mixLabel(mix) },
-        { figure: 'Cost per million webhooks (quiet hub, one delivery a second)', value: `$${quietTotal.toFixed(2)}`, measuredOn: mixLabel(mix) },
+        {
+          figure: 'Cost per million webhooks (busy hub, full batches)',
+          value: `$${total.toFixed(2)}`,
+          target: `≤ $${COST_GOAL_PER_MILLION.toFixed(2)}`,
+          meets: total <= COST_GOAL_PER_MILLION,
+          measuredOn: mixLabel(mix),
+        },
+        {
+          figure: 'Cost per million webhooks (quiet hub, one delivery a second)',
+          value: `$${quietTotal.toFixed(2)}`,
+          measuredOn: mixLabel(mix),
+        },
         {
           figure: 'Cost per million webhooks (quiet hub) by the fold window (-c foldWindowSeconds)',
-          value: Object.entries(sweep).map(([k, v]) => `${k} s $${v.toFixed(2)}`).join(' · '),
+          value: Object.entries(sweep)
+            .map(([k, v]) => `${k} s $${v.toFixed(2)}`)
+            .join(' · '),
           target: `≤ $${QUIET_GOAL_PER_MILLION.toFixed(2)}`,
           meets: Math.min(...Object.values(sweep)) <= QUIET_GOAL_PER_MILLION,
           measuredOn: mixLabel(mix),
         },
-        { figure: `Idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections)`, value: `$${idle.full.total.toFixed(2)} ($${idle.lean.total.toFixed(2)} with -c lean=true)`, target: `≤ $${IDLE_GOAL_PER_MONTH.toFixed(2)} (lean)`, meets: idle.lean.total <= IDLE_GOAL_PER_MONTH, measuredOn: 'synthesized prod template, list prices; a 1 GB table' },
+        {
+          figure: `Idle stack, per month (${IDLE_ASSUMPTIONS.connections} connections)`,
+          value: `$${idle.full.total.toFixed(2)} ($${idle.lean.total.toFixed(2)} with -c lean=true)`,
+          target: `≤ $${IDLE_GOAL_PER_MONTH.toFixed(2)} (lean)`,
+          meets: idle.lean.total <= IDLE_GOAL_PER_MONTH,
+          measuredOn: 'synthesized prod template, list prices; a 1 GB table',
+        },
         ...Object.entries(months).map(([name, m]) => ({
           figure: `A ${name} merchant's month (${m.perDay.toLocaleString('en-US')} webhooks a day, ${IDLE_ASSUMPTIONS.connections} connections)`,
           value: `$${m.total.toFixed(2)} ($${m.variable.toFixed(2)} traffic at $${m.perMillion.toFixed(2)}/M + $${m.fixed.toFixed(2)} idle stack; $${m.totalLean.toFixed(2)} lean)`,
           measuredOn: mixLabel(mix),
         })),
-        { figure: 'Hosted webhook gateways (published)', value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`, measuredOn: 'published price lists' },
+        {
+          figure: 'Hosted webhook gateways (published)',
+          value: `$${GATEWAY_PRICES_PER_MILLION.low}–$${GATEWAY_PRICES_PER_MILLION.high}`,
+          measuredOn: 'published price lists',
+        },
       ],
     };
   },

@@ -5,7 +5,12 @@ import { stableStringify } from '#shared/normalize/stable-json.ts';
 import { startMoto } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { applyFold, changesOf, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
 import type { StreamChange } from '#shared/kpi/fold.ts';
@@ -31,7 +36,11 @@ async function motoStreamChanges(env: NodeJS.ProcessEnv, tableName: string): Pro
     const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards ?? [];
     const records: DynamoDBRecord[] = [];
     for (const shard of shards) {
-      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let iterator = (
+        await streams.send(
+          new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+        )
+      ).ShardIterator;
       while (iterator) {
         const res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         if (!res.Records?.length) break;
@@ -94,11 +103,21 @@ export const crossCheckBench: BenchModule = {
       const motoChanges = await motoStreamChanges(env, tableName);
       const zone = await resolveRollupZone(dynamo, 'UTC');
       for (let i = 0; i < motoChanges.length; i += CROSSCHECK_FOLD_BATCH) {
-        await applyFold(dynamo, MEMORY_SHARD, motoChanges.slice(i, i + CROSSCHECK_FOLD_BATCH), zone, FOLD_NOW_MS, () => FOLD_NOW_MS);
+        await applyFold(
+          dynamo,
+          MEMORY_SHARD,
+          motoChanges.slice(i, i + CROSSCHECK_FOLD_BATCH),
+          zone,
+          FOLD_NOW_MS,
+          () => FOLD_NOW_MS,
+        );
       }
       await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS });
       const folded = { moto: delta(dynamo.stats, normalized.moto), memory: delta(memory.stats, normalized.memory) };
-      if (motoChanges.length !== memory.streamLength) throw new Error(`crosscheck: moto's stream has ${motoChanges.length} order changes, the memory table's ${memory.streamLength}`);
+      if (motoChanges.length !== memory.streamLength)
+        throw new Error(
+          `crosscheck: moto's stream has ${motoChanges.length} order changes, the memory table's ${memory.streamLength}`,
+        );
 
       const items: Record<string, unknown>[] = [];
       let start: Record<string, unknown> | undefined;
@@ -110,24 +129,42 @@ export const crossCheckBench: BenchModule = {
       const key = (it: Record<string, unknown>) => `${String(it.pk)}\u0000${String(it.sk)}`;
       items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
       const memItems = memory.items();
-      const same = (a: Record<string, unknown> | undefined, b: Record<string, unknown>) => !!a && stableStringify(withoutSequence(a)) === stableStringify(withoutSequence(b));
-      const differing = memItems.filter((it, i) => !same(items[i], it)).length + Math.max(0, items.length - memItems.length);
+      const same = (a: Record<string, unknown> | undefined, b: Record<string, unknown>) =>
+        !!a && stableStringify(withoutSequence(a)) === stableStringify(withoutSequence(b));
+      const differing =
+        memItems.filter((it, i) => !same(items[i], it)).length + Math.max(0, items.length - memItems.length);
       doc.destroy();
 
       const failures: string[] = [];
       const fields = ['readRequests', 'writeRequests', 'readUnits', 'writeUnits'] as const;
       for (const f of fields) {
-        if (normalized.moto[f] !== normalized.memory[f]) failures.push(`crosscheck: normalize ${f} differ — DynamoTable on moto ${normalized.moto[f]}, memory table ${normalized.memory[f]}`);
-        if (folded.moto[f] !== folded.memory[f]) failures.push(`crosscheck: fold ${f} differ — DynamoTable on moto ${folded.moto[f]}, memory table ${folded.memory[f]}`);
+        if (normalized.moto[f] !== normalized.memory[f])
+          failures.push(
+            `crosscheck: normalize ${f} differ — DynamoTable on moto ${normalized.moto[f]}, memory table ${normalized.memory[f]}`,
+          );
+        if (folded.moto[f] !== folded.memory[f])
+          failures.push(
+            `crosscheck: fold ${f} differ — DynamoTable on moto ${folded.moto[f]}, memory table ${folded.memory[f]}`,
+          );
       }
-      const outcomesDiffer = dynamoCosts.filter((c, i) => c.status !== memoryCosts[i]?.status || c.writeUnits !== memoryCosts[i]?.writeUnits).length;
-      if (outcomesDiffer > 0) failures.push(`crosscheck: ${outcomesDiffer} deliveries had another outcome or cost on the memory table`);
-      if (differing > 0) failures.push(`crosscheck: ${differing} of ${items.length} items differ between moto and the memory table`);
+      const outcomesDiffer = dynamoCosts.filter(
+        (c, i) => c.status !== memoryCosts[i]?.status || c.writeUnits !== memoryCosts[i]?.writeUnits,
+      ).length;
+      if (outcomesDiffer > 0)
+        failures.push(`crosscheck: ${outcomesDiffer} deliveries had another outcome or cost on the memory table`);
+      if (differing > 0)
+        failures.push(`crosscheck: ${differing} of ${items.length} items differ between moto and the memory table`);
 
       ctx.log(`measured on ${mixLabel(mix)}; moto took ${motoSeconds.toFixed(1)} s`);
-      ctx.log(`normalize — DynamoTable on moto: ${JSON.stringify(normalized.moto)}; memory table: ${JSON.stringify(normalized.memory)}`);
-      ctx.log(`fold (${motoChanges.length} order changes from each table's stream, batches of ${CROSSCHECK_FOLD_BATCH}) — DynamoTable on moto: ${JSON.stringify(folded.moto)}; memory table: ${JSON.stringify(folded.memory)}`);
-      ctx.log(`write units: moto ${normalized.moto.writeUnits} + ${folded.moto.writeUnits} fold, memory ${normalized.memory.writeUnits} + ${folded.memory.writeUnits} fold → ${failures.length === 0 ? 'EQUAL' : 'DIFFERENT'}; final items: ${items.length} on moto, ${memItems.length} in memory, ${differing} differ (watermark values aside)`);
+      ctx.log(
+        `normalize — DynamoTable on moto: ${JSON.stringify(normalized.moto)}; memory table: ${JSON.stringify(normalized.memory)}`,
+      );
+      ctx.log(
+        `fold (${motoChanges.length} order changes from each table's stream, batches of ${CROSSCHECK_FOLD_BATCH}) — DynamoTable on moto: ${JSON.stringify(folded.moto)}; memory table: ${JSON.stringify(folded.memory)}`,
+      );
+      ctx.log(
+        `write units: moto ${normalized.moto.writeUnits} + ${folded.moto.writeUnits} fold, memory ${normalized.memory.writeUnits} + ${folded.memory.writeUnits} fold → ${failures.length === 0 ? 'EQUAL' : 'DIFFERENT'}; final items: ${items.length} on moto, ${memItems.length} in memory, ${differing} differ (watermark values aside)`,
+      );
       for (const f of failures) ctx.log(`FAIL ${f}`);
       return {
         figures: {

@@ -72,7 +72,10 @@ export const e2eBench: BenchModule = {
     const mix = await mixFor(ctx, orders);
     const port = await freePort();
     process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-    const config = parseHubConfig({ connections: mix.connections.filter((c) => c.source !== 'amazon'), apiKeys: [], channels: [] }, 'bench config');
+    const config = parseHubConfig(
+      { connections: mix.connections.filter((c) => c.source !== 'amazon'), apiKeys: [], channels: [] },
+      'bench config',
+    );
     const counter = outcomeCounter();
     const hub = await startLocalHub({ port, config, quiet: true, prefix: 'bench' });
     try {
@@ -97,10 +100,20 @@ export const e2eBench: BenchModule = {
       });
       const postSeconds = (Date.now() - t0) / 1000;
       const accepted = result['2xx'];
-      const sqs = new SQSClient(awsClientConfig({ ...process.env, HUB_AWS_ENDPOINT: hub.awsEndpoint, AWS_REGION: hub.region }));
+      const sqs = new SQSClient(
+        awsClientConfig({ ...process.env, HUB_AWS_ENDPOINT: hub.awsEndpoint, AWS_REGION: hub.region }),
+      );
       const depth = async (url: string) => {
-        const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-        return Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+        const a = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return (
+          Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
+          Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+        );
       };
       const drainStart = Date.now();
       const limitMs = (ctx.quick ? 120 : 240) * 1000;
@@ -129,14 +142,27 @@ export const e2eBench: BenchModule = {
       const label = `${mixLabel(mix, signed.length)} posted over HTTP (Amazon's ${mix.items.length - signed.length} arrive through SQS and are left out)`;
       const failures: string[] = [];
       if (!drained) failures.push(`e2e: the queue did not drain within ${limitMs / 1000} s`);
-      if (lost !== 0) failures.push(`e2e: lost = ${lost} (accepted ${accepted}, applied ${applied}, noop ${noop}, quarantined ${quarantined}, DLQ ${dlq})`);
-      if (result.non2xx > 0 || result.errors > 0) failures.push(`e2e: ${result.non2xx} non-2xx answers and ${result.errors} connection errors`);
+      if (lost !== 0)
+        failures.push(
+          `e2e: lost = ${lost} (accepted ${accepted}, applied ${applied}, noop ${noop}, quarantined ${quarantined}, DLQ ${dlq})`,
+        );
+      if (result.non2xx > 0 || result.errors > 0)
+        failures.push(`e2e: ${result.non2xx} non-2xx answers and ${result.errors} connection errors`);
       ctx.log(`measured on ${label}; ${E2E_CONNECTIONS} connections, loopback`);
-      ctx.log(`accepted ${accepted} (202) at ${round(acceptedPerSecond, 1)}/s; acknowledgement latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}`);
-      ctx.log(`drained in ${round(drainSeconds, 1)} s after the last post (${drained ? 'queue empty, poller idle' : 'NOT drained'}); poller: ${JSON.stringify(poller)}`);
+      ctx.log(
+        `accepted ${accepted} (202) at ${round(acceptedPerSecond, 1)}/s; acknowledgement latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}`,
+      );
+      ctx.log(
+        `drained in ${round(drainSeconds, 1)} s after the last post (${drained ? 'queue empty, poller idle' : 'NOT drained'}); poller: ${JSON.stringify(poller)}`,
+      );
       ctx.log(`outcomes: applied ${applied}, noop ${noop}, quarantined ${quarantined}, DLQ ${dlq} → lost ${lost}`);
-      if (quarantined > 0) ctx.log(`quarantined deliveries are inventory levels posted seconds after the product delivery that maps their listing (the mix spaces them by a minute or more of sender time; a burst over HTTP does not): reason unmapped-listing, replayable`);
-      ctx.log('note: moto serves one request at a time (~8 ms per DynamoDB write), so the drain time measures moto, not the hub');
+      if (quarantined > 0)
+        ctx.log(
+          `quarantined deliveries are inventory levels posted seconds after the product delivery that maps their listing (the mix spaces them by a minute or more of sender time; a burst over HTTP does not): reason unmapped-listing, replayable`,
+        );
+      ctx.log(
+        'note: moto serves one request at a time (~8 ms per DynamoDB write), so the drain time measures moto, not the hub',
+      );
       for (const f of failures) ctx.log(`FAIL ${f}`);
       return {
         figures: {
@@ -157,9 +183,19 @@ export const e2eBench: BenchModule = {
           note: 'moto serves one request at a time: drain time measures moto, not the hub',
         },
         headline: [
-          { figure: 'Local hub: accepted webhooks/s (moto behind it)', value: `${round(acceptedPerSecond, 1)}/s, ack p50 ${result.latency.p50} ms / p99 ${result.latency.p99} ms`, measuredOn: label },
+          {
+            figure: 'Local hub: accepted webhooks/s (moto behind it)',
+            value: `${round(acceptedPerSecond, 1)}/s, ack p50 ${result.latency.p50} ms / p99 ${result.latency.p99} ms`,
+            measuredOn: label,
+          },
           { figure: 'Local hub: drain time (measures moto)', value: `${round(drainSeconds, 1)} s`, measuredOn: label },
-          { figure: 'Local hub: lost deliveries', value: String(lost), target: '0', meets: lost === 0, measuredOn: label },
+          {
+            figure: 'Local hub: lost deliveries',
+            value: String(lost),
+            target: '0',
+            meets: lost === 0,
+            measuredOn: label,
+          },
         ],
         failures,
       };

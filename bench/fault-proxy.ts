@@ -1,5 +1,11 @@
 import { mulberry32 } from './prng.ts';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -103,7 +109,11 @@ export function classifyCall(target: string | undefined): CallClass {
 export const seededRandom = mulberry32;
 
 /** One draw per data-plane call: which fault, if any. Exported for the unit test. */
-export function decideFault(call: CallClass, random: () => number, opts: Pick<FaultProxyOptions, 'dynamodb' | 'sqs'>): FaultKind | undefined {
+export function decideFault(
+  call: CallClass,
+  random: () => number,
+  opts: Pick<FaultProxyOptions, 'dynamodb' | 'sqs'>,
+): FaultKind | undefined {
   if (!call) return undefined;
   const r = random();
   const rates: FaultRates = call.service === 'dynamodb' ? opts.dynamodb : { throttle: 0, ...opts.sqs };
@@ -116,17 +126,42 @@ export function decideFault(call: CallClass, random: () => number, opts: Pick<Fa
 function faultBody(call: NonNullable<CallClass>, kind: 'throttle' | 'error500'): { status: number; body: string } {
   if (call.service === 'dynamodb') {
     return kind === 'throttle'
-      ? { status: 400, body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate exceeded' }) }
-      : { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error (injected)' }) };
+      ? {
+          status: 400,
+          body: JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+            message: 'Rate exceeded',
+          }),
+        }
+      : {
+          status: 500,
+          body: JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: 'Internal server error (injected)',
+          }),
+        };
   }
-  return { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'Internal error (injected)' }) };
+  return {
+    status: 500,
+    body: JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'Internal error (injected)' }),
+  };
 }
 
 export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
   const upstream = new URL(opts.target);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(upstream.hostname)) throw new Error(`fault proxy: loopback targets only, got ${opts.target}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(upstream.hostname))
+    throw new Error(`fault proxy: loopback targets only, got ${opts.target}`);
   const random = seededRandom(opts.seed);
-  const stats: FaultProxyStats = { requests: 0, dataPlane: 0, throttle: 0, error500: 0, drop: 0, outage: 0, byOperation: {}, upstream: {} };
+  const stats: FaultProxyStats = {
+    requests: 0,
+    dataPlane: 0,
+    throttle: 0,
+    error500: 0,
+    drop: 0,
+    outage: 0,
+    byOperation: {},
+    upstream: {},
+  };
   let enabled = true;
   const outageUntil: Record<Service, number> = { dynamodb: 0, sqs: 0 };
   const sockets = new Set<import('node:net').Socket>();

@@ -44,12 +44,16 @@ function alarmMetrics(p: Record<string, any>): { metrics: number; highResolution
   return { metrics: 1, highResolution: (p.Period ?? 60) < 60 };
 }
 
-export function idleCost(template: Record<string, any>, a: typeof IDLE_ASSUMPTIONS = IDLE_ASSUMPTIONS): { lines: IdleLine[]; total: number } {
+export function idleCost(
+  template: Record<string, any>,
+  a: typeof IDLE_ASSUMPTIONS = IDLE_ASSUMPTIONS,
+): { lines: IdleLine[]; total: number } {
   const res = Object.values(template.Resources as Resources);
   const of = (type: string) => res.filter((r) => r.Type === type);
   const m = PRICES.monthly;
   const lines: IdleLine[] = [];
-  const add = (item: string, count: number, arithmetic: string, usd: number) => lines.push({ item, count, arithmetic, usd: round(usd, 4) });
+  const add = (item: string, count: number, arithmetic: string, usd: number) =>
+    lines.push({ item, count, arithmetic, usd: round(usd, 4) });
 
   let std = 0;
   let hi = 0;
@@ -59,9 +63,20 @@ export function idleCost(template: Record<string, any>, a: typeof IDLE_ASSUMPTIO
     else std += metrics;
   }
   const alarms = of('AWS::CloudWatch::Alarm').length;
-  add('CloudWatch alarms', alarms, `${std} standard-resolution metrics × $${m.alarmStandardPerMetric}${hi ? ` + ${hi} high-resolution × $${m.alarmHighResolutionPerMetric}` : ''}`, std * m.alarmStandardPerMetric + hi * m.alarmHighResolutionPerMetric);
+  add(
+    'CloudWatch alarms',
+    alarms,
+    `${std} standard-resolution metrics × $${m.alarmStandardPerMetric}${hi ? ` + ${hi} high-resolution × $${m.alarmHighResolutionPerMetric}` : ''}`,
+    std * m.alarmStandardPerMetric + hi * m.alarmHighResolutionPerMetric,
+  );
   const composites = of('AWS::CloudWatch::CompositeAlarm').length;
-  if (composites) add('CloudWatch composite alarms', composites, `${composites} × $${m.compositeAlarm}`, composites * m.compositeAlarm);
+  if (composites)
+    add(
+      'CloudWatch composite alarms',
+      composites,
+      `${composites} × $${m.compositeAlarm}`,
+      composites * m.compositeAlarm,
+    );
   const dashboards = of('AWS::CloudWatch::Dashboard').length;
   add('CloudWatch dashboards', dashboards, `${dashboards} × $${m.dashboard}`, dashboards * m.dashboard);
 
@@ -75,22 +90,51 @@ export function idleCost(template: Record<string, any>, a: typeof IDLE_ASSUMPTIO
   );
 
   const keys = of('AWS::KMS::Key').length;
-  add('KMS customer-managed keys', keys, keys ? `${keys} × $${m.kmsCustomerKey}` : 'none: the table, queues and bucket use AWS-managed encryption', keys * m.kmsCustomerKey);
+  add(
+    'KMS customer-managed keys',
+    keys,
+    keys ? `${keys} × $${m.kmsCustomerKey}` : 'none: the table, queues and bucket use AWS-managed encryption',
+    keys * m.kmsCustomerKey,
+  );
 
   const tables = of('AWS::DynamoDB::Table');
   const pitr = tables.filter((t) => t.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled).length;
-  add('DynamoDB storage', tables.length, `${a.tableGb} GB (a small table and its index) × $${PRICES.dynamodb.storagePerGbMonth}/GB-month`, tables.length * a.tableGb * PRICES.dynamodb.storagePerGbMonth);
-  add('DynamoDB point-in-time recovery', pitr, `${pitr ? `${a.tableGb} GB × $${PRICES.dynamodb.pitrPerGbMonth}/GB-month` : 'off'}`, pitr * a.tableGb * PRICES.dynamodb.pitrPerGbMonth);
+  add(
+    'DynamoDB storage',
+    tables.length,
+    `${a.tableGb} GB (a small table and its index) × $${PRICES.dynamodb.storagePerGbMonth}/GB-month`,
+    tables.length * a.tableGb * PRICES.dynamodb.storagePerGbMonth,
+  );
+  add(
+    'DynamoDB point-in-time recovery',
+    pitr,
+    `${pitr ? `${a.tableGb} GB × $${PRICES.dynamodb.pitrPerGbMonth}/GB-month` : 'off'}`,
+    pitr * a.tableGb * PRICES.dynamodb.pitrPerGbMonth,
+  );
 
   const logGroups = of('AWS::Logs::LogGroup');
   const retention = [...new Set(logGroups.map((g) => g.Properties?.RetentionInDays ?? 'never expires'))].join(', ');
-  add('CloudWatch log groups', logGroups.length, `${logGroups.length} groups, retention ${retention} days; ${a.logsGb} GB stored × $${m.logStoragePerGbMonth}/GB-month (an idle stack ingests nothing)`, a.logsGb * m.logStoragePerGbMonth);
+  add(
+    'CloudWatch log groups',
+    logGroups.length,
+    `${logGroups.length} groups, retention ${retention} days; ${a.logsGb} GB stored × $${m.logStoragePerGbMonth}/GB-month (an idle stack ingests nothing)`,
+    a.logsGb * m.logStoragePerGbMonth,
+  );
 
   const buckets = of('AWS::S3::Bucket').length;
-  add('S3 buckets', buckets, `${a.bodiesGb} GB of claim-checked bodies × $${m.s3StandardPerGbMonth}/GB-month`, buckets ? a.bodiesGb * m.s3StandardPerGbMonth : 0);
+  add(
+    'S3 buckets',
+    buckets,
+    `${a.bodiesGb} GB of claim-checked bodies × $${m.s3StandardPerGbMonth}/GB-month`,
+    buckets ? a.bodiesGb * m.s3StandardPerGbMonth : 0,
+  );
 
   const queues = of('AWS::SQS::Queue');
-  const queueIds = new Set(Object.entries(template.Resources as Resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue').map(([id]) => id));
+  const queueIds = new Set(
+    Object.entries(template.Resources as Resources)
+      .filter(([, r]) => r.Type === 'AWS::SQS::Queue')
+      .map(([id]) => id),
+  );
   const polled = of('AWS::Lambda::EventSourceMapping').filter((e) => {
     const arn = e.Properties?.EventSourceArn;
     const ref = arn?.['Fn::GetAtt']?.[0];
@@ -106,9 +150,20 @@ export function idleCost(template: Record<string, any>, a: typeof IDLE_ASSUMPTIO
 
   const fns = of('AWS::Lambda::Function').length;
   add('Lambda functions', fns, 'billed per request and duration only', 0);
-  add('DynamoDB stream → Lambda', of('AWS::Lambda::EventSourceMapping').length - polled, 'stream reads by a Lambda trigger are free', 0);
+  add(
+    'DynamoDB stream → Lambda',
+    of('AWS::Lambda::EventSourceMapping').length - polled,
+    'stream reads by a Lambda trigger are free',
+    0,
+  );
   add('HTTP API', of('AWS::ApiGatewayV2::Api').length, 'billed per request only', 0);
   add('SNS topics', of('AWS::SNS::Topic').length, 'billed per publish only', 0);
 
-  return { lines, total: round(lines.reduce((n, l) => n + l.usd, 0), 4) };
+  return {
+    lines,
+    total: round(
+      lines.reduce((n, l) => n + l.usd, 0),
+      4,
+    ),
+  };
 }

@@ -46,7 +46,11 @@ export function measureIngest(ctx: BenchContext): Promise<IngestMeasurement> {
     let sent: Delivery | undefined;
     let messageBytes = 0;
     const deps: IngestDeps = {
-      connections: { get: async (id) => (id === conn.id ? conn : undefined), put: async () => {}, list: async () => [conn] },
+      connections: {
+        get: async (id) => (id === conn.id ? conn : undefined),
+        put: async () => {},
+        list: async () => [conn],
+      },
       queue: {
         async send(d) {
           sent = d;
@@ -96,7 +100,10 @@ function median(values: number[]): number {
 /** wall time of `node file` (process start, import, exit) */
 function nodeRun(file: string): number {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [file], { stdio: 'pipe', env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' } });
+  const r = spawnSync(process.execPath, [file], {
+    stdio: 'pipe',
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+  });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`node ${file} failed: ${r.stderr.toString().slice(0, 500)}`);
   return ms;
@@ -107,8 +114,12 @@ export const ingestBench: BenchModule = {
   title: 'Ingest handler in process, bundle size, cold import',
   async run(ctx) {
     const m = await measureIngest(ctx);
-    ctx.log(`measured on ${m.requests.toLocaleString('en-US')} sequential requests of one signed ${m.bodyBytes}-byte Shopify orders/create (queue message ${m.messageBytes} bytes), in-memory ports`);
-    ctx.log(`throughput ${m.perSecond.toLocaleString('en-US')} requests/s on one core; latency p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms (target p99 < ${INGEST_TARGETS.p99Ms} ms)`);
+    ctx.log(
+      `measured on ${m.requests.toLocaleString('en-US')} sequential requests of one signed ${m.bodyBytes}-byte Shopify orders/create (queue message ${m.messageBytes} bytes), in-memory ports`,
+    );
+    ctx.log(
+      `throughput ${m.perSecond.toLocaleString('en-US')} requests/s on one core; latency p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms (target p99 < ${INGEST_TARGETS.p99Ms} ms)`,
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
     try {
@@ -123,7 +134,9 @@ export const ingestBench: BenchModule = {
         write: false,
         outfile: join(dir, 'handler.mjs'),
         // what infra/hub-function.ts adds so bundled CommonJS can require node built-ins
-        banner: { js: "import { createRequire as __hubCreateRequire } from 'node:module';const require = __hubCreateRequire(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __hubCreateRequire } from 'node:module';const require = __hubCreateRequire(import.meta.url);",
+        },
         logLevel: 'silent',
       });
       const js = out.outputFiles.find((f) => f.path.endsWith('.mjs'))!;
@@ -139,22 +152,56 @@ export const ingestBench: BenchModule = {
         emptyMs.push(nodeRun(join(dir, 'empty.mjs')));
         handlerMs.push(nodeRun(join(dir, 'handler.mjs')));
       }
-      const cold = { handlerMs: round(median(handlerMs), 1), emptyMs: round(median(emptyMs), 1), deltaMs: round(median(handlerMs) - median(emptyMs), 1), runs };
+      const cold = {
+        handlerMs: round(median(handlerMs), 1),
+        emptyMs: round(median(emptyMs), 1),
+        deltaMs: round(median(handlerMs) - median(emptyMs), 1),
+        runs,
+      };
       const kb = round(bundleBytes / 1024, 1);
       ctx.log(`bundle (esbuild, minified, esm, node22): ${kb} KB (target < ${INGEST_TARGETS.bundleKb} KB)`);
-      ctx.log(`cold import, median of ${runs} fresh \`node\` processes (${process.version} here, not the Lambda runtime): handler ${cold.handlerMs} ms, empty module ${cold.emptyMs} ms → +${cold.deltaMs} ms (target ≤ ${INGEST_TARGETS.coldImportDeltaMs} ms)`);
+      ctx.log(
+        `cold import, median of ${runs} fresh \`node\` processes (${process.version} here, not the Lambda runtime): handler ${cold.handlerMs} ms, empty module ${cold.emptyMs} ms → +${cold.deltaMs} ms (target ≤ ${INGEST_TARGETS.coldImportDeltaMs} ms)`,
+      );
       const label = (what: string) => `${what}; ${m.bodyBytes}-byte signed Shopify order`;
       return {
         figures: {
           handler: { ...m, targetP99Ms: INGEST_TARGETS.p99Ms, meetsP99: m.p99Ms < INGEST_TARGETS.p99Ms },
           bundle: { bytes: bundleBytes, kb, targetKb: INGEST_TARGETS.bundleKb, meets: kb < INGEST_TARGETS.bundleKb },
-          coldImport: { ...cold, targetDeltaMs: INGEST_TARGETS.coldImportDeltaMs, meets: cold.deltaMs <= INGEST_TARGETS.coldImportDeltaMs, node: process.version },
+          coldImport: {
+            ...cold,
+            targetDeltaMs: INGEST_TARGETS.coldImportDeltaMs,
+            meets: cold.deltaMs <= INGEST_TARGETS.coldImportDeltaMs,
+            node: process.version,
+          },
         },
         headline: [
-          { figure: 'Ingest in-process throughput (one core)', value: `${m.perSecond.toLocaleString('en-US')} req/s`, measuredOn: label(`${m.requests.toLocaleString('en-US')} requests`) },
-          { figure: 'Ingest in-process latency p50 / p99', value: `${m.p50Ms} / ${m.p99Ms} ms`, target: `p99 < ${INGEST_TARGETS.p99Ms} ms`, meets: m.p99Ms < INGEST_TARGETS.p99Ms, measuredOn: label(`${m.requests.toLocaleString('en-US')} requests`) },
-          { figure: 'Ingest bundle (minified)', value: `${kb} KB`, target: `< ${INGEST_TARGETS.bundleKb} KB`, meets: kb < INGEST_TARGETS.bundleKb, measuredOn: 'functions/ingest/handler.ts' },
-          { figure: 'Ingest cold import vs empty module', value: `+${cold.deltaMs} ms`, target: `≤ ${INGEST_TARGETS.coldImportDeltaMs} ms`, meets: cold.deltaMs <= INGEST_TARGETS.coldImportDeltaMs, measuredOn: `median of ${runs} node processes` },
+          {
+            figure: 'Ingest in-process throughput (one core)',
+            value: `${m.perSecond.toLocaleString('en-US')} req/s`,
+            measuredOn: label(`${m.requests.toLocaleString('en-US')} requests`),
+          },
+          {
+            figure: 'Ingest in-process latency p50 / p99',
+            value: `${m.p50Ms} / ${m.p99Ms} ms`,
+            target: `p99 < ${INGEST_TARGETS.p99Ms} ms`,
+            meets: m.p99Ms < INGEST_TARGETS.p99Ms,
+            measuredOn: label(`${m.requests.toLocaleString('en-US')} requests`),
+          },
+          {
+            figure: 'Ingest bundle (minified)',
+            value: `${kb} KB`,
+            target: `< ${INGEST_TARGETS.bundleKb} KB`,
+            meets: kb < INGEST_TARGETS.bundleKb,
+            measuredOn: 'functions/ingest/handler.ts',
+          },
+          {
+            figure: 'Ingest cold import vs empty module',
+            value: `+${cold.deltaMs} ms`,
+            target: `≤ ${INGEST_TARGETS.coldImportDeltaMs} ms`,
+            meets: cold.deltaMs <= INGEST_TARGETS.coldImportDeltaMs,
+            measuredOn: `median of ${runs} node processes`,
+          },
         ],
       };
     } finally {

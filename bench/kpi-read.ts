@@ -8,13 +8,32 @@ import { applyKpiFold, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
 import type { StreamChange } from '#shared/kpi/fold.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
-import { mergeCancel, mergeRefund, mergeUpsert, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import {
+  mergeCancel,
+  mergeRefund,
+  mergeUpsert,
+  upsertState,
+  type OrderItemBody,
+} from '#shared/normalize/order-state.ts';
 import type { MotoServer } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
 import { MemoryTable } from './memory-table.ts';
 import { Rng } from './prng.ts';
-import { apiEvent, batchPut, countRequests, envFor, invoker, localDoc, motoLatency, REGION, startPartitionedMoto, statsOf, timeCalls, type Samples } from './stock-read.ts';
+import {
+  apiEvent,
+  batchPut,
+  countRequests,
+  envFor,
+  invoker,
+  localDoc,
+  motoLatency,
+  REGION,
+  startPartitionedMoto,
+  statsOf,
+  timeCalls,
+  type Samples,
+} from './stock-read.ts';
 import { round, type BenchModule } from './lib.ts';
 import { systemClock } from '#shared/domain/clock.ts';
 
@@ -79,7 +98,10 @@ export function orderEvents(rng: Rng, i: number): OrderEvent[] {
       locationId: location,
     };
   });
-  const totalMinor = lines.reduce((n, l) => n + (l.unitPrice ? Math.round(Number(l.unitPrice.amount) * 100) * l.quantity : 0), 0);
+  const totalMinor = lines.reduce(
+    (n, l) => n + (l.unitPrice ? Math.round(Number(l.unitPrice.amount) * 100) * l.quantity : 0),
+    0,
+  );
   const base = { channel: ch.channel, source: 'bench', orderId };
   const upsert = (status: OrderUpserted['status'], at: number, extra: Partial<OrderUpserted> = {}): OrderUpserted => ({
     ...base,
@@ -98,7 +120,14 @@ export function orderEvents(rng: Rng, i: number): OrderEvent[] {
   const out: OrderEvent[] = [upsert('paid', created)];
   if (rng.chance(0.08)) {
     const at = created + rng.int(60_000, 6 * 3_600_000);
-    out.push({ ...base, type: 'OrderCancelled', deliveryId: `${orderId}-cancel`, occurredAt: iso(at), cancelledAt: iso(at), reason: 'customer' });
+    out.push({
+      ...base,
+      type: 'OrderCancelled',
+      deliveryId: `${orderId}-cancel`,
+      occurredAt: iso(at),
+      cancelledAt: iso(at),
+      reason: 'customer',
+    });
     return out;
   }
   const shipped = created + rng.int(2, 72) * 3_600_000;
@@ -128,7 +157,10 @@ export interface KpiLoad {
 }
 
 /** The first `orders` of the stream through applyEvent on the memory table: its KPI items. */
-export async function kpiCountersByApply(seed: number, orders: number): Promise<KpiLoad & { ms: number; tableItems: number }> {
+export async function kpiCountersByApply(
+  seed: number,
+  orders: number,
+): Promise<KpiLoad & { ms: number; tableItems: number }> {
   const rng = new Rng(seed ^ 0x6b7069);
   const table = new MemoryTable();
   const t = performance.now();
@@ -160,15 +192,23 @@ export async function kpiCountersDirect(seed: number, orders: number): Promise<K
     const first = evs[0]!;
     let body: OrderItemBody = { channel: first.channel, orderId: first.orderId, refunds: {} };
     for (const e of evs) {
-      if (e.type === 'OrderUpserted') body = mergeUpsert(body, upsertState(e, () => undefined));
+      if (e.type === 'OrderUpserted')
+        body = mergeUpsert(
+          body,
+          upsertState(e, () => undefined),
+        );
       else if (e.type === 'OrderCancelled') body = mergeCancel(body, e);
       else body = mergeRefund(body, e);
     }
-    changes.push({ seq: String(i + 1), newImage: { ...keys.order(body.channel, body.orderId), type: 'order', ...body } });
+    changes.push({
+      seq: String(i + 1),
+      newImage: { ...keys.order(body.channel, body.orderId), type: 'order', ...body },
+    });
   }
   const table = new MemoryTable();
   const zone = await resolveRollupZone(table, ROLLUP_ZONE);
-  for (let i = 0; i < changes.length; i += 1000) await applyKpiFold(table, MEMORY_SHARD, changes.slice(i, i + 1000), zone, Date.now());
+  for (let i = 0; i < changes.length; i += 1000)
+    await applyKpiFold(table, MEMORY_SHARD, changes.slice(i, i + 1000), zone, Date.now());
   return { orders, events, kpiItems: table.items().filter(isKpiItem), ms: performance.now() - t };
 }
 
@@ -182,7 +222,8 @@ export function diffKpiItems(a: Record<string, unknown>[], b: Record<string, unk
     const x = ma.get(k) ?? {};
     const y = mb.get(k) ?? {};
     for (const f of new Set([...Object.keys(x), ...Object.keys(y)])) {
-      if (f === 'oversells' || f.endsWith(':oversells') || (typeof x[f] !== 'number' && typeof y[f] !== 'number')) continue;
+      if (f === 'oversells' || f.endsWith(':oversells') || (typeof x[f] !== 'number' && typeof y[f] !== 'number'))
+        continue;
       if (Number(x[f] ?? 0) !== Number(y[f] ?? 0)) out.push(`${k} ${f}: ${String(x[f])} vs ${String(y[f])}`);
     }
   }
@@ -201,7 +242,8 @@ export const kpiReadBench: BenchModule = {
     // large table's ~33k counter items into moto (BENCH_KPI_ORDERS=500,5000 for a quicker look).
     const scale = (process.env.BENCH_KPI_ORDERS ?? (ctx.quick ? '200,2000' : '10000,100000')).split(',').map(Number);
     const [small, large] = [scale[0] ?? 2_000, scale[1] ?? 20_000];
-    if (!(small > 0 && large > small)) throw new Error(`BENCH_KPI_ORDERS must be two increasing order counts, got ${process.env.BENCH_KPI_ORDERS}`);
+    if (!(small > 0 && large > small))
+      throw new Error(`BENCH_KPI_ORDERS must be two increasing order counts, got ${process.env.BENCH_KPI_ORDERS}`);
     const callsEach = ctx.quick ? 2 : 5;
 
     // the small table through applyEvent itself; the large one computed directly (applyEvent
@@ -234,11 +276,19 @@ export const kpiReadBench: BenchModule = {
         const t = Date.now();
         await provisionHubTable({ endpoint: moto.endpoint, tableName: tbl.name, region: REGION });
         await putApiKey(seedDoc, tbl.name, KEY, { scopes: ['kpi:read'], partner: null }, systemClock());
-        for (const c of KPI_CHANNELS) await putChannel(seedDoc, tbl.name, { channel: c.channel, allocation: {} }, systemClock());
+        for (const c of KPI_CHANNELS)
+          await putChannel(seedDoc, tbl.name, { channel: c.channel, allocation: {} }, systemClock());
         const calls = await batchPut(seedDoc, tbl.name, tbl.load.kpiItems);
-        loadStats.push({ table: tbl.name, items: tbl.load.kpiItems.length, calls, seconds: round((Date.now() - t) / 1000, 1) });
+        loadStats.push({
+          table: tbl.name,
+          items: tbl.load.kpiItems.length,
+          calls,
+          seconds: round((Date.now() - t) / 1000, 1),
+        });
       }
-      ctx.log(`bulk-loaded into moto: ${loadStats.map((l) => `${l.items.toLocaleString('en-US')} KPI items in ${l.calls} BatchWriteItem calls (${l.seconds} s)`).join('; ')}`);
+      ctx.log(
+        `bulk-loaded into moto: ${loadStats.map((l) => `${l.items.toLocaleString('en-US')} KPI items in ${l.calls} BatchWriteItem calls (${l.seconds} s)`).join('; ')}`,
+      );
 
       const query = { from: `${KPI_YEAR}-01-01`, to: `${KPI_YEAR}-12-31`, granularity: 'month', tz: ROLLUP_ZONE };
       const runs = tables.map((tbl) => {
@@ -248,8 +298,13 @@ export const kpiReadBench: BenchModule = {
         const handler = invoker(createHandler(() => kpiRuntime(envFor(moto!.endpoint, tbl.name), { doc })));
         let answer: KpiAnswer | undefined;
         const call = async () => {
-          const res = await handler(apiEvent('GET', '/v1/kpis/channels', 'GET /v1/kpis/channels', KEY, { queryStringParameters: query }));
-          if (res.statusCode !== 200) throw new Error(`GET /v1/kpis/channels on ${tbl.name} answered ${res.statusCode}: ${String(res.body).slice(0, 300)}`);
+          const res = await handler(
+            apiEvent('GET', '/v1/kpis/channels', 'GET /v1/kpis/channels', KEY, { queryStringParameters: query }),
+          );
+          if (res.statusCode !== 200)
+            throw new Error(
+              `GET /v1/kpis/channels on ${tbl.name} answered ${res.statusCode}: ${String(res.body).slice(0, 300)}`,
+            );
           answer = JSON.parse(String(res.body)) as KpiAnswer;
         };
         return { tbl, counter, call, samples: { ms: [], requests: [], items: 0 } as Samples, answer: () => answer! };
@@ -260,27 +315,49 @@ export const kpiReadBench: BenchModule = {
       const motoMs = await motoLatency(seedDoc, tables[0]!.name);
 
       const failures: string[] = [];
-      if (mismatch.length) failures.push(`kpi-read: direct counters differ from applyEvent's on ${small} orders (${mismatch.length} differences)`);
+      if (mismatch.length)
+        failures.push(
+          `kpi-read: direct counters differ from applyEvent's on ${small} orders (${mismatch.length} differences)`,
+        );
       const results = runs.map((r) => {
         const s = statsOf(r.samples);
         const a = r.answer();
         const orders = a.channels.reduce((n, c) => n + c.total.orders, 0);
-        if (orders !== r.tbl.load.orders) failures.push(`kpi-read: the answer on ${r.tbl.name} counts ${orders} orders, ${r.tbl.load.orders} were loaded`);
-        if (a.channels.length !== KPI_CHANNELS.length) failures.push(`kpi-read: ${a.channels.length} channels answered on ${r.tbl.name}`);
-        return { orders: r.tbl.load.orders, kpiItems: r.tbl.load.kpiItems.length, medianMs: s.p50, ...s, answeredOrders: orders, channels: a.channels.length };
+        if (orders !== r.tbl.load.orders)
+          failures.push(
+            `kpi-read: the answer on ${r.tbl.name} counts ${orders} orders, ${r.tbl.load.orders} were loaded`,
+          );
+        if (a.channels.length !== KPI_CHANNELS.length)
+          failures.push(`kpi-read: ${a.channels.length} channels answered on ${r.tbl.name}`);
+        return {
+          orders: r.tbl.load.orders,
+          kpiItems: r.tbl.load.kpiItems.length,
+          medianMs: s.p50,
+          ...s,
+          answeredOrders: orders,
+          channels: a.channels.length,
+        };
       });
       const [rs, rl] = results as [(typeof results)[0], (typeof results)[0]];
       const ratio = round(rl.medianMs / rs.medianMs, 2);
       if (rs.requestsPerCallMax !== rl.requestsPerCallMax || rs.requestsPerCall !== rl.requestsPerCall)
-        failures.push(`kpi-read: requests per KPI request differ: ${rs.requestsPerCall} (${small} orders) vs ${rl.requestsPerCall} (${large})`);
+        failures.push(
+          `kpi-read: requests per KPI request differ: ${rs.requestsPerCall} (${small} orders) vs ${rl.requestsPerCall} (${large})`,
+        );
 
-      ctx.log(`moto per request (GetItem of a missing key): p50 ${motoMs.p50} ms, p99 ${motoMs.p99} ms — the times below are mostly moto (queries read their partition only: startPartitionedMoto)`);
-      ctx.log(`GET /v1/kpis/channels?from=${query.from}&to=${query.to}&granularity=month&tz=UTC, ${KPI_CHANNELS.length} channels:`);
+      ctx.log(
+        `moto per request (GetItem of a missing key): p50 ${motoMs.p50} ms, p99 ${motoMs.p99} ms — the times below are mostly moto (queries read their partition only: startPartitionedMoto)`,
+      );
+      ctx.log(
+        `GET /v1/kpis/channels?from=${query.from}&to=${query.to}&granularity=month&tz=UTC, ${KPI_CHANNELS.length} channels:`,
+      );
       for (const r of results)
         ctx.log(
           `  ${r.orders.toLocaleString('en-US')} orders (${r.kpiItems.toLocaleString('en-US')} KPI items): median ${r.medianMs} ms (mean ${r.mean}, ${r.calls} calls), ${r.requestsPerCall} DynamoDB requests/request, ${r.itemsReadPerCall.toLocaleString('en-US')} items read/request`,
         );
-      ctx.log(`ratio ${large / 1000}k / ${small / 1000}k orders: ${ratio} (target ≤ ${KPI_RATIO_TARGET}: ${ratio <= KPI_RATIO_TARGET ? 'met' : 'NOT met'})`);
+      ctx.log(
+        `ratio ${large / 1000}k / ${small / 1000}k orders: ${ratio} (target ≤ ${KPI_RATIO_TARGET}: ${ratio <= KPI_RATIO_TARGET ? 'met' : 'NOT met'})`,
+      );
       for (const f of failures) ctx.log(`FAIL ${f}`);
 
       const label = `${small.toLocaleString('en-US')} vs ${large.toLocaleString('en-US')} seeded orders (${lo.kpiItems.length.toLocaleString('en-US')} vs ${hi.kpiItems.length.toLocaleString('en-US')} KPI items), 5 channels, 365 days, moto ${motoMs.p50} ms/request, median of ${callsEach}`;
@@ -290,8 +367,15 @@ export const kpiReadBench: BenchModule = {
           events: { small: lo.events, large: hi.events },
           kpiItems: { small: lo.kpiItems.length, large: hi.kpiItems.length },
           counterGeneration: {
-            small: { how: 'seeded order events through applyEvent on bench/memory-table.ts, its stream folded in batches of 1000', seconds: round(applied.ms / 1000, 1), memoryTableItems: applied.tableItems },
-            large: { how: 'each order merged to its final state and folded once (oversells omitted), checked equal to applyEvent + fold on the small set', seconds: round(direct.ms / 1000, 1) },
+            small: {
+              how: 'seeded order events through applyEvent on bench/memory-table.ts, its stream folded in batches of 1000',
+              seconds: round(applied.ms / 1000, 1),
+              memoryTableItems: applied.tableItems,
+            },
+            large: {
+              how: 'each order merged to its final state and folded once (oversells omitted), checked equal to applyEvent + fold on the small set',
+              seconds: round(direct.ms / 1000, 1),
+            },
             directMatchesApply: mismatch.length === 0,
           },
           load: loadStats,
@@ -312,7 +396,11 @@ export const kpiReadBench: BenchModule = {
             meets: ratio <= KPI_RATIO_TARGET,
             measuredOn: label,
           },
-          { figure: 'KPI read: DynamoDB requests / items read per request', value: `${rs.requestsPerCall} / ${rs.itemsReadPerCall} (${small / 1000}k), ${rl.requestsPerCall} / ${rl.itemsReadPerCall} (${large / 1000}k)`, measuredOn: label },
+          {
+            figure: 'KPI read: DynamoDB requests / items read per request',
+            value: `${rs.requestsPerCall} / ${rs.itemsReadPerCall} (${small / 1000}k), ${rl.requestsPerCall} / ${rl.itemsReadPerCall} (${large / 1000}k)`,
+            measuredOn: label,
+          },
         ],
         failures,
       };

@@ -89,7 +89,10 @@ export interface DeliveryCost {
  * delivery's arrival time, so the table's contents are deterministic) and records what each
  * delivery cost.
  */
-export async function normalizeMix(mix: Mix, table: TablePort & { gsi?: { writeUnits: number }; onWrite?: (r: WriteRecord[]) => void }): Promise<DeliveryCost[]> {
+export async function normalizeMix(
+  mix: Mix,
+  table: TablePort & { gsi?: { writeUnits: number }; onWrite?: (r: WriteRecord[]) => void },
+): Promise<DeliveryCost[]> {
   const clock = { now: 0 };
   const deps = normalizeDeps(table, clock);
   const out: DeliveryCost[] = [];
@@ -129,7 +132,9 @@ export function lpad(s: string, n: number): string {
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? pad(cell, widths[c]!) : lpad(cell, widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? pad(cell, widths[c]!) : lpad(cell, widths[c]!))).join('  '))
+    .join('\n');
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -11,14 +11,27 @@ export const MEMORY_SHARD = 'shardId-00000001700000000000-00000000';
  */
 export async function foldMemory(
   table: MemoryTable,
-  opts: { position?: number; batchSize?: number; zone?: string; nowMs?: number; onBatch?: (r: FoldResult) => void } = {},
+  opts: {
+    position?: number;
+    batchSize?: number;
+    zone?: string;
+    nowMs?: number;
+    onBatch?: (r: FoldResult) => void;
+  } = {},
 ): Promise<number> {
   const zone = await resolveRollupZone(table, opts.zone ?? 'UTC');
   let position = opts.position ?? 0;
   for (;;) {
     const { changes, next } = table.streamFrom(position, opts.batchSize ?? 1000);
     if (changes.length === 0) return position;
-    const r = await applyFold(table, MEMORY_SHARD, changes, zone, opts.nowMs ?? Date.now(), opts.nowMs === undefined ? Date.now : () => opts.nowMs!);
+    const r = await applyFold(
+      table,
+      MEMORY_SHARD,
+      changes,
+      zone,
+      opts.nowMs ?? Date.now(),
+      opts.nowMs === undefined ? Date.now : () => opts.nowMs!,
+    );
     opts.onBatch?.(r);
     position = next;
   }

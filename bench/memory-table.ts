@@ -1,5 +1,13 @@
 import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
-import { TableValidationError, WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import {
+  TableValidationError,
+  WriteConflictError,
+  type CostStats,
+  type Item,
+  type Key,
+  type TablePort,
+  type WriteOp,
+} from '#shared/normalize/ports.ts';
 import type { StreamChange } from '#shared/kpi/fold.ts';
 
 /**
@@ -98,10 +106,16 @@ export class MemoryTable implements TablePort {
   async queryBetween(pk: string, after: string, before: string): Promise<Item[]> {
     const p = this.partitions.get(pk);
     // BETWEEN is inclusive (billed so); the port's bounds are exclusive
-    const hits = p ? [...p.entries()].filter(([sk]) => sk >= after && sk <= before).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
-    if (hits.reduce((n, [, it]) => n + itemSize(it), 0) > 1024 * 1024) throw new Error('queryBetween: more than one 1 MB page; paging is not modelled');
+    const hits = p
+      ? [...p.entries()].filter(([sk]) => sk >= after && sk <= before).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      : [];
+    if (hits.reduce((n, [, it]) => n + itemSize(it), 0) > 1024 * 1024)
+      throw new Error('queryBetween: more than one 1 MB page; paging is not modelled');
     this.stats.readRequests += 1;
-    this.stats.readUnits += readUnits(hits.reduce((n, [, it]) => n + itemSize(it), 0), true);
+    this.stats.readUnits += readUnits(
+      hits.reduce((n, [, it]) => n + itemSize(it), 0),
+      true,
+    );
     return hits.filter(([sk]) => sk !== after && sk !== before).map(([, it]) => clone(it));
   }
 
@@ -115,11 +129,20 @@ export class MemoryTable implements TablePort {
       throw new Error('ValidationException: Transaction request cannot include multiple operations on one item');
     }
     const before = keysOf.map((k) => this.read(k));
-    const failed = ops.map((op, i) => (op.condition ? !evalCondition(op.condition, before[i], op.names, op.values) : false));
-    if (failed.some(Boolean)) throw new WriteConflictError(ops.length === 1 ? 'condition failed' : 'transaction condition failed', failed);
+    const failed = ops.map((op, i) =>
+      op.condition ? !evalCondition(op.condition, before[i], op.names, op.values) : false,
+    );
+    if (failed.some(Boolean))
+      throw new WriteConflictError(ops.length === 1 ? 'condition failed' : 'transaction condition failed', failed);
     for (const op of ops) checkNumbers(op.kind === 'put' ? op.item : op.values);
-    const after = ops.map((op, i) => (op.kind === 'put' ? clone(op.item) : applyUpdate(op.update, before[i], keysOf[i]!, op.names, op.values)));
-    for (const it of after) if (itemSize(it) > ITEM_MAX_BYTES) throw new TableValidationError(`ValidationException: Item size has exceeded the maximum allowed size (${itemSize(it)} bytes)`);
+    const after = ops.map((op, i) =>
+      op.kind === 'put' ? clone(op.item) : applyUpdate(op.update, before[i], keysOf[i]!, op.names, op.values),
+    );
+    for (const it of after)
+      if (itemSize(it) > ITEM_MAX_BYTES)
+        throw new TableValidationError(
+          `ValidationException: Item size has exceeded the maximum allowed size (${itemSize(it)} bytes)`,
+        );
     const factor = ops.length === 1 ? 1 : 2;
     const records: WriteRecord[] = [];
     ops.forEach((op, i) => {
@@ -141,7 +164,8 @@ export class MemoryTable implements TablePort {
   }
 
   private indexWrite(before: Item | undefined, after: Item): void {
-    const inIndex = (it: Item | undefined) => it !== undefined && typeof it.feedPk === 'string' && typeof it.feedSk === 'string';
+    const inIndex = (it: Item | undefined) =>
+      it !== undefined && typeof it.feedPk === 'string' && typeof it.feedSk === 'string';
     if (!inIndex(after) && !inIndex(before)) return;
     const size = itemSize(after);
     if (inIndex(before) && inIndex(after) && (before!.feedPk !== after.feedPk || before!.feedSk !== after.feedSk)) {
@@ -160,17 +184,28 @@ const utf8 = new TextEncoder();
 function checkKey(key: Key): void {
   const pk = utf8.encode(String(key.pk)).length;
   const sk = utf8.encode(String(key.sk)).length;
-  if (pk === 0 || sk === 0) throw new TableValidationError('ValidationException: One or more parameter values are not valid. A key attribute is empty');
-  if (pk > 2048) throw new TableValidationError('ValidationException: Size of hashkey has exceeded the maximum size limit of 2048 bytes');
-  if (sk > 1024) throw new TableValidationError('ValidationException: Aggregated size of all range keys has exceeded the size limit of 1024 bytes');
+  if (pk === 0 || sk === 0)
+    throw new TableValidationError(
+      'ValidationException: One or more parameter values are not valid. A key attribute is empty',
+    );
+  if (pk > 2048)
+    throw new TableValidationError(
+      'ValidationException: Size of hashkey has exceeded the maximum size limit of 2048 bytes',
+    );
+  if (sk > 1024)
+    throw new TableValidationError(
+      'ValidationException: Aggregated size of all range keys has exceeded the size limit of 1024 bytes',
+    );
 }
 
 /** the document client refuses numbers it cannot write exactly */
 function checkNumbers(v: unknown): void {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) throw new TableValidationError(`Number ${v} is greater than Number.MAX_SAFE_INTEGER. Use BigInt.`);
+    if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER)
+      throw new TableValidationError(`Number ${v} is greater than Number.MAX_SAFE_INTEGER. Use BigInt.`);
   } else if (Array.isArray(v)) v.forEach(checkNumbers);
-  else if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Set)) Object.values(v).forEach(checkNumbers);
+  else if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Set))
+    Object.values(v).forEach(checkNumbers);
 }
 
 /** a deep copy without undefined values (the document client's removeUndefinedValues) */
@@ -247,7 +282,8 @@ function splitTop(s: string): string[] {
 export function applyUpdate(expr: string, before: Item | undefined, key: Key, names: Names, values: Values): Item {
   const item: Item = before ? clone(before) : { pk: key.pk, sk: key.sk };
   const clauses = [...expr.matchAll(/\b(SET|ADD|REMOVE|DELETE)\b/g)];
-  if (clauses.length === 0 || expr.slice(0, clauses[0]!.index).trim() !== '') throw new Error(`unsupported update expression: ${JSON.stringify(expr)}`);
+  if (clauses.length === 0 || expr.slice(0, clauses[0]!.index).trim() !== '')
+    throw new Error(`unsupported update expression: ${JSON.stringify(expr)}`);
   const seen = new Set<string>();
   // DynamoDB evaluates every right-hand side against the item as it was before the update
   const original = before ? clone(before) : {};
@@ -276,7 +312,8 @@ export function applyUpdate(expr: string, before: Item | undefined, key: Key, na
         const delta = value(m[2]!, values);
         if (typeof delta !== 'number') throw new Error(`ADD ${name}: only numbers are supported`);
         const current = item[name];
-        if (current !== undefined && typeof current !== 'number') throw new Error(`ADD ${name}: the attribute is not a number`);
+        if (current !== undefined && typeof current !== 'number')
+          throw new Error(`ADD ${name}: the attribute is not a number`);
         item[name] = (current ?? 0) + delta;
       } else if (keyword === 'REMOVE') {
         delete item[attrName(action, names)];

@@ -50,7 +50,13 @@ export const DELIVERY_KINDS = [
 ] as const;
 export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 
-export const CHANNEL_SHARES: Readonly<Record<ChannelKey, number>> = { shopify: 0.5, woocommerce: 0.2, walmart: 0.1, amazon: 0.1, partner: 0.1 };
+export const CHANNEL_SHARES: Readonly<Record<ChannelKey, number>> = {
+  shopify: 0.5,
+  woocommerce: 0.2,
+  walmart: 0.1,
+  amazon: 0.1,
+  partner: 0.1,
+};
 /** per 100 orders */
 export const EXTRAS_PER_100 = { cancel: 10, refund: 5, 'inventory-level': 50, count: 20, product: 5 } as const;
 export const DUPLICATE_SHARE = 0.03;
@@ -152,8 +158,20 @@ export function mixConnections(seed: number): Connection[] {
     { id: 'bench-woo', source: 'woocommerce', channel: 'woo-eu', secret: rng.hex(40) },
     { id: 'bench-walmart', source: 'walmart', channel: 'walmart-us', secret: rng.hex(40) },
     { id: 'bench-amazon', source: 'amazon', channel: 'amazon-us' },
-    { id: 'bench-partner', source: 'standard-webhooks', channel: 'partner-shop', partner: 'acme-dealer', secret: std() },
-    { id: 'bench-square', source: 'square', channel: 'square-pos', secret: rng.hex(44), notificationUrl: 'https://hub.example.com/webhooks/bench-square' },
+    {
+      id: 'bench-partner',
+      source: 'standard-webhooks',
+      channel: 'partner-shop',
+      partner: 'acme-dealer',
+      secret: std(),
+    },
+    {
+      id: 'bench-square',
+      source: 'square',
+      channel: 'square-pos',
+      secret: rng.hex(44),
+      notificationUrl: 'https://hub.example.com/webhooks/bench-square',
+    },
     // Square sends no SKUs: its catalog ids are mapped by listing.mapped on the same channel
     { id: 'bench-square-catalog', source: 'standard-webhooks', channel: 'square-pos', secret: std() },
     { id: 'bench-warehouse', source: 'standard-webhooks', channel: 'warehouse', secret: std() },
@@ -179,7 +197,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Monday first */
 const WEEKDAY = [1.0, 0.95, 0.95, 1.0, 1.1, 1.25, 1.15];
-const HOURLY = [0.25, 0.15, 0.1, 0.1, 0.15, 0.3, 0.55, 0.8, 1, 1.1, 1.15, 1.2, 1.3, 1.3, 1.2, 1.15, 1.2, 1.3, 1.45, 1.6, 1.6, 1.3, 0.9, 0.5];
+const HOURLY = [
+  0.25, 0.15, 0.1, 0.1, 0.15, 0.3, 0.55, 0.8, 1, 1.1, 1.15, 1.2, 1.3, 1.3, 1.2, 1.15, 1.2, 1.3, 1.45, 1.6, 1.6, 1.3,
+  0.9, 0.5,
+];
 
 function dayDistribution(): Discrete {
   return new Discrete(Array.from({ length: MIX_DAYS }, (_, d) => WEEKDAY[d % 7]! * (d === FLASH_SALE_DAY ? 8 : 1)));
@@ -216,7 +237,8 @@ export function generateMix(opts: MixOptions): Mix {
   const connections = mixConnections(seed);
   const drafts: Draft[] = [];
   const emit = (d: Draft) => drafts.push(d);
-  const orderTime = () => MIX_START + days.sample(rng) * DAY + hourDistribution.sample(rng) * HOUR + rng.int(0, HOUR - 1);
+  const orderTime = () =>
+    MIX_START + days.sample(rng) * DAY + hourDistribution.sample(rng) * HOUR + rng.int(0, HOUR - 1);
 
   // --- orders: exact channel shares, shuffled
   const channels: ChannelKey[] = [];
@@ -245,7 +267,9 @@ export function generateMix(opts: MixOptions): Mix {
   const restockable = refundable.filter((i) => orders[i]!.channel === 'shopify' || orders[i]!.channel === 'partner');
   const nRestock = Math.floor(nRefund / 2);
   for (const i of restockable.slice(0, nRestock)) orders[i]!.refund = 'restock';
-  const moneyOnly = refundable.filter((i) => !orders[i]!.refund && ['shopify', 'partner', 'woocommerce'].includes(orders[i]!.channel));
+  const moneyOnly = refundable.filter(
+    (i) => !orders[i]!.refund && ['shopify', 'partner', 'woocommerce'].includes(orders[i]!.channel),
+  );
   for (const i of moneyOnly.slice(0, nRefund - nRestock)) orders[i]!.refund = 'money';
 
   for (const [i, o] of orders.entries()) orderDeliveries(rng, o, i, emit);
@@ -259,7 +283,11 @@ export function generateMix(opts: MixOptions): Mix {
   productKinds.length = nProduct;
   rng.shuffle(productKinds);
   // product updates over the window, the first ones in the first hours (the catalogue sync)
-  const productTimes = productKinds.map((_, i) => (i < Math.ceil(nProduct / 10) ? MIX_START + rng.int(0, 6 * HOUR) : MIX_START + rng.int(0, MIX_DAYS * DAY - 1))).sort((a, b) => a - b);
+  const productTimes = productKinds
+    .map((_, i) =>
+      i < Math.ceil(nProduct / 10) ? MIX_START + rng.int(0, 6 * HOUR) : MIX_START + rng.int(0, MIX_DAYS * DAY - 1),
+    )
+    .sort((a, b) => a - b);
   const mapped = { shopify: [] as { at: number; skus: string[] }[], square: [] as { at: number; skus: string[] }[] };
   productKinds.forEach((kind, i) => {
     const at = productTimes[i]!;
@@ -267,13 +295,41 @@ export function generateMix(opts: MixOptions): Mix {
     const sku = skuName(skus.sample(rng));
     if (kind === 'shopify') {
       const group = Array.from({ length: 4 }, (_, k) => skuName(Math.floor(skuIndex(sku) / 4) * 4 + k));
-      emit({ kind: 'product', channel: 'shopify', topic: 'products/update', eventAt: at, arrivalAt, body: shopifyProductBody(rng, group, at), senderHeaders: shopifyHeaders(rng, 'products/update', at) });
+      emit({
+        kind: 'product',
+        channel: 'shopify',
+        topic: 'products/update',
+        eventAt: at,
+        arrivalAt,
+        body: shopifyProductBody(rng, group, at),
+        senderHeaders: shopifyHeaders(rng, 'products/update', at),
+      });
       mapped.shopify.push({ at: arrivalAt, skus: group });
     } else if (kind === 'woocommerce') {
-      emit({ kind: 'product', channel: 'woocommerce', topic: 'product.updated', eventAt: at, arrivalAt, body: wooProductBody(rng, sku, at), senderHeaders: wooHeaders(rng, 'product.updated') });
+      emit({
+        kind: 'product',
+        channel: 'woocommerce',
+        topic: 'product.updated',
+        eventAt: at,
+        arrivalAt,
+        body: wooProductBody(rng, sku, at),
+        senderHeaders: wooHeaders(rng, 'product.updated'),
+      });
     } else {
-      const body = { type: 'listing.mapped', timestamp: isoSeconds(at), data: { externalId: squareCatalogId(sku), sku } };
-      emit({ kind: 'product', channel: 'square-catalog', topic: 'listing.mapped', eventAt: at, arrivalAt, body: JSON.stringify(body), senderHeaders: { 'webhook-id': `msg_${rng.hex(27)}` } });
+      const body = {
+        type: 'listing.mapped',
+        timestamp: isoSeconds(at),
+        data: { externalId: squareCatalogId(sku), sku },
+      };
+      emit({
+        kind: 'product',
+        channel: 'square-catalog',
+        topic: 'listing.mapped',
+        eventAt: at,
+        arrivalAt,
+        body: JSON.stringify(body),
+        senderHeaders: { 'webhook-id': `msg_${rng.hex(27)}` },
+      });
       mapped.square.push({ at: arrivalAt, skus: [sku] });
     }
   });
@@ -299,9 +355,27 @@ export function generateMix(opts: MixOptions): Mix {
         updated_at: shopifyTime(at),
         admin_graphql_api_id: `gid://shopify/InventoryLevel/${loc}?inventory_item_id=${shopifyInventoryItem(sku)}`,
       };
-      emit({ kind: 'inventory-level', channel: 'shopify', topic: 'inventory_levels/update', eventAt: at, body: JSON.stringify(body), senderHeaders: shopifyHeaders(rng, 'inventory_levels/update', at) });
+      emit({
+        kind: 'inventory-level',
+        channel: 'shopify',
+        topic: 'inventory_levels/update',
+        eventAt: at,
+        body: JSON.stringify(body),
+        senderHeaders: shopifyHeaders(rng, 'inventory_levels/update', at),
+      });
     } else {
-      emit({ kind: 'inventory-level', channel: 'square', topic: 'inventory.count.updated', eventAt: at, body: squareCountBody(rng, sku, loc, qty, at), senderHeaders: { 'square-environment': 'Production', 'square-initial-delivery-timestamp': isoZ(at + 400), 'square-retry-number': '0' } });
+      emit({
+        kind: 'inventory-level',
+        channel: 'square',
+        topic: 'inventory.count.updated',
+        eventAt: at,
+        body: squareCountBody(rng, sku, loc, qty, at),
+        senderHeaders: {
+          'square-environment': 'Production',
+          'square-initial-delivery-timestamp': isoZ(at + 400),
+          'square-retry-number': '0',
+        },
+      });
     }
   }
 
@@ -310,20 +384,49 @@ export function generateMix(opts: MixOptions): Mix {
   for (let i = 0; i < nCounts; i++) {
     const at = MIX_START + rng.int(0, MIX_DAYS * DAY - 1);
     const sku = skuName(skus.sample(rng));
-    const body = { type: 'stock.set', timestamp: isoSeconds(at), data: { sku, location: rng.pick(LOCATIONS), onHand: rng.int(0, 400), asOf: isoSeconds(at - rng.int(5, 600) * 1000), countedBy: `scanner-${String(rng.int(1, 12)).padStart(2, '0')}` } };
-    emit({ kind: 'count', channel: 'warehouse', topic: 'stock.set', eventAt: at, body: JSON.stringify(body), senderHeaders: { 'webhook-id': `msg_${rng.hex(27)}` } });
+    const body = {
+      type: 'stock.set',
+      timestamp: isoSeconds(at),
+      data: {
+        sku,
+        location: rng.pick(LOCATIONS),
+        onHand: rng.int(0, 400),
+        asOf: isoSeconds(at - rng.int(5, 600) * 1000),
+        countedBy: `scanner-${String(rng.int(1, 12)).padStart(2, '0')}`,
+      },
+    };
+    emit({
+      kind: 'count',
+      channel: 'warehouse',
+      topic: 'stock.set',
+      eventAt: at,
+      body: JSON.stringify(body),
+      senderHeaders: { 'webhook-id': `msg_${rng.hex(27)}` },
+    });
   }
 
   // --- arrival, duplicates, order
   for (const d of drafts) d.arrivalAt ??= d.eventAt + arrivalDelay(rng);
   const nDup = Math.round(drafts.length * DUPLICATE_SHARE);
   const dupOf = rng.shuffle(drafts.map((_, i) => i)).slice(0, nDup);
-  const all: (Draft & { dup: boolean; at: number; idx: number })[] = drafts.map((d, idx) => ({ ...d, dup: false, at: d.arrivalAt!, idx }));
+  const all: (Draft & { dup: boolean; at: number; idx: number })[] = drafts.map((d, idx) => ({
+    ...d,
+    dup: false,
+    at: d.arrivalAt!,
+    idx,
+  }));
   for (const i of dupOf) {
     const d = drafts[i]!;
     const headers = { ...d.senderHeaders };
-    if (d.channel === 'square') Object.assign(headers, { 'square-retry-number': '1', 'square-retry-reason': 'http_timeout' });
-    all.push({ ...d, senderHeaders: headers, dup: true, at: d.arrivalAt! + rng.int(5, 1800) * 1000, idx: drafts.length + all.length });
+    if (d.channel === 'square')
+      Object.assign(headers, { 'square-retry-number': '1', 'square-retry-reason': 'http_timeout' });
+    all.push({
+      ...d,
+      senderHeaders: headers,
+      dup: true,
+      at: d.arrivalAt! + rng.int(5, 1800) * 1000,
+      idx: drafts.length + all.length,
+    });
   }
   all.sort((a, b) => a.at - b.at || a.idx - b.idx);
 
@@ -331,8 +434,27 @@ export function generateMix(opts: MixOptions): Mix {
   const items: MixItem[] = all.map((d, seq) => {
     const conn = byId.get(CONNECTION_OF[d.channel])!;
     const kind: DeliveryKind = d.dup ? 'duplicate' : d.kind;
-    const delivery = buildDelivery(conn, d.body, d.senderHeaders, d.at, `dlv_b${seed.toString(36)}_${String(seq).padStart(7, '0')}`);
-    return { seq, kind, originalKind: d.kind, channel: d.channel, connectionId: conn.id, source: conn.source, topic: d.topic, eventAt: d.eventAt, arrivalAt: d.at, body: d.body, senderHeaders: d.senderHeaders, delivery };
+    const delivery = buildDelivery(
+      conn,
+      d.body,
+      d.senderHeaders,
+      d.at,
+      `dlv_b${seed.toString(36)}_${String(seq).padStart(7, '0')}`,
+    );
+    return {
+      seq,
+      kind,
+      originalKind: d.kind,
+      channel: d.channel,
+      connectionId: conn.id,
+      source: conn.source,
+      topic: d.topic,
+      eventAt: d.eventAt,
+      arrivalAt: d.at,
+      body: d.body,
+      senderHeaders: d.senderHeaders,
+      delivery,
+    };
   });
   return { seed, orders, items, connections };
 }
@@ -342,7 +464,11 @@ function arrivalDelay(rng: Rng): number {
 }
 
 /** The request a sender makes for a mix item, signed; `now` re-signs at another time (timestamped schemes). */
-export function signItem(item: MixItem, conn: Connection, now?: Date): { headers: Record<string, string>; body: Buffer } {
+export function signItem(
+  item: MixItem,
+  conn: Connection,
+  now?: Date,
+): { headers: Record<string, string>; body: Buffer } {
   const at = now ?? new Date(item.arrivalAt);
   const opts = item.source === 'standard-webhooks' ? { now: at, id: item.senderHeaders['webhook-id'] } : { now: at };
   const { 'webhook-id': _id, ...headers } = item.senderHeaders;
@@ -350,10 +476,19 @@ export function signItem(item: MixItem, conn: Connection, now?: Date): { headers
   return { headers: req.headers, body: req.body };
 }
 
-function buildDelivery(conn: Connection, body: string, senderHeaders: Record<string, string>, at: number, deliveryId: string): Delivery {
+function buildDelivery(
+  conn: Connection,
+  body: string,
+  senderHeaders: Record<string, string>,
+  at: number,
+  deliveryId: string,
+): Delivery {
   let headers: Record<string, string> = { 'content-type': 'application/json' };
   if (conn.source !== 'amazon') {
-    const opts = conn.source === 'standard-webhooks' ? { now: new Date(at), id: senderHeaders['webhook-id'] } : { now: new Date(at) };
+    const opts =
+      conn.source === 'standard-webhooks'
+        ? { now: new Date(at), id: senderHeaders['webhook-id'] }
+        : { now: new Date(at) };
     const { 'webhook-id': _id, ...rest } = senderHeaders;
     headers = signedRequest(conn.source, conn, body, { ...opts, headers: rest }).headers;
   }
@@ -373,11 +508,19 @@ function buildDelivery(conn: Connection, body: string, senderHeaders: Record<str
 }
 
 /** HTTP requests for every item a sender posts (Amazon arrives through SQS and is left out). */
-export function mixRequests(mix: Mix, opts: { now?: Date } = {}): { seq: number; kind: DeliveryKind; path: string; headers: Record<string, string>; body: Buffer }[] {
+export function mixRequests(
+  mix: Mix,
+  opts: { now?: Date } = {},
+): { seq: number; kind: DeliveryKind; path: string; headers: Record<string, string>; body: Buffer }[] {
   const byId = new Map(mix.connections.map((c) => [c.id, c]));
   return mix.items
     .filter((it) => it.source !== 'amazon')
-    .map((it) => ({ seq: it.seq, kind: it.kind, path: `/webhooks/${it.connectionId}`, ...signItem(it, byId.get(it.connectionId)!, opts.now) }));
+    .map((it) => ({
+      seq: it.seq,
+      kind: it.kind,
+      path: `/webhooks/${it.connectionId}`,
+      ...signItem(it, byId.get(it.connectionId)!, opts.now),
+    }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,61 +575,196 @@ function orderDeliveries(rng: Rng, o: MixOrder, i: number, emit: Emit): void {
     case 'shopify': {
       const paidAt = t0 + rng.int(20, 300) * 1000;
       const id = 5_900_000_000_000 + i;
-      const body = (stage: 'pending' | 'paid' | 'fulfilled' | 'cancelled', at: number) => shopifyOrderBody(o, id, i, loc, stage, at);
-      emit({ kind: 'create', channel: 'shopify', topic: 'orders/create', eventAt: t0, body: body('pending', t0), senderHeaders: shopifyHeaders(rng, 'orders/create', t0) });
+      const body = (stage: 'pending' | 'paid' | 'fulfilled' | 'cancelled', at: number) =>
+        shopifyOrderBody(o, id, i, loc, stage, at);
+      emit({
+        kind: 'create',
+        channel: 'shopify',
+        topic: 'orders/create',
+        eventAt: t0,
+        body: body('pending', t0),
+        senderHeaders: shopifyHeaders(rng, 'orders/create', t0),
+      });
       const paid = body('paid', paidAt);
-      emit({ kind: 'paid', channel: 'shopify', topic: 'orders/paid', eventAt: paidAt, body: paid, senderHeaders: shopifyHeaders(rng, 'orders/paid', paidAt) });
-      emit({ kind: 'noop-update', channel: 'shopify', topic: 'orders/updated', eventAt: paidAt, body: paid, senderHeaders: shopifyHeaders(rng, 'orders/updated', paidAt) });
+      emit({
+        kind: 'paid',
+        channel: 'shopify',
+        topic: 'orders/paid',
+        eventAt: paidAt,
+        body: paid,
+        senderHeaders: shopifyHeaders(rng, 'orders/paid', paidAt),
+      });
+      emit({
+        kind: 'noop-update',
+        channel: 'shopify',
+        topic: 'orders/updated',
+        eventAt: paidAt,
+        body: paid,
+        senderHeaders: shopifyHeaders(rng, 'orders/updated', paidAt),
+      });
       const endAt = o.cancelled ? cancelAt : shipAt;
       const end = body(o.cancelled ? 'cancelled' : 'fulfilled', endAt);
       const topic = o.cancelled ? 'orders/cancelled' : 'orders/fulfilled';
-      emit({ kind: o.cancelled ? 'cancel' : 'fulfilled', channel: 'shopify', topic, eventAt: endAt, body: end, senderHeaders: shopifyHeaders(rng, topic, endAt) });
-      emit({ kind: 'noop-update', channel: 'shopify', topic: 'orders/updated', eventAt: endAt, body: end, senderHeaders: shopifyHeaders(rng, 'orders/updated', endAt) });
+      emit({
+        kind: o.cancelled ? 'cancel' : 'fulfilled',
+        channel: 'shopify',
+        topic,
+        eventAt: endAt,
+        body: end,
+        senderHeaders: shopifyHeaders(rng, topic, endAt),
+      });
+      emit({
+        kind: 'noop-update',
+        channel: 'shopify',
+        topic: 'orders/updated',
+        eventAt: endAt,
+        body: end,
+        senderHeaders: shopifyHeaders(rng, 'orders/updated', endAt),
+      });
       if (o.refund) {
-        emit({ kind: 'refund', channel: 'shopify', topic: 'refunds/create', eventAt: refundAt, body: shopifyRefundBody(rng, o, id, i, loc, refundAt), senderHeaders: shopifyHeaders(rng, 'refunds/create', refundAt) });
+        emit({
+          kind: 'refund',
+          channel: 'shopify',
+          topic: 'refunds/create',
+          eventAt: refundAt,
+          body: shopifyRefundBody(rng, o, id, i, loc, refundAt),
+          senderHeaders: shopifyHeaders(rng, 'refunds/create', refundAt),
+        });
       }
       return;
     }
     case 'woocommerce': {
       const id = 70_000 + i;
       const created = wooOrderBody(o, id, i, 'processing', t0, t0);
-      emit({ kind: 'create', channel: 'woocommerce', topic: 'order.created', eventAt: t0, body: created, senderHeaders: wooHeaders(rng, 'order.created') });
-      emit({ kind: 'noop-update', channel: 'woocommerce', topic: 'order.updated', eventAt: t0, body: created, senderHeaders: wooHeaders(rng, 'order.updated') });
+      emit({
+        kind: 'create',
+        channel: 'woocommerce',
+        topic: 'order.created',
+        eventAt: t0,
+        body: created,
+        senderHeaders: wooHeaders(rng, 'order.created'),
+      });
+      emit({
+        kind: 'noop-update',
+        channel: 'woocommerce',
+        topic: 'order.updated',
+        eventAt: t0,
+        body: created,
+        senderHeaders: wooHeaders(rng, 'order.updated'),
+      });
       const endAt = o.cancelled ? cancelAt : shipAt;
-      emit({ kind: o.cancelled ? 'cancel' : 'fulfilled', channel: 'woocommerce', topic: 'order.updated', eventAt: endAt, body: wooOrderBody(o, id, i, o.cancelled ? 'cancelled' : 'completed', t0, endAt), senderHeaders: wooHeaders(rng, 'order.updated') });
+      emit({
+        kind: o.cancelled ? 'cancel' : 'fulfilled',
+        channel: 'woocommerce',
+        topic: 'order.updated',
+        eventAt: endAt,
+        body: wooOrderBody(o, id, i, o.cancelled ? 'cancelled' : 'completed', t0, endAt),
+        senderHeaders: wooHeaders(rng, 'order.updated'),
+      });
       if (o.refund) {
-        const refund = { id: 90_000 + i, reason: 'damaged', total: `-${money(priceMinor(o.lines[0]!.sku, o.currency))}` };
-        emit({ kind: 'refund', channel: 'woocommerce', topic: 'order.updated', eventAt: refundAt, body: wooOrderBody(o, id, i, 'completed', t0, refundAt, shipAt, [refund]), senderHeaders: wooHeaders(rng, 'order.updated') });
+        const refund = {
+          id: 90_000 + i,
+          reason: 'damaged',
+          total: `-${money(priceMinor(o.lines[0]!.sku, o.currency))}`,
+        };
+        emit({
+          kind: 'refund',
+          channel: 'woocommerce',
+          topic: 'order.updated',
+          eventAt: refundAt,
+          body: wooOrderBody(o, id, i, 'completed', t0, refundAt, shipAt, [refund]),
+          senderHeaders: wooHeaders(rng, 'order.updated'),
+        });
       }
       return;
     }
     case 'walmart': {
       const po = String(1_800_000_000_000 + i);
-      emit({ kind: 'create', channel: 'walmart', topic: 'PO_CREATED', eventAt: t0, body: walmartBody(rng, o, po, i, loc, 'PO_CREATED', t0, t0), senderHeaders: {} });
+      emit({
+        kind: 'create',
+        channel: 'walmart',
+        topic: 'PO_CREATED',
+        eventAt: t0,
+        body: walmartBody(rng, o, po, i, loc, 'PO_CREATED', t0, t0),
+        senderHeaders: {},
+      });
       const endAt = o.cancelled ? cancelAt : shipAt;
       const sub = o.cancelled ? 'PO_LINE_AUTOCANCELLED' : 'PO_LINE_SHIPPED';
-      emit({ kind: o.cancelled ? 'cancel' : 'fulfilled', channel: 'walmart', topic: `ORDER_UPDATES/${sub}`, eventAt: endAt, body: walmartBody(rng, o, po, i, loc, sub, t0, endAt), senderHeaders: {} });
+      emit({
+        kind: o.cancelled ? 'cancel' : 'fulfilled',
+        channel: 'walmart',
+        topic: `ORDER_UPDATES/${sub}`,
+        eventAt: endAt,
+        body: walmartBody(rng, o, po, i, loc, sub, t0, endAt),
+        senderHeaders: {},
+      });
       return;
     }
     case 'amazon': {
       const id = `113-${String(4_400_000 + i).padStart(7, '0')}-${String((i * 7_919) % 10_000_000).padStart(7, '0')}`;
       const unshippedAt = t0 + rng.int(5 * 60, 40 * 60) * 1000;
-      emit({ kind: 'create', channel: 'amazon', topic: 'ORDER_CHANGE/Pending', eventAt: t0, body: amazonBody(rng, o, id, 'Pending', t0, t0), senderHeaders: {} });
-      emit({ kind: 'paid', channel: 'amazon', topic: 'ORDER_CHANGE/Unshipped', eventAt: unshippedAt, body: amazonBody(rng, o, id, 'Unshipped', t0, unshippedAt), senderHeaders: {} });
+      emit({
+        kind: 'create',
+        channel: 'amazon',
+        topic: 'ORDER_CHANGE/Pending',
+        eventAt: t0,
+        body: amazonBody(rng, o, id, 'Pending', t0, t0),
+        senderHeaders: {},
+      });
+      emit({
+        kind: 'paid',
+        channel: 'amazon',
+        topic: 'ORDER_CHANGE/Unshipped',
+        eventAt: unshippedAt,
+        body: amazonBody(rng, o, id, 'Unshipped', t0, unshippedAt),
+        senderHeaders: {},
+      });
       const endAt = o.cancelled ? Math.max(cancelAt, unshippedAt + 60_000) : shipAt;
       const status = o.cancelled ? 'Canceled' : 'Shipped';
-      emit({ kind: o.cancelled ? 'cancel' : 'fulfilled', channel: 'amazon', topic: `ORDER_CHANGE/${status}`, eventAt: endAt, body: amazonBody(rng, o, id, status, t0, endAt), senderHeaders: {} });
+      emit({
+        kind: o.cancelled ? 'cancel' : 'fulfilled',
+        channel: 'amazon',
+        topic: `ORDER_CHANGE/${status}`,
+        eventAt: endAt,
+        body: amazonBody(rng, o, id, status, t0, endAt),
+        senderHeaders: {},
+      });
       return;
     }
     case 'partner': {
       const orderId = `P-${20_000 + i}`;
       const msg = () => ({ 'webhook-id': `msg_${rng.hex(27)}` });
-      emit({ kind: 'create', channel: 'partner', topic: 'order.upserted', eventAt: t0, body: partnerOrderBody(o, orderId, loc, 'paid', 1, t0, t0), senderHeaders: msg() });
+      emit({
+        kind: 'create',
+        channel: 'partner',
+        topic: 'order.upserted',
+        eventAt: t0,
+        body: partnerOrderBody(o, orderId, loc, 'paid', 1, t0, t0),
+        senderHeaders: msg(),
+      });
       if (o.cancelled) {
-        const body = { type: 'order.cancelled', timestamp: isoSeconds(cancelAt), data: { orderId, cancelledAt: isoSeconds(cancelAt - 30_000), reason: 'customer' } };
-        emit({ kind: 'cancel', channel: 'partner', topic: 'order.cancelled', eventAt: cancelAt, body: JSON.stringify(body), senderHeaders: msg() });
+        const body = {
+          type: 'order.cancelled',
+          timestamp: isoSeconds(cancelAt),
+          data: { orderId, cancelledAt: isoSeconds(cancelAt - 30_000), reason: 'customer' },
+        };
+        emit({
+          kind: 'cancel',
+          channel: 'partner',
+          topic: 'order.cancelled',
+          eventAt: cancelAt,
+          body: JSON.stringify(body),
+          senderHeaders: msg(),
+        });
       } else {
-        emit({ kind: 'fulfilled', channel: 'partner', topic: 'order.upserted', eventAt: shipAt, body: partnerOrderBody(o, orderId, loc, 'fulfilled', 2, t0, shipAt), senderHeaders: msg() });
+        emit({
+          kind: 'fulfilled',
+          channel: 'partner',
+          topic: 'order.upserted',
+          eventAt: shipAt,
+          body: partnerOrderBody(o, orderId, loc, 'fulfilled', 2, t0, shipAt),
+          senderHeaders: msg(),
+        });
       }
       if (o.refund) {
         const line = o.lines[0]!;
@@ -498,7 +776,14 @@ function orderDeliveries(rng: Rng, o: MixOrder, i: number, emit: Emit): void {
           processedAt: isoSeconds(refundAt - 60_000),
           lines: [{ lineId: '1', sku: line.sku, quantity: 1, restock: o.refund === 'restock', locationId: loc }],
         };
-        emit({ kind: 'refund', channel: 'partner', topic: 'refund.recorded', eventAt: refundAt, body: JSON.stringify({ type: 'refund.recorded', timestamp: isoSeconds(refundAt), data }), senderHeaders: msg() });
+        emit({
+          kind: 'refund',
+          channel: 'partner',
+          topic: 'refund.recorded',
+          eventAt: refundAt,
+          body: JSON.stringify({ type: 'refund.recorded', timestamp: isoSeconds(refundAt), data }),
+          senderHeaders: msg(),
+        });
       }
       return;
     }
@@ -511,12 +796,23 @@ function totals(o: MixOrder) {
   return { subtotal, tax, total: subtotal + tax };
 }
 
-function shopifyOrderBody(o: MixOrder, id: number, i: number, loc: string, stage: 'pending' | 'paid' | 'fulfilled' | 'cancelled', at: number): string {
+function shopifyOrderBody(
+  o: MixOrder,
+  id: number,
+  i: number,
+  loc: string,
+  stage: 'pending' | 'paid' | 'fulfilled' | 'cancelled',
+  at: number,
+): string {
   const t = templates.shopifyOrder;
   const { subtotal, tax, total } = totals(o);
   const fulfilled = stage === 'fulfilled';
   const country = COUNTRY[o.currency]!;
-  const address = { ...t.billing_address, country_code: country, country: country === 'US' ? 'United States' : country === 'DE' ? 'Germany' : 'Poland' };
+  const address = {
+    ...t.billing_address,
+    country_code: country,
+    country: country === 'US' ? 'United States' : country === 'DE' ? 'Germany' : 'Poland',
+  };
   const lineItems = o.lines.map((l, j) => {
     const price = money(priceMinor(l.sku, o.currency));
     return {
@@ -528,14 +824,19 @@ function shopifyOrderBody(o: MixOrder, id: number, i: number, loc: string, stage
       fulfillment_status: fulfilled ? 'fulfilled' : null,
       name: `Product ${l.sku}`,
       price,
-      price_set: { shop_money: { amount: price, currency_code: o.currency }, presentment_money: { amount: price, currency_code: o.currency } },
+      price_set: {
+        shop_money: { amount: price, currency_code: o.currency },
+        presentment_money: { amount: price, currency_code: o.currency },
+      },
       product_id: shopifyProduct(l.sku),
       quantity: l.qty,
       sku: l.sku,
       title: `Product ${l.sku}`,
       variant_id: shopifyVariant(l.sku),
       variant_title: 'Default',
-      tax_lines: tax ? [{ price: money(Math.round(priceMinor(l.sku, o.currency) * l.qty * 0.08)), rate: 0.08, title: 'State Tax' }] : [],
+      tax_lines: tax
+        ? [{ price: money(Math.round(priceMinor(l.sku, o.currency) * l.qty * 0.08)), rate: 0.08, title: 'State Tax' }]
+        : [],
     };
   });
   const body = {
@@ -567,7 +868,17 @@ function shopifyOrderBody(o: MixOrder, id: number, i: number, loc: string, stage
     updated_at: shopifyTime(at),
     billing_address: address,
     shipping_address: address,
-    fulfillments: fulfilled ? [{ id: 5_100_000_000_000 + i, created_at: shopifyTime(at - 2000), status: 'success', tracking_company: 'UPS', tracking_number: `1Z${String(i).padStart(16, '0')}` }] : [],
+    fulfillments: fulfilled
+      ? [
+          {
+            id: 5_100_000_000_000 + i,
+            created_at: shopifyTime(at - 2000),
+            status: 'success',
+            tracking_company: 'UPS',
+            tracking_number: `1Z${String(i).padStart(16, '0')}`,
+          },
+        ]
+      : [],
     line_items: lineItems,
   };
   return JSON.stringify(body);
@@ -585,7 +896,17 @@ function shopifyRefundBody(rng: Rng, o: MixOrder, orderId: number, i: number, lo
     processed_at: shopifyTime(at - 1000),
     order_id: orderId,
     restock: o.refund === 'restock',
-    transactions: [{ ...t.transactions[0], id: 7_012_000_000_000 + i, amount, currency: o.currency, order_id: orderId, created_at: shopifyTime(at - 1000), processed_at: shopifyTime(at - 1000) }],
+    transactions: [
+      {
+        ...t.transactions[0],
+        id: 7_012_000_000_000 + i,
+        amount,
+        currency: o.currency,
+        order_id: orderId,
+        created_at: shopifyTime(at - 1000),
+        processed_at: shopifyTime(at - 1000),
+      },
+    ],
     refund_line_items: [
       {
         ...t.refund_line_items[0],
@@ -594,7 +915,14 @@ function shopifyRefundBody(rng: Rng, o: MixOrder, orderId: number, i: number, lo
         location_id: Number(loc),
         quantity: 1,
         restock_type: o.refund === 'restock' ? 'return' : 'no_restock',
-        line_item: { id: 14_500_000_000_000 + i * 10, name: `Product ${line.sku}`, price: amount, quantity: line.qty, sku: line.sku, variant_id: shopifyVariant(line.sku) },
+        line_item: {
+          id: 14_500_000_000_000 + i * 10,
+          name: `Product ${line.sku}`,
+          price: amount,
+          quantity: line.qty,
+          sku: line.sku,
+          variant_id: shopifyVariant(line.sku),
+        },
       },
     ],
     note: rng.pick(['Chipped on arrival', 'Wrong size', 'Changed mind']),
@@ -629,7 +957,16 @@ function shopifyProductBody(rng: Rng, group: string[], at: number): string {
   return JSON.stringify(body);
 }
 
-function wooOrderBody(o: MixOrder, id: number, i: number, status: string, createdAt: number, modifiedAt: number, completedAt?: number, refunds: unknown[] = []): string {
+function wooOrderBody(
+  o: MixOrder,
+  id: number,
+  i: number,
+  status: string,
+  createdAt: number,
+  modifiedAt: number,
+  completedAt?: number,
+  refunds: unknown[] = [],
+): string {
   const t = templates.wooOrder;
   const { total } = totals(o);
   const country = COUNTRY[o.currency]!;
@@ -699,7 +1036,16 @@ function wooProductBody(rng: Rng, sku: string, at: number): string {
   });
 }
 
-function walmartBody(rng: Rng, o: MixOrder, po: string, i: number, loc: string, event: string, createdAt: number, at: number): string {
+function walmartBody(
+  rng: Rng,
+  o: MixOrder,
+  po: string,
+  i: number,
+  loc: string,
+  event: string,
+  createdAt: number,
+  at: number,
+): string {
   const lineStatus = event === 'PO_CREATED' ? 'CREATED' : event === 'PO_LINE_SHIPPED' ? 'SHIPPED' : 'Cancelled';
   const order = {
     partnerId: '10001234567',
@@ -722,7 +1068,10 @@ function walmartBody(rng: Rng, o: MixOrder, po: string, i: number, loc: string, 
     })),
   };
   if (event === 'PO_CREATED') {
-    return JSON.stringify({ source: { eventType: 'PO_CREATED', eventTime: isoZ(at), eventId: rng.uuid() }, payload: order });
+    return JSON.stringify({
+      source: { eventType: 'PO_CREATED', eventTime: isoZ(at), eventId: rng.uuid() },
+      payload: order,
+    });
   }
   return JSON.stringify({
     source: { eventType: 'ORDER_UPDATES', eventFilters: null, eventTime: isoZ(at), eventId: rng.uuid() },
@@ -764,7 +1113,15 @@ function amazonBody(rng: Rng, o: MixOrder, id: string, status: string, createdAt
   return JSON.stringify(body);
 }
 
-function partnerOrderBody(o: MixOrder, orderId: string, loc: string, status: 'paid' | 'fulfilled', version: number, createdAt: number, at: number): string {
+function partnerOrderBody(
+  o: MixOrder,
+  orderId: string,
+  loc: string,
+  status: 'paid' | 'fulfilled',
+  version: number,
+  createdAt: number,
+  at: number,
+): string {
   const { total } = totals(o);
   const data: Record<string, unknown> = {
     orderId,
@@ -776,7 +1133,13 @@ function partnerOrderBody(o: MixOrder, orderId: string, loc: string, status: 'pa
     currency: o.currency,
     total: money(total),
     shipToCountry: COUNTRY[o.currency],
-    lines: o.lines.map((l, j) => ({ lineId: String(j + 1), sku: l.sku, quantity: l.qty, unitPrice: money(priceMinor(l.sku, o.currency)), locationId: loc })),
+    lines: o.lines.map((l, j) => ({
+      lineId: String(j + 1),
+      sku: l.sku,
+      quantity: l.qty,
+      unitPrice: money(priceMinor(l.sku, o.currency)),
+      locationId: loc,
+    })),
   };
   if (status === 'fulfilled') data.fulfilledAt = isoSeconds(at - 5000);
   return JSON.stringify({ type: 'order.upserted', timestamp: isoSeconds(at), data });
@@ -784,11 +1147,22 @@ function partnerOrderBody(o: MixOrder, orderId: string, loc: string, status: 'pa
 
 function squareCountBody(rng: Rng, sku: string, loc: string, qty: number, at: number): string {
   const t = templates.squareCount;
-  const count = (state: string, quantity: string) => ({ calculated_at: isoZ(at - 700), catalog_object_id: squareCatalogId(sku), catalog_object_type: 'ITEM_VARIATION', location_id: loc, quantity, state });
+  const count = (state: string, quantity: string) => ({
+    calculated_at: isoZ(at - 700),
+    catalog_object_id: squareCatalogId(sku),
+    catalog_object_type: 'ITEM_VARIATION',
+    location_id: loc,
+    quantity,
+    state,
+  });
   return JSON.stringify({
     ...t,
     event_id: rng.uuid(),
     created_at: isoZ(at),
-    data: { type: 'inventory_counts', id: rng.uuid(), object: { inventory_counts: [count('IN_STOCK', String(qty)), count('SOLD', String(rng.int(1, 3)))] } },
+    data: {
+      type: 'inventory_counts',
+      id: rng.uuid(),
+      object: { inventory_counts: [count('IN_STOCK', String(qty)), count('SOLD', String(rng.int(1, 3)))] },
+    },
   });
 }

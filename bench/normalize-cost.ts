@@ -6,7 +6,18 @@ import type { StreamChange } from '#shared/kpi/fold.ts';
 import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import { itemSize, valueSize } from '#shared/normalize/item-size.ts';
 import type { CostStats } from '#shared/normalize/ports.ts';
-import { mixFor, mixLabel, normalizeMix, percentile, readConst, round, table, type BenchContext, type BenchModule, type DeliveryCost } from './lib.ts';
+import {
+  mixFor,
+  mixLabel,
+  normalizeMix,
+  percentile,
+  readConst,
+  round,
+  table,
+  type BenchContext,
+  type BenchModule,
+  type DeliveryCost,
+} from './lib.ts';
 
 /** The target: billed write units per delivery on the realistic mix. */
 export const WU_TARGET = 1.2;
@@ -44,9 +55,17 @@ export interface FoldCost extends CostStats {
 }
 
 /** The fold function's stream BatchSize as the stack deploys it: a busy hub's batches are full. */
-export const FOLD_BATCH_SIZE = readConst('infra/hub-stack.ts', /export const FOLD_BATCH_SIZE = (\d+)/, 'FOLD_BATCH_SIZE');
+export const FOLD_BATCH_SIZE = readConst(
+  'infra/hub-stack.ts',
+  /export const FOLD_BATCH_SIZE = (\d+)/,
+  'FOLD_BATCH_SIZE',
+);
 /** Its batching window: what a quiet hub's fold batch holds. */
-export const FOLD_WINDOW_SECONDS = readConst('infra/hub-stack.ts', /export const FOLD_BATCH_WINDOW_SECONDS = (\d+)/, 'FOLD_BATCH_WINDOW_SECONDS');
+export const FOLD_WINDOW_SECONDS = readConst(
+  'infra/hub-stack.ts',
+  /export const FOLD_BATCH_WINDOW_SECONDS = (\d+)/,
+  'FOLD_BATCH_WINDOW_SECONDS',
+);
 /** The quiet hub the cost figures assume: one delivery a second (normalize then gets batches of one). */
 export const QUIET_DELIVERIES_PER_SECOND = 1;
 
@@ -71,7 +90,8 @@ export function eventRecordBytes(c: StreamChange): number {
       SizeBytes: 1500,
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     },
-    eventSourceARN: 'arn:aws:dynamodb:eu-central-1:123456789012:table/InventoryHub-HubTable1A2B3C4D-1A2B3C4D5E6F/stream/2026-11-23T12:00:00.000',
+    eventSourceARN:
+      'arn:aws:dynamodb:eu-central-1:123456789012:table/InventoryHub-HubTable1A2B3C4D-1A2B3C4D5E6F/stream/2026-11-23T12:00:00.000',
   };
   return Buffer.byteLength(JSON.stringify(record)) + 1;
 }
@@ -80,7 +100,11 @@ export function eventRecordBytes(c: StreamChange): number {
  * How many order changes a busy hub's fold batch holds: the BatchSize, unless the 6 MB payload
  * ends it first (measured on the mix's own stream records, images in DynamoDB JSON).
  */
-export function busyFoldBatch(changes: StreamChange[]): { batchSize: number; meanRecordBytes: number; limitedBy: 'BatchSize' | 'payload' } {
+export function busyFoldBatch(changes: StreamChange[]): {
+  batchSize: number;
+  meanRecordBytes: number;
+  limitedBy: 'BatchSize' | 'payload';
+} {
   const mean = changes.reduce((n, c) => n + eventRecordBytes(c), 0) / Math.max(1, changes.length);
   const byPayload = Math.floor(LAMBDA_PAYLOAD_BYTES / Math.max(1, mean));
   return byPayload < FOLD_BATCH_SIZE
@@ -98,7 +122,25 @@ export interface NormalizeMeasurement {
 async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost> {
   const before = { ...t.stats };
   const gsiBefore = t.gsi.writeUnits;
-  const c: FoldCost = { batchSize, batches: 0, records: t.streamLength, counterWrites: 0, balanceWrites: 0, ledgerRows: 0, oversells: 0, listedMoves: 0, listedLedgerWriteUnits: 0, readRequests: 0, writeRequests: 0, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0, ms: 0, hottestPerBatch: { pk: '', wu: 0 }, writeUnitsByItemType: {} };
+  const c: FoldCost = {
+    batchSize,
+    batches: 0,
+    records: t.streamLength,
+    counterWrites: 0,
+    balanceWrites: 0,
+    ledgerRows: 0,
+    oversells: 0,
+    listedMoves: 0,
+    listedLedgerWriteUnits: 0,
+    readRequests: 0,
+    writeRequests: 0,
+    readUnits: 0,
+    writeUnits: 0,
+    gsiWriteUnits: 0,
+    ms: 0,
+    hottestPerBatch: { pk: '', wu: 0 },
+    writeUnitsByItemType: {},
+  };
   // the fold's writes are its own: not added to the last delivery's write records
   let perPk = new Map<string, number>();
   const endBatch = () => {
@@ -113,7 +155,17 @@ async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost>
     }
   };
   const start = performance.now();
-  await foldMemory(t, { batchSize, onBatch: (r) => (endBatch(), (c.batches += 1), (c.counterWrites += r.written), (c.balanceWrites += r.balances), (c.ledgerRows += r.ledgerRows), (c.oversells += r.oversells)) });
+  await foldMemory(t, {
+    batchSize,
+    onBatch: (r) => (
+      endBatch(),
+      (c.batches += 1),
+      (c.counterWrites += r.written),
+      (c.balanceWrites += r.balances),
+      (c.ledgerRows += r.ledgerRows),
+      (c.oversells += r.oversells)
+    ),
+  });
   c.ms = performance.now() - start;
   c.readRequests = t.stats.readRequests - before.readRequests;
   c.writeRequests = t.stats.writeRequests - before.writeRequests;
@@ -150,7 +202,8 @@ export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasuremen
     await normalizeMix(mix, warm);
     const t = new MemoryTable();
     const costs = await normalizeMix(mix, t);
-    if (t.stats.writeUnits !== warm.stats.writeUnits) throw new Error(`normalize is not deterministic: ${warm.stats.writeUnits} then ${t.stats.writeUnits} WU`);
+    if (t.stats.writeUnits !== warm.stats.writeUnits)
+      throw new Error(`normalize is not deterministic: ${warm.stats.writeUnits} then ${t.stats.writeUnits} WU`);
     // the same stream folded as a busy hub's fold sees it (full batches) and as a quiet one's: the
     // order changes of QUIET_DELIVERIES_PER_SECOND deliveries a second over the batching window
     const busyBatch = busyFoldBatch(t.streamFrom(0).changes);
@@ -162,7 +215,12 @@ export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasuremen
 }
 
 /** A quiet hub's fold batch: the order changes of `perSecond` deliveries a second over `windowSeconds`. */
-export function quietFoldBatch(windowSeconds: number, streamLength: number, deliveries: number, perSecond: number = QUIET_DELIVERIES_PER_SECOND): number {
+export function quietFoldBatch(
+  windowSeconds: number,
+  streamLength: number,
+  deliveries: number,
+  perSecond: number = QUIET_DELIVERIES_PER_SECOND,
+): number {
   return Math.max(1, Math.round((windowSeconds * perSecond * streamLength) / deliveries));
 }
 
@@ -170,8 +228,13 @@ export function quietFoldBatch(windowSeconds: number, streamLength: number, deli
  * A quieter-than-busy hub's fold with some batching window: the mix normalized into a fresh
  * table, its stream folded in the batches that window gathers at `perSecond` deliveries a second.
  */
-export function measureQuietFold(ctx: BenchContext, windowSeconds: number, perSecond: number = QUIET_DELIVERIES_PER_SECOND): Promise<FoldCost> {
-  const batch = (streamLength: number, deliveries: number) => quietFoldBatch(windowSeconds, streamLength, deliveries, perSecond);
+export function measureQuietFold(
+  ctx: BenchContext,
+  windowSeconds: number,
+  perSecond: number = QUIET_DELIVERIES_PER_SECOND,
+): Promise<FoldCost> {
+  const batch = (streamLength: number, deliveries: number) =>
+    quietFoldBatch(windowSeconds, streamLength, deliveries, perSecond);
   return ctx.memo(`quiet-fold-${windowSeconds}-${perSecond}`, async () => {
     const { mix, costs } = await measureNormalize(ctx);
     const t = new MemoryTable();
@@ -217,7 +280,11 @@ export const normalizeCostBench: BenchModule = {
     const totalWu = sum(costs, (c) => c.writeUnits);
     for (const kind of DELIVERY_KINDS) {
       const of = costs.filter((c) => c.kind === kind);
-      perKind[kind] = { ...summarize(of), share: round(of.length / costs.length), writeUnitShare: round(sum(of, (c) => c.writeUnits) / totalWu) };
+      perKind[kind] = {
+        ...summarize(of),
+        share: round(of.length / costs.length),
+        writeUnitShare: round(sum(of, (c) => c.writeUnits) / totalWu),
+      };
     }
     const outcomes: Record<string, number> = {};
     for (const c of costs) {
@@ -226,26 +293,62 @@ export const normalizeCostBench: BenchModule = {
     }
     // where the write units go, by item type (pk prefix)
     const byItem: Record<string, number> = {};
-    for (const c of costs) for (const w of c.writes) byItem[w.pk.split('#')[0]!] = (byItem[w.pk.split('#')[0]!] ?? 0) + w.units;
+    for (const c of costs)
+      for (const w of c.writes) byItem[w.pk.split('#')[0]!] = (byItem[w.pk.split('#')[0]!] ?? 0) + w.units;
     const transactional = costs.filter((c) => c.writes.length > 1);
 
-    ctx.log(`measured on ${mixLabel(mix)}, memory table (cross-checked against DynamoTable on moto by the crosscheck bench)`);
-    const rows = [['kind', 'deliveries', 'RR/dlv', 'WR/dlv', 'RU/dlv', 'WU/dlv', 'share of WU', 'wrote nothing', '+GSI WU/dlv']];
+    ctx.log(
+      `measured on ${mixLabel(mix)}, memory table (cross-checked against DynamoTable on moto by the crosscheck bench)`,
+    );
+    const rows = [
+      ['kind', 'deliveries', 'RR/dlv', 'WR/dlv', 'RU/dlv', 'WU/dlv', 'share of WU', 'wrote nothing', '+GSI WU/dlv'],
+    ];
     for (const kind of DELIVERY_KINDS as readonly DeliveryKind[]) {
       const k = perKind[kind]!;
-      rows.push([kind, String(k.deliveries), String(k.readRequests), String(k.writeRequests), String(k.readUnits), String(k.writeUnits), `${(k.writeUnitShare * 100).toFixed(1)}%`, `${(k.wroteNothingShare * 100).toFixed(0)}%`, String(k.gsiWriteUnits)]);
+      rows.push([
+        kind,
+        String(k.deliveries),
+        String(k.readRequests),
+        String(k.writeRequests),
+        String(k.readUnits),
+        String(k.writeUnits),
+        `${(k.writeUnitShare * 100).toFixed(1)}%`,
+        `${(k.wroteNothingShare * 100).toFixed(0)}%`,
+        String(k.gsiWriteUnits),
+      ]);
     }
-    rows.push(['ALL', String(all.deliveries), String(all.readRequests), String(all.writeRequests), String(all.readUnits), String(all.writeUnits), '100%', `${(all.wroteNothingShare * 100).toFixed(1)}%`, String(all.gsiWriteUnits)]);
+    rows.push([
+      'ALL',
+      String(all.deliveries),
+      String(all.readRequests),
+      String(all.writeRequests),
+      String(all.readUnits),
+      String(all.writeUnits),
+      '100%',
+      `${(all.wroteNothingShare * 100).toFixed(1)}%`,
+      String(all.gsiWriteUnits),
+    ]);
     ctx.log(table(rows));
-    ctx.log(`write units by item type: ${Object.entries(byItem).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((v / totalWu) * 100).toFixed(1)}%`).join(', ')}`);
-    ctx.log(`${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote in a transaction (every item billed twice); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`);
+    ctx.log(
+      `write units by item type: ${Object.entries(byItem)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${((v / totalWu) * 100).toFixed(1)}%`)
+        .join(', ')}`,
+    );
+    ctx.log(
+      `${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote in a transaction (every item billed twice); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`,
+    );
     ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
     ctx.log(
       `fold (orders' stock effects and KPI counters from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} (BatchSize ${FOLD_BATCH_SIZE}; ${fold.busyBatch.meanRecordBytes}-byte stream records, so ${fold.busyBatch.limitedBy === 'payload' ? 'the 6 MB payload ends a batch first' : 'BatchSize ends a batch'}) → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU + ${fold.busy.listedLedgerWriteUnits} WU of ledger rows for the ${fold.busy.listedMoves} movements still listed on balances = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
         `quiet hub (${QUIET_DELIVERIES_PER_SECOND} delivery/s → batches of ${fold.quiet.batchSize} over the ${FOLD_WINDOW_SECONDS} s window): ${fold.quiet.balanceWrites} balance updates + ${fold.quiet.ledgerRows} ledger rows (+${fold.quiet.listedLedgerWriteUnits} WU for listed movements) + ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery; busy-hub fold WU by item type: ${JSON.stringify(fold.busy.writeUnitsByItemType)}`,
     );
-    ctx.log(`write units per delivery: normalize ${all.writeUnits} + fold ${foldWu} = ${totalWuPerDelivery} (target ≤ ${WU_TARGET}: ${meets ? 'met' : 'NOT met'}); GSI byUpdated adds ${gsiWu} WU/delivery (normalize ${all.gsiWriteUnits}, fold ${round(fold.busy.gsiWriteUnits / n)}) that TablePort stats do not count`);
-    ctx.log(`normalize in-process time (memory table, no DynamoDB latency): mean ${all.inProcessMsMean} ms, p50 ${all.inProcessMsP50} ms, p99 ${all.inProcessMsP99} ms per delivery`);
+    ctx.log(
+      `write units per delivery: normalize ${all.writeUnits} + fold ${foldWu} = ${totalWuPerDelivery} (target ≤ ${WU_TARGET}: ${meets ? 'met' : 'NOT met'}); GSI byUpdated adds ${gsiWu} WU/delivery (normalize ${all.gsiWriteUnits}, fold ${round(fold.busy.gsiWriteUnits / n)}) that TablePort stats do not count`,
+    );
+    ctx.log(
+      `normalize in-process time (memory table, no DynamoDB latency): mean ${all.inProcessMsMean} ms, p50 ${all.inProcessMsP50} ms, p99 ${all.inProcessMsP99} ms per delivery`,
+    );
 
     return {
       figures: {
@@ -272,8 +375,16 @@ export const normalizeCostBench: BenchModule = {
           meets,
           measuredOn: mixLabel(mix),
         },
-        { figure: 'Normalize read requests / write requests per delivery', value: `${all.readRequests} / ${all.writeRequests}`, measuredOn: mixLabel(mix) },
-        { figure: 'Deliveries that wrote nothing', value: `${(all.wroteNothingShare * 100).toFixed(1)}%`, measuredOn: mixLabel(mix) },
+        {
+          figure: 'Normalize read requests / write requests per delivery',
+          value: `${all.readRequests} / ${all.writeRequests}`,
+          measuredOn: mixLabel(mix),
+        },
+        {
+          figure: 'Deliveries that wrote nothing',
+          value: `${(all.wroteNothingShare * 100).toFixed(1)}%`,
+          measuredOn: mixLabel(mix),
+        },
       ],
     };
   },

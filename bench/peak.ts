@@ -22,7 +22,14 @@ interface QueueRun {
  * take up to `batch` messages and hold them for `batchMs(n)`. Arrivals are uniform, so the oldest
  * waiting message is the (served+1)-th arrival.
  */
-export function simulateQueue(opts: { rate: number; burstS: number; concurrency: number; batch: number; batchMs: (n: number) => number; sampleEveryS?: number }): QueueRun {
+export function simulateQueue(opts: {
+  rate: number;
+  burstS: number;
+  concurrency: number;
+  batch: number;
+  batchMs: (n: number) => number;
+  sampleEveryS?: number;
+}): QueueRun {
   const dt = 0.05;
   const total = Math.round(opts.rate * opts.burstS);
   const busyUntil = new Array<number>(opts.concurrency).fill(0);
@@ -45,10 +52,17 @@ export function simulateQueue(opts: { rate: number; burstS: number; concurrency:
     const oldest = depth > 0 ? t - taken / opts.rate : 0;
     maxDepth = Math.max(maxDepth, depth);
     maxOldest = Math.max(maxOldest, oldest);
-    if (Math.abs(t / every - Math.round(t / every)) < dt / (2 * every)) samples.push({ t: round(t, 1), depth, oldestAgeS: round(oldest, 1) });
+    if (Math.abs(t / every - Math.round(t / every)) < dt / (2 * every))
+      samples.push({ t: round(t, 1), depth, oldestAgeS: round(oldest, 1) });
     if (taken >= total && t > opts.burstS) break;
   }
-  return { concurrency: opts.concurrency, maxDepth, maxOldestAgeS: round(maxOldest, 2), drainedAtS: round(t, 1), samples };
+  return {
+    concurrency: opts.concurrency,
+    maxDepth,
+    maxOldestAgeS: round(maxOldest, 2),
+    drainedAtS: round(t, 1),
+    samples,
+  };
 }
 
 /**
@@ -115,14 +129,30 @@ export const peakBench: BenchModule = {
     const perDeliveryMs = meanCpuMs + meanRequests * ALLOWANCES.dynamoRoundTripMs;
     const steadyConcurrency = Math.ceil((PEAK_RATE * batchMs(set.normalizeBatchSize)) / set.normalizeBatchSize / 1000);
     const configured = set.normalizeMaxConcurrency;
-    const atConfigured = simulateQueue({ rate: PEAK_RATE, burstS: PEAK_SECONDS, concurrency: configured, batch: set.normalizeBatchSize, batchMs, sampleEveryS: 150 });
+    const atConfigured = simulateQueue({
+      rate: PEAK_RATE,
+      burstS: PEAK_SECONDS,
+      concurrency: configured,
+      batch: set.normalizeBatchSize,
+      batchMs,
+      sampleEveryS: 150,
+    });
     // the smallest concurrency keeping the oldest message under the limit (monotone: binary search)
     const smallest = (ms: (n: number) => number) => {
       let lo = 1;
       let hi = 1000;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (simulateQueue({ rate: PEAK_RATE, burstS: PEAK_SECONDS, concurrency: mid, batch: set.normalizeBatchSize, batchMs: ms }).maxOldestAgeS < MAX_OLDEST_AGE_S) hi = mid;
+        if (
+          simulateQueue({
+            rate: PEAK_RATE,
+            burstS: PEAK_SECONDS,
+            concurrency: mid,
+            batch: set.normalizeBatchSize,
+            batchMs: ms,
+          }).maxOldestAgeS < MAX_OLDEST_AGE_S
+        )
+          hi = mid;
         else lo = mid + 1;
       }
       return lo;
@@ -131,21 +161,50 @@ export const peakBench: BenchModule = {
     // records one at a time (no overlap of DynamoDB round trips): the pessimistic bound
     const seqBatchMs = (n: number) => n * perDeliveryMs;
     const neededSeq = smallest(seqBatchMs);
-    const oneInvoker = simulateQueue({ rate: PEAK_RATE, burstS: PEAK_SECONDS, concurrency: 1, batch: set.normalizeBatchSize, batchMs: seqBatchMs, sampleEveryS: 60 });
+    const oneInvoker = simulateQueue({
+      rate: PEAK_RATE,
+      burstS: PEAK_SECONDS,
+      concurrency: 1,
+      batch: set.normalizeBatchSize,
+      batchMs: seqBatchMs,
+      sampleEveryS: 60,
+    });
 
-    ctx.log(`measured on ${mixLabel(mix)}, replayed at ${PEAK_RATE}/s of simulated time (${(costs.length / PEAK_RATE).toFixed(1)} s); write units per partition key per second, transactions counted twice`);
+    ctx.log(
+      `measured on ${mixLabel(mix)}, replayed at ${PEAK_RATE}/s of simulated time (${(costs.length / PEAK_RATE).toFixed(1)} s); write units per partition key per second, transactions counted twice`,
+    );
     ctx.log(
       `fold: ${round(changesPerSecond, 0)} order changes/s → batches of ${fold.busy.batchSize} (${round(fold.busy.batchSize / changesPerSecond, 1)} s of changes each) → a balance or counter is written about once a batch per stream shard; busiest partition in one batch ${fold.busy.hottestPerBatch.pk} ${fold.busy.hottestPerBatch.wu} WU (every item in it the batch writes) → ${foldRate} WU/s, + ${round(normalizeOnFoldHot, 1)} WU/s from normalize`,
     );
     ctx.log(
       `fold throughput (one stream shard takes every change): a batch of ${fold.busy.batchSize} takes ≈ ${round(foldMs, 0)} ms at ${deployedSettings().foldMemoryMb} MB (CPU ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 0)} ms on a full core here × ${round(ALLOWANCES.cpuShare(deployedSettings().foldMemoryMb), 2)} + ${foldRequestRounds(fold.busy)} request rounds × ${ALLOWANCES.dynamoRoundTripMs} ms) against the ${round(batchSpanMs, 0)} ms its changes take to arrive → ${foldKeepsUp ? 'keeps up' : 'FALLS BEHIND'}`,
     );
-    ctx.log(`hottest partition: ${hottest.pk} at ${hottest.wu} WU/s (limit ${PARTITION_WU_PER_SECOND}: ${withinLimit ? 'below' : 'ABOVE'}); hottest by item type: ${Object.entries(hotByType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    ctx.log(`normalize service time: ${round(meanCpuMs, 3)} ms CPU per delivery (×${round(cpu, 2)} for ${set.normalizeMemoryMb} MB) + ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request (mean ${round(meanRequests, 2)}, longest chain p99.9 ${longestChain}); batch of ${set.normalizeBatchSize} ≈ ${round(batchMs(set.normalizeBatchSize), 1)} ms with records in parallel`);
-    ctx.log(`a ${PEAK_SECONDS / 60}-minute peak: steady state needs ${steadyConcurrency} concurrent normalize invocations; oldest message < ${MAX_OLDEST_AGE_S} s needs ${needed} (records concurrently, as Powertools BatchProcessor does) or ${neededSeq} (records one at a time)`);
-    ctx.log(`at the stack's default maxConcurrency ${configured}: max depth ${atConfigured.maxDepth}, oldest ${atConfigured.maxOldestAgeS} s`);
-    ctx.log(`  queue depth over time at ${configured}: ${atConfigured.samples.slice(0, 12).map((s) => `${s.t}s ${s.depth}`).join(', ')}; drained at ${atConfigured.drainedAtS} s`);
-    ctx.log(`one invocation, records one at a time: oldest ${oneInvoker.maxOldestAgeS} s, drained at ${oneInvoker.drainedAtS} s`);
+    ctx.log(
+      `hottest partition: ${hottest.pk} at ${hottest.wu} WU/s (limit ${PARTITION_WU_PER_SECOND}: ${withinLimit ? 'below' : 'ABOVE'}); hottest by item type: ${Object.entries(
+        hotByType,
+      )
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    ctx.log(
+      `normalize service time: ${round(meanCpuMs, 3)} ms CPU per delivery (×${round(cpu, 2)} for ${set.normalizeMemoryMb} MB) + ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request (mean ${round(meanRequests, 2)}, longest chain p99.9 ${longestChain}); batch of ${set.normalizeBatchSize} ≈ ${round(batchMs(set.normalizeBatchSize), 1)} ms with records in parallel`,
+    );
+    ctx.log(
+      `a ${PEAK_SECONDS / 60}-minute peak: steady state needs ${steadyConcurrency} concurrent normalize invocations; oldest message < ${MAX_OLDEST_AGE_S} s needs ${needed} (records concurrently, as Powertools BatchProcessor does) or ${neededSeq} (records one at a time)`,
+    );
+    ctx.log(
+      `at the stack's default maxConcurrency ${configured}: max depth ${atConfigured.maxDepth}, oldest ${atConfigured.maxOldestAgeS} s`,
+    );
+    ctx.log(
+      `  queue depth over time at ${configured}: ${atConfigured.samples
+        .slice(0, 12)
+        .map((s) => `${s.t}s ${s.depth}`)
+        .join(', ')}; drained at ${atConfigured.drainedAtS} s`,
+    );
+    ctx.log(
+      `one invocation, records one at a time: oldest ${oneInvoker.maxOldestAgeS} s, drained at ${oneInvoker.drainedAtS} s`,
+    );
     return {
       figures: {
         orders: mix.orders.length,
@@ -155,15 +214,42 @@ export const peakBench: BenchModule = {
         simulatedSeconds: round(costs.length / PEAK_RATE, 2),
         hottestPartition: { ...hottest, limit: PARTITION_WU_PER_SECOND, belowLimit: withinLimit },
         hottestWuPerSecondByItemType: hotByType,
-        fold: { orderChangesPerSecond: round(changesPerSecond, 1), batchesPerSecondPerStreamShard: foldBatchesPerSecondPerShard, batchSize: fold.busy.batchSize, hottestPerBatch: fold.busy.hottestPerBatch, hottestWuPerSecond: foldRate, batchMs: round(foldMs, 0), batchSpanMs: round(batchSpanMs, 0), keepsUp: foldKeepsUp },
+        fold: {
+          orderChangesPerSecond: round(changesPerSecond, 1),
+          batchesPerSecondPerStreamShard: foldBatchesPerSecondPerShard,
+          batchSize: fold.busy.batchSize,
+          hottestPerBatch: fold.busy.hottestPerBatch,
+          hottestWuPerSecond: foldRate,
+          batchMs: round(foldMs, 0),
+          batchSpanMs: round(batchSpanMs, 0),
+          keepsUp: foldKeepsUp,
+        },
         queue: {
           peakSeconds: PEAK_SECONDS,
-          serviceTime: { cpuMsPerDelivery: round(meanCpuMs, 4), cpuShareFactor: round(cpu, 3), dynamoRoundTripMs: ALLOWANCES.dynamoRoundTripMs, meanRequests: round(meanRequests, 3), longestChainP999: longestChain, batchMs: round(batchMs(set.normalizeBatchSize), 2), perDeliveryMsSequential: round(perDeliveryMs, 3) },
+          serviceTime: {
+            cpuMsPerDelivery: round(meanCpuMs, 4),
+            cpuShareFactor: round(cpu, 3),
+            dynamoRoundTripMs: ALLOWANCES.dynamoRoundTripMs,
+            meanRequests: round(meanRequests, 3),
+            longestChainP999: longestChain,
+            batchMs: round(batchMs(set.normalizeBatchSize), 2),
+            perDeliveryMsSequential: round(perDeliveryMs, 3),
+          },
           steadyStateConcurrency: steadyConcurrency,
           concurrencyForOldestUnder60s: needed,
           concurrencyForOldestUnder60sSequentialRecords: neededSeq,
-          atDefaultMaxConcurrency: { concurrency: configured, maxDepth: atConfigured.maxDepth, maxOldestAgeS: atConfigured.maxOldestAgeS, drainedAtS: atConfigured.drainedAtS, depthOverTime: atConfigured.samples },
-          oneInvocationSequential: { maxDepth: oneInvoker.maxDepth, maxOldestAgeS: oneInvoker.maxOldestAgeS, drainedAtS: oneInvoker.drainedAtS },
+          atDefaultMaxConcurrency: {
+            concurrency: configured,
+            maxDepth: atConfigured.maxDepth,
+            maxOldestAgeS: atConfigured.maxOldestAgeS,
+            drainedAtS: atConfigured.drainedAtS,
+            depthOverTime: atConfigured.samples,
+          },
+          oneInvocationSequential: {
+            maxDepth: oneInvoker.maxDepth,
+            maxOldestAgeS: oneInvoker.maxOldestAgeS,
+            drainedAtS: oneInvoker.drainedAtS,
+          },
         },
       },
       headline: [
@@ -174,8 +260,18 @@ export const peakBench: BenchModule = {
           meets: foldKeepsUp,
           measuredOn: mixLabel(mix),
         },
-        { figure: `Hottest partition at ${PEAK_RATE} deliveries/s (simulated)`, value: `${hottest.wu} WU/s (${hottest.pk.split('#')[0]})`, target: `< ${PARTITION_WU_PER_SECOND}`, meets: withinLimit, measuredOn: mixLabel(mix) },
-        { figure: `Normalize concurrency for oldest message < ${MAX_OLDEST_AGE_S} s at ${PEAK_RATE}/s`, value: `${needed} (records concurrent) / ${neededSeq} (sequential)`, measuredOn: `${PEAK_SECONDS / 60}-min simulated peak` },
+        {
+          figure: `Hottest partition at ${PEAK_RATE} deliveries/s (simulated)`,
+          value: `${hottest.wu} WU/s (${hottest.pk.split('#')[0]})`,
+          target: `< ${PARTITION_WU_PER_SECOND}`,
+          meets: withinLimit,
+          measuredOn: mixLabel(mix),
+        },
+        {
+          figure: `Normalize concurrency for oldest message < ${MAX_OLDEST_AGE_S} s at ${PEAK_RATE}/s`,
+          value: `${needed} (records concurrent) / ${neededSeq} (sequential)`,
+          measuredOn: `${PEAK_SECONDS / 60}-min simulated peak`,
+        },
       ],
     };
   },

@@ -7,7 +7,11 @@
 export const PRICES = {
   asOf: '2026 (list prices)',
   region: 'us-east-1',
-  sources: ['AWS Lambda Pricing (aws.amazon.com/lambda/pricing)', 'Amazon SQS Pricing (aws.amazon.com/sqs/pricing)', 'Amazon DynamoDB Pricing, on-demand capacity (aws.amazon.com/dynamodb/pricing/on-demand)'],
+  sources: [
+    'AWS Lambda Pricing (aws.amazon.com/lambda/pricing)',
+    'Amazon SQS Pricing (aws.amazon.com/sqs/pricing)',
+    'Amazon DynamoDB Pricing, on-demand capacity (aws.amazon.com/dynamodb/pricing/on-demand)',
+  ],
   lambda: {
     /** arm64, first pricing tier, per GB-second */
     arm64PerGbSecond: 0.0000133334,
@@ -53,6 +57,10 @@ export const PRICES = {
 } as const;
 
 /** What the issue lists for hosted webhook gateways, per million deliveries (for comparison). */
-export const GATEWAY_PRICES_PER_MILLION = { low: 3.3, high: 100, note: 'published prices of hosted webhook gateways, as published' } as const;
+export const GATEWAY_PRICES_PER_MILLION = {
+  low: 3.3,
+  high: 100,
+  note: 'published prices of hosted webhook gateways, as published',
+} as const;
 
 export const COST_GOAL_PER_MILLION = 1.5;

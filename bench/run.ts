@@ -22,14 +22,30 @@ import type { BenchContext, BenchModule, BenchResult, HeadlineRow } from './lib.
  *
  * Extension point: stock and KPI read benchmarks add a BenchModule (bench/lib.ts) to this list.
  */
-export const BENCHMARKS: BenchModule[] = [startupBench, crossCheckBench, normalizeCostBench, adapterBench, ingestBench, costBench, peakBench, e2eBench, stockReadBench, kpiReadBench];
+export const BENCHMARKS: BenchModule[] = [
+  startupBench,
+  crossCheckBench,
+  normalizeCostBench,
+  adapterBench,
+  ingestBench,
+  costBench,
+  peakBench,
+  e2eBench,
+  stockReadBench,
+  kpiReadBench,
+];
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only?.filter((n) => !BENCHMARKS.some((b) => b.name === n)) ?? [];
-  if (unknown.length) throw new Error(`BENCH_ONLY names unknown benchmarks: ${unknown.join(', ')} (known: ${BENCHMARKS.map((b) => b.name).join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `BENCH_ONLY names unknown benchmarks: ${unknown.join(', ')} (known: ${BENCHMARKS.map((b) => b.name).join(', ')})`,
+    );
   const selected = only ? BENCHMARKS.filter((b) => only.includes(b.name)) : BENCHMARKS;
   // a partial run (BENCH_ONLY) must not replace the full results the README quotes
   const DIR = only ? `${BENCH_DIR}out/` : BENCH_DIR;
@@ -87,13 +103,19 @@ async function main(): Promise<void> {
     '',
     '| Figure | Measured | Target | Measured on |',
     '|---|---|---|---|',
-    ...headline.map((h) => `| ${h.figure} | ${h.value} | ${h.target ? `${h.target} ${h.meets === undefined ? '' : h.meets ? '✅' : '❌'}`.trim() : '—'} | ${h.measuredOn} |`),
+    ...headline.map(
+      (h) =>
+        `| ${h.figure} | ${h.value} | ${h.target ? `${h.target} ${h.meets === undefined ? '' : h.meets ? '✅' : '❌'}`.trim() : '—'} | ${h.measuredOn} |`,
+    ),
     '',
   ].join('\n');
   writeFileSync(`${DIR}RESULTS.md`, md);
 
   console.log('\n== Headline');
-  for (const h of headline) console.log(`  ${h.figure}: ${h.value}${h.target ? ` (target ${h.target}: ${h.meets ? 'met' : 'NOT met'})` : ''} — ${h.measuredOn}`);
+  for (const h of headline)
+    console.log(
+      `  ${h.figure}: ${h.value}${h.target ? ` (target ${h.target}: ${h.meets ? 'met' : 'NOT met'})` : ''} — ${h.measuredOn}`,
+    );
   console.log(`\nwrote ${only ? 'bench/out/' : 'bench/'}results.json and RESULTS.md in ${meta.seconds} s`);
   if (failures.length) {
     console.error(`\nbench FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);

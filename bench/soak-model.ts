@@ -67,7 +67,13 @@ export interface MalformedEvent {
   kind: 'malformed';
   variant: string;
 }
-export type SoakEvent = StockSetEvent | StockAdjustedEvent | OrderUpsertedEvent | OrderCancelledEvent | RefundRecordedEvent | MalformedEvent;
+export type SoakEvent =
+  | StockSetEvent
+  | StockAdjustedEvent
+  | OrderUpsertedEvent
+  | OrderCancelledEvent
+  | RefundRecordedEvent
+  | MalformedEvent;
 
 export interface SoakDelivery {
   /** Standard Webhooks `webhook-id`: the same for every copy and every retry */
@@ -90,7 +96,8 @@ export function minorUnits(amount: string, currency: string): number {
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(amount);
   if (!m) throw new Error(`soak model: not a decimal string: ${amount}`);
   const frac = (m[3] ?? '').padEnd(digits, '0');
-  if (frac.length > digits && /[1-9]/.test(frac.slice(digits))) throw new Error(`soak model: ${amount} has more than ${digits} decimals`);
+  if (frac.length > digits && /[1-9]/.test(frac.slice(digits)))
+    throw new Error(`soak model: ${amount} has more than ${digits} decimals`);
   const n = Number(m[2]) * 10 ** digits + (digits ? Number(frac.slice(0, digits)) : 0);
   return m[1] ? -n : n;
 }
@@ -111,7 +118,16 @@ export interface Balance {
 }
 
 /** The KPI figures the soak compares (every one a deterministic function of the final orders). */
-export const KPI_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds'] as const;
+export const KPI_FIELDS = [
+  'orders',
+  'units',
+  'multiSku',
+  'cancelled',
+  'fulfilled',
+  'fulfilSeconds',
+  'unpriced',
+  'refunds',
+] as const;
 /** figures by name: KPI_FIELDS plus `revenue_<CUR>` and `refundAmount_<CUR>` (minor units) */
 export type Figures = Record<string, number>;
 
@@ -211,7 +227,8 @@ export function expectedState(events: readonly SoakEvent[]): ExpectedState {
     const rs = [...(refunds.get(orderId)?.values() ?? [])];
     const whole = (c?.whole ?? false) || o?.status === 'cancelled';
     for (const r of rs) {
-      for (const l of r.lines) if (l.restock && l.qty > 0) moves.push({ key: `${l.sku}|${l.location}`, delta: l.qty, at: r.processedAt });
+      for (const l of r.lines)
+        if (l.restock && l.qty > 0) moves.push({ key: `${l.sku}|${l.location}`, delta: l.qty, at: r.processedAt });
     }
     orders.set(orderId, {
       version: o?.version ?? 0,
@@ -234,11 +251,16 @@ export function expectedState(events: readonly SoakEvent[]): ExpectedState {
     add(f, 'orders', 1);
     if (whole) add(f, 'cancelled', 1);
     else {
-      add(f, 'units', active.reduce((n, l) => n + l.qty, 0));
+      add(
+        f,
+        'units',
+        active.reduce((n, l) => n + l.qty, 0),
+      );
       if (new Set(active.map((l) => l.sku)).size > 1) add(f, 'multiSku', 1);
       const linesSum = active.reduce((n, l) => n + minorUnits(l.unitPrice, o.currency) * l.qty, 0);
       const partial = (c?.lines.size ?? 0) > 0;
-      const revenue = partial && active.length > 0 ? linesSum : o.total !== undefined ? minorUnits(o.total, o.currency) : linesSum;
+      const revenue =
+        partial && active.length > 0 ? linesSum : o.total !== undefined ? minorUnits(o.total, o.currency) : linesSum;
       add(f, `revenue_${o.currency}`, revenue);
       if (shippedAt) {
         add(f, 'fulfilled', 1);
@@ -318,7 +340,8 @@ export function generateStream(opts: StreamOptions): Stream {
   const locations = Array.from({ length: opts.locations }, (_, i) => `WH-${String.fromCharCode(65 + i)}`);
   // minor units per SKU in EUR/USD; JPY prices are whole yen
   const price = new Map(skus.map((s, i) => [s, 490 + ((i * 737) % 4500)]));
-  const priceIn = (sku: string, cur: string) => (cur === 'JPY' ? String(price.get(sku)! * 2) : formatMajor(price.get(sku)!, cur));
+  const priceIn = (sku: string, cur: string) =>
+    cur === 'JPY' ? String(price.get(sku)! * 2) : formatMajor(price.get(sku)!, cur);
 
   const deliveries: SoakDelivery[] = [];
   let n = 0;
@@ -337,7 +360,11 @@ export function generateStream(opts: StreamOptions): Stream {
   for (const loc of locations) {
     for (let i = 0; i < skus.length; i += 10) {
       const counts = skus.slice(i, i + 10).map((sku) => ({ sku, location: loc, onHand: int(40, 250) }));
-      push({ kind: 'stock.set', counts, asOf: initialAsOf }, { type: 'stock.set', timestamp: initialAsOf, data: { asOf: initialAsOf, counts } }, base);
+      push(
+        { kind: 'stock.set', counts, asOf: initialAsOf },
+        { type: 'stock.set', timestamp: initialAsOf, data: { asOf: initialAsOf, counts } },
+        base,
+      );
     }
   }
 
@@ -353,12 +380,25 @@ export function generateStream(opts: StreamOptions): Stream {
     const nLines = pick([1, 1, 1, 2, 2, 3]);
     const chosen = new Set<string>();
     while (chosen.size < nLines) chosen.add(pick(skus));
-    const lines: OrderLine[] = [...chosen].map((sku, j) => ({ lineId: String(j + 1), sku, qty: int(1, 4), unitPrice: priceIn(sku, currency) }));
+    const lines: OrderLine[] = [...chosen].map((sku, j) => ({
+      lineId: String(j + 1),
+      sku,
+      qty: int(1, 4),
+      unitPrice: priceIn(sku, currency),
+    }));
     const sum = lines.reduce((s, l) => s + minorUnits(l.unitPrice, currency) * l.qty, 0);
     const total = chance(0.8) ? formatMajor(sum, currency) : undefined;
     const created = base + 30 * MIN + int(0, 6 * 3600) * 1000;
     const createdAt = at(created);
-    const common = { kind: 'order.upserted' as const, orderId, createdAt, currency, location, lines, ...(total ? { total } : {}) };
+    const common = {
+      kind: 'order.upserted' as const,
+      orderId,
+      createdAt,
+      currency,
+      location,
+      lines,
+      ...(total ? { total } : {}),
+    };
     const emitUpsert = (e: OrderUpsertedEvent, t: number) => {
       const data: Record<string, unknown> = {
         orderId: e.orderId,
@@ -376,17 +416,30 @@ export function generateStream(opts: StreamOptions): Stream {
       if (e.cancelledAt) data.cancelledAt = e.cancelledAt;
       push(e, { type: 'order.upserted', timestamp: e.updatedAt, data }, t);
     };
-    const v1: OrderUpsertedEvent = { ...common, version: 1, status: chance(0.5) ? 'pending_payment' : 'paid', updatedAt: createdAt };
+    const v1: OrderUpsertedEvent = {
+      ...common,
+      version: 1,
+      status: chance(0.5) ? 'pending_payment' : 'paid',
+      updatedAt: createdAt,
+    };
     emitUpsert(v1, created);
     const fate = rnd();
     const t2 = created + int(5, 60) * MIN;
     if (fate < 0.12) {
       // cancelled before shipping: by an order.cancelled, or by an upsert with status cancelled
       const cancelledAt = at(t2 + int(1, 30) * MIN);
-      if (chance(0.3)) emitUpsert({ ...common, version: 2, status: 'cancelled', updatedAt: cancelledAt, cancelledAt }, ms(cancelledAt));
+      if (chance(0.3))
+        emitUpsert(
+          { ...common, version: 2, status: 'cancelled', updatedAt: cancelledAt, cancelledAt },
+          ms(cancelledAt),
+        );
       else {
         if (chance(0.3)) emitUpsert({ ...common, version: 2, status: 'processing', updatedAt: at(t2) }, t2);
-        push({ kind: 'order.cancelled', orderId, cancelledAt }, { type: 'order.cancelled', timestamp: cancelledAt, data: { orderId, cancelledAt, reason: 'customer' } }, ms(cancelledAt));
+        push(
+          { kind: 'order.cancelled', orderId, cancelledAt },
+          { type: 'order.cancelled', timestamp: cancelledAt, data: { orderId, cancelledAt, reason: 'customer' } },
+          ms(cancelledAt),
+        );
       }
       continue;
     }
@@ -397,7 +450,11 @@ export function generateStream(opts: StreamOptions): Stream {
       const cancelledAt = at(t2 + int(1, 20) * MIN);
       push(
         { kind: 'order.cancelled', orderId, cancelledAt, lineIds: [cancelledLine] },
-        { type: 'order.cancelled', timestamp: cancelledAt, data: { orderId, cancelledAt, reason: 'out of stock', lineIds: [cancelledLine] } },
+        {
+          type: 'order.cancelled',
+          timestamp: cancelledAt,
+          data: { orderId, cancelledAt, reason: 'out of stock', lineIds: [cancelledLine] },
+        },
         ms(cancelledAt),
       );
     }
@@ -405,7 +462,10 @@ export function generateStream(opts: StreamOptions): Stream {
       const shipped = t2 + int(30, 5 * 60) * MIN;
       const fulfilledAt = at(shipped);
       const explicit = chance(0.5);
-      emitUpsert({ ...common, version: 3, status: 'fulfilled', updatedAt: fulfilledAt, ...(explicit ? { fulfilledAt } : {}) }, shipped);
+      emitUpsert(
+        { ...common, version: 3, status: 'fulfilled', updatedAt: fulfilledAt, ...(explicit ? { fulfilledAt } : {}) },
+        shipped,
+      );
       if (chance(0.2)) {
         const active = lines.filter((l) => l.lineId !== cancelledLine);
         const nRefunds = chance(0.15) && active.length > 1 ? 2 : 1;
@@ -431,7 +491,14 @@ export function generateStream(opts: StreamOptions): Stream {
             {
               type: 'refund.recorded',
               timestamp: processedAt,
-              data: { orderId, refundId, amount, currency, processedAt, lines: [{ lineId: line.lineId, sku: line.sku, quantity: qty, restock, locationId: location }] },
+              data: {
+                orderId,
+                refundId,
+                amount,
+                currency,
+                processedAt,
+                lines: [{ lineId: line.lineId, sku: line.sku, quantity: qty, restock, locationId: location }],
+              },
             },
             t,
           );
@@ -452,7 +519,15 @@ export function generateStream(opts: StreamOptions): Stream {
       key: `soak-adj-${opts.seed}-${i}`,
       at: at(t),
     };
-    push(e, { type: 'stock.adjusted', timestamp: e.at, data: { sku: e.sku, location: e.location, delta: e.delta, reason: e.reason, idempotencyKey: e.key, at: e.at } }, t);
+    push(
+      e,
+      {
+        type: 'stock.adjusted',
+        timestamp: e.at,
+        data: { sku: e.sku, location: e.location, delta: e.delta, reason: e.reason, idempotencyKey: e.key, at: e.at },
+      },
+      t,
+    );
   }
 
   // recounts: the count is the truth from asOf on (half seconds: never equal to a movement's time)
@@ -466,7 +541,11 @@ export function generateStream(opts: StreamOptions): Stream {
     recounted.add(k);
     const asOf = iso(t);
     const counts = [{ sku, location, onHand: int(20, 150) }];
-    push({ kind: 'stock.set', counts, asOf }, { type: 'stock.set', timestamp: asOf, data: { sku, location, onHand: counts[0]!.onHand, asOf } }, t);
+    push(
+      { kind: 'stock.set', counts, asOf },
+      { type: 'stock.set', timestamp: asOf, data: { sku, location, onHand: counts[0]!.onHand, asOf } },
+      t,
+    );
   }
 
   // malformed deliveries: valid signatures, bodies the hub must quarantine
@@ -475,17 +554,35 @@ export function generateStream(opts: StreamOptions): Stream {
   for (let i = 1; i <= nBad; i++) {
     const t = base + int(0, 8 * 3600) * 1000;
     const ts = at(t);
-    const variant = pick(['no-idempotency-key', 'quantity-string', 'unknown-type', 'not-json', 'amount-number', 'no-sku'] as const);
+    const variant = pick([
+      'no-idempotency-key',
+      'quantity-string',
+      'unknown-type',
+      'not-json',
+      'amount-number',
+      'no-sku',
+    ] as const);
     let body: unknown;
     switch (variant) {
       case 'no-idempotency-key':
-        body = { type: 'stock.adjusted', timestamp: ts, data: { sku: skus[0], location: locations[0], delta: 5, reason: 'receipt' } };
+        body = {
+          type: 'stock.adjusted',
+          timestamp: ts,
+          data: { sku: skus[0], location: locations[0], delta: 5, reason: 'receipt' },
+        };
         break;
       case 'quantity-string':
         body = {
           type: 'order.upserted',
           timestamp: ts,
-          data: { orderId: `BAD-${i}`, status: 'paid', createdAt: ts, updatedAt: ts, currency: 'EUR', lines: [{ sku: skus[0], quantity: '2', unitPrice: '9.90' }] },
+          data: {
+            orderId: `BAD-${i}`,
+            status: 'paid',
+            createdAt: ts,
+            updatedAt: ts,
+            currency: 'EUR',
+            lines: [{ sku: skus[0], quantity: '2', unitPrice: '9.90' }],
+          },
         };
         break;
       case 'unknown-type':
@@ -495,7 +592,11 @@ export function generateStream(opts: StreamOptions): Stream {
         body = `{"type":"stock.set","timestamp":"${ts}","data":{"sku":"${skus[0]}"`;
         break;
       case 'amount-number':
-        body = { type: 'refund.recorded', timestamp: ts, data: { orderId: `BAD-${i}`, refundId: `BAD-R-${i}`, amount: 12.5, currency: 'EUR', processedAt: ts } };
+        body = {
+          type: 'refund.recorded',
+          timestamp: ts,
+          data: { orderId: `BAD-${i}`, refundId: `BAD-R-${i}`, amount: 12.5, currency: 'EUR', processedAt: ts },
+        };
         break;
       case 'no-sku':
         body = { type: 'stock.set', timestamp: ts, data: { location: locations[0], onHand: 999, asOf: ts } };

@@ -19,7 +19,15 @@ import { hourCountersOf } from '#shared/kpi/fold.ts';
 import { freePort, startMoto, type MotoServer } from '#infra/local/moto.ts';
 import { signedRequest } from '#test/fixtures/signing.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
-import { KPI_FIELDS, effectVisible, expectedState, generateStream, type Figures, type SoakEvent, type TableView } from './soak-model.ts';
+import {
+  KPI_FIELDS,
+  effectVisible,
+  expectedState,
+  generateStream,
+  type Figures,
+  type SoakEvent,
+  type TableView,
+} from './soak-model.ts';
 
 /**
  * `npm run soak` — a bounded, loopback-only soak of the local hub:
@@ -64,7 +72,9 @@ const VISIBILITY_SECONDS = 10;
  * (SOAK_DEADLINE_SECONDS overrides it).
  */
 const PROFILE = {
-  ...(QUICK ? { skus: 12, locations: 2, orders: 45, adjustments: 25, recounts: 4 } : { skus: 24, locations: 3, orders: 140, adjustments: 100, recounts: 12 }),
+  ...(QUICK
+    ? { skus: 12, locations: 2, orders: 45, adjustments: 25, recounts: 4 }
+    : { skus: 24, locations: 3, orders: 140, adjustments: 100, recounts: 12 }),
   deadlineMs: Number(process.env.SOAK_DEADLINE_SECONDS ?? (QUICK ? 120 : 300)) * 1000,
 };
 
@@ -87,7 +97,8 @@ class DeadlineError extends Error {
   override name = 'DeadlineError';
 }
 function checkDeadline(what: string): void {
-  if (Date.now() > deadlineAt) throw new DeadlineError(`global deadline (${PROFILE.deadlineMs / 1000} s) passed while ${what}`);
+  if (Date.now() > deadlineAt)
+    throw new DeadlineError(`global deadline (${PROFILE.deadlineMs / 1000} s) passed while ${what}`);
 }
 
 // ---- moto -----------------------------------------------------------------------------------------
@@ -102,7 +113,10 @@ function checkDeadline(what: string): void {
 async function startSoakMoto(): Promise<MotoServer & { kind: string }> {
   const moto = await startMoto({ stock: process.env.SOAK_STOCK_MOTO === '1' });
   const kind = moto.kind ?? 'moto_server';
-  if (kind === 'moto_server' && process.env.SOAK_STOCK_MOTO !== '1') log('python3 cannot load infra/local/moto-server.py: using stock moto_server (its transaction rollback can lose concurrent writes)');
+  if (kind === 'moto_server' && process.env.SOAK_STOCK_MOTO !== '1')
+    log(
+      'python3 cannot load infra/local/moto-server.py: using stock moto_server (its transaction rollback can lose concurrent writes)',
+    );
   return { ...moto, kind };
 }
 
@@ -139,7 +153,8 @@ class Hub {
     this.current = { child, exited };
     const until = Date.now() + 60_000;
     while (Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`hub exited with code ${child.exitCode} while starting:\n${this.logTail()}`);
+      if (child.exitCode !== null)
+        throw new Error(`hub exited with code ${child.exitCode} while starting:\n${this.logTail()}`);
       try {
         const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
         if (res.ok) return;
@@ -179,7 +194,13 @@ class Hub {
     this.current = undefined;
   }
 
-  async health(): Promise<{ pollers?: Record<string, { records: number; deleted: number; failures: number }>; stream?: { caughtUpAt?: number } } | undefined> {
+  async health(): Promise<
+    | {
+        pollers?: Record<string, { records: number; deleted: number; failures: number }>;
+        stream?: { caughtUpAt?: number };
+      }
+    | undefined
+  > {
     try {
       const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2000) });
       return res.ok ? ((await res.json()) as Awaited<ReturnType<Hub['health']>>) : undefined;
@@ -236,7 +257,12 @@ async function sendAll(opts: {
       const req = signedRequest('standard-webhooks', opts.connection, d.body, { id: d.webhookId });
       let outcome: string;
       try {
-        const res = await fetch(url, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body), signal: AbortSignal.timeout(15_000) });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: req.headers,
+          body: new Uint8Array(req.body),
+          signal: AbortSignal.timeout(15_000),
+        });
         const text = await res.text();
         if (res.status === 202) {
           stats.accepted.push({ index, deliveryId: (JSON.parse(text) as { deliveryId: string }).deliveryId });
@@ -277,11 +303,19 @@ async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
   const r = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   const a = r.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
 /**
@@ -307,7 +341,9 @@ async function waitDrained(sqs: SQSClient, queueUrl: string, hub: Hub, what: str
       if (Date.now() - quietSince >= 2500 && (h?.stream?.caughtUpAt ?? 0) >= quietSince) return 0;
     } else quietSince = undefined;
     if (Date.now() - lastLog > 10_000) {
-      log(`draining (${what}): ${depth} message(s) on the queue, poller ${JSON.stringify(h?.pollers?.ingest ?? 'down')}`);
+      log(
+        `draining (${what}): ${depth} message(s) on the queue, poller ${JSON.stringify(h?.pollers?.ingest ?? 'down')}`,
+      );
       lastLog = Date.now();
     }
     lastRecords = records;
@@ -319,7 +355,15 @@ async function waitDrained(sqs: SQSClient, queueUrl: string, hub: Hub, what: str
 async function redriveDlq(sqs: SQSClient, dlqUrl: string, queueUrl: string): Promise<string[]> {
   const ids: string[] = [];
   for (;;) {
-    const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageAttributeNames: ['All'] }));
+    const res = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     const msgs = res.Messages ?? [];
     if (msgs.length === 0) break;
     for (const m of msgs) {
@@ -330,9 +374,20 @@ async function redriveDlq(sqs: SQSClient, dlqUrl: string, queueUrl: string): Pro
         // not a delivery: counted, with no id
       }
       ids.push(id ?? `(unparsed ${m.MessageId})`);
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes }));
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: m.Body ?? '',
+          MessageAttributes: m.MessageAttributes,
+        }),
+      );
     }
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
   return ids;
 }
@@ -387,7 +442,14 @@ interface Results {
   };
   hub: { kills: number; restarts: number };
   faults: FaultProxy['stats'] | undefined;
-  compare: { balances: number; balanceMismatches: number; kpiHours: number; kpiMismatches: number; orders: number; orderMismatches: number };
+  compare: {
+    balances: number;
+    balanceMismatches: number;
+    kpiHours: number;
+    kpiMismatches: number;
+    orders: number;
+    orderMismatches: number;
+  };
   mismatches: string[];
 }
 
@@ -404,7 +466,9 @@ async function main(): Promise<number> {
     shuffleWindow: 40,
   });
   const malformed = stream.deliveries.filter((d) => d.event.kind === 'malformed').length;
-  log(`stream: ${stream.deliveries.length} deliveries (${malformed} malformed), ${stream.sends.length} sends, seed ${SEED}${QUICK ? ', quick' : ''}`);
+  log(
+    `stream: ${stream.deliveries.length} deliveries (${malformed} malformed), ${stream.sends.length} sends, seed ${SEED}${QUICK ? ', quick' : ''}`,
+  );
 
   const results: Results = {
     verdict: 'FAIL',
@@ -414,9 +478,24 @@ async function main(): Promise<number> {
     quick: QUICK,
     seed: SEED,
     seconds: 0,
-    stream: { deliveries: stream.deliveries.length, sends: stream.sends.length, malformed, duplicatedSends: stream.sends.length - stream.deliveries.length },
+    stream: {
+      deliveries: stream.deliveries.length,
+      sends: stream.sends.length,
+      malformed,
+      duplicatedSends: stream.sends.length - stream.deliveries.length,
+    },
     sender: { attempts: 0, accepted: 0, notAccepted: {}, rejected: 0, gaveUp: 0 },
-    accounting: { accepted: 0, applied: 0, quarantined: 0, inDlq: 0, lost: 0, validQuarantined: 0, malformedNotQuarantined: 0, dlqRecovered: 0, quarantinedUnacknowledged: 0 },
+    accounting: {
+      accepted: 0,
+      applied: 0,
+      quarantined: 0,
+      inDlq: 0,
+      lost: 0,
+      validQuarantined: 0,
+      malformedNotQuarantined: 0,
+      dlqRecovered: 0,
+      quarantinedUnacknowledged: 0,
+    },
     hub: { kills: 0, restarts: 0 },
     faults: undefined,
     compare: { balances: 0, balanceMismatches: 0, kpiHours: 0, kpiMismatches: 0, orders: 0, orderMismatches: 0 },
@@ -445,8 +524,12 @@ async function main(): Promise<number> {
     writeFileSync(
       configPath,
       JSON.stringify({
-        connections: [{ id: connection.id, source: connection.source, channel: connection.channel, secret: connection.secrets[0] }],
-        apiKeys: [{ key: `soak_${randomBytes(24).toString('base64url')}`, scopes: ['stock:read', 'kpi:read'], partner: null }],
+        connections: [
+          { id: connection.id, source: connection.source, channel: connection.channel, secret: connection.secrets[0] },
+        ],
+        apiKeys: [
+          { key: `soak_${randomBytes(24).toString('base64url')}`, scopes: ['stock:read', 'kpi:read'], partner: null },
+        ],
       }),
     );
     const port = await freePort();
@@ -470,7 +553,11 @@ async function main(): Promise<number> {
     proxy.setEnabled(true);
     log(`hub up at ${hub.url} (log ${join(work, 'hub.log')}); sending`);
 
-    const direct = { region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    const direct = {
+      region: REGION,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    };
     const sqs = new SQSClient(direct);
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(direct));
     clients.push(sqs, doc);
@@ -523,8 +610,11 @@ async function main(): Promise<number> {
       rejected: sent.rejected.length,
       gaveUp: sent.gaveUp.length,
     };
-    log(`sent: ${sent.accepted.length} accepted, not accepted ${JSON.stringify(sent.notAccepted)}, rejected ${sent.rejected.length}, gave up ${sent.gaveUp.length}`);
-    for (const r of sent.rejected.slice(0, 5)) results.mismatches.push(`rejected ${stream.deliveries[r.index]!.webhookId}: ${r.status} ${r.body}`);
+    log(
+      `sent: ${sent.accepted.length} accepted, not accepted ${JSON.stringify(sent.notAccepted)}, rejected ${sent.rejected.length}, gave up ${sent.gaveUp.length}`,
+    );
+    for (const r of sent.rejected.slice(0, 5))
+      results.mismatches.push(`rejected ${stream.deliveries[r.index]!.webhookId}: ${r.status} ${r.body}`);
 
     // ---- drain (faults still on), then the DLQ's content, then redrive with faults off
     const left = await waitDrained(sqs, queueUrl, hub, 'faults on');
@@ -536,7 +626,8 @@ async function main(): Promise<number> {
     proxy.setEnabled(false);
     log(`drained; ${dlqIds.length} message(s) in the DLQ${dlqIds.length ? ', redriven with faults off' : ''}`);
     const leftAfterRedrive = dlqIds.length && !left ? await waitDrained(sqs, queueUrl, hub, 'DLQ redrive') : 0;
-    if (left || leftAfterRedrive) results.reasons.push(`the queue did not drain before the deadline (${left || leftAfterRedrive} message(s) left)`);
+    if (left || leftAfterRedrive)
+      results.reasons.push(`the queue did not drain before the deadline (${left || leftAfterRedrive} message(s) left)`);
 
     // ---- read the table directly from moto
     const items = await scanAll(doc, tableName);
@@ -559,7 +650,11 @@ async function main(): Promise<number> {
       const sk = String(it.sk);
       if (pk.startsWith('SKU#') && sk.startsWith('LOC#')) {
         if (typeof it.countAsOf === 'string') view.countAsOf.set(`${pk}|${sk}`, it.countAsOf);
-        actualBalances.set(`${pk.slice(4)}|${sk.slice(4)}`, { onHand: Number(it.onHand ?? 0), reserved: Number(it.reserved ?? 0), available: Number(it.available ?? 0) });
+        actualBalances.set(`${pk.slice(4)}|${sk.slice(4)}`, {
+          onHand: Number(it.onHand ?? 0),
+          reserved: Number(it.reserved ?? 0),
+          available: Number(it.available ?? 0),
+        });
       } else if (pk.startsWith('SKU#') && sk.startsWith('MOVE#')) {
         view.ledger.add(`${pk}|${sk}`);
       } else if (pk.startsWith(`KPI#${CHANNEL}#`)) {
@@ -569,7 +664,12 @@ async function main(): Promise<number> {
           const f = actualKpis.get(hour) ?? {};
           for (const [k, v] of Object.entries(h)) {
             if (typeof v !== 'number') continue;
-            if ((KPI_FIELDS as readonly string[]).includes(k) || k.startsWith('revenue_') || k.startsWith('refundAmount_')) f[k] = (f[k] ?? 0) + v;
+            if (
+              (KPI_FIELDS as readonly string[]).includes(k) ||
+              k.startsWith('revenue_') ||
+              k.startsWith('refundAmount_')
+            )
+              f[k] = (f[k] ?? 0) + v;
           }
           actualKpis.set(hour, f);
         }
@@ -612,7 +712,9 @@ async function main(): Promise<number> {
       } else {
         acc.lost++;
         if (malformedOne) acc.malformedNotQuarantined++;
-        lostExamples.push(`lost: ${d.webhookId} (${d.event.kind}${malformedOne ? ` ${(d.event as { variant: string }).variant}` : ''}) ${a.deliveryId}`);
+        lostExamples.push(
+          `lost: ${d.webhookId} (${d.event.kind}${malformedOne ? ` ${(d.event as { variant: string }).variant}` : ''}) ${a.deliveryId}`,
+        );
       }
     }
     acc.quarantinedUnacknowledged = [...quarantinedIds].filter((id) => !acceptedIds.has(id)).length;
@@ -664,8 +766,14 @@ async function main(): Promise<number> {
     const reasons = results.reasons;
     if (acc.lost > 0) reasons.push(`${acc.lost} accepted deliveries lost`);
     if (acc.validQuarantined > 0) reasons.push(`${acc.validQuarantined} valid deliveries quarantined`);
-    const dlqValid = sent.accepted.filter((a) => dlqSet.has(a.deliveryId) && !quarantinedIds.has(a.deliveryId) && stream.deliveries[a.index]!.event.kind !== 'malformed').length;
-    if (dlqValid > acc.dlqRecovered) reasons.push(`${dlqValid - acc.dlqRecovered} DLQ deliveries not applied after redrive`);
+    const dlqValid = sent.accepted.filter(
+      (a) =>
+        dlqSet.has(a.deliveryId) &&
+        !quarantinedIds.has(a.deliveryId) &&
+        stream.deliveries[a.index]!.event.kind !== 'malformed',
+    ).length;
+    if (dlqValid > acc.dlqRecovered)
+      reasons.push(`${dlqValid - acc.dlqRecovered} DLQ deliveries not applied after redrive`);
     if (sent.rejected.length) reasons.push(`${sent.rejected.length} deliveries rejected with 4xx`);
     if (sent.gaveUp.length) reasons.push(`${sent.gaveUp.length} deliveries never accepted`);
     if (cmp.balanceMismatches) reasons.push(`${cmp.balanceMismatches} balance mismatches`);

@@ -97,7 +97,13 @@ export async function startPartitionedMoto(): Promise<MotoServer> {
 
 export function envFor(endpoint: string, tableName: string): NodeJS.ProcessEnv {
   // caches longer than a timed run, so warm calls show the read's own requests
-  return { HUB_TABLE_NAME: tableName, HUB_AWS_ENDPOINT: endpoint, AWS_REGION: REGION, HUB_API_KEY_CACHE_SECONDS: '60', HUB_CHANNEL_CACHE_SECONDS: '3600' };
+  return {
+    HUB_TABLE_NAME: tableName,
+    HUB_AWS_ENDPOINT: endpoint,
+    AWS_REGION: REGION,
+    HUB_API_KEY_CACHE_SECONDS: '60',
+    HUB_CHANNEL_CACHE_SECONDS: '3600',
+  };
 }
 
 /**
@@ -105,7 +111,12 @@ export function envFor(endpoint: string, tableName: string): NodeJS.ProcessEnv {
  * time by default: stock moto is not safe under concurrent batch writes (a run with 4 in flight
  * lost an item).
  */
-export async function batchPut(doc: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[], inFlight = 1): Promise<number> {
+export async function batchPut(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  items: Record<string, unknown>[],
+  inFlight = 1,
+): Promise<number> {
   let calls = 0;
   let next = 0;
   const chunks: Record<string, unknown>[][] = [];
@@ -126,7 +137,11 @@ export async function batchPut(doc: DynamoDBDocumentClient, tableName: string, i
 }
 
 /** moto's own cost per request: a GetItem of a key that does not exist, p50 over n calls. */
-export async function motoLatency(doc: DynamoDBDocumentClient, tableName: string, n = 50): Promise<{ p50: number; p99: number }> {
+export async function motoLatency(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  n = 50,
+): Promise<{ p50: number; p99: number }> {
   const ms: number[] = [];
   for (let i = 0; i < n + 5; i++) {
     const t = performance.now();
@@ -137,7 +152,13 @@ export async function motoLatency(doc: DynamoDBDocumentClient, tableName: string
   return { p50: round(percentile(ms, 50), 2), p99: round(percentile(ms, 99), 2) };
 }
 
-export function apiEvent(method: string, path: string, routeKey: string, key: string, extra: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
+export function apiEvent(
+  method: string,
+  path: string,
+  routeKey: string,
+  key: string,
+  extra: Partial<APIGatewayProxyEventV2> = {},
+): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey,
@@ -152,7 +173,9 @@ export function apiEvent(method: string, path: string, routeKey: string, key: st
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export function invoker(h: { (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> }): ApiHandler {
+export function invoker(
+  h: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>,
+): ApiHandler {
   return (event) => h(event, {} as Context);
 }
 
@@ -163,7 +186,12 @@ export interface Samples {
 }
 
 /** n calls one after another, each timed and its DynamoDB requests counted. */
-export async function timeCalls(n: number, counter: RequestCounter, call: () => Promise<void>, into: Samples = { ms: [], requests: [], items: 0 }): Promise<Samples> {
+export async function timeCalls(
+  n: number,
+  counter: RequestCounter,
+  call: () => Promise<void>,
+  into: Samples = { ms: [], requests: [], items: 0 },
+): Promise<Samples> {
   const items0 = counter.items;
   for (let i = 0; i < n; i++) {
     const r0 = counter.requests;
@@ -199,7 +227,13 @@ const LOCS = ['WH-A', 'WH-B', 'WH-C', 'WH-D'] as const;
 export const LONG_SKU = 'SKU-LONG';
 export const SHORT_SKU = 'SKU-SHORT';
 
-function balanceItem(sku: string, location: string, updatedAt: string, onHand: number, reserved: number): Record<string, unknown> {
+function balanceItem(
+  sku: string,
+  location: string,
+  updatedAt: string,
+  onHand: number,
+  reserved: number,
+): Record<string, unknown> {
   return {
     ...keys.balance(sku, location),
     type: 'balance',
@@ -223,7 +257,17 @@ function ledgerItems(rng: Rng, sku: string, n: number, startMs: number): Record<
     const ref = `shop#${100000 + i}#r1`;
     const delta = rng.chance(0.9) ? -rng.int(1, 3) : rng.int(1, 2);
     const reason = delta < 0 ? 'order' : 'refund';
-    out.push({ ...keys.ledger(sku, location, at, `${ref}#${reason}`), type: 'move', sku, location, delta, at, reason, ref, onHand: true });
+    out.push({
+      ...keys.ledger(sku, location, at, `${ref}#${reason}`),
+      type: 'move',
+      sku,
+      location,
+      delta,
+      at,
+      reason,
+      ref,
+      onHand: true,
+    });
   }
   return out;
 }
@@ -248,7 +292,12 @@ export const stockReadBench: BenchModule = {
       const seedDoc = localDoc(moto.endpoint);
       doc0.push(seedDoc);
       await putApiKey(seedDoc, TABLE, KEY, { scopes: ['stock:read'], partner: null }, systemClock());
-      await putChannel(seedDoc, TABLE, { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, systemClock());
+      await putChannel(
+        seedDoc,
+        TABLE,
+        { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } },
+        systemClock(),
+      );
       await putChannel(seedDoc, TABLE, { channel: 'shop', allocation: { locations: ['WH-B'] } }, systemClock());
 
       // balances: the two read SKUs plus 300 feed SKUs, all changed within the last hour (and
@@ -257,16 +306,22 @@ export const stockReadBench: BenchModule = {
       const feedFrom = new Date(now - 3_600_000).toISOString();
       const balances: Record<string, unknown>[] = [];
       const stamp = () => new Date(now - 3_500_000 + Math.floor(rng.next() * 3_400_000)).toISOString();
-      for (const sku of [LONG_SKU, SHORT_SKU]) for (const loc of LOCS) balances.push(balanceItem(sku, loc, stamp(), rng.int(20, 200), rng.int(0, 10)));
+      for (const sku of [LONG_SKU, SHORT_SKU])
+        for (const loc of LOCS) balances.push(balanceItem(sku, loc, stamp(), rng.int(20, 200), rng.int(0, 10)));
       for (let i = 0; i < feedSkus; i++) {
         const sku = `SKU-F${String(i + 1).padStart(4, '0')}`;
         for (const loc of LOCS) balances.push(balanceItem(sku, loc, stamp(), rng.int(0, 200), rng.int(0, 10)));
       }
       const ledgerStart = now - (ledgerRows + 10) * 60_000;
-      const ledger = [...ledgerItems(rng, LONG_SKU, ledgerRows, ledgerStart), ...ledgerItems(rng, SHORT_SKU, shortLedgerRows, ledgerStart)];
+      const ledger = [
+        ...ledgerItems(rng, LONG_SKU, ledgerRows, ledgerStart),
+        ...ledgerItems(rng, SHORT_SKU, shortLedgerRows, ledgerStart),
+      ];
       const seedCalls = await batchPut(seedDoc, TABLE, [...balances, ...ledger]);
       const seedSeconds = (Date.now() - t0) / 1000;
-      ctx.log(`seeded moto in ${round(seedSeconds, 1)} s: ${balances.length} balances, ${ledgerRows} ledger rows for ${LONG_SKU} and ${shortLedgerRows} for ${SHORT_SKU} (BatchWriteItem × ${seedCalls}, 25 items each)`);
+      ctx.log(
+        `seeded moto in ${round(seedSeconds, 1)} s: ${balances.length} balances, ${ledgerRows} ledger rows for ${LONG_SKU} and ${shortLedgerRows} for ${SHORT_SKU} (BatchWriteItem × ${seedCalls}, 25 items each)`,
+      );
 
       // the handler's own client, with the request counter on it
       const doc = localDoc(moto.endpoint);
@@ -280,13 +335,17 @@ export const stockReadBench: BenchModule = {
         const res = await handler(skuEvent(sku));
         if (res.statusCode !== 200) throw new Error(`GET /v1/stock/${sku} answered ${res.statusCode}: ${res.body}`);
         const body = JSON.parse(String(res.body)) as { locations: unknown[]; channels: unknown[] };
-        if (body.locations.length !== LOCS.length || body.channels.length !== 2) throw new Error(`GET /v1/stock/${sku}: unexpected body ${res.body}`);
+        if (body.locations.length !== LOCS.length || body.channels.length !== 2)
+          throw new Error(`GET /v1/stock/${sku}: unexpected body ${res.body}`);
       };
 
       // cold: the first call also looks up the key and lists the channels (both then cached)
       const c0 = snapshot(counter);
       await readSku(SHORT_SKU);
-      const cold = { requests: counter.requests - c0.requests, byOp: Object.fromEntries(Object.entries(counter.byOp).map(([k, v]) => [k, v - (c0.byOp[k] ?? 0)])) };
+      const cold = {
+        requests: counter.requests - c0.requests,
+        byOp: Object.fromEntries(Object.entries(counter.byOp).map(([k, v]) => [k, v - (c0.byOp[k] ?? 0)])),
+      };
       for (let i = 0; i < 20; i++) await readSku(i % 2 ? LONG_SKU : SHORT_SKU);
 
       // alternate blocks so drift in moto or the machine lands on both sides
@@ -298,12 +357,21 @@ export const stockReadBench: BenchModule = {
       }
       const shortStats = statsOf(shortS);
       const longStats = statsOf(longS);
-      const sameRequests = shortStats.requestsPerCall === longStats.requestsPerCall && shortStats.requestsPerCallMax === longStats.requestsPerCallMax;
-      if (!sameRequests) failures.push(`stock-read: a SKU read took ${shortStats.requestsPerCall} requests with a short ledger and ${longStats.requestsPerCall} with a long one`);
-      if (longStats.requestsPerCallMax !== 1) failures.push(`stock-read: a warm single-SKU read took up to ${longStats.requestsPerCallMax} DynamoDB requests (expected 1 query)`);
+      const sameRequests =
+        shortStats.requestsPerCall === longStats.requestsPerCall &&
+        shortStats.requestsPerCallMax === longStats.requestsPerCallMax;
+      if (!sameRequests)
+        failures.push(
+          `stock-read: a SKU read took ${shortStats.requestsPerCall} requests with a short ledger and ${longStats.requestsPerCall} with a long one`,
+        );
+      if (longStats.requestsPerCallMax !== 1)
+        failures.push(
+          `stock-read: a warm single-SKU read took up to ${longStats.requestsPerCallMax} DynamoDB requests (expected 1 query)`,
+        );
 
       // delta feed: the first 1000 of 1,208 changes since an hour ago, then the rest via the cursor
-      const feedEvent = (query: Record<string, string>) => apiEvent('GET', '/v1/stock', 'GET /v1/stock', KEY, { queryStringParameters: query });
+      const feedEvent = (query: Record<string, string>) =>
+        apiEvent('GET', '/v1/stock', 'GET /v1/stock', KEY, { queryStringParameters: query });
       let lastPage: { items: unknown[]; nextCursor: string; hasMore: boolean } | undefined;
       const readPage = async () => {
         const res = await handler(feedEvent({ updatedSince: feedFrom, limit: '1000' }));
@@ -312,22 +380,40 @@ export const stockReadBench: BenchModule = {
       };
       await readPage(); // warm
       const pageStats = statsOf(await timeCalls(pageCalls, counter, readPage));
-      if (lastPage!.items.length !== 1000 || !lastPage!.hasMore) failures.push(`stock-read: the first feed page held ${lastPage!.items.length} rows (hasMore ${lastPage!.hasMore}); expected 1000 and more`);
+      if (lastPage!.items.length !== 1000 || !lastPage!.hasMore)
+        failures.push(
+          `stock-read: the first feed page held ${lastPage!.items.length} rows (hasMore ${lastPage!.hasMore}); expected 1000 and more`,
+        );
       const r0 = counter.requests;
       const rest = await handler(feedEvent({ cursor: lastPage!.nextCursor, limit: '1000' }));
       const restBody = JSON.parse(String(rest.body)) as { items: unknown[]; hasMore: boolean };
       const restRequests = counter.requests - r0;
-      if (restBody.items.length !== balances.length - 1000 || restBody.hasMore) failures.push(`stock-read: the second feed page held ${restBody.items.length} rows (hasMore ${restBody.hasMore}); expected ${balances.length - 1000} and caught up`);
+      if (restBody.items.length !== balances.length - 1000 || restBody.hasMore)
+        failures.push(
+          `stock-read: the second feed page held ${restBody.items.length} rows (hasMore ${restBody.hasMore}); expected ${balances.length - 1000} and caught up`,
+        );
 
       const moto1 = await motoLatency(doc, TABLE);
 
-      ctx.log(`moto per request (GetItem of a missing key): p50 ${moto1.p50} ms, p99 ${moto1.p99} ms — every latency below is mostly moto, not DynamoDB (moto with partition-keyed base-table Query, see startPartitionedMoto; GSI queries walk the table as stock moto does)`);
-      ctx.log(`cold first read: ${cold.requests} requests ${JSON.stringify(cold.byOp)} (API key and channel list, then cached by the runtime)`);
-      ctx.log(`GET /v1/stock/{sku}, ${SHORT_SKU} (${shortLedgerRows} ledger rows): p50 ${shortStats.p50} ms, p99 ${shortStats.p99} ms, ${shortStats.requestsPerCall} DynamoDB requests/call (max ${shortStats.requestsPerCallMax}), ${shortStats.itemsReadPerCall} items read/call, ${shortStats.calls} calls`);
-      ctx.log(`GET /v1/stock/{sku}, ${LONG_SKU} (${ledgerRows} ledger rows): p50 ${longStats.p50} ms, p99 ${longStats.p99} ms, ${longStats.requestsPerCall} DynamoDB requests/call (max ${longStats.requestsPerCallMax}), ${longStats.itemsReadPerCall} items read/call, ${longStats.calls} calls`);
+      ctx.log(
+        `moto per request (GetItem of a missing key): p50 ${moto1.p50} ms, p99 ${moto1.p99} ms — every latency below is mostly moto, not DynamoDB (moto with partition-keyed base-table Query, see startPartitionedMoto; GSI queries walk the table as stock moto does)`,
+      );
+      ctx.log(
+        `cold first read: ${cold.requests} requests ${JSON.stringify(cold.byOp)} (API key and channel list, then cached by the runtime)`,
+      );
+      ctx.log(
+        `GET /v1/stock/{sku}, ${SHORT_SKU} (${shortLedgerRows} ledger rows): p50 ${shortStats.p50} ms, p99 ${shortStats.p99} ms, ${shortStats.requestsPerCall} DynamoDB requests/call (max ${shortStats.requestsPerCallMax}), ${shortStats.itemsReadPerCall} items read/call, ${shortStats.calls} calls`,
+      );
+      ctx.log(
+        `GET /v1/stock/{sku}, ${LONG_SKU} (${ledgerRows} ledger rows): p50 ${longStats.p50} ms, p99 ${longStats.p99} ms, ${longStats.requestsPerCall} DynamoDB requests/call (max ${longStats.requestsPerCallMax}), ${longStats.itemsReadPerCall} items read/call, ${longStats.calls} calls`,
+      );
       if (longStats.p50 > shortStats.p50 * 1.2)
-        ctx.log(`note: the long-ledger read is slower on moto although it sends the same single query reading the same ${longStats.itemsReadPerCall} items: moto sorts and tests every item of the partition against begins_with (DynamoDB seeks the sort-key range)`);
-      ctx.log(`GET /v1/stock?limit=1000 (${balances.length} changed balances): p50 ${pageStats.p50} ms, p99 ${pageStats.p99} ms per 1000-row page, ${pageStats.requestsPerCall} DynamoDB requests/page (${FEED_SHARDS} feed shards), ${pageStats.itemsReadPerCall} items read/page, ${pageStats.calls} pages; next page: ${restBody.items.length} rows, ${restRequests} requests, hasMore ${restBody.hasMore}`);
+        ctx.log(
+          `note: the long-ledger read is slower on moto although it sends the same single query reading the same ${longStats.itemsReadPerCall} items: moto sorts and tests every item of the partition against begins_with (DynamoDB seeks the sort-key range)`,
+        );
+      ctx.log(
+        `GET /v1/stock?limit=1000 (${balances.length} changed balances): p50 ${pageStats.p50} ms, p99 ${pageStats.p99} ms per 1000-row page, ${pageStats.requestsPerCall} DynamoDB requests/page (${FEED_SHARDS} feed shards), ${pageStats.itemsReadPerCall} items read/page, ${pageStats.calls} pages; next page: ${restBody.items.length} rows, ${restRequests} requests, hasMore ${restBody.hasMore}`,
+      );
       for (const f of failures) ctx.log(`FAIL ${f}`);
 
       const onLabel = `moto ${moto1.p50} ms/request; ${ledgerRows} vs ${shortLedgerRows} ledger rows, 4 balances, ${shortStats.calls} calls each`;
@@ -335,7 +421,13 @@ export const stockReadBench: BenchModule = {
       return {
         figures: {
           motoMsPerRequest: moto1,
-          seeded: { balances: balances.length, ledgerRowsLong: ledgerRows, ledgerRowsShort: shortLedgerRows, batchWriteCalls: seedCalls, seconds: round(seedSeconds, 1) },
+          seeded: {
+            balances: balances.length,
+            ledgerRowsLong: ledgerRows,
+            ledgerRowsShort: shortLedgerRows,
+            batchWriteCalls: seedCalls,
+            seconds: round(seedSeconds, 1),
+          },
           coldFirstRead: cold,
           skuReadShortLedger: shortStats,
           skuReadLongLedger: longStats,
@@ -352,8 +444,16 @@ export const stockReadBench: BenchModule = {
             meets: sameRequests && longStats.requestsPerCallMax === 1,
             measuredOn: onLabel,
           },
-          { figure: 'Stock read: single-SKU latency p50/p99 (short / long ledger, moto)', value: `${shortStats.p50}/${shortStats.p99} ms / ${longStats.p50}/${longStats.p99} ms`, measuredOn: onLabel },
-          { figure: 'Stock delta feed: 1000-row page', value: `p50 ${pageStats.p50} ms, p99 ${pageStats.p99} ms, ${pageStats.requestsPerCall} requests/page`, measuredOn: feedLabel },
+          {
+            figure: 'Stock read: single-SKU latency p50/p99 (short / long ledger, moto)',
+            value: `${shortStats.p50}/${shortStats.p99} ms / ${longStats.p50}/${longStats.p99} ms`,
+            measuredOn: onLabel,
+          },
+          {
+            figure: 'Stock delta feed: 1000-row page',
+            value: `p50 ${pageStats.p50} ms, p99 ${pageStats.p99} ms, ${pageStats.requestsPerCall} requests/page`,
+            measuredOn: feedLabel,
+          },
         ],
         failures,
       };

@@ -83,14 +83,33 @@ function renderCharts(kpis: ChannelsKpiAnswer, colors: Map<string, string>): voi
   for (const cur of currencies) {
     const series: Series[] = channels
       .filter((c) => c.total.grossRevenue[cur] !== undefined)
-      .map((c) => ({ name: c.channel, color: colors.get(c.channel)!, values: c.periods.map((p) => asNumber(p.grossRevenue[cur])) }));
-    revenue.push(lineChart({ title: `Gross revenue (${cur}) per ${kpis.granularity}`, xLabels: labels, series, format: (v) => `${v.toLocaleString('en-US')} ${cur}` }));
+      .map((c) => ({
+        name: c.channel,
+        color: colors.get(c.channel)!,
+        values: c.periods.map((p) => asNumber(p.grossRevenue[cur])),
+      }));
+    revenue.push(
+      lineChart({
+        title: `Gross revenue (${cur}) per ${kpis.granularity}`,
+        xLabels: labels,
+        series,
+        format: (v) => `${v.toLocaleString('en-US')} ${cur}`,
+      }),
+    );
   }
   if (currencies.length === 0) revenue.push(h('p', 'No revenue in this range.'));
   fill('revenue-charts', ...revenue, legend(names, colors));
 
-  const orders: Series[] = channels.map((c) => ({ name: c.channel, color: colors.get(c.channel)!, values: c.periods.map((p) => p.orders) }));
-  fill('orders-chart', lineChart({ title: `Orders per ${kpis.granularity}`, xLabels: labels, series: orders }), legend(names, colors));
+  const orders: Series[] = channels.map((c) => ({
+    name: c.channel,
+    color: colors.get(c.channel)!,
+    values: c.periods.map((p) => p.orders),
+  }));
+  fill(
+    'orders-chart',
+    lineChart({ title: `Orders per ${kpis.granularity}`, xLabels: labels, series: orders }),
+    legend(names, colors),
+  );
 
   const shares: Node[] = [];
   for (const cur of currencies) {
@@ -123,7 +142,17 @@ function failingText(c: ChannelAnswer): string {
 function renderStandards(kpis: ChannelsKpiAnswer): void {
   const table = h('table');
   const head = h('tr');
-  for (const t of ['Channel', 'Status', 'Orders', 'Cancelled', 'Refund rate', 'Mean fulfilment (h)', 'Oversells', 'Failing measures']) head.append(h('th', t));
+  for (const t of [
+    'Channel',
+    'Status',
+    'Orders',
+    'Cancelled',
+    'Refund rate',
+    'Mean fulfilment (h)',
+    'Oversells',
+    'Failing measures',
+  ])
+    head.append(h('th', t));
   table.append(head);
   for (const c of kpis.channels) {
     const status = c.standards ? c.standards.status : '–';
@@ -152,7 +181,14 @@ function alertTable(title: string, rows: StockAlertRow[], cls: string): Node[] {
   table.append(head);
   for (const r of rows) {
     const tr = h('tr', undefined, cls);
-    tr.append(h('td', r.sku), h('td', r.location), h('td', String(r.available)), h('td', String(r.onHand)), h('td', String(r.reserved)), h('td', r.updatedAt));
+    tr.append(
+      h('td', r.sku),
+      h('td', r.location),
+      h('td', String(r.available)),
+      h('td', String(r.onHand)),
+      h('td', String(r.reserved)),
+      h('td', r.updatedAt),
+    );
     table.append(tr);
   }
   return [h('h3', title), table];
@@ -168,7 +204,11 @@ function renderAlerts(a: StockAlertsAnswer): void {
 }
 
 async function load(key: string): Promise<void> {
-  const params = new URLSearchParams({ from: $<HTMLInputElement>('from').value, to: $<HTMLInputElement>('to').value, granularity: $<HTMLSelectElement>('granularity').value });
+  const params = new URLSearchParams({
+    from: $<HTMLInputElement>('from').value,
+    to: $<HTMLInputElement>('to').value,
+    granularity: $<HTMLSelectElement>('granularity').value,
+  });
   const tz = $<HTMLInputElement>('tz').value.trim();
   if (tz) params.set('tz', tz);
   setStatus('Loading…');
@@ -179,13 +219,18 @@ async function load(key: string): Promise<void> {
       if (err instanceof ApiError && err.status === 403) return undefined;
       throw err;
     });
-    const [kpis, alerts] = await Promise.all([api<ChannelsKpiAnswer>(`/v1/kpis/channels?${params}`, key), alertsRequest]);
+    const [kpis, alerts] = await Promise.all([
+      api<ChannelsKpiAnswer>(`/v1/kpis/channels?${params}`, key),
+      alertsRequest,
+    ]);
     const colors = new Map(kpis.channels.map((c, i) => [c.channel, PALETTE[i % PALETTE.length]!]));
     renderCharts(kpis, colors);
     renderStandards(kpis);
     if (alerts) renderAlerts(alerts);
     else fill('alerts', h('p', 'This API key lacks the stock:read scope, which stock alerts need.'));
-    setStatus(`${kpis.channels.length} channel(s), ${kpis.from} – ${kpis.to} by ${kpis.granularity}, time zone ${kpis.timeZone}`);
+    setStatus(
+      `${kpis.channels.length} channel(s), ${kpis.from} – ${kpis.to} by ${kpis.granularity}, time zone ${kpis.timeZone}`,
+    );
     document.body.dataset.loaded = 'true';
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {

@@ -6,9 +6,24 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+export const PALETTE = [
+  '#2563eb',
+  '#dc2626',
+  '#16a34a',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#ca8a04',
+  '#db2777',
+  '#4b5563',
+  '#65a30d',
+];
 
-function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+function el<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -66,7 +81,8 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
   // at most ~8 x labels, evenly spaced, so week or day series stay readable
   const every = Math.max(1, Math.ceil(n / 8));
   o.xLabels.forEach((label, i) => {
-    if (i % every === 0 || i === n - 1) svg.append(el('text', { x: x(i), y: height - m.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, label));
+    if (i % every === 0 || i === n - 1)
+      svg.append(el('text', { x: x(i), y: height - m.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, label));
   });
 
   for (const s of o.series) {
@@ -79,7 +95,14 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     g.append(el('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
     s.values.forEach((v, i) => {
       if (v === null) return;
-      const c = el('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 3, fill: s.color, class: 'point', 'data-value': v });
+      const c = el('circle', {
+        cx: x(i).toFixed(1),
+        cy: y(v).toFixed(1),
+        r: 3,
+        fill: s.color,
+        class: 'point',
+        'data-value': v,
+      });
       c.append(el('title', {}, `${s.name} · ${o.xLabels[i]}: ${format(v)}`));
       g.append(c);
     });
@@ -104,10 +127,19 @@ export function shareBar(title: string, segments: ShareSegment[], width = 560): 
   let at = 0;
   for (const s of segments) {
     const w = s.share * width;
-    const r = el('rect', { x: at.toFixed(1), y: 26, width: Math.max(0, w).toFixed(1), height: 28, fill: s.color, class: 'share', 'data-share': s.share });
+    const r = el('rect', {
+      x: at.toFixed(1),
+      y: 26,
+      width: Math.max(0, w).toFixed(1),
+      height: 28,
+      fill: s.color,
+      class: 'share',
+      'data-share': s.share,
+    });
     r.append(el('title', {}, `${s.name}: ${(s.share * 100).toFixed(1)}%`));
     svg.append(r);
-    if (w > 60) svg.append(el('text', { x: at + 6, y: 45, class: 'share-label' }, `${s.name} ${(s.share * 100).toFixed(0)}%`));
+    if (w > 60)
+      svg.append(el('text', { x: at + 6, y: 45, class: 'share-label' }, `${s.name} ${(s.share * 100).toFixed(0)}%`));
     at += w;
   }
   return svg;

@@ -6,7 +6,8 @@ import { HubStack } from './hub-stack.ts';
 const app = new App();
 
 const stage = z.enum(['dev', 'prod']).safeParse(app.node.tryGetContext('stage') ?? 'dev');
-if (!stage.success) throw new Error(`-c stage must be dev or prod, got ${JSON.stringify(app.node.tryGetContext('stage'))}`);
+if (!stage.success)
+  throw new Error(`-c stage must be dev or prod, got ${JSON.stringify(app.node.tryGetContext('stage'))}`);
 
 new HubStack(app, `InventoryHub-${stage.data}`, {
   stage: stage.data,

@@ -98,7 +98,8 @@ export class HubFunction extends Construct {
         mainFields: ['module', 'main'],
         // A CommonJS dependency bundled into ESM calls `require` for Node built-ins, which esbuild's
         // stub rejects at run time ("Dynamic require of X is not supported") without a real one
-        banner: "import { createRequire as __hubCreateRequire } from 'node:module';const require = __hubCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __hubCreateRequire } from 'node:module';const require = __hubCreateRequire(import.meta.url);",
       },
     });
 

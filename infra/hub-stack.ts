@@ -1,10 +1,23 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, FunctionUrlAuthType, StartingPosition, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import {
+  FilterCriteria,
+  FilterRule,
+  FunctionUrlAuthType,
+  StartingPosition,
+  type FunctionUrl,
+} from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -189,7 +202,13 @@ export class HubStack extends Stack {
     const ctx = readHubContext(this);
     // what the logs are kept for: a lean stack keeps them shorter (storage is what an idle stack's
     // logs cost); the API's access logs the same
-    const logRetention = ctx.lean ? (prod ? RetentionDays.ONE_WEEK : RetentionDays.THREE_DAYS) : prod ? RetentionDays.ONE_MONTH : RetentionDays.ONE_WEEK;
+    const logRetention = ctx.lean
+      ? prod
+        ? RetentionDays.ONE_WEEK
+        : RetentionDays.THREE_DAYS
+      : prod
+        ? RetentionDays.ONE_MONTH
+        : RetentionDays.ONE_WEEK;
     // Prod data outlives the stack; a dev stack is disposable.
     const statefulRemoval = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
@@ -230,7 +249,7 @@ export class HubStack extends Stack {
     Validations.of(this.bodyBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'Objects are written and read only by the hub\'s own roles; server access logs would cost more than the short-lived bodies they describe, and CloudTrail data events can be enabled when an audit needs them.',
+        "Objects are written and read only by the hub's own roles; server access logs would cost more than the short-lived bodies they describe, and CloudTrail data events can be enabled when an audit needs them.",
     });
 
     this.ingestDlq = new Queue(this, 'IngestDlq', {
@@ -319,7 +338,9 @@ export class HubStack extends Stack {
     });
     this.webhookUrl = this.ingest.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     // SendMessage alone (grantSendMessages adds GetQueueAttributes and GetQueueUrl, never called)
-    this.ingest.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.ingestQueue.queueArn] }));
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.ingestQueue.queueArn] }),
+    );
     this.allowBodies(this.ingest, 's3:PutObject');
     // The function anyone on the internet can call reads connection items and nothing else: one
     // GetItem per connection id, confined to `CONN#` partitions, never the feed index.
@@ -331,18 +352,26 @@ export class HubStack extends Stack {
       }),
     );
     const secretArn = (name: string) =>
-      this.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      this.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
     // Secrets Manager appends `-` and six random characters to every secret ARN
     const connectionSecrets = secretArn(`${secretName(stage, '')}*`);
     // `?` matches exactly one character, so only the one secret is granted, not `ebay-app-anything`
     const ebayAppSecret = secretArn(`${ebayAppSecretName({ HUB_STAGE: stage })}-??????`);
     this.ingest.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [connectionSecrets, ebayAppSecret] }),
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [connectionSecrets, ebayAppSecret],
+      }),
     );
     Validations.of(this.ingest.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagResource(this, connectionSecrets)}]`,
       reason:
-        'One secret per connection, created when a partner is onboarded; the wildcard is confined to this stage\'s connection secrets (and covers the random suffix Secrets Manager adds).',
+        "One secret per connection, created when a partner is onboarded; the wildcard is confined to this stage's connection secrets (and covers the random suffix Secrets Manager adds).",
     });
 
     this.normalize = new HubFunction(this, 'Normalize', {
@@ -378,7 +407,9 @@ export class HubStack extends Stack {
     }
 
     // a thin order's fetch is queued once its pending item is written
-    this.normalize.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }));
+    this.normalize.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }),
+    );
 
     this.hydrate = new HubFunction(this, 'Hydrate', {
       name: 'hydrate',
@@ -390,15 +421,24 @@ export class HubStack extends Stack {
     });
     // pending items, the orders it applies, the listings that name their lines' SKUs, the channels'
     // location settings (and their list, a Query on the index)
-    this.allowTable(this.hydrate, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] }, HYDRATE_TABLE_PARTITIONS);
+    this.allowTable(
+      this.hydrate,
+      { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] },
+      HYDRATE_TABLE_PARTITIONS,
+    );
     // SendMessage: a webhook that arrived during a fetch queues one more. The event source grants
     // ReceiveMessage, DeleteMessage and ChangeMessageVisibility (a rate limit's delay).
-    this.hydrate.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }));
+    this.hydrate.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }),
+    );
     const apiSecrets = secretArn(`${apiSecretName(stage, '*')}-??????`);
-    this.hydrate.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [apiSecrets] }));
+    this.hydrate.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [apiSecrets] }),
+    );
     Validations.of(this.hydrate.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagResource(this, apiSecrets)}]`,
-      reason: "One API secret per connection, created when credentials are set; the wildcard is confined to this stage's connections' `/api` secrets.",
+      reason:
+        "One API secret per connection, created when credentials are set; the wildcard is confined to this stage's connections' `/api` secrets.",
     });
     this.hydrate.fn.addEventSource(
       new SqsEventSource(this.hydrateQueue, {
@@ -408,12 +448,24 @@ export class HubStack extends Stack {
       }),
     );
 
-    this.stock = new HubFunction(this, 'Stock', { name: 'stock', stage, tracing: ctx.tracing, logRetention, environment: tableEnv });
+    this.stock = new HubFunction(this, 'Stock', {
+      name: 'stock',
+      stage,
+      tracing: ctx.tracing,
+      logRetention,
+      environment: tableEnv,
+    });
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
-    this.allowTable(this.stock, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] }, STOCK_TABLE_PARTITIONS);
+    this.allowTable(
+      this.stock,
+      { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] },
+      STOCK_TABLE_PARTITIONS,
+    );
 
-    const merchantZone: Record<string, string> = ctx.merchantTimeZone ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone } : {};
+    const merchantZone: Record<string, string> = ctx.merchantTimeZone
+      ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone }
+      : {};
     this.kpi = new HubFunction(this, 'Kpi', {
       name: 'kpi',
       stage,
@@ -424,7 +476,11 @@ export class HubStack extends Stack {
     // keys, channels and the zone marker by key, counters by Query, on those partitions only (a
     // read-only API has no business with orders or balances on the table); stock alerts and the
     // channel list are Queries on the index
-    this.allowTable(this.kpi, { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] }, KPI_TABLE_PARTITIONS);
+    this.allowTable(
+      this.kpi,
+      { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
+      KPI_TABLE_PARTITIONS,
+    );
 
     // Orders' stock effects and the KPI counters from the table's own stream: order items only (the
     // filter is applied by Lambda before invoking, so the other writes cost nothing), one batch per
@@ -466,11 +522,17 @@ export class HubStack extends Stack {
     Validations.of(this.fold.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'dynamodb:ListStreams, which the stream event source needs, does not support resource-level permissions; the stream reads themselves (DescribeStream, GetShardIterator, GetRecords) are granted on this table\'s stream only.',
+        "dynamodb:ListStreams, which the stream event source needs, does not support resource-level permissions; the stream reads themselves (DescribeStream, GetShardIterator, GetRecords) are granted on this table's stream only.",
     });
 
     // GET /, /api, /openapi.json and /health: no table, queue or secret, so its role writes logs only
-    this.docs = new HubFunction(this, 'Docs', { name: 'docs', stage, tracing: ctx.tracing, logRetention, timeout: Duration.seconds(3) });
+    this.docs = new HubFunction(this, 'Docs', {
+      name: 'docs',
+      stage,
+      tracing: ctx.tracing,
+      logRetention,
+      timeout: Duration.seconds(3),
+    });
 
     // ---- read API ---------------------------------------------------------------------------
 
@@ -556,7 +618,15 @@ export class HubStack extends Stack {
 
     this.monitoring = new HubMonitoring(this, 'Monitoring', {
       stage,
-      functions: { ingest: this.ingest, normalize: this.normalize, hydrate: this.hydrate, stock: this.stock, kpi: this.kpi, fold: this.fold, docs: this.docs },
+      functions: {
+        ingest: this.ingest,
+        normalize: this.normalize,
+        hydrate: this.hydrate,
+        stock: this.stock,
+        kpi: this.kpi,
+        fold: this.fold,
+        docs: this.docs,
+      },
       streamConsumers: { fold: this.fold },
       queues: [
         { label: 'Ingest', queue: this.ingestQueue, dlq: this.ingestDlq },
@@ -573,19 +643,58 @@ export class HubStack extends Stack {
     // ---- outputs ----------------------------------------------------------------------------
     // infra/local/provision.ts finds the resources in the template through these outputs.
 
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl.url, description: 'Give senders <WebhookUrl>webhooks/<connectionId> (npm run hub -- connections add prints it with HUB_PUBLIC_URL set to this)' });
-    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'The stock and KPI APIs, the dashboard (<ApiUrl>/dashboard) and the API reference (<ApiUrl>/openapi.json)' });
-    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'HUB_TABLE_NAME for the admin CLI against this stage' });
-    new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl, description: 'HUB_INGEST_QUEUE_URL for the admin CLI (quarantine replay)' });
-    new CfnOutput(this, 'DlqUrl', { value: this.ingestDlq.queueUrl, description: 'HUB_INGEST_DLQ_URL for the admin CLI (dlq redrive)' });
-    new CfnOutput(this, 'HydrateQueueUrl', { value: this.hydrateQueue.queueUrl, description: 'Fetches of thin Square and BigCommerce orders' });
-    new CfnOutput(this, 'HydrateDlqUrl', { value: this.hydrateDlq.queueUrl, description: 'Fetches that kept failing (redrive from the SQS console)' });
-    new CfnOutput(this, 'BodyBucket', { value: this.bodyBucket.bucketName, description: "Bodies over the queue's message size (claim check)" });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: "Subscribe an address or a pager to the hub's alarms" });
-    if (this.monitoring.dashboard) new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'The CloudWatch dashboard with every alarm' });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhookUrl.url,
+      description:
+        'Give senders <WebhookUrl>webhooks/<connectionId> (npm run hub -- connections add prints it with HUB_PUBLIC_URL set to this)',
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.apiStage.url,
+      description:
+        'The stock and KPI APIs, the dashboard (<ApiUrl>/dashboard) and the API reference (<ApiUrl>/openapi.json)',
+    });
+    new CfnOutput(this, 'TableName', {
+      value: this.table.tableName,
+      description: 'HUB_TABLE_NAME for the admin CLI against this stage',
+    });
+    new CfnOutput(this, 'IngestQueueUrl', {
+      value: this.ingestQueue.queueUrl,
+      description: 'HUB_INGEST_QUEUE_URL for the admin CLI (quarantine replay)',
+    });
+    new CfnOutput(this, 'DlqUrl', {
+      value: this.ingestDlq.queueUrl,
+      description: 'HUB_INGEST_DLQ_URL for the admin CLI (dlq redrive)',
+    });
+    new CfnOutput(this, 'HydrateQueueUrl', {
+      value: this.hydrateQueue.queueUrl,
+      description: 'Fetches of thin Square and BigCommerce orders',
+    });
+    new CfnOutput(this, 'HydrateDlqUrl', {
+      value: this.hydrateDlq.queueUrl,
+      description: 'Fetches that kept failing (redrive from the SQS console)',
+    });
+    new CfnOutput(this, 'BodyBucket', {
+      value: this.bodyBucket.bucketName,
+      description: "Bodies over the queue's message size (claim check)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: "Subscribe an address or a pager to the hub's alarms",
+    });
+    if (this.monitoring.dashboard)
+      new CfnOutput(this, 'DashboardName', {
+        value: this.monitoring.dashboard.dashboardName,
+        description: 'The CloudWatch dashboard with every alarm',
+      });
     if (this.spapiQueue && this.spapiDlq) {
-      new CfnOutput(this, 'SpapiQueueUrl', { value: this.spapiQueue.queueUrl, description: 'Subscribe Amazon SP-API notifications (SQS destination) to this queue' });
-      new CfnOutput(this, 'SpapiDlqUrl', { value: this.spapiDlq.queueUrl, description: 'SP-API notifications that kept failing' });
+      new CfnOutput(this, 'SpapiQueueUrl', {
+        value: this.spapiQueue.queueUrl,
+        description: 'Subscribe Amazon SP-API notifications (SQS destination) to this queue',
+      });
+      new CfnOutput(this, 'SpapiDlqUrl', {
+        value: this.spapiDlq.queueUrl,
+        description: 'SP-API notifications that kept failing',
+      });
     }
   }
 
@@ -593,25 +702,36 @@ export class HubStack extends Stack {
    * Table access by explicit actions and ARNs instead of `grantReadData`: the grant helpers add
    * `<table>/index/*`, and naming the one index keeps every policy free of wildcards.
    */
-  private allowTable(fn: HubFunction, actions: { table: string[]; index?: string[] }, partitions?: readonly string[]): void {
+  private allowTable(
+    fn: HubFunction,
+    actions: { table: string[]; index?: string[] },
+    partitions?: readonly string[],
+  ): void {
     fn.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: actions.table,
         resources: [this.table.tableArn],
-        ...(partitions ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } } : {}),
+        ...(partitions
+          ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } }
+          : {}),
       }),
     );
     if (actions.index?.length) {
-      fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: actions.index, resources: [`${this.table.tableArn}/index/byUpdated`] }));
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: actions.index, resources: [`${this.table.tableArn}/index/byUpdated`] }),
+      );
     }
   }
 
   /** One object action on the body bucket (the grant helpers add `s3:Abort*`, `s3:List*` and more). */
   private allowBodies(fn: HubFunction, action: 's3:PutObject' | 's3:GetObject'): void {
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: [action], resources: [this.bodyBucket.arnForObjects('*')] }));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [action], resources: [this.bodyBucket.arnForObjects('*')] }),
+    );
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagResource(this, this.bodyBucket.arnForObjects('*'))}]`,
-      reason: 'Object keys are delivery ids minted per request, so no fixed key can be named; the bucket holds nothing but claim-checked bodies.',
+      reason:
+        'Object keys are delivery ids minted per request, so no fixed key can be named; the bucket holds nothing but claim-checked bodies.',
     });
   }
 }

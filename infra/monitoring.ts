@@ -96,7 +96,13 @@ export class HubMonitoring extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);
 
-    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string, comparison = ComparisonOperator.GREATER_THAN_THRESHOLD) => {
+    const alarm = (
+      alarmId: string,
+      metric: IMetric,
+      threshold: number,
+      description: string,
+      comparison = ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) => {
       const a = new Alarm(this, alarmId, {
         metric,
         threshold,
@@ -210,36 +216,70 @@ export class HubMonitoring extends Construct {
         period: Duration.minutes(5),
       });
     dashboard.addWidgets(
-      new TextWidget({ markdown: `# Inventory hub (${stage})\nAlarms go to the SNS topic; each alarm's description says what to do.`, width: 24, height: 2 }),
+      new TextWidget({
+        markdown: `# Inventory hub (${stage})\nAlarms go to the SNS topic; each alarm's description says what to do.`,
+        width: 24,
+        height: 2,
+      }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
     dashboard.addWidgets(
-      new GraphWidget({ title: 'Deliveries accepted per source', width: 6, left: [search(HubMetric.DeliveriesAccepted, 'source', '')] }),
-      new GraphWidget({ title: 'Deliveries rejected per source and reason', width: 6, left: [search(HubMetric.DeliveriesRejected, 'source,reason', '')] }),
-      new GraphWidget({ title: 'Quarantined per reason', width: 6, left: [search(HubMetric.Quarantined, 'reason', '')] }),
+      new GraphWidget({
+        title: 'Deliveries accepted per source',
+        width: 6,
+        left: [search(HubMetric.DeliveriesAccepted, 'source', '')],
+      }),
+      new GraphWidget({
+        title: 'Deliveries rejected per source and reason',
+        width: 6,
+        left: [search(HubMetric.DeliveriesRejected, 'source,reason', '')],
+      }),
+      new GraphWidget({
+        title: 'Quarantined per reason',
+        width: 6,
+        left: [search(HubMetric.Quarantined, 'reason', '')],
+      }),
       // topics acknowledged without effect: a rise shows a merchant subscribing to more than the hub uses
-      new GraphWidget({ title: 'Ignored per source and topic', width: 6, left: [search(HubMetric.Ignored, 'source,topic', '')] }),
+      new GraphWidget({
+        title: 'Ignored per source and topic',
+        width: 6,
+        left: [search(HubMetric.Ignored, 'source,topic', '')],
+      }),
     );
     dashboard.addWidgets(
-      new GraphWidget({ title: 'Events applied', width: 8, left: [hubMetric(HubMetric.EventsApplied, 'normalize', stage)] }),
+      new GraphWidget({
+        title: 'Events applied',
+        width: 8,
+        left: [hubMetric(HubMetric.EventsApplied, 'normalize', stage)],
+      }),
       new GraphWidget({ title: 'Oversells', width: 8, left: [hubMetric(HubMetric.Oversells, 'normalize', stage)] }),
-      new GraphWidget({ title: 'Normalize batch item failures', width: 8, left: [hubMetric(HubMetric.NormalizeBatchFailures, 'normalize', stage)] }),
+      new GraphWidget({
+        title: 'Normalize batch item failures',
+        width: 8,
+        left: [hubMetric(HubMetric.NormalizeBatchFailures, 'normalize', stage)],
+      }),
     );
     dashboard.addWidgets(
       new GraphWidget({
         title: 'Queue depth',
         width: 8,
-        left: props.queues.map(({ label, queue }) => queue.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' })),
+        left: props.queues.map(({ label, queue }) =>
+          queue.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' }),
+        ),
       }),
       new GraphWidget({
         title: 'Oldest message age (s)',
         width: 8,
-        left: props.queues.map(({ label, queue }) => queue.metricApproximateAgeOfOldestMessage({ label, statistic: 'Maximum' })),
+        left: props.queues.map(({ label, queue }) =>
+          queue.metricApproximateAgeOfOldestMessage({ label, statistic: 'Maximum' }),
+        ),
       }),
       new GraphWidget({
         title: 'DLQ depth',
         width: 8,
-        left: props.queues.map(({ label, dlq }) => dlq.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' })),
+        left: props.queues.map(({ label, dlq }) =>
+          dlq.metricApproximateNumberOfMessagesVisible({ label, statistic: 'Maximum' }),
+        ),
       }),
     );
     dashboard.addWidgets(
@@ -253,7 +293,11 @@ export class HubMonitoring extends Construct {
       new GraphWidget({
         title: 'Read API',
         width: streamConsumers.length ? 4 : 8,
-        left: [props.api.metricCount({ statistic: 'Sum' }), props.api.metricClientError({ statistic: 'Sum' }), props.api.metricServerError({ statistic: 'Sum' })],
+        left: [
+          props.api.metricCount({ statistic: 'Sum' }),
+          props.api.metricClientError({ statistic: 'Sum' }),
+          props.api.metricServerError({ statistic: 'Sum' }),
+        ],
         right: [props.api.metricLatency({ statistic: 'p99' })],
       }),
       ...(streamConsumers.length
@@ -270,12 +314,18 @@ export class HubMonitoring extends Construct {
       new GraphWidget({
         title: 'Table capacity consumed',
         width: 12,
-        left: [props.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum' }), props.table.metricConsumedReadCapacityUnits({ statistic: 'Sum' })],
+        left: [
+          props.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum' }),
+          props.table.metricConsumedReadCapacityUnits({ statistic: 'Sum' }),
+        ],
       }),
       new GraphWidget({
         title: 'Table throttles',
         width: 12,
-        left: [props.table.metric('WriteThrottleEvents', { statistic: 'Sum' }), props.table.metric('ReadThrottleEvents', { statistic: 'Sum' })],
+        left: [
+          props.table.metric('WriteThrottleEvents', { statistic: 'Sum' }),
+          props.table.metric('ReadThrottleEvents', { statistic: 'Sum' }),
+        ],
       }),
     );
   }
@@ -283,7 +333,11 @@ export class HubMonitoring extends Construct {
 
 /** How far behind its stream a consumer is: the age of the last batch's oldest record, in ms. */
 function iteratorAge(fn: HubFunction, label?: string): IMetric {
-  return fn.fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5), ...(label ? { label } : {}) });
+  return fn.fn.metric('IteratorAge', {
+    statistic: 'Maximum',
+    period: Duration.minutes(5),
+    ...(label ? { label } : {}),
+  });
 }
 
 /** A hub metric's total (the `service`,`stage` dimension set every count is published under). */

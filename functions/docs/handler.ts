@@ -34,7 +34,11 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   if (path === 'GET /openapi.json') {
     document ??= JSON.stringify(openApiDocument());
     // the document changes only with a deployment: let clients and caches keep it for 5 minutes
-    return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: document };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+      body: document,
+    };
   }
   if (path === 'GET /') return html((landing ??= landingPage()));
   if (path === 'GET /api') return html((reference ??= apiReferencePage(openApiDocument())));

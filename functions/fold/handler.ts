@@ -22,7 +22,8 @@ async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
   telemetry.kpiCounterWrites(r.written);
   if (r.oversells > 0) telemetry.oversells(r.oversells);
   telemetry.foldSkipped(skipped.length);
-  for (const s of skipped) logger.error('order change left out of stock or KPIs (see error)', { shardId: event.shardId, ...s });
+  for (const s of skipped)
+    logger.error('order change left out of stock or KPIs (see error)', { shardId: event.shardId, ...s });
   logger.info('folded', { shardId: event.shardId, records: event.Records.length, ...r, skipped: skipped.length });
   return { state: {}, batchItemFailures: [] };
 }

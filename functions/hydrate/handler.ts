@@ -18,8 +18,14 @@ const processor = new BatchProcessor(EventType.SQS);
  * visibility timeout otherwise, and into the DLQ after maxReceiveCount.
  */
 async function hydrate(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const res = await processPartialResponse(event, (record: SQSRecord) => hydrateRecord(record, deps, telemetry), processor, { context, throwOnFullBatchFailure: false });
-  if (res.batchItemFailures.length > 0) logger.warn('hydrate batch had failures', { failed: res.batchItemFailures.length, of: event.Records.length });
+  const res = await processPartialResponse(
+    event,
+    (record: SQSRecord) => hydrateRecord(record, deps, telemetry),
+    processor,
+    { context, throwOnFullBatchFailure: false },
+  );
+  if (res.batchItemFailures.length > 0)
+    logger.warn('hydrate batch had failures', { failed: res.batchItemFailures.length, of: event.Records.length });
   return res;
 }
 

@@ -45,19 +45,23 @@ export function connectionIdFromPath(rawPath: string): string | undefined {
 
 export function createHandler(makeDeps: () => IngestDeps = () => buildIngestDeps(process.env)) {
   let deps: IngestDeps | undefined;
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function ingestHandler(event) {
-    try {
-      deps ??= makeDeps();
-    } catch (err) {
-      // a misconfigured function answers 500 JSON (the sender retries), never a bare 502
-      console.error(JSON.stringify({ level: 'ERROR', message: 'ingest misconfigured', error: (err as Error).message }));
-      return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
-    }
-    const req = toIngestRequest(event);
-    const res = await ingest(req, deps);
-    await observe(req, res, deps);
-    return res;
-  });
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
+    async function ingestHandler(event) {
+      try {
+        deps ??= makeDeps();
+      } catch (err) {
+        // a misconfigured function answers 500 JSON (the sender retries), never a bare 502
+        console.error(
+          JSON.stringify({ level: 'ERROR', message: 'ingest misconfigured', error: (err as Error).message }),
+        );
+        return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
+      }
+      const req = toIngestRequest(event);
+      const res = await ingest(req, deps);
+      await observe(req, res, deps);
+      return res;
+    },
+  );
 }
 
 /**

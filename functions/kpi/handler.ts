@@ -11,12 +11,20 @@ import { dashboardPage } from '../../dashboard/serve.ts';
  * draws them. Routes by `routeKey`, or by method and rawPath where there is none (a function URL).
  * The page itself needs no key (it holds no data; it asks for one and sends it with each fetch).
  */
-type Route = 'GET /v1/kpis/channels' | 'GET /v1/kpis/channels/{channel}' | 'GET /v1/kpis/stock-alerts' | 'GET /dashboard';
+type Route =
+  | 'GET /v1/kpis/channels'
+  | 'GET /v1/kpis/channels/{channel}'
+  | 'GET /v1/kpis/stock-alerts'
+  | 'GET /dashboard';
 
 function routeOf(event: APIGatewayProxyEventV2): { route: Route; channel?: string } | undefined {
   const method = event.requestContext?.http?.method ?? 'GET';
-  const key = event.routeKey && event.routeKey !== '$default' ? event.routeKey : `${method} ${event.rawPath ?? ''}`.replace(/\/+$/, '');
-  if (key === 'GET /v1/kpis/channels' || key === 'GET /v1/kpis/stock-alerts' || key === 'GET /dashboard') return { route: key };
+  const key =
+    event.routeKey && event.routeKey !== '$default'
+      ? event.routeKey
+      : `${method} ${event.rawPath ?? ''}`.replace(/\/+$/, '');
+  if (key === 'GET /v1/kpis/channels' || key === 'GET /v1/kpis/stock-alerts' || key === 'GET /dashboard')
+    return { route: key };
   if (key === 'GET /v1/kpis/channels/{channel}') return { route: key, channel: event.pathParameters?.channel ?? '' };
   const m = /^GET \/v1\/kpis\/channels\/([^/]+)$/.exec(key);
   if (!m) return undefined;

@@ -44,9 +44,15 @@ async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
   const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
   let outcome;
   try {
-    outcome = await normalizeMessage(record.body, deps, { messageId: record.messageId, sentAt: Number(record.attributes.SentTimestamp) || undefined, fromSpapiQueue: spapi });
+    outcome = await normalizeMessage(record.body, deps, {
+      messageId: record.messageId,
+      sentAt: Number(record.attributes.SentTimestamp) || undefined,
+      fromSpapiQueue: spapi,
+    });
   } catch (err) {
-    telemetry.withCorrelationId(attributed ?? record.messageId).warn('normalize failed, will retry', { ...meta, error: err as Error });
+    telemetry
+      .withCorrelationId(attributed ?? record.messageId)
+      .warn('normalize failed, will retry', { ...meta, error: err as Error });
     throw err;
   }
   const log = telemetry.withCorrelationId(outcome.deliveryId);
@@ -68,12 +74,19 @@ async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
 async function normalize(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // events applied in this invocation, published as one value per batch
   const tally: Tally = { applied: 0, accepted: new Map() };
-  const res = await processPartialResponse(event, (record: SQSRecord) => recordHandler(record, tally), processor, { context, throwOnFullBatchFailure: false });
+  const res = await processPartialResponse(event, (record: SQSRecord) => recordHandler(record, tally), processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
   telemetry.eventsApplied(tally.applied);
   for (const [source, n] of tally.accepted) telemetry.deliveryAccepted(source, n);
   telemetry.batchFailures(res.batchItemFailures.length);
   if (res.batchItemFailures.length > 0) {
-    logger.warn('normalize batch had failures', { failed: res.batchItemFailures.length, of: event.Records.length, errors: processor.errors.map((e) => e.message).slice(0, 5) });
+    logger.warn('normalize batch had failures', {
+      failed: res.batchItemFailures.length,
+      of: event.Records.length,
+      errors: processor.errors.map((e) => e.message).slice(0, 5),
+    });
   }
   return res;
 }

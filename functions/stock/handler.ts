@@ -15,7 +15,10 @@ type Route = 'GET /v1/stock/{sku}' | 'GET /v1/stock' | 'POST /v1/stock/counts';
 
 function routeOf(event: APIGatewayProxyEventV2): { route: Route; sku?: string } | undefined {
   const method = event.requestContext?.http?.method ?? 'GET';
-  const key = event.routeKey && event.routeKey !== '$default' ? event.routeKey : `${method} ${event.rawPath ?? ''}`.replace(/\/+$/, '');
+  const key =
+    event.routeKey && event.routeKey !== '$default'
+      ? event.routeKey
+      : `${method} ${event.rawPath ?? ''}`.replace(/\/+$/, '');
   if (key === 'GET /v1/stock' || key === 'POST /v1/stock/counts') return { route: key };
   if (key === 'GET /v1/stock/{sku}') return { route: key, sku: event.pathParameters?.sku ?? '' };
   const m = /^GET \/v1\/stock\/([^/]+)$/.exec(key);
@@ -38,10 +41,15 @@ async function route(rt: StockRuntime, event: APIGatewayProxyEventV2): Promise<A
       return cacheableJson(await readSku(rt, key, target.sku!, query), header(event.headers, 'if-none-match'));
     case 'GET /v1/stock':
       requireScope(key, 'stock:read');
-      return cacheableJson(await readFeed(rt, key, query, { settleMs: rt.feedSettleMs, now: rt.now }), header(event.headers, 'if-none-match'));
+      return cacheableJson(
+        await readFeed(rt, key, query, { settleMs: rt.feedSettleMs, now: rt.now }),
+        header(event.headers, 'if-none-match'),
+      );
     case 'POST /v1/stock/counts': {
       requireScope(key, 'stock:write');
-      const result = await postCounts(rt, key, jsonBody(event.body, event.isBase64Encoded), { requestId: event.requestContext?.requestId ?? '' });
+      const result = await postCounts(rt, key, jsonBody(event.body, event.isBase64Encoded), {
+        requestId: event.requestContext?.requestId ?? '',
+      });
       if (result.rows.length === 0) return jsonResponse(200, { applied: result.applied, unchanged: result.unchanged });
       const message = `${result.rows.length} row(s) invalid and not applied; the valid rows were applied`;
       return toErrorResponse(new HttpError(400, 'invalid_rows', message, { details: result }));

@@ -49,7 +49,9 @@ export function target(env: NodeJS.ProcessEnv): Target {
   const queueUrl = e.HUB_INGEST_QUEUE_URL ?? file?.ingestQueueUrl;
   const dlqUrl = e.HUB_INGEST_DLQ_URL ?? file?.ingestDlqUrl;
   if (!tableName || !queueUrl || !dlqUrl) {
-    throw new AdminCliError(`no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL and HUB_INGEST_DLQ_URL`);
+    throw new AdminCliError(
+      `no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL and HUB_INGEST_DLQ_URL`,
+    );
   }
   return { env: e, tableName, queueUrl, dlqUrl };
 }
@@ -57,7 +59,11 @@ export function target(env: NodeJS.ProcessEnv): Target {
 /** how soon a channel change reaches the stock and KPI functions (their channel cache) */
 const CHANNEL_CACHE_NOTE = '30 s';
 
-export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+export async function runAdminCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  print: (line: string) => void,
+): Promise<void> {
   const [group, command, ...rest] = argv;
   const t = target(env);
   const cfg = awsClientConfig(t.env);
@@ -83,7 +89,13 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
       'location-map': { type: 'string' },
     },
   });
-  const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+  const list = (v: string | undefined) =>
+    v
+      ? v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined;
   const num = (v: string | undefined, name: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -91,20 +103,35 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     return n;
   };
   const days = values.days ? Number(values.days) : undefined;
-  if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 366)) throw new AdminCliError('--days takes a whole number from 1 to 366');
+  if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 366))
+    throw new AdminCliError('--days takes a whole number from 1 to 366');
 
   if (group === 'quarantine' && command === 'list') {
-    const items = await listQuarantine(doc, t.tableName, { ...(days ? { days } : {}), ...(values.all ? {} : { status: 'quarantined' as const }), now: systemClock() });
+    const items = await listQuarantine(doc, t.tableName, {
+      ...(days ? { days } : {}),
+      ...(values.all ? {} : { status: 'quarantined' as const }),
+      now: systemClock(),
+    });
     if (items.length === 0) print('nothing quarantined');
-    for (const q of items) print(`${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 400)}`);
+    for (const q of items)
+      print(
+        `${q.quarantinedAt}  ${q.deliveryId}  ${q.source ?? '-'}/${q.connectionId ?? '-'}  ${q.status}  ${q.reason}: ${q.message.slice(0, 400)}`,
+      );
     return;
   }
   if (group === 'quarantine' && command === 'replay') {
     const { replayed } = await replayQuarantined(
       { doc, tableName: t.tableName, sqs, queueUrl: t.queueUrl },
-      { ...(values.id ? { deliveryIds: values.id } : {}), ...(values.reason ? { reason: values.reason } : {}), ...(days ? { days } : {}), now: systemClock() },
+      {
+        ...(values.id ? { deliveryIds: values.id } : {}),
+        ...(values.reason ? { reason: values.reason } : {}),
+        ...(days ? { days } : {}),
+        now: systemClock(),
+      },
     );
-    print(`replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through the ingest queue${replayed.length ? `: ${replayed.join(', ')}` : ''}`);
+    print(
+      `replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through the ingest queue${replayed.length ? `: ${replayed.join(', ')}` : ''}`,
+    );
     return;
   }
   if (group === 'dlq' && command === 'redrive') {
@@ -114,30 +141,42 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     return;
   }
   if (group === 'keys' && command === 'create') {
-    const scopes = z.array(ApiKeyScopeSchema).min(1).safeParse(list(values.scopes) ?? []);
-    if (!scopes.success) throw new AdminCliError(`--scopes takes a comma list of ${ApiKeyScopeSchema.options.join(', ')}`);
+    const scopes = z
+      .array(ApiKeyScopeSchema)
+      .min(1)
+      .safeParse(list(values.scopes) ?? []);
+    if (!scopes.success)
+      throw new AdminCliError(`--scopes takes a comma list of ${ApiKeyScopeSchema.options.join(', ')}`);
     const channels = list(values.channels);
     const locations = list(values.locations);
-    const { key, record } = await createApiKey(doc, t.tableName, {
-      scopes: scopes.data,
-      partner: values.partner ?? null,
-      ...(channels ? { channels } : {}),
-      ...(locations ? { locations } : {}),
-    }, systemClock());
+    const { key, record } = await createApiKey(
+      doc,
+      t.tableName,
+      {
+        scopes: scopes.data,
+        partner: values.partner ?? null,
+        ...(channels ? { channels } : {}),
+        ...(locations ? { locations } : {}),
+      },
+      systemClock(),
+    );
     print(`API key (shown once, store it now): ${key}`);
     print(`hash ${record.keyHash}  scopes ${record.scopes.join(',')}  partner ${record.partner ?? '-'}`);
     return;
   }
   if (group === 'keys' && command === 'list') {
     for (const k of await listApiKeys(doc, t.tableName)) {
-      print(`${k.keyHash}  created ${k.createdAt ?? '-'}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`);
+      print(
+        `${k.keyHash}  created ${k.createdAt ?? '-'}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`,
+      );
     }
     return;
   }
   if (group === 'keys' && command === 'revoke') {
     const hash = rest.find((a) => !a.startsWith('--'));
     if (!hash) throw new AdminCliError('keys revoke <hash> (see keys list)');
-    if (!(await revokeApiKey(doc, t.tableName, hash, systemClock()))) throw new AdminCliError(`no key with hash ${hash}`);
+    if (!(await revokeApiKey(doc, t.tableName, hash, systemClock())))
+      throw new AdminCliError(`no key with hash ${hash}`);
     print(`revoked ${hash}: refused everywhere within a minute`);
     return;
   }
@@ -162,18 +201,32 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, print:
     if (values['fulfilment-location']) where.fulfilmentLocation = values['fulfilment-location'];
     if (values['location-map']) {
       const pairs = list(values['location-map'])!.map((p) => p.split('='));
-      if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new AdminCliError('--location-map takes theirs=ours pairs, e.g. 655441491=WH-EAST,655441492=WH-WEST');
-      where.locationMap = { ...((existing?.locationMap as Record<string, string> | undefined) ?? {}), ...Object.fromEntries(pairs) };
+      if (pairs.some((p) => p.length !== 2 || !p[0] || !p[1]))
+        throw new AdminCliError('--location-map takes theirs=ours pairs, e.g. 655441491=WH-EAST,655441492=WH-WEST');
+      where.locationMap = {
+        ...((existing?.locationMap as Record<string, string> | undefined) ?? {}),
+        ...Object.fromEntries(pairs),
+      };
     }
-    const parsed = ChannelConfigSchema.safeParse({ ...(existing ?? {}), channel, ...(values.partner ? { partner: values.partner } : {}), allocation, ...where });
-    if (!parsed.success) throw new AdminCliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const parsed = ChannelConfigSchema.safeParse({
+      ...(existing ?? {}),
+      channel,
+      ...(values.partner ? { partner: values.partner } : {}),
+      allocation,
+      ...where,
+    });
+    if (!parsed.success)
+      throw new AdminCliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const saved = await putChannel(doc, t.tableName, parsed.data, systemClock());
     print(`channel ${saved.channel} saved (in use within ${CHANNEL_CACHE_NOTE}): ${JSON.stringify(saved)}`);
     return;
   }
   if (group === 'channels' && command === 'list') {
-    for (const c of await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock })) print(JSON.stringify(c));
+    for (const c of await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock }))
+      print(JSON.stringify(c));
     return;
   }
-  throw new AdminCliError('usage: hub quarantine list|replay | dlq redrive | keys create|list|revoke | channels set|list (see infra/local/cli-admin.ts)');
+  throw new AdminCliError(
+    'usage: hub quarantine list|replay | dlq redrive | keys create|list|revoke | channels set|list (see infra/local/cli-admin.ts)',
+  );
 }

@@ -15,27 +15,49 @@ export async function setApiCredentials(
   args: string[],
   opts: { aws: LiteAwsClient; stage: string; print: (line: string) => void; fail: (message: string) => Error },
 ): Promise<void> {
-  const { values } = parseArgs({ args, options: { token: { type: 'string' }, 'base-url': { type: 'string' }, 'store-hash': { type: 'string' } } });
-  if (!HYDRATED_SOURCES.has(conn.source)) throw opts.fail(`${conn.id} is a ${conn.source} connection: the hub fetches orders from ${[...HYDRATED_SOURCES].join(' and ')} only`);
-  if (conn.source === 'bigcommerce' && !values['store-hash']) throw opts.fail('--store-hash is required for BigCommerce (the store hash of its API path)');
+  const { values } = parseArgs({
+    args,
+    options: { token: { type: 'string' }, 'base-url': { type: 'string' }, 'store-hash': { type: 'string' } },
+  });
+  if (!HYDRATED_SOURCES.has(conn.source))
+    throw opts.fail(
+      `${conn.id} is a ${conn.source} connection: the hub fetches orders from ${[...HYDRATED_SOURCES].join(' and ')} only`,
+    );
+  if (conn.source === 'bigcommerce' && !values['store-hash'])
+    throw opts.fail('--store-hash is required for BigCommerce (the store hash of its API path)');
   const parsed = ApiCredentialsSchema.safeParse({
     accessToken: values.token,
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     ...(values['store-hash'] ? { storeHash: values['store-hash'] } : {}),
   });
-  if (!parsed.success) throw opts.fail(parsed.error.issues.map((i) => `--${i.path.join('.') === 'accessToken' ? 'token' : i.path.join('.')}: ${i.message}`).join('\n'));
+  if (!parsed.success)
+    throw opts.fail(
+      parsed.error.issues
+        .map((i) => `--${i.path.join('.') === 'accessToken' ? 'token' : i.path.join('.')}: ${i.message}`)
+        .join('\n'),
+    );
   const name = apiSecretName(opts.stage, conn.id);
   const secretString = JSON.stringify(parsed.data);
   try {
-    await opts.aws.json({ service: 'secretsmanager', target: 'secretsmanager.PutSecretValue', input: { SecretId: name, SecretString: secretString } });
+    await opts.aws.json({
+      service: 'secretsmanager',
+      target: 'secretsmanager.PutSecretValue',
+      input: { SecretId: name, SecretString: secretString },
+    });
   } catch (err) {
     if (!(err instanceof AwsError && err.type === 'ResourceNotFoundException')) throw err;
     await opts.aws.json({
       service: 'secretsmanager',
       target: 'secretsmanager.CreateSecret',
-      input: { Name: name, SecretString: secretString, Description: `API credentials of hub connection ${conn.id} (${conn.source})` },
+      input: {
+        Name: name,
+        SecretString: secretString,
+        Description: `API credentials of hub connection ${conn.id} (${conn.source})`,
+      },
     });
   }
-  opts.print(`stored API credentials of ${conn.id} in ${name}${parsed.data.baseUrl ? ` (API at ${parsed.data.baseUrl})` : ''}`);
+  opts.print(
+    `stored API credentials of ${conn.id} in ${name}${parsed.data.baseUrl ? ` (API at ${parsed.data.baseUrl})` : ''}`,
+  );
   opts.print('the hydrate function reads them within 5 minutes (at once after a refused token)');
 }

@@ -38,12 +38,28 @@ export const LISTINGS_HELP: Record<string, string> = {
     'reported by line number and skipped, the valid ones are written (the command then exits 1).',
     'Deliveries quarantined for any of the mapped listings are replayed.',
   ].join('\n'),
-  list: ['usage: npm run hub -- listings list [--channel <channel>]', '', 'Prints the stored mappings: channel, externalId, sku and when each was mapped.'].join('\n'),
+  list: [
+    'usage: npm run hub -- listings list [--channel <channel>]',
+    '',
+    'Prints the stored mappings: channel, externalId, sku and when each was mapped.',
+  ].join('\n'),
 };
 
-const USAGE = ['usage: npm run hub -- listings map|import|list ... (add --help to a command for its help)', '', LISTINGS_HELP.map, '', LISTINGS_HELP.import, '', LISTINGS_HELP.list].join('\n');
+const USAGE = [
+  'usage: npm run hub -- listings map|import|list ... (add --help to a command for its help)',
+  '',
+  LISTINGS_HELP.map,
+  '',
+  LISTINGS_HELP.import,
+  '',
+  LISTINGS_HELP.list,
+].join('\n');
 
-export async function runListingsCli(argv: string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+export async function runListingsCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  print: (line: string) => void,
+): Promise<void> {
   const [, command, ...rest] = argv;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (!command || command === '--help' || command === '-h' || command === 'help') return void print(USAGE);
@@ -53,23 +69,30 @@ export async function runListingsCli(argv: string[], env: NodeJS.ProcessEnv, pri
 
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { channel: { type: 'string' }, days: { type: 'string' } } });
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { channel: { type: 'string' }, days: { type: 'string' } },
+    });
   } catch (err) {
     throw new AdminCliError(`${(err as Error).message}\n\n${help}`);
   }
   const { values, positionals } = parsed;
   const days = values.days === undefined ? undefined : Number(values.days);
-  if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 366)) throw new AdminCliError('--days takes a whole number from 1 to 366');
+  if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 366))
+    throw new AdminCliError('--days takes a whole number from 1 to 366');
 
   let inputs: ListingInput[] = [];
   if (command === 'map') {
-    if (positionals.length !== 3) throw new AdminCliError(`listings map takes 3 arguments, got ${positionals.length}\n\n${help}`);
+    if (positionals.length !== 3)
+      throw new AdminCliError(`listings map takes 3 arguments, got ${positionals.length}\n\n${help}`);
     const [channel, externalId, sku] = positionals;
     const checked = validateListing({ channel, externalId, sku });
     if (!checked.ok) throw new AdminCliError(`${checked.message}\n\n${help}`);
     inputs = [checked.value];
   }
-  if (command === 'import' && positionals.length !== 1) throw new AdminCliError(`listings import takes one file\n\n${help}`);
+  if (command === 'import' && positionals.length !== 1)
+    throw new AdminCliError(`listings import takes one file\n\n${help}`);
 
   const t = target(env);
   const cfg = awsClientConfig(t.env);
@@ -88,7 +111,9 @@ export async function runListingsCli(argv: string[], env: NodeJS.ProcessEnv, pri
     try {
       text = readFileSync(positionals[0]!, 'utf8');
     } catch (err) {
-      throw new AdminCliError(`cannot read ${positionals[0]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new AdminCliError(
+        `cannot read ${positionals[0]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     const { rows, errors } = parseListingsCsv(text);
     for (const e of errors) print(`line ${e.line}: ${e.message}`);
@@ -97,7 +122,9 @@ export async function runListingsCli(argv: string[], env: NodeJS.ProcessEnv, pri
   }
 
   // a channel the hub has never heard of is most often a typo: said, not refused (the sender may be connected later)
-  const known = new Set((await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock })).map((c) => c.channel));
+  const known = new Set(
+    (await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock })).map((c) => c.channel),
+  );
   for (const c of new Set(inputs.map((i) => i.channel))) {
     if (!known.has(c)) print(`note: channel ${c} has no connection or configuration yet (a typo?)`);
   }
@@ -106,7 +133,11 @@ export async function runListingsCli(argv: string[], env: NodeJS.ProcessEnv, pri
   const applied = results.filter((r) => r.result === 'applied');
   if (command === 'map') {
     const { channel, externalId, sku } = inputs[0]!;
-    print(applied.length ? `mapped ${channel} listing ${externalId} to ${sku}` : `${channel} listing ${externalId} was already mapped to ${sku} (or to a newer SKU): unchanged`);
+    print(
+      applied.length
+        ? `mapped ${channel} listing ${externalId} to ${sku}`
+        : `${channel} listing ${externalId} was already mapped to ${sku} (or to a newer SKU): unchanged`,
+    );
   } else {
     print(`mapped ${applied.length}, unchanged ${results.length - applied.length}, rejected ${rejected}`);
   }
@@ -115,6 +146,11 @@ export async function runListingsCli(argv: string[], env: NodeJS.ProcessEnv, pri
     inputs.map(({ channel, externalId }) => ({ channel, externalId })),
     { ...(days ? { days } : {}), now: systemClock() },
   );
-  print(`replayed ${replayed.length} quarantined deliver${replayed.length === 1 ? 'y' : 'ies'} waiting for ${command === 'map' ? 'it' : 'them'}${replayed.length ? `: ${replayed.join(', ')}` : ''}`);
-  if (rejected > 0) throw new AdminCliError(`${rejected} row${rejected === 1 ? '' : 's'} rejected (see the lines above); the valid rows were written`);
+  print(
+    `replayed ${replayed.length} quarantined deliver${replayed.length === 1 ? 'y' : 'ies'} waiting for ${command === 'map' ? 'it' : 'them'}${replayed.length ? `: ${replayed.join(', ')}` : ''}`,
+  );
+  if (rejected > 0)
+    throw new AdminCliError(
+      `${rejected} row${rejected === 1 ? '' : 's'} rejected (see the lines above); the valid rows were written`,
+    );
 }

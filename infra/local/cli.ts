@@ -46,7 +46,9 @@ function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     out.HUB_PUBLIC_URL ??= running.url;
   }
   if (!out.HUB_AWS_ENDPOINT && !(out.AWS_ACCESS_KEY_ID && out.AWS_SECRET_ACCESS_KEY)) {
-    throw new CliError('set HUB_AWS_ENDPOINT to the local hub endpoint (npm start prints it), or AWS credentials in the environment for a deployed stage');
+    throw new CliError(
+      'set HUB_AWS_ENDPOINT to the local hub endpoint (npm start prints it), or AWS credentials in the environment for a deployed stage',
+    );
   }
   return out;
 }
@@ -69,16 +71,20 @@ export const HELP: Record<string, string> = {
     '            anything else it sends is quarantined as forbidden-location\n' +
     '  prints the webhook URL, and the secret once when the hub made it (docs/connecting-a-store.md)',
   'connections list': 'connections list\n  every connection with its channel, partner and masked secrets',
-  'connections rotate': 'connections rotate <id> [--secret <secret>]\n  adds a second secret (the one given, else a fresh one); the old one stays active until removed',
+  'connections rotate':
+    'connections rotate <id> [--secret <secret>]\n  adds a second secret (the one given, else a fresh one); the old one stays active until removed',
   'connections remove-secret': 'connections remove-secret <id> <index>\n  ends a rotation (index 0 = the older secret)',
   'connections credentials':
     'connections credentials <id> --token <token> [--base-url <url>] [--store-hash <hash>]\n' +
     '  the API credentials thin Square and BigCommerce orders are fetched with (docs/hydration.md);\n' +
     '  --base-url points the hub at another API (a sandbox, or a fake one locally); --store-hash is required for BigCommerce',
-  'quarantine list': 'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
-  'quarantine replay': 'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
+  'quarantine list':
+    'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
+  'quarantine replay':
+    'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
   'dlq redrive': 'dlq redrive [--max N]\n  moves DLQ messages back to the ingest queue',
-  'keys create': 'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',
+  'keys create':
+    'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',
   'keys list': 'keys list\n  hashes, scopes, partner, revoked',
   'keys revoke': 'keys revoke <hash>\n  refused everywhere within a minute',
   'channels set':
@@ -87,16 +93,25 @@ export const HELP: Record<string, string> = {
     '  --fulfilment-location  where order lines that name no location are reserved and shipped from\n' +
     "  --location-map         the channel's own location ids (e.g. Shopify's numeric location_id) → the hub's",
   'channels list': 'channels list\n  configured and connected channels',
-  'channels sync': 'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
+  'channels sync':
+    'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
 };
 
 const GROUPS = ['connections', 'quarantine', 'dlq', 'keys', 'channels', 'listings'];
 
 function usage(): string {
-  return ['usage: npm run hub -- <command> (add --help to a command for its help)', ...Object.keys(HELP).map((c) => `  ${c}`), '  listings map|import|list'].join('\n');
+  return [
+    'usage: npm run hub -- <command> (add --help to a command for its help)',
+    ...Object.keys(HELP).map((c) => `  ${c}`),
+    '  listings map|import|list',
+  ].join('\n');
 }
 
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, print: (line: string) => void = console.log): Promise<void> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  print: (line: string) => void = console.log,
+): Promise<void> {
   const [group, command, ...rest] = argv;
   if (group !== 'listings' && (argv.includes('--help') || argv.includes('-h') || group === 'help' || !group)) {
     const text = HELP[`${group} ${command}`];
@@ -105,10 +120,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   if (!group || !GROUPS.includes(group)) throw new CliError(`unknown command: ${group}\n\n${usage()}`);
   if (group === 'channels' && command === 'sync') return syncChannels(env, print);
-  if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels') return runAdminCli(argv, env, print);
+  if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels')
+    return runAdminCli(argv, env, print);
   if (group === 'listings') return runListingsCli(argv, env, print);
   if (group !== 'connections' || !command) {
-    throw new CliError('usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive | listings map|import|list (see infra/local/cli.ts, cli-admin.ts, cli-listings.ts)');
+    throw new CliError(
+      'usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive | listings map|import|list (see infra/local/cli.ts, cli-admin.ts, cli-listings.ts)',
+    );
   }
   const e = environment(env);
   const publicUrl = (e.HUB_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
@@ -141,12 +159,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       const source = SourceSchema.safeParse(values.source);
       if (!source.success) throw new CliError(`--source must be one of ${SourceSchema.options.join(', ')}`);
       if (!values.channel) throw new CliError('--channel is required');
-      const id = values.id ?? `${values.channel.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48)}-${Math.random().toString(36).slice(2, 8)}`;
+      const id =
+        values.id ??
+        `${values.channel.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48)}-${Math.random().toString(36).slice(2, 8)}`;
       if (await store.get(id, { fresh: true })) throw new CliError(`connection ${id} exists already`);
-      const walmartAuth = values['walmart-auth'] === 'basic' ? 'basic' : values['walmart-auth'] === 'hmac' ? 'hmac' : undefined;
+      const walmartAuth =
+        values['walmart-auth'] === 'basic' ? 'basic' : values['walmart-auth'] === 'hmac' ? 'hmac' : undefined;
       if (values['walmart-auth'] && !walmartAuth) throw new CliError('--walmart-auth must be basic or hmac');
       if (values.secret !== undefined && source.data === 'amazon') {
-        throw new CliError('--secret: Amazon SP-API notifications arrive through the SQS queue, with no secret to check');
+        throw new CliError(
+          '--secret: Amazon SP-API notifications arrive through the SQS queue, with no secret to check',
+        );
       }
       if (values.secret !== undefined && values.secret.trim() !== values.secret) {
         // a pasted secret with a stray space or newline would never verify a signature
@@ -157,14 +180,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         source: source.data,
         channel: values.channel,
         partner: values.partner ?? null,
-        ...(values.locations ? { locations: values.locations.split(',').map((l) => l.trim()).filter(Boolean) } : {}),
+        ...(values.locations
+          ? {
+              locations: values.locations
+                .split(',')
+                .map((l) => l.trim())
+                .filter(Boolean),
+            }
+          : {}),
         secrets: source.data === 'amazon' ? undefined : [values.secret ?? newSecret(source.data, { walmartAuth })],
         notificationUrl: values['notification-url'] ?? (source.data === 'square' ? url(id) : undefined),
         authHeaderName: values['auth-header-name'] ?? (source.data === 'bigcommerce' ? 'X-Hub-Secret' : undefined),
         walmartAuth: walmartAuth ?? (source.data === 'walmart' ? 'hmac' : undefined),
         endpointUrl: values['endpoint-url'] ?? (source.data === 'ebay' ? url(id) : undefined),
       });
-      if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+      if (!parsed.success)
+        throw new CliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
       await store.put(parsed.data);
       // a secret the platform issued is already on the user's screen: not printed again
       describe(parsed.data, print, url(id), values.secret === undefined);
@@ -175,19 +206,28 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       const all = await store.list();
       if (all.length === 0) print('no connections');
       for (const c of all) {
-        print(`${c.id}\t${c.source}\t${c.channel}\t${c.partner ?? '-'}\t${c.secrets.length} secret(s): ${c.secrets.map(mask).join(', ')}\t${url(c.id)}`);
+        print(
+          `${c.id}\t${c.source}\t${c.channel}\t${c.partner ?? '-'}\t${c.secrets.length} secret(s): ${c.secrets.map(mask).join(', ')}\t${url(c.id)}`,
+        );
       }
       return;
     }
     case 'rotate': {
-      const { values, positionals } = parseArgs({ args: rest, options: { secret: { type: 'string' } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { secret: { type: 'string' } },
+        allowPositionals: true,
+      });
       const conn = await load(positionals[0]);
       if (conn.secrets.length >= 2) {
-        throw new CliError(`${conn.id} already has two active secrets: remove one first (connections remove-secret ${conn.id} 0)`);
+        throw new CliError(
+          `${conn.id} already has two active secrets: remove one first (connections remove-secret ${conn.id} 0)`,
+        );
       }
       const secret = values.secret ?? newSecret(conn.source, { walmartAuth: conn.walmartAuth });
       const next = ConnectionSchema.safeParse({ ...conn, secrets: [...conn.secrets, secret] });
-      if (!next.success) throw new CliError(next.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+      if (!next.success)
+        throw new CliError(next.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
       await store.put(next.data);
       print(`added secret 1 to ${conn.id}; both are accepted until you remove the old one:`);
       print(`  new secret: ${values.secret === undefined ? secret : 'the one given with --secret'}`);
@@ -196,7 +236,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     case 'credentials': {
       const conn = await load(rest[0]);
-      await setApiCredentials(conn, rest.slice(1), { aws: liteAwsClient({ env: e }), stage: e.HUB_STAGE ?? 'local', print, fail: (m) => new CliError(m) });
+      await setApiCredentials(conn, rest.slice(1), {
+        aws: liteAwsClient({ env: e }),
+        stage: e.HUB_STAGE ?? 'local',
+        print,
+        fail: (m) => new CliError(m),
+      });
       return;
     }
     case 'remove-secret': {
@@ -222,7 +267,9 @@ async function syncChannels(env: NodeJS.ProcessEnv, print: (line: string) => voi
   const all = await store.list();
   for (const c of all) await store.put(c);
   const channels = [...new Set(all.map((c) => c.channel))].sort();
-  print(`listed ${channels.length} channel${channels.length === 1 ? '' : 's'} of ${all.length} connection${all.length === 1 ? '' : 's'}${channels.length ? `: ${channels.join(', ')}` : ''}`);
+  print(
+    `listed ${channels.length} channel${channels.length === 1 ? '' : 's'} of ${all.length} connection${all.length === 1 ? '' : 's'}${channels.length ? `: ${channels.join(', ')}` : ''}`,
+  );
 }
 
 function describe(c: Connection, print: (line: string) => void, webhookUrl: string, showSecret: boolean): void {
@@ -231,7 +278,10 @@ function describe(c: Connection, print: (line: string) => void, webhookUrl: stri
   if (showSecret) for (const s of c.secrets) print(`  secret:      ${s}`);
   if (c.source === 'square') print(`  notification URL signed by Square: ${c.notificationUrl}`);
   if (c.source === 'bigcommerce') print(`  BigCommerce hook header: ${c.authHeaderName}: <secret>`);
-  if (c.source === 'walmart') print(`  Walmart authMethod ${c.walmartAuth === 'basic' ? 'BASIC_AUTH (secret = user:pass)' : 'HMAC (secret = clientSecret)'}, header ${c.authHeaderName ?? 'Authorization'}`);
+  if (c.source === 'walmart')
+    print(
+      `  Walmart authMethod ${c.walmartAuth === 'basic' ? 'BASIC_AUTH (secret = user:pass)' : 'HMAC (secret = clientSecret)'}, header ${c.authHeaderName ?? 'Authorization'}`,
+    );
   if (c.source === 'ebay') print(`  eBay verification token = the secret; endpoint registered: ${c.endpointUrl}`);
 }
 
@@ -239,7 +289,10 @@ const isMain = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(i
 if (isMain) {
   runCli(process.argv.slice(2)).catch((err: unknown) => {
     // a person fixes these by changing a flag or starting the hub: the message, not a stack
-    if (err instanceof AwsError) console.error(`${err.message}\n(is the local hub running? HUB_AWS_ENDPOINT=${process.env.HUB_AWS_ENDPOINT ?? '(unset)'})`);
+    if (err instanceof AwsError)
+      console.error(
+        `${err.message}\n(is the local hub running? HUB_AWS_ENDPOINT=${process.env.HUB_AWS_ENDPOINT ?? '(unset)'})`,
+      );
     else if (err instanceof CliError || err instanceof AdminCliError) console.error(err.message);
     // anything else (an SDK error, a bad flag parseArgs refused) is still told as one line; the
     // stack only on request

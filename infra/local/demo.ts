@@ -37,7 +37,13 @@ const CATALOGUE = [
 const CONNECTIONS: ConnectionInput[] = [
   { id: 'demo-web-shop', source: 'shopify', channel: 'web-shop', secret: 'set below' },
   { id: 'demo-marketplace', source: 'standard-webhooks', channel: 'marketplace', secret: 'set below' },
-  { id: 'demo-dealer', source: 'standard-webhooks', channel: 'dealer-north', partner: 'north-dealer', secret: 'set below' },
+  {
+    id: 'demo-dealer',
+    source: 'standard-webhooks',
+    channel: 'dealer-north',
+    partner: 'north-dealer',
+    secret: 'set below',
+  },
   { id: 'demo-wms', source: 'standard-webhooks', channel: 'wms', secret: 'set below' },
 ];
 
@@ -90,7 +96,10 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
     body: JSON.stringify({
       type: 'stock.set',
       timestamp: iso(firstMonth - 3_600_000),
-      data: { asOf: iso(firstMonth - 3_600_000), counts: CATALOGUE.map((c) => ({ sku: c.sku, location: DEMO_LOCATION, onHand: c.onHand })) },
+      data: {
+        asOf: iso(firstMonth - 3_600_000),
+        counts: CATALOGUE.map((c) => ({ sku: c.sku, location: DEMO_LOCATION, onHand: c.onHand })),
+      },
     }),
   });
 
@@ -102,7 +111,9 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
     const last = Math.min(next, end + 86_400_000);
     for (const [channel, perMonth] of Object.entries(ORDERS_PER_MONTH)) {
       // a growing business: later months sell a little more
-      const count = Math.round(perMonth * (0.8 + 0.1 * months.indexOf(month) + 0.3 * random()) * ((last - start) / (next - start)));
+      const count = Math.round(
+        perMonth * (0.8 + 0.1 * months.indexOf(month) + 0.3 * random()) * ((last - start) / (next - start)),
+      );
       for (let i = 0; i < count; i++) {
         n++;
         const at = start + Math.floor(random() * (last - start));
@@ -130,16 +141,33 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
             location_id: null,
             cancelled_at: null as string | null,
             cancel_reason: null as string | null,
-            line_items: lines.map((l, k) => ({ id: id * 10 + k, sku: l.item.sku, quantity: l.quantity, price: money(l.item.price), variant_id: 800_000 + k })),
+            line_items: lines.map((l, k) => ({
+              id: id * 10 + k,
+              sku: l.item.sku,
+              quantity: l.quantity,
+              price: money(l.item.price),
+              variant_id: 800_000 + k,
+            })),
           };
-          req.push({ connectionId: 'demo-web-shop', kind: 'order', topic: 'orders/create', body: JSON.stringify(order) });
+          req.push({
+            connectionId: 'demo-web-shop',
+            kind: 'order',
+            topic: 'orders/create',
+            body: JSON.stringify(order),
+          });
           if (cancelled) {
             const when = iso(at + 2 * 3_600_000);
             req.push({
               connectionId: 'demo-web-shop',
               kind: 'cancellation',
               topic: 'orders/cancelled',
-              body: JSON.stringify({ ...order, updated_at: when, cancelled_at: when, cancel_reason: 'customer', financial_status: 'refunded' }),
+              body: JSON.stringify({
+                ...order,
+                updated_at: when,
+                cancelled_at: when,
+                cancel_reason: 'customer',
+                financial_status: 'refunded',
+              }),
             });
           }
           if (refunded) {
@@ -153,7 +181,15 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
                 created_at: iso(at + 5 * 86_400_000),
                 processed_at: iso(at + 5 * 86_400_000),
                 refund_line_items: [],
-                transactions: [{ id: 8_000_000 + n, kind: 'refund', status: 'success', amount: money(lines[0]!.item.price), currency: 'USD' }],
+                transactions: [
+                  {
+                    id: 8_000_000 + n,
+                    kind: 'refund',
+                    status: 'success',
+                    amount: money(lines[0]!.item.price),
+                    currency: 'USD',
+                  },
+                ],
               }),
             });
           }
@@ -172,17 +208,31 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
             version: 1,
             currency: 'USD',
             total: money(total),
-            lines: lines.map((l, k) => ({ lineId: String(k + 1), sku: l.item.sku, quantity: l.quantity, unitPrice: money(l.item.price) })),
+            lines: lines.map((l, k) => ({
+              lineId: String(k + 1),
+              sku: l.item.sku,
+              quantity: l.quantity,
+              unitPrice: money(l.item.price),
+            })),
             ...(shipped ? { fulfilledAt: iso(fulfilledAt) } : {}),
           };
-          req.push({ connectionId, kind: 'order', topic: 'order.upserted', body: JSON.stringify({ type: 'order.upserted', timestamp: data.updatedAt, data }) });
+          req.push({
+            connectionId,
+            kind: 'order',
+            topic: 'order.upserted',
+            body: JSON.stringify({ type: 'order.upserted', timestamp: data.updatedAt, data }),
+          });
           if (cancelled) {
             const cancelledAt = iso(at + 3_600_000);
             req.push({
               connectionId,
               kind: 'cancellation',
               topic: 'order.cancelled',
-              body: JSON.stringify({ type: 'order.cancelled', timestamp: cancelledAt, data: { orderId, cancelledAt, reason: 'customer' } }),
+              body: JSON.stringify({
+                type: 'order.cancelled',
+                timestamp: cancelledAt,
+                data: { orderId, cancelledAt, reason: 'customer' },
+              }),
             });
           }
           if (refunded) {
@@ -194,7 +244,16 @@ export function demoPlan(opts: { seed: number; months: number; until: Date }): D
               body: JSON.stringify({
                 type: 'refund.recorded',
                 timestamp: processedAt,
-                data: { orderId, refundId: `R-${n}`, amount: money(lines[0]!.item.price), currency: 'USD', processedAt, lines: [{ lineId: '1', sku: lines[0]!.item.sku, quantity: 1, restock: true, locationId: DEMO_LOCATION }] },
+                data: {
+                  orderId,
+                  refundId: `R-${n}`,
+                  amount: money(lines[0]!.item.price),
+                  currency: 'USD',
+                  processedAt,
+                  lines: [
+                    { lineId: '1', sku: lines[0]!.item.sku, quantity: 1, restock: true, locationId: DEMO_LOCATION },
+                  ],
+                },
               }),
             });
           }
@@ -265,7 +324,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'testing',
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
   };
-  const store = dynamoConnectionStore({ tableName: opts.hub.tableName, stage: opts.hub.stage, clients: { aws: liteAwsClient({ env }) }, now: systemMsClock, maxAgeSeconds: 0 });
+  const store = dynamoConnectionStore({
+    tableName: opts.hub.tableName,
+    stage: opts.hub.stage,
+    clients: { aws: liteAwsClient({ env }) },
+    now: systemMsClock,
+    maxAgeSeconds: 0,
+  });
   const connections = new Map<string, Connection>();
   for (const input of CONNECTIONS) {
     // an existing one keeps its secret: ingest caches connections for a minute, so a new secret
@@ -275,7 +340,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       connections.set(existing.id, existing);
       continue;
     }
-    const secret = input.source === 'shopify' ? randomBytes(16).toString('hex') : `whsec_${randomBytes(32).toString('base64')}`;
+    const secret =
+      input.source === 'shopify' ? randomBytes(16).toString('hex') : `whsec_${randomBytes(32).toString('base64')}`;
     const conn = ConnectionSchema.parse({ ...input, secret });
     await store.put(conn);
     connections.set(conn.id, conn);
@@ -291,7 +357,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await Promise.all(
       plan.requests.slice(i, i + parallel).map(async (req) => {
         const conn = connections.get(req.connectionId)!;
-        const res = await fetch(`${opts.hub.url}/webhooks/${conn.id}`, { method: 'POST', headers: signedHeaders(conn, req, opts.clock()), body: req.body });
+        const res = await fetch(`${opts.hub.url}/webhooks/${conn.id}`, {
+          method: 'POST',
+          headers: signedHeaders(conn, req, opts.clock()),
+          body: req.body,
+        });
         if (res.status === 202) sent[req.kind]++;
         else {
           failed++;
@@ -313,7 +383,9 @@ const isMain = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(i
 if (isMain) {
   const hub = readHubFile(hubStateDir());
   if (!hub) {
-    console.error(`no running local hub found (${hubStateDir()}/hub.json): start one with \`npm start\` in another terminal`);
+    console.error(
+      `no running local hub found (${hubStateDir()}/hub.json): start one with \`npm start\` in another terminal`,
+    );
     process.exit(1);
   }
   const seed = Number(process.env.DEMO_SEED ?? 1);

@@ -36,20 +36,21 @@ function decodeSegment(segment: string): string {
  * compares this list with the synthesized template, so a route added to the stack and not here
  * fails the build instead of answering 404 only locally.
  */
-export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; target: Exclude<RouteTarget, 'ingest'> }> = [
-  { method: 'GET', path: '/v1/stock', target: 'stock' },
-  { method: 'GET', path: '/v1/stock/{sku}', target: 'stock' },
-  { method: 'POST', path: '/v1/stock/counts', target: 'stock' },
-  { method: 'GET', path: '/v1/kpis/channels', target: 'kpi' },
-  { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
-  { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
-  { method: 'GET', path: '/dashboard', target: 'kpi' },
-  { method: 'GET', path: '/', target: 'docs' },
-  { method: 'GET', path: '/api', target: 'docs' },
-  { method: 'GET', path: '/openapi.json', target: 'docs' },
-  // the cloud's /health is the docs function; the local runner answers it itself with more detail
-  { method: 'GET', path: '/health', target: 'docs' },
-];
+export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; target: Exclude<RouteTarget, 'ingest'> }> =
+  [
+    { method: 'GET', path: '/v1/stock', target: 'stock' },
+    { method: 'GET', path: '/v1/stock/{sku}', target: 'stock' },
+    { method: 'POST', path: '/v1/stock/counts', target: 'stock' },
+    { method: 'GET', path: '/v1/kpis/channels', target: 'kpi' },
+    { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
+    { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
+    { method: 'GET', path: '/dashboard', target: 'kpi' },
+    { method: 'GET', path: '/', target: 'docs' },
+    { method: 'GET', path: '/api', target: 'docs' },
+    { method: 'GET', path: '/openapi.json', target: 'docs' },
+    // the cloud's /health is the docs function; the local runner answers it itself with more detail
+    { method: 'GET', path: '/health', target: 'docs' },
+  ];
 
 /**
  * Which function a request reaches. Webhooks go to ingest's function URL, which takes every path
@@ -174,7 +175,9 @@ export function toApiGatewayEvent(req: RawRequest): APIGatewayProxyEventV2 {
     ?.split(';')
     .map((c) => c.trim())
     .filter(Boolean);
-  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${req.sourceIp}` : req.sourceIp;
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${req.sourceIp}`
+    : req.sourceIp;
   headers['x-forwarded-proto'] ??= 'http';
   const requestId = req.requestId ?? randomUUID();
   const domainName = headers.host ?? '127.0.0.1';
@@ -273,7 +276,9 @@ export class PortInUseError extends Error {
 export function assertPortFree(port: number, host = '127.0.0.1'): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err));
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err),
+    );
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
 }
@@ -289,8 +294,19 @@ export function createHubHttpServer(opts: HubHttpOptions): HubHttpServer {
     res.end(out.body);
   }
 
-  function sendError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}) {
-    send(res, { statusCode: status, headers: { 'content-type': 'application/json', ...extra }, cookies: [], body: errorBody(code, message) });
+  function sendError(
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    extra: Record<string, string> = {},
+  ) {
+    send(res, {
+      statusCode: status,
+      headers: { 'content-type': 'application/json', ...extra },
+      cookies: [],
+      body: errorBody(code, message),
+    });
   }
 
   /** Reads the body, or returns undefined once it passes the cap (the rest is drained, not kept). */
@@ -325,7 +341,14 @@ export function createHubHttpServer(opts: HubHttpOptions): HubHttpServer {
         sendError(res, 405, 'method_not_allowed', 'GET /health', { allow: 'GET, HEAD' });
         return '';
       }
-      send(res, fromHandlerResult({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(opts.health()) }));
+      send(
+        res,
+        fromHandlerResult({
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(opts.health()),
+        }),
+      );
       return '';
     }
     const route = matchRoute(method, path);
@@ -336,7 +359,12 @@ export function createHubHttpServer(opts: HubHttpOptions): HubHttpServer {
     }
     const body = await readBody(req);
     if (body === undefined) {
-      sendError(res, 413, 'payload_too_large', `request body exceeds ${maxBody} bytes (the Lambda invocation payload limit)`);
+      sendError(
+        res,
+        413,
+        'payload_too_large',
+        `request body exceeds ${maxBody} bytes (the Lambda invocation payload limit)`,
+      );
       return '';
     }
     const event = toApiGatewayEvent({
@@ -377,7 +405,9 @@ export function createHubHttpServer(opts: HubHttpOptions): HubHttpServer {
     server,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err));
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err),
+        );
         server.listen(port, host, () => {
           server.off('error', reject);
           const addr = server.address() as AddressInfo;

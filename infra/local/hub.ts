@@ -69,7 +69,15 @@ export interface LocalHub {
 }
 
 /** Function timeouts as infra/hub-stack.ts sets them; handlers may read getRemainingTimeInMillis(). */
-const TIMEOUT_MS = { ingest: 5_000, normalize: 30_000, hydrate: 30_000, stock: 10_000, kpi: 10_000, fold: 60_000, docs: 5_000 } as const;
+const TIMEOUT_MS = {
+  ingest: 5_000,
+  normalize: 30_000,
+  hydrate: 30_000,
+  stock: 10_000,
+  kpi: 10_000,
+  fold: 60_000,
+  docs: 5_000,
+} as const;
 type FunctionName = keyof typeof TIMEOUT_MS;
 
 function lambdaContext(name: FunctionName, region: string): Context {
@@ -150,7 +158,8 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
 export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHub> {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const port = opts.port ?? (process.env.HUB_PORT ? Number(process.env.HUB_PORT) : 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HUB_PORT must be a port number (0-65535), got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`HUB_PORT must be a port number (0-65535), got ${port}`);
   const config = opts.config ?? demoHubConfig();
   const quiet = opts.quiet ?? false;
   const givenEndpoint = opts.awsEndpoint ?? process.env.HUB_AWS_ENDPOINT;
@@ -193,7 +202,11 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
   // endpoint under different prefixes would otherwise overwrite each other's secrets
   const stage = opts.prefix ? `local-${opts.prefix}` : 'local';
   try {
-    const resources = await provisionHub({ endpoint: awsEndpoint, region, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+    const resources = await provisionHub({
+      endpoint: awsEndpoint,
+      region,
+      ...(opts.prefix ? { prefix: opts.prefix } : {}),
+    });
     const env: Record<string, string> = {
       AWS_REGION: region,
       HUB_AWS_ENDPOINT: awsEndpoint,
@@ -220,11 +233,22 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
     await Promise.all([
       ...config.connections.map((c) => connections.put(c)),
-      ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) => putApiKey(doc, resources.tableName, key, attrs, systemClock())),
-      ...config.channels.map(({ $comment: _c, ...channel }) => putChannel(doc, resources.tableName, channel, systemClock())),
+      ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) =>
+        putApiKey(doc, resources.tableName, key, attrs, systemClock()),
+      ),
+      ...config.channels.map(({ $comment: _c, ...channel }) =>
+        putChannel(doc, resources.tableName, channel, systemClock()),
+      ),
       // SP-API notifications have no connection item: their channel is listed here instead
       ...(resources.spapiQueueUrl
-        ? [putChannelConnection(doc, resources.tableName, { channel: process.env.HUB_SPAPI_CHANNEL ?? 'amazon', connectionId: 'amazon-spapi', source: 'amazon' }, systemClock())]
+        ? [
+            putChannelConnection(
+              doc,
+              resources.tableName,
+              { channel: process.env.HUB_SPAPI_CHANNEL ?? 'amazon', connectionId: 'amazon-spapi', source: 'amazon' },
+              systemClock(),
+            ),
+          ]
         : []),
     ]);
     doc.destroy();
@@ -352,7 +376,9 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
 export function hubBanner(hub: LocalHub, configPath?: string): string {
   const lines: string[] = [];
   const shell = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  lines.push(`Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`);
+  lines.push(
+    `Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`,
+  );
   lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
   // nothing is kept across restarts: say so before anyone connects a real store to it
   lines.push(
@@ -366,7 +392,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
   const exportShop = hub.config.connections.find((c) => c.source === 'shopify' && c.secrets[0]);
   lines.push(
     '',
-    'Paste into your shell to run the README\'s examples as written:',
+    "Paste into your shell to run the README's examples as written:",
     `  export HUB=${hub.url}${exportKey ? ` KEY=${shell(exportKey.key)}` : ''}${exportShop ? ` SHOPIFY_CONNECTION=${shell(exportShop.id)} SHOPIFY_SECRET=${shell(exportShop.secrets[0]!)}` : ''}`,
   );
   lines.push('', 'Connections (webhook URL, secret):');
@@ -408,16 +434,25 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
         `-H "x-shopify-triggered-at: $(date -u +%Y-%m-%dT%H:%M:%SZ)" --data-binary "$BODY"`,
     );
   }
-  const partner = hub.config.connections.find((c) => c.source === 'standard-webhooks' && c.secrets[0]?.startsWith('whsec_'));
+  const partner = hub.config.connections.find(
+    (c) => c.source === 'standard-webhooks' && c.secrets[0]?.startsWith('whsec_'),
+  );
   if (partner) {
-    lines.push('', `A partner's stock count, signed the Standard Webhooks way, to ${partner.id} (the HMAC key is the base64-decoded secret):`);
+    lines.push(
+      '',
+      `A partner's stock count, signed the Standard Webhooks way, to ${partner.id} (the HMAC key is the base64-decoded secret):`,
+    );
     // the hub's own event format (docs/hub-format.md): an absolute stock count
     lines.push(
       `  BODY='{"type":"stock.set","timestamp":"2026-03-02T09:30:00Z","data":{"sku":"SKU-1","location":"WH-MAIN","onHand":120}}' ` +
         `ID="msg_$(date +%s%N)" TS=$(date +%s)`,
     );
-    lines.push(`  KEY=$(printf '%s' ${shell(partner.secrets[0]!.slice('whsec_'.length))} | base64 -d | od -An -tx1 | tr -d ' \\n')`);
-    lines.push(`  SIG=$(printf '%s' "$ID.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY -binary | base64)`);
+    lines.push(
+      `  KEY=$(printf '%s' ${shell(partner.secrets[0]!.slice('whsec_'.length))} | base64 -d | od -An -tx1 | tr -d ' \\n')`,
+    );
+    lines.push(
+      `  SIG=$(printf '%s' "$ID.$TS.$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY -binary | base64)`,
+    );
     lines.push(
       `  curl -sS -i ${hub.url}/webhooks/${partner.id} -H 'content-type: application/json' -H "webhook-id: $ID" ` +
         `-H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" --data-binary "$BODY"`,
@@ -428,7 +463,9 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
     lines.push('', 'Read stock and KPIs:');
     lines.push(`  curl -s ${hub.url}/v1/stock/SKU-1 -H 'authorization: Bearer ${key.key}'`);
     // the demo orders were placed in January 2026: that month, day by day
-    lines.push(`  curl -s '${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'}?from=2026-01-01&to=2026-01-31&granularity=day' -H 'authorization: Bearer ${key.key}'`);
+    lines.push(
+      `  curl -s '${hub.url}/v1/kpis/channels/${shop?.channel ?? 'CHANNEL'}?from=2026-01-01&to=2026-01-31&granularity=day' -H 'authorization: Bearer ${key.key}'`,
+    );
   }
   lines.push('', 'A few months of demo business for the dashboard, from another shell: npm run demo');
   return lines.join('\n');
@@ -438,6 +475,7 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
 function visibilityOverride(value: string | undefined): { visibilityTimeoutSeconds?: number } {
   if (value === undefined || value === '') return {};
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 43_200) throw new Error(`HUB_VISIBILITY_TIMEOUT_SECONDS must be a whole number of seconds from 0 to 43200, got ${value}`);
+  if (!Number.isInteger(n) || n < 0 || n > 43_200)
+    throw new Error(`HUB_VISIBILITY_TIMEOUT_SECONDS must be a whole number of seconds from 0 to 43200, got ${value}`);
   return { visibilityTimeoutSeconds: n };
 }

@@ -37,7 +37,8 @@ export async function freePort(): Promise<number> {
 }
 
 const SAFE_LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
-const SAFE_LAUNCHER_NEEDS = 'import moto.server, moto.dynamodb.models.table, moto.dynamodbstreams.models, moto.moto_server.werkzeug_app, werkzeug.serving';
+const SAFE_LAUNCHER_NEEDS =
+  'import moto.server, moto.dynamodb.models.table, moto.dynamodbstreams.models, moto.moto_server.werkzeug_app, werkzeug.serving';
 
 /**
  * Which command runs moto. Preferably infra/local/moto-server.py: moto with DynamoDB requests
@@ -51,7 +52,8 @@ function motoCommand(opts: { stock?: boolean }): { cmd: string; args: string[]; 
   if (!opts.stock && spawnSync('python3', ['-c', SAFE_LAUNCHER_NEEDS], { stdio: 'ignore' }).status === 0) {
     return { cmd: 'python3', args: [SAFE_LAUNCHER], kind: 'moto (DynamoDB serialized)' };
   }
-  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0) return { cmd: 'moto_server', args: [], kind: 'moto_server' };
+  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0)
+    return { cmd: 'moto_server', args: [], kind: 'moto_server' };
   if (spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0) {
     return { cmd: 'python3', args: ['-m', 'moto.server'], kind: 'moto_server' };
   }
@@ -73,7 +75,13 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
-export async function startMoto(opts: { port?: number; quiet?: boolean; /** stock moto_server even where the safe launcher works */ stock?: boolean } = {}): Promise<MotoServer> {
+export async function startMoto(
+  opts: {
+    port?: number;
+    quiet?: boolean /** stock moto_server even where the safe launcher works */;
+    stock?: boolean;
+  } = {},
+): Promise<MotoServer> {
   const cmd = motoCommand(opts);
   if (!cmd) throw new MotoMissingError();
   return launchMoto(cmd.cmd, cmd.args, { ...opts, kind: cmd.kind });

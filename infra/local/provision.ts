@@ -139,7 +139,8 @@ function keyPrefixFilter(filters: Array<{ Pattern: string }> | undefined): { key
   if (!only || more.length) throw new Error('template: the fold mapping must have exactly one filter (a key prefix)');
   const parsed = keyPrefixPattern.safeParse(JSON.parse(only.Pattern));
   const keys = parsed.success ? Object.entries(parsed.data.dynamodb.Keys) : [];
-  if (keys.length !== 1) throw new Error(`template: the local stream runner understands only a key-prefix filter, not ${only.Pattern}`);
+  if (keys.length !== 1)
+    throw new Error(`template: the local stream runner understands only a key-prefix filter, not ${only.Pattern}`);
   const [keyAttribute, rule] = keys[0]!;
   return { keyAttribute, keyPrefix: rule.S[0].prefix };
 }
@@ -198,14 +199,17 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
     await ensureBucket(s3, bodyBucket, region, resource(tpl, out.BodyBucket.Value.Ref, 'AWS::S3::Bucket', bucketProps));
 
     if (!ingest.props.RedrivePolicy) throw new Error('template: the ingest queue has no RedrivePolicy');
-    if (ingest.props.VisibilityTimeout === undefined) throw new Error('template: the ingest queue has no VisibilityTimeout');
+    if (ingest.props.VisibilityTimeout === undefined)
+      throw new Error('template: the ingest queue has no VisibilityTimeout');
     const mappings = Object.values(tpl.Resources)
       .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
       .map((r) => eventSourceMappingProps.parse(r.Properties));
     const mapping = mappings.find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.IngestQueueUrl.Value.Ref);
     if (!mapping) throw new Error('template: no event source mapping reads the ingest queue');
     const streamMapping = mappings.find(
-      (p) => p.EventSourceArn['Fn::GetAtt'][0] === out.TableName.Value.Ref && p.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn',
+      (p) =>
+        p.EventSourceArn['Fn::GetAtt'][0] === out.TableName.Value.Ref &&
+        p.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn',
     );
     if (!streamMapping) throw new Error("template: no event source mapping reads the table's stream");
     const hydrateMapping = mappings.find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.HydrateQueueUrl.Value.Ref);
@@ -240,9 +244,15 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
  */
 export async function provisionHubTable(opts: { endpoint: string; region?: string; tableName: string }): Promise<void> {
   const tpl = templateSchema.parse(synthHubTemplate());
-  const dynamo = new DynamoDBClient(awsClientConfig({ HUB_AWS_ENDPOINT: opts.endpoint, AWS_REGION: opts.region ?? 'us-east-1' }));
+  const dynamo = new DynamoDBClient(
+    awsClientConfig({ HUB_AWS_ENDPOINT: opts.endpoint, AWS_REGION: opts.region ?? 'us-east-1' }),
+  );
   try {
-    await ensureTable(dynamo, opts.tableName, resource(tpl, tpl.Outputs.TableName.Value.Ref, 'AWS::DynamoDB::Table', tableProps));
+    await ensureTable(
+      dynamo,
+      opts.tableName,
+      resource(tpl, tpl.Outputs.TableName.Value.Ref, 'AWS::DynamoDB::Table', tableProps),
+    );
   } finally {
     dynamo.destroy();
   }
@@ -287,7 +297,10 @@ async function ensureTable(dynamo: DynamoDBClient, name: string, props: z.infer<
     }
     if (stream && !current?.StreamEnabled) {
       await dynamo.send(
-        new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } }),
+        new UpdateTableCommand({
+          TableName: name,
+          StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType },
+        }),
       );
     }
     // an index added to the stack since the table was created locally
@@ -378,7 +391,13 @@ class Queues {
    */
   private attributes(logicalId: string, props: z.infer<typeof queueProps>): Record<string, string> {
     const attrs: Record<string, string> = {};
-    const copy = ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'MaximumMessageSize', 'ReceiveMessageWaitTimeSeconds'] as const;
+    const copy = [
+      'VisibilityTimeout',
+      'MessageRetentionPeriod',
+      'DelaySeconds',
+      'MaximumMessageSize',
+      'ReceiveMessageWaitTimeSeconds',
+    ] as const;
     for (const key of copy) if (props[key] !== undefined) attrs[key] = String(props[key]);
     if (props.RedrivePolicy) {
       const dlqId = props.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
@@ -404,7 +423,12 @@ class Queues {
 
 // ---- bucket --------------------------------------------------------------------------------
 
-async function ensureBucket(s3: S3Client, name: string, region: string, props: z.infer<typeof bucketProps>): Promise<void> {
+async function ensureBucket(
+  s3: S3Client,
+  name: string,
+  region: string,
+  props: z.infer<typeof bucketProps>,
+): Promise<void> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: name }));
   } catch (err) {

@@ -15,4 +15,3 @@ export function realClockEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   else delete out.LD_PRELOAD;
   return out;
 }
-

@@ -61,7 +61,9 @@ const SQS_MAX_PER_CALL = 10;
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 
 /** SDK message attributes → the shape Lambda puts in `SQSRecord.messageAttributes`. */
-export function toLambdaMessageAttributes(attrs: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+export function toLambdaMessageAttributes(
+  attrs: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
   const out: SQSMessageAttributes = {};
   for (const [name, a] of Object.entries(attrs ?? {})) {
     out[name] = {
@@ -111,7 +113,8 @@ export class SqsPoller {
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: SqsPollerOptions) {
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
     this.log = opts.log ?? ((line) => console.error(line));
   }
 
@@ -140,7 +143,9 @@ export class SqsPoller {
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
-        ...(this.opts.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: this.opts.visibilityTimeoutSeconds } : {}),
+        ...(this.opts.visibilityTimeoutSeconds !== undefined
+          ? { VisibilityTimeout: this.opts.visibilityTimeoutSeconds }
+          : {}),
       }),
       { abortSignal: this.abort.signal },
     );
@@ -204,7 +209,9 @@ export class SqsPoller {
       // as in Lambda: a thrown error fails the whole batch; every record comes back
       this.stats.handlerErrors++;
       this.stats.failures += records.length;
-      this.log(`sqs poller: handler threw on a batch of ${records.length}: ${err instanceof Error ? err.message : String(err)}`);
+      this.log(
+        `sqs poller: handler threw on a batch of ${records.length}: ${err instanceof Error ? err.message : String(err)}`,
+      );
       return;
     }
     this.stats.failures += failed.size;

@@ -18,7 +18,10 @@ import { removeHubFile, writeHubFile } from './hub-file.ts';
 const EnvSchema = z.object({
   HUB_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HUB_AWS_ENDPOINT: z.string().url().optional(),
-  HUB_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lower-case letters, digits and dashes').optional(),
+  HUB_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lower-case letters, digits and dashes')
+    .optional(),
   HUB_QUIET: z.enum(['0', '1', 'true', 'false']).optional(),
 });
 
@@ -30,7 +33,9 @@ function isSetupError(err: unknown): err is Error {
 async function main(): Promise<void> {
   const envParsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));
   if (!envParsed.success) {
-    throw new HubConfigError(`invalid environment:\n${envParsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new HubConfigError(
+      `invalid environment:\n${envParsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
   }
   const env = envParsed.data;
   const loaded = loadHubConfig(process.env);

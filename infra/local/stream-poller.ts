@@ -206,7 +206,8 @@ export class StreamPoller {
   async start(): Promise<void> {
     const { Table } = await this.opts.dynamo.send(new DescribeTableCommand({ TableName: this.opts.tableName }));
     const arn = Table?.LatestStreamArn;
-    if (!arn || !Table?.StreamSpecification?.StreamEnabled) throw new Error(`table ${this.opts.tableName} has no stream enabled`);
+    if (!arn || !Table?.StreamSpecification?.StreamEnabled)
+      throw new Error(`table ${this.opts.tableName} has no stream enabled`);
     this.streamArn = arn;
     await this.listShards();
     this.loopDone = this.loop();
@@ -267,7 +268,11 @@ export class StreamPoller {
     } while (start);
     for (const s of listed) {
       if (!s.ShardId || this.shards.has(s.ShardId)) continue;
-      this.shards.set(s.ShardId, { id: s.ShardId, ...(s.ParentShardId ? { parentId: s.ParentShardId } : {}), finished: false });
+      this.shards.set(s.ShardId, {
+        id: s.ShardId,
+        ...(s.ParentShardId ? { parentId: s.ParentShardId } : {}),
+        finished: false,
+      });
     }
     this.shardsListedAt = Date.now();
   }
@@ -294,13 +299,15 @@ export class StreamPoller {
           if (signal.aborted) return;
           found += await this.readShard(shard);
         }
-        if (errorRun > 0) this.log(`stream poller: reading ${this.streamArn} again after ${errorRun} failed attempt(s)`);
+        if (errorRun > 0)
+          this.log(`stream poller: reading ${this.streamArn} again after ${errorRun} failed attempt(s)`);
         errorRun = 0;
       } catch (err) {
         if (isAbort(err) || signal.aborted) return;
         this.stats.pollErrors++;
         errorRun++;
-        if (!this.opts.quiet || errorRun === 1) this.log(`stream poller: reading ${this.streamArn} failed: ${message(err)}`);
+        if (!this.opts.quiet || errorRun === 1)
+          this.log(`stream poller: reading ${this.streamArn} failed: ${message(err)}`);
         await sleep(this.backoff(errorRun), signal);
         continue;
       }
@@ -349,9 +356,12 @@ export class StreamPoller {
     }
     let res;
     try {
-      res = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.batchSize }), {
-        abortSignal: this.abort.signal,
-      });
+      res = await this.opts.streams.send(
+        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.batchSize }),
+        {
+          abortSignal: this.abort.signal,
+        },
+      );
     } catch (err) {
       // an expired or unknown iterator (moto reset, 15 min idle): the next pass asks for a new one
       // from the checkpoint, which is where this one pointed
@@ -400,12 +410,17 @@ export class StreamPoller {
       try {
         await this.opts.handler(event);
         this.stats.records += records.length;
-        if (attempt > 0) this.log(`stream poller: ${shard.id} batch of ${records.length} handled after ${attempt} failed attempt(s)`);
+        if (attempt > 0)
+          this.log(`stream poller: ${shard.id} batch of ${records.length} handled after ${attempt} failed attempt(s)`);
         return true;
       } catch (err) {
         this.stats.failures++;
         attempt++;
-        if (!this.opts.quiet || attempt === 1 || attempt % Math.max(1, Math.round(60_000 / (this.opts.retryMaxMs ?? 5000))) === 0) {
+        if (
+          !this.opts.quiet ||
+          attempt === 1 ||
+          attempt % Math.max(1, Math.round(60_000 / (this.opts.retryMaxMs ?? 5000))) === 0
+        ) {
           this.log(
             `stream poller: handler threw on ${shard.id} (batch of ${records.length} from ${records[0]?.dynamodb?.SequenceNumber}, attempt ${attempt}); ` +
               `retrying the same batch: ${message(err)}`,

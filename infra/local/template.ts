@@ -7,7 +7,10 @@ export interface SynthHubTemplateOptions {
   context?: Record<string, unknown>;
 }
 
-const cache = new Map<string, Record<string, any>>();
+// biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is untyped JSON
+type Template = Record<string, any>;
+
+const cache = new Map<string, Template>();
 
 /**
  * The hub's CloudFormation template, synthesized in-process the way `cdk synth` would but without
@@ -15,7 +18,7 @@ const cache = new Map<string, Record<string, any>>();
  * validation (it takes seconds and `cdk synth` runs it anyway). Memoized per options: the local
  * runner and tests ask for it repeatedly and the stack does not change within a process.
  */
-export function synthHubTemplate(opts: SynthHubTemplateOptions = {}): Record<string, any> {
+export function synthHubTemplate(opts: SynthHubTemplateOptions = {}): Template {
   const stage = opts.stage ?? 'dev';
   const key = JSON.stringify([stage, opts.context ?? {}]);
   const hit = cache.get(key);
@@ -26,7 +29,7 @@ export function synthHubTemplate(opts: SynthHubTemplateOptions = {}): Record<str
     builtinCloudFormationValidation: false,
   });
   const stack = new HubStack(app, `InventoryHub-${stage}`, { stage });
-  const template = app.synth().getStackByName(stack.stackName).template as Record<string, any>;
+  const template = app.synth().getStackByName(stack.stackName).template as Template;
   cache.set(key, template);
   return structuredClone(template);
 }

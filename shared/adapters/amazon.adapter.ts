@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { CanonicalEvent, OrderStatus, OrderUpserted } from '#shared/domain/events.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
-import { defineAdapter, eventBase, isoTime, parseJson, parseWith, present, unknownEvent } from '#shared/adapters/common.ts';
+import {
+  defineAdapter,
+  eventBase,
+  isoTime,
+  parseJson,
+  parseWith,
+  present,
+  unknownEvent,
+} from '#shared/adapters/common.ts';
 
 /**
  * Amazon SP-API notifications (docs/webhook-sources.md), read from the SQS source queue: the body is
@@ -131,8 +139,17 @@ function orderChange(delivery: Delivery, eventTime: string, payload: unknown): C
 
 export const amazonAdapter = defineAdapter('amazon', ({ delivery, body }) => {
   const json = unwrap(parseJson(body));
-  const { NotificationType: type } = parseWith(z.looseObject({ NotificationType: z.string().min(1) }), json, 'amazon notification');
-  const handled = ['ORDER_CHANGE', 'FBA_INVENTORY_AVAILABILITY_CHANGES', 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE', 'ANY_OFFER_CHANGED'];
+  const { NotificationType: type } = parseWith(
+    z.looseObject({ NotificationType: z.string().min(1) }),
+    json,
+    'amazon notification',
+  );
+  const handled = [
+    'ORDER_CHANGE',
+    'FBA_INVENTORY_AVAILABILITY_CHANGES',
+    'LISTINGS_ITEM_MFN_QUANTITY_CHANGE',
+    'ANY_OFFER_CHANGED',
+  ];
   if (!handled.includes(type)) throw unknownEvent('amazon', type);
   const n = parseWith(notificationSchema, json, `amazon ${type}`);
   const base = eventBase(delivery, n.EventTime);

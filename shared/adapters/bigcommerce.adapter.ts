@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { AdapterError } from '#shared/adapters/types.ts';
-import { defineAdapter, epochSeconds, eventBase, idText, parseJson, parseWith, unknownEvent } from '#shared/adapters/common.ts';
+import {
+  defineAdapter,
+  epochSeconds,
+  eventBase,
+  idText,
+  parseJson,
+  parseWith,
+  unknownEvent,
+} from '#shared/adapters/common.ts';
 
 /**
  * BigCommerce webhooks (docs/webhook-sources.md): `{scope, store_id, producer, data, hash,
@@ -55,7 +63,14 @@ export const bigcommerceAdapter = defineAdapter('bigcommerce', ({ delivery, body
     if (order.status?.previous_status_id) detail.previousStatusId = order.status.previous_status_id;
     if (order.status?.new_status_id) detail.newStatusId = order.status.new_status_id;
     return [
-      { ...base, type: 'HydrationPending', entity: 'order', externalId: order.id, version: { at: env.created_at }, detail },
+      {
+        ...base,
+        type: 'HydrationPending',
+        entity: 'order',
+        externalId: order.id,
+        version: { at: env.created_at },
+        detail,
+      },
     ];
   }
 
@@ -75,7 +90,11 @@ export const bigcommerceAdapter = defineAdapter('bigcommerce', ({ delivery, body
     ];
   }
   // a delta without a stable key could be applied twice on a retry: refuse it rather than guess
-  if (!env.hash) throw new AdapterError('schema', `bigcommerce ${scope}: hash: required field is missing (idempotency key of a relative change)`);
+  if (!env.hash)
+    throw new AdapterError(
+      'schema',
+      `bigcommerce ${scope}: hash: required field is missing (idempotency key of a relative change)`,
+    );
   return [
     {
       ...base,

@@ -142,7 +142,11 @@ export function eventBase(delivery: Delivery, occurredAt: string) {
 }
 
 export function unknownEvent(source: string, type: string | undefined): AdapterError {
-  return new AdapterError('unknown-event', `${source}: event type ${JSON.stringify(type ?? null)} is not handled by the hub`, type === undefined ? undefined : { topic: type });
+  return new AdapterError(
+    'unknown-event',
+    `${source}: event type ${JSON.stringify(type ?? null)} is not handled by the hub`,
+    type === undefined ? undefined : { topic: type },
+  );
 }
 
 /** An event type the hub knows and has no use for: acknowledged as ignored, not quarantined. */
@@ -161,7 +165,9 @@ export function defineAdapter(name: string, map: (input: AdapterInput) => Canoni
       return map(input);
     } catch (error) {
       if (error instanceof AdapterError) throw error;
-      throw new AdapterError('schema', `${name} adapter failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new AdapterError('schema', `${name} adapter failed: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
     }
   };
   Object.defineProperty(adapter, 'name', { value: `${name}Adapter` });

@@ -28,7 +28,11 @@ const orderConfirmationSchema = z.looseObject({
 
 export const ebayAdapter = defineAdapter('ebay', ({ delivery, body }) => {
   const json = parseJson(body);
-  const { metadata } = parseWith(z.looseObject({ metadata: z.looseObject({ topic: z.string().min(1) }) }), json, 'ebay notification');
+  const { metadata } = parseWith(
+    z.looseObject({ metadata: z.looseObject({ topic: z.string().min(1) }) }),
+    json,
+    'ebay notification',
+  );
   const topic = metadata.topic;
   if (topic !== 'ORDER_CONFIRMATION' && topic !== 'MARKETPLACE_ACCOUNT_DELETION') throw unknownEvent('ebay', topic);
   const env = parseWith(envelopeSchema, json, `ebay ${topic}`);

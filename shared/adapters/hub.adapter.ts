@@ -1,7 +1,20 @@
 import { z } from 'zod';
-import { CountedOnHandSchema, OrderStatusSchema, type CanonicalEvent, type OrderUpserted } from '#shared/domain/events.ts';
+import {
+  CountedOnHandSchema,
+  OrderStatusSchema,
+  type CanonicalEvent,
+  type OrderUpserted,
+} from '#shared/domain/events.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
-import { defineAdapter, eventBase, idText, isoTime, parseJson, parseWith, unknownEvent } from '#shared/adapters/common.ts';
+import {
+  defineAdapter,
+  eventBase,
+  idText,
+  isoTime,
+  parseJson,
+  parseWith,
+  unknownEvent,
+} from '#shared/adapters/common.ts';
 import { currencyCode, decimalString } from '#shared/adapters/money.ts';
 
 /**
@@ -30,7 +43,10 @@ const stockCountSchema = z.looseObject({
  * invocation, so a bigger bulk must be split by the sender (a larger one is quarantined, `schema`).
  */
 export const MAX_BULK_COUNTS = 1000;
-const stockSetBulkSchema = z.looseObject({ counts: z.array(stockCountSchema).min(1).max(MAX_BULK_COUNTS), asOf: isoTime.optional() });
+const stockSetBulkSchema = z.looseObject({
+  counts: z.array(stockCountSchema).min(1).max(MAX_BULK_COUNTS),
+  asOf: isoTime.optional(),
+});
 
 const stockAdjustedSchema = z.looseObject({
   sku: text,
@@ -111,7 +127,15 @@ function stockSet(delivery: Delivery, env: Envelope): CanonicalEvent[] {
   }
   const c = parseWith(stockCountSchema, env.data, 'hub stock.set', ['data']);
   return [
-    { ...base, type: 'StockLevelSet', sku: c.sku, locationId: c.location, quantity: c.onHand, bucket: 'on_hand', asOf: c.asOf ?? env.timestamp },
+    {
+      ...base,
+      type: 'StockLevelSet',
+      sku: c.sku,
+      locationId: c.location,
+      quantity: c.onHand,
+      bucket: 'on_hand',
+      asOf: c.asOf ?? env.timestamp,
+    },
   ];
 }
 
@@ -146,7 +170,14 @@ export const hubAdapter = defineAdapter('hub', ({ delivery, body }) => {
   const json = parseJson(body);
   // the type decides what the rest must look like, so read it first: an unknown type is not a schema error
   const { type } = parseWith(z.looseObject({ type: z.string().min(1) }), json, 'hub event');
-  const known = ['stock.set', 'stock.adjusted', 'order.upserted', 'order.cancelled', 'refund.recorded', 'listing.mapped'];
+  const known = [
+    'stock.set',
+    'stock.adjusted',
+    'order.upserted',
+    'order.cancelled',
+    'refund.recorded',
+    'listing.mapped',
+  ];
   if (!known.includes(type)) throw unknownEvent('hub', type);
   const env = parseWith(envelopeSchema, json, `hub ${type}`);
   const base = eventBase(delivery, env.timestamp);

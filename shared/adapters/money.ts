@@ -35,7 +35,10 @@ export const decimalLike = z.union([
   z.number().transform((n, ctx) => {
     const text = decimalFromNumber(n);
     if (text === undefined || !BOUNDED.test(text)) {
-      ctx.addIssue({ code: 'custom', message: `expected a plain decimal number of at most ${MAX_AMOUNT_DIGITS} integer digits` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a plain decimal number of at most ${MAX_AMOUNT_DIGITS} integer digits`,
+      });
       return z.NEVER;
     }
     return text;

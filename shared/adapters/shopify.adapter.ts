@@ -233,7 +233,10 @@ function shippedByLine(order: ShopifyOrder): Map<string, { qty: number; at?: str
       listed.add(l.id);
       if (NOT_SHIPPED.has(f.status ?? '')) continue;
       const prev = shipped.get(l.id);
-      shipped.set(l.id, { qty: (prev?.qty ?? 0) + l.quantity, at: latest([...(prev?.at ? [prev.at] : []), f.created_at]) });
+      shipped.set(l.id, {
+        qty: (prev?.qty ?? 0) + l.quantity,
+        at: latest([...(prev?.at ? [prev.at] : []), f.created_at]),
+      });
     }
   }
   for (const item of order.line_items) {
@@ -248,7 +251,8 @@ function shippedByLine(order: ShopifyOrder): Map<string, { qty: number; at?: str
 
 function orderLines(order: ShopifyOrder): OrderLine[] {
   // a fulfilled order ships every line in full (fulfilledAt): per-line counts are for the rest
-  const shipped = order.fulfillment_status === 'fulfilled' ? new Map<string, { qty: number; at?: string }>() : shippedByLine(order);
+  const shipped =
+    order.fulfillment_status === 'fulfilled' ? new Map<string, { qty: number; at?: string }>() : shippedByLine(order);
   return order.line_items.map((item) => {
     const line: OrderLine = {
       lineId: item.id,
@@ -322,7 +326,10 @@ function mapRefund(delivery: Delivery, body: unknown): CanonicalEvent[] {
   const paid = refund.transactions.filter((t) => t.kind === 'refund' && t.status === 'success');
   const currencies = new Set(paid.map((t) => t.currency).filter((c): c is string => Boolean(c)));
   if (currencies.size > 1) {
-    throw new AdapterError('schema', `shopify refunds/create: transactions: refunds in several currencies (${[...currencies].join(', ')})`);
+    throw new AdapterError(
+      'schema',
+      `shopify refunds/create: transactions: refunds in several currencies (${[...currencies].join(', ')})`,
+    );
   }
   const [currency] = currencies;
   // Shopify's test notification has neither time: the delivery's received time stands in
@@ -346,7 +353,8 @@ function mapRefund(delivery: Delivery, body: unknown): CanonicalEvent[] {
     }),
   };
   if (paid.length > 0) {
-    if (!currency) throw new AdapterError('schema', 'shopify refunds/create: transactions[].currency: required field is missing');
+    if (!currency)
+      throw new AdapterError('schema', 'shopify refunds/create: transactions[].currency: required field is missing');
     event.amount = { amount: sumDecimals(paid.map((t) => t.amount)), currency };
   }
   return [event];
@@ -412,7 +420,13 @@ function mapProduct(delivery: Delivery, topic: string, body: unknown): Canonical
     if (!sku) continue;
     const at = variant.updated_at ?? product.updated_at;
     if (variant.inventory_item_id) {
-      events.push({ ...base, type: 'ListingMapped', externalId: `inventory_item:${variant.inventory_item_id}`, sku, at });
+      events.push({
+        ...base,
+        type: 'ListingMapped',
+        externalId: `inventory_item:${variant.inventory_item_id}`,
+        sku,
+        at,
+      });
     }
     events.push({ ...base, type: 'ListingMapped', externalId: `variant:${variant.id}`, sku, at });
   }
@@ -432,7 +446,9 @@ export const shopifyAdapter = defineAdapter('shopify', ({ delivery, body }) => {
     topic === 'fulfillments/update' ||
     topic === 'orders/edited';
   if (!handled) {
-    const ignored = IGNORED_TOPICS.find(([prefix]) => topic === prefix || (prefix.endsWith('/') && topic.startsWith(prefix)));
+    const ignored = IGNORED_TOPICS.find(
+      ([prefix]) => topic === prefix || (prefix.endsWith('/') && topic.startsWith(prefix)),
+    );
     if (ignored) throw ignoredEvent('shopify', topic, ignored[1]);
     throw unknownEvent('shopify', topic);
   }

@@ -30,7 +30,11 @@ const countSchema = z
     // only the counts the hub records must be whole units; a fractional count of a state we skip is harmless
     const whole = /^-?\d+(\.0+)?$/.test(count.quantity) && Number.isSafeInteger(Number.parseInt(count.quantity, 10));
     if (count.state === 'IN_STOCK' && !whole) {
-      ctx.addIssue({ code: 'custom', path: ['quantity'], message: `expected a whole number of units, got "${count.quantity}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['quantity'],
+        message: `expected a whole number of units, got "${count.quantity}"`,
+      });
     }
   });
 

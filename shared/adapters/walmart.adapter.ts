@@ -61,7 +61,8 @@ const purchaseOrderSchema = z.looseObject({
   orderDate: walmartTime.nullish(),
   // the Orders API nests lines as {orderLine: [...]}; the webhooks send the list itself
   orderLines: z.preprocess(
-    (v) => (v && typeof v === 'object' && !Array.isArray(v) && 'orderLine' in v ? (v as { orderLine: unknown }).orderLine : v),
+    (v) =>
+      v && typeof v === 'object' && !Array.isArray(v) && 'orderLine' in v ? (v as { orderLine: unknown }).orderLine : v,
     z.array(lineSchema).min(1),
   ),
 });
@@ -101,9 +102,18 @@ function upserted(delivery: Delivery, po: PurchaseOrder, event: string, at: stri
 
 export const walmartAdapter = defineAdapter('walmart', ({ delivery, body }) => {
   const json = parseJson(body);
-  const { source } = parseWith(z.looseObject({ source: z.looseObject({ eventType: z.string().min(1) }) }), json, 'walmart event');
+  const { source } = parseWith(
+    z.looseObject({ source: z.looseObject({ eventType: z.string().min(1) }) }),
+    json,
+    'walmart event',
+  );
   const outer = source.eventType;
-  const handledOuter = outer === 'ORDER_UPDATES' || outer === 'PO_CREATED' || outer === 'PO_LINE_SHIPPED' || outer === 'INVENTORY_OOS' || CANCEL_EVENTS.has(outer);
+  const handledOuter =
+    outer === 'ORDER_UPDATES' ||
+    outer === 'PO_CREATED' ||
+    outer === 'PO_LINE_SHIPPED' ||
+    outer === 'INVENTORY_OOS' ||
+    CANCEL_EVENTS.has(outer);
   if (!handledOuter) throw unknownEvent('walmart', outer);
 
   const env = parseWith(envelopeSchema, json, `walmart ${outer}`);
@@ -133,7 +143,12 @@ export const walmartAdapter = defineAdapter('walmart', ({ delivery, body }) => {
     throw unknownEvent('walmart', `${outer}/${event ?? '(no subEventType)'}`);
   }
   const poAt = outer === 'ORDER_UPDATES' ? ['payload', 'order'] : ['payload'];
-  const po = parseWith(purchaseOrderSchema, outer === 'ORDER_UPDATES' ? env.payload.order : env.payload, `walmart ${event}`, poAt);
+  const po = parseWith(
+    purchaseOrderSchema,
+    outer === 'ORDER_UPDATES' ? env.payload.order : env.payload,
+    `walmart ${event}`,
+    poAt,
+  );
 
   if (event === 'PO_CREATED') return [upserted(delivery, po, event, at)];
 

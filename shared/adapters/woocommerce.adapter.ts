@@ -51,9 +51,7 @@ const orderSchema = z.looseObject({
       variation_id: idText.nullish(),
     }),
   ),
-  refunds: z
-    .array(z.looseObject({ id: idText, total: decimalLike }))
-    .nullish(),
+  refunds: z.array(z.looseObject({ id: idText, total: decimalLike })).nullish(),
   billing: addressSchema,
   shipping: addressSchema,
 });
@@ -172,9 +170,22 @@ function mapProduct(delivery: Delivery, topic: string, body: unknown): Canonical
       asOf: product.date_modified_gmt,
     });
   }
-  events.push({ ...base, type: 'ListingMapped', externalId: `product:${product.id}`, sku, at: product.date_modified_gmt });
+  events.push({
+    ...base,
+    type: 'ListingMapped',
+    externalId: `product:${product.id}`,
+    sku,
+    at: product.date_modified_gmt,
+  });
   const isVariation = product.type === 'variation' || (product.parent_id != null && product.parent_id !== '0');
-  if (isVariation) events.push({ ...base, type: 'ListingMapped', externalId: `variation:${product.id}`, sku, at: product.date_modified_gmt });
+  if (isVariation)
+    events.push({
+      ...base,
+      type: 'ListingMapped',
+      externalId: `variation:${product.id}`,
+      sku,
+      at: product.date_modified_gmt,
+    });
   return events;
 }
 
@@ -192,7 +203,8 @@ export const woocommerceAdapter = defineAdapter('woocommerce', ({ delivery, body
       return mapProduct(delivery, topic, parseJson(body));
     default:
       // coupons, customers and plugin actions carry no stock or order data: acknowledged, not quarantined
-      if (/^(coupon|customer|action)\./.test(topic)) throw ignoredEvent('woocommerce', topic, 'coupons, customers and actions carry no stock or order data');
+      if (/^(coupon|customer|action)\./.test(topic))
+        throw ignoredEvent('woocommerce', topic, 'coupons, customers and actions carry no stock or order data');
       // order.deleted / product.deleted carry only an id: quarantined so someone looks
       throw unknownEvent('woocommerce', topic);
   }

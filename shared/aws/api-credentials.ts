@@ -15,7 +15,10 @@ export const apiSecretName = (stage: string, id: string) => `hub/${stage}/connec
 export const ApiCredentialsSchema = z.object({
   accessToken: z.string().min(1),
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  storeHash: z.string().regex(/^[A-Za-z0-9]+$/).optional(),
+  storeHash: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/)
+    .optional(),
 });
 
 export interface ApiCredentialsStore {
@@ -25,7 +28,12 @@ export interface ApiCredentialsStore {
 }
 
 /** Read once per connection per `maxAgeSeconds` (default 300): a burst of fetches is one read. */
-export function secretsManagerApiCredentials(opts: { stage: string; now: MsClock; maxAgeSeconds?: number; clients?: { aws?: LiteAwsClient } }): ApiCredentialsStore {
+export function secretsManagerApiCredentials(opts: {
+  stage: string;
+  now: MsClock;
+  maxAgeSeconds?: number;
+  clients?: { aws?: LiteAwsClient };
+}): ApiCredentialsStore {
   let client = opts.clients?.aws;
   const aws = () => (client ??= liteAwsClient());
   const maxAgeMs = (opts.maxAgeSeconds ?? 300) * 1000;

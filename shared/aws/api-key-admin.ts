@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ApiKeyScopeSchema, putApiKey, type ApiKeyAttributes, type ApiKeyRecord, type ApiKeyScope } from '#shared/aws/api-keys.ts';
+import {
+  ApiKeyScopeSchema,
+  putApiKey,
+  type ApiKeyAttributes,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+} from '#shared/aws/api-keys.ts';
 
 /**
  * API-key administration for the CLI: create (the key text is returned once and never stored),
@@ -52,7 +58,9 @@ export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string
       }),
     );
     for (const it of res.Items ?? []) {
-      const scopes = (Array.isArray(it.scopes) ? it.scopes : []).filter((s): s is ApiKeyScope => ApiKeyScopeSchema.safeParse(s).success);
+      const scopes = (Array.isArray(it.scopes) ? it.scopes : []).filter(
+        (s): s is ApiKeyScope => ApiKeyScopeSchema.safeParse(s).success,
+      );
       out.push({
         keyHash: String(it.pk).slice('KEY#'.length),
         scopes,
@@ -73,7 +81,12 @@ export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string
  * Marks a key revoked (kept, not deleted, so `list` still shows who had access and until when).
  * Returns false when no key has that hash.
  */
-export async function revokeApiKey(doc: DynamoDBDocumentClient, tableName: string, keyHash: string, now: Date): Promise<boolean> {
+export async function revokeApiKey(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keyHash: string,
+  now: Date,
+): Promise<boolean> {
   if (!/^[0-9a-f]{64}$/.test(keyHash)) throw new RangeError('keyHash must be the 64 hex characters that `list` shows');
   try {
     await doc.send(

@@ -22,17 +22,32 @@ export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 
  * every connected channel: a merchant who connects a store sees its channel at once, with the
  * defaults (whole pool, no standards) until it is configured.
  */
-export const channelConnectionKey = (channel: string, connectionId: string) => ({ pk: `CHANNEL#${channel}`, sk: `CONN#${connectionId}` });
+export const channelConnectionKey = (channel: string, connectionId: string) => ({
+  pk: `CHANNEL#${channel}`,
+  sk: `CONN#${connectionId}`,
+});
 export const CHANNEL_CONNECTION_TYPE = 'channel-connection';
 /** a channel known from its KPI data alone (keys.channelData, written by the fold): listed with the defaults */
 export const CHANNEL_DATA_TYPE = 'channel-data';
 
-export async function putChannel(doc: DynamoDBDocumentClient, tableName: string, input: ChannelConfigInput, now: Date): Promise<ChannelConfig> {
+export async function putChannel(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  input: ChannelConfigInput,
+  now: Date,
+): Promise<ChannelConfig> {
   const config = ChannelConfigSchema.parse(input);
   await doc.send(
     new PutCommand({
       TableName: tableName,
-      Item: { ...config, ...channelKey(config.channel), type: 'channel', feedPk: CHANNELS_INDEX_PK, feedSk: config.channel, updatedAt: now.toISOString() },
+      Item: {
+        ...config,
+        ...channelKey(config.channel),
+        type: 'channel',
+        feedPk: CHANNELS_INDEX_PK,
+        feedSk: config.channel,
+        updatedAt: now.toISOString(),
+      },
     }),
   );
   listCache.delete(tableName);
@@ -74,13 +89,24 @@ function fromItem(item: Record<string, unknown>): ChannelConfig | undefined {
   const parsed = ChannelConfigSchema.safeParse(rest);
   if (!parsed.success) {
     // a hand-edited item that no longer parses is left out (and said so), not served half-read
-    console.error(JSON.stringify({ level: 'WARN', message: 'invalid channel config skipped', channel: item.channel, error: parsed.error.message }));
+    console.error(
+      JSON.stringify({
+        level: 'WARN',
+        message: 'invalid channel config skipped',
+        channel: item.channel,
+        error: parsed.error.message,
+      }),
+    );
     return undefined;
   }
   return parsed.data;
 }
 
-export async function getChannel(doc: DynamoDBDocumentClient, tableName: string, channel: string): Promise<ChannelConfig | undefined> {
+export async function getChannel(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  channel: string,
+): Promise<ChannelConfig | undefined> {
   const res = await doc.send(new GetCommand({ TableName: tableName, Key: channelKey(channel) }));
   return res.Item ? fromItem(res.Item) : undefined;
 }
@@ -120,7 +146,10 @@ async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Pr
 }
 
 function connectedChannel(item: Record<string, unknown>): ChannelConfig | undefined {
-  const parsed = ChannelConfigSchema.safeParse({ channel: item.channel, ...(typeof item.partner === 'string' ? { partner: item.partner } : {}) });
+  const parsed = ChannelConfigSchema.safeParse({
+    channel: item.channel,
+    ...(typeof item.partner === 'string' ? { partner: item.partner } : {}),
+  });
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -148,6 +177,10 @@ export function clearChannelCache(): void {
   listCache.clear();
 }
 
-export function dynamoChannelPort(doc: DynamoDBDocumentClient, tableName: string, opts: { maxAgeSeconds?: number; now: MsClock }): ChannelPort {
+export function dynamoChannelPort(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { maxAgeSeconds?: number; now: MsClock },
+): ChannelPort {
   return { list: () => listChannels(doc, tableName, opts) };
 }

@@ -55,7 +55,14 @@ const StoredConnectionSchema = z.object({
 });
 const SecretsSchema = z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(2));
 
-const OPTIONAL_FIELDS = ['partner', 'notificationUrl', 'walmartAuth', 'authHeaderName', 'verificationToken', 'endpointUrl'] as const;
+const OPTIONAL_FIELDS = [
+  'partner',
+  'notificationUrl',
+  'walmartAuth',
+  'authHeaderName',
+  'verificationToken',
+  'endpointUrl',
+] as const;
 
 type AttributeValue = { S?: string; N?: string; NULL?: boolean; BOOL?: boolean };
 type Item = Record<string, AttributeValue>;
@@ -102,12 +109,14 @@ function channelItem(conn: Connection, now: Date): Item {
 
 function fromItem(item: Item): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = v.S ?? (v.NULL ? null : v.N ?? v.BOOL);
+  for (const [k, v] of Object.entries(item)) out[k] = v.S ?? (v.NULL ? null : (v.N ?? v.BOOL));
   if (typeof out.locations === 'string') out.locations = out.locations.split('|');
   return out;
 }
 
-export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): ConnectionStore & { clearCache(): void; cachedMisses(): number } {
+export function dynamoConnectionStore(
+  opts: DynamoConnectionStoreOptions,
+): ConnectionStore & { clearCache(): void; cachedMisses(): number } {
   // created on first use: a caller may set HUB_AWS_ENDPOINT after building the store
   let client = opts.clients?.aws;
   const aws = { json: <T>(call: Parameters<LiteAwsClient['json']>[0]) => (client ??= liteAwsClient()).json<T>(call) };
@@ -226,7 +235,9 @@ export function dynamoConnectionStore(opts: DynamoConnectionStoreOptions): Conne
         items.push(...(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
-      const conns = await Promise.all(items.map(async (item) => assemble(item, await readSecrets(item.id?.S ?? '', item.source?.S ?? ''))));
+      const conns = await Promise.all(
+        items.map(async (item) => assemble(item, await readSecrets(item.id?.S ?? '', item.source?.S ?? ''))),
+      );
       return conns.sort((a, b) => a.id.localeCompare(b.id));
     },
 

@@ -12,7 +12,11 @@ export function sqsDeliveryQueue(opts: { queueUrl: string; clients?: { aws?: Lit
   const aws = () => (client ??= liteAwsClient());
   return {
     async send(delivery: Delivery) {
-      await sendJson(aws(), opts.queueUrl, delivery, { deliveryId: delivery.deliveryId, source: delivery.source, connectionId: delivery.connectionId });
+      await sendJson(aws(), opts.queueUrl, delivery, {
+        deliveryId: delivery.deliveryId,
+        source: delivery.source,
+        connectionId: delivery.connectionId,
+      });
     },
   };
 }

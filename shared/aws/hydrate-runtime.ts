@@ -16,7 +16,10 @@ export interface HydrateRuntime extends HydrateDeps {
  * The hydrate function's dependencies, built once per container: HUB_TABLE_NAME,
  * HUB_HYDRATE_QUEUE_URL, HUB_STAGE (the credentials' secret names), HUB_AWS_ENDPOINT locally.
  */
-export function hydrateRuntime(env: NodeJS.ProcessEnv = process.env, opts: { fetch?: typeof fetch } = {}): HydrateRuntime {
+export function hydrateRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { fetch?: typeof fetch } = {},
+): HydrateRuntime {
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
   const queueUrl = env.HUB_HYDRATE_QUEUE_URL;

@@ -27,7 +27,11 @@ import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
  * manager's chart does not need the last second. The rollup zone marker is cached (an unset one
  * only briefly, so the first fold's rollups are used soon after it ran).
  */
-export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, opts: { zoneCacheMs?: number; now: MsClock }): KpiReadPort {
+export function dynamoKpiRepo(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { zoneCacheMs?: number; now: MsClock },
+): KpiReadPort {
   const query = async (pk: string, from: string, to: string) => {
     const out: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -54,7 +58,10 @@ export function dynamoKpiRepo(doc: DynamoDBDocumentClient, tableName: string, op
       // a day's hour counters are one item (keys.kpiHours); `~` after the last day also takes items
       // written as one counter per hour (`H#<day>T<hh>`)
       const { pk } = keys.kpiHours(q.channel, `${q.month}-01`, q.shard);
-      const items = (await query(pk, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`)) as Record<string, unknown>[];
+      const items = (await query(pk, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`)) as Record<
+        string,
+        unknown
+      >[];
       return hourCountersBetween(items, q.fromHour, q.toHour);
     },
     days(q) {
@@ -143,7 +150,8 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new KpiConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new KpiConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
   return n;
 }
 
@@ -151,7 +159,10 @@ export interface KpiRuntime extends KpiDeps {
   authenticate: Authenticate;
 }
 
-export function kpiRuntime(env: NodeJS.ProcessEnv = process.env, overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {}): KpiRuntime {
+export function kpiRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {},
+): KpiRuntime {
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new KpiConfigError('HUB_TABLE_NAME is not set');
   const zone = env.HUB_MERCHANT_TIME_ZONE || undefined;
@@ -160,9 +171,15 @@ export function kpiRuntime(env: NodeJS.ProcessEnv = process.env, overrides: { do
   const doc = overrides.doc ?? documentClient(awsClientConfig(env));
   const clock = msClockOf(overrides.now ?? systemClock);
   return {
-    authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), { maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30), now: clock }),
+    authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), {
+      maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30),
+      now: clock,
+    }),
     kpi: dynamoKpiRepo(doc, tableName, { now: clock }),
-    channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30), now: clock }),
+    channels: dynamoChannelPort(doc, tableName, {
+      maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30),
+      now: clock,
+    }),
     stockAlerts: dynamoStockAlerts(doc, tableName),
     ...(zone ? { merchantTimeZone: zone } : {}),
   };

@@ -12,7 +12,11 @@ export interface StoredListing {
   at: string;
 }
 
-export async function listListings(doc: DynamoDBDocumentClient, tableName: string, opts: { channel?: string } = {}): Promise<StoredListing[]> {
+export async function listListings(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { channel?: string } = {},
+): Promise<StoredListing[]> {
   const out: StoredListing[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -22,7 +26,11 @@ export async function listListings(doc: DynamoDBDocumentClient, tableName: strin
         // channel names cannot hold '#', so `LISTING#<channel>#` is exactly that channel's listings
         FilterExpression: 'begins_with(pk, :p) AND sk = :m AND #t = :t',
         ExpressionAttributeNames: { '#t': 'type' },
-        ExpressionAttributeValues: { ':p': opts.channel ? `LISTING#${opts.channel}#` : 'LISTING#', ':m': 'META', ':t': 'listing' },
+        ExpressionAttributeValues: {
+          ':p': opts.channel ? `LISTING#${opts.channel}#` : 'LISTING#',
+          ':m': 'META',
+          ':t': 'listing',
+        },
         ExclusiveStartKey: start,
       }),
     );
@@ -32,5 +40,7 @@ export async function listListings(doc: DynamoDBDocumentClient, tableName: strin
     }
     start = res.LastEvaluatedKey;
   } while (start);
-  return out.sort((a, b) => (a.channel === b.channel ? (a.externalId < b.externalId ? -1 : 1) : a.channel < b.channel ? -1 : 1));
+  return out.sort((a, b) =>
+    a.channel === b.channel ? (a.externalId < b.externalId ? -1 : 1) : a.channel < b.channel ? -1 : 1,
+  );
 }

@@ -23,7 +23,11 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
     now: systemClock,
     loadBody: (delivery) => getBody(delivery.body),
     // Amazon SP-API notifications arrive on their own queue; their orders count toward this channel
-    spapi: { connectionId: 'amazon-spapi', channel: env.HUB_SPAPI_CHANNEL ?? 'amazon', ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}) },
+    spapi: {
+      connectionId: 'amazon-spapi',
+      channel: env.HUB_SPAPI_CHANNEL ?? 'amazon',
+      ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}),
+    },
     // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
     ...(env.HUB_HYDRATE_QUEUE_URL ? { hydration: sqsHydrationQueue({ queueUrl: env.HUB_HYDRATE_QUEUE_URL }) } : {}),
   };

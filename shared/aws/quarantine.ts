@@ -1,4 +1,9 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -37,7 +42,12 @@ export async function listQuarantine(
     let start: Record<string, unknown> | undefined;
     do {
       const res = await doc.send(
-        new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `QUAR#${day}` }, ExclusiveStartKey: start }),
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `QUAR#${day}` },
+          ExclusiveStartKey: start,
+        }),
       );
       for (const it of res.Items ?? []) {
         if (opts.status && it.status !== opts.status) continue;
@@ -67,12 +77,21 @@ export async function listQuarantine(
 /** Sends quarantined deliveries back to the ingest queue and marks them replayed. */
 export async function replayQuarantined(
   deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string },
-  opts: { deliveryIds?: string[]; reason?: string; days?: number; where?: (q: QuarantinedDelivery) => boolean; now: Date },
+  opts: {
+    deliveryIds?: string[];
+    reason?: string;
+    days?: number;
+    where?: (q: QuarantinedDelivery) => boolean;
+    now: Date;
+  },
 ): Promise<{ replayed: string[] }> {
   const now = opts.now;
   const items = await listQuarantine(deps.doc, deps.tableName, { days: opts.days, status: 'quarantined', now });
   const chosen = items.filter(
-    (q) => (!opts.deliveryIds || opts.deliveryIds.includes(q.deliveryId)) && (!opts.reason || q.reason === opts.reason) && (!opts.where || opts.where(q)),
+    (q) =>
+      (!opts.deliveryIds || opts.deliveryIds.includes(q.deliveryId)) &&
+      (!opts.reason || q.reason === opts.reason) &&
+      (!opts.where || opts.where(q)),
   );
   const replayed: string[] = [];
   for (const q of chosen) {
@@ -115,7 +134,8 @@ export async function replayUnmappedListings(
   return replayQuarantined(deps, {
     reason: 'unmapped-listing',
     ...(opts.days ? { days: opts.days } : {}),
-    where: (q) => q.channel !== undefined && q.externalId !== undefined && wanted.has(`${q.channel}\u0000${q.externalId}`),
+    where: (q) =>
+      q.channel !== undefined && q.externalId !== undefined && wanted.has(`${q.channel}\u0000${q.externalId}`),
     now: opts.now,
   });
 }
@@ -124,17 +144,39 @@ export async function replayUnmappedListings(
  * Moves messages from a dead-letter queue back to its source queue (what SQS's console "redrive"
  * does; moto has no StartMessageMoveTask, so this works the same locally and in AWS).
  */
-export async function redriveDlq(sqs: SQSClient, dlqUrl: string, queueUrl: string, opts: { max?: number } = {}): Promise<{ moved: number }> {
+export async function redriveDlq(
+  sqs: SQSClient,
+  dlqUrl: string,
+  queueUrl: string,
+  opts: { max?: number } = {},
+): Promise<{ moved: number }> {
   const max = opts.max ?? 10_000;
   let moved = 0;
   while (moved < max) {
     const res = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - moved),
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+      }),
     );
     const msgs = res.Messages ?? [];
     if (msgs.length === 0) break;
-    for (const m of msgs) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.Body ?? '', MessageAttributes: m.MessageAttributes }));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    for (const m of msgs)
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: m.Body ?? '',
+          MessageAttributes: m.MessageAttributes,
+        }),
+      );
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
     moved += msgs.length;
   }
   return { moved };

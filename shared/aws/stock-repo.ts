@@ -107,7 +107,10 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
             // below), `before` is a bare time that no feedSk equals
             KeyConditionExpression: 'feedPk = :fpk AND feedSk BETWEEN :a AND :b',
             ...(filterInQuery
-              ? { FilterExpression: `#loc IN (${filterInQuery.map((_, i) => `:l${i}`).join(', ')})`, ExpressionAttributeNames: { '#loc': 'location' } }
+              ? {
+                  FilterExpression: `#loc IN (${filterInQuery.map((_, i) => `:l${i}`).join(', ')})`,
+                  ExpressionAttributeNames: { '#loc': 'location' },
+                }
               : {}),
             ExpressionAttributeValues: values,
             ExclusiveStartKey: start,

@@ -32,7 +32,8 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new StockConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new StockConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
   return n;
 }
 
@@ -47,9 +48,15 @@ export function stockRuntime(
   const clock = () => now().getTime();
   const table = new DynamoTable(doc, tableName);
   return {
-    authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), { maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30), now: clock }),
+    authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), {
+      maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30),
+      now: clock,
+    }),
     stock: dynamoStockRepo(doc, tableName),
-    channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30), now: clock }),
+    channels: dynamoChannelPort(doc, tableName, {
+      maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30),
+      now: clock,
+    }),
     applyCount: (event) => applyEvent(table, event, now),
     feedSettleMs: seconds(env, 'HUB_FEED_SETTLE_SECONDS', 5) * 1000,
     now,

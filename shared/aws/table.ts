@@ -9,7 +9,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
-import { TableValidationError, WriteConflictError, type CostStats, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import {
+  TableValidationError,
+  WriteConflictError,
+  type CostStats,
+  type Item,
+  type Key,
+  type TablePort,
+  type WriteOp,
+} from '#shared/normalize/ports.ts';
 
 export function documentClient(config: DynamoDBClientConfig): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
@@ -21,7 +29,8 @@ export function documentClient(config: DynamoDBClientConfig): DynamoDBDocumentCl
  * Messages of the document client's marshalling refusals (a number beyond 2^53, NaN, undefined in
  * a list, a class instance): thrown before any request, the same for every retry.
  */
-const MARSHALL_REFUSAL = /MAX_SAFE_INTEGER|MIN_SAFE_INTEGER|Special numeric value|Unsupported type passed|removeUndefinedValues|Pass a non-empty set|imprecise number|Use NumberValue/;
+const MARSHALL_REFUSAL =
+  /MAX_SAFE_INTEGER|MIN_SAFE_INTEGER|Special numeric value|Unsupported type passed|removeUndefinedValues|Pass a non-empty set|imprecise number|Use NumberValue/;
 
 /** A request DynamoDB (or the client, before sending) refuses as it is: TableValidationError, else the error itself. */
 export function tableError(err: unknown): unknown {
@@ -46,9 +55,11 @@ export class DynamoTable implements TablePort {
   ) {}
 
   async get(key: Key): Promise<Item | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })).catch((err: unknown) => {
-      throw tableError(err);
-    });
+    const res = await this.doc
+      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))
+      .catch((err: unknown) => {
+        throw tableError(err);
+      });
     this.stats.readRequests += 1;
     this.stats.readUnits += readUnits(res.Item ? itemSize(res.Item) : 0, true);
     return res.Item;
@@ -96,7 +107,10 @@ export class DynamoTable implements TablePort {
         });
       this.stats.readRequests += 1;
       const items = res.Items ?? [];
-      this.stats.readUnits += readUnits(items.reduce((n, it) => n + itemSize(it), 0), true);
+      this.stats.readUnits += readUnits(
+        items.reduce((n, it) => n + itemSize(it), 0),
+        true,
+      );
       // BETWEEN is inclusive; the callers' bounds are exclusive
       out.push(...items.filter((it) => it.sk !== after && it.sk !== before));
       start = res.LastEvaluatedKey;
@@ -112,7 +126,8 @@ export class DynamoTable implements TablePort {
         if (op.kind === 'put') await this.doc.send(new PutCommand(this.putInput(op)));
         else await this.doc.send(new UpdateCommand(this.updateInput(op)));
       } catch (err) {
-        if ((err as Error).name === 'ConditionalCheckFailedException') throw new WriteConflictError('condition failed', [true]);
+        if ((err as Error).name === 'ConditionalCheckFailedException')
+          throw new WriteConflictError('condition failed', [true]);
         throw tableError(err);
       } finally {
         this.stats.writeRequests += 1;
@@ -124,7 +139,9 @@ export class DynamoTable implements TablePort {
     try {
       await this.doc.send(
         new TransactWriteCommand({
-          TransactItems: ops.map((op) => (op.kind === 'put' ? { Put: this.putInput(op) } : { Update: this.updateInput(op) })),
+          TransactItems: ops.map((op) =>
+            op.kind === 'put' ? { Put: this.putInput(op) } : { Update: this.updateInput(op) },
+          ),
         }),
       );
     } catch (err) {
@@ -135,7 +152,8 @@ export class DynamoTable implements TablePort {
         // a cancellation for any other reason (conflict with another transaction, throttling) is transient
         if (failed.some(Boolean)) throw new WriteConflictError('transaction condition failed', failed);
         // an item the table refuses (too big, a key too long) fails the transaction every time
-        if (reasons.some((r) => r?.Code === 'ValidationError')) throw new TableValidationError(`${e.name}: ${e.message}`, { cause: err });
+        if (reasons.some((r) => r?.Code === 'ValidationError'))
+          throw new TableValidationError(`${e.name}: ${e.message}`, { cause: err });
       }
       throw tableError(err);
     } finally {

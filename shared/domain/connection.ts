@@ -14,7 +14,9 @@ export const SourceSchema = z.enum([
 ]);
 export type Source = z.infer<typeof SourceSchema>;
 
-export const ConnectionIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'connection id: 1-64 of [A-Za-z0-9_-]');
+export const ConnectionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'connection id: 1-64 of [A-Za-z0-9_-]');
 
 /**
  * One sender account. `secrets` holds one or two active secrets (two during a rotation); the

@@ -31,7 +31,12 @@ export const MAX_AMOUNT_DIGITS = 12;
 export const CountedOnHandSchema = z.number().int().min(0).max(MAX_QUANTITY);
 
 export const MoneySchema = z.object({
-  amount: z.string().regex(new RegExp(`^-?\\d{1,${MAX_AMOUNT_DIGITS}}(\\.\\d+)?$`), `decimal string of at most ${MAX_AMOUNT_DIGITS} integer digits`),
+  amount: z
+    .string()
+    .regex(
+      new RegExp(`^-?\\d{1,${MAX_AMOUNT_DIGITS}}(\\.\\d+)?$`),
+      `decimal string of at most ${MAX_AMOUNT_DIGITS} integer digits`,
+    ),
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
 });
 export type Money = z.infer<typeof MoneySchema>;

@@ -53,7 +53,8 @@ export function keyPartProblem(value: string): string | undefined {
   const bytes = keyPartBytes(value);
   if (bytes > KEY_PART_MAX_BYTES) return `must be at most ${KEY_PART_MAX_BYTES} bytes (UTF-8), got ${bytes}`;
   if (KEY_PART_FORBIDDEN.test(value)) return 'must not contain "#", "|" or control characters';
-  if (value === UNASSIGNED_LOCATION) return `must not be "${UNASSIGNED_LOCATION}" (it stands for reservations that name no location)`;
+  if (value === UNASSIGNED_LOCATION)
+    return `must not be "${UNASSIGNED_LOCATION}" (it stands for reservations that name no location)`;
   return undefined;
 }
 
@@ -72,7 +73,13 @@ export function eventKeyParts(e: CanonicalEvent): [field: string, value: string 
   switch (e.type) {
     case 'OrderUpserted':
       parts.push(['orderId', e.orderId], ['locationId', e.locationId]);
-      e.lines.forEach((l, i) => parts.push([`lines[${i}].sku`, l.sku], [`lines[${i}].externalItemId`, l.externalItemId], [`lines[${i}].locationId`, l.locationId]));
+      e.lines.forEach((l, i) =>
+        parts.push(
+          [`lines[${i}].sku`, l.sku],
+          [`lines[${i}].externalItemId`, l.externalItemId],
+          [`lines[${i}].locationId`, l.locationId],
+        ),
+      );
       break;
     case 'OrderCancelled':
       parts.push(['orderId', e.orderId]);
@@ -85,7 +92,12 @@ export function eventKeyParts(e: CanonicalEvent): [field: string, value: string 
       parts.push(['sku', e.sku], ['inventoryItemId', e.inventoryItemId], ['locationId', e.locationId]);
       break;
     case 'StockAdjusted':
-      parts.push(['sku', e.sku], ['inventoryItemId', e.inventoryItemId], ['locationId', e.locationId], ['idempotencyKey', e.idempotencyKey]);
+      parts.push(
+        ['sku', e.sku],
+        ['inventoryItemId', e.inventoryItemId],
+        ['locationId', e.locationId],
+        ['idempotencyKey', e.idempotencyKey],
+      );
       break;
     case 'ListingMapped':
       parts.push(['externalId', e.externalId], ['sku', e.sku]);

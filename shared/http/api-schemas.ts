@@ -38,24 +38,35 @@ export const WebhookParamsSchema = z.object({
 });
 
 export const EbayChallengeQuerySchema = z.object({
-  challenge_code: z.string().min(1).meta({ description: "eBay's Marketplace Account Deletion endpoint validation code" }),
+  challenge_code: z
+    .string()
+    .min(1)
+    .meta({ description: "eBay's Marketplace Account Deletion endpoint validation code" }),
 });
 
 export const WebhookAcceptedSchema = z
-  .object({ deliveryId: z.string().meta({ description: 'the hub\'s id for this delivery; it is the correlation id in every log line' }) })
+  .object({
+    deliveryId: z
+      .string()
+      .meta({ description: "the hub's id for this delivery; it is the correlation id in every log line" }),
+  })
   .meta({ id: 'WebhookAccepted' });
 
 export const EbayChallengeResponseSchema = z
-  .object({ challengeResponse: z.string().meta({ description: 'hex SHA-256 of challengeCode + verificationToken + endpoint' }) })
+  .object({
+    challengeResponse: z.string().meta({ description: 'hex SHA-256 of challengeCode + verificationToken + endpoint' }),
+  })
   .meta({ id: 'EbayChallengeResponse' });
 
 // ---- stock ---------------------------------------------------------------------------------
 
-export const StockSkuParamsSchema = z.object({ sku: keyPart.meta({ description: 'master SKU (percent-encoded in the path)' }) });
+export const StockSkuParamsSchema = z.object({
+  sku: keyPart.meta({ description: 'master SKU (percent-encoded in the path)' }),
+});
 
 export const StockSkuQuerySchema = z.object({
   location: keyPart.optional().meta({ description: 'only this location (the key must be allowed to see it)' }),
-  channel: keyPart.optional().meta({ description: 'only this channel\'s available-to-sell' }),
+  channel: keyPart.optional().meta({ description: "only this channel's available-to-sell" }),
 });
 
 export const LocationBalanceSchema = z
@@ -76,31 +87,29 @@ export const StockReadSchema = z
     channels: z.array(
       z.object({
         channel: z.string(),
-        availableToSell: z.int().meta({ description: "units the channel may list by its allocation rule (the whole pool when it has none)" }),
-        listedQuantity: z
+        availableToSell: z
           .int()
-          .optional()
-          .meta({
-            description:
-              'units the channel itself reports listing, where it reports it (Amazon LISTINGS_ITEM_MFN_QUANTITY_CHANGE): what buyers are offered there, never counted as stock; compare it with availableToSell to see a listing out of step',
-          }),
+          .meta({ description: 'units the channel may list by its allocation rule (the whole pool when it has none)' }),
+        listedQuantity: z.int().optional().meta({
+          description:
+            'units the channel itself reports listing, where it reports it (Amazon LISTINGS_ITEM_MFN_QUANTITY_CHANGE): what buyers are offered there, never counted as stock; compare it with availableToSell to see a listing out of step',
+        }),
         listedAsOf: isoDateTime.optional().meta({ description: 'when the channel reported listedQuantity' }),
       }),
     ),
-    unassignedReserved: z
-      .int()
-      .optional()
-      .meta({
-        description:
-          'units reserved by orders that named no location (and whose channel has no fulfilmentLocation), held against the SKU total; a SKU stocked at one location shows them there instead',
-      }),
+    unassignedReserved: z.int().optional().meta({
+      description:
+        'units reserved by orders that named no location (and whose channel has no fulfilmentLocation), held against the SKU total; a SKU stocked at one location shows them there instead',
+    }),
   })
   .meta({ id: 'StockRead' });
 
 export const STOCK_FEED_MAX_LIMIT = 1000;
 
 export const StockFeedQuerySchema = z.object({
-  updatedSince: isoDateTime.optional().meta({ description: 'first page: changes after this instant (pass this or cursor)' }),
+  updatedSince: isoDateTime
+    .optional()
+    .meta({ description: 'first page: changes after this instant (pass this or cursor)' }),
   location: keyPart.optional(),
   limit: z.coerce.number().int().min(1).max(STOCK_FEED_MAX_LIMIT).default(100),
   cursor: z.string().min(1).optional().meta({ description: 'next pages: the nextCursor of the previous page' }),
@@ -139,7 +148,10 @@ export const StockCountsResultSchema = z
 // ---- KPIs ----------------------------------------------------------------------------------
 
 export const GRANULARITY = z.enum(['day', 'week', 'month', 'quarter', 'year']);
-const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).meta({ description: 'calendar date YYYY-MM-DD in tz' });
+const localDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .meta({ description: 'calendar date YYYY-MM-DD in tz' });
 const kpiDate = (more = '') =>
   localDate.meta({
     description: `calendar date YYYY-MM-DD in tz, from ${QUERY_MIN_DATE} to ${QUERY_MAX_DATE} (outside: 400 invalid_query)${more}`,
@@ -149,7 +161,10 @@ export const KpiQuerySchema = z.object({
   from: kpiDate(),
   to: kpiDate('; inclusive; the range may span at most 5 years'),
   granularity: GRANULARITY.default('month'),
-  tz: z.string().optional().meta({ description: 'IANA time zone, e.g. Europe/Berlin (default: the hub\'s configured zone)' }),
+  tz: z
+    .string()
+    .optional()
+    .meta({ description: "IANA time zone, e.g. Europe/Berlin (default: the hub's configured zone)" }),
   channels: z.string().optional().meta({ description: 'comma-separated channel names (list endpoint only)' }),
 });
 
@@ -164,11 +179,18 @@ export const KpiPeriodSchema = z
     complete: z.boolean().optional(),
     growth: z.looseObject({ previous: z.object({ from: z.string(), to: z.string() }) }),
   })
-  .meta({ id: 'KpiPeriod', description: 'orders, units, revenue per currency, cancels, refunds, oversells... for one period' });
+  .meta({
+    id: 'KpiPeriod',
+    description: 'orders, units, revenue per currency, cancels, refunds, oversells... for one period',
+  });
 
 const standards = z
   .union([
-    z.object({ status: z.enum(['meets', 'below']), failing: z.array(z.looseObject({})), notEvaluated: z.array(z.string()) }),
+    z.object({
+      status: z.enum(['meets', 'below']),
+      failing: z.array(z.looseObject({})),
+      notEvaluated: z.array(z.string()),
+    }),
     z.object({ status: z.literal('invalid_config'), message: z.string() }),
     z.null(),
   ])
@@ -195,21 +217,37 @@ export const KpiChannelsSchema = z
     granularity: GRANULARITY,
     timeZone: z.string(),
     channels: z.array(
-      z.object({ channel: z.string(), partner: z.string().nullable(), total: KpiPeriodSchema, periods: z.array(KpiPeriodSchema), standards }),
+      z.object({
+        channel: z.string(),
+        partner: z.string().nullable(),
+        total: KpiPeriodSchema,
+        periods: z.array(KpiPeriodSchema),
+        standards,
+      }),
     ),
   })
   .meta({ id: 'KpiChannels' });
 
 export const StockAlertsQuerySchema = z.object({
-  threshold: z.coerce.number().int().min(0).max(1_000_000).default(5).meta({ description: 'low stock: available at most this' }),
+  threshold: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(5)
+    .meta({ description: 'low stock: available at most this' }),
   limit: z.coerce.number().int().min(1).max(1_000).default(200),
 });
 
 export const StockAlertsSchema = z
   .object({
     threshold: z.int(),
-    oversold: z.array(LocationBalanceSchema.extend({ sku: z.string() })).meta({ description: 'available < 0, most oversold first' }),
-    lowStock: z.array(LocationBalanceSchema.extend({ sku: z.string() })).meta({ description: '0 ≤ available ≤ threshold, lowest first' }),
+    oversold: z
+      .array(LocationBalanceSchema.extend({ sku: z.string() }))
+      .meta({ description: 'available < 0, most oversold first' }),
+    lowStock: z
+      .array(LocationBalanceSchema.extend({ sku: z.string() }))
+      .meta({ description: '0 ≤ available ≤ threshold, lowest first' }),
     truncated: z.boolean(),
   })
   .meta({ id: 'StockAlerts' });

@@ -55,7 +55,9 @@ export function jsonBody(body: string | undefined, isBase64Encoded: boolean | un
 export function parseInput<T>(schema: ZodType<T>, input: unknown, code = 'invalid_request'): T {
   const res = schema.safeParse(input);
   if (res.success) return res.data;
-  const issues = res.error.issues.slice(0, 5).map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+  const issues = res.error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
   throw new HttpError(400, code, issues.join('; '));
 }
 
@@ -63,9 +65,18 @@ export function parseInput<T>(schema: ZodType<T>, input: unknown, code = 'invali
  * The answer for anything a use case threw. HttpErrors are the caller's fault or an expected
  * refusal; anything else is logged with its stack and answered 500 without one.
  */
-export function toErrorResponse(err: unknown, log: (entry: Record<string, unknown>) => void = defaultLog): JsonResponse {
+export function toErrorResponse(
+  err: unknown,
+  log: (entry: Record<string, unknown>) => void = defaultLog,
+): JsonResponse {
   if (err instanceof HttpError) return errorResponse(err);
-  log({ level: 'ERROR', message: 'unhandled error', error: (err as Error)?.message, name: (err as Error)?.name, stack: (err as Error)?.stack });
+  log({
+    level: 'ERROR',
+    message: 'unhandled error',
+    error: (err as Error)?.message,
+    name: (err as Error)?.name,
+    stack: (err as Error)?.stack,
+  });
   return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
 }
 

@@ -43,7 +43,10 @@ export function bearerKey(headers: Record<string, string | undefined> | undefine
   return BEARER.exec(value)?.[1];
 }
 
-export function createAuthenticator(lookup: ApiKeyLookup, options: AuthenticatorOptions): Authenticate & { clearCache(): void } {
+export function createAuthenticator(
+  lookup: ApiKeyLookup,
+  options: AuthenticatorOptions,
+): Authenticate & { clearCache(): void } {
   const maxAgeMs = Math.min(options.maxAgeSeconds ?? 30, 60) * 1000;
   const negativeMs = Math.min(options.negativeMaxAgeSeconds ?? 5, 60) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
@@ -115,5 +118,6 @@ export function canSeeChannel(key: ApiKeyRecord, channel: { channel: string; par
 }
 
 export function requireLocation(key: ApiKeyRecord, location: string): void {
-  if (!canSeeLocation(key, location)) throw new HttpError(403, 'forbidden', `this API key may not access location ${location}`);
+  if (!canSeeLocation(key, location))
+    throw new HttpError(403, 'forbidden', `this API key may not access location ${location}`);
 }

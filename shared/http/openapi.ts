@@ -72,7 +72,9 @@ const webhookErrors = {
   '405': error('method not accepted for this connection'),
   '413': error('body larger than 5 MB'),
   '429': error('reserved concurrency exhausted: the sender retries'),
-  '503': error('queue, store or eBay key service unavailable, or eBay key lookups over their limit: the sender retries (Retry-After)'),
+  '503': error(
+    'queue, store or eBay key service unavailable, or eBay key lookups over their limit: the sender retries (Retry-After)',
+  ),
 };
 
 /** The hub's routes, one row per method and path (the stack's routes and this list must agree). */
@@ -89,12 +91,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: {
       schema: z.unknown(),
       contentType: '*/*',
-      description: "the sender's payload, byte for byte as it signed it (Shopify, WooCommerce, BigCommerce, eBay, Square, Walmart, Standard Webhooks)",
+      description:
+        "the sender's payload, byte for byte as it signed it (Shopify, WooCommerce, BigCommerce, eBay, Square, Walmart, Standard Webhooks)",
     },
     responses: {
       '202': { description: 'durably queued; processed asynchronously', schema: WebhookAcceptedSchema },
       '400': error('empty body'),
-      '401': error('signature missing, stale or wrong; or (url_not_configured) a Square connection without its notificationUrl'),
+      '401': error(
+        'signature missing, stale or wrong; or (url_not_configured) a Square connection without its notificationUrl',
+      ),
       ...webhookErrors,
     },
   },
@@ -119,7 +124,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'get',
     path: '/v1/stock/{sku}',
     operationId: 'getStock',
-    summary: 'Stock of one SKU per location; per channel its available-to-sell and the quantity the channel reports listing',
+    summary:
+      'Stock of one SKU per location; per channel its available-to-sell and the quantity the channel reports listing',
     tag: 'stock',
     auth: 'apiKey',
     params: StockSkuParamsSchema,
@@ -154,7 +160,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'apiKey',
     body: { schema: StockCountsBodySchema, contentType: 'application/json' },
     responses: {
-      '200': { description: 'every row applied or unchanged (a resent batch changes nothing)', schema: StockCountsResultSchema },
+      '200': {
+        description: 'every row applied or unchanged (a resent batch changes nothing)',
+        schema: StockCountsResultSchema,
+      },
       ...apiKeyErrors,
       '400': error('invalid body, or some rows invalid (error.details lists them; valid rows were applied)'),
     },
@@ -178,13 +187,17 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'apiKey',
     params: KpiChannelParamsSchema,
     query: KpiQuerySchema.omit({ channels: true }),
-    responses: { '200': { description: 'total and periods', schema: KpiChannelSchema }, '404': error('no such channel'), ...apiKeyErrors },
+    responses: {
+      '200': { description: 'total and periods', schema: KpiChannelSchema },
+      '404': error('no such channel'),
+      ...apiKeyErrors,
+    },
   },
   {
     method: 'get',
     path: '/v1/kpis/stock-alerts',
     operationId: 'getStockAlerts',
-    summary: 'Current oversells and low stock, within the key\'s locations',
+    summary: "Current oversells and low stock, within the key's locations",
     description:
       'Needs the stock:read scope as well as kpi:read (or admin): the answer lists balances, as GET /v1/stock does. A key with kpi:read alone gets 403 forbidden.',
     tag: 'kpis',
@@ -276,7 +289,8 @@ function toSchema(schema: ZodType, io: 'input' | 'output', components: Map<strin
     const text = JSON.stringify(fix(def));
     const seen = components.get(id);
     // one id, one shape: an id reused for a different schema (or read differently as input and output) is a bug
-    if (seen !== undefined && seen !== text) throw new Error(`OpenAPI component ${id} is defined twice with different shapes`);
+    if (seen !== undefined && seen !== text)
+      throw new Error(`OpenAPI component ${id} is defined twice with different shapes`);
     components.set(id, text);
   }
   return fix(json) as Json;
@@ -312,7 +326,8 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
       operation.description =
         "Authenticated by the sender's own webhook signature (HMAC or public key, per source), verified against the connection's secret in Secrets Manager.";
     }
-    if (r.description) operation.description = operation.description ? `${operation.description} ${r.description}` : r.description;
+    if (r.description)
+      operation.description = operation.description ? `${operation.description} ${r.description}` : r.description;
     const parameters = [...parametersOf('path', r.params, components), ...parametersOf('query', r.query, components)];
     if (parameters.length > 0) operation.parameters = parameters;
     if (r.body) {
@@ -328,9 +343,15 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
         {
           description: res.description,
           ...(res.headers
-            ? { headers: Object.fromEntries(Object.entries(res.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }
+            ? {
+                headers: Object.fromEntries(
+                  Object.entries(res.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }]),
+                ),
+              }
             : {}),
-          ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema, 'output', components) } } } : {}),
+          ...(res.schema
+            ? { content: { 'application/json': { schema: toSchema(res.schema, 'output', components) } } }
+            : {}),
           ...(r.html && status === '200' ? { content: { 'text/html': { schema: { type: 'string' } } } } : {}),
         },
       ]),
@@ -371,9 +392,15 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
     ],
     paths,
     components: {
-      schemas: Object.fromEntries([...components].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, text]) => [id, JSON.parse(text)])),
+      schemas: Object.fromEntries(
+        [...components].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, text]) => [id, JSON.parse(text)]),
+      ),
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'a hub API key (hub keys create), scoped to stock:read, stock:write or kpi:read' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'a hub API key (hub keys create), scoped to stock:read, stock:write or kpi:read',
+        },
       },
     },
   };

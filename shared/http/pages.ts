@@ -61,6 +61,7 @@ export function landingPage(): HtmlPage {
   );
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is read as untyped JSON
 type Json = Record<string, any>;
 
 /** `#/components/schemas/StockRead` → `StockRead`; inline schemas by their type. */
@@ -84,7 +85,9 @@ function schemaTable(name: string, schema: Json): string {
     )
     .join('');
   return `<h3 id="schema-${escapeHtml(name)}">${escapeHtml(name)}</h3>${schema.description ? `<p>${escapeHtml(schema.description)}</p>` : ''}${
-    rows ? `<table><tr><th>field</th><th>type</th><th>meaning</th></tr>${rows}</table>` : `<p class="muted">${escapeHtml(schemaName(schema))}</p>`
+    rows
+      ? `<table><tr><th>field</th><th>type</th><th>meaning</th></tr>${rows}</table>`
+      : `<p class="muted">${escapeHtml(schemaName(schema))}</p>`
   }`;
 }
 
@@ -122,7 +125,8 @@ export function apiReferencePage(doc: Json): HtmlPage {
           return `<tr><td>${escapeHtml(status)}</td><td>${escapeHtml(r.description ?? '')}</td><td>${content ? typeLink(content.schema) : ''}</td></tr>`;
         })
         .join('');
-      const auth = (op.security ?? []).length > 0 ? '<p class="muted">Authorization: Bearer &lt;hub API key&gt;</p>' : '';
+      const auth =
+        (op.security ?? []).length > 0 ? '<p class="muted">Authorization: Bearer &lt;hub API key&gt;</p>' : '';
       ops.push(`<div class="op" id="${escapeHtml(op.operationId ?? `${method}-${path}`)}">
 <p><span class="m">${escapeHtml(method)}</span><code>${escapeHtml(path)}</code> — ${escapeHtml(op.summary ?? '')}</p>
 ${op.description ? `<p>${escapeHtml(op.description)}</p>` : ''}${auth}

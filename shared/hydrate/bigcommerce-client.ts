@@ -54,7 +54,10 @@ const orderSchema = z.looseObject({
   date_modified: rfc2822,
   date_shipped: z.union([rfc2822, z.literal('')]).optional(),
   total_inc_tax: decimal.optional(),
-  currency_code: z.string().regex(/^[A-Z]{3}$/).optional(),
+  currency_code: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
 });
 
 const productSchema = z.looseObject({
@@ -77,7 +80,12 @@ export function bigcommerceClient(opts: ClientOptions): OrderClient {
   const base = (opts.credentials.baseUrl ?? BIGCOMMERCE_API).replace(/\/+$/, '');
 
   async function get(path: string): Promise<{ status: number; json: unknown }> {
-    if (!storeHash) throw new SenderUnavailableError('bigcommerce', undefined, 'the connection\'s API credentials name no store hash (--store-hash)');
+    if (!storeHash)
+      throw new SenderUnavailableError(
+        'bigcommerce',
+        undefined,
+        "the connection's API credentials name no store hash (--store-hash)",
+      );
     let res: Response;
     try {
       res = await opts.fetch(`${base}/stores/${encodeURIComponent(storeHash)}${path}`, {
@@ -88,7 +96,8 @@ export function bigcommerceClient(opts: ClientOptions): OrderClient {
       throw new SenderUnavailableError('bigcommerce', undefined, (err as Error).message);
     }
     if (res.status === 429) throw new RateLimitedError('bigcommerce', rateLimitDelay(res, opts.now()));
-    if (res.status === 401 || res.status === 403) throw new UnauthorizedError('bigcommerce', res.status, await bodySnippet(res));
+    if (res.status === 401 || res.status === 403)
+      throw new UnauthorizedError('bigcommerce', res.status, await bodySnippet(res));
     if (res.status === 404) return { status: 404, json: undefined };
     // an empty collection is 204 in v2
     if (res.status === 204) return { status: 204, json: [] };
@@ -106,12 +115,22 @@ export function bigcommerceClient(opts: ClientOptions): OrderClient {
       const o = await get(`/v2/orders/${id}`);
       if (o.status === 404) return { kind: 'not-found' };
       const order = orderSchema.safeParse(o.json);
-      if (!order.success) throw new SenderUnavailableError('bigcommerce', o.status, `unexpected order: ${order.error.message.slice(0, 300)}`);
+      if (!order.success)
+        throw new SenderUnavailableError(
+          'bigcommerce',
+          o.status,
+          `unexpected order: ${order.error.message.slice(0, 300)}`,
+        );
       const p = await get(`/v2/orders/${id}/products`);
       // the order went between the two calls
       if (p.status === 404) return { kind: 'not-found' };
       const products = z.array(productSchema).safeParse(p.json);
-      if (!products.success) throw new SenderUnavailableError('bigcommerce', p.status, `unexpected products: ${products.error.message.slice(0, 300)}`);
+      if (!products.success)
+        throw new SenderUnavailableError(
+          'bigcommerce',
+          p.status,
+          `unexpected products: ${products.error.message.slice(0, 300)}`,
+        );
       return { kind: 'order', events: bigcommerceOrderEvents(order.data, products.data, req) };
     },
   };
@@ -121,7 +140,8 @@ function rateLimitDelay(res: Response, nowMs: number): number {
   const retryAfter = retryAfterSeconds(res.headers.get('retry-after'), nowMs);
   if (retryAfter !== undefined) return retryAfter;
   const resetMs = Number(res.headers.get('x-rate-limit-time-reset-ms'));
-  if (res.headers.has('x-rate-limit-time-reset-ms') && Number.isFinite(resetMs) && resetMs >= 0) return clampDelay(resetMs / 1000);
+  if (res.headers.has('x-rate-limit-time-reset-ms') && Number.isFinite(resetMs) && resetMs >= 0)
+    return clampDelay(resetMs / 1000);
   return DEFAULT_RETRY_AFTER_SECONDS;
 }
 
@@ -132,7 +152,12 @@ type BcProduct = z.infer<typeof productSchema>;
 export function bigcommerceOrderEvents(order: BcOrder, products: BcProduct[], req: OrderRequest): CanonicalEvent[] {
   const status = STATUS[order.status_id] ?? 'unknown';
   const currency = order.currency_code;
-  const base = { channel: req.channel, source: req.source, deliveryId: req.deliveryId, occurredAt: order.date_modified };
+  const base = {
+    channel: req.channel,
+    source: req.source,
+    deliveryId: req.deliveryId,
+    occurredAt: order.date_modified,
+  };
   const lines = products.map((p): OrderLine => {
     const line: OrderLine = { lineId: String(p.id), quantity: p.quantity };
     // the same listing ids the inventory webhooks use, for products without a SKU

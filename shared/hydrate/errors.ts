@@ -28,7 +28,9 @@ export class UnauthorizedError extends Error {
     readonly status: number,
     detail: string,
   ) {
-    super(`${sender} refused the API credentials (HTTP ${status}): ${detail}; set them with \`npm run hub -- connections credentials <id> --token …\``);
+    super(
+      `${sender} refused the API credentials (HTTP ${status}): ${detail}; set them with \`npm run hub -- connections credentials <id> --token …\``,
+    );
   }
 }
 
@@ -50,7 +52,10 @@ export class MissingCredentialsError extends Error {
 }
 
 /** `fetch` as the clients use it: injected, so tests point it at fake sender servers. */
-export type FetchFn = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+export type FetchFn = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<Response>;
 
 /** SQS caps a message's visibility at 12 hours. */
 export const MAX_RETRY_AFTER_SECONDS = 43_200;

@@ -61,7 +61,8 @@ function versionOf(item: Item): Staleness {
 export function needsFetch(item: Item): boolean {
   const fetched = item.fetchedVersion as Staleness | undefined;
   if (!fetched) return true;
-  if (item.fetchedDeliveryId !== undefined) return item.fetchedDeliveryId !== item.deliveryId && !isNewer(fetched, versionOf(item));
+  if (item.fetchedDeliveryId !== undefined)
+    return item.fetchedDeliveryId !== item.deliveryId && !isNewer(fetched, versionOf(item));
   return isNewer(versionOf(item), fetched);
 }
 
@@ -87,7 +88,10 @@ export async function requestHydration(
         {
           kind: 'put',
           item: { ...item, enqueuedAt, connectionId: req.connectionId },
-          condition: since === undefined ? 'deliveryId = :d AND attribute_not_exists(enqueuedAt)' : 'deliveryId = :d AND enqueuedAt = :e',
+          condition:
+            since === undefined
+              ? 'deliveryId = :d AND attribute_not_exists(enqueuedAt)'
+              : 'deliveryId = :d AND enqueuedAt = :e',
           values: { ':d': item.deliveryId, ...(since === undefined ? {} : { ':e': item.enqueuedAt }) },
         },
       ]);
@@ -96,7 +100,14 @@ export async function requestHydration(
       throw err;
     }
     try {
-      await deps.queue.send({ v: 1, connectionId: req.connectionId, channel: req.channel, source: req.source, entity: 'order', externalId: req.externalId });
+      await deps.queue.send({
+        v: 1,
+        connectionId: req.connectionId,
+        channel: req.channel,
+        source: req.source,
+        entity: 'order',
+        externalId: req.externalId,
+      });
     } catch (err) {
       // give the claim back so the retried delivery sends; if this fails too, the claim expires
       await release(deps.table, key, enqueuedAt).catch(() => undefined);
@@ -171,13 +182,27 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
     return { status: 'not-found', orderId: msg.externalId, requeued };
   }
   const upsert = result.events.find((e) => e.type === 'OrderUpserted');
-  if (upsert?.type === 'OrderUpserted' && asked.seq !== undefined && upsert.version.seq !== undefined && upsert.version.seq < asked.seq) {
-    throw new StaleReadError(msg.source, undefined, `order ${msg.externalId} came back at version ${upsert.version.seq}, a webhook announced ${asked.seq}`);
+  if (
+    upsert?.type === 'OrderUpserted' &&
+    asked.seq !== undefined &&
+    upsert.version.seq !== undefined &&
+    upsert.version.seq < asked.seq
+  ) {
+    throw new StaleReadError(
+      msg.source,
+      undefined,
+      `order ${msg.externalId} came back at version ${upsert.version.seq}, a webhook announced ${asked.seq}`,
+    );
   }
   const events = await locate(result.events, deps.channels);
   for (const [i, e] of events.entries()) {
     const bad = keyPartViolation(e);
-    if (bad) throw new SenderUnavailableError(msg.source, undefined, `fetched order ${msg.externalId}: events[${i}].${bad.field}: ${bad.problem}`);
+    if (bad)
+      throw new SenderUnavailableError(
+        msg.source,
+        undefined,
+        `fetched order ${msg.externalId}: events[${i}].${bad.field}: ${bad.problem}`,
+      );
   }
   const applied = await applyEvents(deps.table, events, deps.now);
   await finish(deps, key, { version: asked, deliveryId: askedBy }, 'fetched');
@@ -213,7 +238,9 @@ async function finish(
       next.fetchedAt = deps.now().toISOString();
     }
     try {
-      await deps.table.write([{ kind: 'put', item: next, condition: 'deliveryId = :d', values: { ':d': item.deliveryId } }]);
+      await deps.table.write([
+        { kind: 'put', item: next, condition: 'deliveryId = :d', values: { ':d': item.deliveryId } },
+      ]);
       return;
     } catch (err) {
       if (err instanceof WriteConflictError && attempt < MAX_CONFLICTS) continue;

@@ -20,7 +20,11 @@ export interface HydrateRecord {
  * message visible again after exactly the sender's delay (ChangeMessageVisibility): the Lambda does
  * not sleep through it, and the other records of the batch are not held up.
  */
-export async function hydrateRecord(record: HydrateRecord, deps: HydrateRecordDeps, telemetry: Pick<Telemetry, 'hydration' | 'withCorrelationId'>): Promise<void> {
+export async function hydrateRecord(
+  record: HydrateRecord,
+  deps: HydrateRecordDeps,
+  telemetry: Pick<Telemetry, 'hydration' | 'withCorrelationId'>,
+): Promise<void> {
   const log = telemetry.withCorrelationId(record.messageId);
   const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
   const source = sourceOf(record.body);
@@ -37,12 +41,19 @@ export async function hydrateRecord(record: HydrateRecord, deps: HydrateRecordDe
     if (err instanceof RateLimitedError) {
       telemetry.hydration(source, 'rate-limited');
       await deps.queue.changeVisibility(record.receiptHandle, err.retryAfterSeconds);
-      log.warn('rate limited by the sender: retried after its delay', { ...meta, retryAfterSeconds: err.retryAfterSeconds });
+      log.warn('rate limited by the sender: retried after its delay', {
+        ...meta,
+        retryAfterSeconds: err.retryAfterSeconds,
+      });
     } else if (err instanceof UnauthorizedError || err instanceof MissingCredentialsError) {
       telemetry.hydration(source, 'unauthorized');
       const connectionId = connectionOf(record.body);
       if (connectionId) deps.credentials.forget(connectionId);
-      log.error('API credentials missing or refused: the order cannot be fetched until they are replaced', { ...meta, connectionId, error: err });
+      log.error('API credentials missing or refused: the order cannot be fetched until they are replaced', {
+        ...meta,
+        connectionId,
+        error: err,
+      });
     } else {
       telemetry.hydration(source, 'failed');
       log.warn('fetch failed, will retry', { ...meta, error: err as Error });

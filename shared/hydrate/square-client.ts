@@ -69,15 +69,22 @@ export function squareClient(opts: ClientOptions): OrderClient {
             'content-type': 'application/json',
             accept: 'application/json',
           },
-          body: JSON.stringify({ order_ids: [req.orderId], ...(req.locationId ? { location_id: req.locationId } : {}) }),
+          body: JSON.stringify({
+            order_ids: [req.orderId],
+            ...(req.locationId ? { location_id: req.locationId } : {}),
+          }),
         });
       } catch (err) {
         throw new SenderUnavailableError('square', undefined, (err as Error).message);
       }
       if (res.status === 429) {
-        throw new RateLimitedError('square', retryAfterSeconds(res.headers.get('retry-after'), opts.now()) ?? DEFAULT_RETRY_AFTER_SECONDS);
+        throw new RateLimitedError(
+          'square',
+          retryAfterSeconds(res.headers.get('retry-after'), opts.now()) ?? DEFAULT_RETRY_AFTER_SECONDS,
+        );
       }
-      if (res.status === 401 || res.status === 403) throw new UnauthorizedError('square', res.status, await bodySnippet(res));
+      if (res.status === 401 || res.status === 403)
+        throw new UnauthorizedError('square', res.status, await bodySnippet(res));
       if (res.status === 404) return { kind: 'not-found' };
       if (!res.ok) throw new SenderUnavailableError('square', res.status, await bodySnippet(res));
       let json: unknown;
@@ -87,7 +94,12 @@ export function squareClient(opts: ClientOptions): OrderClient {
         throw new SenderUnavailableError('square', res.status, `unreadable body: ${(err as Error).message}`);
       }
       const parsed = responseSchema.safeParse(json);
-      if (!parsed.success) throw new SenderUnavailableError('square', res.status, `unexpected order: ${parsed.error.message.slice(0, 300)}`);
+      if (!parsed.success)
+        throw new SenderUnavailableError(
+          'square',
+          res.status,
+          `unexpected order: ${parsed.error.message.slice(0, 300)}`,
+        );
       const order = parsed.data.orders?.find((o) => o.id === req.orderId);
       if (!order) return { kind: 'not-found' };
       return { kind: 'order', events: squareOrderEvents(order, req) };
@@ -106,7 +118,11 @@ export function squareOrderEvents(order: SquareOrder, req: OrderRequest): Canoni
     // a line's own SKU wins; else the catalog variation id, which the listing map joins to a SKU
     if (l.sku) line.sku = l.sku;
     else if (l.catalog_object_id) line.externalItemId = l.catalog_object_id;
-    if (l.base_price_money) line.unitPrice = { amount: fromMinor(l.base_price_money.amount, l.base_price_money.currency), currency: l.base_price_money.currency };
+    if (l.base_price_money)
+      line.unitPrice = {
+        amount: fromMinor(l.base_price_money.amount, l.base_price_money.currency),
+        currency: l.base_price_money.currency,
+      };
     return line;
   });
   const events: CanonicalEvent[] = [
@@ -119,7 +135,14 @@ export function squareOrderEvents(order: SquareOrder, req: OrderRequest): Canoni
       rawStatus: { state: order.state },
       createdAt: order.created_at,
       version: { at: order.updated_at, seq: order.version },
-      ...(order.total_money ? { total: { amount: fromMinor(order.total_money.amount, order.total_money.currency), currency: order.total_money.currency } } : {}),
+      ...(order.total_money
+        ? {
+            total: {
+              amount: fromMinor(order.total_money.amount, order.total_money.currency),
+              currency: order.total_money.currency,
+            },
+          }
+        : {}),
       lines,
       locationId: order.location_id,
       ...(status === 'fulfilled' ? { fulfilledAt: order.closed_at ?? order.updated_at } : {}),
@@ -127,7 +150,12 @@ export function squareOrderEvents(order: SquareOrder, req: OrderRequest): Canoni
     },
   ];
   if (status === 'cancelled') {
-    events.push({ ...base, type: 'OrderCancelled', orderId: order.id, cancelledAt: order.closed_at ?? order.updated_at });
+    events.push({
+      ...base,
+      type: 'OrderCancelled',
+      orderId: order.id,
+      cancelledAt: order.closed_at ?? order.updated_at,
+    });
   }
   return events;
 }

@@ -57,7 +57,9 @@ async function handle(req: IngestRequest, deps: IngestDeps, log: IngestLog): Pro
   const method = req.method.toUpperCase();
   const allowed = conn.source === 'ebay' ? ['GET', 'POST'] : ['POST'];
   if (!allowed.includes(method)) {
-    throw new HttpError(405, 'method_not_allowed', `${method} is not accepted here`, { headers: { allow: allowed.join(', ') } });
+    throw new HttpError(405, 'method_not_allowed', `${method} is not accepted here`, {
+      headers: { allow: allowed.join(', ') },
+    });
   }
   if (method === 'GET') return ebayChallenge(req, conn, configuredUrl(conn, 'endpointUrl', req, deps, log));
 
@@ -74,7 +76,13 @@ async function handle(req: IngestRequest, deps: IngestDeps, log: IngestLog): Pro
   if (conn.source === 'square') configuredUrl(conn, 'notificationUrl', req, deps, log);
 
   const now = deps.now();
-  const input = (c: Connection): VerifyInput => ({ connection: c, headers: req.headers, body: req.body, url: req.url, now });
+  const input = (c: Connection): VerifyInput => ({
+    connection: c,
+    headers: req.headers,
+    body: req.body,
+    url: req.url,
+    now,
+  });
   let result = await verify(input(conn), deps, log);
   if (!result.ok && result.code === 'invalid_signature') {
     // The sender may already sign with a secret rotated in after our cached copy: read once more.
@@ -101,17 +109,32 @@ function verify(input: VerifyInput, deps: IngestDeps, log: IngestLog): Promise<V
  * reached, when the hub may derive it (deps.deriveUrlFromRequest); otherwise the request is refused
  * and the missing setting logged, since a derived URL is whatever the caller's Host says.
  */
-function configuredUrl(conn: Connection, field: 'notificationUrl' | 'endpointUrl', req: IngestRequest, deps: IngestDeps, log: IngestLog): string {
+function configuredUrl(
+  conn: Connection,
+  field: 'notificationUrl' | 'endpointUrl',
+  req: IngestRequest,
+  deps: IngestDeps,
+  log: IngestLog,
+): string {
   const configured = conn[field];
   if (configured) return configured;
   if (deps.deriveUrlFromRequest) return req.url.split('?')[0]!;
   log.error('connection misconfigured', { connectionId: conn.id, source: conn.source, missing: field });
-  throw new HttpError(401, 'url_not_configured', `connection ${conn.id} has no ${field} configured, so this request cannot be verified`);
+  throw new HttpError(
+    401,
+    'url_not_configured',
+    `connection ${conn.id} has no ${field} configured, so this request cannot be verified`,
+  );
 }
 
 function ebayChallenge(req: IngestRequest, conn: Connection, endpoint: string): JsonResponse {
   const code = req.query.challenge_code;
-  if (!code) throw new HttpError(400, 'missing_challenge_code', 'GET is only for the eBay challenge: challenge_code is required');
+  if (!code)
+    throw new HttpError(
+      400,
+      'missing_challenge_code',
+      'GET is only for the eBay challenge: challenge_code is required',
+    );
   const token = conn.verificationToken ?? conn.secrets[0];
   if (!token) throw new HttpError(404, 'not_found', `connection ${conn.id} has no verification token`);
   // eBay hashes the endpoint exactly as registered
@@ -119,10 +142,19 @@ function ebayChallenge(req: IngestRequest, conn: Connection, endpoint: string): 
 }
 
 function isWooCommercePing(req: IngestRequest): boolean {
-  return req.headers['x-wc-webhook-signature'] === undefined && /^webhook_id=\d{1,20}$/.test(req.body.toString('latin1').trim());
+  return (
+    req.headers['x-wc-webhook-signature'] === undefined &&
+    /^webhook_id=\d{1,20}$/.test(req.body.toString('latin1').trim())
+  );
 }
 
-async function buildDelivery(req: IngestRequest, conn: Connection, now: Date, deps: IngestDeps, log: IngestLog): Promise<Delivery> {
+async function buildDelivery(
+  req: IngestRequest,
+  conn: Connection,
+  now: Date,
+  deps: IngestDeps,
+  log: IngestLog,
+): Promise<Delivery> {
   const deliveryId = newDeliveryId(now);
   const headers = headersThatMatter(conn.source, req.headers);
   // an auth header configured to one of the kept names must still never be copied

@@ -21,7 +21,12 @@ export interface DeliveryQueue {
 
 /** Claim-check storage for bodies larger than a queue message may be. */
 export interface BodyStore {
-  put(input: { deliveryId: string; receivedAt: Date; bytes: Buffer; contentType?: string }): Promise<{ bucket: string; key: string }>;
+  put(input: {
+    deliveryId: string;
+    receivedAt: Date;
+    bytes: Buffer;
+    contentType?: string;
+  }): Promise<{ bucket: string; key: string }>;
 }
 
 /** eBay's public key for a `kid`, as its Notification API returns it. */

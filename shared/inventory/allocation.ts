@@ -25,7 +25,11 @@ export function shareBasisPoints(share: number | undefined): number {
   return Math.round((share ?? 1) * 10_000);
 }
 
-export function availableToSell(balances: readonly LocationAvailability[], rule: AllocationRule = {}, unassignedReserved = 0): number {
+export function availableToSell(
+  balances: readonly LocationAvailability[],
+  rule: AllocationRule = {},
+  unassignedReserved = 0,
+): number {
   const feeds = rule.locations ? new Set(rule.locations) : undefined;
   let pool = 0;
   for (const b of balances) if (!feeds || feeds.has(b.location)) pool += Math.max(0, Math.trunc(b.available));

@@ -28,7 +28,9 @@ export async function applyListedQuantity(table: TablePort, e: ListedQuantityRep
         deliveryId: e.deliveryId,
       },
       // lost race → WriteConflictError → re-read and decide again
-      ...(current ? { condition: 'asOf = :prev', values: { ':prev': current.asOf } } : { condition: 'attribute_not_exists(pk)' }),
+      ...(current
+        ? { condition: 'asOf = :prev', values: { ':prev': current.asOf } }
+        : { condition: 'attribute_not_exists(pk)' }),
     },
   ]);
   return 'applied';

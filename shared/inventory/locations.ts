@@ -37,7 +37,9 @@ export function assignReservations<T extends BalanceNumbers>(balances: readonly 
   if (real.length === 1) {
     const only = real[0]!;
     return {
-      locations: [{ ...only, reserved: only.reserved + unassigned.reserved, available: only.available + unassigned.available }],
+      locations: [
+        { ...only, reserved: only.reserved + unassigned.reserved, available: only.available + unassigned.available },
+      ],
       unassignedReserved: 0,
     };
   }

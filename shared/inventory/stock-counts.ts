@@ -48,7 +48,11 @@ function reasonOf(err: z.ZodError): string {
 }
 
 /** Runs `fn` over items with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -81,10 +85,19 @@ export async function postCounts(
   // checked before the schema so a huge batch is refused before any per-row work
   const rowsIn = (body as { counts?: unknown })?.counts;
   if (Array.isArray(rowsIn) && rowsIn.length > MAX_COUNT_ROWS) {
-    throw new HttpError(413, 'too_many_rows', `at most ${MAX_COUNT_ROWS} counts per request, got ${rowsIn.length}; split the batch`);
+    throw new HttpError(
+      413,
+      'too_many_rows',
+      `at most ${MAX_COUNT_ROWS} counts per request, got ${rowsIn.length}; split the batch`,
+    );
   }
   const input = parseInput(CountsBodySchema, body);
-  if (key.partner !== null && input.channel !== undefined && input.channel !== key.partner && !key.channels?.includes(input.channel)) {
+  if (
+    key.partner !== null &&
+    input.channel !== undefined &&
+    input.channel !== key.partner &&
+    !key.channels?.includes(input.channel)
+  ) {
     throw new HttpError(403, 'forbidden', `this API key may not record counts as channel ${input.channel}`);
   }
   const channel = input.channel ?? key.partner ?? 'wms';
@@ -94,7 +107,8 @@ export async function postCounts(
   input.counts.forEach((raw, row) => {
     const res = CountRowSchema.safeParse(raw);
     if (!res.success) return void invalid.push({ row, reason: reasonOf(res.error) });
-    if (Date.parse(res.data.asOf) > now.getTime() + MAX_FUTURE_SKEW_MS) return void invalid.push({ row, reason: 'asOf: is in the future' });
+    if (Date.parse(res.data.asOf) > now.getTime() + MAX_FUTURE_SKEW_MS)
+      return void invalid.push({ row, reason: 'asOf: is in the future' });
     valid.push({ row, count: res.data });
   });
   // two rows counting one balance at one time with different numbers: applied concurrently, the
@@ -110,7 +124,10 @@ export async function postCounts(
     for (const g of group) {
       conflicting.add(g.row);
       const others = group.filter((o) => o.row !== g.row).map((o) => o.row);
-      invalid.push({ row: g.row, reason: `conflicts with row ${others.join(', ')}: same sku, location and asOf with another onHand` });
+      invalid.push({
+        row: g.row,
+        reason: `conflicts with row ${others.join(', ')}: same sku, location and asOf with another onHand`,
+      });
     }
   }
   if (conflicting.size > 0) {
@@ -120,7 +137,11 @@ export async function postCounts(
   const foreign = valid.filter((v) => !canSeeLocation(key, v.count.location));
   if (foreign.length > 0) {
     throw new HttpError(403, 'forbidden', 'this API key may not write some of these locations; nothing was applied', {
-      details: { rows: foreign.slice(0, 100).map((f) => ({ row: f.row, reason: `location ${f.count.location} is not this key's` })) },
+      details: {
+        rows: foreign
+          .slice(0, 100)
+          .map((f) => ({ row: f.row, reason: `location ${f.count.location} is not this key's` })),
+      },
     });
   }
 
@@ -150,10 +171,23 @@ export async function postCounts(
   });
   if (failed.length > 0) {
     // table trouble (throttling, timeouts), not the caller's data: resending the batch is safe
-    console.error(JSON.stringify({ level: 'ERROR', message: 'count rows failed', requestId: meta.requestId, rows: failed.length, error: String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason) }));
-    throw new HttpError(503, 'unavailable', 'some counts could not be stored; resend the batch (applying a count twice changes nothing)', {
-      details: { failedRows: failed, applied, unchanged },
-    });
+    console.error(
+      JSON.stringify({
+        level: 'ERROR',
+        message: 'count rows failed',
+        requestId: meta.requestId,
+        rows: failed.length,
+        error: String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason),
+      }),
+    );
+    throw new HttpError(
+      503,
+      'unavailable',
+      'some counts could not be stored; resend the batch (applying a count twice changes nothing)',
+      {
+        details: { failedRows: failed, applied, unchanged },
+      },
+    );
   }
   return { applied, unchanged, rows: invalid };
 }

@@ -3,8 +3,22 @@ import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#share
 import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import { fnv1a32, itemRef, keyProblem, keys } from '#shared/normalize/keys.ts';
-import { balanceRef, contributionOf, diffContribution, orderBodyOfItem, parseBalanceRef, type Movement } from '#shared/normalize/order-state.ts';
-import { TableValidationError, WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
+import {
+  balanceRef,
+  contributionOf,
+  diffContribution,
+  orderBodyOfItem,
+  parseBalanceRef,
+  type Movement,
+} from '#shared/normalize/order-state.ts';
+import {
+  TableValidationError,
+  WriteConflictError,
+  type Item,
+  type Key,
+  type TablePort,
+  type WriteOp,
+} from '#shared/normalize/ports.ts';
 import { UNASSIGNED_LOCATION } from '#shared/domain/key-part.ts';
 
 /**
@@ -69,7 +83,12 @@ export function decodeMove(v: unknown): FoldedMove {
   const a = v.indexOf('|');
   const b = v.indexOf('|', a + 1);
   const c = v.indexOf('|', b + 1);
-  return { at: v.slice(0, a), delta: Number(v.slice(a + 1, b)), reason: v.slice(b + 1, c) as Movement['reason'], ref: v.slice(c + 1) };
+  return {
+    at: v.slice(0, a),
+    delta: Number(v.slice(a + 1, b)),
+    reason: v.slice(b + 1, c) as Movement['reason'],
+    ref: v.slice(c + 1),
+  };
 }
 
 const moveId = (m: FoldedMove) => `${m.at}#${m.ref}#${m.reason}`;
@@ -100,7 +119,10 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
       seq = padSeq(c.seq);
       const image = c.newImage ?? c.oldImage;
       ref = `${String(image?.channel)}#${String(image?.orderId)}#r${Number(c.newImage?.rev ?? 0)}`;
-      delta = diffContribution(contributionOf(orderBodyOfItem(c.oldImage)), contributionOf(orderBodyOfItem(c.newImage)));
+      delta = diffContribution(
+        contributionOf(orderBodyOfItem(c.oldImage)),
+        contributionOf(orderBodyOfItem(c.newImage)),
+      );
       delta.moves = delta.moves.map((m) => ({ ...m, at: iso(m.at) }));
     } catch (err) {
       skipped.push({ seq: c.seq, pk: String(c.newImage?.pk ?? c.oldImage?.pk ?? ''), error: (err as Error).message });
@@ -135,7 +157,8 @@ export function planStockFold(changes: StreamChange[], skipped: SkippedChange[] 
 function skipBalance(skipped: SkippedChange[], plan: BalancePlan, error: string): void {
   // the key is cut: a key too long for the table is too long for a log line too
   const pk = plan.key.pk.length > 200 ? `${plan.key.pk.slice(0, 200)}…` : plan.key.pk;
-  for (const ch of plan.changes) skipped.push({ seq: ch.seq, pk, error: `balance left out of the stock fold: ${error}` });
+  for (const ch of plan.changes)
+    skipped.push({ seq: ch.seq, pk, error: `balance left out of the stock fold: ${error}` });
 }
 
 /**
@@ -269,14 +292,28 @@ export function balanceWrite(
   const lastSeq = pending[pending.length - 1]!.seq;
   const stamp = balanceStamp(plan.sku, plan.location, nowIso);
   const names: Record<string, string> = { ...stamp.names, '#w': wAttr };
-  const values: Record<string, unknown> = { ...stamp.values, ':dr': reserved, ':doh': onHand, ':dav': onHand - reserved, ':one': 1, ':w': lastSeq };
+  const values: Record<string, unknown> = {
+    ...stamp.values,
+    ':dr': reserved,
+    ':doh': onHand,
+    ':dav': onHand - reserved,
+    ':one': 1,
+    ':w': lastSeq,
+  };
   const stale = staleWatermarks(current, shardId, nowMs);
   stale.forEach((attr, j) => (names[`#r${j}`] = attr));
   // billed as the larger of the item before and after (1 KB units): estimate the after image
   const v = stamp.values;
   const after: Item = {
     ...(current ?? plan.key),
-    ...{ updatedAt: v[':now'], feedPk: v[':fpk'], feedSk: v[':fsk'], sku: plan.sku, location: plan.location, type: 'balance' },
+    ...{
+      updatedAt: v[':now'],
+      feedPk: v[':fpk'],
+      feedSk: v[':fsk'],
+      sku: plan.sku,
+      location: plan.location,
+      type: 'balance',
+    },
     reserved: bal.reserved + reserved,
     onHand: bal.onHand + onHand,
     available,
@@ -304,7 +341,16 @@ export function balanceWrite(
         const id = `${wAttr}#${pending[0]!.seq}${i === 0 ? '' : `#${i / MOVES_PER_ROW}`}`;
         rows.push({
           kind: 'put',
-          item: { ...keys.ledger(plan.sku, plan.location, maxAt, id), type: 'moves', sku: plan.sku, location: plan.location, moves: chunk, w: wAttr, seq: lastSeq, f: nowMs.toString(36) },
+          item: {
+            ...keys.ledger(plan.sku, plan.location, maxAt, id),
+            type: 'moves',
+            sku: plan.sku,
+            location: plan.location,
+            moves: chunk,
+            w: wAttr,
+            seq: lastSeq,
+            f: nowMs.toString(36),
+          },
         });
       }
     }
@@ -324,7 +370,15 @@ export function balanceWrite(
   }
   return {
     rows,
-    balance: { kind: 'update', key: plan.key, update, names, values, condition, billedSize: Math.max(bal.size, itemSize(after)) },
+    balance: {
+      kind: 'update',
+      key: plan.key,
+      update,
+      names,
+      values,
+      condition,
+      billedSize: Math.max(bal.size, itemSize(after)),
+    },
     oversells,
   };
 }
@@ -340,7 +394,16 @@ function flushRow(plan: BalancePlan, listed: string[]): WriteOp {
     return at > a ? at : a;
   }, '');
   const id = `b${fnv1a32(listed.join('\n')).toString(36)}${listed.length.toString(36)}`;
-  return { kind: 'put', item: { ...keys.ledger(plan.sku, plan.location, maxAt, id), type: 'moves', sku: plan.sku, location: plan.location, moves: listed } };
+  return {
+    kind: 'put',
+    item: {
+      ...keys.ledger(plan.sku, plan.location, maxAt, id),
+      type: 'moves',
+      sku: plan.sku,
+      location: plan.location,
+      moves: listed,
+    },
+  };
 }
 
 /** Balances written at once: enough to hide latency, few enough not to throttle one partition. */
@@ -358,7 +421,13 @@ export interface StockFold {
 }
 
 /** Reads the balances a batch touches and finds the records that oversell them. */
-export async function readStockFold(table: TablePort, shardId: string, plans: BalancePlan[], nowMs: number, maxBytes = BALANCE_MAX_BYTES): Promise<StockFold> {
+export async function readStockFold(
+  table: TablePort,
+  shardId: string,
+  plans: BalancePlan[],
+  nowMs: number,
+  maxBytes = BALANCE_MAX_BYTES,
+): Promise<StockFold> {
   const current = new Map<string, Item>();
   if (plans.length > 0) for (const it of await table.batchGet(plans.map((p) => p.key))) current.set(itemRef(it), it);
   // the stock that exists elsewhere for the SKUs whose unassigned reservations change
@@ -366,9 +435,16 @@ export async function readStockFold(table: TablePort, shardId: string, plans: Ba
   for (const p of plans) {
     if (p.location !== UNASSIGNED_LOCATION || elsewhere.has(p.sku)) continue;
     const others = await table.queryBetween(p.key.pk, 'LOC#', 'LOC$');
-    elsewhere.set(p.sku, others.filter((b) => b.location !== UNASSIGNED_LOCATION).reduce((n, b) => n + Math.max(0, Number(b.available ?? 0)), 0));
+    elsewhere.set(
+      p.sku,
+      others
+        .filter((b) => b.location !== UNASSIGNED_LOCATION)
+        .reduce((n, b) => n + Math.max(0, Number(b.available ?? 0)), 0),
+    );
   }
-  const writes = plans.map((p) => balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes, elsewhere.get(p.sku) ?? 0));
+  const writes = plans.map((p) =>
+    balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes, elsewhere.get(p.sku) ?? 0),
+  );
   return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []), maxBytes };
 }
 
@@ -400,7 +476,12 @@ export async function writeStockFold(
         try {
           for (const row of w.rows) await table.write([row]);
           rowsWritten += w.rows.length;
-          await table.write([{ ...w.balance, values: { ...w.balance.values, ...stampTime(plan.sku, plan.location, new Date(clock()).toISOString()) } }]);
+          await table.write([
+            {
+              ...w.balance,
+              values: { ...w.balance.values, ...stampTime(plan.sku, plan.location, new Date(clock()).toISOString()) },
+            },
+          ]);
           balances++;
           break;
         } catch (err) {

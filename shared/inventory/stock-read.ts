@@ -48,31 +48,51 @@ export async function readSku(
   const configs = await deps.channels.list();
   if (q.channel) {
     const cfg = configs.find((c) => c.channel === q.channel);
-    if (cfg && !canSeeChannel(key, cfg)) throw new HttpError(403, 'forbidden', `this API key may not see channel ${q.channel}`);
+    if (cfg && !canSeeChannel(key, cfg))
+      throw new HttpError(403, 'forbidden', `this API key may not see channel ${q.channel}`);
     if (!cfg) throw new HttpError(404, 'not_found', `channel ${q.channel} has no connection and no configuration`);
   }
 
-  const state = deps.stock.skuState ? await deps.stock.skuState(skuName) : { balances: await deps.stock.balancesOf(skuName), listed: [] };
+  const state = deps.stock.skuState
+    ? await deps.stock.skuState(skuName)
+    : { balances: await deps.stock.balancesOf(skuName), listed: [] };
   const { locations: all, unassignedReserved } = assignReservations(state.balances);
   const listedBy = new Map(state.listed.map((l) => [l.channel, l]));
   const shown = all.filter((b) => canSeeLocation(key, b.location) && (!q.location || b.location === q.location));
   // reservations that named no location concern every location: shown to keys that see them all
   const unassigned = !q.location && visibleLocations(key) === undefined ? unassignedReserved : 0;
   // a SKU that exists only where the key cannot look is answered like an unknown one
-  if (shown.length === 0 && unassigned === 0) throw new HttpError(404, 'not_found', `no stock is recorded for SKU ${skuName}`);
+  if (shown.length === 0 && unassigned === 0)
+    throw new HttpError(404, 'not_found', `no stock is recorded for SKU ${skuName}`);
 
   const locations = shown
     .sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0))
-    .map(({ location, onHand, reserved, available, updatedAt }) => ({ location, onHand, reserved, available, updatedAt }));
+    .map(({ location, onHand, reserved, available, updatedAt }) => ({
+      location,
+      onHand,
+      reserved,
+      available,
+      updatedAt,
+    }));
   const channels = configs
     .filter((c) => canSeeChannel(key, c) && (!q.channel || c.channel === q.channel))
     .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0))
     .map((c) => {
       const l = listedBy.get(c.channel);
-      return { channel: c.channel, availableToSell: availableToSell(all, c.allocation, unassignedReserved), ...(l ? { listedQuantity: l.quantity, listedAsOf: l.asOf } : {}) };
+      return {
+        channel: c.channel,
+        availableToSell: availableToSell(all, c.allocation, unassignedReserved),
+        ...(l ? { listedQuantity: l.quantity, listedAsOf: l.asOf } : {}),
+      };
     });
   const available = locations.reduce((n, l) => n + l.available, 0) - unassigned;
-  return { sku: skuName, available, locations, channels, ...(unassigned > 0 ? { unassignedReserved: unassigned } : {}) };
+  return {
+    sku: skuName,
+    available,
+    locations,
+    channels,
+    ...(unassigned > 0 ? { unassignedReserved: unassigned } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,7 +108,10 @@ export const FeedQuerySchema = z
     limit: z.coerce.number().int().min(1).max(FEED_MAX_LIMIT).default(FEED_DEFAULT_LIMIT),
     cursor: z.string().min(1).optional(),
   })
-  .refine((q) => (q.updatedSince === undefined) !== (q.cursor === undefined), 'pass either updatedSince (first page) or cursor (next pages)');
+  .refine(
+    (q) => (q.updatedSince === undefined) !== (q.cursor === undefined),
+    'pass either updatedSince (first page) or cursor (next pages)',
+  );
 
 export interface FeedPage {
   items: { sku: string; location: string; onHand: number; reserved: number; available: number; updatedAt: string }[];
@@ -116,10 +139,16 @@ export interface FeedOptions {
  * state of each changed balance: a balance changed twice while a client pages shows up again
  * (with its newer state) after the position of its last change, and otherwise exactly once.
  */
-export async function readFeed(deps: { stock: StockReadPort }, key: ApiKeyRecord, query: Record<string, string | undefined>, opts: FeedOptions): Promise<FeedPage> {
+export async function readFeed(
+  deps: { stock: StockReadPort },
+  key: ApiKeyRecord,
+  query: Record<string, string | undefined>,
+  opts: FeedOptions,
+): Promise<FeedPage> {
   const q = parseInput(FeedQuerySchema, query);
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-  if (cursor && q.location && cursor.l !== q.location) throw new HttpError(400, 'invalid_cursor', 'location differs from the one the cursor was made for');
+  if (cursor && q.location && cursor.l !== q.location)
+    throw new HttpError(400, 'invalid_cursor', 'location differs from the one the cursor was made for');
   const location = cursor ? cursor.l : q.location;
   let locations: readonly string[] | undefined;
   if (location) {
@@ -140,13 +169,26 @@ export async function readFeed(deps: { stock: StockReadPort }, key: ApiKeyRecord
   } else {
     const shards = await Promise.all(
       Array.from({ length: deps.stock.feedShards }, (_, shard) =>
-        deps.stock.feedShard({ shard, after, before: horizon, limit: q.limit + 1, ...(locations ? { locations } : {}) }),
+        deps.stock.feedShard({
+          shard,
+          after,
+          before: horizon,
+          limit: q.limit + 1,
+          ...(locations ? { locations } : {}),
+        }),
       ),
     );
     page = mergeFeedPage(shards, q.limit, horizon);
   }
   return {
-    items: page.rows.map(({ sku, location: loc, onHand, reserved, available, updatedAt }) => ({ sku, location: loc, onHand, reserved, available, updatedAt })),
+    items: page.rows.map(({ sku, location: loc, onHand, reserved, available, updatedAt }) => ({
+      sku,
+      location: loc,
+      onHand,
+      reserved,
+      available,
+      updatedAt,
+    })),
     nextCursor: encodeCursor({ v: 1, p: page.position, ...(location ? { l: location } : {}) }),
     hasMore: page.hasMore,
   };

@@ -2,7 +2,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { MsClock } from '#shared/domain/clock.ts';
 import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
-import { planKpiFold, staleWatermarks, sumAbove, watermarkAttr, type CounterPlan, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
+import {
+  planKpiFold,
+  staleWatermarks,
+  sumAbove,
+  watermarkAttr,
+  type CounterPlan,
+  type SkippedChange,
+  type StreamChange,
+} from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
@@ -47,7 +55,9 @@ export async function resolveRollupZone(table: TablePort, wanted: string): Promi
     const current = await table.get(key);
     if (current && typeof current.zone === 'string' && isTimeZone(current.zone)) return current.zone;
     try {
-      await table.write([{ kind: 'put', item: { ...key, type: 'kpi-zone', zone: wanted }, condition: 'attribute_not_exists(pk)' }]);
+      await table.write([
+        { kind: 'put', item: { ...key, type: 'kpi-zone', zone: wanted }, condition: 'attribute_not_exists(pk)' },
+      ]);
       return wanted;
     } catch (err) {
       if (!(err instanceof WriteConflictError)) throw err;
@@ -93,7 +103,15 @@ function counterWrite(plan: CounterPlan, current: Item | undefined, shardId: str
   const after: Item = { ...(current ?? plan.key), ...plan.attrs, [wAttr]: lastSeq };
   for (const [attr, v] of Object.entries(adds)) after[attr] = Number(after[attr] ?? 0) + v;
   for (const attr of stale) delete after[attr];
-  return { kind: 'update' as const, key: plan.key, update, names, values, condition, billedSize: Math.max(current ? itemSize(current) : 0, itemSize(after)) };
+  return {
+    kind: 'update' as const,
+    key: plan.key,
+    update,
+    names,
+    values,
+    condition,
+    billedSize: Math.max(current ? itemSize(current) : 0, itemSize(after)),
+  };
 }
 
 /** Counters written at once: enough to hide latency, few enough not to throttle one partition. */
@@ -121,7 +139,9 @@ export async function applyKpiFold(
   const items = await table.batchGet(plans.map((p) => p.key));
   const byKey = new Map(items.map((it) => [itemRef(it), it]));
   // a channel's first month counter: the channel is listed from now on, whatever else it has
-  const newChannels = new Set(plans.filter((p) => p.attrs.type === 'kpi-month' && !byKey.has(itemRef(p.key))).map((p) => p.attrs.channel!));
+  const newChannels = new Set(
+    plans.filter((p) => p.attrs.type === 'kpi-month' && !byKey.has(itemRef(p.key))).map((p) => p.attrs.channel!),
+  );
   for (const channel of newChannels) {
     await table.write([{ kind: 'put', item: { ...keys.channelData(channel), type: 'channel-data', channel } }]);
   }
@@ -180,7 +200,14 @@ export async function applyFold(
   const stockSkipped: SkippedChange[] = [];
   const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
   skipped.push(...stockSkipped);
-  return { changes: changes.length, ...kpi, balances: written.balances, ledgerRows: written.rows, oversells: stock.oversells.length, skipped };
+  return {
+    changes: changes.length,
+    ...kpi,
+    balances: written.balances,
+    ledgerRows: written.rows,
+    oversells: stock.oversells.length,
+    skipped,
+  };
 }
 
 function image(v: Record<string, unknown> | undefined): Item | undefined {
@@ -204,8 +231,10 @@ export function changesOf(event: Pick<FoldStreamEvent, 'Records'>): StreamChange
 }
 
 export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): Promise<FoldResult> {
-  if (!event.shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
+  if (!event.shardId)
+    throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   const changes = changesOf(event);
-  if (changes.length === 0) return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
+  if (changes.length === 0)
+    return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
   return applyFold(deps.table, event.shardId, changes, await deps.rollupZone(), deps.now(), deps.now);
 }

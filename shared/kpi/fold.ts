@@ -1,7 +1,14 @@
 import { localDateAt } from '#shared/kpi/periods.ts';
 import { fnv1a32, hourBucket, keys } from '#shared/normalize/keys.ts';
 import type { Item, Key } from '#shared/normalize/ports.ts';
-import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, contributionOf, emptyFigures, orderBodyOfItem, type KpiFigures } from '#shared/normalize/order-state.ts';
+import {
+  KPI_COUNT_FIELDS,
+  KPI_CURRENCY_FIELDS,
+  contributionOf,
+  emptyFigures,
+  orderBodyOfItem,
+  type KpiFigures,
+} from '#shared/normalize/order-state.ts';
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/kpi/fold-apply.ts writes).
@@ -68,7 +75,12 @@ export function hourCountersBetween(items: Item[], fromHour: string, toHour: str
 }
 
 /** into[key] += sign × f */
-function addFigures(into: Record<string, Partial<KpiFigures>>, key: string, f: Partial<KpiFigures>, sign: 1 | -1): void {
+function addFigures(
+  into: Record<string, Partial<KpiFigures>>,
+  key: string,
+  f: Partial<KpiFigures>,
+  sign: 1 | -1,
+): void {
   const d = (into[key] ??= {});
   for (const field of KPI_COUNT_FIELDS) if (f[field]) d[field] = (d[field] ?? 0) + sign * f[field]!;
   for (const field of KPI_CURRENCY_FIELDS) {
@@ -113,7 +125,6 @@ export function shardCreatedMs(shardId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-
 /** The counter attribute holding a stream shard's watermark: `w_<created, base 36>_<hash, base 36>`. */
 export function watermarkAttr(shardId: string): string {
   const created = shardCreatedMs(shardId);
@@ -150,7 +161,7 @@ interface OrderKpi {
 
 /** What an order item (a stream image) contributes to the KPIs (oversells are the fold's to add). */
 export function kpiOfOrderItem(item: Item | undefined): OrderKpi | undefined {
-  if (!item || item.type !== 'order' || !item.state || typeof item.channel !== 'string') return undefined;
+  if (item?.type !== 'order' || !item.state || typeof item.channel !== 'string') return undefined;
   const k = contributionOf(orderBodyOfItem(item)).kpi;
   if (!k) return undefined;
   return { channel: item.channel, at: k.at, figures: k.figures };
@@ -173,9 +184,27 @@ function targetsOf(k: OrderKpi, zone: string): Target[] {
   const month = day.slice(0, 7);
   // ids are JSON arrays: a channel holding a separator could not make two targets one
   return [
-    { id: JSON.stringify(['H', k.channel, hour]), item: JSON.stringify(['U', k.channel, utcDay]), key: keys.kpiHours(k.channel, utcDay, 0), attrs: { type: 'kpi-hours', channel: k.channel, day: utcDay }, prefix: `T${hour.slice(11, 13)}:` },
-    { id: JSON.stringify(['D', k.channel, day]), item: JSON.stringify(['D', k.channel, day]), key: keys.kpiDay(k.channel, zone, day), attrs: { type: 'kpi-day', channel: k.channel, day, zone }, prefix: '' },
-    { id: JSON.stringify(['M', k.channel, month]), item: JSON.stringify(['M', k.channel, month]), key: keys.kpiMonth(k.channel, zone, month), attrs: { type: 'kpi-month', channel: k.channel, month, zone }, prefix: '' },
+    {
+      id: JSON.stringify(['H', k.channel, hour]),
+      item: JSON.stringify(['U', k.channel, utcDay]),
+      key: keys.kpiHours(k.channel, utcDay, 0),
+      attrs: { type: 'kpi-hours', channel: k.channel, day: utcDay },
+      prefix: `T${hour.slice(11, 13)}:`,
+    },
+    {
+      id: JSON.stringify(['D', k.channel, day]),
+      item: JSON.stringify(['D', k.channel, day]),
+      key: keys.kpiDay(k.channel, zone, day),
+      attrs: { type: 'kpi-day', channel: k.channel, day, zone },
+      prefix: '',
+    },
+    {
+      id: JSON.stringify(['M', k.channel, month]),
+      item: JSON.stringify(['M', k.channel, month]),
+      key: keys.kpiMonth(k.channel, zone, month),
+      attrs: { type: 'kpi-month', channel: k.channel, month, zone },
+      prefix: '',
+    },
   ];
 }
 
@@ -236,7 +265,10 @@ export function planKpiFold(
 }
 
 /** The sum of the changes above a watermark, as counter attributes (zeros left out). */
-export function sumAbove(plan: CounterPlan, watermark: string | undefined): { adds: Record<string, number>; lastSeq?: string } {
+export function sumAbove(
+  plan: CounterPlan,
+  watermark: string | undefined,
+): { adds: Record<string, number>; lastSeq?: string } {
   const total: Record<string, Partial<KpiFigures>> = {};
   let lastSeq: string | undefined;
   for (const ch of plan.changes) {
@@ -248,7 +280,8 @@ export function sumAbove(plan: CounterPlan, watermark: string | undefined): { ad
   for (const [prefix, sum] of Object.entries(total)) {
     const d = pruneFigures(sum) ?? {};
     for (const f of KPI_COUNT_FIELDS) if (d[f]) adds[`${prefix}${f}`] = d[f]!;
-    for (const f of KPI_CURRENCY_FIELDS) for (const [cur, v] of Object.entries(d[f] ?? {})) adds[`${prefix}${f}_${cur}`] = v;
+    for (const f of KPI_CURRENCY_FIELDS)
+      for (const [cur, v] of Object.entries(d[f] ?? {})) adds[`${prefix}${f}_${cur}`] = v;
   }
   return lastSeq === undefined ? { adds } : { adds, lastSeq };
 }

@@ -6,7 +6,17 @@ import { parseInput } from '#shared/http/api.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
-import { addInto, emptySums, growthOf, measuresOf, revenueShareOf, sumsOfItem, type Growth, type Measures, type Sums } from '#shared/kpi/measures.ts';
+import {
+  addInto,
+  emptySums,
+  growthOf,
+  measuresOf,
+  revenueShareOf,
+  sumsOfItem,
+  type Growth,
+  type Measures,
+  type Sums,
+} from '#shared/kpi/measures.ts';
 import {
   GRANULARITIES,
   HOUR_MS,
@@ -76,7 +86,11 @@ export type StockAlertRow = Omit<BalanceRow, 'feedSk'>;
 
 export interface StockAlertsPort {
   /** balances with available ≤ threshold, reading at most `maxScanned` balances */
-  lowBalances(q: { threshold: number; locations?: readonly string[]; maxScanned: number }): Promise<{ rows: StockAlertRow[]; truncated: boolean }>;
+  lowBalances(q: {
+    threshold: number;
+    locations?: readonly string[];
+    maxScanned: number;
+  }): Promise<{ rows: StockAlertRow[]; truncated: boolean }>;
   /** every balance of one SKU (to judge reservations that named no location against its total) */
   balancesOf(sku: string): Promise<StockAlertRow[]>;
 }
@@ -115,14 +129,22 @@ const QuerySchema = z
     tz: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
     channels: z
       .string()
-      .transform((s) => [...new Set(s.split(',').map((c) => c.trim()).filter(Boolean))])
+      .transform((s) => [
+        ...new Set(
+          s
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean),
+        ),
+      ])
       .optional(),
   })
   .superRefine((q, ctx) => {
     if (!DateSchema.safeParse(q.from).success || !DateSchema.safeParse(q.to).success) return;
     if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
     // "over 5 years": 2021-01-01..2025-12-31 is allowed, ..2026-01-01 is not
-    else if (q.to >= addYears(q.from, 5)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 5 years' });
+    else if (q.to >= addYears(q.from, 5))
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 5 years' });
   });
 export type KpiQuery = z.infer<typeof QuerySchema>;
 
@@ -166,7 +188,12 @@ interface HourRows {
   sums: Sums[];
 }
 
-async function readWindow(deps: KpiDeps, channels: string[], startMs: number, endMs: number): Promise<Map<string, HourRows>> {
+async function readWindow(
+  deps: KpiDeps,
+  channels: string[],
+  startMs: number,
+  endMs: number,
+): Promise<Map<string, HourRows>> {
   const slices = monthSlices(startMs, endMs);
   const queries = channels.flatMap((channel) =>
     slices.flatMap((s) => Array.from({ length: deps.kpi.shards }, (_, shard) => ({ channel, shard, ...s }))),
@@ -256,7 +283,8 @@ function spanSummer(timeZone: string) {
     let b = bounds.get(k);
     if (!b) bounds.set(k, (b = spanHoursMs(span, timeZone)));
     const s = emptySums();
-    for (let i = lowerBound(rows.ms, b.startMs), end = lowerBound(rows.ms, b.endMs); i < end; i++) addInto(s, rows.sums[i]!);
+    for (let i = lowerBound(rows.ms, b.startMs), end = lowerBound(rows.ms, b.endMs); i < end; i++)
+      addInto(s, rows.sums[i]!);
     return s;
   };
 }
@@ -271,7 +299,9 @@ interface ChannelFigures {
 
 async function figures(deps: KpiDeps, p: Plan, channels: ChannelConfig[]): Promise<ChannelFigures[]> {
   const names = channels.map((c) => c.channel);
-  const summers = (await rollupsApply(deps, p.timeZone)) ? await rollupSummers(deps, p, names) : await hourSummers(deps, p, names);
+  const summers = (await rollupsApply(deps, p.timeZone))
+    ? await rollupSummers(deps, p, names)
+    : await hourSummers(deps, p, names);
   return channels.map((channel) => {
     const sum = summers.get(channel.channel)!;
     return {
@@ -364,16 +394,24 @@ async function rollupSummers(deps: KpiDeps, p: Plan, channels: string[]): Promis
   }
   const monthList = [...allMonths].sort();
   const dayList = dayQueries(allDays);
-  type Q = { channel: string; kind: 'months'; fromMonth: string; toMonth: string } | { channel: string; kind: 'days'; fromDay: string; toDay: string };
+  type Q =
+    | { channel: string; kind: 'months'; fromMonth: string; toMonth: string }
+    | { channel: string; kind: 'days'; fromDay: string; toDay: string };
   const queries: Q[] = channels.flatMap((channel) => [
-    ...(monthList.length ? [{ channel, kind: 'months' as const, fromMonth: monthList[0]!, toMonth: monthList[monthList.length - 1]! }] : []),
+    ...(monthList.length
+      ? [{ channel, kind: 'months' as const, fromMonth: monthList[0]!, toMonth: monthList[monthList.length - 1]! }]
+      : []),
     ...dayList.map((d) => ({ channel, kind: 'days' as const, fromDay: d.from, toDay: d.to })),
   ]);
   const zone = p.timeZone;
   const results = await mapLimit(queries, deps.concurrency ?? 16, (q) =>
-    q.kind === 'months' ? deps.kpi.months!({ channel: q.channel, zone, fromMonth: q.fromMonth, toMonth: q.toMonth }) : deps.kpi.days!({ channel: q.channel, zone, fromDay: q.fromDay, toDay: q.toDay }),
+    q.kind === 'months'
+      ? deps.kpi.months!({ channel: q.channel, zone, fromMonth: q.fromMonth, toMonth: q.toMonth })
+      : deps.kpi.days!({ channel: q.channel, zone, fromDay: q.fromDay, toDay: q.toDay }),
   );
-  const byChannel = new Map(channels.map((c) => [c, { months: new Map<string, Sums>(), days: new Map<string, Sums>() }]));
+  const byChannel = new Map(
+    channels.map((c) => [c, { months: new Map<string, Sums>(), days: new Map<string, Sums>() }]),
+  );
   results.forEach((items, i) => {
     const q = queries[i]!;
     const into = byChannel.get(q.channel)!;
@@ -405,8 +443,20 @@ async function rollupSummers(deps: KpiDeps, p: Plan, channels: string[]): Promis
   );
 }
 
-function answerOf(span: DateSpan, sums: Sums, previous: Sums, previousSpan: DateSpan, extra: Partial<PeriodAnswer> = {}): PeriodAnswer {
-  return { ...extra, from: span.from, to: span.to, ...measuresOf(sums), growth: { previous: previousSpan, ...growthOf(sums, previous) } };
+function answerOf(
+  span: DateSpan,
+  sums: Sums,
+  previous: Sums,
+  previousSpan: DateSpan,
+  extra: Partial<PeriodAnswer> = {},
+): PeriodAnswer {
+  return {
+    ...extra,
+    from: span.from,
+    to: span.to,
+    ...measuresOf(sums),
+    growth: { previous: previousSpan, ...growthOf(sums, previous) },
+  };
 }
 
 function standardsOf(f: ChannelFigures): StandardsResult | null {
@@ -436,15 +486,22 @@ export interface ChannelsKpiAnswer {
  * may see, plus any its key names explicitly.
  */
 async function visibleChannels(deps: KpiDeps, key: ApiKeyRecord): Promise<ChannelConfig[]> {
-  const configured = (await deps.channels.list()).filter((c) => canSeeChannel(key, { channel: c.channel, partner: c.partner ?? null }));
+  const configured = (await deps.channels.list()).filter((c) =>
+    canSeeChannel(key, { channel: c.channel, partner: c.partner ?? null }),
+  );
   const names = new Set(configured.map((c) => c.channel));
   // a key may name a channel no config item exists for yet: its counters are still readable
-  for (const c of key.channels ?? []) if (!names.has(c)) configured.push({ channel: c, allocation: {} } as ChannelConfig);
+  for (const c of key.channels ?? [])
+    if (!names.has(c)) configured.push({ channel: c, allocation: {} } as ChannelConfig);
   return configured.sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
 }
 
 /** GET /v1/kpis/channels */
-export async function readChannelsKpis(deps: KpiDeps, key: ApiKeyRecord, raw: Record<string, string | undefined>): Promise<ChannelsKpiAnswer> {
+export async function readChannelsKpis(
+  deps: KpiDeps,
+  key: ApiKeyRecord,
+  raw: Record<string, string | undefined>,
+): Promise<ChannelsKpiAnswer> {
   const q = parseKpiQuery(raw);
   // one zone for every channel, so their periods line up and shares add up to 1
   const timeZone = q.tz ?? deps.merchantTimeZone ?? 'UTC';
@@ -453,9 +510,11 @@ export async function readChannelsKpis(deps: KpiDeps, key: ApiKeyRecord, raw: Re
     const byName = new Map(channels.map((c) => [c.channel, c]));
     // a hub-wide key may read any channel by name, also one with counters but no connection or
     // configuration left (its figures are still the merchant's)
-    if (key.partner === null && !key.channels) for (const c of q.channels) if (!byName.has(c)) byName.set(c, { channel: c, allocation: {} } as ChannelConfig);
+    if (key.partner === null && !key.channels)
+      for (const c of q.channels) if (!byName.has(c)) byName.set(c, { channel: c, allocation: {} } as ChannelConfig);
     const hidden = q.channels.filter((c) => !byName.has(c));
-    if (hidden.length > 0) throw new HttpError(403, 'forbidden', `this API key may not read channel(s) ${hidden.join(', ')}`);
+    if (hidden.length > 0)
+      throw new HttpError(403, 'forbidden', `this API key may not read channel(s) ${hidden.join(', ')}`);
     channels = q.channels.map((c) => byName.get(c)!);
   }
   const p = plan(q, timeZone);
@@ -475,7 +534,9 @@ export async function readChannelsKpis(deps: KpiDeps, key: ApiKeyRecord, raw: Re
     channels: figs.map((f) => ({
       channel: f.channel.channel,
       partner: f.channel.partner ?? null,
-      total: answerOf(p.range, f.total, f.previousTotal, p.previousRange, { revenueShare: revenueShareOf(f.total, allTotal) }),
+      total: answerOf(p.range, f.total, f.previousTotal, p.previousRange, {
+        revenueShare: revenueShareOf(f.total, allTotal),
+      }),
       periods: f.periods.map((x, i) =>
         answerOf(x.period, x.sums, x.previous, x.period.previous, {
           label: x.period.label,
@@ -526,7 +587,9 @@ export async function readChannelSeries(
     granularity: p.granularity,
     timeZone,
     total: answerOf(p.range, f!.total, f!.previousTotal, p.previousRange),
-    periods: f!.periods.map((x) => answerOf(x.period, x.sums, x.previous, x.period.previous, { label: x.period.label, complete: x.period.complete })),
+    periods: f!.periods.map((x) =>
+      answerOf(x.period, x.sums, x.previous, x.period.previous, { label: x.period.label, complete: x.period.complete }),
+    ),
     standards: standardsOf(f!),
   };
 }
@@ -555,16 +618,26 @@ export interface StockAlertsAnswer {
 }
 
 /** GET /v1/kpis/stock-alerts: current oversells and low stock, within the key's locations. */
-export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Record<string, string | undefined>): Promise<StockAlertsAnswer> {
+export async function readStockAlerts(
+  deps: KpiDeps,
+  key: ApiKeyRecord,
+  raw: Record<string, string | undefined>,
+): Promise<StockAlertsAnswer> {
   // the answer lists balances (on hand, reserved, available) as GET /v1/stock does, and a high
   // threshold lists all of them: the same scope as the stock API, not KPI access alone
   requireScope(key, 'stock:read');
   const q = parseInput(AlertsQuerySchema, raw, 'invalid_query');
   const locations = visibleLocations(key);
-  if (locations && locations.length === 0) return { threshold: q.threshold, oversold: [], lowStock: [], truncated: false };
-  const { rows: found, truncated } = await deps.stockAlerts.lowBalances({ threshold: q.threshold, maxScanned: MAX_BALANCES_SCANNED, ...(locations ? { locations } : {}) });
+  if (locations && locations.length === 0)
+    return { threshold: q.threshold, oversold: [], lowStock: [], truncated: false };
+  const { rows: found, truncated } = await deps.stockAlerts.lowBalances({
+    threshold: q.threshold,
+    maxScanned: MAX_BALANCES_SCANNED,
+    ...(locations ? { locations } : {}),
+  });
   const rows = await withUnassignedResolved(deps.stockAlerts, found, q.threshold);
-  const order = (a: StockAlertRow, b: StockAlertRow) => a.available - b.available || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.location < b.location ? -1 : 1);
+  const order = (a: StockAlertRow, b: StockAlertRow) =>
+    a.available - b.available || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.location < b.location ? -1 : 1);
   const sorted = rows.filter((r) => r.available <= q.threshold).sort(order);
   const oversold = sorted.filter((r) => r.available < 0);
   const lowStock = sorted.filter((r) => r.available >= 0);
@@ -582,7 +655,11 @@ export async function readStockAlerts(deps: KpiDeps, key: ApiKeyRecord, raw: Rec
  * balances: a SKU stocked at one location shows the reservation there; otherwise one row for the
  * SKU as a whole (location `*`) with its total available, when that is at or below the threshold.
  */
-async function withUnassignedResolved(port: StockAlertsPort, rows: StockAlertRow[], threshold: number): Promise<StockAlertRow[]> {
+async function withUnassignedResolved(
+  port: StockAlertsPort,
+  rows: StockAlertRow[],
+  threshold: number,
+): Promise<StockAlertRow[]> {
   const skus = [...new Set(rows.filter((r) => r.location === UNASSIGNED_LOCATION).map((r) => r.sku))];
   if (skus.length === 0) return rows;
   const resolved = new Map<string, StockAlertRow[]>();
@@ -596,11 +673,11 @@ async function withUnassignedResolved(port: StockAlertsPort, rows: StockAlertRow
         const latest = all.reduce((t, l) => (l.updatedAt > t ? l.updatedAt : t), '');
         const onHand = locations.reduce((n, l) => n + l.onHand, 0);
         const reserved = locations.reduce((n, l) => n + l.reserved, 0) + unassignedReserved;
-        if (total <= threshold) out.push({ sku, location: UNASSIGNED_LOCATION, onHand, reserved, available: total, updatedAt: latest });
+        if (total <= threshold)
+          out.push({ sku, location: UNASSIGNED_LOCATION, onHand, reserved, available: total, updatedAt: latest });
       }
       resolved.set(sku, out);
     }),
   );
   return [...rows.filter((r) => !resolved.has(r.sku)), ...[...resolved.values()].flat()];
 }
-

@@ -262,7 +262,8 @@ export function isTimeZone(tz: string): boolean {
 /** The wall clock in `tz` at instant `ms`, as if it were a UTC time (ms). */
 function wallClockMs(ms: number, tz: string): number {
   const p: Record<string, number> = {};
-  for (const part of formatter(tz).formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatter(tz).formatToParts(new Date(ms)))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
 }
 

@@ -59,7 +59,10 @@ export function evaluateStandards(raw: unknown, input: StandardsInput): Standard
   if (raw === undefined || raw === null) return undefined;
   const parsed = ChannelStandardsSchema.safeParse(raw);
   if (!parsed.success) {
-    return { status: 'invalid_config', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'standards'}: ${i.message}`).join('; ') };
+    return {
+      status: 'invalid_config',
+      message: parsed.error.issues.map((i) => `${i.path.join('.') || 'standards'}: ${i.message}`).join('; '),
+    };
   }
   const std = parsed.data;
   const t = input.total;

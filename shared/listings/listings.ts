@@ -46,10 +46,15 @@ export const ListingInputSchema = z.object({
 });
 
 /** A listing as given, checked; the message names each bad field. */
-export function validateListing(input: Record<string, unknown>): { ok: true; value: ListingInput } | { ok: false; message: string } {
+export function validateListing(
+  input: Record<string, unknown>,
+): { ok: true; value: ListingInput } | { ok: false; message: string } {
   const parsed = ListingInputSchema.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') };
+  return {
+    ok: false,
+    message: parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '),
+  };
 }
 
 export const CSV_HEADER = ['channel', 'externalId', 'sku'] as const;
@@ -104,13 +109,20 @@ export function parseListingsCsv(text: string): { rows: ListingRow[]; errors: Ro
     if (text.trim() === '') return;
     const fields = csvFields(text);
     if (!fields) return void errors.push({ line, message: 'a quoted field is not closed' });
-    if (fields.length !== CSV_HEADER.length) return void errors.push({ line, message: `expected ${CSV_HEADER.length} fields (${CSV_HEADER.join(',')}), found ${fields.length}` });
+    if (fields.length !== CSV_HEADER.length)
+      return void errors.push({
+        line,
+        message: `expected ${CSV_HEADER.length} fields (${CSV_HEADER.join(',')}), found ${fields.length}`,
+      });
     const checked = validateListing({ channel: fields[0], externalId: fields[1], sku: fields[2] });
     if (!checked.ok) return void errors.push({ line, message: checked.message });
     const key = `${checked.value.channel}\u0000${checked.value.externalId}`;
     const earlier = seen.get(key);
     if (earlier && earlier.sku !== checked.value.sku) {
-      return void errors.push({ line, message: `${checked.value.channel} listing ${checked.value.externalId} is mapped to ${earlier.sku} on line ${earlier.line}` });
+      return void errors.push({
+        line,
+        message: `${checked.value.channel} listing ${checked.value.externalId} is mapped to ${earlier.sku} on line ${earlier.line}`,
+      });
     }
     if (earlier) return;
     const row = { line, ...checked.value };
@@ -135,8 +147,13 @@ export function listingMappedEvent(input: ListingInput, at: Date): ListingMapped
 }
 
 /** Applies mappings through the normalizer's own path; 'noop' = already mapped so (or a newer mapping exists). */
-export async function mapListings<T extends ListingInput>(table: TablePort, inputs: T[], now: Clock): Promise<{ input: T; result: ApplyResult }[]> {
+export async function mapListings<T extends ListingInput>(
+  table: TablePort,
+  inputs: T[],
+  now: Clock,
+): Promise<{ input: T; result: ApplyResult }[]> {
   const out: { input: T; result: ApplyResult }[] = [];
-  for (const input of inputs) out.push({ input, result: await applyEvent(table, listingMappedEvent(input, now()), now) });
+  for (const input of inputs)
+    out.push({ input, result: await applyEvent(table, listingMappedEvent(input, now()), now) });
   return out;
 }

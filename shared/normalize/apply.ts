@@ -102,7 +102,8 @@ export async function applyEvent(
       // also when the mapping was applied before: a crash between the two must not strand a waiter
       const waiters = await table.queryBetween(keys.listing(event.channel, event.externalId).pk, 'WAIT#', 'WAIT$');
       let resolved = 0;
-      for (const w of waiters) if ((await resolveWaitingOrder(table, event.channel, String(w.orderId), now)) === 'applied') resolved++;
+      for (const w of waiters)
+        if ((await resolveWaitingOrder(table, event.channel, String(w.orderId), now)) === 'applied') resolved++;
       return result === 'applied' || resolved > 0 ? 'applied' : 'noop';
     }
     case 'HydrationPending':
@@ -132,7 +133,10 @@ const NOOP: Applied = { result: 'noop', oversells: 0 };
 type OrderEvent = OrderUpserted | OrderCancelled | RefundRecorded | FulfillmentRecorded;
 
 const isOrderEvent = (e: CanonicalEvent): e is OrderEvent =>
-  e.type === 'OrderUpserted' || e.type === 'OrderCancelled' || e.type === 'RefundRecorded' || e.type === 'FulfillmentRecorded';
+  e.type === 'OrderUpserted' ||
+  e.type === 'OrderCancelled' ||
+  e.type === 'RefundRecorded' ||
+  e.type === 'FulfillmentRecorded';
 
 /**
  * Applies a delivery's events, each with exactly-once effect. The events of one order (Shopify's
@@ -168,7 +172,12 @@ export async function applyEvents(
       // balances are independent and the newest asOf wins whatever the order, so a run of them is
       // applied a few at a time, well inside the function's timeout
       let end = i;
-      while (end + 1 < units.length && !Array.isArray(units[end + 1]) && (units[end + 1] as CanonicalEvent).type === 'StockLevelSet') end++;
+      while (
+        end + 1 < units.length &&
+        !Array.isArray(units[end + 1]) &&
+        (units[end + 1] as CanonicalEvent).type === 'StockLevelSet'
+      )
+        end++;
       const run = units.slice(i, end + 1) as StockLevelSet[];
       let next = 0;
       // the first failing count in delivery order is the one reported (its reason quarantines the
@@ -218,7 +227,10 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
     if (e.type === 'OrderUpserted') {
       const unresolved = e.lines.filter((l) => !l.sku && l.externalItemId).map((l) => l.externalItemId!);
       const listings = await resolveListings(table, e.channel, unresolved);
-      next = mergeUpsert(after, upsertState(e, (id) => listings.get(id)));
+      next = mergeUpsert(
+        after,
+        upsertState(e, (id) => listings.get(id)),
+      );
     } else if (e.type === 'OrderCancelled') {
       next = mergeCancel(after, e);
     } else if (e.type === 'FulfillmentRecorded') {
@@ -253,15 +265,33 @@ function waitingListings(order: OrderItemBody): string[] {
  * order with lines waiting for a listing's SKU also marks itself in each listing's partition, in
  * the same transaction, so the mapping finds it when it comes (resolveWaitingOrder).
  */
-async function putOrder(table: TablePort, key: Key, current: Item | undefined, body: OrderItemBody, now: () => Date, waiting: readonly string[]): Promise<void> {
+async function putOrder(
+  table: TablePort,
+  key: Key,
+  current: Item | undefined,
+  body: OrderItemBody,
+  now: () => Date,
+  waiting: readonly string[],
+): Promise<void> {
   const rev = Number(current?.rev ?? 0) + 1;
-  const orderItem: Item = { ...key, type: 'order', ...body, partner: current?.partner, rev, updatedAt: now().toISOString() };
+  const orderItem: Item = {
+    ...key,
+    type: 'order',
+    ...body,
+    partner: current?.partner,
+    rev,
+    updatedAt: now().toISOString(),
+  };
   const ops: WriteOp[] = [
     current
       ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
       : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
   ];
-  for (const id of waiting) ops.push({ kind: 'put', item: { ...keys.listingWaiter(body.channel, id, body.orderId), type: 'listing-waiter', orderId: body.orderId } });
+  for (const id of waiting)
+    ops.push({
+      kind: 'put',
+      item: { ...keys.listingWaiter(body.channel, id, body.orderId), type: 'listing-waiter', orderId: body.orderId },
+    });
   await table.write(ops);
 }
 
@@ -270,7 +300,12 @@ async function putOrder(table: TablePort, key: Key, current: Item | undefined, b
  * their SKUs, and the fold reserves (or ships) them exactly once, by the change of the order's
  * contribution. Nothing to resolve: no write.
  */
-async function resolveWaitingOrder(table: TablePort, channel: string, orderId: string, now: () => Date): Promise<ApplyResult> {
+async function resolveWaitingOrder(
+  table: TablePort,
+  channel: string,
+  orderId: string,
+  now: () => Date,
+): Promise<ApplyResult> {
   return withConflictRetry(async () => {
     const key = keys.order(channel, orderId);
     const current = await table.get(key);
@@ -289,7 +324,11 @@ async function resolveWaitingOrder(table: TablePort, channel: string, orderId: s
 // ---------------------------------------------------------------------------------------------
 // stock
 
-async function resolveSku(table: TablePort, channel: string, e: { sku?: string; inventoryItemId?: string; source: string }): Promise<string> {
+async function resolveSku(
+  table: TablePort,
+  channel: string,
+  e: { sku?: string; inventoryItemId?: string; source: string },
+): Promise<string> {
   if (e.sku) return e.sku;
   if (!e.inventoryItemId) throw new UnresolvableEventError('no-sku', 'the event names neither a SKU nor a listing id');
   const map = await resolveListings(table, channel, [e.inventoryItemId]);
@@ -360,7 +399,17 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
     },
     {
       kind: 'put',
-      item: { ...lk, type: 'move', sku, location: e.locationId, delta: e.delta, at, reason: e.reason, ref: `${e.channel}:${e.idempotencyKey}`, onHand: counts },
+      item: {
+        ...lk,
+        type: 'move',
+        sku,
+        location: e.locationId,
+        delta: e.delta,
+        at,
+        reason: e.reason,
+        ref: `${e.channel}:${e.idempotencyKey}`,
+        onHand: counts,
+      },
       condition: 'attribute_not_exists(pk)',
     },
     {
@@ -368,7 +417,13 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
       key: bk,
       update: `ADD onHand :d, available :d, rev :one SET reserved = if_not_exists(reserved, :zero), ${stamp.set}`,
       names: stamp.names,
-      values: { ':d': onHandDelta, ':one': 1, ':zero': 0, ...stamp.values, ...(bal.countAsOf ? { ':seenAsOf': bal.countAsOf } : {}) },
+      values: {
+        ':d': onHandDelta,
+        ':one': 1,
+        ':zero': 0,
+        ...stamp.values,
+        ...(bal.countAsOf ? { ':seenAsOf': bal.countAsOf } : {}),
+      },
       condition: bal.countAsOf ? 'countAsOf = :seenAsOf' : 'attribute_not_exists(countAsOf)',
       billedSize: Math.max(bal.size, 230),
     },
@@ -426,7 +481,11 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
     const incoming = e.version ?? { at: e.occurredAt };
     // a time alone (BigCommerce's webhook `created_at`, whole seconds) cannot order two changes of
     // one second: the later delivery is taken, so the order is fetched once more, not missed
-    const older = cur && (cur.seq !== undefined && incoming.seq !== undefined ? incoming.seq <= cur.seq : Date.parse(incoming.at) < Date.parse(cur.at));
+    const older =
+      cur &&
+      (cur.seq !== undefined && incoming.seq !== undefined
+        ? incoming.seq <= cur.seq
+        : Date.parse(incoming.at) < Date.parse(cur.at));
     if (older || current.deliveryId === e.deliveryId) return 'noop';
   }
   await table.write([
@@ -437,7 +496,14 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
   return 'applied';
 }
 
-const HYDRATION_STATE = ['enqueuedAt', 'connectionId', 'fetchedVersion', 'fetchedDeliveryId', 'fetchedAt', 'outcome'] as const;
+const HYDRATION_STATE = [
+  'enqueuedAt',
+  'connectionId',
+  'fetchedVersion',
+  'fetchedDeliveryId',
+  'fetchedAt',
+  'outcome',
+] as const;
 
 function carriedHydrationState(current: Item | undefined): Item {
   const out: Item = {};

@@ -16,7 +16,13 @@ export function valueSize(v: unknown): number {
   if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + valueSize(x), 0);
   if (v instanceof Set) return [...v].reduce((n: number, x) => n + valueSize(x), 0);
   if (typeof v === 'object') {
-    return 3 + Object.entries(v as Record<string, unknown>).reduce((n, [k, x]) => (x === undefined ? n : n + 1 + Buffer.byteLength(k) + valueSize(x)), 0);
+    return (
+      3 +
+      Object.entries(v as Record<string, unknown>).reduce(
+        (n, [k, x]) => (x === undefined ? n : n + 1 + Buffer.byteLength(k) + valueSize(x)),
+        0,
+      )
+    );
   }
   return 0;
 }

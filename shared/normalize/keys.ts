@@ -11,7 +11,10 @@ export const keys = {
   order: (channel: string, orderId: string) => ({ pk: `ORDER#${channel}#${orderId}`, sk: 'META' }),
   balance: (sku: string, location: string) => ({ pk: `SKU#${sku}`, sk: `LOC#${location}` }),
   /** ledger rows sort by location then time, so "movements at a location since T" is one range query */
-  ledger: (sku: string, location: string, at: string, key: string) => ({ pk: `SKU#${sku}`, sk: `MOVE#${location}#${at}#${key}` }),
+  ledger: (sku: string, location: string, at: string, key: string) => ({
+    pk: `SKU#${sku}`,
+    sk: `MOVE#${location}#${at}#${key}`,
+  }),
   ledgerRange: (sku: string, location: string) => ({ pk: `SKU#${sku}`, prefix: `MOVE#${location}#` }),
   /**
    * A sender's movement, once per (channel, idempotency key) whatever its time says: the ledger row
@@ -25,9 +28,15 @@ export const keys = {
    * month (and write shard, of which there is one since the fold writes counters once per stream
    * batch instead of once per order: see KPI_SHARDS). They answer any time zone with whole-hour offsets.
    */
-  kpiHours: (channel: string, day: string, shard: number) => ({ pk: `KPI#${channel}#${day.slice(0, 7)}#${shard}`, sk: `H#${day.slice(0, 10)}` }),
+  kpiHours: (channel: string, day: string, shard: number) => ({
+    pk: `KPI#${channel}#${day.slice(0, 7)}#${shard}`,
+    sk: `H#${day.slice(0, 10)}`,
+  }),
   /** rollup per calendar day in the rollup zone (KpiZone): a year of days is one partition */
-  kpiDay: (channel: string, zone: string, day: string) => ({ pk: `KPID#${channel}#${zone}#${day.slice(0, 4)}`, sk: `D#${day}` }),
+  kpiDay: (channel: string, zone: string, day: string) => ({
+    pk: `KPID#${channel}#${zone}#${day.slice(0, 4)}`,
+    sk: `D#${day}`,
+  }),
   /** rollup per calendar month in the rollup zone: every month of a channel is one partition */
   kpiMonth: (channel: string, zone: string, month: string) => ({ pk: `KPIM#${channel}#${zone}`, sk: `M#${month}` }),
   /** the one zone the day and month rollups are cut in, fixed by the first fold (see shared/kpi/fold.ts) */
@@ -42,11 +51,22 @@ export const keys = {
    * in the channel list's index partition (CHANNELS_INDEX_PK), so a channel that sells is listed
    * even with no connection or configuration of its own (a replayed or imported stream).
    */
-  channelData: (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'DATA', feedPk: CHANNELS_INDEX_PK, feedSk: channel }),
+  channelData: (channel: string) => ({
+    pk: `CHANNEL#${channel}`,
+    sk: 'DATA',
+    feedPk: CHANNELS_INDEX_PK,
+    feedSk: channel,
+  }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   /** an order with a line waiting for this listing's SKU (in the listing's partition: one query finds them) */
-  listingWaiter: (channel: string, externalId: string, orderId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: `WAIT#${orderId}` }),
-  hydration: (channel: string, entity: string, externalId: string) => ({ pk: `HYDRATE#${channel}#${entity}#${externalId}`, sk: 'META' }),
+  listingWaiter: (channel: string, externalId: string, orderId: string) => ({
+    pk: `LISTING#${channel}#${externalId}`,
+    sk: `WAIT#${orderId}`,
+  }),
+  hydration: (channel: string, entity: string, externalId: string) => ({
+    pk: `HYDRATE#${channel}#${entity}#${externalId}`,
+    sk: 'META',
+  }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
 };
 

@@ -78,21 +78,49 @@ export interface QuarantineReason {
  * Events of one delivery are applied in order; each is exactly-once on its own, so a delivery
  * that fails half-way and comes back re-applies only what was not applied.
  */
-export async function normalizeMessage(messageBody: string, deps: NormalizeDeps, meta?: MessageMeta): Promise<NormalizeOutcome> {
+export async function normalizeMessage(
+  messageBody: string,
+  deps: NormalizeDeps,
+  meta?: MessageMeta,
+): Promise<NormalizeOutcome> {
   const now = deps.now;
   let delivery: Delivery;
   try {
     const parsed: unknown = JSON.parse(messageBody);
     if (meta?.fromSpapiQueue && !isSpapiNotification(parsed)) {
-      return quarantine(deps.table, messageBody, undefined, { reason: 'forbidden-source', message: 'the SP-API queue takes Amazon SP-API notifications only' }, now);
+      return quarantine(
+        deps.table,
+        messageBody,
+        undefined,
+        { reason: 'forbidden-source', message: 'the SP-API queue takes Amazon SP-API notifications only' },
+        now,
+      );
     }
-    delivery = isSpapiNotification(parsed) && deps.spapi ? spapiDelivery(messageBody, parsed, deps.spapi, meta, now) : DeliverySchema.parse(parsed);
+    delivery =
+      isSpapiNotification(parsed) && deps.spapi
+        ? spapiDelivery(messageBody, parsed, deps.spapi, meta, now)
+        : DeliverySchema.parse(parsed);
     const seller = delivery.source === 'amazon' && deps.spapi?.sellerId ? sellerOf(parsed) : undefined;
     if (seller !== undefined && seller !== deps.spapi!.sellerId) {
-      return quarantine(deps.table, messageBody, delivery, { reason: 'forbidden-source', message: `SP-API notification for seller ${seller}, not this hub's ${deps.spapi!.sellerId}` }, now);
+      return quarantine(
+        deps.table,
+        messageBody,
+        delivery,
+        {
+          reason: 'forbidden-source',
+          message: `SP-API notification for seller ${seller}, not this hub's ${deps.spapi!.sellerId}`,
+        },
+        now,
+      );
     }
   } catch (err) {
-    return quarantine(deps.table, messageBody, undefined, { reason: 'malformed-message', message: messageOf(err) }, now);
+    return quarantine(
+      deps.table,
+      messageBody,
+      undefined,
+      { reason: 'malformed-message', message: messageOf(err) },
+      now,
+    );
   }
   const body = (await deps.loadBody(delivery)).toString('utf8');
   let events: CanonicalEvent[];
@@ -101,7 +129,12 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
   } catch (err) {
     // a topic the hub has no use for: acknowledged and counted, nothing written
     if (err instanceof AdapterError && err.kind === 'ignored') {
-      return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: err.topic ?? 'unknown' };
+      return {
+        status: 'ignored',
+        deliveryId: delivery.deliveryId,
+        source: delivery.source,
+        topic: err.topic ?? 'unknown',
+      };
     }
     if (err instanceof AdapterError) {
       return quarantine(deps.table, messageBody, delivery, { reason: err.kind, message: err.message }, now);
@@ -114,7 +147,13 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
   for (const [i, e] of events.entries()) {
     const bad = keyPartViolation(e);
     if (bad) {
-      return quarantine(deps.table, messageBody, delivery, { reason: 'invalid-key', message: `events[${i}] (${e.type}).${bad.field}: ${bad.problem}` }, now);
+      return quarantine(
+        deps.table,
+        messageBody,
+        delivery,
+        { reason: 'invalid-key', message: `events[${i}] (${e.type}).${bad.field}: ${bad.problem}` },
+        now,
+      );
     }
   }
   // a connection limited to some locations (a partner's) writes only there
@@ -124,7 +163,10 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
       deps.table,
       messageBody,
       delivery,
-      { reason: 'forbidden-location', message: `connection ${delivery.connectionId} may write only at ${delivery.locations!.join(', ')}; ${outside}` },
+      {
+        reason: 'forbidden-location',
+        message: `connection ${delivery.connectionId} may write only at ${delivery.locations!.join(', ')}; ${outside}`,
+      },
       now,
     );
   }
@@ -135,7 +177,13 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
     applied = await applyEvents(deps.table, events, now, observer);
   } catch (err) {
     if (err instanceof UnresolvableEventError) {
-      return quarantine(deps.table, messageBody, delivery, { reason: err.reason, message: err.message, ...(err.externalId ? { externalId: err.externalId } : {}) }, now);
+      return quarantine(
+        deps.table,
+        messageBody,
+        delivery,
+        { reason: err.reason, message: err.message, ...(err.externalId ? { externalId: err.externalId } : {}) },
+        now,
+      );
     }
     // the table refuses the write as it is (an item over 400 KB, a number it cannot hold): every
     // retry would fail the same way, so it is poison, not a reason to retry into the DLQ
@@ -155,7 +203,13 @@ export async function normalizeMessage(messageBody: string, deps: NormalizeDeps,
       );
     }
   }
-  return { status: applied > 0 ? 'applied' : 'noop', deliveryId: delivery.deliveryId, events: events.length, applied, oversells };
+  return {
+    status: applied > 0 ? 'applied' : 'noop',
+    deliveryId: delivery.deliveryId,
+    events: events.length,
+    applied,
+    oversells,
+  };
 }
 
 /** The first location an event names that is not in `allowed`, described; undefined when none. */
@@ -198,26 +252,26 @@ async function quarantine(
   const key = keys.quarantine(receivedAt.slice(0, 10), receivedAt, deliveryId);
   // written unconditionally: a replayed delivery that fails again is listed as quarantined again
   await table.write([
-      {
-        kind: 'put',
-        item: {
-          ...key,
-          type: 'quarantine',
-          status: 'quarantined',
-          reason: why.reason,
-          message: why.message,
-          deliveryId,
-          connectionId: delivery?.connectionId,
-          source: delivery?.source,
-          channel: delivery?.channel,
-          externalId: why.externalId,
-          receivedAt,
-          quarantinedAt: now().toISOString(),
-          // the raw queued message: replay sends exactly this back through the queue
-          message_body: messageBody,
-        },
+    {
+      kind: 'put',
+      item: {
+        ...key,
+        type: 'quarantine',
+        status: 'quarantined',
+        reason: why.reason,
+        message: why.message,
+        deliveryId,
+        connectionId: delivery?.connectionId,
+        source: delivery?.source,
+        channel: delivery?.channel,
+        externalId: why.externalId,
+        receivedAt,
+        quarantinedAt: now().toISOString(),
+        // the raw queued message: replay sends exactly this back through the queue
+        message_body: messageBody,
       },
-    ]);
+    },
+  ]);
   return { status: 'quarantined', deliveryId, ...why };
 }
 
@@ -228,11 +282,14 @@ function hashOf(s: string): string {
 /** The SellerId an SP-API notification names (its payload's, wherever the type puts it). */
 function sellerOf(n: unknown): string | undefined {
   const o = n as Record<string, unknown>;
-  const payload = (o.Payload ?? (o.detail as Record<string, unknown> | undefined)?.Payload) as Record<string, unknown> | undefined;
+  const payload = (o.Payload ?? (o.detail as Record<string, unknown> | undefined)?.Payload) as
+    | Record<string, unknown>
+    | undefined;
   if (!payload) return undefined;
   if (typeof payload.SellerId === 'string') return payload.SellerId;
   for (const v of Object.values(payload)) {
-    if (v && typeof v === 'object' && typeof (v as Record<string, unknown>).SellerId === 'string') return (v as Record<string, string>).SellerId;
+    if (v && typeof v === 'object' && typeof (v as Record<string, unknown>).SellerId === 'string')
+      return (v as Record<string, string>).SellerId;
   }
   return undefined;
 }
@@ -241,11 +298,22 @@ function isSpapiNotification(v: unknown): v is Record<string, unknown> {
   if (!v || typeof v !== 'object' || 'v' in v) return false;
   const o = v as Record<string, unknown>;
   // SQS delivery: the notification itself; EventBridge target: the notification under `detail`
-  return typeof o.NotificationType === 'string' || (typeof o.detail === 'object' && o.source === 'aws.partner/sellingpartnerapi.amazon.com');
+  return (
+    typeof o.NotificationType === 'string' ||
+    (typeof o.detail === 'object' && o.source === 'aws.partner/sellingpartnerapi.amazon.com')
+  );
 }
 
-function spapiDelivery(raw: string, n: Record<string, unknown>, src: SpapiSource, meta: MessageMeta | undefined, now: () => Date): Delivery {
-  const md = (n.NotificationMetadata ?? (n.detail as Record<string, unknown> | undefined)?.NotificationMetadata) as Record<string, unknown> | undefined;
+function spapiDelivery(
+  raw: string,
+  n: Record<string, unknown>,
+  src: SpapiSource,
+  meta: MessageMeta | undefined,
+  now: () => Date,
+): Delivery {
+  const md = (n.NotificationMetadata ?? (n.detail as Record<string, unknown> | undefined)?.NotificationMetadata) as
+    | Record<string, unknown>
+    | undefined;
   const notificationId = typeof md?.NotificationId === 'string' ? md.NotificationId : undefined;
   const receivedAt = new Date(meta?.sentAt ?? now().getTime()).toISOString();
   // the FBA inventory schema has no NotificationMetadata: fall back to a hash of the body

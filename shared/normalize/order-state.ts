@@ -1,4 +1,11 @@
-import type { FulfillmentRecorded, OrderCancelled, OrderStatus, OrderUpserted, RefundRecorded, Staleness } from '#shared/domain/events.ts';
+import type {
+  FulfillmentRecorded,
+  OrderCancelled,
+  OrderStatus,
+  OrderUpserted,
+  RefundRecorded,
+  Staleness,
+} from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
 import { stableStringify } from '#shared/normalize/stable-json.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
@@ -107,7 +114,17 @@ export interface OrderItemBody {
 }
 
 /** KpiFigures' plain counts, and its per-currency maps (a counter item holds `<map>_<CUR>`). */
-export const KPI_COUNT_FIELDS = ['orders', 'units', 'multiSku', 'cancelled', 'fulfilled', 'fulfilSeconds', 'unpriced', 'refunds', 'oversells'] as const;
+export const KPI_COUNT_FIELDS = [
+  'orders',
+  'units',
+  'multiSku',
+  'cancelled',
+  'fulfilled',
+  'fulfilSeconds',
+  'unpriced',
+  'refunds',
+  'oversells',
+] as const;
 export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
 
 /** Numbers a KPI counter item accumulates; every field is a sum, so deltas fold by addition. */
@@ -185,8 +202,12 @@ export function emptyFigures(): KpiFigures {
 
 /** The merge state of a stored order item (a stream image); an empty one for anything else. */
 export function orderBodyOfItem(item: Record<string, unknown> | undefined): OrderItemBody {
-  if (!item || item.type !== 'order') return { channel: '', orderId: '', refunds: {} };
-  const body: OrderItemBody = { channel: String(item.channel), orderId: String(item.orderId), refunds: (item.refunds as OrderItemBody['refunds']) ?? {} };
+  if (item?.type !== 'order') return { channel: '', orderId: '', refunds: {} };
+  const body: OrderItemBody = {
+    channel: String(item.channel),
+    orderId: String(item.orderId),
+    refunds: (item.refunds as OrderItemBody['refunds']) ?? {},
+  };
   if (item.state) body.state = item.state as OrderItemBody['state'];
   if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
   if (item.fulfillments) body.fulfillments = item.fulfillments as OrderItemBody['fulfillments'];
@@ -200,7 +221,10 @@ export function isNewer(a: Staleness, b: Staleness): boolean {
 }
 
 /** Lines of an upsert, with SKUs already resolved (`resolveSku`) and a location chosen. */
-export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: string) => string | undefined): OrderUpsertState {
+export function upsertState(
+  event: OrderUpserted,
+  resolveSku: (externalItemId: string) => string | undefined,
+): OrderUpsertState {
   const currency = event.total?.currency ?? event.lines.find((l) => l.unitPrice)?.unitPrice?.currency;
   const lines = event.lines.map((l, i): OrderLineState => {
     const resolved = l.sku ?? (l.externalItemId ? resolveSku(l.externalItemId) : undefined);
@@ -237,9 +261,12 @@ export function upsertState(event: OrderUpserted, resolveSku: (externalItemId: s
 export function mergeUpsert(item: OrderItemBody, state: OrderUpsertState): OrderItemBody {
   const prev = item.state;
   const incomingLines = state.lines.length > 0 ? { lines: state.lines, linesVersion: state.version } : undefined;
-  const prevLines = prev && prev.lines.length > 0 ? { lines: prev.lines, linesVersion: prev.linesVersion ?? prev.version } : undefined;
+  const prevLines =
+    prev && prev.lines.length > 0 ? { lines: prev.lines, linesVersion: prev.linesVersion ?? prev.version } : undefined;
   const lines =
-    incomingLines && (!prevLines || isNewer(incomingLines.linesVersion, prevLines.linesVersion)) ? incomingLines : (prevLines ?? incomingLines);
+    incomingLines && (!prevLines || isNewer(incomingLines.linesVersion, prevLines.linesVersion))
+      ? incomingLines
+      : (prevLines ?? incomingLines);
   const base = !prev || isNewer(state.version, prev.version) ? state : prev;
   const next: OrderUpsertState = { ...base, lines: lines?.lines ?? [] };
   if (lines) next.linesVersion = lines.linesVersion;
@@ -302,16 +329,27 @@ function fulfilledLines(item: OrderItemBody): Map<string, { qty: number; at: str
     if (!f.shipped) continue;
     for (const l of f.lines) {
       const prev = out.get(l.lineId);
-      out.set(l.lineId, { qty: (prev?.qty ?? 0) + l.qty, at: prev && Date.parse(prev.at) >= Date.parse(f.at) ? prev.at : f.at });
+      out.set(l.lineId, {
+        qty: (prev?.qty ?? 0) + l.qty,
+        at: prev && Date.parse(prev.at) >= Date.parse(f.at) ? prev.at : f.at,
+      });
     }
   }
   return out;
 }
 
-const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['pending_payment', 'paid', 'processing', 'partially_fulfilled', 'on_hold', 'unknown']);
+const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'pending_payment',
+  'paid',
+  'processing',
+  'partially_fulfilled',
+  'on_hold',
+  'unknown',
+]);
 
 function isWhollyCancelled(item: OrderItemBody): boolean {
-  if ((item.cancel !== undefined && item.cancel.lineIds === undefined) || item.state?.status === 'cancelled') return true;
+  if ((item.cancel !== undefined && item.cancel.lineIds === undefined) || item.state?.status === 'cancelled')
+    return true;
   // every line cancelled one at a time (Walmart line cancels) is the whole order cancelled
   const cancelled = new Set(item.cancel?.lineIds ?? []);
   const lines = item.state?.lines ?? [];
@@ -352,7 +390,8 @@ export function contributionOf(item: OrderItemBody): Contribution {
       // The same ship key as the full shipment, so fulfilling the rest later moves only the rest.
       // The order's own count and its fulfilments describe the same shipments: the larger wins.
       const byFulfillment = fulfilledLines(item);
-      const shippedOf = (l: OrderLineState) => Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
+      const shippedOf = (l: OrderLineState) =>
+        Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
       for (const l of stocked) {
         const n = shippedOf(l);
         const recorded = byFulfillment.get(l.lineId);
@@ -371,7 +410,11 @@ export function contributionOf(item: OrderItemBody): Contribution {
   for (const [refundId, r] of Object.entries(item.refunds)) {
     for (const l of r.restock) {
       // a refund can arrive before its order: its lines count once the order says what they are
-      const line = s?.lines.find((x) => (l.lineId !== undefined && x.lineId === l.lineId) || (l.lineId === undefined && l.sku !== undefined && x.sku === l.sku));
+      const line = s?.lines.find(
+        (x) =>
+          (l.lineId !== undefined && x.lineId === l.lineId) ||
+          (l.lineId === undefined && l.sku !== undefined && x.sku === l.sku),
+      );
       const sku = l.sku ?? (line?.unmapped ? undefined : line?.sku);
       if (!sku) continue;
       const location = l.location ?? line?.location ?? s?.lines[0]?.location ?? UNASSIGNED_LOCATION;
@@ -409,7 +452,8 @@ export function contributionOf(item: OrderItemBody): Contribution {
     }
     for (const r of Object.values(item.refunds)) {
       f.refunds += 1;
-      if (r.currency && r.amountMinor !== undefined) f.refundAmount[r.currency] = (f.refundAmount[r.currency] ?? 0) + r.amountMinor;
+      if (r.currency && r.amountMinor !== undefined)
+        f.refundAmount[r.currency] = (f.refundAmount[r.currency] ?? 0) + r.amountMinor;
     }
     c.kpi = { at: s.createdAt, figures: f };
   }

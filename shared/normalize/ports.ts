@@ -13,7 +13,12 @@ export interface ExpressionParts {
 
 export type WriteOp =
   | ({ kind: 'put'; item: Item } & ExpressionParts)
-  | ({ kind: 'update'; key: Key; update: string; /** billed size: the larger of the item before and after */ billedSize: number } & ExpressionParts);
+  | ({
+      kind: 'update';
+      key: Key;
+      update: string /** billed size: the larger of the item before and after */;
+      billedSize: number;
+    } & ExpressionParts);
 
 /** The write lost a race (a condition failed): re-read and plan again. */
 export class WriteConflictError extends Error {

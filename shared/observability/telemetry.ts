@@ -94,7 +94,11 @@ export function dimensionValue(v: string | undefined): string {
  * reserves `message` for the line's own text and drops an extra key of that name (with a warning),
  * which would leave only the reason code in the log.
  */
-export function quarantineLogFields(outcome: { deliveryId: string; reason: string; message: string }): { deliveryId: string; reason: string; detail: string } {
+export function quarantineLogFields(outcome: { deliveryId: string; reason: string; message: string }): {
+  deliveryId: string;
+  reason: string;
+  detail: string;
+} {
   return { deliveryId: outcome.deliveryId, reason: outcome.reason, detail: outcome.message };
 }
 
@@ -121,7 +125,10 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
     single.clearDefaultDimensions();
     const base = { service, stage };
     single.addDimensions(base);
-    single.addDimensions({ ...base, ...Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, dimensionValue(v)])) });
+    single.addDimensions({
+      ...base,
+      ...Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, dimensionValue(v)])),
+    });
     single.addMetric(name, MetricUnit.Count, value);
   };
 

@@ -61,10 +61,26 @@ function orderEvents(): CanonicalEvent[] {
           createdAt,
           version: { at: createdAt },
           fulfilledAt: new Date(Date.parse(createdAt) + (20 + (n % 5) * 10) * 3_600_000).toISOString(),
-          lines: [{ lineId: '1', sku: n % 3 === 0 ? 'MUG-BLUE' : 'TEE-M', quantity: qty, unitPrice: { amount: p.unit, currency: p.currency }, locationId: 'WH1' }],
+          lines: [
+            {
+              lineId: '1',
+              sku: n % 3 === 0 ? 'MUG-BLUE' : 'TEE-M',
+              quantity: qty,
+              unitPrice: { amount: p.unit, currency: p.currency },
+              locationId: 'WH1',
+            },
+          ],
         });
         if (p.cancelEvery && n % p.cancelEvery === 0) {
-          out.push({ type: 'OrderCancelled', channel, source: 'test', deliveryId: `${orderId}-c`, occurredAt: createdAt, orderId, cancelledAt: createdAt });
+          out.push({
+            type: 'OrderCancelled',
+            channel,
+            source: 'test',
+            deliveryId: `${orderId}-c`,
+            occurredAt: createdAt,
+            orderId,
+            cancelledAt: createdAt,
+          });
         }
       }
     });
@@ -82,15 +98,74 @@ describe('the KPI dashboard in headless Chromium', () => {
     hub = await startLocalHub({ port: 0, awsEndpoint: awsEndpoint(), prefix: uniqueName('dash'), quiet: true });
     const doc = documentClient(awsClientConfig(motoEnv()));
     const tableName = hub.resources.tableName;
-    await putChannel(doc, tableName, { channel: 'shopify-demo', standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 48 } }, fixedClock()());
-    await putChannel(doc, tableName, { channel: 'partner-demo', partner: 'acme-dealer', standards: { maxCancellationRate: 0.05, minMonthlyRevenue: { currency: 'USD', amount: '50.00' } } }, fixedClock()());
+    await putChannel(
+      doc,
+      tableName,
+      { channel: 'shopify-demo', standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 48 } },
+      fixedClock()(),
+    );
+    await putChannel(
+      doc,
+      tableName,
+      {
+        channel: 'partner-demo',
+        partner: 'acme-dealer',
+        standards: { maxCancellationRate: 0.05, minMonthlyRevenue: { currency: 'USD', amount: '50.00' } },
+      },
+      fixedClock()(),
+    );
     await putChannel(doc, tableName, { channel: 'ebay-demo' }, fixedClock()());
     const table = new DynamoTable(doc, tableName);
     const at = '2025-12-01T00:00:00.000Z';
     // TEE-M has plenty; MUG-BLUE has 4 on hand, fewer than sold: it shows as oversold
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c1', occurredAt: at, sku: 'TEE-M', locationId: 'WH1', quantity: 500, bucket: 'on_hand', asOf: at }, fixedClock());
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c2', occurredAt: at, sku: 'MUG-BLUE', locationId: 'WH1', quantity: 4, bucket: 'on_hand', asOf: at }, fixedClock());
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'c3', occurredAt: at, sku: 'CAP-RED', locationId: 'WH2', quantity: 3, bucket: 'on_hand', asOf: at }, fixedClock());
+    await applyEvent(
+      table,
+      {
+        type: 'StockLevelSet',
+        channel: 'wms',
+        source: 'test',
+        deliveryId: 'c1',
+        occurredAt: at,
+        sku: 'TEE-M',
+        locationId: 'WH1',
+        quantity: 500,
+        bucket: 'on_hand',
+        asOf: at,
+      },
+      fixedClock(),
+    );
+    await applyEvent(
+      table,
+      {
+        type: 'StockLevelSet',
+        channel: 'wms',
+        source: 'test',
+        deliveryId: 'c2',
+        occurredAt: at,
+        sku: 'MUG-BLUE',
+        locationId: 'WH1',
+        quantity: 4,
+        bucket: 'on_hand',
+        asOf: at,
+      },
+      fixedClock(),
+    );
+    await applyEvent(
+      table,
+      {
+        type: 'StockLevelSet',
+        channel: 'wms',
+        source: 'test',
+        deliveryId: 'c3',
+        occurredAt: at,
+        sku: 'CAP-RED',
+        locationId: 'WH2',
+        quantity: 3,
+        bucket: 'on_hand',
+        asOf: at,
+      },
+      fixedClock(),
+    );
     for (const e of orderEvents()) await applyEvent(table, e, fixedClock());
 
     userDataDir = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
@@ -137,7 +212,9 @@ describe('the KPI dashboard in headless Chromium', () => {
       expect(await page.locator(`#revenue-charts g[data-series="${channel}"] circle.point`).count()).toBe(6);
       expect(await page.locator(`#orders-chart g[data-series="${channel}"] circle.point`).count()).toBe(6);
     }
-    const plotted = await page.locator('#orders-chart g[data-series="partner-demo"] circle.point').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+    const plotted = await page
+      .locator('#orders-chart g[data-series="partner-demo"] circle.point')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
     expect(plotted).toEqual(PLAN['partner-demo']!.perMonth);
     const revenue = await page.locator('#revenue-charts g[data-series="ebay-demo"] path').getAttribute('d');
     expect(revenue?.split('L')).toHaveLength(6);
@@ -153,7 +230,8 @@ describe('the KPI dashboard in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
 
     await mkdir('docs', { recursive: true });
-    const shot = process.env.DASHBOARD_SCREENSHOT === '1' ? 'docs/dashboard.png' : join(tmpdir(), `dashboard-${process.pid}.png`);
+    const shot =
+      process.env.DASHBOARD_SCREENSHOT === '1' ? 'docs/dashboard.png' : join(tmpdir(), `dashboard-${process.pid}.png`);
     await page.screenshot({ path: shot, fullPage: true });
   });
 

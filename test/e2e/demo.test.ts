@@ -41,7 +41,14 @@ describe('npm run demo against a local hub', () => {
 
     // Act: signed with the real clock, which the hub checks Standard Webhooks timestamps against
     const result = await runDemo({
-      hub: { awsEndpoint: hub.awsEndpoint, url: hub.url, stage: `local-${prefix}`, tableName: hub.resources.tableName, ingestQueueUrl: hub.resources.ingestQueueUrl, ingestDlqUrl: hub.resources.ingestDlqUrl },
+      hub: {
+        awsEndpoint: hub.awsEndpoint,
+        url: hub.url,
+        stage: `local-${prefix}`,
+        tableName: hub.resources.tableName,
+        ingestQueueUrl: hub.resources.ingestQueueUrl,
+        ingestDlqUrl: hub.resources.ingestDlqUrl,
+      },
       clock: systemClock,
       seed: 1,
       months: 4,
@@ -49,16 +56,26 @@ describe('npm run demo against a local hub', () => {
       print: (l) => lines.push(l),
     });
     const deadline = Date.now() + 60_000;
-    let kpis: { channels: Array<{ channel: string; total: { orders: number; cancelledOrders: number; refunds: { count: number } }; periods: Array<{ orders: number }> }> };
+    let kpis: {
+      channels: Array<{
+        channel: string;
+        total: { orders: number; cancelledOrders: number; refunds: { count: number } };
+        periods: Array<{ orders: number }>;
+      }>;
+    };
     for (;;) {
       await hub.foldIdle({ timeoutMs: 30_000 });
-      const res = await fetch(`${hub.url}/v1/kpis/channels?from=2026-01-01&to=2026-04-30&granularity=month`, { headers: auth });
+      const res = await fetch(`${hub.url}/v1/kpis/channels?from=2026-01-01&to=2026-04-30&granularity=month`, {
+        headers: auth,
+      });
       kpis = (await res.json()) as typeof kpis;
       const ordered = kpis.channels.filter((c) => c.total.orders > 0).reduce((s, c) => s + c.total.orders, 0);
       if (ordered >= result.sent.order || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const alerts = (await (await fetch(`${hub.url}/v1/kpis/stock-alerts?threshold=5`, { headers: auth })).json()) as { items?: unknown[] } & Record<string, unknown>;
+    const alerts = (await (await fetch(`${hub.url}/v1/kpis/stock-alerts?threshold=5`, { headers: auth })).json()) as {
+      items?: unknown[];
+    } & Record<string, unknown>;
 
     // Assess
     expect(result.failed).toBe(0);

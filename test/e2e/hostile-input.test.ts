@@ -38,7 +38,8 @@ const shopifyOrder = (id: number, sku: string, qty: number, cancelledAt: string 
     line_items: [{ id: id * 10, sku, quantity: qty, price: '10.00', variant_id: 1 }],
   });
 
-const count = (sku: string, location: string, onHand: number) => JSON.stringify({ type: 'stock.set', timestamp: '2026-01-15T09:00:00Z', data: { sku, location, onHand } });
+const count = (sku: string, location: string, onHand: number) =>
+  JSON.stringify({ type: 'stock.set', timestamp: '2026-01-15T09:00:00Z', data: { sku, location, onHand } });
 
 describe('hostile input through the local hub', () => {
   let hub: LocalHub;
@@ -48,11 +49,16 @@ describe('hostile input through the local hub', () => {
   async function post(id: string, body: string, headers: Record<string, string> = {}): Promise<number> {
     const c = conn(id);
     const req = signedRequest(c.source, c, body, { headers });
-    return (await fetch(`${hub.url}/webhooks/${id}`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) })).status;
+    return (
+      await fetch(`${hub.url}/webhooks/${id}`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) })
+    ).status;
   }
   const quarantined = (reason: string, saying: string) =>
     waitFor(`a ${reason} quarantine saying ${saying}`, async () => {
-      const items = await listQuarantine(documentClient(awsClientConfig(motoEnv())), hub.resources.tableName, { days: 2, now: new Date() });
+      const items = await listQuarantine(documentClient(awsClientConfig(motoEnv())), hub.resources.tableName, {
+        days: 2,
+        now: new Date(),
+      });
       return items.find((q) => q.reason === reason && q.message.includes(saying));
     });
 
@@ -61,30 +67,54 @@ describe('hostile input through the local hub', () => {
       {
         connections: [
           { id: 'shop', source: 'shopify', channel: 'shop', secret: randomBytes(16).toString('hex') },
-          { id: 'wms', source: 'standard-webhooks', channel: 'wms', secret: `whsec_${randomBytes(32).toString('base64')}` },
-          { id: 'dealer', source: 'standard-webhooks', channel: 'dealer', partner: 'acme', locations: ['WH-P'], secret: `whsec_${randomBytes(32).toString('base64')}` },
+          {
+            id: 'wms',
+            source: 'standard-webhooks',
+            channel: 'wms',
+            secret: `whsec_${randomBytes(32).toString('base64')}`,
+          },
+          {
+            id: 'dealer',
+            source: 'standard-webhooks',
+            channel: 'dealer',
+            partner: 'acme',
+            locations: ['WH-P'],
+            secret: `whsec_${randomBytes(32).toString('base64')}`,
+          },
         ],
         apiKeys: [],
         channels: [{ channel: 'shop', fulfilmentLocation: 'WH-1' }],
       },
       'hostile test config',
     );
-    hub = await startLocalHub({ port: 0, awsEndpoint: awsEndpoint(), prefix: uniqueName('hostile'), quiet: true, config });
+    hub = await startLocalHub({
+      port: 0,
+      awsEndpoint: awsEndpoint(),
+      prefix: uniqueName('hostile'),
+      quiet: true,
+      config,
+    });
     table = new DynamoTable(documentClient(awsClientConfig(motoEnv())), hub.resources.tableName);
     expect(await post('wms', count('MUG', 'WH-1', 10))).toBe(202);
     expect(await post('wms', count('TEE', 'WH-1', 10))).toBe(202);
-    await waitFor('the counts', async () => ((await table.get(keys.balance('TEE', 'WH-1')))?.onHand === 10 ? true : undefined));
+    await waitFor('the counts', async () =>
+      (await table.get(keys.balance('TEE', 'WH-1')))?.onHand === 10 ? true : undefined,
+    );
   }, 120_000);
   afterAll(async () => hub?.stop());
 
   it('an order with a 2,100-character SKU is quarantined, and the orders after it still reach stock', async () => {
     // Act
-    expect(await post('shop', shopifyOrder(7001, 'X'.repeat(2100), 1), { 'x-shopify-topic': 'orders/create' })).toBe(202);
+    expect(await post('shop', shopifyOrder(7001, 'X'.repeat(2100), 1), { 'x-shopify-topic': 'orders/create' })).toBe(
+      202,
+    );
     expect(await post('shop', shopifyOrder(7002, 'TEE', 2), { 'x-shopify-topic': 'orders/create' })).toBe(202);
     // Assess
     const q = await quarantined('invalid-key', 'at most 128 bytes');
     expect(q.message).toMatch(/lines\[0\]\.sku/);
-    await waitFor('TEE reserved', async () => ((await table.get(keys.balance('TEE', 'WH-1')))?.reserved === 2 ? true : undefined));
+    await waitFor('TEE reserved', async () =>
+      (await table.get(keys.balance('TEE', 'WH-1')))?.reserved === 2 ? true : undefined,
+    );
   });
 
   it('an order line "MUG|WH-1" never reserves MUG at WH-1', async () => {
@@ -101,7 +131,9 @@ describe('hostile input through the local hub', () => {
     expect(await post('dealer', count('MUG', 'WH-P', 4))).toBe(202);
     // Assess
     await quarantined('forbidden-location', 'names location WH-1');
-    await waitFor('the partner count', async () => ((await table.get(keys.balance('MUG', 'WH-P')))?.onHand === 4 ? true : undefined));
+    await waitFor('the partner count', async () =>
+      (await table.get(keys.balance('MUG', 'WH-P')))?.onHand === 4 ? true : undefined,
+    );
     expect((await table.get(keys.balance('MUG', 'WH-1')))?.onHand).toBe(10);
   });
 

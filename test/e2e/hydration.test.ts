@@ -33,7 +33,19 @@ function orderCreated(orderId: string): string {
     type: 'order.created',
     event_id: randomUUID(),
     created_at: '2026-03-02T15:58:10.410Z',
-    data: { type: 'order_created', id: orderId, object: { order_created: { created_at: '2026-03-02T15:58:10.000Z', location_id: LOCATION, order_id: orderId, state: 'OPEN', version: 1 } } },
+    data: {
+      type: 'order_created',
+      id: orderId,
+      object: {
+        order_created: {
+          created_at: '2026-03-02T15:58:10.000Z',
+          location_id: LOCATION,
+          order_id: orderId,
+          state: 'OPEN',
+          version: 1,
+        },
+      },
+    },
   });
 }
 
@@ -49,12 +61,32 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
     const prefix = uniqueName('hydrate');
     api = await fakeSquare({ token: 'sq-live-token' });
     const config = parseHubConfig({
-      connections: [{ id: CONN, source: 'square', channel: CHANNEL, secret: randomBytes(16).toString('hex'), notificationUrl: `${url}/webhooks/${CONN}` }],
+      connections: [
+        {
+          id: CONN,
+          source: 'square',
+          channel: CHANNEL,
+          secret: randomBytes(16).toString('hex'),
+          notificationUrl: `${url}/webhooks/${CONN}`,
+        },
+      ],
     });
     hub = await startLocalHub({ port, awsEndpoint: awsEndpoint(), prefix, quiet: true, config });
-    cliEnv = { ...motoEnv(), HUB_TABLE_NAME: hub.resources.tableName, HUB_STAGE: `local-${prefix}`, HUB_INGEST_QUEUE_URL: hub.resources.ingestQueueUrl, HUB_INGEST_DLQ_URL: hub.resources.ingestDlqUrl };
-    doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig({ AWS_REGION: hub.region, HUB_AWS_ENDPOINT: hub.awsEndpoint })));
-    await runCli(['connections', 'credentials', CONN, '--token', 'sq-live-token', '--base-url', api.url], cliEnv, () => undefined);
+    cliEnv = {
+      ...motoEnv(),
+      HUB_TABLE_NAME: hub.resources.tableName,
+      HUB_STAGE: `local-${prefix}`,
+      HUB_INGEST_QUEUE_URL: hub.resources.ingestQueueUrl,
+      HUB_INGEST_DLQ_URL: hub.resources.ingestDlqUrl,
+    };
+    doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient(awsClientConfig({ AWS_REGION: hub.region, HUB_AWS_ENDPOINT: hub.awsEndpoint })),
+    );
+    await runCli(
+      ['connections', 'credentials', CONN, '--token', 'sq-live-token', '--base-url', api.url],
+      cliEnv,
+      () => undefined,
+    );
     await runCli(['listings', 'map', CHANNEL, VARIATION, 'MUG-WHT'], cliEnv, () => undefined);
   }, 120_000);
 
@@ -64,19 +96,30 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
     await api?.close();
   });
 
-  const get = async (key: { pk: string; sk: string }) => (await doc.send(new GetCommand({ TableName: hub.resources.tableName, Key: key }))).Item;
+  const get = async (key: { pk: string; sk: string }) =>
+    (await doc.send(new GetCommand({ TableName: hub.resources.tableName, Key: key }))).Item;
 
   async function post(orderId: string): Promise<number> {
     const conn = hub.config.connections.find((c) => c.id === CONN)!;
     const req = signedRequest('square', conn, orderCreated(orderId));
-    return (await fetch(`${hub.url}/webhooks/${CONN}`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) })).status;
+    return (
+      await fetch(`${hub.url}/webhooks/${CONN}`, {
+        method: 'POST',
+        headers: req.headers,
+        body: new Uint8Array(req.body),
+      })
+    ).status;
   }
 
   it('fetches the order with the stored credentials, applies it and reserves its units, after waiting out a 429 for its Retry-After', async () => {
     // Prepare: the first fetch is rate limited for one second
     const orderId = `ord-${randomUUID()}`;
     api.orders.set(orderId, squareOrder({ id: orderId, location_id: LOCATION, version: 1 }));
-    api.failNext({ status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED' }] } });
+    api.failNext({
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED' }] },
+    });
 
     // Act
     const status = await post(orderId);
@@ -91,15 +134,24 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
     const calls = api.requests.filter((r) => JSON.parse(r.body).order_ids?.[0] === orderId);
     expect(calls).toHaveLength(2);
     expect(calls[0]!.headers.authorization).toBe('Bearer sq-live-token');
-    expect(order).toMatchObject({ state: { status: 'processing', lines: [{ sku: 'MUG-WHT', qty: 2, location: LOCATION }] } });
+    expect(order).toMatchObject({
+      state: { status: 'processing', lines: [{ sku: 'MUG-WHT', qty: 2, location: LOCATION }] },
+    });
     expect(balance.reserved).toBe(2);
-    expect(await get(keys.hydration(CHANNEL, 'order', orderId))).toMatchObject({ outcome: 'fetched', fetchedVersion: { seq: 1 } });
+    expect(await get(keys.hydration(CHANNEL, 'order', orderId))).toMatchObject({
+      outcome: 'fetched',
+      fetchedVersion: { seq: 1 },
+    });
     expect(hub.stats().pollers.hydrate!.records).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('stores credentials only when they name a token', async () => {
     // Act
-    const refused = await runCli(['connections', 'credentials', CONN, '--base-url', api.url], cliEnv, () => undefined).then(
+    const refused = await runCli(
+      ['connections', 'credentials', CONN, '--base-url', api.url],
+      cliEnv,
+      () => undefined,
+    ).then(
       () => undefined,
       (e: unknown) => e,
     );

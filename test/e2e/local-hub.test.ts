@@ -13,7 +13,11 @@ import { freePort } from '#infra/local/moto.ts';
 import { hubStateDir, readHubFile } from '#infra/local/hub-file.ts';
 import { awsEndpoint, motoEnv, testClients, uniqueName } from '#test/support/aws.ts';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -35,7 +39,16 @@ function shopifyOrder(): string {
     financial_status: 'paid',
     fulfillment_status: null,
     cancelled_at: null,
-    line_items: [{ id: 13_601_234_567_890, sku: 'SKU-1', quantity: 2, price: '19.99', variant_id: 808950810, product_id: 632910392 }],
+    line_items: [
+      {
+        id: 13_601_234_567_890,
+        sku: 'SKU-1',
+        quantity: 2,
+        price: '19.99',
+        variant_id: 808950810,
+        product_id: 632910392,
+      },
+    ],
   });
 }
 
@@ -103,7 +116,10 @@ describe('the local hub (npm start) end to end', () => {
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    expect(left.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect(left.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 
   it('refuses a Shopify webhook whose signature does not match, and queues nothing', async () => {
@@ -140,7 +156,8 @@ describe('the local hub (npm start) end to end', () => {
         child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
       });
 
-    const orders = async () => (JSON.parse(await sh(kpi)) as { total: { orders: number; grossRevenue: Record<string, string> } }).total;
+    const orders = async () =>
+      (JSON.parse(await sh(kpi)) as { total: { orders: number; grossRevenue: Record<string, string> } }).total;
     const before = await orders();
 
     // Act
@@ -176,7 +193,11 @@ describe('the local hub (npm start) end to end', () => {
     const scan = await doc.send(new ScanCommand({ TableName: hub.resources.tableName }));
 
     // Assess
-    expect(found).toMatchObject({ keyHash: hashApiKey(key), scopes: ['stock:read', 'stock:write', 'kpi:read', 'admin'], partner: null });
+    expect(found).toMatchObject({
+      keyHash: hashApiKey(key),
+      scopes: ['stock:read', 'stock:write', 'kpi:read', 'admin'],
+      partner: null,
+    });
     expect(unknown).toBeUndefined();
     expect(JSON.stringify(scan.Items)).not.toContain(key);
     expect(JSON.stringify(scan.Items)).toContain(`KEY#${hashApiKey(key)}`);
@@ -227,7 +248,10 @@ describe('tsx infra/local/start.ts (what npm start runs)', () => {
       );
       const whileRunning = readHubFile();
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 20_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((r) => setTimeout(() => r('still running'), 20_000)),
+      ]);
 
       // Assess
       expect(health.status).toBe('ok');

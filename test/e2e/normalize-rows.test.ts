@@ -34,7 +34,9 @@ function orderCreateBody(): string {
   const o = payload('shopify', 'order-create');
   o.id = Number(ORDER_ID);
   o.location_id = LOCATION;
-  o.line_items = [{ ...o.line_items[0], sku: SKU, quantity: 3, current_quantity: 3, fulfillable_quantity: 3, price: '19.90' }];
+  o.line_items = [
+    { ...o.line_items[0], sku: SKU, quantity: 3, current_quantity: 3, fulfillable_quantity: 3, price: '19.90' },
+  ];
   o.current_subtotal_price = o.subtotal_price = o.total_line_items_price = '59.70';
   o.current_total_tax = o.total_tax = '0.00';
   o.current_total_price = o.total_price = '59.70';
@@ -64,7 +66,10 @@ async function waitUntilHandled(hub: LocalHub, count: number, timeoutMs = 60_000
   for (;;) {
     const s = (await health(hub)).pollers.ingest!;
     if (s.deleted >= count) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: normalize finished ${s.deleted} of ${count} deliveries (${JSON.stringify(s)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms: normalize finished ${s.deleted} of ${count} deliveries (${JSON.stringify(s)})`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -81,8 +86,15 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
   let sent = 0;
   let orderCreate: SignedRequest;
 
-  const post = async (connectionId: string, req: SignedRequest): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const res = await fetch(`${hub.url}/webhooks/${connectionId}`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) });
+  const post = async (
+    connectionId: string,
+    req: SignedRequest,
+  ): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(`${hub.url}/webhooks/${connectionId}`, {
+      method: 'POST',
+      headers: req.headers,
+      body: new Uint8Array(req.body),
+    });
     if (res.status === 202) sent++;
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
@@ -94,7 +106,10 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
   const kpiRow = () => hourCounter({ get }, SHOP_CHANNEL, hour);
   const stockApi = async () => {
     const res = await fetch(`${hub.url}/v1/stock/${SKU}`, { headers: { authorization: `Bearer ${API_KEY}` } });
-    return { status: res.status, body: (await res.json()) as { sku: string; available: number; locations: Array<Record<string, unknown>> } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { sku: string; available: number; locations: Array<Record<string, unknown>> },
+    };
   };
   const shopify = () => hub.config.connections.find((c) => c.id === 'shop-main')!;
 
@@ -102,12 +117,20 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
     const config = parseHubConfig({
       connections: [
         { id: 'shop-main', source: 'shopify', channel: SHOP_CHANNEL, secret: randomBytes(16).toString('hex') },
-        { id: 'wms-partner', source: 'standard-webhooks', channel: 'dealer-wh', partner: 'dealer-wh', secret: `whsec_${randomBytes(24).toString('base64')}` },
+        {
+          id: 'wms-partner',
+          source: 'standard-webhooks',
+          channel: 'dealer-wh',
+          partner: 'dealer-wh',
+          secret: `whsec_${randomBytes(24).toString('base64')}`,
+        },
       ],
       apiKeys: [{ key: API_KEY, scopes: ALL_SCOPES, partner: null }],
     });
     hub = await startLocalHub({ port: 0, awsEndpoint: awsEndpoint(), prefix: uniqueName('rows'), quiet: true, config });
-    doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig({ AWS_REGION: hub.region, HUB_AWS_ENDPOINT: hub.awsEndpoint })));
+    doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient(awsClientConfig({ AWS_REGION: hub.region, HUB_AWS_ENDPOINT: hub.awsEndpoint })),
+    );
   });
 
   afterAll(async () => {
@@ -133,9 +156,11 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
     expect(await balanceRow()).toMatchObject({ sku: SKU, location: LOCATION, onHand: 10, reserved: 0, available: 10 });
   });
 
-  it('a Shopify orders/create writes the order and reserves its units at WH1, and counts it in the hour\'s KPIs', async () => {
+  it("a Shopify orders/create writes the order and reserves its units at WH1, and counts it in the hour's KPIs", async () => {
     // Prepare
-    orderCreate = signedRequest('shopify', shopify(), orderCreateBody(), { headers: { 'x-shopify-topic': 'orders/create' } });
+    orderCreate = signedRequest('shopify', shopify(), orderCreateBody(), {
+      headers: { 'x-shopify-topic': 'orders/create' },
+    });
 
     // Act
     const res = await post('shop-main', orderCreate);
@@ -153,15 +178,31 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
     });
     expect(order?.cancel).toBeUndefined();
     expect(await balanceRow()).toMatchObject({ onHand: 10, reserved: 3, available: 7 });
-    expect(await kpiRow()).toMatchObject({ type: 'kpi', channel: SHOP_CHANNEL, hour, orders: 1, units: 3, revenue_USD: 5970 });
+    expect(await kpiRow()).toMatchObject({
+      type: 'kpi',
+      channel: SHOP_CHANNEL,
+      hour,
+      orders: 1,
+      units: 3,
+      revenue_USD: 5970,
+    });
     const api = await stockApi();
     expect(api.status).toBe(200);
-    expect(api.body).toMatchObject({ sku: SKU, available: 7, locations: [expect.objectContaining({ location: LOCATION, onHand: 10, reserved: 3, available: 7 })] });
+    expect(api.body).toMatchObject({
+      sku: SKU,
+      available: 7,
+      locations: [expect.objectContaining({ location: LOCATION, onHand: 10, reserved: 3, available: 7 })],
+    });
   });
 
   it('the same orders/create again (a sender retry, same X-Shopify-Event-Id) is accepted and changes nothing', async () => {
     // Prepare
-    const before = { order: await orderRow(), balance: await balanceRow(), kpi: await kpiRow(), api: (await stockApi()).body };
+    const before = {
+      order: await orderRow(),
+      balance: await balanceRow(),
+      kpi: await kpiRow(),
+      api: (await stockApi()).body,
+    };
 
     // Act
     const res = await post('shop-main', orderCreate);
@@ -169,14 +210,21 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
 
     // Assess
     expect(res.status).toBe(202);
-    const after = { order: await orderRow(), balance: await balanceRow(), kpi: await kpiRow(), api: (await stockApi()).body };
+    const after = {
+      order: await orderRow(),
+      balance: await balanceRow(),
+      kpi: await kpiRow(),
+      api: (await stockApi()).body,
+    };
     expect(after).toEqual(before);
     expect((await health(hub)).pollers.ingest).toMatchObject({ failures: 0, handlerErrors: 0 });
   });
 
   it('a Shopify orders/cancelled releases the reservation; the stock API shows the same numbers as the balance row', async () => {
     // Prepare
-    const cancel = signedRequest('shopify', shopify(), orderCancelledBody(), { headers: { 'x-shopify-topic': 'orders/cancelled' } });
+    const cancel = signedRequest('shopify', shopify(), orderCancelledBody(), {
+      headers: { 'x-shopify-topic': 'orders/cancelled' },
+    });
 
     // Act
     const res = await post('shop-main', cancel);
@@ -185,7 +233,10 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
     // Assess
     expect(res.status).toBe(202);
     const order = await orderRow();
-    expect(order).toMatchObject({ state: { status: 'cancelled', cancelledAt: expect.any(String) }, cancel: expect.anything() });
+    expect(order).toMatchObject({
+      state: { status: 'cancelled', cancelledAt: expect.any(String) },
+      cancel: expect.anything(),
+    });
     const balance = await balanceRow();
     expect(balance).toMatchObject({ onHand: 10, reserved: 0, available: 10 });
     expect(await kpiRow()).toMatchObject({ orders: 1, cancelled: 1, units: 0, revenue_USD: 0 });
@@ -194,7 +245,15 @@ describe('signed webhooks through the local hub become order, balance and KPI ro
     expect(api.body).toMatchObject({
       sku: SKU,
       available: balance!.available,
-      locations: [{ location: LOCATION, onHand: balance!.onHand, reserved: balance!.reserved, available: balance!.available, updatedAt: expect.any(String) }],
+      locations: [
+        {
+          location: LOCATION,
+          onHand: balance!.onHand,
+          reserved: balance!.reserved,
+          available: balance!.available,
+          updatedAt: expect.any(String),
+        },
+      ],
     });
     expect((await health(hub)).pollers.ingest).toMatchObject({ failures: 0, handlerErrors: 0 });
     expect((await health(hub)).stream).toMatchObject({ failures: 0, pollErrors: 0 });

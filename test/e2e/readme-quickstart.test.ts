@@ -43,7 +43,9 @@ describe("the README's quick start, run as written against a local hub", () => {
     // Assess
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    const links = [...(await res.text()).matchAll(/href="([^"#]+)"/g)].map((m) => new URL(m[1]!, `${hub.url}/`).href).filter((u) => u.startsWith(hub.url));
+    const links = [...(await res.text()).matchAll(/href="([^"#]+)"/g)]
+      .map((m) => new URL(m[1]!, `${hub.url}/`).href)
+      .filter((u) => u.startsWith(hub.url));
     expect(links.map((u) => new URL(u).pathname).sort()).toEqual(['/api', '/dashboard', '/health', '/openapi.json']);
     for (const link of links) expect((await fetch(link)).status, link).toBe(200);
   });
@@ -63,7 +65,10 @@ describe("the README's quick start, run as written against a local hub", () => {
     const out = await bash(script);
 
     // Assess
-    const [count, delivery, stock] = out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, any>);
+    const [count, delivery, stock] = out
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     expect(count).toEqual({ applied: 1, unchanged: 0 });
     expect(delivery).toEqual({ deliveryId: expect.stringMatching(/^dlv_/) });
     expect(stock).toMatchObject({ sku: 'SKU-1' });

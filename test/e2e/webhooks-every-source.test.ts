@@ -10,7 +10,14 @@ import { startLocalHub, type LocalHub } from '#infra/local/hub.ts';
 import { parseHubConfig } from '#infra/local/config.ts';
 import { freePort } from '#infra/local/moto.ts';
 import { awsEndpoint, uniqueName } from '#test/support/aws.ts';
-import { ebayKeyPair, ed25519KeyPair, sampleBody, signedRequest, type SignOptions, type SignedRequest } from '#test/fixtures/signing.ts';
+import {
+  ebayKeyPair,
+  ed25519KeyPair,
+  sampleBody,
+  signedRequest,
+  type SignOptions,
+  type SignedRequest,
+} from '#test/fixtures/signing.ts';
 
 /**
  * Every HTTP source, through the local hub over real HTTP, with the pollers off so the deliveries
@@ -53,7 +60,8 @@ function fakeEbayApi(): Promise<{ server: Server; base: string; keyRequests: str
       res.end(JSON.stringify(body));
     };
     req.resume();
-    if (req.method === 'POST' && req.url === '/identity/v1/oauth2/token') return send(200, { access_token: 'test-token', expires_in: 7200 });
+    if (req.method === 'POST' && req.url === '/identity/v1/oauth2/token')
+      return send(200, { access_token: 'test-token', expires_in: 7200 });
     const m = /^\/commerce\/notification\/v1\/public_key\/([^/?]+)$/.exec(req.url ?? '');
     if (req.method === 'GET' && m && req.headers.authorization === 'Bearer test-token') {
       const kid = decodeURIComponent(m[1]!);
@@ -72,7 +80,11 @@ function fakeEbayApi(): Promise<{ server: Server; base: string; keyRequests: str
 }
 
 async function post(hub: LocalHub, connectionId: string, req: SignedRequest): Promise<Response> {
-  return fetch(`${hub.url}/webhooks/${connectionId}`, { method: 'POST', headers: req.headers, body: new Uint8Array(req.body) });
+  return fetch(`${hub.url}/webhooks/${connectionId}`, {
+    method: 'POST',
+    headers: req.headers,
+    body: new Uint8Array(req.body),
+  });
 }
 
 /** Receives every message of the queue, keeping each invisible so none is received twice. */
@@ -93,7 +105,8 @@ async function receiveAll(sqs: SQSClient, queueUrl: string, atLeast: number, tim
     for (const m of got) seen.set(m.MessageId!, m);
     // done once the expected ones are in and a receive comes back empty (no stragglers)
     if (got.length === 0 && seen.size >= atLeast) return [...seen.values()];
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${seen.size} of ${atLeast} messages received`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms: ${seen.size} of ${atLeast} messages received`);
   }
 }
 
@@ -123,19 +136,60 @@ describe('signed deliveries for every HTTP source, through the local hub, into t
     await aws.json({
       service: 'secretsmanager',
       target: 'secretsmanager.CreateSecret',
-      input: { Name: `hub/local-${prefix}/ebay-app`, SecretString: JSON.stringify({ clientId: 'app-id', clientSecret: 'app-secret' }) },
+      input: {
+        Name: `hub/local-${prefix}/ebay-app`,
+        SecretString: JSON.stringify({ clientId: 'app-id', clientSecret: 'app-secret' }),
+      },
     });
     const secret = () => randomBytes(16).toString('hex');
     const config = parseHubConfig({
       connections: [
         { id: 'shop-main', source: 'shopify', channel: 'shopify-main', secret: secret() },
         { id: 'woo-main', source: 'woocommerce', channel: 'woo-main', secret: secret() },
-        { id: SQUARE_ID, source: 'square', channel: 'square-pos', secret: secret(), notificationUrl: `${url}/webhooks/${SQUARE_ID}` },
-        { id: 'partner-v1', source: 'standard-webhooks', channel: 'dealer-a', partner: 'dealer-a', secret: `whsec_${randomBytes(24).toString('base64')}` },
-        { id: 'partner-v1a', source: 'standard-webhooks', channel: 'dealer-b', partner: 'dealer-b', secret: ed.publicKey },
-        { id: 'walmart-us', source: 'walmart', channel: 'walmart-us', secret: secret(), walmartAuth: 'hmac', authHeaderName: 'WM_SEC.AUTH_SIGNATURE' },
-        { id: 'bc-store', source: 'bigcommerce', channel: 'bigcommerce', secret: secret(), authHeaderName: 'X-Hub-Secret' },
-        { id: 'ebay-us', source: 'ebay', channel: 'ebay-us', secret: EBAY_TOKEN, verificationToken: EBAY_TOKEN, endpointUrl: `https://hub.example.com/webhooks/ebay-us` },
+        {
+          id: SQUARE_ID,
+          source: 'square',
+          channel: 'square-pos',
+          secret: secret(),
+          notificationUrl: `${url}/webhooks/${SQUARE_ID}`,
+        },
+        {
+          id: 'partner-v1',
+          source: 'standard-webhooks',
+          channel: 'dealer-a',
+          partner: 'dealer-a',
+          secret: `whsec_${randomBytes(24).toString('base64')}`,
+        },
+        {
+          id: 'partner-v1a',
+          source: 'standard-webhooks',
+          channel: 'dealer-b',
+          partner: 'dealer-b',
+          secret: ed.publicKey,
+        },
+        {
+          id: 'walmart-us',
+          source: 'walmart',
+          channel: 'walmart-us',
+          secret: secret(),
+          walmartAuth: 'hmac',
+          authHeaderName: 'WM_SEC.AUTH_SIGNATURE',
+        },
+        {
+          id: 'bc-store',
+          source: 'bigcommerce',
+          channel: 'bigcommerce',
+          secret: secret(),
+          authHeaderName: 'X-Hub-Secret',
+        },
+        {
+          id: 'ebay-us',
+          source: 'ebay',
+          channel: 'ebay-us',
+          secret: EBAY_TOKEN,
+          verificationToken: EBAY_TOKEN,
+          endpointUrl: `https://hub.example.com/webhooks/ebay-us`,
+        },
       ],
     });
     hub = await startLocalHub({ port, awsEndpoint: awsEndpoint(), prefix, quiet: true, config, poll: false });
@@ -149,7 +203,9 @@ describe('signed deliveries for every HTTP source, through the local hub, into t
       const signedBad = signedRequest(source, conn(id), bad.body, { ...extra, ...bad.sign });
       // BigCommerce signs nothing: its proof is the secret header, so a forged delivery carries a wrong one
       const tampered =
-        source === 'bigcommerce' ? { ...signedBad, headers: { ...signedBad.headers, 'x-hub-secret': 'not-the-secret' } } : tamper(signedBad);
+        source === 'bigcommerce'
+          ? { ...signedBad, headers: { ...signedBad.headers, 'x-hub-secret': 'not-the-secret' } }
+          : tamper(signedBad);
       return { name, connection: conn(id), genuine, expectedDedupKey: '', tampered, tamperedDedupKey: '' };
     };
     const all: Case[] = [
@@ -157,7 +213,13 @@ describe('signed deliveries for every HTTP source, through the local hub, into t
       make('woocommerce', 'woo-main', 'woocommerce'),
       make('square', SQUARE_ID, 'square'),
       make('standard-webhooks v1 (HMAC)', 'partner-v1', 'standard-webhooks', {}, 1),
-      make('standard-webhooks v1a (ed25519)', 'partner-v1a', 'standard-webhooks', { version: 'v1a', ed25519PrivateKey: ed.privateKey }, 3),
+      make(
+        'standard-webhooks v1a (ed25519)',
+        'partner-v1a',
+        'standard-webhooks',
+        { version: 'v1a', ed25519PrivateKey: ed.privateKey },
+        3,
+      ),
       make('walmart (HMAC)', 'walmart-us', 'walmart'),
       make('bigcommerce (secret header)', 'bc-store', 'bigcommerce'),
       make('ebay (ECDSA)', 'ebay-us', 'ebay', { ebay: { kid: ebay.kid, privateKey: ebay.privateKey } }),
@@ -191,17 +253,29 @@ describe('signed deliveries for every HTTP source, through the local hub, into t
       const bad = await post(hub, c.connection.id, c.tampered);
       const badBody = (await bad.json()) as { error?: { code?: string } };
       if (ok.status === 202 && okBody.deliveryId) accepted.set(c.connection.id, okBody.deliveryId);
-      results.push({ name: c.name, genuine: ok.status, deliveryId: okBody.deliveryId, tampered: bad.status, error: badBody.error?.code });
+      results.push({
+        name: c.name,
+        genuine: ok.status,
+        deliveryId: okBody.deliveryId,
+        tampered: bad.status,
+        error: badBody.error?.code,
+      });
     }
 
     // Assess
     expect(results).toEqual(
-      cases.map((c) => ({ name: c.name, genuine: 202, deliveryId: expect.stringMatching(/^dlv_/), tampered: 401, error: expect.any(String) })),
+      cases.map((c) => ({
+        name: c.name,
+        genuine: 202,
+        deliveryId: expect.stringMatching(/^dlv_/),
+        tampered: 401,
+        error: expect.any(String),
+      })),
     );
     expect(ebayApi.keyRequests).toContain(ebay.kid);
   });
 
-  it('answers eBay\'s GET challenge with the SHA-256 of code, token and endpoint, and queues nothing for it', async () => {
+  it("answers eBay's GET challenge with the SHA-256 of code, token and endpoint, and queues nothing for it", async () => {
     // Prepare
     const code = `challenge-${randomBytes(6).toString('hex')}`;
 
@@ -210,7 +284,11 @@ describe('signed deliveries for every HTTP source, through the local hub, into t
 
     // Assess
     expect(res.status).toBe(200);
-    const expected = createHash('sha256').update(code).update(EBAY_TOKEN).update('https://hub.example.com/webhooks/ebay-us').digest('hex');
+    const expected = createHash('sha256')
+      .update(code)
+      .update(EBAY_TOKEN)
+      .update('https://hub.example.com/webhooks/ebay-us')
+      .digest('hex');
     expect(await res.json()).toEqual({ challengeResponse: expected });
   });
 
@@ -225,7 +303,17 @@ describe('signed deliveries for every HTTP source, through the local hub, into t
       const found = messages.filter((d) => d.connectionId === c.connection.id);
       expect(found, c.name).toHaveLength(1);
       const d = found[0]!;
-      expect({ source: d.source, connectionId: d.connectionId, channel: d.channel, partner: d.partner, deliveryId: d.deliveryId, dedupKey: d.dedupKey }, c.name).toEqual({
+      expect(
+        {
+          source: d.source,
+          connectionId: d.connectionId,
+          channel: d.channel,
+          partner: d.partner,
+          deliveryId: d.deliveryId,
+          dedupKey: d.dedupKey,
+        },
+        c.name,
+      ).toEqual({
         source: c.connection.source,
         connectionId: c.connection.id,
         channel: c.connection.channel,

@@ -11,7 +11,10 @@ import { synthHubTemplate } from '#infra/local/template.ts';
 const dev = () => Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
 const prod = () => Template.fromJSON(synthHubTemplate({ stage: 'prod' }));
 
-type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+>;
 
 /** The logical id of a resource whose construct path ends with `.../<id>/...`. */
 function logicalIdOf(t: Template, type: string, idPrefix: string): string {
@@ -70,7 +73,12 @@ describe('HubStack functions', () => {
     for (const name of ['stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
     // normalize queues fetches of thin orders (hydrate requeues them) and knows the SP-API queue,
     // whose records it takes only if they are Amazon's
-    expect(hubVars('normalize')).toEqual(['HUB_HYDRATE_QUEUE_URL', 'HUB_SPAPI_QUEUE_ARN', 'HUB_STAGE', 'HUB_TABLE_NAME']);
+    expect(hubVars('normalize')).toEqual([
+      'HUB_HYDRATE_QUEUE_URL',
+      'HUB_SPAPI_QUEUE_ARN',
+      'HUB_STAGE',
+      'HUB_TABLE_NAME',
+    ]);
     expect(hubVars('hydrate')).toEqual(['HUB_HYDRATE_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
@@ -78,7 +86,11 @@ describe('HubStack functions', () => {
     const fold = Object.values(t.findResources('AWS::Lambda::Function') as Resources).find(
       (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'inventory-hub-fold',
     )!.Properties;
-    expect(Object.keys(fold.Environment.Variables).filter((k) => k.startsWith('HUB_')).sort()).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    expect(
+      Object.keys(fold.Environment.Variables)
+        .filter((k) => k.startsWith('HUB_'))
+        .sort(),
+    ).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
     expect(fold).toMatchObject({ MemorySize: 1769, Timeout: 60, Architectures: ['arm64'] });
   });
 
@@ -114,7 +126,10 @@ describe('HubStack functions', () => {
   it('exposes ingest through a public function URL and caps its concurrency', () => {
     const t = dev();
     const ingestId = logicalIdOf(t, 'AWS::Lambda::Function', 'IngestFn');
-    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
+    t.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [ingestId, 'Arn'] },
+    });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'inventory-hub-ingest' }) },
       ReservedConcurrentExecutions: 50,
@@ -132,10 +147,13 @@ describe('HubStack functions', () => {
   it('rejects a malformed context value instead of deploying a surprise', () => {
     expect(() => synthHubTemplate({ context: { ingestConcurrency: 'lots' } })).toThrow(/ingestConcurrency/);
     expect(() => synthHubTemplate({ context: { foldWindowSeconds: 301 } })).toThrow(/foldWindowSeconds/);
-    Template.fromJSON(synthHubTemplate({ context: { foldWindowSeconds: '30' } })).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      MaximumBatchingWindowInSeconds: 30,
-      TumblingWindowInSeconds: 60,
-    });
+    Template.fromJSON(synthHubTemplate({ context: { foldWindowSeconds: '30' } })).hasResourceProperties(
+      'AWS::Lambda::EventSourceMapping',
+      {
+        MaximumBatchingWindowInSeconds: 30,
+        TumblingWindowInSeconds: 60,
+      },
+    );
     const t = Template.fromJSON(synthHubTemplate({ context: { ingestConcurrency: 'none' } }));
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
   });
@@ -153,7 +171,14 @@ describe('HubStack functions', () => {
     expect(JSON.stringify(secretGrant?.resources)).toContain(':secret:hub/dev/connections/*');
 
     expect(actions('Normalize')).toEqual(
-      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 's3:GetObject', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        's3:GetObject',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+      ]),
     );
     expect(actions('Normalize')).not.toContain('s3:PutObject');
     expect(actions('Normalize')).not.toContain('secretsmanager:GetSecretValue');
@@ -168,12 +193,20 @@ describe('HubStack functions', () => {
     // fold: the counters on the table (not the feed index), and its own stream
     const tableId = logicalIdOf(t, 'AWS::DynamoDB::Table', 'Table');
     const foldGrants = grantsOf(t, 'Fold').filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
-    const onTable = foldGrants.filter((g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'Arn'] }]));
+    const onTable = foldGrants.filter(
+      (g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'Arn'] }]),
+    );
     expect(onTable.flatMap((g) => g.actions).sort()).toEqual(
       ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
     );
-    const onStream = foldGrants.filter((g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'StreamArn'] }]));
-    expect(onStream.flatMap((g) => g.actions).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']);
+    const onStream = foldGrants.filter(
+      (g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'StreamArn'] }]),
+    );
+    expect(onStream.flatMap((g) => g.actions).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+    ]);
     // the one action with no resource-level permissions (acknowledged for cdk-nag in hub-stack.ts)
     const anywhere = foldGrants.filter((g) => g.resources.includes('*'));
     expect(anywhere.flatMap((g) => g.actions)).toEqual(['dynamodb:ListStreams']);
@@ -199,7 +232,10 @@ describe('HubStack queues', () => {
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * normalize.Timeout);
     expect(queue.SqsManagedSseEnabled).toBe(true);
-    expect(queues[dlqId]!.Properties).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    expect(queues[dlqId]!.Properties).toMatchObject({
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+    });
   });
 
   it('denies non-TLS access to every queue', () => {
@@ -248,7 +284,10 @@ describe('HubStack queues', () => {
     expect(queues[queueId]!.Properties).toMatchObject({
       VisibilityTimeout: 180,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(t, 'AWS::SQS::Queue', 'HydrateDlq'), 'Arn'] }, maxReceiveCount: 10 },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(t, 'AWS::SQS::Queue', 'HydrateDlq'), 'Arn'] },
+        maxReceiveCount: 10,
+      },
     });
     expect(Object.keys(t.findOutputs('*'))).toEqual(expect.arrayContaining(['HydrateQueueUrl', 'HydrateDlqUrl']));
   });
@@ -310,7 +349,9 @@ describe('HubStack table stream', () => {
     expect(m.FunctionResponseTypes).toBeUndefined();
     expect(m.DestinationConfig).toBeUndefined();
     expect(m.FilterCriteria.Filters).toHaveLength(1);
-    expect(JSON.parse(m.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { Keys: { pk: { S: [{ prefix: 'ORDER#' }] } } } });
+    expect(JSON.parse(m.FilterCriteria.Filters[0].Pattern)).toEqual({
+      dynamodb: { Keys: { pk: { S: [{ prefix: 'ORDER#' }] } } },
+    });
   });
 });
 
@@ -347,7 +388,10 @@ describe('HubStack table and bucket', () => {
 
   it('keeps a dev stack disposable', () => {
     const t = dev();
-    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ DeletionProtectionEnabled: false }) });
+    t.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
   });
 
@@ -359,19 +403,34 @@ describe('HubStack table and bucket', () => {
       Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
     });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } }, 7);
+    t.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } },
+      7,
+    );
   });
 
   it('keeps claim-checked bodies private, encrypted, TLS-only and for 14 days', () => {
     const t = dev();
     t.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 14, Status: 'Enabled' })]) },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 14, Status: 'Enabled' })]),
+      },
     });
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
       },
     });
   });
@@ -415,15 +474,27 @@ describe('HubStack read API', () => {
     });
   });
 
-  it('gives each public route its own, lower throttle, so they cannot spend the /v1 routes\' allowance', () => {
+  it("gives each public route its own, lower throttle, so they cannot spend the /v1 routes' allowance", () => {
     // Prepare
     const t = dev();
     // Act
     const [stageId, stage] = Object.entries(t.findResources('AWS::ApiGatewayV2::Stage') as Record<string, any>)[0]!;
-    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
-    const defaults = stage.Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+    const settings = stage.Properties.RouteSettings as Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    >;
+    const defaults = stage.Properties.DefaultRouteSettings as {
+      ThrottlingRateLimit: number;
+      ThrottlingBurstLimit: number;
+    };
     // Assess
-    expect(Object.keys(settings ?? {}).sort()).toEqual(['GET /', 'GET /api', 'GET /dashboard', 'GET /health', 'GET /openapi.json']);
+    expect(Object.keys(settings ?? {}).sort()).toEqual([
+      'GET /',
+      'GET /api',
+      'GET /dashboard',
+      'GET /health',
+      'GET /openapi.json',
+    ]);
     for (const [route, s] of Object.entries(settings)) {
       expect(s.ThrottlingRateLimit, route).toBeLessThan(defaults.ThrottlingRateLimit);
       expect(s.ThrottlingBurstLimit, route).toBeLessThan(defaults.ThrottlingBurstLimit);
@@ -450,7 +521,10 @@ describe('cdk-nag (AwsSolutions)', () => {
     for (const stage of ['dev', 'prod'] as const) {
       // Prepare: the app as infra/app.ts builds it (CDK's own schema check is left to `cdk synth`:
       // it takes seconds per stage and says nothing about cdk-nag)
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], stage }, builtinCloudFormationValidation: false });
+      const app = new App({
+        context: { 'aws:cdk:bundling-stacks': [], stage },
+        builtinCloudFormationValidation: false,
+      });
       new HubStack(app, `InventoryHub-${stage}`, { stage });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
       // Act: synth throws on an unacknowledged error; warnings only reach the report
@@ -478,6 +552,8 @@ describe('cdk-nag (AwsSolutions)', () => {
     const stack = new HubStack(app, 'InventoryHub-dev', { stage: 'dev' });
     new Queue(stack, 'Stray');
     const report = new AwsSolutionsChecks().validateScope(stack);
-    expect(report.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+    expect(report.violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
   });
 });

@@ -18,7 +18,11 @@ const fnIdOf = (a: Record<string, any>): string => a.Dimensions[0].Value.Ref;
 
 function functionIds(t: Record<string, any>, names: readonly string[]): string[] {
   return Object.entries(t.Resources as Res)
-    .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && names.some((n) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `inventory-hub-${n}`))
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        names.some((n) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `inventory-hub-${n}`),
+    )
     .map(([id]) => id)
     .sort();
 }
@@ -31,15 +35,27 @@ describe('-c lean=true', () => {
     const t = synth('dev', { lean: 'true' });
     const on = (metric: string) => lean.filter((a) => a.MetricName === metric);
     // every DLQ and queue is still watched
-    expect(on('ApproximateNumberOfMessagesVisible')).toHaveLength(full.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible').length);
-    expect(on('ApproximateAgeOfOldestMessage')).toHaveLength(full.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage').length);
+    expect(on('ApproximateNumberOfMessagesVisible')).toHaveLength(
+      full.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible').length,
+    );
+    expect(on('ApproximateAgeOfOldestMessage')).toHaveLength(
+      full.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage').length,
+    );
     // errors only of the functions that carry deliveries, throttles only of ingest
     expect(on('Errors').map(fnIdOf).sort()).toEqual(functionIds(t, LEAN_ERROR_ALARM_FUNCTIONS));
     expect(on('Throttles').map(fnIdOf).sort()).toEqual(functionIds(t, LEAN_THROTTLE_ALARM_FUNCTIONS));
     // the fold's lag and skips, and quarantine growth
     expect(on('IteratorAge')).toHaveLength(1);
-    expect(lean.filter((a) => a.Namespace !== 'AWS/SQS' && a.Namespace !== 'AWS/Lambda').map((a) => a.MetricName).sort()).toEqual(
-      full.filter((a) => a.Namespace !== 'AWS/SQS' && a.Namespace !== 'AWS/Lambda').map((a) => a.MetricName).sort(),
+    expect(
+      lean
+        .filter((a) => a.Namespace !== 'AWS/SQS' && a.Namespace !== 'AWS/Lambda')
+        .map((a) => a.MetricName)
+        .sort(),
+    ).toEqual(
+      full
+        .filter((a) => a.Namespace !== 'AWS/SQS' && a.Namespace !== 'AWS/Lambda')
+        .map((a) => a.MetricName)
+        .sort(),
     );
     // every alarm still notifies the topic
     for (const a of lean) expect(a.AlarmActions).toHaveLength(1);
@@ -53,8 +69,13 @@ describe('-c lean=true', () => {
   });
 
   it('keeps logs three days in dev and a week in prod (a week and a month without it)', () => {
-    const retention = (t: Record<string, any>) =>
-      [...new Set(Object.values(t.Resources as Res).filter((r) => r.Type === 'AWS::Logs::LogGroup').map((r) => r.Properties.RetentionInDays))];
+    const retention = (t: Record<string, any>) => [
+      ...new Set(
+        Object.values(t.Resources as Res)
+          .filter((r) => r.Type === 'AWS::Logs::LogGroup')
+          .map((r) => r.Properties.RetentionInDays),
+      ),
+    ];
     expect(retention(synth('dev', { lean: true }))).toEqual([3]);
     expect(retention(synth('prod', { lean: true }))).toEqual([7]);
     expect(retention(synth('dev'))).toEqual([7]);
@@ -62,8 +83,16 @@ describe('-c lean=true', () => {
   });
 
   it('changes nothing else: same functions, queues, table and event source mappings', () => {
-    const count = (t: Record<string, any>, type: string) => Object.values(t.Resources as Res).filter((r) => r.Type === type).length;
-    for (const type of ['AWS::Lambda::Function', 'AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::Lambda::EventSourceMapping', 'AWS::Logs::LogGroup', 'AWS::SNS::Topic']) {
+    const count = (t: Record<string, any>, type: string) =>
+      Object.values(t.Resources as Res).filter((r) => r.Type === type).length;
+    for (const type of [
+      'AWS::Lambda::Function',
+      'AWS::SQS::Queue',
+      'AWS::DynamoDB::Table',
+      'AWS::Lambda::EventSourceMapping',
+      'AWS::Logs::LogGroup',
+      'AWS::SNS::Topic',
+    ]) {
       expect(count(synth('dev', { lean: true }), type), type).toBe(count(synth('dev'), type));
     }
   });

@@ -14,14 +14,25 @@ import { synthHubTemplate } from '#infra/local/template.ts';
  * missing grant shows only in a deployed stack; these tests are where it shows first.
  */
 type Fn = 'Ingest' | 'Normalize' | 'Hydrate' | 'Stock' | 'Kpi' | 'Fold' | 'Docs';
-type Target = 'table' | 'index' | 'ingestQueue' | 'hydrateQueue' | 'bodies' | 'connectionSecret' | 'ebaySecret' | 'apiSecret';
+type Target =
+  | 'table'
+  | 'index'
+  | 'ingestQueue'
+  | 'hydrateQueue'
+  | 'bodies'
+  | 'connectionSecret'
+  | 'ebaySecret'
+  | 'apiSecret';
 
 const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // shared/ingest/deps.ts → shared/aws/connections.ts get(): one GetItem on `CONN#<id>` / META
   Ingest: { table: ['dynamodb:GetItem'], index: [] },
   // shared/aws/normalize-runtime.ts → DynamoTable (get, batchGet, queryBetween, write: Put, Update,
   // TransactWriteItems authorized per item by Put and Update)
-  Normalize: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], index: [] },
+  Normalize: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    index: [],
+  },
   // shared/aws/hydrate-runtime.ts → DynamoTable as normalize; the channel list is a Query on `byUpdated`
   Hydrate: {
     table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -37,7 +48,10 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // alerts and the channel list are Queries on `byUpdated`
   Kpi: { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
   // shared/aws/fold-runtime.ts → DynamoTable, as normalize
-  Fold: { table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], index: [] },
+  Fold: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    index: [],
+  },
   Docs: { table: [], index: [] },
 };
 
@@ -90,7 +104,12 @@ function grantsOf(t: Template, fn: Fn): Grant[] {
   return Object.values(t.findResources('AWS::IAM::Policy') as Resources)
     .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
     .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>)
-    .map((s) => ({ effect: s.Effect, actions: [].concat(s.Action), resources: [].concat(s.Resource), condition: s.Condition }));
+    .map((s) => ({
+      effect: s.Effect,
+      actions: [].concat(s.Action),
+      resources: [].concat(s.Resource),
+      condition: s.Condition,
+    }));
 }
 
 function envOf(t: Template, fn: Fn): Record<string, unknown> {
@@ -113,7 +132,10 @@ function render(v: unknown): string {
 
 /** IAM's wildcards: `*` any run of characters, `?` exactly one. */
 function arnMatches(pattern: string, arn: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`).test(arn);
 }
 
@@ -142,7 +164,12 @@ function context(t: Template, stage: 'dev' | 'prod') {
       ? g.resources.some((r) => arnMatches(render(r), secrets[target]))
       : g.resources.some((r) => render(r) === exact[target]);
   // what an environment variable names, so a function given it can be checked to be granted it
-  const envTargets: Record<string, Target> = { [tableId]: 'table', [queueId]: 'ingestQueue', [hydrateQueueId]: 'hydrateQueue', [bucketId]: 'bodies' };
+  const envTargets: Record<string, Target> = {
+    [tableId]: 'table',
+    [queueId]: 'ingestQueue',
+    [hydrateQueueId]: 'hydrateQueue',
+    [bucketId]: 'bodies',
+  };
   return { exact, secrets, covers, envTargets };
 }
 
@@ -160,7 +187,9 @@ describe('least privilege over the synthesized template', () => {
           ...TABLE_ACTIONS[fn].index.map((a): [string, Target] => [a, 'index']),
           ...OTHER_CALLS[fn],
         ];
-        return calls.filter(([action, target]) => !grants.some((g) => g.actions.includes(action) && covers(g, target))).map((c) => `${fn} ${c.join(' on ')}`);
+        return calls
+          .filter(([action, target]) => !grants.some((g) => g.actions.includes(action) && covers(g, target)))
+          .map((c) => `${fn} ${c.join(' on ')}`);
       });
       // Assess
       expect(missing).toEqual([]);
@@ -191,13 +220,21 @@ describe('least privilege over the synthesized template', () => {
     for (const fn of FNS) {
       // Act
       const dynamo = grantsOf(t, fn).filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
-      const on = (arn: string) => [...new Set(dynamo.filter((g) => g.resources.some((r) => render(r) === arn)).flatMap((g) => g.actions))].sort();
+      const on = (arn: string) =>
+        [...new Set(dynamo.filter((g) => g.resources.some((r) => render(r) === arn)).flatMap((g) => g.actions))].sort();
       // Assess
       expect(on(exact.table), `${fn} on the table`).toEqual(TABLE_ACTIONS[fn].table);
       expect(on(exact.index), `${fn} on byUpdated`).toEqual(TABLE_ACTIONS[fn].index);
       // nothing else of DynamoDB but the stream fold reads (its own stream, and ListStreams on `*`)
-      const elsewhere = dynamo.filter((g) => !g.resources.every((r) => render(r) === exact.table || render(r) === exact.index));
-      expect(elsewhere.flatMap((g) => g.actions).filter((a) => !/^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/.test(a)), fn).toEqual([]);
+      const elsewhere = dynamo.filter(
+        (g) => !g.resources.every((r) => render(r) === exact.table || render(r) === exact.index),
+      );
+      expect(
+        elsewhere
+          .flatMap((g) => g.actions)
+          .filter((a) => !/^dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/.test(a)),
+        fn,
+      ).toEqual([]);
       if (fn !== 'Fold') expect(elsewhere, fn).toEqual([]);
     }
   });
@@ -210,7 +247,9 @@ describe('least privilege over the synthesized template', () => {
     // Assess: every statement carries the condition, and it names the connection items' prefix
     expect(dynamo.length).toBeGreaterThan(0);
     for (const g of dynamo) {
-      expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${connectionKey('*').pk}`] } });
+      expect(g.condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${connectionKey('*').pk}`] },
+      });
     }
     expect(connectionKey('x').pk).toBe('CONN#x');
   });
@@ -219,27 +258,34 @@ describe('least privilege over the synthesized template', () => {
     ['Kpi', KPI_TABLE_PARTITIONS, ['ORDER#shop#1', 'HYDRATE#c#order#1']],
     ['Stock', STOCK_TABLE_PARTITIONS, ['ORDER#shop#1', 'HYDRATE#c#order#1']],
     ['Hydrate', HYDRATE_TABLE_PARTITIONS, ['SKU#A', 'KEY#k', 'KPI#c#2026-01#0']],
-  ] as const)("confines %s's table calls to the partitions it uses, and none of the connection or quarantine items", (fn, partitions, alsoOutside) => {
-    // Prepare
-    const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
-    const { exact } = context(t, 'dev');
-    // Act
-    const dynamo = grantsOf(t, fn).filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
-    const onTable = dynamo.filter((g) => g.resources.some((r) => render(r) === exact.table));
-    // Assess
-    expect(onTable).toHaveLength(1);
-    expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } });
-    const patterns = partitions.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
-    for (const pk of ['CONN#x', 'QUAR#2026-01-01', ...alsoOutside]) {
-      expect(patterns.some((p) => p.test(pk)), pk).toBe(false);
-    }
-  });
+  ] as const)(
+    "confines %s's table calls to the partitions it uses, and none of the connection or quarantine items",
+    (fn, partitions, alsoOutside) => {
+      // Prepare
+      const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
+      const { exact } = context(t, 'dev');
+      // Act
+      const dynamo = grantsOf(t, fn).filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
+      const onTable = dynamo.filter((g) => g.resources.some((r) => render(r) === exact.table));
+      // Assess
+      expect(onTable).toHaveLength(1);
+      expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } });
+      const patterns = partitions.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+      for (const pk of ['CONN#x', 'QUAR#2026-01-01', ...alsoOutside]) {
+        expect(
+          patterns.some((p) => p.test(pk)),
+          pk,
+        ).toBe(false);
+      }
+    },
+  );
 
   it("grants ingest only its own stage's secrets: connections and the eBay app, nothing else", () => {
     // Prepare
     const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
     const secretGrants = grantsOf(t, 'Ingest').filter((g) => g.actions.includes('secretsmanager:GetSecretValue'));
-    const granted = (name: string) => secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
+    const granted = (name: string) =>
+      secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
     // Act + Assess
     expect(granted(ebayAppSecretName({ HUB_STAGE: 'dev' }))).toBe(true);
     expect(granted(secretName('dev', 'shop-1'))).toBe(true);
@@ -254,7 +300,8 @@ describe('least privilege over the synthesized template', () => {
     // Prepare
     const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
     const secretGrants = grantsOf(t, 'Hydrate').filter((g) => g.actions.includes('secretsmanager:GetSecretValue'));
-    const granted = (name: string) => secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
+    const granted = (name: string) =>
+      secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
     // Act + Assess
     expect(granted(apiSecretName('dev', 'square-main'))).toBe(true);
     expect(granted(secretName('dev', 'square-main'))).toBe(false);
@@ -321,7 +368,13 @@ async function sourcesOf(fn: Fn): Promise<string[]> {
  */
 const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   // connections.ts also serves the admin CLI (put, list); body-store.ts also reads bodies (normalize)
-  Ingest: ['dynamodb:PutItem', 'dynamodb:Scan', 'secretsmanager:PutSecretValue', 'secretsmanager:CreateSecret', 's3:GetObject'],
+  Ingest: [
+    'dynamodb:PutItem',
+    'dynamodb:Scan',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:CreateSecret',
+    's3:GetObject',
+  ],
   // body-store.ts also writes bodies (ingest)
   Normalize: ['s3:PutObject'],
   Hydrate: [],
@@ -344,8 +397,14 @@ describe('the code each function bundles', () => {
       // Assess
       const ungranted = [...written].filter((a) => !granted.has(a) && !BUNDLED_NOT_CALLED[fn].includes(a)).sort();
       expect(ungranted, `${fn} calls without a grant`).toEqual([]);
-      expect(BUNDLED_NOT_CALLED[fn].filter((a) => granted.has(a)), `${fn} grants a call it never makes`).toEqual([]);
-      expect(BUNDLED_NOT_CALLED[fn].filter((a) => !written.has(a)), `${fn} lists a call its code no longer has`).toEqual([]);
+      expect(
+        BUNDLED_NOT_CALLED[fn].filter((a) => granted.has(a)),
+        `${fn} grants a call it never makes`,
+      ).toEqual([]);
+      expect(
+        BUNDLED_NOT_CALLED[fn].filter((a) => !written.has(a)),
+        `${fn} lists a call its code no longer has`,
+      ).toEqual([]);
     }
   });
 
@@ -355,7 +414,12 @@ describe('the code each function bundles', () => {
       "await doc.send(new TransactWriteCommand({})); await aws.json({ target: 'secretsmanager.GetSecretValue' }); aws().s3Put(b, k, x);",
     );
     // Assess
-    expect(found.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:PutObject', 'secretsmanager:GetSecretValue']);
+    expect(found.sort()).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
+    ]);
     expect(() => actionsCalledIn('new FrobnicateCommand(')).toThrow(/FrobnicateCommand/);
   });
 });

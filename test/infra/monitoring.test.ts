@@ -3,7 +3,11 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HubStack } from '#infra/hub-stack.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
-import { DEFAULT_QUARANTINE_THRESHOLD, ITERATOR_AGE_MAX_MS, OLDEST_MESSAGE_MAX_AGE_SECONDS } from '#infra/monitoring.ts';
+import {
+  DEFAULT_QUARANTINE_THRESHOLD,
+  ITERATOR_AGE_MAX_MS,
+  OLDEST_MESSAGE_MAX_AGE_SECONDS,
+} from '#infra/monitoring.ts';
 
 const dev = (context: Record<string, unknown> = {}) => Template.fromJSON(synthHubTemplate({ stage: 'dev', context }));
 const prod = () => Template.fromJSON(synthHubTemplate({ stage: 'prod' }));
@@ -30,9 +34,21 @@ describe('alarms', () => {
     const t = dev();
     const alarms = alarmsOn(t, 'ApproximateNumberOfMessagesVisible');
     const dims = alarms.map((a) => target(a)).sort();
-    expect(dims).toEqual([idOf(t, 'AWS::SQS::Queue', 'IngestDlq'), idOf(t, 'AWS::SQS::Queue', 'SpapiDlq'), idOf(t, 'AWS::SQS::Queue', 'HydrateDlq')].sort());
+    expect(dims).toEqual(
+      [
+        idOf(t, 'AWS::SQS::Queue', 'IngestDlq'),
+        idOf(t, 'AWS::SQS::Queue', 'SpapiDlq'),
+        idOf(t, 'AWS::SQS::Queue', 'HydrateDlq'),
+      ].sort(),
+    );
     for (const a of alarms) {
-      expect(a).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum', TreatMissingData: 'notBreaching' });
+      expect(a).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Statistic: 'Maximum',
+        TreatMissingData: 'notBreaching',
+      });
     }
   });
 
@@ -40,7 +56,11 @@ describe('alarms', () => {
     const t = dev();
     const alarms = alarmsOn(t, 'ApproximateAgeOfOldestMessage');
     expect(alarms.map((a) => target(a)).sort()).toEqual(
-      [idOf(t, 'AWS::SQS::Queue', 'IngestQueue'), idOf(t, 'AWS::SQS::Queue', 'SpapiQueue'), idOf(t, 'AWS::SQS::Queue', 'HydrateQueue')].sort(),
+      [
+        idOf(t, 'AWS::SQS::Queue', 'IngestQueue'),
+        idOf(t, 'AWS::SQS::Queue', 'SpapiQueue'),
+        idOf(t, 'AWS::SQS::Queue', 'HydrateQueue'),
+      ].sort(),
     );
     expect(OLDEST_MESSAGE_MAX_AGE_SECONDS).toBe(300);
     for (const a of alarms) expect(a).toMatchObject({ Threshold: 300, ComparisonOperator: 'GreaterThanThreshold' });
@@ -54,7 +74,13 @@ describe('alarms', () => {
       const alarms = alarmsOn(t, metric);
       expect(alarms.map((a) => target(a)).sort(), metric).toEqual(fnIds);
       for (const a of alarms) {
-        expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+        expect(a).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
       }
     }
   });
@@ -111,13 +137,21 @@ describe('alarms', () => {
 
   it('alarms on the first order change the fold leaves out of the KPIs', () => {
     const [a] = alarmsOn(dev(), 'FoldSkipped');
-    expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Namespace: 'InventoryHub' });
+    expect(a).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Namespace: 'InventoryHub',
+    });
     expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-fold' }]));
   });
 
   it('alarms on the first fetch a sender refuses for its credentials', () => {
     const [a] = alarmsOn(dev(), 'HydrationUnauthorized');
-    expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Namespace: 'InventoryHub' });
+    expect(a).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Namespace: 'InventoryHub',
+    });
     expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-hydrate' }]));
   });
 
@@ -145,7 +179,11 @@ describe('alarm topic', () => {
 
   it('denies publishing over plain HTTP', () => {
     dev().hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
@@ -158,7 +196,9 @@ describe('dashboard', () => {
   it('shows the alarms, the hub metrics, the queues, the functions, the API and the table', () => {
     const t = dev();
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard') as Res)[0]!.Properties.DashboardBody);
+    const body = JSON.stringify(
+      Object.values(t.findResources('AWS::CloudWatch::Dashboard') as Res)[0]!.Properties.DashboardBody,
+    );
     for (const needle of [
       'DeliveriesAccepted',
       'DeliveriesRejected',
@@ -190,15 +230,20 @@ describe('stage protections', () => {
     const t = prod();
     t.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
     });
     // function logs and API access logs outlive a prod stack too
-    for (const lg of Object.values(t.findResources('AWS::Logs::LogGroup') as Res)) expect(lg.DeletionPolicy).toBe('Retain');
+    for (const lg of Object.values(t.findResources('AWS::Logs::LogGroup') as Res))
+      expect(lg.DeletionPolicy).toBe('Retain');
   });
 
   it('encrypts every queue and the table at rest', () => {
     for (const t of [dev(), prod()]) {
-      for (const q of Object.values(t.findResources('AWS::SQS::Queue') as Res)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+      for (const q of Object.values(t.findResources('AWS::SQS::Queue') as Res))
+        expect(q.Properties.SqsManagedSseEnabled).toBe(true);
       t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true } });
     }
   });
@@ -213,14 +258,18 @@ describe('stage protections', () => {
     for (const esm of fromQueues) expect(esm.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(10);
     const fromStream = mappings.filter((esm) => esm.Properties.StartingPosition !== undefined);
     expect(fromStream.map((esm) => esm.Properties.ParallelizationFactor)).toEqual([1]);
-    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
   });
 
   it('keeps secrets out of the template: functions get secret ARNs by policy, not values', () => {
     const text = JSON.stringify(prod());
     expect(text).not.toMatch(/whsec_|shpss_|"SecretString"|AWS::SecretsManager::Secret"/);
     for (const fn of Object.values(prod().findResources('AWS::Lambda::Function') as Res)) {
-      expect(Object.keys(fn.Properties.Environment.Variables).filter((k) => /SECRET|TOKEN|PASSWORD/i.test(k))).toEqual([]);
+      expect(Object.keys(fn.Properties.Environment.Variables).filter((k) => /SECRET|TOKEN|PASSWORD/i.test(k))).toEqual(
+        [],
+      );
     }
   });
 });

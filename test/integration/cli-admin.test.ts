@@ -24,7 +24,17 @@ describe('npm run hub -- keys | channels', () => {
     const doc = documentClient(awsClientConfig(motoEnv()));
 
     // Act
-    const created = await cli(env, 'keys', 'create', '--scopes', 'stock:read,kpi:read', '--partner', 'acme', '--locations', 'WH-1');
+    const created = await cli(
+      env,
+      'keys',
+      'create',
+      '--scopes',
+      'stock:read,kpi:read',
+      '--partner',
+      'acme',
+      '--locations',
+      'WH-1',
+    );
     const key = /hub_[A-Za-z0-9_-]+/.exec(created.join('\n'))?.[0];
     const stored = key ? await getApiKey(doc, tableName, key) : undefined;
     const listed = await cli(env, 'keys', 'list');
@@ -46,7 +56,11 @@ describe('npm run hub -- keys | channels', () => {
     await cli(env, 'channels', 'set', 'amazon-us', '--share', '0.5', '--partner', 'acme');
     await cli(env, 'channels', 'set', 'amazon-us', '--buffer', '3');
     const doc = documentClient(awsClientConfig(motoEnv()));
-    expect(await getChannel(doc, tableName, 'amazon-us')).toMatchObject({ channel: 'amazon-us', partner: 'acme', allocation: { share: 0.5, buffer: 3 } });
+    expect(await getChannel(doc, tableName, 'amazon-us')).toMatchObject({
+      channel: 'amazon-us',
+      partner: 'acme',
+      allocation: { share: 0.5, buffer: 3 },
+    });
     await drop();
   });
 
@@ -55,12 +69,26 @@ describe('npm run hub -- keys | channels', () => {
     const { tableName, drop } = await freshTable('cli');
     const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_INGEST_QUEUE_URL: 'x', HUB_INGEST_DLQ_URL: 'x' };
     // Act
-    const said = await cli(env, 'channels', 'set', 'shop', '--fulfilment-location', 'WH-MAIN', '--location-map', '655441491=WH-EAST');
+    const said = await cli(
+      env,
+      'channels',
+      'set',
+      'shop',
+      '--fulfilment-location',
+      'WH-MAIN',
+      '--location-map',
+      '655441491=WH-EAST',
+    );
     await cli(env, 'channels', 'set', 'shop', '--location-map', '655441492=WH-WEST');
-    const refused = await cli(env, 'channels', 'set', 'shop', '--location-map', '655441493').catch((e: unknown) => e as Error);
+    const refused = await cli(env, 'channels', 'set', 'shop', '--location-map', '655441493').catch(
+      (e: unknown) => e as Error,
+    );
     // Assess
     const doc = documentClient(awsClientConfig(motoEnv()));
-    expect(await getChannel(doc, tableName, 'shop')).toMatchObject({ fulfilmentLocation: 'WH-MAIN', locationMap: { '655441491': 'WH-EAST', '655441492': 'WH-WEST' } });
+    expect(await getChannel(doc, tableName, 'shop')).toMatchObject({
+      fulfilmentLocation: 'WH-MAIN',
+      locationMap: { '655441491': 'WH-EAST', '655441492': 'WH-WEST' },
+    });
     expect(String(refused)).toMatch(/theirs=ours/);
     expect(said.join('\n')).toMatch(/^channel shop saved \(in use within 30 s\)/);
     await drop();

@@ -33,7 +33,13 @@ let drop: () => Promise<void>;
 let queueUrl: string;
 let env: NodeJS.ProcessEnv;
 const doc = () => documentClient(awsClientConfig(motoEnv()));
-const deps = () => ({ table, adapt, channels: channelList(), now: fixedClock(), loadBody: async (d: Delivery) => Buffer.from(d.body.kind === 'inline' ? d.body.data : '') });
+const deps = () => ({
+  table,
+  adapt,
+  channels: channelList(),
+  now: fixedClock(),
+  loadBody: async (d: Delivery) => Buffer.from(d.body.kind === 'inline' ? d.body.data : ''),
+});
 
 async function cli(...argv: string[]): Promise<string[]> {
   const lines: string[] = [];
@@ -61,11 +67,19 @@ async function drainQueue() {
   return outcomes;
 }
 
-const square = deliveryFor('square', 'inventory.count.updated', payload('square', 'inventory-count-updated'), { deliveryId: 'dlv_sq', channel: 'square-main' });
-const bigcommerce = deliveryFor('bigcommerce', 'store/product/inventory/updated', payload('bigcommerce', 'product-inventory-absolute'), {
-  deliveryId: 'dlv_bc',
-  channel: 'bc-main',
+const square = deliveryFor('square', 'inventory.count.updated', payload('square', 'inventory-count-updated'), {
+  deliveryId: 'dlv_sq',
+  channel: 'square-main',
 });
+const bigcommerce = deliveryFor(
+  'bigcommerce',
+  'store/product/inventory/updated',
+  payload('bigcommerce', 'product-inventory-absolute'),
+  {
+    deliveryId: 'dlv_bc',
+    channel: 'bc-main',
+  },
+);
 
 beforeAll(async () => {
   ({ table, tableName, drop } = await freshTable('listings'));
@@ -81,11 +95,19 @@ describe('npm run hub -- listings', () => {
     const sq = await normalizeMessage(JSON.stringify(square), deps());
     const bc = await normalizeMessage(JSON.stringify(bigcommerce), deps());
     // Assess
-    expect(sq).toMatchObject({ status: 'quarantined', reason: 'unmapped-listing', externalId: 'FKPYM47ZBWJD3RQK7XEBN2QH' });
-    expect(sq.status === 'quarantined' && sq.message).toContain('npm run hub -- listings map square-main FKPYM47ZBWJD3RQK7XEBN2QH <sku>');
+    expect(sq).toMatchObject({
+      status: 'quarantined',
+      reason: 'unmapped-listing',
+      externalId: 'FKPYM47ZBWJD3RQK7XEBN2QH',
+    });
+    expect(sq.status === 'quarantined' && sq.message).toContain(
+      'npm run hub -- listings map square-main FKPYM47ZBWJD3RQK7XEBN2QH <sku>',
+    );
     expect(sq.status === 'quarantined' && sq.message).not.toContain('products/update');
     expect(bc).toMatchObject({ status: 'quarantined', reason: 'unmapped-listing', externalId: 'product:179' });
-    expect(bc.status === 'quarantined' && bc.message).toContain('npm run hub -- listings map bc-main product:179 <sku>');
+    expect(bc.status === 'quarantined' && bc.message).toContain(
+      'npm run hub -- listings map bc-main product:179 <sku>',
+    );
   });
 
   it('maps one listing and replays the delivery waiting for it, which then waits for the next unmapped one', async () => {
@@ -95,7 +117,9 @@ describe('npm run hub -- listings', () => {
     // Assess
     expect(out).toContain('mapped square-main listing FKPYM47ZBWJD3RQK7XEBN2QH to TEE-BLK-M');
     expect(out.at(-1)).toMatch(/^replayed 1 quarantined delivery waiting for it: dlv_sq$/);
-    expect(outcomes).toMatchObject([{ status: 'quarantined', reason: 'unmapped-listing', externalId: 'W62UWFY35CWMYGVWK6TWJDNI' }]);
+    expect(outcomes).toMatchObject([
+      { status: 'quarantined', reason: 'unmapped-listing', externalId: 'W62UWFY35CWMYGVWK6TWJDNI' },
+    ]);
   });
 
   it('imports a CSV: reports bad rows by line, writes the valid ones, replays what waited for them', async () => {
@@ -167,14 +191,22 @@ describe('npm run hub -- listings', () => {
       return lines.join('\n');
     };
     // Act / Assess
-    expect(await help('listings', 'map', '--help')).toMatch(/^usage: npm run hub -- listings map <channel> <externalId> <sku>/);
+    expect(await help('listings', 'map', '--help')).toMatch(
+      /^usage: npm run hub -- listings map <channel> <externalId> <sku>/,
+    );
     expect(await help('listings', 'import', '--help')).toContain('channel,externalId,sku');
     expect(await help('listings', 'list', '-h')).toContain('--channel');
     expect(await help('listings')).toContain('listings map|import|list');
     expect(await help('connections', 'add', '--help')).toContain('--source');
-    expect((await cliFailing('listings', 'map', 'square-main', 'X')).error.message).toMatch(/^listings map takes 3 arguments, got 2/);
-    expect((await cliFailing('listings', 'map', 'square-main', 'X', 'Y', '--bogus')).error.message).toMatch(/Unknown option '--bogus'/);
-    expect((await cliFailing('listings', 'import', '/nonexistent/map.csv')).error.message).toBe('cannot read /nonexistent/map.csv: ENOENT');
+    expect((await cliFailing('listings', 'map', 'square-main', 'X')).error.message).toMatch(
+      /^listings map takes 3 arguments, got 2/,
+    );
+    expect((await cliFailing('listings', 'map', 'square-main', 'X', 'Y', '--bogus')).error.message).toMatch(
+      /Unknown option '--bogus'/,
+    );
+    expect((await cliFailing('listings', 'import', '/nonexistent/map.csv')).error.message).toBe(
+      'cannot read /nonexistent/map.csv: ENOENT',
+    );
     expect((await cliFailing('listings', 'frobnicate')).error.message).toMatch(/^unknown command: listings frobnicate/);
   });
 });

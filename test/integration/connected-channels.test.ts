@@ -38,11 +38,46 @@ beforeAll(async () => {
   const doc = documentClient(awsClientConfig(motoEnv()));
   await putApiKey(doc, tableName, ADMIN, { scopes: ['admin'], partner: null }, fixedClock()());
   await putApiKey(doc, tableName, ACME, { scopes: ['kpi:read', 'stock:read'], partner: 'acme' }, fixedClock()());
-  const store = dynamoConnectionStore({ tableName, stage: `t-${tableName}`, clients: { aws: liteAwsClient({ env: motoEnv() }) }, now: fixedMsClock(), maxAgeSeconds: 0 });
-  await store.put(ConnectionSchema.parse({ id: 'shop-main', source: 'shopify', channel: 'shopify-main', secret: 'shpss_0123456789' }));
-  await store.put(ConnectionSchema.parse({ id: 'acme-sq', source: 'square', channel: 'acme-square', partner: 'acme', secret: 'sq-sig-key-0123', notificationUrl: 'https://hub.example/webhooks/acme-sq' }));
-  for (const [location, quantity] of [['WH-A', 7], ['WH-B', 5]] as const) {
-    await applyEvent(table, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: `c-${location}`, occurredAt: '2026-09-01T00:00:00.000Z', sku: 'MUG-1', locationId: location, quantity, bucket: 'on_hand', asOf: '2026-09-01T00:00:00.000Z' }, fixedClock());
+  const store = dynamoConnectionStore({
+    tableName,
+    stage: `t-${tableName}`,
+    clients: { aws: liteAwsClient({ env: motoEnv() }) },
+    now: fixedMsClock(),
+    maxAgeSeconds: 0,
+  });
+  await store.put(
+    ConnectionSchema.parse({ id: 'shop-main', source: 'shopify', channel: 'shopify-main', secret: 'shpss_0123456789' }),
+  );
+  await store.put(
+    ConnectionSchema.parse({
+      id: 'acme-sq',
+      source: 'square',
+      channel: 'acme-square',
+      partner: 'acme',
+      secret: 'sq-sig-key-0123',
+      notificationUrl: 'https://hub.example/webhooks/acme-sq',
+    }),
+  );
+  for (const [location, quantity] of [
+    ['WH-A', 7],
+    ['WH-B', 5],
+  ] as const) {
+    await applyEvent(
+      table,
+      {
+        type: 'StockLevelSet',
+        channel: 'wms',
+        source: 'test',
+        deliveryId: `c-${location}`,
+        occurredAt: '2026-09-01T00:00:00.000Z',
+        sku: 'MUG-1',
+        locationId: location,
+        quantity,
+        bucket: 'on_hand',
+        asOf: '2026-09-01T00:00:00.000Z',
+      },
+      fixedClock(),
+    );
   }
   const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_CHANNEL_CACHE_SECONDS: '0' };
   kpi = kpiHandler(() => kpiRuntime(env, { doc, now: fixedClock() }));
@@ -50,7 +85,14 @@ beforeAll(async () => {
 });
 afterAll(async () => drop());
 
-async function call(h: typeof kpi | typeof stock, routeKey: string, rawPath: string, query: Record<string, string>, key: string, pathParameters?: Record<string, string>) {
+async function call(
+  h: typeof kpi | typeof stock,
+  routeKey: string,
+  rawPath: string,
+  query: Record<string, string>,
+  key: string,
+  pathParameters?: Record<string, string>,
+) {
   const event = {
     version: '2.0',
     routeKey,
@@ -71,7 +113,10 @@ const range = { from: '2026-09-01', to: '2026-09-30' };
 describe('channels that only have a connection', () => {
   it('are listed by the channel port, with the connection partner as owner', async () => {
     // Act
-    const listed = await listChannels(documentClient(awsClientConfig(motoEnv())), tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
+    const listed = await listChannels(documentClient(awsClientConfig(motoEnv())), tableName, {
+      maxAgeSeconds: 0,
+      now: fixedMsClock(),
+    });
     // Assess
     expect(listed).toEqual([
       { channel: 'acme-square', partner: 'acme', allocation: {} },
@@ -91,8 +136,20 @@ describe('channels that only have a connection', () => {
 
   it('can be named by an admin key, also a channel known only by its counters', async () => {
     // Act
-    const named = await call(kpi, 'GET /v1/kpis/channels', '/v1/kpis/channels', { ...range, channels: 'shopify-main,pos-legacy' }, ADMIN);
-    const refused = await call(kpi, 'GET /v1/kpis/channels', '/v1/kpis/channels', { ...range, channels: 'shopify-main' }, ACME);
+    const named = await call(
+      kpi,
+      'GET /v1/kpis/channels',
+      '/v1/kpis/channels',
+      { ...range, channels: 'shopify-main,pos-legacy' },
+      ADMIN,
+    );
+    const refused = await call(
+      kpi,
+      'GET /v1/kpis/channels',
+      '/v1/kpis/channels',
+      { ...range, channels: 'shopify-main' },
+      ACME,
+    );
     // Assess
     expect(named.status).toBe(200);
     expect(named.body.channels.map((c: { channel: string }) => c.channel)).toEqual(['shopify-main', 'pos-legacy']);
@@ -101,7 +158,9 @@ describe('channels that only have a connection', () => {
 
   it('answer the stock read with the whole pool as available-to-sell', async () => {
     // Act
-    const one = await call(stock, 'GET /v1/stock/{sku}', '/v1/stock/MUG-1', { channel: 'shopify-main' }, ADMIN, { sku: 'MUG-1' });
+    const one = await call(stock, 'GET /v1/stock/{sku}', '/v1/stock/MUG-1', { channel: 'shopify-main' }, ADMIN, {
+      sku: 'MUG-1',
+    });
     // Assess
     expect(one.status).toBe(200);
     expect(one.body.available).toBe(12);
@@ -114,9 +173,19 @@ describe('channels that only have a connection', () => {
     const doc = documentClient(awsClientConfig(motoEnv()));
     const list = () => listChannels(doc, other.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
     // Act
-    await putChannelConnection(doc, other.tableName, { channel: 'amazon', connectionId: 'amazon-spapi', source: 'amazon' }, fixedClock()());
+    await putChannelConnection(
+      doc,
+      other.tableName,
+      { channel: 'amazon', connectionId: 'amazon-spapi', source: 'amazon' },
+      fixedClock()(),
+    );
     const before = await list();
-    await putChannel(doc, other.tableName, { channel: 'amazon', partner: 'acme', allocation: { share: 0.5 } }, fixedClock()());
+    await putChannel(
+      doc,
+      other.tableName,
+      { channel: 'amazon', partner: 'acme', allocation: { share: 0.5 } },
+      fixedClock()(),
+    );
     const after = await list();
     await other.drop();
     // Assess
@@ -129,14 +198,30 @@ describe('channels that only have a connection', () => {
     const other = await freshTable('connch3');
     const doc = documentClient(awsClientConfig(motoEnv()));
     const stage = `t-${other.tableName}`;
-    const store = dynamoConnectionStore({ tableName: other.tableName, stage, clients: { aws: liteAwsClient({ env: motoEnv() }) }, now: fixedMsClock(), maxAgeSeconds: 0 });
-    await store.put(ConnectionSchema.parse({ id: 'old-bc', source: 'bigcommerce', channel: 'bc-old', secret: 'bc-secret-0123', authHeaderName: 'X-Hub-Secret' }));
+    const store = dynamoConnectionStore({
+      tableName: other.tableName,
+      stage,
+      clients: { aws: liteAwsClient({ env: motoEnv() }) },
+      now: fixedMsClock(),
+      maxAgeSeconds: 0,
+    });
+    await store.put(
+      ConnectionSchema.parse({
+        id: 'old-bc',
+        source: 'bigcommerce',
+        channel: 'bc-old',
+        secret: 'bc-secret-0123',
+        authHeaderName: 'X-Hub-Secret',
+      }),
+    );
     await doc.send(new DeleteCommand({ TableName: other.tableName, Key: channelConnectionKey('bc-old', 'old-bc') }));
     const list = () => listChannels(doc, other.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });
     const before = await list();
     const lines: string[] = [];
     // Act
-    await runCli(['channels', 'sync'], { ...motoEnv(), HUB_TABLE_NAME: other.tableName, HUB_STAGE: stage }, (l) => lines.push(l));
+    await runCli(['channels', 'sync'], { ...motoEnv(), HUB_TABLE_NAME: other.tableName, HUB_STAGE: stage }, (l) =>
+      lines.push(l),
+    );
     const after = await list();
     await other.drop();
     // Assess
@@ -154,7 +239,19 @@ describe('channels known only by their data', () => {
     const at = '2026-09-01T10:00:00.000Z';
     await applyEvent(
       own.table,
-      { type: 'OrderUpserted', channel: 'pos-legacy', source: 'test', deliveryId: 'o1', occurredAt: at, orderId: 'o1', status: 'paid', rawStatus: {}, createdAt: at, version: { at }, lines: [{ lineId: '1', sku: 'MUG-1', quantity: 1, locationId: 'WH-A' }] },
+      {
+        type: 'OrderUpserted',
+        channel: 'pos-legacy',
+        source: 'test',
+        deliveryId: 'o1',
+        occurredAt: at,
+        orderId: 'o1',
+        status: 'paid',
+        rawStatus: {},
+        createdAt: at,
+        version: { at },
+        lines: [{ lineId: '1', sku: 'MUG-1', quantity: 1, locationId: 'WH-A' }],
+      },
       fixedClock(),
     );
     const before = await listChannels(doc, own.tableName, { maxAgeSeconds: 0, now: fixedMsClock() });

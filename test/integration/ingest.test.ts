@@ -26,10 +26,19 @@ let bucket: string;
 let invoke: (e: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 const conns = new Map<Source, Connection>();
 
-async function drain(url = queueUrl): Promise<{ delivery: Delivery; attributes: Record<string, string | undefined> }[]> {
+async function drain(
+  url = queueUrl,
+): Promise<{ delivery: Delivery; attributes: Record<string, string | undefined> }[]> {
   const out: { delivery: Delivery; attributes: Record<string, string | undefined> }[] = [];
   for (;;) {
-    const res = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+    const res = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     if (!res.Messages?.length) return out;
     for (const m of res.Messages) {
       out.push({
@@ -54,14 +63,31 @@ beforeAll(async () => {
     new CreateTableCommand({
       TableName: table,
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
     }),
   );
   queueUrl = (await clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('ingest-queue') }))).QueueUrl!;
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  env = { ...motoEnv(), HUB_TABLE_NAME: table, HUB_INGEST_QUEUE_URL: queueUrl, HUB_BODY_BUCKET: bucket, HUB_STAGE: uniqueName('it') };
-  const store = dynamoConnectionStore({ tableName: table, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, now: () => 0 });
+  env = {
+    ...motoEnv(),
+    HUB_TABLE_NAME: table,
+    HUB_INGEST_QUEUE_URL: queueUrl,
+    HUB_BODY_BUCKET: bucket,
+    HUB_STAGE: uniqueName('it'),
+  };
+  const store = dynamoConnectionStore({
+    tableName: table,
+    stage: env.HUB_STAGE,
+    clients: { aws: liteAwsClient({ env }) },
+    now: () => 0,
+  });
   for (const source of sources) {
     const conn = testConnection(source, { id: uniqueName(source), partner: source === 'walmart' ? 'acme' : null });
     conns.set(source, conn);
@@ -83,7 +109,14 @@ describe('ingest handler against moto', () => {
     const { deliveryId } = JSON.parse(res.body!);
     const messages = await drain();
     expect(messages).toHaveLength(1);
-    expect(messages[0]!.delivery).toMatchObject({ deliveryId, connectionId: conn.id, source, channel: conn.channel, partner: conn.partner, dedupKey: sample.dedupKey });
+    expect(messages[0]!.delivery).toMatchObject({
+      deliveryId,
+      connectionId: conn.id,
+      source,
+      channel: conn.channel,
+      partner: conn.partner,
+      dedupKey: sample.dedupKey,
+    });
     expect(messages[0]!.attributes).toMatchObject({ deliveryId, source });
     expect((await getBody(messages[0]!.delivery.body)).toString()).toBe(sample.body);
   });
@@ -119,7 +152,9 @@ describe('ingest handler against moto', () => {
     const bytes = Buffer.from([0x7b, 0xff, 0x00, 0xfe, 0x7d]);
     const signed = signedRequest('shopify', conn, bytes, { headers: { 'content-type': 'application/octet-stream' } });
     // Act
-    const res = await invoke(apiEvent({ path: `/webhooks/${conn.id}`, headers: signed.headers, body: bytes, base64: true }));
+    const res = await invoke(
+      apiEvent({ path: `/webhooks/${conn.id}`, headers: signed.headers, body: bytes, base64: true }),
+    );
     // Assess
     expect(res.statusCode).toBe(202);
     const [m] = await drain();
@@ -132,7 +167,10 @@ describe('ingest handler against moto', () => {
     const conn = conns.get('square')!;
     const sample = sampleBody('square');
     const signed = signedRequest('square', conn, sample.body);
-    const event = { ...apiEvent({ path: '/anything/else', headers: signed.headers, body: signed.body }), pathParameters: { connectionId: conn.id } };
+    const event = {
+      ...apiEvent({ path: '/anything/else', headers: signed.headers, body: signed.body }),
+      pathParameters: { connectionId: conn.id },
+    };
     // Act
     const res = await invoke(event);
     // Assess
@@ -144,7 +182,9 @@ describe('ingest handler against moto', () => {
     // Prepare
     const conn = conns.get('ebay')!;
     // Act
-    const res = await invoke(apiEvent({ path: `/webhooks/${conn.id}`, method: 'GET', query: { challenge_code: 'abc' } }));
+    const res = await invoke(
+      apiEvent({ path: `/webhooks/${conn.id}`, method: 'GET', query: { challenge_code: 'abc' } }),
+    );
     // Assess
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body!).challengeResponse).toMatch(/^[0-9a-f]{64}$/);
@@ -196,7 +236,12 @@ describe('ingest handler against moto', () => {
 describe('connection store on DynamoDB + Secrets Manager', () => {
   it('creates, updates (rotation) and lists connections, keeping secrets out of the table', async () => {
     // Prepare
-    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, now: () => 0 });
+    const store = dynamoConnectionStore({
+      tableName: env.HUB_TABLE_NAME!,
+      stage: env.HUB_STAGE,
+      clients: { aws: liteAwsClient({ env }) },
+      now: () => 0,
+    });
     const conn = testConnection('shopify', { id: uniqueName('rot'), secrets: ['one'] });
     // Act
     await store.put(conn);
@@ -205,7 +250,9 @@ describe('connection store on DynamoDB + Secrets Manager', () => {
     const rotated = await store.get(conn.id);
     const listed = await store.list();
     const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
-    const item = await clients.dynamo.send(new GetItemCommand({ TableName: env.HUB_TABLE_NAME!, Key: { pk: { S: `CONN#${conn.id}` }, sk: { S: 'META' } } }));
+    const item = await clients.dynamo.send(
+      new GetItemCommand({ TableName: env.HUB_TABLE_NAME!, Key: { pk: { S: `CONN#${conn.id}` }, sk: { S: 'META' } } }),
+    );
     // Assess
     expect(first?.secrets).toEqual(['one']);
     expect(rotated).toEqual({ ...conn, secrets: ['one', 'two'] });
@@ -222,9 +269,26 @@ describe('hub CLI: connections', () => {
     const cliEnv = { ...env, HUB_PUBLIC_URL: 'http://127.0.0.1:3999' };
     const run = (...argv: string[]) => runCli(argv, cliEnv, (l) => lines.push(l));
     const id = uniqueName('cli');
-    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, maxAgeSeconds: 0, now: () => 0 });
+    const store = dynamoConnectionStore({
+      tableName: env.HUB_TABLE_NAME!,
+      stage: env.HUB_STAGE,
+      clients: { aws: liteAwsClient({ env }) },
+      maxAgeSeconds: 0,
+      now: () => 0,
+    });
     // Act
-    await run('connections', 'add', '--source', 'standard-webhooks', '--channel', 'partner-x', '--id', id, '--partner', 'px');
+    await run(
+      'connections',
+      'add',
+      '--source',
+      'standard-webhooks',
+      '--channel',
+      'partner-x',
+      '--id',
+      id,
+      '--partner',
+      'px',
+    );
     const added = await store.get(id, { fresh: true });
     await run('connections', 'rotate', id);
     const rotated = await store.get(id, { fresh: true });
@@ -248,10 +312,17 @@ describe('hub CLI: connections', () => {
   it('stores the secret a platform issued (--secret) under the id given (--id), and does not print it back', async () => {
     // Prepare: a Shopify app's client secret, as Shopify shows it
     const lines: string[] = [];
-    const run = (...argv: string[]) => runCli(argv, { ...env, HUB_PUBLIC_URL: 'http://127.0.0.1:3999' }, (l) => lines.push(l));
+    const run = (...argv: string[]) =>
+      runCli(argv, { ...env, HUB_PUBLIC_URL: 'http://127.0.0.1:3999' }, (l) => lines.push(l));
     const id = uniqueName('shop');
     const issued = 'shpss_0123456789abcdef0123456789abcdef';
-    const store = dynamoConnectionStore({ tableName: env.HUB_TABLE_NAME!, stage: env.HUB_STAGE, clients: { aws: liteAwsClient({ env }) }, maxAgeSeconds: 0, now: () => 0 });
+    const store = dynamoConnectionStore({
+      tableName: env.HUB_TABLE_NAME!,
+      stage: env.HUB_STAGE,
+      clients: { aws: liteAwsClient({ env }) },
+      maxAgeSeconds: 0,
+      now: () => 0,
+    });
 
     // Act
     await run('connections', 'add', '--source', 'shopify', '--channel', 'shopify-eu', '--id', id, '--secret', issued);
@@ -259,8 +330,26 @@ describe('hub CLI: connections', () => {
     await run('connections', 'rotate', id, '--secret', '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');
     const rotated = await store.get(id, { fresh: true });
     // each refusal is awaited as it happens: a rejection left pending is an unhandled one
-    const amazon = await run('connections', 'add', '--source', 'amazon', '--channel', 'amazon-us', '--secret', 'x').catch((e: unknown) => e as Error);
-    const padded = await run('connections', 'add', '--source', 'shopify', '--channel', 'shopify-eu', '--secret', `${issued}\n`).catch((e: unknown) => e as Error);
+    const amazon = await run(
+      'connections',
+      'add',
+      '--source',
+      'amazon',
+      '--channel',
+      'amazon-us',
+      '--secret',
+      'x',
+    ).catch((e: unknown) => e as Error);
+    const padded = await run(
+      'connections',
+      'add',
+      '--source',
+      'shopify',
+      '--channel',
+      'shopify-eu',
+      '--secret',
+      `${issued}\n`,
+    ).catch((e: unknown) => e as Error);
 
     // Assess
     expect(added).toMatchObject({ id, source: 'shopify', channel: 'shopify-eu', secrets: [issued] });

@@ -41,7 +41,7 @@ function mulberry32(seed: number) {
 }
 const rand = mulberry32(20260308);
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 
 const EXP: Record<string, number> = { USD: 2, EUR: 2, GBP: 2, JPY: 0 };
 function money(minor: number, cur: string): string {
@@ -82,12 +82,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Times weighted towards the edges the API must cut right. */
 function orderTime(): number {
   const r = rand();
-  const minute = (base: string, hours: number) => Date.parse(base) + int(0, hours * 60 - 1) * 60_000 + int(0, 59) * 1000;
+  const minute = (base: string, hours: number) =>
+    Date.parse(base) + int(0, hours * 60 - 1) * 60_000 + int(0, 59) * 1000;
   if (r < 0.1) return minute('2026-03-08T03:00:00Z', 6); // New York DST starts 07:00Z
   if (r < 0.18) return minute('2025-11-02T03:00:00Z', 5); // New York DST ends 06:00Z
   if (r < 0.3) return minute(`2026-01-${String(int(10, 20))}T18:00:00Z`, 2); // Kolkata midnight is 18:30Z
   if (r < 0.38) return minute('2026-01-31T22:00:00Z', 4); // month edge in UTC and NY
-  return Date.parse('2025-09-01T00:00:00Z') + Math.floor(rand() * (Date.parse('2026-05-01T00:00:00Z') - Date.parse('2025-09-01T00:00:00Z')));
+  return (
+    Date.parse('2025-09-01T00:00:00Z') +
+    Math.floor(rand() * (Date.parse('2026-05-01T00:00:00Z') - Date.parse('2025-09-01T00:00:00Z')))
+  );
 }
 
 function generate(n: number): Order[] {
@@ -109,7 +113,8 @@ function generate(n: number): Order[] {
     else if (r < 0.6) o.fulfilledAt = iso(created + int(600, 96 * 3600) * 1000);
     if (rand() < 0.12) {
       const count = rand() < 0.25 ? 2 : 1;
-      for (let k = 0; k < count; k++) o.refunds.push({ id: `${o.id}-r${k}`, ...(o.currency ? { amountMinor: int(1, 2000) } : {}) });
+      for (let k = 0; k < count; k++)
+        o.refunds.push({ id: `${o.id}-r${k}`, ...(o.currency ? { amountMinor: int(1, 2000) } : {}) });
     }
     orders.push(o);
   }
@@ -124,8 +129,22 @@ function generate(n: number): Order[] {
 function collidingCurrencies(): Order[] {
   const at = Date.parse('2026-02-10T12:05:00Z');
   return [
-    { channel: 'shop-eu', id: 'mix-0', createdAt: iso(at), currency: 'EUR', lines: [{ lineId: 'L0', sku: 'SKU-A', qty: 1, unitMinor: 1500 }], refunds: [] },
-    { channel: 'shop-eu', id: 'mix-1', createdAt: iso(at + 60_000), currency: 'GBP', lines: [{ lineId: 'L0', sku: 'SKU-B', qty: 2, unitMinor: 700 }], refunds: [] },
+    {
+      channel: 'shop-eu',
+      id: 'mix-0',
+      createdAt: iso(at),
+      currency: 'EUR',
+      lines: [{ lineId: 'L0', sku: 'SKU-A', qty: 1, unitMinor: 1500 }],
+      refunds: [],
+    },
+    {
+      channel: 'shop-eu',
+      id: 'mix-1',
+      createdAt: iso(at + 60_000),
+      currency: 'GBP',
+      lines: [{ lineId: 'L0', sku: 'SKU-B', qty: 2, unitMinor: 700 }],
+      refunds: [],
+    },
   ];
 }
 
@@ -139,7 +158,9 @@ function eventsOf(o: Order): CanonicalEvent[] {
     sku: l.sku,
     quantity: l.qty,
     locationId: 'WH1',
-    ...(l.unitMinor !== undefined && o.currency ? { unitPrice: { amount: money(l.unitMinor, o.currency), currency: o.currency } } : {}),
+    ...(l.unitMinor !== undefined && o.currency
+      ? { unitPrice: { amount: money(l.unitMinor, o.currency), currency: o.currency } }
+      : {}),
   }));
   const totalMinor = o.lines.reduce((n, l) => n + (l.unitMinor ?? 0) * l.qty, 0);
   const upsert = (status: 'paid' | 'fulfilled', at: string, extra: Record<string, unknown> = {}): CanonicalEvent => ({
@@ -152,7 +173,9 @@ function eventsOf(o: Order): CanonicalEvent[] {
     rawStatus: {},
     createdAt: o.createdAt,
     version: { at },
-    ...(spec.pricing === 'total' && o.currency ? { total: { amount: money(totalMinor, o.currency), currency: o.currency } } : {}),
+    ...(spec.pricing === 'total' && o.currency
+      ? { total: { amount: money(totalMinor, o.currency), currency: o.currency } }
+      : {}),
     lines,
     ...extra,
   });
@@ -179,7 +202,9 @@ function eventsOf(o: Order): CanonicalEvent[] {
       refundId: r.id,
       processedAt: iso(Date.parse(o.createdAt) + 86_400_000),
       lines: [],
-      ...(r.amountMinor !== undefined && o.currency ? { amount: { amount: money(r.amountMinor, o.currency), currency: o.currency } } : {}),
+      ...(r.amountMinor !== undefined && o.currency
+        ? { amount: { amount: money(r.amountMinor, o.currency), currency: o.currency } }
+        : {}),
     });
   }
   return out;
@@ -192,9 +217,15 @@ const HOUR = 3_600_000;
 /** New York's offset in hours at a UTC instant: EDT between the 2025 and 2026 switch instants. */
 function newYorkOffset(ms: number): number {
   const edt = (from: string, to: string) => ms >= Date.parse(from) && ms < Date.parse(to);
-  return edt('2025-03-09T07:00:00Z', '2025-11-02T06:00:00Z') || edt('2026-03-08T07:00:00Z', '2026-11-01T06:00:00Z') ? -4 : -5;
+  return edt('2025-03-09T07:00:00Z', '2025-11-02T06:00:00Z') || edt('2026-03-08T07:00:00Z', '2026-11-01T06:00:00Z')
+    ? -4
+    : -5;
 }
-const OFFSET: Record<string, (ms: number) => number> = { UTC: () => 0, 'America/New_York': newYorkOffset, 'Asia/Kolkata': () => 5.5 };
+const OFFSET: Record<string, (ms: number) => number> = {
+  UTC: () => 0,
+  'America/New_York': newYorkOffset,
+  'Asia/Kolkata': () => 5.5,
+};
 
 /**
  * The documented rules: in the rollup zone an order counts on the local date it was placed on;
@@ -246,8 +277,28 @@ interface Expected {
   oversells: number;
 }
 
-function expectedOf(orders: Order[], oversellHours: Map<string, number>, channel: string, tz: string, from: string, to: string): Expected {
-  const e: Expected = { orders: 0, cancelled: 0, units: 0, multi: 0, revenue: {}, priced: {}, refunds: 0, refundAmount: {}, fulfilled: 0, fulfilSeconds: 0, unpriced: 0, oversells: 0 };
+function expectedOf(
+  orders: Order[],
+  oversellHours: Map<string, number>,
+  channel: string,
+  tz: string,
+  from: string,
+  to: string,
+): Expected {
+  const e: Expected = {
+    orders: 0,
+    cancelled: 0,
+    units: 0,
+    multi: 0,
+    revenue: {},
+    priced: {},
+    refunds: 0,
+    refundAmount: {},
+    fulfilled: 0,
+    fulfilSeconds: 0,
+    unpriced: 0,
+    oversells: 0,
+  };
   for (const o of orders) {
     if (o.channel !== channel) continue;
     const d = localDateOf(o, tz);
@@ -293,14 +344,17 @@ function half(a: number, b: number): number {
 /** What the API should say for a span, in its own shape, with rates left as numbers. */
 function expectedAnswer(e: Expected) {
   const kept = e.orders - e.cancelled;
-  const moneyMap = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([c, v]) => [c, money(v, c)]));
+  const moneyMap = (m: Record<string, number>) =>
+    Object.fromEntries(Object.entries(m).map(([c, v]) => [c, money(v, c)]));
   return {
     orders: e.orders,
     cancelledOrders: e.cancelled,
     unitsSold: e.units,
     unpricedOrders: e.unpriced,
     grossRevenue: moneyMap(e.revenue),
-    averageOrderValue: Object.fromEntries(Object.entries(e.revenue).map(([c, v]) => [c, money(half(v, e.priced[c]!), c)])),
+    averageOrderValue: Object.fromEntries(
+      Object.entries(e.revenue).map(([c, v]) => [c, money(half(v, e.priced[c]!), c)]),
+    ),
     refunds: { count: e.refunds, amount: moneyMap(e.refundAmount) },
     fulfilledOrders: e.fulfilled,
     oversells: e.oversells,
@@ -339,7 +393,11 @@ function compare(actual: any, e: Expected, where: string): void {
   expectClose(actual.unitsPerOrder, x.rates.unitsPerOrder);
   expectClose(actual.crossSellRate, x.rates.crossSellRate);
   expectClose(actual.refunds.rate, x.rates.refundRate);
-  expectClose(actual.fulfilment.meanHours, x.rates.meanHours === null ? null : Math.round(x.rates.meanHours * 100) / 100, 2);
+  expectClose(
+    actual.fulfilment.meanHours,
+    x.rates.meanHours === null ? null : Math.round(x.rates.meanHours * 100) / 100,
+    2,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,12 +435,17 @@ beforeAll(async () => {
   await putApiKey(doc, tableName, STOCK_KEY, { scopes: ['stock:read'], partner: null }, fixedClock()());
   await putApiKey(doc, tableName, ALERTS_KEY, { scopes: ['kpi:read', 'stock:read'], partner: null }, fixedClock()());
   for (const [channel, spec] of Object.entries(CHANNELS)) {
-    await putChannel(doc, tableName, {
-      channel,
-      ...(spec.partner ? { partner: spec.partner } : {}),
-      ...(channel === 'shop-us' ? { standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 200 } } : {}),
-      ...(channel === 'acme-web' ? { standards: { maxCancellationRate: 0.9 } } : {}),
-    }, fixedClock()());
+    await putChannel(
+      doc,
+      tableName,
+      {
+        channel,
+        ...(spec.partner ? { partner: spec.partner } : {}),
+        ...(channel === 'shop-us' ? { standards: { maxCancellationRate: 0.02, maxMeanFulfilmentHours: 200 } } : {}),
+        ...(channel === 'acme-web' ? { standards: { maxCancellationRate: 0.9 } } : {}),
+      },
+      fixedClock()(),
+    );
   }
 
   // The writes go through the normalizer's own code (applyEvent) on the in-memory TablePort that
@@ -393,14 +456,44 @@ beforeAll(async () => {
   // plenty of stock, counted before any order: random orders never oversell
   const stockAt = '2025-01-01T00:00:00.000Z';
   for (const sku of SKUS) {
-    await applyEvent(mem, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: `count-${sku}`, occurredAt: stockAt, sku, locationId: 'WH1', quantity: 1_000_000, bucket: 'on_hand', asOf: stockAt }, fixedClock());
+    await applyEvent(
+      mem,
+      {
+        type: 'StockLevelSet',
+        channel: 'wms',
+        source: 'test',
+        deliveryId: `count-${sku}`,
+        occurredAt: stockAt,
+        sku,
+        locationId: 'WH1',
+        quantity: 1_000_000,
+        bucket: 'on_hand',
+        asOf: stockAt,
+      },
+      fixedClock(),
+    );
   }
   orders = [...generate(200), ...collidingCurrencies()];
   for (const o of orders) for (const e of eventsOf(o)) await applyEvent(mem, e, fixedClock());
 
   // one scarce SKU: 1 unit, then three single-unit orders one after another — the second takes
   // the balance below zero (one oversell event, in its creation hour); the third keeps it there
-  await applyEvent(mem, { type: 'StockLevelSet', channel: 'wms', source: 'test', deliveryId: 'count-scarce', occurredAt: stockAt, sku: 'SCARCE', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: stockAt }, fixedClock());
+  await applyEvent(
+    mem,
+    {
+      type: 'StockLevelSet',
+      channel: 'wms',
+      source: 'test',
+      deliveryId: 'count-scarce',
+      occurredAt: stockAt,
+      sku: 'SCARCE',
+      locationId: 'WH1',
+      quantity: 1,
+      bucket: 'on_hand',
+      asOf: stockAt,
+    },
+    fixedClock(),
+  );
   const scarce: Order[] = [0, 1, 2].map((i) => ({
     channel: 'shop-us',
     id: `scarce-${i}`,
@@ -424,7 +517,9 @@ beforeAll(async () => {
   sent.length = 0;
   oversellHours.set(`shop-us|${scarce[1]!.createdAt.slice(0, 13)}`, 1);
 
-  handler = createHandler(() => kpiRuntime({ ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_CHANNEL_CACHE_SECONDS: '0' }, { doc }));
+  handler = createHandler(() =>
+    kpiRuntime({ ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_CHANNEL_CACHE_SECONDS: '0' }, { doc }),
+  );
 }, 300_000);
 afterAll(async () => drop());
 
@@ -449,10 +544,34 @@ async function get(path: string, query: Record<string, string>, key = KEY): Prom
 
 const CASES: Array<{ name: string; tz: string; granularity: Gran; from: string; to: string }> = [
   { name: 'UTC months', tz: 'UTC', granularity: 'month', from: '2025-10-01', to: '2026-04-30' },
-  { name: 'New York days across the spring DST change', tz: 'America/New_York', granularity: 'day', from: '2026-03-06', to: '2026-03-10' },
-  { name: 'New York ISO weeks across the autumn DST change', tz: 'America/New_York', granularity: 'week', from: '2025-10-27', to: '2025-11-16' },
-  { name: 'New York months, clipped at both ends', tz: 'America/New_York', granularity: 'month', from: '2026-01-15', to: '2026-03-20' },
-  { name: 'Kolkata (+5:30) days around local midnight', tz: 'Asia/Kolkata', granularity: 'day', from: '2026-01-09', to: '2026-01-22' },
+  {
+    name: 'New York days across the spring DST change',
+    tz: 'America/New_York',
+    granularity: 'day',
+    from: '2026-03-06',
+    to: '2026-03-10',
+  },
+  {
+    name: 'New York ISO weeks across the autumn DST change',
+    tz: 'America/New_York',
+    granularity: 'week',
+    from: '2025-10-27',
+    to: '2025-11-16',
+  },
+  {
+    name: 'New York months, clipped at both ends',
+    tz: 'America/New_York',
+    granularity: 'month',
+    from: '2026-01-15',
+    to: '2026-03-20',
+  },
+  {
+    name: 'Kolkata (+5:30) days around local midnight',
+    tz: 'Asia/Kolkata',
+    granularity: 'day',
+    from: '2026-01-09',
+    to: '2026-01-22',
+  },
   { name: 'Kolkata quarters', tz: 'Asia/Kolkata', granularity: 'quarter', from: '2025-10-01', to: '2026-03-31' },
 ];
 
@@ -484,18 +603,27 @@ function expectedPeriods(g: Gran, from: string, to: string) {
 describe('GET /v1/kpis/channels against an independent computation', () => {
   it('generated orders that exercise every edge', () => {
     // a sanity check on the generator itself, so the comparisons below are not vacuous
-    const kolkataEdge = orders.filter((o) => o.createdAt.slice(11, 13) === '18' && o.createdAt.slice(0, 7) === '2026-01');
+    const kolkataEdge = orders.filter(
+      (o) => o.createdAt.slice(11, 13) === '18' && o.createdAt.slice(0, 7) === '2026-01',
+    );
     expect(kolkataEdge.length).toBeGreaterThan(3);
     expect(orders.filter((o) => o.cancel === 'whole').length).toBeGreaterThan(5);
     expect(orders.filter((o) => Array.isArray(o.cancel)).length).toBeGreaterThan(3);
     expect(orders.filter((o) => o.refunds.length > 1).length).toBeGreaterThan(0);
-    expect(new Set(orders.filter((o) => o.channel === 'shop-eu').map((o) => o.currency))).toEqual(new Set(['EUR', 'GBP']));
+    expect(new Set(orders.filter((o) => o.channel === 'shop-eu').map((o) => o.currency))).toEqual(
+      new Set(['EUR', 'GBP']),
+    );
   });
 
   for (const c of CASES) {
     it(`matches for ${c.name}`, async () => {
       // Act
-      const { status, body } = await get('/v1/kpis/channels', { from: c.from, to: c.to, granularity: c.granularity, tz: c.tz });
+      const { status, body } = await get('/v1/kpis/channels', {
+        from: c.from,
+        to: c.to,
+        granularity: c.granularity,
+        tz: c.tz,
+      });
 
       // Assess
       expect(status, JSON.stringify(body)).toBe(200);
@@ -504,13 +632,17 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
       const periods = expectedPeriods(c.granularity, c.from, c.to);
       const allRevenue = (from: string, to: string) => {
         const sum: Record<string, number> = {};
-        for (const ch of Object.keys(CHANNELS)) for (const [cur, v] of Object.entries(expectedOf(orders, oversellHours, ch, c.tz, from, to).revenue)) sum[cur] = (sum[cur] ?? 0) + v;
+        for (const ch of Object.keys(CHANNELS))
+          for (const [cur, v] of Object.entries(expectedOf(orders, oversellHours, ch, c.tz, from, to).revenue))
+            sum[cur] = (sum[cur] ?? 0) + v;
         return sum;
       };
       for (const ch of body.channels) {
         const total = expectedOf(orders, oversellHours, ch.channel, c.tz, c.from, c.to);
         compare(ch.total, total, `${ch.channel} total`);
-        expect(ch.periods.map((p: any) => [p.from, p.to, p.growth.previous])).toEqual(periods.map((p) => [p.from, p.to, p.previous]));
+        expect(ch.periods.map((p: any) => [p.from, p.to, p.growth.previous])).toEqual(
+          periods.map((p) => [p.from, p.to, p.previous]),
+        );
         ch.periods.forEach((p: any, i: number) => {
           const span = periods[i]!;
           const e = expectedOf(orders, oversellHours, ch.channel, c.tz, span.from, span.to);
@@ -529,7 +661,12 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
   }
 
   it('saw the edges: the DST day has orders, two currencies in one hour keep their AOVs, an oversell was counted', async () => {
-    const { body } = await get('/v1/kpis/channels', { from: '2026-02-10', to: '2026-02-10', granularity: 'day', tz: 'UTC' });
+    const { body } = await get('/v1/kpis/channels', {
+      from: '2026-02-10',
+      to: '2026-02-10',
+      granularity: 'day',
+      tz: 'UTC',
+    });
     const eu = body.channels.find((c: any) => c.channel === 'shop-eu');
     const day = expectedOf(orders, oversellHours, 'shop-eu', 'UTC', '2026-02-10', '2026-02-10');
     expect(Object.keys(day.revenue).sort()).toEqual(['EUR', 'GBP']);
@@ -538,14 +675,24 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
   });
 
   it('counted the oversell in its month', async () => {
-    const { body } = await get('/v1/kpis/channels', { from: '2026-02-01', to: '2026-03-31', granularity: 'month', tz: 'America/New_York' });
+    const { body } = await get('/v1/kpis/channels', {
+      from: '2026-02-01',
+      to: '2026-03-31',
+      granularity: 'month',
+      tz: 'America/New_York',
+    });
     const us = body.channels.find((c: any) => c.channel === 'shop-us');
     expect(us.periods[1].oversells).toBe(1);
   });
 
   it('marks channels below their standards with the failing measures', async () => {
     // Act
-    const { body } = await get('/v1/kpis/channels', { from: '2025-10-01', to: '2026-04-30', granularity: 'month', tz: 'UTC' });
+    const { body } = await get('/v1/kpis/channels', {
+      from: '2025-10-01',
+      to: '2026-04-30',
+      granularity: 'month',
+      tz: 'UTC',
+    });
 
     // Assess
     const byName = Object.fromEntries(body.channels.map((c: any) => [c.channel, c]));
@@ -563,7 +710,12 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
     sent.length = 0;
 
     // Act: 365 days in UTC = the year plus the year before for growth: 24 months
-    const { status } = await get('/v1/kpis/channels', { from: '2025-05-01', to: '2026-04-30', granularity: 'quarter', tz: 'UTC' });
+    const { status } = await get('/v1/kpis/channels', {
+      from: '2025-05-01',
+      to: '2026-04-30',
+      granularity: 'quarter',
+      tz: 'UTC',
+    });
 
     // Assess
     expect(status).toBe(200);
@@ -578,7 +730,12 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
     sent.length = 0;
 
     // Act: the same year, in the rollup zone; the previous 365 days end mid-month (2025 is no leap year)
-    const { status } = await get('/v1/kpis/channels', { from: '2025-05-01', to: '2026-04-30', granularity: 'quarter', tz: ROLLUP_ZONE });
+    const { status } = await get('/v1/kpis/channels', {
+      from: '2025-05-01',
+      to: '2026-04-30',
+      granularity: 'quarter',
+      tz: ROLLUP_ZONE,
+    });
 
     // Assess: per channel one query for every month, one for the loose days of the previous span
     expect(status).toBe(200);
@@ -605,16 +762,25 @@ describe('GET /v1/kpis/channels/{channel}', () => {
 
 describe('access and bad input', () => {
   it('shows a partner key only its channels, with shares among them', async () => {
-    const { status, body } = await get('/v1/kpis/channels', { from: '2025-10-01', to: '2026-04-30', tz: 'UTC' }, PARTNER_KEY);
+    const { status, body } = await get(
+      '/v1/kpis/channels',
+      { from: '2025-10-01', to: '2026-04-30', tz: 'UTC' },
+      PARTNER_KEY,
+    );
     expect(status).toBe(200);
     expect(body.channels.map((c: any) => c.channel)).toEqual(['acme-web']);
     expect(body.channels[0].total.revenueShare).toEqual({ JPY: 1 });
-    expect((await get('/v1/kpis/channels/shop-us', { from: '2025-10-01', to: '2026-04-30' }, PARTNER_KEY)).status).toBe(403);
+    expect((await get('/v1/kpis/channels/shop-us', { from: '2025-10-01', to: '2026-04-30' }, PARTNER_KEY)).status).toBe(
+      403,
+    );
   });
 
   it('refuses a key without kpi:read (403) and a missing one (401)', async () => {
     expect((await get('/v1/kpis/channels', { from: '2026-01-01', to: '2026-01-31' }, STOCK_KEY)).status).toBe(403);
-    expect((await get('/v1/kpis/channels', { from: '2026-01-01', to: '2026-01-31' }, 'hub_unknown_key_0123456789abc')).status).toBe(401);
+    expect(
+      (await get('/v1/kpis/channels', { from: '2026-01-01', to: '2026-01-31' }, 'hub_unknown_key_0123456789abc'))
+        .status,
+    ).toBe(401);
   });
 
   it.each([
@@ -635,7 +801,9 @@ describe('GET /v1/kpis/stock-alerts', () => {
     const { status, body } = await get('/v1/kpis/stock-alerts', { threshold: '5' }, ALERTS_KEY);
     expect(status).toBe(200);
     // SCARCE: 1 on hand, 3 reserved
-    expect(body.oversold).toEqual([expect.objectContaining({ sku: 'SCARCE', location: 'WH1', onHand: 1, reserved: 3, available: -2 })]);
+    expect(body.oversold).toEqual([
+      expect.objectContaining({ sku: 'SCARCE', location: 'WH1', onHand: 1, reserved: 3, available: -2 }),
+    ]);
     expect(body.lowStock).toEqual([]);
   });
 
@@ -657,7 +825,10 @@ describe('the deployed kpi role', () => {
         const name = /^pk = (:\w+)/.exec(c.input.KeyConditionExpression)?.[1];
         return [name ? c.input.ExpressionAttributeValues[name] : `<unparsed ${c.input.KeyConditionExpression}>`];
       }
-      if (c.command === 'BatchGetItemCommand') return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) => r.Keys.map((k) => k.pk));
+      if (c.command === 'BatchGetItemCommand')
+        return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) =>
+          r.Keys.map((k) => k.pk),
+        );
       return [`<${c.command}>`];
     };
     // the file's own seeding writes go through the same client; the kpi role may not write at all

@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CreateTableCommand, DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { provisionHub, provisionHubTable, type HubResources } from '#infra/local/provision.ts';
@@ -42,14 +47,23 @@ describe('provisionHub', () => {
     expect(sortByName(Table?.AttributeDefinitions)).toEqual(sortByName(declared.AttributeDefinitions));
     expect(Table?.BillingModeSummary?.BillingMode).toBe(declared.BillingMode);
     expect(
-      (Table?.GlobalSecondaryIndexes ?? []).map((i) => ({ IndexName: i.IndexName, KeySchema: i.KeySchema, Projection: i.Projection })),
+      (Table?.GlobalSecondaryIndexes ?? []).map((i) => ({
+        IndexName: i.IndexName,
+        KeySchema: i.KeySchema,
+        Projection: i.Projection,
+      })),
     ).toEqual(declared.GlobalSecondaryIndexes);
     expect(ttl.TimeToLiveDescription).toMatchObject({
       TimeToLiveStatus: 'ENABLED',
       AttributeName: declared.TimeToLiveSpecification.AttributeName,
     });
-    expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
-    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: declared.StreamSpecification.StreamViewType });
+    expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe(
+      'ENABLED',
+    );
+    expect(Table?.StreamSpecification).toEqual({
+      StreamEnabled: true,
+      StreamViewType: declared.StreamSpecification.StreamViewType,
+    });
     expect(Table?.LatestStreamArn).toEqual(expect.any(String));
   });
 
@@ -61,7 +75,9 @@ describe('provisionHub', () => {
       new CreateTableCommand({
         TableName: tableName,
         KeySchema: declared.KeySchema,
-        AttributeDefinitions: declared.AttributeDefinitions.filter((a: { AttributeName: string }) => ['pk', 'sk'].includes(a.AttributeName)),
+        AttributeDefinitions: declared.AttributeDefinitions.filter((a: { AttributeName: string }) =>
+          ['pk', 'sk'].includes(a.AttributeName),
+        ),
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
@@ -107,7 +123,9 @@ describe('provisionHub', () => {
     // Prepare
     const declared = fromOutput('HydrateQueueUrl');
     const mapping = Object.values(resources).find(
-      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.EventSourceArn['Fn::GetAtt'][0] === template.Outputs.HydrateQueueUrl.Value.Ref,
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        r.Properties.EventSourceArn['Fn::GetAtt'][0] === template.Outputs.HydrateQueueUrl.Value.Ref,
     )!.Properties;
 
     // Act
@@ -115,7 +133,10 @@ describe('provisionHub', () => {
     const dlq = await queueAttributes(hub.hydrateDlqUrl);
 
     // Assess
-    expect(JSON.parse(hydrate.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: declared.RedrivePolicy.maxReceiveCount });
+    expect(JSON.parse(hydrate.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: dlq.QueueArn,
+      maxReceiveCount: declared.RedrivePolicy.maxReceiveCount,
+    });
     expect(Number(hydrate.VisibilityTimeout)).toBe(declared.VisibilityTimeout);
     expect(hub.hydrateQueueUrl).toMatch(new RegExp(`/${prefix}-hydrate$`));
     expect(hub.hydrateBatchSize).toBe(mapping.BatchSize);
@@ -133,7 +154,9 @@ describe('provisionHub', () => {
   it("takes fold's batch size and key filter from the event source mapping on the table's stream", () => {
     const tableId = template.Outputs.TableName.Value.Ref;
     const mapping = Object.values(resources).find(
-      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] }),
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] }),
     )!.Properties;
     expect(hub.fold).toEqual({ batchSize: mapping.BatchSize, keyAttribute: 'pk', keyPrefix: 'ORDER#' });
   });
@@ -142,7 +165,9 @@ describe('provisionHub', () => {
     await s3.send(new HeadBucketCommand({ Bucket: hub.bodyBucket }));
     const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: hub.bodyBucket }));
     expect(lifecycle.Rules?.map((r) => r.Expiration?.Days)).toEqual(
-      fromOutput('BodyBucket').LifecycleConfiguration.Rules.map((r: { ExpirationInDays: number }) => r.ExpirationInDays),
+      fromOutput('BodyBucket').LifecycleConfiguration.Rules.map(
+        (r: { ExpirationInDays: number }) => r.ExpirationInDays,
+      ),
     );
   });
 

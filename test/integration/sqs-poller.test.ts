@@ -15,8 +15,9 @@ const { sqs } = testClients();
 async function queuePair(visibilityTimeoutSeconds: number) {
   const name = uniqueName('poller');
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] })))
-    .Attributes!.QueueArn!;
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
   const q = await sqs.send(
     new CreateQueueCommand({
       QueueName: name,
@@ -29,7 +30,11 @@ async function queuePair(visibilityTimeoutSeconds: number) {
   return { queueUrl: q.QueueUrl!, dlqUrl: dlq.QueueUrl! };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -46,7 +51,7 @@ afterEach(async () => {
 });
 
 describe('SqsPoller against moto', () => {
-  it('brings a failed record back after the overridden visibility timeout, not the queue\'s', async () => {
+  it("brings a failed record back after the overridden visibility timeout, not the queue's", async () => {
     // Prepare: the queue hides a received message for 10 minutes; the override says 1 s
     const { queueUrl } = await queuePair(600);
     const seen: number[] = [];
@@ -64,7 +69,9 @@ describe('SqsPoller against moto', () => {
       log: () => {},
       handler: async (event) => {
         seen.push(...event.Records.map((r) => Number(r.attributes.ApproximateReceiveCount)));
-        return { batchItemFailures: seen.length === 1 ? event.Records.map((r) => ({ itemIdentifier: r.messageId })) : [] };
+        return {
+          batchItemFailures: seen.length === 1 ? event.Records.map((r) => ({ itemIdentifier: r.messageId })) : [],
+        };
       },
     });
     await poller.start();
@@ -97,7 +104,16 @@ describe('SqsPoller against moto', () => {
     );
 
     // Act
-    poller = new SqsPoller({ sqs, queueUrl, handler: normalize, region: 'us-east-1', batchSize: 10, batchWindowSeconds: 1, waitTimeSeconds: 1, log: () => {} });
+    poller = new SqsPoller({
+      sqs,
+      queueUrl,
+      handler: normalize,
+      region: 'us-east-1',
+      batchSize: 10,
+      batchWindowSeconds: 1,
+      waitTimeSeconds: 1,
+      log: () => {},
+    });
     await poller.start();
     const dlqMessage = await waitFor('the poison message in the DLQ', async () => {
       const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10 }));
@@ -112,9 +128,15 @@ describe('SqsPoller against moto', () => {
     expect(okBodies.sort()).toEqual(['ok-1', 'ok-2']); // deleted after the first success, never seen again
     expect(poller.stats).toMatchObject({ records: 4, deleted: 2, failures: 2, handlerErrors: 0 });
     const left = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    expect(left.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect(left.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 
   it('hands the handler a real SQS event', async () => {
@@ -133,13 +155,22 @@ describe('SqsPoller against moto', () => {
     );
 
     // Act
-    poller = new SqsPoller({ sqs, queueUrl, handler: async (e) => void seen.push(e), region: 'us-east-1', batchSize: 5, batchWindowSeconds: 0, waitTimeSeconds: 1 });
+    poller = new SqsPoller({
+      sqs,
+      queueUrl,
+      handler: async (e) => void seen.push(e),
+      region: 'us-east-1',
+      batchSize: 5,
+      batchWindowSeconds: 0,
+      waitTimeSeconds: 1,
+    });
     await poller.start();
     await waitFor('a batch', () => (seen.length ? true : undefined));
 
     // Assess
     const record = seen[0]!.Records[0]!;
-    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
+      .Attributes!.QueueArn;
     expect(record).toMatchObject({
       body: '{"v":1}',
       eventSource: 'aws:sqs',
@@ -171,11 +202,26 @@ describe('SqsPoller against moto', () => {
       expect(e.Records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['2', '2']);
     };
     await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: 'a', MessageBody: 'a' }, { Id: 'b', MessageBody: 'b' }] }),
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: [
+          { Id: 'a', MessageBody: 'a' },
+          { Id: 'b', MessageBody: 'b' },
+        ],
+      }),
     );
 
     // Act
-    poller = new SqsPoller({ sqs, queueUrl, handler, region: 'us-east-1', batchSize: 10, batchWindowSeconds: 1, waitTimeSeconds: 1, log: () => {} });
+    poller = new SqsPoller({
+      sqs,
+      queueUrl,
+      handler,
+      region: 'us-east-1',
+      batchSize: 10,
+      batchWindowSeconds: 1,
+      waitTimeSeconds: 1,
+      log: () => {},
+    });
     await poller.start();
     await waitFor('the retry', () => (calls === 2 ? true : undefined));
     const stopping = poller.stop();
@@ -190,8 +236,14 @@ describe('SqsPoller against moto', () => {
     // Assess
     expect(stoppedBeforeRelease).toBe(false);
     const left = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    expect(left.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect(left.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 });

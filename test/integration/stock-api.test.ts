@@ -60,26 +60,66 @@ beforeAll(async () => {
   await putApiKey(doc, tableName, KEYS.read, { scopes: ['stock:read'], partner: null }, fixedClock()());
   await putApiKey(doc, tableName, KEYS.write, { scopes: ['stock:read', 'stock:write'], partner: null }, fixedClock()());
   await putApiKey(doc, tableName, KEYS.kpiOnly, { scopes: ['kpi:read'], partner: null }, fixedClock()());
-  await putApiKey(doc, tableName, KEYS.partner, { scopes: ['stock:read', 'stock:write'], partner: 'acme', locations: ['WH-B'] }, fixedClock()());
-  await putChannel(doc, tableName, { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, fixedClock()());
-  await putChannel(doc, tableName, { channel: 'acme-web', partner: 'acme', allocation: { locations: ['WH-B'] } }, fixedClock()());
+  await putApiKey(
+    doc,
+    tableName,
+    KEYS.partner,
+    { scopes: ['stock:read', 'stock:write'], partner: 'acme', locations: ['WH-B'] },
+    fixedClock()(),
+  );
+  await putChannel(
+    doc,
+    tableName,
+    { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } },
+    fixedClock()(),
+  );
+  await putChannel(
+    doc,
+    tableName,
+    { channel: 'acme-web', partner: 'acme', allocation: { locations: ['WH-B'] } },
+    fixedClock()(),
+  );
   handler = createHandler(() =>
-    stockRuntime({ ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) }, { doc, now: testNow }),
+    stockRuntime(
+      { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) },
+      { doc, now: testNow },
+    ),
   );
 });
 afterAll(async () => drop());
 
 const base = { channel: 'wms', source: 'test', occurredAt: '2026-03-01T00:00:00.000Z' };
 let seq = 0;
-function count(sku: string, location: string, quantity: number, asOf = new Date(Date.UTC(2026, 0, 1) + ++seq * 1000).toISOString()): StockLevelSet {
-  return { ...base, type: 'StockLevelSet', deliveryId: `d${seq}`, sku, locationId: location, quantity, bucket: 'on_hand', asOf };
+function count(
+  sku: string,
+  location: string,
+  quantity: number,
+  asOf = new Date(Date.UTC(2026, 0, 1) + ++seq * 1000).toISOString(),
+): StockLevelSet {
+  return {
+    ...base,
+    type: 'StockLevelSet',
+    deliveryId: `d${seq}`,
+    sku,
+    locationId: location,
+    quantity,
+    bucket: 'on_hand',
+    asOf,
+  };
 }
 
 async function request(
   routeKey: 'GET /v1/stock/{sku}' | 'GET /v1/stock' | 'POST /v1/stock/counts',
-  opts: { key?: string; sku?: string; query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
+  opts: {
+    key?: string;
+    sku?: string;
+    query?: Record<string, string>;
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const rawPath = routeKey === 'GET /v1/stock/{sku}' ? `/v1/stock/${encodeURIComponent(opts.sku ?? '')}` : routeKey.split(' ')[1]!;
+  const rawPath =
+    routeKey === 'GET /v1/stock/{sku}' ? `/v1/stock/${encodeURIComponent(opts.sku ?? '')}` : routeKey.split(' ')[1]!;
   const event = {
     version: '2.0',
     routeKey,
@@ -89,7 +129,9 @@ async function request(
     ...(opts.query ? { queryStringParameters: opts.query } : {}),
     ...(opts.sku !== undefined ? { pathParameters: { sku: opts.sku } } : {}),
     requestContext: { http: { method: routeKey.split(' ')[0]!, path: rawPath }, requestId: 'req-1', routeKey },
-    ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body), isBase64Encoded: false } : { isBase64Encoded: false }),
+    ...(opts.body !== undefined
+      ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body), isBase64Encoded: false }
+      : { isBase64Encoded: false }),
   } as unknown as APIGatewayProxyEventV2;
   inHandler = true;
   try {
@@ -129,12 +171,19 @@ describe('stock API: keys', () => {
     // Prepare / Act
     const res = await request('GET /v1/stock/{sku}', { key: KEYS.partner, sku: 'AUTH-1' });
     // Assess
-    expect(json(res)).toMatchObject({ available: 4, locations: [{ location: 'WH-B' }], channels: [{ channel: 'acme-web', availableToSell: 4 }] });
+    expect(json(res)).toMatchObject({
+      available: 4,
+      locations: [{ location: 'WH-B' }],
+      channels: [{ channel: 'acme-web', availableToSell: 4 }],
+    });
   });
 
   it('refuses a partner key writing counts outside its locations', async () => {
     // Prepare / Act
-    const res = await request('POST /v1/stock/counts', { key: KEYS.partner, body: { counts: [{ sku: 'AUTH-1', location: 'WH-A', onHand: 1, asOf: '2026-02-01T00:00:00Z' }] } });
+    const res = await request('POST /v1/stock/counts', {
+      key: KEYS.partner,
+      body: { counts: [{ sku: 'AUTH-1', location: 'WH-A', onHand: 1, asOf: '2026-02-01T00:00:00Z' }] },
+    });
     // Assess
     expect(res.statusCode).toBe(403);
     expect((await table.get(keys.balance('AUTH-1', 'WH-A')))?.onHand).toBe(10);
@@ -173,7 +222,17 @@ describe('stock API: GET /v1/stock/{sku}', () => {
     await applyEvent(table, count('SKU-1', 'WH-B', 25), testNow);
     // a long history: ledger rows in the same partition, which a stock read must not touch
     for (let i = 0; i < 40; i++) {
-      const move: StockAdjusted = { ...base, type: 'StockAdjusted', deliveryId: `m${i}`, sku: 'SKU-1', locationId: 'WH-A', delta: i % 2 ? 1 : -1, reason: 'manual', idempotencyKey: `m${i}`, at: new Date(Date.UTC(2026, 5, 1) + i * 1000).toISOString() };
+      const move: StockAdjusted = {
+        ...base,
+        type: 'StockAdjusted',
+        deliveryId: `m${i}`,
+        sku: 'SKU-1',
+        locationId: 'WH-A',
+        delta: i % 2 ? 1 : -1,
+        reason: 'manual',
+        idempotencyKey: `m${i}`,
+        at: new Date(Date.UTC(2026, 5, 1) + i * 1000).toISOString(),
+      };
       await applyEvent(table, move, testNow);
     }
   });
@@ -201,7 +260,10 @@ describe('stock API: GET /v1/stock/{sku}', () => {
       ],
     });
     expect(sent.map((s) => s.command)).toEqual(['QueryCommand']);
-    expect(sent[0]!.input).toMatchObject({ TableName: tableName, ExpressionAttributeValues: { ':pk': 'SKU#SKU-1', ':from': 'LISTED#', ':to': 'LOC$' } });
+    expect(sent[0]!.input).toMatchObject({
+      TableName: tableName,
+      ExpressionAttributeValues: { ':pk': 'SKU#SKU-1', ':from': 'LISTED#', ':to': 'LOC$' },
+    });
   });
 
   it('answers 404 with a JSON error for an unknown SKU', async () => {
@@ -217,9 +279,17 @@ describe('stock API: GET /v1/stock/{sku}', () => {
     const first = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'SKU-1' });
     const etag = String(first.headers?.etag);
     // Act
-    const same = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'SKU-1', headers: { 'if-none-match': etag } });
+    const same = await request('GET /v1/stock/{sku}', {
+      key: KEYS.read,
+      sku: 'SKU-1',
+      headers: { 'if-none-match': etag },
+    });
     await applyEvent(table, count('SKU-1', 'WH-B', 24, new Date(Date.UTC(2026, 6, 1)).toISOString()), testNow);
-    const changed = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'SKU-1', headers: { 'if-none-match': etag } });
+    const changed = await request('GET /v1/stock/{sku}', {
+      key: KEYS.read,
+      sku: 'SKU-1',
+      headers: { 'if-none-match': etag },
+    });
     // Assess
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
     expect(same.statusCode).toBe(304);
@@ -233,12 +303,22 @@ describe('stock API: GET /v1/stock/{sku}', () => {
 describe('stock API: malformed input answers 4xx JSON', () => {
   it.each([
     ['a feed without updatedSince or cursor', 'GET /v1/stock' as const, { query: {} }, 400],
-    ['a feed with limit 5000', 'GET /v1/stock' as const, { query: { updatedSince: '2026-01-01T00:00:00Z', limit: '5000' } }, 400],
+    [
+      'a feed with limit 5000',
+      'GET /v1/stock' as const,
+      { query: { updatedSince: '2026-01-01T00:00:00Z', limit: '5000' } },
+      400,
+    ],
     ['a forged cursor', 'GET /v1/stock' as const, { query: { cursor: 'eyJ2IjoyfQ' } }, 400],
     ['a SKU with "#"', 'GET /v1/stock/{sku}' as const, { sku: 'A#B' }, 400],
     ['counts that are not JSON', 'POST /v1/stock/counts' as const, { body: '{"counts": [' }, 400],
     ['counts without a body', 'POST /v1/stock/counts' as const, {}, 400],
-    ['1001 counts', 'POST /v1/stock/counts' as const, { body: { counts: Array.from({ length: 1001 }, () => ({})) } }, 413],
+    [
+      '1001 counts',
+      'POST /v1/stock/counts' as const,
+      { body: { counts: Array.from({ length: 1001 }, () => ({})) } },
+      413,
+    ],
   ])('%s → %i', async (_name, route, opts, status) => {
     // Prepare / Act
     const res = await request(route, { key: KEYS.write, ...opts });
@@ -250,7 +330,15 @@ describe('stock API: malformed input answers 4xx JSON', () => {
 
 describe('stock API: routing without a routeKey (function URL)', () => {
   const bare = (method: string, rawPath: string) =>
-    handler({ version: '2.0', rawPath, headers: { authorization: `Bearer ${KEYS.read}` }, requestContext: { http: { method } } } as unknown as APIGatewayProxyEventV2, context) as Promise<APIGatewayProxyStructuredResultV2>;
+    handler(
+      {
+        version: '2.0',
+        rawPath,
+        headers: { authorization: `Bearer ${KEYS.read}` },
+        requestContext: { http: { method } },
+      } as unknown as APIGatewayProxyEventV2,
+      context,
+    ) as Promise<APIGatewayProxyStructuredResultV2>;
 
   it('routes by method and rawPath, decoding the SKU', async () => {
     // Prepare
@@ -286,14 +374,32 @@ describe('stock API: POST /v1/stock/counts', () => {
     ];
     // Act
     const res = await request('POST /v1/stock/counts', { key: KEYS.write, body: { counts } });
-    const resent = await request('POST /v1/stock/counts', { key: KEYS.write, body: { counts: [counts[0], counts[2]] } });
+    const resent = await request('POST /v1/stock/counts', {
+      key: KEYS.write,
+      body: { counts: [counts[0], counts[2]] },
+    });
     // Assess
     expect(res.statusCode).toBe(400);
     const { error } = json(res);
     expect(error.code).toBe('invalid_rows');
-    expect(error.details).toMatchObject({ applied: 2, unchanged: 0, rows: [{ row: 1, reason: expect.stringMatching(/onHand/) }, { row: 3, reason: expect.stringMatching(/asOf/) }] });
-    expect(await table.get(keys.balance('CNT-1', 'WH-A'))).toMatchObject({ onHand: 7, available: 7, countAsOf: '2026-03-01T10:00:00.000Z', countSource: 'wms' });
-    expect(await table.get(keys.balance('CNT-3', 'WH-B'))).toMatchObject({ onHand: 3, countAsOf: '2026-03-01T09:00:00.000Z' });
+    expect(error.details).toMatchObject({
+      applied: 2,
+      unchanged: 0,
+      rows: [
+        { row: 1, reason: expect.stringMatching(/onHand/) },
+        { row: 3, reason: expect.stringMatching(/asOf/) },
+      ],
+    });
+    expect(await table.get(keys.balance('CNT-1', 'WH-A'))).toMatchObject({
+      onHand: 7,
+      available: 7,
+      countAsOf: '2026-03-01T10:00:00.000Z',
+      countSource: 'wms',
+    });
+    expect(await table.get(keys.balance('CNT-3', 'WH-B'))).toMatchObject({
+      onHand: 3,
+      countAsOf: '2026-03-01T09:00:00.000Z',
+    });
     expect(await table.get(keys.balance('CNT-2', 'WH-A'))).toBeUndefined();
     expect(resent.statusCode).toBe(200);
     expect(json(resent)).toEqual({ applied: 0, unchanged: 2 });
@@ -307,19 +413,38 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
     try {
       await putApiKey(doc, feedTableName, KEYS.read, { scopes: ['stock:read'], partner: null }, fixedClock()());
       await putChannel(doc, feedTableName, { channel: 'amazon' }, fixedClock()());
-      const feedHandler = createHandler(() => stockRuntime({ ...motoEnv(), HUB_TABLE_NAME: feedTableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) }, { doc, now: testNow }));
+      const feedHandler = createHandler(() =>
+        stockRuntime(
+          { ...motoEnv(), HUB_TABLE_NAME: feedTableName, HUB_FEED_SETTLE_SECONDS: String(SETTLE_SECONDS) },
+          { doc, now: testNow },
+        ),
+      );
       const page = async (query: Record<string, string>) => {
         const res = (await feedHandler(
-          { version: '2.0', routeKey: 'GET /v1/stock', rawPath: '/v1/stock', headers: { authorization: `Bearer ${KEYS.read}` }, queryStringParameters: query, requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2,
+          {
+            version: '2.0',
+            routeKey: 'GET /v1/stock',
+            rawPath: '/v1/stock',
+            headers: { authorization: `Bearer ${KEYS.read}` },
+            queryStringParameters: query,
+            requestContext: { http: { method: 'GET' } },
+          } as unknown as APIGatewayProxyEventV2,
           context,
         )) as APIGatewayProxyStructuredResultV2;
         expect(res.statusCode).toBe(200);
-        return json(res) as { items: { sku: string; location: string; available: number; updatedAt: string }[]; nextCursor: string; hasMore: boolean };
+        return json(res) as {
+          items: { sku: string; location: string; available: number; updatedAt: string }[];
+          nextCursor: string;
+          hasMore: boolean;
+        };
       };
-      const balances = ['F1', 'F2', 'F3', 'F4', 'F5', 'F6'].flatMap((sku) => ['WH-A', 'WH-B'].map((loc) => [sku, loc] as const));
+      const balances = ['F1', 'F2', 'F3', 'F4', 'F5', 'F6'].flatMap((sku) =>
+        ['WH-A', 'WH-B'].map((loc) => [sku, loc] as const),
+      );
       const since = testNow().toISOString();
       let asOf = Date.UTC(2026, 0, 1);
-      const nextCount = (sku: string, loc: string) => count(sku, loc, Math.floor(Math.random() * 100), new Date((asOf += 1000)).toISOString());
+      const nextCount = (sku: string, loc: string) =>
+        count(sku, loc, Math.floor(Math.random() * 100), new Date((asOf += 1000)).toISOString());
       const writer = async (n: number, lagMs: number) => {
         for (let i = 0; i < n; i++) {
           const [sku, loc] = balances[Math.floor(Math.random() * balances.length)]!;
@@ -331,7 +456,8 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
         await Promise.all([writer(20, 0), writer(20, 0), writer(20, 400)]);
         // the last change of every balance comes from the lagging writer: a cursor allowed up to
         // "now" would already be past these timestamps when they land
-        for (const [sku, loc] of balances) await applyEvent(feedTable, nextCount(sku, loc), () => new Date(testNow().getTime() - 400));
+        for (const [sku, loc] of balances)
+          await applyEvent(feedTable, nextCount(sku, loc), () => new Date(testNow().getTime() - 400));
         writing = false;
       })();
 
@@ -376,11 +502,18 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
     await applyEvent(table, count('LOCF-1', 'WH-A', 1), () => new Date(testNow().getTime() - 30_000));
     await applyEvent(table, count('LOCF-1', 'WH-B', 2), () => new Date(testNow().getTime() - 30_000));
     // Act
-    const a = json(await request('GET /v1/stock', { key: KEYS.read, query: { updatedSince: since, location: 'WH-A' } }));
+    const a = json(
+      await request('GET /v1/stock', { key: KEYS.read, query: { updatedSince: since, location: 'WH-A' } }),
+    );
     const p = json(await request('GET /v1/stock', { key: KEYS.partner, query: { updatedSince: since } }));
-    const denied = await request('GET /v1/stock', { key: KEYS.partner, query: { updatedSince: since, location: 'WH-A' } });
+    const denied = await request('GET /v1/stock', {
+      key: KEYS.partner,
+      query: { updatedSince: since, location: 'WH-A' },
+    });
     // Assess
-    expect(a.items.filter((r: { sku: string }) => r.sku === 'LOCF-1').map((r: { location: string }) => r.location)).toEqual(['WH-A']);
+    expect(
+      a.items.filter((r: { sku: string }) => r.sku === 'LOCF-1').map((r: { location: string }) => r.location),
+    ).toEqual(['WH-A']);
     expect(new Set(p.items.map((r: { location: string }) => r.location))).toEqual(new Set(['WH-B']));
     expect(denied.statusCode).toBe(403);
   });
@@ -414,10 +547,19 @@ describe('stock API: what Amazon lists (MFN quantity)', () => {
     expect(res.statusCode).toBe(200);
     const body = json(res);
     expect(body.available).toBe(100);
-    expect(body.locations).toEqual([{ location: 'WH-A', onHand: 100, reserved: 0, available: 100, updatedAt: expect.any(String) }]);
+    expect(body.locations).toEqual([
+      { location: 'WH-A', onHand: 100, reserved: 0, available: 100, updatedAt: expect.any(String) },
+    ]);
     // amazon: min(floor(100 × 0.5) − 5, 100) = 45 by its rule; 99 is what Amazon reports listing
-    expect(body.channels).toContainEqual({ channel: 'amazon', availableToSell: 45, listedQuantity: 99, listedAsOf: '2026-03-02T23:02:41.117Z' });
-    expect(body.channels.find((c: { channel: string }) => c.channel === 'acme-web')).not.toHaveProperty('listedQuantity');
+    expect(body.channels).toContainEqual({
+      channel: 'amazon',
+      availableToSell: 45,
+      listedQuantity: 99,
+      listedAsOf: '2026-03-02T23:02:41.117Z',
+    });
+    expect(body.channels.find((c: { channel: string }) => c.channel === 'acme-web')).not.toHaveProperty(
+      'listedQuantity',
+    );
   });
 
   it('takes a newer listed quantity over the stored one', async () => {
@@ -428,7 +570,9 @@ describe('stock API: what Amazon lists (MFN quantity)', () => {
     for (const e of mfn('MFN-2', 3, '2026-03-02T11:00:00.000Z')) await applyEvent(table, e, testNow);
     const res = await request('GET /v1/stock/{sku}', { key: KEYS.read, sku: 'MFN-2', query: { channel: 'amazon' } });
     // Assess
-    expect(json(res).channels).toEqual([{ channel: 'amazon', availableToSell: 0, listedQuantity: 3, listedAsOf: '2026-03-02T11:00:00.000Z' }]);
+    expect(json(res).channels).toEqual([
+      { channel: 'amazon', availableToSell: 0, listedQuantity: 3, listedAsOf: '2026-03-02T11:00:00.000Z' },
+    ]);
   });
 });
 
@@ -447,11 +591,13 @@ describe('the deployed stock role', () => {
           return [name ? c.input.ExpressionAttributeValues[name] : `<unparsed ${c.input.KeyConditionExpression}>`];
         }
         case 'BatchGetItemCommand':
-          return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) => r.Keys.map((k) => k.pk));
-        case 'TransactWriteItemsCommand':
-          return (c.input.TransactItems as Array<Record<string, { Key?: { pk: string }; Item?: { pk: string } }>>).flatMap((t) =>
-            Object.values(t).map((op) => op.Item?.pk ?? op.Key?.pk ?? '<no key>'),
+          return Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: string }> }>).flatMap((r) =>
+            r.Keys.map((k) => k.pk),
           );
+        case 'TransactWriteItemsCommand':
+          return (
+            c.input.TransactItems as Array<Record<string, { Key?: { pk: string }; Item?: { pk: string } }>>
+          ).flatMap((t) => Object.values(t).map((op) => op.Item?.pk ?? op.Key?.pk ?? '<no key>'));
         default:
           return [`<${c.command}>`];
       }

@@ -33,7 +33,11 @@ async function table(): Promise<string> {
   return t.tableName;
 }
 
-function startPoller(tableName: string, handler: StreamPollerOptions['handler'], more: Partial<StreamPollerOptions> = {}): Promise<void> {
+function startPoller(
+  tableName: string,
+  handler: StreamPollerOptions['handler'],
+  more: Partial<StreamPollerOptions> = {},
+): Promise<void> {
   poller = new StreamPoller({
     dynamo,
     streams,
@@ -70,20 +74,36 @@ describe('StreamPoller against moto', () => {
     await startPoller(tableName, async (e) => void events.push(e));
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     const streamArn = Table!.LatestStreamArn!;
-    const shardIds = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription!.Shards!.map((x) => x.ShardId);
+    const shardIds = (
+      await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))
+    ).StreamDescription!.Shards!.map((x) => x.ShardId);
     const blob = Uint8Array.from([0, 1, 2, 250]);
 
     // Act
-    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key('ORDER#web#1'), n: n(1), blob: { B: blob } } }));
+    await dynamo.send(
+      new PutItemCommand({ TableName: tableName, Item: { ...key('ORDER#web#1'), n: n(1), blob: { B: blob } } }),
+    );
     await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key('STOCK#sku-1'), n: n(7) } }));
     await dynamo.send(
-      new UpdateItemCommand({ TableName: tableName, Key: key('ORDER#web#1'), UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': n(2) } }),
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key('ORDER#web#1'),
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': n(2) },
+      }),
     );
     await dynamo.send(
       new TransactWriteItemsCommand({
         TransactItems: [
           { Put: { TableName: tableName, Item: { ...key('ORDER#web#2'), n: n(1) } } },
-          { Update: { TableName: tableName, Key: key('ORDER#web#1'), UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': n(3) } } },
+          {
+            Update: {
+              TableName: tableName,
+              Key: key('ORDER#web#1'),
+              UpdateExpression: 'SET n = :n',
+              ExpressionAttributeValues: { ':n': n(3) },
+            },
+          },
           { Put: { TableName: tableName, Item: { ...key('BAL#sku-1#WH1'), n: n(5) } } },
         ],
       }),
@@ -109,7 +129,12 @@ describe('StreamPoller against moto', () => {
     ).rejects.toThrow(/cancel/i);
     // neither does a write that changes nothing
     await dynamo.send(
-      new UpdateItemCommand({ TableName: tableName, Key: key('ORDER#web#1'), UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': n(3) } }),
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key('ORDER#web#1'),
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': n(3) },
+      }),
     );
     await poller!.whenIdle({ timeoutMs: 10_000 });
 
@@ -137,16 +162,28 @@ describe('StreamPoller against moto', () => {
       },
     });
     // epoch seconds on AWS's clock (moto's), not the hub's: near the table's creation, not 1000× it
-    const created = (await dynamo.send(new DescribeTableCommand({ TableName: tableName }))).Table!.CreationDateTime!.getTime() / 1000;
+    const created =
+      (await dynamo.send(new DescribeTableCommand({ TableName: tableName }))).Table!.CreationDateTime!.getTime() / 1000;
     expect(Math.abs(records[0]!.dynamodb!.ApproximateCreationDateTime! - created)).toBeLessThan(120);
     for (const e of events) {
       expect(shardIds).toContain(e.shardId);
-      expect(e).toMatchObject({ eventSourceARN: streamArn, state: {}, isFinalInvokeForWindow: false, isWindowTerminatedEarly: false });
+      expect(e).toMatchObject({
+        eventSourceARN: streamArn,
+        state: {},
+        isFinalInvokeForWindow: false,
+        isWindowTerminatedEarly: false,
+      });
       const [start, end] = [Date.parse(e.window!.start), Date.parse(e.window!.end)];
       expect(end - start).toBe(60_000);
       expect(start % 60_000).toBe(0);
     }
-    expect(poller!.stats).toMatchObject({ records: 4, filtered: 2, failures: 0, pollErrors: 0, batches: events.length });
+    expect(poller!.stats).toMatchObject({
+      records: 4,
+      filtered: 2,
+      failures: 0,
+      pollErrors: 0,
+      batches: events.length,
+    });
     expect(poller!.stats.lastSequenceNumber).toBeDefined();
     expect(BigInt(poller!.stats.lastSequenceNumber!)).toBeGreaterThanOrEqual(seqs.at(-1)!);
   });
@@ -154,7 +191,8 @@ describe('StreamPoller against moto', () => {
   it('hands a batch whose invocation threw over again, unchanged, and skips nothing', async () => {
     // Prepare: three orders already in the stream, so the first read takes them in one batch
     const tableName = await table();
-    for (const i of [1, 2, 3]) await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key(`ORDER#web#${i}`), n: n(i) } }));
+    for (const i of [1, 2, 3])
+      await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key(`ORDER#web#${i}`), n: n(i) } }));
     const calls: FoldStreamEvent[] = [];
     const handled: FoldStreamEvent[] = [];
     const logged: string[] = [];
@@ -170,13 +208,16 @@ describe('StreamPoller against moto', () => {
       { log: (line) => logged.push(line) },
     );
     await poller!.whenIdle({ timeoutMs: 10_000 });
-    for (const i of [4, 5]) await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key(`ORDER#web#${i}`), n: n(i) } }));
+    for (const i of [4, 5])
+      await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { ...key(`ORDER#web#${i}`), n: n(i) } }));
     await poller!.whenIdle({ timeoutMs: 10_000 });
 
     // Assess
     expect(calls[0]!.Records.map(change).map((c) => c.pk)).toEqual(['ORDER#web#1', 'ORDER#web#2', 'ORDER#web#3']);
     expect(calls[1]).toEqual(calls[0]);
-    expect(handled.flatMap((e) => e.Records).map((r) => r.dynamodb!.Keys!.pk!.S)).toEqual([1, 2, 3, 4, 5].map((i) => `ORDER#web#${i}`));
+    expect(handled.flatMap((e) => e.Records).map((r) => r.dynamodb!.Keys!.pk!.S)).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `ORDER#web#${i}`),
+    );
     expect(poller!.stats).toMatchObject({ failures: 1, batches: handled.length + 1, records: 5 });
     expect(logged.join('\n')).toMatch(/handler threw .*retrying the same batch: Error: throttled/);
   });

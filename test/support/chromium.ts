@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
  */
 export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
   const path = env.HUB_CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(path)) throw new Error(`Chromium not found at ${path}: install Debian's chromium package (apt-get install chromium) or set HUB_CHROMIUM to a Chromium binary`);
+  if (!existsSync(path))
+    throw new Error(
+      `Chromium not found at ${path}: install Debian's chromium package (apt-get install chromium) or set HUB_CHROMIUM to a Chromium binary`,
+    );
   return path;
 }

@@ -20,7 +20,9 @@ export interface FakeSender {
   close(): Promise<void>;
 }
 
-async function listen(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+async function listen(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -61,10 +63,18 @@ export async function fakeSquare(opts: { token: string }): Promise<FakeSquare> {
   const orders = new Map<string, Record<string, unknown>>();
   const s = await fake((req, body, res) => {
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
-      return send(res, 401, { errors: [{ category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'This request could not be authorized.' }] });
+      return send(res, 401, {
+        errors: [
+          { category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'This request could not be authorized.' },
+        ],
+      });
     }
-    if (req.method !== 'POST' || req.url !== '/v2/orders/batch-retrieve') return send(res, 404, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'NOT_FOUND' }] });
-    if (!req.headers['square-version']) return send(res, 400, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_VALUE', field: 'Square-Version' }] });
+    if (req.method !== 'POST' || req.url !== '/v2/orders/batch-retrieve')
+      return send(res, 404, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'NOT_FOUND' }] });
+    if (!req.headers['square-version'])
+      return send(res, 400, {
+        errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_VALUE', field: 'Square-Version' }],
+      });
     let ids: unknown;
     try {
       ids = (JSON.parse(body) as { order_ids?: unknown }).order_ids;
@@ -72,7 +82,9 @@ export async function fakeSquare(opts: { token: string }): Promise<FakeSquare> {
       return send(res, 400, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_BODY' }] });
     }
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) {
-      return send(res, 400, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_ARRAY_LENGTH', field: 'order_ids' }] });
+      return send(res, 400, {
+        errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_ARRAY_LENGTH', field: 'order_ids' }],
+      });
     }
     // unknown ids are left out, not an error
     const found = ids.map((id) => orders.get(String(id))).filter((o) => o !== undefined);
@@ -86,15 +98,27 @@ export interface FakeBigCommerce extends FakeSender {
   orders: Map<string, { order: Record<string, unknown>; products: Record<string, unknown>[] }>;
 }
 
-export async function fakeBigCommerce(opts: { token: string; storeHash: string; quota?: number }): Promise<FakeBigCommerce> {
+export async function fakeBigCommerce(opts: {
+  token: string;
+  storeHash: string;
+  quota?: number;
+}): Promise<FakeBigCommerce> {
   const orders: FakeBigCommerce['orders'] = new Map();
   const s = await fake((req, _body, res) => {
-    const rate = { 'x-rate-limit-requests-quota': String(opts.quota ?? 150), 'x-rate-limit-requests-left': String((opts.quota ?? 150) - 1), 'x-rate-limit-time-window-ms': '30000', 'x-rate-limit-time-reset-ms': '29000' };
-    if (req.headers['x-auth-token'] !== opts.token) return send(res, 401, [{ status: 401, message: 'You are not authorized to access this resource.' }]);
+    const rate = {
+      'x-rate-limit-requests-quota': String(opts.quota ?? 150),
+      'x-rate-limit-requests-left': String((opts.quota ?? 150) - 1),
+      'x-rate-limit-time-window-ms': '30000',
+      'x-rate-limit-time-reset-ms': '29000',
+    };
+    if (req.headers['x-auth-token'] !== opts.token)
+      return send(res, 401, [{ status: 401, message: 'You are not authorized to access this resource.' }]);
     const m = new RegExp(`^/stores/${opts.storeHash}/v2/orders/(\\d+)(/products)?$`).exec(req.url ?? '');
     const entry = m ? orders.get(m[1]!) : undefined;
-    if (req.method !== 'GET' || !entry) return send(res, 404, [{ status: 404, message: 'The requested resource was not found.' }], rate);
-    if (m![2]) return entry.products.length > 0 ? send(res, 200, entry.products, rate) : send(res, 204, undefined, rate);
+    if (req.method !== 'GET' || !entry)
+      return send(res, 404, [{ status: 404, message: 'The requested resource was not found.' }], rate);
+    if (m![2])
+      return entry.products.length > 0 ? send(res, 200, entry.products, rate) : send(res, 204, undefined, rate);
     send(res, 200, entry.order, rate);
   });
   return Object.assign(s, { orders });
@@ -110,7 +134,13 @@ export function squareOrder(over: Record<string, unknown> = {}): Record<string, 
     created_at: '2026-09-15T11:00:00.000Z',
     updated_at: '2026-09-15T11:05:00.000Z',
     line_items: [
-      { uid: 'line-1', name: 'Mug', catalog_object_id: 'W62UWFY35CWMYGVWK6TWJDNI', quantity: '2', base_price_money: { amount: 1250, currency: 'USD' } },
+      {
+        uid: 'line-1',
+        name: 'Mug',
+        catalog_object_id: 'W62UWFY35CWMYGVWK6TWJDNI',
+        quantity: '2',
+        base_price_money: { amount: 1250, currency: 'USD' },
+      },
     ],
     total_money: { amount: 2500, currency: 'USD' },
     ...over,
@@ -131,6 +161,17 @@ export function bigcommerceOrder(over: Record<string, unknown> = {}, products?: 
       currency_code: 'USD',
       ...over,
     },
-    products: products ?? [{ id: 9, order_id: 118, product_id: 77, variant_id: 501, sku: 'TEE-BLK-M', quantity: 2, quantity_shipped: 0, base_price: '24.9900' }],
+    products: products ?? [
+      {
+        id: 9,
+        order_id: 118,
+        product_id: 77,
+        variant_id: 501,
+        sku: 'TEE-BLK-M',
+        quantity: 2,
+        quantity_shipped: 0,
+        base_price: '24.9900',
+      },
+    ],
   };
 }

@@ -1,5 +1,10 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { applyFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
@@ -17,7 +22,11 @@ export async function readWholeStream(tableName: string): Promise<{ shardId: str
   const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards ?? [];
   const out: { shardId: string; records: DynamoDBRecord[] }[] = [];
   for (const s of shards) {
-    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    let iterator = (
+      await streams.send(
+        new GetShardIteratorCommand({ StreamArn: arn, ShardId: s.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+      )
+    ).ShardIterator;
     const records: DynamoDBRecord[] = [];
     while (iterator) {
       const res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
@@ -35,9 +44,22 @@ export async function readWholeStream(tableName: string): Promise<{ shardId: str
  * whole stream into stock balances, the ledger and the KPI counters. Folding from the beginning every time is safe (the
  * per-shard watermarks skip what was folded before), so tests call it whenever they read stock or KPIs.
  */
-export async function foldTable(table: TablePort, tableName: string, zone = 'UTC', now: MsClock = fixedMsClock()): Promise<FoldResult> {
+export async function foldTable(
+  table: TablePort,
+  tableName: string,
+  zone = 'UTC',
+  now: MsClock = fixedMsClock(),
+): Promise<FoldResult> {
   const rollupZone = await resolveRollupZone(table, zone);
-  const total: FoldResult = { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
+  const total: FoldResult = {
+    changes: 0,
+    counters: 0,
+    written: 0,
+    balances: 0,
+    ledgerRows: 0,
+    oversells: 0,
+    skipped: [],
+  };
   for (const { shardId, records } of await readWholeStream(tableName)) {
     const r = await applyFold(table, shardId, changesOf({ Records: records }), rollupZone, now(), now);
     total.changes += r.changes;

@@ -9,10 +9,16 @@ import { awsEndpoint, motoEnv, testClients, uniqueName } from './aws.ts';
  * definition), wrapped in the normalizer's DynamoTable. Each test gets its own name, so no reset
  * is needed.
  */
-export async function freshTable(prefix = 'tbl'): Promise<{ table: DynamoTable; tableName: string; drop(): Promise<void> }> {
+export async function freshTable(
+  prefix = 'tbl',
+): Promise<{ table: DynamoTable; tableName: string; drop(): Promise<void> }> {
   const { dynamo } = testClients();
   const tableName = uniqueName(prefix);
   await provisionHubTable({ endpoint: awsEndpoint(), tableName });
   const table = new DynamoTable(documentClient(awsClientConfig(motoEnv())), tableName);
-  return { table, tableName, drop: async () => void (await dynamo.send(new DeleteTableCommand({ TableName: tableName }))) };
+  return {
+    table,
+    tableName,
+    drop: async () => void (await dynamo.send(new DeleteTableCommand({ TableName: tableName }))),
+  };
 }

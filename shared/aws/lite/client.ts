@@ -94,7 +94,13 @@ export function liteAwsClient(opts: LiteClientOptions = {}): LiteAwsClient {
     return cfg.endpoint ?? `https://${service}.${region}.amazonaws.com`;
   }
 
-  async function send(service: string, method: string, url: string, headers: Record<string, string>, body: string | Buffer) {
+  async function send(
+    service: string,
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | Buffer,
+  ) {
     let lastError: AwsError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt * Math.random()));

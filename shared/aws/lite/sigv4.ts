@@ -54,7 +54,10 @@ export function signRequest(
   const url = new URL(req.url);
   // AWS rejects a signature more than 5 minutes off its own clock: always the real time
   const now = opts.now ?? systemClock();
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const payloadHash = sha256Hex(req.body);
 

@@ -22,7 +22,9 @@ export type EbaySignature = z.infer<typeof EbaySignatureSchema>;
 export function parseEbaySignature(headerValue: string | undefined): EbaySignature | undefined {
   if (!headerValue) return undefined;
   try {
-    const parsed = EbaySignatureSchema.safeParse(JSON.parse(Buffer.from(headerValue.trim(), 'base64').toString('utf8')));
+    const parsed = EbaySignatureSchema.safeParse(
+      JSON.parse(Buffer.from(headerValue.trim(), 'base64').toString('utf8')),
+    );
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -38,7 +40,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  */
 export function ebayHeaderProblem(sig: EbaySignature): string | undefined {
   if (sig.alg.toLowerCase() !== 'ecdsa') return `x-ebay-signature algorithm ${sig.alg} is not ECDSA`;
-  if (sig.digest !== undefined && !DIGESTS[sig.digest.toUpperCase().replace('-', '')]) return `x-ebay-signature digest ${sig.digest} is not supported`;
+  if (sig.digest !== undefined && !DIGESTS[sig.digest.toUpperCase().replace('-', '')])
+    return `x-ebay-signature digest ${sig.digest} is not supported`;
   if (!isEbayKid(sig.kid)) return 'x-ebay-signature kid is not an eBay key id';
   if (!BASE64.test(sig.signature) || sig.signature.length > 1024) return 'x-ebay-signature signature is not base64';
   return undefined;

@@ -23,7 +23,8 @@ export function verifyHmacBody(
     for (const enc of opts.encodings) candidates.push(mac.toString(enc));
   }
   // hex may arrive upper-cased; base64 is case-sensitive and compared as sent
-  const forms = opts.encodings.includes('hex') && /^[0-9a-fA-F]{64}$/.test(presented) ? presented.toLowerCase() : presented;
+  const forms =
+    opts.encodings.includes('hex') && /^[0-9a-fA-F]{64}$/.test(presented) ? presented.toLowerCase() : presented;
   return matchesAny(forms, candidates) ? ok : fail('invalid_signature', `${name} does not match the body`);
 }
 
@@ -34,7 +35,8 @@ export const verifyWooCommerce = (input: VerifyInput): VerifyResult =>
   verifyHmacBody(input, { headerNames: ['x-wc-webhook-signature'], encodings: ['base64'] });
 
 /** Walmart's auth header defaults to `Authorization` (create-subscription `authHeaderName`). */
-export const walmartHeaderName = (input: VerifyInput): string => (input.connection.authHeaderName ?? 'authorization').toLowerCase();
+export const walmartHeaderName = (input: VerifyInput): string =>
+  (input.connection.authHeaderName ?? 'authorization').toLowerCase();
 
 export const verifyWalmartHmac = (input: VerifyInput): VerifyResult =>
   verifyHmacBody(input, { headerNames: [walmartHeaderName(input)], encodings: ['hex', 'base64'] });

@@ -28,7 +28,10 @@ export function parseKey(secret: string): Key | undefined {
     const raw = Buffer.from(secret.slice(5), 'base64');
     if (raw.length !== 32) return undefined;
     try {
-      return { kind: 'v1a', publicKey: createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' }) };
+      return {
+        kind: 'v1a',
+        publicKey: createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' }),
+      };
     } catch {
       return undefined;
     }

@@ -12,5 +12,7 @@ export function verifyWalmartBasic(input: VerifyInput): VerifyResult {
   if (!raw) return fail('missing_signature', `missing ${name} header`);
   const presented = raw.replace(/^basic\s+/i, '');
   const candidates = input.connection.secrets.map((s) => Buffer.from(s, 'utf8').toString('base64'));
-  return matchesAny(presented, candidates) ? ok : fail('invalid_signature', `${name} does not carry a valid credential`);
+  return matchesAny(presented, candidates)
+    ? ok
+    : fail('invalid_signature', `${name} does not carry a valid credential`);
 }

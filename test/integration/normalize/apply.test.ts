@@ -53,17 +53,44 @@ async function kpi(channel: string, hour: string) {
 describe('applyEvent: orders', () => {
   it('reserves an open order, then releases and ships it when fulfilled; KPIs follow', async () => {
     // Prepare
-    await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 10, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' }, clock);
+    await applyEvent(
+      table,
+      {
+        ...base,
+        type: 'StockLevelSet',
+        sku: 'SKU-A',
+        locationId: 'WH1',
+        quantity: 10,
+        bucket: 'on_hand',
+        asOf: '2026-03-01T09:00:00.000Z',
+      },
+      clock,
+    );
     // Act
     expect(await applyEvent(table, order(), clock)).toBe('applied');
     const reservedAfterCreate = await balance('SKU-A', 'WH1');
-    await applyEvent(table, order({ status: 'fulfilled', version: { at: '2026-03-02T10:00:00.000Z' }, fulfilledAt: '2026-03-02T10:00:00.000Z' }), clock);
+    await applyEvent(
+      table,
+      order({
+        status: 'fulfilled',
+        version: { at: '2026-03-02T10:00:00.000Z' },
+        fulfilledAt: '2026-03-02T10:00:00.000Z',
+      }),
+      clock,
+    );
     // Assess
     expect(reservedAfterCreate).toEqual({ onHand: 10, reserved: 2, available: 8 });
     expect(await balance('SKU-A', 'WH1')).toEqual({ onHand: 8, reserved: 0, available: 8 });
     expect(await balance('SKU-B', 'WH1')).toEqual({ onHand: -1, reserved: 0, available: -1 });
     const k = await kpi('shop', '2026-03-01T10');
-    expect(k).toMatchObject({ orders: 1, units: 3, multiSku: 1, fulfilled: 1, fulfilSeconds: 86400, revenue_USD: 3000 });
+    expect(k).toMatchObject({
+      orders: 1,
+      units: 3,
+      multiSku: 1,
+      fulfilled: 1,
+      fulfilSeconds: 86400,
+      revenue_USD: 3000,
+    });
   });
 
   it('writes nothing for a redelivery or an older version', async () => {
@@ -72,7 +99,11 @@ describe('applyEvent: orders', () => {
     const writes = table.stats.writeRequests;
     // Act
     const again = await applyEvent(table, order({ version: { at: '2026-03-01T12:00:00.000Z' } }), clock);
-    const older = await applyEvent(table, order({ status: 'pending_payment', version: { at: '2026-03-01T11:00:00.000Z' } }), clock);
+    const older = await applyEvent(
+      table,
+      order({ status: 'pending_payment', version: { at: '2026-03-01T11:00:00.000Z' } }),
+      clock,
+    );
     // Assess
     expect([again, older]).toEqual(['noop', 'noop']);
     expect(table.stats.writeRequests).toBe(writes);
@@ -81,7 +112,11 @@ describe('applyEvent: orders', () => {
 
   it('lands the same state whether the cancellation comes before or after the order', async () => {
     // Act
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z' }, clock);
+    await applyEvent(
+      table,
+      { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z' },
+      clock,
+    );
     await applyEvent(table, order(), clock);
     // Assess
     expect(await balance('SKU-A', 'WH1')).toBeUndefined();
@@ -91,7 +126,11 @@ describe('applyEvent: orders', () => {
 
   it('releases only the cancelled lines of a partial cancellation', async () => {
     await applyEvent(table, order(), clock);
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l2'] }, clock);
+    await applyEvent(
+      table,
+      { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l2'] },
+      clock,
+    );
     expect(await balance('SKU-A', 'WH1')).toMatchObject({ reserved: 2 });
     expect(await balance('SKU-B', 'WH1')).toMatchObject({ reserved: 0 });
     expect(await kpi('shop', '2026-03-01T10')).toMatchObject({ orders: 1, units: 2, revenue_USD: 2000 });
@@ -102,14 +141,25 @@ describe('applyEvent: orders', () => {
     await applyEvent(table, lineless, clock);
     await applyEvent(table, order(), clock);
     expect(await balance('SKU-A', 'WH1')).toMatchObject({ reserved: 2 });
-    expect((await table.get(keys.order('shop', 'o1')))?.state).toMatchObject({ status: 'processing', lines: [{ sku: 'SKU-A' }, { sku: 'SKU-B' }] });
+    expect((await table.get(keys.order('shop', 'o1')))?.state).toMatchObject({
+      status: 'processing',
+      lines: [{ sku: 'SKU-A' }, { sku: 'SKU-B' }],
+    });
     expect(await applyEvent(table, lineless, clock)).toBe('noop');
   });
 
   it('counts an order whose lines were all cancelled one by one as cancelled, with no revenue', async () => {
     await applyEvent(table, order(), clock);
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l1'] }, clock);
-    await applyEvent(table, { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:05:00.000Z', lineIds: ['l2'] }, clock);
+    await applyEvent(
+      table,
+      { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:00:00.000Z', lineIds: ['l1'] },
+      clock,
+    );
+    await applyEvent(
+      table,
+      { ...base, type: 'OrderCancelled', orderId: 'o1', cancelledAt: '2026-03-01T11:05:00.000Z', lineIds: ['l2'] },
+      clock,
+    );
     const k = await kpi('shop', '2026-03-01T10');
     expect(k).toMatchObject({ orders: 1, cancelled: 1 });
     expect([k.units ?? 0, k.revenue_USD ?? 0]).toEqual([0, 0]);
@@ -134,7 +184,19 @@ describe('applyEvent: orders', () => {
   });
 
   it('records an oversell when an order takes available below zero (the fold finds it, once)', async () => {
-    await applyEvent(table, { ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity: 1, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' }, clock);
+    await applyEvent(
+      table,
+      {
+        ...base,
+        type: 'StockLevelSet',
+        sku: 'SKU-A',
+        locationId: 'WH1',
+        quantity: 1,
+        bucket: 'on_hand',
+        asOf: '2026-03-01T09:00:00.000Z',
+      },
+      clock,
+    );
     await applyEvent(table, order(), clock);
     // SKU-A (1 on hand, 2 ordered) and SKU-B (never counted, 1 ordered) both go below zero
     expect((await foldTable(table, tableName)).oversells).toBe(2);
@@ -146,7 +208,11 @@ describe('applyEvent: orders', () => {
   it('folds the orders after one stored with a ~2,100-character SKU, leaving that balance out and reporting it', async () => {
     // Prepare: the long SKU's order as stored before the key-part rule, then an ordinary one
     const longSku = 'X'.repeat(2100);
-    await applyEvent(table, order({ orderId: 'o1', lines: [{ lineId: 'l1', sku: longSku, quantity: 1, locationId: 'WH1' }] }), clock);
+    await applyEvent(
+      table,
+      order({ orderId: 'o1', lines: [{ lineId: 'l1', sku: longSku, quantity: 1, locationId: 'WH1' }] }),
+      clock,
+    );
     await applyEvent(table, order({ orderId: 'o2' }), clock);
 
     // Act
@@ -160,8 +226,25 @@ describe('applyEvent: orders', () => {
 });
 
 describe('applyEvent: stock', () => {
-  const set = (quantity: number, asOf: string): CanonicalEvent => ({ ...base, type: 'StockLevelSet', sku: 'SKU-A', locationId: 'WH1', quantity, bucket: 'on_hand', asOf });
-  const adj = (delta: number, at: string, key: string): CanonicalEvent => ({ ...base, type: 'StockAdjusted', sku: 'SKU-A', locationId: 'WH1', delta, reason: 'receipt', idempotencyKey: key, at });
+  const set = (quantity: number, asOf: string): CanonicalEvent => ({
+    ...base,
+    type: 'StockLevelSet',
+    sku: 'SKU-A',
+    locationId: 'WH1',
+    quantity,
+    bucket: 'on_hand',
+    asOf,
+  });
+  const adj = (delta: number, at: string, key: string): CanonicalEvent => ({
+    ...base,
+    type: 'StockAdjusted',
+    sku: 'SKU-A',
+    locationId: 'WH1',
+    delta,
+    reason: 'receipt',
+    idempotencyKey: key,
+    at,
+  });
 
   it('lets an absolute count win over older movements and keep newer ones, in any arrival order', async () => {
     // Arrival: newer movement, count, older movement, stale count
@@ -179,9 +262,21 @@ describe('applyEvent: stock', () => {
   });
 
   it('resolves a listing id through the mapping, and refuses an unmapped one', async () => {
-    const level: CanonicalEvent = { ...base, type: 'StockLevelSet', inventoryItemId: 'inventory_item:77', locationId: 'L9', quantity: 4, bucket: 'available', asOf: '2026-03-01T10:00:00.000Z' };
+    const level: CanonicalEvent = {
+      ...base,
+      type: 'StockLevelSet',
+      inventoryItemId: 'inventory_item:77',
+      locationId: 'L9',
+      quantity: 4,
+      bucket: 'available',
+      asOf: '2026-03-01T10:00:00.000Z',
+    };
     await expect(applyEvent(table, level, clock)).rejects.toBeInstanceOf(UnresolvableEventError);
-    await applyEvent(table, { ...base, type: 'ListingMapped', externalId: 'inventory_item:77', sku: 'SKU-Z', at: '2026-03-01T09:00:00.000Z' }, clock);
+    await applyEvent(
+      table,
+      { ...base, type: 'ListingMapped', externalId: 'inventory_item:77', sku: 'SKU-Z', at: '2026-03-01T09:00:00.000Z' },
+      clock,
+    );
     expect(await applyEvent(table, level, clock)).toBe('applied');
     expect(await balance('SKU-Z', 'L9')).toMatchObject({ onHand: 4 });
   });

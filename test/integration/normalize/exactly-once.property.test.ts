@@ -44,7 +44,11 @@ type Body = { type: string; timestamp: string; data: Record<string, unknown> };
  * locationMap), or none at all (reserved unassigned, never at a made-up location).
  */
 const lineArb = fc
-  .record({ sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 3 }), where: fc.constantFrom<string | undefined>(...LOCS, 'SHOP-LOC-2', undefined) })
+  .record({
+    sku: fc.constantFrom(...SKUS),
+    quantity: fc.integer({ min: 1, max: 3 }),
+    where: fc.constantFrom<string | undefined>(...LOCS, 'SHOP-LOC-2', undefined),
+  })
   .map(({ where, ...l }) => (where === undefined ? l : { ...l, locationId: where }));
 
 /** The channel's settings both passes read: its location id SHOP-LOC-2 is the hub's WH2. */
@@ -92,7 +96,14 @@ const orderStreamArb = (orderId: string) =>
       if (cancel !== undefined) {
         const t = new Date(end + 60_000).toISOString();
         const partial = cancel && linesWithIds.length > 1;
-        out.push({ at: end + 60_000, body: { type: 'order.cancelled', timestamp: t, data: { orderId, cancelledAt: t, ...(partial ? { lineIds: [linesWithIds[0]!.lineId] } : {}) } } });
+        out.push({
+          at: end + 60_000,
+          body: {
+            type: 'order.cancelled',
+            timestamp: t,
+            data: { orderId, cancelledAt: t, ...(partial ? { lineIds: [linesWithIds[0]!.lineId] } : {}) },
+          },
+        });
       }
       if (refund !== undefined) {
         const t = new Date(end + 120_000).toISOString();
@@ -101,7 +112,14 @@ const orderStreamArb = (orderId: string) =>
           body: {
             type: 'refund.recorded',
             timestamp: t,
-            data: { orderId, refundId: `${orderId}-r1`, amount: '5.00', currency, processedAt: t, lines: [{ lineId: linesWithIds[0]!.lineId, quantity: 1, restock: refund }] },
+            data: {
+              orderId,
+              refundId: `${orderId}-r1`,
+              amount: '5.00',
+              currency,
+              processedAt: t,
+              lines: [{ lineId: linesWithIds[0]!.lineId, quantity: 1, restock: refund }],
+            },
           },
         });
       }
@@ -121,9 +139,7 @@ const stockArb = fc.array(
 
 const streamArb = fc
   .tuple(fc.array(fc.constant(null), { minLength: 1, maxLength: 4 }), stockArb)
-  .chain(([orders, stock]) =>
-    fc.tuple(fc.tuple(...orders.map((_, i) => orderStreamArb(`o${i}`))), fc.constant(stock)),
-  )
+  .chain(([orders, stock]) => fc.tuple(fc.tuple(...orders.map((_, i) => orderStreamArb(`o${i}`))), fc.constant(stock)))
   .map(([orders, stock]) => {
     const deliveries: { at: number; body: Body }[] = orders.flat();
     stock.forEach((s, i) => {
@@ -131,8 +147,29 @@ const streamArb = fc
       const t = new Date(at).toISOString();
       deliveries.push(
         s.kind === 'stock.set'
-          ? { at, body: { type: 'stock.set', timestamp: t, data: { sku: s.sku, location: s.location, onHand: Math.abs(s.n) * 3, asOf: t } } }
-          : { at, body: { type: 'stock.adjusted', timestamp: t, data: { sku: s.sku, location: s.location, delta: s.n, reason: 'manual', idempotencyKey: `adj-${i}`, at: t } } },
+          ? {
+              at,
+              body: {
+                type: 'stock.set',
+                timestamp: t,
+                data: { sku: s.sku, location: s.location, onHand: Math.abs(s.n) * 3, asOf: t },
+              },
+            }
+          : {
+              at,
+              body: {
+                type: 'stock.adjusted',
+                timestamp: t,
+                data: {
+                  sku: s.sku,
+                  location: s.location,
+                  delta: s.n,
+                  reason: 'manual',
+                  idempotencyKey: `adj-${i}`,
+                  at: t,
+                },
+              },
+            },
       );
     });
     return deliveries.map((d, i) => ({ at: d.at, message: toMessage(d.body, `dlv_${i}`) }));
@@ -159,9 +196,11 @@ function flakyTable(tableName: string, failRate: number, rand: () => number): Dy
   const doc = documentClient(awsClientConfig({ ...motoEnv() }));
   doc.middlewareStack.add(
     (next) => async (args) => {
-      if (rand() < failRate / 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $retryable: {} });
+      if (rand() < failRate / 2)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $retryable: {} });
       const out = await next(args);
-      if (rand() < failRate / 2) throw Object.assign(new Error('socket hang up after the write'), { name: 'TimeoutError' });
+      if (rand() < failRate / 2)
+        throw Object.assign(new Error('socket hang up after the write'), { name: 'TimeoutError' });
       return out;
     },
     { step: 'initialize', name: 'injectTransientFaults' },
@@ -175,7 +214,9 @@ async function snapshot(tableName: string) {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    const res = await doc.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
     items.push(...(res.Items ?? []));
     start = res.LastEvaluatedKey;
   } while (start);
@@ -193,7 +234,13 @@ async function snapshot(tableName: string) {
     if (it.type === 'order') orders[String(it.pk)] = { state: it.state, cancel: it.cancel, refunds: it.refunds };
     // a balance that was reserved and released again, never counted, reads the same as none
     const untouched = it.onHand === 0 && it.reserved === 0 && it.available === 0 && it.countAsOf === undefined;
-    if (it.type === 'balance' && !untouched) balances[`${it.pk}|${it.sk}`] = { onHand: it.onHand, reserved: it.reserved, available: it.available, countAsOf: it.countAsOf };
+    if (it.type === 'balance' && !untouched)
+      balances[`${it.pk}|${it.sk}`] = {
+        onHand: it.onHand,
+        reserved: it.reserved,
+        available: it.available,
+        countAsOf: it.countAsOf,
+      };
     if (it.type === 'balance') balanceItems.set(`${String(it.sku)}|${String(it.location)}`, it);
     if (it.type === 'moves' || it.type === 'move') {
       const k = `${String(it.sku)}|${String(it.location)}`;
@@ -239,7 +286,14 @@ function totals(counters: Record<string, Record<string, number>>, prefix = ''): 
  * first record (its end may differ), at once or (unless `finish`) at the next call; now and then
  * records already folded are handed over again.
  */
-async function foldLikeLambda(table: DynamoTable, tableName: string, rand: () => number, positions: Map<string, number>, balanceMaxBytes: number, finish = false): Promise<void> {
+async function foldLikeLambda(
+  table: DynamoTable,
+  tableName: string,
+  rand: () => number,
+  positions: Map<string, number>,
+  balanceMaxBytes: number,
+  finish = false,
+): Promise<void> {
   let zone: string | undefined;
   for (let attempt = 0; zone === undefined; attempt++) {
     try {
@@ -269,7 +323,15 @@ async function foldLikeLambda(table: DynamoTable, tableName: string, rand: () =>
       pos += batch.length;
       if (rand() < 0.2) {
         const from = Math.floor(rand() * pos);
-        await applyFold(table, shardId, changes.slice(from, from + 1 + Math.floor(rand() * 8)), zone, msClock(), msClock, balanceMaxBytes).catch(() => undefined);
+        await applyFold(
+          table,
+          shardId,
+          changes.slice(from, from + 1 + Math.floor(rand() * 8)),
+          zone,
+          msClock(),
+          msClock,
+          balanceMaxBytes,
+        ).catch(() => undefined);
       }
     }
     positions.set(shardId, pos);
@@ -282,48 +344,67 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
       // the subject's balances list movements up to a size drawn per run: from one movement or two
       // (flushed to ledger rows nearly every batch; batches that do not fit go to watermarked rows)
       // to the production limit, so every path of the packed ledger meets the faults
-      fc.asyncProperty(streamArb, fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 64, maxLength: 64 }), fc.integer(), fc.constantFrom(420, 520, 700, BALANCE_MAX_BYTES), async (stream, repeats, seed, balanceMaxBytes) => {
-        // Prepare: the reference applies each distinct delivery once, in time order, without faults
-        const reference = await freshTable('ref');
-        const inOrder = [...stream].sort((a, b) => a.at - b.at);
-        for (const d of inOrder) await normalizeMessage(d.message, { table: reference.table, adapt, channels: CHANNELS, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
-        await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
+      fc.asyncProperty(
+        streamArb,
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 64, maxLength: 64 }),
+        fc.integer(),
+        fc.constantFrom(420, 520, 700, BALANCE_MAX_BYTES),
+        async (stream, repeats, seed, balanceMaxBytes) => {
+          // Prepare: the reference applies each distinct delivery once, in time order, without faults
+          const reference = await freshTable('ref');
+          const inOrder = [...stream].sort((a, b) => a.at - b.at);
+          for (const d of inOrder)
+            await normalizeMessage(d.message, {
+              table: reference.table,
+              adapt,
+              channels: CHANNELS,
+              loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
+              now: clock,
+            });
+          await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
 
-        const subject = await freshTable('sut');
-        let s = seed >>> 0 || 1;
-        const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-        const table = flakyTable(subject.tableName, 0.2, rand);
-        const queue = stream.flatMap((d, i) => Array.from({ length: repeats[i % repeats.length]! }, () => d.message));
-        for (let i = queue.length - 1; i > 0; i--) {
-          const j = Math.floor(rand() * (i + 1));
-          [queue[i], queue[j]] = [queue[j]!, queue[i]!];
-        }
-
-        // Act: a failed message goes back to a random later place in the queue, as SQS redelivers it;
-        // the fold runs now and then in between, so counts land before and after folded movements
-        let processed = 0;
-        const positions = new Map<string, number>();
-        while (queue.length > 0) {
-          const msg = queue.shift()!;
-          try {
-            await normalizeMessage(msg, { table, adapt, channels: CHANNELS, loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''), now: clock });
-          } catch {
-            queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
+          const subject = await freshTable('sut');
+          let s = seed >>> 0 || 1;
+          const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+          const table = flakyTable(subject.tableName, 0.2, rand);
+          const queue = stream.flatMap((d, i) => Array.from({ length: repeats[i % repeats.length]! }, () => d.message));
+          for (let i = queue.length - 1; i > 0; i--) {
+            const j = Math.floor(rand() * (i + 1));
+            [queue[i], queue[j]] = [queue[j]!, queue[i]!];
           }
-          if (++processed > 5000) throw new Error('did not converge');
-          if (rand() < 0.15) await foldLikeLambda(table, subject.tableName, rand, positions, balanceMaxBytes);
-        }
-        await foldLikeLambda(table, subject.tableName, rand, positions, balanceMaxBytes, true);
 
-        // Assess
-        const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
-        await Promise.all([reference.drop(), subject.drop()]);
-        expect(got).toEqual(want);
-        // the rollups hold what the hour counters hold, cut at other boundaries
-        expect(Object.keys(got.kpis).length > 0).toBe(Object.keys(got.rollups).length > 0);
-        expect(totals(got.rollups, 'kpi-day|')).toEqual(totals(got.kpis));
-        expect(totals(got.rollups, 'kpi-month|')).toEqual(totals(got.kpis));
-      }),
+          // Act: a failed message goes back to a random later place in the queue, as SQS redelivers it;
+          // the fold runs now and then in between, so counts land before and after folded movements
+          let processed = 0;
+          const positions = new Map<string, number>();
+          while (queue.length > 0) {
+            const msg = queue.shift()!;
+            try {
+              await normalizeMessage(msg, {
+                table,
+                adapt,
+                channels: CHANNELS,
+                loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
+                now: clock,
+              });
+            } catch {
+              queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
+            }
+            if (++processed > 5000) throw new Error('did not converge');
+            if (rand() < 0.15) await foldLikeLambda(table, subject.tableName, rand, positions, balanceMaxBytes);
+          }
+          await foldLikeLambda(table, subject.tableName, rand, positions, balanceMaxBytes, true);
+
+          // Assess
+          const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
+          await Promise.all([reference.drop(), subject.drop()]);
+          expect(got).toEqual(want);
+          // the rollups hold what the hour counters hold, cut at other boundaries
+          expect(Object.keys(got.kpis).length > 0).toBe(Object.keys(got.rollups).length > 0);
+          expect(totals(got.rollups, 'kpi-day|')).toEqual(totals(got.kpis));
+          expect(totals(got.rollups, 'kpi-month|')).toEqual(totals(got.kpis));
+        },
+      ),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 12), endOnFailure: true },
     );
   }, 300_000);

@@ -36,18 +36,35 @@ function message(body: unknown, deliveryId = 'dlv_q1'): string {
   return JSON.stringify(d);
 }
 
-const deps = () => ({ table, adapt, channels: channelList(), now: () => new Date('2026-06-01T11:00:00Z'), loadBody: async (d: Delivery) => Buffer.from(d.body.kind === 'inline' ? d.body.data : '') });
+const deps = () => ({
+  table,
+  adapt,
+  channels: channelList(),
+  now: () => new Date('2026-06-01T11:00:00Z'),
+  loadBody: async (d: Delivery) => Buffer.from(d.body.kind === 'inline' ? d.body.data : ''),
+});
 
 describe('quarantine', () => {
   it('sets aside a schema error, an unknown event and an unparseable message with their reasons', async () => {
     // Act
-    const a = await normalizeMessage(message({ type: 'stock.set', timestamp: '2026-06-01T10:00:00Z', data: { sku: 'A', location: 'WH1' } }, 'dlv_a'), deps());
-    const b = await normalizeMessage(message({ type: 'order.exploded', timestamp: '2026-06-01T10:00:00Z', data: {} }, 'dlv_b'), deps());
+    const a = await normalizeMessage(
+      message({ type: 'stock.set', timestamp: '2026-06-01T10:00:00Z', data: { sku: 'A', location: 'WH1' } }, 'dlv_a'),
+      deps(),
+    );
+    const b = await normalizeMessage(
+      message({ type: 'order.exploded', timestamp: '2026-06-01T10:00:00Z', data: {} }, 'dlv_b'),
+      deps(),
+    );
     const c = await normalizeMessage('not json at all', deps());
     // Assess
     expect([a.status, b.status, c.status]).toEqual(['quarantined', 'quarantined', 'quarantined']);
-    const listed = await listQuarantine(documentClient(awsClientConfig(motoEnv())), tableName, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
-    const reasons = Object.fromEntries(listed.map((q) => [q.deliveryId.startsWith('unparsed-') ? 'unparsed' : q.deliveryId, q.reason]));
+    const listed = await listQuarantine(documentClient(awsClientConfig(motoEnv())), tableName, {
+      now: new Date('2026-06-01T12:00:00Z'),
+      days: 1,
+    });
+    const reasons = Object.fromEntries(
+      listed.map((q) => [q.deliveryId.startsWith('unparsed-') ? 'unparsed' : q.deliveryId, q.reason]),
+    );
     expect(reasons).toEqual({ dlv_a: 'schema', dlv_b: 'unknown-event', unparsed: 'malformed-message' });
     expect(listed.find((q) => q.deliveryId === 'dlv_a')?.message).toMatch(/onHand/);
   });
@@ -65,7 +82,10 @@ describe('quarantine', () => {
     const outcome = await normalizeMessage(JSON.stringify(d), deps());
     // Assess
     expect(outcome).toEqual({ status: 'ignored', deliveryId: 'dlv_ign', source: 'shopify', topic: 'customers/update' });
-    const listed = await listQuarantine(documentClient(awsClientConfig(motoEnv())), tableName, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
+    const listed = await listQuarantine(documentClient(awsClientConfig(motoEnv())), tableName, {
+      now: new Date('2026-06-01T12:00:00Z'),
+      days: 1,
+    });
     expect(listed).toEqual([]);
   });
 
@@ -74,7 +94,11 @@ describe('quarantine', () => {
     const { sqs } = testClients();
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('replay') }))).QueueUrl!;
     const level = message(
-      { type: 'stock.set', timestamp: '2026-06-01T10:00:00Z', data: { sku: 'SKU-1', location: 'WH1', onHand: 5, asOf: '2026-06-01T10:00:00Z' } },
+      {
+        type: 'stock.set',
+        timestamp: '2026-06-01T10:00:00Z',
+        data: { sku: 'SKU-1', location: 'WH1', onHand: 5, asOf: '2026-06-01T10:00:00Z' },
+      },
       'dlv_ok',
     );
     const unmapped = JSON.parse(message({}, 'dlv_unmapped')) as Delivery;
@@ -87,20 +111,41 @@ describe('quarantine', () => {
         type: 'inventory.count.updated',
         event_id: 'e-1',
         created_at: '2026-06-01T10:00:00Z',
-        data: { type: 'inventory_counts', id: 'x', object: { inventory_counts: [{ catalog_object_id: 'VAR-9', catalog_object_type: 'ITEM_VARIATION', state: 'IN_STOCK', location_id: 'L1', quantity: '7', calculated_at: '2026-06-01T10:00:00Z' }] } },
+        data: {
+          type: 'inventory_counts',
+          id: 'x',
+          object: {
+            inventory_counts: [
+              {
+                catalog_object_id: 'VAR-9',
+                catalog_object_type: 'ITEM_VARIATION',
+                state: 'IN_STOCK',
+                location_id: 'L1',
+                quantity: '7',
+                calculated_at: '2026-06-01T10:00:00Z',
+              },
+            ],
+          },
+        },
       }),
     };
     await normalizeMessage(level, deps());
     const first = await normalizeMessage(JSON.stringify(unmapped), deps());
     expect(first).toMatchObject({ status: 'quarantined', reason: 'unmapped-listing' });
     await normalizeMessage(
-      message({ type: 'listing.mapped', timestamp: '2026-06-01T09:00:00Z', data: { externalId: 'VAR-9', sku: 'SKU-9' } }, 'dlv_map'),
+      message(
+        { type: 'listing.mapped', timestamp: '2026-06-01T09:00:00Z', data: { externalId: 'VAR-9', sku: 'SKU-9' } },
+        'dlv_map',
+      ),
       deps(),
     );
     const doc = documentClient(awsClientConfig(motoEnv()));
 
     // Act: replay → the message is on the queue; the normalizer applies it
-    const { replayed } = await replayQuarantined({ doc, tableName, sqs, queueUrl }, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
+    const { replayed } = await replayQuarantined(
+      { doc, tableName, sqs, queueUrl },
+      { now: new Date('2026-06-01T12:00:00Z'), days: 1 },
+    );
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
     const outcomes = [];
     for (const m of received.Messages ?? []) outcomes.push(await normalizeMessage(m.Body!, deps()));
@@ -119,7 +164,10 @@ describe('quarantine', () => {
     const { sqs } = testClients();
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('again') }))).QueueUrl!;
     const doc = documentClient(awsClientConfig(motoEnv()));
-    const bad = message({ type: 'stock.set', timestamp: '2026-06-01T10:00:00Z', data: { sku: 'A', location: 'WH1' } }, 'dlv_bad');
+    const bad = message(
+      { type: 'stock.set', timestamp: '2026-06-01T10:00:00Z', data: { sku: 'A', location: 'WH1' } },
+      'dlv_bad',
+    );
     await normalizeMessage(bad, deps());
     await replayQuarantined({ doc, tableName, sqs, queueUrl }, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
     await normalizeMessage(bad, deps());
@@ -144,10 +192,11 @@ describe('quarantine', () => {
 });
 
 describe('DynamoTable: requests DynamoDB refuses as they are', () => {
-  it('reports a key over DynamoDB\'s limits and a number beyond 2^53 as TableValidationError, a lost condition as a conflict', async () => {
+  it("reports a key over DynamoDB's limits and a number beyond 2^53 as TableValidationError, a lost condition as a conflict", async () => {
     // Prepare
     const longKey = { pk: `SKU#${'X'.repeat(2100)}`, sk: 'LOC#WH-1' };
-    const put = (item: Record<string, unknown>) => table.write([{ kind: 'put', item, condition: 'attribute_not_exists(pk)' }]);
+    const put = (item: Record<string, unknown>) =>
+      table.write([{ kind: 'put', item, condition: 'attribute_not_exists(pk)' }]);
     await put({ pk: 'SKU#A', sk: 'LOC#WH-1' });
 
     // Act
@@ -162,4 +211,3 @@ describe('DynamoTable: requests DynamoDB refuses as they are', () => {
     expect(results[2]).toBeInstanceOf(WriteConflictError);
   });
 });
-

@@ -66,7 +66,11 @@ describe('amazon adapter: ORDER_CHANGE', () => {
     const events = mapped('amazon', 'ORDER_CHANGE', body);
     // Assess
     expect(only(events, 'OrderUpserted').cancelledAt).toBe('2026-03-02T20:10:58.102Z');
-    expect(only(events, 'OrderCancelled')).toMatchObject({ orderId: '113-4471902-5583465', cancelledAt: '2026-03-02T20:10:58.102Z', reason: 'Buyer Requested Cancel' });
+    expect(only(events, 'OrderCancelled')).toMatchObject({
+      orderId: '113-4471902-5583465',
+      cancelledAt: '2026-03-02T20:10:58.102Z',
+      reason: 'Buyer Requested Cancel',
+    });
   });
 
   it('falls back to EventTime when TimeOfOrderChange and PurchaseDate are null (the schema allows it)', () => {
@@ -83,17 +87,38 @@ describe('amazon adapter: ORDER_CHANGE', () => {
     delete noId.Payload.OrderChangeNotification.AmazonOrderId;
     const badQty = orderChange();
     badQty.Payload.OrderChangeNotification.Summary.OrderItems[1].Quantity = '1';
-    expectFailure(failure('amazon', 'ORDER_CHANGE', noId), 'schema', /Payload\.OrderChangeNotification\.AmazonOrderId: required field is missing/);
+    expectFailure(
+      failure('amazon', 'ORDER_CHANGE', noId),
+      'schema',
+      /Payload\.OrderChangeNotification\.AmazonOrderId: required field is missing/,
+    );
     expectFailure(failure('amazon', 'ORDER_CHANGE', badQty), 'schema', /Summary\.OrderItems\[1\]\.Quantity/);
   });
 });
 
 describe('amazon adapter: inventory and other notifications', () => {
   it('maps FBA availability to a fulfillable count per marketplace', () => {
-    const events = mapped('amazon', 'FBA_INVENTORY_AVAILABILITY_CHANGES', payload('amazon', 'fba-inventory-availability'));
+    const events = mapped(
+      'amazon',
+      'FBA_INVENTORY_AVAILABILITY_CHANGES',
+      payload('amazon', 'fba-inventory-availability'),
+    );
     expect(events).toEqual([
-      expect.objectContaining({ type: 'StockLevelSet', sku: 'MUG-BLUE-350', locationId: 'AFN:ATVPDKIKX0DER', quantity: 88, bucket: 'fulfillable', asOf: '2026-03-02T22:45:19.880Z' }),
-      expect.objectContaining({ type: 'StockLevelSet', sku: 'MUG-BLUE-350', locationId: 'AFN:A2EUQ1WTGCTBG2', quantity: 12, bucket: 'fulfillable' }),
+      expect.objectContaining({
+        type: 'StockLevelSet',
+        sku: 'MUG-BLUE-350',
+        locationId: 'AFN:ATVPDKIKX0DER',
+        quantity: 88,
+        bucket: 'fulfillable',
+        asOf: '2026-03-02T22:45:19.880Z',
+      }),
+      expect.objectContaining({
+        type: 'StockLevelSet',
+        sku: 'MUG-BLUE-350',
+        locationId: 'AFN:A2EUQ1WTGCTBG2',
+        quantity: 12,
+        bucket: 'fulfillable',
+      }),
     ]);
   });
 
@@ -105,14 +130,27 @@ describe('amazon adapter: inventory and other notifications', () => {
     const events = mapped('amazon', 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE', body);
     // Assess
     expect(events).toEqual([
-      expect.objectContaining({ type: 'ListedQuantityReported', sku: 'TOWEL-LIN-NAT', quantity: 41, fulfillmentChannel: 'DEFAULT', asOf: '2026-03-02T23:02:41.117Z' }),
+      expect.objectContaining({
+        type: 'ListedQuantityReported',
+        sku: 'TOWEL-LIN-NAT',
+        quantity: 41,
+        fulfillmentChannel: 'DEFAULT',
+        asOf: '2026-03-02T23:02:41.117Z',
+      }),
     ]);
   });
 
   it('unwraps an EventBridge event, with the notification or the bare payload in detail', () => {
     // Prepare
     const notification = payload('amazon', 'listings-item-mfn-quantity-change');
-    const wrapped = { version: '0', id: 'e1', 'detail-type': 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE', source: 'aws.partner/sellingpartnerapi.amazon.com', time: '2026-03-02T23:02:41Z', detail: notification };
+    const wrapped = {
+      version: '0',
+      id: 'e1',
+      'detail-type': 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE',
+      source: 'aws.partner/sellingpartnerapi.amazon.com',
+      time: '2026-03-02T23:02:41Z',
+      detail: notification,
+    };
     const bare = { ...wrapped, detail: notification.Payload };
     // Act
     const fromWrapped = adapt(inputFor('amazon', 'x', JSON.stringify(wrapped)));
@@ -127,10 +165,18 @@ describe('amazon adapter: inventory and other notifications', () => {
   });
 
   it('refuses other notification types, a missing EventTime and non-JSON', () => {
-    expectFailure(failure('amazon', 'REPORT_PROCESSING_FINISHED', payload('amazon', 'any-offer-changed')), 'unknown-event', /REPORT_PROCESSING_FINISHED/);
+    expectFailure(
+      failure('amazon', 'REPORT_PROCESSING_FINISHED', payload('amazon', 'any-offer-changed')),
+      'unknown-event',
+      /REPORT_PROCESSING_FINISHED/,
+    );
     const noTime = payload('amazon', 'fba-inventory-availability');
     delete noTime.EventTime;
-    expectFailure(failure('amazon', 'FBA_INVENTORY_AVAILABILITY_CHANGES', noTime), 'schema', /EventTime: required field is missing/);
+    expectFailure(
+      failure('amazon', 'FBA_INVENTORY_AVAILABILITY_CHANGES', noTime),
+      'schema',
+      /EventTime: required field is missing/,
+    );
     expectFailure(failure('amazon', 'ORDER_CHANGE', '{'), 'malformed');
   });
 });

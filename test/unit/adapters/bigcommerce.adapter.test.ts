@@ -42,15 +42,22 @@ describe('bigcommerce adapter', () => {
     });
   });
 
-  it.each(['store/product/inventory/order/updated', 'store/sku/inventory/order/updated'])('%s is an inventory scope too', (scope) => {
-    const events = mapped('bigcommerce', scope, payload('bigcommerce', 'sku-inventory-relative'));
-    expect(events.map((e) => e.type)).toEqual(['StockAdjusted']);
-  });
+  it.each(['store/product/inventory/order/updated', 'store/sku/inventory/order/updated'])(
+    '%s is an inventory scope too',
+    (scope) => {
+      const events = mapped('bigcommerce', scope, payload('bigcommerce', 'sku-inventory-relative'));
+      expect(events.map((e) => e.type)).toEqual(['StockAdjusted']);
+    },
+  );
 
   it('refuses a relative change without a hash rather than risk applying it twice', () => {
     const body = payload('bigcommerce', 'sku-inventory-relative');
     delete body.hash;
-    expectFailure(failure('bigcommerce', 'store/sku/inventory/updated', body), 'schema', /hash: required field is missing/);
+    expectFailure(
+      failure('bigcommerce', 'store/sku/inventory/updated', body),
+      'schema',
+      /hash: required field is missing/,
+    );
   });
 
   it('names a bad method or value', () => {
@@ -58,13 +65,21 @@ describe('bigcommerce adapter', () => {
     method.data.inventory.method = 'set';
     const value = payload('bigcommerce', 'product-inventory-absolute');
     value.data.inventory.value = '64';
-    expectFailure(failure('bigcommerce', 'store/product/inventory/updated', method), 'schema', /data\.inventory\.method/);
+    expectFailure(
+      failure('bigcommerce', 'store/product/inventory/updated', method),
+      'schema',
+      /data\.inventory\.method/,
+    );
     expectFailure(failure('bigcommerce', 'store/product/inventory/updated', value), 'schema', /data\.inventory\.value/);
   });
 
   it.each([
     ['store/order/created', 'order-created', { scope: 'store/order/created' }],
-    ['store/order/statusUpdated', 'order-status-updated', { scope: 'store/order/statusUpdated', previousStatusId: '11', newStatusId: '5' }],
+    [
+      'store/order/statusUpdated',
+      'order-status-updated',
+      { scope: 'store/order/statusUpdated', previousStatusId: '11', newStatusId: '5' },
+    ],
   ])('%s → HydrationPending for the order', (scope, fixture, detail) => {
     const body = payload('bigcommerce', fixture);
     const h = only(mapped('bigcommerce', scope, body), 'HydrationPending');
@@ -72,8 +87,15 @@ describe('bigcommerce adapter', () => {
   });
 
   it('refuses other scopes, a created_at that is not epoch seconds, and non-JSON', () => {
-    expectFailure(failure('bigcommerce', 'store/product/updated', payload('bigcommerce', 'order-created')), 'unknown-event', /store\/product\/updated/);
-    expectFailure(failure('bigcommerce', 'store/cart/created', payload('bigcommerce', 'order-created')), 'unknown-event');
+    expectFailure(
+      failure('bigcommerce', 'store/product/updated', payload('bigcommerce', 'order-created')),
+      'unknown-event',
+      /store\/product\/updated/,
+    );
+    expectFailure(
+      failure('bigcommerce', 'store/cart/created', payload('bigcommerce', 'order-created')),
+      'unknown-event',
+    );
     const iso = { ...payload('bigcommerce', 'order-created'), created_at: '2026-03-02T17:00:00Z' };
     expectFailure(failure('bigcommerce', 'store/order/created', iso), 'schema', /created_at/);
     expectFailure(failure('bigcommerce', 'store/order/created', 'hash=abc'), 'malformed');

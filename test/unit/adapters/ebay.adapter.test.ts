@@ -32,11 +32,19 @@ describe('ebay adapter', () => {
   it('names a missing order id', () => {
     const body = payload('ebay', 'order-confirmation');
     delete body.notification.data.orderId;
-    expectFailure(failure('ebay', 'ORDER_CONFIRMATION', body), 'schema', /notification\.data\.orderId: required field is missing/);
+    expectFailure(
+      failure('ebay', 'ORDER_CONFIRMATION', body),
+      'schema',
+      /notification\.data\.orderId: required field is missing/,
+    );
   });
 
   it('refuses other topics and non-JSON', () => {
-    expectFailure(failure('ebay', 'ITEM_PRICE_REVISION', payload('ebay', 'order-confirmation')), 'unknown-event', /ITEM_PRICE_REVISION/);
+    expectFailure(
+      failure('ebay', 'ITEM_PRICE_REVISION', payload('ebay', 'order-confirmation')),
+      'unknown-event',
+      /ITEM_PRICE_REVISION/,
+    );
     expectFailure(failure('ebay', 'ORDER_CONFIRMATION', 'challenge_code=abc'), 'malformed');
   });
 });

@@ -99,18 +99,21 @@ function holds(source: Source, body: unknown, topic: string): 'events' | Adapter
   try {
     events = adapterFor(source)(input);
   } catch (error) {
-    if (!(error instanceof AdapterError)) throw new Error(`${source} threw a non-AdapterError: ${String(error)}`, { cause: error });
+    if (!(error instanceof AdapterError))
+      throw new Error(`${source} threw a non-AdapterError: ${String(error)}`, { cause: error });
     expect(['malformed', 'schema', 'unknown-event', 'ignored']).toContain(error.kind);
     expect(error.message.length).toBeGreaterThan(0);
     // defineAdapter turns a crash into AdapterError('schema', '<name> adapter failed: ...') so the
     // delivery is quarantined in production; here a crash is an adapter bug and fails the property
-    if (/adapter failed:/.test(error.message)) throw new Error(`${source} adapter crashed: ${error.message}`, { cause: error });
+    if (/adapter failed:/.test(error.message))
+      throw new Error(`${source} adapter crashed: ${error.message}`, { cause: error });
     return error.kind;
   }
   expect(Array.isArray(events)).toBe(true);
   for (const event of events) {
     const result = CanonicalEventSchema.safeParse(event);
-    if (!result.success) throw new Error(`${source} emitted an invalid event ${JSON.stringify(event)}: ${result.error.message}`);
+    if (!result.success)
+      throw new Error(`${source} emitted an invalid event ${JSON.stringify(event)}: ${result.error.message}`);
     expect(event).toMatchObject({ source, deliveryId: input.delivery.deliveryId, channel: input.delivery.channel });
   }
   // and `adapt` agrees with the raw adapter
@@ -123,7 +126,8 @@ type Path = (string | number)[];
 function allPaths(value: Json, prefix: Path = []): Path[] {
   const out: Path[] = [prefix];
   if (Array.isArray(value)) value.forEach((v, i) => out.push(...allPaths(v, [...prefix, i])));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...allPaths(v, [...prefix, k]));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push(...allPaths(v, [...prefix, k]));
   return out;
 }
 
@@ -146,7 +150,13 @@ function mutate(root: Json, path: Path, mutation: Mutation): Json {
     case 'retype':
       // the classic sender drift: numbers as strings, strings as numbers, objects as arrays
       parent[key] =
-        typeof current === 'number' ? String(current) : typeof current === 'string' ? Number(current) || current.length : Array.isArray(current) ? {} : [current];
+        typeof current === 'number'
+          ? String(current)
+          : typeof current === 'string'
+            ? Number(current) || current.length
+            : Array.isArray(current)
+              ? {}
+              : [current];
       break;
     case 'replace':
       parent[key] = mutation.value;
@@ -160,14 +170,17 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant<Mutation>({ kind: 'null' }),
   fc.constant<Mutation>({ kind: 'retype' }),
   fc.jsonValue({ maxDepth: 2 }).map((value): Mutation => ({ kind: 'replace', value })),
-  fc.constantFrom(-1, 0, 1.5, 2 ** 60, '', ' ', '1e3', '-0.00', '2026-02-30T25:00:00Z', 'NaN', true).map((value): Mutation => ({ kind: 'replace', value })),
+  fc
+    .constantFrom(-1, 0, 1.5, 2 ** 60, '', ' ', '1e3', '-0.00', '2026-02-30T25:00:00Z', 'NaN', true)
+    .map((value): Mutation => ({ kind: 'replace', value })),
 );
 
 describe('adapters under fuzzing', () => {
   it('every fixture maps cleanly as delivered (the baseline the mutations start from)', () => {
     for (const source of SOURCES) {
       expect(Object.keys(TOPIC[source]).sort()).toEqual(payloadNames(source));
-      for (const [name, topic] of Object.entries(TOPIC[source])) expect(holds(source, payload(source, name), topic)).toBe('events');
+      for (const [name, topic] of Object.entries(TOPIC[source]))
+        expect(holds(source, payload(source, name), topic)).toBe('events');
     }
   });
 
@@ -175,16 +188,21 @@ describe('adapters under fuzzing', () => {
     const names = Object.keys(TOPIC[source]);
     const outcomes = new Set<string>();
     fc.assert(
-      fc.property(fc.constantFrom(...names), fc.nat(), fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (name, seed, mutations) => {
-        // Prepare
-        let body = payload(source, name);
-        for (const [i, mutation] of mutations.entries()) {
-          const paths = allPaths(body);
-          body = mutate(body, paths[(seed + i * 7919) % paths.length]!, mutation);
-        }
-        // Act + Assess
-        outcomes.add(holds(source, body, TOPIC[source][name]!));
-      }),
+      fc.property(
+        fc.constantFrom(...names),
+        fc.nat(),
+        fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+        (name, seed, mutations) => {
+          // Prepare
+          let body = payload(source, name);
+          for (const [i, mutation] of mutations.entries()) {
+            const paths = allPaths(body);
+            body = mutate(body, paths[(seed + i * 7919) % paths.length]!, mutation);
+          }
+          // Act + Assess
+          outcomes.add(holds(source, body, TOPIC[source][name]!));
+        },
+      ),
       { numRuns: 400 },
     );
     // the mutations must reach both sides of the property, or they test nothing
@@ -195,7 +213,11 @@ describe('adapters under fuzzing', () => {
   it.each(SOURCES)('%s: random JSON, random text and random topics never escape as other errors', (source) => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'), fc.string(), fc.json()),
+        fc.oneof(
+          fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+          fc.string(),
+          fc.json(),
+        ),
         fc.oneof(fc.constantFrom(...ALL_TOPICS), fc.string()),
         (body, topic) => {
           holds(source, body, topic);

@@ -114,7 +114,12 @@ describe('hub format adapter', () => {
 
   it('maps order.cancelled with its line ids', () => {
     const c = only(mapped(S, 'order.cancelled', payload(S, 'order-cancelled')), 'OrderCancelled');
-    expect(c).toMatchObject({ orderId: 'P-10042', cancelledAt: '2026-03-02T11:59:30Z', reason: 'customer', lineIds: ['2'] });
+    expect(c).toMatchObject({
+      orderId: 'P-10042',
+      cancelledAt: '2026-03-02T11:59:30Z',
+      reason: 'customer',
+      lineIds: ['2'],
+    });
   });
 
   it('maps refund.recorded, defaulting lines to none and restock to false', () => {
@@ -142,7 +147,11 @@ describe('hub format adapter', () => {
   it('refuses unknown types, a missing type or timestamp, and non-JSON bodies', () => {
     expectFailure(failure(S, 'order.deleted', payload(S, 'order-cancelled')), 'unknown-event', /order\.deleted/);
     const noType = payload(S, 'stock-set');
-    expectFailure(failure(S, 'stock.set', JSON.stringify({ ...noType, type: undefined })), 'schema', /type: required field is missing/);
+    expectFailure(
+      failure(S, 'stock.set', JSON.stringify({ ...noType, type: undefined })),
+      'schema',
+      /type: required field is missing/,
+    );
     expectFailure(failure(S, 'stock.set', { ...noType, timestamp: '2026-03-02 09:30' }), 'schema', /timestamp/);
     expectFailure(failure(S, 'stock.set', { ...noType, data: [] }), 'schema', /data/);
     expectFailure(failure(S, 'stock.set', 'stock.set sku=1'), 'malformed');

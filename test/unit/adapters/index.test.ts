@@ -30,7 +30,10 @@ describe('adapterFor / adapt', () => {
     // Act + Assess
     expect(checkedEvents('square', [good])).toEqual([good]);
     expect(() => checkedEvents('square', [good, bad])).toThrow(
-      expect.objectContaining({ kind: 'schema', message: expect.stringMatching(/invalid StockLevelSet event: events\[1\]\.quantity/) }),
+      expect.objectContaining({
+        kind: 'schema',
+        message: expect.stringMatching(/invalid StockLevelSet event: events\[1\]\.quantity/),
+      }),
     );
     expect(() => checkedEvents('square', [null])).toThrow(AdapterError);
   });
@@ -39,7 +42,9 @@ describe('adapterFor / adapt', () => {
     const body = payload('square', 'inventory-count-updated');
     body.data.object.inventory_counts[0].quantity = '99999999999999999999';
     const input = inputFor('square', 'inventory.count.updated', body);
-    expect(() => adapt(input)).toThrow(expect.objectContaining({ kind: 'schema', message: expect.stringMatching(/inventory_counts\[0\]\.quantity/) }));
+    expect(() => adapt(input)).toThrow(
+      expect.objectContaining({ kind: 'schema', message: expect.stringMatching(/inventory_counts\[0\]\.quantity/) }),
+    );
   });
 
   it('turns an unexpected exception inside an adapter into AdapterError(schema) with the cause', () => {
@@ -57,7 +62,11 @@ describe('adapterFor / adapt', () => {
     }
     // Assess
     expect(caught).toBeInstanceOf(AdapterError);
-    expect(caught).toMatchObject({ kind: 'schema', cause: bug, message: expect.stringContaining('broken adapter failed') });
+    expect(caught).toMatchObject({
+      kind: 'schema',
+      cause: bug,
+      message: expect.stringContaining('broken adapter failed'),
+    });
   });
 
   it('is deterministic: the same delivery maps to the same events (a retry changes nothing)', () => {

@@ -18,7 +18,8 @@ describe('adapter money helpers', () => {
   it('sums exactly what integer cents would give', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -10_000_000, max: 10_000_000 }), { maxLength: 20 }), (cents) => {
-        const text = (c: number) => `${c < 0 ? '-' : ''}${Math.floor(Math.abs(c) / 100)}.${String(Math.abs(c) % 100).padStart(2, '0')}`;
+        const text = (c: number) =>
+          `${c < 0 ? '-' : ''}${Math.floor(Math.abs(c) / 100)}.${String(Math.abs(c) % 100).padStart(2, '0')}`;
         const total = cents.reduce((a, b) => a + b, 0);
         expect(sumDecimals(cents.map(text))).toBe(cents.length ? text(total) : '0');
       }),

@@ -107,15 +107,23 @@ describe('shopify adapter: orders', () => {
     ['refunded', null, '2026-03-02T12:00:00-05:00', 'cancelled'],
     [null, null, null, 'unknown'],
     ['something_new', null, null, 'unknown'],
-  ] as const)('financial %s + fulfillment %s + cancelled_at %s → %s', (financial, fulfillment, cancelledAt, expected) => {
-    // Prepare
-    const body = { ...order(), financial_status: financial, fulfillment_status: fulfillment, cancelled_at: cancelledAt };
-    // Act
-    const o = only(mapped('shopify', 'orders/updated', body), 'OrderUpserted');
-    // Assess
-    expect(o.status).toBe(expected);
-    expect(shopifyOrderStatus(body)).toBe(expected);
-  });
+  ] as const)(
+    'financial %s + fulfillment %s + cancelled_at %s → %s',
+    (financial, fulfillment, cancelledAt, expected) => {
+      // Prepare
+      const body = {
+        ...order(),
+        financial_status: financial,
+        fulfillment_status: fulfillment,
+        cancelled_at: cancelledAt,
+      };
+      // Act
+      const o = only(mapped('shopify', 'orders/updated', body), 'OrderUpserted');
+      // Assess
+      expect(o.status).toBe(expected);
+      expect(shopifyOrderStatus(body)).toBe(expected);
+    },
+  );
 
   it('dates a fulfilled order by its latest successful fulfillment', () => {
     // Prepare
@@ -162,10 +170,18 @@ describe('shopify adapter: orders', () => {
     const noUpdated = order();
     delete noUpdated.updated_at;
     // Act + Assess
-    expectFailure(failure('shopify', 'orders/create', noPrice), 'schema', /line_items\[1\]\.price: required field is missing/);
+    expectFailure(
+      failure('shopify', 'orders/create', noPrice),
+      'schema',
+      /line_items\[1\]\.price: required field is missing/,
+    );
     expectFailure(failure('shopify', 'orders/create', floatPrice), 'schema', /line_items\[0\]\.price/);
     expectFailure(failure('shopify', 'orders/create', noUpdated), 'schema', /updated_at/);
-    expectFailure(failure('shopify', 'orders/create', { ...order(), currency: 'dollars' }), 'schema', /currency: expected an ISO 4217/);
+    expectFailure(
+      failure('shopify', 'orders/create', { ...order(), currency: 'dollars' }),
+      'schema',
+      /currency: expected an ISO 4217/,
+    );
   });
 });
 
@@ -221,7 +237,10 @@ describe('shopify adapter: refunds/create', () => {
 
 describe('shopify adapter: inventory and products', () => {
   it('maps inventory_levels/update to an available count keyed by inventory item and location', () => {
-    const s = only(mapped('shopify', 'inventory_levels/update', payload('shopify', 'inventory-level-update')), 'StockLevelSet');
+    const s = only(
+      mapped('shopify', 'inventory_levels/update', payload('shopify', 'inventory-level-update')),
+      'StockLevelSet',
+    );
     expect(s).toMatchObject({
       inventoryItemId: 'inventory_item:48123456789012',
       locationId: '71234567890',
@@ -235,7 +254,9 @@ describe('shopify adapter: inventory and products', () => {
   it('records nothing for an untracked item (available null) and accepts negative counts', () => {
     const level = payload('shopify', 'inventory-level-update');
     expect(mapped('shopify', 'inventory_levels/update', { ...level, available: null })).toEqual([]);
-    expect(only(mapped('shopify', 'inventory_levels/update', { ...level, available: -3 }), 'StockLevelSet').quantity).toBe(-3);
+    expect(
+      only(mapped('shopify', 'inventory_levels/update', { ...level, available: -3 }), 'StockLevelSet').quantity,
+    ).toBe(-3);
   });
 
   it('maps each variant with a SKU by inventory item and by variant id; SKU-less variants are skipped', () => {
@@ -251,29 +272,40 @@ describe('shopify adapter: inventory and products', () => {
   });
 
   it('joins: the inventory level id equals the listing id products/update maps', () => {
-    const level = only(mapped('shopify', 'inventory_levels/update', payload('shopify', 'inventory-level-update')), 'StockLevelSet');
+    const level = only(
+      mapped('shopify', 'inventory_levels/update', payload('shopify', 'inventory-level-update')),
+      'StockLevelSet',
+    );
     const listings = mapped('shopify', 'products/update', payload('shopify', 'product-update'));
     expect(listings.some((e) => e.type === 'ListingMapped' && e.externalId === level.inventoryItemId)).toBe(true);
   });
 });
 
 describe('shopify adapter: refusals', () => {
-  it.each(['inventory_items/update', 'selling_plan_groups/create'])('%s → unknown-event (quarantined: it may carry something to apply)', (topic) => {
-    expectFailure(failure('shopify', topic, order()), 'unknown-event', new RegExp(topic));
-  });
-
-  it.each(['customers/create', 'customers/update', 'app/uninstalled', 'checkouts/create', 'draft_orders/update', 'orders/delete', 'fulfillment_events/create'])(
-    '%s → ignored, naming the topic',
+  it.each(['inventory_items/update', 'selling_plan_groups/create'])(
+    '%s → unknown-event (quarantined: it may carry something to apply)',
     (topic) => {
-      // Prepare
-      const body = order();
-      // Act
-      const error = failure('shopify', topic, body);
-      // Assess
-      expectFailure(error, 'ignored', new RegExp(`${topic} is ignored`));
-      expect(error.topic).toBe(topic);
+      expectFailure(failure('shopify', topic, order()), 'unknown-event', new RegExp(topic));
     },
   );
+
+  it.each([
+    'customers/create',
+    'customers/update',
+    'app/uninstalled',
+    'checkouts/create',
+    'draft_orders/update',
+    'orders/delete',
+    'fulfillment_events/create',
+  ])('%s → ignored, naming the topic', (topic) => {
+    // Prepare
+    const body = order();
+    // Act
+    const error = failure('shopify', topic, body);
+    // Assess
+    expectFailure(error, 'ignored', new RegExp(`${topic} is ignored`));
+    expect(error.topic).toBe(topic);
+  });
 
   it('a delivery without a topic header → unknown-event', () => {
     const input = inputFor('shopify', 'orders/create', order());
@@ -282,7 +314,9 @@ describe('shopify adapter: refusals', () => {
   });
 
   it('reads the prefix-less topic header of Events webhooks', () => {
-    const input = inputFor('shopify', 'ignored', order(), { headers: { 'x-shopify-topic': '', 'shopify-topic': 'orders/create' } });
+    const input = inputFor('shopify', 'ignored', order(), {
+      headers: { 'x-shopify-topic': '', 'shopify-topic': 'orders/create' },
+    });
     expect(adapt(input).map((e) => e.type)).toEqual(['OrderUpserted']);
   });
 

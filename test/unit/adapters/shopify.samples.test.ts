@@ -28,7 +28,13 @@ const TEST_ORDER_LINES: OrderLine[] = [
 ];
 
 const LIVE_LINES: OrderLine[] = [
-  { lineId: '14498765433001', sku: 'MUG-BLUE-350', externalItemId: 'variant:46012345678901', quantity: 2, unitPrice: usd('19.90') },
+  {
+    lineId: '14498765433001',
+    sku: 'MUG-BLUE-350',
+    externalItemId: 'variant:46012345678901',
+    quantity: 2,
+    unitPrice: usd('19.90'),
+  },
   // an empty SKU is left out: the line is resolved by its variant through the listing map
   { lineId: '14498765433002', externalItemId: 'variant:46012345679044', quantity: 1, unitPrice: usd('60.00') },
   // a custom line: no variant, no product, no SKU
@@ -116,7 +122,13 @@ describe('shopify published samples: orders', () => {
     const { events } = run('orders/paid', 'order-paid');
     // Assess
     expect(events).toEqual([
-      expect.objectContaining({ type: 'OrderUpserted', status: 'paid', version: { at: '2026-03-05T09:31:02-05:00' }, total: usd('128.45'), lines: LIVE_LINES }),
+      expect.objectContaining({
+        type: 'OrderUpserted',
+        status: 'paid',
+        version: { at: '2026-03-05T09:31:02-05:00' },
+        total: usd('128.45'),
+        lines: LIVE_LINES,
+      }),
     ]);
   });
 
@@ -137,7 +149,15 @@ describe('shopify published samples: orders', () => {
         version: { at: '2026-03-05T11:02:40-05:00' },
         total: usd('21.54'),
         locationId: '905684977123456789',
-        lines: [{ lineId: '14498765433101', sku: 'MUG-BLUE-350', externalItemId: 'variant:46012345678901', quantity: 1, unitPrice: usd('19.90') }],
+        lines: [
+          {
+            lineId: '14498765433101',
+            sku: 'MUG-BLUE-350',
+            externalItemId: 'variant:46012345678901',
+            quantity: 1,
+            unitPrice: usd('19.90'),
+          },
+        ],
       },
     ]);
   });
@@ -148,7 +168,11 @@ describe('shopify published samples: orders', () => {
     // Assess
     const [o] = events;
     expect(events).toHaveLength(1);
-    expect(o).toMatchObject({ type: 'OrderUpserted', status: 'partially_fulfilled', rawStatus: { financial_status: 'paid', fulfillment_status: 'partial' } });
+    expect(o).toMatchObject({
+      type: 'OrderUpserted',
+      status: 'partially_fulfilled',
+      rawStatus: { financial_status: 'paid', fulfillment_status: 'partial' },
+    });
     expect(o).not.toHaveProperty('fulfilledAt');
     expect(o?.type === 'OrderUpserted' && o.lines).toEqual([
       { ...LIVE_LINES[0], shippedQuantity: 1, shippedAt: '2026-03-06T14:20:05-05:00' },
@@ -239,7 +263,15 @@ describe('shopify published samples: refunds and fulfilments', () => {
         refundId: '1023456789012345678',
         processedAt: '2026-03-12T16:04:55-05:00',
         amount: usd('19.38'),
-        lines: [{ lineId: '14498765433001', quantity: 1, restock: true, sku: 'MUG-BLUE-350', locationId: '905684977123456789' }],
+        lines: [
+          {
+            lineId: '14498765433001',
+            quantity: 1,
+            restock: true,
+            sku: 'MUG-BLUE-350',
+            locationId: '905684977123456789',
+          },
+        ],
       },
     ]);
   });
@@ -287,7 +319,12 @@ describe('shopify published samples: products and inventory', () => {
     // Assess
     const base = { ...from, type: 'ListingMapped' as const, occurredAt: '2021-12-31T19:00:00-05:00' };
     expect(events).toEqual([
-      { ...base, externalId: 'inventory_item:498744621816423941', sku: 'example-shirt-s', at: '2021-12-30T19:00:00-05:00' },
+      {
+        ...base,
+        externalId: 'inventory_item:498744621816423941',
+        sku: 'example-shirt-s',
+        at: '2021-12-30T19:00:00-05:00',
+      },
       { ...base, externalId: 'variant:642667041472713922', sku: 'example-shirt-s', at: '2021-12-30T19:00:00-05:00' },
       // no inventory item, and no variant updated_at: the product's time
       { ...base, externalId: 'variant:930110839162417821', sku: 'example-shirt-l', at: '2021-12-31T19:00:00-05:00' },
@@ -327,12 +364,25 @@ describe('shopify published samples through apply: paid, partially fulfilled, fu
     const clock = fixedClock();
     await applyEvents(
       t,
-      [{ channel: 'shopify-main', source: 'shopify', deliveryId: 'd0', occurredAt: '2026-03-01T00:00:00Z', type: 'ListingMapped', externalId: 'variant:46012345679044', sku: 'THROW-LIN-NAT', at: '2026-03-01T00:00:00Z' }],
+      [
+        {
+          channel: 'shopify-main',
+          source: 'shopify',
+          deliveryId: 'd0',
+          occurredAt: '2026-03-01T00:00:00Z',
+          type: 'ListingMapped',
+          externalId: 'variant:46012345679044',
+          sku: 'THROW-LIN-NAT',
+          at: '2026-03-01T00:00:00Z',
+        },
+      ],
       clock,
     );
     const start = t.streamFrom(0).next;
     // the merchant ships this store's online orders (location_id null) from WH-MAIN
-    const configs = new Map([['shopify-main', { channel: 'shopify-main', allocation: {}, fulfilmentLocation: 'WH-MAIN' }]]);
+    const configs = new Map([
+      ['shopify-main', { channel: 'shopify-main', allocation: {}, fulfilmentLocation: 'WH-MAIN' }],
+    ]);
     const located = (topic: string, fixture: string) => locateEvents(run(topic, fixture).events, configs);
     // Act
     await applyEvents(t, located('orders/create', 'order-create-presentment'), clock);
@@ -349,14 +399,16 @@ describe('shopify published samples through apply: paid, partially fulfilled, fu
       [linen, [1]],
     ]);
     const partial = planStockFold(t.streamFrom(afterCreate).changes.slice(0, afterPartial - afterCreate));
-    expect(partial.map((p) => [p.key.pk, p.changes.map((c) => [c.reserved, c.moves.map((m) => [m.delta, m.at])])])).toEqual([
+    expect(
+      partial.map((p) => [p.key.pk, p.changes.map((c) => [c.reserved, c.moves.map((m) => [m.delta, m.at])])]),
+    ).toEqual([
       [mug, [[-1, [[-1, '2026-03-06T19:20:05.000Z']]]]],
       [linen, [[-1, [[-1, '2026-03-06T19:20:05.000Z']]]]],
     ]);
     const fulfilled = planStockFold(t.streamFrom(afterPartial).changes);
-    expect(fulfilled.map((p) => [p.key.pk, p.changes.map((c) => [c.reserved, c.moves.map((m) => [m.delta, m.at])])])).toEqual([
-      [mug, [[-1, [[-1, '2026-03-08T14:59:58.000Z']]]]],
-    ]);
+    expect(
+      fulfilled.map((p) => [p.key.pk, p.changes.map((c) => [c.reserved, c.moves.map((m) => [m.delta, m.at])])]),
+    ).toEqual([[mug, [[-1, [[-1, '2026-03-08T14:59:58.000Z']]]]]]);
   });
 });
 
@@ -365,8 +417,26 @@ describe('shopify: every field the docs and samples show as null', () => {
     // Prepare: the published sample (ids below 2^53, so JSON.parse is exact) with each documented null at once
     const body = payloadText('shopify', 'order-create-presentment');
     const parsed = JSON.parse(body) as Record<string, unknown> & { line_items: Record<string, unknown>[] };
-    Object.assign(parsed, { customer: null, location_id: null, cancelled_at: null, closed_at: null, current_total_price_set: null, current_total_price: null, name: null, shipping_address: null, billing_address: null, fulfillments: null });
-    for (const l of parsed.line_items) Object.assign(l, { sku: null, variant_id: null, product_id: null, fulfillment_status: null, fulfillable_quantity: null });
+    Object.assign(parsed, {
+      customer: null,
+      location_id: null,
+      cancelled_at: null,
+      closed_at: null,
+      current_total_price_set: null,
+      current_total_price: null,
+      name: null,
+      shipping_address: null,
+      billing_address: null,
+      fulfillments: null,
+    });
+    for (const l of parsed.line_items)
+      Object.assign(l, {
+        sku: null,
+        variant_id: null,
+        product_id: null,
+        fulfillment_status: null,
+        fulfillable_quantity: null,
+      });
     // Act
     const events = adapt(inputFor('shopify', 'orders/updated', JSON.stringify(parsed)));
     // Assess

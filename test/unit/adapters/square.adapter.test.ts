@@ -25,7 +25,12 @@ describe('square adapter: inventory.count.updated', () => {
         bucket: 'available',
         asOf: '2026-03-02T15:22:07.412Z',
       },
-      expect.objectContaining({ inventoryItemId: 'W62UWFY35CWMYGVWK6TWJDNI', locationId: 'LR0J2B6CEXJ1Q', quantity: 0, asOf: '2026-03-02T15:21:59.004Z' }),
+      expect.objectContaining({
+        inventoryItemId: 'W62UWFY35CWMYGVWK6TWJDNI',
+        locationId: 'LR0J2B6CEXJ1Q',
+        quantity: 0,
+        asOf: '2026-03-02T15:21:59.004Z',
+      }),
     ]);
   });
 
@@ -45,14 +50,22 @@ describe('square adapter: inventory.count.updated', () => {
     fractional.data.object.inventory_counts[2].quantity = '2.5';
     const numeric = counts();
     numeric.data.object.inventory_counts[0].quantity = 17;
-    expectFailure(failure('square', 'inventory.count.updated', fractional), 'schema', /data\.object\.inventory_counts\[2\]\.quantity: expected a whole number/);
+    expectFailure(
+      failure('square', 'inventory.count.updated', fractional),
+      'schema',
+      /data\.object\.inventory_counts\[2\]\.quantity: expected a whole number/,
+    );
     expectFailure(failure('square', 'inventory.count.updated', numeric), 'schema', /inventory_counts\[0\]\.quantity/);
   });
 
   it('names a missing location or calculation time', () => {
     const body = counts();
     delete body.data.object.inventory_counts[1].location_id;
-    expectFailure(failure('square', 'inventory.count.updated', body), 'schema', /inventory_counts\[1\]\.location_id: required field is missing/);
+    expectFailure(
+      failure('square', 'inventory.count.updated', body),
+      'schema',
+      /inventory_counts\[1\]\.location_id: required field is missing/,
+    );
   });
 });
 
@@ -81,17 +94,27 @@ describe('square adapter: orders', () => {
     const body = payload('square', 'order-updated');
     delete body.data.object.order_updated.updated_at;
     delete body.data.object.order_updated.created_at;
-    expect(only(mapped('square', 'order.updated', body), 'HydrationPending').version?.at).toBe('2026-03-02T16:01:44.900Z');
+    expect(only(mapped('square', 'order.updated', body), 'HydrationPending').version?.at).toBe(
+      '2026-03-02T16:01:44.900Z',
+    );
   });
 
   it('names a missing version under the event-specific object', () => {
     const body = payload('square', 'order-updated');
     delete body.data.object.order_updated.version;
-    expectFailure(failure('square', 'order.updated', body), 'schema', /data\.object\.order_updated\.version: required field is missing/);
+    expectFailure(
+      failure('square', 'order.updated', body),
+      'schema',
+      /data\.object\.order_updated\.version: required field is missing/,
+    );
   });
 
   it('refuses other event types and bodies that are not JSON', () => {
-    expectFailure(failure('square', 'payment.updated', payload('square', 'order-updated')), 'unknown-event', /payment\.updated/);
+    expectFailure(
+      failure('square', 'payment.updated', payload('square', 'order-updated')),
+      'unknown-event',
+      /payment\.updated/,
+    );
     expectFailure(failure('square', 'catalog.version.updated', counts()), 'unknown-event');
     expectFailure(failure('square', 'order.updated', '<html>'), 'malformed');
   });

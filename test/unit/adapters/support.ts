@@ -6,7 +6,12 @@ import { AdapterError, type AdapterErrorKind } from '#shared/adapters/types.ts';
 import { inputFor } from '#test/fixtures/payloads.ts';
 
 /** Events for one delivery, through `adapt` (so every event is also checked against the canonical schema). */
-export function mapped(source: Source, topic: string, body: unknown, headers?: Record<string, string>): CanonicalEvent[] {
+export function mapped(
+  source: Source,
+  topic: string,
+  body: unknown,
+  headers?: Record<string, string>,
+): CanonicalEvent[] {
   return adapt(inputFor(source, topic, body, headers ? { headers } : {}));
 }
 
@@ -28,7 +33,10 @@ export function expectFailure(error: AdapterError, kind: AdapterErrorKind, messa
 }
 
 /** The one event of a type, asserting there is exactly one. */
-export function only<T extends CanonicalEvent['type']>(events: CanonicalEvent[], type: T): Extract<CanonicalEvent, { type: T }> {
+export function only<T extends CanonicalEvent['type']>(
+  events: CanonicalEvent[],
+  type: T,
+): Extract<CanonicalEvent, { type: T }> {
   const found = events.filter((e) => e.type === type);
   expect(found).toHaveLength(1);
   return found[0] as Extract<CanonicalEvent, { type: T }>;

@@ -63,15 +63,31 @@ describe('walmart adapter: purchase orders', () => {
     body.payload.order.orderLines[1].quantity.measurementValue = '1.5';
     const noId = payload('walmart', 'po-created');
     delete noId.payload.purchaseOrderId;
-    expectFailure(failure('walmart', 'ORDER_UPDATES', body), 'schema', /payload\.order\.orderLines\[1\]\.quantity\.measurementValue/);
-    expectFailure(failure('walmart', 'PO_CREATED', noId), 'schema', /payload\.purchaseOrderId: required field is missing/);
+    expectFailure(
+      failure('walmart', 'ORDER_UPDATES', body),
+      'schema',
+      /payload\.order\.orderLines\[1\]\.quantity\.measurementValue/,
+    );
+    expectFailure(
+      failure('walmart', 'PO_CREATED', noId),
+      'schema',
+      /payload\.purchaseOrderId: required field is missing/,
+    );
   });
 });
 
 describe('walmart adapter: line cancellations and shipping', () => {
   it('PO_LINE_AUTOCANCELLED cancels the lines whose status reads Cancelled', () => {
-    const c = only(mapped('walmart', 'ORDER_UPDATES', payload('walmart', 'order-updates-autocancelled')), 'OrderCancelled');
-    expect(c).toMatchObject({ orderId: '1796277083022', cancelledAt: '2026-03-11T04:00:03.090Z', reason: 'PO_LINE_AUTOCANCELLED', lineIds: ['2'] });
+    const c = only(
+      mapped('walmart', 'ORDER_UPDATES', payload('walmart', 'order-updates-autocancelled')),
+      'OrderCancelled',
+    );
+    expect(c).toMatchObject({
+      orderId: '1796277083022',
+      cancelledAt: '2026-03-11T04:00:03.090Z',
+      reason: 'PO_LINE_AUTOCANCELLED',
+      lineIds: ['2'],
+    });
   });
 
   it.each(['INTENT_TO_CANCEL', 'FRAUD_CANCEL'])('%s before any status change cancels every listed line', (sub) => {
@@ -91,7 +107,11 @@ describe('walmart adapter: line cancellations and shipping', () => {
 
   it('PO_LINE_SHIPPED with every line shipped → fulfilled at the latest line status date', () => {
     const o = only(mapped('walmart', 'ORDER_UPDATES', payload('walmart', 'order-updates-shipped')), 'OrderUpserted');
-    expect(o).toMatchObject({ status: 'fulfilled', fulfilledAt: '2026-03-04T14:05:00.000Z', rawStatus: { event: 'PO_LINE_SHIPPED' } });
+    expect(o).toMatchObject({
+      status: 'fulfilled',
+      fulfilledAt: '2026-03-04T14:05:00.000Z',
+      rawStatus: { event: 'PO_LINE_SHIPPED' },
+    });
     expect(o.lines.map((l) => l.lineId)).toEqual(['1', '2']);
   });
 
@@ -119,15 +139,32 @@ describe('walmart adapter: INVENTORY_OOS and refusals', () => {
   it('maps each ship node to an available count at that node', () => {
     const events = mapped('walmart', 'INVENTORY_OOS', payload('walmart', 'inventory-oos'));
     expect(events).toEqual([
-      expect.objectContaining({ type: 'StockLevelSet', sku: 'MUG-RED-350', locationId: '722819301', quantity: 0, bucket: 'available', asOf: '2026-03-02T21:15:40.000Z' }),
-      expect.objectContaining({ type: 'StockLevelSet', sku: 'MUG-RED-350', locationId: '722819355', quantity: 0, bucket: 'available' }),
+      expect.objectContaining({
+        type: 'StockLevelSet',
+        sku: 'MUG-RED-350',
+        locationId: '722819301',
+        quantity: 0,
+        bucket: 'available',
+        asOf: '2026-03-02T21:15:40.000Z',
+      }),
+      expect.objectContaining({
+        type: 'StockLevelSet',
+        sku: 'MUG-RED-350',
+        locationId: '722819355',
+        quantity: 0,
+        bucket: 'available',
+      }),
     ]);
   });
 
   it('names a missing availToSellQty', () => {
     const body = payload('walmart', 'inventory-oos');
     delete body.payload.shipNodes[0].availToSellQty;
-    expectFailure(failure('walmart', 'INVENTORY_OOS', body), 'schema', /payload\.shipNodes\[0\]\.availToSellQty: required field is missing/);
+    expectFailure(
+      failure('walmart', 'INVENTORY_OOS', body),
+      'schema',
+      /payload\.shipNodes\[0\]\.availToSellQty: required field is missing/,
+    );
   });
 
   it('reads an eventTime without a zone as UTC', () => {
@@ -137,7 +174,11 @@ describe('walmart adapter: INVENTORY_OOS and refusals', () => {
   });
 
   it('refuses other event types, a missing envelope and non-JSON', () => {
-    expectFailure(failure('walmart', 'REPORT_STATUS', payload('walmart', 'inventory-oos')), 'unknown-event', /REPORT_STATUS/);
+    expectFailure(
+      failure('walmart', 'REPORT_STATUS', payload('walmart', 'inventory-oos')),
+      'unknown-event',
+      /REPORT_STATUS/,
+    );
     expectFailure(failure('walmart', 'x', '{"payload":{}}'), 'schema', /source: required field is missing/);
     expectFailure(failure('walmart', 'x', ''), 'malformed');
   });

@@ -31,8 +31,20 @@ describe('woocommerce adapter: orders', () => {
         shipToCountry: 'DE',
         lines: [
           // a variation is listed by its variation id
-          { lineId: '905', sku: 'MUG-BLUE-350', externalItemId: 'variation:515', quantity: 2, unitPrice: { amount: '13.36', currency: 'EUR' } },
-          { lineId: '906', sku: 'TOWEL-LIN-NAT', externalItemId: 'product:530', quantity: 1, unitPrice: { amount: '7.56', currency: 'EUR' } },
+          {
+            lineId: '905',
+            sku: 'MUG-BLUE-350',
+            externalItemId: 'variation:515',
+            quantity: 2,
+            unitPrice: { amount: '13.36', currency: 'EUR' },
+          },
+          {
+            lineId: '906',
+            sku: 'TOWEL-LIN-NAT',
+            externalItemId: 'product:530',
+            quantity: 1,
+            unitPrice: { amount: '7.56', currency: 'EUR' },
+          },
         ],
       },
     ]);
@@ -59,7 +71,10 @@ describe('woocommerce adapter: orders', () => {
   });
 
   it('accepts *_gmt times that already carry a zone', () => {
-    const o = only(mapped('woocommerce', 'order.updated', { ...order(), date_modified_gmt: '2026-03-02T10:05:40+00:00' }), 'OrderUpserted');
+    const o = only(
+      mapped('woocommerce', 'order.updated', { ...order(), date_modified_gmt: '2026-03-02T10:05:40+00:00' }),
+      'OrderUpserted',
+    );
     expect(o.version.at).toBe('2026-03-02T10:05:40+00:00');
   });
 
@@ -82,10 +97,15 @@ describe('woocommerce adapter: orders', () => {
   });
 
   it('dates a completed order by date_completed_gmt, else by date_modified_gmt', () => {
-    const completed = only(mapped('woocommerce', 'order.updated', payload('woocommerce', 'order-completed-refunded')), 'OrderUpserted');
+    const completed = only(
+      mapped('woocommerce', 'order.updated', payload('woocommerce', 'order-completed-refunded')),
+      'OrderUpserted',
+    );
     expect(completed.fulfilledAt).toBe('2026-03-04T08:00:00Z');
     const noDate = { ...payload('woocommerce', 'order-completed-refunded'), date_completed_gmt: null };
-    expect(only(mapped('woocommerce', 'order.updated', noDate), 'OrderUpserted').fulfilledAt).toBe('2026-03-05T14:30:02Z');
+    expect(only(mapped('woocommerce', 'order.updated', noDate), 'OrderUpserted').fulfilledAt).toBe(
+      '2026-03-05T14:30:02Z',
+    );
     expect(only(mapped('woocommerce', 'order.updated', order()), 'OrderUpserted')).not.toHaveProperty('fulfilledAt');
   });
 
@@ -106,8 +126,19 @@ describe('woocommerce adapter: orders', () => {
     );
     // Assess
     expect(refunds).toEqual([
-      expect.objectContaining({ orderId: '7311', refundId: '7402', amount: { amount: '13.36', currency: 'EUR' }, processedAt: '2026-03-05T14:30:02Z', lines: [] }),
-      expect.objectContaining({ orderId: '7311', refundId: '7398', amount: { amount: '4.90', currency: 'EUR' }, lines: [] }),
+      expect.objectContaining({
+        orderId: '7311',
+        refundId: '7402',
+        amount: { amount: '13.36', currency: 'EUR' },
+        processedAt: '2026-03-05T14:30:02Z',
+        lines: [],
+      }),
+      expect.objectContaining({
+        orderId: '7311',
+        refundId: '7398',
+        amount: { amount: '4.90', currency: 'EUR' },
+        lines: [],
+      }),
     ]);
   });
 
@@ -117,10 +148,18 @@ describe('woocommerce adapter: orders', () => {
     const badTotal = { ...order(), total: 'forty' };
     const badQty = order();
     badQty.line_items[0].quantity = '2';
-    expectFailure(failure('woocommerce', 'order.updated', noModified), 'schema', /date_modified_gmt: required field is missing/);
+    expectFailure(
+      failure('woocommerce', 'order.updated', noModified),
+      'schema',
+      /date_modified_gmt: required field is missing/,
+    );
     expectFailure(failure('woocommerce', 'order.updated', badTotal), 'schema', /total: expected a decimal string/);
     expectFailure(failure('woocommerce', 'order.updated', badQty), 'schema', /line_items\[0\]\.quantity/);
-    expectFailure(failure('woocommerce', 'order.updated', { ...order(), date_created_gmt: 'yesterday' }), 'schema', /date_created_gmt/);
+    expectFailure(
+      failure('woocommerce', 'order.updated', { ...order(), date_created_gmt: 'yesterday' }),
+      'schema',
+      /date_created_gmt/,
+    );
   });
 });
 
@@ -128,8 +167,21 @@ describe('woocommerce adapter: products', () => {
   it('maps a stock-managed product to an on-hand count at the single location and its listing', () => {
     const events = mapped('woocommerce', 'product.updated', product());
     expect(events).toEqual([
-      expect.objectContaining({ type: 'StockLevelSet', sku: 'TOWEL-LIN-NAT', locationId: 'default', quantity: 41, bucket: 'on_hand', asOf: '2026-03-02T10:05:41Z', occurredAt: '2026-03-02T10:05:41Z' }),
-      expect.objectContaining({ type: 'ListingMapped', externalId: 'product:530', sku: 'TOWEL-LIN-NAT', at: '2026-03-02T10:05:41Z' }),
+      expect.objectContaining({
+        type: 'StockLevelSet',
+        sku: 'TOWEL-LIN-NAT',
+        locationId: 'default',
+        quantity: 41,
+        bucket: 'on_hand',
+        asOf: '2026-03-02T10:05:41Z',
+        occurredAt: '2026-03-02T10:05:41Z',
+      }),
+      expect.objectContaining({
+        type: 'ListingMapped',
+        externalId: 'product:530',
+        sku: 'TOWEL-LIN-NAT',
+        at: '2026-03-02T10:05:41Z',
+      }),
     ]);
   });
 
@@ -147,7 +199,11 @@ describe('woocommerce adapter: products', () => {
   });
 
   it('refuses a fractional stock quantity', () => {
-    expectFailure(failure('woocommerce', 'product.updated', { ...product(), stock_quantity: 4.5 }), 'schema', /stock_quantity/);
+    expectFailure(
+      failure('woocommerce', 'product.updated', { ...product(), stock_quantity: 4.5 }),
+      'schema',
+      /stock_quantity/,
+    );
   });
 });
 
@@ -156,15 +212,18 @@ describe('woocommerce adapter: refusals', () => {
     expectFailure(failure('woocommerce', topic, order()), 'unknown-event', new RegExp(topic.replace('.', '\\.')));
   });
 
-  it.each(['coupon.created', 'customer.updated', 'action.woocommerce_add_to_cart'])('%s → ignored, naming the topic', (topic) => {
-    // Prepare
-    const body = order();
-    // Act
-    const error = failure('woocommerce', topic, body);
-    // Assess
-    expectFailure(error, 'ignored');
-    expect(error.topic).toBe(topic);
-  });
+  it.each(['coupon.created', 'customer.updated', 'action.woocommerce_add_to_cart'])(
+    '%s → ignored, naming the topic',
+    (topic) => {
+      // Prepare
+      const body = order();
+      // Act
+      const error = failure('woocommerce', topic, body);
+      // Assess
+      expectFailure(error, 'ignored');
+      expect(error.topic).toBe(topic);
+    },
+  );
 
   it('derives the topic from resource and event headers when the topic header is missing', () => {
     const input = inputFor('woocommerce', 'order.updated', order());

@@ -43,7 +43,14 @@ describe('woocommerce published samples: the docs order 727', () => {
     const { events, from } = run('order.created', 'order-created-docs');
     // Assess
     expect(events).toEqual([
-      { ...from, ...upserted, occurredAt: '2017-03-22T19:28:08Z', status: 'processing', rawStatus: { status: 'processing' }, version: { at: '2017-03-22T19:28:08Z' } },
+      {
+        ...from,
+        ...upserted,
+        occurredAt: '2017-03-22T19:28:08Z',
+        status: 'processing',
+        rawStatus: { status: 'processing' },
+        version: { at: '2017-03-22T19:28:08Z' },
+      },
     ]);
   });
 
@@ -52,7 +59,14 @@ describe('woocommerce published samples: the docs order 727', () => {
     const { events, from } = run('order.updated', 'order-updated-docs');
     // Assess
     expect(events).toEqual([
-      { ...from, ...upserted, occurredAt: '2017-03-23T12:12:40Z', status: 'on_hold', rawStatus: { status: 'on-hold' }, version: { at: '2017-03-23T12:12:40Z' } },
+      {
+        ...from,
+        ...upserted,
+        occurredAt: '2017-03-23T12:12:40Z',
+        status: 'on_hold',
+        rawStatus: { status: 'on-hold' },
+        version: { at: '2017-03-23T12:12:40Z' },
+      },
     ]);
   });
 
@@ -106,7 +120,15 @@ describe('woocommerce published samples: the docs order 727', () => {
     // Assess
     const base = { ...from, occurredAt: '2017-03-23T11:40:12Z' };
     expect(events).toEqual([
-      { ...base, type: 'StockLevelSet', sku: 'Bar3', locationId: 'default', quantity: 14, bucket: 'on_hand', asOf: '2017-03-23T11:40:12Z' },
+      {
+        ...base,
+        type: 'StockLevelSet',
+        sku: 'Bar3',
+        locationId: 'default',
+        quantity: 14,
+        bucket: 'on_hand',
+        asOf: '2017-03-23T11:40:12Z',
+      },
       { ...base, type: 'ListingMapped', externalId: 'product:23', sku: 'Bar3', at: '2017-03-23T11:40:12Z' },
       { ...base, type: 'ListingMapped', externalId: 'variation:23', sku: 'Bar3', at: '2017-03-23T11:40:12Z' },
     ]);
@@ -121,9 +143,18 @@ describe('woocommerce: the empty-SKU line through apply', () => {
     await applyEvents(t, run('order.created', 'order-created-docs').events, fixedClock());
     const plans = planStockFold(t.streamFrom(0).changes);
     // Assess
-    expect(plans.map((p) => [p.key, p.changes.map((c) => c.reserved)])).toEqual([[keys.balance('Bar3', UNASSIGNED_LOCATION), [1]]]);
+    expect(plans.map((p) => [p.key, p.changes.map((c) => c.reserved)])).toEqual([
+      [keys.balance('Bar3', UNASSIGNED_LOCATION), [1]],
+    ]);
     const stored = await t.get(keys.order('woocommerce-main', '727'));
-    expect((stored?.state as { lines: unknown[] }).lines[0]).toEqual({ lineId: '315', sku: 'UNMAPPED:product:93', qty: 2, location: UNASSIGNED_LOCATION, unitMinor: 300, unmapped: true });
+    expect((stored?.state as { lines: unknown[] }).lines[0]).toEqual({
+      lineId: '315',
+      sku: 'UNMAPPED:product:93',
+      qty: 2,
+      location: UNASSIGNED_LOCATION,
+      unitMinor: 300,
+      unmapped: true,
+    });
   });
 
   it('once product 93 is mapped, the line resolves to its SKU and reserves it', async () => {
@@ -132,7 +163,18 @@ describe('woocommerce: the empty-SKU line through apply', () => {
     const clock = fixedClock();
     await applyEvents(
       t,
-      [{ channel: 'woocommerce-main', source: 'woocommerce', deliveryId: 'd0', occurredAt: '2017-03-01T00:00:00Z', type: 'ListingMapped', externalId: 'product:93', sku: 'WOO-SINGLE-1', at: '2017-03-01T00:00:00Z' }],
+      [
+        {
+          channel: 'woocommerce-main',
+          source: 'woocommerce',
+          deliveryId: 'd0',
+          occurredAt: '2017-03-01T00:00:00Z',
+          type: 'ListingMapped',
+          externalId: 'product:93',
+          sku: 'WOO-SINGLE-1',
+          at: '2017-03-01T00:00:00Z',
+        },
+      ],
       clock,
     );
     const from = t.streamFrom(0).next;

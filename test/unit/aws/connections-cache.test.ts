@@ -12,7 +12,15 @@ function fakeAws(secrets: () => string[]) {
       if (call.target.endsWith('GetItem')) {
         const key = (call.input as { Key: { pk: { S: string } } }).Key.pk.S;
         if (key !== 'CONN#shop') return {} as T;
-        return { Item: { pk: { S: key }, sk: { S: 'META' }, id: { S: 'shop' }, source: { S: 'shopify' }, channel: { S: 'shopify-main' } } } as T;
+        return {
+          Item: {
+            pk: { S: key },
+            sk: { S: 'META' },
+            id: { S: 'shop' },
+            source: { S: 'shopify' },
+            channel: { S: 'shopify-main' },
+          },
+        } as T;
       }
       return { SecretString: JSON.stringify(secrets()) } as T;
     },
@@ -28,7 +36,14 @@ describe('connection store cache', () => {
     let secrets = ['a'];
     let clock = 0;
     const { aws, calls } = fakeAws(() => secrets);
-    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws }, maxAgeSeconds: 60, freshIntervalSeconds: 5, now: () => clock });
+    const store = dynamoConnectionStore({
+      tableName: 't',
+      stage: 's',
+      clients: { aws },
+      maxAgeSeconds: 60,
+      freshIntervalSeconds: 5,
+      now: () => clock,
+    });
     // Act
     const first = await store.get('shop');
     secrets = ['a', 'b'];
@@ -60,7 +75,13 @@ describe('connection store cache', () => {
     // Prepare
     let clock = 0;
     const { aws, calls } = fakeAws(() => ['a']);
-    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws }, missMaxAgeSeconds: 5, now: () => clock });
+    const store = dynamoConnectionStore({
+      tableName: 't',
+      stage: 's',
+      clients: { aws },
+      missMaxAgeSeconds: 5,
+      now: () => clock,
+    });
     // Act
     for (let i = 0; i < 20; i++) await store.get('made-up');
     const readsWithinTtl = calls.length;
@@ -74,7 +95,14 @@ describe('connection store cache', () => {
   it('keeps at most maxMisses unknown ids (oldest dropped first), so made-up ids cannot grow memory', async () => {
     // Prepare
     const { aws, calls } = fakeAws(() => ['a']);
-    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws }, missMaxAgeSeconds: 5, maxMisses: 3, now: () => 0 });
+    const store = dynamoConnectionStore({
+      tableName: 't',
+      stage: 's',
+      clients: { aws },
+      missMaxAgeSeconds: 5,
+      maxMisses: 3,
+      now: () => 0,
+    });
     for (const id of ['m1', 'm2', 'm3', 'm4']) await store.get(id);
     calls.length = 0;
     // Act: m1 was dropped to make room for m4; m2..m4 are still remembered
@@ -96,7 +124,13 @@ describe('connection store cache', () => {
         return aws.json<T>(call);
       },
     };
-    const store = dynamoConnectionStore({ tableName: 't', stage: 's', clients: { aws: table }, missMaxAgeSeconds: 5, now: () => 0 });
+    const store = dynamoConnectionStore({
+      tableName: 't',
+      stage: 's',
+      clients: { aws: table },
+      missMaxAgeSeconds: 5,
+      now: () => 0,
+    });
     const before = await store.get('shop');
     // Act
     await store.put({ id: 'shop', source: 'shopify', channel: 'shopify-main', partner: null, secrets: ['a'] });

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { signRequest } from '#shared/aws/lite/sigv4.ts';
 
 const toBytes = (d: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
-  typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  typeof d === 'string'
+    ? d
+    : d instanceof ArrayBuffer
+      ? new Uint8Array(d)
+      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
 /** node:crypto in the shape the SDK signer wants (the SDK's own @smithy/hash-node is not installed at top level). */
 class Sha256 {
@@ -20,12 +24,29 @@ class Sha256 {
   }
 }
 
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'token/+=' };
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'token/+=',
+};
 const when = new Date('2026-05-01T10:11:12Z');
 
-async function sdkSignature(service: string, method: string, url: string, headers: Record<string, string>, body: string) {
+async function sdkSignature(
+  service: string,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+) {
   const u = new URL(url);
-  const signer = new SignatureV4({ service, region: 'eu-west-1', credentials, sha256: Sha256, uriEscapePath: service !== 's3', applyChecksum: service === 's3' });
+  const signer = new SignatureV4({
+    service,
+    region: 'eu-west-1',
+    credentials,
+    sha256: Sha256,
+    uriEscapePath: service !== 's3',
+    applyChecksum: service === 's3',
+  });
   const signed = await signer.sign(
     {
       method,
@@ -44,10 +65,34 @@ async function sdkSignature(service: string, method: string, url: string, header
 
 describe('SigV4 signer', () => {
   it.each([
-    ['dynamodb', 'POST', 'https://dynamodb.eu-west-1.amazonaws.com/', { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' }, '{"TableName":"t"}'],
-    ['sqs', 'POST', 'https://sqs.eu-west-1.amazonaws.com/', { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' }, '{"QueueUrl":"q","MessageBody":"ü"}'],
-    ['secretsmanager', 'POST', 'http://127.0.0.1:5000/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' }, '{}'],
-    ['s3', 'PUT', 'https://b.s3.eu-west-1.amazonaws.com/bodies/2026/05/01/dlv_01ABC', { 'content-type': 'application/json' }, '{"big":true}'],
+    [
+      'dynamodb',
+      'POST',
+      'https://dynamodb.eu-west-1.amazonaws.com/',
+      { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      '{"TableName":"t"}',
+    ],
+    [
+      'sqs',
+      'POST',
+      'https://sqs.eu-west-1.amazonaws.com/',
+      { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+      '{"QueueUrl":"q","MessageBody":"ü"}',
+    ],
+    [
+      'secretsmanager',
+      'POST',
+      'http://127.0.0.1:5000/',
+      { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' },
+      '{}',
+    ],
+    [
+      's3',
+      'PUT',
+      'https://b.s3.eu-west-1.amazonaws.com/bodies/2026/05/01/dlv_01ABC',
+      { 'content-type': 'application/json' },
+      '{"big":true}',
+    ],
     ['s3', 'GET', 'http://127.0.0.1:5000/bucket/bodies/x?versionId=a%20b', {}, ''],
   ])('produces the SDK signature for %s %s', async (service, method, url, headers, body) => {
     // Prepare

@@ -34,7 +34,12 @@ describe('classifyCall: only data-plane calls can be faulted', () => {
     'NotAService',
   ])('%s is never faulted', (target) => {
     expect(classifyCall(target)).toBeUndefined();
-    expect(decideFault(classifyCall(target), () => 0, { dynamodb: { throttle: 1, error500: 1, drop: 1 }, sqs: { error500: 1, drop: 1 } })).toBeUndefined();
+    expect(
+      decideFault(classifyCall(target), () => 0, {
+        dynamodb: { throttle: 1, error500: 1, drop: 1 },
+        sqs: { error500: 1, drop: 1 },
+      }),
+    ).toBeUndefined();
   });
 
   it('no X-Amz-Target (S3, moto-api, health) is never faulted', () => {
@@ -89,18 +94,31 @@ describe('the proxy', () => {
 
   const post = (url: string, target: string) =>
     new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
-      const req = request(url, { method: 'POST', headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' }, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', (e) => resolve({ error: e.message }));
-      });
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' },
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', (e) => resolve({ error: e.message }));
+        },
+      );
       req.on('error', (e) => resolve({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
       req.end('{}');
     });
 
   it('throttles and fails DynamoDB data calls, SQS with 500, and passes provisioning through', async () => {
-    const proxy = await startFaultProxy({ target: upstreamUrl, seed: 1, dynamodb: { throttle: 1, error500: 0, drop: 0 }, sqs: { error500: 1, drop: 0 } });
+    const proxy = await startFaultProxy({
+      target: upstreamUrl,
+      seed: 1,
+      dynamodb: { throttle: 1, error500: 0, drop: 0 },
+      sqs: { error500: 1, drop: 0 },
+    });
     try {
       const get = await post(proxy.url, 'DynamoDB_20120810.GetItem');
       expect(get).toMatchObject({ status: 400 });
@@ -119,7 +137,12 @@ describe('the proxy', () => {
   });
 
   it('a dropped response: the call reaches upstream, the caller gets a broken connection', async () => {
-    const proxy = await startFaultProxy({ target: upstreamUrl, seed: 1, dynamodb: { throttle: 0, error500: 0, drop: 1 }, sqs: { error500: 0, drop: 0 } });
+    const proxy = await startFaultProxy({
+      target: upstreamUrl,
+      seed: 1,
+      dynamodb: { throttle: 0, error500: 0, drop: 1 },
+      sqs: { error500: 0, drop: 0 },
+    });
     try {
       seen.length = 0;
       const r = await post(proxy.url, 'DynamoDB_20120810.TransactWriteItems');
@@ -132,7 +155,12 @@ describe('the proxy', () => {
   });
 
   it('an outage fails every data-plane call of one service for a while, and nothing else', async () => {
-    const proxy = await startFaultProxy({ target: upstreamUrl, seed: 1, dynamodb: { throttle: 0, error500: 0, drop: 0 }, sqs: { error500: 0, drop: 0 } });
+    const proxy = await startFaultProxy({
+      target: upstreamUrl,
+      seed: 1,
+      dynamodb: { throttle: 0, error500: 0, drop: 0 },
+      sqs: { error500: 0, drop: 0 },
+    });
     try {
       proxy.outage('sqs', 60_000);
       expect(await post(proxy.url, 'AmazonSQS.SendMessage')).toMatchObject({ status: 500 });
@@ -148,6 +176,13 @@ describe('the proxy', () => {
   });
 
   it('refuses a non-loopback target', async () => {
-    await expect(startFaultProxy({ target: 'http://example.com', seed: 1, dynamodb: { throttle: 0, error500: 0, drop: 0 }, sqs: { error500: 0, drop: 0 } })).rejects.toThrow(/loopback/);
+    await expect(
+      startFaultProxy({
+        target: 'http://example.com',
+        seed: 1,
+        dynamodb: { throttle: 0, error500: 0, drop: 0 },
+        sqs: { error500: 0, drop: 0 },
+      }),
+    ).rejects.toThrow(/loopback/);
   });
 });

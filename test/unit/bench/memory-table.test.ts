@@ -18,26 +18,59 @@ describe('bench memory table', () => {
 
   it('applies SET, if_not_exists, ADD and REMOVE like DynamoDB', () => {
     const key = { pk: 'SKU#1', sk: 'LOC#a' };
-    const created = applyUpdate('ADD reserved :dr, rev :one SET updatedAt = :now, #loc = :loc, on = if_not_exists(on, :zero)', undefined, key, { '#loc': 'location' }, { ':dr': 2, ':one': 1, ':now': 't1', ':loc': 'a', ':zero': 0 });
+    const created = applyUpdate(
+      'ADD reserved :dr, rev :one SET updatedAt = :now, #loc = :loc, on = if_not_exists(on, :zero)',
+      undefined,
+      key,
+      { '#loc': 'location' },
+      { ':dr': 2, ':one': 1, ':now': 't1', ':loc': 'a', ':zero': 0 },
+    );
     expect(created).toEqual({ pk: 'SKU#1', sk: 'LOC#a', reserved: 2, rev: 1, updatedAt: 't1', location: 'a', on: 0 });
-    const next = applyUpdate('SET on = if_not_exists(on, :zero), updatedAt = :now ADD reserved :dr', { ...created, on: 5 }, key, undefined, { ':zero': 0, ':now': 't2', ':dr': -1 });
+    const next = applyUpdate(
+      'SET on = if_not_exists(on, :zero), updatedAt = :now ADD reserved :dr',
+      { ...created, on: 5 },
+      key,
+      undefined,
+      { ':zero': 0, ':now': 't2', ':dr': -1 },
+    );
     expect(next).toMatchObject({ on: 5, reserved: 1, updatedAt: 't2' });
-    expect(applyUpdate('SET updatedAt = :now REMOVE #w, on', next, key, { '#w': 'rev' }, { ':now': 't3' })).toEqual({ pk: 'SKU#1', sk: 'LOC#a', reserved: 1, location: 'a', updatedAt: 't3' });
-    expect(() => applyUpdate('DELETE tags :t', created, key, undefined, { ':t': new Set(['a']) })).toThrow(/unsupported/);
+    expect(applyUpdate('SET updatedAt = :now REMOVE #w, on', next, key, { '#w': 'rev' }, { ':now': 't3' })).toEqual({
+      pk: 'SKU#1',
+      sk: 'LOC#a',
+      reserved: 1,
+      location: 'a',
+      updatedAt: 't3',
+    });
+    expect(() => applyUpdate('DELETE tags :t', created, key, undefined, { ':t': new Set(['a']) })).toThrow(
+      /unsupported/,
+    );
   });
 
   it('bills like DynamoTable: single writes once, transactions twice, failed writes nothing', async () => {
     const t = new MemoryTable();
     const order = { pk: 'ORDER#1', sk: 'META', blob: 'x'.repeat(1500) };
     await t.write([{ kind: 'put', item: order, condition: 'attribute_not_exists(pk)' }]);
-    expect(t.stats).toEqual({ readRequests: 0, writeRequests: 1, readUnits: 0, writeUnits: writeUnits(itemSize(order)) });
+    expect(t.stats).toEqual({
+      readRequests: 0,
+      writeRequests: 1,
+      readUnits: 0,
+      writeUnits: writeUnits(itemSize(order)),
+    });
     expect(writeUnits(itemSize(order))).toBe(2);
-    await expect(t.write([{ kind: 'put', item: order, condition: 'attribute_not_exists(pk)' }])).rejects.toBeInstanceOf(WriteConflictError);
+    await expect(t.write([{ kind: 'put', item: order, condition: 'attribute_not_exists(pk)' }])).rejects.toBeInstanceOf(
+      WriteConflictError,
+    );
     expect(t.stats.writeRequests).toBe(2);
     expect(t.stats.writeUnits).toBe(2);
     await t.write([
       { kind: 'put', item: { pk: 'ORDER#2', sk: 'META' } },
-      { kind: 'update', key: { pk: 'SKU#1', sk: 'LOC#a' }, update: 'ADD n :one', values: { ':one': 1 }, billedSize: 230 },
+      {
+        kind: 'update',
+        key: { pk: 'SKU#1', sk: 'LOC#a' },
+        update: 'ADD n :one',
+        values: { ':one': 1 },
+        billedSize: 230,
+      },
     ]);
     expect(t.stats.writeUnits).toBe(2 + 2 * 1 + 2 * 1);
     // a failing condition in a transaction writes nothing and says which op failed
@@ -56,8 +89,11 @@ describe('bench memory table', () => {
 
   it('reads: batchGet per 100 keys, queryBetween exclusive but billed inclusive, undefined dropped', async () => {
     const t = new MemoryTable();
-    for (const sk of ['MOVE#a#1', 'MOVE#a#2', 'MOVE#a#3']) await t.write([{ kind: 'put', item: { pk: 'SKU#1', sk, d: 1, gone: undefined } }]);
-    const got = await t.batchGet(Array.from({ length: 150 }, (_, i) => ({ pk: 'SKU#1', sk: i < 3 ? `MOVE#a#${i + 1}` : `none${i}` })));
+    for (const sk of ['MOVE#a#1', 'MOVE#a#2', 'MOVE#a#3'])
+      await t.write([{ kind: 'put', item: { pk: 'SKU#1', sk, d: 1, gone: undefined } }]);
+    const got = await t.batchGet(
+      Array.from({ length: 150 }, (_, i) => ({ pk: 'SKU#1', sk: i < 3 ? `MOVE#a#${i + 1}` : `none${i}` })),
+    );
     expect(got).toHaveLength(3);
     expect(got[0]).not.toHaveProperty('gone');
     expect(t.stats.readRequests).toBe(2);
@@ -69,7 +105,16 @@ describe('bench memory table', () => {
   it('counts GSI byUpdated writes apart from the base table', async () => {
     const t = new MemoryTable();
     const key = { pk: 'SKU#1', sk: 'LOC#a' };
-    const upd = (fsk: string) => t.write([{ kind: 'update', key, update: 'SET feedPk = :p, feedSk = :s', values: { ':p': 'FEED#0', ':s': fsk }, billedSize: 230 }]);
+    const upd = (fsk: string) =>
+      t.write([
+        {
+          kind: 'update',
+          key,
+          update: 'SET feedPk = :p, feedSk = :s',
+          values: { ':p': 'FEED#0', ':s': fsk },
+          billedSize: 230,
+        },
+      ]);
     await upd('t1');
     expect(t.gsi).toEqual({ writes: 1, writeUnits: 1 });
     await upd('t2');

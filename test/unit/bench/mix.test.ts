@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { adapt, AdapterError } from '#shared/adapters/index.ts';
-import { CHANNEL_SHARES, DUPLICATE_SHARE, EXTRAS_PER_100, generateMix, mixRequests, SKU_COUNT, skuName, type Mix } from '../../../bench/mix.ts';
+import {
+  CHANNEL_SHARES,
+  DUPLICATE_SHARE,
+  EXTRAS_PER_100,
+  generateMix,
+  mixRequests,
+  SKU_COUNT,
+  skuName,
+  type Mix,
+} from '../../../bench/mix.ts';
 
 const ORDERS = 1000;
 const mix: Mix = generateMix({ orders: ORDERS, seed: 42 });
 const bytes = (m: Mix) => JSON.stringify(m.items.map((it) => it.delivery));
-const requestBytes = (m: Mix) =>
-  JSON.stringify(mixRequests(m).map((r) => ({ ...r, body: r.body.toString('base64') })));
+const requestBytes = (m: Mix) => JSON.stringify(mixRequests(m).map((r) => ({ ...r, body: r.body.toString('base64') })));
 
 describe('bench mix', () => {
   it('is the same, byte for byte, for the same seed (deliveries and signed requests)', () => {
@@ -25,7 +33,8 @@ describe('bench mix', () => {
 
   it('has the per-100-orders extras and 3% duplicates', () => {
     const count = (kind: string) => mix.items.filter((it) => it.kind === kind).length;
-    for (const [kind, per100] of Object.entries(EXTRAS_PER_100)) expect(count(kind)).toBe(Math.round((ORDERS * per100) / 100));
+    for (const [kind, per100] of Object.entries(EXTRAS_PER_100))
+      expect(count(kind)).toBe(Math.round((ORDERS * per100) / 100));
     const originals = mix.items.length - count('duplicate');
     expect(Math.abs(count('duplicate') / originals - DUPLICATE_SHARE)).toBeLessThan(0.002);
     // a duplicate carries the same body and sender idempotency key as an earlier delivery
@@ -44,7 +53,9 @@ describe('bench mix', () => {
     const orderKinds = new Set(['create', 'noop-update', 'paid', 'fulfilled', 'cancel']);
     for (const [channel, n] of Object.entries(perOrder)) {
       const orders = mix.orders.filter((o) => o.channel === channel).length;
-      const deliveries = mix.items.filter((it) => it.channel === channel && it.kind !== 'duplicate' && orderKinds.has(it.kind)).length;
+      const deliveries = mix.items.filter(
+        (it) => it.channel === channel && it.kind !== 'duplicate' && orderKinds.has(it.kind),
+      ).length;
       expect(deliveries).toBe(orders * n);
     }
   });
@@ -55,7 +66,11 @@ describe('bench mix', () => {
     expect(Math.abs(lines((n) => n === 2) - 0.25)).toBeLessThan(0.05);
     expect(Math.abs(lines((n) => n >= 3 && n <= 5) - 0.15)).toBeLessThan(0.04);
     expect(lines((n) => n > 5)).toBe(0);
-    for (const [cur, share] of [['USD', 0.7], ['EUR', 0.2], ['PLN', 0.1]] as const) {
+    for (const [cur, share] of [
+      ['USD', 0.7],
+      ['EUR', 0.2],
+      ['PLN', 0.1],
+    ] as const) {
       expect(Math.abs(mix.orders.filter((o) => o.currency === cur).length / ORDERS - share)).toBeLessThan(0.05);
     }
     const big = generateMix({ orders: 4000, seed: 7 });
@@ -81,7 +96,8 @@ describe('bench mix', () => {
   });
 
   it('delivers in arrival order, and every delivery passes adapt()', () => {
-    for (let i = 1; i < mix.items.length; i++) expect(mix.items[i]!.arrivalAt).toBeGreaterThanOrEqual(mix.items[i - 1]!.arrivalAt);
+    for (let i = 1; i < mix.items.length; i++)
+      expect(mix.items[i]!.arrivalAt).toBeGreaterThanOrEqual(mix.items[i - 1]!.arrivalAt);
     const failures: string[] = [];
     let events = 0;
     for (const it of mix.items) {
@@ -102,7 +118,16 @@ describe('bench mix', () => {
     const byId = new Map(mix.connections.map((c) => [c.id, c]));
     for (const r of requests.slice(0, 400)) {
       const conn = byId.get(r.path.split('/').pop()!)!;
-      const result = await verifySignature({ connection: conn, headers: r.headers, body: r.body, url: `https://hub.example.com${r.path}`, now: new Date() }, { get: async () => undefined });
+      const result = await verifySignature(
+        {
+          connection: conn,
+          headers: r.headers,
+          body: r.body,
+          url: `https://hub.example.com${r.path}`,
+          now: new Date(),
+        },
+        { get: async () => undefined },
+      );
       expect(result.ok, `${r.path} ${JSON.stringify(result)}`).toBe(true);
     }
   });

@@ -27,8 +27,20 @@ const order = (over: Partial<OrderUpsertedEvent> = {}): OrderUpsertedEvent => ({
   ],
   ...over,
 });
-const count = (sku: string, onHand: number, asOf: string): SoakEvent => ({ kind: 'stock.set', counts: [{ sku, location: 'WH-A', onHand }], asOf });
-const adjust = (sku: string, delta: number, at: string, key: string): SoakEvent => ({ kind: 'stock.adjusted', sku, location: 'WH-A', delta, reason: 'manual', key, at });
+const count = (sku: string, onHand: number, asOf: string): SoakEvent => ({
+  kind: 'stock.set',
+  counts: [{ sku, location: 'WH-A', onHand }],
+  asOf,
+});
+const adjust = (sku: string, delta: number, at: string, key: string): SoakEvent => ({
+  kind: 'stock.adjusted',
+  sku,
+  location: 'WH-A',
+  delta,
+  reason: 'manual',
+  key,
+  at,
+});
 
 describe('money', () => {
   it('converts decimal strings to minor units without floating point', () => {
@@ -76,14 +88,25 @@ describe('expectedState: stock', () => {
   });
 
   it('a shipment before a recount is inside the recount', () => {
-    const s = expectedState([count('A', 10, T('00:00')), order({ version: 3, status: 'fulfilled', updatedAt: T('12:00'), fulfilledAt: T('11:45') }), count('A', 30, T('12:30'))]);
+    const s = expectedState([
+      count('A', 10, T('00:00')),
+      order({ version: 3, status: 'fulfilled', updatedAt: T('12:00'), fulfilledAt: T('11:45') }),
+      count('A', 30, T('12:30')),
+    ]);
     expect(s.balances.get('A|WH-A')?.onHand).toBe(30);
   });
 
   it('a cancelled order reserves nothing; a cancelled line is not reserved', () => {
     const whole = expectedState([order(), { kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30') }]);
-    expect(whole.balances.get('A|WH-A') ?? { onHand: 0, reserved: 0, available: 0 }).toEqual({ onHand: 0, reserved: 0, available: 0 });
-    const line = expectedState([order(), { kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30'), lineIds: ['1'] }]);
+    expect(whole.balances.get('A|WH-A') ?? { onHand: 0, reserved: 0, available: 0 }).toEqual({
+      onHand: 0,
+      reserved: 0,
+      available: 0,
+    });
+    const line = expectedState([
+      order(),
+      { kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30'), lineIds: ['1'] },
+    ]);
     expect(line.balances.get('A|WH-A')?.reserved ?? 0).toBe(0);
     expect(line.balances.get('B|WH-A')?.reserved).toBe(1);
   });
@@ -92,8 +115,24 @@ describe('expectedState: stock', () => {
     const s = expectedState([
       count('A', 10, T('00:00')),
       order({ version: 3, status: 'fulfilled', updatedAt: T('12:00') }),
-      { kind: 'refund.recorded', orderId: 'O1', refundId: 'R1', amount: '10.00', currency: 'EUR', processedAt: T('13:00'), lines: [{ lineId: '1', sku: 'A', qty: 1, restock: true, location: 'WH-A' }] },
-      { kind: 'refund.recorded', orderId: 'O1', refundId: 'R2', amount: '5.50', currency: 'EUR', processedAt: T('13:10'), lines: [{ lineId: '2', sku: 'B', qty: 1, restock: false, location: 'WH-A' }] },
+      {
+        kind: 'refund.recorded',
+        orderId: 'O1',
+        refundId: 'R1',
+        amount: '10.00',
+        currency: 'EUR',
+        processedAt: T('13:00'),
+        lines: [{ lineId: '1', sku: 'A', qty: 1, restock: true, location: 'WH-A' }],
+      },
+      {
+        kind: 'refund.recorded',
+        orderId: 'O1',
+        refundId: 'R2',
+        amount: '5.50',
+        currency: 'EUR',
+        processedAt: T('13:10'),
+        lines: [{ lineId: '2', sku: 'B', qty: 1, restock: false, location: 'WH-A' }],
+      },
     ]);
     expect(s.balances.get('A|WH-A')?.onHand).toBe(10 - 2 + 1);
     expect(s.balances.get('B|WH-A')?.onHand).toBe(-1);
@@ -112,23 +151,57 @@ describe('expectedState: KPIs per UTC hour of creation', () => {
   });
 
   it('a partly cancelled order: units and revenue of the active lines, even with a total', () => {
-    const s = expectedState([order({ total: '25.50' }), { kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30'), lineIds: ['1'] }]);
+    const s = expectedState([
+      order({ total: '25.50' }),
+      { kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30'), lineIds: ['1'] },
+    ]);
     expect(s.kpis.get('2026-03-02T10')).toEqual({ orders: 1, units: 1, revenue_EUR: 550 });
   });
 
   it('a wholly cancelled order counts as placed and cancelled, with no units or revenue', () => {
     const byEvent = expectedState([order(), { kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30') }]);
     expect(byEvent.kpis.get('2026-03-02T10')).toEqual({ orders: 1, cancelled: 1 });
-    const byStatus = expectedState([order(), order({ version: 2, status: 'cancelled', updatedAt: T('10:40'), cancelledAt: T('10:40') })]);
+    const byStatus = expectedState([
+      order(),
+      order({ version: 2, status: 'cancelled', updatedAt: T('10:40'), cancelledAt: T('10:40') }),
+    ]);
     expect(byStatus.kpis.get('2026-03-02T10')).toEqual({ orders: 1, cancelled: 1 });
   });
 
   it('fulfilment and refunds; repeats count once', () => {
-    const f = order({ version: 3, status: 'fulfilled', updatedAt: T('12:15'), currency: 'USD', lines: [{ lineId: '1', sku: 'A', qty: 2, unitPrice: '3.00' }] });
-    const refund: SoakEvent = { kind: 'refund.recorded', orderId: 'O1', refundId: 'R1', amount: '3.00', currency: 'USD', processedAt: T('13:00'), lines: [] };
+    const f = order({
+      version: 3,
+      status: 'fulfilled',
+      updatedAt: T('12:15'),
+      currency: 'USD',
+      lines: [{ lineId: '1', sku: 'A', qty: 2, unitPrice: '3.00' }],
+    });
+    const refund: SoakEvent = {
+      kind: 'refund.recorded',
+      orderId: 'O1',
+      refundId: 'R1',
+      amount: '3.00',
+      currency: 'USD',
+      processedAt: T('13:00'),
+      lines: [],
+    };
     const s = expectedState([f, f, refund, refund]);
-    expect(s.kpis.get('2026-03-02T10')).toEqual({ orders: 1, units: 2, revenue_USD: 600, fulfilled: 1, fulfilSeconds: 2 * 3600, refunds: 1, refundAmount_USD: 300 });
-    expect(s.orders.get('O1')).toEqual({ version: 3, status: 'fulfilled', cancelledWhole: false, cancelledLines: [], refundIds: ['R1'] });
+    expect(s.kpis.get('2026-03-02T10')).toEqual({
+      orders: 1,
+      units: 2,
+      revenue_USD: 600,
+      fulfilled: 1,
+      fulfilSeconds: 2 * 3600,
+      refunds: 1,
+      refundAmount_USD: 300,
+    });
+    expect(s.orders.get('O1')).toEqual({
+      version: 3,
+      status: 'fulfilled',
+      cancelledWhole: false,
+      cancelledLines: [],
+      refundIds: ['R1'],
+    });
   });
 
   it('malformed deliveries change nothing', () => {
@@ -139,7 +212,17 @@ describe('expectedState: KPIs per UTC hour of creation', () => {
 });
 
 describe('generateStream', () => {
-  const opts = { seed: 9, skus: 10, locations: 2, orders: 60, adjustments: 30, recounts: 5, malformedRate: 0.02, duplicateRate: 0.1, shuffleWindow: 20 };
+  const opts = {
+    seed: 9,
+    skus: 10,
+    locations: 2,
+    orders: 60,
+    adjustments: 30,
+    recounts: 5,
+    malformedRate: 0.02,
+    duplicateRate: 0.1,
+    shuffleWindow: 20,
+  };
 
   it('is a pure function of its options', () => {
     expect(generateStream(opts)).toEqual(generateStream(opts));
@@ -164,7 +247,9 @@ describe('generateStream', () => {
       const k = e.kind === 'order.upserted' ? `${e.orderId}#${e.version}` : undefined;
       if (k && !firstSend.has(k)) firstSend.set(k, pos);
     });
-    const early = [...firstSend].filter(([k, pos]) => k.endsWith('#2') && pos < (firstSend.get(k.replace('#2', '#1')) ?? -1));
+    const early = [...firstSend].filter(
+      ([k, pos]) => k.endsWith('#2') && pos < (firstSend.get(k.replace('#2', '#1')) ?? -1),
+    );
     expect(early.length).toBeGreaterThan(0);
   });
 
@@ -172,9 +257,20 @@ describe('generateStream', () => {
     const { deliveries } = generateStream(opts);
     const adj = deliveries.find((d) => d.event.kind === 'stock.adjusted')!;
     const body = JSON.parse(adj.body);
-    expect(body).toMatchObject({ type: 'stock.adjusted', data: { idempotencyKey: expect.any(String), delta: expect.any(Number) } });
+    expect(body).toMatchObject({
+      type: 'stock.adjusted',
+      data: { idempotencyKey: expect.any(String), delta: expect.any(Number) },
+    });
     const up = deliveries.find((d) => d.event.kind === 'order.upserted')!;
-    expect(JSON.parse(up.body)).toMatchObject({ type: 'order.upserted', data: { version: 1, lines: expect.arrayContaining([expect.objectContaining({ quantity: expect.any(Number), unitPrice: expect.any(String) })]) } });
+    expect(JSON.parse(up.body)).toMatchObject({
+      type: 'order.upserted',
+      data: {
+        version: 1,
+        lines: expect.arrayContaining([
+          expect.objectContaining({ quantity: expect.any(Number), unitPrice: expect.any(String) }),
+        ]),
+      },
+    });
   });
 });
 
@@ -192,9 +288,25 @@ describe('effectVisible', () => {
     expect(effectVisible(adjust('A', -3, T('02:00'), 'k3'), view, 'ch')).toBe(false);
     expect(effectVisible(order({ version: 1 }), view, 'ch')).toBe(true);
     expect(effectVisible(order({ version: 3 }), view, 'ch')).toBe(false);
-    expect(effectVisible({ kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30'), lineIds: ['1'] }, view, 'ch')).toBe(true);
+    expect(
+      effectVisible({ kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30'), lineIds: ['1'] }, view, 'ch'),
+    ).toBe(true);
     expect(effectVisible({ kind: 'order.cancelled', orderId: 'O1', cancelledAt: T('10:30') }, view, 'ch')).toBe(false);
-    expect(effectVisible({ kind: 'refund.recorded', orderId: 'O1', refundId: 'R1', amount: '1.00', currency: 'EUR', processedAt: T('13:00'), lines: [] }, view, 'ch')).toBe(true);
+    expect(
+      effectVisible(
+        {
+          kind: 'refund.recorded',
+          orderId: 'O1',
+          refundId: 'R1',
+          amount: '1.00',
+          currency: 'EUR',
+          processedAt: T('13:00'),
+          lines: [],
+        },
+        view,
+        'ch',
+      ),
+    ).toBe(true);
     expect(effectVisible({ kind: 'malformed', variant: 'x' }, view, 'ch')).toBe(false);
   });
 });

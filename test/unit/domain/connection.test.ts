@@ -17,13 +17,23 @@ describe('ConnectionSchema', () => {
   });
 
   it('rejects more than two active secrets and ids with unsafe characters', () => {
-    expect(ConnectionSchema.safeParse({ id: 'a', source: 'shopify', channel: 'c', secrets: ['1', '2', '3'] }).success).toBe(false);
-    expect(ConnectionSchema.safeParse({ id: '../x', source: 'shopify', channel: 'c', secret: 'x' }).success).toBe(false);
+    expect(
+      ConnectionSchema.safeParse({ id: 'a', source: 'shopify', channel: 'c', secrets: ['1', '2', '3'] }).success,
+    ).toBe(false);
+    expect(ConnectionSchema.safeParse({ id: '../x', source: 'shopify', channel: 'c', secret: 'x' }).success).toBe(
+      false,
+    );
   });
 
   it('refuses a Walmart basic-auth secret that could never verify, saying what to give instead', () => {
     // Prepare
-    const walmart = (secret: string) => ({ id: 'wm', source: 'walmart', channel: 'walmart-us', walmartAuth: 'basic', secret });
+    const walmart = (secret: string) => ({
+      id: 'wm',
+      source: 'walmart',
+      channel: 'walmart-us',
+      walmartAuth: 'basic',
+      secret,
+    });
     // Act
     const headerValue = ConnectionSchema.safeParse(walmart('Basic d2FsbWFydDpjaGFuZ2UtbWU='));
     const noColon = ConnectionSchema.safeParse(walmart('d2FsbWFydDpjaGFuZ2UtbWU='));
@@ -35,7 +45,15 @@ describe('ConnectionSchema', () => {
     expect(noColon.success).toBe(false);
     // what the accepted secret verifies: the header Walmart sends for it
     const header = `Basic ${Buffer.from('walmart:change-me').toString('base64')}`;
-    expect(verifyWalmartBasic({ connection: good, headers: { authorization: header }, body: Buffer.alloc(0), url: '', now: new Date(0) })).toEqual({ ok: true });
+    expect(
+      verifyWalmartBasic({
+        connection: good,
+        headers: { authorization: header },
+        body: Buffer.alloc(0),
+        url: '',
+        now: new Date(0),
+      }),
+    ).toEqual({ ok: true });
     // HMAC Walmart secrets are opaque keys, not credentials
     expect(ConnectionSchema.safeParse({ ...walmart('any-key'), walmartAuth: 'hmac' }).success).toBe(true);
   });

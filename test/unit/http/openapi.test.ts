@@ -57,11 +57,15 @@ describe('OpenAPI description', () => {
   });
 
   it('matches the HTTP API routes the stack declares (webhooks go to the function URL)', () => {
-    const declared = Object.values(synthHubTemplate().Resources as Record<string, { Type: string; Properties: { RouteKey: string } }>)
+    const declared = Object.values(
+      synthHubTemplate().Resources as Record<string, { Type: string; Properties: { RouteKey: string } }>,
+    )
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey)
       .sort();
-    const documented = routesOf(doc()).filter((r) => !r.includes(' /webhooks/')).sort();
+    const documented = routesOf(doc())
+      .filter((r) => !r.includes(' /webhooks/'))
+      .sort();
     expect(documented).toEqual(declared);
   });
 
@@ -71,7 +75,8 @@ describe('OpenAPI description', () => {
     for (const [path, ops] of Object.entries(d.paths)) {
       for (const op of Object.values(ops)) {
         expect(op.security, path).toEqual(path.startsWith('/v1/') ? [{ apiKey: [] }] : []);
-        if (path.startsWith('/v1/')) expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['401', '403', '429']));
+        if (path.startsWith('/v1/'))
+          expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['401', '403', '429']));
       }
     }
   });
@@ -82,7 +87,9 @@ describe('OpenAPI description', () => {
       for (const [method, op] of Object.entries(ops)) {
         for (const [status, res] of Object.entries(op.responses as Record<string, any>)) {
           if (Number(status) < 400) continue;
-          expect(res.content['application/json'].schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+          expect(res.content['application/json'].schema, `${method} ${path} ${status}`).toEqual({
+            $ref: '#/components/schemas/Error',
+          });
         }
       }
     }
@@ -115,14 +122,20 @@ describe('OpenAPI description', () => {
     expect(d.components.schemas.StockCountsBody.properties.counts).toMatchObject({ minItems: 1, maxItems: 1000 });
     expect(d.components.schemas.StockCount.required).toEqual(['sku', 'location', 'onHand', 'asOf']);
     // the document and the zod schema agree on the limit
-    expect(StockCountsBodySchema.safeParse({ counts: Array(1001).fill({ sku: 'a', location: 'b', onHand: 1, asOf: '2026-01-01T00:00:00Z' }) }).success).toBe(false);
+    expect(
+      StockCountsBodySchema.safeParse({
+        counts: Array(1001).fill({ sku: 'a', location: 'b', onHand: 1, asOf: '2026-01-01T00:00:00Z' }),
+      }).success,
+    ).toBe(false);
   });
 
   it('documents the stock read and feed responses', () => {
     const s = doc().components.schemas;
     expect(s.StockRead.required).toEqual(['sku', 'available', 'locations', 'channels']);
     expect(s.LocationBalance.required).toEqual(['location', 'onHand', 'reserved', 'available', 'updatedAt']);
-    expect(s.StockFeedPage.properties.items.items.required).toEqual(expect.arrayContaining(['sku', 'location', 'updatedAt']));
+    expect(s.StockFeedPage.properties.items.items.required).toEqual(
+      expect.arrayContaining(['sku', 'location', 'updatedAt']),
+    );
     expect(s.StockFeedPage.required).toEqual(expect.arrayContaining(['items', 'hasMore']));
   });
 
@@ -132,7 +145,9 @@ describe('OpenAPI description', () => {
     const text = (v: unknown) => JSON.stringify(v);
     // Act
     const dateParams = ['/v1/kpis/channels', '/v1/kpis/channels/{channel}'].flatMap((path) =>
-      (d.paths[path]!.get.parameters as Array<{ name: string; description?: string; schema?: unknown }>).filter((p) => p.name === 'from' || p.name === 'to'),
+      (d.paths[path]!.get.parameters as Array<{ name: string; description?: string; schema?: unknown }>).filter(
+        (p) => p.name === 'from' || p.name === 'to',
+      ),
     );
     const alerts = d.paths['/v1/kpis/stock-alerts']!.get;
     // Assess
@@ -150,7 +165,11 @@ describe('OpenAPI description', () => {
 
 describe('docs function', () => {
   const event = (method: string, path: string) =>
-    ({ routeKey: `${method} ${path}`, rawPath: path, requestContext: { http: { method } } }) as unknown as APIGatewayProxyEventV2;
+    ({
+      routeKey: `${method} ${path}`,
+      rawPath: path,
+      requestContext: { http: { method } },
+    }) as unknown as APIGatewayProxyEventV2;
 
   it('serves the document at GET /openapi.json', async () => {
     const res = await handler(event('GET', '/openapi.json'));
@@ -166,7 +185,9 @@ describe('docs function', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     expect(res.headers?.['content-type']).toBe('text/html; charset=utf-8');
-    const hrefs = [...res.body!.matchAll(/href="([^"]*)"/g)].map((m) => new URL(m[1]!, 'https://hub.example/').pathname);
+    const hrefs = [...res.body!.matchAll(/href="([^"]*)"/g)].map(
+      (m) => new URL(m[1]!, 'https://hub.example/').pathname,
+    );
     expect(hrefs).toEqual(expect.arrayContaining(['/dashboard', '/api', '/openapi.json', '/health']));
     const csp = String(res.headers?.['content-security-policy']);
     expect(csp).toContain("default-src 'none'");
@@ -198,7 +219,11 @@ describe('docs function', () => {
 
   it('answers GET /health and 404s anything else as JSON', async () => {
     expect(JSON.parse((await handler(event('GET', '/health'))).body!)).toEqual({ status: 'ok' });
-    const miss = await handler({ routeKey: '$default', rawPath: '/nope', requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2);
+    const miss = await handler({
+      routeKey: '$default',
+      rawPath: '/nope',
+      requestContext: { http: { method: 'GET' } },
+    } as unknown as APIGatewayProxyEventV2);
     expect(miss.statusCode).toBe(404);
     expect(JSON.parse(miss.body!)).toEqual({ error: { code: 'not_found', message: 'no such route' } });
   });

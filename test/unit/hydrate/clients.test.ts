@@ -3,10 +3,22 @@ import { bigcommerceClient } from '#shared/hydrate/bigcommerce-client.ts';
 import { RateLimitedError, SenderUnavailableError, UnauthorizedError } from '#shared/hydrate/errors.ts';
 import { SQUARE_VERSION, squareClient } from '#shared/hydrate/square-client.ts';
 import { fixedMsClock, TEST_NOW } from '../../support/clock.ts';
-import { bigcommerceOrder, fakeBigCommerce, fakeSquare, squareOrder, type FakeBigCommerce, type FakeSquare } from '../../support/fake-senders.ts';
+import {
+  bigcommerceOrder,
+  fakeBigCommerce,
+  fakeSquare,
+  squareOrder,
+  type FakeBigCommerce,
+  type FakeSquare,
+} from '../../support/fake-senders.ts';
 
 const now = fixedMsClock();
-const req = { channel: 'square-main', source: 'square', orderId: 'CAISENgvlJ6jLWAzERDzjyHVybY', deliveryId: 'hydrate-d1' };
+const req = {
+  channel: 'square-main',
+  source: 'square',
+  orderId: 'CAISENgvlJ6jLWAzERDzjyHVybY',
+  deliveryId: 'hydrate-d1',
+};
 
 describe('square client against a fake Square', () => {
   let api: FakeSquare;
@@ -18,7 +30,8 @@ describe('square client against a fake Square', () => {
     api.orders.clear();
     api.requests.length = 0;
   });
-  const client = (token = 'sq-token') => squareClient({ fetch, credentials: { accessToken: token, baseUrl: api.url }, now });
+  const client = (token = 'sq-token') =>
+    squareClient({ fetch, credentials: { accessToken: token, baseUrl: api.url }, now });
 
   it('retrieves the order with BatchRetrieveOrders and maps it to an upsert with catalog ids as listing ids', async () => {
     // Prepare
@@ -41,21 +54,33 @@ describe('square client against a fake Square', () => {
           version: { at: '2026-09-15T11:05:00.000Z', seq: 2 },
           locationId: 'L88917AVBK2S5',
           total: { amount: '25.00', currency: 'USD' },
-          lines: [{ lineId: 'line-1', externalItemId: 'W62UWFY35CWMYGVWK6TWJDNI', quantity: 2, unitPrice: { amount: '12.50', currency: 'USD' } }],
+          lines: [
+            {
+              lineId: 'line-1',
+              externalItemId: 'W62UWFY35CWMYGVWK6TWJDNI',
+              quantity: 2,
+              unitPrice: { amount: '12.50', currency: 'USD' },
+            },
+          ],
         }),
       ],
     });
   });
 
-  it('uses a line\'s own sku when Square sends one', async () => {
+  it("uses a line's own sku when Square sends one", async () => {
     // Prepare
-    api.orders.set(req.orderId, squareOrder({ line_items: [{ uid: 'l', sku: 'MUG-WHT', catalog_object_id: 'X', quantity: '1' }] }));
+    api.orders.set(
+      req.orderId,
+      squareOrder({ line_items: [{ uid: 'l', sku: 'MUG-WHT', catalog_object_id: 'X', quantity: '1' }] }),
+    );
 
     // Act
     const out = await client().fetchOrder(req);
 
     // Assess
-    expect(out.kind === 'order' && out.events[0]!.type === 'OrderUpserted' && out.events[0]!.lines).toEqual([{ lineId: 'l', sku: 'MUG-WHT', quantity: 1 }]);
+    expect(out.kind === 'order' && out.events[0]!.type === 'OrderUpserted' && out.events[0]!.lines).toEqual([
+      { lineId: 'l', sku: 'MUG-WHT', quantity: 1 },
+    ]);
   });
 
   it('turns a CANCELED order into an upsert and a cancellation', async () => {
@@ -80,10 +105,16 @@ describe('square client against a fake Square', () => {
 
   it('throws RateLimitedError with the Retry-After seconds on 429', async () => {
     // Prepare
-    api.failNext({ status: 429, headers: { 'retry-after': '17' }, body: { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED' }] } });
+    api.failNext({
+      status: 429,
+      headers: { 'retry-after': '17' },
+      body: { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED' }] },
+    });
 
     // Act
-    const err = await client().fetchOrder(req).catch((e: unknown) => e);
+    const err = await client()
+      .fetchOrder(req)
+      .catch((e: unknown) => e);
 
     // Assess
     expect(err).toBeInstanceOf(RateLimitedError);
@@ -96,7 +127,9 @@ describe('square client against a fake Square', () => {
     api.failNext({ status: 429, headers: { 'retry-after': at } });
 
     // Act
-    const err = await client().fetchOrder(req).catch((e: unknown) => e);
+    const err = await client()
+      .fetchOrder(req)
+      .catch((e: unknown) => e);
 
     // Assess
     expect((err as RateLimitedError).retryAfterSeconds).toBe(90);
@@ -104,7 +137,9 @@ describe('square client against a fake Square', () => {
 
   it('throws UnauthorizedError on a refused token', async () => {
     // Act
-    const err = await client('wrong').fetchOrder(req).catch((e: unknown) => e);
+    const err = await client('wrong')
+      .fetchOrder(req)
+      .catch((e: unknown) => e);
 
     // Assess
     expect(err).toBeInstanceOf(UnauthorizedError);
@@ -116,8 +151,12 @@ describe('square client against a fake Square', () => {
     api.failNext({ status: 503 });
 
     // Act
-    const err = await client().fetchOrder(req).catch((e: unknown) => e);
-    const gone = await squareClient({ fetch, credentials: { accessToken: 't', baseUrl: 'http://127.0.0.1:1' }, now }).fetchOrder(req).catch((e: unknown) => e);
+    const err = await client()
+      .fetchOrder(req)
+      .catch((e: unknown) => e);
+    const gone = await squareClient({ fetch, credentials: { accessToken: 't', baseUrl: 'http://127.0.0.1:1' }, now })
+      .fetchOrder(req)
+      .catch((e: unknown) => e);
 
     // Assess
     expect(err).toBeInstanceOf(SenderUnavailableError);
@@ -137,7 +176,8 @@ describe('bigcommerce client against a fake BigCommerce', () => {
     api.orders.clear();
     api.requests.length = 0;
   });
-  const client = (token = 'bc-token') => bigcommerceClient({ fetch, credentials: { accessToken: token, baseUrl: api.url, storeHash: 'abc123' }, now });
+  const client = (token = 'bc-token') =>
+    bigcommerceClient({ fetch, credentials: { accessToken: token, baseUrl: api.url, storeHash: 'abc123' }, now });
 
   it('reads the order and its products and maps status, date_modified and SKUs', async () => {
     // Prepare
@@ -147,7 +187,10 @@ describe('bigcommerce client against a fake BigCommerce', () => {
     const out = await client().fetchOrder(bcReq);
 
     // Assess
-    expect(api.requests.map((r) => r.path)).toEqual(['/stores/abc123/v2/orders/118', '/stores/abc123/v2/orders/118/products']);
+    expect(api.requests.map((r) => r.path)).toEqual([
+      '/stores/abc123/v2/orders/118',
+      '/stores/abc123/v2/orders/118/products',
+    ]);
     expect(api.requests[0]!.headers['x-auth-token']).toBe('bc-token');
     expect(out).toEqual({
       kind: 'order',
@@ -174,12 +217,19 @@ describe('bigcommerce client against a fake BigCommerce', () => {
     const out = await client().fetchOrder(bcReq);
 
     // Assess
-    expect(out.kind === 'order' && out.events[0]!.type === 'OrderUpserted' && out.events[0]!.lines[0]).toEqual({ lineId: '9', externalItemId: 'variant:501', quantity: 1 });
+    expect(out.kind === 'order' && out.events[0]!.type === 'OrderUpserted' && out.events[0]!.lines[0]).toEqual({
+      lineId: '9',
+      externalItemId: 'variant:501',
+      quantity: 1,
+    });
   });
 
   it('turns status 5 into an upsert and a cancellation', async () => {
     // Prepare
-    api.orders.set('118', bigcommerceOrder({ status_id: 5, status: 'Cancelled', date_modified: 'Tue, 15 Sep 2026 11:40:00 +0000' }));
+    api.orders.set(
+      '118',
+      bigcommerceOrder({ status_id: 5, status: 'Cancelled', date_modified: 'Tue, 15 Sep 2026 11:40:00 +0000' }),
+    );
 
     // Act
     const out = await client().fetchOrder(bcReq);
@@ -203,7 +253,9 @@ describe('bigcommerce client against a fake BigCommerce', () => {
     api.failNext({ status: 429, headers: { 'x-rate-limit-requests-left': '0', 'x-rate-limit-time-reset-ms': '4500' } });
 
     // Act
-    const err = await client().fetchOrder(bcReq).catch((e: unknown) => e);
+    const err = await client()
+      .fetchOrder(bcReq)
+      .catch((e: unknown) => e);
 
     // Assess
     expect(err).toBeInstanceOf(RateLimitedError);
@@ -216,7 +268,9 @@ describe('bigcommerce client against a fake BigCommerce', () => {
     api.failNext({ status: 429, headers: { 'retry-after': '30', 'x-rate-limit-time-reset-ms': '4500' } });
 
     // Act
-    const err = await client().fetchOrder(bcReq).catch((e: unknown) => e);
+    const err = await client()
+      .fetchOrder(bcReq)
+      .catch((e: unknown) => e);
 
     // Assess
     expect((err as RateLimitedError).retryAfterSeconds).toBe(30);
@@ -225,11 +279,15 @@ describe('bigcommerce client against a fake BigCommerce', () => {
   it('throws UnauthorizedError on a refused token and SenderUnavailableError on 5xx', async () => {
     // Prepare
     api.orders.set('118', bigcommerceOrder());
-    const unauthorized = await client('nope').fetchOrder(bcReq).catch((e: unknown) => e);
+    const unauthorized = await client('nope')
+      .fetchOrder(bcReq)
+      .catch((e: unknown) => e);
     api.failNext({ status: 500 });
 
     // Act
-    const failed = await client().fetchOrder(bcReq).catch((e: unknown) => e);
+    const failed = await client()
+      .fetchOrder(bcReq)
+      .catch((e: unknown) => e);
 
     // Assess
     expect(unauthorized).toBeInstanceOf(UnauthorizedError);

@@ -50,7 +50,12 @@ describe('hydration of a BigCommerce order, on the memory table', () => {
     queue,
     channels,
     now,
-    clientFor: async () => bigcommerceClient({ fetch, credentials: { accessToken: 'bc-token', baseUrl: api.url, storeHash: 'k9x2z' }, now: () => now().getTime() }),
+    clientFor: async () =>
+      bigcommerceClient({
+        fetch,
+        credentials: { accessToken: 'bc-token', baseUrl: api.url, storeHash: 'k9x2z' },
+        now: () => now().getTime(),
+      }),
   });
   async function drain() {
     const out = [];
@@ -61,12 +66,27 @@ describe('hydration of a BigCommerce order, on the memory table', () => {
 
   it('reserves a created order and releases it when a status 5 webhook brings the cancellation', async () => {
     // Prepare: the order is created and fetched
-    api.orders.set('250', bigcommerceOrder({ id: 250, date_created: 'Mon, 02 Mar 2026 18:00:01 +0000', date_modified: 'Mon, 02 Mar 2026 18:00:01 +0000' }));
+    api.orders.set(
+      '250',
+      bigcommerceOrder({
+        id: 250,
+        date_created: 'Mon, 02 Mar 2026 18:00:01 +0000',
+        date_modified: 'Mon, 02 Mar 2026 18:00:01 +0000',
+      }),
+    );
     await normalizeMessage(webhook('order-created', 1772474401, 'd-created'), normalizeDeps());
     await drain();
     await foldMemory(table, { nowMs: now().getTime() });
     const whileOpen = await reserved();
-    api.orders.set('250', bigcommerceOrder({ id: 250, status_id: 5, status: 'Cancelled', date_modified: 'Mon, 02 Mar 2026 19:00:00 +0000' }));
+    api.orders.set(
+      '250',
+      bigcommerceOrder({
+        id: 250,
+        status_id: 5,
+        status: 'Cancelled',
+        date_modified: 'Mon, 02 Mar 2026 19:00:00 +0000',
+      }),
+    );
 
     // Act
     await normalizeMessage(webhook('order-status-updated', 1772478000, 'd-cancelled'), normalizeDeps());
@@ -76,7 +96,10 @@ describe('hydration of a BigCommerce order, on the memory table', () => {
     // Assess
     expect(whileOpen).toBe(2);
     expect(outcomes).toEqual([{ status: 'hydrated', orderId: '250', applied: 2, requeued: false }]);
-    expect(await table.get(keys.order('bigcommerce-main', '250'))).toMatchObject({ state: { status: 'cancelled' }, cancel: { at: '2026-03-02T19:00:00.000Z' } });
+    expect(await table.get(keys.order('bigcommerce-main', '250'))).toMatchObject({
+      state: { status: 'cancelled' },
+      cancel: { at: '2026-03-02T19:00:00.000Z' },
+    });
     expect(await reserved()).toBe(0);
   });
 

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adapt } from '#shared/adapters/index.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { squareClient } from '#shared/hydrate/square-client.ts';
-import { hydrateMessage, IN_FLIGHT_MAX_MS, StaleReadError, type HydrateDeps, type HydrationMessage } from '#shared/hydrate/hydrate.ts';
+import {
+  hydrateMessage,
+  IN_FLIGHT_MAX_MS,
+  StaleReadError,
+  type HydrateDeps,
+  type HydrationMessage,
+} from '#shared/hydrate/hydrate.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import { normalizeMessage, type NormalizeDeps } from '#shared/normalize/normalize.ts';
@@ -24,7 +30,10 @@ function webhook(version: number): Delivery {
   body.event_id = `evt-${version}`;
   body.data.object[key].version = version;
   body.data.object[key].updated_at = new Date(Date.parse('2026-03-02T16:00:00.000Z') + version * 1000).toISOString();
-  return deliveryFor('square', version === 1 ? 'order.created' : 'order.updated', body, { deliveryId: `dlv-${version}`, receivedAt: TEST_NOW });
+  return deliveryFor('square', version === 1 ? 'order.created' : 'order.updated', body, {
+    deliveryId: `dlv-${version}`,
+    receivedAt: TEST_NOW,
+  });
 }
 
 describe('hydration of a Square order, on the memory table', () => {
@@ -40,7 +49,20 @@ describe('hydration of a Square order, on the memory table', () => {
     api.requests.length = 0;
     table = new MemoryTable();
     queued = [];
-    await applyEvent(table, { channel: 'square-main', source: 'hub', deliveryId: 'map', occurredAt: TEST_NOW, type: 'ListingMapped', externalId: VARIATION, sku: 'MUG-WHT', at: TEST_NOW }, now);
+    await applyEvent(
+      table,
+      {
+        channel: 'square-main',
+        source: 'hub',
+        deliveryId: 'map',
+        occurredAt: TEST_NOW,
+        type: 'ListingMapped',
+        externalId: VARIATION,
+        sku: 'MUG-WHT',
+        at: TEST_NOW,
+      },
+      now,
+    );
   });
 
   const queue = { send: async (m: HydrationMessage) => void queued.push(m) };
@@ -58,10 +80,18 @@ describe('hydration of a Square order, on the memory table', () => {
     queue,
     channels,
     now,
-    clientFor: async () => squareClient({ fetch, credentials: { accessToken: 'sq-token', baseUrl: api.url }, now: () => now().getTime() }),
+    clientFor: async () =>
+      squareClient({ fetch, credentials: { accessToken: 'sq-token', baseUrl: api.url }, now: () => now().getTime() }),
   });
   const order = (version: number, over: Record<string, unknown> = {}) =>
-    squareOrder({ id: ORDER_ID, location_id: LOCATION, version, created_at: '2026-03-02T15:58:10.000Z', updated_at: new Date(Date.parse('2026-03-02T16:00:00.000Z') + version * 1000).toISOString(), ...over });
+    squareOrder({
+      id: ORDER_ID,
+      location_id: LOCATION,
+      version,
+      created_at: '2026-03-02T15:58:10.000Z',
+      updated_at: new Date(Date.parse('2026-03-02T16:00:00.000Z') + version * 1000).toISOString(),
+      ...over,
+    });
   async function drain(): Promise<unknown[]> {
     const outcomes = [];
     while (queued.length > 0) outcomes.push(await hydrateMessage(JSON.stringify(queued.shift()), hydrateDeps()));
@@ -81,9 +111,14 @@ describe('hydration of a Square order, on the memory table', () => {
     expect(outcomes).toEqual([{ status: 'hydrated', orderId: ORDER_ID, applied: 1, requeued: false }]);
     expect(JSON.parse(api.requests[0]!.body)).toEqual({ order_ids: [ORDER_ID], location_id: LOCATION });
     const stored = await table.get(keys.order('square-main', ORDER_ID));
-    expect(stored).toMatchObject({ state: { status: 'processing', version: { seq: 1 }, lines: [{ sku: 'MUG-WHT', qty: 2, location: LOCATION }] } });
+    expect(stored).toMatchObject({
+      state: { status: 'processing', version: { seq: 1 }, lines: [{ sku: 'MUG-WHT', qty: 2, location: LOCATION }] },
+    });
     expect(await table.get(keys.balance('MUG-WHT', LOCATION))).toMatchObject({ reserved: 2 });
-    expect(await table.get(keys.hydration('square-main', 'order', ORDER_ID))).toMatchObject({ fetchedVersion: { seq: 1 }, outcome: 'fetched' });
+    expect(await table.get(keys.hydration('square-main', 'order', ORDER_ID))).toMatchObject({
+      fetchedVersion: { seq: 1 },
+      outcome: 'fetched',
+    });
   });
 
   it('fetches a burst of three webhooks for one order once', async () => {
@@ -109,28 +144,49 @@ describe('hydration of a Square order, on the memory table', () => {
       ...deps,
       clientFor: async (m) => {
         const c = await deps.clientFor(m);
-        return { fetchOrder: async (r) => { const out = await c.fetchOrder(r); await normalizeMessage(JSON.stringify(webhook(3)), normalizeDeps()); return out; } };
+        return {
+          fetchOrder: async (r) => {
+            const out = await c.fetchOrder(r);
+            await normalizeMessage(JSON.stringify(webhook(3)), normalizeDeps());
+            return out;
+          },
+        };
       },
     };
 
     // Act
     const out = await hydrateMessage(JSON.stringify(first), slow);
-    api.orders.set(ORDER_ID, order(3, { line_items: [{ uid: 'line-1', catalog_object_id: VARIATION, quantity: '5' }] }));
+    api.orders.set(
+      ORDER_ID,
+      order(3, { line_items: [{ uid: 'line-1', catalog_object_id: VARIATION, quantity: '5' }] }),
+    );
     const later = await drain();
 
     // Assess: the webhook seen during the fetch queued exactly one more, which brought version 3
     expect(out).toMatchObject({ status: 'hydrated', requeued: true });
     expect(later).toEqual([{ status: 'hydrated', orderId: ORDER_ID, applied: 1, requeued: false }]);
-    expect(await table.get(keys.order('square-main', ORDER_ID))).toMatchObject({ state: { version: { seq: 3 }, lines: [{ qty: 5 }] } });
+    expect(await table.get(keys.order('square-main', ORDER_ID))).toMatchObject({
+      state: { version: { seq: 3 }, lines: [{ qty: 5 }] },
+    });
   });
 
   it('lets a repeated fetch message and a lagging older answer change nothing', async () => {
     // Prepare: version 3 fetched and applied; then webhook 4 arrives, but the sender still answers version 2
-    api.orders.set(ORDER_ID, order(3, { line_items: [{ uid: 'line-1', catalog_object_id: VARIATION, quantity: '5' }] }));
+    api.orders.set(
+      ORDER_ID,
+      order(3, { line_items: [{ uid: 'line-1', catalog_object_id: VARIATION, quantity: '5' }] }),
+    );
     await normalizeMessage(JSON.stringify(webhook(3)), normalizeDeps());
     await drain();
     const before = await table.get(keys.order('square-main', ORDER_ID));
-    const repeated = JSON.stringify({ v: 1, connectionId: 'square-main', channel: 'square-main', source: 'square', entity: 'order', externalId: ORDER_ID });
+    const repeated = JSON.stringify({
+      v: 1,
+      connectionId: 'square-main',
+      channel: 'square-main',
+      source: 'square',
+      entity: 'order',
+      externalId: ORDER_ID,
+    });
 
     // Act
     const out = await hydrateMessage(repeated, hydrateDeps());
@@ -147,16 +203,39 @@ describe('hydration of a Square order, on the memory table', () => {
 
   it('applies an older order without changing the stored newer one', async () => {
     // Prepare: version 3 applied
-    api.orders.set(ORDER_ID, order(3, { line_items: [{ uid: 'line-1', catalog_object_id: VARIATION, quantity: '5' }] }));
+    api.orders.set(
+      ORDER_ID,
+      order(3, { line_items: [{ uid: 'line-1', catalog_object_id: VARIATION, quantity: '5' }] }),
+    );
     await normalizeMessage(JSON.stringify(webhook(3)), normalizeDeps());
     await drain();
     const before = await table.get(keys.order('square-main', ORDER_ID));
     // BigCommerce-like: versions without seq cannot be told stale from the answer, only by the apply
-    await table.write([{ kind: 'put', item: { ...(await table.get(keys.hydration('square-main', 'order', ORDER_ID)))!, fetchedVersion: { at: '2000-01-01T00:00:00.000Z' }, fetchedDeliveryId: 'an-earlier-delivery', version: { at: '2026-03-02T16:00:03.000Z' } } }]);
+    await table.write([
+      {
+        kind: 'put',
+        item: {
+          ...(await table.get(keys.hydration('square-main', 'order', ORDER_ID)))!,
+          fetchedVersion: { at: '2000-01-01T00:00:00.000Z' },
+          fetchedDeliveryId: 'an-earlier-delivery',
+          version: { at: '2026-03-02T16:00:03.000Z' },
+        },
+      },
+    ]);
     api.orders.set(ORDER_ID, order(2));
 
     // Act
-    const out = await hydrateMessage(JSON.stringify({ v: 1, connectionId: 'square-main', channel: 'square-main', source: 'square', entity: 'order', externalId: ORDER_ID }), hydrateDeps());
+    const out = await hydrateMessage(
+      JSON.stringify({
+        v: 1,
+        connectionId: 'square-main',
+        channel: 'square-main',
+        source: 'square',
+        entity: 'order',
+        externalId: ORDER_ID,
+      }),
+      hydrateDeps(),
+    );
 
     // Assess
     expect(out).toEqual({ status: 'hydrated', orderId: ORDER_ID, applied: 0, requeued: false });

@@ -9,7 +9,14 @@ import { fixedClock, TEST_NOW } from '../../support/clock.ts';
 import { fakeSquare, type FakeSquare } from '../../support/fake-senders.ts';
 
 const now = fixedClock();
-const message: HydrationMessage = { v: 1, connectionId: 'square-main', channel: 'square-main', source: 'square', entity: 'order', externalId: 'O1' };
+const message: HydrationMessage = {
+  v: 1,
+  connectionId: 'square-main',
+  channel: 'square-main',
+  source: 'square',
+  entity: 'order',
+  externalId: 'O1',
+};
 
 describe('hydrateRecord: what a failed fetch does to its SQS message', () => {
   let api: FakeSquare;
@@ -20,7 +27,20 @@ describe('hydrateRecord: what a failed fetch does to its SQS message', () => {
 
   async function setup(token: string) {
     const table = new MemoryTable();
-    await applyEvent(table, { channel: 'square-main', source: 'square', deliveryId: 'd1', occurredAt: TEST_NOW, type: 'HydrationPending', entity: 'order', externalId: 'O1', version: { at: TEST_NOW, seq: 1 } }, now);
+    await applyEvent(
+      table,
+      {
+        channel: 'square-main',
+        source: 'square',
+        deliveryId: 'd1',
+        occurredAt: TEST_NOW,
+        type: 'HydrationPending',
+        entity: 'order',
+        externalId: 'O1',
+        version: { at: TEST_NOW, seq: 1 },
+      },
+      now,
+    );
     const visibility: [string, number][] = [];
     const outcomes: string[] = [];
     const forgotten: string[] = [];
@@ -30,7 +50,8 @@ describe('hydrateRecord: what a failed fetch does to its SQS message', () => {
       now,
       queue: { send: async () => undefined, changeVisibility: async (h, s) => void visibility.push([h, s]) },
       credentials: { forget: (id) => void forgotten.push(id) },
-      clientFor: async () => squareClient({ fetch, credentials: { accessToken: token, baseUrl: api.url }, now: () => now().getTime() }),
+      clientFor: async () =>
+        squareClient({ fetch, credentials: { accessToken: token, baseUrl: api.url }, now: () => now().getTime() }),
     };
     const telemetry = {
       hydration: (_s: string, o: string) => void outcomes.push(o),
@@ -38,7 +59,12 @@ describe('hydrateRecord: what a failed fetch does to its SQS message', () => {
     };
     return { deps, telemetry, visibility, outcomes, forgotten };
   }
-  const record = { body: JSON.stringify(message), receiptHandle: 'rh-1', messageId: 'm-1', attributes: { ApproximateReceiveCount: '1' } };
+  const record = {
+    body: JSON.stringify(message),
+    receiptHandle: 'rh-1',
+    messageId: 'm-1',
+    attributes: { ApproximateReceiveCount: '1' },
+  };
 
   it('hides a rate-limited message for exactly the Retry-After seconds, then fails it', async () => {
     // Prepare

@@ -18,7 +18,9 @@ describe('dedup key per sender (docs/webhook-sources.md)', () => {
     // Prepare
     const body = b({ id: 42, date_modified_gmt: '2026-05-01T10:00:00' });
     // Act / Assess
-    expect(dedupKey('woocommerce', { 'x-wc-webhook-resource': 'order', 'x-wc-webhook-delivery-id': 'd1' }, body)).toBe('order:42@2026-05-01T10:00:00');
+    expect(dedupKey('woocommerce', { 'x-wc-webhook-resource': 'order', 'x-wc-webhook-delivery-id': 'd1' }, body)).toBe(
+      'order:42@2026-05-01T10:00:00',
+    );
     expect(dedupKey('woocommerce', {}, body)).toBe('42@2026-05-01T10:00:00');
     expect(dedupKey('woocommerce', { 'x-wc-webhook-delivery-id': 'd1' }, b({ id: 42 }))).toBe(sha(b({ id: 42 })));
   });
@@ -49,7 +51,13 @@ describe('dedup key per sender (docs/webhook-sources.md)', () => {
 
   it('falls back to sha256 of the body for missing, empty, non-string or oversized ids and non-JSON', () => {
     // Prepare
-    const bodies = [b({ event_id: '' }), b({ event_id: { nested: 1 } }), b({ event_id: 'x'.repeat(300) }), b('not json'), b('[1]')];
+    const bodies = [
+      b({ event_id: '' }),
+      b({ event_id: { nested: 1 } }),
+      b({ event_id: 'x'.repeat(300) }),
+      b('not json'),
+      b('[1]'),
+    ];
     // Act
     const keys = bodies.map((body) => dedupKey('square', {}, body));
     // Assess

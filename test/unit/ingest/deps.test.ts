@@ -22,7 +22,7 @@ describe('ingest dependencies from the environment', () => {
     expect(derive('localhost')).toBe(false);
   });
 
-  it("names the eBay app secret after the stage unless HUB_EBAY_APP_SECRET_NAME says otherwise", () => {
+  it('names the eBay app secret after the stage unless HUB_EBAY_APP_SECRET_NAME says otherwise', () => {
     expect(ebayAppSecretName({ HUB_STAGE: 'prod' })).toBe('hub/prod/ebay-app');
     expect(ebayAppSecretName({})).toBe('hub/local/ebay-app');
     expect(ebayAppSecretName({ HUB_STAGE: 'prod', HUB_EBAY_APP_SECRET_NAME: 'custom' })).toBe('custom');

@@ -11,7 +11,13 @@ const server = createServer((req: IncomingMessage, res) => {
   if (req.url === '/identity/v1/oauth2/token' && req.method === 'POST') {
     res.end(JSON.stringify({ access_token: 'app-token', expires_in: 7200, token_type: 'Application Access Token' }));
   } else if (req.url === '/commerce/notification/v1/public_key/kid-1') {
-    res.end(JSON.stringify({ key: '-----BEGIN PUBLIC KEY-----MFkw-----END PUBLIC KEY-----', algorithm: 'ECDSA', digest: 'SHA1' }));
+    res.end(
+      JSON.stringify({
+        key: '-----BEGIN PUBLIC KEY-----MFkw-----END PUBLIC KEY-----',
+        algorithm: 'ECDSA',
+        digest: 'SHA1',
+      }),
+    );
   } else if (req.url === '/commerce/notification/v1/public_key/kid-down') {
     res.statusCode = 500;
     res.end('{}');
@@ -39,22 +45,37 @@ describe('eBay public key fetcher', () => {
   it('gets an app token, fetches the key by kid and caches both', async () => {
     // Prepare
     requests.length = 0;
-    const keys = ebayPublicKeyFetcher({ apiBase: base, credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }), now: () => 0 });
+    const keys = ebayPublicKeyFetcher({
+      apiBase: base,
+      credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }),
+      now: () => 0,
+    });
     // Act
     const [a, b] = await Promise.all([keys.get('kid-1'), keys.get('kid-1')]);
     const c = await keys.get('kid-1');
     // Assess
-    expect(a).toEqual({ key: '-----BEGIN PUBLIC KEY-----MFkw-----END PUBLIC KEY-----', algorithm: 'ECDSA', digest: 'SHA1' });
+    expect(a).toEqual({
+      key: '-----BEGIN PUBLIC KEY-----MFkw-----END PUBLIC KEY-----',
+      algorithm: 'ECDSA',
+      digest: 'SHA1',
+    });
     expect(b).toEqual(a);
     expect(c).toEqual(a);
-    expect(requests.map((r) => r.url)).toEqual(['/identity/v1/oauth2/token', '/commerce/notification/v1/public_key/kid-1']);
+    expect(requests.map((r) => r.url)).toEqual([
+      '/identity/v1/oauth2/token',
+      '/commerce/notification/v1/public_key/kid-1',
+    ]);
     expect(requests[0]!.auth).toBe(`Basic ${Buffer.from('id:secret').toString('base64')}`);
     expect(requests[1]!.auth).toBe('Bearer app-token');
   });
 
   it('answers undefined for a kid eBay does not know and throws when eBay fails', async () => {
     // Prepare
-    const keys = ebayPublicKeyFetcher({ apiBase: base, credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }), now: () => 0 });
+    const keys = ebayPublicKeyFetcher({
+      apiBase: base,
+      credentials: async () => ({ clientId: 'id', clientSecret: 'secret' }),
+      now: () => 0,
+    });
     // Act
     const unknown = await keys.get('kid-unknown');
     const down = keys.get('kid-down');
@@ -92,7 +113,10 @@ describe('eBay public key fetcher', () => {
     expect(first).toBeUndefined();
     expect(again).toBeUndefined();
     expect(callsWithinTtl).toBe(1);
-    expect(keyRequests()).toEqual(['/commerce/notification/v1/public_key/kid-unknown', '/commerce/notification/v1/public_key/kid-unknown']);
+    expect(keyRequests()).toEqual([
+      '/commerce/notification/v1/public_key/kid-unknown',
+      '/commerce/notification/v1/public_key/kid-unknown',
+    ]);
   });
 
   it('looks up at most N new kids a minute, and keeps serving the keys it has', async () => {

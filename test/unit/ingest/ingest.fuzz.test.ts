@@ -35,10 +35,19 @@ describe('ingest under random input', () => {
     // Prepare
     const request = fc.record({
       method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'post', ''),
-      connectionId: fc.option(fc.oneof(fc.constantFrom(...connections.map((c) => c.id)), fc.string()), { nil: undefined }),
-      headers: fc.dictionary(fc.oneof(fc.constantFrom(...headerNames), fc.string()), fc.oneof(fc.string(), fc.base64String(), fc.constantFrom('v1,abc', 'v1a,abc', 'webhook_id=1'))),
+      connectionId: fc.option(fc.oneof(fc.constantFrom(...connections.map((c) => c.id)), fc.string()), {
+        nil: undefined,
+      }),
+      headers: fc.dictionary(
+        fc.oneof(fc.constantFrom(...headerNames), fc.string()),
+        fc.oneof(fc.string(), fc.base64String(), fc.constantFrom('v1,abc', 'v1a,abc', 'webhook_id=1')),
+      ),
       query: fc.dictionary(fc.constantFrom('challenge_code', 'x'), fc.string()),
-      body: fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.string().map((s) => new TextEncoder().encode(s)), fc.constant(new TextEncoder().encode('webhook_id=5'))),
+      body: fc.oneof(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.string().map((s) => new TextEncoder().encode(s)),
+        fc.constant(new TextEncoder().encode('webhook_id=5')),
+      ),
       url: fc.oneof(fc.webUrl(), fc.string()),
     });
     const seen = new Set<number>();

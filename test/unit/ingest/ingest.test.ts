@@ -9,12 +9,28 @@ import { ebayKeyPair, sampleBody, signedRequest, staticEbayKeys, type SignOption
 const now = new Date('2026-05-01T10:00:00Z');
 
 function request(connectionId: string | undefined, over: Partial<IngestRequest> = {}): IngestRequest {
-  return { method: 'POST', connectionId, headers: {}, query: {}, body: Buffer.alloc(0), url: `https://hub.example.com/webhooks/${connectionId}`, ...over };
+  return {
+    method: 'POST',
+    connectionId,
+    headers: {},
+    query: {},
+    body: Buffer.alloc(0),
+    url: `https://hub.example.com/webhooks/${connectionId}`,
+    ...over,
+  };
 }
 
 const json = (body: string) => JSON.parse(body) as Record<string, any>;
 const ebay = ebayKeyPair();
-const httpSources: Source[] = ['shopify', 'woocommerce', 'square', 'standard-webhooks', 'walmart', 'bigcommerce', 'ebay'];
+const httpSources: Source[] = [
+  'shopify',
+  'woocommerce',
+  'square',
+  'standard-webhooks',
+  'walmart',
+  'bigcommerce',
+  'ebay',
+];
 
 describe('ingest use case', () => {
   describe.each(httpSources)('%s', (source) => {
@@ -33,7 +49,15 @@ describe('ingest use case', () => {
       expect(deliveryId).toMatch(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/);
       expect(deps.queue.sent).toHaveLength(1);
       const d = DeliverySchema.parse(deps.queue.sent[0]);
-      expect(d).toMatchObject({ deliveryId, connectionId: conn.id, source, channel: conn.channel, partner: 'acme', dedupKey: sample.dedupKey, receivedAt: now.toISOString() });
+      expect(d).toMatchObject({
+        deliveryId,
+        connectionId: conn.id,
+        source,
+        channel: conn.channel,
+        partner: 'acme',
+        dedupKey: sample.dedupKey,
+        receivedAt: now.toISOString(),
+      });
       expect(d.body).toEqual({ kind: 'inline', encoding: 'utf8', data: sample.body });
       expect(d.headers['content-type']).toBe('application/json');
     });
@@ -43,7 +67,10 @@ describe('ingest use case', () => {
       const conn = testConnection(source);
       const deps = memoryDeps({ connections: [conn], now });
       // Act
-      const res = await ingest(request(conn.id, { headers: { 'content-type': 'application/json' }, body: Buffer.from('{"a":1}') }), deps);
+      const res = await ingest(
+        request(conn.id, { headers: { 'content-type': 'application/json' }, body: Buffer.from('{"a":1}') }),
+        deps,
+      );
       // Assess
       expect(res.statusCode).toBe(401);
       expect(json(res.body).error.code).toBe('missing_signature');
@@ -60,20 +87,24 @@ describe('ingest use case', () => {
       const sample = sampleBody(source);
       const signed = signedRequest(source, conn, sample.body, { ...sample.sign, now, ebay });
       // Act
-      const res = await ingest(request(conn.id, { headers: signed.headers, body: Buffer.from(sample.body.replace('{', '{"x":1,')) }), deps);
+      const res = await ingest(
+        request(conn.id, { headers: signed.headers, body: Buffer.from(sample.body.replace('{', '{"x":1,')) }),
+        deps,
+      );
       // Assess
       expect(res.statusCode).toBe(401);
       expect(json(res.body).error.code).toBe('invalid_signature');
       expect(deps.queue.sent).toHaveLength(0);
     });
-
   });
 
   it('answers 404 for an unknown connection, an unsafe id, a missing id and an amazon connection', async () => {
     // Prepare
     const deps = memoryDeps({ connections: [testConnection('amazon', { id: 'amz', secrets: undefined })] });
     // Act
-    const answers = await Promise.all(['nope', '../etc', undefined, 'amz'].map((id) => ingest(request(id, { body: Buffer.from('{}') }), deps)));
+    const answers = await Promise.all(
+      ['nope', '../etc', undefined, 'amz'].map((id) => ingest(request(id, { body: Buffer.from('{}') }), deps)),
+    );
     // Assess
     expect(answers.map((r) => r.statusCode)).toEqual([404, 404, 404, 404]);
     expect(json(answers[0]!.body)).toEqual({ error: { code: 'not_found', message: 'no connection nope' } });
@@ -99,8 +130,14 @@ describe('ingest use case', () => {
     const big = Buffer.alloc(MAX_BODY_BYTES + 1, 'a');
     const max = Buffer.alloc(MAX_BODY_BYTES, 'a');
     // Act
-    const tooBig = await ingest(request(conn.id, { headers: signedRequest('shopify', conn, big).headers, body: big }), deps);
-    const fits = await ingest(request(conn.id, { headers: signedRequest('shopify', conn, max).headers, body: max }), deps);
+    const tooBig = await ingest(
+      request(conn.id, { headers: signedRequest('shopify', conn, big).headers, body: big }),
+      deps,
+    );
+    const fits = await ingest(
+      request(conn.id, { headers: signedRequest('shopify', conn, max).headers, body: max }),
+      deps,
+    );
     // Assess
     expect(tooBig.statusCode).toBe(413);
     expect(fits.statusCode).toBe(202);
@@ -124,7 +161,10 @@ describe('ingest use case', () => {
     // Prepare
     const conn = testConnection('woocommerce');
     const deps = memoryDeps({ connections: [conn] });
-    const ping = request(conn.id, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('webhook_id=12') });
+    const ping = request(conn.id, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from('webhook_id=12'),
+    });
     // Act
     const res = await ingest(ping, deps);
     const signedPing = await ingest({ ...ping, headers: { 'x-wc-webhook-signature': 'forged' } }, deps);
@@ -164,7 +204,11 @@ describe('ingest use case', () => {
     };
     const recordingLog = () => {
       const lines: Array<{ message: string; data?: Record<string, unknown> }> = [];
-      return { lines, warn: () => {}, error: (message: string, data?: Record<string, unknown>) => void lines.push({ message, data }) };
+      return {
+        lines,
+        warn: () => {},
+        error: (message: string, data?: Record<string, unknown>) => void lines.push({ message, data }),
+      };
     };
 
     it('is refused in a deployed stack (401 naming the missing setting, and a log line) instead of trusting Host', async () => {
@@ -177,12 +221,19 @@ describe('ingest use case', () => {
       const signed = signedRequest('square', square, sampleBody('square').body, { now, url });
       // Act
       const post = await ingest(request(square.id, { headers: signed.headers, body: signed.body, url }), deps);
-      const challenge = await ingest(request(ebayC.id, { method: 'GET', query: { challenge_code: 'c0de' }, url: `${spoofed}${ebayC.id}` }), deps);
+      const challenge = await ingest(
+        request(ebayC.id, { method: 'GET', query: { challenge_code: 'c0de' }, url: `${spoofed}${ebayC.id}` }),
+        deps,
+      );
       // Assess
       expect(post.statusCode).toBe(401);
-      expect(json(post.body)).toEqual({ error: { code: 'url_not_configured', message: expect.stringContaining('notificationUrl') } });
+      expect(json(post.body)).toEqual({
+        error: { code: 'url_not_configured', message: expect.stringContaining('notificationUrl') },
+      });
       expect(challenge.statusCode).toBe(401);
-      expect(json(challenge.body)).toEqual({ error: { code: 'url_not_configured', message: expect.stringContaining('endpointUrl') } });
+      expect(json(challenge.body)).toEqual({
+        error: { code: 'url_not_configured', message: expect.stringContaining('endpointUrl') },
+      });
       expect(deps.queue.sent).toHaveLength(0);
       expect(log.lines.map((l) => [l.message, l.data?.connectionId, l.data?.missing])).toEqual([
         ['connection misconfigured', square.id, 'notificationUrl'],
@@ -255,7 +306,10 @@ describe('ingest use case', () => {
   it('answers 503 when eBay cannot be asked for its key', async () => {
     // Prepare
     const conn = testConnection('ebay');
-    const deps = memoryDeps({ connections: [conn], ebayKeys: { get: () => Promise.reject(new Error('ENOTFOUND api.ebay.com')) } });
+    const deps = memoryDeps({
+      connections: [conn],
+      ebayKeys: { get: () => Promise.reject(new Error('ENOTFOUND api.ebay.com')) },
+    });
     const signed = signedRequest('ebay', conn, sampleBody('ebay').body, { ebay });
     // Act
     const res = await ingest(request(conn.id, { headers: signed.headers, body: signed.body }), deps);
@@ -268,7 +322,12 @@ describe('ingest use case', () => {
     const conn = testConnection('shopify');
     const deps = memoryDeps({ connections: [conn] });
     const signed = signedRequest('shopify', conn, '{"id":1}');
-    const broken = { ...deps, now: (): Date => { throw new TypeError('secret internals'); } };
+    const broken = {
+      ...deps,
+      now: (): Date => {
+        throw new TypeError('secret internals');
+      },
+    };
     // Act
     const res = await ingest(request(conn.id, { headers: signed.headers, body: signed.body }), broken);
     // Assess
@@ -328,7 +387,10 @@ describe('ingest use case', () => {
     const deps = memoryDeps({ connections: [conn] });
     const sample = sampleBody('bigcommerce');
     // Act
-    const res = await ingest(request(conn.id, { headers: { 'content-type': 'application/json' }, body: Buffer.from(sample.body) }), deps);
+    const res = await ingest(
+      request(conn.id, { headers: { 'content-type': 'application/json' }, body: Buffer.from(sample.body) }),
+      deps,
+    );
     // Assess
     expect(res.statusCode).toBe(202);
     expect(deps.queue.sent[0]!.headers).toEqual({});
@@ -347,7 +409,12 @@ describe('inline body encoding', () => {
     // Act
     const encoded = samples.map(inlineBody);
     // Assess
-    expect(encoded.map((e) => (e.kind === 'inline' ? e.encoding : e.kind))).toEqual(['utf8', 'base64', 'base64', 'base64']);
+    expect(encoded.map((e) => (e.kind === 'inline' ? e.encoding : e.kind))).toEqual([
+      'utf8',
+      'base64',
+      'base64',
+      'base64',
+    ]);
     encoded.forEach((e, i) => {
       if (e.kind !== 'inline') throw new Error('expected inline');
       expect(Buffer.from(e.data, e.encoding).equals(samples[i]!)).toBe(true);

@@ -42,7 +42,8 @@ describe('availableToSell', () => {
   it('never exceeds the pool nor goes below zero, whatever the rule', () => {
     // Prepare
     const rules: AllocationRule[] = [];
-    for (const share of [0, 0.0001, 0.3333, 0.5, 0.9999, 1]) for (const buffer of [0, 1, 64, 1000]) rules.push({ share, buffer });
+    for (const share of [0, 0.0001, 0.3333, 0.5, 0.9999, 1])
+      for (const buffer of [0, 1, 64, 1000]) rules.push({ share, buffer });
     // Act
     const results = rules.map((r) => availableToSell(stock, r));
     // Assess
@@ -55,7 +56,17 @@ describe('availableToSell', () => {
 
   it('rejects rules it cannot apply exactly', () => {
     // Prepare
-    const bad = [{ share: 1.5 }, { share: -0.1 }, { share: 0.12345 }, { buffer: -1 }, { buffer: 1.5 }, { maxListed: -2 }, { locations: [] }, { locations: ['A#B'] }, { extra: 1 }];
+    const bad = [
+      { share: 1.5 },
+      { share: -0.1 },
+      { share: 0.12345 },
+      { buffer: -1 },
+      { buffer: 1.5 },
+      { maxListed: -2 },
+      { locations: [] },
+      { locations: ['A#B'] },
+      { extra: 1 },
+    ];
     // Act
     const outcomes = bad.map((r) => AllocationRuleSchema.safeParse(r).success);
     // Assess

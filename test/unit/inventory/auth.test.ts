@@ -101,10 +101,13 @@ describe('authenticate', () => {
   it('does not remember a failed lookup', async () => {
     // Prepare
     let fail = true;
-    const authenticate = createAuthenticator(async () => {
-      if (fail) throw new Error('table unavailable');
-      return apiKey();
-    }, { now: () => 0 });
+    const authenticate = createAuthenticator(
+      async () => {
+        if (fail) throw new Error('table unavailable');
+        return apiKey();
+      },
+      { now: () => 0 },
+    );
     const headers = { authorization: 'Bearer hub_good' };
     const first = await authenticate(headers).catch((e: unknown) => e);
     fail = false;
@@ -151,7 +154,12 @@ describe('authorize', () => {
     const partnerNoList = apiKey({ partner: 'acme' });
     const hubWide = apiKey();
     // Act
-    const outcomes = [canSeeLocation(listed, 'WH-P'), canSeeLocation(listed, 'WH-X'), canSeeLocation(partnerNoList, 'WH-P'), canSeeLocation(hubWide, 'WH-X')];
+    const outcomes = [
+      canSeeLocation(listed, 'WH-P'),
+      canSeeLocation(listed, 'WH-X'),
+      canSeeLocation(partnerNoList, 'WH-P'),
+      canSeeLocation(hubWide, 'WH-X'),
+    ];
     // Assess
     expect(outcomes).toEqual([true, false, false, true]);
   });

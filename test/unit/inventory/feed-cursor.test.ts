@@ -39,7 +39,15 @@ describe('feed cursor', () => {
 });
 
 describe('mergeFeedPage', () => {
-  const row = (feedSk: string) => ({ sku: 's', location: 'l', onHand: 0, reserved: 0, available: 0, updatedAt: feedSk.slice(0, 24), feedSk });
+  const row = (feedSk: string) => ({
+    sku: 's',
+    location: 'l',
+    onHand: 0,
+    reserved: 0,
+    available: 0,
+    updatedAt: feedSk.slice(0, 24),
+    feedSk,
+  });
 
   it('stops at the lowest position every shard was read to', () => {
     // Prepare: shard 0 was read only up to b; shard 1 holds c, which an unread row of shard 0 may precede
@@ -69,7 +77,10 @@ describe('mergeFeedPage', () => {
 
   it('moves the position to the horizon when caught up', () => {
     // Prepare
-    const shards = [{ rows: [row('a')], reachedTo: 'z' }, { rows: [], reachedTo: 'z' }];
+    const shards = [
+      { rows: [row('a')], reachedTo: 'z' },
+      { rows: [], reachedTo: 'z' },
+    ];
     // Act
     const page = mergeFeedPage(shards, 3, 'z');
     // Assess
@@ -80,7 +91,13 @@ describe('mergeFeedPage', () => {
 describe('readFeed', () => {
   const key = apiKey();
 
-  async function drain(stock: MemoryStock, clock: { ms: number }, first: Record<string, string>, settleMs: number, onPage?: (n: number) => void) {
+  async function drain(
+    stock: MemoryStock,
+    clock: { ms: number },
+    first: Record<string, string>,
+    settleMs: number,
+    onPage?: (n: number) => void,
+  ) {
     const seen: FeedPage['items'] = [];
     let query: Record<string, string> = first;
     for (let n = 0; n < 200; n++) {
@@ -111,11 +128,21 @@ describe('readFeed', () => {
     const stock = new MemoryStock();
     stock.set('A', 'WH', at(6_000));
     const clock = { ms: 10_000 };
-    const first = await readFeed({ stock }, key, { updatedSince: at(0) }, { settleMs: 3000, now: () => new Date(T0 + clock.ms) });
+    const first = await readFeed(
+      { stock },
+      key,
+      { updatedSince: at(0) },
+      { settleMs: 3000, now: () => new Date(T0 + clock.ms) },
+    );
     stock.set('LATE', 'WH', at(8_000));
     clock.ms = 20_000;
     // Act
-    const second = await readFeed({ stock }, key, { cursor: first.nextCursor }, { settleMs: 3000, now: () => new Date(T0 + clock.ms) });
+    const second = await readFeed(
+      { stock },
+      key,
+      { cursor: first.nextCursor },
+      { settleMs: 3000, now: () => new Date(T0 + clock.ms) },
+    );
     // Assess
     expect(first.items.map((r) => r.sku)).toEqual(['A']);
     // caught up, the cursor stops at now − settle (7 s), not at "now" (which would skip LATE)
@@ -148,12 +175,18 @@ describe('readFeed', () => {
     ['a limit of 0', { updatedSince: at(0), limit: '0' }, 400],
     ['a non-numeric limit', { updatedSince: at(0), limit: 'ten' }, 400],
     ['a time that is not ISO', { updatedSince: 'yesterday' }, 400],
-    ['a location the cursor was not made for', { cursor: encodeCursor({ v: 1, p: at(0), l: 'WH-A' }), location: 'WH-B' }, 400],
+    [
+      'a location the cursor was not made for',
+      { cursor: encodeCursor({ v: 1, p: at(0), l: 'WH-A' }), location: 'WH-B' },
+      400,
+    ],
   ])('answers %s with a 4xx', async (_name, query, status) => {
     // Prepare
     const stock = new MemoryStock();
     // Act
-    const outcome = await readFeed({ stock }, key, query, { settleMs: 0, now: () => new Date(T0) }).catch((e: unknown) => e);
+    const outcome = await readFeed({ stock }, key, query, { settleMs: 0, now: () => new Date(T0) }).catch(
+      (e: unknown) => e,
+    );
     // Assess
     expect(outcome).toBeInstanceOf(HttpError);
     expect((outcome as HttpError).statusCode).toBe(status);
@@ -168,8 +201,12 @@ describe('readFeed', () => {
     const opts = { settleMs: 0, now: () => new Date(T0 + 60_000) };
     // Act
     const page = await readFeed({ stock }, partner, { updatedSince: at(0) }, opts);
-    const other = await readFeed({ stock }, partner, { updatedSince: at(0), location: 'WH-X' }, opts).catch((e: unknown) => e);
-    const noList = await readFeed({ stock }, apiKey({ partner: 'acme' }), { updatedSince: at(0) }, opts).catch((e: unknown) => e);
+    const other = await readFeed({ stock }, partner, { updatedSince: at(0), location: 'WH-X' }, opts).catch(
+      (e: unknown) => e,
+    );
+    const noList = await readFeed({ stock }, apiKey({ partner: 'acme' }), { updatedSince: at(0) }, opts).catch(
+      (e: unknown) => e,
+    );
     // Assess
     expect(page.items.map((r) => r.sku)).toEqual(['A']);
     expect((other as HttpError).statusCode).toBe(403);

@@ -20,13 +20,24 @@ function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
 }
 
 const balance = (location: string, onHand: number, reserved: number): BalanceRow =>
-  ({ sku: 'A', location, onHand, reserved, available: onHand - reserved, updatedAt: '2026-03-01T00:00:00.000Z', feedSk: '' }) as BalanceRow;
+  ({
+    sku: 'A',
+    location,
+    onHand,
+    reserved,
+    available: onHand - reserved,
+    updatedAt: '2026-03-01T00:00:00.000Z',
+    feedSk: '',
+  }) as BalanceRow;
 
 describe('order lines that name no location', () => {
   it('are reserved unassigned, and shipping them moves no phantom location', () => {
     // Prepare
     const item = { channel: 'shop', orderId: 'o1', refunds: {}, state: upsertState(order(), () => undefined) };
-    const shipped = { ...item, state: { ...item.state, status: 'fulfilled' as const, fulfilledAt: '2026-03-02T10:00:00.000Z' } };
+    const shipped = {
+      ...item,
+      state: { ...item.state, status: 'fulfilled' as const, fulfilledAt: '2026-03-02T10:00:00.000Z' },
+    };
     // Act
     const open = contributionOf(item);
     const done = contributionOf(shipped);
@@ -39,18 +50,49 @@ describe('order lines that name no location', () => {
 });
 
 describe('locateEvents: a channel\u2019s locations in the hub', () => {
-  const cfg: ChannelConfig = { channel: 'shop', allocation: {}, fulfilmentLocation: 'WH-A', locationMap: { '655441491': 'WH-B' } };
+  const cfg: ChannelConfig = {
+    channel: 'shop',
+    allocation: {},
+    fulfilmentLocation: 'WH-A',
+    locationMap: { '655441491': 'WH-B' },
+  };
   const configs = new Map([['shop', cfg]]);
 
   it('maps the channel\u2019s location ids and sends lines that name none to the fulfilment location', () => {
     // Prepare
     const events: CanonicalEvent[] = [
-      order({ lines: [{ lineId: 'l1', sku: 'A', quantity: 1 }, { lineId: 'l2', sku: 'B', quantity: 1, locationId: '655441491' }] }),
-      { ...base, type: 'StockLevelSet', sku: 'A', locationId: '655441491', quantity: 5, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' },
-      { ...base, channel: 'other', type: 'StockLevelSet', sku: 'A', locationId: '655441491', quantity: 5, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' },
+      order({
+        lines: [
+          { lineId: 'l1', sku: 'A', quantity: 1 },
+          { lineId: 'l2', sku: 'B', quantity: 1, locationId: '655441491' },
+        ],
+      }),
+      {
+        ...base,
+        type: 'StockLevelSet',
+        sku: 'A',
+        locationId: '655441491',
+        quantity: 5,
+        bucket: 'on_hand',
+        asOf: '2026-03-01T09:00:00.000Z',
+      },
+      {
+        ...base,
+        channel: 'other',
+        type: 'StockLevelSet',
+        sku: 'A',
+        locationId: '655441491',
+        quantity: 5,
+        bucket: 'on_hand',
+        asOf: '2026-03-01T09:00:00.000Z',
+      },
     ];
     // Act
-    const [o, count, untouched] = locateEvents(events, configs) as [OrderUpserted, { locationId: string }, { locationId: string }];
+    const [o, count, untouched] = locateEvents(events, configs) as [
+      OrderUpserted,
+      { locationId: string },
+      { locationId: string },
+    ];
     // Assess
     expect(o.lines.map((l) => l.locationId)).toEqual(['WH-A', 'WH-B']);
     expect(count.locationId).toBe('WH-B');
@@ -70,9 +112,19 @@ describe('assignReservations and the stock read', () => {
     // Prepare
     const rows = [balance('WH-A', 100, 0), balance(UNASSIGNED_LOCATION, 0, 2)];
     // Act
-    const view = await readSku({ stock: { balancesOf: async () => rows } as never, channels: { list: async () => [{ channel: 'shop', allocation: {} }] } }, admin, 'A', {});
+    const view = await readSku(
+      {
+        stock: { balancesOf: async () => rows } as never,
+        channels: { list: async () => [{ channel: 'shop', allocation: {} }] },
+      },
+      admin,
+      'A',
+      {},
+    );
     // Assess
-    expect(view.locations).toEqual([{ location: 'WH-A', onHand: 100, reserved: 2, available: 98, updatedAt: '2026-03-01T00:00:00.000Z' }]);
+    expect(view.locations).toEqual([
+      { location: 'WH-A', onHand: 100, reserved: 2, available: 98, updatedAt: '2026-03-01T00:00:00.000Z' },
+    ]);
     expect(view.available).toBe(98);
     expect(view.unassignedReserved).toBeUndefined();
     expect(view.channels).toEqual([{ channel: 'shop', availableToSell: 98 }]);
@@ -82,7 +134,15 @@ describe('assignReservations and the stock read', () => {
     // Prepare
     const rows = [balance('WH-A', 40, 0), balance('WH-B', 25, 0), balance(UNASSIGNED_LOCATION, 0, 7)];
     // Act
-    const view = await readSku({ stock: { balancesOf: async () => rows } as never, channels: { list: async () => [{ channel: 'shop', allocation: { share: 0.5 } }] } }, admin, 'A', {});
+    const view = await readSku(
+      {
+        stock: { balancesOf: async () => rows } as never,
+        channels: { list: async () => [{ channel: 'shop', allocation: { share: 0.5 } }] },
+      },
+      admin,
+      'A',
+      {},
+    );
     // Assess
     expect(view.locations.map((l) => [l.location, l.available])).toEqual([
       ['WH-A', 40],
@@ -104,11 +164,30 @@ describe('the fold and reservations that name no location', () => {
     const { applyFold } = await import('#shared/kpi/fold-apply.ts');
     const t = new MemoryTable();
     const clock = () => new Date('2026-03-02T00:00:00.000Z');
-    await applyEvent(t, { ...base, type: 'StockLevelSet', sku: 'A', locationId: 'WH-A', quantity: 100, bucket: 'on_hand', asOf: '2026-03-01T09:00:00.000Z' }, clock);
+    await applyEvent(
+      t,
+      {
+        ...base,
+        type: 'StockLevelSet',
+        sku: 'A',
+        locationId: 'WH-A',
+        quantity: 100,
+        bucket: 'on_hand',
+        asOf: '2026-03-01T09:00:00.000Z',
+      },
+      clock,
+    );
     const fold = async () => {
       const from = t.streamFrom(0).changes.length;
       await applyEvents(t, [order({ orderId: `o${from}`, lines: [{ lineId: 'l1', sku: 'A', quantity: 60 }] })], clock);
-      const r = await applyFold(t, 'shardId-00000001763900000000-abcdef01', t.streamFrom(0).changes.slice(from), 'UTC', clock().getTime(), () => clock().getTime());
+      const r = await applyFold(
+        t,
+        'shardId-00000001763900000000-abcdef01',
+        t.streamFrom(0).changes.slice(from),
+        'UTC',
+        clock().getTime(),
+        () => clock().getTime(),
+      );
       return r.oversells;
     };
     // Act: 60 of 100, then 60 more (120 of 100)

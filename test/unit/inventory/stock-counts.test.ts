@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StockLevelSet } from '#shared/domain/events.ts';
-import { HttpError } from '#shared/http/errors.ts';
+import type { HttpError } from '#shared/http/errors.ts';
 import { mapLimit, postCounts } from '#shared/inventory/stock-counts.ts';
 import { apiKey } from './support.ts';
 
@@ -11,7 +11,13 @@ function recorder(outcome: (e: StockLevelSet) => 'applied' | 'noop' = () => 'app
   return { events, deps: { now: () => NOW, applyCount: async (e: StockLevelSet) => (events.push(e), outcome(e)) } };
 }
 
-const row = (over: Record<string, unknown> = {}) => ({ sku: 'SKU-1', location: 'WH-A', onHand: 5, asOf: '2026-03-01T11:00:00Z', ...over });
+const row = (over: Record<string, unknown> = {}) => ({
+  sku: 'SKU-1',
+  location: 'WH-A',
+  onHand: 5,
+  asOf: '2026-03-01T11:00:00Z',
+  ...over,
+});
 
 describe('postCounts', () => {
   it('turns each valid row into the StockLevelSet a stock.set webhook makes', async () => {
@@ -22,14 +28,30 @@ describe('postCounts', () => {
     // Assess
     expect(result).toEqual({ applied: 1, unchanged: 0, rows: [] });
     expect(events).toEqual([
-      expect.objectContaining({ type: 'StockLevelSet', channel: 'wms', sku: 'SKU-1', locationId: 'WH-A', quantity: 5, bucket: 'on_hand', asOf: '2026-03-01T11:00:00.000Z' }),
+      expect.objectContaining({
+        type: 'StockLevelSet',
+        channel: 'wms',
+        sku: 'SKU-1',
+        locationId: 'WH-A',
+        quantity: 5,
+        bucket: 'on_hand',
+        asOf: '2026-03-01T11:00:00.000Z',
+      }),
     ]);
   });
 
   it('reports invalid rows by index and applies the rest', async () => {
     // Prepare
     const { deps, events } = recorder((e) => (e.sku === 'SAME' ? 'noop' : 'applied'));
-    const counts = [row(), row({ onHand: -1 }), row({ sku: 'SAME' }), row({ asOf: 'soon' }), 'junk', row({ asOf: '2026-03-02T00:00:00Z' }), row({ sku: 'A#B' })];
+    const counts = [
+      row(),
+      row({ onHand: -1 }),
+      row({ sku: 'SAME' }),
+      row({ asOf: 'soon' }),
+      'junk',
+      row({ asOf: '2026-03-02T00:00:00Z' }),
+      row({ sku: 'A#B' }),
+    ];
     // Act
     const result = await postCounts(deps, apiKey(), { counts }, { requestId: 'r' });
     // Assess
@@ -47,7 +69,12 @@ describe('postCounts', () => {
     const counts = [row(), row({ sku: 'SKU-2', onHand: -1 }), row({ sku: 'SKU-3' })];
     // Act
     const once = await postCounts(first.deps, apiKey(), { counts }, { requestId: 'r1' });
-    await postCounts(second.deps, apiKey(), { counts: counts.map((c, i) => (i === 1 ? row({ sku: 'SKU-2' }) : c)) }, { requestId: 'r2' });
+    await postCounts(
+      second.deps,
+      apiKey(),
+      { counts: counts.map((c, i) => (i === 1 ? row({ sku: 'SKU-2' }) : c)) },
+      { requestId: 'r2' },
+    );
     // Assess
     expect(once.rows.map((r) => r.row)).toEqual([1]);
     expect(once.applied).toBe(2);
@@ -59,7 +86,12 @@ describe('postCounts', () => {
   it('reports rows counting one balance at one time with different numbers, and applies neither', async () => {
     // Prepare: rows 0 and 2 disagree (the same time written two ways); row 3 repeats row 1 exactly
     const { deps, events } = recorder();
-    const counts = [row({ onHand: 5 }), row({ sku: 'SKU-2' }), row({ onHand: 7, asOf: '2026-03-01T11:00:00.000Z' }), row({ sku: 'SKU-2' })];
+    const counts = [
+      row({ onHand: 5 }),
+      row({ sku: 'SKU-2' }),
+      row({ onHand: 7, asOf: '2026-03-01T11:00:00.000Z' }),
+      row({ sku: 'SKU-2' }),
+    ];
     // Act
     const result = await postCounts(deps, apiKey(), { counts }, { requestId: 'r' });
     // Assess
@@ -87,15 +119,20 @@ describe('postCounts', () => {
     expect(events).toHaveLength(0);
   });
 
-  it("refuses the whole batch when a partner key names a location that is not its own", async () => {
+  it('refuses the whole batch when a partner key names a location that is not its own', async () => {
     // Prepare
     const { deps, events } = recorder();
     const partner = apiKey({ partner: 'acme', locations: ['WH-P'], scopes: ['stock:write'] });
     // Act
-    const err = (await postCounts(deps, partner, { counts: [row({ location: 'WH-P' }), row({ location: 'WH-X' })] }, { requestId: 'r' }).catch((e: unknown) => e)) as HttpError;
+    const err = (await postCounts(
+      deps,
+      partner,
+      { counts: [row({ location: 'WH-P' }), row({ location: 'WH-X' })] },
+      { requestId: 'r' },
+    ).catch((e: unknown) => e)) as HttpError;
     // Assess
     expect(err.statusCode).toBe(403);
-    expect(err.details).toEqual({ rows: [{ row: 1, reason: 'location WH-X is not this key\'s' }] });
+    expect(err.details).toEqual({ rows: [{ row: 1, reason: "location WH-X is not this key's" }] });
     expect(events).toHaveLength(0);
   });
 
@@ -105,7 +142,12 @@ describe('postCounts', () => {
     const partner = apiKey({ partner: 'acme', locations: ['WH-P'] });
     // Act
     await postCounts(deps, partner, { counts: [row({ location: 'WH-P' })] }, { requestId: 'r' });
-    const other = await postCounts(deps, partner, { channel: 'someone-else', counts: [row({ location: 'WH-P' })] }, { requestId: 'r' }).catch((e: unknown) => e);
+    const other = await postCounts(
+      deps,
+      partner,
+      { channel: 'someone-else', counts: [row({ location: 'WH-P' })] },
+      { requestId: 'r' },
+    ).catch((e: unknown) => e);
     // Assess
     expect(events.map((e) => e.channel)).toEqual(['acme']);
     expect((other as HttpError).statusCode).toBe(403);
@@ -113,9 +155,15 @@ describe('postCounts', () => {
 
   it('answers 503 (safe to resend) when the table fails some rows', async () => {
     // Prepare
-    const deps = { now: () => NOW, applyCount: async (e: StockLevelSet) => (e.sku === 'BAD' ? Promise.reject(new Error('throttled')) : ('applied' as const)) };
+    const deps = {
+      now: () => NOW,
+      applyCount: async (e: StockLevelSet) =>
+        e.sku === 'BAD' ? Promise.reject(new Error('throttled')) : ('applied' as const),
+    };
     // Act
-    const err = (await postCounts(deps, apiKey(), { counts: [row(), row({ sku: 'BAD' })] }, { requestId: 'r' }).catch((e: unknown) => e)) as HttpError;
+    const err = (await postCounts(deps, apiKey(), { counts: [row(), row({ sku: 'BAD' })] }, { requestId: 'r' }).catch(
+      (e: unknown) => e,
+    )) as HttpError;
     // Assess
     expect(err.statusCode).toBe(503);
     expect(err.details).toEqual({ failedRows: [1], applied: 1, unchanged: 0 });

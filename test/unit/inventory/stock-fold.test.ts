@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
 import { applyFold } from '#shared/kpi/fold-apply.ts';
 import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
-import { appliedMovesAfter, BALANCE_MAX_BYTES, balanceWrite, decodeMove, encodeMove, isApplied, MOVES_PER_ROW, planStockFold, readStockFold, UNAPPLIED_MAX_AGE_MS } from '#shared/inventory/stock-fold.ts';
+import {
+  appliedMovesAfter,
+  BALANCE_MAX_BYTES,
+  balanceWrite,
+  decodeMove,
+  encodeMove,
+  isApplied,
+  MOVES_PER_ROW,
+  planStockFold,
+  readStockFold,
+  UNAPPLIED_MAX_AGE_MS,
+} from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/normalize/item-size.ts';
 import { TableValidationError, type WriteOp } from '#shared/normalize/ports.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
@@ -21,12 +32,22 @@ const base = EVENT_BASE;
 function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
   return orderUpserted({
     total: { amount: '30.00', currency: 'USD' },
-    lines: [{ lineId: 'l1', sku: 'A', quantity: 2, unitPrice: { amount: '15.00', currency: 'USD' }, locationId: 'WH1' }],
+    lines: [
+      { lineId: 'l1', sku: 'A', quantity: 2, unitPrice: { amount: '15.00', currency: 'USD' }, locationId: 'WH1' },
+    ],
     ...over,
   });
 }
 const shipped = (at = '2026-03-02T10:00:00.000Z') => order({ status: 'fulfilled', version: { at }, fulfilledAt: at });
-const count = (quantity: number, asOf: string): StockLevelSet => ({ ...base, type: 'StockLevelSet', sku: 'A', locationId: 'WH1', quantity, bucket: 'on_hand', asOf });
+const count = (quantity: number, asOf: string): StockLevelSet => ({
+  ...base,
+  type: 'StockLevelSet',
+  sku: 'A',
+  locationId: 'WH1',
+  quantity,
+  bucket: 'on_hand',
+  asOf,
+});
 
 async function ledgerRows(t: MemoryTable) {
   const range = keys.ledgerRange('A', 'WH1');
@@ -37,7 +58,11 @@ async function ledgerRows(t: MemoryTable) {
 async function shipMany(t: MemoryTable, n: number, from = 0, qty = 1) {
   for (let i = from; i < from + n; i++) {
     const at = new Date(Date.parse('2026-03-02T10:00:00.000Z') + i * 60_000).toISOString();
-    await applyEvent(t, { ...shipped(at), orderId: `o${i}`, lines: [{ lineId: 'l1', sku: 'A', quantity: qty, locationId: 'WH1' }] }, clock);
+    await applyEvent(
+      t,
+      { ...shipped(at), orderId: `o${i}`, lines: [{ lineId: 'l1', sku: 'A', quantity: qty, locationId: 'WH1' }] },
+      clock,
+    );
   }
 }
 
@@ -61,7 +86,11 @@ describe('planStockFold', () => {
     expect(plans[0]!.key).toEqual(keys.balance('A', 'WH1'));
     expect(plans[0]!.changes.map(({ seq, ...c }) => c)).toEqual([
       { reserved: 2, moves: [], ref: 'shop#o1#r1' },
-      { reserved: -2, moves: [{ sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order' }], ref: 'shop#o1#r2' },
+      {
+        reserved: -2,
+        moves: [{ sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order' }],
+        ref: 'shop#o1#r2',
+      },
     ]);
   });
 });
@@ -70,7 +99,11 @@ describe('planStockFold: unreadable records', () => {
   it('leaves out a record whose order item cannot be read (reported once), and folds the rest of the batch', async () => {
     // Prepare: a shipped order whose ship time cannot be read, then a good order
     const t = new MemoryTable();
-    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' } }), clock);
+    await applyEvent(
+      t,
+      order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' } }),
+      clock,
+    );
     const good = t.streamFrom(0).changes[0]!;
     const bad = structuredClone(good);
     bad.seq = String(BigInt(good.seq) - 1n);
@@ -179,7 +212,7 @@ describe('applyFold: stock', () => {
     expect(await numbers(t)).toEqual({ onHand: 60, reserved: 0, available: 60 });
   });
 
-  it('a count landing while a flash sale\'s fold is half-way counts only the movements the balance has taken in', async () => {
+  it("a count landing while a flash sale's fold is half-way counts only the movements the balance has taken in", async () => {
     // Prepare: a batch too big to list on the balance; its watermarked ledger rows are written, the balance not yet
     const t = new MemoryTable();
     await shipMany(t, 40);
@@ -218,38 +251,66 @@ describe('applyFold: stock', () => {
     expect(await numbers(t)).toEqual({ onHand: 60, reserved: 0, available: 60 });
   });
 
-  it('splits a flash sale\'s movements at one balance over rows of at most MOVES_PER_ROW', () => {
+  it("splits a flash sale's movements at one balance over rows of at most MOVES_PER_ROW", () => {
     // Prepare: MOVES_PER_ROW + 1 shipped orders of one SKU in one batch
     const changes = Array.from({ length: MOVES_PER_ROW + 1 }, (_, i) => ({
       seq: padSeq(String(100 + i)),
       reserved: 0,
-      moves: [{ sku: 'A', location: 'WH1', delta: -1, at: `2026-03-02T10:00:${String(i % 60).padStart(2, '0')}.000Z`, reason: 'order' as const }],
+      moves: [
+        {
+          sku: 'A',
+          location: 'WH1',
+          delta: -1,
+          at: `2026-03-02T10:00:${String(i % 60).padStart(2, '0')}.000Z`,
+          reason: 'order' as const,
+        },
+      ],
       ref: `shop#o${i}#r1`,
     }));
 
     // Act
-    const w = balanceWrite({ sku: 'A', location: 'WH1', key: keys.balance('A', 'WH1'), changes }, undefined, SHARD, NOW)!;
+    const w = balanceWrite(
+      { sku: 'A', location: 'WH1', key: keys.balance('A', 'WH1'), changes },
+      undefined,
+      SHARD,
+      NOW,
+    )!;
 
     // Assess: two rows with distinct keys, both applied by the one balance write
     const items = w.rows.map((r) => (r.kind === 'put' ? r.item : {}));
     expect(items.map((it) => (it.moves as unknown[]).length)).toEqual([MOVES_PER_ROW, 1]);
     expect(new Set(items.map((it) => it.sk)).size).toBe(2);
-    expect(items.map((it) => it.seq)).toEqual([padSeq(String(100 + MOVES_PER_ROW)), padSeq(String(100 + MOVES_PER_ROW))]);
+    expect(items.map((it) => it.seq)).toEqual([
+      padSeq(String(100 + MOVES_PER_ROW)),
+      padSeq(String(100 + MOVES_PER_ROW)),
+    ]);
   });
 
-  it('counts two movements of one order version with the same time, and leaves out only another list\'s copies', () => {
+  it("counts two movements of one order version with the same time, and leaves out only another list's copies", () => {
     // Prepare: two restocks of one order version at the same time, in a row and again in a retry's row
     // (rows written before movements were listed as strings list them as maps, one per restock)
     const move = { delta: 1, at: '2026-03-02T10:00:00.000Z', reason: 'refund' as const, ref: 'shop#o1#r3' };
     const bal = { [watermarkAttr(SHARD)]: padSeq('9') };
-    const row = (seq: string) => ({ w: watermarkAttr(SHARD), seq: padSeq(seq), f: NOW.toString(36), moves: [move, move] });
+    const row = (seq: string) => ({
+      w: watermarkAttr(SHARD),
+      seq: padSeq(seq),
+      f: NOW.toString(36),
+      moves: [move, move],
+    });
 
     // Act + Assess
     expect(appliedMovesAfter([row('7')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
     expect(appliedMovesAfter([row('7'), row('8')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
     expect(appliedMovesAfter([row('7')], bal, '2026-03-02T10:00:00.000Z', NOW)).toBe(0);
     // listed on the balance as well: still once
-    expect(appliedMovesAfter([row('7')], { ...bal, moves: [encodeMove(move), encodeMove(move)] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
+    expect(
+      appliedMovesAfter(
+        [row('7')],
+        { ...bal, moves: [encodeMove(move), encodeMove(move)] },
+        '2026-03-02T09:00:00.000Z',
+        NOW,
+      ),
+    ).toBe(2);
     expect(appliedMovesAfter([], { ...bal, moves: [encodeMove(move)] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(1);
   });
 
@@ -272,7 +333,16 @@ describe('applyFold: stock', () => {
     const t = new MemoryTable();
     await applyEvent(t, count(1, '2026-03-01T09:00:00.000Z'), clock);
     await applyEvent(t, order(), clock);
-    await applyEvent(t, order({ orderId: 'o2', createdAt: '2026-03-01T11:00:00.000Z', version: { at: '2026-03-01T11:00:00.000Z' }, lines: [{ lineId: 'l1', sku: 'A', quantity: 1, locationId: 'WH1' }] }), clock);
+    await applyEvent(
+      t,
+      order({
+        orderId: 'o2',
+        createdAt: '2026-03-01T11:00:00.000Z',
+        version: { at: '2026-03-01T11:00:00.000Z' },
+        lines: [{ lineId: 'l1', sku: 'A', quantity: 1, locationId: 'WH1' }],
+      }),
+      clock,
+    );
     const changes = t.streamFrom(0).changes;
 
     // Act
@@ -295,15 +365,23 @@ describe('applyFold: stock', () => {
 
     // Assess
     expect(bal?.[watermarkAttr(SHARD)]).toBe(padSeq(t.streamFrom(0).changes[0]!.seq));
-    const row = (shard: string, seq: string, foldedAt = NOW) => ({ w: watermarkAttr(shard), seq: padSeq(seq), f: foldedAt.toString(36) });
+    const row = (shard: string, seq: string, foldedAt = NOW) => ({
+      w: watermarkAttr(shard),
+      seq: padSeq(seq),
+      f: foldedAt.toString(36),
+    });
     const s = t.streamFrom(0).changes[0]!.seq;
     expect(isApplied(row(SHARD, s), bal, NOW)).toBe(true);
     expect(isApplied(row(SHARD, String(BigInt(s) + 1n)), bal, NOW)).toBe(false);
     // another shard, whose fold has written the row but not the balance yet — even if the shard is old
     expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1'), bal, NOW)).toBe(false);
-    expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS + 60_000), bal, NOW)).toBe(false);
+    expect(
+      isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS + 60_000), bal, NOW),
+    ).toBe(false);
     // a row older than any pending row can be: its watermark was removed after it was applied
-    expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS - 1), bal, NOW)).toBe(true);
+    expect(isApplied(row('shardId-00000001700000000000-abcdef09', '1', NOW - UNAPPLIED_MAX_AGE_MS - 1), bal, NOW)).toBe(
+      true,
+    );
     // rows the normalizer writes with their balance (adjustments)
     expect(isApplied({ delta: 1 }, bal, NOW)).toBe(true);
   });
@@ -347,7 +425,11 @@ describe('applyFold: changes the table refuses', () => {
     // Prepare: the long SKU's order stored before the key-part rule, then an ordinary order
     const t = new MemoryTable();
     const longSku = 'X'.repeat(2100);
-    await applyEvent(t, order({ orderId: 'o1', lines: [{ lineId: 'l1', sku: longSku, quantity: 1, locationId: 'WH1' }] }), clock);
+    await applyEvent(
+      t,
+      order({ orderId: 'o1', lines: [{ lineId: 'l1', sku: longSku, quantity: 1, locationId: 'WH1' }] }),
+      clock,
+    );
     await applyEvent(t, order({ orderId: 'o2' }), clock);
 
     // Act
@@ -371,7 +453,16 @@ describe('applyFold: changes the table refuses', () => {
       }
     }
     const t = new RefusingTable();
-    await applyEvent(t, order({ lines: [{ lineId: 'l1', sku: 'A', quantity: 2, locationId: 'WH1' }, { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' }] }), clock);
+    await applyEvent(
+      t,
+      order({
+        lines: [
+          { lineId: 'l1', sku: 'A', quantity: 2, locationId: 'WH1' },
+          { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
+        ],
+      }),
+      clock,
+    );
     const changes = t.streamFrom(0).changes;
 
     // Act

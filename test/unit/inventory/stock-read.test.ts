@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '#shared/http/errors.ts';
+import type { HttpError } from '#shared/http/errors.ts';
 import { ChannelConfigSchema, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import { readSku } from '#shared/inventory/stock-read.ts';
 import { apiKey, MemoryStock } from './support.ts';
@@ -34,7 +34,10 @@ describe('readSku', () => {
     // Prepare: a port that also reads listed quantities; "shop" reports none
     const d = deps([{ channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, { channel: 'shop' }]);
     const stock = Object.assign(d.stock, {
-      skuState: async (sku: string) => ({ balances: await d.stock.balancesOf(sku), listed: [{ channel: 'amazon', quantity: 99, asOf: '2026-03-02T23:02:41.117Z' }] }),
+      skuState: async (sku: string) => ({
+        balances: await d.stock.balancesOf(sku),
+        listed: [{ channel: 'amazon', quantity: 99, asOf: '2026-03-02T23:02:41.117Z' }],
+      }),
     });
     // Act
     const view = await readSku({ ...d, stock }, apiKey(), 'SKU-1', {});
@@ -61,8 +64,20 @@ describe('readSku', () => {
   it.each([
     ['an unknown SKU', 'NOPE', {}, apiKey(), 404],
     ['a SKU with a "#"', 'A#B', {}, apiKey(), 400],
-    ['a location outside the partner key', 'SKU-1', { location: 'WH-A' }, apiKey({ partner: 'acme', locations: ['WH-B'] }), 403],
-    ['a channel outside the partner key', 'SKU-1', { channel: 'shop' }, apiKey({ partner: 'acme', locations: ['WH-B'] }), 403],
+    [
+      'a location outside the partner key',
+      'SKU-1',
+      { location: 'WH-A' },
+      apiKey({ partner: 'acme', locations: ['WH-B'] }),
+      403,
+    ],
+    [
+      'a channel outside the partner key',
+      'SKU-1',
+      { channel: 'shop' },
+      apiKey({ partner: 'acme', locations: ['WH-B'] }),
+      403,
+    ],
     ['a partner key that lists no locations', 'SKU-1', {}, apiKey({ partner: 'acme' }), 403],
     ['an unconfigured channel', 'SKU-1', { channel: 'nope' }, apiKey(), 404],
   ])('answers %s with its status', async (_name, sku, query, key, status) => {

@@ -18,7 +18,15 @@ export class MemoryStock implements StockReadPort {
   constructor(private readonly paging: { pageSize?: number; maxPages?: number } = {}) {}
 
   set(sku: string, location: string, updatedAt: string, available = 1): BalanceRow {
-    const row: BalanceRow = { sku, location, onHand: available, reserved: 0, available, updatedAt, feedSk: `${updatedAt}#${sku}#${location}` };
+    const row: BalanceRow = {
+      sku,
+      location,
+      onHand: available,
+      reserved: 0,
+      available,
+      updatedAt,
+      feedSk: `${updatedAt}#${sku}#${location}`,
+    };
     this.rows.set(`${sku}|${location}`, row);
     return row;
   }
@@ -29,7 +37,9 @@ export class MemoryStock implements StockReadPort {
 
   async feedShard(q: FeedShardQuery): Promise<FeedShardResult> {
     const entries = [...this.rows.values()]
-      .filter((r) => shardOf(`${r.sku}|${r.location}`, FEED_SHARDS) === q.shard && r.feedSk > q.after && r.feedSk < q.before)
+      .filter(
+        (r) => shardOf(`${r.sku}|${r.location}`, FEED_SHARDS) === q.shard && r.feedSk > q.after && r.feedSk < q.before,
+      )
       .sort((a, b) => (a.feedSk < b.feedSk ? -1 : 1));
     const pageSize = this.paging.pageSize ?? q.limit + 1;
     const maxPages = this.paging.maxPages ?? 8;

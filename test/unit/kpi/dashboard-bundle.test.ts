@@ -31,7 +31,9 @@ describe('the kpi function bundle', () => {
       target: 'node22',
       minify: true,
       mainFields: ['module', 'main'],
-      banner: { js: "import { createRequire as __hubCreateRequire } from 'node:module';const require = __hubCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __hubCreateRequire } from 'node:module';const require = __hubCreateRequire(import.meta.url);",
+      },
       logLevel: 'silent',
       plugins: [
         {
@@ -44,7 +46,9 @@ describe('the kpi function bundle', () => {
       metafile: true,
     });
     // the builder (and esbuild with it) must stay out of the function
-    expect(Object.keys(result.metafile.inputs).filter((p) => p.includes('esbuild') || p.endsWith('dashboard/build.ts'))).toEqual([]);
+    expect(
+      Object.keys(result.metafile.inputs).filter((p) => p.includes('esbuild') || p.endsWith('dashboard/build.ts')),
+    ).toEqual([]);
     const prev = process.env.HUB_TABLE_NAME;
     process.env.HUB_TABLE_NAME = 'unused-by-the-page';
 
@@ -53,7 +57,12 @@ describe('the kpi function bundle', () => {
       handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
     };
     const res = await mod.handler(
-      { routeKey: 'GET /dashboard', rawPath: '/dashboard', headers: {}, requestContext: { http: { method: 'GET' } } } as unknown as APIGatewayProxyEventV2,
+      {
+        routeKey: 'GET /dashboard',
+        rawPath: '/dashboard',
+        headers: {},
+        requestContext: { http: { method: 'GET' } },
+      } as unknown as APIGatewayProxyEventV2,
       {} as Context,
     );
     if (prev === undefined) delete process.env.HUB_TABLE_NAME;

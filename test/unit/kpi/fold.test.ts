@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { applyKpiFold, changesOf, foldStreamBatch, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
-import { hourCountersOf, kpiOfOrderItem, padSeq, planKpiFold, shardCreatedMs, staleWatermarks, sumAbove, watermarkAttr, type StreamChange } from '#shared/kpi/fold.ts';
+import {
+  hourCountersOf,
+  kpiOfOrderItem,
+  padSeq,
+  planKpiFold,
+  shardCreatedMs,
+  staleWatermarks,
+  sumAbove,
+  watermarkAttr,
+  type StreamChange,
+} from '#shared/kpi/fold.ts';
 import { dayQueries, tileSpan } from '#shared/kpi/kpi-read.ts';
 import { keys } from '#shared/normalize/keys.ts';
 import type { Item } from '#shared/normalize/ports.ts';
@@ -8,7 +18,9 @@ import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */
-function orderItem(over: { status?: string; qty?: number; cancelled?: boolean; createdAt?: string; currency?: string } = {}): Item {
+function orderItem(
+  over: { status?: string; qty?: number; cancelled?: boolean; createdAt?: string; currency?: string } = {},
+): Item {
   const createdAt = over.createdAt ?? '2026-03-01T18:40:00.000Z';
   return {
     pk: 'ORDER#shop#o1',
@@ -38,10 +50,17 @@ describe('planKpiFold', () => {
     const plans = planKpiFold([{ seq: '5', newImage: orderItem() }], 'Asia/Kolkata');
 
     // Assess
-    expect(plans.map((p) => p.key)).toEqual([keys.kpiHours('shop', '2026-03-01', 0), keys.kpiDay('shop', 'Asia/Kolkata', '2026-03-02'), keys.kpiMonth('shop', 'Asia/Kolkata', '2026-03')]);
+    expect(plans.map((p) => p.key)).toEqual([
+      keys.kpiHours('shop', '2026-03-01', 0),
+      keys.kpiDay('shop', 'Asia/Kolkata', '2026-03-02'),
+      keys.kpiMonth('shop', 'Asia/Kolkata', '2026-03'),
+    ]);
     // the hour's figures go to its place in the UTC day's hour-counter item
     expect(plans.map((p) => p.changes.map((c) => c.prefix))).toEqual([['T18:'], [''], ['']]);
-    for (const p of plans) expect(p.changes.map(({ prefix, ...c }) => c)).toEqual([{ seq: padSeq('5'), delta: { orders: 1, units: 2, revenue: { USD: 1000 }, priced: { USD: 1 } } }]);
+    for (const p of plans)
+      expect(p.changes.map(({ prefix, ...c }) => c)).toEqual([
+        { seq: padSeq('5'), delta: { orders: 1, units: 2, revenue: { USD: 1000 }, priced: { USD: 1 } } },
+      ]);
   });
 
   it('folds the difference between old and new image, and leaves out changes the KPIs do not see', () => {
@@ -61,7 +80,11 @@ describe('planKpiFold', () => {
     // Assess
     expect(plans).toHaveLength(3);
     expect(plans[0]!.changes).toEqual([
-      { seq: padSeq('1'), delta: { cancelled: 1, units: -2, revenue: { USD: -1000 }, priced: { USD: -1 } }, prefix: 'T18:' },
+      {
+        seq: padSeq('1'),
+        delta: { cancelled: 1, units: -2, revenue: { USD: -1000 }, priced: { USD: -1 } },
+        prefix: 'T18:',
+      },
       { seq: padSeq('3'), delta: { oversells: 1 }, prefix: 'T18:' },
     ]);
   });
@@ -72,7 +95,14 @@ describe('planKpiFold', () => {
     const skipped: { seq: string; pk: string; error: string }[] = [];
 
     // Act
-    const plans = planKpiFold([{ seq: '1', newImage: bad }, { seq: '2', newImage: orderItem() }], 'UTC', skipped);
+    const plans = planKpiFold(
+      [
+        { seq: '1', newImage: bad },
+        { seq: '2', newImage: orderItem() },
+      ],
+      'UTC',
+      skipped,
+    );
 
     // Assess
     expect(skipped).toEqual([{ seq: '1', pk: 'ORDER#shop#o1', error: expect.stringMatching(/invalid time/i) }]);
@@ -81,7 +111,12 @@ describe('planKpiFold', () => {
 
   it('reads nothing from items that are not orders', () => {
     expect(kpiOfOrderItem({ pk: 'SKU#A', sk: 'LOC#WH1', type: 'balance' })).toBeUndefined();
-    expect(planKpiFold([{ seq: '1', newImage: { pk: 'ORDER#x', sk: 'META', type: 'order', channel: 'x', orderId: 'x', refunds: {} } }], 'UTC')).toEqual([]);
+    expect(
+      planKpiFold(
+        [{ seq: '1', newImage: { pk: 'ORDER#x', sk: 'META', type: 'order', channel: 'x', orderId: 'x', refunds: {} } }],
+        'UTC',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -94,9 +129,15 @@ describe('sumAbove and watermarks', () => {
     'UTC',
   )[0]!;
 
-  it('sums only the changes above the watermark and reports the last one folded (an hour\'s figures under its prefix)', () => {
-    expect(sumAbove(plan, undefined)).toEqual({ adds: { 'T18:orders': 1, 'T18:units': 5, 'T18:revenue_USD': 2500, 'T18:priced_USD': 1 }, lastSeq: padSeq('11') });
-    expect(sumAbove(plan, padSeq('10'))).toEqual({ adds: { 'T18:units': 3, 'T18:revenue_USD': 1500 }, lastSeq: padSeq('11') });
+  it("sums only the changes above the watermark and reports the last one folded (an hour's figures under its prefix)", () => {
+    expect(sumAbove(plan, undefined)).toEqual({
+      adds: { 'T18:orders': 1, 'T18:units': 5, 'T18:revenue_USD': 2500, 'T18:priced_USD': 1 },
+      lastSeq: padSeq('11'),
+    });
+    expect(sumAbove(plan, padSeq('10'))).toEqual({
+      adds: { 'T18:units': 3, 'T18:revenue_USD': 1500 },
+      lastSeq: padSeq('11'),
+    });
     expect(sumAbove(plan, padSeq('11'))).toEqual({ adds: {} });
   });
 
@@ -106,11 +147,22 @@ describe('sumAbove and watermarks', () => {
     const at10 = { ...orderItem({ createdAt: '2026-03-01T10:05:00.000Z' }), pk: 'ORDER#shop#o2', orderId: 'o2' };
 
     // Act
-    const r = await applyKpiFold(t, SHARD, [{ seq: '1', newImage: orderItem() }, { seq: '2', newImage: at10 }], 'UTC', NOW);
+    const r = await applyKpiFold(
+      t,
+      SHARD,
+      [
+        { seq: '1', newImage: orderItem() },
+        { seq: '2', newImage: at10 },
+      ],
+      'UTC',
+      NOW,
+    );
 
     // Assess: one hour-counter item (+ day and month rollups), read back as two hours
     expect(r.written).toBe(3);
-    expect(hourCountersOf((await t.get(keys.kpiHours('shop', '2026-03-01', 0)))!).map((h) => [h.hour, h.orders])).toEqual([
+    expect(
+      hourCountersOf((await t.get(keys.kpiHours('shop', '2026-03-01', 0)))!).map((h) => [h.hour, h.orders]),
+    ).toEqual([
       ['2026-03-01T10', 1],
       ['2026-03-01T18', 1],
     ]);
@@ -128,7 +180,12 @@ describe('sumAbove and watermarks', () => {
   it('drops watermarks of shards created more than two days ago, never the current one', () => {
     const old = 'shardId-00000001763500000000-00000001';
     const recent = 'shardId-00000001763890000000-00000002';
-    const item = { [watermarkAttr(old)]: '1', [watermarkAttr(recent)]: '2', [watermarkAttr('odd-shard')]: '3', [watermarkAttr(SHARD)]: '4' };
+    const item = {
+      [watermarkAttr(old)]: '1',
+      [watermarkAttr(recent)]: '2',
+      [watermarkAttr('odd-shard')]: '3',
+      [watermarkAttr(SHARD)]: '4',
+    };
     expect(shardCreatedMs(SHARD)).toBe(1763900000000);
     // compact, and distinct for shards created in the same millisecond
     expect(watermarkAttr(SHARD).length).toBeLessThan(20);
@@ -162,8 +219,22 @@ describe('applyKpiFold on a table', () => {
     // Assess
     expect(again.written).toBe(0);
     expect(await t.get(hourItem)).toEqual(await once.get(hourItem));
-    expect(await t.get(hourItem)).toMatchObject({ type: 'kpi-hours', channel: 'shop', day: '2026-03-01', [watermarkAttr(SHARD)]: padSeq('102') });
-    expect(await hourCounter(t, 'shop', hour.hour)).toEqual({ type: 'kpi', channel: 'shop', hour: '2026-03-01T18', orders: 1, units: 3, revenue_USD: 1500, priced_USD: 1, fulfilled: 1 });
+    expect(await t.get(hourItem)).toMatchObject({
+      type: 'kpi-hours',
+      channel: 'shop',
+      day: '2026-03-01',
+      [watermarkAttr(SHARD)]: padSeq('102'),
+    });
+    expect(await hourCounter(t, 'shop', hour.hour)).toEqual({
+      type: 'kpi',
+      channel: 'shop',
+      hour: '2026-03-01T18',
+      orders: 1,
+      units: 3,
+      revenue_USD: 1500,
+      priced_USD: 1,
+      fulfilled: 1,
+    });
   });
 
   it('keeps a watermark per stream shard: the same sequence number from another shard is another record', async () => {
@@ -198,17 +269,34 @@ describe('applyKpiFold on a table', () => {
     const t = new MemoryTable();
     const record = (pk: string, seq: string) => ({
       eventName: 'INSERT' as const,
-      dynamodb: { SequenceNumber: seq, Keys: { pk: { S: pk }, sk: { S: 'META' } }, NewImage: { pk: { S: pk }, sk: { S: 'META' } } },
+      dynamodb: {
+        SequenceNumber: seq,
+        Keys: { pk: { S: pk }, sk: { S: 'META' } },
+        NewImage: { pk: { S: pk }, sk: { S: 'META' } },
+      },
     });
 
     // Act
     const seen = changesOf({ Records: [record('ORDER#shop#o1', '7'), record('SKU#A', '8')] });
-    const folded = await foldStreamBatch({ table: t, rollupZone: () => resolveRollupZone(t, 'Europe/Berlin'), now: () => NOW }, { shardId: SHARD, Records: [] });
+    const folded = await foldStreamBatch(
+      { table: t, rollupZone: () => resolveRollupZone(t, 'Europe/Berlin'), now: () => NOW },
+      { shardId: SHARD, Records: [] },
+    );
 
     // Assess
     expect(seen).toEqual([{ seq: '7', newImage: { pk: 'ORDER#shop#o1', sk: 'META' } }]);
-    expect(folded).toEqual({ changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] });
-    await expect(foldStreamBatch({ table: t, rollupZone: async () => 'UTC', now: () => NOW }, { shardId: '', Records: [] })).rejects.toThrow(/shardId/);
+    expect(folded).toEqual({
+      changes: 0,
+      counters: 0,
+      written: 0,
+      balances: 0,
+      ledgerRows: 0,
+      oversells: 0,
+      skipped: [],
+    });
+    await expect(
+      foldStreamBatch({ table: t, rollupZone: async () => 'UTC', now: () => NOW }, { shardId: '', Records: [] }),
+    ).rejects.toThrow(/shardId/);
   });
 
   it('fixes the rollup zone with the first fold; a later zone does not change it', async () => {
@@ -230,9 +318,15 @@ describe('tiling spans with rollups', () => {
         { from: '2025-05-01', to: '2025-05-10' },
       ],
     });
-    expect(tileSpan({ from: '2025-02-03', to: '2025-02-27' })).toEqual({ months: [], days: [{ from: '2025-02-03', to: '2025-02-27' }] });
+    expect(tileSpan({ from: '2025-02-03', to: '2025-02-27' })).toEqual({
+      months: [],
+      days: [{ from: '2025-02-03', to: '2025-02-27' }],
+    });
     expect(tileSpan({ from: '2024-02-01', to: '2024-02-29' })).toEqual({ months: ['2024-02'], days: [] });
-    expect(tileSpan({ from: '2025-12-20', to: '2026-01-31' })).toEqual({ months: ['2026-01'], days: [{ from: '2025-12-20', to: '2025-12-31' }] });
+    expect(tileSpan({ from: '2025-12-20', to: '2026-01-31' })).toEqual({
+      months: ['2026-01'],
+      days: [{ from: '2025-12-20', to: '2025-12-31' }],
+    });
   });
 
   it('merges day runs that touch and cuts them at year ends', () => {

@@ -4,7 +4,15 @@ import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import { applyKpiFold } from '#shared/kpi/fold-apply.ts';
 import { hourCountersBetween, type StreamChange } from '#shared/kpi/fold.ts';
-import { monthSlices, readChannelSeries, readChannelsKpis, readStockAlerts, type KpiCounterQuery, type KpiDeps, type StockAlertRow } from '#shared/kpi/kpi-read.ts';
+import {
+  monthSlices,
+  readChannelSeries,
+  readChannelsKpis,
+  readStockAlerts,
+  type KpiCounterQuery,
+  type KpiDeps,
+  type StockAlertRow,
+} from '#shared/kpi/kpi-read.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { TEST_NOW } from '../../support/clock.ts';
 
@@ -19,7 +27,10 @@ const channels: ChannelConfig[] = [
 ];
 
 /** In-memory counters: items keyed like the table, answering the port's range queries. */
-function deps(items: Record<string, unknown>[] = [], balances: StockAlertRow[] = []): KpiDeps & { queries: KpiCounterQuery[] } {
+function deps(
+  items: Record<string, unknown>[] = [],
+  balances: StockAlertRow[] = [],
+): KpiDeps & { queries: KpiCounterQuery[] } {
   const queries: KpiCounterQuery[] = [];
   return {
     queries,
@@ -27,12 +38,21 @@ function deps(items: Record<string, unknown>[] = [], balances: StockAlertRow[] =
       shards: 4,
       async counters(q) {
         queries.push(q);
-        return items.filter((it) => it.channel === q.channel && it.shard === q.shard && String(it.hour) >= q.fromHour && String(it.hour) <= q.toHour);
+        return items.filter(
+          (it) =>
+            it.channel === q.channel &&
+            it.shard === q.shard &&
+            String(it.hour) >= q.fromHour &&
+            String(it.hour) <= q.toHour,
+        );
       },
     },
     channels: { list: async () => channels },
     stockAlerts: {
-      lowBalances: async ({ threshold }) => ({ rows: balances.filter((b) => b.available <= threshold), truncated: false }),
+      lowBalances: async ({ threshold }) => ({
+        rows: balances.filter((b) => b.available <= threshold),
+        truncated: false,
+      }),
       balancesOf: async (sku) => balances.filter((b) => b.sku === sku),
     },
   };
@@ -67,7 +87,9 @@ describe('KPI query validation', () => {
   ])('answers 400 invalid_query naming the supported range for %s, on both KPI routes', async (_name, query) => {
     // Act
     const all = await readChannelsKpis(deps(), hubKey, { granularity: 'year', ...query }).catch((e: unknown) => e);
-    const one = await readChannelSeries(deps(), hubKey, 'web', { granularity: 'year', ...query }).catch((e: unknown) => e);
+    const one = await readChannelSeries(deps(), hubKey, 'web', { granularity: 'year', ...query }).catch(
+      (e: unknown) => e,
+    );
     // Assess
     for (const err of [all, one]) {
       expect(err).toBeInstanceOf(HttpError);
@@ -78,19 +100,29 @@ describe('KPI query validation', () => {
 
   it('accepts the first and last supported dates, with every granularity', async () => {
     for (const granularity of ['day', 'week', 'month', 'quarter', 'year']) {
-      expect(await status(readChannelsKpis(deps(), hubKey, { from: '2000-01-01', to: '2000-03-31', granularity })), granularity).toBe(200);
-      expect(await status(readChannelsKpis(deps(), hubKey, { from: '2099-10-01', to: '2099-12-31', granularity })), granularity).toBe(200);
+      expect(
+        await status(readChannelsKpis(deps(), hubKey, { from: '2000-01-01', to: '2000-03-31', granularity })),
+        granularity,
+      ).toBe(200);
+      expect(
+        await status(readChannelsKpis(deps(), hubKey, { from: '2099-10-01', to: '2099-12-31', granularity })),
+        granularity,
+      ).toBe(200);
     }
   });
 
   it('accepts exactly 5 years', async () => {
-    expect(await status(readChannelsKpis(deps(), hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'year' }))).toBe(200);
+    expect(
+      await status(readChannelsKpis(deps(), hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'year' })),
+    ).toBe(200);
   });
 
   it('refuses an answer too large for Lambda (5 years of days for several channels)', async () => {
     const d = deps();
     d.channels = { list: async () => Array.from({ length: 5 }, (_, i) => ({ channel: `c${i}`, allocation: {} })) };
-    expect(await status(readChannelsKpis(d, hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'day' }))).toBe(400);
+    expect(
+      await status(readChannelsKpis(d, hubKey, { from: '2021-01-01', to: '2025-12-31', granularity: 'day' })),
+    ).toBe(400);
   });
 });
 
@@ -119,9 +151,15 @@ describe('KPI reads', () => {
     const d = deps();
     const answer = await readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31' });
     expect(answer.channels.map((c) => c.channel)).toEqual(['acme-shop']);
-    expect(answer.channels[0]!.standards).toEqual({ status: 'meets', failing: [], notEvaluated: ['maxCancellationRate'] });
+    expect(answer.channels[0]!.standards).toEqual({
+      status: 'meets',
+      failing: [],
+      notEvaluated: ['maxCancellationRate'],
+    });
     expect(await status(readChannelSeries(d, acmeKey, 'web', { from: '2026-01-01', to: '2026-01-31' }))).toBe(403);
-    expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'web' }))).toBe(403);
+    expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'web' }))).toBe(
+      403,
+    );
   });
 
   it('answers a hub-wide key for a channel it names that has counters but no configuration', async () => {
@@ -133,8 +171,14 @@ describe('KPI reads', () => {
 
     // Assess
     expect(answer.channels.map((c) => c.channel)).toEqual(['pos', 'web']);
-    expect(answer.channels[0]).toMatchObject({ channel: 'pos', partner: null, total: { orders: 1, grossRevenue: { USD: '15.00' } } });
-    expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'pos' }))).toBe(403);
+    expect(answer.channels[0]).toMatchObject({
+      channel: 'pos',
+      partner: null,
+      total: { orders: 1, grossRevenue: { USD: '15.00' } },
+    });
+    expect(await status(readChannelsKpis(d, acmeKey, { from: '2026-01-01', to: '2026-01-31', channels: 'pos' }))).toBe(
+      403,
+    );
   });
 
   it('sums every shard of an hour into its period and compares with the previous one', async () => {
@@ -150,8 +194,18 @@ describe('KPI reads', () => {
 
     // Assess
     expect(a.periods).toHaveLength(1);
-    expect(a.periods[0]).toMatchObject({ label: '2026-02', orders: 3, grossRevenue: { USD: '40.00' }, averageOrderValue: { USD: '13.33' } });
-    expect(a.periods[0]!.growth).toEqual({ previous: { from: '2026-01-01', to: '2026-01-31' }, orders: 2, unitsSold: null, grossRevenue: { USD: 1 } });
+    expect(a.periods[0]).toMatchObject({
+      label: '2026-02',
+      orders: 3,
+      grossRevenue: { USD: '40.00' },
+      averageOrderValue: { USD: '13.33' },
+    });
+    expect(a.periods[0]!.growth).toEqual({
+      previous: { from: '2026-01-01', to: '2026-01-31' },
+      orders: 2,
+      unitsSold: null,
+      grossRevenue: { USD: 1 },
+    });
   });
 
   it("compares a quarter's total with the quarter before, not with the 90 days before it", async () => {
@@ -166,7 +220,12 @@ describe('KPI reads', () => {
     const a = await readChannelSeries(d, hubKey, 'web', { from: '2026-01-01', to: '2026-03-31', granularity: 'month' });
 
     // Assess
-    expect(a.total.growth).toEqual({ previous: { from: '2025-10-01', to: '2025-12-31' }, orders: 1, unitsSold: null, grossRevenue: { USD: 1 } });
+    expect(a.total.growth).toEqual({
+      previous: { from: '2025-10-01', to: '2025-12-31' },
+      orders: 1,
+      unitsSold: null,
+      grossRevenue: { USD: 1 },
+    });
   });
 });
 
@@ -188,7 +247,14 @@ describe('KPI reads from rollups', () => {
           orderId: `o${i}`,
           refunds: {},
           ...(i % 11 === 0 ? { cancel: { at: createdAt } } : {}),
-          state: { status: i % 4 === 0 ? 'fulfilled' : 'paid', rawStatus: {}, createdAt, version: { at: createdAt }, currency: i % 5 === 0 ? 'EUR' : 'USD', lines: [{ lineId: 'l', sku: 'A', qty: 1 + (i % 3), unitMinor: 250 + i, location: 'WH1' }] },
+          state: {
+            status: i % 4 === 0 ? 'fulfilled' : 'paid',
+            rawStatus: {},
+            createdAt,
+            version: { at: createdAt },
+            currency: i % 5 === 0 ? 'EUR' : 'USD',
+            lines: [{ lineId: 'l', sku: 'A', qty: 1 + (i % 3), unitMinor: 250 + i, location: 'WH1' }],
+          },
         },
       });
     }
@@ -206,9 +272,19 @@ describe('KPI reads from rollups', () => {
       pks,
       kpi: {
         shards: 1,
-        counters: async (q) => hourCountersBetween(between(`KPI#${q.channel}#${q.month}#${q.shard}`, `H#${q.fromHour.slice(0, 10)}`, `H#${q.toHour.slice(0, 10)}~`), q.fromHour, q.toHour),
+        counters: async (q) =>
+          hourCountersBetween(
+            between(
+              `KPI#${q.channel}#${q.month}#${q.shard}`,
+              `H#${q.fromHour.slice(0, 10)}`,
+              `H#${q.toHour.slice(0, 10)}~`,
+            ),
+            q.fromHour,
+            q.toHour,
+          ),
         rollupZone: async () => zone,
-        days: async (q) => between(`KPID#${q.channel}#${q.zone}#${q.fromDay.slice(0, 4)}`, `D#${q.fromDay}`, `D#${q.toDay}`),
+        days: async (q) =>
+          between(`KPID#${q.channel}#${q.zone}#${q.fromDay.slice(0, 4)}`, `D#${q.fromDay}`, `D#${q.toDay}`),
         months: async (q) => between(`KPIM#${q.channel}#${q.zone}`, `M#${q.fromMonth}`, `M#${q.toMonth}`),
       },
       channels: { list: async () => channels },
@@ -245,14 +321,26 @@ describe('KPI reads from rollups', () => {
 
   it('reads hour counters for a zone other than the rollup zone', async () => {
     const d = portOn(await folded(), 'UTC');
-    await readChannelsKpis(d, hubKey, { from: '2026-01-01', to: '2026-03-31', granularity: 'month', tz: 'Europe/Berlin' });
+    await readChannelsKpis(d, hubKey, {
+      from: '2026-01-01',
+      to: '2026-03-31',
+      granularity: 'month',
+      tz: 'Europe/Berlin',
+    });
     expect(d.pks.every((pk) => pk.startsWith('KPI#'))).toBe(true);
   });
 });
 
 describe('stock alerts', () => {
   it('lists oversold balances first (most oversold first), then low stock', async () => {
-    const row = (sku: string, available: number): StockAlertRow => ({ sku, location: 'WH', onHand: available, reserved: 0, available, updatedAt: '' });
+    const row = (sku: string, available: number): StockAlertRow => ({
+      sku,
+      location: 'WH',
+      onHand: available,
+      reserved: 0,
+      available,
+      updatedAt: '',
+    });
     const d = deps([], [row('A', 3), row('B', -2), row('C', -5), row('D', 0), row('E', 9)]);
     const a = await readStockAlerts(d, alertsKey, {});
     expect(a.oversold.map((r) => r.sku)).toEqual(['C', 'B']);
@@ -267,7 +355,10 @@ describe('stock alerts', () => {
     d.stockAlerts = {
       lowBalances: async () => {
         reads += 1;
-        return { rows: [{ sku: 'A', location: 'WH', onHand: 7, reserved: 0, available: 7, updatedAt: '' }], truncated: false };
+        return {
+          rows: [{ sku: 'A', location: 'WH', onHand: 7, reserved: 0, available: 7, updatedAt: '' }],
+          truncated: false,
+        };
       },
       balancesOf: async () => {
         reads += 1;
@@ -288,7 +379,14 @@ describe('stock alerts', () => {
   it('never lists unassigned reservations as a location: a lone location carries them, else the SKU as a whole', async () => {
     // Prepare: LONE is stocked at one location (10) with 12 reserved unassigned; MULTI at two
     // (WH-A 3, WH-B 4) with 5 unassigned; PLENTY at two (50, 50) with 5 unassigned
-    const row = (sku: string, location: string, onHand: number, reserved: number): StockAlertRow => ({ sku, location, onHand, reserved, available: onHand - reserved, updatedAt: '2026-03-01T00:00:00.000Z' });
+    const row = (sku: string, location: string, onHand: number, reserved: number): StockAlertRow => ({
+      sku,
+      location,
+      onHand,
+      reserved,
+      available: onHand - reserved,
+      updatedAt: '2026-03-01T00:00:00.000Z',
+    });
     const d = deps(
       [],
       [
@@ -305,7 +403,9 @@ describe('stock alerts', () => {
     // Act
     const a = await readStockAlerts(d, alertsKey, { threshold: '5' });
     // Assess
-    expect(a.oversold).toEqual([{ sku: 'LONE', location: 'WH-A', onHand: 10, reserved: 12, available: -2, updatedAt: '2026-03-01T00:00:00.000Z' }]);
+    expect(a.oversold).toEqual([
+      { sku: 'LONE', location: 'WH-A', onHand: 10, reserved: 12, available: -2, updatedAt: '2026-03-01T00:00:00.000Z' },
+    ]);
     expect(a.lowStock.map((r) => [r.sku, r.location, r.available])).toEqual([
       ['MULTI', '*', 2],
       ['MULTI', 'WH-A', 3],

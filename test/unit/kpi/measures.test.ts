@@ -1,12 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { addInto, divRound, emptySums, growthOf, measuresOf, revenueShareOf, sumsOfItem } from '#shared/kpi/measures.ts';
+import {
+  addInto,
+  divRound,
+  emptySums,
+  growthOf,
+  measuresOf,
+  revenueShareOf,
+  sumsOfItem,
+} from '#shared/kpi/measures.ts';
 
-const item = (attrs: Record<string, unknown>) => ({ pk: 'KPI#web#2026-01#0', sk: 'H#2026-01-01T10', type: 'kpi', channel: 'web', hour: '2026-01-01T10', ...attrs });
+const item = (attrs: Record<string, unknown>) => ({
+  pk: 'KPI#web#2026-01#0',
+  sk: 'H#2026-01-01T10',
+  type: 'kpi',
+  channel: 'web',
+  hour: '2026-01-01T10',
+  ...attrs,
+});
 
 describe('KPI measures from counter sums', () => {
   it('computes rates, AOV over priced orders only, and decimal money', () => {
     // Prepare: 5 orders, 1 cancelled, 1 unpriced (Amazon), 3 priced USD orders worth 100.00
-    const s = sumsOfItem(item({ orders: 5, cancelled: 1, unpriced: 1, units: 9, multiSku: 2, revenue_USD: 10000, fulfilled: 2, fulfilSeconds: 2 * 36 * 3600, refunds: 1, refundAmount_USD: 1999, oversells: 1 }));
+    const s = sumsOfItem(
+      item({
+        orders: 5,
+        cancelled: 1,
+        unpriced: 1,
+        units: 9,
+        multiSku: 2,
+        revenue_USD: 10000,
+        fulfilled: 2,
+        fulfilSeconds: 2 * 36 * 3600,
+        refunds: 1,
+        refundAmount_USD: 1999,
+        oversells: 1,
+      }),
+    );
 
     // Act
     const m = measuresOf(s);
@@ -52,7 +81,13 @@ describe('KPI measures from counter sums', () => {
 
   it('answers null where a denominator is zero', () => {
     const m = measuresOf(emptySums());
-    expect([m.cancellationRate, m.unitsPerOrder, m.crossSellRate, m.refunds.rate, m.fulfilment.meanHours]).toEqual([null, null, null, null, null]);
+    expect([m.cancellationRate, m.unitsPerOrder, m.crossSellRate, m.refunds.rate, m.fulfilment.meanHours]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('measures growth and share', () => {

@@ -59,13 +59,37 @@ describe('calendar periods', () => {
   });
 
   it.each([
-    ['a quarter with the quarter before', { from: '2026-01-01', to: '2026-03-31' }, { from: '2025-10-01', to: '2025-12-31' }],
-    ['a month with the month before, whatever their lengths', { from: '2026-03-01', to: '2026-03-31' }, { from: '2026-02-01', to: '2026-02-28' }],
-    ['a leap February with January', { from: '2028-02-01', to: '2028-02-29' }, { from: '2028-01-01', to: '2028-01-31' }],
+    [
+      'a quarter with the quarter before',
+      { from: '2026-01-01', to: '2026-03-31' },
+      { from: '2025-10-01', to: '2025-12-31' },
+    ],
+    [
+      'a month with the month before, whatever their lengths',
+      { from: '2026-03-01', to: '2026-03-31' },
+      { from: '2026-02-01', to: '2026-02-28' },
+    ],
+    [
+      'a leap February with January',
+      { from: '2028-02-01', to: '2028-02-29' },
+      { from: '2028-01-01', to: '2028-01-31' },
+    ],
     ['a year with the year before', { from: '2026-01-01', to: '2026-12-31' }, { from: '2025-01-01', to: '2025-12-31' }],
-    ['two whole months with the two before', { from: '2026-02-01', to: '2026-03-31' }, { from: '2025-12-01', to: '2026-01-31' }],
-    ['a range that is not whole months with as many days before', { from: '2026-01-01', to: '2026-03-30' }, { from: '2025-10-04', to: '2025-12-31' }],
-    ['a range starting mid-month with as many days before', { from: '2026-01-15', to: '2026-02-28' }, { from: '2025-12-01', to: '2026-01-14' }],
+    [
+      'two whole months with the two before',
+      { from: '2026-02-01', to: '2026-03-31' },
+      { from: '2025-12-01', to: '2026-01-31' },
+    ],
+    [
+      'a range that is not whole months with as many days before',
+      { from: '2026-01-01', to: '2026-03-30' },
+      { from: '2025-10-04', to: '2025-12-31' },
+    ],
+    [
+      'a range starting mid-month with as many days before',
+      { from: '2026-01-15', to: '2026-02-28' },
+      { from: '2025-12-01', to: '2026-01-14' },
+    ],
   ])('compares a whole range: %s', (_name, range, previous) => {
     // Act
     const got = previousRangeOf(range);
@@ -104,7 +128,16 @@ describe('UTC hour buckets of local days', () => {
   });
 
   it('tiles time without gaps in any zone: each day is 22-26 whole hours whose starts fall on it', () => {
-    const zones = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Chatham'];
+    const zones = [
+      'UTC',
+      'America/New_York',
+      'Europe/Berlin',
+      'Asia/Kolkata',
+      'Asia/Kathmandu',
+      'Australia/Lord_Howe',
+      'America/Santiago',
+      'Pacific/Chatham',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...zones), fc.integer({ min: 0, max: 365 * 30 }), (tz, n) => {
         const d = addDays('2010-01-01', n);

@@ -8,7 +8,8 @@ import { fixedClock } from '../../support/clock.ts';
 describe('parseListingsCsv', () => {
   it('reads quoted fields, a byte-order mark and CRLF line ends', () => {
     // Prepare
-    const text = '\uFEFFchannel,externalId,sku\r\nbc-main,variant:12,"LAMP ""BRASS"", XL"\r\n\r\nsquare-main, W62UWFY35CWMYGVWK6TWJDNI ,MUG-WHT\r\n';
+    const text =
+      '\uFEFFchannel,externalId,sku\r\nbc-main,variant:12,"LAMP ""BRASS"", XL"\r\n\r\nsquare-main, W62UWFY35CWMYGVWK6TWJDNI ,MUG-WHT\r\n';
     // Act
     const { rows, errors } = parseListingsCsv(text);
     // Assess
@@ -24,7 +25,10 @@ describe('parseListingsCsv', () => {
     const noHeader = parseListingsCsv('square-main,X,SKU-1\n');
     const unclosed = parseListingsCsv('channel,externalId,sku\nsquare-main,X,"SKU-1\nsquare-main,Y,SKU-2\n');
     // Assess
-    expect(noHeader).toEqual({ rows: [], errors: [{ line: 1, message: 'the first line must be the header channel,externalId,sku' }] });
+    expect(noHeader).toEqual({
+      rows: [],
+      errors: [{ line: 1, message: 'the first line must be the header channel,externalId,sku' }],
+    });
     expect(unclosed.errors).toEqual([{ line: 2, message: 'a quoted field is not closed' }]);
     expect(unclosed.rows.map((r) => r.externalId)).toEqual(['Y']);
   });
@@ -41,8 +45,14 @@ describe('mapListings', () => {
     const remap = await mapListings(table, [{ ...listing, sku: 'MUG-WHITE' }], fixedClock('2026-09-15T12:10:00.000Z'));
     // Assess
     expect([first, again, remap].map((r) => r[0]!.result)).toEqual(['applied', 'noop', 'applied']);
-    expect(await table.get(keys.listing('square-main', 'W62UWFY35CWMYGVWK6TWJDNI'))).toMatchObject({ sku: 'MUG-WHITE', at: '2026-09-15T12:10:00.000Z' });
-    expect(listingMappedEvent(listing, new Date('2026-09-15T12:00:00.000Z'))).toMatchObject({ type: 'ListingMapped', source: 'hub-cli' });
+    expect(await table.get(keys.listing('square-main', 'W62UWFY35CWMYGVWK6TWJDNI'))).toMatchObject({
+      sku: 'MUG-WHITE',
+      at: '2026-09-15T12:10:00.000Z',
+    });
+    expect(listingMappedEvent(listing, new Date('2026-09-15T12:00:00.000Z'))).toMatchObject({
+      type: 'ListingMapped',
+      source: 'hub-cli',
+    });
   });
 });
 

@@ -4,7 +4,11 @@ import { demoHubConfig } from '#infra/local/config.ts';
 import { hubBanner, type LocalHub } from '#infra/local/hub.ts';
 
 function banner(): string {
-  const hub = { url: 'http://127.0.0.1:3000', awsEndpoint: 'http://127.0.0.1:5000', config: demoHubConfig() } as unknown as LocalHub;
+  const hub = {
+    url: 'http://127.0.0.1:3000',
+    awsEndpoint: 'http://127.0.0.1:5000',
+    config: demoHubConfig(),
+  } as unknown as LocalHub;
   return hubBanner(hub);
 }
 
@@ -40,7 +44,12 @@ describe("npm start's banner tells one story with the README", () => {
     const orders = all.filter((b) => Array.isArray(b.line_items));
     expect(counts.map((c) => c.data.location)).toEqual(['WH-MAIN']);
     expect(orders.every((o) => o.location_id == null)).toBe(true);
-    expect(new Set([...counts.map((c) => c.data.sku), ...orders.flatMap((o) => o.line_items.map((l: { sku: string }) => l.sku))])).toEqual(new Set(['SKU-1']));
+    expect(
+      new Set([
+        ...counts.map((c) => c.data.sku),
+        ...orders.flatMap((o) => o.line_items.map((l: { sku: string }) => l.sku)),
+      ]),
+    ).toEqual(new Set(['SKU-1']));
   });
 });
 
@@ -48,7 +57,12 @@ describe("npm start's banner on what a restart keeps", () => {
   it('says that a hub on its own moto starts empty again, and that a given endpoint keeps the state', () => {
     // Prepare
     const config = demoHubConfig();
-    const own = { url: 'http://127.0.0.1:3000', awsEndpoint: 'http://127.0.0.1:5000', moto: {}, config } as unknown as LocalHub;
+    const own = {
+      url: 'http://127.0.0.1:3000',
+      awsEndpoint: 'http://127.0.0.1:5000',
+      moto: {},
+      config,
+    } as unknown as LocalHub;
     const given = { url: 'http://127.0.0.1:3000', awsEndpoint: 'http://127.0.0.1:4566', config } as unknown as LocalHub;
     // Act
     const [a, b] = [hubBanner(own), hubBanner(given)];

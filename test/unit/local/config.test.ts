@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoHubConfig, HubConfigError, loadHubConfig, parseHubConfig, readHubConfigFile } from '#infra/local/config.ts';
+import {
+  demoHubConfig,
+  HubConfigError,
+  loadHubConfig,
+  parseHubConfig,
+  readHubConfigFile,
+} from '#infra/local/config.ts';
 
 const shop = { id: 'shop-1', source: 'shopify', channel: 'shopify-eu', secret: 'abc' };
 const key = { key: 'k'.repeat(32), scopes: ['stock:read'], partner: null };
@@ -28,7 +34,10 @@ describe('hub config', () => {
     // Prepare
     const bad = {
       connections: [shop, { ...shop, secret: undefined }, { ...shop, id: 'x', source: 'etsy' }],
-      apiKeys: [{ ...key, scopes: ['stock:delete'] }, { key: 'short', scopes: ['admin'] }],
+      apiKeys: [
+        { ...key, scopes: ['stock:delete'] },
+        { key: 'short', scopes: ['admin'] },
+      ],
       merchant: { timeZone: 'Mars/Olympus' },
     };
 
@@ -54,8 +63,12 @@ describe('hub config', () => {
   });
 
   it('rejects duplicate connection ids, duplicate keys and misspelt fields', () => {
-    expect(() => parseHubConfig({ connections: [shop, shop] })).toThrow(/connections\[1\]\.id: duplicate connection id "shop-1"/);
-    expect(() => parseHubConfig({ connections: [], apiKeys: [key, key] })).toThrow(/apiKeys\[1\]\.key: duplicate API key/);
+    expect(() => parseHubConfig({ connections: [shop, shop] })).toThrow(
+      /connections\[1\]\.id: duplicate connection id "shop-1"/,
+    );
+    expect(() => parseHubConfig({ connections: [], apiKeys: [key, key] })).toThrow(
+      /apiKeys\[1\]\.key: duplicate API key/,
+    );
     expect(() => parseHubConfig({ connections: [], apiKeys: [{ ...key, scope: ['admin'] }] })).toThrow(/scope/);
     expect(() => parseHubConfig({ connection: [] })).toThrow(HubConfigError);
   });
@@ -72,10 +85,14 @@ describe('hub config', () => {
   });
 
   it('reports an unreadable file and bad JSON as HubConfigError', () => {
-    expect(() => readHubConfigFile('/nonexistent/hub.json')).toThrow(/HUB_CONFIG=\/nonexistent\/hub\.json: cannot read .*ENOENT/);
+    expect(() => readHubConfigFile('/nonexistent/hub.json')).toThrow(
+      /HUB_CONFIG=\/nonexistent\/hub\.json: cannot read .*ENOENT/,
+    );
     expect(() => readHubConfigFile(tempFile('{ "connections": [ }'))).toThrow(/not valid JSON/);
     try {
-      readHubConfigFile(tempFile('{"connections": [{"id": "a b", "source": "shopify", "channel": "c", "secret": "s"}]}'));
+      readHubConfigFile(
+        tempFile('{"connections": [{"id": "a b", "source": "shopify", "channel": "c", "secret": "s"}]}'),
+      );
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(HubConfigError);
@@ -115,15 +132,22 @@ describe('hub config', () => {
 
   it('parses hub.config.example.json', () => {
     const cfg = readHubConfigFile(new URL('../../../hub.config.example.json', import.meta.url).pathname);
-    expect(cfg.connections.map((c) => c.source).sort()).toEqual(
-      ['bigcommerce', 'shopify', 'square', 'standard-webhooks', 'walmart', 'woocommerce'],
-    );
+    expect(cfg.connections.map((c) => c.source).sort()).toEqual([
+      'bigcommerce',
+      'shopify',
+      'square',
+      'standard-webhooks',
+      'walmart',
+      'woocommerce',
+    ]);
     expect(cfg.connections.find((c) => c.source === 'square')?.notificationUrl).toMatch(/^https?:\/\//);
     expect(cfg.connections.find((c) => c.source === 'standard-webhooks')?.partner).toBeTruthy();
     expect(cfg.connections.find((c) => c.source === 'bigcommerce')?.authHeaderName).toBeTruthy();
     expect(cfg.apiKeys).toHaveLength(2);
     expect(cfg.apiKeys.filter((k) => k.partner !== null)).toHaveLength(1);
     // the raw file documents itself
-    expect(JSON.parse(readFileSync(new URL('../../../hub.config.example.json', import.meta.url), 'utf8')).$comment).toBeTruthy();
+    expect(
+      JSON.parse(readFileSync(new URL('../../../hub.config.example.json', import.meta.url), 'utf8')).$comment,
+    ).toBeTruthy();
   });
 });

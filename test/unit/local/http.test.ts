@@ -68,7 +68,18 @@ describe('toApiGatewayEvent', () => {
       ...base,
       method: 'GET',
       url: '/v1/stock/SKU-1?location=berlin&location=paris&q=a%20b+c&empty=',
-      rawHeaders: ['Host', 'localhost:3000', 'X-Multi', 'a', 'x-multi', 'b', 'User-Agent', 'curl/8', 'Cookie', 'a=1; b=2'],
+      rawHeaders: [
+        'Host',
+        'localhost:3000',
+        'X-Multi',
+        'a',
+        'x-multi',
+        'b',
+        'User-Agent',
+        'curl/8',
+        'Cookie',
+        'a=1; b=2',
+      ],
       body: Buffer.alloc(0),
       route: matchRoute('GET', '/v1/stock/SKU-1')!,
     });
@@ -84,7 +95,13 @@ describe('toApiGatewayEvent', () => {
       pathParameters: { sku: 'SKU-1' },
       isBase64Encoded: false,
       requestContext: {
-        http: { method: 'GET', path: '/v1/stock/SKU-1', sourceIp: '127.0.0.1', userAgent: 'curl/8', protocol: 'HTTP/1.1' },
+        http: {
+          method: 'GET',
+          path: '/v1/stock/SKU-1',
+          sourceIp: '127.0.0.1',
+          userAgent: 'curl/8',
+          protocol: 'HTTP/1.1',
+        },
         requestId: 'req-1',
         routeKey: 'GET /v1/stock/{sku}',
         stage: '$default',
@@ -99,7 +116,13 @@ describe('toApiGatewayEvent', () => {
   });
 
   it('omits queryStringParameters and pathParameters for a function URL call without a query', () => {
-    const event = toApiGatewayEvent({ ...base, url: '/webhooks/demo-shop', rawHeaders: [], body: Buffer.alloc(0), route: ingestRoute });
+    const event = toApiGatewayEvent({
+      ...base,
+      url: '/webhooks/demo-shop',
+      rawHeaders: [],
+      body: Buffer.alloc(0),
+      route: ingestRoute,
+    });
     expect(event.rawQueryString).toBe('');
     expect(event).not.toHaveProperty('queryStringParameters');
     expect(event).not.toHaveProperty('pathParameters');
@@ -107,9 +130,20 @@ describe('toApiGatewayEvent', () => {
   });
 
   it('passes JSON, text and form bodies as utf8 text', () => {
-    for (const type of ['application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/cloudevents+json']) {
+    for (const type of [
+      'application/json; charset=utf-8',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/cloudevents+json',
+    ]) {
       const text = '{"note":"größe ✓"}';
-      const event = toApiGatewayEvent({ ...base, url: '/webhooks/x', rawHeaders: ['Content-Type', type], body: Buffer.from(text), route: ingestRoute });
+      const event = toApiGatewayEvent({
+        ...base,
+        url: '/webhooks/x',
+        rawHeaders: ['Content-Type', type],
+        body: Buffer.from(text),
+        route: ingestRoute,
+      });
       expect(event.isBase64Encoded, type).toBe(false);
       expect(event.body, type).toBe(text);
     }
@@ -118,7 +152,13 @@ describe('toApiGatewayEvent', () => {
   it('base64-encodes binary, untyped and invalid-UTF-8 bodies, keeping the exact bytes', () => {
     const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x22, 0x7d]);
     for (const headers of [['Content-Type', 'application/octet-stream'], [], ['Content-Type', 'application/json']]) {
-      const event = toApiGatewayEvent({ ...base, url: '/webhooks/x', rawHeaders: headers, body: bytes, route: ingestRoute });
+      const event = toApiGatewayEvent({
+        ...base,
+        url: '/webhooks/x',
+        rawHeaders: headers,
+        body: bytes,
+        route: ingestRoute,
+      });
       expect(event.isBase64Encoded, headers.join(':')).toBe(true);
       expect(Buffer.from(event.body!, 'base64').equals(bytes)).toBe(true);
     }
@@ -133,7 +173,13 @@ describe('toApiGatewayEvent', () => {
     const verifyThrough = async (body: Buffer) => {
       const event = toApiGatewayEvent({ ...base, url: `/webhooks/${conn.id}`, rawHeaders, body, route: ingestRoute });
       const req = toIngestRequest(event);
-      return { req, result: await verifySignature({ connection: conn, headers: req.headers, body: req.body, url: req.url, now: base.now }, staticEbayKeys()) };
+      return {
+        req,
+        result: await verifySignature(
+          { connection: conn, headers: req.headers, body: req.body, url: req.url, now: base.now },
+          staticEbayKeys(),
+        ),
+      };
     };
     // Act
     const exact = await verifyThrough(withBom);
@@ -154,13 +200,22 @@ describe('toApiGatewayEvent', () => {
 
 describe('fromHandlerResult', () => {
   it('decodes base64 bodies and keeps cookies', () => {
-    const r = fromHandlerResult({ statusCode: 201, headers: { 'X-A': 1 }, body: Buffer.from([1, 2]).toString('base64'), isBase64Encoded: true, cookies: ['s=1'] });
+    const r = fromHandlerResult({
+      statusCode: 201,
+      headers: { 'X-A': 1 },
+      body: Buffer.from([1, 2]).toString('base64'),
+      isBase64Encoded: true,
+      cookies: ['s=1'],
+    });
     expect(r).toMatchObject({ statusCode: 201, headers: { 'x-a': '1' }, cookies: ['s=1'] });
     expect([...r.body]).toEqual([1, 2]);
   });
 
   it('treats a string or an object without statusCode as a 200 JSON body, as HTTP APIs do', () => {
-    expect(fromHandlerResult({ ok: true })).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
+    expect(fromHandlerResult({ ok: true })).toMatchObject({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(fromHandlerResult({ ok: true }).body.toString()).toBe('{"ok":true}');
     expect(fromHandlerResult('hello').body.toString()).toBe('hello');
   });
@@ -173,7 +228,10 @@ describe('the local HTTP server', () => {
     server = undefined;
   });
 
-  async function start(handlers: Partial<Record<'ingest' | 'stock' | 'kpi' | 'docs', HttpInvoke>>, maxBodyBytes?: number) {
+  async function start(
+    handlers: Partial<Record<'ingest' | 'stock' | 'kpi' | 'docs', HttpInvoke>>,
+    maxBodyBytes?: number,
+  ) {
     const lines: string[] = [];
     const missing: HttpInvoke = async () => {
       throw new Error('unexpected call');
@@ -194,18 +252,32 @@ describe('the local HTTP server', () => {
     const { url, lines } = await start({
       ingest: async (event) => {
         events.push(event);
-        return { statusCode: 202, headers: { 'content-type': 'application/octet-stream' }, body: event.body, isBase64Encoded: event.isBase64Encoded };
+        return {
+          statusCode: 202,
+          headers: { 'content-type': 'application/octet-stream' },
+          body: event.body,
+          isBase64Encoded: event.isBase64Encoded,
+        };
       },
     });
     const bytes = Buffer.from([0, 159, 146, 150, 255, 10]);
 
     // Act
-    const res = await fetch(`${url}/webhooks/demo?x=1`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/protobuf' } });
+    const res = await fetch(`${url}/webhooks/demo?x=1`, {
+      method: 'POST',
+      body: bytes,
+      headers: { 'content-type': 'application/protobuf' },
+    });
 
     // Assess
     expect(res.status).toBe(202);
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
-    expect(events[0]).toMatchObject({ rawPath: '/webhooks/demo', rawQueryString: 'x=1', isBase64Encoded: true, routeKey: '$default' });
+    expect(events[0]).toMatchObject({
+      rawPath: '/webhooks/demo',
+      rawQueryString: 'x=1',
+      isBase64Encoded: true,
+      routeKey: '$default',
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^POST \/webhooks\/demo 202 \d+ms$/);
   });
@@ -227,7 +299,11 @@ describe('the local HTTP server', () => {
     expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
     expect(tooBig.status).toBe(413);
     expect(await tooBig.json()).toMatchObject({ error: { code: 'payload_too_large' } });
-    expect(lines.map((l) => l.replace(/\d+ms/, 'Nms'))).toEqual(['GET /health 200 Nms', 'GET /nope 404 Nms', 'POST /webhooks/demo 413 Nms']);
+    expect(lines.map((l) => l.replace(/\d+ms/, 'Nms'))).toEqual([
+      'GET /health 200 Nms',
+      'GET /nope 404 Nms',
+      'POST /webhooks/demo 413 Nms',
+    ]);
   });
 
   it('answers 500 with a JSON error when a handler throws, and logs it on the request line', async () => {

@@ -8,7 +8,9 @@ describe('local HTTP routes', () => {
     const template = synthHubTemplate();
 
     // Act
-    const declared = Object.values(template.Resources as Record<string, { Type: string; Properties: { RouteKey: string } }>)
+    const declared = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: { RouteKey: string } }>,
+    )
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties.RouteKey)
       .sort();

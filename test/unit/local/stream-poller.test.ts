@@ -29,7 +29,11 @@ function rec(shard: string, i: number, pk = `ORDER#${shard}#${i}`): _Record {
   return {
     eventName: 'INSERT',
     eventID: `${shard}-${i}`,
-    dynamodb: { Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk } }, SequenceNumber: `${shard.charCodeAt(0)}${String(i).padStart(4, '0')}` },
+    dynamodb: {
+      Keys: { pk: { S: pk } },
+      NewImage: { pk: { S: pk } },
+      SequenceNumber: `${shard.charCodeAt(0)}${String(i).padStart(4, '0')}`,
+    },
   };
 }
 
@@ -40,12 +44,19 @@ function fakeStream(shards: FakeShard[], opts: { failGetRecordsOnce?: { shard: s
   const streams = {
     send: async (cmd: unknown) => {
       if (cmd instanceof DescribeStreamCommand) {
-        return { StreamDescription: { Shards: shards.map((s) => ({ ShardId: s.id, ...(s.parent ? { ParentShardId: s.parent } : {}) })) } };
+        return {
+          StreamDescription: {
+            Shards: shards.map((s) => ({ ShardId: s.id, ...(s.parent ? { ParentShardId: s.parent } : {}) })),
+          },
+        };
       }
       if (cmd instanceof GetShardIteratorCommand) {
         const { ShardId, ShardIteratorType, SequenceNumber } = cmd.input;
         const shard = byId.get(ShardId!)!;
-        const pos = ShardIteratorType === 'TRIM_HORIZON' ? 0 : shard.records.findIndex((r) => r.dynamodb!.SequenceNumber === SequenceNumber) + 1;
+        const pos =
+          ShardIteratorType === 'TRIM_HORIZON'
+            ? 0
+            : shard.records.findIndex((r) => r.dynamodb!.SequenceNumber === SequenceNumber) + 1;
         calls.push(`iterator ${ShardId} ${ShardIteratorType}${SequenceNumber ? ` ${SequenceNumber}` : ''}`);
         return { ShardIterator: `${ShardId}:${pos}` };
       }
@@ -61,7 +72,10 @@ function fakeStream(shards: FakeShard[], opts: { failGetRecordsOnce?: { shard: s
         const records = shard.records.slice(pos, pos + (cmd.input.Limit ?? 1000));
         if (records.length) calls.push(`records ${id} ${records.map((r) => r.eventID).join(',')}`);
         const end = pos + records.length;
-        return { Records: records, NextShardIterator: shard.closed && end >= shard.records.length ? undefined : `${id}:${end}` };
+        return {
+          Records: records,
+          NextShardIterator: shard.closed && end >= shard.records.length ? undefined : `${id}:${end}`,
+        };
       }
       throw new Error(`unexpected ${String(cmd)}`);
     },
@@ -69,7 +83,12 @@ function fakeStream(shards: FakeShard[], opts: { failGetRecordsOnce?: { shard: s
   const dynamo = {
     send: async (cmd: unknown) => {
       if (!(cmd instanceof DescribeTableCommand)) throw new Error('unexpected');
-      return { Table: { LatestStreamArn: ARN, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } };
+      return {
+        Table: {
+          LatestStreamArn: ARN,
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        },
+      };
     },
   } as unknown as DynamoDBClient;
   return { streams, dynamo, calls };
@@ -123,12 +142,17 @@ describe('StreamPoller (fake stream)', () => {
 
 describe('stream event helpers', () => {
   it('cuts 60 s windows aligned to the minute', () => {
-    expect(windowAround(Date.parse('2026-03-02T09:30:41.500Z'), 60)).toEqual({ start: '2026-03-02T09:30:00.000Z', end: '2026-03-02T09:31:00.000Z' });
+    expect(windowAround(Date.parse('2026-03-02T09:30:41.500Z'), 60)).toEqual({
+      start: '2026-03-02T09:30:00.000Z',
+      end: '2026-03-02T09:31:00.000Z',
+    });
   });
 
   it('gives binary values, also nested, as base64 as Lambda does', () => {
     expect(
-      toLambdaAttributeValue({ M: { b: { B: Uint8Array.from([255]) }, l: { L: [{ BS: [Uint8Array.from([1, 2])] }, { N: '1' }] } } }),
+      toLambdaAttributeValue({
+        M: { b: { B: Uint8Array.from([255]) }, l: { L: [{ BS: [Uint8Array.from([1, 2])] }, { N: '1' }] } },
+      }),
     ).toEqual({ M: { b: { B: '/w==' }, l: { L: [{ BS: ['AQI='] }, { N: '1' }] } } });
   });
 

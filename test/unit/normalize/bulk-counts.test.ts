@@ -61,7 +61,18 @@ describe('a warehouse\u2019s bulk stock.set', () => {
     const t = new MemoryTable();
     // Act
     const ok = await normalizeOn(t, queued('standard-webhooks', 'stock.set', bulk(MAX_BULK_COUNTS), 'wms'));
-    const tooBig = await normalizeOn(t, queued('standard-webhooks', 'stock.set', { ...bulk(MAX_BULK_COUNTS + 1), data: { counts: bulk(MAX_BULK_COUNTS + 1).data.counts.map((c) => ({ ...c, location: 'WH-B' })) } }, 'wms'));
+    const tooBig = await normalizeOn(
+      t,
+      queued(
+        'standard-webhooks',
+        'stock.set',
+        {
+          ...bulk(MAX_BULK_COUNTS + 1),
+          data: { counts: bulk(MAX_BULK_COUNTS + 1).data.counts.map((c) => ({ ...c, location: 'WH-B' })) },
+        },
+        'wms',
+      ),
+    );
     // Assess
     expect(ok).toMatchObject({ status: 'applied', applied: MAX_BULK_COUNTS });
     expect(tooBig).toMatchObject({ status: 'quarantined', reason: 'schema' });

@@ -9,12 +9,30 @@ import { foldAll, hub, hubOrder, normalizeOn, queued } from './support.ts';
 describe('key part rule', () => {
   it('accepts ordinary ids and refuses "#", "|", control characters, empty and over-long values', () => {
     // Prepare
-    const good = ['MUG-BLUE-350', 'WH 1', 'inventory_item:4711', '123-1234567-1234567', 'Kaffeebecher-größe-M', 'a'.repeat(KEY_PART_MAX_BYTES)];
-    const bad = ['WH-1#2099', 'MUG|WH-1', 'a\nb', 'tab\there', '', 'a'.repeat(KEY_PART_MAX_BYTES + 1), 'ü'.repeat(KEY_PART_MAX_BYTES / 2 + 1)];
+    const good = [
+      'MUG-BLUE-350',
+      'WH 1',
+      'inventory_item:4711',
+      '123-1234567-1234567',
+      'Kaffeebecher-größe-M',
+      'a'.repeat(KEY_PART_MAX_BYTES),
+    ];
+    const bad = [
+      'WH-1#2099',
+      'MUG|WH-1',
+      'a\nb',
+      'tab\there',
+      '',
+      'a'.repeat(KEY_PART_MAX_BYTES + 1),
+      'ü'.repeat(KEY_PART_MAX_BYTES / 2 + 1),
+    ];
 
     // Act
     const fn = { good: good.map(keyPartProblem), bad: bad.map(keyPartProblem) };
-    const schema = { good: good.map((v) => KeyPartSchema.safeParse(v).success), bad: bad.map((v) => KeyPartSchema.safeParse(v).success) };
+    const schema = {
+      good: good.map((v) => KeyPartSchema.safeParse(v).success),
+      bad: bad.map((v) => KeyPartSchema.safeParse(v).success),
+    };
 
     // Assess: the function and the schema agree on every value
     expect(fn.good).toEqual(good.map(() => undefined));
@@ -25,7 +43,12 @@ describe('key part rule', () => {
 
   it('refuses a connection whose channel breaks the rule', () => {
     // Act
-    const res = ConnectionSchema.safeParse({ id: 'mkt-eu', source: 'standard-webhooks', channel: 'mkt#eu', secret: 'whsec_x' });
+    const res = ConnectionSchema.safeParse({
+      id: 'mkt-eu',
+      source: 'standard-webhooks',
+      channel: 'mkt#eu',
+      secret: 'whsec_x',
+    });
 
     // Assess
     expect(res.success).toBe(false);
@@ -39,7 +62,10 @@ describe('normalizer: key parts of webhook events', () => {
     const sku = 'X'.repeat(2100);
 
     // Act
-    const out = await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('7', [{ sku, quantity: 1, locationId: 'WH-1' }])));
+    const out = await normalizeOn(
+      t,
+      queued('standard-webhooks', 'order.upserted', hubOrder('7', [{ sku, quantity: 1, locationId: 'WH-1' }])),
+    );
 
     // Assess
     expect(out).toMatchObject({ status: 'quarantined', reason: 'invalid-key' });
@@ -51,12 +77,29 @@ describe('normalizer: key parts of webhook events', () => {
   it('quarantines a stock.adjusted at location "WH-1#2099…" instead of counting it again at WH-1', async () => {
     // Prepare
     const t = new MemoryTable();
-    await normalizeOn(t, queued('standard-webhooks', 'stock.set', hub('stock.set', { sku: 'MUG', location: 'WH-1', onHand: 10, asOf: '2026-09-15T08:00:00Z' })));
+    await normalizeOn(
+      t,
+      queued(
+        'standard-webhooks',
+        'stock.set',
+        hub('stock.set', { sku: 'MUG', location: 'WH-1', onHand: 10, asOf: '2026-09-15T08:00:00Z' }),
+      ),
+    );
 
     // Act
     const out = await normalizeOn(
       t,
-      queued('standard-webhooks', 'stock.adjusted', hub('stock.adjusted', { sku: 'MUG', location: 'WH-1#2099-01-01', delta: 5, reason: 'receipt', idempotencyKey: 'k1' })),
+      queued(
+        'standard-webhooks',
+        'stock.adjusted',
+        hub('stock.adjusted', {
+          sku: 'MUG',
+          location: 'WH-1#2099-01-01',
+          delta: 5,
+          reason: 'receipt',
+          idempotencyKey: 'k1',
+        }),
+      ),
     );
 
     // Assess
@@ -68,10 +111,16 @@ describe('normalizer: key parts of webhook events', () => {
   it('keeps channels apart: a delivery on channel "mkt#eu" is quarantined instead of merging into mkt\'s orders', async () => {
     // Prepare
     const t = new MemoryTable();
-    await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('eu#7', [{ sku: 'MUG', quantity: 1 }]), 'mkt'));
+    await normalizeOn(
+      t,
+      queued('standard-webhooks', 'order.upserted', hubOrder('eu#7', [{ sku: 'MUG', quantity: 1 }]), 'mkt'),
+    );
 
     // Act
-    const out = await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('7', [{ sku: 'MUG', quantity: 2 }]), 'mkt#eu'));
+    const out = await normalizeOn(
+      t,
+      queued('standard-webhooks', 'order.upserted', hubOrder('7', [{ sku: 'MUG', quantity: 2 }]), 'mkt#eu'),
+    );
 
     // Assess: neither is stored under ORDER#mkt#eu#7
     expect(out).toMatchObject({ status: 'quarantined', reason: 'invalid-key' });
@@ -94,7 +143,12 @@ describe('normalizer: key parts of webhook events', () => {
     await foldAll(t);
 
     // Assess
-    expect(outs.map((o) => (o.status === 'quarantined' ? o.reason : o.status))).toEqual(['invalid-key', 'invalid-key', 'invalid-key', 'applied']);
+    expect(outs.map((o) => (o.status === 'quarantined' ? o.reason : o.status))).toEqual([
+      'invalid-key',
+      'invalid-key',
+      'invalid-key',
+      'applied',
+    ]);
     expect((await t.get(keys.balance('MUG', 'WH-1')))?.reserved).toBe(1);
   });
 });

@@ -23,7 +23,14 @@ const order: OrderUpserted = {
     { lineId: '316', sku: 'HOODIE', quantity: 1, locationId: 'WH-A' },
   ],
 };
-const mapping: ListingMapped = { ...base, deliveryId: 'd2', type: 'ListingMapped', externalId: 'product:93', sku: 'SINGLE', at: '2026-03-02T00:00:00.000Z' };
+const mapping: ListingMapped = {
+  ...base,
+  deliveryId: 'd2',
+  type: 'ListingMapped',
+  externalId: 'product:93',
+  sku: 'SINGLE',
+  at: '2026-03-02T00:00:00.000Z',
+};
 
 async function reserved(t: MemoryTable, sku: string): Promise<unknown> {
   await foldMemory(t, { nowMs: Date.parse(TEST_NOW) });
@@ -48,7 +55,8 @@ describe('a line whose listing is mapped after its order', () => {
     expect([first, again]).toEqual(['applied', 'noop']);
     expect(await reserved(late, 'SINGLE')).toBe(2);
     expect(await reserved(early, 'SINGLE')).toBe(2);
-    const lines = async (t: MemoryTable) => ((await t.get(keys.order('woo', '727')))?.state as { lines: unknown[] }).lines;
+    const lines = async (t: MemoryTable) =>
+      ((await t.get(keys.order('woo', '727')))?.state as { lines: unknown[] }).lines;
     expect(await lines(late)).toEqual(await lines(early));
     expect(await lines(late)).toContainEqual({ lineId: '315', sku: 'SINGLE', qty: 2, location: 'WH-A' });
   });
@@ -57,7 +65,11 @@ describe('a line whose listing is mapped after its order', () => {
     // Prepare
     const t = new MemoryTable();
     // Act
-    await applyEvents(t, [order, { ...order, deliveryId: 'd3', lines: [{ lineId: '315', externalItemId: 'product:93', quantity: 2 }] }], clock);
+    await applyEvents(
+      t,
+      [order, { ...order, deliveryId: 'd3', lines: [{ lineId: '315', externalItemId: 'product:93', quantity: 2 }] }],
+      clock,
+    );
     await applyEvent(t, { ...mapping, externalId: 'product:94' }, clock);
     await foldMemory(t, { nowMs: Date.parse(TEST_NOW) });
     // Assess

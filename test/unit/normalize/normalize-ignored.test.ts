@@ -21,11 +21,20 @@ describe('normalizeMessage: ignored topics', () => {
   it('acknowledges a topic the hub has no use for as ignored, with its topic, and writes nothing', async () => {
     // Prepare
     const table = new MemoryTable();
-    const delivery = deliveryFor('shopify', 'customers/update', '{"id": 706405506930370084, "email": "bob@biller.com"}');
+    const delivery = deliveryFor(
+      'shopify',
+      'customers/update',
+      '{"id": 706405506930370084, "email": "bob@biller.com"}',
+    );
     // Act
     const outcome = await normalizeMessage(JSON.stringify(delivery), depsWith(table));
     // Assess
-    expect(outcome).toEqual({ status: 'ignored', deliveryId: delivery.deliveryId, source: 'shopify', topic: 'customers/update' });
+    expect(outcome).toEqual({
+      status: 'ignored',
+      deliveryId: delivery.deliveryId,
+      source: 'shopify',
+      topic: 'customers/update',
+    });
     expect(table.items()).toEqual([]);
   });
 

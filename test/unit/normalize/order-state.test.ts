@@ -3,7 +3,15 @@ import type { FulfillmentRecorded, OrderUpserted, RefundRecorded } from '#shared
 import { planStockFold } from '#shared/inventory/stock-fold.ts';
 import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/normalize/keys.ts';
-import { contributionOf, diffContribution, mergeFulfillment, mergeRefund, mergeUpsert, upsertState, type OrderItemBody } from '#shared/normalize/order-state.ts';
+import {
+  contributionOf,
+  diffContribution,
+  mergeFulfillment,
+  mergeRefund,
+  mergeUpsert,
+  upsertState,
+  type OrderItemBody,
+} from '#shared/normalize/order-state.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
@@ -23,7 +31,15 @@ function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
 }
 
 const empty = (): OrderItemBody => ({ channel: 'shop', orderId: 'o1', refunds: {} });
-const itemOf = (...events: OrderUpserted[]) => events.reduce((item, e) => mergeUpsert(item, upsertState(e, () => undefined)), empty());
+const itemOf = (...events: OrderUpserted[]) =>
+  events.reduce(
+    (item, e) =>
+      mergeUpsert(
+        item,
+        upsertState(e, () => undefined),
+      ),
+    empty(),
+  );
 
 describe('contributionOf: partial fulfilment per line', () => {
   it('ships the shipped units of a partially fulfilled order and keeps only the rest reserved', () => {
@@ -63,7 +79,14 @@ describe('contributionOf: partial fulfilment per line', () => {
     );
     const done = mergeUpsert(
       partial,
-      upsertState(order({ status: 'fulfilled', version: { at: '2026-03-03T09:00:00.000Z' }, fulfilledAt: '2026-03-03T08:00:00.000Z' }), () => undefined),
+      upsertState(
+        order({
+          status: 'fulfilled',
+          version: { at: '2026-03-03T09:00:00.000Z' },
+          fulfilledAt: '2026-03-03T08:00:00.000Z',
+        }),
+        () => undefined,
+      ),
     );
     // Act
     const first = diffContribution(contributionOf(paid), contributionOf(partial));
@@ -84,7 +107,11 @@ describe('contributionOf: partial fulfilment per line', () => {
 
   it('a newer version that repeats the shipped quantity moves and releases nothing', () => {
     // Prepare: the same partial state re-sent with a later updated_at (a note edit)
-    const v1 = order({ status: 'partially_fulfilled', version: { at: '2026-03-02T09:00:00.000Z' }, lines: [{ lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 1, locationId: 'WH1' }] });
+    const v1 = order({
+      status: 'partially_fulfilled',
+      version: { at: '2026-03-02T09:00:00.000Z' },
+      lines: [{ lineId: 'l1', sku: 'A', quantity: 3, shippedQuantity: 1, locationId: 'WH1' }],
+    });
     const v2 = { ...v1, version: { at: '2026-03-02T10:00:00.000Z' } };
     // Act
     const delta = diffContribution(contributionOf(itemOf(v1)), contributionOf(itemOf(v1, v2)));
@@ -94,7 +121,10 @@ describe('contributionOf: partial fulfilment per line', () => {
 
   it('caps a shipped quantity above the line quantity at the line quantity', () => {
     // Prepare
-    const e = order({ status: 'partially_fulfilled', lines: [{ lineId: 'l1', sku: 'A', quantity: 2, shippedQuantity: 5, locationId: 'WH1' }] });
+    const e = order({
+      status: 'partially_fulfilled',
+      lines: [{ lineId: 'l1', sku: 'A', quantity: 2, shippedQuantity: 5, locationId: 'WH1' }],
+    });
     // Act
     const c = contributionOf(itemOf(e));
     // Assess
@@ -120,7 +150,13 @@ describe('unmapped lines', () => {
     const item = itemOf(e);
     const c = contributionOf(item);
     // Assess
-    expect(item.state?.lines[0]).toEqual({ lineId: '315', sku: 'UNMAPPED:product:93', qty: 2, location: 'default', unmapped: true });
+    expect(item.state?.lines[0]).toEqual({
+      lineId: '315',
+      sku: 'UNMAPPED:product:93',
+      qty: 2,
+      location: 'default',
+      unmapped: true,
+    });
     expect(c.reserved).toEqual({ '["WOO-HOODIE","default"]': 1 });
     expect(c.kpi?.figures.units).toBe(3);
   });
@@ -144,7 +180,17 @@ describe('unmapped lines', () => {
   it('through apply: an unresolved line opens no balance; a mapped listing is resolved by its external id', async () => {
     // Prepare
     const t = new MemoryTable();
-    await applyEvent(t, { ...base, type: 'ListingMapped', externalId: 'variation:94', sku: 'WOO-TEE-RED', at: '2026-02-01T00:00:00.000Z' }, clock);
+    await applyEvent(
+      t,
+      {
+        ...base,
+        type: 'ListingMapped',
+        externalId: 'variation:94',
+        sku: 'WOO-TEE-RED',
+        at: '2026-02-01T00:00:00.000Z',
+      },
+      clock,
+    );
     const from = t.streamFrom(0).changes.length;
     const e = order({
       source: 'woocommerce',
@@ -185,7 +231,10 @@ describe('fulfilments recorded on the order', () => {
     const paid = order();
     // Act
     const orderFirst = mergeFulfillment(itemOf(paid), fulfillment());
-    const fulfilmentFirst = mergeUpsert(mergeFulfillment(empty(), fulfillment()), upsertState(paid, () => undefined));
+    const fulfilmentFirst = mergeUpsert(
+      mergeFulfillment(empty(), fulfillment()),
+      upsertState(paid, () => undefined),
+    );
     // Assess
     expect(orderFirst).toEqual(fulfilmentFirst);
     expect(contributionOf(orderFirst).reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });

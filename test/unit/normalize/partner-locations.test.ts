@@ -7,11 +7,19 @@ import { normalizeOn } from './support.ts';
 
 /** A hub-format delivery from a partner connection that may write only at WH-P. */
 function fromPartner(body: { type: string }): string {
-  const d = deliveryFor('standard-webhooks', body.type, body, { channel: 'dealer', receivedAt: TEST_NOW, deliveryId: `p-${Math.random()}` });
+  const d = deliveryFor('standard-webhooks', body.type, body, {
+    channel: 'dealer',
+    receivedAt: TEST_NOW,
+    deliveryId: `p-${Math.random()}`,
+  });
   return JSON.stringify({ ...d, partner: 'acme', locations: ['WH-P'] });
 }
 
-const count = (location: string, onHand: number) => ({ type: 'stock.set', timestamp: '2026-03-02T09:30:00Z', data: { sku: 'MUG', location, onHand } });
+const count = (location: string, onHand: number) => ({
+  type: 'stock.set',
+  timestamp: '2026-03-02T09:30:00Z',
+  data: { sku: 'MUG', location, onHand },
+});
 
 describe('a connection limited to its locations', () => {
   it('counts at its own location and is refused anywhere else, with the reason', async () => {

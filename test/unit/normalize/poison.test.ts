@@ -6,13 +6,20 @@ import { hub, hubOrder, normalizeOn, queued } from './support.ts';
 
 const reasonOf = (o: Awaited<ReturnType<typeof normalizeOn>>) => (o.status === 'quarantined' ? o.reason : o.status);
 
-describe('normalizer: poison that passes the senders\' schemas is quarantined, not retried into the DLQ', () => {
+describe("normalizer: poison that passes the senders' schemas is quarantined, not retried into the DLQ", () => {
   it('quarantines a stock.set whose 2 KB SKU the table would refuse', async () => {
     // Prepare
     const t = new MemoryTable();
 
     // Act
-    const out = await normalizeOn(t, queued('standard-webhooks', 'stock.set', hub('stock.set', { sku: 'S'.repeat(2048), location: 'WH-1', onHand: 1 })));
+    const out = await normalizeOn(
+      t,
+      queued(
+        'standard-webhooks',
+        'stock.set',
+        hub('stock.set', { sku: 'S'.repeat(2048), location: 'WH-1', onHand: 1 }),
+      ),
+    );
 
     // Assess
     expect(reasonOf(out)).toBe('invalid-key');
@@ -24,7 +31,14 @@ describe('normalizer: poison that passes the senders\' schemas is quarantined, n
     const t = new MemoryTable();
 
     // Act
-    const out = await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('7', [{ sku: 'MUG', quantity: 1 }], { total: '100000000000000' })));
+    const out = await normalizeOn(
+      t,
+      queued(
+        'standard-webhooks',
+        'order.upserted',
+        hubOrder('7', [{ sku: 'MUG', quantity: 1 }], { total: '100000000000000' }),
+      ),
+    );
 
     // Assess
     expect(reasonOf(out)).toBe('schema');
@@ -39,7 +53,10 @@ describe('normalizer: poison that passes the senders\' schemas is quarantined, n
 
     // Act
     const big = await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('8', many)));
-    const huge = await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('9', [{ sku: 'MUG', quantity: 2 ** 53 }])));
+    const huge = await normalizeOn(
+      t,
+      queued('standard-webhooks', 'order.upserted', hubOrder('9', [{ sku: 'MUG', quantity: 2 ** 53 }])),
+    );
 
     // Assess
     expect([reasonOf(big), reasonOf(huge)]).toEqual(['schema', 'schema']);
@@ -47,10 +64,14 @@ describe('normalizer: poison that passes the senders\' schemas is quarantined, n
     expect(huge.status === 'quarantined' && huge.message).toMatch(/quantity/);
   });
 
-  it('quarantines an order the table refuses as too big (an item over 400 KB) with the table\'s reason', async () => {
+  it("quarantines an order the table refuses as too big (an item over 400 KB) with the table's reason", async () => {
     // Prepare: within the line limit, but every line id is 1,000 characters
     const t = new MemoryTable();
-    const lines = Array.from({ length: MAX_ORDER_LINES }, (_, i) => ({ sku: `SKU-${i}`, quantity: 1, lineId: `${i}-${'l'.repeat(1000)}` }));
+    const lines = Array.from({ length: MAX_ORDER_LINES }, (_, i) => ({
+      sku: `SKU-${i}`,
+      quantity: 1,
+      lineId: `${i}-${'l'.repeat(1000)}`,
+    }));
 
     // Act
     const out = await normalizeOn(t, queued('standard-webhooks', 'order.upserted', hubOrder('10', lines)));
@@ -68,7 +89,10 @@ describe('webhook stock.set and the counts API: one rule for counts', () => {
     const t = new MemoryTable();
 
     // Act
-    const out = await normalizeOn(t, queued('standard-webhooks', 'stock.set', hub('stock.set', { sku: 'MUG', location: 'WH-1', onHand: -5 })));
+    const out = await normalizeOn(
+      t,
+      queued('standard-webhooks', 'stock.set', hub('stock.set', { sku: 'MUG', location: 'WH-1', onHand: -5 })),
+    );
 
     // Assess
     expect(reasonOf(out)).toBe('schema');

@@ -49,7 +49,11 @@ export function hub(type: string, data: unknown, timestamp = '2026-09-15T10:00:0
 }
 
 /** A hub-format order with these lines (sku, quantity, location). */
-export function hubOrder(orderId: string, lines: { sku: string; quantity: number; locationId?: string }[], over: Record<string, unknown> = {}) {
+export function hubOrder(
+  orderId: string,
+  lines: { sku: string; quantity: number; locationId?: string }[],
+  over: Record<string, unknown> = {},
+) {
   return hub('order.upserted', {
     orderId,
     status: 'paid',

@@ -15,7 +15,15 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-type Emf = { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } } & Record<string, unknown>;
+type Emf = {
+  _aws: {
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit: string }>;
+    }>;
+  };
+} & Record<string, unknown>;
 const emf = (): Emf[] => lines.map((l) => JSON.parse(l) as Emf).filter((o) => o._aws);
 
 describe('telemetry metrics (EMF)', () => {
@@ -28,9 +36,21 @@ describe('telemetry metrics (EMF)', () => {
     const [doc, ...rest] = emf();
     expect(rest).toEqual([]);
     expect(doc!._aws.CloudWatchMetrics).toEqual([
-      { Namespace: 'InventoryHub', Dimensions: [['service', 'stage'], ['service', 'stage', 'source']], Metrics: [{ Name: 'DeliveriesAccepted', Unit: 'Count' }] },
+      {
+        Namespace: 'InventoryHub',
+        Dimensions: [
+          ['service', 'stage'],
+          ['service', 'stage', 'source'],
+        ],
+        Metrics: [{ Name: 'DeliveriesAccepted', Unit: 'Count' }],
+      },
     ]);
-    expect(doc).toMatchObject({ service: 'inventory-hub-ingest', stage: 'prod', source: 'shopify', DeliveriesAccepted: 1 });
+    expect(doc).toMatchObject({
+      service: 'inventory-hub-ingest',
+      stage: 'prod',
+      source: 'shopify',
+      DeliveriesAccepted: 1,
+    });
   });
 
   it('counts a batch of accepted deliveries of one source in one line', () => {
@@ -45,7 +65,10 @@ describe('telemetry metrics (EMF)', () => {
     const t = createTelemetry({ fn: 'ingest', env: { HUB_STAGE: 'dev' } });
     t.deliveryRejected('square', 'invalid_signature');
     const [doc] = emf();
-    expect(doc!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'stage'], ['service', 'stage', 'source', 'reason']]);
+    expect(doc!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([
+      ['service', 'stage'],
+      ['service', 'stage', 'source', 'reason'],
+    ]);
     expect(doc).toMatchObject({ source: 'square', reason: 'invalid_signature', DeliveriesRejected: 1, stage: 'dev' });
   });
 
@@ -56,15 +79,27 @@ describe('telemetry metrics (EMF)', () => {
     t.ignored('shopify', 'customers/update');
     // Assess
     const [doc] = emf();
-    expect(doc!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'stage'], ['service', 'stage', 'source', 'topic']]);
-    expect(doc).toMatchObject({ service: 'inventory-hub-normalize', source: 'shopify', topic: 'customers_update', Ignored: 1 });
+    expect(doc!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([
+      ['service', 'stage'],
+      ['service', 'stage', 'source', 'topic'],
+    ]);
+    expect(doc).toMatchObject({
+      service: 'inventory-hub-normalize',
+      source: 'shopify',
+      topic: 'customers_update',
+      Ignored: 1,
+    });
   });
 
   it('counts a quarantine per reason and keeps dimension values tame', () => {
     const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'prod' } });
     t.quarantined('schema mismatch: "line_items"');
     const [doc] = emf();
-    expect(doc).toMatchObject({ service: 'inventory-hub-normalize', reason: 'schema_mismatch:__line_items_', Quarantined: 1 });
+    expect(doc).toMatchObject({
+      service: 'inventory-hub-normalize',
+      reason: 'schema_mismatch:__line_items_',
+      Quarantined: 1,
+    });
     expect(dimensionValue('')).toBe('unknown');
     expect(dimensionValue('x'.repeat(300))).toHaveLength(64);
   });
@@ -108,7 +143,14 @@ describe('telemetry logs', () => {
     t.logger.info('batch done');
     // Assess
     const [child, parent] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(child).toMatchObject({ level: 'INFO', message: 'normalized', service: 'inventory-hub-normalize', stage: 'prod', correlation_id: 'dlv_123', applied: 2 });
+    expect(child).toMatchObject({
+      level: 'INFO',
+      message: 'normalized',
+      service: 'inventory-hub-normalize',
+      stage: 'prod',
+      correlation_id: 'dlv_123',
+      applied: 2,
+    });
     expect(parent).toMatchObject({ message: 'batch done', stage: 'prod' });
     expect(parent).not.toHaveProperty('correlation_id');
   });
@@ -134,6 +176,12 @@ describe('quarantine log lines', () => {
     log.warn('quarantined', { messageId: 'm-1', ...quarantineLogFields(outcome) });
     // Assess
     const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.message === 'quarantined');
-    expect(line).toMatchObject({ level: 'WARN', correlation_id: 'dlv_q1', reason: 'unmapped-listing', detail: outcome.message, messageId: 'm-1' });
+    expect(line).toMatchObject({
+      level: 'WARN',
+      correlation_id: 'dlv_q1',
+      reason: 'unmapped-listing',
+      detail: outcome.message,
+      messageId: 'm-1',
+    });
   });
 });

@@ -6,7 +6,13 @@ import { signedRequest } from '#test/fixtures/signing.ts';
 
 const conn = testConnection('bigcommerce', { secrets: ['token-1', 'token-2'], authHeaderName: 'X-Hub-Token' });
 const body = '{"scope":"store/order/created","data":{"type":"order","id":250},"hash":"abc"}';
-const input = (headers: Record<string, string>): VerifyInput => ({ connection: conn, headers, body: Buffer.from(body), url: '', now: new Date() });
+const input = (headers: Record<string, string>): VerifyInput => ({
+  connection: conn,
+  headers,
+  body: Buffer.from(body),
+  url: '',
+  now: new Date(),
+});
 
 describe('BigCommerce custom header', () => {
   it('accepts the configured header carrying an active secret, either during a rotation', () => {

@@ -7,7 +7,10 @@ import { testConnection } from '#test/fixtures/ingest-ports.ts';
 import { ebayKeyPair, signedRequest, staticEbayKeys } from '#test/fixtures/signing.ts';
 
 const conn = testConnection('ebay');
-const body = JSON.stringify({ metadata: { topic: 'ORDER_CONFIRMATION' }, notification: { notificationId: 'n-1', data: { orderId: '1' } } });
+const body = JSON.stringify({
+  metadata: { topic: 'ORDER_CONFIRMATION' },
+  notification: { notificationId: 'n-1', data: { orderId: '1' } },
+});
 const input = (headers: Record<string, string>, b: string = body): VerifyInput => ({
   connection: conn,
   headers,
@@ -78,7 +81,7 @@ describe('eBay ECDSA signature', () => {
     ['an algorithm other than ECDSA', { alg: 'hmac' }],
     ['a digest eBay does not use', { digest: 'MD5' }],
     ['a kid that is a path', { kid: '../../identity/v1/oauth2/token' }],
-    ['a kid far longer than eBay\'s', { kid: 'k'.repeat(200) }],
+    ["a kid far longer than eBay's", { kid: 'k'.repeat(200) }],
     ['a signature that is not base64', { signature: 'not base64!' }],
   ])('refuses a header with %s before looking any key up', async (_name, change) => {
     // Prepare

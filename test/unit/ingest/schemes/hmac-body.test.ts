@@ -91,7 +91,9 @@ describe('Walmart HMAC encodings', () => {
       now: new Date(),
     });
     // Act
-    const results = [mac.toString('hex'), mac.toString('hex').toUpperCase(), mac.toString('base64')].map((v) => verifyWalmartHmac(at(v)));
+    const results = [mac.toString('hex'), mac.toString('hex').toUpperCase(), mac.toString('base64')].map((v) =>
+      verifyWalmartHmac(at(v)),
+    );
     // Assess
     expect(results.every((r) => r.ok)).toBe(true);
     expect(verifyWalmartHmac(at(mac.toString('base64url').slice(0, 40))).ok).toBe(false);

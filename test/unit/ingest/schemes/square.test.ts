@@ -4,8 +4,12 @@ import type { VerifyInput } from '#shared/ingest/schemes/types.ts';
 import { testConnection } from '#test/fixtures/ingest-ports.ts';
 import { signedRequest } from '#test/fixtures/signing.ts';
 
-const body = '{"merchant_id":"M1","type":"inventory.count.updated","event_id":"e-1","data":{"object":{"inventory_counts":[{"quantity":"3"}]}}}';
-const conn = testConnection('square', { secrets: ['key-a', 'key-b'], notificationUrl: 'https://hub.example.com/webhooks/sq' });
+const body =
+  '{"merchant_id":"M1","type":"inventory.count.updated","event_id":"e-1","data":{"object":{"inventory_counts":[{"quantity":"3"}]}}}';
+const conn = testConnection('square', {
+  secrets: ['key-a', 'key-b'],
+  notificationUrl: 'https://hub.example.com/webhooks/sq',
+});
 const input = (headers: Record<string, string>, b = body, url = 'https://other.example/x'): VerifyInput => ({
   connection: conn,
   headers,
@@ -55,7 +59,11 @@ describe('Square signature (notification URL + body)', () => {
   it('rejects a tampered body, a wrong key and a missing header', () => {
     // Prepare
     const req = signedRequest('square', conn, body);
-    const wrong = signedRequest('square', testConnection('square', { secrets: ['other'], notificationUrl: conn.notificationUrl }), body);
+    const wrong = signedRequest(
+      'square',
+      testConnection('square', { secrets: ['other'], notificationUrl: conn.notificationUrl }),
+      body,
+    );
     // Act
     const tampered = verifySquare(input(req.headers, body.replace('"3"', '"30"')));
     const wrongKey = verifySquare(input(wrong.headers));

@@ -46,7 +46,8 @@ describe('Standard Webhooks', () => {
   it('accepts timestamps up to 5 minutes off in either direction, and rejects beyond', () => {
     // Prepare
     const conn = testConnection('standard-webhooks');
-    const at = (offsetSeconds: number) => signedRequest('standard-webhooks', conn, body, { now: new Date(now.getTime() + offsetSeconds * 1000) });
+    const at = (offsetSeconds: number) =>
+      signedRequest('standard-webhooks', conn, body, { now: new Date(now.getTime() + offsetSeconds * 1000) });
     // Act
     const results = [-300, 300, -301, 301].map((o) => verifyStandardWebhooks(input(conn, at(o).headers)));
     // Assess
@@ -58,7 +59,7 @@ describe('Standard Webhooks', () => {
   it('accepts any one of several space-separated signatures (rotation on the sender side)', () => {
     // Prepare
     const conn = testConnection('standard-webhooks');
-    const other = testConnection('standard-webhooks', { secrets: ['whsec_' + Buffer.alloc(32, 7).toString('base64')] });
+    const other = testConnection('standard-webhooks', { secrets: [`whsec_${Buffer.alloc(32, 7).toString('base64')}`] });
     const good = signedRequest('standard-webhooks', conn, body, { now, id: 'msg_1' }).headers;
     const bad = signedRequest('standard-webhooks', other, body, { now, id: 'msg_1' }).headers;
     const headers = { ...good, 'webhook-signature': `${bad['webhook-signature']} v2,abc ${good['webhook-signature']}` };
@@ -71,7 +72,7 @@ describe('Standard Webhooks', () => {
   it('accepts either of two active secrets on our side', () => {
     // Prepare
     const conn = testConnection('standard-webhooks', {
-      secrets: ['whsec_' + Buffer.alloc(32, 1).toString('base64'), 'whsec_' + Buffer.alloc(32, 2).toString('base64')],
+      secrets: [`whsec_${Buffer.alloc(32, 1).toString('base64')}`, `whsec_${Buffer.alloc(32, 2).toString('base64')}`],
     });
     const req = signedRequest('standard-webhooks', conn, body, { now, secretIndex: 1 });
     // Act / Assess
@@ -92,7 +93,7 @@ describe('Standard Webhooks', () => {
   it('rejects a tampered body, a tampered id, a wrong secret and missing headers', () => {
     // Prepare
     const conn = testConnection('standard-webhooks');
-    const wrong = testConnection('standard-webhooks', { secrets: ['whsec_' + Buffer.alloc(32, 9).toString('base64')] });
+    const wrong = testConnection('standard-webhooks', { secrets: [`whsec_${Buffer.alloc(32, 9).toString('base64')}`] });
     const req = signedRequest('standard-webhooks', conn, body, { now });
     const { 'webhook-signature': _s, ...noSignature } = req.headers;
     // Act
@@ -112,11 +113,19 @@ describe('Standard Webhooks', () => {
     const pair = ed25519KeyPair();
     const stranger = ed25519KeyPair();
     const conn = testConnection('standard-webhooks', { secrets: [pair.publicKey] });
-    const good = signedRequest('standard-webhooks', conn, body, { now, version: 'v1a', ed25519PrivateKey: pair.privateKey });
-    const forged = signedRequest('standard-webhooks', conn, body, { now, version: 'v1a', ed25519PrivateKey: stranger.privateKey });
+    const good = signedRequest('standard-webhooks', conn, body, {
+      now,
+      version: 'v1a',
+      ed25519PrivateKey: pair.privateKey,
+    });
+    const forged = signedRequest('standard-webhooks', conn, body, {
+      now,
+      version: 'v1a',
+      ed25519PrivateKey: stranger.privateKey,
+    });
     // Act
     const accepted = verifyStandardWebhooks(input(conn, good.headers));
-    const tampered = verifyStandardWebhooks(input(conn, good.headers, body + ' '));
+    const tampered = verifyStandardWebhooks(input(conn, good.headers, `${body} `));
     const rejected = verifyStandardWebhooks(input(conn, forged.headers));
     // Assess
     expect(good.headers['webhook-signature']).toMatch(/^v1a,/);

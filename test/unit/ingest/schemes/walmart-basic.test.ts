@@ -7,7 +7,13 @@ import { signedRequest } from '#test/fixtures/signing.ts';
 const conn = testConnection('walmart', { walmartAuth: 'basic', secrets: ['hub:old-pass', 'hub:new-pass'] });
 const body = '{"source":{"eventType":"PO_CREATED","eventId":"e1"},"payload":{}}';
 const verify = SCHEMES.walmart!;
-const input = (headers: Record<string, string>): VerifyInput => ({ connection: conn, headers, body: Buffer.from(body), url: '', now: new Date() });
+const input = (headers: Record<string, string>): VerifyInput => ({
+  connection: conn,
+  headers,
+  body: Buffer.from(body),
+  url: '',
+  now: new Date(),
+});
 
 describe('Walmart basic auth', () => {
   it('accepts the configured credential with or without the Basic scheme word', () => {
@@ -39,7 +45,11 @@ describe('Walmart basic auth', () => {
 
   it('uses the configured header name', () => {
     // Prepare
-    const custom = testConnection('walmart', { walmartAuth: 'basic', secrets: ['u:p'], authHeaderName: 'X-Walmart-Auth' });
+    const custom = testConnection('walmart', {
+      walmartAuth: 'basic',
+      secrets: ['u:p'],
+      authHeaderName: 'X-Walmart-Auth',
+    });
     const req = signedRequest('walmart', custom, body);
     // Act
     const result = verify({ ...input(req.headers), connection: custom });
