@@ -75,7 +75,7 @@ export function deployedSettings() {
 /**
  * A fold batch's DynamoDB requests in rounds: balances and counters read 100 per BatchGetItem,
  * then counters written 16 at a time, then balances (each after its ledger row) 16 at a time
- * (shared/kpi/fold-apply.ts, shared/inventory/stock-fold.ts CONCURRENCY).
+ * (shared/stream/fold-apply.ts, shared/inventory/stock-fold.ts CONCURRENCY).
  */
 export function foldRequestRounds(f: FoldCost): number {
   const per = (n: number) => n / Math.max(1, f.batches);

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
-import { stableStringify } from '#shared/normalize/stable-json.ts';
+import { stableStringify } from '#shared/domain/stable-json.ts';
 import { startMoto } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,9 +12,9 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { applyFold, changesOf, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
-import type { StreamChange } from '#shared/kpi/fold.ts';
-import type { CostStats } from '#shared/normalize/ports.ts';
+import { applyFold, changesOf, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import type { StreamChange } from '#shared/stream/watermarks.ts';
+import type { CostStats } from '#shared/table/port.ts';
 import { MemoryTable } from './memory-table.ts';
 import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';

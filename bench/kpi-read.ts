@@ -4,10 +4,10 @@ import type { OrderCancelled, OrderUpserted, RefundRecorded } from '#shared/doma
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel } from '#shared/aws/channels.ts';
 import { kpiRuntime } from '#shared/aws/kpi-repo.ts';
-import { applyKpiFold, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
-import type { StreamChange } from '#shared/kpi/fold.ts';
+import { applyKpiFold, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import type { StreamChange } from '#shared/stream/watermarks.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import {
   mergeCancel,
   mergeRefund,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { adapt } from '#shared/adapters/index.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { normalizeMessage, type NormalizeDeps, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
-import type { CostStats, TablePort } from '#shared/normalize/ports.ts';
+import type { CostStats, TablePort } from '#shared/table/port.ts';
 import { generateMix, DEFAULT_SEED, type DeliveryKind, type Mix } from './mix.ts';
 import { MemoryTable, type WriteRecord } from './memory-table.ts';
 

@@ -1,4 +1,4 @@
-import { applyFold, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
+import { applyFold, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
 import type { MemoryTable } from './memory-table.ts';
 
 /** The shard id the memory table's stream goes by (a DynamoDB-shaped id, created 2023-11-14). */

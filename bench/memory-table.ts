@@ -1,4 +1,4 @@
-import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
+import { itemSize, readUnits, writeUnits } from '#shared/table/item-size.ts';
 import {
   TableValidationError,
   WriteConflictError,
@@ -7,8 +7,8 @@ import {
   type Key,
   type TablePort,
   type WriteOp,
-} from '#shared/normalize/ports.ts';
-import type { StreamChange } from '#shared/kpi/fold.ts';
+} from '#shared/table/port.ts';
+import type { StreamChange } from '#shared/stream/watermarks.ts';
 
 /**
  * An in-memory TablePort for the benchmarks. It evaluates exactly the expression forms the

@@ -2,10 +2,10 @@ import { DELIVERY_KINDS, type DeliveryKind, type Mix } from './mix.ts';
 import { MemoryTable } from './memory-table.ts';
 import { foldMemory } from './memory-fold.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { StreamChange } from '#shared/kpi/fold.ts';
+import type { StreamChange } from '#shared/stream/watermarks.ts';
 import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
-import { itemSize, valueSize } from '#shared/normalize/item-size.ts';
-import type { CostStats } from '#shared/normalize/ports.ts';
+import { itemSize, valueSize } from '#shared/table/item-size.ts';
+import type { CostStats } from '#shared/table/port.ts';
 import {
   mixFor,
   mixLabel,

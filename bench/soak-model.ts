@@ -622,7 +622,7 @@ export function generateStream(opts: StreamOptions): Stream {
 
 // ---- what a delivery's effect looks like in the table ----------------------------------------
 
-/** The items `effectVisible` reads, keyed as the hub keys them (shared/normalize/keys.ts). */
+/** The items `effectVisible` reads, keyed as the hub keys them (shared/table/keys.ts). */
 export interface TableView {
   /** `SKU#<sku>|LOC#<loc>` → countAsOf of the balance item */
   countAsOf: Map<string, string>;

@@ -6,7 +6,7 @@ import { putChannel } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { stockRuntime } from '#shared/aws/stock-runtime.ts';
 import { documentClient } from '#shared/aws/table.ts';
-import { FEED_SHARDS, keys, shardOf } from '#shared/normalize/keys.ts';
+import { FEED_SHARDS, keys, shardOf } from '#shared/table/keys.ts';
 import { launchMoto, type MotoServer } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { Rng } from './prng.ts';

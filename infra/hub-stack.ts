@@ -91,7 +91,7 @@ export const FOLD_MEMORY_MB = 1769;
 /**
  * The mapping's tumbling window. Nothing is aggregated across invocations in window state: a
  * window is there only because Lambda then puts the stream shard's id (`shardId`) in the event,
- * which the fold keys its per-shard watermarks by (shared/kpi/fold-event.ts).
+ * which the fold keys its per-shard watermarks by (shared/stream/fold-event.ts).
  */
 export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
 /**
@@ -514,7 +514,7 @@ export class HubStack extends Stack {
         bisectBatchOnError: false,
         reportBatchItemFailures: false,
         // ONLY so that the event carries `shardId` (Lambda adds it for tumbling windows); the
-        // window's state is not used. See shared/kpi/fold-event.ts.
+        // window's state is not used. See shared/stream/fold-event.ts.
         tumblingWindow: Duration.seconds(FOLD_TUMBLING_WINDOW_SECONDS),
         filters: [FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(FOLD_PK_PREFIX) } } } })],
       }),

@@ -2,8 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { foldRuntime } from '#shared/aws/fold-runtime.ts';
-import type { FoldStreamEvent, FoldStreamResponse } from '#shared/kpi/fold-event.ts';
-import { foldStreamBatch } from '#shared/kpi/fold-apply.ts';
+import type { FoldStreamEvent, FoldStreamResponse } from '#shared/stream/fold-event.ts';
+import { foldStreamBatch } from '#shared/stream/fold-apply.ts';
 import { createTelemetry } from '#shared/observability/telemetry.ts';
 
 const deps = foldRuntime();

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
+import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel, putChannelConnection } from '#shared/aws/channels.ts';

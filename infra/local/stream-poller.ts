@@ -10,7 +10,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
-import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
+import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 
 /**
  * The local stand-in for Lambda's DynamoDB stream event source mapping (the one in

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
-import { CHANNELS_INDEX_PK } from '#shared/normalize/keys.ts';
+import { CHANNELS_INDEX_PK } from '#shared/table/keys.ts';
 
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,

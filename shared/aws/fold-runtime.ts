@@ -1,6 +1,6 @@
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
-import { resolveRollupZone, type FoldDeps } from '#shared/kpi/fold-apply.ts';
+import { resolveRollupZone, type FoldDeps } from '#shared/stream/fold-apply.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 

@@ -8,7 +8,7 @@ import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
-import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/normalize/keys.ts';
+import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/table/keys.ts';
 import { msClockOf, systemClock, type MsClock } from '#shared/domain/clock.ts';
 import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FEED_SHARDS, keys } from '#shared/normalize/keys.ts';
+import { FEED_SHARDS, keys } from '#shared/table/keys.ts';
 import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadPort } from '#shared/inventory/ports.ts';
 
 /**

@@ -8,7 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { itemSize, readUnits, writeUnits } from '#shared/normalize/item-size.ts';
+import { itemSize, readUnits, writeUnits } from '#shared/table/item-size.ts';
 import {
   TableValidationError,
   WriteConflictError,
@@ -17,7 +17,7 @@ import {
   type Key,
   type TablePort,
   type WriteOp,
-} from '#shared/normalize/ports.ts';
+} from '#shared/table/port.ts';
 
 export function documentClient(config: DynamoDBClientConfig): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {

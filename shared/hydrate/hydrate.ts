@@ -7,9 +7,9 @@ import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { SenderUnavailableError } from '#shared/hydrate/errors.ts';
 import type { OrderClient } from '#shared/hydrate/types.ts';
 import { applyEvents } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { isNewer } from '#shared/normalize/order-state.ts';
-import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
+import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
 
 /**
  * Hydration (docs/hydration.md): a thin order webhook is recorded as a HydrationPending item

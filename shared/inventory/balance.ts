@@ -1,6 +1,6 @@
-import { itemSize } from '#shared/normalize/item-size.ts';
-import { FEED_SHARDS, shardOf } from '#shared/normalize/keys.ts';
-import type { Item } from '#shared/normalize/ports.ts';
+import { itemSize } from '#shared/table/item-size.ts';
+import { FEED_SHARDS, shardOf } from '#shared/table/keys.ts';
+import type { Item } from '#shared/table/port.ts';
 
 /** A stock balance item (SKU × location) as the writers of balances read it. */
 export interface BalanceView {

@@ -1,7 +1,7 @@
 import type { ListedQuantityReported } from '#shared/domain/events.ts';
 import { iso } from '#shared/inventory/balance.ts';
-import { keys } from '#shared/normalize/keys.ts';
-import type { TablePort } from '#shared/normalize/ports.ts';
+import { keys } from '#shared/table/keys.ts';
+import type { TablePort } from '#shared/table/port.ts';
 
 /**
  * Applies a channel's listed quantity to its listing-state item (one per channel and SKU): the

@@ -1,8 +1,9 @@
 import type { MsClock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
-import { padSeq, staleWatermarks, watermarkAttr, type SkippedChange, type StreamChange } from '#shared/kpi/fold.ts';
-import { itemSize } from '#shared/normalize/item-size.ts';
-import { fnv1a32, itemRef, keyProblem, keys } from '#shared/normalize/keys.ts';
+import type { SkippedChange } from '#shared/kpi/fold.ts';
+import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
+import { itemSize } from '#shared/table/item-size.ts';
+import { fnv1a32, itemRef, keyProblem, keys } from '#shared/table/keys.ts';
 import {
   balanceRef,
   contributionOf,
@@ -18,7 +19,7 @@ import {
   type Key,
   type TablePort,
   type WriteOp,
-} from '#shared/normalize/ports.ts';
+} from '#shared/table/port.ts';
 import { UNASSIGNED_LOCATION } from '#shared/domain/key-part.ts';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Calendar periods in a time zone, and which UTC hour buckets belong to them (pure).
  *
- * KPI counters are kept per UTC hour (shared/normalize/keys.ts). A period of the caller's calendar
+ * KPI counters are kept per UTC hour (shared/table/keys.ts). A period of the caller's calendar
  * (a day, ISO week, month, quarter or year in zone Z) is the set of hour buckets whose *start*,
  * read in Z, falls on one of the period's local dates:
  *  - whole-hour offsets (UTC, America/New_York, Europe/Berlin…) cut exactly, DST included: each

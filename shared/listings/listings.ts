@@ -3,7 +3,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import type { ListingMapped } from '#shared/domain/events.ts';
 import { KeyPartSchema } from '#shared/inventory/channel-config.ts';
 import { applyEvent, type ApplyResult } from '#shared/normalize/apply.ts';
-import type { TablePort } from '#shared/normalize/ports.ts';
+import type { TablePort } from '#shared/table/port.ts';
 
 /**
  * Mapping a channel's listing ids to master SKUs by hand: for senders whose stock webhooks name a

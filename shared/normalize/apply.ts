@@ -14,7 +14,7 @@ import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import {
   mergeCancel,
   mergeFulfillment,
@@ -26,8 +26,8 @@ import {
   waitingListing,
   type OrderItemBody,
 } from '#shared/normalize/order-state.ts';
-import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/normalize/ports.ts';
-import { stableStringify } from '#shared/normalize/stable-json.ts';
+import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/table/port.ts';
+import { stableStringify } from '#shared/domain/stable-json.ts';
 
 export type ApplyResult = 'applied' | 'noop';
 

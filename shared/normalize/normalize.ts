@@ -7,8 +7,8 @@ import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
-import { keys } from '#shared/normalize/keys.ts';
-import { TableValidationError, type TablePort } from '#shared/normalize/ports.ts';
+import { keys } from '#shared/table/keys.ts';
+import { TableValidationError, type TablePort } from '#shared/table/port.ts';
 import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
 import { requestHydration, type HydrationQueue } from '#shared/hydrate/hydrate.ts';
 

@@ -7,7 +7,7 @@ import type {
   Staleness,
 } from '#shared/domain/events.ts';
 import { toMinor } from '#shared/domain/money.ts';
-import { stableStringify } from '#shared/normalize/stable-json.ts';
+import { stableStringify } from '#shared/domain/stable-json.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 
 /**

@@ -6,7 +6,7 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { documentClient, DynamoTable } from '#shared/aws/table.ts';
 import { listQuarantine } from '#shared/aws/quarantine.ts';
 import type { Connection } from '#shared/domain/connection.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { signedRequest } from '#test/fixtures/signing.ts';
 import { awsEndpoint, motoEnv, uniqueName } from '#test/support/aws.ts';
 

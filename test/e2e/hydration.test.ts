@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { runCli } from '#infra/local/cli.ts';
 import { parseHubConfig } from '#infra/local/config.ts';
 import { startLocalHub, type LocalHub } from '#infra/local/hub.ts';

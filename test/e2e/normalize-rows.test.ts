@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { hourBucket, keys } from '#shared/normalize/keys.ts';
+import { hourBucket, keys } from '#shared/table/keys.ts';
 import { startLocalHub, type LocalHub, type LocalHubStats } from '#infra/local/hub.ts';
 import { ALL_SCOPES, parseHubConfig } from '#infra/local/config.ts';
 import { awsEndpoint, uniqueName } from '#test/support/aws.ts';

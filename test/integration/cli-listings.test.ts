@@ -9,7 +9,7 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { listQuarantine } from '#shared/aws/quarantine.ts';
 import { documentClient, type DynamoTable } from '#shared/aws/table.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
 import { deliveryFor, payload } from '../fixtures/payloads.ts';
 import { fixedClock } from '../support/clock.ts';

@@ -14,7 +14,7 @@ import type { StockAdjusted, StockLevelSet } from '#shared/domain/events.ts';
 import { adapt } from '#shared/adapters/index.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { inputFor, payload } from '../fixtures/payloads.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { motoEnv } from '../support/aws.ts';
 import { freshTable } from '../support/table.ts';
 import { fixedClock, runningClock } from '../support/clock.ts';

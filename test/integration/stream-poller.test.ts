@@ -12,7 +12,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dy
 import type { DynamoDBRecord } from 'aws-lambda';
 import { StreamPoller, keyPrefixFilter, type StreamPollerOptions } from '#infra/local/stream-poller.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
+import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 import { motoEnv, testClients, uniqueName } from '#test/support/aws.ts';
 import { freshTable } from '#test/support/table.ts';
 

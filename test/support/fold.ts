@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { applyFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/kpi/fold-apply.ts';
-import type { TablePort } from '#shared/normalize/ports.ts';
+import { applyFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
+import type { TablePort } from '#shared/table/port.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { motoEnv, testClients } from './aws.ts';
 import { fixedMsClock } from './clock.ts';

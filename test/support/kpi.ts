@@ -1,6 +1,6 @@
 import { hourCountersOf } from '#shared/kpi/fold.ts';
-import { keys } from '#shared/normalize/keys.ts';
-import type { Item, TablePort } from '#shared/normalize/ports.ts';
+import { keys } from '#shared/table/keys.ts';
+import type { Item, TablePort } from '#shared/table/port.ts';
 
 /** One UTC hour's KPI counter as the API reads it (from its day's hour-counter item), or undefined. */
 export async function hourCounter(

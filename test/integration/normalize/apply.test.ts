@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CanonicalEvent, OrderUpserted } from '#shared/domain/events.ts';
 import { applyEvent, UnresolvableEventError } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import type { DynamoTable } from '#shared/aws/table.ts';
 import { foldTable } from '../../support/fold.ts';
 import { freshTable } from '../../support/table.ts';

@@ -5,7 +5,7 @@ import type { Delivery } from '#shared/domain/delivery.ts';
 import { adapt } from '#shared/adapters/index.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { applyFold, changesOf, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
+import { applyFold, changesOf, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import { hourCountersOf } from '#shared/kpi/fold.ts';
 import { appliedMoves, BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';

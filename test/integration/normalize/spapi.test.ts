@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { adapt } from '#shared/adapters/index.ts';
 import { getBody } from '#shared/aws/body-store.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { freshTable } from '../../support/table.ts';
 import { deliveryFor } from '#test/fixtures/payloads.ts';

@@ -3,7 +3,7 @@ import type { CanonicalEvent, OrderLine } from '#shared/domain/events.ts';
 import { adapt } from '#shared/adapters/index.ts';
 import { planStockFold } from '#shared/inventory/stock-fold.ts';
 import { applyEvents } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { inputFor, payloadText } from '#test/fixtures/payloads.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WriteConflictError } from '#shared/normalize/ports.ts';
-import { itemSize, writeUnits } from '#shared/normalize/item-size.ts';
+import { WriteConflictError } from '#shared/table/port.ts';
+import { itemSize, writeUnits } from '#shared/table/item-size.ts';
 import { applyUpdate, evalCondition, MemoryTable } from '../../../bench/memory-table.ts';
 
 describe('bench memory table', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adapt } from '#shared/adapters/index.ts';
 import { bigcommerceClient } from '#shared/hydrate/bigcommerce-client.ts';
 import { hydrateMessage, type HydrateDeps, type HydrationMessage } from '#shared/hydrate/hydrate.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { normalizeMessage, type NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';

@@ -10,7 +10,7 @@ import {
   type HydrationMessage,
 } from '#shared/hydrate/hydrate.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { normalizeMessage, type NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';

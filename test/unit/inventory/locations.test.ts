@@ -161,7 +161,7 @@ describe('the fold and reservations that name no location', () => {
     // Prepare: 100 counted at WH-A; orders that name no location
     const { MemoryTable } = await import('../../../bench/memory-table.ts');
     const { applyEvent, applyEvents } = await import('#shared/normalize/apply.ts');
-    const { applyFold } = await import('#shared/kpi/fold-apply.ts');
+    const { applyFold } = await import('#shared/stream/fold-apply.ts');
     const t = new MemoryTable();
     const clock = () => new Date('2026-03-02T00:00:00.000Z');
     await applyEvent(

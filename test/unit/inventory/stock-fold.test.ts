@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
-import { applyFold } from '#shared/kpi/fold-apply.ts';
-import { padSeq, watermarkAttr } from '#shared/kpi/fold.ts';
+import { applyFold } from '#shared/stream/fold-apply.ts';
+import { padSeq, watermarkAttr } from '#shared/stream/watermarks.ts';
 import {
   appliedMovesAfter,
   BALANCE_MAX_BYTES,
@@ -14,10 +14,10 @@ import {
   readStockFold,
   UNAPPLIED_MAX_AGE_MS,
 } from '#shared/inventory/stock-fold.ts';
-import { itemSize } from '#shared/normalize/item-size.ts';
-import { TableValidationError, type WriteOp } from '#shared/normalize/ports.ts';
+import { itemSize } from '#shared/table/item-size.ts';
+import { TableValidationError, type WriteOp } from '#shared/table/port.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';

@@ -1,5 +1,5 @@
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
-import { FEED_SHARDS, shardOf } from '#shared/normalize/keys.ts';
+import { FEED_SHARDS, shardOf } from '#shared/table/keys.ts';
 import type { BalanceRow, FeedShardQuery, FeedShardResult, StockReadPort } from '#shared/inventory/ports.ts';
 
 /** An API key record for tests. */

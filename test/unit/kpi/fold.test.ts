@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { applyKpiFold, changesOf, foldStreamBatch, resolveRollupZone } from '#shared/kpi/fold-apply.ts';
+import { applyKpiFold, changesOf, foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { hourCountersOf, kpiOfOrderItem, planKpiFold, sumAbove } from '#shared/kpi/fold.ts';
 import {
-  hourCountersOf,
-  kpiOfOrderItem,
   padSeq,
-  planKpiFold,
   shardCreatedMs,
   staleWatermarks,
-  sumAbove,
   watermarkAttr,
   type StreamChange,
-} from '#shared/kpi/fold.ts';
+} from '#shared/stream/watermarks.ts';
 import { dayQueries, tileSpan } from '#shared/kpi/kpi-read.ts';
-import { keys } from '#shared/normalize/keys.ts';
-import type { Item } from '#shared/normalize/ports.ts';
+import { keys } from '#shared/table/keys.ts';
+import type { Item } from '#shared/table/port.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
-import { applyKpiFold } from '#shared/kpi/fold-apply.ts';
-import { hourCountersBetween, type StreamChange } from '#shared/kpi/fold.ts';
+import { applyKpiFold } from '#shared/stream/fold-apply.ts';
+import { hourCountersBetween } from '#shared/kpi/fold.ts';
+import type { StreamChange } from '#shared/stream/watermarks.ts';
 import {
   monthSlices,
   readChannelSeries,

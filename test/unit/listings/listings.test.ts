@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listingMappedEvent, mapListings, parseListingsCsv } from '#shared/listings/listings.ts';
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 

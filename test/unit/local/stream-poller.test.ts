@@ -9,7 +9,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import { StreamPoller, keyPrefixFilter, toLambdaAttributeValue, windowAround } from '#infra/local/stream-poller.ts';
-import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
+import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 
 /**
  * The parts moto cannot show: it gives a table one shard that never closes. A fake stream with a

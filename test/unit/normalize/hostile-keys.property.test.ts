@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyEvent } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { fixedClock } from '#test/support/clock.ts';
 import { payload } from '#test/fixtures/payloads.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';

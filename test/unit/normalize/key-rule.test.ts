@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { KEY_PART_MAX_BYTES, keyPartProblem } from '#shared/domain/key-part.ts';
 import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 import { ConnectionSchema } from '#shared/domain/connection.ts';

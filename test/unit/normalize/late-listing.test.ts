@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ListingMapped, OrderUpserted } from '#shared/domain/events.ts';
 import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 import { fixedClock, TEST_NOW } from '#test/support/clock.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FulfillmentRecorded, OrderUpserted, RefundRecorded } from '#shared/domain/events.ts';
 import { planStockFold } from '#shared/inventory/stock-fold.ts';
 import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import {
   contributionOf,
   diffContribution,

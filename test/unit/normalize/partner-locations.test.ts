@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryFor } from '#test/fixtures/payloads.ts';
 import { TEST_NOW } from '#test/support/clock.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { normalizeOn } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ORDER_LINES } from '#shared/domain/events.ts';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hub, hubOrder, normalizeOn, queued } from './support.ts';
 

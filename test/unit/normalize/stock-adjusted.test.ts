@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keys } from '#shared/normalize/keys.ts';
+import { keys } from '#shared/table/keys.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { hub, normalizeOn, queued } from './support.ts';
 

@@ -1,21 +1,14 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { MsClock } from '#shared/domain/clock.ts';
-import type { FoldStreamEvent } from '#shared/kpi/fold-event.ts';
-import {
-  planKpiFold,
-  staleWatermarks,
-  sumAbove,
-  watermarkAttr,
-  type CounterPlan,
-  type SkippedChange,
-  type StreamChange,
-} from '#shared/kpi/fold.ts';
+import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
+import { planKpiFold, sumAbove, type CounterPlan, type SkippedChange } from '#shared/kpi/fold.ts';
+import { staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
-import { itemSize } from '#shared/normalize/item-size.ts';
-import { itemRef, keys } from '#shared/normalize/keys.ts';
-import { WriteConflictError, type Item, type TablePort } from '#shared/normalize/ports.ts';
+import { itemSize } from '#shared/table/item-size.ts';
+import { itemRef, keys } from '#shared/table/keys.ts';
+import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
 
 export interface FoldDeps {
   table: TablePort;

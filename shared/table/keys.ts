@@ -1,4 +1,4 @@
-import type { Key } from '#shared/normalize/ports.ts';
+import type { Key } from '#shared/table/port.ts';
 
 /**
  * The single table's keys (docs/architecture.md, "The single table"). Every item the normalizer
