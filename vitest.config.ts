@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { AWS_TEST_WORKERS } from './test/support/workers.ts';
 
 const env = {
   AWS_REGION: 'us-east-1',
@@ -22,19 +23,21 @@ export default defineConfig({
         // pure logic and synthesized templates: no server, files run in parallel
         test: {
           name: 'unit',
+          maxWorkers: 2,
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           env,
+          setupFiles: ['test/support/worker-env.ts'],
           testTimeout: 60_000,
         },
       },
       {
-        // moto serves one request at a time and is shared by the run: these files run one after
-        // another so one file's resources are never reset under another's feet
+        // files that talk to moto: AWS_TEST_WORKERS side by side, each worker with its own moto
         test: {
           name: 'aws',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          fileParallelism: false,
+          maxWorkers: AWS_TEST_WORKERS,
           env,
+          setupFiles: ['test/support/worker-env.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

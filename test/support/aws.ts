@@ -3,10 +3,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig } from '#shared/aws/config.ts';
+import { workerIndex } from './workers.ts';
 
-/** The moto_server started by test/support/global-setup.ts, for integration tests. */
+/** This test worker's moto_server (started by test/support/global-setup.ts), for integration tests. */
 export function awsEndpoint(): string {
-  return inject('awsEndpoint');
+  const endpoints = inject('awsEndpoints');
+  return endpoints[workerIndex() % endpoints.length]!;
 }
 
 /** Environment a handler under test sees when it runs against the test moto. */
