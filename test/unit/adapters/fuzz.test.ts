@@ -59,6 +59,8 @@ const TOPIC: Record<Source, Record<string, string>> = {
     'stock-set-bulk': 'stock.set',
     'stock-adjusted': 'stock.adjusted',
     'order-upserted': 'order.upserted',
+    'order-upserted-partial': 'order.upserted',
+    'fulfillment-recorded': 'fulfillment.recorded',
     'order-cancelled': 'order.cancelled',
     'refund-recorded': 'refund.recorded',
     'listing-mapped': 'listing.mapped',
