@@ -252,7 +252,12 @@ export class HubMonitoring extends Construct {
         width: 8,
         left: [hubMetric(HubMetric.EventsApplied, 'normalize', stage)],
       }),
-      new GraphWidget({ title: 'Oversells', width: 8, left: [hubMetric(HubMetric.Oversells, 'normalize', stage)] }),
+      new GraphWidget({
+        title: 'Oversells; order lines left unmapped',
+        width: 8,
+        left: [hubMetric(HubMetric.Oversells, 'normalize', stage)],
+        right: [hubMetric(HubMetric.UnmappedOrderLines, 'normalize', stage)],
+      }),
       new GraphWidget({
         title: 'Normalize batch item failures',
         width: 8,

@@ -68,6 +68,7 @@ async function recordHandler(record: SQSRecord, tally: Tally): Promise<void> {
   }
   tally.applied += outcome.applied;
   if (outcome.oversells > 0) telemetry.oversells(outcome.oversells);
+  if (outcome.unmappedLines) telemetry.unmappedOrderLines(outcome.unmappedLines);
   log.info('normalized', { ...meta, ...outcome });
 }
 

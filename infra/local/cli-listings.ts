@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { listChannels } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { listListings } from '#shared/aws/listings-repo.ts';
+import { listListings, listWaitingLines } from '#shared/aws/listings-repo.ts';
 import { replayUnmappedListings } from '#shared/aws/quarantine.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
@@ -11,7 +11,7 @@ import { mapListings, parseListingsCsv, validateListing, type ListingInput } fro
 import { AdminCliError, target } from './cli-admin.ts';
 
 /**
- * `npm run hub -- listings map|import|list`: which channel listing id is which master SKU, for
+ * `npm run hub -- listings map|import|list|waiting`: which channel listing id is which master SKU, for
  * senders whose stock webhooks carry no SKU (Square, BigCommerce). Mappings go through the
  * normalizer's ListingMapped path; deliveries quarantined for want of a mapping are replayed.
  */
@@ -43,16 +43,25 @@ export const LISTINGS_HELP: Record<string, string> = {
     '',
     'Prints the stored mappings: channel, externalId, sku and when each was mapped.',
   ].join('\n'),
+  waiting: [
+    'usage: npm run hub -- listings waiting [--channel <channel>]',
+    '',
+    'Prints the order lines kept as unmapped because no SKU is mapped to their listing yet:',
+    'channel, externalId, orderId, lineId and quantity. They hold no stock until mapped; mapping',
+    'the listing (listings map or import) resolves them and the order takes effect once.',
+  ].join('\n'),
 };
 
 const USAGE = [
-  'usage: npm run hub -- listings map|import|list ... (add --help to a command for its help)',
+  'usage: npm run hub -- listings map|import|list|waiting ... (add --help to a command for its help)',
   '',
   LISTINGS_HELP.map,
   '',
   LISTINGS_HELP.import,
   '',
   LISTINGS_HELP.list,
+  '',
+  LISTINGS_HELP.waiting,
 ].join('\n');
 
 export async function runListingsCli(
@@ -102,6 +111,16 @@ export async function runListingsCli(
     const all = await listListings(doc, t.tableName, values.channel ? { channel: values.channel } : {});
     if (all.length === 0) print(values.channel ? `no listings mapped on ${values.channel}` : 'no listings mapped');
     for (const l of all) print(`${l.channel}\t${l.externalId}\t${l.sku}\t${l.at}`);
+    return;
+  }
+
+  if (command === 'waiting') {
+    const all = await listWaitingLines(doc, t.tableName, values.channel ? { channel: values.channel } : {});
+    if (all.length === 0)
+      print(
+        values.channel ? `no order lines wait for a listing on ${values.channel}` : 'no order lines wait for a listing',
+      );
+    for (const w of all) print(`${w.channel}\t${w.externalId}\t${w.orderId}\t${w.lineId}\t${w.quantity}`);
     return;
   }
 

@@ -23,7 +23,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
  *   connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]
  *                                                API credentials for fetching thin orders (Square, BigCommerce)
- *   listings map|import|list ...                 listing ids to SKUs (cli-listings.ts; --help on each)
+ *   listings map|import|list|waiting ...         listing ids to SKUs (cli-listings.ts; --help on each)
  *
  * Environment (defaults match `npm start`):
  *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json, or HUB_STATE_DIR)
@@ -103,7 +103,7 @@ function usage(): string {
   return [
     'usage: npm run hub -- <command> (add --help to a command for its help)',
     ...Object.keys(HELP).map((c) => `  ${c}`),
-    '  listings map|import|list',
+    '  listings map|import|list|waiting',
   ].join('\n');
 }
 
@@ -125,7 +125,7 @@ export async function runCli(
   if (group === 'listings') return runListingsCli(argv, env, print);
   if (group !== 'connections' || !command) {
     throw new CliError(
-      'usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive | listings map|import|list (see infra/local/cli.ts, cli-admin.ts, cli-listings.ts)',
+      'usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive | listings map|import|list|waiting (see infra/local/cli.ts, cli-admin.ts, cli-listings.ts)',
     );
   }
   const e = environment(env);

@@ -67,13 +67,25 @@ const orderUpsertedSchema = z.looseObject({
   currency: currencyCode,
   total: decimalString.optional(),
   lines: z.array(
-    z.looseObject({
-      lineId: idText.optional(),
-      sku: text,
-      quantity: z.number().int().nonnegative(),
-      unitPrice: decimalString,
-      locationId: text.optional(),
-    }),
+    z
+      .looseObject({
+        lineId: idText.optional(),
+        sku: text.optional(),
+        /** the sender's own item id when it has no SKU for the line: joined through listing.mapped */
+        listingId: idText.optional(),
+        quantity: z.number().int().nonnegative(),
+        unitPrice: decimalString,
+        locationId: text.optional(),
+        /** units of the line already shipped while the order is not fulfilled as a whole */
+        shipped: z.number().int().nonnegative().optional(),
+        shippedAt: isoTime.optional(),
+      })
+      .superRefine((l, ctx) => {
+        if (l.sku === undefined && l.listingId === undefined)
+          ctx.addIssue({ code: 'custom', path: ['sku'], message: 'a line names its sku or its listingId' });
+        if (l.shipped !== undefined && l.shipped > l.quantity)
+          ctx.addIssue({ code: 'custom', path: ['shipped'], message: 'more units shipped than the line has' });
+      }),
   ),
   locationId: text.optional(),
   shipToCountry: text.optional(),
@@ -105,6 +117,17 @@ const refundRecordedSchema = z.looseObject({
       }),
     )
     .default([]),
+});
+
+const fulfillmentRecordedSchema = z.looseObject({
+  orderId: idText,
+  fulfillmentId: idText,
+  /** `cancelled`: the shipment did not leave (its units stay reserved), whatever an earlier version said */
+  status: z.enum(['shipped', 'cancelled']),
+  at: isoTime.optional(),
+  updatedAt: isoTime.optional(),
+  version: z.number().int().nonnegative().optional(),
+  lines: z.array(z.looseObject({ lineId: idText, quantity: z.number().int().nonnegative() })).min(1),
 });
 
 const listingMappedSchema = z.looseObject({ externalId: text, sku: text, at: isoTime.optional() });
@@ -150,11 +173,13 @@ function orderUpserted(delivery: Delivery, env: Envelope): CanonicalEvent[] {
     createdAt: o.createdAt,
     version: o.version === undefined ? { at: o.updatedAt } : { at: o.updatedAt, seq: o.version },
     lines: o.lines.map((l) => ({
-      sku: l.sku,
+      ...(l.sku !== undefined ? { sku: l.sku } : { externalItemId: l.listingId! }),
       quantity: l.quantity,
       unitPrice: { amount: l.unitPrice, currency: o.currency },
       ...(l.lineId ? { lineId: l.lineId } : {}),
       ...(l.locationId ? { locationId: l.locationId } : {}),
+      ...(l.shipped ? { shippedQuantity: l.shipped } : {}),
+      ...(l.shipped && l.shippedAt ? { shippedAt: l.shippedAt } : {}),
     })),
   };
   if (o.orderNumber) event.orderNumber = o.orderNumber;
@@ -176,6 +201,7 @@ export const hubAdapter = defineAdapter('hub', ({ delivery, body }) => {
     'order.upserted',
     'order.cancelled',
     'refund.recorded',
+    'fulfillment.recorded',
     'listing.mapped',
   ];
   if (!known.includes(type)) throw unknownEvent('hub', type);
@@ -232,6 +258,22 @@ export const hubAdapter = defineAdapter('hub', ({ delivery, body }) => {
             ...(l.sku ? { sku: l.sku } : {}),
             ...(l.locationId ? { locationId: l.locationId } : {}),
           })),
+        },
+      ];
+    }
+    case 'fulfillment.recorded': {
+      const f = parseWith(fulfillmentRecordedSchema, env.data, 'hub fulfillment.recorded', ['data']);
+      const updatedAt = f.updatedAt ?? env.timestamp;
+      return [
+        {
+          ...base,
+          type: 'FulfillmentRecorded',
+          orderId: f.orderId,
+          fulfillmentId: f.fulfillmentId,
+          shipped: f.status === 'shipped',
+          at: f.at ?? env.timestamp,
+          version: f.version === undefined ? { at: updatedAt } : { at: updatedAt, seq: f.version },
+          lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity })),
         },
       ];
     }

@@ -38,6 +38,11 @@ export interface ApplyObserver {
    * are found by the fold, which applies its stock effects (shared/inventory/stock-fold.ts)
    */
   oversells?(n: number): void;
+  /**
+   * order lines a written order version newly keeps as unmapped (their listing has no SKU yet):
+   * counted once the write succeeded, by line id, so a redelivery or a later version counts none
+   */
+  unmappedLines?(n: number): void;
 }
 
 /** An event that cannot be applied as it is (e.g. a stock level for an unmapped listing): quarantine it. */
@@ -92,7 +97,9 @@ export async function applyEvent(
     case 'OrderCancelled':
     case 'RefundRecorded':
     case 'FulfillmentRecorded':
-      return withConflictRetry(async () => ((await applyOrderEvents(table, [event], now)) > 0 ? 'applied' : 'noop'));
+      return withConflictRetry(async () =>
+        (await applyOrderEvents(table, [event], now, observer)) > 0 ? 'applied' : 'noop',
+      );
     case 'StockLevelSet':
       return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
     case 'StockAdjusted':
@@ -204,7 +211,7 @@ export async function applyEvents(
     }
     let changed = 0;
     await withConflictRetry(async () => {
-      changed = await applyOrderEvents(table, u, now);
+      changed = await applyOrderEvents(table, u, now, observer);
       return changed > 0 ? 'applied' : 'noop';
     });
     applied += changed;
@@ -213,7 +220,12 @@ export async function applyEvents(
 }
 
 /** Events of one order, merged into its item in one conditional put; how many changed it. */
-async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () => Date): Promise<number> {
+async function applyOrderEvents(
+  table: TablePort,
+  events: OrderEvent[],
+  now: () => Date,
+  observer: ApplyObserver = {},
+): Promise<number> {
   const { channel, orderId } = events[0]!;
   const key = keys.order(channel, orderId);
   const current = await table.get(key);
@@ -247,6 +259,13 @@ async function applyOrderEvents(table: TablePort, events: OrderEvent[], now: () 
 
   const waiting = waitingListings(after);
   await putOrder(table, key, current, after, now, waiting);
+  if (waiting.length > 0) {
+    const before = new Set(
+      (current ? (orderBodyOfItem(current).state?.lines ?? []) : []).filter((l) => l.unmapped).map((l) => l.lineId),
+    );
+    const fresh = (after.state?.lines ?? []).filter((l) => l.unmapped && !before.has(l.lineId)).length;
+    if (fresh > 0) observer.unmappedLines?.(fresh);
+  }
   // a mapping applied while this order was being merged wrote its listing before looking for
   // waiters, and this order wrote its waiters before looking for mappings: one of them sees the other
   if (waiting.length > 0) await resolveWaitingOrder(table, channel, orderId, now);

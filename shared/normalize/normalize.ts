@@ -54,7 +54,15 @@ export interface NormalizeDeps {
 }
 
 export type NormalizeOutcome =
-  | { status: 'applied' | 'noop'; deliveryId: string; events: number; applied: number; oversells: number }
+  | {
+      status: 'applied' | 'noop';
+      deliveryId: string;
+      events: number;
+      applied: number;
+      oversells: number;
+      /** order lines this delivery left waiting for a listing mapping (absent: none) */
+      unmappedLines?: number;
+    }
   | { status: 'quarantined'; deliveryId: string; reason: string; message: string; externalId?: string }
   | { status: 'ignored'; deliveryId: string; source: string; topic: string };
 
@@ -172,7 +180,11 @@ export async function normalizeMessage(
   }
   let applied: number;
   let oversells = 0;
-  const observer = { oversells: (n: number) => void (oversells += n) };
+  let unmappedLines = 0;
+  const observer = {
+    oversells: (n: number) => void (oversells += n),
+    unmappedLines: (n: number) => void (unmappedLines += n),
+  };
   try {
     applied = await applyEvents(deps.table, events, now, observer);
   } catch (err) {
@@ -209,6 +221,7 @@ export async function normalizeMessage(
     events: events.length,
     applied,
     oversells,
+    ...(unmappedLines > 0 ? { unmappedLines } : {}),
   };
 }
 

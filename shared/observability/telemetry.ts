@@ -19,6 +19,8 @@ export const HubMetric = {
   Quarantined: 'Quarantined',
   Ignored: 'Ignored',
   Oversells: 'Oversells',
+  /** order lines kept as unmapped: their listing has no SKU yet, so they hold no stock */
+  UnmappedOrderLines: 'UnmappedOrderLines',
   NormalizeBatchFailures: 'NormalizeBatchFailures',
   KpiCounterWrites: 'KpiCounterWrites',
   FoldSkipped: 'FoldSkipped',
@@ -60,6 +62,8 @@ export interface Telemetry {
   ignored(source: string, topic: string): void;
   /** balances that went below zero available */
   oversells(n: number): void;
+  /** order lines an applied delivery left waiting for a listing mapping (`listings waiting` lists them) */
+  unmappedOrderLines(n: number): void;
   /** records of one normalize batch reported failed (retried by SQS, then the DLQ) */
   batchFailures(n: number): void;
   /** KPI counter updates one fold batch made (hour counters and rollups) */
@@ -141,6 +145,7 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
     quarantined: (reason) => count(HubMetric.Quarantined, 1, { reason }),
     ignored: (source, topic) => count(HubMetric.Ignored, 1, { source, topic }),
     oversells: (n) => count(HubMetric.Oversells, n),
+    unmappedOrderLines: (n) => count(HubMetric.UnmappedOrderLines, n),
     batchFailures: (n) => count(HubMetric.NormalizeBatchFailures, n),
     kpiCounterWrites: (n) => count(HubMetric.KpiCounterWrites, n),
     foldSkipped: (n) => count(HubMetric.FoldSkipped, n),

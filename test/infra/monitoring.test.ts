@@ -206,6 +206,7 @@ describe('dashboard', () => {
       'Quarantined',
       'Ignored',
       'Oversells',
+      'UnmappedOrderLines',
       'NormalizeBatchFailures',
       'ApproximateAgeOfOldestMessage',
       'Throttles',

@@ -182,6 +182,33 @@ describe('npm run hub -- listings', () => {
     ]);
   });
 
+  it('lists order lines waiting for a listing, counts them once, and lists none once their listing is mapped', async () => {
+    // Prepare: WooCommerce's order example (REST API docs) has a line of product 93 with "sku": ""
+    const order = deliveryFor('woocommerce', 'order.created', payload('woocommerce', 'order-created-docs'), {
+      deliveryId: 'dlv_woo',
+      channel: 'woo-main',
+    });
+    // Act
+    const first = await normalizeMessage(JSON.stringify(order), deps());
+    const again = await normalizeMessage(JSON.stringify(order), deps());
+    const waiting = await cli('listings', 'waiting');
+    const elsewhere = await cli('listings', 'waiting', '--channel', 'square-main');
+    await cli('listings', 'map', 'woo-main', 'product:93', 'WOO-ALBUM');
+    const after = await cli('listings', 'waiting', '--channel', 'woo-main');
+    // Assess
+    expect(first).toMatchObject({ status: 'applied', unmappedLines: 1 });
+    expect(again).not.toHaveProperty('unmappedLines');
+    expect(waiting).toEqual(['woo-main\tproduct:93\t727\t315\t2']);
+    expect(elsewhere).toEqual(['no order lines wait for a listing on square-main']);
+    expect(after).toEqual(['no order lines wait for a listing on woo-main']);
+    const stored = await table.get(keys.order('woo-main', '727'));
+    expect((stored?.state as { lines: { lineId: string; sku: string; unmapped?: true }[] }).lines[0]).toMatchObject({
+      lineId: '315',
+      sku: 'WOO-ALBUM',
+    });
+    expect((stored?.state as { lines: { unmapped?: true }[] }).lines.some((l) => l.unmapped)).toBe(false);
+  });
+
   it('has --help for every listings command without needing a running hub, and says what is wrong with bad input', async () => {
     // Prepare
     const noHub = {};
@@ -196,6 +223,7 @@ describe('npm run hub -- listings', () => {
     );
     expect(await help('listings', 'import', '--help')).toContain('channel,externalId,sku');
     expect(await help('listings', 'list', '-h')).toContain('--channel');
+    expect(await help('listings', 'waiting', '--help')).toMatch(/^usage: npm run hub -- listings waiting/);
     expect(await help('listings')).toContain('listings map|import|list');
     expect(await help('connections', 'add', '--help')).toContain('--source');
     expect((await cliFailing('listings', 'map', 'square-main', 'X')).error.message).toMatch(

@@ -5,6 +5,7 @@ import { CanonicalEventSchema } from '#shared/domain/events.ts';
 import { adapt, adapterFor } from '#shared/adapters/index.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
 import { inputFor, payload, payloadNames, type Json } from '#test/fixtures/payloads.ts';
+import { FIXTURE_TOPIC } from '#test/fixtures/topics.ts';
 
 /**
  * Property: whatever arrives — random JSON, text that is not JSON, a real fixture with a field
@@ -14,80 +15,7 @@ import { inputFor, payload, payloadNames, type Json } from '#test/fixtures/paylo
  * emits an invalid event fails here.
  */
 
-/** the topic/type each fixture is delivered under */
-const TOPIC: Record<Source, Record<string, string>> = {
-  shopify: {
-    'order-create': 'orders/create',
-    'order-fulfilled': 'orders/fulfilled',
-    'order-cancelled': 'orders/cancelled',
-    'refund-create': 'refunds/create',
-    'inventory-level-update': 'inventory_levels/update',
-    'product-update': 'products/update',
-    'test-order': 'orders/create',
-    'order-create-presentment': 'orders/create',
-    'order-updated-pos': 'orders/updated',
-    'order-paid': 'orders/paid',
-    'order-partially-fulfilled': 'orders/partially_fulfilled',
-    'order-fulfilled-multi': 'orders/fulfilled',
-    'order-edited': 'orders/edited',
-    'refund-create-test': 'refunds/create',
-    'refund-create-restock': 'refunds/create',
-    'fulfillment-create': 'fulfillments/create',
-    'fulfillment-update-cancelled': 'fulfillments/update',
-    'product-update-test': 'products/update',
-    'inventory-level-test': 'inventory_levels/update',
-    'inventory-level-untracked': 'inventory_levels/update',
-  },
-  woocommerce: {
-    'order-processing': 'order.created',
-    'order-completed-refunded': 'order.updated',
-    'product-updated': 'product.updated',
-    'order-created-docs': 'order.created',
-    'order-updated-docs': 'order.updated',
-    'order-completed-docs': 'order.updated',
-    'order-refunded-docs': 'order.updated',
-    'product-updated-variation': 'product.updated',
-  },
-  square: {
-    'inventory-count-updated': 'inventory.count.updated',
-    'order-created': 'order.created',
-    'order-updated': 'order.updated',
-    'order-fulfillment-updated': 'order.fulfillment.updated',
-  },
-  'standard-webhooks': {
-    'stock-set': 'stock.set',
-    'stock-set-bulk': 'stock.set',
-    'stock-adjusted': 'stock.adjusted',
-    'order-upserted': 'order.upserted',
-    'order-cancelled': 'order.cancelled',
-    'refund-recorded': 'refund.recorded',
-    'listing-mapped': 'listing.mapped',
-  },
-  walmart: {
-    'po-created': 'PO_CREATED',
-    'order-updates-po-created': 'ORDER_UPDATES',
-    'order-updates-autocancelled': 'ORDER_UPDATES',
-    'order-updates-intent-to-cancel': 'ORDER_UPDATES',
-    'order-updates-shipped': 'ORDER_UPDATES',
-    'inventory-oos': 'INVENTORY_OOS',
-  },
-  bigcommerce: {
-    'product-inventory-absolute': 'store/product/inventory/updated',
-    'sku-inventory-relative': 'store/sku/inventory/updated',
-    'order-created': 'store/order/created',
-    'order-status-updated': 'store/order/statusUpdated',
-  },
-  amazon: {
-    'order-change-unshipped': 'ORDER_CHANGE',
-    'fba-inventory-availability': 'FBA_INVENTORY_AVAILABILITY_CHANGES',
-    'listings-item-mfn-quantity-change': 'LISTINGS_ITEM_MFN_QUANTITY_CHANGE',
-    'any-offer-changed': 'ANY_OFFER_CHANGED',
-  },
-  ebay: {
-    'order-confirmation': 'ORDER_CONFIRMATION',
-    'marketplace-account-deletion': 'MARKETPLACE_ACCOUNT_DELETION',
-  },
-};
+const TOPIC = FIXTURE_TOPIC;
 
 const SOURCES = Object.keys(TOPIC) as Source[];
 const ALL_TOPICS = [...new Set(SOURCES.flatMap((s) => Object.values(TOPIC[s])))];

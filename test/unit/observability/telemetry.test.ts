@@ -91,6 +91,17 @@ describe('telemetry metrics (EMF)', () => {
     });
   });
 
+  it('counts order lines left unmapped', () => {
+    // Prepare
+    const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'prod' } });
+    // Act
+    t.unmappedOrderLines(2);
+    t.metrics.publishStoredMetrics();
+    // Assess
+    const [doc] = emf();
+    expect(doc).toMatchObject({ service: 'inventory-hub-normalize', UnmappedOrderLines: 2 });
+  });
+
   it('counts a quarantine per reason and keeps dimension values tame', () => {
     const t = createTelemetry({ fn: 'normalize', env: { HUB_STAGE: 'prod' } });
     t.quarantined('schema mismatch: "line_items"');
