@@ -13,10 +13,11 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { applyFold, changesOf, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { CostStats } from '#shared/table/port.ts';
 import { MemoryTable } from './memory-table.ts';
-import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
+import { MEMORY_SHARD, foldMemory, streamEvents } from './memory-fold.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';
 
 export const CROSSCHECK_ORDERS = 100;
@@ -102,6 +103,7 @@ export const crossCheckBench: BenchModule = {
       const normalized = { moto: { ...dynamo.stats }, memory: { ...memory.stats } };
       const motoChanges = await motoStreamChanges(env, tableName);
       const zone = await resolveRollupZone(dynamo, 'UTC');
+      const events = streamEvents(memory.streamFrom(0).changes);
       for (let i = 0; i < motoChanges.length; i += CROSSCHECK_FOLD_BATCH) {
         await applyFold(
           dynamo,
@@ -110,9 +112,11 @@ export const crossCheckBench: BenchModule = {
           zone,
           FOLD_NOW_MS,
           () => FOLD_NOW_MS,
+          BALANCE_MAX_BYTES,
+          events,
         );
       }
-      await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS });
+      await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS, events });
       const folded = { moto: delta(dynamo.stats, normalized.moto), memory: delta(memory.stats, normalized.memory) };
       if (motoChanges.length !== memory.streamLength)
         throw new Error(
