@@ -71,6 +71,13 @@ function withoutSequence(it: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(it)) if (!k.startsWith('w_') && k !== 'seq') out[k] = v;
   // a fold ledger row's key names the first change it holds by its sequence number
   if (typeof out.sk === 'string' && out.type === 'moves') out.sk = out.sk.replace(/#[0-9a-z]{26}$/, '#<seq>');
+  // the emitted available-to-sell values name the batch that emitted them by its last sequence number
+  if (out.type === 'ats' && out.ch && typeof out.ch === 'object') {
+    const ch: Record<string, unknown> = {};
+    for (const [c, v] of Object.entries(out.ch as Record<string, Record<string, unknown>>))
+      ch[c] = { ...v, b: String(v.b).replace(/#[^#]*$/, '#<seq>') };
+    out.ch = ch;
+  }
   return out;
 }
 
