@@ -176,7 +176,7 @@ export const costBench: BenchModule = {
     );
     add(
       'DynamoDB read units',
-      `${s.readUnits} RU per delivery (strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`,
+      `${s.readUnits} RU per delivery (first reads of orders and counted balances eventually consistent at half a unit, the rest strongly consistent) × $${PRICES.dynamodb.perMillionReadUnits}/M`,
       s.readUnits * PRICES.dynamodb.perMillionReadUnits,
     );
     // --- fold: reads the table's stream (free for a Lambda trigger), folds order changes into stock

@@ -13,10 +13,11 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { applyFold, changesOf, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { CostStats } from '#shared/table/port.ts';
 import { MemoryTable } from './memory-table.ts';
-import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
+import { MEMORY_SHARD, foldMemory, streamEvents } from './memory-fold.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';
 
 export const CROSSCHECK_ORDERS = 100;
@@ -70,6 +71,13 @@ function withoutSequence(it: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(it)) if (!k.startsWith('w_') && k !== 'seq') out[k] = v;
   // a fold ledger row's key names the first change it holds by its sequence number
   if (typeof out.sk === 'string' && out.type === 'moves') out.sk = out.sk.replace(/#[0-9a-z]{26}$/, '#<seq>');
+  // the emitted available-to-sell values name the batch that emitted them by its last sequence number
+  if (out.type === 'ats' && out.ch && typeof out.ch === 'object') {
+    const ch: Record<string, unknown> = {};
+    for (const [c, v] of Object.entries(out.ch as Record<string, Record<string, unknown>>))
+      ch[c] = { ...v, b: String(v.b).replace(/#[^#]*$/, '#<seq>') };
+    out.ch = ch;
+  }
   return out;
 }
 
@@ -102,6 +110,7 @@ export const crossCheckBench: BenchModule = {
       const normalized = { moto: { ...dynamo.stats }, memory: { ...memory.stats } };
       const motoChanges = await motoStreamChanges(env, tableName);
       const zone = await resolveRollupZone(dynamo, 'UTC');
+      const events = streamEvents(memory.streamFrom(0).changes);
       for (let i = 0; i < motoChanges.length; i += CROSSCHECK_FOLD_BATCH) {
         await applyFold(
           dynamo,
@@ -110,9 +119,11 @@ export const crossCheckBench: BenchModule = {
           zone,
           FOLD_NOW_MS,
           () => FOLD_NOW_MS,
+          BALANCE_MAX_BYTES,
+          events,
         );
       }
-      await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS });
+      await foldMemory(memory, { batchSize: CROSSCHECK_FOLD_BATCH, zone: 'UTC', nowMs: FOLD_NOW_MS, events });
       const folded = { moto: delta(dynamo.stats, normalized.moto), memory: delta(memory.stats, normalized.memory) };
       if (motoChanges.length !== memory.streamLength)
         throw new Error(

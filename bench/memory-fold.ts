@@ -1,4 +1,6 @@
-import { applyFold, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
+import { applyFold, resolveRollupZone, type FoldEvents, type FoldResult } from '#shared/stream/fold-apply.ts';
+import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
+import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { MemoryTable } from './memory-table.ts';
 
 /** The shard id the memory table's stream goes by (a DynamoDB-shaped id, created 2023-11-14). */
@@ -17,8 +19,11 @@ export async function foldMemory(
     zone?: string;
     nowMs?: number;
     onBatch?: (r: FoldResult) => void;
+    /** the channels and publisher of stock-change events (default: streamEvents over the stream's channels) */
+    events?: FoldEvents;
   } = {},
 ): Promise<number> {
+  const events = opts.events ?? streamEvents(table.streamFrom(0).changes);
   const zone = await resolveRollupZone(table, opts.zone ?? 'UTC');
   let position = opts.position ?? 0;
   for (;;) {
@@ -31,8 +36,29 @@ export async function foldMemory(
       zone,
       opts.nowMs ?? Date.now(),
       opts.nowMs === undefined ? Date.now : () => opts.nowMs!,
+      BALANCE_MAX_BYTES,
+      events,
     );
     opts.onBatch?.(r);
     position = next;
   }
+}
+
+/**
+ * Stock-change events as the bench derives them: for every channel that has orders in the stream
+ * (the channels a hub with those connections lists), published nowhere (their delivery is priced
+ * on its own).
+ */
+export function streamEvents(changes: readonly StreamChange[]): FoldEvents {
+  const names = new Set<string>();
+  for (const c of changes) {
+    const ch = (c.newImage ?? c.oldImage)?.channel;
+    if (typeof ch === 'string') names.add(ch);
+  }
+  const list = [...names].sort().map((channel) => ({ channel, allocation: {} }));
+  return {
+    channels: { list: async () => list },
+    // outbound delivery wires its publisher here
+    publisher: { publish: async () => {} },
+  };
 }

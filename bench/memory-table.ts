@@ -5,6 +5,7 @@ import {
   type CostStats,
   type Item,
   type Key,
+  type ReadOptions,
   type TablePort,
   type WriteOp,
 } from '#shared/table/port.ts';
@@ -82,10 +83,11 @@ export class MemoryTable implements TablePort {
     return this.partitions.get(key.pk)?.get(key.sk);
   }
 
-  async get(key: Key): Promise<Item | undefined> {
+  async get(key: Key, opts: ReadOptions = {}): Promise<Item | undefined> {
+    const consistent = opts.consistent ?? true;
     const item = this.read(key);
     this.stats.readRequests += 1;
-    this.stats.readUnits += readUnits(item ? itemSize(item) : 0, true);
+    this.stats.readUnits += readUnits(item ? itemSize(item) : 0, consistent);
     return item ? clone(item) : undefined;
   }
 

@@ -494,9 +494,9 @@ export class HubStack extends Stack {
       timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
       memorySize: FOLD_MEMORY_MB,
     });
-    // balances, ledger rows, counters and their watermarks: read, create, add to; never delete,
-    // never the feed index
-    this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE] });
+    // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values:
+    // read, create, add to; never delete. The index: only to list channels for stock-change events
+    this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] });
     this.fold.fn.addEventSource(
       // grants the role DescribeStream, GetRecords and GetShardIterator on this stream (and
       // ListStreams, which has no resource-level permissions)

@@ -3,6 +3,8 @@ import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { resolveRollupZone, type FoldDeps } from '#shared/stream/fold-apply.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
+import { dynamoChannelPort } from '#shared/aws/channels.ts';
+import type { StockChangePublisher } from '#shared/outbound/events.ts';
 
 /**
  * The fold function's dependencies, built once per container from its environment:
@@ -14,11 +16,16 @@ export function foldRuntime(env: NodeJS.ProcessEnv = process.env): FoldDeps {
   if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
   const wanted = env.HUB_MERCHANT_TIME_ZONE || 'UTC';
   if (!isTimeZone(wanted)) throw new Error(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${wanted}`);
-  const table = new DynamoTable(documentClient(awsClientConfig(env)), tableName);
+  const doc = documentClient(awsClientConfig(env));
+  const table = new DynamoTable(doc, tableName);
   let zone: Promise<string> | undefined;
+  // outbound delivery wires its publisher here
+  const publisher: StockChangePublisher = { publish: async () => {} };
   return {
     table,
     now: systemMsClock,
+    channels: dynamoChannelPort(doc, tableName, { now: systemMsClock }),
+    publisher,
     rollupZone() {
       zone ??= resolveRollupZone(table, wanted);
       // a failed read is tried again by the next batch

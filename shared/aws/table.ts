@@ -15,6 +15,7 @@ import {
   type CostStats,
   type Item,
   type Key,
+  type ReadOptions,
   type TablePort,
   type WriteOp,
 } from '#shared/table/port.ts';
@@ -54,14 +55,15 @@ export class DynamoTable implements TablePort {
     readonly tableName: string,
   ) {}
 
-  async get(key: Key): Promise<Item | undefined> {
+  async get(key: Key, opts: ReadOptions = {}): Promise<Item | undefined> {
+    const consistent = opts.consistent ?? true;
     const res = await this.doc
-      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))
+      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }))
       .catch((err: unknown) => {
         throw tableError(err);
       });
     this.stats.readRequests += 1;
-    this.stats.readUnits += readUnits(res.Item ? itemSize(res.Item) : 0, true);
+    this.stats.readUnits += readUnits(res.Item ? itemSize(res.Item) : 0, consistent);
     return res.Item;
   }
 

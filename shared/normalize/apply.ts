@@ -64,10 +64,17 @@ const COUNT_CONCURRENCY = 8;
 /** How often a write that lost a race is re-planned before the delivery is retried through the queue. */
 const MAX_CONFLICTS = 8;
 
-async function withConflictRetry(fn: () => Promise<ApplyResult>): Promise<ApplyResult> {
+/**
+ * Runs `fn` until its conditional write does not lose a race. `consistent` says how `fn` reads what
+ * its write is conditional on: the first attempt eventually consistently (half the read units),
+ * every retry strongly — a stale first read costs a failed condition and a retry, never a wrong
+ * answer, since the write's condition is on exactly what was read (the property test in
+ * test/integration/normalize serves stale reads to prove it).
+ */
+async function withConflictRetry(fn: (consistent: boolean) => Promise<ApplyResult>): Promise<ApplyResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await fn();
+      return await fn(attempt > 0);
     } catch (err) {
       if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICTS) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
@@ -97,11 +104,11 @@ export async function applyEvent(
     case 'OrderCancelled':
     case 'RefundRecorded':
     case 'FulfillmentRecorded':
-      return withConflictRetry(async () =>
-        (await applyOrderEvents(table, [event], now, observer)) > 0 ? 'applied' : 'noop',
+      return withConflictRetry(async (consistent) =>
+        (await applyOrderEvents(table, [event], now, observer, consistent)) > 0 ? 'applied' : 'noop',
       );
     case 'StockLevelSet':
-      return withConflictRetry(counted(() => applyStockLevel(table, event, now)));
+      return withConflictRetry((consistent) => counted(() => applyStockLevel(table, event, now, consistent))());
     case 'StockAdjusted':
       return withConflictRetry(counted(() => applyStockAdjusted(table, event, now)));
     case 'ListingMapped': {
@@ -210,8 +217,8 @@ export async function applyEvents(
       continue;
     }
     let changed = 0;
-    await withConflictRetry(async () => {
-      changed = await applyOrderEvents(table, u, now, observer);
+    await withConflictRetry(async (consistent) => {
+      changed = await applyOrderEvents(table, u, now, observer, consistent);
       return changed > 0 ? 'applied' : 'noop';
     });
     applied += changed;
@@ -225,10 +232,12 @@ async function applyOrderEvents(
   events: OrderEvent[],
   now: () => Date,
   observer: ApplyObserver = {},
+  /** false: the order is read eventually consistently (the put is conditional on its `rev`) */
+  consistent = true,
 ): Promise<number> {
   const { channel, orderId } = events[0]!;
   const key = keys.order(channel, orderId);
-  const current = await table.get(key);
+  const current = await table.get(key, { consistent });
   const before = orderBody(current, channel, orderId);
   let after = before;
   let afterJson = stableStringify(before);
@@ -362,11 +371,17 @@ async function resolveSku(
   return sku;
 }
 
-async function applyStockLevel(table: TablePort, e: StockLevelSet, now: () => Date): Promise<Applied> {
+async function applyStockLevel(
+  table: TablePort,
+  e: StockLevelSet,
+  now: () => Date,
+  /** false: the balance is read eventually consistently (the update is conditional on its `rev`) */
+  consistent = true,
+): Promise<Applied> {
   const sku = await resolveSku(table, e.channel, e);
   const asOf = iso(e.asOf);
   const bk = keys.balance(sku, e.locationId);
-  const current = await table.get(bk);
+  const current = await table.get(bk, { consistent });
   const bal = balanceView(current);
   if (bal.countAsOf && bal.countAsOf >= asOf) return NOOP;
   // movements after the count happened later than it and still apply on top of it — those the

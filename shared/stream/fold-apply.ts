@@ -3,12 +3,15 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { MsClock } from '#shared/domain/clock.ts';
 import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 import { planKpiFold, sumAbove, type CounterPlan, type SkippedChange } from '#shared/kpi/fold.ts';
-import { staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
+import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/table/item-size.ts';
 import { itemRef, keys } from '#shared/table/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
+import type { ChannelPort } from '#shared/inventory/ports.ts';
+import { deriveStockEvents } from '#shared/inventory/stock-events.ts';
+import type { StockChangePublisher } from '#shared/outbound/events.ts';
 
 export interface FoldDeps {
   table: TablePort;
@@ -16,6 +19,16 @@ export interface FoldDeps {
   rollupZone(): Promise<string>;
   /** the fold's clock (epoch ms): watermark pruning, the 36-hour rule for ledger rows, balance stamps */
   now: MsClock;
+  /** the channels whose available-to-sell the fold derives events for (configured, connected, with data) */
+  channels: ChannelPort;
+  /** where the derived stock-change events go once a batch's balance writes committed */
+  publisher: StockChangePublisher;
+}
+
+/** What the fold needs to derive and hand over stock-change events (shared/inventory/stock-events.ts). */
+export interface FoldEvents {
+  channels: ChannelPort;
+  publisher: StockChangePublisher;
 }
 
 export interface FoldResult {
@@ -33,6 +46,8 @@ export interface FoldResult {
   oversells: number;
   /** records left out because their images could not be read (see planKpiFold) */
   skipped: SkippedChange[];
+  /** stock-change events published (balance and available-to-sell) */
+  events: number;
 }
 
 /**
@@ -182,6 +197,8 @@ export async function applyFold(
   clock: MsClock,
   /** largest balance that lists movements (default BALANCE_MAX_BYTES; tests lower it to flush often) */
   balanceMaxBytes = BALANCE_MAX_BYTES,
+  /** derive and publish stock-change events after the balance writes (absent: none derived) */
+  events?: FoldEvents,
 ): Promise<FoldResult> {
   const skipped: SkippedChange[] = [];
   const stock = await readStockFold(table, shardId, planStockFold(changes, skipped), nowMs, balanceMaxBytes);
@@ -193,6 +210,14 @@ export async function applyFold(
   const stockSkipped: SkippedChange[] = [];
   const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
   skipped.push(...stockSkipped);
+  let published = 0;
+  if (events && changes.length > 0) {
+    // a retry of this batch has the same shard and last record: it re-derives the same versions
+    const batchKey = `${shardId}#${padSeq(changes[changes.length - 1]!.seq)}`;
+    const derived = await deriveStockEvents(table, events.channels, batchKey, stock.plans, nowMs);
+    if (derived.length > 0) await events.publisher.publish(derived);
+    published = derived.length;
+  }
   return {
     changes: changes.length,
     ...kpi,
@@ -200,6 +225,7 @@ export async function applyFold(
     ledgerRows: written.rows,
     oversells: stock.oversells.length,
     skipped,
+    events: published,
   };
 }
 
@@ -228,6 +254,15 @@ export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): P
     throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   const changes = changesOf(event);
   if (changes.length === 0)
-    return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
-  return applyFold(deps.table, event.shardId, changes, await deps.rollupZone(), deps.now(), deps.now);
+    return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [], events: 0 };
+  return applyFold(
+    deps.table,
+    event.shardId,
+    changes,
+    await deps.rollupZone(),
+    deps.now(),
+    deps.now,
+    BALANCE_MAX_BYTES,
+    { channels: deps.channels, publisher: deps.publisher },
+  );
 }

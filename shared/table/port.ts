@@ -49,8 +49,17 @@ export interface CostStats {
   writeUnits: number;
 }
 
+export interface ReadOptions {
+  /**
+   * false: an eventually consistent read (half the read units). Only where the write that follows
+   * is conditional on what was read, so a stale read costs a failed condition and a retry (which
+   * reads strongly consistent), never a wrong answer. Default true.
+   */
+  consistent?: boolean;
+}
+
 export interface TablePort {
-  get(key: Key): Promise<Item | undefined>;
+  get(key: Key, opts?: ReadOptions): Promise<Item | undefined>;
   batchGet(keys: Key[]): Promise<Item[]>;
   /** items of `pk` whose sort key is strictly above `after` and below `before` */
   queryBetween(pk: string, after: string, before: string): Promise<Item[]>;

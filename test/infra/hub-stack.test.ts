@@ -190,7 +190,7 @@ describe('HubStack functions', () => {
       expect(actions(fn).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
     }
 
-    // fold: the counters on the table (not the feed index), and its own stream
+    // fold: the counters on the table, the channel list on the index, and its own stream
     const tableId = logicalIdOf(t, 'AWS::DynamoDB::Table', 'Table');
     const foldGrants = grantsOf(t, 'Fold').filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
     const onTable = foldGrants.filter(
@@ -199,6 +199,8 @@ describe('HubStack functions', () => {
     expect(onTable.flatMap((g) => g.actions).sort()).toEqual(
       ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
     );
+    const onIndex = foldGrants.filter((g) => JSON.stringify(g.resources).includes('/index/byUpdated'));
+    expect(onIndex.flatMap((g) => g.actions)).toEqual(['dynamodb:Query']);
     const onStream = foldGrants.filter(
       (g) => JSON.stringify(g.resources) === JSON.stringify([{ 'Fn::GetAtt': [tableId, 'StreamArn'] }]),
     );
@@ -210,7 +212,7 @@ describe('HubStack functions', () => {
     // the one action with no resource-level permissions (acknowledged for cdk-nag in hub-stack.ts)
     const anywhere = foldGrants.filter((g) => g.resources.includes('*'));
     expect(anywhere.flatMap((g) => g.actions)).toEqual(['dynamodb:ListStreams']);
-    expect(foldGrants.length).toBe(onTable.length + onStream.length + anywhere.length);
+    expect(foldGrants.length).toBe(onTable.length + onIndex.length + onStream.length + anywhere.length);
     expect(actions('Fold').filter((a) => /^dynamodb:(Delete|BatchWrite|Scan)/.test(a))).toEqual([]);
 
     // no policy anywhere grants a bare `*` action

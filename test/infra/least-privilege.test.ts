@@ -47,10 +47,11 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // shared/aws/kpi-repo.ts: API keys, channels, the zone marker (GetItem), counters (Query); stock
   // alerts and the channel list are Queries on `byUpdated`
   Kpi: { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
-  // shared/aws/fold-runtime.ts → DynamoTable, as normalize
+  // shared/aws/fold-runtime.ts → DynamoTable, as normalize; the channel list (stock-change events)
+  // is a Query on `byUpdated`
   Fold: {
     table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    index: [],
+    index: ['dynamodb:Query'],
   },
   Docs: { table: [], index: [] },
 };

@@ -59,6 +59,7 @@ export async function foldTable(
     ledgerRows: 0,
     oversells: 0,
     skipped: [],
+    events: 0,
   };
   for (const { shardId, records } of await readWholeStream(tableName)) {
     const r = await applyFold(table, shardId, changesOf({ Records: records }), rollupZone, now(), now);
@@ -68,6 +69,7 @@ export async function foldTable(
     total.balances += r.balances;
     total.ledgerRows += r.ledgerRows;
     total.oversells += r.oversells;
+    total.events += r.events;
     total.skipped.push(...r.skipped);
   }
   return total;

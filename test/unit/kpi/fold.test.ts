@@ -276,7 +276,13 @@ describe('applyKpiFold on a table', () => {
     // Act
     const seen = changesOf({ Records: [record('ORDER#shop#o1', '7'), record('SKU#A', '8')] });
     const folded = await foldStreamBatch(
-      { table: t, rollupZone: () => resolveRollupZone(t, 'Europe/Berlin'), now: () => NOW },
+      {
+        table: t,
+        rollupZone: () => resolveRollupZone(t, 'Europe/Berlin'),
+        now: () => NOW,
+        channels: { list: async () => [] },
+        publisher: { publish: async () => {} },
+      },
       { shardId: SHARD, Records: [] },
     );
 
@@ -290,9 +296,19 @@ describe('applyKpiFold on a table', () => {
       ledgerRows: 0,
       oversells: 0,
       skipped: [],
+      events: 0,
     });
     await expect(
-      foldStreamBatch({ table: t, rollupZone: async () => 'UTC', now: () => NOW }, { shardId: '', Records: [] }),
+      foldStreamBatch(
+        {
+          table: t,
+          rollupZone: async () => 'UTC',
+          now: () => NOW,
+          channels: { list: async () => [] },
+          publisher: { publish: async () => {} },
+        },
+        { shardId: '', Records: [] },
+      ),
     ).rejects.toThrow(/shardId/);
   });
 
