@@ -10,7 +10,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   FilterCriteria,
   FilterRule,
@@ -366,6 +366,16 @@ export class HubStack extends Stack {
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
         resources: [connectionSecrets, ebayAppSecret],
+      }),
+    );
+    // The connections' API credentials (`<connection secret>/api`, read by hydrate) share the
+    // webhook secrets' prefix, so the wildcard above would match them too: the internet-facing
+    // function is denied them explicitly (a Deny wins over any Allow).
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secretArn(`${apiSecretName(stage, '*')}-??????`)],
       }),
     );
     Validations.of(this.ingest.role).acknowledge({
