@@ -39,6 +39,8 @@ export interface Target {
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
+  /** the hydrate queue: quarantined fetches are replayed into it (absent: they are left quarantined) */
+  hydrateQueueUrl?: string;
 }
 
 export function target(env: NodeJS.ProcessEnv): Target {
@@ -53,7 +55,8 @@ export function target(env: NodeJS.ProcessEnv): Target {
       `no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL and HUB_INGEST_DLQ_URL`,
     );
   }
-  return { env: e, tableName, queueUrl, dlqUrl };
+  const hydrateQueueUrl = e.HUB_HYDRATE_QUEUE_URL ?? file?.hydrateQueueUrl;
+  return { env: e, tableName, queueUrl, dlqUrl, ...(hydrateQueueUrl ? { hydrateQueueUrl } : {}) };
 }
 
 /** how soon a channel change reaches the stock and KPI functions (their channel cache) */
@@ -121,7 +124,13 @@ export async function runAdminCli(
   }
   if (group === 'quarantine' && command === 'replay') {
     const { replayed } = await replayQuarantined(
-      { doc, tableName: t.tableName, sqs, queueUrl: t.queueUrl },
+      {
+        doc,
+        tableName: t.tableName,
+        sqs,
+        queueUrl: t.queueUrl,
+        ...(t.hydrateQueueUrl ? { hydrateQueueUrl: t.hydrateQueueUrl } : {}),
+      },
       {
         ...(values.id ? { deliveryIds: values.id } : {}),
         ...(values.reason ? { reason: values.reason } : {}),
