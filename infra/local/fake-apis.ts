@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       `    -H 'square-initial-delivery-timestamp: ${now}' \\`,
       `    --data '${body}'`,
       '',
-      "about 10 s later (the hydrate queue's delivery delay) this terminal logs the fetch, and the order",
+      'within a second or two this terminal logs the fetch, and the order',
       'counts in the KPIs and the dashboard (map its catalog variation first to see its stock reserved:',
       `  npm run hub -- listings map ${sq.channel} W62UWFY35CWMYGVWK6TWJDNI <sku>)`,
     );

@@ -123,8 +123,7 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
 
     // Act
     const status = await post(orderId);
-    // the fetch message waits out the hydrate queue's delivery delay (HYDRATE_DELIVERY_DELAY_SECONDS) first
-    const order = await waitFor('the fetched order', async () => get(keys.order(CHANNEL, orderId)), 45_000);
+    const order = await waitFor('the fetched order', async () => get(keys.order(CHANNEL, orderId)));
     const balance = await waitFor('the reservation', async () => {
       const b = await get(keys.balance('MUG-WHT', LOCATION));
       return b && Number(b.reserved) >= 2 ? b : undefined;
@@ -144,7 +143,7 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
       fetchedVersion: { seq: 1 },
     });
     expect(hub.stats().pollers.hydrate!.records).toBeGreaterThanOrEqual(2);
-  }, 90_000);
+  }, 60_000);
 
   it('stores credentials only when they name a token', async () => {
     // Act
