@@ -16,7 +16,7 @@ import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
  *
  *   quarantine list [--days 14] [--all]          quarantined deliveries with their reasons (--all: replayed too)
  *   quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]
- *                                                back through the ingest queue; safe to repeat
+ *                                                back through the ingest queue (fetches: the hydrate queue); safe to repeat
  *   dlq redrive [--max N]                        DLQ messages back to the ingest queue
  *   keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]
  *                                                prints the key once; only its hash is stored
@@ -139,7 +139,7 @@ export async function runAdminCli(
       },
     );
     print(
-      `replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through the ingest queue${replayed.length ? `: ${replayed.join(', ')}` : ''}`,
+      `replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through their queues${replayed.length ? `: ${replayed.join(', ')}` : ''}`,
     );
     return;
   }

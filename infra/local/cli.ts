@@ -83,7 +83,7 @@ export const HELP: Record<string, string> = {
   'quarantine list':
     'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
   'quarantine replay':
-    'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
+    'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue (quarantined fetches: the hydrate queue); safe to repeat',
   'dlq redrive': 'dlq redrive [--max N]\n  moves DLQ messages back to the ingest queue',
   'keys create':
     'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',
