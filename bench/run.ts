@@ -5,6 +5,7 @@ import { adapterBench } from './adapters.ts';
 import { costBench } from './cost.ts';
 import { crossCheckBench } from './crosscheck.ts';
 import { e2eBench } from './e2e.ts';
+import { hydrateBench } from './hydrate.ts';
 import { ingestBench } from './ingest.ts';
 import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
@@ -33,6 +34,7 @@ export const BENCHMARKS: BenchModule[] = [
   e2eBench,
   stockReadBench,
   kpiReadBench,
+  hydrateBench,
 ];
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));

@@ -10,7 +10,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   FilterCriteria,
   FilterRule,
@@ -64,6 +64,12 @@ export const MAX_RECEIVE_COUNT = 5;
 export const HYDRATE_TIMEOUT_SECONDS = 30;
 export const HYDRATE_BATCH_SIZE = 10;
 export const HYDRATE_MAX_RECEIVE_COUNT = 10;
+/**
+ * A fetch message becomes visible this long after it is sent: the webhooks a sender sends for one
+ * change (BigCommerce's created + updated + statusUpdated, eBay's one per line item, Square's
+ * created + updated) arrive within seconds, and the one fetch made after the delay answers them all.
+ */
+export const HYDRATE_DELIVERY_DELAY_SECONDS = 10;
 /** few pollers: every fetch spends the merchant's API quota, which other apps share */
 export const HYDRATE_MAX_CONCURRENCY = 2;
 /** the partitions hydrate reads and writes: pending items, orders, listings (line SKUs), channels */
@@ -307,6 +313,7 @@ export class HubStack extends Stack {
       retentionPeriod: Duration.days(4),
       visibilityTimeout: Duration.seconds(6 * HYDRATE_TIMEOUT_SECONDS),
       deadLetterQueue: { queue: this.hydrateDlq, maxReceiveCount: HYDRATE_MAX_RECEIVE_COUNT },
+      deliveryDelay: Duration.seconds(HYDRATE_DELIVERY_DELAY_SECONDS),
     });
 
     // ---- functions --------------------------------------------------------------------------
@@ -366,6 +373,16 @@ export class HubStack extends Stack {
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
         resources: [connectionSecrets, ebayAppSecret],
+      }),
+    );
+    // The connections' API credentials (`<connection secret>/api`, read by hydrate) share the
+    // webhook secrets' prefix, so the wildcard above would match them too: the internet-facing
+    // function is denied them explicitly (a Deny wins over any Allow).
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secretArn(`${apiSecretName(stage, '*')}-??????`)],
       }),
     );
     Validations.of(this.ingest.role).acknowledge({

@@ -16,7 +16,7 @@ import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
  *
  *   quarantine list [--days 14] [--all]          quarantined deliveries with their reasons (--all: replayed too)
  *   quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]
- *                                                back through the ingest queue; safe to repeat
+ *                                                back through the ingest queue (fetches: the hydrate queue); safe to repeat
  *   dlq redrive [--max N]                        DLQ messages back to the ingest queue
  *   keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]
  *                                                prints the key once; only its hash is stored
@@ -39,6 +39,8 @@ export interface Target {
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
+  /** the hydrate queue: quarantined fetches are replayed into it (absent: they are left quarantined) */
+  hydrateQueueUrl?: string;
 }
 
 export function target(env: NodeJS.ProcessEnv): Target {
@@ -53,7 +55,8 @@ export function target(env: NodeJS.ProcessEnv): Target {
       `no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL and HUB_INGEST_DLQ_URL`,
     );
   }
-  return { env: e, tableName, queueUrl, dlqUrl };
+  const hydrateQueueUrl = e.HUB_HYDRATE_QUEUE_URL ?? file?.hydrateQueueUrl;
+  return { env: e, tableName, queueUrl, dlqUrl, ...(hydrateQueueUrl ? { hydrateQueueUrl } : {}) };
 }
 
 /** how soon a channel change reaches the stock and KPI functions (their channel cache) */
@@ -121,7 +124,13 @@ export async function runAdminCli(
   }
   if (group === 'quarantine' && command === 'replay') {
     const { replayed } = await replayQuarantined(
-      { doc, tableName: t.tableName, sqs, queueUrl: t.queueUrl },
+      {
+        doc,
+        tableName: t.tableName,
+        sqs,
+        queueUrl: t.queueUrl,
+        ...(t.hydrateQueueUrl ? { hydrateQueueUrl: t.hydrateQueueUrl } : {}),
+      },
       {
         ...(values.id ? { deliveryIds: values.id } : {}),
         ...(values.reason ? { reason: values.reason } : {}),
@@ -130,7 +139,7 @@ export async function runAdminCli(
       },
     );
     print(
-      `replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through the ingest queue${replayed.length ? `: ${replayed.join(', ')}` : ''}`,
+      `replayed ${replayed.length} deliver${replayed.length === 1 ? 'y' : 'ies'} through their queues${replayed.length ? `: ${replayed.join(', ')}` : ''}`,
     );
     return;
   }

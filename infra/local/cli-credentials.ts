@@ -5,7 +5,8 @@ import type { Connection } from '#shared/domain/connection.ts';
 import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
 
 /**
- * `connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]`: the API
+ * `connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]` (eBay:
+ * `--client-id <id> --client-secret <s> [--refresh-token <t>] [--scopes <s>]`): the API
  * credentials the hub fetches thin orders with (docs/hydration.md), stored beside the connection's
  * webhook secret as `hub/<stage>/connections/<id>/api`. Kept out of shared/aws/api-credentials.ts
  * so the hydrate function's bundle holds no call that writes secrets.
@@ -17,7 +18,15 @@ export async function setApiCredentials(
 ): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { token: { type: 'string' }, 'base-url': { type: 'string' }, 'store-hash': { type: 'string' } },
+    options: {
+      token: { type: 'string' },
+      'base-url': { type: 'string' },
+      'store-hash': { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'refresh-token': { type: 'string' },
+      scopes: { type: 'string' },
+    },
   });
   if (!HYDRATED_SOURCES.has(conn.source))
     throw opts.fail(
@@ -25,10 +34,22 @@ export async function setApiCredentials(
     );
   if (conn.source === 'bigcommerce' && !values['store-hash'])
     throw opts.fail('--store-hash is required for BigCommerce (the store hash of its API path)');
+  const oauth = values['client-id'] ?? values['client-secret'] ?? values['refresh-token'] ?? values.scopes;
+  if (conn.source !== 'ebay' && oauth !== undefined)
+    throw opts.fail('--client-id, --client-secret, --refresh-token and --scopes are for eBay connections');
+  if (conn.source !== 'ebay' && values.token === undefined) throw opts.fail('--token is required');
+  if (conn.source === 'ebay' && values.token === undefined && !(values['client-id'] && values['client-secret']))
+    throw opts.fail(
+      "eBay needs the application keyset's --client-id and --client-secret (and the seller's --refresh-token for getOrder), or a ready --token",
+    );
   const parsed = ApiCredentialsSchema.safeParse({
     accessToken: values.token,
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     ...(values['store-hash'] ? { storeHash: values['store-hash'] } : {}),
+    ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
+    ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}),
+    ...(values['refresh-token'] ? { refreshToken: values['refresh-token'] } : {}),
+    ...(values.scopes ? { scopes: values.scopes } : {}),
   });
   if (!parsed.success)
     throw opts.fail(

@@ -22,7 +22,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections rotate <id>                      adds a second secret; the old one stays active
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
  *   connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]
- *                                                API credentials for fetching thin orders (Square, BigCommerce)
+ *                                                API credentials for fetching thin orders (Square, BigCommerce, eBay)
  *   listings map|import|list|waiting ...         listing ids to SKUs (cli-listings.ts; --help on each)
  *
  * Environment (defaults match `npm start`):
@@ -76,12 +76,14 @@ export const HELP: Record<string, string> = {
   'connections remove-secret': 'connections remove-secret <id> <index>\n  ends a rotation (index 0 = the older secret)',
   'connections credentials':
     'connections credentials <id> --token <token> [--base-url <url>] [--store-hash <hash>]\n' +
-    '  the API credentials thin Square and BigCommerce orders are fetched with (docs/hydration.md);\n' +
+    'connections credentials <id> --client-id <id> --client-secret <secret> [--refresh-token <token>] [--scopes <s>] [--base-url <url>]\n' +
+    '  the API credentials thin Square, BigCommerce and eBay orders are fetched with (docs/hydration.md);\n' +
+    "  eBay: the keyset's client id and secret mint OAuth tokens (the seller's refresh token for getOrder);\n" +
     '  --base-url points the hub at another API (a sandbox, or a fake one locally); --store-hash is required for BigCommerce',
   'quarantine list':
     'quarantine list [--days 14] [--all]\n  quarantined deliveries with their reasons (--all: replayed ones too)',
   'quarantine replay':
-    'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue; safe to repeat',
+    'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue (quarantined fetches: the hydrate queue); safe to repeat',
   'dlq redrive': 'dlq redrive [--max N]\n  moves DLQ messages back to the ingest queue',
   'keys create':
     'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',

@@ -16,6 +16,8 @@ export const HubFileSchema = z.object({
   tableName: z.string(),
   ingestQueueUrl: z.string(),
   ingestDlqUrl: z.string(),
+  hydrateQueueUrl: z.string().optional(),
+  hydrateDlqUrl: z.string().optional(),
   spapiQueueUrl: z.string().optional(),
   spapiDlqUrl: z.string().optional(),
 });

@@ -387,14 +387,15 @@ class Queues {
 
   /**
    * The template's queue properties as SQS attributes. Encryption (SqsManagedSseEnabled) and the
-   * queue policy are left out: they guard the cloud queue and mean nothing to a local one.
+   * queue policy are left out: they guard the cloud queue and mean nothing to a local one. So is
+   * DelaySeconds (the hydrate queue's): it gathers a sender's burst of webhooks into one fetch of
+   * the real API, while locally a fetch should show at once (and the fake APIs cost nothing).
    */
   private attributes(logicalId: string, props: z.infer<typeof queueProps>): Record<string, string> {
     const attrs: Record<string, string> = {};
     const copy = [
       'VisibilityTimeout',
       'MessageRetentionPeriod',
-      'DelaySeconds',
       'MaximumMessageSize',
       'ReceiveMessageWaitTimeSeconds',
     ] as const;

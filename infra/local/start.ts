@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     tableName: hub.resources.tableName,
     ingestQueueUrl: hub.resources.ingestQueueUrl,
     ingestDlqUrl: hub.resources.ingestDlqUrl,
+    hydrateQueueUrl: hub.resources.hydrateQueueUrl,
+    hydrateDlqUrl: hub.resources.hydrateDlqUrl,
     ...(hub.resources.spapiQueueUrl ? { spapiQueueUrl: hub.resources.spapiQueueUrl } : {}),
     ...(hub.resources.spapiDlqUrl ? { spapiDlqUrl: hub.resources.spapiDlqUrl } : {}),
   });

@@ -6,20 +6,33 @@ import type { ApiCredentials } from '#shared/hydrate/types.ts';
 
 /**
  * A connection's API credentials, beside its webhook secret: `hub/<stage>/connections/<id>/api`,
- * JSON `{accessToken, baseUrl?, storeHash?}` (set with `npm run hub -- connections credentials`).
+ * JSON `{accessToken?, baseUrl?, storeHash?, clientId?, clientSecret?, refreshToken?, scopes?}` (set with `npm run hub -- connections credentials`).
  */
 // spelled out rather than built from connections.ts's secretName: importing that module would put
 // its admin calls (PutItem, CreateSecret) into the hydrate bundle
 export const apiSecretName = (stage: string, id: string) => `hub/${stage}/connections/${id}/api`;
 
-export const ApiCredentialsSchema = z.object({
-  accessToken: z.string().min(1),
-  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  storeHash: z
-    .string()
-    .regex(/^[A-Za-z0-9]+$/)
-    .optional(),
-});
+export const ApiCredentialsSchema = z
+  .object({
+    accessToken: z.string().min(1).optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    storeHash: z
+      .string()
+      .regex(/^[A-Za-z0-9]+$/)
+      .optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    refreshToken: z.string().min(1).optional(),
+    scopes: z.string().min(1).optional(),
+  })
+  .refine((c) => c.accessToken !== undefined || (c.clientId !== undefined && c.clientSecret !== undefined), {
+    message: 'either an access token or an OAuth client id and secret',
+    path: ['accessToken'],
+  })
+  .refine((c) => (c.clientId === undefined) === (c.clientSecret === undefined), {
+    message: 'an OAuth client id and its secret go together',
+    path: ['clientSecret'],
+  });
 
 export interface ApiCredentialsStore {
   get(connectionId: string): Promise<ApiCredentials>;

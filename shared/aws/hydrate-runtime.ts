@@ -6,6 +6,7 @@ import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { orderClientFor } from '#shared/hydrate/clients.ts';
 import type { HydrateDeps } from '#shared/hydrate/hydrate.ts';
+import { memoryTokenCache } from '#shared/hydrate/types.ts';
 
 export interface HydrateRuntime extends HydrateDeps {
   queue: SqsHydrationQueue;
@@ -27,6 +28,8 @@ export function hydrateRuntime(
   const doc = documentClient(awsClientConfig(env));
   const credentials = secretsManagerApiCredentials({ stage: env.HUB_STAGE ?? 'local', now: systemMsClock });
   const fetchFn = opts.fetch ?? fetch;
+  // eBay's OAuth tokens, minted once and reused by every fetch of this container until they expire
+  const tokens = memoryTokenCache();
   return {
     table: new DynamoTable(doc, tableName),
     queue: sqsHydrationQueue({ queueUrl }),
@@ -40,6 +43,7 @@ export function hydrateRuntime(
         fetch: (url, init) => fetchFn(url, { ...init, signal: AbortSignal.timeout(10_000) }),
         credentials: creds,
         now: systemMsClock,
+        tokens,
       });
       if (!client) throw new Error(`no order client for source ${message.source}`);
       return client;

@@ -23,6 +23,8 @@ export interface QuarantinedDelivery {
   channel?: string;
   /** the listing an `unmapped-listing` delivery waits for */
   externalId?: string;
+  /** `hydrate`: a fetched order the hub could not read, replayed through the hydrate queue */
+  queue?: 'hydrate';
   receivedAt: string;
   quarantinedAt: string;
   replayedAt?: string;
@@ -62,6 +64,7 @@ export async function listQuarantine(
           source: it.source as string | undefined,
           channel: it.channel as string | undefined,
           externalId: typeof it.externalId === 'string' ? it.externalId : listingOfMessage(String(it.message)),
+          ...(it.queue === 'hydrate' ? { queue: 'hydrate' as const } : {}),
           receivedAt: String(it.receivedAt),
           quarantinedAt: String(it.quarantinedAt),
           replayedAt: it.replayedAt as string | undefined,
@@ -74,9 +77,12 @@ export async function listQuarantine(
   return out;
 }
 
-/** Sends quarantined deliveries back to the ingest queue and marks them replayed. */
+/**
+ * Sends quarantined deliveries back to the ingest queue (quarantined fetches to the hydrate queue)
+ * and marks them replayed. A quarantined fetch is left as it is when no hydrate queue is given.
+ */
 export async function replayQuarantined(
-  deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string },
+  deps: { doc: DynamoDBDocumentClient; tableName: string; sqs: SQSClient; queueUrl: string; hydrateQueueUrl?: string },
   opts: {
     deliveryIds?: string[];
     reason?: string;
@@ -95,7 +101,9 @@ export async function replayQuarantined(
   );
   const replayed: string[] = [];
   for (const q of chosen) {
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: q.messageBody }));
+    const queueUrl = q.queue === 'hydrate' ? deps.hydrateQueueUrl : deps.queueUrl;
+    if (!queueUrl) continue;
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: q.messageBody }));
     // marked after the send: a crash in between replays it once more, which is harmless
     await deps.doc.send(
       new UpdateCommand({

@@ -4,6 +4,9 @@ import {
   bodySnippet,
   clampDelay,
   DEFAULT_RETRY_AFTER_SECONDS,
+  InvalidOrderError,
+  MissingCredentialsError,
+  issues,
   RateLimitedError,
   retryAfterSeconds,
   SenderUnavailableError,
@@ -86,6 +89,8 @@ export function bigcommerceClient(opts: ClientOptions): OrderClient {
         undefined,
         "the connection's API credentials name no store hash (--store-hash)",
       );
+    if (!accessToken)
+      throw new MissingCredentialsError("the connection's API credentials name no access token (--token)");
     let res: Response;
     try {
       res = await opts.fetch(`${base}/stores/${encodeURIComponent(storeHash)}${path}`, {
@@ -115,22 +120,13 @@ export function bigcommerceClient(opts: ClientOptions): OrderClient {
       const o = await get(`/v2/orders/${id}`);
       if (o.status === 404) return { kind: 'not-found' };
       const order = orderSchema.safeParse(o.json);
-      if (!order.success)
-        throw new SenderUnavailableError(
-          'bigcommerce',
-          o.status,
-          `unexpected order: ${order.error.message.slice(0, 300)}`,
-        );
+      if (!order.success) throw new InvalidOrderError('bigcommerce', `order ${req.orderId}: ${issues(order.error)}`);
       const p = await get(`/v2/orders/${id}/products`);
       // the order went between the two calls
       if (p.status === 404) return { kind: 'not-found' };
       const products = z.array(productSchema).safeParse(p.json);
       if (!products.success)
-        throw new SenderUnavailableError(
-          'bigcommerce',
-          p.status,
-          `unexpected products: ${products.error.message.slice(0, 300)}`,
-        );
+        throw new InvalidOrderError('bigcommerce', `products of order ${req.orderId}: ${issues(products.error)}`);
       return { kind: 'order', events: bigcommerceOrderEvents(order.data, products.data, req) };
     },
   };

@@ -1,13 +1,15 @@
 import { bigcommerceClient } from '#shared/hydrate/bigcommerce-client.ts';
+import { ebayClient } from '#shared/hydrate/ebay-client.ts';
 import { squareClient } from '#shared/hydrate/square-client.ts';
 import type { ClientOptions, OrderClient } from '#shared/hydrate/types.ts';
 
-/** Senders whose thin order webhooks the hub fetches (eBay's are recorded pending only, for now). */
-export const HYDRATED_SOURCES: ReadonlySet<string> = new Set(['square', 'bigcommerce']);
+/** Senders whose thin order webhooks the hub fetches. */
+export const HYDRATED_SOURCES: ReadonlySet<string> = new Set(['square', 'bigcommerce', 'ebay']);
 
 /** The order client of a source, or undefined for a source the hub does not fetch from. */
 export function orderClientFor(source: string, opts: ClientOptions): OrderClient | undefined {
   if (source === 'square') return squareClient(opts);
   if (source === 'bigcommerce') return bigcommerceClient(opts);
+  if (source === 'ebay') return ebayClient(opts);
   return undefined;
 }

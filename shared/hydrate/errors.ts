@@ -46,6 +46,21 @@ export class SenderUnavailableError extends Error {
   }
 }
 
+/**
+ * The sender answered, but with an order the hub cannot read (a field missing or of the wrong
+ * type, a quantity it cannot count): fetching again returns the same order, so it is quarantined
+ * with this reason instead of being retried (docs/hydration.md).
+ */
+export class InvalidOrderError extends Error {
+  override name = 'InvalidOrderError';
+  constructor(
+    readonly sender: string,
+    detail: string,
+  ) {
+    super(`${sender} answered with an order the hub cannot read: ${detail}`.slice(0, 2000));
+  }
+}
+
 /** No API credentials are stored for the connection. */
 export class MissingCredentialsError extends Error {
   override name = 'MissingCredentialsError';
@@ -86,4 +101,13 @@ export async function bodySnippet(res: Response): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** A zod error as one line: each issue's path and message. */
+export function issues(err: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 1000);
 }

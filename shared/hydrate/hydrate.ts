@@ -4,7 +4,7 @@ import type { CanonicalEvent, Staleness } from '#shared/domain/events.ts';
 import { keyPartViolation } from '#shared/domain/key-part.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
-import { SenderUnavailableError } from '#shared/hydrate/errors.ts';
+import { type FetchResult, InvalidOrderError, SenderUnavailableError } from '#shared/hydrate/errors.ts';
 import type { OrderClient } from '#shared/hydrate/types.ts';
 import { applyEvents } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/table/keys.ts';
@@ -137,6 +137,11 @@ export type HydrateOutcome =
   | { status: 'hydrated'; orderId: string; applied: number; requeued: boolean }
   /** the sender has no such order (deleted): recorded, nothing applied */
   | { status: 'not-found'; orderId: string; requeued: boolean }
+  /**
+   * the sender answered with an order the hub cannot read: quarantined with the reason (replayed
+   * through the hydrate queue by `npm run hub -- quarantine replay`), not retried
+   */
+  | { status: 'quarantined'; orderId: string; deliveryId: string; reason: string; message: string }
   /** nothing to do: no pending item, or the last fetch already covered what it asks for */
   | { status: 'skipped'; orderId?: string; reason: string };
 
@@ -169,13 +174,20 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
   const askedBy = String(item.deliveryId);
   const detail = (item.detail as Record<string, string> | undefined) ?? {};
   const client = await deps.clientFor(msg);
-  const result = await client.fetchOrder({
-    channel: msg.channel,
-    source: msg.source,
-    orderId: msg.externalId,
-    deliveryId: `hydrate_${String(item.deliveryId)}`,
-    ...(detail.locationId ? { locationId: detail.locationId } : {}),
-  });
+  const fetchId = `hydrate_${String(item.deliveryId)}`;
+  let result: FetchResult;
+  try {
+    result = await client.fetchOrder({
+      channel: msg.channel,
+      source: msg.source,
+      orderId: msg.externalId,
+      deliveryId: fetchId,
+      ...(detail.locationId ? { locationId: detail.locationId } : {}),
+    });
+  } catch (err) {
+    if (err instanceof InvalidOrderError) return quarantineFetch(deps, key, body, msg, fetchId, err.message);
+    throw err;
+  }
   if (result.kind === 'not-found') {
     await finish(deps, key, { version: asked, deliveryId: askedBy }, 'not-found');
     const requeued = await requestHydration(deps, { ...msg });
@@ -198,10 +210,13 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
   for (const [i, e] of events.entries()) {
     const bad = keyPartViolation(e);
     if (bad)
-      throw new SenderUnavailableError(
-        msg.source,
-        undefined,
-        `fetched order ${msg.externalId}: events[${i}].${bad.field}: ${bad.problem}`,
+      return quarantineFetch(
+        deps,
+        key,
+        body,
+        msg,
+        fetchId,
+        new InvalidOrderError(msg.source, `order ${msg.externalId}: events[${i}].${bad.field}: ${bad.problem}`).message,
       );
   }
   const applied = await applyEvents(deps.table, events, deps.now);
@@ -215,12 +230,54 @@ async function locate(events: CanonicalEvent[], channels: ChannelPort): Promise<
   return locateEvents(events, configs);
 }
 
+/** The quarantine reason of a fetched order the hub cannot read. */
+export const INVALID_FETCHED_ORDER = 'invalid-fetched-order';
+
+/**
+ * Sets the fetch aside: a quarantine item holding the hydration message (replay sends it back to
+ * the hydrate queue, `queue: 'hydrate'`) and the reason. The pending item's claim ends without
+ * recording the fetch, so a replay, or the order's next webhook, fetches it again.
+ */
+async function quarantineFetch(
+  deps: HydrateDeps,
+  key: { pk: string; sk: string },
+  body: string,
+  msg: HydrationMessage,
+  deliveryId: string,
+  message: string,
+): Promise<HydrateOutcome> {
+  const at = deps.now().toISOString();
+  await deps.table.write([
+    {
+      kind: 'put',
+      item: {
+        ...keys.quarantine(at.slice(0, 10), at, deliveryId),
+        type: 'quarantine',
+        status: 'quarantined',
+        reason: INVALID_FETCHED_ORDER,
+        message,
+        deliveryId,
+        connectionId: msg.connectionId,
+        source: msg.source,
+        channel: msg.channel,
+        externalId: msg.externalId,
+        queue: 'hydrate',
+        receivedAt: at,
+        quarantinedAt: at,
+        message_body: body,
+      },
+    },
+  ]);
+  await finish(deps, key, undefined, 'quarantined');
+  return { status: 'quarantined', orderId: msg.externalId, deliveryId, reason: INVALID_FETCHED_ORDER, message };
+}
+
 /** Records what the fetch covered and ends the in-flight claim, whatever webhooks did meanwhile. */
 async function finish(
   deps: HydrateDeps,
   key: { pk: string; sk: string },
   asked: { version: Staleness; deliveryId: string } | undefined,
-  outcome: 'fetched' | 'not-found' | undefined,
+  outcome: 'fetched' | 'not-found' | 'quarantined' | undefined,
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);

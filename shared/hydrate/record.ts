@@ -23,14 +23,17 @@ export interface HydrateRecord {
 export async function hydrateRecord(
   record: HydrateRecord,
   deps: HydrateRecordDeps,
-  telemetry: Pick<Telemetry, 'hydration' | 'withCorrelationId'>,
+  telemetry: Pick<Telemetry, 'hydration' | 'withCorrelationId'> & Partial<Pick<Telemetry, 'quarantined'>>,
 ): Promise<void> {
   const log = telemetry.withCorrelationId(record.messageId);
   const meta = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
   const source = sourceOf(record.body);
   try {
     const outcome = await hydrateMessage(record.body, deps);
-    if (outcome.status === 'not-found') {
+    if (outcome.status === 'quarantined') {
+      telemetry.quarantined?.(outcome.reason);
+      log.warn('fetched order cannot be read: quarantined, not retried', { ...meta, ...outcome });
+    } else if (outcome.status === 'not-found') {
       telemetry.hydration(source, 'not-found');
       log.info('order deleted at the sender: recorded, nothing applied', { ...meta, ...outcome });
     } else {

@@ -4,6 +4,9 @@ import { fromMinor } from '#shared/domain/money.ts';
 import {
   bodySnippet,
   DEFAULT_RETRY_AFTER_SECONDS,
+  InvalidOrderError,
+  MissingCredentialsError,
+  issues,
   RateLimitedError,
   retryAfterSeconds,
   SenderUnavailableError,
@@ -59,6 +62,8 @@ export function squareClient(opts: ClientOptions): OrderClient {
   const base = (opts.credentials.baseUrl ?? SQUARE_API).replace(/\/+$/, '');
   return {
     async fetchOrder(req: OrderRequest): Promise<FetchResult> {
+      if (!opts.credentials.accessToken)
+        throw new MissingCredentialsError("the connection's API credentials name no access token (--token)");
       let res: Response;
       try {
         res = await opts.fetch(`${base}/v2/orders/batch-retrieve`, {
@@ -94,12 +99,7 @@ export function squareClient(opts: ClientOptions): OrderClient {
         throw new SenderUnavailableError('square', res.status, `unreadable body: ${(err as Error).message}`);
       }
       const parsed = responseSchema.safeParse(json);
-      if (!parsed.success)
-        throw new SenderUnavailableError(
-          'square',
-          res.status,
-          `unexpected order: ${parsed.error.message.slice(0, 300)}`,
-        );
+      if (!parsed.success) throw new InvalidOrderError('square', `order ${req.orderId}: ${issues(parsed.error)}`);
       const order = parsed.data.orders?.find((o) => o.id === req.orderId);
       if (!order) return { kind: 'not-found' };
       return { kind: 'order', events: squareOrderEvents(order, req) };

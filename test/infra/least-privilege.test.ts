@@ -285,13 +285,17 @@ describe('least privilege over the synthesized template', () => {
     // Prepare
     const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
     const secretGrants = grantsOf(t, 'Ingest').filter((g) => g.actions.includes('secretsmanager:GetSecretValue'));
-    const granted = (name: string) =>
-      secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
+    const matches = (effect: string, name: string) =>
+      secretGrants.some((g) => g.effect === effect && g.resources.some((r) => arnMatches(render(r), secretArn(name))));
+    // IAM: an explicit Deny wins over any Allow
+    const granted = (name: string) => matches('Allow', name) && !matches('Deny', name);
     // Act + Assess
     expect(granted(ebayAppSecretName({ HUB_STAGE: 'dev' }))).toBe(true);
     expect(granted(secretName('dev', 'shop-1'))).toBe(true);
     expect(granted(ebayAppSecretName({ HUB_STAGE: 'prod' }))).toBe(false);
     expect(granted(secretName('prod', 'shop-1'))).toBe(false);
+    // the API credentials share the webhook secrets' prefix: an explicit Deny keeps ingest off them
+    expect(granted(apiSecretName('dev', 'shop-1'))).toBe(false);
     expect(granted('hub/dev/ebay-app-extra')).toBe(false);
     expect(granted('hub/dev/other')).toBe(false);
     expect(secretGrants.flatMap((g) => g.actions)).toEqual(secretGrants.map(() => 'secretsmanager:GetSecretValue'));
@@ -301,6 +305,7 @@ describe('least privilege over the synthesized template', () => {
     // Prepare
     const t = Template.fromJSON(synthHubTemplate({ stage: 'dev' }));
     const secretGrants = grantsOf(t, 'Hydrate').filter((g) => g.actions.includes('secretsmanager:GetSecretValue'));
+    expect(secretGrants.every((g) => g.effect === 'Allow')).toBe(true);
     const granted = (name: string) =>
       secretGrants.some((g) => g.resources.some((r) => arnMatches(render(r), secretArn(name))));
     // Act + Assess

@@ -175,3 +175,204 @@ export function bigcommerceOrder(over: Record<string, unknown> = {}, products?: 
     ],
   };
 }
+
+/**
+ * eBay: the OAuth token endpoint (`POST /identity/v1/oauth2/token`, Basic auth with the keyset's
+ * client id and secret, form-encoded `client_credentials` or `refresh_token` grant) and the
+ * Fulfillment API's getOrder (`GET /sell/fulfillment/v1/order/{orderId}`, Bearer token). Tokens it
+ * mints live `tokenLifetimeSeconds`; `expireTokens()` makes every minted token expire at once (a
+ * 401 with eBay's "Invalid access token" error, as eBay answers an expired one).
+ */
+export interface FakeEbay extends FakeSender {
+  orders: Map<string, Record<string, unknown>>;
+  /** the grants the token endpoint answered, in order */
+  grants: string[];
+  expireTokens(): void;
+}
+
+export async function fakeEbay(opts: {
+  clientId: string;
+  clientSecret: string;
+  refreshToken?: string;
+  tokenLifetimeSeconds?: number;
+}): Promise<FakeEbay> {
+  const orders = new Map<string, Record<string, unknown>>();
+  const grants: string[] = [];
+  const live = new Set<string>();
+  let minted = 0;
+  const basic = `Basic ${Buffer.from(`${opts.clientId}:${opts.clientSecret}`).toString('base64')}`;
+  const s = await fake((req, body, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method === 'POST' && url.pathname === '/identity/v1/oauth2/token') {
+      if (req.headers.authorization !== basic)
+        return send(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' });
+      if (req.headers['content-type'] !== 'application/x-www-form-urlencoded')
+        return send(res, 400, {
+          error: 'invalid_request',
+          error_description: 'request is missing a required parameter',
+        });
+      const form = new URLSearchParams(body);
+      const grant = form.get('grant_type') ?? '';
+      if (grant === 'refresh_token') {
+        if (!opts.refreshToken || form.get('refresh_token') !== opts.refreshToken)
+          return send(res, 400, {
+            error: 'invalid_grant',
+            error_description: 'the provided authorization refresh token is invalid or was issued to another client',
+          });
+      } else if (grant !== 'client_credentials') {
+        return send(res, 400, {
+          error: 'unsupported_grant_type',
+          error_description: 'grant type in request is not supported by the authorization server',
+        });
+      }
+      grants.push(grant);
+      const token = `v^1.1#i^1#fake-${++minted}`;
+      live.add(token);
+      return send(res, 200, {
+        access_token: token,
+        expires_in: opts.tokenLifetimeSeconds ?? 7200,
+        token_type: grant === 'refresh_token' ? 'User Access Token' : 'Application Access Token',
+      });
+    }
+    const m = /^\/sell\/fulfillment\/v1\/order\/([^/]+)$/.exec(url.pathname);
+    if (req.method !== 'GET' || !m)
+      return send(res, 404, { errors: [{ errorId: 2002, domain: 'API_FULFILLMENT', message: 'Resource not found' }] });
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer || !live.has(bearer))
+      return send(res, 401, {
+        errors: [
+          {
+            errorId: 1001,
+            domain: 'OAuth',
+            category: 'REQUEST',
+            message: 'Invalid access token',
+            longMessage: 'Invalid access token. Check the value of the Authorization HTTP request header.',
+          },
+        ],
+      });
+    const order = orders.get(decodeURIComponent(m[1]!));
+    if (!order)
+      return send(res, 404, {
+        errors: [{ errorId: 32100, domain: 'API_FULFILLMENT', category: 'REQUEST', message: 'Invalid Order Id' }],
+      });
+    send(res, 200, order);
+  });
+  return Object.assign(s, { orders, grants, expireTokens: () => live.clear() });
+}
+
+/**
+ * An eBay order as getOrder returns it. Mirrors, field for field, the "Retrieve an order" sample of
+ * the Fulfillment API's getOrder reference (developer.ebay.com, sell/fulfillment/resources/order/
+ * methods/getOrder): the same containers and value formats (amounts as decimal strings with a
+ * currency, ISO dates, masked buyer), with this suite's ids, listing and dates.
+ */
+export function ebayOrder(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    orderId: '12-11223-44556',
+    legacyOrderId: '225812344111-10064332887921',
+    creationDate: '2026-03-02T17:44:12.000Z',
+    lastModifiedDate: '2026-03-02T17:46:03.000Z',
+    orderFulfillmentStatus: 'NOT_STARTED',
+    orderPaymentStatus: 'PAID',
+    sellerId: 'clayandco_store',
+    buyer: {
+      username: 'j******n',
+      taxAddress: { stateOrProvince: 'CA', postalCode: '95125', countryCode: 'US' },
+    },
+    pricingSummary: {
+      priceSubtotal: { value: '37.50', currency: 'USD' },
+      deliveryCost: { value: '0.0', currency: 'USD' },
+      total: { value: '37.50', currency: 'USD' },
+    },
+    cancelStatus: { cancelState: 'NONE_REQUESTED', cancelRequests: [] },
+    paymentSummary: {
+      totalDueSeller: { value: '37.50', currency: 'USD' },
+      refunds: [],
+      payments: [
+        {
+          paymentMethod: 'EBAY',
+          paymentReferenceId: '1M2H3V4K5E6N7W8P',
+          paymentDate: '2026-03-02T17:44:14.000Z',
+          amount: { value: '37.50', currency: 'USD' },
+          paymentStatus: 'PAID',
+        },
+      ],
+    },
+    fulfillmentStartInstructions: [
+      {
+        fulfillmentInstructionsType: 'SHIP_TO',
+        minEstimatedDeliveryDate: '2026-03-05T08:00:00.000Z',
+        maxEstimatedDeliveryDate: '2026-03-09T08:00:00.000Z',
+        ebaySupportedFulfillment: false,
+        shippingStep: {
+          shipTo: {
+            fullName: 'J**** J******n',
+            contactAddress: {
+              addressLine1: '2*** N***** A**',
+              city: 'San Jose',
+              stateOrProvince: 'CA',
+              postalCode: '95125',
+              countryCode: 'US',
+            },
+            primaryPhone: { phoneNumber: '4085551234' },
+            email: 'a1b2c3d4e5f6@members.ebay.com',
+          },
+          shippingCarrierCode: 'USPS',
+          shippingServiceCode: 'USPSPriority',
+        },
+      },
+    ],
+    fulfillmentHrefs: [],
+    lineItems: [
+      {
+        lineItemId: '10064332887921',
+        legacyItemId: '225812344111',
+        sku: 'MUG-WHT',
+        title: 'Handmade stoneware mug, white',
+        lineItemCost: { value: '25.00', currency: 'USD' },
+        quantity: 2,
+        soldFormat: 'FIXED_PRICE',
+        listingMarketplaceId: 'EBAY_US',
+        purchaseMarketplaceId: 'EBAY_US',
+        lineItemFulfillmentStatus: 'NOT_STARTED',
+        total: { value: '25.00', currency: 'USD' },
+        deliveryCost: { shippingCost: { value: '0.0', currency: 'USD' } },
+        appliedPromotions: [],
+        taxes: [],
+        properties: { buyerProtection: true },
+        lineItemFulfillmentInstructions: {
+          minEstimatedDeliveryDate: '2026-03-05T08:00:00.000Z',
+          maxEstimatedDeliveryDate: '2026-03-09T08:00:00.000Z',
+          shipByDate: '2026-03-04T07:59:59.000Z',
+          guaranteedDelivery: false,
+        },
+      },
+      {
+        lineItemId: '10064332887922',
+        legacyItemId: '225812344222',
+        title: 'Stoneware saucer',
+        lineItemCost: { value: '12.50', currency: 'USD' },
+        quantity: 1,
+        soldFormat: 'FIXED_PRICE',
+        listingMarketplaceId: 'EBAY_US',
+        purchaseMarketplaceId: 'EBAY_US',
+        lineItemFulfillmentStatus: 'NOT_STARTED',
+        total: { value: '12.50', currency: 'USD' },
+        deliveryCost: { shippingCost: { value: '0.0', currency: 'USD' } },
+        appliedPromotions: [],
+        taxes: [],
+        properties: { buyerProtection: true },
+        lineItemFulfillmentInstructions: {
+          minEstimatedDeliveryDate: '2026-03-05T08:00:00.000Z',
+          maxEstimatedDeliveryDate: '2026-03-09T08:00:00.000Z',
+          shipByDate: '2026-03-04T07:59:59.000Z',
+          guaranteedDelivery: false,
+        },
+      },
+    ],
+    salesRecordReference: '1042',
+    totalFeeBasisAmount: { value: '37.50', currency: 'USD' },
+    totalMarketplaceFee: { value: '4.98', currency: 'USD' },
+    ...over,
+  };
+}

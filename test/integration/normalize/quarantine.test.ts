@@ -5,6 +5,10 @@ import { documentClient, type DynamoTable } from '#shared/aws/table.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { listQuarantine, redriveDlq, replayQuarantined } from '#shared/aws/quarantine.ts';
 import { normalizeMessage } from '#shared/normalize/normalize.ts';
+import { applyEvent } from '#shared/normalize/apply.ts';
+import { ebayClient } from '#shared/hydrate/ebay-client.ts';
+import { hydrateMessage } from '#shared/hydrate/hydrate.ts';
+import { ebayOrder, fakeEbay } from '../../support/fake-senders.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { keys } from '#shared/table/keys.ts';
 import { TableValidationError, WriteConflictError } from '#shared/table/port.ts';
@@ -173,6 +177,81 @@ describe('quarantine', () => {
     await normalizeMessage(bad, deps());
     const listed = await listQuarantine(doc, tableName, { now: new Date('2026-06-01T12:00:00Z'), days: 1 });
     expect(listed.map((q) => [q.deliveryId, q.status])).toEqual([['dlv_bad', 'quarantined']]);
+  });
+
+  it('replays a quarantined fetch (a fetched order the hub could not read) into the hydrate queue, not the ingest queue', async () => {
+    // Prepare: a pending eBay order whose fetched order has a quantity eBay never sends as text
+    const { sqs } = testClients();
+    const ingestQueue = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('ing') }))).QueueUrl!;
+    const hydrateQueue = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('hyd') }))).QueueUrl!;
+    const doc = documentClient(awsClientConfig(motoEnv()));
+    const api = await fakeEbay({ clientId: 'cid', clientSecret: 'cs', refreshToken: 'rt' });
+    try {
+      const now = () => new Date('2026-06-01T11:00:00Z');
+      await applyEvent(
+        table,
+        {
+          channel: 'ebay-us',
+          source: 'ebay',
+          deliveryId: 'dlv_e1',
+          occurredAt: '2026-06-01T10:00:00.000Z',
+          type: 'HydrationPending',
+          entity: 'order',
+          externalId: '12-11223-44556',
+          version: { at: '2026-06-01T10:00:00.000Z' },
+        },
+        now,
+      );
+      const line = (ebayOrder().lineItems as Record<string, unknown>[])[0]!;
+      api.orders.set('12-11223-44556', ebayOrder({ lineItems: [{ ...line, quantity: '2' }] }));
+      const body = JSON.stringify({
+        v: 1,
+        connectionId: 'ebay-us',
+        channel: 'ebay-us',
+        source: 'ebay',
+        entity: 'order',
+        externalId: '12-11223-44556',
+      });
+      const hdeps = {
+        table,
+        queue: { send: async () => undefined },
+        channels: channelList(),
+        now,
+        clientFor: async () =>
+          ebayClient({
+            fetch,
+            credentials: { clientId: 'cid', clientSecret: 'cs', refreshToken: 'rt', baseUrl: api.url },
+            now: () => now().getTime(),
+          }),
+      };
+      const outcome = await hydrateMessage(body, hdeps);
+
+      // Act
+      const listed = await listQuarantine(doc, tableName, { now: now(), days: 1 });
+      const { replayed } = await replayQuarantined(
+        { doc, tableName, sqs, queueUrl: ingestQueue, hydrateQueueUrl: hydrateQueue },
+        { reason: 'invalid-fetched-order', now: now(), days: 1 },
+      );
+      const onIngest = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ingestQueue, WaitTimeSeconds: 0 }));
+      const onHydrate = await sqs.send(new ReceiveMessageCommand({ QueueUrl: hydrateQueue, WaitTimeSeconds: 0 }));
+      // the seller's order is readable again: the replayed message applies it
+      api.orders.set('12-11223-44556', ebayOrder());
+      const again = await hydrateMessage(onHydrate.Messages![0]!.Body!, hdeps);
+
+      // Assess
+      expect(outcome.status).toBe('quarantined');
+      expect(listed).toMatchObject([
+        { deliveryId: 'hydrate_dlv_e1', reason: 'invalid-fetched-order', queue: 'hydrate', source: 'ebay' },
+      ]);
+      expect(listed[0]!.message).toMatch(/lineItems\.0\.quantity/);
+      expect(replayed).toEqual(['hydrate_dlv_e1']);
+      expect(onIngest.Messages ?? []).toHaveLength(0);
+      expect(onHydrate.Messages!.map((m) => m.Body)).toEqual([body]);
+      expect(again).toMatchObject({ status: 'hydrated', orderId: '12-11223-44556' });
+      expect(await table.get(keys.order('ebay-us', '12-11223-44556'))).toMatchObject({ state: { status: 'paid' } });
+    } finally {
+      await api.close();
+    }
   });
 
   it('redrives every message from a DLQ back to its queue', async () => {
