@@ -1,4 +1,5 @@
-import type { ChannelAnswer, ChannelsKpiAnswer, StockAlertRow, StockAlertsAnswer } from '#shared/kpi/kpi-read.ts';
+import type { ChannelAnswer, ChannelsKpiAnswer } from '#shared/kpi/answer.ts';
+import type { StockAlertRow, StockAlertsAnswer } from '#shared/inventory/stock-alerts.ts';
 import { PALETTE, lineChart, shareBar, type Series } from './charts.ts';
 
 /**

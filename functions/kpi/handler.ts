@@ -3,7 +3,8 @@ import { kpiRuntime, type KpiRuntime } from '#shared/aws/kpi-repo.ts';
 import { requireScope } from '#shared/http/auth.ts';
 import { cacheableJson, header, apiHandler } from '#shared/http/api.ts';
 import { HttpError } from '#shared/http/errors.ts';
-import { readChannelSeries, readChannelsKpis, readStockAlerts } from '#shared/kpi/kpi-read.ts';
+import { readChannelSeries, readChannelsKpis } from '#shared/kpi/answer.ts';
+import { readStockAlerts } from '#shared/inventory/stock-alerts.ts';
 import { dashboardPage } from '../../dashboard/serve.ts';
 
 /**
