@@ -2,7 +2,15 @@ import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
 import { canSeeChannel } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
-import { figures, plan, type ChannelFigures } from '#shared/kpi/counters-read.ts';
+import { figures, mapLimit, plan, type ChannelFigures } from '#shared/kpi/counters-read.ts';
+import {
+  economicsOf,
+  figureSumsOf,
+  partnerRetentionOf,
+  type Economics,
+  type FigureEntry,
+  type Retention,
+} from '#shared/kpi/figures.ts';
 import {
   addInto,
   emptySums,
@@ -32,6 +40,8 @@ export interface PeriodAnswer extends Measures {
   /** share of the period's revenue across the channels in the answer (multi-channel answer only) */
   revenueShare?: Record<string, number>;
   growth: Growth & { previous: DateSpan };
+  /** the period's orders joined with the partner-reported figures dated in it (shared/kpi/figures.ts) */
+  economics: Economics;
 }
 
 export interface ChannelAnswer {
@@ -48,6 +58,7 @@ function answerOf(
   sums: Sums,
   previous: Sums,
   previousSpan: DateSpan,
+  entries: readonly FigureEntry[],
   extra: Partial<PeriodAnswer> = {},
 ): PeriodAnswer {
   return {
@@ -56,11 +67,29 @@ function answerOf(
     to: span.to,
     ...measuresOf(sums),
     growth: { previous: previousSpan, ...growthOf(sums, previous) },
+    economics: economicsOf(sums, figureSumsOf(entries, span)),
   };
 }
 
-function standardsOf(f: ChannelFigures): StandardsResult | null {
-  return evaluateStandards(f.channel.standards, { total: f.total, months: f.months }) ?? null;
+function standardsOf(f: ChannelFigures, entries: readonly FigureEntry[], range: DateSpan): StandardsResult | null {
+  return (
+    evaluateStandards(f.channel.standards, {
+      total: f.total,
+      months: f.months,
+      figures: figureSumsOf(entries, range),
+    }) ?? null
+  );
+}
+
+/**
+ * The partner-reported entries of each channel: one Query per channel, whatever the order volume
+ * (entries are dated, and summed per period in memory). None when the deps have no figures port.
+ */
+async function reportedEntries(deps: KpiDeps, channels: string[]): Promise<Map<string, FigureEntry[]>> {
+  const port = deps.figures;
+  if (!port) return new Map(channels.map((c) => [c, []]));
+  const lists = await mapLimit(channels, deps.concurrency ?? 16, (c) => port.entries(c));
+  return new Map(channels.map((c, i) => [c, lists[i]!.map((s) => s.entry)]));
 }
 
 export interface ChannelsKpiAnswer {
@@ -69,6 +98,11 @@ export interface ChannelsKpiAnswer {
   granularity: Granularity;
   timeZone: string;
   channels: ChannelAnswer[];
+  /**
+   * Partners (of the channels in this answer) with orders in the previous span who also have
+   * orders in this one: over the whole range (against the equally long span before it) and per period
+   */
+  partnerRetention: { total: Retention; periods: Retention[] };
 }
 
 /**
@@ -110,6 +144,10 @@ export async function readChannelsKpis(
   const p = plan(q, timeZone);
   checkSize(p.periods.length + 1, Math.max(1, channels.length));
   const figs = await figures(deps, p, channels);
+  const reported = await reportedEntries(
+    deps,
+    channels.map((c) => c.channel),
+  );
 
   // shares are across the channels in this answer: a partner key sees its own channels' split,
   // never a total that would reveal other partners' revenue
@@ -124,18 +162,36 @@ export async function readChannelsKpis(
     channels: figs.map((f) => ({
       channel: f.channel.channel,
       partner: f.channel.partner ?? null,
-      total: answerOf(p.range, f.total, f.previousTotal, p.previousRange, {
+      total: answerOf(p.range, f.total, f.previousTotal, p.previousRange, reported.get(f.channel.channel)!, {
         revenueShare: revenueShareOf(f.total, allTotal),
       }),
       periods: f.periods.map((x, i) =>
-        answerOf(x.period, x.sums, x.previous, x.period.previous, {
+        answerOf(x.period, x.sums, x.previous, x.period.previous, reported.get(f.channel.channel)!, {
           label: x.period.label,
           complete: x.period.complete,
           revenueShare: revenueShareOf(x.sums, allPeriods[i]!),
         }),
       ),
-      standards: standardsOf(f),
+      standards: standardsOf(f, reported.get(f.channel.channel)!, p.range),
     })),
+    partnerRetention: {
+      total: partnerRetentionOf(
+        figs.map((f) => ({
+          partner: f.channel.partner ?? null,
+          orders: f.total.orders,
+          previousOrders: f.previousTotal.orders,
+        })),
+      ),
+      periods: p.periods.map((_, i) =>
+        partnerRetentionOf(
+          figs.map((f) => ({
+            partner: f.channel.partner ?? null,
+            orders: f.periods[i]!.sums.orders,
+            previousOrders: f.periods[i]!.previous.orders,
+          })),
+        ),
+      ),
+    },
   };
 }
 
@@ -169,6 +225,7 @@ export async function readChannelSeries(
   const p = plan(q, timeZone);
   checkSize(p.periods.length, 1);
   const [f] = await figures(deps, p, [channel]);
+  const entries = (await reportedEntries(deps, [channelName])).get(channelName)!;
   return {
     channel: channelName,
     partner: channel.partner ?? null,
@@ -176,10 +233,13 @@ export async function readChannelSeries(
     to: p.range.to,
     granularity: p.granularity,
     timeZone,
-    total: answerOf(p.range, f!.total, f!.previousTotal, p.previousRange),
+    total: answerOf(p.range, f!.total, f!.previousTotal, p.previousRange, entries),
     periods: f!.periods.map((x) =>
-      answerOf(x.period, x.sums, x.previous, x.period.previous, { label: x.period.label, complete: x.period.complete }),
+      answerOf(x.period, x.sums, x.previous, x.period.previous, entries, {
+        label: x.period.label,
+        complete: x.period.complete,
+      }),
     ),
-    standards: standardsOf(f!),
+    standards: standardsOf(f!, entries, p.range),
   };
 }

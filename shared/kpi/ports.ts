@@ -1,4 +1,5 @@
 import type { ChannelPort } from '#shared/inventory/ports.ts';
+import type { FiguresPort } from '#shared/kpi/figures.ts';
 import type { StockAlertsPort } from '#shared/inventory/stock-alerts.ts';
 
 /** What the KPI API reads: counter items (never orders), channels, and balances for stock alerts. */
@@ -29,6 +30,8 @@ export interface KpiDeps {
   kpi: KpiReadPort;
   channels: ChannelPort;
   stockAlerts: StockAlertsPort;
+  /** partner-reported figures joined into the answer; without it every period's economics is empty */
+  figures?: Pick<FiguresPort, 'entries'>;
   /** the merchant's default zone (HUB_MERCHANT_TIME_ZONE); UTC when unset */
   merchantTimeZone?: string;
   /** queries in flight at once (default 16): parallel enough to be quick, few enough not to throttle */
