@@ -1,4 +1,6 @@
-import type { ChannelAnswer, ChannelsKpiAnswer, StockAlertRow, StockAlertsAnswer } from '#shared/kpi/kpi-read.ts';
+import type { ChannelAnswer, ChannelsKpiAnswer } from '#shared/kpi/answer.ts';
+import type { StockAlertRow, StockAlertsAnswer } from '#shared/inventory/stock-alerts.ts';
+import { renderEconomics } from './economics.ts';
 import { PALETTE, lineChart, shareBar, type Series } from './charts.ts';
 
 /**
@@ -226,6 +228,7 @@ async function load(key: string): Promise<void> {
     const colors = new Map(kpis.channels.map((c, i) => [c.channel, PALETTE[i % PALETTE.length]!]));
     renderCharts(kpis, colors);
     renderStandards(kpis);
+    renderEconomics(kpis);
     if (alerts) renderAlerts(alerts);
     else fill('alerts', h('p', 'This API key lacks the stock:read scope, which stock alerts need.'));
     setStatus(

@@ -104,10 +104,20 @@ export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
  * The partition keys the kpi function reads on the table (not the index): API keys (`KEY#<hash>`),
  * channels (`CHANNEL#<name>`), hour counters (`KPI#…`), day and month rollups (`KPID#…`, `KPIM#…`)
  * the rollup zone marker, and a SKU's balances (`SKU#<sku>`: stock alerts judge reservations that
- * named no location on the SKU's total). test/integration/kpi-api.test.ts checks every read it
+ * named no location on the SKU's total), and partner-reported figures (`FIG#<channel>`, the one
+ * partition it writes: POST /v1/channels/{channel}/figures). test/integration/kpi-api.test.ts checks every read it
  * makes against this list.
  */
-export const KPI_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'KPI#*', 'KPID#*', 'KPIM#*', 'KPIZONE', 'SKU#*'] as const;
+export const KPI_TABLE_PARTITIONS = [
+  'KEY#*',
+  'CHANNEL#*',
+  'KPI#*',
+  'KPID#*',
+  'KPIM#*',
+  'KPIZONE',
+  'SKU#*',
+  'FIG#*',
+] as const;
 /**
  * The partition keys the stock function reads and writes on the table: API keys, channels, a
  * SKU's balances and ledger rows (`SKU#<sku>`), and listings (`LISTING#…`, which map a channel's
@@ -490,12 +500,13 @@ export class HubStack extends Stack {
       logRetention,
       environment: { ...tableEnv, ...merchantZone },
     });
-    // keys, channels and the zone marker by key, counters by Query, on those partitions only (a
-    // read-only API has no business with orders or balances on the table); stock alerts and the
+    // keys, channels and the zone marker by key, counters and reported figures by Query, on those
+    // partitions only (the KPI API has no business with orders or balances on the table); its one
+    // write is a partner-reported figure (PutItem in a transaction, FIG#…); stock alerts and the
     // channel list are Queries on the index
     this.allowTable(
       this.kpi,
-      { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
+      { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
       KPI_TABLE_PARTITIONS,
     );
 
@@ -597,6 +608,7 @@ export class HubStack extends Stack {
       [HttpMethod.GET, '/v1/kpis/channels', kpiIntegration],
       [HttpMethod.GET, '/v1/kpis/channels/{channel}', kpiIntegration],
       [HttpMethod.GET, '/v1/kpis/stock-alerts', kpiIntegration],
+      [HttpMethod.POST, '/v1/channels/{channel}/figures', kpiIntegration],
       // the managers' dashboard page (no data in it: it asks for a key and calls the routes above)
       [HttpMethod.GET, '/dashboard', kpiIntegration],
     ];

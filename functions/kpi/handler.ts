@@ -1,9 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { kpiRuntime, type KpiRuntime } from '#shared/aws/kpi-repo.ts';
 import { requireScope } from '#shared/http/auth.ts';
-import { cacheableJson, header, apiHandler } from '#shared/http/api.ts';
+import { cacheableJson, header, apiHandler, jsonBody } from '#shared/http/api.ts';
+import { jsonResponse } from '#shared/http/errors.ts';
+import { postFigures } from '#shared/kpi/figures.ts';
 import { HttpError } from '#shared/http/errors.ts';
-import { readChannelSeries, readChannelsKpis, readStockAlerts } from '#shared/kpi/kpi-read.ts';
+import { readChannelSeries, readChannelsKpis } from '#shared/kpi/answer.ts';
+import { readStockAlerts } from '#shared/inventory/stock-alerts.ts';
 import { dashboardPage } from '../../dashboard/serve.ts';
 
 /**
@@ -15,6 +18,7 @@ type Route =
   | 'GET /v1/kpis/channels'
   | 'GET /v1/kpis/channels/{channel}'
   | 'GET /v1/kpis/stock-alerts'
+  | 'POST /v1/channels/{channel}/figures'
   | 'GET /dashboard';
 
 function routeOf(event: APIGatewayProxyEventV2): { route: Route; channel?: string } | undefined {
@@ -25,11 +29,17 @@ function routeOf(event: APIGatewayProxyEventV2): { route: Route; channel?: strin
       : `${method} ${event.rawPath ?? ''}`.replace(/\/+$/, '');
   if (key === 'GET /v1/kpis/channels' || key === 'GET /v1/kpis/stock-alerts' || key === 'GET /dashboard')
     return { route: key };
-  if (key === 'GET /v1/kpis/channels/{channel}') return { route: key, channel: event.pathParameters?.channel ?? '' };
-  const m = /^GET \/v1\/kpis\/channels\/([^/]+)$/.exec(key);
+  if (key === 'GET /v1/kpis/channels/{channel}' || key === 'POST /v1/channels/{channel}/figures')
+    return { route: key, channel: event.pathParameters?.channel ?? '' };
+  const series = /^GET \/v1\/kpis\/channels\/([^/]+)$/.exec(key);
+  const figures = /^POST \/v1\/channels\/([^/]+)\/figures$/.exec(key);
+  const m = series ?? figures;
   if (!m) return undefined;
   try {
-    return { route: 'GET /v1/kpis/channels/{channel}', channel: decodeURIComponent(m[1]!) };
+    const channel = decodeURIComponent(m[1]!);
+    return series
+      ? { route: 'GET /v1/kpis/channels/{channel}', channel }
+      : { route: 'POST /v1/channels/{channel}/figures', channel };
   } catch {
     throw new HttpError(400, 'invalid_channel', 'the channel in the path is not valid percent-encoding');
   }
@@ -55,6 +65,8 @@ async function route(rt: KpiRuntime, event: APIGatewayProxyEventV2): Promise<API
   if (!target) throw new HttpError(404, 'not_found', 'no such route');
   if (target.route === 'GET /dashboard') return dashboard();
   const key = await rt.authenticate(event.headers);
+  if (target.route === 'POST /v1/channels/{channel}/figures')
+    return jsonResponse(200, await postFigures(rt, key, target.channel!, jsonBody(event.body, event.isBase64Encoded)));
   requireScope(key, 'kpi:read');
   const query = event.queryStringParameters ?? {};
   const ifNoneMatch = header(event.headers, 'if-none-match');

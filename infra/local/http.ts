@@ -44,6 +44,7 @@ export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; targ
     { method: 'GET', path: '/v1/kpis/channels', target: 'kpi' },
     { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
     { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
+    { method: 'POST', path: '/v1/channels/{channel}/figures', target: 'kpi' },
     { method: 'GET', path: '/dashboard', target: 'kpi' },
     { method: 'GET', path: '/', target: 'docs' },
     { method: 'GET', path: '/api', target: 'docs' },

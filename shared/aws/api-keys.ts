@@ -7,7 +7,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
  * table export or log of items does not hand out working keys, and a lookup by hash needs no
  * constant-time comparison because the presented key itself is never compared.
  */
-export const ApiKeyScopeSchema = z.enum(['stock:read', 'stock:write', 'kpi:read', 'admin']);
+export const ApiKeyScopeSchema = z.enum(['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin']);
 export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
 
 export interface ApiKeyAttributes {

@@ -7,9 +7,12 @@ import { documentClient } from '#shared/aws/table.ts';
 import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
-import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
+import type { KpiDeps, KpiReadPort } from '#shared/kpi/ports.ts';
+import type { StockAlertRow, StockAlertsPort } from '#shared/inventory/stock-alerts.ts';
 import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/table/keys.ts';
-import { msClockOf, systemClock, type MsClock } from '#shared/domain/clock.ts';
+import { msClockOf, systemClock, type Clock, type MsClock } from '#shared/domain/clock.ts';
+import { dynamoFiguresRepo } from '#shared/aws/figures-repo.ts';
+import type { FiguresPort } from '#shared/kpi/figures.ts';
 import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
 
 /**
@@ -157,6 +160,8 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 
 export interface KpiRuntime extends KpiDeps {
   authenticate: Authenticate;
+  figures: FiguresPort;
+  now: Clock;
 }
 
 export function kpiRuntime(
@@ -181,6 +186,8 @@ export function kpiRuntime(
       now: clock,
     }),
     stockAlerts: dynamoStockAlerts(doc, tableName),
+    figures: dynamoFiguresRepo(doc, tableName),
+    now: overrides.now ?? systemClock,
     ...(zone ? { merchantTimeZone: zone } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 import { CountedOnHandSchema } from '#shared/domain/events.ts';
 import { QUERY_MAX_DATE, QUERY_MIN_DATE } from '#shared/kpi/periods.ts';
+import { FiguresBodySchema as FiguresBody } from '#shared/kpi/figures-schema.ts';
 
 /**
  * The HTTP API's request and response shapes, as zod schemas: the one source the OpenAPI
@@ -210,6 +211,10 @@ export const KpiChannelSchema = z
   })
   .meta({ id: 'KpiChannel' });
 
+const retention = z
+  .object({ previous: z.number().int(), retained: z.number().int(), rate: z.number().nullable() })
+  .meta({ description: 'partners with orders in the previous span, those of them with orders in this one' });
+
 export const KpiChannelsSchema = z
   .object({
     from: localDate,
@@ -225,8 +230,27 @@ export const KpiChannelsSchema = z
         standards,
       }),
     ),
+    partnerRetention: z.object({ total: retention, periods: z.array(retention) }),
   })
   .meta({ id: 'KpiChannels' });
+
+// ---- partner-reported figures --------------------------------------------------------------
+
+export const FiguresParamsSchema = z.object({ channel: keyPart });
+
+/** The use case's own schema (shared/kpi/figures.ts), named as a component. */
+export const FiguresBodySchema = FiguresBody.meta({
+  id: 'FiguresBody',
+  description:
+    'dated entries, each with an idempotency key: a resend changes nothing, another entry under the same key corrects it (every version is kept)',
+});
+
+export const FiguresResultSchema = z
+  .object({
+    channel: z.string(),
+    results: z.array(z.object({ key: z.string(), outcome: z.enum(['created', 'corrected', 'unchanged']) })),
+  })
+  .meta({ id: 'FiguresResult' });
 
 export const StockAlertsQuerySchema = z.object({
   threshold: z.coerce

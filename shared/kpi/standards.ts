@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fromMinor, toMinor } from '#shared/domain/money.ts';
+import { spendOf, type FigureSums } from '#shared/kpi/figures.ts';
 import type { Sums } from '#shared/kpi/measures.ts';
 
 /**
@@ -26,6 +27,15 @@ export const ChannelStandardsSchema = z.strictObject({
       amount: z.string().regex(/^\d+(\.\d+)?$/, 'decimal string'),
     })
     .optional(),
+  /** gross revenue ÷ partner-reported spend over the range, in every currency with spend, e.g. 4 */
+  minReturnOnSpend: z.number().min(0).optional(),
+  /** weighted mean customer-satisfaction score (0–100) over the range */
+  minSatisfaction: z.number().min(0).max(100).optional(),
+  /**
+   * share of the range's complete months following a month with orders that had orders too: does
+   * the channel's partner keep selling month after month (e.g. 0.9)
+   */
+  minPartnerRetention: z.number().min(0).max(1).optional(),
 });
 export type ChannelStandards = z.infer<typeof ChannelStandardsSchema>;
 
@@ -37,6 +47,8 @@ export interface Failure {
   actual: number | { currency: string; amount: string };
   /** the month that missed a monthly threshold */
   period?: string;
+  /** the currency that missed a per-currency threshold (minReturnOnSpend) */
+  currency?: string;
 }
 
 export type StandardsResult =
@@ -52,6 +64,8 @@ export interface StandardsInput {
   total: Sums;
   /** the complete calendar months inside the range, in the requested zone */
   months: { label: string; sums: Sums }[];
+  /** partner-reported figures dated in the range (shared/kpi/figures.ts); none when absent */
+  figures?: FigureSums;
 }
 
 /** Evaluates a raw `standards` value from a channel config; undefined when none is configured. */
@@ -105,6 +119,50 @@ export function evaluateStandards(raw: unknown, input: StandardsInput): Standard
         });
       }
     }
+  }
+  if (std.minReturnOnSpend !== undefined) {
+    const spend = input.figures ? spendOf(input.figures) : {};
+    const currencies = Object.keys(spend)
+      .filter((c) => spend[c]! > 0)
+      .sort();
+    if (currencies.length === 0) notEvaluated.push('minReturnOnSpend');
+    for (const c of currencies) {
+      const revenue = t.revenue[c] ?? 0;
+      // compared as revenue < min·spend, not a rounded ratio
+      if (revenue < std.minReturnOnSpend * spend[c]! - 1e-9)
+        failing.push({
+          measure: 'minReturnOnSpend',
+          threshold: std.minReturnOnSpend,
+          actual: Math.round((revenue / spend[c]!) * 1e6) / 1e6,
+          currency: c,
+        });
+    }
+  }
+  if (std.minSatisfaction !== undefined) {
+    const s = input.figures?.satisfaction;
+    if (!s || s.responses <= 0) notEvaluated.push('minSatisfaction');
+    else if (s.weightedScore < std.minSatisfaction * s.responses - 1e-9)
+      failing.push({
+        measure: 'minSatisfaction',
+        threshold: std.minSatisfaction,
+        actual: Math.round((s.weightedScore / s.responses) * 100) / 100,
+      });
+  }
+  if (std.minPartnerRetention !== undefined) {
+    let eligible = 0;
+    let kept = 0;
+    for (let i = 1; i < input.months.length; i++) {
+      if (input.months[i - 1]!.sums.orders <= 0) continue;
+      eligible++;
+      if (input.months[i]!.sums.orders > 0) kept++;
+    }
+    if (eligible === 0) notEvaluated.push('minPartnerRetention');
+    else if (kept < std.minPartnerRetention * eligible - 1e-9)
+      failing.push({
+        measure: 'minPartnerRetention',
+        threshold: std.minPartnerRetention,
+        actual: Math.round((kept / eligible) * 1e6) / 1e6,
+      });
   }
   return { status: failing.length > 0 ? 'below' : 'meets', failing, notEvaluated };
 }

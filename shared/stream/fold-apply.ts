@@ -54,7 +54,7 @@ export interface FoldResult {
  * The rollup zone is fixed by the first fold that runs (the merchant zone it was configured with,
  * UTC otherwise) and stored in the table: every later fold cuts days and months in that zone, so
  * the rollups never mix two calendars. KPI reads in that zone use the rollups, other zones the
- * hour counters (kpi-read.ts). Changing HUB_MERCHANT_TIME_ZONE later changes the default zone of
+ * hour counters (shared/kpi/counters-read.ts). Changing HUB_MERCHANT_TIME_ZONE later changes the default zone of
  * KPI answers, not the rollups (README "KPIs").
  */
 export async function resolveRollupZone(table: TablePort, wanted: string): Promise<string> {

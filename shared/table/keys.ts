@@ -42,6 +42,16 @@ export const keys = {
   /** the one zone the day and month rollups are cut in, fixed by the first fold (see shared/kpi/fold.ts) */
   kpiZone: () => ({ pk: 'KPIZONE', sk: 'META' }),
   /**
+   * a partner-reported figure's current version (shared/kpi/figures.ts): a channel's entries are one
+   * partition, read with `begins_with E#`; the key alphabet has no `#`, so prefixes cannot collide
+   */
+  figure: (channel: string, key: string) => ({ pk: `FIG#${channel}`, sk: `E#${key}` }),
+  /** every version of a figure, kept beside it (`V#<key>#<version>`, zero-padded so they sort) */
+  figureVersion: (channel: string, key: string, version: number) => ({
+    pk: `FIG#${channel}`,
+    sk: `V#${key}#${String(version).padStart(6, '0')}`,
+  }),
+  /**
    * the quantity a channel lists of a SKU (ListedQuantityReported), in the SKU's partition beside
    * its balances: `LISTED#` sorts before `LOC#`, so a balance read (`begins_with LOC#`) never sees it
    */

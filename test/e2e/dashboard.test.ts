@@ -198,6 +198,18 @@ describe('the KPI dashboard in headless Chromium', () => {
     watch(page);
     const key = hub.config.apiKeys[0]!.key;
 
+    // a partner-reported figure, sent through the local HTTP API like a partner would
+    const reported = await fetch(`${hub.url}/v1/channels/partner-demo/figures`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        entries: [
+          { key: 'mkt-2026-02', date: '2026-02-01', kind: 'marketingSpend', currency: 'USD', amount: '100.00' },
+        ],
+      }),
+    });
+    expect(reported.status).toBe(200);
+
     // Act
     const res = await page.goto(`${hub.url}/dashboard?from=2026-01-01&to=2026-06-30&granularity=month&tz=UTC`);
     expect(res?.status()).toBe(200);
@@ -226,6 +238,10 @@ describe('the KPI dashboard in headless Chromium', () => {
     expect(await page.locator('#standards tr[data-channel="partner-demo"]').getAttribute('class')).toBe('meets');
     expect(await page.locator('#alerts tr.oversold').first().textContent()).toContain('MUG-BLUE');
     expect(await page.locator('#alerts tr.low').first().textContent()).toContain('CAP-RED');
+    // the economics card: the reported spend on its channel's row, partner retention below
+    expect(await page.locator('#economics tr[data-channel="partner-demo"] td').nth(1).textContent()).toBe('100.00 USD');
+    expect(await page.locator('#economics tr[data-channel="shopify-demo"] td').nth(1).textContent()).toBe('–');
+    expect(await page.locator('#economics p').textContent()).toContain('Partner retention');
     expect(await page.evaluate(() => sessionStorage.getItem('inventory-hub.kpi-key'))).toBe(key);
     expect(consoleErrors).toEqual([]);
 

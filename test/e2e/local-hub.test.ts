@@ -195,7 +195,7 @@ describe('the local hub (npm start) end to end', () => {
     // Assess
     expect(found).toMatchObject({
       keyHash: hashApiKey(key),
-      scopes: ['stock:read', 'stock:write', 'kpi:read', 'admin'],
+      scopes: ['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin'],
       partner: null,
     });
     expect(unknown).toBeUndefined();

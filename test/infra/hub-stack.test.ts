@@ -185,7 +185,10 @@ describe('HubStack functions', () => {
 
     expect(actions('Stock')).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
     expect(actions('Kpi')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    expect(actions('Kpi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    // its one write: partner-reported figures (PutItem in a transaction; FIG#… by its partitions)
+    expect(actions('Kpi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([
+      'dynamodb:PutItem',
+    ]);
     for (const fn of ['Stock', 'Kpi', 'Fold']) {
       expect(actions(fn).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
     }
@@ -455,6 +458,7 @@ describe('HubStack read API', () => {
       ['GET /v1/kpis/channels', 'KpiFn'],
       ['GET /v1/kpis/channels/{channel}', 'KpiFn'],
       ['GET /v1/kpis/stock-alerts', 'KpiFn'],
+      ['POST /v1/channels/{channel}/figures', 'KpiFn'],
       ['GET /dashboard', 'KpiFn'],
       ['GET /', 'DocsFn'],
       ['GET /api', 'DocsFn'],

@@ -45,8 +45,9 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
     index: ['dynamodb:Query'],
   },
   // shared/aws/kpi-repo.ts: API keys, channels, the zone marker (GetItem), counters (Query); stock
-  // alerts and the channel list are Queries on `byUpdated`
-  Kpi: { table: ['dynamodb:GetItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
+  // alerts and the channel list are Queries on `byUpdated`; shared/aws/figures-repo.ts: reported
+  // figures (Query, GetItem, PutItem in a transaction)
+  Kpi: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
   // shared/aws/fold-runtime.ts → DynamoTable, as normalize; the channel list (stock-change events)
   // is a Query on `byUpdated`
   Fold: {
@@ -385,9 +386,10 @@ const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   Normalize: ['s3:PutObject'],
   Hydrate: [],
   Stock: [],
-  // table.ts is bundled for documentClient(); DynamoTable's writes and batch reads are not used.
-  // api-keys.ts and channels.ts also write keys and channels (admin CLI)
-  Kpi: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // table.ts is bundled for documentClient(); DynamoTable's updates and batch reads are not used.
+  // api-keys.ts and channels.ts also write keys and channels (admin CLI); its one write is a
+  // reported figure (figures-repo.ts: puts in a transaction, on FIG#… only by its partitions)
+  Kpi: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
   Fold: [],
   Docs: [],
 };

@@ -719,8 +719,12 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
 
     // Assess
     expect(status).toBe(200);
-    const queries = sent.filter((s) => s.command === 'QueryCommand' && !s.input.IndexName);
+    const all = sent.filter((s) => s.command === 'QueryCommand' && !s.input.IndexName);
+    // besides the counters, one query per channel for its partner-reported figures (FIG#…)
+    const figures = all.filter((q) => String(q.input.ExpressionAttributeValues[':pk']).startsWith('FIG#'));
+    const queries = all.filter((q) => !figures.includes(q));
     expect(sent.filter((s) => s.command === 'ScanCommand')).toEqual([]);
+    expect(figures).toHaveLength(4);
     expect(queries.every((q) => String(q.input.ExpressionAttributeValues[':pk']).startsWith('KPI#'))).toBe(true);
     expect(queries).toHaveLength(4 * 24);
   });
@@ -739,7 +743,9 @@ describe('GET /v1/kpis/channels against an independent computation', () => {
 
     // Assess: per channel one query for every month, one for the loose days of the previous span
     expect(status).toBe(200);
-    const queries = sent.filter((s) => s.command === 'QueryCommand' && !s.input.IndexName);
+    const all = sent.filter((s) => s.command === 'QueryCommand' && !s.input.IndexName);
+    const queries = all.filter((q) => !String(q.input.ExpressionAttributeValues[':pk']).startsWith('FIG#'));
+    expect(all.length - queries.length).toBe(4);
     const pks = queries.map((q) => String(q.input.ExpressionAttributeValues[':pk']));
     expect(pks.every((pk) => pk.startsWith('KPIM#') || pk.startsWith('KPID#'))).toBe(true);
     expect(pks.filter((pk) => pk.startsWith('KPIM#'))).toHaveLength(4);

@@ -22,6 +22,7 @@ const EXPECTED_ROUTES = [
   'GET /v1/kpis/channels',
   'GET /v1/kpis/channels/{channel}',
   'GET /v1/kpis/stock-alerts',
+  'POST /v1/channels/{channel}/figures',
   'GET /dashboard',
   'GET /',
   'GET /api',

@@ -8,7 +8,7 @@ import {
   watermarkAttr,
   type StreamChange,
 } from '#shared/stream/watermarks.ts';
-import { dayQueries, tileSpan } from '#shared/kpi/kpi-read.ts';
+import { dayQueries, tileSpan } from '#shared/kpi/counters-read.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';

@@ -5,15 +5,10 @@ import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import { applyKpiFold } from '#shared/stream/fold-apply.ts';
 import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
-import {
-  monthSlices,
-  readChannelSeries,
-  readChannelsKpis,
-  readStockAlerts,
-  type KpiCounterQuery,
-  type KpiDeps,
-  type StockAlertRow,
-} from '#shared/kpi/kpi-read.ts';
+import { readChannelSeries, readChannelsKpis } from '#shared/kpi/answer.ts';
+import { monthSlices } from '#shared/kpi/counters-read.ts';
+import type { KpiCounterQuery, KpiDeps } from '#shared/kpi/ports.ts';
+import { readStockAlerts, type StockAlertRow } from '#shared/inventory/stock-alerts.ts';
 import { MemoryTable } from '../../../bench/memory-table.ts';
 import { TEST_NOW } from '../../support/clock.ts';
 

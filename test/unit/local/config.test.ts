@@ -127,7 +127,10 @@ describe('hub config', () => {
     expect(Buffer.from(whsec.slice(6), 'base64').length).toBeGreaterThanOrEqual(24);
     expect(a.connections[0]!.secrets[0]).not.toBe(b.connections[0]!.secrets[0]);
     expect(a.apiKeys[0]!.key).not.toBe(b.apiKeys[0]!.key);
-    expect(a.apiKeys[0]).toMatchObject({ partner: null, scopes: ['stock:read', 'stock:write', 'kpi:read', 'admin'] });
+    expect(a.apiKeys[0]).toMatchObject({
+      partner: null,
+      scopes: ['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin'],
+    });
   });
 
   it('parses hub.config.example.json', () => {
