@@ -34,9 +34,34 @@ Chart.register(
   Legend,
 );
 
+/** Twenty colours that read as lines on white and differ from one another. */
+export const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#b8860b',
+  '#bcbd22',
+  '#393b79',
+  '#e6550d',
+  '#31a354',
+  '#756bb1',
+  '#843c39',
+  '#3182bd',
+  '#637939',
+  '#d6616b',
+  '#7b4173',
+  '#000075',
+];
+
 /**
- * A channel's colour, derived from its name alone (FNV-1a hash → hue), so a channel keeps its
- * colour when another channel is added, removed or sorts before it.
+ * A channel's colour, derived from its name alone (FNV-1a hash → one of PALETTE), so a channel keeps
+ * its colour when another channel is added, removed or sorts before it. Two channels can share a
+ * colour (one chance in twenty per pair); the legend and tooltips name every line.
  */
 export function channelColor(name: string): string {
   let h = 0x811c9dc5;
@@ -44,10 +69,7 @@ export function channelColor(name: string): string {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  const hue = h % 360;
-  // two lightness bands so neighbouring hues still differ
-  const lightness = (h >>> 9) % 2 === 0 ? 42 : 52;
-  return `hsl(${hue}, 70%, ${lightness}%)`;
+  return PALETTE[h % PALETTE.length]!;
 }
 
 export interface Series {
