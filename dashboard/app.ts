@@ -1,7 +1,7 @@
 import type { ChannelAnswer, ChannelsKpiAnswer } from '#shared/kpi/answer.ts';
 import type { StockAlertRow, StockAlertsAnswer } from '#shared/inventory/stock-alerts.ts';
 import { renderEconomics } from './economics.ts';
-import { PALETTE, lineChart, shareBar, type Series } from './charts.ts';
+import { chartSummaries, channelColor, lineChart, shareChart, type Series } from './charts.ts';
 
 /**
  * The managers' dashboard (browser side). Asks for an API key once per tab and keeps it in
@@ -46,16 +46,6 @@ function fill(id: string, ...nodes: Node[]): void {
   card.append(...nodes);
 }
 
-function legend(names: string[], colors: Map<string, string>): HTMLElement {
-  const div = h('div', undefined, 'legend');
-  for (const n of names) {
-    const s = h('span', n);
-    s.style.setProperty('--c', colors.get(n) ?? '#999');
-    div.append(s);
-  }
-  return div;
-}
-
 class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -75,53 +65,88 @@ async function api<T>(path: string, key: string): Promise<T> {
 // revenue is plotted as a number (a chart position); every figure shown as text stays the API's decimal string
 const asNumber = (amount: string | undefined) => (amount === undefined ? 0 : Number(amount));
 
-function renderCharts(kpis: ChannelsKpiAnswer, colors: Map<string, string>): void {
-  const channels = kpis.channels;
-  const labels = channels[0]?.periods.map((p) => p.label ?? p.from) ?? [];
-  const currencies = [...new Set(channels.flatMap((c) => Object.keys(c.total.grossRevenue)))].sort();
-  const names = channels.map((c) => c.channel);
+/** A period label of the KPI API (2026-01-15, 2026-W03, 2026-01, 2026-Q1, 2026) as a reader's locale writes it. */
+export function periodText(label: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(label)) return dateText(label);
+  if (/^\d{4}-\d{2}$/.test(label))
+    return new Date(`${label}-01T00:00:00Z`).toLocaleDateString(undefined, {
+      month: 'short',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+  return label.replace('-', ' ');
+}
 
-  const revenue: Node[] = [];
-  for (const cur of currencies) {
-    const series: Series[] = channels
+/** A calendar date (YYYY-MM-DD) the way the date pickers beside it show one: the reader's locale. */
+function dateText(date: string): string {
+  return new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+}
+
+/** An instant, in the reader's time zone and locale, to the minute (no ISO, no milliseconds). */
+function instantText(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+interface DashboardData {
+  kpis: ChannelsKpiAnswer;
+  /** undefined: the key lacks stock:read */
+  alerts: StockAlertsAnswer | undefined;
+}
+
+/**
+ * The dashboard's sections, in page order. A section is a card in the page (dashboard/page.ts,
+ * by id) and a function that fills it from the API's answers: a new section is one of each.
+ */
+const SECTIONS: { id: string; render: (d: DashboardData) => Node[] }[] = [
+  { id: 'alerts', render: alertsSection },
+  { id: 'revenue-charts', render: revenueSection },
+  { id: 'orders-chart', render: ordersSection },
+  { id: 'share', render: shareSection },
+  { id: 'standards', render: standardsSection },
+];
+
+function currencies(kpis: ChannelsKpiAnswer): string[] {
+  return [...new Set(kpis.channels.flatMap((c) => Object.keys(c.total.grossRevenue)))].sort();
+}
+
+function revenueSection({ kpis }: DashboardData): Node[] {
+  const labels = kpis.channels[0]?.periods.map((p) => periodText(p.label ?? p.from)) ?? [];
+  const out: Node[] = [];
+  for (const cur of currencies(kpis)) {
+    const series: Series[] = kpis.channels
       .filter((c) => c.total.grossRevenue[cur] !== undefined)
-      .map((c) => ({
-        name: c.channel,
-        color: colors.get(c.channel)!,
-        values: c.periods.map((p) => asNumber(p.grossRevenue[cur])),
-      }));
-    revenue.push(
+      .map((c) => ({ name: c.channel, values: c.periods.map((p) => asNumber(p.grossRevenue[cur])) }));
+    out.push(
+      h('h3', `${cur} per ${kpis.granularity}`),
       lineChart({
+        id: `revenue-${cur}`,
         title: `Gross revenue (${cur}) per ${kpis.granularity}`,
         xLabels: labels,
         series,
-        format: (v) => `${v.toLocaleString('en-US')} ${cur}`,
+        format: (v) => `${v.toLocaleString()} ${cur}`,
       }),
     );
   }
-  if (currencies.length === 0) revenue.push(h('p', 'No revenue in this range.'));
-  fill('revenue-charts', ...revenue, legend(names, colors));
+  if (out.length === 0) out.push(h('p', 'No revenue in this range.'));
+  return out;
+}
 
-  const orders: Series[] = channels.map((c) => ({
-    name: c.channel,
-    color: colors.get(c.channel)!,
-    values: c.periods.map((p) => p.orders),
-  }));
-  fill(
-    'orders-chart',
-    lineChart({ title: `Orders per ${kpis.granularity}`, xLabels: labels, series: orders }),
-    legend(names, colors),
-  );
+function ordersSection({ kpis }: DashboardData): Node[] {
+  const labels = kpis.channels[0]?.periods.map((p) => periodText(p.label ?? p.from)) ?? [];
+  const series: Series[] = kpis.channels.map((c) => ({ name: c.channel, values: c.periods.map((p) => p.orders) }));
+  return [lineChart({ id: 'orders', title: `Orders per ${kpis.granularity}`, xLabels: labels, series, integer: true })];
+}
 
-  const shares: Node[] = [];
-  for (const cur of currencies) {
-    const segments = channels
+function shareSection({ kpis }: DashboardData): Node[] {
+  const rows = currencies(kpis).map((cur) => ({
+    label: cur,
+    segments: kpis.channels
       .filter((c) => (c.total.revenueShare?.[cur] ?? 0) > 0)
-      .map((c) => ({ name: c.channel, color: colors.get(c.channel)!, share: c.total.revenueShare![cur]! }));
-    shares.push(shareBar(`${cur}: ${kpis.from} – ${kpis.to}`, segments));
-  }
-  if (currencies.length === 0) shares.push(h('p', 'No revenue in this range.'));
-  fill('share', ...shares, legend(names, colors));
+      .map((c) => ({ name: c.channel, share: c.total.revenueShare![cur]! })),
+  }));
+  if (rows.length === 0) return [h('p', 'No revenue in this range.')];
+  return [shareChart('share', `Channel share of revenue, ${dateText(kpis.from)} – ${dateText(kpis.to)}`, rows)];
 }
 
 function pct(x: number | null): string {
@@ -141,7 +166,7 @@ function failingText(c: ChannelAnswer): string {
     .join('; ');
 }
 
-function renderStandards(kpis: ChannelsKpiAnswer): void {
+function standardsSection({ kpis }: DashboardData): Node[] {
   const table = h('table');
   const head = h('tr');
   for (const t of [
@@ -160,19 +185,21 @@ function renderStandards(kpis: ChannelsKpiAnswer): void {
     const status = c.standards ? c.standards.status : '–';
     const tr = h('tr', undefined, c.standards?.status ?? 'none');
     tr.dataset.channel = c.channel;
+    const name = h('td', c.channel, 'channel');
+    name.style.setProperty('--c', channelColor(c.channel));
     tr.append(
-      h('td', c.channel),
+      name,
       h('td', status, 'status'),
       h('td', String(c.total.orders)),
       h('td', pct(c.total.cancellationRate)),
       h('td', pct(c.total.refunds.rate)),
       h('td', c.total.fulfilment.meanHours === null ? '–' : String(c.total.fulfilment.meanHours)),
       h('td', String(c.total.oversells)),
-      h('td', failingText(c)),
+      h('td', failingText(c), 'failing'),
     );
     table.append(tr);
   }
-  fill('standards', table);
+  return [table];
 }
 
 function alertTable(title: string, rows: StockAlertRow[], cls: string): Node[] {
@@ -189,20 +216,25 @@ function alertTable(title: string, rows: StockAlertRow[], cls: string): Node[] {
       h('td', String(r.available)),
       h('td', String(r.onHand)),
       h('td', String(r.reserved)),
-      h('td', r.updatedAt),
+      h('td', instantText(r.updatedAt)),
     );
     table.append(tr);
   }
   return [h('h3', title), table];
 }
 
-function renderAlerts(a: StockAlertsAnswer): void {
-  fill(
-    'alerts',
-    ...alertTable(`Oversold now (available < 0): ${a.oversold.length}`, a.oversold, 'oversold'),
-    ...alertTable(`Low stock (available ≤ ${a.threshold}): ${a.lowStock.length}`, a.lowStock, 'low'),
+function alertsSection({ alerts: a }: DashboardData): Node[] {
+  if (!a) return [h('p', 'This API key lacks the stock:read scope, which stock alerts need.')];
+  const lists = h('div', undefined, 'alert-lists');
+  const oversold = h('div');
+  oversold.append(...alertTable(`Oversold now (available < 0): ${a.oversold.length}`, a.oversold, 'oversold'));
+  const low = h('div');
+  low.append(...alertTable(`Low stock (available ≤ ${a.threshold}): ${a.lowStock.length}`, a.lowStock, 'low'));
+  lists.append(oversold, low);
+  return [
+    lists,
     ...(a.truncated ? [h('p', 'Showing a partial list: there are more balances than one request reads.')] : []),
-  );
+  ];
 }
 
 async function load(key: string): Promise<void> {
@@ -214,6 +246,7 @@ async function load(key: string): Promise<void> {
   const tz = $<HTMLInputElement>('tz').value.trim();
   if (tz) params.set('tz', tz);
   setStatus('Loading…');
+  delete document.body.dataset.loaded;
   try {
     // stock alerts list balances and need stock:read too: a key with kpi:read alone still gets the
     // charts, and the alerts card says why it is empty
@@ -225,15 +258,13 @@ async function load(key: string): Promise<void> {
       api<ChannelsKpiAnswer>(`/v1/kpis/channels?${params}`, key),
       alertsRequest,
     ]);
-    const colors = new Map(kpis.channels.map((c, i) => [c.channel, PALETTE[i % PALETTE.length]!]));
-    renderCharts(kpis, colors);
-    renderStandards(kpis);
+    for (const section of SECTIONS) fill(section.id, ...section.render({ kpis, alerts }));
     renderEconomics(kpis);
-    if (alerts) renderAlerts(alerts);
-    else fill('alerts', h('p', 'This API key lacks the stock:read scope, which stock alerts need.'));
     setStatus(
-      `${kpis.channels.length} channel(s), ${kpis.from} – ${kpis.to} by ${kpis.granularity}, time zone ${kpis.timeZone}`,
+      `${kpis.channels.length} channel(s), ${dateText(kpis.from)} – ${dateText(kpis.to)} by ${kpis.granularity}, time zone ${kpis.timeZone}`,
     );
+    // the charts draw once their canvases are in the page (a microtask after this one)
+    await Promise.resolve();
     document.body.dataset.loaded = 'true';
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
@@ -260,7 +291,15 @@ function showDashboard(key: string): void {
   void load(key);
 }
 
+declare global {
+  interface Window {
+    /** for tests and scripts reading the page: a summary of every chart drawn (dashboard/charts.ts) */
+    hubDashboard: { charts: typeof chartSummaries };
+  }
+}
+
 function init(): void {
+  window.hubDashboard = { charts: chartSummaries };
   // the range can be preset through the URL (bookmarks, links in reports); the key never is
   const q = new URLSearchParams(location.search);
   const to = q.get('to') ?? today();

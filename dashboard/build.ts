@@ -49,6 +49,6 @@ export async function writeGeneratedPage(path = GENERATED_PAGE): Promise<string>
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const path = await writeGeneratedPage();
-  console.error(`dashboard: wrote ${path}`);
+  // quiet on success, as `cdk synth -q` is: a failure throws, with esbuild's message
+  await writeGeneratedPage();
 }

@@ -1,146 +1,258 @@
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  type ChartConfiguration,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
+import { toFont } from 'chart.js/helpers';
+
 /**
- * Hand-drawn SVG charts for the dashboard: a line chart and a stacked share bar. SVG rather than a
- * chart library: a few hundred lines of DOM code, no dependency to audit or bundle, crisp at any
- * zoom, and every data point is an element a test (or a screen reader, through <title>) can find.
+ * The dashboard's charts, drawn by Chart.js (bundled by esbuild into the page; nothing from a CDN).
+ * Only the controllers, elements, scales and plugins the dashboard uses are registered, so esbuild
+ * leaves the rest of Chart.js out of the bundle (docs/kpis.md gives the page's size).
+ *
+ * Every chart drawn is kept in a registry by its id. `window.hubDashboard.charts()` returns a plain
+ * summary of each (type, labels, series with values and colour, the y-axis ticks as drawn): what a
+ * test, or a script reading the page, can check without reading pixels.
  */
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  Tooltip,
+  Legend,
+);
 
-const SVG = 'http://www.w3.org/2000/svg';
-
+/** Twenty colours that read as lines on white and differ from one another. */
 export const PALETTE = [
-  '#2563eb',
-  '#dc2626',
-  '#16a34a',
-  '#9333ea',
-  '#ea580c',
-  '#0891b2',
-  '#ca8a04',
-  '#db2777',
-  '#4b5563',
-  '#65a30d',
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#b8860b',
+  '#bcbd22',
+  '#393b79',
+  '#e6550d',
+  '#31a354',
+  '#756bb1',
+  '#843c39',
+  '#3182bd',
+  '#637939',
+  '#d6616b',
+  '#7b4173',
+  '#000075',
 ];
 
-function el<K extends keyof SVGElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | number> = {},
-  text?: string,
-): SVGElementTagNameMap[K] {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-/** 1, 2, 2.5 or 5 × 10^n: a tick step that gives about `count` ticks up to max. */
-export function niceStep(max: number, count = 4): number {
-  if (max <= 0) return 1;
-  const raw = max / count;
-  const pow = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * pow >= raw) return m * pow;
-  return 10 * pow;
+/**
+ * A channel's colour, derived from its name alone (FNV-1a hash → one of PALETTE), so a channel keeps
+ * its colour when another channel is added, removed or sorts before it. Two channels can share a
+ * colour (one chance in twenty per pair); the legend and tooltips name every line.
+ */
+export function channelColor(name: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return PALETTE[h % PALETTE.length]!;
 }
 
 export interface Series {
   name: string;
-  color: string;
   /** one value per x label; null = no value */
   values: (number | null)[];
 }
 
+export interface ChartSummary {
+  id: string;
+  type: 'line' | 'bar';
+  title: string;
+  labels: string[];
+  series: { name: string; color: string; values: (number | null)[] }[];
+  /** the y axis (the value axis of a bar chart) as drawn: every tick's value */
+  valueTicks: number[];
+  /** the category axis labels Chart.js kept after skipping those that would overlap */
+  shownLabels: string[];
+  /** the narrowest space between two neighbouring category labels as drawn, in px (< 0: they overlap) */
+  minLabelGap: number | null;
+}
+
+const charts = new Map<string, Chart>();
+
+/** Destroys the chart drawn under `id` before, if any: a refresh draws every chart anew. */
+function replace(id: string, canvas: HTMLCanvasElement, config: ChartConfiguration): Chart {
+  charts.get(id)?.destroy();
+  const chart = new Chart(canvas, config);
+  charts.set(id, chart);
+  return chart;
+}
+
+function frame(id: string, title: string, height: number): { box: HTMLDivElement; canvas: HTMLCanvasElement } {
+  const box = document.createElement('div');
+  box.className = 'chart-box';
+  box.style.height = `${height}px`;
+  const canvas = document.createElement('canvas');
+  canvas.id = `chart-${id}`;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', title);
+  canvas.textContent = title;
+  box.append(canvas);
+  return { box, canvas };
+}
+
 export interface LineChartOptions {
+  id: string;
   title: string;
   xLabels: string[];
   series: Series[];
-  /** how a value reads in tooltips and on the y axis */
+  /** counts: whole-number ticks only (no "0.25 orders") */
+  integer?: boolean;
+  /** how a value reads on the y axis and in tooltips */
   format?: (v: number) => string;
-  width?: number;
   height?: number;
 }
 
-export function lineChart(o: LineChartOptions): SVGSVGElement {
-  const width = o.width ?? 560;
-  const height = o.height ?? 240;
-  const m = { top: 28, right: 30, bottom: 40, left: 64 };
-  const format = o.format ?? ((v: number) => v.toLocaleString('en-US'));
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', class: 'chart line-chart' });
-  svg.append(el('title', {}, o.title));
-  svg.append(el('text', { x: m.left, y: 18, class: 'chart-title' }, o.title));
-
-  const values = o.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const step = niceStep(Math.max(0, ...values));
-  const top = Math.max(step, Math.ceil(Math.max(0, ...values) / step) * step);
-  const plotW = width - m.left - m.right;
-  const plotH = height - m.top - m.bottom;
-  const n = o.xLabels.length;
-  const x = (i: number) => m.left + (n <= 1 ? plotW / 2 : (i * plotW) / (n - 1));
-  const y = (v: number) => m.top + plotH - (v / top) * plotH;
-
-  for (let v = 0; v <= top + step / 2; v += step) {
-    svg.append(el('line', { x1: m.left, x2: width - m.right, y1: y(v), y2: y(v), class: 'grid' }));
-    svg.append(el('text', { x: m.left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, format(v)));
-  }
-  // at most ~8 x labels, evenly spaced, so week or day series stay readable
-  const every = Math.max(1, Math.ceil(n / 8));
-  o.xLabels.forEach((label, i) => {
-    if (i % every === 0 || i === n - 1)
-      svg.append(el('text', { x: x(i), y: height - m.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, label));
-  });
-
-  for (const s of o.series) {
-    const g = el('g', { 'data-series': s.name, class: 'series' });
-    let d = '';
-    s.values.forEach((v, i) => {
-      if (v === null) return;
-      d += `${d === '' ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
-    });
-    g.append(el('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
-    s.values.forEach((v, i) => {
-      if (v === null) return;
-      const c = el('circle', {
-        cx: x(i).toFixed(1),
-        cy: y(v).toFixed(1),
-        r: 3,
-        fill: s.color,
-        class: 'point',
-        'data-value': v,
-      });
-      c.append(el('title', {}, `${s.name} · ${o.xLabels[i]}: ${format(v)}`));
-      g.append(c);
-    });
-    svg.append(g);
-  }
-  return svg;
+/** A line chart in a box of fixed height that takes its card's width. */
+export function lineChart(o: LineChartOptions): HTMLElement {
+  const { box, canvas } = frame(o.id, o.title, o.height ?? 240);
+  const format = o.format ?? ((v: number) => v.toLocaleString());
+  // the canvas must be in the document before Chart.js measures it: drawn on the next frame
+  queueMicrotask(() =>
+    replace(o.id, canvas, {
+      type: 'line',
+      data: {
+        labels: o.xLabels,
+        datasets: o.series.map((s) => ({
+          label: s.name,
+          data: s.values,
+          borderColor: channelColor(s.name),
+          backgroundColor: channelColor(s.name),
+          borderWidth: 2,
+          pointRadius: o.xLabels.length > 60 ? 0 : 3,
+          spanGaps: false,
+        })),
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        interaction: { mode: 'index', intersect: false },
+        plugins: {
+          title: { display: false },
+          legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 10 } },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${format(Number(c.parsed.y))}` } },
+        },
+        scales: {
+          // labels never overlap: Chart.js skips those that would, and keeps them level
+          x: { ticks: { autoSkip: true, autoSkipPadding: 12, maxRotation: 0 } },
+          y: {
+            beginAtZero: true,
+            ticks: { ...(o.integer ? { precision: 0 } : {}), callback: (v) => format(Number(v)) },
+          },
+        },
+      },
+    }),
+  );
+  return box;
 }
 
 export interface ShareSegment {
   name: string;
-  color: string;
   /** 0..1 */
   share: number;
 }
 
-/** One horizontal bar split by share, labelled with percentages. */
-export function shareBar(title: string, segments: ShareSegment[], width = 560): SVGSVGElement {
-  const height = 64;
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', class: 'chart share-chart' });
-  svg.append(el('title', {}, title));
-  svg.append(el('text', { x: 0, y: 16, class: 'chart-title' }, title));
-  let at = 0;
-  for (const s of segments) {
-    const w = s.share * width;
-    const r = el('rect', {
-      x: at.toFixed(1),
-      y: 26,
-      width: Math.max(0, w).toFixed(1),
-      height: 28,
-      fill: s.color,
-      class: 'share',
-      'data-share': s.share,
-    });
-    r.append(el('title', {}, `${s.name}: ${(s.share * 100).toFixed(1)}%`));
-    svg.append(r);
-    if (w > 60)
-      svg.append(el('text', { x: at + 6, y: 45, class: 'share-label' }, `${s.name} ${(s.share * 100).toFixed(0)}%`));
-    at += w;
+/** One horizontal bar per currency, split by each channel's share of it. */
+export function shareChart(
+  id: string,
+  title: string,
+  rows: { label: string; segments: ShareSegment[] }[],
+): HTMLElement {
+  const { box, canvas } = frame(id, title, 56 + 40 * rows.length);
+  const names = [...new Set(rows.flatMap((r) => r.segments.map((s) => s.name)))];
+  queueMicrotask(() =>
+    replace(id, canvas, {
+      type: 'bar',
+      data: {
+        labels: rows.map((r) => r.label),
+        datasets: names.map((name) => ({
+          label: name,
+          data: rows.map((r) => (r.segments.find((s) => s.name === name)?.share ?? 0) * 100),
+          backgroundColor: channelColor(name),
+        })),
+      },
+      options: {
+        indexAxis: 'y',
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 10 } },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${Number(c.parsed.x).toFixed(1)}%` } },
+        },
+        scales: {
+          x: { stacked: true, min: 0, max: 100, ticks: { callback: (v) => `${v}%` } },
+          y: { stacked: true },
+        },
+      },
+    }),
+  );
+  return box;
+}
+
+function summary(id: string, chart: Chart): ChartSummary {
+  const type = (chart.config as { type: string }).type === 'bar' ? 'bar' : 'line';
+  const horizontal = chart.options.indexAxis === 'y';
+  const valueScale = chart.scales[horizontal ? 'x' : 'y'];
+  const categoryScale = chart.scales[horizontal ? 'y' : 'x'];
+  const labels = (chart.data.labels ?? []).map(String);
+  return {
+    id,
+    type,
+    title: chart.canvas.getAttribute('aria-label') ?? id,
+    labels,
+    series: chart.data.datasets.map((d) => ({
+      name: String(d.label),
+      color: String(d.backgroundColor),
+      values: (d.data as (number | null)[]).slice(),
+    })),
+    valueTicks: valueScale?.ticks.map((t) => t.value) ?? [],
+    shownLabels: categoryScale?.ticks.map((t) => labels[t.value] ?? String(t.label)) ?? [],
+    minLabelGap: categoryScale && !horizontal ? labelGap(chart, categoryScale) : null,
+  };
+}
+
+function labelGap(chart: Chart, scale: Chart['scales'][string]): number | null {
+  const ticks = scale.ticks;
+  if (ticks.length < 2) return null;
+  chart.ctx.save();
+  chart.ctx.font = toFont((scale.options as { ticks?: { font?: never } }).ticks?.font ?? {}).string;
+  const width = (i: number) => chart.ctx.measureText(String(ticks[i]!.label)).width;
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + 1 < ticks.length; i++) {
+    const apart = scale.getPixelForTick(i + 1) - scale.getPixelForTick(i);
+    min = Math.min(min, apart - (width(i) + width(i + 1)) / 2);
   }
-  return svg;
+  chart.ctx.restore();
+  return Math.round(min);
+}
+
+/** Every chart on the page, summarized (see the module comment). */
+export function chartSummaries(): ChartSummary[] {
+  return [...charts].filter(([, c]) => c.canvas.isConnected).map(([id, c]) => summary(id, c));
 }

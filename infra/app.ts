@@ -3,6 +3,16 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { HubStack } from './hub-stack.ts';
 
+// aws-cdk-lib writes "Bundling asset <construct path>..." to stderr for every function it bundles,
+// with no option to turn it off (not even `cdk synth -q`): seven lines of progress on each synth.
+// Only that exact progress line is dropped; anything else on stderr (esbuild's warnings and errors,
+// cdk-nag, exceptions) passes through unchanged.
+const stderrWrite = process.stderr.write.bind(process.stderr);
+process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+  typeof chunk === 'string' && /^Bundling asset [^\n]*\.\.\.\n$/.test(chunk)
+    ? true
+    : stderrWrite(chunk, ...rest)) as typeof process.stderr.write;
+
 const app = new App();
 
 const stage = z.enum(['dev', 'prod']).safeParse(app.node.tryGetContext('stage') ?? 'dev');

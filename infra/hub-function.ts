@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -88,6 +88,8 @@ export class HubFunction extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
+        // esbuild's size table per function is noise in `cdk synth`/`deploy`; warnings and errors still show
+        logLevel: LogLevel.WARNING,
         sourceMap: true,
         target: 'node22',
         // The runtime's SDK version drifts from the one tests ran against; bundling our pinned

@@ -59,6 +59,22 @@ export function target(env: NodeJS.ProcessEnv): Target {
   return { env: e, tableName, queueUrl, dlqUrl, ...(hydrateQueueUrl ? { hydrateQueueUrl } : {}) };
 }
 
+/**
+ * A channel on one line: its name, then every setting as `path=value` (nested settings by dotted
+ * path, lists comma-separated), so `channels list` reads as a table and no setting is hidden.
+ */
+export function describeChannel(c: { channel: string } & Record<string, unknown>): string {
+  const parts: string[] = [];
+  const walk = (prefix: string, v: unknown): void => {
+    if (v === undefined || v === null) return;
+    if (Array.isArray(v)) parts.push(`${prefix}=${v.map(String).join(',')}`);
+    else if (typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    else parts.push(`${prefix}=${String(v)}`);
+  };
+  for (const [k, v] of Object.entries(c)) if (k !== 'channel') walk(k, v);
+  return `${c.channel}${parts.length ? `  ${parts.join('  ')}` : '  (defaults)'}`;
+}
+
 /** how soon a channel change reaches the stock and KPI functions (their channel cache) */
 const CHANNEL_CACHE_NOTE = '30 s';
 
@@ -227,15 +243,17 @@ export async function runAdminCli(
     if (!parsed.success)
       throw new AdminCliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const saved = await putChannel(doc, t.tableName, parsed.data, systemClock());
-    print(`channel ${saved.channel} saved (in use within ${CHANNEL_CACHE_NOTE}): ${JSON.stringify(saved)}`);
+    print(`saved channel ${describeChannel(saved)}`);
+    print(`the stock and KPI APIs use it within ${CHANNEL_CACHE_NOTE} (their channel cache)`);
     return;
   }
   if (group === 'channels' && command === 'list') {
-    for (const c of await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock }))
-      print(JSON.stringify(c));
+    const all = await listChannels(doc, t.tableName, { maxAgeSeconds: 0, now: systemMsClock });
+    if (all.length === 0) print('no channels');
+    for (const c of all) print(describeChannel(c));
     return;
   }
   throw new AdminCliError(
-    'usage: hub quarantine list|replay | dlq redrive | keys create|list|revoke | channels set|list (see infra/local/cli-admin.ts)',
+    `unknown command: ${[group, command].filter(Boolean).join(' ')} (npm run hub -- --help lists every command)`,
   );
 }

@@ -1,6 +1,7 @@
 import './sdk-warnings.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
 import { AwsError, liteAwsClient } from '#shared/aws/lite/client.ts';
 import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/connection.ts';
@@ -35,7 +36,14 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
-function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The CLI's environment: the running `npm start`'s endpoint, table and stage, or, for a deployed
+ * stage, AWS credentials from the SDK's default chain (environment, shared config and credentials
+ * files with `AWS_PROFILE`, SSO, process credentials, instance roles). The connection commands sign
+ * their requests with the hub's small SigV4 client, which reads keys from the environment only; the
+ * SDK's own provider chain resolves them rather than a hand-written profile parser.
+ */
+export async function cliEnvironment(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const out = { ...env };
   const running = readHubFile(hubStateDir(env));
   out.HUB_AWS_ENDPOINT ||= running?.awsEndpoint;
@@ -45,12 +53,39 @@ function environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     out.HUB_STAGE ??= running.stage;
     out.HUB_PUBLIC_URL ??= running.url;
   }
-  if (!out.HUB_AWS_ENDPOINT && !(out.AWS_ACCESS_KEY_ID && out.AWS_SECRET_ACCESS_KEY)) {
+  if (out.HUB_AWS_ENDPOINT || (out.AWS_ACCESS_KEY_ID && out.AWS_SECRET_ACCESS_KEY)) return out;
+  const client = new DynamoDBClient({});
+  try {
+    // the SDK reads AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE from process.env
+    const saved = swapEnv(env);
+    try {
+      const creds = await client.config.credentials();
+      out.AWS_ACCESS_KEY_ID = creds.accessKeyId;
+      out.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
+      if (creds.sessionToken) out.AWS_SESSION_TOKEN = creds.sessionToken;
+      else delete out.AWS_SESSION_TOKEN;
+      out.AWS_REGION ||= await client.config.region().catch(() => undefined);
+    } finally {
+      swapEnv(saved);
+    }
+  } catch (err) {
     throw new CliError(
-      'set HUB_AWS_ENDPOINT to the local hub endpoint (npm start prints it), or AWS credentials in the environment for a deployed stage',
+      `no AWS credentials: ${err instanceof Error ? err.message : String(err)}\n` +
+        'start the local hub (npm start) or, for a deployed stage, sign in the way the AWS CLI does (AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
     );
+  } finally {
+    client.destroy();
   }
   return out;
+}
+
+/** Makes process.env hold exactly `env` and returns what it held before. */
+function swapEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const before = { ...process.env };
+  if (env === process.env) return before;
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
+  return before;
 }
 
 const mask = (s: string) => (s.length <= 10 ? '…' : `${s.slice(0, 8)}…`);
@@ -127,10 +162,10 @@ export async function runCli(
   if (group === 'listings') return runListingsCli(argv, env, print);
   if (group !== 'connections' || !command) {
     throw new CliError(
-      'usage: hub connections add|list|rotate|remove-secret ... | quarantine list|replay | dlq redrive | listings map|import|list|waiting (see infra/local/cli.ts, cli-admin.ts, cli-listings.ts)',
+      `${command ? `unknown command: ${group} ${command}` : `${group} needs a command`}\n\n${usage()}`,
     );
   }
-  const e = environment(env);
+  const e = await cliEnvironment(env);
   const publicUrl = (e.HUB_PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   const store = cliConnectionStore(e);
   const url = (id: string) => `${publicUrl}/webhooks/${id}`;
@@ -264,7 +299,7 @@ export async function runCli(
 
 /** Writes each stored connection's channel entry again: put() writes it for new and changed connections. */
 async function syncChannels(env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
-  const e = environment(env);
+  const e = await cliEnvironment(env);
   const store = cliConnectionStore(e);
   const all = await store.list();
   for (const c of all) await store.put(c);

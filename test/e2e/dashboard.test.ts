@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,12 +14,13 @@ import { awsEndpoint, motoEnv, uniqueName } from '#test/support/aws.ts';
 import { fixedClock } from '../support/clock.ts';
 import { chromiumPath } from '../support/chromium.ts';
 import { realClockEnv } from '#infra/local/real-clock.ts';
+import type { ChartSummary } from '../../dashboard/charts.ts';
 
 /**
  * The managers' dashboard in a real headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core; no browser is downloaded): the local hub serves GET /dashboard, the page asks
- * for a key, calls the KPI API and draws it. With DASHBOARD_SCREENSHOT=1 it also refreshes the README
- * screenshot, docs/dashboard.png (otherwise the screenshot goes to the temp dir, leaving the tree clean).
+ * for a key, calls the KPI API and draws it. The documentation's screenshots come from
+ * `npm run screenshots` (infra/local/screenshots.ts), with the demo's data.
  */
 
 const CHROMIUM_ARGS = [
@@ -175,7 +176,7 @@ describe('the KPI dashboard in headless Chromium', () => {
       env: realClockEnv(process.env) as Record<string, string>,
       headless: true,
       args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: 1280, height: 800 },
     });
   }, 120_000);
 
@@ -184,6 +185,23 @@ describe('the KPI dashboard in headless Chromium', () => {
     await hub?.stop();
     if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
+
+  /** The charts as Chart.js drew them (window.hubDashboard, dashboard/charts.ts). */
+  function summaries(page: Page): Promise<ChartSummary[]> {
+    return page.evaluate(() => window.hubDashboard.charts());
+  }
+
+  async function openDashboard(path: string): Promise<Page> {
+    const page = await context.newPage();
+    watch(page);
+    await page.goto(`${hub.url}${path}`);
+    if (await page.locator('#key-form').isVisible()) {
+      await page.fill('#api-key', hub.config.apiKeys[0]!.key);
+      await page.click('#key-form button[type=submit]');
+    }
+    await page.waitForSelector('body[data-loaded=true]', { timeout: 15_000 });
+    return page;
+  }
 
   function watch(page: Page): void {
     page.on('console', (m) => {
@@ -219,18 +237,18 @@ describe('the KPI dashboard in headless Chromium', () => {
     await page.click('#key-form button[type=submit]');
     await page.waitForSelector('body[data-loaded=true]', { timeout: 15_000 });
 
-    // Assess: one line per channel with a point per month, in both charts
+    // Assess: one line per channel with a value per month, in both charts (read from Chart.js)
+    const charts = await summaries(page);
+    const orders = charts.find((c) => c.id === 'orders')!;
+    const revenue = charts.find((c) => c.id === 'revenue-USD')!;
     for (const channel of Object.keys(PLAN)) {
-      expect(await page.locator(`#revenue-charts g[data-series="${channel}"] circle.point`).count()).toBe(6);
-      expect(await page.locator(`#orders-chart g[data-series="${channel}"] circle.point`).count()).toBe(6);
+      expect(orders.series.find((s) => s.name === channel)?.values).toHaveLength(6);
+      expect(revenue.series.find((s) => s.name === channel)?.values).toHaveLength(6);
     }
-    const plotted = await page
-      .locator('#orders-chart g[data-series="partner-demo"] circle.point')
-      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
-    expect(plotted).toEqual(PLAN['partner-demo']!.perMonth);
-    const revenue = await page.locator('#revenue-charts g[data-series="ebay-demo"] path').getAttribute('d');
-    expect(revenue?.split('L')).toHaveLength(6);
-    expect(await page.locator('#share rect.share').count()).toBe(3);
+    expect(orders.series.find((s) => s.name === 'partner-demo')?.values).toEqual(PLAN['partner-demo']!.perMonth);
+    expect(charts.find((c) => c.id === 'share')?.series.filter((s) => s.values.some((v) => (v ?? 0) > 0))).toHaveLength(
+      3,
+    );
     // shopify-demo cancels 1 order in 4 (> 2%): below, highlighted; partner-demo meets its standards
     await expect.poll(() => page.locator('#standards tr.below').getAttribute('data-channel')).toBe('shopify-demo');
     expect(await page.locator('#standards tr.below td.status').textContent()).toBe('below');
@@ -244,11 +262,6 @@ describe('the KPI dashboard in headless Chromium', () => {
     expect(await page.locator('#economics p').textContent()).toContain('Partner retention');
     expect(await page.evaluate(() => sessionStorage.getItem('inventory-hub.kpi-key'))).toBe(key);
     expect(consoleErrors).toEqual([]);
-
-    await mkdir('docs', { recursive: true });
-    const shot =
-      process.env.DASHBOARD_SCREENSHOT === '1' ? 'docs/dashboard.png' : join(tmpdir(), `dashboard-${process.pid}.png`);
-    await page.screenshot({ path: shot, fullPage: true });
   });
 
   it('keeps the key for the tab: a reload draws again without asking', async () => {
@@ -258,7 +271,9 @@ describe('the KPI dashboard in headless Chromium', () => {
     expect(await page.locator('#key-form').isVisible()).toBe(false);
     // six months for each of the three channels with orders and for the local hub's SP-API
     // channel (connected, no orders yet: listed all the same, at zero)
-    expect(await page.locator('#orders-chart circle.point').count()).toBe(24);
+    const orders = (await summaries(page)).find((c) => c.id === 'orders')!;
+    expect(orders.series).toHaveLength(4);
+    expect(orders.series.flatMap((s) => s.values)).toHaveLength(24);
     expect(consoleErrors).toEqual([]);
   });
 
@@ -276,7 +291,7 @@ describe('the KPI dashboard in headless Chromium', () => {
     await page.click('#key-form button[type=submit]');
     await page.waitForSelector('body[data-loaded=true]', { timeout: 15_000 });
     // Assess
-    expect(await page.locator('#orders-chart circle.point').count()).toBe(24);
+    expect((await summaries(page)).find((c) => c.id === 'orders')?.series.flatMap((s) => s.values)).toHaveLength(24);
     expect(await page.locator('#alerts').textContent()).toContain('stock:read');
     expect(await page.locator('#alerts tr').count()).toBe(0);
     // the refused alerts request is logged by Chromium as a failed resource load (403), nothing else
@@ -295,5 +310,95 @@ describe('the KPI dashboard in headless Chromium', () => {
     expect(await page.locator('#key-form').isVisible()).toBe(true);
     // the refused request itself is logged by Chromium as a failed resource load (401), nothing else
     expect(consoleErrors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+
+  describe('layout at 1280×800, as a manager reads it', () => {
+    const range = '/dashboard?from=2026-01-01&to=2026-06-30&granularity=month&tz=UTC';
+
+    it('fits every element inside its card and shows the stock alerts without scrolling', async () => {
+      const page = await openDashboard(range);
+      const overflow = await page.evaluate(() => {
+        const out: string[] = [];
+        for (const card of Array.from(document.querySelectorAll('#dashboard .card')) as HTMLElement[]) {
+          const c = card.getBoundingClientRect();
+          if (card.scrollWidth > card.clientWidth + 1) out.push(`${card.id} scrolls sideways`);
+          for (const el of Array.from(card.querySelectorAll('*')) as HTMLElement[]) {
+            const r = el.getBoundingClientRect();
+            if (r.width > 0 && (r.right > c.right + 1 || r.left < c.left - 1))
+              out.push(`${card.id} › ${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ''}`);
+          }
+        }
+        return out;
+      });
+      const alerts = await page.locator('#alerts').boundingBox();
+      const scrollY = await page.evaluate(() => window.scrollY);
+      // Assess
+      expect(overflow).toEqual([]);
+      expect(scrollY).toBe(0);
+      expect(alerts!.y).toBeGreaterThanOrEqual(0);
+      expect(alerts!.y + alerts!.height).toBeLessThanOrEqual(800);
+      expect(await page.locator('#standards table').isVisible()).toBe(true);
+      await page.close();
+    });
+
+    it('counts orders in whole numbers on the axis', async () => {
+      // a range with 0–2 orders a day: Chart.js would tick at 0.25 without whole-number ticks
+      const page = await openDashboard('/dashboard?from=2026-03-01&to=2026-03-31&granularity=day&tz=UTC');
+      const orders = (await summaries(page)).find((c) => c.id === 'orders')!;
+      expect(orders.valueTicks.length).toBeGreaterThan(1);
+      expect(orders.valueTicks.every((v) => Number.isInteger(v))).toBe(true);
+      await page.close();
+    });
+
+    it('keeps day labels level and apart: those that would overlap are skipped', async () => {
+      const page = await openDashboard('/dashboard?from=2026-01-01&to=2026-03-31&granularity=day&tz=UTC');
+      const orders = (await summaries(page)).find((c) => c.id === 'orders')!;
+      expect(orders.labels).toHaveLength(90);
+      expect(orders.shownLabels.length).toBeGreaterThan(3);
+      expect(orders.shownLabels.length).toBeLessThan(90);
+      expect(orders.minLabelGap).toBeGreaterThanOrEqual(0);
+      // dates read as the reader's locale writes them, like the date pickers: no ISO, no milliseconds
+      expect(orders.labels[0]).not.toMatch(/^2026-01-01/);
+      expect(await page.locator('#alerts td').allTextContents()).not.toContainEqual(
+        expect.stringMatching(/T\d\d:\d\d:\d\d/),
+      );
+      await page.close();
+    });
+
+    it("keeps each channel's colour when another channel is added", async () => {
+      const before = await openDashboard(range);
+      const colours = (page: Page) =>
+        summaries(page).then((all) =>
+          Object.fromEntries(all.find((c) => c.id === 'orders')!.series.map((s) => [s.name, s.color])),
+        );
+      const was = await colours(before);
+      await before.close();
+      // a channel whose name sorts before every other: an index-based palette would shift them all
+      const doc = documentClient(awsClientConfig(motoEnv()));
+      await putChannel(doc, hub.resources.tableName, { channel: 'aaa-new-shop' }, fixedClock()());
+      // the KPI function caches channel configuration (HUB_CHANNEL_CACHE_SECONDS): wait for the new one
+      let after: Record<string, string> = {};
+      await expect
+        .poll(
+          async () => {
+            const page = await openDashboard(range);
+            after = await colours(page);
+            await page.close();
+            return Object.keys(after).includes('aaa-new-shop');
+          },
+          { timeout: 60_000, interval: 2_000 },
+        )
+        .toBe(true);
+      for (const [name, colour] of Object.entries(was)) expect(after[name]).toBe(colour);
+    }, 90_000);
+
+    it('says on the key prompt where a key comes from', async () => {
+      const page = await context.newPage();
+      await page.goto(`${hub.url}/dashboard`);
+      const help = await page.locator('#key-help').textContent();
+      expect(help).toContain('npm run hub -- keys create');
+      expect(help).toContain('npm start');
+      await page.close();
+    });
   });
 });

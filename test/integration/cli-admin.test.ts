@@ -54,7 +54,13 @@ describe('npm run hub -- keys | channels', () => {
     const { tableName, drop } = await freshTable('cli');
     const env = { ...motoEnv(), HUB_TABLE_NAME: tableName, HUB_INGEST_QUEUE_URL: 'x', HUB_INGEST_DLQ_URL: 'x' };
     await cli(env, 'channels', 'set', 'amazon-us', '--share', '0.5', '--partner', 'acme');
-    await cli(env, 'channels', 'set', 'amazon-us', '--buffer', '3');
+    const saved = await cli(env, 'channels', 'set', 'amazon-us', '--buffer', '3');
+    const listed = await cli(env, 'channels', 'list');
+    // confirmed in words, listed one readable line per channel: no raw JSON
+    expect(saved[0]).toMatch(/^saved channel amazon-us .*allocation\.share=0\.5.*allocation\.buffer=3/);
+    expect(saved[1]).toContain('within 30 s');
+    expect(listed.find((l) => l.startsWith('amazon-us '))).toMatch(/partner=acme/);
+    expect(listed.join('\n')).not.toContain('{');
     const doc = documentClient(awsClientConfig(motoEnv()));
     expect(await getChannel(doc, tableName, 'amazon-us')).toMatchObject({
       channel: 'amazon-us',
@@ -90,7 +96,8 @@ describe('npm run hub -- keys | channels', () => {
       locationMap: { '655441491': 'WH-EAST', '655441492': 'WH-WEST' },
     });
     expect(String(refused)).toMatch(/theirs=ours/);
-    expect(said.join('\n')).toMatch(/^channel shop saved \(in use within 30 s\)/);
+    expect(said.join('\n')).toMatch(/^saved channel shop .*fulfilmentLocation=WH-MAIN/);
+    expect(said.join('\n')).toContain('within 30 s');
     await drop();
   });
 });
