@@ -125,7 +125,7 @@ export async function handleOutboundMessage(body: string, deps: OutboundDeps): P
     return;
   }
   const sub = await deps.store.getSubscription(message.subscriptionId);
-  if (!sub || sub.status !== 'active') return; // removed or disabled since: nothing to send
+  if (sub?.status !== 'active') return; // removed or disabled since: nothing to send
   await attemptDelivery(sub, message.event as StockChangeEvent, message.attempt, message.replay === true, deps);
 }
 
