@@ -18,6 +18,7 @@ export const HubFileSchema = z.object({
   ingestDlqUrl: z.string(),
   spapiQueueUrl: z.string().optional(),
   spapiDlqUrl: z.string().optional(),
+  outboundQueueUrl: z.string().optional(),
 });
 export type HubFile = z.infer<typeof HubFileSchema>;
 
