@@ -9,6 +9,7 @@ import { ingestBench } from './ingest.ts';
 import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
 import { normalizeCostBench } from './normalize-cost.ts';
+import { outboundBench } from './outbound.ts';
 import { peakBench } from './peak.ts';
 import { startupBench } from './startup.ts';
 import { stockReadBench } from './stock-read.ts';
@@ -33,6 +34,7 @@ export const BENCHMARKS: BenchModule[] = [
   e2eBench,
   stockReadBench,
   kpiReadBench,
+  outboundBench,
 ];
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
