@@ -10,6 +10,7 @@ import { ingestBench } from './ingest.ts';
 import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
 import { normalizeCostBench } from './normalize-cost.ts';
+import { outboundBench } from './outbound.ts';
 import { peakBench } from './peak.ts';
 import { startupBench } from './startup.ts';
 import { stockReadBench } from './stock-read.ts';
@@ -35,6 +36,7 @@ export const BENCHMARKS: BenchModule[] = [
   stockReadBench,
   kpiReadBench,
   hydrateBench,
+  outboundBench,
 ];
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));

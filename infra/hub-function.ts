@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The functions the hub deploys; each has `functions/<name>/handler.ts`. */
-export type HubFunctionName = 'ingest' | 'normalize' | 'stock' | 'kpi' | 'fold' | 'docs' | 'hydrate';
+export type HubFunctionName = 'ingest' | 'normalize' | 'stock' | 'kpi' | 'fold' | 'docs' | 'hydrate' | 'outbound';
 
 export interface HubFunctionProps {
   name: HubFunctionName;

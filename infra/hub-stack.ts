@@ -72,6 +72,16 @@ export const HYDRATE_MAX_RECEIVE_COUNT = 10;
 export const HYDRATE_DELIVERY_DELAY_SECONDS = 10;
 /** few pollers: every fetch spends the merchant's API quota, which other apps share */
 export const HYDRATE_MAX_CONCURRENCY = 2;
+/**
+ * Outbound deliveries (docs/outbound.md). A failed endpoint is not a failed message (its next
+ * attempt is queued with its delay), so receives count only table and queue failures: five, as
+ * for ingest. Batches of 10 keep one slow endpoint from holding many messages.
+ */
+export const OUTBOUND_TIMEOUT_SECONDS = 60;
+export const OUTBOUND_BATCH_SIZE = 10;
+export const OUTBOUND_MAX_CONCURRENCY = 5;
+/** subscriptions, per-subject versions, the delivery log, channels (owners), listings and push records (connectors) */
+export const OUTBOUND_TABLE_PARTITIONS = ['SUBS', 'SUBV#*', 'DLV#*', 'CHANNEL#*', 'LISTING#*', 'PUSH#*'] as const;
 /** the partitions hydrate reads and writes: pending items, orders, listings (line SKUs), channels */
 export const HYDRATE_TABLE_PARTITIONS = ['HYDRATE#*', 'ORDER#*', 'LISTING#*', 'CHANNEL#*'] as const;
 
@@ -198,6 +208,9 @@ export class HubStack extends Stack {
   readonly hydrateQueue: Queue;
   readonly hydrateDlq: Queue;
   readonly hydrate: HubFunction;
+  readonly outboundQueue: Queue;
+  readonly outboundDlq: Queue;
+  readonly outbound: HubFunction;
   readonly ingest: HubFunction;
   readonly normalize: HubFunction;
   readonly stock: HubFunction;
@@ -324,6 +337,21 @@ export class HubStack extends Stack {
       visibilityTimeout: Duration.seconds(6 * HYDRATE_TIMEOUT_SECONDS),
       deadLetterQueue: { queue: this.hydrateDlq, maxReceiveCount: HYDRATE_MAX_RECEIVE_COUNT },
       deliveryDelay: Duration.seconds(HYDRATE_DELIVERY_DELAY_SECONDS),
+    });
+
+    this.outboundDlq = new Queue(this, 'OutboundDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeIsDlq(this.outboundDlq);
+    this.outboundQueue = new Queue(this, 'OutboundQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // the longest retry wait (10 h) is taken in 15-minute hops, each a new message
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(6 * OUTBOUND_TIMEOUT_SECONDS),
+      deadLetterQueue: { queue: this.outboundDlq, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
     // ---- functions --------------------------------------------------------------------------
@@ -472,6 +500,40 @@ export class HubStack extends Stack {
         batchSize: HYDRATE_BATCH_SIZE,
         reportBatchItemFailures: true,
         maxConcurrency: HYDRATE_MAX_CONCURRENCY,
+      }),
+    );
+
+    this.outbound = new HubFunction(this, 'Outbound', {
+      name: 'outbound',
+      stage,
+      tracing: ctx.tracing,
+      logRetention,
+      environment: { ...tableEnv, HUB_OUTBOUND_QUEUE_URL: this.outboundQueue.queueUrl },
+      timeout: Duration.seconds(OUTBOUND_TIMEOUT_SECONDS),
+    });
+    this.allowTable(
+      this.outbound,
+      { table: ['dynamodb:GetItem', 'dynamodb:Query', ...ITEM_WRITE], index: ['dynamodb:Query'] },
+      OUTBOUND_TABLE_PARTITIONS,
+    );
+    // SendMessage: retries with their delay. The event source grants Receive and Delete.
+    this.outbound.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboundQueue.queueArn] }),
+    );
+    // channel connectors push with the connections' API credentials (the ones hydration uses)
+    this.outbound.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [apiSecrets] }),
+    );
+    Validations.of(this.outbound.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(this, apiSecrets)}]`,
+      reason:
+        "One API secret per connection, created when credentials are set; the wildcard is confined to this stage's connections' `/api` secrets.",
+    });
+    this.outbound.fn.addEventSource(
+      new SqsEventSource(this.outboundQueue, {
+        batchSize: OUTBOUND_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: OUTBOUND_MAX_CONCURRENCY,
       }),
     );
 
@@ -651,6 +713,7 @@ export class HubStack extends Stack {
         ingest: this.ingest,
         normalize: this.normalize,
         hydrate: this.hydrate,
+        outbound: this.outbound,
         stock: this.stock,
         kpi: this.kpi,
         fold: this.fold,
@@ -661,6 +724,7 @@ export class HubStack extends Stack {
         { label: 'Ingest', queue: this.ingestQueue, dlq: this.ingestDlq },
         ...(this.spapiQueue && this.spapiDlq ? [{ label: 'Spapi', queue: this.spapiQueue, dlq: this.spapiDlq }] : []),
         { label: 'Hydrate', queue: this.hydrateQueue, dlq: this.hydrateDlq },
+        { label: 'Outbound', queue: this.outboundQueue, dlq: this.outboundDlq },
       ],
       table: this.table,
       api: this.api,
@@ -701,6 +765,14 @@ export class HubStack extends Stack {
     new CfnOutput(this, 'HydrateDlqUrl', {
       value: this.hydrateDlq.queueUrl,
       description: 'Fetches that kept failing (redrive from the SQS console)',
+    });
+    new CfnOutput(this, 'OutboundQueueUrl', {
+      value: this.outboundQueue.queueUrl,
+      description: 'HUB_OUTBOUND_QUEUE_URL: stock-change events and delivery retries (subscriptions replay)',
+    });
+    new CfnOutput(this, 'OutboundDlqUrl', {
+      value: this.outboundDlq.queueUrl,
+      description: 'Outbound messages whose table or queue calls kept failing (redrive from the SQS console)',
     });
     new CfnOutput(this, 'BodyBucket', {
       value: this.bodyBucket.bucketName,

@@ -191,6 +191,16 @@ export class HubMonitoring extends Construct {
       );
     }
 
+    if ('outbound' in props.functions) {
+      alarm(
+        'OutboundEndpointDisabled',
+        hubMetric(HubMetric.OutboundEndpointDisabled, 'outbound', stage, Duration.minutes(5)),
+        1,
+        'A subscription endpoint failed every attempt of a delivery (about 28 hours of retries) and was disabled: it receives nothing until enabled again. `npm run hub -- subscriptions list` shows it with the last error; once the receiver is fixed, `subscriptions enable <id>` and `subscriptions replay <id> --from <when it failed>`.',
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+
     const quarantined = hubMetric(HubMetric.Quarantined, 'normalize', stage, QUARANTINE_WINDOW);
     const quarantineThreshold = props.quarantineThreshold ?? DEFAULT_QUARANTINE_THRESHOLD;
     alarm(

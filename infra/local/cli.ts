@@ -8,6 +8,7 @@ import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
 import { runListingsCli } from './cli-listings.ts';
+import { runSubscriptionsCli, SUBSCRIPTIONS_HELP, SubscriptionsCliError } from './cli-subscriptions.ts';
 import { setApiCredentials } from './cli-credentials.ts';
 import { hubStateDir, readHubFile } from './hub-file.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
@@ -25,6 +26,8 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]
  *                                                API credentials for fetching thin orders (Square, BigCommerce, eBay)
  *   listings map|import|list|waiting ...         listing ids to SKUs (cli-listings.ts; --help on each)
+ *   subscriptions add|list|remove|rotate-secret|end-rotation|enable|deliveries|replay
+ *                                                outbound webhooks (cli-subscriptions.ts)
  *
  * Environment (defaults match `npm start`):
  *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json, or HUB_STATE_DIR)
@@ -134,13 +137,14 @@ export const HELP: Record<string, string> = {
     'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
 };
 
-const GROUPS = ['connections', 'quarantine', 'dlq', 'keys', 'channels', 'listings'];
+const GROUPS = ['connections', 'quarantine', 'dlq', 'keys', 'channels', 'listings', 'subscriptions'];
 
 function usage(): string {
   return [
     'usage: npm run hub -- <command> (add --help to a command for its help)',
     ...Object.keys(HELP).map((c) => `  ${c}`),
     '  listings map|import|list|waiting',
+    '  subscriptions add|list|remove|rotate-secret|end-rotation|enable|deliveries|replay',
   ].join('\n');
 }
 
@@ -150,6 +154,10 @@ export async function runCli(
   print: (line: string) => void = console.log,
 ): Promise<void> {
   const [group, command, ...rest] = argv;
+  if (group === 'subscriptions' && (argv.includes('--help') || !command)) {
+    print(SUBSCRIPTIONS_HELP);
+    return;
+  }
   if (group !== 'listings' && (argv.includes('--help') || argv.includes('-h') || group === 'help' || !group)) {
     const text = HELP[`${group} ${command}`];
     print(text ?? usage());
@@ -160,6 +168,7 @@ export async function runCli(
   if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels')
     return runAdminCli(argv, env, print);
   if (group === 'listings') return runListingsCli(argv, env, print);
+  if (group === 'subscriptions') return runSubscriptionsCli(argv, env, print);
   if (group !== 'connections' || !command) {
     throw new CliError(
       `${command ? `unknown command: ${group} ${command}` : `${group} needs a command`}\n\n${usage()}`,
@@ -330,7 +339,8 @@ if (isMain) {
       console.error(
         `${err.message}\n(is the local hub running? HUB_AWS_ENDPOINT=${process.env.HUB_AWS_ENDPOINT ?? '(unset)'})`,
       );
-    else if (err instanceof CliError || err instanceof AdminCliError) console.error(err.message);
+    else if (err instanceof CliError || err instanceof AdminCliError || err instanceof SubscriptionsCliError)
+      console.error(err.message);
     // anything else (an SDK error, a bad flag parseArgs refused) is still told as one line; the
     // stack only on request
     else console.error(process.env.HUB_DEBUG ? err : `error: ${err instanceof Error ? err.message : String(err)}`);

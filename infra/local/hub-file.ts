@@ -20,6 +20,7 @@ export const HubFileSchema = z.object({
   hydrateDlqUrl: z.string().optional(),
   spapiQueueUrl: z.string().optional(),
   spapiDlqUrl: z.string().optional(),
+  outboundQueueUrl: z.string().optional(),
 });
 export type HubFile = z.infer<typeof HubFileSchema>;
 

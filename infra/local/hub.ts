@@ -73,6 +73,7 @@ const TIMEOUT_MS = {
   ingest: 5_000,
   normalize: 30_000,
   hydrate: 30_000,
+  outbound: 60_000,
   stock: 10_000,
   kpi: 10_000,
   fold: 60_000,
@@ -106,6 +107,7 @@ interface Handlers {
   docs: (e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>;
   normalize: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
   hydrate: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
+  outbound: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse | void>;
   fold: (e: FoldStreamEvent, c: Context) => Promise<unknown>;
 }
 
@@ -128,7 +130,7 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
   loadedWith = signature;
   Object.assign(process.env, env);
   handlers ??= (async () => {
-    const [ingest, stock, kpi, docs, normalize, fold, hydrate] = await Promise.all([
+    const [ingest, stock, kpi, docs, normalize, fold, hydrate, outbound] = await Promise.all([
       import('#functions/ingest/handler.ts'),
       import('#functions/stock/handler.ts'),
       import('#functions/kpi/handler.ts'),
@@ -136,6 +138,7 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
       import('#functions/normalize/handler.ts'),
       import('#functions/fold/handler.ts'),
       import('#functions/hydrate/handler.ts'),
+      import('#functions/outbound/handler.ts'),
     ]);
     return {
       ingest: ingest.handler as Handlers['ingest'],
@@ -145,6 +148,7 @@ function loadHandlers(env: Record<string, string>): Promise<Handlers> {
       normalize: normalize.handler as Handlers['normalize'],
       fold: fold.handler as Handlers['fold'],
       hydrate: hydrate.handler as Handlers['hydrate'],
+      outbound: outbound.handler as Handlers['outbound'],
     };
   })();
   // a failed import (a handler with a syntax error) may be retried by the next start
@@ -214,6 +218,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       HUB_TABLE_NAME: resources.tableName,
       HUB_INGEST_QUEUE_URL: resources.ingestQueueUrl,
       HUB_HYDRATE_QUEUE_URL: resources.hydrateQueueUrl,
+      HUB_OUTBOUND_QUEUE_URL: resources.outboundQueueUrl,
       HUB_BODY_BUCKET: resources.bodyBucket,
       // EMF metric lines are for CloudWatch; locally they would drown the request log
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -294,6 +299,23 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       });
       await poller.start();
       pollers.set('hydrate', poller);
+      cleanup.push(() => poller.stop());
+    }
+
+    // outbound, fed from its own queue: stock-change events to subscriptions, and their retries
+    if (opts.poll ?? true) {
+      const poller = new SqsPoller({
+        sqs,
+        queueUrl: resources.outboundQueueUrl,
+        region,
+        batchSize: resources.outboundBatchSize,
+        batchWindowSeconds: 0,
+        handler: (event) => fns.outbound(event, lambdaContext('outbound', region)),
+        log: errorLog,
+        ...visibilityOverride(process.env.HUB_VISIBILITY_TIMEOUT_SECONDS),
+      });
+      await poller.start();
+      pollers.set('outbound', poller);
       cleanup.push(() => poller.stop());
     }
 

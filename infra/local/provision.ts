@@ -40,6 +40,10 @@ export interface HubResources {
   hydrateQueueUrl: string;
   hydrateDlqUrl: string;
   hydrateBatchSize: number;
+  /** stock-change events and delivery retries (outbound): the queue, its DLQ, the runner's batch */
+  outboundQueueUrl: string;
+  outboundDlqUrl: string;
+  outboundBatchSize: number;
   bodyBucket: string;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
@@ -156,6 +160,8 @@ const templateSchema = z.object({
     SpapiDlqUrl: z.object({ Value: ref }).optional(),
     HydrateQueueUrl: z.object({ Value: ref }),
     HydrateDlqUrl: z.object({ Value: ref }),
+    OutboundQueueUrl: z.object({ Value: ref }),
+    OutboundDlqUrl: z.object({ Value: ref }),
   }),
 });
 type Template = z.infer<typeof templateSchema>;
@@ -194,6 +200,8 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
     const spapi = out.SpapiQueueUrl && (await queues.ensure(out.SpapiQueueUrl.Value.Ref, `${prefix}-spapi`));
     const hydrateDlq = await queues.ensure(out.HydrateDlqUrl.Value.Ref, `${prefix}-hydrate-dlq`);
     const hydrate = await queues.ensure(out.HydrateQueueUrl.Value.Ref, `${prefix}-hydrate`);
+    const outboundDlq = await queues.ensure(out.OutboundDlqUrl.Value.Ref, `${prefix}-outbound-dlq`);
+    const outbound = await queues.ensure(out.OutboundQueueUrl.Value.Ref, `${prefix}-outbound`);
 
     const bodyBucket = `${prefix}-bodies`;
     await ensureBucket(s3, bodyBucket, region, resource(tpl, out.BodyBucket.Value.Ref, 'AWS::S3::Bucket', bucketProps));
@@ -214,6 +222,8 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
     if (!streamMapping) throw new Error("template: no event source mapping reads the table's stream");
     const hydrateMapping = mappings.find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.HydrateQueueUrl.Value.Ref);
     if (!hydrateMapping) throw new Error('template: no event source mapping reads the hydrate queue');
+    const outboundMapping = mappings.find((p) => p.EventSourceArn['Fn::GetAtt'][0] === out.OutboundQueueUrl.Value.Ref);
+    if (!outboundMapping) throw new Error('template: no event source mapping reads the outbound queue');
 
     return {
       tableName,
@@ -224,6 +234,9 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
       hydrateQueueUrl: hydrate.url,
       hydrateDlqUrl: hydrateDlq.url,
       hydrateBatchSize: hydrateMapping.BatchSize,
+      outboundQueueUrl: outbound.url,
+      outboundDlqUrl: outboundDlq.url,
+      outboundBatchSize: outboundMapping.BatchSize,
       bodyBucket,
       maxReceiveCount: ingest.props.RedrivePolicy.maxReceiveCount,
       visibilityTimeoutSeconds: ingest.props.VisibilityTimeout,

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     hydrateDlqUrl: hub.resources.hydrateDlqUrl,
     ...(hub.resources.spapiQueueUrl ? { spapiQueueUrl: hub.resources.spapiQueueUrl } : {}),
     ...(hub.resources.spapiDlqUrl ? { spapiDlqUrl: hub.resources.spapiDlqUrl } : {}),
+    outboundQueueUrl: hub.resources.outboundQueueUrl,
   });
   console.log(hubBanner(hub, loaded.path));
   console.log(`\nready in ${Math.round(performance.now() - started)} ms — Ctrl-C to stop\n`);

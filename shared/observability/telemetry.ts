@@ -28,6 +28,13 @@ export const HubMetric = {
   HydrationUnauthorized: 'HydrationUnauthorized',
   HydrationRateLimited: 'HydrationRateLimited',
   OrdersHydrated: 'OrdersHydrated',
+  /** outbound: deliveries a subscriber acknowledged, retries queued, versions skipped as older or repeated */
+  OutboundDelivered: 'OutboundDelivered',
+  OutboundRetried: 'OutboundRetried',
+  OutboundSuperseded: 'OutboundSuperseded',
+  OutboundDuplicate: 'OutboundDuplicate',
+  /** a subscription's endpoint failed every attempt of a delivery and was disabled (alarmed on) */
+  OutboundEndpointDisabled: 'OutboundEndpointDisabled',
 } as const;
 export type HubMetricName = (typeof HubMetric)[keyof typeof HubMetric];
 

@@ -38,10 +38,10 @@ function grantsOf(t: Template, fnPrefix: string): Array<{ actions: string[]; res
 }
 
 describe('HubStack functions', () => {
-  it('deploys seven Node.js 22 functions on arm64: ingest with the queue and bucket, three more with the table alone', () => {
+  it('deploys eight Node.js 22 functions on arm64: ingest with the queue and bucket, three more with the table alone', () => {
     const t = dev();
-    t.resourceCountIs('AWS::Lambda::Function', 7);
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 7);
+    t.resourceCountIs('AWS::Lambda::Function', 8);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] }, 8);
     t.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       {
@@ -120,7 +120,7 @@ describe('HubStack functions', () => {
 
   it('turns on active tracing everywhere with -c tracing=true', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { tracing: 'true' } }));
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 7);
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 8);
   });
 
   it('exposes ingest through a public function URL and caps its concurrency', () => {
@@ -254,7 +254,7 @@ describe('HubStack queues', () => {
           ]),
         },
       },
-      6,
+      8,
     );
   });
 
@@ -271,8 +271,8 @@ describe('HubStack queues', () => {
         ScalingConfig: { MaximumConcurrency: 10 },
       });
     }
-    // the two queues, the hydrate queue, plus the table's stream for fold
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
+    // the two queues, the hydrate and outbound queues, plus the table's stream for fold
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
   });
 
   it('feeds hydrate from its own queue, a few records at a time, redriven to its DLQ after ten receives', () => {
@@ -295,6 +295,28 @@ describe('HubStack queues', () => {
       },
     });
     expect(Object.keys(t.findOutputs('*'))).toEqual(expect.arrayContaining(['HydrateQueueUrl', 'HydrateDlqUrl']));
+  });
+
+  it('feeds outbound from its own queue, ten records at a time, redriven to its DLQ after five receives', () => {
+    const t = dev();
+    const queueId = logicalIdOf(t, 'AWS::SQS::Queue', 'OutboundQueue');
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: logicalIdOf(t, 'AWS::Lambda::Function', 'OutboundFn') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    const queues = t.findResources('AWS::SQS::Queue');
+    expect(queues[queueId]!.Properties).toMatchObject({
+      VisibilityTimeout: 360,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(t, 'AWS::SQS::Queue', 'OutboundDlq'), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    expect(Object.keys(t.findOutputs('*'))).toEqual(expect.arrayContaining(['OutboundQueueUrl', 'OutboundDlqUrl']));
   });
 
   it("lets Amazon's SP-API account send to the SP-API queue, which has its own DLQ", () => {
@@ -321,9 +343,9 @@ describe('HubStack queues', () => {
 
   it('leaves the SP-API queue out with -c spapiQueue=false', () => {
     const t = Template.fromJSON(synthHubTemplate({ context: { spapiQueue: 'false' } }));
-    t.resourceCountIs('AWS::SQS::Queue', 4);
-    // the ingest queue, the hydrate queue and the stream
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    t.resourceCountIs('AWS::SQS::Queue', 6);
+    // the ingest queue, the hydrate and outbound queues and the stream
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
     expect(Object.keys(t.findOutputs('*'))).not.toContain('SpapiQueueUrl');
   });
 });
@@ -411,7 +433,7 @@ describe('HubStack table and bucket', () => {
     t.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Environment: { Variables: Match.objectLike({ HUB_STAGE: 'prod' }) } },
-      7,
+      8,
     );
   });
 

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { connectionKey, secretName } from '#shared/aws/connections.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
-import { HYDRATE_TABLE_PARTITIONS, KPI_TABLE_PARTITIONS, STOCK_TABLE_PARTITIONS } from '#infra/hub-stack.ts';
+import {
+  HYDRATE_TABLE_PARTITIONS,
+  KPI_TABLE_PARTITIONS,
+  OUTBOUND_TABLE_PARTITIONS,
+  STOCK_TABLE_PARTITIONS,
+} from '#infra/hub-stack.ts';
 import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { synthHubTemplate } from '#infra/local/template.ts';
 
@@ -13,12 +18,13 @@ import { synthHubTemplate } from '#infra/local/template.ts';
  * runtime it composes), checked against the synthesized template. moto enforces no IAM, so a
  * missing grant shows only in a deployed stack; these tests are where it shows first.
  */
-type Fn = 'Ingest' | 'Normalize' | 'Hydrate' | 'Stock' | 'Kpi' | 'Fold' | 'Docs';
+type Fn = 'Ingest' | 'Normalize' | 'Hydrate' | 'Outbound' | 'Stock' | 'Kpi' | 'Fold' | 'Docs';
 type Target =
   | 'table'
   | 'index'
   | 'ingestQueue'
   | 'hydrateQueue'
+  | 'outboundQueue'
   | 'bodies'
   | 'connectionSecret'
   | 'ebaySecret'
@@ -36,6 +42,12 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // shared/aws/hydrate-runtime.ts → DynamoTable as normalize; the channel list is a Query on `byUpdated`
   Hydrate: {
     table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    index: ['dynamodb:Query'],
+  },
+  // shared/aws/outbound-store.ts: subscriptions (Query, GetItem), version claims (UpdateItem), the
+  // delivery log (PutItem); the channel list (owners) is a Query on `byUpdated`
+  Outbound: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     index: ['dynamodb:Query'],
   },
   // shared/aws/stock-runtime.ts: API keys and channels (GetItem), balances (Query), counts applied
@@ -77,6 +89,13 @@ const OTHER_CALLS: Record<Fn, Array<[string, Target]>> = {
     ['sqs:DeleteMessage', 'hydrateQueue'],
     ['sqs:ChangeMessageVisibility', 'hydrateQueue'],
     ['sqs:SendMessage', 'hydrateQueue'],
+    ['secretsmanager:GetSecretValue', 'apiSecret'],
+  ],
+  // shared/aws/outbound-queue.ts (retries), shared/aws/api-credentials.ts (channel connectors)
+  Outbound: [
+    ['sqs:ReceiveMessage', 'outboundQueue'],
+    ['sqs:DeleteMessage', 'outboundQueue'],
+    ['sqs:SendMessage', 'outboundQueue'],
     ['secretsmanager:GetSecretValue', 'apiSecret'],
   ],
   Stock: [],
@@ -148,12 +167,14 @@ function context(t: Template, stage: 'dev' | 'prod') {
   const tableId = idOf(t, 'AWS::DynamoDB::Table', 'Table');
   const queueId = idOf(t, 'AWS::SQS::Queue', 'IngestQueue');
   const hydrateQueueId = idOf(t, 'AWS::SQS::Queue', 'HydrateQueue');
+  const outboundQueueId = idOf(t, 'AWS::SQS::Queue', 'OutboundQueue');
   const bucketId = idOf(t, 'AWS::S3::Bucket', 'Bodies');
   const exact: Record<Exclude<Target, 'connectionSecret' | 'ebaySecret' | 'apiSecret'>, string> = {
     table: `<${tableId}.Arn>`,
     index: `<${tableId}.Arn>/index/byUpdated`,
     ingestQueue: `<${queueId}.Arn>`,
     hydrateQueue: `<${hydrateQueueId}.Arn>`,
+    outboundQueue: `<${outboundQueueId}.Arn>`,
     bodies: `<${bucketId}.Arn>/*`,
   };
   const secrets = {
@@ -170,6 +191,7 @@ function context(t: Template, stage: 'dev' | 'prod') {
     [tableId]: 'table',
     [queueId]: 'ingestQueue',
     [hydrateQueueId]: 'hydrateQueue',
+    [outboundQueueId]: 'outboundQueue',
     [bucketId]: 'bodies',
   };
   return { exact, secrets, covers, envTargets };
@@ -260,6 +282,7 @@ describe('least privilege over the synthesized template', () => {
     ['Kpi', KPI_TABLE_PARTITIONS, ['ORDER#shop#1', 'HYDRATE#c#order#1']],
     ['Stock', STOCK_TABLE_PARTITIONS, ['ORDER#shop#1', 'HYDRATE#c#order#1']],
     ['Hydrate', HYDRATE_TABLE_PARTITIONS, ['SKU#A', 'KEY#k', 'KPI#c#2026-01#0']],
+    ['Outbound', OUTBOUND_TABLE_PARTITIONS, ['SKU#A', 'KEY#k', 'ORDER#shop#1', 'KPI#c#2026-01#0']],
   ] as const)(
     "confines %s's table calls to the partitions it uses, and none of the connection or quarantine items",
     (fn, partitions, alsoOutside) => {
@@ -385,6 +408,8 @@ const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   // body-store.ts also writes bodies (ingest)
   Normalize: ['s3:PutObject'],
   Hydrate: [],
+  // outbound-store.ts also removes subscriptions (admin CLI); table.ts is bundled for documentClient()
+  Outbound: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
   Stock: [],
   // table.ts is bundled for documentClient(); DynamoTable's updates and batch reads are not used.
   // api-keys.ts and channels.ts also write keys and channels (admin CLI); its one write is a

@@ -39,6 +39,7 @@ describe('alarms', () => {
         idOf(t, 'AWS::SQS::Queue', 'IngestDlq'),
         idOf(t, 'AWS::SQS::Queue', 'SpapiDlq'),
         idOf(t, 'AWS::SQS::Queue', 'HydrateDlq'),
+        idOf(t, 'AWS::SQS::Queue', 'OutboundDlq'),
       ].sort(),
     );
     for (const a of alarms) {
@@ -60,6 +61,7 @@ describe('alarms', () => {
         idOf(t, 'AWS::SQS::Queue', 'IngestQueue'),
         idOf(t, 'AWS::SQS::Queue', 'SpapiQueue'),
         idOf(t, 'AWS::SQS::Queue', 'HydrateQueue'),
+        idOf(t, 'AWS::SQS::Queue', 'OutboundQueue'),
       ].sort(),
     );
     expect(OLDEST_MESSAGE_MAX_AGE_SECONDS).toBe(300);
@@ -69,7 +71,7 @@ describe('alarms', () => {
   it('watches errors and throttles of every function', () => {
     const t = dev();
     const fnIds = Object.keys(t.findResources('AWS::Lambda::Function')).sort();
-    expect(fnIds).toHaveLength(7);
+    expect(fnIds).toHaveLength(8);
     for (const metric of ['Errors', 'Throttles']) {
       const alarms = alarmsOn(t, metric);
       expect(alarms.map((a) => target(a)).sort(), metric).toEqual(fnIds);
@@ -126,8 +128,8 @@ describe('alarms', () => {
     const t = dev();
     const topicRef = { Ref: idOf(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
-    // 3 DLQs + 3 queue ages + 7 functions × (errors, throttles) + fold's iterator age and skipped changes + quarantine + refused API credentials
-    expect(alarms).toHaveLength(24);
+    // 4 DLQs + 4 queue ages + 8 functions × (errors, throttles) + fold's iterator age and skipped changes + quarantine + refused API credentials + disabled endpoints
+    expect(alarms).toHaveLength(29);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicRef]);
       expect(a.Properties.OKActions).toEqual([topicRef]);
@@ -155,10 +157,20 @@ describe('alarms', () => {
     expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-hydrate' }]));
   });
 
+  it('alarms on the first subscription endpoint disabled for failing', () => {
+    const [a] = alarmsOn(dev(), 'OutboundEndpointDisabled');
+    expect(a).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Namespace: 'InventoryHub',
+    });
+    expect(a!.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: 'inventory-hub-outbound' }]));
+  });
+
   it('drops the SP-API alarms with the SP-API queue', () => {
     const t = dev({ spapiQueue: 'false' });
-    expect(alarmsOn(t, 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
-    expect(alarmsOn(t, 'ApproximateAgeOfOldestMessage')).toHaveLength(2);
+    expect(alarmsOn(t, 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(alarmsOn(t, 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
   });
 });
 
@@ -255,7 +267,7 @@ describe('stage protections', () => {
     const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping') as Res);
     // SQS mappings are capped by MaximumConcurrency, the stream mapping by shards × ParallelizationFactor
     const fromQueues = mappings.filter((esm) => esm.Properties.StartingPosition === undefined);
-    expect(fromQueues).toHaveLength(3);
+    expect(fromQueues).toHaveLength(4);
     for (const esm of fromQueues) expect(esm.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(10);
     const fromStream = mappings.filter((esm) => esm.Properties.StartingPosition !== undefined);
     expect(fromStream.map((esm) => esm.Properties.ParallelizationFactor)).toEqual([1]);
