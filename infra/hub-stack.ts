@@ -580,13 +580,21 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      environment: { HUB_TABLE_NAME: this.table.tableName, ...merchantZone },
+      environment: {
+        HUB_TABLE_NAME: this.table.tableName,
+        HUB_OUTBOUND_QUEUE_URL: this.outboundQueue.queueUrl,
+        ...merchantZone,
+      },
       timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
       memorySize: FOLD_MEMORY_MB,
     });
     // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values:
     // read, create, add to; never delete. The index: only to list channels for stock-change events
     this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] });
+    // the stock-change events it derives go to the outbound queue (shared/aws/outbound-queue.ts)
+    this.fold.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboundQueue.queueArn] }),
+    );
     this.fold.fn.addEventSource(
       // grants the role DescribeStream, GetRecords and GetShardIterator on this stream (and
       // ListStreams, which has no resource-level permissions)

@@ -4,23 +4,25 @@ import { resolveRollupZone, type FoldDeps } from '#shared/stream/fold-apply.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
-import type { StockChangePublisher } from '#shared/outbound/events.ts';
+import { sqsOutboundQueue } from '#shared/aws/outbound-queue.ts';
 
 /**
  * The fold function's dependencies, built once per container from its environment:
- * HUB_TABLE_NAME (required), HUB_MERCHANT_TIME_ZONE (the rollup zone if the hub has none yet;
- * UTC when unset), HUB_AWS_ENDPOINT locally.
+ * HUB_TABLE_NAME (required), HUB_OUTBOUND_QUEUE_URL (required: where the stock-change events the
+ * fold derives go, for the outbound function to deliver), HUB_MERCHANT_TIME_ZONE (the rollup zone
+ * if the hub has none yet; UTC when unset), HUB_AWS_ENDPOINT locally.
  */
 export function foldRuntime(env: NodeJS.ProcessEnv = process.env): FoldDeps {
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  const outboundQueueUrl = env.HUB_OUTBOUND_QUEUE_URL;
+  if (!outboundQueueUrl) throw new Error('HUB_OUTBOUND_QUEUE_URL is not set');
   const wanted = env.HUB_MERCHANT_TIME_ZONE || 'UTC';
   if (!isTimeZone(wanted)) throw new Error(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${wanted}`);
   const doc = documentClient(awsClientConfig(env));
   const table = new DynamoTable(doc, tableName);
   let zone: Promise<string> | undefined;
-  // outbound delivery wires its publisher here
-  const publisher: StockChangePublisher = { publish: async () => {} };
+  const publisher = sqsOutboundQueue({ queueUrl: outboundQueueUrl });
   return {
     table,
     now: systemMsClock,

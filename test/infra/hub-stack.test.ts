@@ -82,7 +82,7 @@ describe('HubStack functions', () => {
     expect(hubVars('hydrate')).toEqual(['HUB_HYDRATE_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
-    // fold needs the table and nothing else of the hub's
+    // fold needs the table, and the outbound queue for the stock-change events it derives
     const fold = Object.values(t.findResources('AWS::Lambda::Function') as Resources).find(
       (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'inventory-hub-fold',
     )!.Properties;
@@ -90,7 +90,7 @@ describe('HubStack functions', () => {
       Object.keys(fold.Environment.Variables)
         .filter((k) => k.startsWith('HUB_'))
         .sort(),
-    ).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    ).toEqual(['HUB_OUTBOUND_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     expect(fold).toMatchObject({ MemorySize: 1769, Timeout: 60, Architectures: ['arm64'] });
   });
 
@@ -189,9 +189,13 @@ describe('HubStack functions', () => {
     expect(actions('Kpi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([
       'dynamodb:PutItem',
     ]);
-    for (const fn of ['Stock', 'Kpi', 'Fold']) {
+    for (const fn of ['Stock', 'Kpi']) {
       expect(actions(fn).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
     }
+    // the fold's one call outside the table: stock-change events to the outbound queue
+    expect(actions('Fold').filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([
+      'sqs:SendMessage',
+    ]);
 
     // fold: the counters on the table, the channel list on the index, and its own stream
     const tableId = logicalIdOf(t, 'AWS::DynamoDB::Table', 'Table');

@@ -100,7 +100,8 @@ const OTHER_CALLS: Record<Fn, Array<[string, Target]>> = {
   ],
   Stock: [],
   Kpi: [],
-  Fold: [],
+  // shared/aws/outbound-queue.ts: the stock-change events it derives
+  Fold: [['sqs:SendMessage', 'outboundQueue']],
   Docs: [],
 };
 
