@@ -12,7 +12,8 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { applyFold, changesOf, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
+import { applyFold, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { CostStats } from '#shared/table/port.ts';
 import { MemoryTable } from './memory-table.ts';

@@ -30,6 +30,7 @@ import { connectionKey, secretName } from '#shared/aws/connections.ts';
 import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
+import { FEED_INDEX } from '#shared/table/keys.ts';
 
 export type HubStage = 'dev' | 'prod';
 
@@ -231,7 +232,7 @@ export class HubStack extends Stack {
     // The stock change feed: only items that carry feedPk/feedSk are projected (sparse index), so
     // the feed never pays for orders, receipts or counters.
     this.table.addGlobalSecondaryIndex({
-      indexName: 'byUpdated',
+      indexName: FEED_INDEX,
       partitionKey: { name: 'feedPk', type: AttributeType.STRING },
       sortKey: { name: 'feedSk', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,

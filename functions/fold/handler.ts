@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { foldRuntime } from '#shared/aws/fold-runtime.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
 import type { FoldStreamEvent, FoldStreamResponse } from '#shared/stream/fold-event.ts';
 import { foldStreamBatch } from '#shared/stream/fold-apply.ts';
 import { createTelemetry } from '#shared/observability/telemetry.ts';
@@ -18,7 +19,7 @@ const { logger, metrics } = telemetry;
  * on every balance and counter make that safe.
  */
 async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
-  const { skipped, ...r } = await foldStreamBatch(deps, event);
+  const { skipped, ...r } = await foldStreamBatch(deps, event.shardId, changesOf(event));
   telemetry.kpiCounterWrites(r.written);
   if (r.oversells > 0) telemetry.oversells(r.oversells);
   telemetry.foldSkipped(skipped.length);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
 import {
   ApiKeyScopeSchema,
   putApiKey,
@@ -53,7 +54,7 @@ export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string
       new ScanCommand({
         TableName: tableName,
         FilterExpression: 'begins_with(pk, :p) AND sk = :m',
-        ExpressionAttributeValues: { ':p': 'KEY#', ':m': 'META' },
+        ExpressionAttributeValues: { ':p': API_KEY_PREFIX, ':m': 'META' },
         ExclusiveStartKey: start,
       }),
     );
@@ -62,7 +63,7 @@ export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string
         (s): s is ApiKeyScope => ApiKeyScopeSchema.safeParse(s).success,
       );
       out.push({
-        keyHash: String(it.pk).slice('KEY#'.length),
+        keyHash: String(it.pk).slice(API_KEY_PREFIX.length),
         scopes,
         partner: typeof it.partner === 'string' ? it.partner : null,
         ...(Array.isArray(it.channels) ? { channels: it.channels.map(String) } : {}),
@@ -92,7 +93,7 @@ export async function revokeApiKey(
     await doc.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: { pk: `KEY#${keyHash}`, sk: 'META' },
+        Key: keys.apiKey(keyHash),
         UpdateExpression: 'SET revoked = :t, revokedAt = if_not_exists(revokedAt, :now)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':t': true, ':now': now.toISOString() },

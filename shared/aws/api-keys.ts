@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
 
 /**
  * API keys for the stock and KPI APIs. A key is stored only as the SHA-256 of its text: a leaked
@@ -41,7 +42,7 @@ export function hashApiKey(key: string): string {
 }
 
 export function apiKeyItemKey(key: string): { pk: string; sk: string } {
-  return { pk: `KEY#${hashApiKey(key)}`, sk: 'META' };
+  return keys.apiKey(hashApiKey(key));
 }
 
 /** Stores (or replaces) a key. The key text itself is not written anywhere. */
@@ -81,5 +82,5 @@ export async function getApiKey(
   const item = ApiKeyItemSchema.safeParse(res.Item);
   if (!item.success || item.data.revoked) return undefined;
   const { pk, ...rest } = item.data;
-  return { ...rest, keyHash: pk.slice('KEY#'.length) };
+  return { ...rest, keyHash: pk.slice(API_KEY_PREFIX.length) };
 }

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
-import { CHANNELS_INDEX_PK } from '#shared/table/keys.ts';
+import { CHANNELS_INDEX_PK, FEED_INDEX, keys } from '#shared/table/keys.ts';
 
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,
@@ -11,9 +11,8 @@ import { CHANNELS_INDEX_PK } from '#shared/table/keys.ts';
  * (the feed reads `FEED#0..3` only). Listing all channels is then one small index query.
  */
 export { CHANNELS_INDEX_PK };
-const INDEX = 'byUpdated';
 
-export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'META' });
+export const channelKey = keys.channel;
 
 /**
  * A channel the hub receives from without a configuration of its own: item `CHANNEL#<channel>` /
@@ -22,10 +21,7 @@ export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 
  * every connected channel: a merchant who connects a store sees its channel at once, with the
  * defaults (whole pool, no standards) until it is configured.
  */
-export const channelConnectionKey = (channel: string, connectionId: string) => ({
-  pk: `CHANNEL#${channel}`,
-  sk: `CONN#${connectionId}`,
-});
+export const channelConnectionKey = keys.channelConnection;
 export const CHANNEL_CONNECTION_TYPE = 'channel-connection';
 /** a channel known from its KPI data alone (keys.channelData, written by the fold): listed with the defaults */
 export const CHANNEL_DATA_TYPE = 'channel-data';
@@ -123,7 +119,7 @@ async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Pr
     const res = await doc.send(
       new QueryCommand({
         TableName: tableName,
-        IndexName: INDEX,
+        IndexName: FEED_INDEX,
         KeyConditionExpression: 'feedPk = :p',
         ExpressionAttributeValues: { ':p': CHANNELS_INDEX_PK },
         ExclusiveStartKey: start,

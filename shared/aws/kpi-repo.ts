@@ -8,7 +8,7 @@ import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
-import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/table/keys.ts';
+import { FEED_INDEX, FEED_SHARDS, KPI_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
 import { msClockOf, systemClock, type MsClock } from '#shared/domain/clock.ts';
 import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
 
@@ -116,10 +116,10 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
             const res = await doc.send(
               new QueryCommand({
                 TableName: tableName,
-                IndexName: 'byUpdated',
+                IndexName: FEED_INDEX,
                 KeyConditionExpression: 'feedPk = :p',
                 FilterExpression: 'available <= :t',
-                ExpressionAttributeValues: { ':p': `FEED#${shard}`, ':t': threshold },
+                ExpressionAttributeValues: { ':p': feedPartition(shard), ':t': threshold },
                 ExclusiveStartKey: start,
               }),
             );

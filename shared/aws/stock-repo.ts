@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FEED_SHARDS, keys } from '#shared/table/keys.ts';
+import { FEED_INDEX, FEED_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
 import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadPort } from '#shared/inventory/ports.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadP
  * (`LOC#…` and `MOVE#…` sort keys), so `begins_with(sk, 'LOC#')` reads the balances alone: the
  * cost of a stock read does not grow with the SKU's history.
  */
-export const FEED_INDEX = 'byUpdated';
+export { FEED_INDEX };
 
 // what is read back is checked, not trusted: a malformed item is skipped rather than served
 const BalanceItemSchema = z.object({
@@ -91,7 +91,7 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
 
     async feedShard(q: FeedShardQuery): Promise<FeedShardResult> {
       const filterInQuery = q.locations && q.locations.length <= MAX_IN ? q.locations : undefined;
-      const values: Record<string, unknown> = { ':fpk': `FEED#${q.shard}`, ':a': q.after, ':b': q.before };
+      const values: Record<string, unknown> = { ':fpk': feedPartition(q.shard), ':a': q.after, ':b': q.before };
       filterInQuery?.forEach((l, i) => (values[`:l${i}`] = l));
       const wanted = q.locations ? new Set(q.locations) : undefined;
       const rows: BalanceRow[] = [];

@@ -1,7 +1,4 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { MsClock } from '#shared/domain/clock.ts';
-import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 import { planKpiFold, sumAbove, type CounterPlan, type SkippedChange } from '#shared/kpi/fold.ts';
 import { staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
@@ -203,31 +200,13 @@ export async function applyFold(
   };
 }
 
-function image(v: Record<string, unknown> | undefined): Item | undefined {
-  return v ? unmarshall(v as Record<string, AttributeValue>) : undefined;
-}
-
-/** The stream records of order items in a batch, as changes (other items are not the fold's). */
-export function changesOf(event: Pick<FoldStreamEvent, 'Records'>): StreamChange[] {
-  const out: StreamChange[] = [];
-  for (const r of event.Records) {
-    const d = r.dynamodb;
-    if (!d?.SequenceNumber || !d.Keys?.pk?.S?.startsWith('ORDER#')) continue;
-    const c: StreamChange = { seq: d.SequenceNumber };
-    const oldImage = image(d.OldImage as Record<string, unknown> | undefined);
-    const newImage = image(d.NewImage as Record<string, unknown> | undefined);
-    if (oldImage) c.oldImage = oldImage;
-    if (newImage) c.newImage = newImage;
-    out.push(c);
-  }
-  return out;
-}
-
-export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): Promise<FoldResult> {
-  if (!event.shardId)
-    throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
-  const changes = changesOf(event);
+/**
+ * Folds one batch of a stream shard (its order changes as plain items: the DynamoDB records are
+ * converted at the adapter edge, shared/aws/stream-records.ts).
+ */
+export async function foldStreamBatch(deps: FoldDeps, shardId: string, changes: StreamChange[]): Promise<FoldResult> {
+  if (!shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   if (changes.length === 0)
     return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [] };
-  return applyFold(deps.table, event.shardId, changes, await deps.rollupZone(), deps.now(), deps.now);
+  return applyFold(deps.table, shardId, changes, await deps.rollupZone(), deps.now(), deps.now);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyKpiFold, changesOf, foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
+import { applyKpiFold, foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import { hourCountersOf, kpiOfOrderItem, planKpiFold, sumAbove } from '#shared/kpi/fold.ts';
 import {
   padSeq,
@@ -277,7 +278,8 @@ describe('applyKpiFold on a table', () => {
     const seen = changesOf({ Records: [record('ORDER#shop#o1', '7'), record('SKU#A', '8')] });
     const folded = await foldStreamBatch(
       { table: t, rollupZone: () => resolveRollupZone(t, 'Europe/Berlin'), now: () => NOW },
-      { shardId: SHARD, Records: [] },
+      SHARD,
+      [],
     );
 
     // Assess
@@ -291,9 +293,9 @@ describe('applyKpiFold on a table', () => {
       oversells: 0,
       skipped: [],
     });
-    await expect(
-      foldStreamBatch({ table: t, rollupZone: async () => 'UTC', now: () => NOW }, { shardId: '', Records: [] }),
-    ).rejects.toThrow(/shardId/);
+    await expect(foldStreamBatch({ table: t, rollupZone: async () => 'UTC', now: () => NOW }, '', [])).rejects.toThrow(
+      /shardId/,
+    );
   });
 
   it('fixes the rollup zone with the first fold; a later zone does not change it', async () => {
