@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConnectionSchema, type Connection } from '#shared/domain/connection.ts';
-import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/aws/api-keys.ts';
+import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/http/api-key.ts';
 import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 

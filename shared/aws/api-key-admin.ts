@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
-import {
-  ApiKeyScopeSchema,
-  putApiKey,
-  type ApiKeyAttributes,
-  type ApiKeyRecord,
-  type ApiKeyScope,
-} from '#shared/aws/api-keys.ts';
+import { putApiKey } from '#shared/aws/api-keys.ts';
+import { ApiKeyScopeSchema, type ApiKeyAttributes, type ApiKeyRecord, type ApiKeyScope } from '#shared/http/api-key.ts';
 
 /**
  * API-key administration for the CLI: create (the key text is returned once and never stored),

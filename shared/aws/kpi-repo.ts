@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getApiKey } from '#shared/aws/api-keys.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
@@ -8,6 +7,7 @@ import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort, StockAlertRow, StockAlertsPort } from '#shared/kpi/kpi-read.ts';
+import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
 import { FEED_INDEX, FEED_SHARDS, KPI_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
 import { msClockOf, systemClock, type MsClock } from '#shared/domain/clock.ts';
 import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
@@ -82,15 +82,6 @@ export function dynamoKpiRepo(
   };
 }
 
-const BalanceSchema = z.object({
-  sku: z.string(),
-  location: z.string(),
-  onHand: z.number().default(0),
-  reserved: z.number().default(0),
-  available: z.number(),
-  updatedAt: z.string().default(''),
-});
-
 /**
  * Balances at or below a threshold. Two ways to find them: a Scan filtered to `type = 'balance'`,
  * or a Query of each change-feed partition of the `byUpdated` GSI (`FEED#0..3`). Both read every
@@ -125,7 +116,7 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
             );
             seen += res.ScannedCount ?? 0;
             for (const it of res.Items ?? []) {
-              const r = BalanceSchema.safeParse(it);
+              const r = BalanceRowSchema.safeParse(it);
               if (r.success && (!wanted || wanted.has(r.data.location))) rows.push(r.data);
             }
             start = res.LastEvaluatedKey;

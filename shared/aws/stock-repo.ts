@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
 import { FEED_INDEX, FEED_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
 import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadPort } from '#shared/inventory/ports.ts';
 
@@ -10,23 +11,12 @@ import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadP
  */
 export { FEED_INDEX };
 
-// what is read back is checked, not trusted: a malformed item is skipped rather than served
-const BalanceItemSchema = z.object({
-  sku: z.string(),
-  location: z.string(),
-  onHand: z.number().default(0),
-  reserved: z.number().default(0),
-  available: z.number().default(0),
-  updatedAt: z.string(),
-  feedSk: z.string(),
-});
-
 const ListedItemSchema = z.object({ channel: z.string(), quantity: z.number(), asOf: z.string() });
 
 function toRows(items: Record<string, unknown>[] | undefined): BalanceRow[] {
   const rows: BalanceRow[] = [];
   for (const it of items ?? []) {
-    const r = BalanceItemSchema.safeParse(it);
+    const r = BalanceRowSchema.safeParse(it);
     if (r.success) rows.push(r.data);
   }
   return rows;

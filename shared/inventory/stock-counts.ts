@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { CountedOnHandSchema, type StockLevelSet } from '#shared/domain/events.ts';
 import { canSeeLocation } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';

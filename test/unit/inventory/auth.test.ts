@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashApiKey, type ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import { hashApiKey, type ApiKeyRecord } from '#shared/http/api-key.ts';
 import { bearerKey, canSeeChannel, canSeeLocation, createAuthenticator, requireScope } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import { apiKey } from './support.ts';

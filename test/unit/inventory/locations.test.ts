@@ -7,7 +7,7 @@ import { assignReservations, UNASSIGNED_LOCATION } from '#shared/inventory/locat
 import { readSku } from '#shared/inventory/stock-read.ts';
 import type { BalanceRow } from '#shared/inventory/ports.ts';
 import { contributionOf, upsertState } from '#shared/normalize/order-state.ts';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 
 const base = EVENT_BASE;

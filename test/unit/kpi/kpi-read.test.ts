@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import { applyKpiFold } from '#shared/stream/fold-apply.ts';
