@@ -1,3 +1,4 @@
+import { allItems } from '#shared/aws/paging.ts';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
@@ -114,9 +115,8 @@ export async function getChannel(
 async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Promise<ChannelConfig[]> {
   const configured = new Map<string, ChannelConfig>();
   const connected = new Map<string, ChannelConfig>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await doc.send(
+  const items = await allItems<Record<string, unknown>>((start) =>
+    doc.send(
       new QueryCommand({
         TableName: tableName,
         IndexName: FEED_INDEX,
@@ -124,18 +124,17 @@ async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Pr
         ExpressionAttributeValues: { ':p': CHANNELS_INDEX_PK },
         ExclusiveStartKey: start,
       }),
-    );
-    for (const it of res.Items ?? []) {
-      if (it.type === CHANNEL_CONNECTION_TYPE || it.type === CHANNEL_DATA_TYPE) {
-        const c = connectedChannel(it);
-        if (c && !connected.has(c.channel)) connected.set(c.channel, c);
-        continue;
-      }
-      const c = fromItem(it);
-      if (c) configured.set(c.channel, c);
+    ),
+  );
+  for (const it of items) {
+    if (it.type === CHANNEL_CONNECTION_TYPE || it.type === CHANNEL_DATA_TYPE) {
+      const c = connectedChannel(it);
+      if (c && !connected.has(c.channel)) connected.set(c.channel, c);
+      continue;
     }
-    start = res.LastEvaluatedKey;
-  } while (start);
+    const c = fromItem(it);
+    if (c) configured.set(c.channel, c);
+  }
   const out = [...configured.values()];
   for (const [name, c] of connected) if (!configured.has(name)) out.push(c);
   return out.sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));

@@ -1,3 +1,4 @@
+import { allItems, type Page } from '#shared/aws/paging.ts';
 import * as z from 'zod/mini';
 import type { Connection } from '#shared/domain/connection.ts';
 import type { ConnectionStore } from '#shared/ingest/ports.ts';
@@ -221,10 +222,8 @@ export function dynamoConnectionStore(
     },
 
     async list() {
-      const items: Item[] = [];
-      let startKey: Item | undefined;
-      do {
-        const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await aws.json({
+      const items = await allItems<Item>((startKey) =>
+        aws.json<Page<Item>>({
           service: 'dynamodb',
           target: 'DynamoDB_20120810.Scan',
           input: {
@@ -233,10 +232,8 @@ export function dynamoConnectionStore(
             ExpressionAttributeValues: { ':p': { S: CONNECTION_PREFIX }, ':m': { S: 'META' } },
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           },
-        });
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+        }),
+      );
       const conns = await Promise.all(
         items.map(async (item) => assemble(item, await readSecrets(item.id?.S ?? '', item.source?.S ?? ''))),
       );

@@ -1,3 +1,4 @@
+import { allItems } from '#shared/aws/paging.ts';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getApiKey } from '#shared/aws/api-keys.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
@@ -33,21 +34,16 @@ export function dynamoKpiRepo(
   opts: { zoneCacheMs?: number; now: MsClock },
 ): KpiReadPort {
   const query = async (pk: string, from: string, to: string) => {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await doc.send(
+    return allItems<Record<string, unknown>>((start) =>
+      doc.send(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
           ExpressionAttributeValues: { ':pk': pk, ':a': from, ':b': to },
           ExclusiveStartKey: start,
         }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+      ),
+    );
   };
   const now = opts.now;
   const zoneCacheMs = opts.zoneCacheMs ?? 300_000;

@@ -1,3 +1,4 @@
+import { allItems } from '#shared/aws/paging.ts';
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
@@ -31,11 +32,9 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
 
     async balancesOf(sku) {
       const { pk } = keys.balance(sku, '');
-      const rows: Item[] = [];
-      let start: Record<string, unknown> | undefined;
       // one request in practice; a SKU stocked at thousands of locations (>1 MB) pages
-      do {
-        const res = await doc.send(
+      const rows = await allItems<Item>((start) =>
+        doc.send(
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loc)',
@@ -44,10 +43,8 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
-        );
-        rows.push(...(res.Items ?? []));
-        start = res.LastEvaluatedKey;
-      } while (start);
+        ),
+      );
       return toRows(rows);
     },
 
@@ -55,10 +52,8 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
       // `LISTED#<channel>` sorts just before `LOC#<location>` and ledger rows (`MOVE#`) after both:
       // one sk range reads the balances and the listed quantities, never the ledger
       const { pk } = keys.balance(sku, '');
-      const items: Item[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await doc.send(
+      const items = await allItems<Item>((start) =>
+        doc.send(
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -66,10 +61,8 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
-        );
-        items.push(...(res.Items ?? []));
-        start = res.LastEvaluatedKey;
-      } while (start);
+        ),
+      );
       const listed: ListedRow[] = [];
       for (const it of items) {
         if (!String(it.sk).startsWith('LISTED#')) continue;

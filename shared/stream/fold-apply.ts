@@ -1,3 +1,5 @@
+import { forEachLimit } from '#shared/domain/pool.ts';
+import { retryOnConflict } from '#shared/table/conflict.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { planKpiFold, sumAbove, type CounterPlan, type SkippedChange } from '#shared/kpi/fold.ts';
 import { staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
@@ -106,7 +108,6 @@ function counterWrite(plan: CounterPlan, current: Item | undefined, shardId: str
 
 /** Counters written at once: enough to hide latency, few enough not to throttle one partition. */
 const CONCURRENCY = 16;
-const MAX_ATTEMPTS = 5;
 
 /**
  * Folds order changes of one stream shard into the counters, exactly once per counter: each
@@ -136,26 +137,21 @@ export async function applyKpiFold(
     await table.write([{ kind: 'put', item: { ...keys.channelData(channel), type: 'channel-data', channel } }]);
   }
   let written = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < plans.length) {
-      const plan = plans[next++]!;
-      let current = byKey.get(itemRef(plan.key));
-      for (let attempt = 1; ; attempt++) {
+  await forEachLimit(plans.length, CONCURRENCY, async (i) => {
+    const plan = plans[i]!;
+    let current = byKey.get(itemRef(plan.key));
+    await retryOnConflict(
+      async () => {
         const op = counterWrite(plan, current, shardId, nowMs);
-        if (!op) break;
-        try {
-          await table.write([op]);
-          written++;
-          break;
-        } catch (err) {
-          if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-          current = await table.get(plan.key);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plans.length) }, worker));
+        if (!op) return;
+        await table.write([op]);
+        written++;
+      },
+      async () => {
+        current = await table.get(plan.key);
+      },
+    );
+  });
   return { counters: plans.length, written };
 }
 
