@@ -81,6 +81,22 @@ export const HYDRATE_TABLE_PARTITIONS = ['HYDRATE#*', 'ORDER#*', 'LISTING#*', 'C
 export const FOLD_BATCH_SIZE = 10000;
 export const FOLD_BATCH_WINDOW_SECONDS = 5;
 export const FOLD_TIMEOUT_SECONDS = 60;
+
+/**
+ * Every function's timeout, in one place: the stack sets them and the local hub gives handlers
+ * the same deadline (getRemainingTimeInMillis). ingest: a sender waits on the call and Shopify
+ * gives up after 5 s, so failing at 4 s answers with an error the sender retries instead of work
+ * finishing after nobody is listening. stock and kpi: the function default (infra/hub-function.ts).
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  ingest: 4,
+  normalize: NORMALIZE_TIMEOUT_SECONDS,
+  hydrate: HYDRATE_TIMEOUT_SECONDS,
+  stock: 10,
+  kpi: 10,
+  fold: FOLD_TIMEOUT_SECONDS,
+  docs: 3,
+} as const;
 /**
  * The fold is CPU-bound (it reads a few thousand order images a batch and plans every balance and
  * counter they touch): 1,769 MB is one vCPU, so a batch of ~3,300 order changes takes about 2 s,
@@ -169,7 +185,7 @@ export function readHubContext(scope: Construct): HubContext {
 
 /**
  * The whole hub: webhook entry (function URL → ingest), the ingest queue and its DLQ, normalize
- * (SQS consumer), the single table and its stream (→ fold, the KPI counters), the claim-check
+ * (SQS consumer), the single table and its stream (→ fold: stock balances and KPI counters), the claim-check
  * bucket and the read API (HTTP API → stock, kpi).
  */
 export class HubStack extends Stack {
@@ -223,7 +239,7 @@ export class HubStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'ttl',
-      // read by `fold`, which turns order changes into KPI counters; both images so it can take an
+      // read by `fold`, which turns order changes into stock balances and KPI counters; both images so it can take an
       // order's old contribution out and put its new one in
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: prod,
@@ -332,9 +348,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: ingestEnv,
-      // A sender waits on this call, and Shopify gives up after 5 s: failing at 4 s answers with an
-      // error the sender retries, instead of work finishing after nobody is listening.
-      timeout: Duration.seconds(4),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.ingest),
       reservedConcurrentExecutions: ctx.ingestConcurrency === 'none' ? undefined : ctx.ingestConcurrency,
     });
     this.webhookUrl = this.ingest.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
@@ -387,7 +401,7 @@ export class HubStack extends Stack {
         HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl,
         ...(this.spapiQueue ? { HUB_SPAPI_QUEUE_ARN: this.spapiQueue.queueArn } : {}),
       },
-      timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.normalize),
     });
     // orders, balances, ledger rows, listings: read and written by key, never the feed index
     this.allowTable(this.normalize, { table: [...ITEM_READ, ...ITEM_WRITE] });
@@ -418,7 +432,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: { ...tableEnv, HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl },
-      timeout: Duration.seconds(HYDRATE_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.hydrate),
     });
     // pending items, the orders it applies, the listings that name their lines' SKUs, the channels'
     // location settings (and their list, a Query on the index)
@@ -455,6 +469,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: tableEnv,
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.stock),
     });
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
@@ -473,6 +488,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: { ...tableEnv, ...merchantZone },
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.kpi),
     });
     // keys, channels and the zone marker by key, counters by Query, on those partitions only (a
     // read-only API has no business with orders or balances on the table); stock alerts and the
@@ -492,7 +508,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: { HUB_TABLE_NAME: this.table.tableName, ...merchantZone },
-      timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.fold),
       memorySize: FOLD_MEMORY_MB,
     });
     // balances, ledger rows, counters and their watermarks: read, create, add to; never delete,
@@ -532,7 +548,7 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      timeout: Duration.seconds(3),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.docs),
     });
 
     // ---- read API ---------------------------------------------------------------------------

@@ -13,8 +13,8 @@ const { logger, metrics } = telemetry;
 
 /**
  * Folds a batch of the table's stream (order items only, by the mapping's filter) into stock and
- * KPIs: the orders' reservations, shipments and restocks (one update per balance, a ledger row per
- * movement), the oversells they caused, and the KPI hour counters with the merchant-zone day and
+ * KPIs: the orders' reservations, shipments and restocks (one update per balance, its movements
+ * listed on it; ledger rows only for a full list), the oversells they caused, and the KPI hour counters with the merchant-zone day and
  * month rollups. A throw retries the whole batch from its first record; the per-shard watermarks
  * on every balance and counter make that safe.
  */

@@ -1,3 +1,4 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { allItems } from '#shared/aws/paging.ts';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getApiKey } from '#shared/aws/api-keys.ts';
@@ -129,16 +130,12 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
   };
 }
 
-export class KpiConfigError extends Error {
-  override name = 'KpiConfigError';
-}
-
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0)
-    throw new KpiConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+    throw new ConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
   return n;
 }
 
@@ -151,10 +148,10 @@ export function kpiRuntime(
   overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {},
 ): KpiRuntime {
   const tableName = env.HUB_TABLE_NAME;
-  if (!tableName) throw new KpiConfigError('HUB_TABLE_NAME is not set');
+  if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const zone = env.HUB_MERCHANT_TIME_ZONE || undefined;
   // a typo here would otherwise turn every request into a 400 about a zone the caller never sent
-  if (zone && !isTimeZone(zone)) throw new KpiConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${zone}`);
+  if (zone && !isTimeZone(zone)) throw new ConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${zone}`);
   const doc = overrides.doc ?? documentClient(awsClientConfig(env));
   const clock = msClockOf(overrides.now ?? systemClock);
   return {
