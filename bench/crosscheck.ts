@@ -16,7 +16,7 @@ import { changesOf } from '#shared/aws/stream-records.ts';
 import { applyFold, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { CostStats } from '#shared/table/port.ts';
-import { MemoryTable } from './memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';
 

@@ -12,7 +12,7 @@ import {
 import { dayQueries, tileSpan } from '#shared/kpi/kpi-read.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */

@@ -14,7 +14,7 @@ import {
   type KpiDeps,
   type StockAlertRow,
 } from '#shared/kpi/kpi-read.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { TEST_NOW } from '../../support/clock.ts';
 
 const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };
