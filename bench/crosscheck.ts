@@ -12,11 +12,12 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { applyFold, changesOf, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
+import { applyFold, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { CostStats } from '#shared/table/port.ts';
-import { MemoryTable } from './memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { MEMORY_SHARD, foldMemory, streamEvents } from './memory-fold.ts';
 import { mixFor, mixLabel, normalizeMix, type BenchModule } from './lib.ts';
 

@@ -16,7 +16,7 @@ import {
 } from '../test/support/fake-senders.ts';
 import { ALLOWANCES, deployedSettings } from './cost.ts';
 import { percentile, readConst, round, table, type BenchModule } from './lib.ts';
-import { MemoryTable } from './memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { PRICES } from './prices.ts';
 import { mulberry32 } from './prng.ts';
 

@@ -18,7 +18,7 @@ import {
 import type { MotoServer } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { MEMORY_SHARD, foldMemory } from './memory-fold.ts';
-import { MemoryTable } from './memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { Rng } from './prng.ts';
 import {
   apiEvent,
@@ -44,7 +44,7 @@ import { systemClock } from '#shared/domain/clock.ts';
  * Loading 100k orders through moto one delivery at a time would take hours, so the counters are
  * made by the hub's own code on the in-memory table: a seeded order stream (5 channels, 365 days;
  * create, ship or cancel, some refunds) as canonical events through `applyEvent` on
- * bench/memory-table.ts and its stream folded by the fold function's code (hour counters, day and
+ * shared/table/memory-table.ts and its stream folded by the fold function's code (hour counters, day and
  * month rollups in UTC, the rollup zone here), a snapshot of the KPI items after the first 10k
  * orders and again after 100k, each bulk-loaded into its own moto table with BatchWriteItem.
  */
@@ -368,7 +368,7 @@ export const kpiReadBench: BenchModule = {
           kpiItems: { small: lo.kpiItems.length, large: hi.kpiItems.length },
           counterGeneration: {
             small: {
-              how: 'seeded order events through applyEvent on bench/memory-table.ts, its stream folded in batches of 1000',
+              how: 'seeded order events through applyEvent on shared/table/memory-table.ts, its stream folded in batches of 1000',
               seconds: round(applied.ms / 1000, 1),
               memoryTableItems: applied.tableItems,
             },

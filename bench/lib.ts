@@ -5,7 +5,7 @@ import type { Delivery } from '#shared/domain/delivery.ts';
 import { normalizeMessage, type NormalizeDeps, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
 import type { CostStats, TablePort } from '#shared/table/port.ts';
 import { generateMix, DEFAULT_SEED, type DeliveryKind, type Mix } from './mix.ts';
-import { MemoryTable, type WriteRecord } from './memory-table.ts';
+import { MemoryTable, type WriteRecord } from '#shared/table/memory-table.ts';
 
 /** What every benchmark module gets: the run's options, shared (memoised) measurements, a logger. */
 export interface BenchContext {

@@ -1,7 +1,7 @@
 import { applyFold, resolveRollupZone, type FoldEvents, type FoldResult } from '#shared/stream/fold-apply.ts';
 import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
-import type { MemoryTable } from './memory-table.ts';
+import type { MemoryTable } from '#shared/table/memory-table.ts';
 
 /** The shard id the memory table's stream goes by (a DynamoDB-shaped id, created 2023-11-14). */
 export const MEMORY_SHARD = 'shardId-00000001700000000000-00000000';

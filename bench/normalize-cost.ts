@@ -1,5 +1,5 @@
 import { DELIVERY_KINDS, type DeliveryKind, type Mix } from './mix.ts';
-import { MemoryTable } from './memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { foldMemory } from './memory-fold.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { StreamChange } from '#shared/stream/watermarks.ts';

@@ -30,6 +30,7 @@ import { connectionKey, secretName } from '#shared/aws/connections.ts';
 import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
+import { FEED_INDEX } from '#shared/table/keys.ts';
 
 export type HubStage = 'dev' | 'prod';
 
@@ -96,6 +97,23 @@ export const HYDRATE_TABLE_PARTITIONS = ['HYDRATE#*', 'ORDER#*', 'LISTING#*', 'C
 export const FOLD_BATCH_SIZE = 10000;
 export const FOLD_BATCH_WINDOW_SECONDS = 5;
 export const FOLD_TIMEOUT_SECONDS = 60;
+
+/**
+ * Every function's timeout, in one place: the stack sets them and the local hub gives handlers
+ * the same deadline (getRemainingTimeInMillis). ingest: a sender waits on the call and Shopify
+ * gives up after 5 s, so failing at 4 s answers with an error the sender retries instead of work
+ * finishing after nobody is listening. stock and kpi: the function default (infra/hub-function.ts).
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  ingest: 4,
+  normalize: NORMALIZE_TIMEOUT_SECONDS,
+  hydrate: HYDRATE_TIMEOUT_SECONDS,
+  stock: 10,
+  kpi: 10,
+  fold: FOLD_TIMEOUT_SECONDS,
+  outbound: OUTBOUND_TIMEOUT_SECONDS,
+  docs: 3,
+} as const;
 /**
  * The fold is CPU-bound (it reads a few thousand order images a batch and plans every balance and
  * counter they touch): 1,769 MB is one vCPU, so a batch of ~3,300 order changes takes about 2 s,
@@ -194,7 +212,7 @@ export function readHubContext(scope: Construct): HubContext {
 
 /**
  * The whole hub: webhook entry (function URL → ingest), the ingest queue and its DLQ, normalize
- * (SQS consumer), the single table and its stream (→ fold, the KPI counters), the claim-check
+ * (SQS consumer), the single table and its stream (→ fold: stock balances and KPI counters), the claim-check
  * bucket and the read API (HTTP API → stock, kpi).
  */
 export class HubStack extends Stack {
@@ -251,7 +269,7 @@ export class HubStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'ttl',
-      // read by `fold`, which turns order changes into KPI counters; both images so it can take an
+      // read by `fold`, which turns order changes into stock balances and KPI counters; both images so it can take an
       // order's old contribution out and put its new one in
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: prod,
@@ -260,7 +278,7 @@ export class HubStack extends Stack {
     // The stock change feed: only items that carry feedPk/feedSk are projected (sparse index), so
     // the feed never pays for orders, receipts or counters.
     this.table.addGlobalSecondaryIndex({
-      indexName: 'byUpdated',
+      indexName: FEED_INDEX,
       partitionKey: { name: 'feedPk', type: AttributeType.STRING },
       sortKey: { name: 'feedSk', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
@@ -376,9 +394,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: ingestEnv,
-      // A sender waits on this call, and Shopify gives up after 5 s: failing at 4 s answers with an
-      // error the sender retries, instead of work finishing after nobody is listening.
-      timeout: Duration.seconds(4),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.ingest),
       reservedConcurrentExecutions: ctx.ingestConcurrency === 'none' ? undefined : ctx.ingestConcurrency,
     });
     this.webhookUrl = this.ingest.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
@@ -441,7 +457,7 @@ export class HubStack extends Stack {
         HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl,
         ...(this.spapiQueue ? { HUB_SPAPI_QUEUE_ARN: this.spapiQueue.queueArn } : {}),
       },
-      timeout: Duration.seconds(NORMALIZE_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.normalize),
     });
     // orders, balances, ledger rows, listings: read and written by key, never the feed index
     this.allowTable(this.normalize, { table: [...ITEM_READ, ...ITEM_WRITE] });
@@ -472,7 +488,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: { ...tableEnv, HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl },
-      timeout: Duration.seconds(HYDRATE_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.hydrate),
     });
     // pending items, the orders it applies, the listings that name their lines' SKUs, the channels'
     // location settings (and their list, a Query on the index)
@@ -509,7 +525,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: { ...tableEnv, HUB_OUTBOUND_QUEUE_URL: this.outboundQueue.queueUrl },
-      timeout: Duration.seconds(OUTBOUND_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.outbound),
     });
     this.allowTable(
       this.outbound,
@@ -543,6 +559,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: tableEnv,
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.stock),
     });
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
@@ -561,6 +578,7 @@ export class HubStack extends Stack {
       tracing: ctx.tracing,
       logRetention,
       environment: { ...tableEnv, ...merchantZone },
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.kpi),
     });
     // keys, channels and the zone marker by key, counters and reported figures by Query, on those
     // partitions only (the KPI API has no business with orders or balances on the table); its one
@@ -585,7 +603,7 @@ export class HubStack extends Stack {
         HUB_OUTBOUND_QUEUE_URL: this.outboundQueue.queueUrl,
         ...merchantZone,
       },
-      timeout: Duration.seconds(FOLD_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.fold),
       memorySize: FOLD_MEMORY_MB,
     });
     // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values:
@@ -629,7 +647,7 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      timeout: Duration.seconds(3),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.docs),
     });
 
     // ---- read API ---------------------------------------------------------------------------

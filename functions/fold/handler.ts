@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { foldRuntime } from '#shared/aws/fold-runtime.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
 import type { FoldStreamEvent, FoldStreamResponse } from '#shared/stream/fold-event.ts';
 import { foldStreamBatch } from '#shared/stream/fold-apply.ts';
 import { createTelemetry } from '#shared/observability/telemetry.ts';
@@ -12,13 +13,13 @@ const { logger, metrics } = telemetry;
 
 /**
  * Folds a batch of the table's stream (order items only, by the mapping's filter) into stock and
- * KPIs: the orders' reservations, shipments and restocks (one update per balance, a ledger row per
- * movement), the oversells they caused, and the KPI hour counters with the merchant-zone day and
+ * KPIs: the orders' reservations, shipments and restocks (one update per balance, its movements
+ * listed on it; ledger rows only for a full list), the oversells they caused, and the KPI hour counters with the merchant-zone day and
  * month rollups. A throw retries the whole batch from its first record; the per-shard watermarks
  * on every balance and counter make that safe.
  */
 async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {
-  const { skipped, ...r } = await foldStreamBatch(deps, event);
+  const { skipped, ...r } = await foldStreamBatch(deps, event.shardId, changesOf(event));
   telemetry.kpiCounterWrites(r.written);
   if (r.oversells > 0) telemetry.oversells(r.oversells);
   telemetry.foldSkipped(skipped.length);

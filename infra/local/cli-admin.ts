@@ -5,7 +5,7 @@ import { listQuarantine, redriveDlq, replayQuarantined } from '#shared/aws/quara
 import { documentClient } from '#shared/aws/table.ts';
 import { hubStateDir, readHubFile } from './hub-file.ts';
 import { z } from 'zod';
-import { ApiKeyScopeSchema } from '#shared/aws/api-keys.ts';
+import { ApiKeyScopeSchema } from '#shared/http/api-key.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
 import { getChannel, listChannels, putChannel } from '#shared/aws/channels.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';

@@ -1,9 +1,10 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConnectionSchema, type Connection } from '#shared/domain/connection.ts';
-import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/aws/api-keys.ts';
+import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/http/api-key.ts';
 import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 
@@ -14,9 +15,7 @@ import { isTimeZone } from '#shared/kpi/periods.ts';
  */
 
 /** A bad config must fail with a message a person can act on, not a stack trace. */
-export class HubConfigError extends Error {
-  override name = 'HubConfigError';
-}
+export { ConfigError };
 
 // `$comment` lets the example file document itself (JSON has no comments); everything else unknown
 // is rejected so a misspelt field ("scope", "partners") fails loudly instead of being ignored.
@@ -77,7 +76,7 @@ function formatIssues(error: z.ZodError): string {
 /** Validates a config object (from a file or a test). */
 export function parseHubConfig(raw: unknown, origin = 'config'): HubConfig {
   const parsed = HubConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new HubConfigError(`${origin} is not a valid hub config:\n${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`${origin} is not a valid hub config:\n${formatIssues(parsed.error)}`);
   return parsed.data;
 }
 
@@ -88,13 +87,13 @@ export function readHubConfigFile(path: string): HubConfig {
     text = readFileSync(full, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new HubConfigError(`HUB_CONFIG=${path}: cannot read ${full} (${code ?? String(err)})`);
+    throw new ConfigError(`HUB_CONFIG=${path}: cannot read ${full} (${code ?? String(err)})`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new HubConfigError(`HUB_CONFIG=${path}: not valid JSON (${(err as Error).message})`);
+    throw new ConfigError(`HUB_CONFIG=${path}: not valid JSON (${(err as Error).message})`);
   }
   return parseHubConfig(raw, `HUB_CONFIG=${path}`);
 }

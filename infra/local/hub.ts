@@ -1,3 +1,5 @@
+import { FUNCTION_TIMEOUT_SECONDS } from '#infra/hub-stack.ts';
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -68,21 +70,11 @@ export interface LocalHub {
   stop(): Promise<void>;
 }
 
-/** Function timeouts as infra/hub-stack.ts sets them; handlers may read getRemainingTimeInMillis(). */
-const TIMEOUT_MS = {
-  ingest: 5_000,
-  normalize: 30_000,
-  hydrate: 30_000,
-  outbound: 60_000,
-  stock: 10_000,
-  kpi: 10_000,
-  fold: 60_000,
-  docs: 5_000,
-} as const;
-type FunctionName = keyof typeof TIMEOUT_MS;
+/** The stack's function timeouts; handlers may read getRemainingTimeInMillis(). */
+type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 
 function lambdaContext(name: FunctionName, region: string): Context {
-  const deadline = Date.now() + TIMEOUT_MS[name];
+  const deadline = Date.now() + FUNCTION_TIMEOUT_SECONDS[name] * 1000;
   const functionName = `inventory-hub-local-${name}`;
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -163,7 +155,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const port = opts.port ?? (process.env.HUB_PORT ? Number(process.env.HUB_PORT) : 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`HUB_PORT must be a port number (0-65535), got ${port}`);
+    throw new ConfigError(`HUB_PORT must be a port number (0-65535), got ${port}`);
   const config = opts.config ?? demoHubConfig();
   const quiet = opts.quiet ?? false;
   const givenEndpoint = opts.awsEndpoint ?? process.env.HUB_AWS_ENDPOINT;
@@ -498,6 +490,8 @@ function visibilityOverride(value: string | undefined): { visibilityTimeoutSecon
   if (value === undefined || value === '') return {};
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 43_200)
-    throw new Error(`HUB_VISIBILITY_TIMEOUT_SECONDS must be a whole number of seconds from 0 to 43200, got ${value}`);
+    throw new ConfigError(
+      `HUB_VISIBILITY_TIMEOUT_SECONDS must be a whole number of seconds from 0 to 43200, got ${value}`,
+    );
   return { visibilityTimeoutSeconds: n };
 }

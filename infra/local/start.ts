@@ -1,7 +1,7 @@
 import './sdk-warnings.ts';
 import { z } from 'zod';
 import { MotoMissingError } from './moto.ts';
-import { HubConfigError, loadHubConfig } from './config.ts';
+import { ConfigError, loadHubConfig } from './config.ts';
 import { hubBanner, startLocalHub, type LocalHub } from './hub.ts';
 import { PortInUseError } from './http.ts';
 import { removeHubFile, writeHubFile } from './hub-file.ts';
@@ -27,13 +27,13 @@ const EnvSchema = z.object({
 
 /** Problems a person fixes by changing their setup: a message, not a stack trace. */
 function isSetupError(err: unknown): err is Error {
-  return err instanceof MotoMissingError || err instanceof HubConfigError || err instanceof PortInUseError;
+  return err instanceof MotoMissingError || err instanceof ConfigError || err instanceof PortInUseError;
 }
 
 async function main(): Promise<void> {
   const envParsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));
   if (!envParsed.success) {
-    throw new HubConfigError(
+    throw new ConfigError(
       `invalid environment:\n${envParsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
     );
   }

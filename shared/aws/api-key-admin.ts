@@ -1,12 +1,9 @@
+import { allItems } from '#shared/aws/paging.ts';
 import { randomBytes } from 'node:crypto';
 import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  ApiKeyScopeSchema,
-  putApiKey,
-  type ApiKeyAttributes,
-  type ApiKeyRecord,
-  type ApiKeyScope,
-} from '#shared/aws/api-keys.ts';
+import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
+import { putApiKey } from '#shared/aws/api-keys.ts';
+import { ApiKeyScopeSchema, type ApiKeyAttributes, type ApiKeyRecord, type ApiKeyScope } from '#shared/http/api-key.ts';
 
 /**
  * API-key administration for the CLI: create (the key text is returned once and never stored),
@@ -47,33 +44,31 @@ export interface ListedApiKey {
  */
 export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string): Promise<ListedApiKey[]> {
   const out: ListedApiKey[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await doc.send(
+  const items = await allItems<Record<string, unknown>>((start) =>
+    doc.send(
       new ScanCommand({
         TableName: tableName,
         FilterExpression: 'begins_with(pk, :p) AND sk = :m',
-        ExpressionAttributeValues: { ':p': 'KEY#', ':m': 'META' },
+        ExpressionAttributeValues: { ':p': API_KEY_PREFIX, ':m': 'META' },
         ExclusiveStartKey: start,
       }),
+    ),
+  );
+  for (const it of items) {
+    const scopes = (Array.isArray(it.scopes) ? it.scopes : []).filter(
+      (s): s is ApiKeyScope => ApiKeyScopeSchema.safeParse(s).success,
     );
-    for (const it of res.Items ?? []) {
-      const scopes = (Array.isArray(it.scopes) ? it.scopes : []).filter(
-        (s): s is ApiKeyScope => ApiKeyScopeSchema.safeParse(s).success,
-      );
-      out.push({
-        keyHash: String(it.pk).slice('KEY#'.length),
-        scopes,
-        partner: typeof it.partner === 'string' ? it.partner : null,
-        ...(Array.isArray(it.channels) ? { channels: it.channels.map(String) } : {}),
-        ...(Array.isArray(it.locations) ? { locations: it.locations.map(String) } : {}),
-        createdAt: String(it.createdAt ?? ''),
-        revoked: it.revoked === true,
-        ...(typeof it.revokedAt === 'string' ? { revokedAt: it.revokedAt } : {}),
-      });
-    }
-    start = res.LastEvaluatedKey;
-  } while (start);
+    out.push({
+      keyHash: String(it.pk).slice(API_KEY_PREFIX.length),
+      scopes,
+      partner: typeof it.partner === 'string' ? it.partner : null,
+      ...(Array.isArray(it.channels) ? { channels: it.channels.map(String) } : {}),
+      ...(Array.isArray(it.locations) ? { locations: it.locations.map(String) } : {}),
+      createdAt: String(it.createdAt ?? ''),
+      revoked: it.revoked === true,
+      ...(typeof it.revokedAt === 'string' ? { revokedAt: it.revokedAt } : {}),
+    });
+  }
   return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 }
 
@@ -92,7 +87,7 @@ export async function revokeApiKey(
     await doc.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: { pk: `KEY#${keyHash}`, sk: 'META' },
+        Key: keys.apiKey(keyHash),
         UpdateExpression: 'SET revoked = :t, revokedAt = if_not_exists(revokedAt, :now)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':t': true, ':now': now.toISOString() },

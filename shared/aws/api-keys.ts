@@ -1,30 +1,17 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiKeyScopeSchema, hashApiKey, type ApiKeyAttributes, type ApiKeyRecord } from '#shared/http/api-key.ts';
+import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
+
+// kept for importers not yet moved to shared/http/api-key.ts (the KPI read module)
+export type { ApiKeyRecord, ApiKeyScope } from '#shared/http/api-key.ts';
 
 /**
- * API keys for the stock and KPI APIs. A key is stored only as the SHA-256 of its text: a leaked
- * table export or log of items does not hand out working keys, and a lookup by hash needs no
- * constant-time comparison because the presented key itself is never compared.
+ * API keys on the table (the record and its scopes: shared/http/api-key.ts). A key is stored only
+ * as the SHA-256 of its text: a leaked table export or log of items does not hand out working
+ * keys, and a lookup by hash needs no constant-time comparison because the presented key itself
+ * is never compared.
  */
-export const ApiKeyScopeSchema = z.enum(['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin']);
-export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
-
-export interface ApiKeyAttributes {
-  scopes: ApiKeyScope[];
-  /** a partner-limited key sees only that partner's connections; null = not limited */
-  partner: string | null;
-  /** when present, the only channels / locations the key may read or write */
-  channels?: string[];
-  locations?: string[];
-}
-
-export interface ApiKeyRecord extends ApiKeyAttributes {
-  keyHash: string;
-  createdAt: string;
-  revoked?: boolean;
-}
-
 /** What is read back from the table is checked, not trusted: an item written by hand may be off. */
 const ApiKeyItemSchema = z.object({
   pk: z.string(),
@@ -36,12 +23,8 @@ const ApiKeyItemSchema = z.object({
   revoked: z.boolean().optional(),
 });
 
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
 export function apiKeyItemKey(key: string): { pk: string; sk: string } {
-  return { pk: `KEY#${hashApiKey(key)}`, sk: 'META' };
+  return keys.apiKey(hashApiKey(key));
 }
 
 /** Stores (or replaces) a key. The key text itself is not written anywhere. */
@@ -81,5 +64,5 @@ export async function getApiKey(
   const item = ApiKeyItemSchema.safeParse(res.Item);
   if (!item.success || item.data.revoked) return undefined;
   const { pk, ...rest } = item.data;
-  return { ...rest, keyHash: pk.slice('KEY#'.length) };
+  return { ...rest, keyHash: pk.slice(API_KEY_PREFIX.length) };
 }

@@ -1,8 +1,9 @@
+import { allItems } from '#shared/aws/paging.ts';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
-import { CHANNELS_INDEX_PK } from '#shared/table/keys.ts';
+import { CHANNELS_INDEX_PK, FEED_INDEX, keys } from '#shared/table/keys.ts';
 
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,
@@ -11,9 +12,8 @@ import { CHANNELS_INDEX_PK } from '#shared/table/keys.ts';
  * (the feed reads `FEED#0..3` only). Listing all channels is then one small index query.
  */
 export { CHANNELS_INDEX_PK };
-const INDEX = 'byUpdated';
 
-export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'META' });
+export const channelKey = keys.channel;
 
 /**
  * A channel the hub receives from without a configuration of its own: item `CHANNEL#<channel>` /
@@ -22,10 +22,7 @@ export const channelKey = (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 
  * every connected channel: a merchant who connects a store sees its channel at once, with the
  * defaults (whole pool, no standards) until it is configured.
  */
-export const channelConnectionKey = (channel: string, connectionId: string) => ({
-  pk: `CHANNEL#${channel}`,
-  sk: `CONN#${connectionId}`,
-});
+export const channelConnectionKey = keys.channelConnection;
 export const CHANNEL_CONNECTION_TYPE = 'channel-connection';
 /** a channel known from its KPI data alone (keys.channelData, written by the fold): listed with the defaults */
 export const CHANNEL_DATA_TYPE = 'channel-data';
@@ -118,28 +115,26 @@ export async function getChannel(
 async function queryChannels(doc: DynamoDBDocumentClient, tableName: string): Promise<ChannelConfig[]> {
   const configured = new Map<string, ChannelConfig>();
   const connected = new Map<string, ChannelConfig>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await doc.send(
+  const items = await allItems<Record<string, unknown>>((start) =>
+    doc.send(
       new QueryCommand({
         TableName: tableName,
-        IndexName: INDEX,
+        IndexName: FEED_INDEX,
         KeyConditionExpression: 'feedPk = :p',
         ExpressionAttributeValues: { ':p': CHANNELS_INDEX_PK },
         ExclusiveStartKey: start,
       }),
-    );
-    for (const it of res.Items ?? []) {
-      if (it.type === CHANNEL_CONNECTION_TYPE || it.type === CHANNEL_DATA_TYPE) {
-        const c = connectedChannel(it);
-        if (c && !connected.has(c.channel)) connected.set(c.channel, c);
-        continue;
-      }
-      const c = fromItem(it);
-      if (c) configured.set(c.channel, c);
+    ),
+  );
+  for (const it of items) {
+    if (it.type === CHANNEL_CONNECTION_TYPE || it.type === CHANNEL_DATA_TYPE) {
+      const c = connectedChannel(it);
+      if (c && !connected.has(c.channel)) connected.set(c.channel, c);
+      continue;
     }
-    start = res.LastEvaluatedKey;
-  } while (start);
+    const c = fromItem(it);
+    if (c) configured.set(c.channel, c);
+  }
   const out = [...configured.values()];
   for (const [name, c] of connected) if (!configured.has(name)) out.push(c);
   return out.sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));

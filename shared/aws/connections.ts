@@ -1,8 +1,10 @@
+import { allItems, type Page } from '#shared/aws/paging.ts';
 import * as z from 'zod/mini';
 import type { Connection } from '#shared/domain/connection.ts';
 import type { ConnectionStore } from '#shared/ingest/ports.ts';
 import { AwsError, liteAwsClient, type LiteAwsClient } from '#shared/aws/lite/client.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
+import { CHANNELS_INDEX_PK, CONNECTION_PREFIX, keys } from '#shared/table/keys.ts';
 
 /**
  * Connections on DynamoDB (item `CONN#<id>` / `META`: source, channel, partner and the
@@ -33,7 +35,7 @@ export interface DynamoConnectionStoreOptions {
   now: MsClock;
 }
 
-export const connectionKey = (id: string) => ({ pk: `CONN#${id}`, sk: 'META' });
+export const connectionKey = keys.connection;
 export const secretName = (stage: string, id: string) => `hub/${stage}/connections/${id}`;
 
 // What is read back is checked, not trusted: an item written by hand may be off. Same fields and
@@ -87,19 +89,20 @@ function toItem(conn: Connection, stage: string, now: Date): Item {
 }
 
 /**
- * The channel's listing entry for this connection (channelConnectionKey in shared/aws/channels.ts).
- * Its key, type and index partition are spelled here rather than imported: channels.ts brings the
- * DynamoDB document client, which the ingest bundle leaves out.
+ * The channel's listing entry for this connection (keys.channelConnection). Its type is spelled
+ * here rather than imported: channels.ts brings the DynamoDB document client, which the ingest
+ * bundle leaves out (shared/table/keys.ts does not).
  */
 function channelItem(conn: Connection, now: Date): Item {
+  const key = keys.channelConnection(conn.channel, conn.id);
   const item: Item = {
-    pk: { S: `CHANNEL#${conn.channel}` },
-    sk: { S: `CONN#${conn.id}` },
+    pk: { S: key.pk },
+    sk: { S: key.sk },
     type: { S: 'channel-connection' },
     channel: { S: conn.channel },
     connectionId: { S: conn.id },
     source: { S: conn.source },
-    feedPk: { S: 'CHANNELS' },
+    feedPk: { S: CHANNELS_INDEX_PK },
     feedSk: { S: conn.channel },
     updatedAt: { S: now.toISOString() },
   };
@@ -154,7 +157,7 @@ export function dynamoConnectionStore(
     const out = await aws.json<{ Item?: Item }>({
       service: 'dynamodb',
       target: 'DynamoDB_20120810.GetItem',
-      input: { TableName: opts.tableName, Key: { pk: { S: `CONN#${id}` }, sk: { S: 'META' } } },
+      input: { TableName: opts.tableName, Key: { pk: { S: connectionKey(id).pk }, sk: { S: connectionKey(id).sk } } },
     });
     // the secret is read only for a connection that exists: requests to made-up ids must not
     // become Secrets Manager calls
@@ -219,22 +222,18 @@ export function dynamoConnectionStore(
     },
 
     async list() {
-      const items: Item[] = [];
-      let startKey: Item | undefined;
-      do {
-        const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await aws.json({
+      const items = await allItems<Item>((startKey) =>
+        aws.json<Page<Item>>({
           service: 'dynamodb',
           target: 'DynamoDB_20120810.Scan',
           input: {
             TableName: opts.tableName,
             FilterExpression: 'begins_with(pk, :p) AND sk = :m',
-            ExpressionAttributeValues: { ':p': { S: 'CONN#' }, ':m': { S: 'META' } },
+            ExpressionAttributeValues: { ':p': { S: CONNECTION_PREFIX }, ':m': { S: 'META' } },
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           },
-        });
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+        }),
+      );
       const conns = await Promise.all(
         items.map(async (item) => assemble(item, await readSecrets(item.id?.S ?? '', item.source?.S ?? ''))),
       );

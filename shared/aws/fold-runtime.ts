@@ -1,3 +1,4 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { resolveRollupZone, type FoldDeps } from '#shared/stream/fold-apply.ts';
@@ -14,11 +15,11 @@ import { sqsOutboundQueue } from '#shared/aws/outbound-queue.ts';
  */
 export function foldRuntime(env: NodeJS.ProcessEnv = process.env): FoldDeps {
   const tableName = env.HUB_TABLE_NAME;
-  if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const outboundQueueUrl = env.HUB_OUTBOUND_QUEUE_URL;
-  if (!outboundQueueUrl) throw new Error('HUB_OUTBOUND_QUEUE_URL is not set');
+  if (!outboundQueueUrl) throw new ConfigError('HUB_OUTBOUND_QUEUE_URL is not set');
   const wanted = env.HUB_MERCHANT_TIME_ZONE || 'UTC';
-  if (!isTimeZone(wanted)) throw new Error(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${wanted}`);
+  if (!isTimeZone(wanted)) throw new ConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${wanted}`);
   const doc = documentClient(awsClientConfig(env));
   const table = new DynamoTable(doc, tableName);
   let zone: Promise<string> | undefined;

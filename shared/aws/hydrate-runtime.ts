@@ -1,3 +1,4 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { secretsManagerApiCredentials, type ApiCredentialsStore } from '#shared/aws/api-credentials.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
@@ -22,9 +23,9 @@ export function hydrateRuntime(
   opts: { fetch?: typeof fetch } = {},
 ): HydrateRuntime {
   const tableName = env.HUB_TABLE_NAME;
-  if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const queueUrl = env.HUB_HYDRATE_QUEUE_URL;
-  if (!queueUrl) throw new Error('HUB_HYDRATE_QUEUE_URL is not set');
+  if (!queueUrl) throw new ConfigError('HUB_HYDRATE_QUEUE_URL is not set');
   const doc = documentClient(awsClientConfig(env));
   const credentials = secretsManagerApiCredentials({ stage: env.HUB_STAGE ?? 'local', now: systemMsClock });
   const fetchFn = opts.fetch ?? fetch;

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { ConfigError } from '#shared/domain/config-error.ts';
+import { allItems } from '#shared/aws/paging.ts';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getApiKey } from '#shared/aws/api-keys.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
@@ -9,7 +10,8 @@ import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort } from '#shared/kpi/ports.ts';
 import type { StockAlertRow, StockAlertsPort } from '#shared/inventory/stock-alerts.ts';
-import { FEED_SHARDS, KPI_SHARDS, keys } from '#shared/table/keys.ts';
+import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
+import { FEED_INDEX, FEED_SHARDS, KPI_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
 import { msClockOf, systemClock, type Clock, type MsClock } from '#shared/domain/clock.ts';
 import { dynamoFiguresRepo } from '#shared/aws/figures-repo.ts';
 import type { FiguresPort } from '#shared/kpi/figures.ts';
@@ -36,21 +38,16 @@ export function dynamoKpiRepo(
   opts: { zoneCacheMs?: number; now: MsClock },
 ): KpiReadPort {
   const query = async (pk: string, from: string, to: string) => {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await doc.send(
+    return allItems<Record<string, unknown>>((start) =>
+      doc.send(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
           ExpressionAttributeValues: { ':pk': pk, ':a': from, ':b': to },
           ExclusiveStartKey: start,
         }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+      ),
+    );
   };
   const now = opts.now;
   const zoneCacheMs = opts.zoneCacheMs ?? 300_000;
@@ -85,15 +82,6 @@ export function dynamoKpiRepo(
   };
 }
 
-const BalanceSchema = z.object({
-  sku: z.string(),
-  location: z.string(),
-  onHand: z.number().default(0),
-  reserved: z.number().default(0),
-  available: z.number(),
-  updatedAt: z.string().default(''),
-});
-
 /**
  * Balances at or below a threshold. Two ways to find them: a Scan filtered to `type = 'balance'`,
  * or a Query of each change-feed partition of the `byUpdated` GSI (`FEED#0..3`). Both read every
@@ -119,16 +107,16 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
             const res = await doc.send(
               new QueryCommand({
                 TableName: tableName,
-                IndexName: 'byUpdated',
+                IndexName: FEED_INDEX,
                 KeyConditionExpression: 'feedPk = :p',
                 FilterExpression: 'available <= :t',
-                ExpressionAttributeValues: { ':p': `FEED#${shard}`, ':t': threshold },
+                ExpressionAttributeValues: { ':p': feedPartition(shard), ':t': threshold },
                 ExclusiveStartKey: start,
               }),
             );
             seen += res.ScannedCount ?? 0;
             for (const it of res.Items ?? []) {
-              const r = BalanceSchema.safeParse(it);
+              const r = BalanceRowSchema.safeParse(it);
               if (r.success && (!wanted || wanted.has(r.data.location))) rows.push(r.data);
             }
             start = res.LastEvaluatedKey;
@@ -145,16 +133,12 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
   };
 }
 
-export class KpiConfigError extends Error {
-  override name = 'KpiConfigError';
-}
-
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0)
-    throw new KpiConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+    throw new ConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
   return n;
 }
 
@@ -169,10 +153,10 @@ export function kpiRuntime(
   overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {},
 ): KpiRuntime {
   const tableName = env.HUB_TABLE_NAME;
-  if (!tableName) throw new KpiConfigError('HUB_TABLE_NAME is not set');
+  if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const zone = env.HUB_MERCHANT_TIME_ZONE || undefined;
   // a typo here would otherwise turn every request into a 400 about a zone the caller never sent
-  if (zone && !isTimeZone(zone)) throw new KpiConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${zone}`);
+  if (zone && !isTimeZone(zone)) throw new ConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${zone}`);
   const doc = overrides.doc ?? documentClient(awsClientConfig(env));
   const clock = msClockOf(overrides.now ?? systemClock);
   return {

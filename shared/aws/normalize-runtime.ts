@@ -1,3 +1,4 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { adapt } from '#shared/adapters/index.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { getBody } from '#shared/aws/body-store.ts';
@@ -13,7 +14,7 @@ import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
  */
 export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): NormalizeDeps {
   const tableName = env.HUB_TABLE_NAME;
-  if (!tableName) throw new Error('HUB_TABLE_NAME is not set');
+  if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const doc = documentClient(awsClientConfig(env));
   return {
     table: new DynamoTable(doc, tableName),

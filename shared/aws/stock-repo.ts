@@ -1,6 +1,8 @@
+import { allItems } from '#shared/aws/paging.ts';
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FEED_SHARDS, keys } from '#shared/table/keys.ts';
+import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
+import { FEED_INDEX, FEED_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
 import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadPort } from '#shared/inventory/ports.ts';
 
 /**
@@ -8,25 +10,14 @@ import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadP
  * (`LOC#…` and `MOVE#…` sort keys), so `begins_with(sk, 'LOC#')` reads the balances alone: the
  * cost of a stock read does not grow with the SKU's history.
  */
-export const FEED_INDEX = 'byUpdated';
-
-// what is read back is checked, not trusted: a malformed item is skipped rather than served
-const BalanceItemSchema = z.object({
-  sku: z.string(),
-  location: z.string(),
-  onHand: z.number().default(0),
-  reserved: z.number().default(0),
-  available: z.number().default(0),
-  updatedAt: z.string(),
-  feedSk: z.string(),
-});
+export { FEED_INDEX };
 
 const ListedItemSchema = z.object({ channel: z.string(), quantity: z.number(), asOf: z.string() });
 
 function toRows(items: Record<string, unknown>[] | undefined): BalanceRow[] {
   const rows: BalanceRow[] = [];
   for (const it of items ?? []) {
-    const r = BalanceItemSchema.safeParse(it);
+    const r = BalanceRowSchema.safeParse(it);
     if (r.success) rows.push(r.data);
   }
   return rows;
@@ -41,11 +32,9 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
 
     async balancesOf(sku) {
       const { pk } = keys.balance(sku, '');
-      const rows: Item[] = [];
-      let start: Record<string, unknown> | undefined;
       // one request in practice; a SKU stocked at thousands of locations (>1 MB) pages
-      do {
-        const res = await doc.send(
+      const rows = await allItems<Item>((start) =>
+        doc.send(
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loc)',
@@ -54,10 +43,8 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
-        );
-        rows.push(...(res.Items ?? []));
-        start = res.LastEvaluatedKey;
-      } while (start);
+        ),
+      );
       return toRows(rows);
     },
 
@@ -65,10 +52,8 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
       // `LISTED#<channel>` sorts just before `LOC#<location>` and ledger rows (`MOVE#`) after both:
       // one sk range reads the balances and the listed quantities, never the ledger
       const { pk } = keys.balance(sku, '');
-      const items: Item[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await doc.send(
+      const items = await allItems<Item>((start) =>
+        doc.send(
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -76,10 +61,8 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
-        );
-        items.push(...(res.Items ?? []));
-        start = res.LastEvaluatedKey;
-      } while (start);
+        ),
+      );
       const listed: ListedRow[] = [];
       for (const it of items) {
         if (!String(it.sk).startsWith('LISTED#')) continue;
@@ -91,7 +74,7 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
 
     async feedShard(q: FeedShardQuery): Promise<FeedShardResult> {
       const filterInQuery = q.locations && q.locations.length <= MAX_IN ? q.locations : undefined;
-      const values: Record<string, unknown> = { ':fpk': `FEED#${q.shard}`, ':a': q.after, ':b': q.before };
+      const values: Record<string, unknown> = { ':fpk': feedPartition(q.shard), ':a': q.after, ':b': q.before };
       filterInQuery?.forEach((l, i) => (values[`:l${i}`] = l));
       const wanted = q.locations ? new Set(q.locations) : undefined;
       const rows: BalanceRow[] = [];

@@ -1,3 +1,4 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { getApiKey } from '#shared/aws/api-keys.ts';
@@ -24,16 +25,12 @@ export interface StockRuntime {
   now: () => Date;
 }
 
-export class StockConfigError extends Error {
-  override name = 'StockConfigError';
-}
-
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0)
-    throw new StockConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
+    throw new ConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
   return n;
 }
 
@@ -42,7 +39,7 @@ export function stockRuntime(
   overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {},
 ): StockRuntime {
   const tableName = env.HUB_TABLE_NAME;
-  if (!tableName) throw new StockConfigError('HUB_TABLE_NAME is not set');
+  if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const doc = overrides.doc ?? documentClient(awsClientConfig(env));
   const now = overrides.now ?? systemClock;
   const clock = () => now().getTime();

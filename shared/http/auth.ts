@@ -1,4 +1,4 @@
-import { hashApiKey, type ApiKeyRecord, type ApiKeyScope } from '#shared/aws/api-keys.ts';
+import { hashApiKey, type ApiKeyRecord, type ApiKeyScope } from '#shared/http/api-key.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 

@@ -1,3 +1,4 @@
+import { MAX_CONFLICT_ATTEMPTS } from '#shared/table/conflict.ts';
 import { z } from 'zod';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent, Staleness } from '#shared/domain/events.ts';
@@ -47,8 +48,6 @@ export interface HydrationQueue {
  */
 export const IN_FLIGHT_MAX_MS = 15 * 60_000;
 
-const MAX_CONFLICTS = 8;
-
 function versionOf(item: Item): Staleness {
   return (item.version as Staleness | undefined) ?? { at: String(item.occurredAt) };
 }
@@ -96,7 +95,7 @@ export async function requestHydration(
         },
       ]);
     } catch (err) {
-      if (err instanceof WriteConflictError && attempt < MAX_CONFLICTS) continue;
+      if (err instanceof WriteConflictError && attempt + 1 < MAX_CONFLICT_ATTEMPTS) continue;
       throw err;
     }
     try {
@@ -300,7 +299,7 @@ async function finish(
       ]);
       return;
     } catch (err) {
-      if (err instanceof WriteConflictError && attempt < MAX_CONFLICTS) continue;
+      if (err instanceof WriteConflictError && attempt + 1 < MAX_CONFLICT_ATTEMPTS) continue;
       throw err;
     }
   }

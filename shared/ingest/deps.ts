@@ -1,3 +1,4 @@
+import { ConfigError } from '#shared/domain/config-error.ts';
 import { AwsError, liteAwsClient } from '#shared/aws/lite/client.ts';
 import { s3BodyStore } from '#shared/aws/body-store.ts';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
@@ -16,13 +17,10 @@ import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
  *  - HUB_EBAY_API_BASE (default https://api.ebay.com), HUB_EBAY_APP_SECRET_NAME (default
  *    `hub/<stage>/ebay-app`, JSON `{clientId, clientSecret}`; read only when an eBay key is needed)
  */
-export class IngestConfigError extends Error {
-  override name = 'IngestConfigError';
-}
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const v = env[name];
-  if (!v) throw new IngestConfigError(`${name} is not set`);
+  if (!v) throw new ConfigError(`${name} is not set`);
   return v;
 }
 
@@ -30,7 +28,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new IngestConfigError(`${name} must be a non-negative integer, got ${raw}`);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${raw}`);
   return n;
 }
 

@@ -1,5 +1,5 @@
 import { itemSize } from '#shared/table/item-size.ts';
-import { FEED_SHARDS, shardOf } from '#shared/table/keys.ts';
+import { FEED_SHARDS, feedPartition, shardOf } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
 
 /** A stock balance item (SKU × location) as the writers of balances read it. */
@@ -52,7 +52,7 @@ export function balanceStamp(sku: string, location: string, nowIso: string) {
     names: { '#loc': 'location', '#type': 'type' } as Record<string, string>,
     values: {
       ...stampTime(sku, location, nowIso),
-      ':fpk': `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`,
+      ':fpk': feedPartition(shardOf(`${sku}|${location}`, FEED_SHARDS)),
       ':sku': sku,
       ':loc': location,
       ':t': 'balance',

@@ -1,17 +1,9 @@
 import type { StockLevelSet } from '#shared/domain/events.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 
-/** A stock balance as the read side serves it (item `SKU#<sku>` / `LOC#<location>`). */
-export interface BalanceRow {
-  sku: string;
-  location: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-  updatedAt: string;
-  /** `${updatedAt}#${sku}#${location}`: the balance's position in the change feed */
-  feedSk: string;
-}
+import type { BalanceRow } from '#shared/inventory/balance-row.ts';
+
+export type { BalanceRow };
 
 export interface FeedShardQuery {
   shard: number;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import { mapLimit } from '#shared/domain/pool.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { CountedOnHandSchema, type StockLevelSet } from '#shared/domain/events.ts';
 import { canSeeLocation } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
@@ -47,27 +48,7 @@ function reasonOf(err: z.ZodError): string {
     .join('; ');
 }
 
-/** Runs `fn` over items with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const out: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = { status: 'fulfilled', value: await fn(items[i]!, i) };
-      } catch (reason) {
-        out[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
+export { mapLimit };
 
 /**
  * Validates every row, refuses the whole batch if it names a location the key may not write

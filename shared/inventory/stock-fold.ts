@@ -1,3 +1,5 @@
+import { forEachLimit } from '#shared/domain/pool.ts';
+import { retryOnConflict } from '#shared/table/conflict.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
 import type { SkippedChange } from '#shared/kpi/fold.ts';
@@ -12,14 +14,7 @@ import {
   parseBalanceRef,
   type Movement,
 } from '#shared/normalize/order-state.ts';
-import {
-  TableValidationError,
-  WriteConflictError,
-  type Item,
-  type Key,
-  type TablePort,
-  type WriteOp,
-} from '#shared/table/port.ts';
+import { TableValidationError, type Item, type Key, type TablePort, type WriteOp } from '#shared/table/port.ts';
 import { UNASSIGNED_LOCATION } from '#shared/domain/key-part.ts';
 
 /**
@@ -409,7 +404,6 @@ function flushRow(plan: BalancePlan, listed: string[]): WriteOp {
 
 /** Balances written at once: enough to hide latency, few enough not to throttle one partition. */
 const CONCURRENCY = 16;
-const MAX_ATTEMPTS = 8;
 
 export interface StockFold {
   plans: BalancePlan[];
@@ -466,14 +460,12 @@ export async function writeStockFold(
 ): Promise<{ balances: number; rows: number }> {
   let balances = 0;
   let rowsWritten = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < fold.plans.length) {
-      const i = next++;
-      const plan = fold.plans[i]!;
-      let w = fold.writes[i];
-      for (let attempt = 1; ; attempt++) {
-        if (!w) break;
+  await forEachLimit(fold.plans.length, CONCURRENCY, async (i) => {
+    const plan = fold.plans[i]!;
+    let w = fold.writes[i];
+    await retryOnConflict(
+      async () => {
+        if (!w) return;
         try {
           for (const row of w.rows) await table.write([row]);
           rowsWritten += w.rows.length;
@@ -484,20 +476,17 @@ export async function writeStockFold(
             },
           ]);
           balances++;
-          break;
         } catch (err) {
           // refused as it is (too big, a number the table cannot hold): the same every retry, and
           // failing the batch would stall every later order of the shard until the stream drops it
-          if (err instanceof TableValidationError) {
-            skipBalance(skipped, plan, err.message);
-            break;
-          }
-          if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-          w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs, fold.maxBytes);
+          if (!(err instanceof TableValidationError)) throw err;
+          skipBalance(skipped, plan, err.message);
         }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, fold.plans.length) }, worker));
+      },
+      async () => {
+        w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs, fold.maxBytes);
+      },
+    );
+  });
   return { balances, rows: rowsWritten };
 }

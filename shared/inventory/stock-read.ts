@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { canSeeChannel, canSeeLocation, requireLocation, visibleLocations } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import { parseInput } from '#shared/http/api.ts';

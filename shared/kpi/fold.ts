@@ -2,14 +2,8 @@ import { localDateAt } from '#shared/kpi/periods.ts';
 import { hourBucket, keys } from '#shared/table/keys.ts';
 import { padSeq, type StreamChange } from '#shared/stream/watermarks.ts';
 import type { Item, Key } from '#shared/table/port.ts';
-import {
-  KPI_COUNT_FIELDS,
-  KPI_CURRENCY_FIELDS,
-  contributionOf,
-  emptyFigures,
-  orderBodyOfItem,
-  type KpiFigures,
-} from '#shared/normalize/order-state.ts';
+import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, emptyFigures, type KpiFigures } from '#shared/kpi/kpi-figures.ts';
+import { contributionOf, orderBodyOfItem } from '#shared/normalize/order-state.ts';
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/stream/fold-apply.ts writes).

@@ -1,4 +1,4 @@
-import { KPI_COUNT_FIELDS as COUNT_FIELDS, emptyFigures } from '#shared/normalize/order-state.ts';
+import { KPI_COUNT_FIELDS as COUNT_FIELDS, emptyFigures } from '#shared/kpi/kpi-figures.ts';
 import { fromMinor } from '#shared/domain/money.ts';
 
 /**

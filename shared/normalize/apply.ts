@@ -1,3 +1,5 @@
+import { forEachLimit } from '#shared/domain/pool.ts';
+import { retryOnConflict } from '#shared/table/conflict.ts';
 import type {
   CanonicalEvent,
   FulfillmentRecorded,
@@ -61,25 +63,19 @@ export class UnresolvableEventError extends Error {
 /** Counts of one delivery applied at once (each a read and a conditional write). */
 const COUNT_CONCURRENCY = 8;
 
-/** How often a write that lost a race is re-planned before the delivery is retried through the queue. */
-const MAX_CONFLICTS = 8;
-
 /**
- * Runs `fn` until its conditional write does not lose a race. `consistent` says how `fn` reads what
- * its write is conditional on: the first attempt eventually consistently (half the read units),
- * every retry strongly — a stale first read costs a failed condition and a retry, never a wrong
- * answer, since the write's condition is on exactly what was read (the property test in
- * test/integration/normalize serves stale reads to prove it).
+ * A write that lost a race is re-planned (MAX_CONFLICT_ATTEMPTS tries in all) before the delivery
+ * is retried through the queue; a short random back-off spreads racing writers apart. `consistent`
+ * says how `fn` reads what its write is conditional on: the first attempt eventually consistently
+ * (half the read units), every retry strongly — a stale first read costs a failed condition and a
+ * retry, never a wrong answer, since the write's condition is on exactly what was read (the
+ * property test in test/integration/normalize serves stale reads to prove it).
  */
 async function withConflictRetry(fn: (consistent: boolean) => Promise<ApplyResult>): Promise<ApplyResult> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn(attempt > 0);
-    } catch (err) {
-      if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICTS) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
-    }
-  }
+  return retryOnConflict(
+    (n) => fn(n > 1),
+    (n) => new Promise((r) => setTimeout(r, Math.random() * 10 * n)),
+  );
 }
 
 /**
@@ -193,21 +189,21 @@ export async function applyEvents(
       )
         end++;
       const run = units.slice(i, end + 1) as StockLevelSet[];
-      let next = 0;
       // the first failing count in delivery order is the one reported (its reason quarantines the
       // delivery, or the delivery is retried); no new count starts once one has failed
       const failed: { at: number; err: unknown }[] = [];
-      const worker = async () => {
-        while (next < run.length && failed.length === 0) {
-          const at = next++;
+      await forEachLimit(
+        run.length,
+        COUNT_CONCURRENCY,
+        async (at) => {
           try {
             if ((await applyEvent(table, run[at]!, now, observer)) === 'applied') applied++;
           } catch (err) {
             failed.push({ at, err });
           }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(COUNT_CONCURRENCY, run.length) }, worker));
+        },
+        () => failed.length > 0,
+      );
       if (failed.length > 0) throw failed.reduce((a, b) => (b.at < a.at ? b : a)).err;
       i = end;
       continue;

@@ -9,6 +9,7 @@ import type {
 import { toMinor } from '#shared/domain/money.ts';
 import { stableStringify } from '#shared/domain/stable-json.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
+import { emptyFigures, type KpiFigures } from '#shared/kpi/kpi-figures.ts';
 
 /**
  * The stored order is a merge of every event seen for it, built so that the merge is commutative
@@ -113,42 +114,6 @@ export interface OrderItemBody {
   fulfillments?: Record<string, FulfillmentState>;
 }
 
-/** KpiFigures' plain counts, and its per-currency maps (a counter item holds `<map>_<CUR>`). */
-export const KPI_COUNT_FIELDS = [
-  'orders',
-  'units',
-  'multiSku',
-  'cancelled',
-  'fulfilled',
-  'fulfilSeconds',
-  'unpriced',
-  'refunds',
-  'oversells',
-] as const;
-export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
-
-/** Numbers a KPI counter item accumulates; every field is a sum, so deltas fold by addition. */
-export interface KpiFigures {
-  orders: number;
-  units: number;
-  multiSku: number;
-  cancelled: number;
-  fulfilled: number;
-  fulfilSeconds: number;
-  unpriced: number;
-  refunds: number;
-  oversells: number;
-  /** per currency, minor units */
-  revenue: Record<string, number>;
-  refundAmount: Record<string, number>;
-  /**
-   * Priced, not cancelled orders per currency (0 or 1 for one order): the average order value's
-   * denominator. A counter summing orders of several currencies (a day or month rollup, or a busy
-   * hour) could not split its `orders` between them without it.
-   */
-  priced: Record<string, number>;
-}
-
 export interface Movement {
   sku: string;
   location: string;
@@ -182,23 +147,6 @@ export interface Contribution {
 }
 
 export const EMPTY_CONTRIBUTION: Contribution = { reserved: {}, moves: {} };
-
-export function emptyFigures(): KpiFigures {
-  return {
-    orders: 0,
-    units: 0,
-    multiSku: 0,
-    cancelled: 0,
-    fulfilled: 0,
-    fulfilSeconds: 0,
-    unpriced: 0,
-    refunds: 0,
-    oversells: 0,
-    revenue: {},
-    refundAmount: {},
-    priced: {},
-  };
-}
 
 /** The merge state of a stored order item (a stream image); an empty one for anything else. */
 export function orderBodyOfItem(item: Record<string, unknown> | undefined): OrderItemBody {

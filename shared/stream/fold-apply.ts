@@ -1,7 +1,6 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { forEachLimit } from '#shared/domain/pool.ts';
+import { retryOnConflict } from '#shared/table/conflict.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
-import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 import { planKpiFold, sumAbove, type CounterPlan, type SkippedChange } from '#shared/kpi/fold.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
@@ -124,7 +123,6 @@ function counterWrite(plan: CounterPlan, current: Item | undefined, shardId: str
 
 /** Counters written at once: enough to hide latency, few enough not to throttle one partition. */
 const CONCURRENCY = 16;
-const MAX_ATTEMPTS = 5;
 
 /**
  * Folds order changes of one stream shard into the counters, exactly once per counter: each
@@ -154,26 +152,21 @@ export async function applyKpiFold(
     await table.write([{ kind: 'put', item: { ...keys.channelData(channel), type: 'channel-data', channel } }]);
   }
   let written = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < plans.length) {
-      const plan = plans[next++]!;
-      let current = byKey.get(itemRef(plan.key));
-      for (let attempt = 1; ; attempt++) {
+  await forEachLimit(plans.length, CONCURRENCY, async (i) => {
+    const plan = plans[i]!;
+    let current = byKey.get(itemRef(plan.key));
+    await retryOnConflict(
+      async () => {
         const op = counterWrite(plan, current, shardId, nowMs);
-        if (!op) break;
-        try {
-          await table.write([op]);
-          written++;
-          break;
-        } catch (err) {
-          if (!(err instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw err;
-          current = await table.get(plan.key);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plans.length) }, worker));
+        if (!op) return;
+        await table.write([op]);
+        written++;
+      },
+      async () => {
+        current = await table.get(plan.key);
+      },
+    );
+  });
   return { counters: plans.length, written };
 }
 
@@ -229,40 +222,16 @@ export async function applyFold(
   };
 }
 
-function image(v: Record<string, unknown> | undefined): Item | undefined {
-  return v ? unmarshall(v as Record<string, AttributeValue>) : undefined;
-}
-
-/** The stream records of order items in a batch, as changes (other items are not the fold's). */
-export function changesOf(event: Pick<FoldStreamEvent, 'Records'>): StreamChange[] {
-  const out: StreamChange[] = [];
-  for (const r of event.Records) {
-    const d = r.dynamodb;
-    if (!d?.SequenceNumber || !d.Keys?.pk?.S?.startsWith('ORDER#')) continue;
-    const c: StreamChange = { seq: d.SequenceNumber };
-    const oldImage = image(d.OldImage as Record<string, unknown> | undefined);
-    const newImage = image(d.NewImage as Record<string, unknown> | undefined);
-    if (oldImage) c.oldImage = oldImage;
-    if (newImage) c.newImage = newImage;
-    out.push(c);
-  }
-  return out;
-}
-
-export async function foldStreamBatch(deps: FoldDeps, event: FoldStreamEvent): Promise<FoldResult> {
-  if (!event.shardId)
-    throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
-  const changes = changesOf(event);
+/**
+ * Folds one batch of a stream shard (its order changes as plain items: the DynamoDB records are
+ * converted at the adapter edge, shared/aws/stream-records.ts).
+ */
+export async function foldStreamBatch(deps: FoldDeps, shardId: string, changes: StreamChange[]): Promise<FoldResult> {
+  if (!shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   if (changes.length === 0)
     return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [], events: 0 };
-  return applyFold(
-    deps.table,
-    event.shardId,
-    changes,
-    await deps.rollupZone(),
-    deps.now(),
-    deps.now,
-    BALANCE_MAX_BYTES,
-    { channels: deps.channels, publisher: deps.publisher },
-  );
+  return applyFold(deps.table, shardId, changes, await deps.rollupZone(), deps.now(), deps.now, BALANCE_MAX_BYTES, {
+    channels: deps.channels,
+    publisher: deps.publisher,
+  });
 }

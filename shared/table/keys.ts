@@ -4,8 +4,21 @@ import type { Key } from '#shared/table/port.ts';
  * The single table's keys (docs/architecture.md, "The single table"). Every item the normalizer
  * writes is addressed through these builders, so keys are spelled in one place.
  */
+/**
+ * The table's one global secondary index (attributes `feedPk`/`feedSk`, sparse): the stock change
+ * feed (`FEED#<shard>` partitions) and the channel list (the CHANNELS_INDEX_PK partition).
+ */
+export const FEED_INDEX = 'byUpdated';
+
 /** The index partition (GSI byUpdated) that lists channels: configurations, connections, data. */
 export const CHANNELS_INDEX_PK = 'CHANNELS';
+
+/** The stock change feed's index partition for a shard (of FEED_SHARDS). */
+export const feedPartition = (shard: number) => `FEED#${shard}`;
+
+/** Partition prefixes of the items that are listed by scanning (operator commands only). */
+export const CONNECTION_PREFIX = 'CONN#';
+export const API_KEY_PREFIX = 'KEY#';
 
 export const keys = {
   order: (channel: string, orderId: string) => ({ pk: `ORDER#${channel}#${orderId}`, sk: 'META' }),
@@ -66,6 +79,17 @@ export const keys = {
     sk: 'DATA',
     feedPk: CHANNELS_INDEX_PK,
     feedSk: channel,
+  }),
+  /** a connection (source, channel, options; its secrets are in Secrets Manager) */
+  connection: (id: string) => ({ pk: `${CONNECTION_PREFIX}${id}`, sk: 'META' }),
+  /** an API key, addressed by the SHA-256 of its text (the text itself is never stored) */
+  apiKey: (keyHash: string) => ({ pk: `${API_KEY_PREFIX}${keyHash}`, sk: 'META' }),
+  /** a channel's configuration (listed through the CHANNELS_INDEX_PK index partition) */
+  channel: (channel: string) => ({ pk: `CHANNEL#${channel}`, sk: 'META' }),
+  /** a channel's entry for one connection that receives for it, written beside the connection */
+  channelConnection: (channel: string, connectionId: string) => ({
+    pk: `CHANNEL#${channel}`,
+    sk: `${CONNECTION_PREFIX}${connectionId}`,
   }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
   /** an order with a line waiting for this listing's SKU (in the listing's partition: one query finds them) */

@@ -10,7 +10,7 @@ import { kpiRuntime } from '#shared/aws/kpi-repo.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { foldMemory } from '../../bench/memory-fold.ts';
-import { MemoryTable } from '../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { motoEnv } from '../support/aws.ts';
 import { freshTable } from '../support/table.ts';
 import { fixedClock } from '../support/clock.ts';

@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { applyFold, changesOf, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
+import { applyFold, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
 import type { TablePort } from '#shared/table/port.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { motoEnv, testClients } from './aws.ts';

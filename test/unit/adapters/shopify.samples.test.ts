@@ -5,7 +5,7 @@ import { planStockFold } from '#shared/inventory/stock-fold.ts';
 import { applyEvents } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/table/keys.ts';
 import { inputFor, payloadText } from '#test/fixtures/payloads.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 

@@ -4,7 +4,7 @@ import { bigcommerceClient } from '#shared/hydrate/bigcommerce-client.ts';
 import { hydrateMessage, type HydrateDeps, type HydrationMessage } from '#shared/hydrate/hydrate.ts';
 import { keys } from '#shared/table/keys.ts';
 import { normalizeMessage, type NormalizeDeps } from '#shared/normalize/normalize.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';
 import { deliveryFor, payload } from '#test/fixtures/payloads.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';

@@ -7,7 +7,7 @@ import { type ApiCredentials, memoryTokenCache, type OrderRequest, type TokenCac
 import { keys } from '#shared/table/keys.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { normalizeMessage, type NormalizeDeps } from '#shared/normalize/normalize.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';
 import { deliveryFor, payload } from '#test/fixtures/payloads.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';

@@ -12,7 +12,7 @@ import { squareClient } from '#shared/hydrate/square-client.ts';
 import type { OrderClient } from '#shared/hydrate/types.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';
 import {
   bigcommerceOrder,

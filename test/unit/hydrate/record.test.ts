@@ -4,7 +4,7 @@ import { RateLimitedError, UnauthorizedError } from '#shared/hydrate/errors.ts';
 import type { HydrationMessage } from '#shared/hydrate/hydrate.ts';
 import { hydrateRecord, type HydrateRecordDeps } from '#shared/hydrate/record.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';
 import { fakeSquare, type FakeSquare } from '../../support/fake-senders.ts';
 

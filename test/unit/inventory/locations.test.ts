@@ -7,7 +7,7 @@ import { assignReservations, UNASSIGNED_LOCATION } from '#shared/inventory/locat
 import { readSku } from '#shared/inventory/stock-read.ts';
 import type { BalanceRow } from '#shared/inventory/ports.ts';
 import { contributionOf, upsertState } from '#shared/normalize/order-state.ts';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 
 const base = EVENT_BASE;
@@ -159,7 +159,7 @@ describe('assignReservations and the stock read', () => {
 describe('the fold and reservations that name no location', () => {
   it('counts an oversell only when the stock that exists does not cover the orders', async () => {
     // Prepare: 100 counted at WH-A; orders that name no location
-    const { MemoryTable } = await import('../../../bench/memory-table.ts');
+    const { MemoryTable } = await import('#shared/table/memory-table.ts');
     const { applyEvent, applyEvents } = await import('#shared/normalize/apply.ts');
     const { applyFold } = await import('#shared/stream/fold-apply.ts');
     const t = new MemoryTable();

@@ -5,7 +5,7 @@ import { applyEvent } from '#shared/normalize/apply.ts';
 import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { applyFold } from '#shared/stream/fold-apply.ts';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';
 import { RecordingPublisher } from '#test/support/recording-publisher.ts';
 

@@ -18,7 +18,7 @@ import { itemSize } from '#shared/table/item-size.ts';
 import { TableValidationError, type WriteOp } from '#shared/table/port.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { FEED_SHARDS, shardOf } from '#shared/table/keys.ts';
 import type { BalanceRow, FeedShardQuery, FeedShardResult, StockReadPort } from '#shared/inventory/ports.ts';
 

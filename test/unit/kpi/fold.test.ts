@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyKpiFold, changesOf, foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
+import { changesOf } from '#shared/aws/stream-records.ts';
+import { applyKpiFold, foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import { hourCountersOf, kpiOfOrderItem, planKpiFold, sumAbove } from '#shared/kpi/fold.ts';
 import {
   padSeq,
@@ -11,7 +12,7 @@ import {
 import { dayQueries, tileSpan } from '#shared/kpi/counters-read.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */
@@ -283,7 +284,8 @@ describe('applyKpiFold on a table', () => {
         channels: { list: async () => [] },
         publisher: { publish: async () => {} },
       },
-      { shardId: SHARD, Records: [] },
+      SHARD,
+      [],
     );
 
     // Assess
@@ -307,7 +309,8 @@ describe('applyKpiFold on a table', () => {
           channels: { list: async () => [] },
           publisher: { publish: async () => {} },
         },
-        { shardId: '', Records: [] },
+        '',
+        [],
       ),
     ).rejects.toThrow(/shardId/);
   });

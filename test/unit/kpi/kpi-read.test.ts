@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import type { ApiKeyRecord } from '#shared/http/api-key.ts';
 import { HttpError } from '#shared/http/errors.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import { applyKpiFold } from '#shared/stream/fold-apply.ts';
@@ -9,7 +9,7 @@ import { readChannelSeries, readChannelsKpis } from '#shared/kpi/answer.ts';
 import { monthSlices } from '#shared/kpi/counters-read.ts';
 import type { KpiCounterQuery, KpiDeps } from '#shared/kpi/ports.ts';
 import { readStockAlerts, type StockAlertRow } from '#shared/inventory/stock-alerts.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { TEST_NOW } from '../../support/clock.ts';
 
 const hubKey: ApiKeyRecord = { keyHash: 'h', scopes: ['kpi:read'], partner: null, createdAt: '2026-01-01T00:00:00Z' };

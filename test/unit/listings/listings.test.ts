@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { listingMappedEvent, mapListings, parseListingsCsv } from '#shared/listings/listings.ts';
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 
 describe('parseListingsCsv', () => {

@@ -2,13 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  demoHubConfig,
-  HubConfigError,
-  loadHubConfig,
-  parseHubConfig,
-  readHubConfigFile,
-} from '#infra/local/config.ts';
+import { demoHubConfig, ConfigError, loadHubConfig, parseHubConfig, readHubConfigFile } from '#infra/local/config.ts';
 
 const shop = { id: 'shop-1', source: 'shopify', channel: 'shopify-eu', secret: 'abc' };
 const key = { key: 'k'.repeat(32), scopes: ['stock:read'], partner: null };
@@ -50,7 +44,7 @@ describe('hub config', () => {
     }
 
     // Assess
-    expect(err).toBeInstanceOf(HubConfigError);
+    expect(err).toBeInstanceOf(ConfigError);
     const message = (err as Error).message;
     expect(message).toMatch(/^HUB_CONFIG=x\.json is not a valid hub config:/);
     expect(message).toContain('connections[2].source');
@@ -70,7 +64,7 @@ describe('hub config', () => {
       /apiKeys\[1\]\.key: duplicate API key/,
     );
     expect(() => parseHubConfig({ connections: [], apiKeys: [{ ...key, scope: ['admin'] }] })).toThrow(/scope/);
-    expect(() => parseHubConfig({ connection: [] })).toThrow(HubConfigError);
+    expect(() => parseHubConfig({ connection: [] })).toThrow(ConfigError);
   });
 
   it('accepts $comment fields, merchant time zone and partner-limited keys', () => {
@@ -84,7 +78,7 @@ describe('hub config', () => {
     expect(cfg.merchant?.timeZone).toBe('Asia/Kolkata');
   });
 
-  it('reports an unreadable file and bad JSON as HubConfigError', () => {
+  it('reports an unreadable file and bad JSON as ConfigError', () => {
     expect(() => readHubConfigFile('/nonexistent/hub.json')).toThrow(
       /HUB_CONFIG=\/nonexistent\/hub\.json: cannot read .*ENOENT/,
     );
@@ -95,7 +89,7 @@ describe('hub config', () => {
       );
       expect.unreachable();
     } catch (err) {
-      expect(err).toBeInstanceOf(HubConfigError);
+      expect(err).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toContain('connections[0].id');
     }
   });

@@ -5,7 +5,7 @@ import type { StockLevelSet } from '#shared/domain/events.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { WriteOp } from '#shared/table/port.ts';
 import { fixedClock } from '#test/support/clock.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { normalizeOn, queued } from './support.ts';
 
 const bulk = (n: number) => ({

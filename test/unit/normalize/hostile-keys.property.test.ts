@@ -4,7 +4,7 @@ import { applyEvent } from '#shared/normalize/apply.ts';
 import { keys } from '#shared/table/keys.ts';
 import { fixedClock } from '#test/support/clock.ts';
 import { payload } from '#test/fixtures/payloads.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { hourCounter } from '../../support/kpi.ts';
 import { foldAll, hub, hubOrder, normalizeOn, queued } from './support.ts';
 

@@ -3,7 +3,7 @@ import { keys } from '#shared/table/keys.ts';
 import { KEY_PART_MAX_BYTES, keyPartProblem } from '#shared/domain/key-part.ts';
 import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 import { ConnectionSchema } from '#shared/domain/connection.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { foldAll, hub, hubOrder, normalizeOn, queued } from './support.ts';
 
 describe('key part rule', () => {

@@ -5,7 +5,7 @@ import { keys } from '#shared/table/keys.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 import { fixedClock, TEST_NOW } from '#test/support/clock.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 
 const base = { channel: 'woo', source: 'woocommerce', deliveryId: 'd1', occurredAt: '2026-03-01T10:00:00.000Z' };
 const clock = fixedClock();

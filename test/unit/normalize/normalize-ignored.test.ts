@@ -3,7 +3,7 @@ import { adapt } from '#shared/adapters/index.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { normalizeMessage, type NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { deliveryFor } from '#test/fixtures/payloads.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 import { channelList } from '../../support/channels.ts';
 

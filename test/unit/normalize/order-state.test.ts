@@ -12,7 +12,7 @@ import {
   upsertState,
   type OrderItemBody,
 } from '#shared/normalize/order-state.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { fixedClock } from '../../support/clock.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 import { EVENT_BASE, orderUpserted } from '#test/fixtures/events.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deliveryFor } from '#test/fixtures/payloads.ts';
 import { TEST_NOW } from '#test/support/clock.ts';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { normalizeOn } from './support.ts';
 
 /** A hub-format delivery from a partner connection that may write only at WH-P. */

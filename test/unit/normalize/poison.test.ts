@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ORDER_LINES } from '#shared/domain/events.ts';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { hub, hubOrder, normalizeOn, queued } from './support.ts';
 
 const reasonOf = (o: Awaited<ReturnType<typeof normalizeOn>>) => (o.status === 'quarantined' ? o.reason : o.status);

@@ -8,7 +8,7 @@ import { normalizeMessage } from '#shared/normalize/normalize.ts';
 import { assignReservations, UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
 import { deliveryFor, payloadNames, payloadText } from '#test/fixtures/payloads.ts';
 import { FIXTURE_TOPIC } from '#test/fixtures/topics.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';
 import { channelList } from '../../support/channels.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '#shared/table/keys.ts';
-import { MemoryTable } from '../../../bench/memory-table.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
 import { hub, normalizeOn, queued } from './support.ts';
 
 const adjust = (timestamp: string, over: Record<string, unknown> = {}) =>

@@ -4,7 +4,7 @@ import type { Source } from '#shared/domain/connection.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { normalizeMessage, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';
-import type { MemoryTable } from '../../../bench/memory-table.ts';
+import type { MemoryTable } from '#shared/table/memory-table.ts';
 import { deliveryFor } from '#test/fixtures/payloads.ts';
 import { fixedClock, TEST_NOW } from '#test/support/clock.ts';
 import { channelList } from '../../support/channels.ts';

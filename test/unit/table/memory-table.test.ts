@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WriteConflictError } from '#shared/table/port.ts';
 import { itemSize, writeUnits } from '#shared/table/item-size.ts';
-import { applyUpdate, evalCondition, MemoryTable } from '../../../bench/memory-table.ts';
+import { applyUpdate, evalCondition, MemoryTable } from '#shared/table/memory-table.ts';
 
 describe('bench memory table', () => {
   it('evaluates the condition forms the normalizer emits', () => {

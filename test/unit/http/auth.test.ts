@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { hashApiKey, type ApiKeyRecord } from '#shared/aws/api-keys.ts';
+import { hashApiKey, type ApiKeyRecord } from '#shared/http/api-key.ts';
 import { bearerKey, canSeeChannel, canSeeLocation, createAuthenticator, requireScope } from '#shared/http/auth.ts';
 import { HttpError } from '#shared/http/errors.ts';
-import { apiKey } from './support.ts';
+import { apiKey } from '../inventory/support.ts';
 
 /** A key store in memory that counts lookups; revoking removes the key, as getApiKey then answers undefined. */
 function memoryKeys(entries: Record<string, Partial<ApiKeyRecord>>) {
