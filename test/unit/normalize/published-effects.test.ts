@@ -594,6 +594,29 @@ function hourFigures(items: Item[]): Record<string, Figures> {
   return out;
 }
 
+/** The channel's day or month rollups (UTC, the fold's zone here), by day or month, without zeros. */
+function rollups(items: Item[], type: 'kpi-day' | 'kpi-month'): Record<string, Figures> {
+  const out: Record<string, Figures> = {};
+  for (const r of items.filter((i) => i.type === type)) {
+    expect([r.channel, r.zone]).toEqual([CHANNEL, 'UTC']);
+    const f = (out[String(type === 'kpi-day' ? r.day : r.month)] ??= {});
+    for (const [k, v] of Object.entries(r))
+      if (typeof v === 'number' && v !== 0 && !k.startsWith('wm')) f[k] = (f[k] ?? 0) + v;
+  }
+  for (const [period, f] of Object.entries(out)) if (Object.keys(f).length === 0) delete out[period];
+  return out;
+}
+
+/** Hour figures summed by the period their hour starts (`length` 10: the day, 7: the month). */
+function byPeriod(hours: Record<string, Figures>, length: 10 | 7): Record<string, Figures> {
+  const out: Record<string, Figures> = {};
+  for (const [hour, f] of Object.entries(hours)) {
+    const into = (out[hour.slice(0, length)] ??= {});
+    for (const [k, v] of Object.entries(f)) into[k] = (into[k] ?? 0) + v;
+  }
+  return out;
+}
+
 function kpiChange(after: Record<string, Figures>, before: Record<string, Figures>): Record<string, Figures> {
   const out: Record<string, Figures> = {};
   for (const hour of new Set([...Object.keys(after), ...Object.keys(before)])) {
@@ -642,6 +665,8 @@ describe('published samples: exact effect on the order and the channel KPIs', ()
         position = await foldMemory(table, { position, nowMs: Date.parse(TEST_NOW) });
       }
       const before = hourFigures(table.items());
+      const daysBefore = rollups(table.items(), 'kpi-day');
+      const monthsBefore = rollups(table.items(), 'kpi-month');
 
       // Act
       await send(table, c.source, c.name, locationMap);
@@ -653,6 +678,9 @@ describe('published samples: exact effect on the order and the channel KPIs', ()
       const change = kpiChange(hourFigures(items), before);
       const expectedChange = c.before ? kpiChange(expected.kpi, c.before().kpi) : expected.kpi;
       expect(change).toEqual(expectedChange);
+      // the day and month rollups change by the same figures, in the day and month of the hour
+      expect(kpiChange(rollups(items, 'kpi-day'), daysBefore)).toEqual(byPeriod(expectedChange, 10));
+      expect(kpiChange(rollups(items, 'kpi-month'), monthsBefore)).toEqual(byPeriod(expectedChange, 7));
       if (expected.order) expect(orderSeen(items, Object.keys(expected.order.stock))).toEqual(expected.order);
       else expect(items.filter((i) => i.type === 'order')).toEqual([]);
       if (expected.hydrates)
