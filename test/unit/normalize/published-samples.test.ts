@@ -12,6 +12,17 @@ import { MemoryTable } from '#shared/table/memory-table.ts';
 import { foldMemory } from '../../../bench/memory-fold.ts';
 import { channelList } from '../../support/channels.ts';
 import { fixedClock, TEST_NOW } from '../../support/clock.ts';
+import {
+  type Balance,
+  CHANNEL,
+  COUNTED,
+  COUNTED_AT,
+  locationIdsOf,
+  skuForListing,
+  skusOf,
+  unmappedListingsOf,
+  WAREHOUSE,
+} from './published-setup.ts';
 
 /**
  * Every published-sample fixture (test/fixtures/payloads/<sender>/, each README or test names the
@@ -28,59 +39,6 @@ import { fixedClock, TEST_NOW } from '../../support/clock.ts';
  *   order, and exactly those of an open order that nothing cancelled or restocked.
  * Exact events per sample are asserted by the adapters' tests (test/unit/adapters/).
  */
-
-const WAREHOUSE = 'WH-A';
-const COUNTED = 100;
-const COUNTED_AT = '2000-01-01T00:00:00Z';
-const CHANNEL = 'merchant-store';
-
-type Balance = { sku: string; location: string; onHand: number; reserved: number; available: number };
-
-/** The channel location ids the events name (mapped to the warehouse by the merchant's set-up). */
-function locationIdsOf(events: CanonicalEvent[]): string[] {
-  const ids = events.flatMap((e) =>
-    e.type === 'OrderUpserted'
-      ? [e.locationId, ...e.lines.map((l) => l.locationId)]
-      : e.type === 'RefundRecorded'
-        ? e.lines.map((l) => l.locationId)
-        : e.type === 'StockLevelSet' || e.type === 'StockAdjusted'
-          ? [e.locationId]
-          : [],
-  );
-  return [...new Set(ids.filter((l): l is string => l !== undefined))];
-}
-
-/** Listing ids the events name without a SKU and do not map themselves. */
-function unmappedListingsOf(events: CanonicalEvent[]): string[] {
-  const own = new Set(events.flatMap((e) => (e.type === 'ListingMapped' ? [e.externalId] : [])));
-  const ids = events.flatMap((e) =>
-    e.type === 'OrderUpserted'
-      ? e.lines.filter((l) => !l.sku && l.externalItemId).map((l) => l.externalItemId!)
-      : (e.type === 'StockLevelSet' || e.type === 'StockAdjusted' || e.type === 'ListedQuantityReported') &&
-          !e.sku &&
-          'inventoryItemId' in e &&
-          e.inventoryItemId
-        ? [e.inventoryItemId]
-        : [],
-  );
-  return [...new Set(ids)].filter((id) => !own.has(id));
-}
-
-const skuForListing = (id: string) => `SKU-OF-${id.replace(/[^A-Za-z0-9-]/g, '-')}`;
-
-/** Every SKU the events name, directly or through a listing (the sample's own mappings included). */
-function skusOf(events: CanonicalEvent[]): string[] {
-  const own = new Map(events.flatMap((e) => (e.type === 'ListingMapped' ? [[e.externalId, e.sku] as const] : [])));
-  const viaListing = (id: string | undefined) => (id ? (own.get(id) ?? skuForListing(id)) : undefined);
-  const skus = events.flatMap((e) => {
-    if (e.type === 'OrderUpserted') return e.lines.map((l) => l.sku ?? viaListing(l.externalItemId));
-    if (e.type === 'StockLevelSet' || e.type === 'StockAdjusted' || e.type === 'ListedQuantityReported')
-      return [e.sku ?? viaListing('inventoryItemId' in e ? e.inventoryItemId : undefined)];
-    if (e.type === 'RefundRecorded') return e.lines.map((l) => l.sku);
-    return [];
-  });
-  return [...new Set(skus.filter((s): s is string => s !== undefined))];
-}
 
 const SAMPLES = (Object.keys(FIXTURE_TOPIC) as Source[]).flatMap((source) =>
   payloadNames(source).map((name) => ({ source, name, topic: FIXTURE_TOPIC[source][name]! })),
