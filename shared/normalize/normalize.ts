@@ -151,7 +151,7 @@ export async function normalizeMessage(
     throw err;
   }
   // loop safety: a channel's report of the level the hub itself just pushed is not a new count
-  const echoes = await echoesOf(deps.table, events);
+  const echoes = await echoesOf(deps.table, deps.channels, events);
   if (echoes.size > 0) {
     events = events.filter((e) => !echoes.has(e));
     if (events.length === 0)
@@ -254,10 +254,17 @@ function locationOutside(events: CanonicalEvent[], allowed: ReadonlySet<string>)
  * The counts among `events` that echo a push of the hub's (shared/outbound/connectors/echo.ts):
  * the channel's own listing and location ids, before they are located in the hub.
  */
-async function echoesOf(table: TablePort, events: CanonicalEvent[]): Promise<Set<CanonicalEvent>> {
+async function echoesOf(
+  table: TablePort,
+  channels: ChannelPort,
+  events: CanonicalEvent[],
+): Promise<Set<CanonicalEvent>> {
   const out = new Set<CanonicalEvent>();
+  if (!events.some((e) => e.type === 'StockLevelSet' && e.inventoryItemId !== undefined)) return out;
+  // only a channel the hub pushes to can echo (one cached list: no read for any other count)
+  const pushed = new Set((await channels.list()).filter((c) => c.push).map((c) => c.channel));
   for (const e of events) {
-    if (e.type !== 'StockLevelSet' || e.inventoryItemId === undefined) continue;
+    if (e.type !== 'StockLevelSet' || e.inventoryItemId === undefined || !pushed.has(e.channel)) continue;
     const key = keys.pushed(e.channel, e.inventoryItemId, e.locationId);
     if (keyProblem(key)) continue; // never pushed to: a key the table would refuse is not one the hub wrote
     const item = await table.get(key);
