@@ -82,7 +82,15 @@ export const OUTBOUND_TIMEOUT_SECONDS = 60;
 export const OUTBOUND_BATCH_SIZE = 10;
 export const OUTBOUND_MAX_CONCURRENCY = 5;
 /** subscriptions, per-subject versions, the delivery log, channels (owners), listings and push records (connectors) */
-export const OUTBOUND_TABLE_PARTITIONS = ['SUBS', 'SUBV#*', 'DLV#*', 'CHANNEL#*', 'LISTING#*', 'PUSH#*'] as const;
+export const OUTBOUND_TABLE_PARTITIONS = [
+  'SUBS',
+  'SUBV#*',
+  'DLV#*',
+  'CHANNEL#*',
+  'LISTING#*',
+  'SKULIST#*',
+  'PUSH#*',
+] as const;
 /** the partitions hydrate reads and writes: pending items, orders, listings (line SKUs), channels */
 export const HYDRATE_TABLE_PARTITIONS = ['HYDRATE#*', 'ORDER#*', 'LISTING#*', 'CHANNEL#*'] as const;
 
@@ -529,7 +537,7 @@ export class HubStack extends Stack {
     });
     this.allowTable(
       this.outbound,
-      { table: ['dynamodb:GetItem', 'dynamodb:Query', ...ITEM_WRITE], index: ['dynamodb:Query'] },
+      { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] },
       OUTBOUND_TABLE_PARTITIONS,
     );
     // SendMessage: retries with their delay. The event source grants Receive and Delete.

@@ -13,6 +13,7 @@ const { logger, metrics } = telemetry;
 const deps = {
   ...outboundRuntime(),
   count: (name: string, n = 1) => metrics.addMetric(name, MetricUnit.Count, n),
+  warn: (message: string, detail: Record<string, unknown>) => logger.warn(message, detail),
 };
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -106,6 +106,8 @@ export async function runAdminCli(
       'max-listed': { type: 'string' },
       'fulfilment-location': { type: 'string' },
       'location-map': { type: 'string' },
+      push: { type: 'string' },
+      'push-location': { type: 'string' },
     },
   });
   const list = (v: string | undefined) =>
@@ -209,7 +211,7 @@ export async function runAdminCli(
     const channel = rest.find((a) => !a.startsWith('--'));
     if (!channel) {
       throw new AdminCliError(
-        'channels set <channel> [--partner P] [--share S] [--buffer B] [--max-listed M] [--locations A,B] [--fulfilment-location L] [--location-map theirs=ours,...]',
+        'channels set <channel> [--partner P] [--share S] [--buffer B] [--max-listed M] [--locations A,B] [--fulfilment-location L] [--location-map theirs=ours,...] [--push <connection> [--push-location theirs]]',
       );
     }
     const existing = await getChannel(doc, t.tableName, channel);
@@ -233,12 +235,17 @@ export async function runAdminCli(
         ...Object.fromEntries(pairs),
       };
     }
+    // pushing the channel's available-to-sell to it, through one of its connections (docs/outbound.md)
+    const push = values.push
+      ? { push: { connection: values.push, ...(values['push-location'] ? { location: values['push-location'] } : {}) } }
+      : {};
     const parsed = ChannelConfigSchema.safeParse({
       ...(existing ?? {}),
       channel,
       ...(values.partner ? { partner: values.partner } : {}),
       allocation,
       ...where,
+      ...push,
     });
     if (!parsed.success)
       throw new AdminCliError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

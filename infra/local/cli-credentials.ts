@@ -3,11 +3,12 @@ import { ApiCredentialsSchema, apiSecretName } from '#shared/aws/api-credentials
 import { AwsError, type LiteAwsClient } from '#shared/aws/lite/client.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
+import { PUSHED_SOURCES } from '#shared/outbound/connectors/push.ts';
 
 /**
  * `connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]` (eBay:
  * `--client-id <id> --client-secret <s> [--refresh-token <t>] [--scopes <s>]`): the API
- * credentials the hub fetches thin orders with (docs/hydration.md), stored beside the connection's
+ * credentials the hub fetches thin orders with (docs/hydration.md) and pushes quantities with (docs/outbound.md), stored beside the connection's
  * webhook secret as `hub/<stage>/connections/<id>/api`. Kept out of shared/aws/api-credentials.ts
  * so the hydrate function's bundle holds no call that writes secrets.
  */
@@ -28,9 +29,9 @@ export async function setApiCredentials(
       scopes: { type: 'string' },
     },
   });
-  if (!HYDRATED_SOURCES.has(conn.source))
+  if (!HYDRATED_SOURCES.has(conn.source) && !PUSHED_SOURCES.has(conn.source))
     throw opts.fail(
-      `${conn.id} is a ${conn.source} connection: the hub fetches orders from ${[...HYDRATED_SOURCES].join(' and ')} only`,
+      `${conn.id} is a ${conn.source} connection: the hub fetches orders from ${[...HYDRATED_SOURCES].join(' and ')} and pushes quantities to ${[...PUSHED_SOURCES].join(' and ')} only`,
     );
   if (conn.source === 'bigcommerce' && !values['store-hash'])
     throw opts.fail('--store-hash is required for BigCommerce (the store hash of its API path)');

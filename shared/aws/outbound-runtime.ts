@@ -3,6 +3,8 @@ import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { sqsOutboundQueue } from '#shared/aws/outbound-queue.ts';
 import { dynamoOutboundStore, type DynamoOutboundStore } from '#shared/aws/outbound-store.ts';
 import { documentClient } from '#shared/aws/table.ts';
+import { secretsManagerApiCredentials } from '#shared/aws/api-credentials.ts';
+import { dynamoChannelPush } from '#shared/aws/channel-push.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import type { OutboundDeps } from '#shared/outbound/deliver.ts';
 
@@ -15,7 +17,8 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 
 /**
  * The outbound function's dependencies, built once per container: HUB_TABLE_NAME,
- * HUB_OUTBOUND_QUEUE_URL, HUB_AWS_ENDPOINT locally.
+ * HUB_OUTBOUND_QUEUE_URL, HUB_STAGE (the connections' API credentials, for channel pushes),
+ * HUB_AWS_ENDPOINT locally.
  */
 export function outboundRuntime(
   env: NodeJS.ProcessEnv = process.env,
@@ -46,6 +49,13 @@ export function outboundRuntime(
       const owners = new Map((await channels.list()).map((c) => [c.channel, c.partner ?? null]));
       return (channel) => owners.get(channel);
     },
+    channelPush: dynamoChannelPush(doc, tableName, {
+      channels,
+      credentials: secretsManagerApiCredentials({ stage: env.HUB_STAGE ?? 'local', now: systemMsClock }),
+      // a channel that does not answer within the delivery timeout is retried on the schedule
+      fetch: (url, init) => fetchFn(url, { ...init, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) }),
+      now: systemMsClock,
+    }),
     now: systemClock,
     random: Math.random,
   };

@@ -45,6 +45,14 @@ export const ChannelConfigSchema = z.looseObject({
   fulfilmentLocation: KeyPartSchema.optional(),
   /** the channel's own location ids (e.g. Shopify's numeric `location_id`) → the hub's locations */
   locationMap: z.record(z.string().min(1), KeyPartSchema).optional(),
+  /**
+   * Push this channel's available-to-sell to the channel itself (docs/outbound.md, "Channel
+   * connectors"): through `connection`'s API credentials, at the channel's own location `location`
+   * (absent: the locationMap entry of fulfilmentLocation, else the locationMap's only entry).
+   */
+  push: z
+    .strictObject({ connection: z.string().min(1).max(128), location: z.string().min(1).max(256).optional() })
+    .optional(),
 });
 export type ChannelConfig = z.infer<typeof ChannelConfigSchema>;
 export type ChannelConfigInput = z.input<typeof ChannelConfigSchema>;

@@ -471,18 +471,45 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
 // ---------------------------------------------------------------------------------------------
 // listings and thin deliveries
 
+function reverseListing(e: ListingMapped): Item {
+  return {
+    ...keys.skuListing(e.channel, e.sku, e.externalId),
+    type: 'sku-listing',
+    channel: e.channel,
+    externalId: e.externalId,
+    sku: e.sku,
+  };
+}
+
 async function applyListing(table: TablePort, e: ListingMapped): Promise<ApplyResult> {
   const key: Key = keys.listing(e.channel, e.externalId);
   const current = await table.get(key);
   const at = iso(e.at);
+  if (current && current.sku === e.sku && current.reverse !== true) {
+    // mapped before listings had their reverse item: written now, once, so the SKU can be pushed
+    await table.write([
+      { kind: 'put', item: reverseListing(e) },
+      {
+        kind: 'update',
+        key,
+        update: 'SET reverse = :t',
+        condition: '#at = :prev',
+        names: { '#at': 'at' },
+        values: { ':t': true, ':prev': current.at },
+        billedSize: 200,
+      },
+    ]);
+    return 'noop';
+  }
   if (current && (current.sku === e.sku || String(current.at) >= at)) return 'noop';
   await table.write([
     {
       kind: 'put',
-      item: { ...key, type: 'listing', channel: e.channel, externalId: e.externalId, sku: e.sku, at },
+      item: { ...key, type: 'listing', channel: e.channel, externalId: e.externalId, sku: e.sku, at, reverse: true },
       condition: current ? '#at = :prev' : 'attribute_not_exists(pk)',
       ...(current ? { names: { '#at': 'at' }, values: { ':prev': current.at } } : {}),
     },
+    { kind: 'put', item: reverseListing(e) },
   ]);
   return 'applied';
 }

@@ -7,7 +7,8 @@ import { AdapterError } from '#shared/adapters/types.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
-import { keys } from '#shared/table/keys.ts';
+import { keyProblem, keys } from '#shared/table/keys.ts';
+import { isEcho, type PushRecord } from '#shared/outbound/connectors/echo.ts';
 import { TableValidationError, type TablePort } from '#shared/table/port.ts';
 import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
 import { requestHydration, type HydrationQueue } from '#shared/hydrate/hydrate.ts';
@@ -149,6 +150,13 @@ export async function normalizeMessage(
     }
     throw err;
   }
+  // loop safety: a channel's report of the level the hub itself just pushed is not a new count
+  const echoes = await echoesOf(deps.table, deps.channels, events);
+  if (echoes.size > 0) {
+    events = events.filter((e) => !echoes.has(e));
+    if (events.length === 0)
+      return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: 'echo' };
+  }
   events = await locate(events, deps.channels);
   // checked before anything is written: a key part that could name another item, or make a key
   // DynamoDB refuses, would otherwise be stored and then stall or corrupt what is folded from it
@@ -240,6 +248,44 @@ function locationOutside(events: CanonicalEvent[], allowed: ReadonlySet<string>)
     if (bad !== undefined) return `events[${i}] (${e.type}) names location ${bad}`;
   }
   return undefined;
+}
+
+/**
+ * The counts among `events` that echo a push of the hub's (shared/outbound/connectors/echo.ts):
+ * the channel's own listing and location ids, before they are located in the hub.
+ */
+async function echoesOf(
+  table: TablePort,
+  channels: ChannelPort,
+  events: CanonicalEvent[],
+): Promise<Set<CanonicalEvent>> {
+  const out = new Set<CanonicalEvent>();
+  if (!events.some((e) => e.type === 'StockLevelSet' && e.inventoryItemId !== undefined)) return out;
+  // only a channel the hub pushes to can echo (one cached list: no read for any other count)
+  const pushed = new Set((await channels.list()).filter((c) => c.push).map((c) => c.channel));
+  for (const e of events) {
+    if (e.type !== 'StockLevelSet' || e.inventoryItemId === undefined || !pushed.has(e.channel)) continue;
+    const key = keys.pushed(e.channel, e.inventoryItemId, e.locationId);
+    if (keyProblem(key)) continue; // never pushed to: a key the table would refuse is not one the hub wrote
+    const item = await table.get(key);
+    if (!item) continue;
+    const last: PushRecord = {
+      channel: e.channel,
+      listing: e.inventoryItemId,
+      location: e.locationId,
+      quantity: Number(item.quantity),
+      at: Number(item.pushedAt),
+    };
+    const report = {
+      channel: e.channel,
+      listing: e.inventoryItemId,
+      location: e.locationId,
+      quantity: e.quantity,
+      at: Date.parse(e.asOf),
+    };
+    if (isEcho(last, report)) out.add(e);
+  }
+  return out;
 }
 
 /** The events at the hub's locations, by their channels' configurations (one cached list). */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { StockChangeEvent } from '#shared/outbound/events.ts';
+import { pushAvailable, type ChannelPushDeps } from '#shared/outbound/connectors/push.ts';
+import { ChannelRateLimited, ChannelRefused } from '#shared/outbound/connectors/shopify.ts';
 import {
   MAX_ATTEMPTS,
   OUTBOUND_EVENT_TYPES,
@@ -57,6 +59,13 @@ export const OutboundMessageSchema = z.discriminatedUnion('kind', [
     dueAt: z.number().int(),
     replay: z.boolean().optional(),
   }),
+  /** one channel's available-to-sell to push to the channel itself, again: after a 429 or a failure */
+  z.object({
+    kind: z.literal('push'),
+    event: StockChangeEventSchema,
+    attempt: z.number().int().min(1).max(MAX_ATTEMPTS),
+    dueAt: z.number().int(),
+  }),
 ]);
 export type OutboundMessage = z.infer<typeof OutboundMessageSchema>;
 
@@ -99,7 +108,11 @@ export type OutboundMetric =
   | 'OutboundRetried'
   | 'OutboundSuperseded'
   | 'OutboundDuplicate'
-  | 'OutboundEndpointDisabled';
+  | 'OutboundEndpointDisabled'
+  | 'ChannelPushed'
+  | 'ChannelPushSuperseded'
+  | 'ChannelPushRetried'
+  | 'ChannelPushFailed';
 
 export interface OutboundDeps {
   store: OutboundStore;
@@ -111,6 +124,10 @@ export interface OutboundDeps {
   now: Clock;
   random: () => number;
   count?(metric: OutboundMetric, n?: number): void;
+  /** channel connectors (absent: events go to subscriptions only) */
+  channelPush?: ChannelPushDeps;
+  /** why a push was given up (logged by the function) */
+  warn?(message: string, detail: Record<string, unknown>): void;
 }
 
 /** One message off the outbound queue. A throw leaves it to SQS to redeliver (and to the DLQ at the end). */
@@ -118,6 +135,13 @@ export async function handleOutboundMessage(body: string, deps: OutboundDeps): P
   const message = OutboundMessageSchema.parse(JSON.parse(body));
   if (message.kind === 'events') return fanOut(message.events as StockChangeEvent[], deps);
   const now = deps.now().getTime();
+  if (message.kind === 'push') {
+    if (message.dueAt > now + 1000) {
+      await deps.queue.send(message, Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil((message.dueAt - now) / 1000)));
+      return;
+    }
+    return pushToChannel(message.event as StockChangeEvent, message.attempt, deps);
+  }
   if (message.dueAt > now + 1000) {
     // not due yet: another hop (SQS delays at most 15 minutes)
     const wait = Math.ceil((message.dueAt - now) / 1000);
@@ -134,6 +158,7 @@ export async function fanOut(events: readonly StockChangeEvent[], deps: Outbound
   if (events.length === 0) return;
   const [subs, ownerOf] = await Promise.all([deps.store.listSubscriptions(), deps.channelOwners()]);
   const work: Promise<void>[] = [];
+  if (deps.channelPush) for (const event of events) work.push(pushToChannel(event, 1, deps));
   for (const sub of subs)
     for (const event of events)
       if (subscriptionMatches(sub, event, ownerOf)) work.push(attemptDelivery(sub, event, 1, false, deps));
@@ -237,4 +262,42 @@ export async function replay(
       0,
     );
   return newest.size;
+}
+
+/**
+ * One channel's available-to-sell to the channel itself (channel connectors). A rate limit waits
+ * what the channel asked for; another failure follows the retry schedule; a refusal (bad
+ * credentials, unknown id) is counted and logged, not retried: the next change pushes again.
+ */
+export async function pushToChannel(event: StockChangeEvent, attempt: number, deps: OutboundDeps): Promise<void> {
+  if (event.type !== 'stock.available.changed' || !deps.channelPush) return;
+  let wait: number | undefined;
+  let error: string;
+  try {
+    const outcome = await pushAvailable(event, deps.channelPush);
+    if (outcome === 'pushed') deps.count?.('ChannelPushed');
+    if (outcome === 'superseded') deps.count?.('ChannelPushSuperseded');
+    return;
+  } catch (err) {
+    if (err instanceof ChannelRefused) {
+      deps.count?.('ChannelPushFailed');
+      deps.warn?.('channel refused the push', { eventId: event.id, error: err.message });
+      return;
+    }
+    if (err instanceof ChannelRateLimited) wait = err.retryAfterSeconds;
+    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+  if (wait === undefined && attempt >= MAX_ATTEMPTS) {
+    deps.count?.('ChannelPushFailed');
+    deps.warn?.('channel push given up', { eventId: event.id, attempts: attempt, error });
+    return;
+  }
+  // a rate limit is not the channel failing: it does not use up an attempt
+  const next = wait === undefined ? attempt + 1 : attempt;
+  const delay = wait ?? retryDelaySeconds(next, deps.random());
+  await deps.queue.send(
+    { kind: 'push', event, attempt: next, dueAt: deps.now().getTime() + delay * 1000 },
+    Math.min(MAX_QUEUE_DELAY_SECONDS, delay),
+  );
+  deps.count?.('ChannelPushRetried');
 }

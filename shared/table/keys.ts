@@ -92,6 +92,22 @@ export const keys = {
     sk: `${CONNECTION_PREFIX}${connectionId}`,
   }),
   listing: (channel: string, externalId: string) => ({ pk: `LISTING#${channel}#${externalId}`, sk: 'META' }),
+  /**
+   * The reverse of a listing: which of a channel's listings carry a SKU (one query finds them, for
+   * pushing a quantity to the channel). Written with the listing; a listing later mapped to another
+   * SKU leaves its old reverse item behind, so readers check it against the listing item.
+   */
+  skuListing: (channel: string, sku: string, externalId: string) => ({
+    pk: `SKULIST#${channel}#${sku}`,
+    sk: externalId,
+  }),
+  /** the version of a SKU's available-to-sell last claimed and confirmed as pushed to a channel */
+  push: (channel: string, sku: string) => ({ pk: `PUSH#${channel}#${sku}`, sk: 'META' }),
+  /** what the hub last set a listing to at one of the channel's own locations (the echo check reads it) */
+  pushed: (channel: string, listing: string, location: string) => ({
+    pk: `PUSHED#${channel}#${listing}`,
+    sk: `LOC#${location}`,
+  }),
   /** an order with a line waiting for this listing's SKU (in the listing's partition: one query finds them) */
   listingWaiter: (channel: string, externalId: string, orderId: string) => ({
     pk: `LISTING#${channel}#${externalId}`,

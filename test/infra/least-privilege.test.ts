@@ -45,9 +45,10 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
     index: ['dynamodb:Query'],
   },
   // shared/aws/outbound-store.ts: subscriptions (Query, GetItem), version claims (UpdateItem), the
-  // delivery log (PutItem); the channel list (owners) is a Query on `byUpdated`
+  // delivery log (PutItem); the channel list (owners) is a Query on `byUpdated`; shared/aws/channel-push.ts:
+  // a SKU's listings (Query, then BatchGetItem of their listing items), push claims (UpdateItem)
   Outbound: {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     index: ['dynamodb:Query'],
   },
   // shared/aws/stock-runtime.ts: API keys and channels (GetItem), balances (Query), counts applied
@@ -409,8 +410,8 @@ const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   // body-store.ts also writes bodies (ingest)
   Normalize: ['s3:PutObject'],
   Hydrate: [],
-  // outbound-store.ts also removes subscriptions (admin CLI); table.ts is bundled for documentClient()
-  Outbound: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
+  // outbound-store.ts also removes subscriptions (admin CLI)
+  Outbound: ['dynamodb:DeleteItem'],
   Stock: [],
   // table.ts is bundled for documentClient(); DynamoTable's updates and batch reads are not used.
   // api-keys.ts and channels.ts also write keys and channels (admin CLI); its one write is a

@@ -9,6 +9,9 @@ import type { ShopifyQuantity } from '#shared/outbound/connectors/shopify.ts';
  * what the channel confirmed is recorded (value, version, listing, location, time) and serves the
  * echo check of loop safety.
  */
+/** Connection sources the hub has a connector for (a channel pushed through another is not pushed). */
+export const PUSHED_SOURCES: ReadonlySet<string> = new Set(['shopify']);
+
 export interface PushTarget {
   connectionId: string;
   /** the channel's id of what is listed (`inventory_item:<id>` for Shopify) */
