@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { peekHydrateDlq, scanHydrationItems } from '#shared/aws/hydration-admin.ts';
-import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
 import { redriveDlq } from '#shared/aws/quarantine.ts';
 import { DynamoTable, documentClient } from '#shared/aws/table.ts';
 import { systemClock } from '#shared/domain/clock.ts';
-import { retryHydration } from '#shared/hydrate/hydrate.ts';
+import { type HydrationMessage, retryHydration } from '#shared/hydrate/hydrate.ts';
 import { hydrationState, RETRYABLE, type PendingFetch } from '#shared/hydrate/hydration-state.ts';
 import { AdminCliError, target } from './cli-admin.ts';
 
@@ -86,9 +85,24 @@ export async function runHydrationCli(
         print(`moved ${moved} fetch message${moved === 1 ? '' : 's'} from the hydrate DLQ back to the hydrate queue`);
         return;
       }
+      const queueUrl = needQueue();
       const deps = {
         table: new DynamoTable(doc, t.tableName),
-        queue: sqsHydrationQueue({ queueUrl: needQueue() }),
+        // the SDK's client, not the functions' small one: it signs with the SDK's default credential
+        // chain (profiles, SSO), as the other admin commands do
+        queue: {
+          send: async (m: HydrationMessage) =>
+            void (await sqs.send(
+              new SendMessageCommand({
+                QueueUrl: queueUrl,
+                MessageBody: JSON.stringify(m),
+                MessageAttributes: {
+                  source: { DataType: 'String', StringValue: m.source },
+                  connectionId: { DataType: 'String', StringValue: m.connectionId },
+                },
+              }),
+            )),
+        },
         now: systemClock,
       };
       if (values.failed) {
