@@ -195,6 +195,11 @@ export async function fakeEbay(opts: {
   clientSecret: string;
   refreshToken?: string;
   tokenLifetimeSeconds?: number;
+  /**
+   * the Notification API's public keys by kid (`GET /commerce/notification/v1/public_key/{kid}`,
+   * with an application token), which the ingest fetches to verify X-EBAY-SIGNATURE
+   */
+  publicKeys?: Record<string, { key: string; algorithm?: string; digest?: string }>;
 }): Promise<FakeEbay> {
   const orders = new Map<string, Record<string, unknown>>();
   const grants: string[] = [];
@@ -233,6 +238,16 @@ export async function fakeEbay(opts: {
         expires_in: opts.tokenLifetimeSeconds ?? 7200,
         token_type: grant === 'refresh_token' ? 'User Access Token' : 'Application Access Token',
       });
+    }
+    const keyPath = /^\/commerce\/notification\/v1\/public_key\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && keyPath && opts.publicKeys) {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!bearer || !live.has(bearer))
+        return send(res, 401, { errors: [{ errorId: 1001, domain: 'OAuth', message: 'Invalid access token' }] });
+      const key = opts.publicKeys[decodeURIComponent(keyPath[1]!)];
+      return key
+        ? send(res, 200, key)
+        : send(res, 404, { errors: [{ errorId: 195000, domain: 'API_NOTIFICATION', message: 'Resource not found' }] });
     }
     const m = /^\/sell\/fulfillment\/v1\/order\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m)
