@@ -41,6 +41,8 @@ export interface Target {
   dlqUrl: string;
   /** the hydrate queue: quarantined fetches are replayed into it (absent: they are left quarantined) */
   hydrateQueueUrl?: string;
+  /** the hydrate queue's DLQ (`hydration list` looks into it, `hydration retry --dlq` redrives it) */
+  hydrateDlqUrl?: string;
 }
 
 export function target(env: NodeJS.ProcessEnv): Target {
@@ -56,7 +58,15 @@ export function target(env: NodeJS.ProcessEnv): Target {
     );
   }
   const hydrateQueueUrl = e.HUB_HYDRATE_QUEUE_URL ?? file?.hydrateQueueUrl;
-  return { env: e, tableName, queueUrl, dlqUrl, ...(hydrateQueueUrl ? { hydrateQueueUrl } : {}) };
+  const hydrateDlqUrl = e.HUB_HYDRATE_DLQ_URL ?? file?.hydrateDlqUrl;
+  return {
+    env: e,
+    tableName,
+    queueUrl,
+    dlqUrl,
+    ...(hydrateQueueUrl ? { hydrateQueueUrl } : {}),
+    ...(hydrateDlqUrl ? { hydrateDlqUrl } : {}),
+  };
 }
 
 /**

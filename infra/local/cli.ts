@@ -8,6 +8,7 @@ import { ConnectionSchema, SourceSchema, type Connection } from '#shared/domain/
 import { newSecret } from '#shared/ingest/secrets.ts';
 import { AdminCliError, runAdminCli } from './cli-admin.ts';
 import { runListingsCli } from './cli-listings.ts';
+import { HYDRATION_HELP, runHydrationCli } from './cli-hydration.ts';
 import { runSubscriptionsCli, SUBSCRIPTIONS_HELP, SubscriptionsCliError } from './cli-subscriptions.ts';
 import { setApiCredentials } from './cli-credentials.ts';
 import { hubStateDir, readHubFile } from './hub-file.ts';
@@ -25,6 +26,8 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
  *   connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]
  *                                                API credentials for fetching thin orders (Square, BigCommerce, eBay)
+ *   hydration list [--all] | retry <channel> <orderId> | retry --failed | retry --dlq
+ *                                                thin orders waiting for a fetch (cli-hydration.ts)
  *   listings map|import|list|waiting ...         listing ids to SKUs (cli-listings.ts; --help on each)
  *   subscriptions add|list|remove|rotate-secret|end-rotation|enable|deliveries|replay
  *                                                outbound webhooks (cli-subscriptions.ts)
@@ -135,9 +138,10 @@ export const HELP: Record<string, string> = {
   'channels list': 'channels list\n  configured and connected channels',
   'channels sync':
     'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
+  ...HYDRATION_HELP,
 };
 
-const GROUPS = ['connections', 'quarantine', 'dlq', 'keys', 'channels', 'listings', 'subscriptions'];
+const GROUPS = ['connections', 'hydration', 'quarantine', 'dlq', 'keys', 'channels', 'listings', 'subscriptions'];
 
 function usage(): string {
   return [
@@ -168,6 +172,7 @@ export async function runCli(
   if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels')
     return runAdminCli(argv, env, print);
   if (group === 'listings') return runListingsCli(argv, env, print);
+  if (group === 'hydration') return runHydrationCli(argv, env, print);
   if (group === 'subscriptions') return runSubscriptionsCli(argv, env, print);
   if (group !== 'connections' || !command) {
     throw new CliError(

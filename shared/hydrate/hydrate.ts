@@ -281,7 +281,8 @@ async function finish(
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);
     if (!item) return;
-    const { enqueuedAt: _, ...rest } = item;
+    // the fetch finished: the claim ends, and so does the failure an earlier attempt recorded
+    const { enqueuedAt: _, lastError: _e, lastErrorAt: _a, retryAt: _r, ...rest } = item;
     const prev = item.fetchedVersion as Staleness | undefined;
     const next: Item = { ...rest };
     // a fetch that finishes after a later one (both in flight after an expired claim) records nothing older
@@ -302,5 +303,89 @@ async function finish(
       if (err instanceof WriteConflictError && attempt + 1 < MAX_CONFLICT_ATTEMPTS) continue;
       throw err;
     }
+  }
+}
+
+/**
+ * Notes on the pending item why its fetch did not finish (and, for a rate limit, when the sender
+ * allows the next call), for `npm run hub -- hydration list`. One update of these attributes alone,
+ * so it never undoes a claim or a finished fetch written meanwhile; the next finished fetch
+ * clears them.
+ */
+export async function recordFetchFailure(
+  table: TablePort,
+  msg: Pick<HydrationMessage, 'channel' | 'entity' | 'externalId'>,
+  failure: { reason: string; at: Date; retryAt?: Date },
+): Promise<void> {
+  const key = keys.hydration(msg.channel, msg.entity, msg.externalId);
+  const item = await table.get(key);
+  // only while the fetch is still claimed: a finished one has nothing left to explain
+  if (typeof item?.enqueuedAt !== 'string') return;
+  await table.write([
+    {
+      kind: 'update',
+      key,
+      update: failure.retryAt
+        ? 'SET lastError = :e, lastErrorAt = :a, retryAt = :r'
+        : 'SET lastError = :e, lastErrorAt = :a REMOVE retryAt',
+      condition: 'enqueuedAt = :q',
+      values: {
+        ':q': item.enqueuedAt,
+        ':e': failure.reason.slice(0, 500),
+        ':a': failure.at.toISOString(),
+        ...(failure.retryAt ? { ':r': failure.retryAt.toISOString() } : {}),
+      },
+      billedSize: 1024,
+    },
+  ]);
+}
+
+export type RetryResult =
+  | { status: 'sent' }
+  | { status: 'up-to-date'; outcome?: string }
+  | { status: 'unknown-order' }
+  | { status: 'no-connection' };
+
+/**
+ * `hydration retry`: sends a fetch message for one order now, whatever claim the item holds (its
+ * message may sit in the DLQ, or keep failing until the credentials were fixed). A fetch message
+ * sent twice costs one more call at most: the second finds the order fetched and skips.
+ */
+export async function retryHydration(
+  deps: { table: TablePort; queue: HydrationQueue; now: Clock },
+  req: { channel: string; externalId: string },
+): Promise<RetryResult> {
+  const key = keys.hydration(req.channel, 'order', req.externalId);
+  for (let attempt = 0; ; attempt++) {
+    const item = await deps.table.get(key);
+    if (!item) return { status: 'unknown-order' };
+    if (!needsFetch(item))
+      return { status: 'up-to-date', ...(typeof item.outcome === 'string' ? { outcome: item.outcome } : {}) };
+    const connectionId = typeof item.connectionId === 'string' ? item.connectionId : undefined;
+    if (!connectionId) return { status: 'no-connection' };
+    const { lastError: _e, lastErrorAt: _a, retryAt: _r, ...rest } = item;
+    const enqueuedAt = deps.now().toISOString();
+    try {
+      await deps.table.write([
+        {
+          kind: 'put',
+          item: { ...rest, enqueuedAt },
+          condition: 'deliveryId = :d',
+          values: { ':d': item.deliveryId },
+        },
+      ]);
+    } catch (err) {
+      if (err instanceof WriteConflictError && attempt + 1 < MAX_CONFLICT_ATTEMPTS) continue;
+      throw err;
+    }
+    await deps.queue.send({
+      v: 1,
+      connectionId,
+      channel: req.channel,
+      source: String(item.source),
+      entity: 'order',
+      externalId: req.externalId,
+    });
+    return { status: 'sent' };
   }
 }

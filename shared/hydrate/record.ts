@@ -1,6 +1,11 @@
 import type { Telemetry } from '#shared/observability/telemetry.ts';
 import { MissingCredentialsError, RateLimitedError, UnauthorizedError } from '#shared/hydrate/errors.ts';
-import { hydrateMessage, type HydrateDeps } from '#shared/hydrate/hydrate.ts';
+import {
+  HydrationMessageSchema,
+  hydrateMessage,
+  recordFetchFailure,
+  type HydrateDeps,
+} from '#shared/hydrate/hydrate.ts';
 
 export interface HydrateRecordDeps extends HydrateDeps {
   queue: HydrateDeps['queue'] & { changeVisibility(receiptHandle: string, seconds: number): Promise<void> };
@@ -61,8 +66,35 @@ export async function hydrateRecord(
       telemetry.hydration(source, 'failed');
       log.warn('fetch failed, will retry', { ...meta, error: err as Error });
     }
+    await noteFailure(record.body, deps, err).catch((e: unknown) =>
+      log.warn('could not record the failure on the pending item', { ...meta, error: e as Error }),
+    );
     throw err;
   }
+}
+
+/** What `npm run hub -- hydration list` shows for a fetch that did not finish (docs/hydration.md). */
+async function noteFailure(body: string, deps: HydrateRecordDeps, err: unknown): Promise<void> {
+  let msg: ReturnType<typeof HydrationMessageSchema.parse>;
+  try {
+    msg = HydrationMessageSchema.parse(JSON.parse(body));
+  } catch {
+    return;
+  }
+  const at = deps.now();
+  const reason =
+    err instanceof RateLimitedError
+      ? `rate limited (429): retry after ${err.retryAfterSeconds} s`
+      : err instanceof UnauthorizedError || err instanceof MissingCredentialsError
+        ? `credentials missing or refused: ${(err as Error).message}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+  await recordFetchFailure(deps.table, msg, {
+    reason,
+    at,
+    ...(err instanceof RateLimitedError ? { retryAt: new Date(at.getTime() + err.retryAfterSeconds * 1000) } : {}),
+  });
 }
 
 function field(body: string, name: string): string | undefined {

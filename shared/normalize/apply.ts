@@ -560,6 +560,9 @@ const HYDRATION_STATE = [
   'fetchedDeliveryId',
   'fetchedAt',
   'outcome',
+  'lastError',
+  'lastErrorAt',
+  'retryAt',
 ] as const;
 
 function carriedHydrationState(current: Item | undefined): Item {

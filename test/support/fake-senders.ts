@@ -57,10 +57,13 @@ function fake(handle: (req: IncomingMessage, body: string, res: ServerResponse) 
 /** Square's Orders API: `POST /v2/orders/batch-retrieve` with a Bearer token and `Square-Version`. */
 export interface FakeSquare extends FakeSender {
   orders: Map<string, Record<string, unknown>>;
+  /** Catalog API objects by id: `GET /v2/catalog/object/{object_id}` answers `{object}` */
+  catalog: Map<string, Record<string, unknown>>;
 }
 
 export async function fakeSquare(opts: { token: string }): Promise<FakeSquare> {
   const orders = new Map<string, Record<string, unknown>>();
+  const catalog = new Map<string, Record<string, unknown>>();
   const s = await fake((req, body, res) => {
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       return send(res, 401, {
@@ -68,6 +71,15 @@ export async function fakeSquare(opts: { token: string }): Promise<FakeSquare> {
           { category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'This request could not be authorized.' },
         ],
       });
+    }
+    const object = /^\/v2\/catalog\/object\/([^/?]+)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && object) {
+      const found = catalog.get(decodeURIComponent(object[1]!));
+      return found
+        ? send(res, 200, { object: found })
+        : send(res, 404, {
+            errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'NOT_FOUND', detail: 'Object not found.' }],
+          });
     }
     if (req.method !== 'POST' || req.url !== '/v2/orders/batch-retrieve')
       return send(res, 404, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'NOT_FOUND' }] });
@@ -90,12 +102,16 @@ export async function fakeSquare(opts: { token: string }): Promise<FakeSquare> {
     const found = ids.map((id) => orders.get(String(id))).filter((o) => o !== undefined);
     send(res, 200, found.length > 0 ? { orders: found } : {});
   });
-  return Object.assign(s, { orders });
+  return Object.assign(s, { orders, catalog });
 }
 
 /** BigCommerce Orders v2: `GET /stores/{hash}/v2/orders/{id}` and `/products`, `X-Auth-Token`. */
 export interface FakeBigCommerce extends FakeSender {
   orders: Map<string, { order: Record<string, unknown>; products: Record<string, unknown>[] }>;
+  /** Catalog v3 variants by id (`GET /v3/catalog/variants?id:in=…`, `{data: [...], meta}`) */
+  variants: Map<string, Record<string, unknown>>;
+  /** Catalog v3 products by id (`GET /v3/catalog/products/{id}`, `{data, meta}`) */
+  catalogProducts: Map<string, Record<string, unknown>>;
 }
 
 export async function fakeBigCommerce(opts: {
@@ -104,6 +120,8 @@ export async function fakeBigCommerce(opts: {
   quota?: number;
 }): Promise<FakeBigCommerce> {
   const orders: FakeBigCommerce['orders'] = new Map();
+  const variants: FakeBigCommerce['variants'] = new Map();
+  const catalogProducts: FakeBigCommerce['catalogProducts'] = new Map();
   const s = await fake((req, _body, res) => {
     const rate = {
       'x-rate-limit-requests-quota': String(opts.quota ?? 150),
@@ -113,6 +131,29 @@ export async function fakeBigCommerce(opts: {
     };
     if (req.headers['x-auth-token'] !== opts.token)
       return send(res, 401, [{ status: 401, message: 'You are not authorized to access this resource.' }]);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method === 'GET' && url.pathname === `/stores/${opts.storeHash}/v3/catalog/variants`) {
+      const ids = (url.searchParams.get('id:in') ?? '').split(',').filter(Boolean);
+      const data = ids.map((id) => variants.get(id)).filter((v) => v !== undefined);
+      const pagination = { total: data.length, count: data.length, per_page: 50, current_page: 1, total_pages: 1 };
+      return send(res, 200, { data, meta: { pagination } }, rate);
+    }
+    const product = new RegExp(`^/stores/${opts.storeHash}/v3/catalog/products/(\\d+)$`).exec(url.pathname);
+    if (req.method === 'GET' && product) {
+      const found = catalogProducts.get(product[1]!);
+      return found
+        ? send(res, 200, { data: found, meta: {} }, rate)
+        : send(
+            res,
+            404,
+            {
+              status: 404,
+              title: 'The requested resource was not found.',
+              type: 'https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes',
+            },
+            rate,
+          );
+    }
     const m = new RegExp(`^/stores/${opts.storeHash}/v2/orders/(\\d+)(/products)?$`).exec(req.url ?? '');
     const entry = m ? orders.get(m[1]!) : undefined;
     if (req.method !== 'GET' || !entry)
@@ -121,7 +162,7 @@ export async function fakeBigCommerce(opts: {
       return entry.products.length > 0 ? send(res, 200, entry.products, rate) : send(res, 204, undefined, rate);
     send(res, 200, entry.order, rate);
   });
-  return Object.assign(s, { orders });
+  return Object.assign(s, { orders, variants, catalogProducts });
 }
 
 /** A Square order object as BatchRetrieveOrders returns it. */
@@ -195,6 +236,11 @@ export async function fakeEbay(opts: {
   clientSecret: string;
   refreshToken?: string;
   tokenLifetimeSeconds?: number;
+  /**
+   * the Notification API's public keys by kid (`GET /commerce/notification/v1/public_key/{kid}`,
+   * with an application token), which the ingest fetches to verify X-EBAY-SIGNATURE
+   */
+  publicKeys?: Record<string, { key: string; algorithm?: string; digest?: string }>;
 }): Promise<FakeEbay> {
   const orders = new Map<string, Record<string, unknown>>();
   const grants: string[] = [];
@@ -233,6 +279,16 @@ export async function fakeEbay(opts: {
         expires_in: opts.tokenLifetimeSeconds ?? 7200,
         token_type: grant === 'refresh_token' ? 'User Access Token' : 'Application Access Token',
       });
+    }
+    const keyPath = /^\/commerce\/notification\/v1\/public_key\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && keyPath && opts.publicKeys) {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!bearer || !live.has(bearer))
+        return send(res, 401, { errors: [{ errorId: 1001, domain: 'OAuth', message: 'Invalid access token' }] });
+      const key = opts.publicKeys[decodeURIComponent(keyPath[1]!)];
+      return key
+        ? send(res, 200, key)
+        : send(res, 404, { errors: [{ errorId: 195000, domain: 'API_NOTIFICATION', message: 'Resource not found' }] });
     }
     const m = /^\/sell\/fulfillment\/v1\/order\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m)
