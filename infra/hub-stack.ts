@@ -197,6 +197,9 @@ const hubContextSchema = z.object({
   // kept a week in prod and three days in dev. The dashboard and the alarms are most of what an
   // idle stack costs a month (the cost bench prices both stacks line by line)
   lean: flag.default(false),
+  // the CloudWatch dashboard ($3 a month idle): off by default so that an idle stack with three
+  // connections stays under $6 a month (the cost bench prices it); ignored on a lean stack
+  dashboard: flag.default(false),
   merchantTimeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
 });
 export type HubContext = z.infer<typeof hubContextSchema>;
@@ -757,6 +760,7 @@ export class HubStack extends Stack {
       alarmEmail: ctx.alarmEmail,
       quarantineThreshold: ctx.quarantineAlarmThreshold,
       lean: ctx.lean,
+      dashboard: ctx.dashboard,
     });
 
     // ---- outputs ----------------------------------------------------------------------------
