@@ -1,4 +1,5 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { COUNTED_BY } from '#shared/inventory/balance.ts';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { type CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -593,9 +594,9 @@ export class HubStack extends Stack {
       KPI_TABLE_PARTITIONS,
     );
 
-    // Orders' stock effects and the KPI counters from the table's own stream: order items only (the
-    // filter is applied by Lambda before invoking, so the other writes cost nothing), one batch per
-    // shard at a time.
+    // Orders' stock effects and the KPI counters from the table's own stream: order items and counted
+    // balances only (the filters are applied by Lambda before invoking, so the other writes cost
+    // nothing), one batch per shard at a time.
     this.fold = new HubFunction(this, 'Fold', {
       name: 'fold',
       stage,
@@ -635,7 +636,15 @@ export class HubStack extends Stack {
         // ONLY so that the event carries `shardId` (Lambda adds it for tumbling windows); the
         // window's state is not used. See shared/stream/fold-event.ts.
         tumblingWindow: Duration.seconds(FOLD_TUMBLING_WINDOW_SECONDS),
-        filters: [FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(FOLD_PK_PREFIX) } } } })],
+        // order items; and balances normalize wrote (counts, adjustments), so that their
+        // stock-change events are derived within the fold window like an order's (the fold's own
+        // balance writes are stamped by the fold and not handed back to it)
+        filters: [
+          FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(FOLD_PK_PREFIX) } } } }),
+          FilterCriteria.filter({
+            dynamodb: { NewImage: { [COUNTED_BY.attribute]: { S: FilterRule.isEqual(COUNTED_BY.value) } } },
+          }),
+        ],
       }),
     );
     Validations.of(this.fold.role).acknowledge({
