@@ -13,6 +13,7 @@ import { dayQueries, tileSpan } from '#shared/kpi/counters-read.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
 import { MemoryTable } from '#shared/table/memory-table.ts';
+import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { hourCounter } from '../../support/kpi.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */
@@ -348,13 +349,17 @@ describe('applyKpiFold on a table', () => {
         },
       },
     });
-    const published: { type: string; data: Record<string, unknown> }[][] = [];
+    const published: (readonly StockChangeEvent[])[] = [];
     const deps = {
       table: t,
       rollupZone: async () => 'UTC',
       now: () => NOW,
       channels: { list: async () => [{ channel: 'partner', allocation: {} }] },
-      publisher: { publish: async (e: { type: string; data: Record<string, unknown> }[]) => void published.push(e) },
+      publisher: {
+        publish: async (e: readonly StockChangeEvent[]) => {
+          published.push(e);
+        },
+      },
     };
     const event = { Records: [balance('count', '11'), balance('fold', '12')] };
 
@@ -366,7 +371,13 @@ describe('applyKpiFold on a table', () => {
     // Assess: only the count is taken; its events carry the same versions on the retry
     expect(counted).toEqual([{ sku: 'A', location: 'WH', seq: '11' }]);
     expect(first.events).toBe(2);
-    expect(published[0]!.map((e) => [e.type, e.data.available ?? e.data.availableToSell, e.data.version])).toEqual([
+    expect(
+      published[0]!.map((e) => [
+        e.type,
+        'available' in e.data ? e.data.available : e.data.availableToSell,
+        e.data.version,
+      ]),
+    ).toEqual([
       ['stock.balance.changed', 9, 1],
       ['stock.available.changed', 9, 1],
     ]);
