@@ -401,7 +401,12 @@ export const costBench: BenchModule = {
         quietHubTotalPerMillion: quietTotal,
         quietHubLines: quiet,
         quietHubByFoldWindowSeconds: sweep,
-        idleStackPerMonth: { assumptions: IDLE_ASSUMPTIONS, full: idle.full, lean: idle.lean, dashboard: idle.dashboard },
+        idleStackPerMonth: {
+          assumptions: IDLE_ASSUMPTIONS,
+          full: idle.full,
+          lean: idle.lean,
+          dashboard: idle.dashboard,
+        },
         merchantMonths: months,
         normalizeBilledMsPerDelivery: {
           concurrentRecords: round(normMsPerDelivery, 3),
