@@ -1,4 +1,5 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { COUNTED_BY } from '#shared/inventory/balance.ts';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { type CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -205,6 +206,9 @@ const hubContextSchema = z.object({
   // kept a week in prod and three days in dev. The dashboard and the alarms are most of what an
   // idle stack costs a month (the cost bench prices both stacks line by line)
   lean: flag.default(false),
+  // the CloudWatch dashboard ($3 a month idle): off by default so that an idle stack with three
+  // connections stays under $6 a month (the cost bench prices it); ignored on a lean stack
+  dashboard: flag.default(false),
   merchantTimeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Berlin")').optional(),
 });
 export type HubContext = z.infer<typeof hubContextSchema>;
@@ -598,9 +602,9 @@ export class HubStack extends Stack {
       KPI_TABLE_PARTITIONS,
     );
 
-    // Orders' stock effects and the KPI counters from the table's own stream: order items only (the
-    // filter is applied by Lambda before invoking, so the other writes cost nothing), one batch per
-    // shard at a time.
+    // Orders' stock effects and the KPI counters from the table's own stream: order items and counted
+    // balances only (the filters are applied by Lambda before invoking, so the other writes cost
+    // nothing), one batch per shard at a time.
     this.fold = new HubFunction(this, 'Fold', {
       name: 'fold',
       stage,
@@ -640,7 +644,15 @@ export class HubStack extends Stack {
         // ONLY so that the event carries `shardId` (Lambda adds it for tumbling windows); the
         // window's state is not used. See shared/stream/fold-event.ts.
         tumblingWindow: Duration.seconds(FOLD_TUMBLING_WINDOW_SECONDS),
-        filters: [FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(FOLD_PK_PREFIX) } } } })],
+        // order items; and balances normalize wrote (counts, adjustments), so that their
+        // stock-change events are derived within the fold window like an order's (the fold's own
+        // balance writes are stamped by the fold and not handed back to it)
+        filters: [
+          FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(FOLD_PK_PREFIX) } } } }),
+          FilterCriteria.filter({
+            dynamodb: { NewImage: { [COUNTED_BY.attribute]: { S: FilterRule.isEqual(COUNTED_BY.value) } } },
+          }),
+        ],
       }),
     );
     Validations.of(this.fold.role).acknowledge({
@@ -765,6 +777,7 @@ export class HubStack extends Stack {
       alarmEmail: ctx.alarmEmail,
       quarantineThreshold: ctx.quarantineAlarmThreshold,
       lean: ctx.lean,
+      dashboard: ctx.dashboard,
     });
 
     // ---- outputs ----------------------------------------------------------------------------

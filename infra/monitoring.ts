@@ -60,18 +60,28 @@ export interface HubMonitoringProps {
   /**
    * A small merchant's monitoring: only the alarms that catch lost or stuck work (DLQs, queue age,
    * errors of the functions that carry deliveries, ingest throttles, the fold's lag and skips,
-   * quarantine growth), and no dashboard. What it drops: errors of the read API's functions (their
-   * callers see the 5xx), throttles of normalize and fold (their queue age and iterator age alarms
-   * fire when it matters), and the dashboard ($3 a month; the console's own Lambda, SQS and
-   * DynamoDB pages show the same metrics).
+   * quarantine growth), and no dashboard. What it drops: errors of the read API's, hydrate's and
+   * outbound's functions (callers see the 5xx; the hydrate and outbound queues' DLQ and age alarms
+   * stay), and the dashboard even when `dashboard` is set.
    */
   lean?: boolean;
+  /**
+   * Add the CloudWatch dashboard ($3 a month, a third of what the rest of an idle stack costs;
+   * the console's own Lambda, SQS and DynamoDB pages show the same metrics). Off unless asked for,
+   * and never on a lean stack.
+   */
+  dashboard?: boolean;
 }
 
 /** The functions whose errors a lean stack still alarms on: they carry deliveries to the table. */
 export const LEAN_ERROR_ALARM_FUNCTIONS = ['ingest', 'normalize', 'fold'] as const;
-/** The functions whose throttles a lean stack still alarms on: ingest's reserved concurrency turns senders away. */
-export const LEAN_THROTTLE_ALARM_FUNCTIONS = ['ingest'] as const;
+/**
+ * The functions whose throttles are alarmed on (every stack): ingest's reserved concurrency turns
+ * senders away. The queue consumers' throttles show in their queue-age and iterator-age alarms
+ * when they matter, and the read API's callers see their own 429s, so those alarms ($0.10 each a
+ * month) are left out.
+ */
+export const THROTTLE_ALARM_FUNCTIONS = ['ingest'] as const;
 
 /**
  * The hub's alarms (all to one SNS topic, both into ALARM and back to OK) and its dashboard.
@@ -141,7 +151,7 @@ export class HubMonitoring extends Construct {
         ? ' Its stream batch is retried from the first record until it succeeds, holding the shard back (see the IteratorAge alarm); records older than 24 h are lost.'
         : '';
       const watchErrors = !props.lean || (LEAN_ERROR_ALARM_FUNCTIONS as readonly string[]).includes(name);
-      const watchThrottles = !props.lean || (LEAN_THROTTLE_ALARM_FUNCTIONS as readonly string[]).includes(name);
+      const watchThrottles = (THROTTLE_ALARM_FUNCTIONS as readonly string[]).includes(name);
       if (watchErrors) {
         alarm(
           `${label}Errors`,
@@ -210,7 +220,7 @@ export class HubMonitoring extends Construct {
       `More than ${quarantineThreshold} deliveries quarantined in 15 minutes: a sender likely changed its payload. List them (hub quarantine list), read the reason, fix the adapter, then replay.`,
     );
 
-    if (props.lean) return;
+    if (props.lean || !props.dashboard) return;
     const dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `InventoryHub-${stage}-${Aws.REGION}`,
       defaultInterval: Duration.hours(3),

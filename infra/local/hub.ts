@@ -16,7 +16,13 @@ import { startMoto, type MotoServer } from './moto.ts';
 import { demoHubConfig, type HubConfig } from './config.ts';
 import { assertPortFree, createHubHttpServer, type HttpInvoke } from './http.ts';
 import { SqsPoller, type SqsPollerStats } from './sqs-poller.ts';
-import { StreamPoller, keyPrefixFilter, type StreamPollerStats } from './stream-poller.ts';
+import {
+  StreamPoller,
+  anyFilter,
+  keyPrefixFilter,
+  newImageEqualsFilter,
+  type StreamPollerStats,
+} from './stream-poller.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 
 /**
@@ -326,7 +332,12 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
         tableName: resources.tableName,
         region,
         batchSize: resources.fold.batchSize,
-        filter: keyPrefixFilter(resources.fold.keyAttribute, resources.fold.keyPrefix),
+        filter: anyFilter(
+          keyPrefixFilter(resources.fold.keyAttribute, resources.fold.keyPrefix),
+          ...(resources.fold.newImageEquals
+            ? [newImageEqualsFilter(resources.fold.newImageEquals.attribute, resources.fold.newImageEquals.value)]
+            : []),
+        ),
         handler: (event) => fns.fold(event, lambdaContext('fold', region)),
         log: errorLog,
         quiet,

@@ -55,7 +55,13 @@ export interface HubResources {
    * at most `batchSize` records per invocation, only records whose key `keyAttribute` (a string)
    * begins with `keyPrefix` (the mapping's filter).
    */
-  fold: { batchSize: number; keyAttribute: string; keyPrefix: string };
+  fold: {
+    batchSize: number;
+    keyAttribute: string;
+    keyPrefix: string;
+    /** and records whose new image has `attribute` equal to `value` (the mapping's second filter) */
+    newImageEquals?: { attribute: string; value: string };
+  };
 }
 
 export interface ProvisionOptions {
@@ -138,9 +144,34 @@ const keyPrefixPattern = z.strictObject({
   }),
 });
 
-function keyPrefixFilter(filters: Array<{ Pattern: string }> | undefined): { keyAttribute: string; keyPrefix: string } {
-  const [only, ...more] = filters ?? [];
-  if (!only || more.length) throw new Error('template: the fold mapping must have exactly one filter (a key prefix)');
+const newImageEqualsPattern = z.strictObject({
+  dynamodb: z.strictObject({
+    NewImage: z.record(z.string(), z.strictObject({ S: z.tuple([z.string().min(1)]) })),
+  }),
+});
+
+/** The fold mapping's filters: a key prefix, and optionally one new-image attribute's value. */
+function foldFilters(filters: Array<{ Pattern: string }> | undefined): {
+  keyAttribute: string;
+  keyPrefix: string;
+  newImageEquals?: { attribute: string; value: string };
+} {
+  const [first, second, ...more] = filters ?? [];
+  if (!first || more.length)
+    throw new Error('template: the fold mapping must have a key-prefix filter and at most one new-image filter');
+  const prefix = keyPrefixFilter(first);
+  if (!second) return prefix;
+  const parsed = newImageEqualsPattern.safeParse(JSON.parse(second.Pattern));
+  const attrs = parsed.success ? Object.entries(parsed.data.dynamodb.NewImage) : [];
+  if (attrs.length !== 1)
+    throw new Error(
+      `template: the local stream runner understands only a new-image equality filter, not ${second.Pattern}`,
+    );
+  const [attribute, rule] = attrs[0]!;
+  return { ...prefix, newImageEquals: { attribute, value: rule.S[0] } };
+}
+
+function keyPrefixFilter(only: { Pattern: string }): { keyAttribute: string; keyPrefix: string } {
   const parsed = keyPrefixPattern.safeParse(JSON.parse(only.Pattern));
   const keys = parsed.success ? Object.entries(parsed.data.dynamodb.Keys) : [];
   if (keys.length !== 1)
@@ -242,7 +273,7 @@ export async function provisionHub(opts: ProvisionOptions): Promise<HubResources
       visibilityTimeoutSeconds: ingest.props.VisibilityTimeout,
       normalizeBatchSize: mapping.BatchSize,
       normalizeBatchWindowSeconds: mapping.MaximumBatchingWindowInSeconds,
-      fold: { batchSize: streamMapping.BatchSize, ...keyPrefixFilter(streamMapping.FilterCriteria?.Filters) },
+      fold: { batchSize: streamMapping.BatchSize, ...foldFilters(streamMapping.FilterCriteria?.Filters) },
     };
   } finally {
     dynamo.destroy();

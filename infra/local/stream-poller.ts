@@ -88,6 +88,16 @@ export function keyPrefixFilter(attribute: string, prefix: string): (record: Dyn
   };
 }
 
+/** Lambda's event source: a filter on one string attribute of the record's new image. */
+export function newImageEqualsFilter(attribute: string, value: string): (record: DynamoDBRecord) => boolean {
+  return (r) => r.dynamodb?.NewImage?.[attribute]?.S === value;
+}
+
+/** Lambda's event source: a record passes a mapping with several filters when any one passes it. */
+export function anyFilter(...filters: ((record: DynamoDBRecord) => boolean)[]): (record: DynamoDBRecord) => boolean {
+  return (r) => filters.some((f) => f(r));
+}
+
 /** SDK attribute values → the JSON shape Lambda delivers (binary values as base64 strings). */
 export function toLambdaAttributeValue(v: AttributeValue): LambdaAttributeValue {
   if (v.S !== undefined) return { S: v.S };

@@ -1,7 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
-import type { StreamChange } from '#shared/stream/watermarks.ts';
+import type { CountedBalance, StreamChange } from '#shared/stream/watermarks.ts';
+import { COUNTED_BY } from '#shared/inventory/balance.ts';
 import type { Item } from '#shared/table/port.ts';
 
 /**
@@ -10,6 +11,24 @@ import type { Item } from '#shared/table/port.ts';
  */
 function image(v: Record<string, unknown> | undefined): Item | undefined {
   return v ? unmarshall(v as Record<string, AttributeValue>) : undefined;
+}
+
+/**
+ * The balances normalize wrote (counts, adjustments) in a batch, by the writer stamp the fold's
+ * stream filter lets through (shared/inventory/balance.ts): the fold derives their stock-change
+ * events as it does for the balances its orders move.
+ */
+export function countedOf(event: Pick<FoldStreamEvent, 'Records'>): CountedBalance[] {
+  const out: CountedBalance[] = [];
+  for (const r of event.Records) {
+    const d = r.dynamodb;
+    if (!d?.SequenceNumber || !d.Keys?.pk?.S?.startsWith('SKU#')) continue;
+    const img = image(d.NewImage as Record<string, unknown> | undefined);
+    if (!img || img.type !== 'balance' || img[COUNTED_BY.attribute] !== COUNTED_BY.value) continue;
+    if (typeof img.sku !== 'string' || typeof img.location !== 'string') continue;
+    out.push({ sku: img.sku, location: img.location, seq: d.SequenceNumber });
+  }
+  return out;
 }
 
 /** The stream records of order items in a batch, as changes (other items are not the fold's). */

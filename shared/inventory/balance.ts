@@ -43,15 +43,29 @@ export function iso(t: string): string {
 }
 
 /**
- * What every balance write sets besides its numbers: the item's identity, its change time and its
- * position in the stock change feed (GSI `byUpdated`, spread over FEED_SHARDS partitions).
+ * Who wrote a balance last (its `by` attribute): the fold (orders' movements), or normalize (a
+ * count or an adjustment). The fold's stream filter takes balance writes by normalize, so that a
+ * count emits its stock-change events within the fold window as an order does; the fold's own
+ * balance writes are not handed back to it.
  */
-export function balanceStamp(sku: string, location: string, nowIso: string) {
+export type BalanceWriter = 'fold' | 'count';
+/** The attribute and value of a balance written by normalize (the fold's stream filter). */
+export const COUNTED_BY = { attribute: 'by', value: 'count' } as const satisfies {
+  attribute: string;
+  value: BalanceWriter;
+};
+
+/**
+ * What every balance write sets besides its numbers: the item's identity, its writer, its change
+ * time and its position in the stock change feed (GSI `byUpdated`, spread over FEED_SHARDS partitions).
+ */
+export function balanceStamp(sku: string, location: string, nowIso: string, by: BalanceWriter) {
   return {
-    set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t',
-    names: { '#loc': 'location', '#type': 'type' } as Record<string, string>,
+    set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t, #by = :by',
+    names: { '#loc': 'location', '#type': 'type', '#by': COUNTED_BY.attribute } as Record<string, string>,
     values: {
       ...stampTime(sku, location, nowIso),
+      ':by': by,
       ':fpk': feedPartition(shardOf(`${sku}|${location}`, FEED_SHARDS)),
       ':sku': sku,
       ':loc': location,

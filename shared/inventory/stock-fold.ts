@@ -286,7 +286,7 @@ export function balanceWrite(
     available = after;
   }
   const lastSeq = pending[pending.length - 1]!.seq;
-  const stamp = balanceStamp(plan.sku, plan.location, nowIso);
+  const stamp = balanceStamp(plan.sku, plan.location, nowIso, 'fold');
   const names: Record<string, string> = { ...stamp.names, '#w': wAttr };
   const values: Record<string, unknown> = {
     ...stamp.values,

@@ -386,7 +386,7 @@ async function applyStockLevel(
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
   const onHand = e.quantity + appliedMovesAfter(later, current, asOf, now().getTime());
   const available = onHand - bal.reserved;
-  const stamp = balanceStamp(sku, e.locationId, now().toISOString());
+  const stamp = balanceStamp(sku, e.locationId, now().toISOString(), 'count');
   await table.write([
     {
       kind: 'update',
@@ -417,7 +417,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const lk = keys.ledger(sku, e.locationId, at, `adj:${e.channel}:${e.idempotencyKey}`);
   const bal = balanceView(await table.get(bk));
   const counts = !bal.countAsOf || at > bal.countAsOf;
-  const stamp = balanceStamp(sku, e.locationId, now().toISOString());
+  const stamp = balanceStamp(sku, e.locationId, now().toISOString(), 'count');
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [
     // the movement's identity is (channel, idempotency key) alone (docs/hub-format.md): a resend with

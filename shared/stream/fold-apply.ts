@@ -2,7 +2,13 @@ import { forEachLimit } from '#shared/domain/pool.ts';
 import { retryOnConflict } from '#shared/table/conflict.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { planKpiFold, sumAbove, type CounterPlan, type SkippedChange } from '#shared/kpi/fold.ts';
-import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
+import {
+  padSeq,
+  staleWatermarks,
+  watermarkAttr,
+  type CountedBalance,
+  type StreamChange,
+} from '#shared/stream/watermarks.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
 import { itemSize } from '#shared/table/item-size.ts';
@@ -192,6 +198,8 @@ export async function applyFold(
   balanceMaxBytes = BALANCE_MAX_BYTES,
   /** derive and publish stock-change events after the balance writes (absent: none derived) */
   events?: FoldEvents,
+  /** balances normalize wrote (counts, adjustments) in the same stream batch: their events too */
+  counted: readonly CountedBalance[] = [],
 ): Promise<FoldResult> {
   const skipped: SkippedChange[] = [];
   const stock = await readStockFold(table, shardId, planStockFold(changes, skipped), nowMs, balanceMaxBytes);
@@ -204,10 +212,14 @@ export async function applyFold(
   const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
   skipped.push(...stockSkipped);
   let published = 0;
-  if (events && changes.length > 0) {
+  const lastSeq = [...changes.map((c) => c.seq), ...counted.map((c) => c.seq)]
+    .map(padSeq)
+    .reduce<string | undefined>((max, s) => (max === undefined || s > max ? s : max), undefined);
+  if (events && lastSeq !== undefined) {
     // a retry of this batch has the same shard and last record: it re-derives the same versions
-    const batchKey = `${shardId}#${padSeq(changes[changes.length - 1]!.seq)}`;
-    const derived = await deriveStockEvents(table, events.channels, batchKey, stock.plans, nowMs);
+    const batchKey = `${shardId}#${lastSeq}`;
+    const touched = [...stock.plans, ...counted.map(({ sku, location }) => ({ sku, location }))];
+    const derived = await deriveStockEvents(table, events.channels, batchKey, touched, nowMs);
     if (derived.length > 0) await events.publisher.publish(derived);
     published = derived.length;
   }
@@ -226,12 +238,25 @@ export async function applyFold(
  * Folds one batch of a stream shard (its order changes as plain items: the DynamoDB records are
  * converted at the adapter edge, shared/aws/stream-records.ts).
  */
-export async function foldStreamBatch(deps: FoldDeps, shardId: string, changes: StreamChange[]): Promise<FoldResult> {
+export async function foldStreamBatch(
+  deps: FoldDeps,
+  shardId: string,
+  changes: StreamChange[],
+  /** balances normalize wrote (counts, adjustments) in the batch: events derived for them too */
+  counted: readonly CountedBalance[] = [],
+): Promise<FoldResult> {
   if (!shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
-  if (changes.length === 0)
+  if (changes.length === 0 && counted.length === 0)
     return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [], events: 0 };
-  return applyFold(deps.table, shardId, changes, await deps.rollupZone(), deps.now(), deps.now, BALANCE_MAX_BYTES, {
-    channels: deps.channels,
-    publisher: deps.publisher,
-  });
+  return applyFold(
+    deps.table,
+    shardId,
+    changes,
+    await deps.rollupZone(),
+    deps.now(),
+    deps.now,
+    BALANCE_MAX_BYTES,
+    { channels: deps.channels, publisher: deps.publisher },
+    counted,
+  );
 }

@@ -8,6 +8,14 @@ import type { Item } from '#shared/table/port.ts';
  */
 
 /** One stream record of an item, images unmarshalled. */
+/** A balance normalize wrote (a count or an adjustment), seen on the stream. */
+export interface CountedBalance {
+  sku: string;
+  location: string;
+  /** the record's SequenceNumber */
+  seq: string;
+}
+
 export interface StreamChange {
   /** the record's SequenceNumber (decimal digits, increasing within a shard) */
   seq: string;

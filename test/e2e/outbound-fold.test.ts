@@ -108,7 +108,10 @@ describe('an order on one channel reaches every channel’s subscriber through t
       }
       return last;
     };
-    await waitFor('the partner channel’s delivery', () => (latest().has('partner-demo') ? true : undefined));
+    // (the count alone was delivered too: wait for the value after the sale)
+    await waitFor('the partner channel’s delivery', () =>
+      latest().get('partner-demo')?.availableToSell === 37 ? true : undefined,
+    );
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(receiver.rejected).toBe(0);
     const stock = (await (await fetch(`${hub.url}/v1/stock/${sku}`, { headers: auth })).json()) as {
@@ -122,5 +125,43 @@ describe('an order on one channel reaches every channel’s subscriber through t
     // allocation applied: the partner's cap (50) is above what is left, Shopify gets 80% less a buffer of 2
     expect(latest().get('partner-demo')?.availableToSell).toBe(37);
     expect(latest().get('shopify-demo')?.availableToSell).toBe(Math.floor(37 * 0.8) - 2);
+  }, 90_000);
+
+  it('delivers a count that no order follows, within the fold window, and a recount again', async () => {
+    const key = hub.config.apiKeys.find((k) => k.scopes.includes('admin'))!.key;
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const sku = `CT-${randomUUID().slice(0, 8)}`;
+    const partnerValues = () =>
+      receiver.received
+        .map((r) => r.payload as unknown as Delivered)
+        .filter((p) => p.type === 'stock.available.changed' && p.data.sku === sku && p.data.channel === 'partner-demo')
+        .map((p) => p.data);
+    const count = async (onHand: number) => {
+      const res = await fetch(`${hub.url}/v1/stock/counts`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          channel: 'wms',
+          counts: [{ sku, location: 'WH-MAIN', onHand, asOf: systemClock().toISOString() }],
+        }),
+      });
+      expect(res.status).toBeLessThan(300);
+    };
+
+    // Act: the warehouse counts 12; no order for the SKU ever arrives
+    const t0 = performance.now();
+    await count(12);
+
+    // Assess: the partner channel hears of it (its cap of 50 is above the count)
+    const first = await waitFor('the count’s delivery', () => partnerValues().find((d) => d.availableToSell === 12));
+    expect(performance.now() - t0).toBeLessThan(30_000);
+
+    // Act: a recount to 7
+    await count(7);
+
+    // Assess: a newer version with the new value; the old value is not delivered again as new
+    const second = await waitFor('the recount’s delivery', () => partnerValues().find((d) => d.availableToSell === 7));
+    expect(second.version).toBeGreaterThan(first.version);
+    expect(receiver.rejected).toBe(0);
   }, 90_000);
 });

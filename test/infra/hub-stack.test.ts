@@ -355,7 +355,7 @@ describe('HubStack queues', () => {
 });
 
 describe('HubStack table stream', () => {
-  it('feeds fold from the table stream: order items only, one batch per shard, retried whole until it succeeds', () => {
+  it('feeds fold from the table stream: order items and counted balances only, one batch per shard, retried whole until it succeeds', () => {
     const t = dev();
     const tableId = logicalIdOf(t, 'AWS::DynamoDB::Table', 'Table');
     const foldId = logicalIdOf(t, 'AWS::Lambda::Function', 'FoldFn');
@@ -379,7 +379,11 @@ describe('HubStack table stream', () => {
     expect(m.MaximumRecordAgeInSeconds ?? -1).toBe(-1);
     expect(m.FunctionResponseTypes).toBeUndefined();
     expect(m.DestinationConfig).toBeUndefined();
-    expect(m.FilterCriteria.Filters).toHaveLength(1);
+    expect(m.FilterCriteria.Filters).toHaveLength(2);
+    // balances normalize wrote (counts, adjustments), not the fold's own
+    expect(JSON.parse(m.FilterCriteria.Filters[1].Pattern)).toEqual({
+      dynamodb: { NewImage: { by: { S: ['count'] } } },
+    });
     expect(JSON.parse(m.FilterCriteria.Filters[0].Pattern)).toEqual({
       dynamodb: { Keys: { pk: { S: [{ prefix: 'ORDER#' }] } } },
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { synthHubTemplate } from '#infra/local/template.ts';
-import { LEAN_ERROR_ALARM_FUNCTIONS, LEAN_THROTTLE_ALARM_FUNCTIONS } from '#infra/monitoring.ts';
+import { LEAN_ERROR_ALARM_FUNCTIONS, THROTTLE_ALARM_FUNCTIONS } from '#infra/monitoring.ts';
 import { idleCost } from '../../bench/idle-cost.ts';
 
 const synth = (stage: 'dev' | 'prod', context: Record<string, unknown> = {}) => synthHubTemplate({ stage, context });
@@ -43,7 +43,7 @@ describe('-c lean=true', () => {
     );
     // errors only of the functions that carry deliveries, throttles only of ingest
     expect(on('Errors').map(fnIdOf).sort()).toEqual(functionIds(t, LEAN_ERROR_ALARM_FUNCTIONS));
-    expect(on('Throttles').map(fnIdOf).sort()).toEqual(functionIds(t, LEAN_THROTTLE_ALARM_FUNCTIONS));
+    expect(on('Throttles').map(fnIdOf).sort()).toEqual(functionIds(t, THROTTLE_ALARM_FUNCTIONS));
     // the fold's lag and skips, and quarantine growth
     expect(on('IteratorAge')).toHaveLength(1);
     expect(
@@ -65,7 +65,8 @@ describe('-c lean=true', () => {
     const t = Template.fromJSON(synth('dev', { lean: true }));
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     expect(Object.keys(t.findOutputs('*'))).not.toContain('DashboardName');
-    Template.fromJSON(synth('dev')).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    Template.fromJSON(synth('dev', { lean: true, dashboard: true })).resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    Template.fromJSON(synth('dev', { dashboard: true })).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
   it('keeps logs three days in dev and a week in prod (a week and a month without it)', () => {
@@ -101,11 +102,13 @@ describe('-c lean=true', () => {
     expect(() => synth('dev', { lean: 'yes' })).toThrow(/lean/);
   });
 
-  it('costs at most $6 a month idle with 3 connections, and less than the full stack', () => {
+  it('costs at most $6 a month idle with 3 connections, as the default stack does, and less than it', () => {
     const lean = idleCost(synth('prod', { lean: true }));
     const full = idleCost(synth('prod'));
-    expect(lean.total).toBeLessThanOrEqual(6);
+    expect(full.total).toBeLessThanOrEqual(6);
     expect(lean.total).toBeLessThan(full.total);
+    expect(full.lines.find((l) => l.item === 'CloudWatch dashboards')?.usd).toBe(0);
+    expect(idleCost(synth('prod', { dashboard: true })).total).toBeGreaterThan(full.total);
     expect(lean.lines.find((l) => l.item === 'CloudWatch dashboards')?.usd).toBe(0);
   });
 });

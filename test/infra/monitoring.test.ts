@@ -68,13 +68,20 @@ describe('alarms', () => {
     for (const a of alarms) expect(a).toMatchObject({ Threshold: 300, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
-  it('watches errors and throttles of every function', () => {
+  it("watches errors of every function and ingest's throttles", () => {
     const t = dev();
     const fnIds = Object.keys(t.findResources('AWS::Lambda::Function')).sort();
     expect(fnIds).toHaveLength(8);
-    for (const metric of ['Errors', 'Throttles']) {
+    const ingestId = Object.entries(t.findResources('AWS::Lambda::Function') as Res)
+      .filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'inventory-hub-ingest')
+      .map(([id]) => id);
+    expect(ingestId).toHaveLength(1);
+    for (const [metric, ids] of [
+      ['Errors', fnIds],
+      ['Throttles', ingestId],
+    ] as const) {
       const alarms = alarmsOn(t, metric);
-      expect(alarms.map((a) => target(a)).sort(), metric).toEqual(fnIds);
+      expect(alarms.map((a) => target(a)).sort(), metric).toEqual(ids);
       for (const a of alarms) {
         expect(a).toMatchObject({
           Namespace: 'AWS/Lambda',
@@ -128,8 +135,8 @@ describe('alarms', () => {
     const t = dev();
     const topicRef = { Ref: idOf(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Res);
-    // 4 DLQs + 4 queue ages + 8 functions × (errors, throttles) + fold's iterator age and skipped changes + quarantine + refused API credentials + disabled endpoints
-    expect(alarms).toHaveLength(29);
+    // 4 DLQs + 4 queue ages + 8 functions × errors + ingest throttles + fold iterator age + fold skips + hydration unauthorized + outbound endpoint disabled + quarantine
+    expect(alarms).toHaveLength(22);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicRef]);
       expect(a.Properties.OKActions).toEqual([topicRef]);
@@ -199,14 +206,19 @@ describe('alarm topic', () => {
     });
   });
 
-  it('outputs the topic and the dashboard', () => {
-    expect(Object.keys(dev().findOutputs('*'))).toEqual(expect.arrayContaining(['AlarmTopicArn', 'DashboardName']));
+  it('outputs the topic, and the dashboard when it is asked for', () => {
+    expect(Object.keys(dev({ dashboard: true }).findOutputs('*'))).toEqual(
+      expect.arrayContaining(['AlarmTopicArn', 'DashboardName']),
+    );
+    expect(Object.keys(dev().findOutputs('*'))).toContain('AlarmTopicArn');
+    expect(Object.keys(dev().findOutputs('*'))).not.toContain('DashboardName');
+    dev().resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 });
 
 describe('dashboard', () => {
   it('shows the alarms, the hub metrics, the queues, the functions, the API and the table', () => {
-    const t = dev();
+    const t = dev({ dashboard: true });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(
       Object.values(t.findResources('AWS::CloudWatch::Dashboard') as Res)[0]!.Properties.DashboardBody,

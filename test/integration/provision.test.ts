@@ -151,14 +151,19 @@ describe('provisionHub', () => {
     expect(hub.normalizeBatchWindowSeconds).toBe(mapping.MaximumBatchingWindowInSeconds);
   });
 
-  it("takes fold's batch size and key filter from the event source mapping on the table's stream", () => {
+  it("takes fold's batch size and filters from the event source mapping on the table's stream", () => {
     const tableId = template.Outputs.TableName.Value.Ref;
     const mapping = Object.values(resources).find(
       (r) =>
         r.Type === 'AWS::Lambda::EventSourceMapping' &&
         JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] }),
     )!.Properties;
-    expect(hub.fold).toEqual({ batchSize: mapping.BatchSize, keyAttribute: 'pk', keyPrefix: 'ORDER#' });
+    expect(hub.fold).toEqual({
+      batchSize: mapping.BatchSize,
+      keyAttribute: 'pk',
+      keyPrefix: 'ORDER#',
+      newImageEquals: { attribute: 'by', value: 'count' },
+    });
   });
 
   it('creates the body bucket with the 14-day expiry', async () => {

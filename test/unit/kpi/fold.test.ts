@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changesOf } from '#shared/aws/stream-records.ts';
+import { changesOf, countedOf } from '#shared/aws/stream-records.ts';
 import { applyKpiFold, foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import { hourCountersOf, kpiOfOrderItem, planKpiFold, sumAbove } from '#shared/kpi/fold.ts';
 import {
@@ -13,6 +13,7 @@ import { dayQueries, tileSpan } from '#shared/kpi/counters-read.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
 import { MemoryTable } from '#shared/table/memory-table.ts';
+import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { hourCounter } from '../../support/kpi.ts';
 
 /** An order item as the normalizer stores it (only what the KPI contribution reads). */
@@ -313,6 +314,75 @@ describe('applyKpiFold on a table', () => {
         [],
       ),
     ).rejects.toThrow(/shardId/);
+  });
+
+  it('derives the stock-change events of a balance normalize counted, once, and not of its own writes', async () => {
+    // Prepare: a count written as normalize writes it, and the same balance as the fold stamps it
+    const t = new MemoryTable();
+    await t.write([
+      {
+        kind: 'put',
+        item: {
+          ...keys.balance('A', 'WH'),
+          type: 'balance',
+          sku: 'A',
+          location: 'WH',
+          onHand: 9,
+          reserved: 0,
+          available: 9,
+          rev: 1,
+        },
+      },
+    ]);
+    const balance = (by: string, seq: string) => ({
+      eventName: 'MODIFY' as const,
+      dynamodb: {
+        SequenceNumber: seq,
+        Keys: { pk: { S: 'SKU#A' }, sk: { S: 'LOC#WH' } },
+        NewImage: {
+          pk: { S: 'SKU#A' },
+          sk: { S: 'LOC#WH' },
+          type: { S: 'balance' },
+          sku: { S: 'A' },
+          location: { S: 'WH' },
+          by: { S: by },
+        },
+      },
+    });
+    const published: (readonly StockChangeEvent[])[] = [];
+    const deps = {
+      table: t,
+      rollupZone: async () => 'UTC',
+      now: () => NOW,
+      channels: { list: async () => [{ channel: 'partner', allocation: {} }] },
+      publisher: {
+        publish: async (e: readonly StockChangeEvent[]) => {
+          published.push(e);
+        },
+      },
+    };
+    const event = { Records: [balance('count', '11'), balance('fold', '12')] };
+
+    // Act: the batch, then its retry
+    const counted = countedOf(event);
+    const first = await foldStreamBatch(deps, SHARD, changesOf(event), counted);
+    const retry = await foldStreamBatch(deps, SHARD, changesOf(event), counted);
+
+    // Assess: only the count is taken; its events carry the same versions on the retry
+    expect(counted).toEqual([{ sku: 'A', location: 'WH', seq: '11' }]);
+    expect(first.events).toBe(2);
+    expect(
+      published[0]!.map((e) => [
+        e.type,
+        'available' in e.data ? e.data.available : e.data.availableToSell,
+        e.data.version,
+      ]),
+    ).toEqual([
+      ['stock.balance.changed', 9, 1],
+      ['stock.available.changed', 9, 1],
+    ]);
+    expect(retry.events).toBe(2);
+    expect(published[1]).toEqual(published[0]);
   });
 
   it('fixes the rollup zone with the first fold; a later zone does not change it', async () => {
