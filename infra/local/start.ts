@@ -32,6 +32,21 @@ const EnvSchema = z.object({
   HUB_DATA_DIR: z.string().optional(),
 });
 
+const START_HELP = `npm start [-- --fresh]: the whole hub on this machine (moto, the functions, HTTP on 127.0.0.1)
+
+  --fresh          start empty: discard the state kept from earlier runs (it is kept again from then on)
+
+Environment:
+  HUB_PORT         HTTP port (default 3000; 0 = any free port)
+  HUB_CONFIG       connections, API keys and channels to seed (see hub.config.example.json); default: a demo config
+  HUB_STATE_DIR    where hub.json (for npm run hub) is kept; default .hub-local
+  HUB_DATA_DIR     where the state is kept across restarts; default <HUB_STATE_DIR>/data
+  HUB_PERSIST      0 = keep nothing across restarts
+  HUB_AWS_ENDPOINT an AWS-compatible endpoint to use instead of starting moto (it keeps the state)
+  HUB_QUIET        1 = no per-request log lines
+
+Docs: docs/development.md (local persistence), docs/configuration.md`;
+
 /** Problems a person fixes by changing their setup: a message, not a stack trace. */
 function isSetupError(err: unknown): err is Error {
   return err instanceof MotoMissingError || err instanceof ConfigError || err instanceof PortInUseError;
@@ -46,8 +61,13 @@ async function main(): Promise<void> {
   }
   const env = envParsed.data;
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(START_HELP);
+    return;
+  }
   const unknown = args.filter((a) => a !== '--fresh');
-  if (unknown.length) throw new ConfigError(`npm start takes only --fresh (start empty), not ${unknown.join(' ')}`);
+  if (unknown.length)
+    throw new ConfigError(`npm start takes only --fresh (start empty) and --help, not ${unknown.join(' ')}`);
   // kept only in the moto the hub starts itself: an endpoint of one's own keeps its own state
   const persist = env.HUB_PERSIST !== '0' && env.HUB_PERSIST !== 'false' && !env.HUB_AWS_ENDPOINT;
   const dataDir = env.HUB_DATA_DIR ? resolve(env.HUB_DATA_DIR) : resolve(hubStateDir(), 'data');

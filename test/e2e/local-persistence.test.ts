@@ -176,4 +176,15 @@ describe('npm start keeps its state across a restart', () => {
     expect(/KEY='([^']+)'/.exec(exportLine(third))![1]).not.toBe(adminKey);
     expect(await stop(running)).toBe(0);
   }, 180_000);
+
+  it('says what npm start takes, without a stack trace', async () => {
+    const help = await run(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--help'], env);
+    expect(help).toContain('--fresh');
+    expect(help).toContain('HUB_PERSIST');
+    const err = await run(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--frsh'], env).catch(
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/^exit 1: .*takes only --fresh/s);
+    expect(err).not.toMatch(/^\s+at /m);
+  }, 60_000);
 });
