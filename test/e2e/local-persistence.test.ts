@@ -175,7 +175,7 @@ describe('npm start keeps its state across a restart', () => {
     expect(third).toContain(`state: kept in ${join(dir, 'data')}`);
     expect(/KEY='([^']+)'/.exec(exportLine(third))![1]).not.toBe(adminKey);
     expect(await stop(running)).toBe(0);
-  }, 180_000);
+  }, 420_000);
 
   it('says what npm start takes, without a stack trace', async () => {
     const help = await run(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--help'], env);
