@@ -50,7 +50,7 @@ const BODY = `
     <label>API key (kpi:read; stock:read too for stock alerts)<input id="api-key" type="password" autocomplete="off" size="48" required></label>
     <button type="submit">Open dashboard</button>
     <p class="help" id="key-help">Where a key comes from: <code>npm start</code> prints one (the <code>KEY=…</code> in its
-    <code>export</code> line). Make another with <code>npm run hub -- keys create --scopes kpi:read,stock:read</code>
+    <code>export</code> line). Make another with <code>npm run hub -- keys create --name dashboard --scopes kpi:read,stock:read</code>
     (it is shown once). The key stays in this tab only and is sent to this hub alone.</p>
   </form>
   <div id="dashboard" hidden>

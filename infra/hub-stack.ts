@@ -189,10 +189,11 @@ const positiveInt = z.coerce.number().int().positive();
 const hubContextSchema = z.object({
   tracing: flag.default(false),
   spapiQueue: flag.default(true),
-  // 50 keeps a flood of webhooks from starving the account's other functions. AWS refuses a
-  // reservation that leaves fewer than 100 unreserved executions, so a fresh account (limit 10)
-  // deploys with `-c ingestConcurrency=none` until its quota is raised.
-  ingestConcurrency: z.union([z.literal('none'), positiveInt]).default(50),
+  // No reservation by default: a new account's concurrency quota is 10 and AWS refuses any
+  // reservation that leaves fewer than 100 unreserved executions, so a number here would fail the
+  // first deploy. A reservation (e.g. 50, once the quota is raised) is the flood guard that keeps a
+  // burst of webhooks from starving the account's other functions.
+  ingestConcurrency: z.union([z.literal('none'), positiveInt]).default('none'),
   normalizeMaxConcurrency: positiveInt.min(2).max(1000).default(10),
   // how long the fold gathers a batch when the stream is quiet (a busy hub fills its batches
   // first): stock and KPIs trail orders by about this much; longer is cheaper on a quiet hub

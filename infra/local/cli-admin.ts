@@ -5,7 +5,7 @@ import { listQuarantine, redriveDlq, replayQuarantined } from '#shared/aws/quara
 import { documentClient } from '#shared/aws/table.ts';
 import { hubStateDir, readHubFile } from './hub-file.ts';
 import { z } from 'zod';
-import { ApiKeyScopeSchema } from '#shared/http/api-key.ts';
+import { ApiKeyNameSchema, ApiKeyScopeSchema } from '#shared/http/api-key.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
 import { getChannel, listChannels, putChannel } from '#shared/aws/channels.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
@@ -18,9 +18,9 @@ import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
  *   quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]
  *                                                back through the ingest queue (fetches: the hydrate queue); safe to repeat
  *   dlq redrive [--max N]                        DLQ messages back to the ingest queue
- *   keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]
+ *   keys create --name <who holds it> --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]
  *                                                prints the key once; only its hash is stored
- *   keys list                                    hashes, scopes, partner, revoked
+ *   keys list                                    name, creation date, hash, scopes, partner, revoked
  *   keys revoke <hash>                           takes effect within a minute (key caches)
  *   channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]
  *                [--fulfilment-location WH-MAIN] [--location-map 655441491=WH-EAST,655441492=WH-WEST]
@@ -108,6 +108,7 @@ export async function runAdminCli(
       reason: { type: 'string' },
       max: { type: 'string' },
       scopes: { type: 'string' },
+      name: { type: 'string' },
       partner: { type: 'string' },
       channels: { type: 'string' },
       locations: { type: 'string' },
@@ -184,12 +185,17 @@ export async function runAdminCli(
       .safeParse(list(values.scopes) ?? []);
     if (!scopes.success)
       throw new AdminCliError(`--scopes takes a comma list of ${ApiKeyScopeSchema.options.join(', ')}`);
+    // a name is required so `keys list` can say who holds each key (the text itself is never shown again)
+    const name = ApiKeyNameSchema.safeParse(values.name ?? '');
+    if (!name.success)
+      throw new AdminCliError('--name is required: who or what holds the key, e.g. --name "warehouse sync"');
     const channels = list(values.channels);
     const locations = list(values.locations);
     const { key, record } = await createApiKey(
       doc,
       t.tableName,
       {
+        name: name.data,
         scopes: scopes.data,
         partner: values.partner ?? null,
         ...(channels ? { channels } : {}),
@@ -198,13 +204,17 @@ export async function runAdminCli(
       systemClock(),
     );
     print(`API key (shown once, store it now): ${key}`);
-    print(`hash ${record.keyHash}  scopes ${record.scopes.join(',')}  partner ${record.partner ?? '-'}`);
+    print(
+      `name "${record.name}"  created ${record.createdAt}  hash ${record.keyHash}  scopes ${record.scopes.join(',')}  partner ${record.partner ?? '-'}`,
+    );
     return;
   }
   if (group === 'keys' && command === 'list') {
-    for (const k of await listApiKeys(doc, t.tableName)) {
+    const listed = await listApiKeys(doc, t.tableName);
+    if (listed.length === 0) print('no API keys');
+    for (const k of listed) {
       print(
-        `${k.keyHash}  created ${k.createdAt ?? '-'}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`,
+        `${JSON.stringify(k.name ?? '(unnamed)')}  created ${k.createdAt || '-'}  ${k.keyHash}  ${k.scopes.join(',')}  partner ${k.partner ?? '-'}${k.channels ? `  channels ${k.channels.join(',')}` : ''}${k.locations ? `  locations ${k.locations.join(',')}` : ''}  ${k.revoked ? `REVOKED ${k.revokedAt ?? ''}` : 'active'}`,
       );
     }
     return;

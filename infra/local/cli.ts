@@ -127,8 +127,8 @@ export const HELP: Record<string, string> = {
     'quarantine replay [--id <deliveryId>]... [--reason <reason>] [--days 14]\n  sends them back through the ingest queue (quarantined fetches: the hydrate queue); safe to repeat',
   'dlq redrive': 'dlq redrive [--max N]\n  moves DLQ messages back to the ingest queue',
   'keys create':
-    'keys create --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored',
-  'keys list': 'keys list\n  hashes, scopes, partner, revoked',
+    'keys create --name <who holds it> --scopes stock:read,kpi:read [--partner P] [--channels a,b] [--locations X,Y]\n  prints the key once; only its hash is stored. --name is required (shown by keys list)',
+  'keys list': 'keys list\n  every key: name, creation date, hash, scopes, partner, active or revoked',
   'keys revoke': 'keys revoke <hash>\n  refused everywhere within a minute',
   'channels set':
     'channels set <channel> [--partner P] [--share 0.5] [--buffer 5] [--max-listed 100] [--locations A,B]\n' +

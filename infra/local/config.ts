@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConnectionSchema, type Connection } from '#shared/domain/connection.ts';
-import { ApiKeyScopeSchema, type ApiKeyScope } from '#shared/http/api-key.ts';
+import { ApiKeyNameSchema, ApiKeyScopeSchema, type ApiKeyScope } from '#shared/http/api-key.ts';
 import { ChannelConfigSchema } from '#shared/inventory/channel-config.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 
@@ -25,6 +25,7 @@ export const ApiKeyConfigSchema = z.strictObject({
   ...comment,
   // long enough that it cannot be guessed; the hub stores only its hash
   key: z.string().min(16, 'an API key must be at least 16 characters'),
+  name: ApiKeyNameSchema.optional(),
   scopes: z.array(ApiKeyScopeSchema).min(1),
   // required (may be null) so granting access to every partner's data is always a written choice
   partner: z.string().min(1).nullable(),
@@ -116,7 +117,14 @@ export function demoHubConfig(): HubConfig {
           secret: `whsec_${randomBytes(32).toString('base64')}`,
         },
       ],
-      apiKeys: [{ key: `hub_${randomBytes(24).toString('base64url')}`, scopes: ALL_SCOPES, partner: null }],
+      apiKeys: [
+        {
+          key: `hub_${randomBytes(24).toString('base64url')}`,
+          name: 'npm start admin',
+          scopes: ALL_SCOPES,
+          partner: null,
+        },
+      ],
       channels: [
         { channel: 'shopify-demo', allocation: { share: 0.8, buffer: 2 } },
         { channel: 'partner-demo', partner: 'acme-dealer', allocation: { maxListed: 50 } },

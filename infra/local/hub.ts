@@ -24,6 +24,7 @@ import {
   type StreamPollerStats,
 } from './stream-poller.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
+import { LocalPersistence, type PersistCounts } from './persist.ts';
 
 /**
  * The whole hub on one machine: moto (or any AWS-compatible endpoint) provisioned from the CDK
@@ -49,6 +50,18 @@ export interface LocalHubOptions {
    * false leaves deliveries in the queue and the KPI counters unfolded
    */
   poll?: boolean;
+  /**
+   * keep the hub's state in this directory across restarts (infra/local/persist.ts): restored at
+   * start when a snapshot is there, saved every `saveEverySeconds` (default 30) and on stop. Only
+   * with the moto this hub starts; an endpoint of one's own keeps its own state
+   */
+  persist?: { dir: string; saveEverySeconds?: number };
+}
+
+export interface LocalHubPersistence {
+  dir: string;
+  /** what was written back at start; absent on a first start */
+  restored?: PersistCounts & { savedAt: string };
 }
 
 export interface LocalHubStats {
@@ -66,6 +79,8 @@ export interface LocalHub {
   config: HubConfig;
   /** set when this hub started its own moto_server (stopped with the hub) */
   moto?: MotoServer;
+  /** set when the hub keeps its state across restarts */
+  persistence?: LocalHubPersistence;
   stats(): LocalHubStats;
   /**
    * Resolves once fold has caught up with the table's stream: every write made before the call
@@ -232,16 +247,53 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     loading.catch(() => {});
     const clientConfig = awsClientConfig({ ...process.env, ...env });
 
+    // the saved state goes back before anything reads or polls; then the config is not seeded
+    // again (the snapshot holds what it seeded, with every change made since)
+    let persistence: LocalHubPersistence | undefined;
+    let saver: LocalPersistence | undefined;
+    let startedUp = false;
+    if (opts.persist && moto) {
+      saver = new LocalPersistence(opts.persist.dir, awsEndpoint, region);
+      const snapshot = LocalPersistence.read(opts.persist.dir);
+      const restored = snapshot ? await saver.restore(snapshot, resources) : undefined;
+      persistence = {
+        dir: opts.persist.dir,
+        ...(restored && snapshot ? { restored: { ...restored, savedAt: snapshot.savedAt } } : {}),
+      };
+      const s = saver;
+      const timer = setInterval(
+        () => {
+          s.save(resources).catch((err) => console.error(`local hub: saving the state failed: ${String(err)}`));
+        },
+        (opts.persist.saveEverySeconds ?? 30) * 1000,
+      );
+      timer.unref();
+      // runs after every poller and the HTTP server stopped (cleanup runs in reverse), before moto
+      // stops; a start that failed half-way saves nothing over the snapshot it may have restored
+      cleanup.push(async () => {
+        clearInterval(timer);
+        try {
+          if (startedUp) await s.save(resources, { withQueues: true });
+        } finally {
+          s.close();
+        }
+      });
+    }
+
     const connections = dynamoConnectionStore({ tableName: resources.tableName, stage, now: systemMsClock });
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
     await Promise.all([
-      ...config.connections.map((c) => connections.put(c)),
-      ...config.apiKeys.map(({ key, $comment: _c, ...attrs }) =>
-        putApiKey(doc, resources.tableName, key, attrs, systemClock()),
-      ),
-      ...config.channels.map(({ $comment: _c, ...channel }) =>
-        putChannel(doc, resources.tableName, channel, systemClock()),
-      ),
+      ...(persistence?.restored ? [] : config.connections.map((c) => connections.put(c))),
+      ...(persistence?.restored
+        ? []
+        : config.apiKeys.map(({ key, $comment: _c, ...attrs }) =>
+            putApiKey(doc, resources.tableName, key, attrs, systemClock()),
+          )),
+      ...(persistence?.restored
+        ? []
+        : config.channels.map(({ $comment: _c, ...channel }) =>
+            putChannel(doc, resources.tableName, channel, systemClock()),
+          )),
       // SP-API notifications have no connection item: their channel is listed here instead
       ...(resources.spapiQueueUrl
         ? [
@@ -341,6 +393,8 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
         handler: (event) => fns.fold(event, lambdaContext('fold', region)),
         log: errorLog,
         quiet,
+        // the restored order items were folded before the stop: their counters came back with them
+        ...(persistence?.restored ? { skipExisting: true } : {}),
       });
       await poller.start();
       streamPoller = poller;
@@ -379,6 +433,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     cleanup.push(() => http.close());
 
     let stopping: Promise<void> | undefined;
+    startedUp = true;
     return {
       url,
       port: boundPort,
@@ -387,6 +442,7 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       resources,
       config,
       ...(moto ? { moto } : {}),
+      ...(persistence ? { persistence } : {}),
       stats,
       foldIdle: (o) => streamPoller?.whenIdle(o) ?? Promise.resolve(),
       stop: () => (stopping ??= runCleanup()),
@@ -405,11 +461,16 @@ export function hubBanner(hub: LocalHub, configPath?: string): string {
     `Inventory hub running at ${hub.url}   (AWS endpoint ${hub.awsEndpoint}${hub.moto ? ', moto started by the hub' : ''})`,
   );
   lines.push(`config: ${configPath ?? 'demo (set HUB_CONFIG=path/to/hub.config.json; see hub.config.example.json)'}`);
-  // nothing is kept across restarts: say so before anyone connects a real store to it
+  // where the state lives and whether it outlives a restart: said before anyone connects a store
+  const p = hub.persistence;
   lines.push(
-    hub.moto
-      ? 'state: in the moto this hub started; a restart begins empty (orders, balances, connections and keys made with the CLI are gone; HUB_CONFIG seeds them again)'
-      : `state: kept by ${hub.awsEndpoint} (HUB_AWS_ENDPOINT), for as long as it keeps it`,
+    p?.restored
+      ? `state: restored from ${p.dir} (saved ${p.restored.savedAt}: ${p.restored.items} items, ${p.restored.secrets} secrets, ${p.restored.messages} queued messages) — the same connections, secrets and keys as before; kept every 30 s and on stop (start with --fresh for an empty hub)`
+      : p
+        ? `state: kept in ${p.dir} every 30 s and on stop, restored at the next start (--fresh or HUB_PERSIST=0: start empty)`
+        : hub.moto
+          ? 'state: in the moto this hub started, not kept: a restart begins empty (HUB_PERSIST=0)'
+          : `state: kept by ${hub.awsEndpoint} (HUB_AWS_ENDPOINT), for as long as it keeps it`,
   );
   lines.push(`health: curl ${hub.url}/health   ·   in a browser: ${hub.url}/ (the dashboard, the API reference)`);
   // one paste defines every name the README's examples use

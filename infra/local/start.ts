@@ -4,7 +4,9 @@ import { MotoMissingError } from './moto.ts';
 import { ConfigError, loadHubConfig } from './config.ts';
 import { hubBanner, startLocalHub, type LocalHub } from './hub.ts';
 import { PortInUseError } from './http.ts';
-import { removeHubFile, writeHubFile } from './hub-file.ts';
+import { hubStateDir, removeHubFile, writeHubFile } from './hub-file.ts';
+import { LocalPersistence } from './persist.ts';
+import { resolve } from 'node:path';
 
 /**
  * `npm start`: the whole hub on this machine. Environment:
@@ -14,6 +16,9 @@ import { removeHubFile, writeHubFile } from './hub-file.ts';
  *   HUB_PREFIX        resource name prefix
  *   HUB_QUIET         1 = no per-request log lines
  *   HUB_STATE_DIR     where hub.json (the running hub, for the CLI) is kept; default .hub-local
+ *   HUB_PERSIST       0 = keep nothing across restarts; default 1: the state is kept in HUB_DATA_DIR
+ *   HUB_DATA_DIR      where the state is kept; default <HUB_STATE_DIR>/data
+ * Flags: --fresh      start empty, discarding the kept state (it is kept again from then on)
  */
 const EnvSchema = z.object({
   HUB_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -23,7 +28,24 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lower-case letters, digits and dashes')
     .optional(),
   HUB_QUIET: z.enum(['0', '1', 'true', 'false']).optional(),
+  HUB_PERSIST: z.enum(['0', '1', 'true', 'false']).optional(),
+  HUB_DATA_DIR: z.string().optional(),
 });
+
+const START_HELP = `npm start [-- --fresh]: the whole hub on this machine (moto, the functions, HTTP on 127.0.0.1)
+
+  --fresh          start empty: discard the state kept from earlier runs (it is kept again from then on)
+
+Environment:
+  HUB_PORT         HTTP port (default 3000; 0 = any free port)
+  HUB_CONFIG       connections, API keys and channels to seed (see hub.config.example.json); default: a demo config
+  HUB_STATE_DIR    where hub.json (for npm run hub) is kept; default .hub-local
+  HUB_DATA_DIR     where the state is kept across restarts; default <HUB_STATE_DIR>/data
+  HUB_PERSIST      0 = keep nothing across restarts
+  HUB_AWS_ENDPOINT an AWS-compatible endpoint to use instead of starting moto (it keeps the state)
+  HUB_QUIET        1 = no per-request log lines
+
+Docs: docs/development.md (local persistence), docs/configuration.md`;
 
 /** Problems a person fixes by changing their setup: a message, not a stack trace. */
 function isSetupError(err: unknown): err is Error {
@@ -38,9 +60,29 @@ async function main(): Promise<void> {
     );
   }
   const env = envParsed.data;
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(START_HELP);
+    return;
+  }
+  const unknown = args.filter((a) => a !== '--fresh');
+  if (unknown.length)
+    throw new ConfigError(`npm start takes only --fresh (start empty) and --help, not ${unknown.join(' ')}`);
+  // kept only in the moto the hub starts itself: an endpoint of one's own keeps its own state
+  const persist = env.HUB_PERSIST !== '0' && env.HUB_PERSIST !== 'false' && !env.HUB_AWS_ENDPOINT;
+  const dataDir = env.HUB_DATA_DIR ? resolve(env.HUB_DATA_DIR) : resolve(hubStateDir(), 'data');
+  if (persist && args.includes('--fresh')) LocalPersistence.clear(dataDir);
   const loaded = loadHubConfig(process.env);
+  if (persist && !loaded.path) {
+    // the demo config's secrets and keys are random: the first start's are kept, so a restart
+    // prints (and accepts) the same ones
+    const kept = LocalPersistence.read(dataDir) ? LocalPersistence.readConfig(dataDir) : undefined;
+    if (kept) loaded.config = kept;
+    else LocalPersistence.writeConfig(dataDir, loaded.config);
+  }
   const started = performance.now();
   const hub: LocalHub = await startLocalHub({
+    ...(persist ? { persist: { dir: dataDir } } : {}),
     config: loaded.config,
     ...(env.HUB_PORT !== undefined ? { port: env.HUB_PORT } : {}),
     ...(env.HUB_AWS_ENDPOINT ? { awsEndpoint: env.HUB_AWS_ENDPOINT } : {}),

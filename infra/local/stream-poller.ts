@@ -57,6 +57,12 @@ export interface StreamPollerOptions {
    * faults) should not print a line per backoff.
    */
   quiet?: boolean;
+  /**
+   * Pass over every record already in the stream when the poller starts, without handing it to
+   * the handler: the local hub's restore (infra/local/persist.ts) writes the saved items back, and
+   * their order items were folded into the restored KPI counters before the stop.
+   */
+  skipExisting?: boolean;
 }
 
 export interface StreamPollerStats {
@@ -220,6 +226,7 @@ export class StreamPoller {
       throw new Error(`table ${this.opts.tableName} has no stream enabled`);
     this.streamArn = arn;
     await this.listShards();
+    if (this.opts.skipExisting) await this.skipToEnd();
     this.loopDone = this.loop();
   }
 
@@ -263,6 +270,29 @@ export class StreamPoller {
     const ready = this.waiters.filter((w) => w.afterPass < afterPass);
     this.waiters = this.waiters.filter((w) => w.afterPass >= afterPass);
     for (const w of ready) w.resolve();
+  }
+
+  /** Moves each shard's checkpoint past the records already in it (reading them, not handling them). */
+  private async skipToEnd(): Promise<void> {
+    for (const shard of this.shards.values()) {
+      let iterator = (
+        await this.opts.streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: this.streamArn,
+            ShardId: shard.id,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
+      while (iterator) {
+        const res = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        const records = res.Records ?? [];
+        const last = records.at(-1)?.dynamodb?.SequenceNumber;
+        if (last) shard.checkpoint = last;
+        if (records.length === 0) break;
+        iterator = res.NextShardIterator;
+      }
+    }
   }
 
   private async listShards(): Promise<void> {

@@ -29,6 +29,7 @@ export async function createApiKey(
 
 export interface ListedApiKey {
   keyHash: string;
+  name?: string;
   scopes: ApiKeyScope[];
   partner: string | null;
   channels?: string[];
@@ -60,6 +61,7 @@ export async function listApiKeys(doc: DynamoDBDocumentClient, tableName: string
     );
     out.push({
       keyHash: String(it.pk).slice(API_KEY_PREFIX.length),
+      ...(typeof it.name === 'string' ? { name: it.name } : {}),
       scopes,
       partner: typeof it.partner === 'string' ? it.partner : null,
       ...(Array.isArray(it.channels) ? { channels: it.channels.map(String) } : {}),

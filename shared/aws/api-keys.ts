@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ApiKeyScopeSchema, hashApiKey, type ApiKeyAttributes, type ApiKeyRecord } from '#shared/http/api-key.ts';
+import {
+  ApiKeyNameSchema,
+  ApiKeyScopeSchema,
+  hashApiKey,
+  type ApiKeyAttributes,
+  type ApiKeyRecord,
+} from '#shared/http/api-key.ts';
 import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
 
 // kept for importers not yet moved to shared/http/api-key.ts (the KPI read module)
@@ -15,6 +21,7 @@ export type { ApiKeyRecord, ApiKeyScope } from '#shared/http/api-key.ts';
 /** What is read back from the table is checked, not trusted: an item written by hand may be off. */
 const ApiKeyItemSchema = z.object({
   pk: z.string(),
+  name: z.string().optional(),
   scopes: z.array(ApiKeyScopeSchema),
   partner: z.string().nullable(),
   channels: z.array(z.string()).optional(),
@@ -36,8 +43,10 @@ export async function putApiKey(
   now: Date,
 ): Promise<ApiKeyRecord> {
   const scopes = z.array(ApiKeyScopeSchema).min(1).parse(attrs.scopes);
+  const name = attrs.name === undefined ? undefined : ApiKeyNameSchema.parse(attrs.name);
   const record: ApiKeyRecord = {
     keyHash: hashApiKey(key),
+    ...(name ? { name } : {}),
     scopes,
     partner: attrs.partner,
     ...(attrs.channels ? { channels: attrs.channels } : {}),

@@ -8,7 +8,12 @@ import { z } from 'zod';
 export const ApiKeyScopeSchema = z.enum(['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin']);
 export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
 
+/** What a person calls a key ("warehouse sync", "Acme's dashboard"), so a list says who has access. */
+export const ApiKeyNameSchema = z.string().trim().min(1).max(100);
+
 export interface ApiKeyAttributes {
+  /** who or what holds the key; absent on keys made before keys had names */
+  name?: string;
   scopes: ApiKeyScope[];
   /** a partner-limited key sees only that partner's connections; null = not limited */
   partner: string | null;

@@ -132,9 +132,9 @@ describe('HubStack functions', () => {
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'inventory-hub-ingest' }) },
-      ReservedConcurrentExecutions: 50,
     });
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 1);
+    // no reservation by default: a new account (quota 10) refuses any, so the first deploy must not ask
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
     // an unauthenticated URL needs a public invoke permission, or every webhook gets a 403
     t.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunctionUrl',
@@ -154,8 +154,12 @@ describe('HubStack functions', () => {
         TumblingWindowInSeconds: 60,
       },
     );
-    const t = Template.fromJSON(synthHubTemplate({ context: { ingestConcurrency: 'none' } }));
-    t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
+    const t = Template.fromJSON(synthHubTemplate({ context: { ingestConcurrency: '50' } }));
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'inventory-hub-ingest' }) },
+      ReservedConcurrentExecutions: 50,
+    });
+    t.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 1);
   });
 
   it('grants each function only what it needs', () => {

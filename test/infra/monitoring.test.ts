@@ -273,9 +273,10 @@ describe('stage protections', () => {
     }
   });
 
-  it('guards against floods: ingest has reserved concurrency, normalize a poller cap, fold one batch per shard, the API a throttle', () => {
+  it('guards against floods: ingest has reserved concurrency when asked, normalize a poller cap, fold one batch per shard, the API a throttle', () => {
     const t = prod();
-    t.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 50 });
+    // off by default (a new account refuses any reservation); -c ingestConcurrency=50 turns it on
+    dev({ ingestConcurrency: 50 }).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 50 });
     const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping') as Res);
     // SQS mappings are capped by MaximumConcurrency, the stream mapping by shards × ParallelizationFactor
     const fromQueues = mappings.filter((esm) => esm.Properties.StartingPosition === undefined);

@@ -28,6 +28,8 @@ describe('npm run hub -- keys | channels', () => {
       env,
       'keys',
       'create',
+      '--name',
+      'acme warehouse sync',
       '--scopes',
       'stock:read,kpi:read',
       '--partner',
@@ -42,11 +44,22 @@ describe('npm run hub -- keys | channels', () => {
     const afterRevoke = await getApiKey(doc, tableName, key!);
 
     // Assess
-    expect(stored).toMatchObject({ scopes: ['stock:read', 'kpi:read'], partner: 'acme', locations: ['WH-1'] });
-    expect(listed.join('\n')).toContain(stored!.keyHash);
+    expect(stored).toMatchObject({
+      name: 'acme warehouse sync',
+      scopes: ['stock:read', 'kpi:read'],
+      partner: 'acme',
+      locations: ['WH-1'],
+    });
+    // keys list names each key and says when it was made, on the key's own line
+    const line = listed.find((l) => l.includes(stored!.keyHash));
+    expect(line).toContain('"acme warehouse sync"');
+    expect(line).toContain(`created ${stored!.createdAt}`);
+    expect(line).toContain('active');
     expect(listed.join('\n')).not.toContain(key);
     expect(afterRevoke).toBeUndefined();
-    await expect(cli(env, 'keys', 'create', '--scopes', 'stock:everything')).rejects.toThrow(/--scopes/);
+    await expect(cli(env, 'keys', 'create', '--name', 'x', '--scopes', 'stock:everything')).rejects.toThrow(/--scopes/);
+    // a key without a name would be anonymous in keys list: refused, saying what to add
+    await expect(cli(env, 'keys', 'create', '--scopes', 'kpi:read')).rejects.toThrow(/--name is required/);
     await drop();
   });
 
