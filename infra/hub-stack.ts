@@ -312,40 +312,20 @@ export class HubStack extends Stack {
         "Objects are written and read only by the hub's own roles; server access logs would cost more than the short-lived bodies they describe, and CloudTrail data events can be enabled when an audit needs them.",
     });
 
-    this.ingestDlq = new Queue(this, 'IngestDlq', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // the maximum, so an outage noticed after a long weekend can still be redriven
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDlq(this.ingestDlq);
-
-    this.ingestQueue = new Queue(this, 'IngestQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(4),
+    ({ queue: this.ingestQueue, dlq: this.ingestDlq } = queueWithDlq(this, 'Ingest', {
       // AWS: set the source queue's visibility timeout to at least six times the function timeout
       // (plus the batching window), so a batch being retried by Lambda is not handed out twice.
       visibilityTimeout: Duration.seconds(6 * NORMALIZE_TIMEOUT_SECONDS + NORMALIZE_BATCH_WINDOW_SECONDS),
-      deadLetterQueue: { queue: this.ingestDlq, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+    }));
 
     if (ctx.spapiQueue) {
-      this.spapiDlq = new Queue(this, 'SpapiDlq', {
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      acknowledgeIsDlq(this.spapiDlq);
       // Amazon writes SP-API notifications straight into a queue we own, so this queue is a second
       // entry point; SSE-SQS (not a customer KMS key) lets Amazon's account send without a key grant.
-      this.spapiQueue = new Queue(this, 'SpapiQueue', {
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(4),
+      ({ queue: this.spapiQueue, dlq: this.spapiDlq } = queueWithDlq(this, 'Spapi', {
         visibilityTimeout: Duration.seconds(6 * NORMALIZE_TIMEOUT_SECONDS + NORMALIZE_BATCH_WINDOW_SECONDS),
-        deadLetterQueue: { queue: this.spapiDlq, maxReceiveCount: MAX_RECEIVE_COUNT },
-      });
+        maxReceiveCount: MAX_RECEIVE_COUNT,
+      }));
       this.spapiQueue.addToResourcePolicy(
         new PolicyStatement({
           principals: [new AccountPrincipal(SPAPI_ACCOUNT_ID)],
@@ -355,35 +335,17 @@ export class HubStack extends Stack {
       );
     }
 
-    this.hydrateDlq = new Queue(this, 'HydrateDlq', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDlq(this.hydrateDlq);
-    this.hydrateQueue = new Queue(this, 'HydrateQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(4),
+    ({ queue: this.hydrateQueue, dlq: this.hydrateDlq } = queueWithDlq(this, 'Hydrate', {
       visibilityTimeout: Duration.seconds(6 * HYDRATE_TIMEOUT_SECONDS),
-      deadLetterQueue: { queue: this.hydrateDlq, maxReceiveCount: HYDRATE_MAX_RECEIVE_COUNT },
+      maxReceiveCount: HYDRATE_MAX_RECEIVE_COUNT,
       deliveryDelay: Duration.seconds(HYDRATE_DELIVERY_DELAY_SECONDS),
-    });
+    }));
 
-    this.outboundDlq = new Queue(this, 'OutboundDlq', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDlq(this.outboundDlq);
-    this.outboundQueue = new Queue(this, 'OutboundQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // the longest retry wait (10 h) is taken in 15-minute hops, each a new message
-      retentionPeriod: Duration.days(4),
+    // the longest outbound retry wait (10 h) is taken in 15-minute hops, each a new message
+    ({ queue: this.outboundQueue, dlq: this.outboundDlq } = queueWithDlq(this, 'Outbound', {
       visibilityTimeout: Duration.seconds(6 * OUTBOUND_TIMEOUT_SECONDS),
-      deadLetterQueue: { queue: this.outboundDlq, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+    }));
 
     // ---- functions --------------------------------------------------------------------------
 
@@ -883,6 +845,33 @@ export class HubStack extends Stack {
         'Object keys are delivery ids minted per request, so no fixed key can be named; the bucket holds nothing but claim-checked bodies.',
     });
   }
+}
+
+/**
+ * A work queue and its dead-letter queue (`<name>Queue`, `<name>Dlq`): both SSE-SQS and TLS-only;
+ * the queue keeps messages 4 days, the DLQ the maximum 14, so an outage noticed after a long
+ * weekend can still be redriven.
+ */
+function queueWithDlq(
+  scope: Construct,
+  name: string,
+  opts: { visibilityTimeout: Duration; maxReceiveCount: number; deliveryDelay?: Duration },
+): { queue: Queue; dlq: Queue } {
+  const dlq = new Queue(scope, `${name}Dlq`, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  acknowledgeIsDlq(dlq);
+  const queue = new Queue(scope, `${name}Queue`, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(4),
+    visibilityTimeout: opts.visibilityTimeout,
+    deadLetterQueue: { queue: dlq, maxReceiveCount: opts.maxReceiveCount },
+    ...(opts.deliveryDelay ? { deliveryDelay: opts.deliveryDelay } : {}),
+  });
+  return { queue, dlq };
 }
 
 function acknowledgeIsDlq(queue: Queue): void {

@@ -51,9 +51,7 @@ export function createHandler(makeDeps: () => IngestDeps = () => buildIngestDeps
         deps ??= makeDeps();
       } catch (err) {
         // a misconfigured function answers 500 JSON (the sender retries), never a bare 502
-        console.error(
-          JSON.stringify({ level: 'ERROR', message: 'ingest misconfigured', error: (err as Error).message }),
-        );
+        telemetry.logger.error('ingest misconfigured', { error: (err as Error).message });
         return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
       }
       const req = toIngestRequest(event);

@@ -81,7 +81,7 @@ async function route(rt: KpiRuntime, event: APIGatewayProxyEventV2): Promise<API
 }
 
 export function createHandler(makeRuntime: () => KpiRuntime = () => kpiRuntime(process.env)) {
-  return apiHandler(makeRuntime, route);
+  return apiHandler('kpi', makeRuntime, route);
 }
 
 export const handler = createHandler();

@@ -58,7 +58,7 @@ async function route(rt: StockRuntime, event: APIGatewayProxyEventV2): Promise<A
 }
 
 export function createHandler(makeRuntime: () => StockRuntime = () => stockRuntime(process.env)) {
-  return apiHandler(makeRuntime, route);
+  return apiHandler('stock', makeRuntime, route);
 }
 
 export const handler = createHandler();

@@ -4,6 +4,9 @@ import { ChannelConfigSchema, type ChannelConfig, type ChannelConfigInput } from
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { CHANNELS_INDEX_PK, FEED_INDEX, keys } from '#shared/table/keys.ts';
+import { hubLogger } from '#shared/observability/log.ts';
+
+const log = hubLogger('channels');
 
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,
@@ -86,14 +89,7 @@ function fromItem(item: Record<string, unknown>): ChannelConfig | undefined {
   const parsed = ChannelConfigSchema.safeParse(rest);
   if (!parsed.success) {
     // a hand-edited item that no longer parses is left out (and said so), not served half-read
-    console.error(
-      JSON.stringify({
-        level: 'WARN',
-        message: 'invalid channel config skipped',
-        channel: item.channel,
-        error: parsed.error.message,
-      }),
-    );
+    log.warn('invalid channel config skipped', { channel: item.channel, error: parsed.error.message });
     return undefined;
   }
   return parsed.data;

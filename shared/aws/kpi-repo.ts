@@ -1,4 +1,5 @@
 import { ConfigError } from '#shared/domain/config-error.ts';
+import { envSeconds } from '#shared/aws/config.ts';
 import { allItems } from '#shared/aws/paging.ts';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getApiKey } from '#shared/aws/api-keys.ts';
@@ -133,15 +134,6 @@ export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string
   };
 }
 
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0)
-    throw new ConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
-  return n;
-}
-
 export interface KpiRuntime extends KpiDeps {
   authenticate: Authenticate;
   figures: FiguresPort;
@@ -161,12 +153,12 @@ export function kpiRuntime(
   const clock = msClockOf(overrides.now ?? systemClock);
   return {
     authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), {
-      maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30),
+      maxAgeSeconds: envSeconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30),
       now: clock,
     }),
     kpi: dynamoKpiRepo(doc, tableName, { now: clock }),
     channels: dynamoChannelPort(doc, tableName, {
-      maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30),
+      maxAgeSeconds: envSeconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30),
       now: clock,
     }),
     stockAlerts: dynamoStockAlerts(doc, tableName),

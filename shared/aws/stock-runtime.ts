@@ -1,4 +1,5 @@
 import { ConfigError } from '#shared/domain/config-error.ts';
+import { envSeconds } from '#shared/aws/config.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { getApiKey } from '#shared/aws/api-keys.ts';
@@ -25,15 +26,6 @@ export interface StockRuntime {
   now: () => Date;
 }
 
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0)
-    throw new ConfigError(`${name} must be a non-negative number of seconds, got ${raw}`);
-  return n;
-}
-
 export function stockRuntime(
   env: NodeJS.ProcessEnv = process.env,
   overrides: { doc?: DynamoDBDocumentClient; now?: () => Date } = {},
@@ -46,16 +38,16 @@ export function stockRuntime(
   const table = new DynamoTable(doc, tableName);
   return {
     authenticate: createAuthenticator((key) => getApiKey(doc, tableName, key), {
-      maxAgeSeconds: seconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30),
+      maxAgeSeconds: envSeconds(env, 'HUB_API_KEY_CACHE_SECONDS', 30),
       now: clock,
     }),
     stock: dynamoStockRepo(doc, tableName),
     channels: dynamoChannelPort(doc, tableName, {
-      maxAgeSeconds: seconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30),
+      maxAgeSeconds: envSeconds(env, 'HUB_CHANNEL_CACHE_SECONDS', 30),
       now: clock,
     }),
     applyCount: (event) => applyEvent(table, event, now),
-    feedSettleMs: seconds(env, 'HUB_FEED_SETTLE_SECONDS', 5) * 1000,
+    feedSettleMs: envSeconds(env, 'HUB_FEED_SETTLE_SECONDS', 5) * 1000,
     now,
   };
 }

@@ -91,17 +91,26 @@ export const StockReadSchema = z
         availableToSell: z
           .int()
           .meta({ description: 'units the channel may list by its allocation rule (the whole pool when it has none)' }),
-        listedQuantity: z.int().optional().meta({
-          description:
-            'units the channel itself reports listing, where it reports it (Amazon LISTINGS_ITEM_MFN_QUANTITY_CHANGE): what buyers are offered there, never counted as stock; compare it with availableToSell to see a listing out of step',
-        }),
+        listedQuantity: z
+          .int()
+          .optional()
+          .meta({
+            description:
+              'units the channel itself reports listing, where it reports it (Amazon ' +
+              'LISTINGS_ITEM_MFN_QUANTITY_CHANGE): what buyers are offered there, never counted as stock; compare ' +
+              'it with availableToSell to see a listing out of step',
+          }),
         listedAsOf: isoDateTime.optional().meta({ description: 'when the channel reported listedQuantity' }),
       }),
     ),
-    unassignedReserved: z.int().optional().meta({
-      description:
-        'units reserved by orders that named no location (and whose channel has no fulfilmentLocation), held against the SKU total; a SKU stocked at one location shows them there instead',
-    }),
+    unassignedReserved: z
+      .int()
+      .optional()
+      .meta({
+        description:
+          'units reserved by orders that named no location (and whose channel has no fulfilmentLocation), held ' +
+          'against the SKU total; a SKU stocked at one location shows them there instead',
+      }),
   })
   .meta({ id: 'StockRead' });
 
@@ -242,7 +251,8 @@ export const FiguresParamsSchema = z.object({ channel: keyPart });
 export const FiguresBodySchema = FiguresBody.meta({
   id: 'FiguresBody',
   description:
-    'dated entries, each with an idempotency key: a resend changes nothing, another entry under the same key corrects it (every version is kept)',
+    'dated entries, each with an idempotency key: a resend changes nothing, another entry under the same ' +
+    'key corrects it (every version is kept)',
 });
 
 export const FiguresResultSchema = z

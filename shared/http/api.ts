@@ -3,6 +3,9 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import { errorResponse, HttpError, jsonResponse, type JsonResponse } from '#shared/http/errors.ts';
+import { hubLogger } from '#shared/observability/log.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 /**
  * Response and request helpers shared by the read APIs (stock, kpi): the handlers stay adapters
@@ -64,42 +67,40 @@ export function parseInput<T>(schema: ZodType<T>, input: unknown, code = 'invali
 /**
  * The answer for anything a use case threw. HttpErrors are the caller's fault or an expected
  * refusal; anything else is logged with its stack and answered 500 without one.
+ *
+ * Written here rather than with `@middy/http-error-handler`: that middleware answers with the
+ * error's message as the whole body (text, or a message that is already JSON), while every edge of
+ * the hub answers `{"error":{"code","message"}}` with optional details and headers (Retry-After);
+ * fitting it would mean rewriting each error's message into that JSON before it runs.
  */
-export function toErrorResponse(
-  err: unknown,
-  log: (entry: Record<string, unknown>) => void = defaultLog,
-): JsonResponse {
+export function toErrorResponse(err: unknown, log: Logger = apiLog): JsonResponse {
   if (err instanceof HttpError) return errorResponse(err);
-  log({
-    level: 'ERROR',
-    message: 'unhandled error',
-    error: (err as Error)?.message,
-    name: (err as Error)?.name,
-    stack: (err as Error)?.stack,
-  });
+  log.error('unhandled error', err instanceof Error ? err : String(err));
   return errorResponse(new HttpError(500, 'internal_error', 'internal error'));
 }
 
-function defaultLog(entry: Record<string, unknown>): void {
-  console.error(JSON.stringify(entry));
-}
+const apiLog = hubLogger('api');
 
 /**
  * The middy handler every read API shares: its runtime (clients, caches) is built on the first
  * invocation and kept while the container lives; whatever the route throws becomes the JSON error
- * body (HttpError → its status; anything else → 500 without a stack trace).
+ * body (HttpError → its status; anything else → 500 without a stack trace, logged under `fn`).
  */
 export function apiHandler<R>(
+  fn: string,
   makeRuntime: () => R,
   route: (rt: R, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
 ) {
+  const log = hubLogger(fn);
   let rt: R | undefined;
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async function apiRoute(event) {
-    try {
-      rt ??= makeRuntime();
-      return await route(rt, event);
-    } catch (err) {
-      return toErrorResponse(err);
-    }
-  });
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(log))
+    .handler(async function apiRoute(event) {
+      try {
+        rt ??= makeRuntime();
+        return await route(rt, event);
+      } catch (err) {
+        return toErrorResponse(err, log);
+      }
+    });
 }

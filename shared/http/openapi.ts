@@ -202,7 +202,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     operationId: 'getStockAlerts',
     summary: "Current oversells and low stock, within the key's locations",
     description:
-      'Needs the stock:read scope as well as kpi:read (or admin): the answer lists balances, as GET /v1/stock does. A key with kpi:read alone gets 403 forbidden.',
+      'Needs the stock:read scope as well as kpi:read (or admin): the answer lists balances, as GET ' +
+      '/v1/stock does. A key with kpi:read alone gets 403 forbidden.',
     tag: 'kpis',
     auth: 'apiKey',
     query: StockAlertsQuerySchema,
@@ -218,7 +219,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     operationId: 'postChannelFigures',
     summary: 'Partner-reported figures of a channel: spend, acquisition and onboarding costs, pipeline, satisfaction',
     description:
-      'Needs the kpi:write scope (or admin); a partner key may report only its own channels. At most 100 entries; an entry resent unchanged is `unchanged`, a changed entry under a known key `corrected`.',
+      'Needs the kpi:write scope (or admin); a partner key may report only its own channels. At most 100 ' +
+      'entries; an entry resent unchanged is `unchanged`, a changed entry under a known key `corrected`.',
     tag: 'kpis',
     auth: 'apiKey',
     params: FiguresParamsSchema,
@@ -345,7 +347,8 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
     };
     if (r.auth === 'signature') {
       operation.description =
-        "Authenticated by the sender's own webhook signature (HMAC or public key, per source), verified against the connection's secret in Secrets Manager.";
+        "Authenticated by the sender's own webhook signature (HMAC or public key, per source), verified " +
+        "against the connection's secret in Secrets Manager.";
     }
     if (r.description)
       operation.description = operation.description ? `${operation.description} ${r.description}` : r.description;
@@ -395,7 +398,8 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
       title: 'Inventory webhook hub',
       version: opts.version ?? '0.1.0',
       description:
-        'Receives marketplace and partner webhooks, keeps stock per SKU and location, and answers stock and channel KPIs. Errors are always {"error":{"code","message"}}.',
+        'Receives marketplace and partner webhooks, keeps stock per SKU and location, and answers stock and ' +
+        'channel KPIs. Errors are always {"error":{"code","message"}}.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [

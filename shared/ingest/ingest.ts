@@ -10,6 +10,7 @@ import { bigCommerceHeaderName } from '#shared/ingest/schemes/bigcommerce-header
 import { ebayChallengeResponse } from '#shared/ingest/schemes/ebay.ts';
 import { verifySignature } from '#shared/ingest/schemes/registry.ts';
 import type { VerifyInput, VerifyResult } from '#shared/ingest/schemes/types.ts';
+import { hubLogger } from '#shared/observability/log.ts';
 
 /**
  * The ingest use case: authenticate the sender, bound the size, enqueue the raw delivery, and only
@@ -31,13 +32,14 @@ export const RETRY_AFTER_SECONDS = '30';
 // not load zod's full build just to check a path segment
 const CONNECTION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-const consoleLog: IngestLog = {
-  warn: (message, data) => console.warn(JSON.stringify({ level: 'WARN', message, ...data })),
-  error: (message, data) => console.error(JSON.stringify({ level: 'ERROR', message, ...data })),
+const ingestLogger = hubLogger('ingest');
+const defaultLog: IngestLog = {
+  warn: (message, data) => ingestLogger.warn(message, data ?? {}),
+  error: (message, data) => ingestLogger.error(message, data ?? {}),
 };
 
 export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<JsonResponse> {
-  const log = deps.log ?? consoleLog;
+  const log = deps.log ?? defaultLog;
   try {
     return await handle(req, deps, log);
   } catch (err) {

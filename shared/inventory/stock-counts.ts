@@ -7,6 +7,9 @@ import { HttpError } from '#shared/http/errors.ts';
 import { parseInput } from '#shared/http/api.ts';
 import { KeyPartSchema } from '#shared/inventory/channel-config.ts';
 import type { ApplyCount } from '#shared/inventory/ports.ts';
+import { hubLogger } from '#shared/observability/log.ts';
+
+const log = hubLogger('stock');
 
 /**
  * POST /v1/stock/counts: a WMS pushes absolute counts. Each valid row becomes the same
@@ -152,15 +155,11 @@ export async function postCounts(
   });
   if (failed.length > 0) {
     // table trouble (throttling, timeouts), not the caller's data: resending the batch is safe
-    console.error(
-      JSON.stringify({
-        level: 'ERROR',
-        message: 'count rows failed',
-        requestId: meta.requestId,
-        rows: failed.length,
-        error: String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason),
-      }),
-    );
+    log.error('count rows failed', {
+      requestId: meta.requestId,
+      rows: failed.length,
+      error: String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason),
+    });
     throw new HttpError(
       503,
       'unavailable',

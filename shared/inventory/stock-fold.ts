@@ -73,9 +73,8 @@ export function encodeMove(m: FoldedMove): string {
   return `${m.at}|${m.delta}|${m.reason}|${m.ref}`;
 }
 
-/** A listed movement (encodeMove's string, or the map form of rows written before it). */
-export function decodeMove(v: unknown): FoldedMove {
-  if (typeof v !== 'string') return v as FoldedMove;
+/** A listed movement: the inverse of encodeMove. */
+export function decodeMove(v: string): FoldedMove {
   const a = v.indexOf('|');
   const b = v.indexOf('|', a + 1);
   const c = v.indexOf('|', b + 1);
@@ -188,7 +187,7 @@ export function appliedMoves(rows: Item[], balance: Item | undefined, nowMs: num
   const list = (entries: unknown[]) => {
     const here = new Map<string, { n: number; total: number }>();
     for (const e of entries) {
-      const m = decodeMove(e);
+      const m = decodeMove(String(e));
       if (!(m.at > after)) continue;
       const id = moveId(m);
       const h = here.get(id) ?? { n: 0, total: 0 };

@@ -19,18 +19,14 @@ export interface Sums extends Record<CountField, number> {
   refundAmount: Record<string, number>;
   /**
    * Priced, not cancelled orders per currency: the denominator of the average order value, from
-   * the counters' `priced_<CUR>` attributes. Counters written before those existed hold one
-   * order count per item: their priced orders are given to the item's currency when it holds
-   * revenue in exactly one; an item with several cannot be split, its currencies are marked
-   * `ambiguous` and their AOV is not reported for periods containing it.
+   * the counters' `priced_<CUR>` attributes.
    */
   pricedOrders: Record<string, number>;
-  ambiguous: Record<string, true>;
 }
 
 export function emptySums(): Sums {
   const { priced: _perOrder, ...figures } = emptyFigures();
-  return { ...figures, pricedOrders: {}, ambiguous: {} };
+  return { ...figures, pricedOrders: {} };
 }
 
 const CURRENCY_ATTR = /^(revenue|refundAmount|priced)_([A-Z]{3})$/;
@@ -43,25 +39,17 @@ function num(v: unknown): number {
 export function sumsOfItem(item: Record<string, unknown>): Sums {
   const s = emptySums();
   for (const f of COUNT_FIELDS) s[f] = num(item[f]);
-  let perCurrency = false;
   for (const [attr, v] of Object.entries(item)) {
     const m = CURRENCY_ATTR.exec(attr);
     if (!m) continue;
     const n = num(v);
     if (m[1] === 'priced') {
-      perCurrency = true;
       if (n !== 0) s.pricedOrders[m[2]!] = n;
       continue;
     }
     // a currency whose orders were all cancelled again keeps its attribute at 0: not a currency of the item
     if (n !== 0) s[m[1] as 'revenue' | 'refundAmount'][m[2]!] = n;
   }
-  if (perCurrency) return s;
-  const priced = s.orders - s.cancelled - s.unpriced;
-  const currencies = Object.keys(s.revenue);
-  if (priced > 0 && currencies.length === 1) s.pricedOrders[currencies[0]!] = priced;
-  else if (currencies.length > 1) for (const c of currencies) s.ambiguous[c] = true;
-  // priced > 0 with no revenue at all: zero-value orders, in no currency's AOV
   return s;
 }
 
@@ -71,7 +59,6 @@ export function addInto(a: Sums, b: Sums): Sums {
   for (const key of ['revenue', 'refundAmount', 'pricedOrders'] as const) {
     for (const [c, v] of Object.entries(b[key])) a[key][c] = (a[key][c] ?? 0) + v;
   }
-  Object.assign(a.ambiguous, b.ambiguous);
   return a;
 }
 
@@ -135,7 +122,7 @@ export function measuresOf(s: Sums): Measures {
   const aov: Record<string, string | null> = {};
   for (const c of Object.keys(s.revenue).sort()) {
     const n = s.pricedOrders[c] ?? 0;
-    aov[c] = s.ambiguous[c] || n <= 0 ? null : fromMinor(divRound(s.revenue[c]!, n), c);
+    aov[c] = n <= 0 ? null : fromMinor(divRound(s.revenue[c]!, n), c);
   }
   return {
     orders: s.orders,

@@ -1,5 +1,8 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { hubLogger, serviceNameOf } from './log.ts';
+
+export { serviceNameOf };
 
 /**
  * Logs and metrics for every hub function, through Powertools: JSON log lines that carry the
@@ -37,11 +40,6 @@ export const HubMetric = {
   OutboundEndpointDisabled: 'OutboundEndpointDisabled',
 } as const;
 export type HubMetricName = (typeof HubMetric)[keyof typeof HubMetric];
-
-/** `inventory-hub-<function>`: the Powertools service name, also the `service` metric dimension. */
-export function serviceNameOf(fn: string): string {
-  return `inventory-hub-${fn}`;
-}
 
 /**
  * Every metric carries `service` and `stage`: dev and prod stacks may share an account, and an
@@ -116,7 +114,7 @@ export function quarantineLogFields(outcome: { deliveryId: string; reason: strin
 export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Telemetry {
   const service = serviceNameOf(fn);
   const stage = env.HUB_STAGE ?? 'local';
-  const logger = new Logger({ serviceName: service, persistentKeys: { stage } });
+  const logger = hubLogger(fn, env);
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service, defaultDimensions: { stage } });
 
   /** A count under the default set and, when given, a second set with the breakdown dimensions. */

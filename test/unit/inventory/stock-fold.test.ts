@@ -288,8 +288,7 @@ describe('applyFold: stock', () => {
 
   it("counts two movements of one order version with the same time, and leaves out only another list's copies", () => {
     // Prepare: two restocks of one order version at the same time, in a row and again in a retry's row
-    // (rows written before movements were listed as strings list them as maps, one per restock)
-    const move = { delta: 1, at: '2026-03-02T10:00:00.000Z', reason: 'refund' as const, ref: 'shop#o1#r3' };
+    const move = encodeMove({ delta: 1, at: '2026-03-02T10:00:00.000Z', reason: 'refund', ref: 'shop#o1#r3' });
     const bal = { [watermarkAttr(SHARD)]: padSeq('9') };
     const row = (seq: string) => ({
       w: watermarkAttr(SHARD),
@@ -303,15 +302,8 @@ describe('applyFold: stock', () => {
     expect(appliedMovesAfter([row('7'), row('8')], bal, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
     expect(appliedMovesAfter([row('7')], bal, '2026-03-02T10:00:00.000Z', NOW)).toBe(0);
     // listed on the balance as well: still once
-    expect(
-      appliedMovesAfter(
-        [row('7')],
-        { ...bal, moves: [encodeMove(move), encodeMove(move)] },
-        '2026-03-02T09:00:00.000Z',
-        NOW,
-      ),
-    ).toBe(2);
-    expect(appliedMovesAfter([], { ...bal, moves: [encodeMove(move)] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(1);
+    expect(appliedMovesAfter([row('7')], { ...bal, moves: [move, move] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(2);
+    expect(appliedMovesAfter([], { ...bal, moves: [move] }, '2026-03-02T09:00:00.000Z', NOW)).toBe(1);
   });
 
   it('a count after a folded shipment includes it; a count after the shipment time leaves it out', async () => {

@@ -180,9 +180,9 @@ describe('KPI reads', () => {
   it('sums every shard of an hour into its period and compares with the previous one', async () => {
     // Prepare
     const d = deps([
-      { channel: 'web', shard: 0, hour: '2026-02-03T10', orders: 2, revenue_USD: 3000 },
-      { channel: 'web', shard: 3, hour: '2026-02-03T10', orders: 1, revenue_USD: 1000 },
-      { channel: 'web', shard: 1, hour: '2026-01-10T00', orders: 1, revenue_USD: 2000 },
+      { channel: 'web', shard: 0, hour: '2026-02-03T10', orders: 2, revenue_USD: 3000, priced_USD: 2 },
+      { channel: 'web', shard: 3, hour: '2026-02-03T10', orders: 1, revenue_USD: 1000, priced_USD: 1 },
+      { channel: 'web', shard: 1, hour: '2026-01-10T00', orders: 1, revenue_USD: 2000, priced_USD: 1 },
     ]);
 
     // Act

@@ -29,6 +29,7 @@ describe('KPI measures from counter sums', () => {
         units: 9,
         multiSku: 2,
         revenue_USD: 10000,
+        priced_USD: 3,
         fulfilled: 2,
         fulfilSeconds: 2 * 36 * 3600,
         refunds: 1,
@@ -53,29 +54,34 @@ describe('KPI measures from counter sums', () => {
   });
 
   it('uses each currency exponent and rounds AOV half up in minor units', () => {
-    const s = sumsOfItem(item({ orders: 2, revenue_JPY: 1001 }));
+    const s = sumsOfItem(item({ orders: 2, revenue_JPY: 1001, priced_JPY: 2 }));
     expect(measuresOf(s).averageOrderValue).toEqual({ JPY: '501' });
     expect(measuresOf(sumsOfItem(item({ orders: 1, revenue_KWD: 1234 }))).grossRevenue).toEqual({ KWD: '1.234' });
     expect(divRound(5, 2)).toBe(3);
     expect(divRound(4, 3)).toBe(1);
   });
 
-  it('withholds AOV for a currency that shared a counter item with another one', () => {
-    // Prepare: one hour/shard item with USD and EUR orders: its 2 orders cannot be split
-    const mixed = sumsOfItem(item({ orders: 2, revenue_USD: 1000, revenue_EUR: 2000 }));
-    const usdOnly = sumsOfItem(item({ orders: 1, revenue_USD: 500 }));
+  it('divides each currency by its own priced orders when one counter item holds several', () => {
+    // Prepare: one hour/shard item with a USD and an EUR order, and one with a USD order
+    const mixed = sumsOfItem(item({ orders: 2, revenue_USD: 1000, revenue_EUR: 2000, priced_USD: 1, priced_EUR: 1 }));
+    const usdOnly = sumsOfItem(item({ orders: 1, revenue_USD: 500, priced_USD: 1 }));
 
     // Act
     const m = measuresOf(addInto(addInto(emptySums(), mixed), usdOnly));
 
     // Assess
     expect(m.grossRevenue).toEqual({ EUR: '20.00', USD: '15.00' });
-    expect(m.averageOrderValue).toEqual({ EUR: null, USD: null });
-    expect(measuresOf(usdOnly).averageOrderValue).toEqual({ USD: '5.00' });
+    expect(m.averageOrderValue).toEqual({ EUR: '20.00', USD: '7.50' });
+  });
+
+  it('reports no AOV for a currency without priced orders', () => {
+    expect(measuresOf(sumsOfItem(item({ orders: 1, revenue_USD: 500 }))).averageOrderValue).toEqual({ USD: null });
   });
 
   it('ignores a currency whose revenue went back to zero', () => {
-    const s = sumsOfItem(item({ orders: 2, cancelled: 1, revenue_EUR: 0, revenue_USD: 700 }));
+    const s = sumsOfItem(
+      item({ orders: 2, cancelled: 1, revenue_EUR: 0, priced_EUR: 0, revenue_USD: 700, priced_USD: 1 }),
+    );
     expect(measuresOf(s).averageOrderValue).toEqual({ USD: '7.00' });
   });
 
