@@ -2,7 +2,8 @@ import type { ChannelsKpiAnswer } from '#shared/kpi/answer.ts';
 
 /**
  * The channel-economics card (browser side): per channel over the whole range, the partner-reported
- * spend joined with orders — return on spend, cost per order, satisfaction, pipeline — and partner
+ * spend joined with orders — return on spend, cost per order, repeat customers, sales cycle,
+ * satisfaction, pipeline — and partner
  * retention. Its own section, made here and placed after the standards card, so the page template
  * and the charts stay untouched. Text goes in through textContent only.
  */
@@ -38,7 +39,16 @@ export function renderEconomics(kpis: ChannelsKpiAnswer): void {
   while (s.childNodes.length > 1) s.removeChild(s.lastChild!);
   const table = document.createElement('table');
   const head = document.createElement('tr');
-  for (const t of ['Channel', 'Spend', 'Return on spend', 'Cost per order', 'Satisfaction', 'Pipeline'])
+  for (const t of [
+    'Channel',
+    'Spend',
+    'Return on spend',
+    'Cost per order',
+    'Repeat customers',
+    'Sales cycle',
+    'Satisfaction',
+    'Pipeline',
+  ])
     head.append(cell('th', t));
   table.append(head);
   for (const c of kpis.channels) {
@@ -50,6 +60,18 @@ export function renderEconomics(kpis: ChannelsKpiAnswer): void {
       cell('td', perCurrency(e.spend.total)),
       cell('td', perCurrency(e.returnOnSpend)),
       cell('td', perCurrency(e.costPerOrder)),
+      cell(
+        'td',
+        c.total.customers.repeatRate === null
+          ? '–'
+          : `${(c.total.customers.repeatRate * 100).toFixed(1)}% of ${c.total.customers.identifiedOrders}`,
+      ),
+      cell(
+        'td',
+        c.total.salesCycle.meanDays === null
+          ? '–'
+          : `${c.total.salesCycle.meanDays} d (${c.total.salesCycle.quotedOrders})`,
+      ),
       cell('td', e.satisfaction.score === null ? '–' : `${e.satisfaction.score} (${e.satisfaction.responses})`),
       cell(
         'td',

@@ -237,6 +237,8 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       ...(resources.spapiQueueUrl ? { HUB_SPAPI_QUEUE_URL: resources.spapiQueueUrl } : {}),
       ...(config.merchant?.timeZone ? { HUB_MERCHANT_TIME_ZONE: config.merchant.timeZone } : {}),
+      // the secret customer references are hashed with (docs/kpis.md): without it no customer is kept
+      ...(process.env.HUB_CUSTOMER_SALT ? { HUB_CUSTOMER_SALT: process.env.HUB_CUSTOMER_SALT } : {}),
       // fixed dummy credentials: anything that missed the endpoint fails instead of reaching a
       // real account with a developer's credentials
       AWS_ACCESS_KEY_ID: 'testing',

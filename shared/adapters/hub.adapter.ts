@@ -64,6 +64,10 @@ const orderUpsertedSchema = z.looseObject({
   createdAt: isoTime,
   updatedAt: isoTime,
   version: z.number().int().nonnegative().optional(),
+  /** the partner's own customer id (hashed with the hub's salt before storage) */
+  customerId: idText.optional(),
+  /** when the quote the order came from was made (sales-cycle start) */
+  quotedAt: isoTime.optional(),
   currency: currencyCode,
   total: decimalString.optional(),
   lines: z.array(
@@ -188,6 +192,8 @@ function orderUpserted(delivery: Delivery, env: Envelope): CanonicalEvent[] {
   if (o.shipToCountry) event.shipToCountry = o.shipToCountry;
   if (o.fulfilledAt) event.fulfilledAt = o.fulfilledAt;
   if (o.cancelledAt) event.cancelledAt = o.cancelledAt;
+  if (o.customerId) event.customerRef = `id:${o.customerId}`;
+  if (o.quotedAt) event.quotedAt = o.quotedAt;
   return [event];
 }
 

@@ -77,6 +77,8 @@ const orderSchema = z.looseObject({
   shipping_address: addressSchema,
   billing_address: addressSchema,
   fulfillments: z.array(fulfillmentSchema).nullish(),
+  // absent or null on guest checkouts and POS sales without a customer
+  customer: z.looseObject({ id: idText.nullish() }).nullish(),
 });
 type ShopifyOrder = z.output<typeof orderSchema>;
 
@@ -304,6 +306,7 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
     upserted.fulfilledAt = latest(shipped) ?? order.updated_at;
   }
   if (order.cancelled_at) upserted.cancelledAt = order.cancelled_at;
+  if (order.customer?.id) upserted.customerRef = `id:${order.customer.id}`;
 
   const events: CanonicalEvent[] = [upserted];
   // The HMAC covers the body, not the X-Shopify-Topic header: a captured body re-sent under

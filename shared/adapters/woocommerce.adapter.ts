@@ -52,7 +52,9 @@ const orderSchema = z.looseObject({
     }),
   ),
   refunds: z.array(z.looseObject({ id: idText, total: decimalLike })).nullish(),
-  billing: addressSchema,
+  // customer_id 0 is a guest checkout: the billing email is then the only customer identity
+  customer_id: idText.nullish(),
+  billing: z.looseObject({ country: z.string().nullish(), email: z.string().nullish() }).nullish(),
   shipping: addressSchema,
 });
 
@@ -125,6 +127,9 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
   else if (order.date_completed_gmt && status !== 'cancelled') upserted.fulfilledAt = order.date_completed_gmt;
   // WooCommerce records no cancellation time: the modification that carried the status is the best we have
   if (status === 'cancelled') upserted.cancelledAt = modifiedAt;
+  const email = present(order.billing?.email)?.trim().toLowerCase();
+  if (order.customer_id && order.customer_id !== '0') upserted.customerRef = `id:${order.customer_id}`;
+  else if (email) upserted.customerRef = `email:${email}`;
 
   const events: CanonicalEvent[] = [upserted];
   if (status === 'cancelled') {

@@ -7,6 +7,13 @@ import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
+import { MIN_CUSTOMER_SALT_LENGTH } from '#shared/domain/customer-hash.ts';
+
+function customerSaltOf(salt: string): string {
+  if (salt.length < MIN_CUSTOMER_SALT_LENGTH)
+    throw new ConfigError(`HUB_CUSTOMER_SALT must be at least ${MIN_CUSTOMER_SALT_LENGTH} characters`);
+  return salt;
+}
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -29,6 +36,8 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
       channel: env.HUB_SPAPI_CHANNEL ?? 'amazon',
       ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}),
     },
+    // customer references are stored only as HMACs under this secret (docs/kpis.md)
+    ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
     // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
     ...(env.HUB_HYDRATE_QUEUE_URL ? { hydration: sqsHydrationQueue({ queueUrl: env.HUB_HYDRATE_QUEUE_URL }) } : {}),
   };

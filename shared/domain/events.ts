@@ -107,6 +107,20 @@ export const OrderUpsertedSchema = z.object({
   shipToCountry: z.string().optional(),
   fulfilledAt: isoTime.optional(),
   cancelledAt: isoTime.optional(),
+  /**
+   * The sender's customer reference as the adapter read it (`id:<customer id>` or
+   * `email:<address>`). Never stored: the normalizer replaces it with `customerHash` (an
+   * HMAC-SHA256 under the hub's customer salt, shared/domain/customer-hash.ts) before the event is
+   * applied, and drops it when no salt is configured.
+   */
+  customerRef: z.string().min(1).max(400).optional(),
+  /** the salted hash of the customer reference: what the stored order keeps */
+  customerHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** when the sale started (a draft order or quote created): the sales cycle ends at createdAt */
+  quotedAt: isoTime.optional(),
 });
 export type OrderUpserted = z.infer<typeof OrderUpsertedSchema>;
 

@@ -188,6 +188,20 @@ export const KpiPeriodSchema = z
     to: z.string(),
     complete: z.boolean().optional(),
     growth: z.looseObject({ previous: z.object({ from: z.string(), to: z.string() }) }),
+    customers: z
+      .object({
+        identifiedOrders: z.number().int(),
+        newCustomers: z.number().int(),
+        repeatOrders: z.number().int(),
+        repeatRate: z.number().nullable(),
+      })
+      .meta({
+        description:
+          'orders naming a customer (kept as a salted hash); of them, those from a customer with an earlier order on the channel (by creation time)',
+      }),
+    salesCycle: z
+      .object({ quotedOrders: z.number().int(), meanDays: z.number().nullable() })
+      .meta({ description: 'mean days from quote/draft created to order placed, over orders that give the start' }),
   })
   .meta({
     id: 'KpiPeriod',

@@ -4,6 +4,7 @@ import { padSeq, type StreamChange } from '#shared/stream/watermarks.ts';
 import type { Item, Key } from '#shared/table/port.ts';
 import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, emptyFigures, type KpiFigures } from '#shared/kpi/kpi-figures.ts';
 import { contributionOf, orderBodyOfItem } from '#shared/normalize/order-state.ts';
+import { kpiOfCustomerItem } from '#shared/kpi/customers.ts';
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/stream/fold-apply.ts writes).
@@ -178,6 +179,9 @@ export function planKpiFold(
       add(kpiOfOrderItem(c.oldImage), -1);
       const now = kpiOfOrderItem(c.newImage);
       add(now, 1);
+      // a customer's first order moving (shared/kpi/customers.ts): re-marked where it was and is
+      add(kpiOfCustomerItem(c.oldImage), -1);
+      add(kpiOfCustomerItem(c.newImage), 1);
       // the oversells this change caused count where the order does (its creation hour)
       const n = oversells.get(seq) ?? 0;
       if (now && n > 0) add({ ...now, figures: { ...emptyFigures(), oversells: n } }, 1);

@@ -16,6 +16,10 @@ export const KPI_COUNT_FIELDS = [
   'unpriced',
   'refunds',
   'oversells',
+  'identified',
+  'newCustomers',
+  'quoted',
+  'cycleSeconds',
 ] as const;
 export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
 
@@ -30,6 +34,17 @@ export interface KpiFigures {
   unpriced: number;
   refunds: number;
   oversells: number;
+  /** orders that name a customer (hashed) */
+  identified: number;
+  /**
+   * customers whose first order on the channel (earliest creation time, then order id) falls
+   * here: folded from the per-(channel, customer) item, not from the order (shared/kpi/fold.ts)
+   */
+  newCustomers: number;
+  /** orders with a sales-cycle start (quote or draft) no later than their creation */
+  quoted: number;
+  /** Σ (creation − start) over those orders, seconds */
+  cycleSeconds: number;
   /** per currency, minor units */
   revenue: Record<string, number>;
   refundAmount: Record<string, number>;
@@ -52,6 +67,10 @@ export function emptyFigures(): KpiFigures {
     unpriced: 0,
     refunds: 0,
     oversells: 0,
+    identified: 0,
+    newCustomers: 0,
+    quoted: 0,
+    cycleSeconds: 0,
     revenue: {},
     refundAmount: {},
     priced: {},

@@ -115,6 +115,21 @@ export interface Measures {
   };
   /** times a sale of the period's orders took a balance below zero */
   oversells: number;
+  /**
+   * Repeat customers (docs/kpis.md): of the orders naming a customer, those whose customer had
+   * an earlier order on the channel (by creation time, whenever it arrived)
+   */
+  customers: {
+    identifiedOrders: number;
+    /** customers whose first order on the channel was placed in the period */
+    newCustomers: number;
+    /** identifiedOrders − newCustomers */
+    repeatOrders: number;
+    /** repeatOrders / identifiedOrders */
+    repeatRate: number | null;
+  };
+  /** quote or draft created → order placed, over the orders whose sender gives the start */
+  salesCycle: { quotedOrders: number; meanDays: number | null };
 }
 
 export function measuresOf(s: Sums): Measures {
@@ -140,6 +155,16 @@ export function measuresOf(s: Sums): Measures {
       meanHours: s.fulfilled > 0 ? Math.round((s.fulfilSeconds / s.fulfilled / 3600) * 100) / 100 : null,
     },
     oversells: s.oversells,
+    customers: {
+      identifiedOrders: s.identified,
+      newCustomers: s.newCustomers,
+      repeatOrders: Math.max(0, s.identified - s.newCustomers),
+      repeatRate: ratio(Math.max(0, s.identified - s.newCustomers), s.identified),
+    },
+    salesCycle: {
+      quotedOrders: s.quoted,
+      meanDays: s.quoted > 0 ? Math.round((s.cycleSeconds / s.quoted / 86400) * 100) / 100 : null,
+    },
   };
 }
 

@@ -36,6 +36,8 @@ export const ChannelStandardsSchema = z.strictObject({
    * the channel's partner keep selling month after month (e.g. 0.9)
    */
   minPartnerRetention: z.number().min(0).max(1).optional(),
+  /** share of the range's orders naming a customer that came from a customer seen before (e.g. 0.3) */
+  minRepeatRate: z.number().min(0).max(1).optional(),
 });
 export type ChannelStandards = z.infer<typeof ChannelStandardsSchema>;
 
@@ -91,6 +93,17 @@ export function evaluateStandards(raw: unknown, input: StandardsInput): Standard
   };
   rateCheck('maxCancellationRate', std.maxCancellationRate, t.cancelled, t.orders);
   rateCheck('maxRefundRate', std.maxRefundRate, t.refunds, t.orders);
+  if (std.minRepeatRate !== undefined) {
+    const repeat = Math.max(0, t.identified - t.newCustomers);
+    if (t.identified <= 0) notEvaluated.push('minRepeatRate');
+    // compared as repeat < min·identified, so rounding never fails an exact threshold
+    else if (repeat < std.minRepeatRate * t.identified - 1e-9)
+      failing.push({
+        measure: 'minRepeatRate',
+        threshold: std.minRepeatRate,
+        actual: Math.round((repeat / t.identified) * 1e6) / 1e6,
+      });
+  }
   if (std.maxMeanFulfilmentHours !== undefined) {
     if (t.fulfilled <= 0) notEvaluated.push('maxMeanFulfilmentHours');
     else if (t.fulfilSeconds > std.maxMeanFulfilmentHours * 3600 * t.fulfilled) {

@@ -17,6 +17,7 @@ import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/table/keys.ts';
+import { customerMarkOp } from '#shared/kpi/customers.ts';
 import {
   mergeCancel,
   mergeFulfillment,
@@ -263,7 +264,12 @@ async function applyOrderEvents(
   if (changed === 0 || afterJson === beforeJson) return 0;
 
   const waiting = waitingListings(after);
-  await putOrder(table, key, current, after, now, waiting);
+  // the customer's first order moves to this one when it was created earlier (shared/kpi/customers.ts)
+  const customer = after.state?.customer;
+  const mark = customer
+    ? customerMarkOp(await table.get(keys.customer(channel, customer), { consistent }), after)
+    : undefined;
+  await putOrder(table, key, current, after, now, waiting, mark ? [mark] : []);
   if (waiting.length > 0) {
     const before = new Set(
       (current ? (orderBodyOfItem(current).state?.lines ?? []) : []).filter((l) => l.unmapped).map((l) => l.lineId),
@@ -296,6 +302,7 @@ async function putOrder(
   body: OrderItemBody,
   now: () => Date,
   waiting: readonly string[],
+  extra: readonly WriteOp[] = [],
 ): Promise<void> {
   const rev = Number(current?.rev ?? 0) + 1;
   const orderItem: Item = {
@@ -316,6 +323,7 @@ async function putOrder(
       kind: 'put',
       item: { ...keys.listingWaiter(body.channel, id, body.orderId), type: 'listing-waiter', orderId: body.orderId },
     });
+  ops.push(...extra);
   await table.write(ops);
 }
 

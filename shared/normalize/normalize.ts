@@ -4,6 +4,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { keyPartViolation } from '#shared/domain/key-part.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
+import { hashCustomers } from '#shared/domain/customer-hash.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
@@ -52,6 +53,11 @@ export interface NormalizeDeps {
    * recorded as pending.
    */
   hydration?: HydrationQueue;
+  /**
+   * The secret customer references are hashed with (HUB_CUSTOMER_SALT, shared/domain/customer-hash.ts).
+   * Absent: orders are kept without a customer, and repeat-customer measures count none.
+   */
+  customerSalt?: string;
 }
 
 export type NormalizeOutcome =
@@ -157,7 +163,7 @@ export async function normalizeMessage(
     if (events.length === 0)
       return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: 'echo' };
   }
-  events = await locate(events, deps.channels);
+  events = hashCustomers(await locate(events, deps.channels), deps.customerSalt);
   // checked before anything is written: a key part that could name another item, or make a key
   // DynamoDB refuses, would otherwise be stored and then stall or corrupt what is folded from it
   for (const [i, e] of events.entries()) {

@@ -80,6 +80,10 @@ export interface OrderUpsertState {
   fulfilledAt?: string;
   cancelledAt?: string;
   shipToCountry?: string;
+  /** the salted hash of the sender's customer reference (shared/domain/customer-hash.ts) */
+  customer?: string;
+  /** when the draft order or quote the order came from was made */
+  quotedAt?: string;
 }
 
 export interface RefundState {
@@ -203,6 +207,8 @@ export function upsertState(
   if (event.fulfilledAt) s.fulfilledAt = event.fulfilledAt;
   if (event.cancelledAt) s.cancelledAt = event.cancelledAt;
   if (event.shipToCountry) s.shipToCountry = event.shipToCountry;
+  if (event.customerHash) s.customer = event.customerHash;
+  if (event.quotedAt) s.quotedAt = event.quotedAt;
   return s;
 }
 
@@ -378,6 +384,12 @@ export function contributionOf(item: OrderItemBody): Contribution {
     const f = emptyFigures();
     f.orders = 1;
     if (whollyCancelled) f.cancelled = 1;
+    if (s.customer) f.identified = 1;
+    const quoted = s.quotedAt === undefined ? Number.NaN : Date.parse(s.quotedAt);
+    if (quoted <= Date.parse(s.createdAt)) {
+      f.quoted = 1;
+      f.cycleSeconds = Math.round((Date.parse(s.createdAt) - quoted) / 1000);
+    }
     const units = active.reduce((n, l) => n + l.qty, 0);
     f.units = units;
     if (!whollyCancelled && new Set(active.map((l) => l.sku)).size > 1) f.multiSku = 1;

@@ -22,6 +22,15 @@ export const API_KEY_PREFIX = 'KEY#';
 
 export const keys = {
   order: (channel: string, orderId: string) => ({ pk: `ORDER#${channel}#${orderId}`, sk: 'META' }),
+  /**
+   * a customer's first order on a channel (shared/kpi/customers.ts). Under the `ORDER#` prefix so
+   * its stream records reach the fold like orders'; `CUST#<hash>` holds a `#`, which no order id
+   * may, and the sort key differs, so it can never be an order.
+   */
+  customer: (channel: string, customerHash: string) => ({
+    pk: `ORDER#${channel}#CUST#${customerHash}`,
+    sk: 'CUSTOMER',
+  }),
   balance: (sku: string, location: string) => ({ pk: `SKU#${sku}`, sk: `LOC#${location}` }),
   /** ledger rows sort by location then time, so "movements at a location since T" is one range query */
   ledger: (sku: string, location: string, at: string, key: string) => ({

@@ -92,6 +92,8 @@ const channelsOf = (c: GenConfig) =>
     },
   ]);
 
+const CUSTOMER_SALT = 'property-test-customer-salt';
+
 const statusArb = fc.constantFrom(
   'pending_payment',
   'paid',
@@ -119,6 +121,10 @@ const orderStreamArb = (orderId: string) =>
       cancel: fc.option(fc.boolean(), { nil: undefined }),
       refund: fc.option(fc.boolean(), { nil: undefined }),
       startMinute: fc.integer({ min: 0, max: 600 }),
+      // one of a few buyers (their first order is re-marked as earlier orders arrive), or a guest
+      customer: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+      // minutes from the quote to the order (sales cycle)
+      quoteMinutes: fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }),
       // some senders' updates carry no lines (Amazon order-level notifications)
       lineless: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       // units of each line shipped by each version (sorted: shipments only add up)
@@ -132,94 +138,115 @@ const orderStreamArb = (orderId: string) =>
         { nil: undefined },
       ),
     })
-    .map(({ lines, statuses, currency, cancel, refund, startMinute, lineless, shipProgress, fulfilment }) => {
-      const created = new Date(T0 + startMinute * 60_000).toISOString();
-      const out: Gen[] = [];
-      const progress = [...shipProgress].sort((a, b) => a - b);
-      const linesWithIds = lines.map(({ item, quantity, where }, i) => ({
-        ...item,
-        quantity,
-        ...(where !== undefined ? { locationId: where } : {}),
-        lineId: `${orderId}-${i}`,
-        unitPrice: `${(i + 1) * 7}.50`,
-      }));
-      statuses.forEach((status, v) => {
-        const at = T0 + (startMinute + 10 * v) * 60_000;
-        const t = new Date(at).toISOString();
-        const shippedLines = linesWithIds.map((l) => {
-          const shipped = Math.min(l.quantity, progress[v]!);
-          return shipped > 0 ? { ...l, shipped, shippedAt: t } : l;
-        });
-        out.push({
-          at,
-          body: {
-            type: 'order.upserted',
-            timestamp: t,
-            data: {
-              orderId,
-              status,
-              createdAt: created,
-              updatedAt: t,
-              currency,
-              lines: lineless[v] ? [] : shippedLines,
-              ...(status === 'fulfilled' ? { fulfilledAt: t } : {}),
-            },
-          },
-        });
-      });
-      if (fulfilment) {
-        const at = T0 + (startMinute + fulfilment.minute) * 60_000 + 1;
-        const t = new Date(at).toISOString();
-        const shipment = (status: string, updatedAt: string) => ({
-          orderId,
-          fulfillmentId: `${orderId}-f1`,
-          status,
-          at: t,
-          updatedAt,
-          lines: [{ lineId: linesWithIds[0]!.lineId, quantity: fulfilment.quantity }],
-        });
-        out.push({ at, body: { type: 'fulfillment.recorded', timestamp: t, data: shipment('shipped', t) } });
-        if (fulfilment.cancelled) {
-          const later = new Date(at + 5 * 60_000).toISOString();
+    .map(
+      ({
+        lines,
+        statuses,
+        currency,
+        cancel,
+        refund,
+        startMinute,
+        customer,
+        quoteMinutes,
+        lineless,
+        shipProgress,
+        fulfilment,
+      }) => {
+        const created = new Date(T0 + startMinute * 60_000).toISOString();
+        const buyer = {
+          ...(customer !== undefined ? { customerId: `C${customer}` } : {}),
+          ...(quoteMinutes !== undefined
+            ? { quotedAt: new Date(T0 + (startMinute - quoteMinutes) * 60_000).toISOString() }
+            : {}),
+        };
+        const out: Gen[] = [];
+        const progress = [...shipProgress].sort((a, b) => a - b);
+        const linesWithIds = lines.map(({ item, quantity, where }, i) => ({
+          ...item,
+          quantity,
+          ...(where !== undefined ? { locationId: where } : {}),
+          lineId: `${orderId}-${i}`,
+          unitPrice: `${(i + 1) * 7}.50`,
+        }));
+        statuses.forEach((status, v) => {
+          const at = T0 + (startMinute + 10 * v) * 60_000;
+          const t = new Date(at).toISOString();
+          const shippedLines = linesWithIds.map((l) => {
+            const shipped = Math.min(l.quantity, progress[v]!);
+            return shipped > 0 ? { ...l, shipped, shippedAt: t } : l;
+          });
           out.push({
-            at: at + 5 * 60_000,
-            body: { type: 'fulfillment.recorded', timestamp: later, data: shipment('cancelled', later) },
+            at,
+            body: {
+              type: 'order.upserted',
+              timestamp: t,
+              data: {
+                orderId,
+                status,
+                createdAt: created,
+                updatedAt: t,
+                currency,
+                lines: lineless[v] ? [] : shippedLines,
+                ...(status === 'fulfilled' ? { fulfilledAt: t } : {}),
+                ...buyer,
+              },
+            },
+          });
+        });
+        if (fulfilment) {
+          const at = T0 + (startMinute + fulfilment.minute) * 60_000 + 1;
+          const t = new Date(at).toISOString();
+          const shipment = (status: string, updatedAt: string) => ({
+            orderId,
+            fulfillmentId: `${orderId}-f1`,
+            status,
+            at: t,
+            updatedAt,
+            lines: [{ lineId: linesWithIds[0]!.lineId, quantity: fulfilment.quantity }],
+          });
+          out.push({ at, body: { type: 'fulfillment.recorded', timestamp: t, data: shipment('shipped', t) } });
+          if (fulfilment.cancelled) {
+            const later = new Date(at + 5 * 60_000).toISOString();
+            out.push({
+              at: at + 5 * 60_000,
+              body: { type: 'fulfillment.recorded', timestamp: later, data: shipment('cancelled', later) },
+            });
+          }
+        }
+        const end = T0 + (startMinute + 10 * statuses.length) * 60_000;
+        if (cancel !== undefined) {
+          const t = new Date(end + 60_000).toISOString();
+          const partial = cancel && linesWithIds.length > 1;
+          out.push({
+            at: end + 60_000,
+            body: {
+              type: 'order.cancelled',
+              timestamp: t,
+              data: { orderId, cancelledAt: t, ...(partial ? { lineIds: [linesWithIds[0]!.lineId] } : {}) },
+            },
           });
         }
-      }
-      const end = T0 + (startMinute + 10 * statuses.length) * 60_000;
-      if (cancel !== undefined) {
-        const t = new Date(end + 60_000).toISOString();
-        const partial = cancel && linesWithIds.length > 1;
-        out.push({
-          at: end + 60_000,
-          body: {
-            type: 'order.cancelled',
-            timestamp: t,
-            data: { orderId, cancelledAt: t, ...(partial ? { lineIds: [linesWithIds[0]!.lineId] } : {}) },
-          },
-        });
-      }
-      if (refund !== undefined) {
-        const t = new Date(end + 120_000).toISOString();
-        out.push({
-          at: end + 120_000,
-          body: {
-            type: 'refund.recorded',
-            timestamp: t,
-            data: {
-              orderId,
-              refundId: `${orderId}-r1`,
-              amount: '5.00',
-              currency,
-              processedAt: t,
-              lines: [{ lineId: linesWithIds[0]!.lineId, quantity: 1, restock: refund }],
+        if (refund !== undefined) {
+          const t = new Date(end + 120_000).toISOString();
+          out.push({
+            at: end + 120_000,
+            body: {
+              type: 'refund.recorded',
+              timestamp: t,
+              data: {
+                orderId,
+                refundId: `${orderId}-r1`,
+                amount: '5.00',
+                currency,
+                processedAt: t,
+                lines: [{ lineId: linesWithIds[0]!.lineId, quantity: 1, restock: refund }],
+              },
             },
-          },
-        });
-      }
-      return out;
-    });
+          });
+        }
+        return out;
+      },
+    );
 
 const stockArb = fc.array(
   fc.record({
@@ -431,6 +458,8 @@ async function snapshot(tableName: string) {
       const k = (rollups[`${String(it.type)}|${String(it.channel)}|${String(it.day ?? it.month)}`] ??= {});
       for (const [f, v] of Object.entries(it)) if (typeof v === 'number' && f !== 'oversells' && v !== 0) k[f] = v;
     }
+    // a customer's first order: the same whatever order the deliveries came in
+    if (it.type === 'customer') orders[String(it.pk)] = { first: it.first };
     if (it.type === 'order')
       orders[String(it.pk)] = {
         state: it.state,
@@ -570,6 +599,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
                 channels,
                 loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
                 now: clock,
+                customerSalt: CUSTOMER_SALT,
               });
           }
           await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
@@ -608,6 +638,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
                   channels,
                   loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
                   now: clock,
+                  customerSalt: CUSTOMER_SALT,
                 });
               } catch {
                 queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);

@@ -100,6 +100,19 @@ describe('hub format adapter', () => {
     expect(o).toMatchObject({ status: 'fulfilled', fulfilledAt: '2026-03-03T08:00:00Z', locationId: 'WH-BERLIN' });
   });
 
+  it('carries the customer id (to be hashed) and the quote time, and none when absent', () => {
+    // Prepare
+    const body = payload(S, 'order-upserted');
+    Object.assign(body.data, { customerId: 'C-0042', quotedAt: '2026-02-20T09:00:00Z' });
+    // Act
+    const o = only(mapped(S, 'order.upserted', body), 'OrderUpserted');
+    const bare = only(mapped(S, 'order.upserted', payload(S, 'order-upserted')), 'OrderUpserted');
+    // Assess
+    expect(o).toMatchObject({ customerRef: 'id:C-0042', quotedAt: '2026-02-20T09:00:00Z' });
+    expect(bare).not.toHaveProperty('customerRef');
+    expect(bare).not.toHaveProperty('quotedAt');
+  });
+
   it('maps a line named by listingId to the listing it waits for, and shipped units per line', () => {
     // Prepare + Act
     const o = only(mapped(S, 'order.upserted', payload(S, 'order-upserted-partial')), 'OrderUpserted');

@@ -28,6 +28,7 @@ describe('shopify adapter: orders', () => {
         version: { at: '2026-03-02T10:14:05-05:00' },
         total: { amount: '71.29', currency: 'USD' },
         shipToCountry: 'US',
+        customerRef: 'id:7012398745601',
         lines: [
           {
             lineId: '14498765432101',

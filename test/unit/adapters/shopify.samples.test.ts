@@ -62,6 +62,8 @@ describe('shopify published samples: orders', () => {
           total: usd('369.97'),
           shipToCountry: 'US',
           cancelledAt: '2021-12-31T19:00:00-05:00',
+          // the sample's customer.id is above 2^53: kept digit for digit (hashed before storage)
+          customerRef: 'id:115310627314723954',
           lines: TEST_ORDER_LINES,
         },
       ]);
@@ -112,6 +114,7 @@ describe('shopify published samples: orders', () => {
         // current_total_price in the shop currency (USD), not the EUR presentment amount
         total: usd('128.45'),
         shipToCountry: 'DE',
+        customerRef: 'id:7012345678901',
         lines: LIVE_LINES,
       },
     ]);

@@ -29,6 +29,7 @@ describe('woocommerce adapter: orders', () => {
         version: { at: '2026-03-02T10:05:40Z' },
         total: { amount: '45.70', currency: 'EUR' },
         shipToCountry: 'DE',
+        customerRef: 'id:118',
         lines: [
           // a variation is listed by its variation id
           {

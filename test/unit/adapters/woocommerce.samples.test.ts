@@ -34,6 +34,8 @@ const upserted = {
   createdAt: '2017-03-22T19:28:02Z',
   total: usd('29.35'),
   shipToCountry: 'US',
+  // the docs' order 727 is a guest's (customer_id 0): its billing email is the customer
+  customerRef: 'email:john.doe@example.com',
   lines: LINES,
 } as const;
 

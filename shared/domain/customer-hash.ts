@@ -1,0 +1,28 @@
+import { createHmac } from 'node:crypto';
+import type { CanonicalEvent } from '#shared/domain/events.ts';
+
+/**
+ * Customer identity for the repeat-customer measures (docs/kpis.md): the hub never stores the
+ * sender's customer id or email, only HMAC-SHA256(salt, reference) in hex. The salt is a secret
+ * (`HUB_CUSTOMER_SALT`, at least 16 characters): without it a hash of a known email could be
+ * recomputed by anyone reading the table. Changing it starts every customer afresh.
+ */
+export function customerHash(salt: string, ref: string): string {
+  return createHmac('sha256', salt).update(ref, 'utf8').digest('hex');
+}
+
+/** The shortest salt accepted: shorter ones are refused at start-up rather than weakly hashing. */
+export const MIN_CUSTOMER_SALT_LENGTH = 16;
+
+/**
+ * The events with every order's `customerRef` replaced by its salted `customerHash` — or dropped
+ * when no salt is configured (the order is then counted without a customer). Runs before any
+ * event is applied, so the raw reference never reaches the table.
+ */
+export function hashCustomers(events: CanonicalEvent[], salt: string | undefined): CanonicalEvent[] {
+  return events.map((e) => {
+    if (e.type !== 'OrderUpserted' || e.customerRef === undefined) return e;
+    const { customerRef, ...rest } = e;
+    return salt ? { ...rest, customerHash: customerHash(salt, customerRef) } : rest;
+  });
+}
