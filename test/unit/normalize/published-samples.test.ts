@@ -16,12 +16,10 @@ import {
   type Balance,
   CHANNEL,
   COUNTED,
-  COUNTED_AT,
   locationIdsOf,
   skuForListing,
-  skusOf,
-  unmappedListingsOf,
   WAREHOUSE,
+  setupEvents,
 } from './published-setup.ts';
 
 /**
@@ -64,29 +62,7 @@ describe('published samples, sent first by a merchant set up as merchants are', 
       if (!(err instanceof AdapterError && err.kind === 'ignored')) throw err;
     }
     const table = new MemoryTable();
-    const base = { channel: CHANNEL, source, deliveryId: 'setup', occurredAt: COUNTED_AT };
-    const setup: CanonicalEvent[] = [
-      ...unmappedListingsOf(events).map(
-        (externalId): CanonicalEvent => ({
-          ...base,
-          type: 'ListingMapped',
-          externalId,
-          sku: skuForListing(externalId),
-          at: COUNTED_AT,
-        }),
-      ),
-      ...skusOf(events).map(
-        (sku): CanonicalEvent => ({
-          ...base,
-          type: 'StockLevelSet',
-          sku,
-          locationId: WAREHOUSE,
-          quantity: COUNTED,
-          bucket: 'on_hand',
-          asOf: COUNTED_AT,
-        }),
-      ),
-    ];
+    const setup = setupEvents(events, source);
     await applyEvents(table, setup, fixedClock());
     // stock Amazon holds in its fulfilment network (AFN:<marketplace>) is not the merchant's
     // warehouse: kept at its own locations; every other channel location id is WH-A
