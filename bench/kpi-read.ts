@@ -238,7 +238,7 @@ export const kpiReadBench: BenchModule = {
   name: 'kpi-read',
   title: 'KPI read over 365 days × all channels, small vs 10× orders (moto)',
   async run(ctx) {
-    // The scale, 10k vs 100k orders: about two minutes here, most of it bulk-loading the
+    // The scale the KPI goal names, 10k vs 100k orders: about two minutes here, most of it bulk-loading the
     // large table's ~33k counter items into moto (BENCH_KPI_ORDERS=500,5000 for a quicker look).
     const scale = (process.env.BENCH_KPI_ORDERS ?? (ctx.quick ? '200,2000' : '10000,100000')).split(',').map(Number);
     const [small, large] = [scale[0] ?? 2_000, scale[1] ?? 20_000];

@@ -56,7 +56,7 @@ export const PRICES = {
   },
 } as const;
 
-/** What the issue lists for hosted webhook gateways, per million deliveries (for comparison). */
+/** Published prices of hosted webhook gateways, per million deliveries (for comparison). */
 export const GATEWAY_PRICES_PER_MILLION = {
   low: 3.3,
   high: 100,
