@@ -173,7 +173,11 @@ describe('npm start keeps its state across a restart', () => {
     running = await startHub(env, ['--fresh']);
     const third = running.stdout();
     expect(third).toContain(`state: kept in ${join(dir, 'data')}`);
-    expect(/KEY='([^']+)'/.exec(exportLine(third))![1]).not.toBe(adminKey);
+    const freshKey = /KEY='([^']+)'/.exec(exportLine(third))![1]!;
+    expect(freshKey).not.toBe(adminKey);
+    // stopped once it serves (a stop during start-up is a different path from the clean stop)
+    const hubUrl3 = /export HUB=(\S+)/.exec(exportLine(third))![1]!;
+    expect(await kpiOrders(hubUrl3, freshKey)).toBe(0);
     expect(await stop(running)).toBe(0);
   }, 420_000);
 
