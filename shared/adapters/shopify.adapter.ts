@@ -295,8 +295,10 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
   };
   const orderNumber = present(order.name) ?? order.order_number ?? undefined;
   if (orderNumber) upserted.orderNumber = orderNumber;
-  // current_total_price reflects edits, refunds and cancellations; total_price is the original
-  const total = order.current_total_price ?? order.total_price;
+  // Gross revenue is total_price: the total after edits, before returns and refunds. Refunds are
+  // counted from refunds/create; current_total_price already has them taken off, so using it
+  // would subtract a refund twice once an orders/updated follows the refund.
+  const total = order.total_price ?? order.current_total_price;
   if (total) upserted.total = { amount: total, currency: order.currency };
   if (order.location_id) upserted.locationId = order.location_id;
   const country = present(order.shipping_address?.country_code) ?? present(order.billing_address?.country_code);

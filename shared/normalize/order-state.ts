@@ -292,9 +292,16 @@ function fulfilledLines(item: OrderItemBody): Map<string, { qty: number; at: str
   return out;
 }
 
+/**
+ * Statuses whose unshipped lines stay reserved. A partially refunded order still has lines to
+ * ship (the senders report `partially_refunded` only while the rest is unfulfilled: Shopify puts
+ * fulfilment before it, and shipped quantities are subtracted line by line), so releasing it would
+ * show stock as sellable that is promised to a customer.
+ */
 const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set([
   'pending_payment',
   'paid',
+  'partially_refunded',
   'processing',
   'partially_fulfilled',
   'on_hold',

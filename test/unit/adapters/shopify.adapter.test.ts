@@ -49,10 +49,10 @@ describe('shopify adapter: orders', () => {
     ]);
   });
 
-  it('falls back to total_price, billing country and order_number, and keeps the POS location', () => {
+  it('falls back to current_total_price, billing country and order_number, and keeps the POS location', () => {
     // Prepare
     const body = order();
-    delete body.current_total_price;
+    delete body.total_price;
     body.shipping_address = null;
     body.billing_address.country_code = 'CA';
     body.name = '';
@@ -151,7 +151,8 @@ describe('shopify adapter: orders', () => {
     const o = only(events, 'OrderUpserted');
     expect(o.status).toBe('cancelled');
     expect(o.cancelledAt).toBe('2026-03-02T12:01:30-05:00');
-    expect(o.total).toEqual({ amount: '0.00', currency: 'USD' });
+    // total_price, not current_total_price (0.00 once cancelled): a cancelled order counts no revenue anyway
+    expect(o.total).toEqual({ amount: '71.29', currency: 'USD' });
     const c = only(events, 'OrderCancelled');
     expect(c).toMatchObject({ orderId: '5873401233521', cancelledAt: '2026-03-02T12:01:30-05:00', reason: 'customer' });
     expect(c.occurredAt).toBe(o.occurredAt);

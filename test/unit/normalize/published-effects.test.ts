@@ -104,8 +104,8 @@ function stockOf(lines: { sku?: string; qty: number; shipped: number; held: bool
 // ---- Shopify: REST Order, Refund and Fulfillment resources -------------------------------------
 
 /**
- * A Shopify order body. Revenue is `current_total_price` (shop currency: `currency`, not the
- * presentment currency), which Shopify documents as the total after edits, else `total_price`.
+ * A Shopify order body. Revenue is `total_price` (shop currency: `currency`, not the presentment
+ * currency): the total after edits and before refunds, which are counted from refunds/create.
  * A line's SKU is its `sku`; a line with an empty SKU is resolved through its variant's listing
  * (the set-up maps it); a custom line (no variant) moves no stock but is counted in the order.
  */
@@ -120,9 +120,14 @@ function shopifyOrder(p: Json, refunds: { currency: string; minor: number }[] = 
       ? 'fulfilled'
       : p.fulfillment_status === 'partial'
         ? 'partially_fulfilled'
-        : ({ paid: 'paid', authorized: 'processing', pending: 'pending_payment' } as Record<string, string>)[
-            p.financial_status
-          ];
+        : (
+            {
+              paid: 'paid',
+              authorized: 'processing',
+              pending: 'pending_payment',
+              partially_refunded: 'partially_refunded',
+            } as Record<string, string>
+          )[p.financial_status];
   const skuOf = (l: Json): string | undefined =>
     l.sku ? l.sku : l.variant_id != null ? skuForListing(`variant:${l.variant_id}`) : undefined;
   const shippedOf = (l: Json): number =>
@@ -137,7 +142,7 @@ function shopifyOrder(p: Json, refunds: { currency: string; minor: number }[] = 
     cancelled,
     units: sum(lines.map((l) => l.quantity)),
     skus: new Set(lines.map((l) => skuOf(l) ?? `custom line ${l.id}`)).size,
-    revenue: { currency: p.currency, minor: minor(p.current_total_price ?? p.total_price) },
+    revenue: { currency: p.currency, minor: minor(p.total_price ?? p.current_total_price) },
     ...(fulfilled
       ? { fulfilSeconds: secondsBetween(p.created_at, latest(shippedFulfilments.map((f: Json) => f.created_at))) }
       : {}),
@@ -389,8 +394,18 @@ const CASES: Case[] = [
     'order-partially-fulfilled',
     'order-fulfilled-multi',
     'order-updated-pos',
+    'order-updated-refunded',
     'test-order',
   ].map((name): Case => ({ source: 'shopify', name, expected: () => shopifyOrder(shopify(name)) })),
+  // orders/updated after a refund: current_total_price has the refund taken off, total_price not;
+  // the refund itself counts from refunds/create, so revenue must not drop here
+  {
+    source: 'shopify',
+    name: 'order-updated-refunded',
+    after: 'order-paid',
+    before: () => shopifyOrder(shopify('order-paid')),
+    expected: () => shopifyOrder(shopify('order-updated-refunded')),
+  },
   // orders/edited carries the edit's deltas, not the order: the order's next orders/updated says what it is
   { source: 'shopify', name: 'order-edited', expected: () => NO_EFFECT },
   // refunds after the order they refund
