@@ -30,16 +30,21 @@ export function hydrateRuntime(
   const queueUrl = env.HUB_HYDRATE_QUEUE_URL;
   if (!queueUrl) throw new ConfigError('HUB_HYDRATE_QUEUE_URL is not set');
   const doc = documentClient(awsClientConfig(env));
-  const credentials = secretsManagerApiCredentials({ stage: env.HUB_STAGE ?? 'local', now: systemMsClock });
+  // one signed-request client for Secrets Manager and SQS, from this environment's endpoint and region
+  const aws = liteAwsClient({ env });
+  const credentials = secretsManagerApiCredentials({
+    stage: env.HUB_STAGE ?? 'local',
+    now: systemMsClock,
+    clients: { aws },
+  });
   const fetchFn = opts.fetch ?? fetch;
   // eBay's OAuth tokens, minted once and reused by every fetch of this container until they expire
   const tokens = memoryTokenCache();
   const timedFetch: typeof fetch = (url, init) => fetchFn(url, { ...init, signal: AbortSignal.timeout(10_000) });
   const ingestQueueUrl = env.HUB_INGEST_QUEUE_URL;
-  const aws = liteAwsClient();
   return {
     table: new DynamoTable(doc, tableName),
-    queue: sqsHydrationQueue({ queueUrl }),
+    queue: sqsHydrationQueue({ queueUrl, clients: { aws } }),
     credentials,
     channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: 30, now: systemMsClock }),
     now: systemClock,

@@ -7,6 +7,7 @@ import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
+import { liteAwsClient } from '#shared/aws/lite/client.ts';
 import { customerSaltOf } from '#shared/domain/customer-hash.ts';
 import { connectionsWithCredentials } from '#shared/hydrate/credentials-marker.ts';
 
@@ -35,7 +36,14 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
     // customer references are stored only as HMACs under this secret (docs/kpis.md)
     ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
     // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
-    ...(env.HUB_HYDRATE_QUEUE_URL ? { hydration: sqsHydrationQueue({ queueUrl: env.HUB_HYDRATE_QUEUE_URL }) } : {}),
+    ...(env.HUB_HYDRATE_QUEUE_URL
+      ? {
+          hydration: sqsHydrationQueue({
+            queueUrl: env.HUB_HYDRATE_QUEUE_URL,
+            clients: { aws: liteAwsClient({ env }) },
+          }),
+        }
+      : {}),
     // unmapped Square and BigCommerce listings are looked up in the catalog of a connection with credentials
     catalogLookups: connectionsWithCredentials(table, { maxAgeSeconds: 60, now: systemMsClock }),
   };
