@@ -495,9 +495,10 @@ export type RetryResult =
  */
 export async function retryHydration(
   deps: { table: TablePort; queue: HydrationQueue; now: Clock },
-  req: { channel: string; externalId: string },
+  req: { channel: string; externalId: string; entity?: HydrationMessage['entity'] },
 ): Promise<RetryResult> {
-  const key = keys.hydration(req.channel, 'order', req.externalId);
+  const entity = req.entity ?? 'order';
+  const key = keys.hydration(req.channel, entity, req.externalId);
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);
     if (!item) return { status: 'unknown-order' };
@@ -525,7 +526,7 @@ export async function retryHydration(
       connectionId,
       channel: req.channel,
       source: String(item.source),
-      entity: 'order',
+      entity,
       externalId: req.externalId,
     });
     return { status: 'sent' };
