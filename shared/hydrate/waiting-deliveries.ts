@@ -1,6 +1,6 @@
 import type { Clock } from '#shared/domain/clock.ts';
 import { keys } from '#shared/table/keys.ts';
-import type { Item, TablePort } from '#shared/table/port.ts';
+import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
 
 /**
  * The deliveries quarantined as `unmapped-listing` that wait for one listing (docs/hydration.md,
@@ -64,19 +64,42 @@ export async function replayWaitingDeliveries(
   const replayed: string[] = [];
   for (const q of await waitingDeliveries(deps.table, listing, deps.now)) {
     await deps.ingest.sendRaw(String(q.message_body));
-    await deps.table.write([
-      {
-        kind: 'update',
-        key: { pk: String(q.pk), sk: String(q.sk) },
-        update: 'SET #s = :r, replayedAt = :now',
-        names: { '#s': 'status' },
-        values: { ':r': 'replayed', ':now': deps.now().toISOString() },
-        billedSize: 1024,
-      },
-    ]);
+    await unlessChanged(
+      deps.table.write([
+        {
+          kind: 'update',
+          key: { pk: String(q.pk), sk: String(q.sk) },
+          update: 'SET #s = :r, replayedAt = :now',
+          ...stillWaiting(q, { '#s': 'status' }, { ':r': 'replayed', ':now': deps.now().toISOString() }),
+          billedSize: 1024,
+        },
+      ]),
+    );
     replayed.push(String(q.deliveryId));
   }
   return replayed;
+}
+
+/**
+ * The condition that the quarantine item is still the one read: the replayed delivery may already
+ * have been normalized and quarantined again, for another listing (one item per delivery), and
+ * that newer entry must stay `quarantined` so its own lookup (or `listings map`) replays it.
+ */
+function stillWaiting(q: Item, names: Record<string, string>, values: Record<string, unknown>) {
+  return {
+    condition: '#s = :q AND externalId = :x AND quarantinedAt = :qa',
+    names: { '#s': 'status', ...names },
+    values: { ':q': 'quarantined', ':x': q.externalId, ':qa': q.quarantinedAt, ...values },
+  };
+}
+
+/** A failed condition means the item moved on (see stillWaiting): nothing to mark. */
+async function unlessChanged(write: Promise<void>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (!(err instanceof WriteConflictError)) throw err;
+  }
 }
 
 /**
@@ -92,19 +115,21 @@ export async function noteUnresolved(
   const waiting = await waitingDeliveries(deps.table, listing, deps.now);
   for (const q of waiting) {
     const base = String(q.message).replace(/ \(catalog lookup: .*\)$/, '');
-    await deps.table.write([
-      {
-        kind: 'update',
-        key: { pk: String(q.pk), sk: String(q.sk) },
-        update: 'SET message = :m, catalogLookup = :c, catalogLookupAt = :at',
-        values: {
-          ':m': `${base} (catalog lookup: ${reason})`,
-          ':c': reason,
-          ':at': deps.now().toISOString(),
+    await unlessChanged(
+      deps.table.write([
+        {
+          kind: 'update',
+          key: { pk: String(q.pk), sk: String(q.sk) },
+          update: 'SET message = :m, catalogLookup = :c, catalogLookupAt = :at',
+          ...stillWaiting(
+            q,
+            {},
+            { ':m': `${base} (catalog lookup: ${reason})`, ':c': reason, ':at': deps.now().toISOString() },
+          ),
+          billedSize: 1024,
         },
-        billedSize: 1024,
-      },
-    ]);
+      ]),
+    );
   }
   return waiting.length;
 }
