@@ -12,7 +12,7 @@ import { normalizeRuntime } from '#shared/aws/normalize-runtime.ts';
 import type { DynamoTable } from '#shared/aws/table.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
-import { RateLimitedError } from '#shared/hydrate/errors.ts';
+import { RateLimitedError, UnauthorizedError } from '#shared/hydrate/errors.ts';
 import { hydrateRecord } from '#shared/hydrate/record.ts';
 import { normalizeMessage, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
 import { keys } from '#shared/table/keys.ts';
@@ -331,6 +331,33 @@ describe('unmapped listings looked up in the sender catalog (moto, fake APIs)', 
     // the first IN_STOCK count of the sample, now at the SKU
     expect(await onHand('MUG-BLU', 'L8GWV4NH3TQ2J')).toBe(17);
     expect(catalogCalls(square, '/v2/catalog/object/RATE4LIMITEDVARIATIONXYZ')).toBe(2);
+  });
+
+  it('raises the refused-credentials state on a 401, leaving the webhook quarantined and replayable', async () => {
+    // Prepare
+    const body = structuredClone(payload('square', 'inventory-count-updated')) as {
+      data: { object: { inventory_counts: { catalog_object_id: string }[] } };
+    };
+    for (const c of body.data.object.inventory_counts) c.catalog_object_id = 'REFUSED4TOKENVARIATIONXY';
+    square.failNext({
+      status: 401,
+      body: { errors: [{ category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'Token revoked.' }] },
+    });
+
+    // Act
+    await post(
+      deliveryFor('square', 'inventory.count.updated', body, { channel: 'sq-cat', connectionId: 'sq-cat-conn' }),
+    );
+    const errors = await pump();
+
+    // Assess: thrown back to the queue (retried after its visibility timeout, then the DLQ)
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(UnauthorizedError);
+    expect(hydrations.at(-1)).toBe('unauthorized');
+    expect(await table.get(keys.hydration('sq-cat', 'listing', 'REFUSED4TOKENVARIATIONXY'))).toMatchObject({
+      lastError: expect.stringMatching(/^credentials missing or refused/),
+    });
+    expect((await quarantined('sq-cat', 'REFUSED4TOKENVARIATIONXY')).map((q) => q.status)).toEqual(['quarantined']);
   });
 
   it('leaves a connection without API credentials to a mapping by hand, as before', async () => {
