@@ -92,8 +92,19 @@ export const OUTBOUND_TABLE_PARTITIONS = [
   'SKULIST#*',
   'PUSH#*',
 ] as const;
-/** the partitions hydrate reads and writes: pending items, orders, listings (line SKUs), channels */
-export const HYDRATE_TABLE_PARTITIONS = ['HYDRATE#*', 'ORDER#*', 'LISTING#*', 'CHANNEL#*'] as const;
+/**
+ * the partitions hydrate reads and writes: pending items, orders, listings (line SKUs, and the
+ * mappings catalog lookups write with their SKULIST reverse items), channels, and the quarantine
+ * (the deliveries that waited for a listing, replayed once it is mapped)
+ */
+export const HYDRATE_TABLE_PARTITIONS = [
+  'HYDRATE#*',
+  'ORDER#*',
+  'LISTING#*',
+  'SKULIST#*',
+  'CHANNEL#*',
+  'QUAR#*',
+] as const;
 
 /**
  * `fold` reads the table's stream: up to 10,000 records (the DynamoDB Streams maximum; Lambda also
@@ -462,7 +473,12 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      environment: { ...tableEnv, HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl },
+      environment: {
+        ...tableEnv,
+        HUB_HYDRATE_QUEUE_URL: this.hydrateQueue.queueUrl,
+        // deliveries that waited for a listing the catalog resolved go back through normalize
+        HUB_INGEST_QUEUE_URL: this.ingestQueue.queueUrl,
+      },
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.hydrate),
     });
     // pending items, the orders it applies, the listings that name their lines' SKUs, the channels'
@@ -475,7 +491,10 @@ export class HubStack extends Stack {
     // SendMessage: a webhook that arrived during a fetch queues one more. The event source grants
     // ReceiveMessage, DeleteMessage and ChangeMessageVisibility (a rate limit's delay).
     this.hydrate.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.hydrateQueue.queueArn] }),
+      new PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.hydrateQueue.queueArn, this.ingestQueue.queueArn],
+      }),
     );
     const apiSecrets = secretArn(`${apiSecretName(stage, '*')}-??????`);
     this.hydrate.role.addToPrincipalPolicy(

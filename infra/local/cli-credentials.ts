@@ -4,6 +4,7 @@ import { AwsError, type LiteAwsClient } from '#shared/aws/lite/client.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
 import { PUSHED_SOURCES } from '#shared/outbound/connectors/push.ts';
+import { keys } from '#shared/table/keys.ts';
 
 /**
  * `connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]` (eBay:
@@ -15,7 +16,14 @@ import { PUSHED_SOURCES } from '#shared/outbound/connectors/push.ts';
 export async function setApiCredentials(
   conn: Connection,
   args: string[],
-  opts: { aws: LiteAwsClient; stage: string; print: (line: string) => void; fail: (message: string) => Error },
+  opts: {
+    aws: LiteAwsClient;
+    stage: string;
+    /** the hub's table: it records that the connection has credentials (no secret goes there) */
+    tableName: string;
+    print: (line: string) => void;
+    fail: (message: string) => Error;
+  },
 ): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -78,6 +86,23 @@ export async function setApiCredentials(
       },
     });
   }
+  // normalize queues catalog lookups only for connections with credentials (docs/hydration.md);
+  // it cannot read the secret itself, so the table says they exist
+  const marker = keys.connectionApi(conn.id);
+  await opts.aws.json({
+    service: 'dynamodb',
+    target: 'DynamoDB_20120810.PutItem',
+    input: {
+      TableName: opts.tableName,
+      Item: {
+        pk: { S: marker.pk },
+        sk: { S: marker.sk },
+        type: { S: 'api-credentials' },
+        source: { S: conn.source },
+        secretName: { S: name },
+      },
+    },
+  });
   opts.print(
     `stored API credentials of ${conn.id} in ${name}${parsed.data.baseUrl ? ` (API at ${parsed.data.baseUrl})` : ''}`,
   );

@@ -109,9 +109,9 @@ export async function runHydrationCli(
         const targets = (await pending()).filter((p) => RETRYABLE.includes(p.state));
         let sent = 0;
         for (const p of targets) {
-          const r = await retryHydration(deps, { channel: p.channel, externalId: p.orderId });
+          const r = await retryHydration(deps, { channel: p.channel, externalId: p.orderId, entity: p.entity });
           if (r.status === 'sent') sent++;
-          else print(`${p.channel} ${p.orderId}: ${explain(r.status)}`);
+          else print(`${p.channel} ${idOf(p)}: ${explain(r.status)}`);
         }
         print(`sent ${sent} fetch${sent === 1 ? '' : 'es'} to the hydrate queue`);
         return;
@@ -148,7 +148,10 @@ function explain(status: 'up-to-date' | 'unknown-order' | 'no-connection'): stri
   return 'no fetch was ever queued, so its connection is unknown; its next webhook queues one';
 }
 
+/** an order by its id; a listing looked up in the catalog as `listing <id>` */
+const idOf = (p: PendingFetch) => (p.entity === 'listing' ? `listing ${p.orderId}` : p.orderId);
+
 function describe(p: PendingFetch): string {
   const when = p.state === 'backing-off' ? `until ${p.until}` : p.since ? `since ${p.since}` : '';
-  return [p.channel, p.orderId, p.state, when, p.connectionId ?? '-', p.reason ?? ''].filter(Boolean).join('  ');
+  return [p.channel, idOf(p), p.state, when, p.connectionId ?? '-', p.reason ?? ''].filter(Boolean).join('  ');
 }

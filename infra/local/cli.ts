@@ -290,6 +290,7 @@ export async function runCli(
       await setApiCredentials(conn, rest.slice(1), {
         aws: liteAwsClient({ env: e }),
         stage: e.HUB_STAGE ?? 'local',
+        tableName: e.HUB_TABLE_NAME ?? 'hub-local-table',
         print,
         fail: (m) => new CliError(m),
       });

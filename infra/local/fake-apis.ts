@@ -31,6 +31,17 @@ async function main(): Promise<void> {
   square.orders.set(orderId, squareOrder({ id: orderId, version: 1, created_at: now, updated_at: now }));
   bc.orders.set('118', bigcommerceOrder());
   ebay.orders.set('12-11223-44556', ebayOrder());
+  // catalogs: the listings the fixtures' stock webhooks name, looked up when the hub has no SKU for them
+  const variation = (id: string, sku: string) => ({
+    type: 'ITEM_VARIATION',
+    id,
+    present_at_all_locations: true,
+    item_variation_data: { item_id: 'LRAK6VPQCNQL3RJJV4KM2XLU', name: sku, sku, pricing_type: 'FIXED_PRICING' },
+  });
+  square.catalog.set('W62UWFY35CWMYGVWK6TWJDNI', variation('W62UWFY35CWMYGVWK6TWJDNI', 'MUG-WHT'));
+  square.catalog.set('FKPYM47ZBWJD3RQK7XEBN2QH', variation('FKPYM47ZBWJD3RQK7XEBN2QH', 'TEE-BLK-M'));
+  bc.variants.set('509', { id: 509, product_id: 179, sku: 'LAMP-BRASS-S' });
+  bc.catalogProducts.set('179', { id: 179, name: 'Brass lamp', type: 'physical', sku: 'LAMP-BRASS' });
 
   const loaded = (() => {
     try {
@@ -49,6 +60,8 @@ async function main(): Promise<void> {
     `  Square      ${square.url}   (token ${SQUARE_TOKEN}; order ${orderId})`,
     `  BigCommerce ${bc.url}   (token ${BC_TOKEN}, store hash ${BC_STORE}; order 118)`,
     `  eBay        ${ebay.url}   (client ${EBAY.clientId}; order 12-11223-44556)`,
+    '  catalogs: Square variations W62UWFY35CWMYGVWK6TWJDNI (MUG-WHT), FKPYM47ZBWJD3RQK7XEBN2QH (TEE-BLK-M);',
+    '            BigCommerce variant:509 (LAMP-BRASS-S), product:179 (LAMP-BRASS): stock webhooks naming them map themselves',
     '',
     'point the hub at them (in another terminal, with `npm start` running):',
     `  npm run hub -- connections credentials ${idOf('square', '<square connection>')} --token ${SQUARE_TOKEN} --base-url ${square.url}`,

@@ -8,6 +8,9 @@ import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { orderClientFor } from '#shared/hydrate/clients.ts';
 import type { HydrateDeps } from '#shared/hydrate/hydrate.ts';
 import { memoryTokenCache } from '#shared/hydrate/types.ts';
+import { resolveCatalogSku } from '#shared/hydrate/catalog.ts';
+import { liteAwsClient } from '#shared/aws/lite/client.ts';
+import { customerSaltOf } from '#shared/domain/customer-hash.ts';
 
 export interface HydrateRuntime extends HydrateDeps {
   queue: SqsHydrationQueue;
@@ -27,13 +30,21 @@ export function hydrateRuntime(
   const queueUrl = env.HUB_HYDRATE_QUEUE_URL;
   if (!queueUrl) throw new ConfigError('HUB_HYDRATE_QUEUE_URL is not set');
   const doc = documentClient(awsClientConfig(env));
-  const credentials = secretsManagerApiCredentials({ stage: env.HUB_STAGE ?? 'local', now: systemMsClock });
+  // one signed-request client for Secrets Manager and SQS, from this environment's endpoint and region
+  const aws = liteAwsClient({ env });
+  const credentials = secretsManagerApiCredentials({
+    stage: env.HUB_STAGE ?? 'local',
+    now: systemMsClock,
+    clients: { aws },
+  });
   const fetchFn = opts.fetch ?? fetch;
   // eBay's OAuth tokens, minted once and reused by every fetch of this container until they expire
   const tokens = memoryTokenCache();
+  const timedFetch: typeof fetch = (url, init) => fetchFn(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const ingestQueueUrl = env.HUB_INGEST_QUEUE_URL;
   return {
     table: new DynamoTable(doc, tableName),
-    queue: sqsHydrationQueue({ queueUrl }),
+    queue: sqsHydrationQueue({ queueUrl, clients: { aws } }),
     credentials,
     channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: 30, now: systemMsClock }),
     now: systemClock,
@@ -41,7 +52,7 @@ export function hydrateRuntime(
       const creds = await credentials.get(message.connectionId);
       const client = orderClientFor(message.source, {
         // a sender that does not answer within 10 s is retried through the queue
-        fetch: (url, init) => fetchFn(url, { ...init, signal: AbortSignal.timeout(10_000) }),
+        fetch: timedFetch,
         credentials: creds,
         now: systemMsClock,
         tokens,
@@ -49,5 +60,31 @@ export function hydrateRuntime(
       if (!client) throw new Error(`no order client for source ${message.source}`);
       return client;
     },
+    // unmapped listings resolved through the sender's catalog; the deliveries that waited for
+    // them go back to the ingest queue (docs/hydration.md)
+    ...(ingestQueueUrl
+      ? {
+          listings: {
+            async resolve(message) {
+              const creds = await credentials.get(message.connectionId);
+              return resolveCatalogSku(message.source, message.externalId, {
+                fetch: timedFetch,
+                credentials: creds,
+                now: systemMsClock,
+              });
+            },
+            ingest: {
+              async sendRaw(messageBody) {
+                await aws.json({
+                  service: 'sqs',
+                  target: 'AmazonSQS.SendMessage',
+                  input: { QueueUrl: ingestQueueUrl, MessageBody: messageBody },
+                });
+              },
+            },
+          },
+        }
+      : {}),
+    ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
   };
 }

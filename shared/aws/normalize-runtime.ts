@@ -7,13 +7,9 @@ import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
-import { MIN_CUSTOMER_SALT_LENGTH } from '#shared/domain/customer-hash.ts';
-
-function customerSaltOf(salt: string): string {
-  if (salt.length < MIN_CUSTOMER_SALT_LENGTH)
-    throw new ConfigError(`HUB_CUSTOMER_SALT must be at least ${MIN_CUSTOMER_SALT_LENGTH} characters`);
-  return salt;
-}
+import { liteAwsClient } from '#shared/aws/lite/client.ts';
+import { customerSaltOf } from '#shared/domain/customer-hash.ts';
+import { connectionsWithCredentials } from '#shared/hydrate/credentials-marker.ts';
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -23,8 +19,9 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const doc = documentClient(awsClientConfig(env));
+  const table = new DynamoTable(doc, tableName);
   return {
-    table: new DynamoTable(doc, tableName),
+    table,
     adapt,
     // a channel's location settings reach the normalizer within this many seconds of a change
     channels: dynamoChannelPort(doc, tableName, { maxAgeSeconds: 30, now: systemMsClock }),
@@ -39,6 +36,15 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
     // customer references are stored only as HMACs under this secret (docs/kpis.md)
     ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
     // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
-    ...(env.HUB_HYDRATE_QUEUE_URL ? { hydration: sqsHydrationQueue({ queueUrl: env.HUB_HYDRATE_QUEUE_URL }) } : {}),
+    ...(env.HUB_HYDRATE_QUEUE_URL
+      ? {
+          hydration: sqsHydrationQueue({
+            queueUrl: env.HUB_HYDRATE_QUEUE_URL,
+            clients: { aws: liteAwsClient({ env }) },
+          }),
+        }
+      : {}),
+    // unmapped Square and BigCommerce listings are looked up in the catalog of a connection with credentials
+    catalogLookups: connectionsWithCredentials(table, { maxAgeSeconds: 60, now: systemMsClock }),
   };
 }

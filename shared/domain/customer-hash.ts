@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
+import { ConfigError } from '#shared/domain/config-error.ts';
 
 /**
  * Customer identity for the repeat-customer measures (docs/kpis.md): the hub never stores the
@@ -13,6 +14,13 @@ export function customerHash(salt: string, ref: string): string {
 
 /** The shortest salt accepted: shorter ones are refused at start-up rather than weakly hashing. */
 export const MIN_CUSTOMER_SALT_LENGTH = 16;
+
+/** HUB_CUSTOMER_SALT, checked: normalize and hydrate hash customer references with it. */
+export function customerSaltOf(salt: string): string {
+  if (salt.length < MIN_CUSTOMER_SALT_LENGTH)
+    throw new ConfigError(`HUB_CUSTOMER_SALT must be at least ${MIN_CUSTOMER_SALT_LENGTH} characters`);
+  return salt;
+}
 
 /**
  * The events with every order's `customerRef` replaced by its salted `customerHash` — or dropped

@@ -234,7 +234,7 @@ export type ListedQuantityReported = z.infer<typeof ListedQuantityReportedSchema
 export const HydrationPendingSchema = z.object({
   ...base,
   type: z.literal('HydrationPending'),
-  entity: z.enum(['order', 'product', 'inventory']),
+  entity: z.enum(['order', 'listing', 'product', 'inventory']),
   externalId: z.string().min(1),
   /** e.g. Square's order version, for when the fetch happens */
   version: StalenessSchema.optional(),

@@ -61,6 +61,9 @@ const orderSchema = z.looseObject({
     .string()
     .regex(/^[A-Z]{3}$/)
     .optional(),
+  // 0 is a guest checkout: the billing email is then the only customer identity
+  customer_id: z.number().int().nonnegative().optional(),
+  billing_address: z.looseObject({ email: z.string().optional() }).optional(),
 });
 
 const productSchema = z.looseObject({
@@ -174,6 +177,8 @@ export function bigcommerceOrderEvents(order: BcOrder, products: BcProduct[], re
       rawStatus: { status_id: String(order.status_id), ...(order.status ? { status: order.status } : {}) },
       createdAt: order.date_created,
       version: { at: order.date_modified },
+      // hashed with the hub's customer salt before it is stored (shared/domain/customer-hash.ts)
+      ...customerOf(order),
       ...(order.total_inc_tax !== undefined && currency ? { total: { amount: order.total_inc_tax, currency } } : {}),
       lines,
       ...(status === 'fulfilled' ? { fulfilledAt: shippedAt ?? order.date_modified } : {}),
@@ -184,4 +189,11 @@ export function bigcommerceOrderEvents(order: BcOrder, products: BcProduct[], re
     events.push({ ...base, type: 'OrderCancelled', orderId: String(order.id), cancelledAt: order.date_modified });
   }
   return events;
+}
+
+/** As the WooCommerce adapter: the customer id, or for a guest (customer_id 0) the billing email. */
+function customerOf(order: z.infer<typeof orderSchema>): { customerRef?: string } {
+  if (order.customer_id) return { customerRef: `id:${order.customer_id}` };
+  const email = order.billing_address?.email?.trim().toLowerCase();
+  return email ? { customerRef: `email:${email}` } : {};
 }

@@ -62,6 +62,8 @@ const orderSchema = z.looseObject({
     .optional(),
   lineItems: z.array(lineSchema),
   salesRecordReference: z.string().optional(),
+  // the buyer's eBay user id (an immutable id in its place for some US buyers)
+  buyer: z.looseObject({ username: z.string().optional() }).optional(),
 });
 type EbayOrder = z.infer<typeof orderSchema>;
 
@@ -234,6 +236,8 @@ export function ebayOrderEvents(order: EbayOrder, req: OrderRequest): CanonicalE
       },
       createdAt: order.creationDate,
       version: { at },
+      // hashed with the hub's customer salt before it is stored (shared/domain/customer-hash.ts)
+      ...(order.buyer?.username ? { customerRef: `id:${order.buyer.username}` } : {}),
       ...(total ? { total: { amount: total.value, currency: total.currency } } : {}),
       lines,
       ...(status === 'fulfilled' ? { fulfilledAt: at } : {}),

@@ -7,7 +7,11 @@ import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { type FetchResult, InvalidOrderError, SenderUnavailableError } from '#shared/hydrate/errors.ts';
 import type { OrderClient } from '#shared/hydrate/types.ts';
-import { applyEvents } from '#shared/normalize/apply.ts';
+import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
+import { hashCustomers } from '#shared/domain/customer-hash.ts';
+import type { CatalogResult } from '#shared/hydrate/catalog.ts';
+import { noteUnresolved, replayWaitingDeliveries, type IngestQueue } from '#shared/hydrate/waiting-deliveries.ts';
+import { validateListing } from '#shared/listings/listings.ts';
 import { keys } from '#shared/table/keys.ts';
 import { isNewer } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
@@ -32,7 +36,8 @@ export const HydrationMessageSchema = z.object({
   connectionId: z.string().min(1),
   channel: z.string().min(1),
   source: z.string().min(1),
-  entity: z.literal('order'),
+  /** `order`: a thin order; `listing`: a catalog id an inventory webhook named, resolved to its SKU */
+  entity: z.enum(['order', 'listing']),
   externalId: z.string().min(1),
 });
 export type HydrationMessage = z.infer<typeof HydrationMessageSchema>;
@@ -60,6 +65,8 @@ function versionOf(item: Item): Staleness {
 export function needsFetch(item: Item): boolean {
   const fetched = item.fetchedVersion as Staleness | undefined;
   if (!fetched) return true;
+  // a listing has no version of its own: every webhook that found it unmapped is a new delivery id
+  if (item.entity === 'listing') return item.fetchedDeliveryId !== item.deliveryId;
   if (item.fetchedDeliveryId !== undefined)
     return item.fetchedDeliveryId !== item.deliveryId && !isNewer(fetched, versionOf(item));
   return isNewer(versionOf(item), fetched);
@@ -71,9 +78,16 @@ export function needsFetch(item: Item): boolean {
  */
 export async function requestHydration(
   deps: { table: TablePort; queue: HydrationQueue; now: Clock },
-  req: { connectionId: string; channel: string; source: string; externalId: string },
+  req: {
+    connectionId: string;
+    channel: string;
+    source: string;
+    externalId: string;
+    entity?: HydrationMessage['entity'];
+  },
 ): Promise<boolean> {
-  const key = keys.hydration(req.channel, 'order', req.externalId);
+  const entity = req.entity ?? 'order';
+  const key = keys.hydration(req.channel, entity, req.externalId);
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);
     if (!item || !needsFetch(item)) return false;
@@ -104,7 +118,7 @@ export async function requestHydration(
         connectionId: req.connectionId,
         channel: req.channel,
         source: req.source,
-        entity: 'order',
+        entity,
         externalId: req.externalId,
       });
     } catch (err) {
@@ -130,6 +144,21 @@ export interface HydrateDeps {
   clientFor(message: HydrationMessage): Promise<OrderClient>;
   channels: ChannelPort;
   now: Clock;
+  /**
+   * Listing lookups (docs/hydration.md, "Listings resolved through the catalog"). Absent: a
+   * listing message is skipped, and its deliveries stay quarantined for a mapping by hand.
+   */
+  listings?: {
+    /** the listing's SKU from the sender's catalog (credentials read and cached by the runtime) */
+    resolve(message: HydrationMessage): Promise<CatalogResult>;
+    /** where the deliveries that waited for a listing are replayed: the ingest queue */
+    ingest: IngestQueue;
+  };
+  /**
+   * The secret customer references are hashed with (HUB_CUSTOMER_SALT, as normalize's). Absent:
+   * fetched orders are kept without a customer.
+   */
+  customerSalt?: string;
 }
 
 export type HydrateOutcome =
@@ -142,7 +171,18 @@ export type HydrateOutcome =
    */
   | { status: 'quarantined'; orderId: string; deliveryId: string; reason: string; message: string }
   /** nothing to do: no pending item, or the last fetch already covered what it asks for */
-  | { status: 'skipped'; orderId?: string; reason: string };
+  | { status: 'skipped'; orderId?: string; reason: string }
+  /** a listing's SKU, from the catalog (or a mapping made meanwhile): mapped, its waiting deliveries replayed */
+  | {
+      status: 'listing-mapped';
+      listingId: string;
+      sku: string;
+      lookedUp: boolean;
+      replayed: string[];
+      requeued: boolean;
+    }
+  /** the catalog names no SKU for the listing (deleted, or none set): its deliveries stay quarantined */
+  | { status: 'listing-unresolved'; listingId: string; reason: string; noted: number; requeued: boolean };
 
 /** A sender's answer older than a webhook already told of (a lagging read): fetched again later. */
 export class StaleReadError extends SenderUnavailableError {
@@ -161,6 +201,7 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
   } catch (err) {
     return { status: 'skipped', reason: `malformed message: ${(err as Error).message.slice(0, 300)}` };
   }
+  if (msg.entity === 'listing') return hydrateListing(msg, deps);
   const key = keys.hydration(msg.channel, msg.entity, msg.externalId);
   const item = await deps.table.get(key);
   if (!item) return { status: 'skipped', orderId: msg.externalId, reason: 'no pending item' };
@@ -205,7 +246,8 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
       `order ${msg.externalId} came back at version ${upsert.version.seq}, a webhook announced ${asked.seq}`,
     );
   }
-  const events = await locate(result.events, deps.channels);
+  // the customer reference becomes its salted hash before anything is stored, as in normalize
+  const events = hashCustomers(await locate(result.events, deps.channels), deps.customerSalt);
   for (const [i, e] of events.entries()) {
     const bad = keyPartViolation(e);
     if (bad)
@@ -222,6 +264,102 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
   await finish(deps, key, { version: asked, deliveryId: askedBy }, 'fetched');
   const requeued = await requestHydration(deps, { ...msg });
   return { status: 'hydrated', orderId: msg.externalId, applied, requeued };
+}
+
+/**
+ * Normalize's side of a listing lookup: a stock webhook of `connectionId` named a listing with no
+ * SKU (the delivery is already quarantined as `unmapped-listing`). Records the listing as pending
+ * (`HYDRATE#<channel>#listing#<id>`, the delivery as its latest asker) and sends one fetch message
+ * unless one is in flight: a burst of webhooks for one listing is one catalog call.
+ */
+export async function requestListingLookup(
+  deps: { table: TablePort; queue: HydrationQueue; now: Clock },
+  req: { connectionId: string; channel: string; source: string; externalId: string; deliveryId: string },
+): Promise<boolean> {
+  const at = deps.now().toISOString();
+  await applyEvent(
+    deps.table,
+    {
+      type: 'HydrationPending',
+      channel: req.channel,
+      source: req.source,
+      deliveryId: req.deliveryId,
+      occurredAt: at,
+      entity: 'listing',
+      externalId: req.externalId,
+    },
+    deps.now,
+  );
+  return requestHydration(deps, { ...req, entity: 'listing' });
+}
+
+/**
+ * The hydrate function's side: the listing's SKU from the sender's catalog, written to the listing
+ * map as a ListingMapped event (the path `listings map` takes: the listing, its SKULIST reverse
+ * item, the order lines waiting for it), then the quarantined deliveries that waited for it sent
+ * back to the ingest queue. A listing mapped meanwhile (by hand, or by an earlier lookup) costs no
+ * call: its waiting deliveries are replayed. 429, 401 and 5xx throw, as an order fetch's do.
+ */
+async function hydrateListing(msg: HydrationMessage, deps: HydrateDeps): Promise<HydrateOutcome> {
+  const key = keys.hydration(msg.channel, 'listing', msg.externalId);
+  const item = await deps.table.get(key);
+  if (!item) return { status: 'skipped', orderId: msg.externalId, reason: 'no pending item' };
+  if (!needsFetch(item)) {
+    await finish(deps, key, undefined, undefined);
+    return { status: 'skipped', orderId: msg.externalId, reason: 'already looked up' };
+  }
+  if (!deps.listings) return { status: 'skipped', orderId: msg.externalId, reason: 'no catalog lookups configured' };
+  // every webhook up to this one is answered by the lookup below
+  const asked = { version: versionOf(item), deliveryId: String(item.deliveryId) };
+  const listing = { channel: msg.channel, externalId: msg.externalId };
+  const mapped = await deps.table.get(keys.listing(msg.channel, msg.externalId));
+  let result: CatalogResult;
+  if (typeof mapped?.sku === 'string') result = { kind: 'sku', sku: mapped.sku };
+  else {
+    result = await deps.listings.resolve(msg);
+    if (result.kind === 'sku') {
+      // a SKU the listing map cannot hold (too long, control characters) is no SKU for the hub
+      const checked = validateListing({ ...listing, sku: result.sku });
+      if (!checked.ok) result = { kind: 'unresolved', reason: `the catalog's SKU is unusable: ${checked.message}` };
+    }
+  }
+  if (result.kind === 'sku') {
+    if (!mapped) {
+      const at = deps.now().toISOString();
+      await applyEvent(
+        deps.table,
+        {
+          type: 'ListingMapped',
+          channel: msg.channel,
+          source: msg.source,
+          deliveryId: `catalog:${msg.channel}:${msg.externalId}:${result.sku}`,
+          occurredAt: at,
+          externalId: msg.externalId,
+          sku: result.sku,
+          at,
+        },
+        deps.now,
+      );
+    }
+    const replayed = await replayWaitingDeliveries(
+      { table: deps.table, ingest: deps.listings.ingest, now: deps.now },
+      listing,
+    );
+    await finish(deps, key, asked, 'fetched');
+    const requeued = await requestHydration(deps, { ...msg });
+    return {
+      status: 'listing-mapped',
+      listingId: msg.externalId,
+      sku: result.sku,
+      lookedUp: !mapped,
+      replayed,
+      requeued,
+    };
+  }
+  const noted = await noteUnresolved(deps, listing, result.reason);
+  await finish(deps, key, asked, 'not-found', result.reason);
+  const requeued = await requestHydration(deps, { ...msg });
+  return { status: 'listing-unresolved', listingId: msg.externalId, reason: result.reason, noted, requeued };
 }
 
 async function locate(events: CanonicalEvent[], channels: ChannelPort): Promise<CanonicalEvent[]> {
@@ -277,6 +415,8 @@ async function finish(
   key: { pk: string; sk: string },
   asked: { version: Staleness; deliveryId: string } | undefined,
   outcome: 'fetched' | 'not-found' | 'quarantined' | undefined,
+  /** why a listing lookup found no SKU (kept on the item for `hydration list`) */
+  reason?: string,
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);
@@ -293,6 +433,8 @@ async function finish(
     if (outcome) {
       next.outcome = outcome;
       next.fetchedAt = deps.now().toISOString();
+      if (reason) next.outcomeReason = reason.slice(0, 500);
+      else delete next.outcomeReason;
     }
     try {
       await deps.table.write([
@@ -353,9 +495,10 @@ export type RetryResult =
  */
 export async function retryHydration(
   deps: { table: TablePort; queue: HydrationQueue; now: Clock },
-  req: { channel: string; externalId: string },
+  req: { channel: string; externalId: string; entity?: HydrationMessage['entity'] },
 ): Promise<RetryResult> {
-  const key = keys.hydration(req.channel, 'order', req.externalId);
+  const entity = req.entity ?? 'order';
+  const key = keys.hydration(req.channel, entity, req.externalId);
   for (let attempt = 0; ; attempt++) {
     const item = await deps.table.get(key);
     if (!item) return { status: 'unknown-order' };
@@ -383,7 +526,7 @@ export async function retryHydration(
       connectionId,
       channel: req.channel,
       source: String(item.source),
-      entity: 'order',
+      entity,
       externalId: req.externalId,
     });
     return { status: 'sent' };

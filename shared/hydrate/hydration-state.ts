@@ -17,7 +17,10 @@ export type HydrationState = 'queued' | 'backing-off' | 'failed' | 'in-dlq' | 's
 export interface PendingFetch {
   channel: string;
   source: string;
+  /** the order id, or for `entity: 'listing'` the listing id a stock webhook named */
   orderId: string;
+  /** `listing`: a catalog lookup of an unmapped listing (docs/hydration.md) */
+  entity: 'order' | 'listing';
   connectionId?: string;
   state: HydrationState;
   /** queued, failed: when the message was sent; done, quarantined: when the fetch finished */
@@ -36,6 +39,7 @@ export function hydrationState(item: Item, now: Date, inDlq: boolean): PendingFe
     channel: String(item.channel),
     source: String(item.source),
     orderId: String(item.externalId),
+    entity: item.entity === 'listing' ? ('listing' as const) : ('order' as const),
     ...(str('connectionId') ? { connectionId: str('connectionId') } : {}),
   };
   const enqueuedAt = str('enqueuedAt');
@@ -64,6 +68,8 @@ export function hydrationState(item: Item, now: Date, inDlq: boolean): PendingFe
     ...base,
     state: 'done',
     ...(str('fetchedAt') ? { since: str('fetchedAt') } : {}),
-    reason: String(item.outcome ?? 'fetched'),
+    reason: str('outcomeReason')
+      ? `${String(item.outcome)}: ${str('outcomeReason')}`
+      : String(item.outcome ?? 'fetched'),
   };
 }

@@ -41,6 +41,12 @@ export async function hydrateRecord(
     } else if (outcome.status === 'not-found') {
       telemetry.hydration(source, 'not-found');
       log.info('order deleted at the sender: recorded, nothing applied', { ...meta, ...outcome });
+    } else if (outcome.status === 'listing-mapped') {
+      if (outcome.lookedUp) telemetry.hydration(source, 'listing-mapped');
+      log.info('listing mapped from the catalog: its waiting deliveries replayed', { ...meta, ...outcome });
+    } else if (outcome.status === 'listing-unresolved') {
+      telemetry.hydration(source, 'listing-unresolved');
+      log.warn('the catalog names no SKU for the listing: its deliveries stay quarantined', { ...meta, ...outcome });
     } else {
       if (outcome.status === 'hydrated') telemetry.hydration(source, 'hydrated');
       log.info(outcome.status, { ...meta, ...outcome });

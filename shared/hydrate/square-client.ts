@@ -40,6 +40,8 @@ const orderSchema = z.looseObject({
   updated_at: z.iso.datetime({ offset: true }),
   closed_at: z.iso.datetime({ offset: true }).optional(),
   reference_id: z.string().optional(),
+  // the Customers API id of the buyer; absent on orders no customer is attached to
+  customer_id: z.string().min(1).optional(),
   line_items: z.array(lineSchema).optional(),
   total_money: money.optional(),
 });
@@ -135,6 +137,8 @@ export function squareOrderEvents(order: SquareOrder, req: OrderRequest): Canoni
       rawStatus: { state: order.state },
       createdAt: order.created_at,
       version: { at: order.updated_at, seq: order.version },
+      // hashed with the hub's customer salt before it is stored (shared/domain/customer-hash.ts)
+      ...(order.customer_id ? { customerRef: `id:${order.customer_id}` } : {}),
       ...(order.total_money
         ? {
             total: {

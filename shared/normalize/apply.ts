@@ -546,7 +546,9 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
     const incoming = e.version ?? { at: e.occurredAt };
     // a time alone (BigCommerce's webhook `created_at`, whole seconds) cannot order two changes of
     // one second: the later delivery is taken, so the order is fetched once more, not missed
+    // a listing (no version of its own) takes every new delivery as its latest asker
     const older =
+      e.entity !== 'listing' &&
       cur &&
       (cur.seq !== undefined && incoming.seq !== undefined
         ? incoming.seq <= cur.seq
@@ -568,6 +570,7 @@ const HYDRATION_STATE = [
   'fetchedDeliveryId',
   'fetchedAt',
   'outcome',
+  'outcomeReason',
   'lastError',
   'lastErrorAt',
   'retryAt',

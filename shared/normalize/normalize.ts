@@ -11,8 +11,8 @@ import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { keyProblem, keys } from '#shared/table/keys.ts';
 import { isEcho, type PushRecord } from '#shared/outbound/connectors/echo.ts';
 import { TableValidationError, type TablePort } from '#shared/table/port.ts';
-import { HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
-import { requestHydration, type HydrationQueue } from '#shared/hydrate/hydrate.ts';
+import { CATALOG_SOURCES, HYDRATED_SOURCES } from '#shared/hydrate/clients.ts';
+import { requestHydration, requestListingLookup, type HydrationQueue } from '#shared/hydrate/hydrate.ts';
 
 /**
  * Amazon's SP-API posts its notifications straight onto the hub's SP-API queue (there is no HTTP
@@ -53,6 +53,13 @@ export interface NormalizeDeps {
    * recorded as pending.
    */
   hydration?: HydrationQueue;
+  /**
+   * Which connections have API credentials (docs/hydration.md, "Listings resolved through the
+   * catalog"): a Square or BigCommerce stock webhook of such a connection naming an unmapped
+   * listing queues a catalog lookup on the hydration queue. Absent, or false for the connection:
+   * the delivery waits in the quarantine for `listings map`.
+   */
+  catalogLookups?: { enabled(connectionId: string): Promise<boolean> };
   /**
    * The secret customer references are hashed with (HUB_CUSTOMER_SALT, shared/domain/customer-hash.ts).
    * Absent: orders are kept without a customer, and repeat-customer measures count none.
@@ -203,13 +210,16 @@ export async function normalizeMessage(
     applied = await applyEvents(deps.table, events, now, observer);
   } catch (err) {
     if (err instanceof UnresolvableEventError) {
-      return quarantine(
+      const out = await quarantine(
         deps.table,
         messageBody,
         delivery,
         { reason: err.reason, message: err.message, ...(err.externalId ? { externalId: err.externalId } : {}) },
         now,
       );
+      // after the quarantine item is written, so the lookup's replay finds it
+      if (err.reason === 'unmapped-listing' && err.externalId) await lookUpListing(deps, delivery, err.externalId);
+      return out;
     }
     // the table refuses the write as it is (an item over 400 KB, a number it cannot hold): every
     // retry would fail the same way, so it is poison, not a reason to retry into the DLQ
@@ -237,6 +247,26 @@ export async function normalizeMessage(
     oversells,
     ...(unmappedLines > 0 ? { unmappedLines } : {}),
   };
+}
+
+/**
+ * Queues the catalog lookup of an unmapped listing, when the sender has a catalog the hub reads
+ * and the connection has API credentials. Also on a redelivery: its first attempt may have failed
+ * between the quarantine and the send (a repeat sends nothing while a lookup is in flight).
+ */
+async function lookUpListing(deps: NormalizeDeps, delivery: Delivery, externalId: string): Promise<void> {
+  if (!deps.hydration || !deps.catalogLookups || !CATALOG_SOURCES.has(delivery.source)) return;
+  if (!(await deps.catalogLookups.enabled(delivery.connectionId))) return;
+  await requestListingLookup(
+    { table: deps.table, queue: deps.hydration, now: deps.now },
+    {
+      connectionId: delivery.connectionId,
+      channel: delivery.channel,
+      source: delivery.source,
+      externalId,
+      deliveryId: delivery.deliveryId,
+    },
+  );
 }
 
 /** The first location an event names that is not in `allowed`, described; undefined when none. */

@@ -31,6 +31,10 @@ export const HubMetric = {
   HydrationUnauthorized: 'HydrationUnauthorized',
   HydrationRateLimited: 'HydrationRateLimited',
   OrdersHydrated: 'OrdersHydrated',
+  /** listings whose SKU the sender's catalog named (their waiting stock webhooks replayed) */
+  ListingsLookedUp: 'ListingsLookedUp',
+  /** listings the catalog names no SKU for (deleted, or none set): their webhooks stay quarantined */
+  ListingsUnresolved: 'ListingsUnresolved',
   /** outbound: deliveries a subscriber acknowledged, retries queued, versions skipped as older or repeated */
   OutboundDelivered: 'OutboundDelivered',
   OutboundRetried: 'OutboundRetried',
@@ -75,8 +79,21 @@ export interface Telemetry {
   kpiCounterWrites(n: number): void;
   /** order changes the fold left out because their item could not be read (alarmed on) */
   foldSkipped(n: number): void;
-  /** one fetch of a thin order: `hydrated`, `not-found`, `rate-limited`, `unauthorized`, `failed` */
-  hydration(source: string, outcome: 'hydrated' | 'not-found' | 'rate-limited' | 'unauthorized' | 'failed'): void;
+  /**
+   * one fetch of a thin order (`hydrated`, `not-found`) or catalog lookup of a listing
+   * (`listing-mapped`, `listing-unresolved`), or its failure: `rate-limited`, `unauthorized`, `failed`
+   */
+  hydration(
+    source: string,
+    outcome:
+      | 'hydrated'
+      | 'not-found'
+      | 'listing-mapped'
+      | 'listing-unresolved'
+      | 'rate-limited'
+      | 'unauthorized'
+      | 'failed',
+  ): void;
   /**
    * A logger whose every line carries `correlation_id: deliveryId`. A child rather than
    * `logger.setCorrelationId`: normalize processes a batch's records concurrently, and a key set
@@ -158,6 +175,8 @@ export function createTelemetry({ fn, env = process.env }: TelemetryOptions): Te
       if (outcome === 'unauthorized') count(HubMetric.HydrationUnauthorized, 1, { source });
       else if (outcome === 'rate-limited') count(HubMetric.HydrationRateLimited, 1, { source });
       else if (outcome === 'hydrated') count(HubMetric.OrdersHydrated, 1, { source });
+      else if (outcome === 'listing-mapped') count(HubMetric.ListingsLookedUp, 1, { source });
+      else if (outcome === 'listing-unresolved') count(HubMetric.ListingsUnresolved, 1, { source });
     },
     withCorrelationId: (deliveryId) => logger.createChild({ persistentKeys: { correlation_id: deliveryId } }),
   };

@@ -91,6 +91,11 @@ export const keys = {
   }),
   /** a connection (source, channel, options; its secrets are in Secrets Manager) */
   connection: (id: string) => ({ pk: `${CONNECTION_PREFIX}${id}`, sk: 'META' }),
+  /**
+   * that a connection has API credentials (in Secrets Manager, never here): written by
+   * `connections credentials`, read by normalize before it queues a catalog lookup
+   */
+  connectionApi: (id: string) => ({ pk: `${CONNECTION_PREFIX}${id}`, sk: 'API' }),
   /** an API key, addressed by the SHA-256 of its text (the text itself is never stored) */
   apiKey: (keyHash: string) => ({ pk: `${API_KEY_PREFIX}${keyHash}`, sk: 'META' }),
   /** a channel's configuration (listed through the CHANNELS_INDEX_PK index partition) */

@@ -79,7 +79,13 @@ describe('HubStack functions', () => {
       'HUB_STAGE',
       'HUB_TABLE_NAME',
     ]);
-    expect(hubVars('hydrate')).toEqual(['HUB_HYDRATE_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
+    // hydrate replays onto the ingest queue the deliveries that waited for a listing it looked up
+    expect(hubVars('hydrate')).toEqual([
+      'HUB_HYDRATE_QUEUE_URL',
+      'HUB_INGEST_QUEUE_URL',
+      'HUB_STAGE',
+      'HUB_TABLE_NAME',
+    ]);
     // tracing is opt-in
     t.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
     // fold needs the table, and the outbound queue for the stock-change events it derives

@@ -79,6 +79,8 @@ describe('the eBay getOrder client, against a fake eBay API', () => {
           },
           createdAt: '2026-03-02T17:44:12.000Z',
           version: { at: '2026-03-02T17:46:03.000Z' },
+          // buyer.username, hashed by the hydrate function before anything is stored
+          customerRef: 'id:j******n',
           total: { amount: '37.50', currency: 'USD' },
           lines: [
             { lineId: '10064332887921', quantity: 2, sku: 'MUG-WHT' },

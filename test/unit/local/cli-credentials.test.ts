@@ -4,9 +4,13 @@ import { AwsError, type LiteAwsClient } from '#shared/aws/lite/client.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import { setApiCredentials } from '#infra/local/cli-credentials.ts';
 
-/** Secrets Manager as the CLI sees it: PutSecretValue fails for a secret not yet created. */
+/**
+ * Secrets Manager as the CLI sees it: PutSecretValue fails for a secret not yet created. DynamoDB
+ * PutItem calls (the marker that the connection has credentials) are kept in `items`.
+ */
 function secrets() {
   const store = new Map<string, string>();
+  const items: Record<string, unknown>[] = [];
   const aws = {
     region: 'eu-west-1',
     async json(call: { target: string; input: Record<string, unknown> }) {
@@ -16,10 +20,11 @@ function secrets() {
           throw new AwsError('secretsmanager', 'ResourceNotFoundException', 400, 'not found');
         store.set(input.SecretId!, input.SecretString);
       } else if (call.target === 'secretsmanager.CreateSecret') store.set(input.Name!, input.SecretString);
+      else if (call.target === 'DynamoDB_20120810.PutItem') items.push(call.input);
       return {};
     },
   } as unknown as LiteAwsClient;
-  return { store, aws };
+  return { store, items, aws };
 }
 
 const ebay = { id: 'ebay-us', source: 'ebay' } as Connection;
@@ -31,6 +36,7 @@ async function run(conn: Connection, args: string[]) {
   const err = await setApiCredentials(conn, args, {
     aws: s.aws,
     stage: 'dev',
+    tableName: 'hub-dev-table',
     print: (l) => void printed.push(l),
     fail: (m) => new Error(m),
   }).then(
@@ -64,6 +70,19 @@ describe('npm run hub -- connections credentials', () => {
       baseUrl: 'https://api.sandbox.ebay.com',
     });
     expect(ApiCredentialsSchema.safeParse(stored).success).toBe(true);
+    // the table learns that the connection has credentials, never what they are
+    expect(r.items).toEqual([
+      {
+        TableName: 'hub-dev-table',
+        Item: {
+          pk: { S: 'CONN#ebay-us' },
+          sk: { S: 'API' },
+          type: { S: 'api-credentials' },
+          source: { S: 'ebay' },
+          secretName: { S: 'hub/dev/connections/ebay-us/api' },
+        },
+      },
+    ]);
   });
 
   it('refuses an eBay connection without a keyset or token, and OAuth options on another sender', async () => {
@@ -76,6 +95,6 @@ describe('npm run hub -- connections credentials', () => {
     expect(noKeyset.err?.message).toMatch(/--client-id and --client-secret/);
     expect(halfKeyset.err?.message).toMatch(/--client-id and --client-secret/);
     expect(squareOauth.err?.message).toMatch(/are for eBay connections/);
-    expect([noKeyset, halfKeyset, squareOauth].every((r) => r.store.size === 0)).toBe(true);
+    expect([noKeyset, halfKeyset, squareOauth].every((r) => r.store.size === 0 && r.items.length === 0)).toBe(true);
   });
 });
