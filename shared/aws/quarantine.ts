@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sdkExpression, updateExpression } from '#shared/table/expression.ts';
 
 /**
  * Quarantine and DLQ administration: list what the normalizer set aside, and send it back through
@@ -109,9 +110,7 @@ export async function replayQuarantined(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { pk: `QUAR#${q.day}`, sk: q.sk },
-        UpdateExpression: 'SET #s = :r, replayedAt = :now',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':r': 'replayed', ':now': now.toISOString() },
+        ...sdkExpression(updateExpression({ set: { status: 'replayed', replayedAt: now.toISOString() } })),
       }),
     );
     replayed.push(q.deliveryId);
