@@ -7,8 +7,10 @@
  *
  * Hand-written rather than dynamodb-toolbox: that library wants an entity schema for every item
  * type before it builds an expression, and the hub's items are plain records written through one
- * port and two clients; the few forms used here (SET, SET if_not_exists, ADD, REMOVE, comparisons,
- * attribute_exists / attribute_not_exists, AND / OR) are what the in-memory table also evaluates.
+ * port and two clients. The forms are few: SET, SET if_not_exists, ADD, REMOVE; comparisons,
+ * attribute_exists / attribute_not_exists, AND / OR. The in-memory table
+ * (shared/table/memory-table.ts) evaluates what goes through the port: all but OR and the
+ * comparisons other than `=`, which only the document-client writes under shared/aws/ use.
  */
 
 const IF_NOT_EXISTS: unique symbol = Symbol('if_not_exists');
