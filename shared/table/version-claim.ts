@@ -6,6 +6,7 @@ import { and, type Condition, eq, lt, notExists, or } from '#shared/table/expres
  * (shared/aws/outbound-store.ts): of concurrent senders of one version one claims it, and an older
  * version never overwrites a newer one.
  */
+
 /** No version was confirmed yet, or an older one. */
 export const unconfirmedBelow = (version: number): Condition => or(notExists('confirmed'), lt('confirmed', version));
 
