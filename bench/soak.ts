@@ -6,14 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Connection } from '#shared/domain/connection.ts';
 import { hourCountersOf } from '#shared/kpi/fold.ts';
 import { freePort, startMoto, type MotoServer } from '#infra/local/moto.ts';
@@ -28,6 +21,7 @@ import {
   type SoakEvent,
   type TableView,
 } from './soak-model.ts';
+import { redriveDlq } from '#shared/aws/quarantine.ts';
 
 /**
  * `npm run soak` — a bounded, loopback-only soak of the local hub:
@@ -352,21 +346,10 @@ async function waitDrained(sqs: SQSClient, queueUrl: string, hub: Hub, what: str
 }
 
 /** Takes every message off the DLQ (their delivery ids) and sends them back to the ingest queue. */
-async function redriveDlq(sqs: SQSClient, dlqUrl: string, queueUrl: string): Promise<string[]> {
+async function redriveAll(sqs: SQSClient, dlqUrl: string, queueUrl: string): Promise<string[]> {
   const ids: string[] = [];
-  for (;;) {
-    const res = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlqUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const msgs = res.Messages ?? [];
-    if (msgs.length === 0) break;
-    for (const m of msgs) {
+  await redriveDlq(sqs, dlqUrl, queueUrl, {
+    onMessage: (m) => {
       let id = m.MessageAttributes?.deliveryId?.StringValue;
       try {
         id ??= (JSON.parse(m.Body ?? '') as { deliveryId?: string }).deliveryId;
@@ -374,21 +357,8 @@ async function redriveDlq(sqs: SQSClient, dlqUrl: string, queueUrl: string): Pro
         // not a delivery: counted, with no id
       }
       ids.push(id ?? `(unparsed ${m.MessageId})`);
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: m.Body ?? '',
-          MessageAttributes: m.MessageAttributes,
-        }),
-      );
-    }
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: dlqUrl,
-        Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
-  }
+    },
+  });
   return ids;
 }
 
@@ -622,7 +592,7 @@ async function main(): Promise<number> {
       .map(([op, u]) => `${op} ${u.calls}×${(u.ms / u.calls).toFixed(0)}ms`)
       .join(', ');
     log(`moto latency per call: ${slow}`);
-    const dlqIds = await redriveDlq(sqs, dlqUrl, queueUrl);
+    const dlqIds = await redriveAll(sqs, dlqUrl, queueUrl);
     proxy.setEnabled(false);
     log(`drained; ${dlqIds.length} message(s) in the DLQ${dlqIds.length ? ', redriven with faults off' : ''}`);
     const leftAfterRedrive = dlqIds.length && !left ? await waitDrained(sqs, queueUrl, hub, 'DLQ redrive') : 0;

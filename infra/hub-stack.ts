@@ -1,7 +1,13 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { COUNTED_BY } from '#shared/inventory/balance.ts';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { type CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type CfnStage,
+  HttpApi,
+  type HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
   AttributeType,
@@ -32,6 +38,7 @@ import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { FEED_INDEX } from '#shared/table/keys.ts';
+import { HTTP_API_ROUTES, type RouteFunction, type RouteSpec } from '#shared/http/routes.ts';
 
 export type HubStage = 'dev' | 'prod';
 
@@ -689,31 +696,17 @@ export class HubStack extends Stack {
         ),
       },
     });
-    const stockIntegration = new HttpLambdaIntegration('StockIntegration', this.stock.fn);
-    const kpiIntegration = new HttpLambdaIntegration('KpiIntegration', this.kpi.fn);
-    const routes: Array<[HttpMethod, string, HttpLambdaIntegration]> = [
-      [HttpMethod.GET, '/v1/stock', stockIntegration],
-      [HttpMethod.GET, '/v1/stock/{sku}', stockIntegration],
-      [HttpMethod.POST, '/v1/stock/counts', stockIntegration],
-      [HttpMethod.GET, '/v1/kpis/channels', kpiIntegration],
-      [HttpMethod.GET, '/v1/kpis/channels/{channel}', kpiIntegration],
-      [HttpMethod.GET, '/v1/kpis/stock-alerts', kpiIntegration],
-      [HttpMethod.POST, '/v1/channels/{channel}/figures', kpiIntegration],
-      // the managers' dashboard page (no data in it: it asks for a key and calls the routes above)
-      [HttpMethod.GET, '/dashboard', kpiIntegration],
-    ];
-    const docsIntegration = new HttpLambdaIntegration('DocsIntegration', this.docs.fn);
-    routes.push(
-      [HttpMethod.GET, '/', docsIntegration],
-      [HttpMethod.GET, '/api', docsIntegration],
-      [HttpMethod.GET, '/openapi.json', docsIntegration],
-      [HttpMethod.GET, '/health', docsIntegration],
-    );
+    const integrations: Record<RouteFunction, HttpLambdaIntegration> = {
+      stock: new HttpLambdaIntegration('StockIntegration', this.stock.fn),
+      kpi: new HttpLambdaIntegration('KpiIntegration', this.kpi.fn),
+      docs: new HttpLambdaIntegration('DocsIntegration', this.docs.fn),
+    };
     const publicRouteSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     const cfnStage = this.apiStage.node.defaultChild as CfnStage;
-    for (const [method, path, integration] of routes) {
-      const [route] = this.api.addRoutes({ path, methods: [method], integration });
-      const isPublic = !path.startsWith('/v1/');
+    for (const spec of HTTP_API_ROUTES as readonly RouteSpec[]) {
+      const { method, path } = spec;
+      const [route] = this.api.addRoutes({ path, methods: [method as HttpMethod], integration: integrations[spec.fn] });
+      const isPublic = spec.public === true;
       if (isPublic) {
         publicRouteSettings[`${method} ${path}`] = {
           ThrottlingRateLimit: PUBLIC_ROUTE_THROTTLE.rateLimit,

@@ -18,7 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { HubMetric, METRICS_NAMESPACE, serviceNameOf } from '#shared/observability/telemetry.ts';
+import { HubMetric, type HubMetricName, METRICS_NAMESPACE, serviceNameOf } from '#shared/observability/telemetry.ts';
 import type { HubFunction } from './hub-function.ts';
 
 /**
@@ -74,6 +74,38 @@ export interface HubMonitoringProps {
 }
 
 /** The functions whose errors a lean stack still alarms on: they carry deliveries to the table. */
+/** Alarms on one count of a hub metric, raised by the function named; each description says what to do. */
+const METRIC_ALARMS: ReadonlyArray<{ id: string; metric: HubMetricName; fn: string; description: string }> = [
+  {
+    id: 'FoldSkippedChanges',
+    metric: HubMetric.FoldSkipped,
+    fn: 'fold',
+    description:
+      'The fold left order changes out of stock balances and KPI counters because their order item could not be read ' +
+      '(a bug, not a transient fault). Its log group (level ERROR) names each one: pk and stream sequence number. ' +
+      'Fix the cause: until then those changes are missing from balances and counters (every other order still counts, ' +
+      'where a failing batch would stall them all).',
+  },
+  {
+    id: 'HydrationUnauthorized',
+    metric: HubMetric.HydrationUnauthorized,
+    fn: 'hydrate',
+    description:
+      "A sender refused a connection's API credentials (or none are set): its thin orders (Square, BigCommerce) are " +
+      'not fetched and do not count. The hydrate log (level ERROR) names the connection; set new credentials with ' +
+      '`npm run hub -- connections credentials <id> --token …`, then redrive the hydrate DLQ.',
+  },
+  {
+    id: 'OutboundEndpointDisabled',
+    metric: HubMetric.OutboundEndpointDisabled,
+    fn: 'outbound',
+    description:
+      'A subscription endpoint failed every attempt of a delivery (about 28 hours of retries) and was disabled: it ' +
+      'receives nothing until enabled again. `npm run hub -- subscriptions list` shows it with the last error; once ' +
+      'the receiver is fixed, `subscriptions enable <id>` and `subscriptions replay <id> --from <when it failed>`.',
+  },
+];
+
 export const LEAN_ERROR_ALARM_FUNCTIONS = ['ingest', 'normalize', 'fold'] as const;
 /**
  * The functions whose throttles are alarmed on (every stack): ingest's reserved concurrency turns
@@ -181,32 +213,15 @@ export class HubMonitoring extends Construct {
       );
     }
 
-    if (streamConsumers.some(([n]) => n === 'fold')) {
+    // an alarm on a hub metric wherever the function that counts it is deployed (any one count is a fault)
+    const present = new Set([...Object.keys(props.functions), ...streamConsumers.map(([n]) => n)]);
+    for (const a of METRIC_ALARMS) {
+      if (!present.has(a.fn)) continue;
       alarm(
-        'FoldSkippedChanges',
-        hubMetric(HubMetric.FoldSkipped, 'fold', stage, Duration.minutes(5)),
+        a.id,
+        hubMetric(a.metric, a.fn, stage, Duration.minutes(5)),
         1,
-        'The fold left order changes out of stock balances and KPI counters because their order item could not be read (a bug, not a transient fault). Its log group (level ERROR) names each one: pk and stream sequence number. Fix the cause: until then those changes are missing from balances and counters (every other order still counts, where a failing batch would stall them all).',
-        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      );
-    }
-
-    if ('hydrate' in props.functions) {
-      alarm(
-        'HydrationUnauthorized',
-        hubMetric(HubMetric.HydrationUnauthorized, 'hydrate', stage, Duration.minutes(5)),
-        1,
-        "A sender refused a connection's API credentials (or none are set): its thin orders (Square, BigCommerce) are not fetched and do not count. The hydrate log (level ERROR) names the connection; set new credentials with `npm run hub -- connections credentials <id> --token …`, then redrive the hydrate DLQ.",
-        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      );
-    }
-
-    if ('outbound' in props.functions) {
-      alarm(
-        'OutboundEndpointDisabled',
-        hubMetric(HubMetric.OutboundEndpointDisabled, 'outbound', stage, Duration.minutes(5)),
-        1,
-        'A subscription endpoint failed every attempt of a delivery (about 28 hours of retries) and was disabled: it receives nothing until enabled again. `npm run hub -- subscriptions list` shows it with the last error; once the receiver is fixed, `subscriptions enable <id>` and `subscriptions replay <id> --from <when it failed>`.',
+        a.description,
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       );
     }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { errorResponse, HttpError, jsonResponse } from '#shared/http/errors.ts';
 import { openApiDocument } from '#shared/http/openapi.ts';
+import { bindRoutes } from '#shared/http/routes.ts';
 import { apiReferencePage, landingPage, type HtmlPage } from '#shared/http/pages.ts';
 
 /**
@@ -28,10 +29,8 @@ function html(page: HtmlPage): APIGatewayProxyStructuredResultV2 {
   };
 }
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const method = event.requestContext?.http?.method ?? 'GET';
-  const path = event.routeKey && event.routeKey !== '$default' ? event.routeKey : `${method} ${event.rawPath ?? ''}`;
-  if (path === 'GET /openapi.json') {
+const route = bindRoutes<'docs', undefined, APIGatewayProxyStructuredResultV2>('docs', {
+  'GET /openapi.json': async () => {
     document ??= JSON.stringify(openApiDocument());
     // the document changes only with a deployment: let clients and caches keep it for 5 minutes
     return {
@@ -39,9 +38,17 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
       headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
       body: document,
     };
+  },
+  'GET /': async () => html((landing ??= landingPage())),
+  'GET /api': async () => html((reference ??= apiReferencePage(openApiDocument()))),
+  'GET /health': async () => jsonResponse(200, { status: 'ok' }, { 'cache-control': 'no-store' }),
+});
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    return await route(undefined, event);
+  } catch (err) {
+    if (err instanceof HttpError) return errorResponse(err);
+    throw err;
   }
-  if (path === 'GET /') return html((landing ??= landingPage()));
-  if (path === 'GET /api') return html((reference ??= apiReferencePage(openApiDocument())));
-  if (path === 'GET /health') return jsonResponse(200, { status: 'ok' }, { 'cache-control': 'no-store' });
-  return errorResponse(new HttpError(404, 'not_found', 'no such route'));
 }

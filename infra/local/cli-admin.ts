@@ -3,7 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { listQuarantine, redriveDlq, replayQuarantined } from '#shared/aws/quarantine.ts';
 import { documentClient } from '#shared/aws/table.ts';
-import { hubStateDir, readHubFile } from './hub-file.ts';
+import { cliHubEnv, noHubMessage } from './hub-file.ts';
 import { z } from 'zod';
 import { ApiKeyNameSchema, ApiKeyScopeSchema } from '#shared/http/api-key.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '#shared/aws/api-key-admin.ts';
@@ -46,16 +46,12 @@ export interface Target {
 }
 
 export function target(env: NodeJS.ProcessEnv): Target {
-  const file = readHubFile(hubStateDir(env));
-  const e: NodeJS.ProcessEnv = { ...env };
-  if (!e.HUB_AWS_ENDPOINT && file) e.HUB_AWS_ENDPOINT = file.awsEndpoint;
+  const { env: e, file } = cliHubEnv(env);
   const tableName = e.HUB_TABLE_NAME ?? file?.tableName;
   const queueUrl = e.HUB_INGEST_QUEUE_URL ?? file?.ingestQueueUrl;
   const dlqUrl = e.HUB_INGEST_DLQ_URL ?? file?.ingestDlqUrl;
   if (!tableName || !queueUrl || !dlqUrl) {
-    throw new AdminCliError(
-      `no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL and HUB_INGEST_DLQ_URL`,
-    );
+    throw new AdminCliError(noHubMessage(env, 'HUB_TABLE_NAME, HUB_INGEST_QUEUE_URL and HUB_INGEST_DLQ_URL'));
   }
   const hydrateQueueUrl = e.HUB_HYDRATE_QUEUE_URL ?? file?.hydrateQueueUrl;
   const hydrateDlqUrl = e.HUB_HYDRATE_DLQ_URL ?? file?.hydrateDlqUrl;

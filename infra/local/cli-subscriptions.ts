@@ -13,7 +13,7 @@ import {
   rotateSecret,
   type Subscription,
 } from '#shared/outbound/subscriptions.ts';
-import { hubStateDir, readHubFile } from './hub-file.ts';
+import { cliHubEnv, noHubMessage } from './hub-file.ts';
 
 /**
  * `npm run hub -- subscriptions <command>`: outbound webhook subscriptions (docs/outbound.md).
@@ -63,14 +63,9 @@ export async function runSubscriptionsCli(
   print: (line: string) => void,
 ): Promise<void> {
   const [, command, ...rest] = argv;
-  const file = readHubFile(hubStateDir(env));
-  const e: NodeJS.ProcessEnv = { ...env };
-  if (!e.HUB_AWS_ENDPOINT && file) e.HUB_AWS_ENDPOINT = file.awsEndpoint;
+  const { env: e, file } = cliHubEnv(env);
   const tableName = e.HUB_TABLE_NAME ?? file?.tableName;
-  if (!tableName)
-    throw new SubscriptionsCliError(
-      `no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set HUB_TABLE_NAME`,
-    );
+  if (!tableName) throw new SubscriptionsCliError(noHubMessage(env, 'HUB_TABLE_NAME'));
   const store = dynamoOutboundStore(documentClient(awsClientConfig(e)), tableName, {
     now: systemMsClock,
     subscriptionsMaxAgeSeconds: 0,

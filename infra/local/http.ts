@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { HTTP_API_ROUTES, matchRoute as matchHttpRoute, type RouteFunction } from '#shared/http/routes.ts';
 
 /**
  * The local stand-in for the hub's HTTP edge: a Lambda function URL in front of `ingest` and an
@@ -12,7 +13,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 /** A handler as the runner calls it; the hub binds the Lambda context. */
 export type HttpInvoke = (event: APIGatewayProxyEventV2) => Promise<unknown>;
 
-export type RouteTarget = 'ingest' | 'stock' | 'kpi' | 'docs';
+export type RouteTarget = 'ingest' | RouteFunction;
 
 export interface MatchedRoute {
   target: RouteTarget;
@@ -23,68 +24,21 @@ export interface MatchedRoute {
 /** Lambda's synchronous invocation payload limit (6 MB): a bigger request never reaches a handler. */
 export const MAX_REQUEST_BODY_BYTES = 6 * 1024 * 1024;
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/**
- * The HTTP API's routes, as infra/hub-stack.ts declares them. test/unit/local/routes.test.ts
- * compares this list with the synthesized template, so a route added to the stack and not here
- * fails the build instead of answering 404 only locally.
- */
-export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; target: Exclude<RouteTarget, 'ingest'> }> =
-  [
-    { method: 'GET', path: '/v1/stock', target: 'stock' },
-    { method: 'GET', path: '/v1/stock/{sku}', target: 'stock' },
-    { method: 'POST', path: '/v1/stock/counts', target: 'stock' },
-    { method: 'GET', path: '/v1/kpis/channels', target: 'kpi' },
-    { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
-    { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },
-    { method: 'POST', path: '/v1/channels/{channel}/figures', target: 'kpi' },
-    { method: 'GET', path: '/dashboard', target: 'kpi' },
-    { method: 'GET', path: '/', target: 'docs' },
-    { method: 'GET', path: '/api', target: 'docs' },
-    { method: 'GET', path: '/openapi.json', target: 'docs' },
-    // the cloud's /health is the docs function; the local runner answers it itself with more detail
-    { method: 'GET', path: '/health', target: 'docs' },
-  ];
-
 /**
  * Which function a request reaches. Webhooks go to ingest's function URL, which takes every path
  * and method (routeKey `$default`, no path parameters: ingest reads the connection id from
- * rawPath). Other paths must match an HTTP API route; as in API Gateway, a literal segment wins
- * over a `{param}` (POST /v1/stock/counts is not a SKU) and an unmatched method or path is a 404.
+ * rawPath). Other paths must match a route of the HTTP API's table (shared/http/routes.ts, the
+ * same table the stack declares); as API Gateway does, an unmatched method or path is a 404 here
+ * (the 405 of the shared matcher is for the handlers reached without API Gateway).
  */
 export function matchRoute(method: string, path: string): MatchedRoute | undefined {
   if (path === '/webhooks' || path.startsWith('/webhooks/')) return { target: 'ingest', routeKey: '$default' };
-  const segments = path.split('/');
-  let best: { route: (typeof HTTP_API_ROUTES)[number]; params: Record<string, string>; paramCount: number } | undefined;
-  for (const route of HTTP_API_ROUTES) {
-    if (route.method !== method) continue;
-    const template = route.path.split('/');
-    if (template.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    let paramCount = 0;
-    const matches = template.every((t, i) => {
-      const s = segments[i]!;
-      const param = /^\{(\w+)\}$/.exec(t);
-      if (!param) return t === s;
-      if (s === '') return false;
-      params[param[1]!] = decodeSegment(s);
-      paramCount++;
-      return true;
-    });
-    if (matches && (!best || paramCount < best.paramCount)) best = { route, params, paramCount };
-  }
-  if (!best) return undefined;
+  const m = matchHttpRoute(HTTP_API_ROUTES, method, path);
+  if (!m.found) return undefined;
   return {
-    target: best.route.target,
-    routeKey: `${best.route.method} ${best.route.path}`,
-    ...(best.paramCount ? { pathParameters: best.params } : {}),
+    target: m.route.fn,
+    routeKey: m.routeKey,
+    ...(Object.keys(m.params).length ? { pathParameters: m.params } : {}),
   };
 }
 

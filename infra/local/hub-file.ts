@@ -49,3 +49,19 @@ export function removeHubFile(dir = hubStateDir()): void {
   rmSync(resolve(dir, 'hub.json'), { force: true });
   if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
 }
+
+/**
+ * What a CLI command talks to: the running local hub's `hub.json` (if any) and the environment,
+ * with HUB_AWS_ENDPOINT taken from the hub file when unset (an explicit variable wins).
+ */
+export function cliHubEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; file: HubFile | undefined } {
+  const file = readHubFile(hubStateDir(env));
+  const e: NodeJS.ProcessEnv = { ...env };
+  if (!e.HUB_AWS_ENDPOINT && file) e.HUB_AWS_ENDPOINT = file.awsEndpoint;
+  return { env: e, file };
+}
+
+/** The refusal when neither a running hub nor the variables name what a command needs. */
+export function noHubMessage(env: NodeJS.ProcessEnv, variables: string): string {
+  return `no running local hub found (${hubStateDir(env)}/hub.json): start one with \`npm start\`, or set ${variables}`;
+}

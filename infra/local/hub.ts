@@ -315,59 +315,55 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
     const sqs = new SQSClient(clientConfig);
     // runs after the pollers stop (cleanup runs in reverse): their last deletes still need it
     cleanup.push(async () => sqs.destroy());
-    const queues: Array<[string, string]> = [];
+    // the queues the stack maps to functions, each polled as its event source mapping would:
+    // ingest and SP-API → normalize (batched over a window); hydrate (thin orders fetched from the
+    // senders' APIs, docs/hydration.md) and outbound (stock-change events to subscriptions, and
+    // their retries) from queues of their own
+    type Invoke = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+    const normalize: Invoke = (event) => fns.normalize(event, lambdaContext('normalize', region));
+    const sources: Array<{
+      name: string;
+      queueUrl: string;
+      batchSize: number;
+      windowSeconds: number;
+      handler: Invoke;
+    }> = [];
     if (opts.poll ?? true) {
-      queues.push(['ingest', resources.ingestQueueUrl]);
-      if (resources.spapiQueueUrl) queues.push(['spapi', resources.spapiQueueUrl]);
+      const batch = { batchSize: resources.normalizeBatchSize, windowSeconds: resources.normalizeBatchWindowSeconds };
+      sources.push({ name: 'ingest', queueUrl: resources.ingestQueueUrl, ...batch, handler: normalize });
+      if (resources.spapiQueueUrl)
+        sources.push({ name: 'spapi', queueUrl: resources.spapiQueueUrl, ...batch, handler: normalize });
+      sources.push(
+        {
+          name: 'hydrate',
+          queueUrl: resources.hydrateQueueUrl,
+          batchSize: resources.hydrateBatchSize,
+          windowSeconds: 0,
+          handler: (event) => fns.hydrate(event, lambdaContext('hydrate', region)),
+        },
+        {
+          name: 'outbound',
+          queueUrl: resources.outboundQueueUrl,
+          batchSize: resources.outboundBatchSize,
+          windowSeconds: 0,
+          handler: (event) => fns.outbound(event, lambdaContext('outbound', region)),
+        },
+      );
     }
     const pollers = new Map<string, SqsPoller>();
-    for (const [name, queueUrl] of queues) {
+    for (const source of sources) {
       const poller = new SqsPoller({
         sqs,
-        queueUrl,
+        queueUrl: source.queueUrl,
         region,
-        batchSize: resources.normalizeBatchSize,
-        batchWindowSeconds: resources.normalizeBatchWindowSeconds,
-        handler: (event) => fns.normalize(event, lambdaContext('normalize', region)),
+        batchSize: source.batchSize,
+        batchWindowSeconds: source.windowSeconds,
+        handler: source.handler,
         log: errorLog,
         ...visibilityOverride(process.env.HUB_VISIBILITY_TIMEOUT_SECONDS),
       });
       await poller.start();
-      pollers.set(name, poller);
-      cleanup.push(() => poller.stop());
-    }
-
-    // hydrate, fed from its own queue: thin orders fetched from the senders' APIs (docs/hydration.md)
-    if (opts.poll ?? true) {
-      const poller = new SqsPoller({
-        sqs,
-        queueUrl: resources.hydrateQueueUrl,
-        region,
-        batchSize: resources.hydrateBatchSize,
-        batchWindowSeconds: 0,
-        handler: (event) => fns.hydrate(event, lambdaContext('hydrate', region)),
-        log: errorLog,
-        ...visibilityOverride(process.env.HUB_VISIBILITY_TIMEOUT_SECONDS),
-      });
-      await poller.start();
-      pollers.set('hydrate', poller);
-      cleanup.push(() => poller.stop());
-    }
-
-    // outbound, fed from its own queue: stock-change events to subscriptions, and their retries
-    if (opts.poll ?? true) {
-      const poller = new SqsPoller({
-        sqs,
-        queueUrl: resources.outboundQueueUrl,
-        region,
-        batchSize: resources.outboundBatchSize,
-        batchWindowSeconds: 0,
-        handler: (event) => fns.outbound(event, lambdaContext('outbound', region)),
-        log: errorLog,
-        ...visibilityOverride(process.env.HUB_VISIBILITY_TIMEOUT_SECONDS),
-      });
-      await poller.start();
-      pollers.set('outbound', poller);
+      pollers.set(source.name, poller);
       cleanup.push(() => poller.stop());
     }
 

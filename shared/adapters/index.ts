@@ -78,7 +78,8 @@ export function checkedEvents(source: string, events: readonly unknown[]): Canon
     if (!result.success) {
       throw new AdapterError(
         'schema',
-        `${source} adapter produced an invalid ${String((event as { type?: unknown } | null)?.type)} event: ${describeIssues(result.error, [`events[${i}]`])}`,
+        `${source} adapter produced an invalid ${String((event as { type?: unknown } | null)?.type)} event: ` +
+          describeIssues(result.error, [`events[${i}]`]),
         { cause: result.error },
       );
     }

@@ -6,7 +6,8 @@ import type { ApiCredentials } from '#shared/hydrate/types.ts';
 
 /**
  * A connection's API credentials, beside its webhook secret: `hub/<stage>/connections/<id>/api`,
- * JSON `{accessToken?, baseUrl?, storeHash?, clientId?, clientSecret?, refreshToken?, scopes?}` (set with `npm run hub -- connections credentials`).
+ * JSON `{accessToken?, baseUrl?, storeHash?, clientId?, clientSecret?, refreshToken?, scopes?}`
+ * (set with `npm run hub -- connections credentials`).
  */
 // spelled out rather than built from connections.ts's secretName: importing that module would put
 // its admin calls (PutItem, CreateSecret) into the hydrate bundle
@@ -65,7 +66,8 @@ export function secretsManagerApiCredentials(opts: {
       } catch (err) {
         if (err instanceof AwsError && err.type === 'ResourceNotFoundException') {
           throw new MissingCredentialsError(
-            `connection ${connectionId} has no API credentials: set them with \`npm run hub -- connections credentials ${connectionId} --token …\``,
+            `connection ${connectionId} has no API credentials: set them with ` +
+              `\`npm run hub -- connections credentials ${connectionId} --token …\``,
           );
         }
         throw err;

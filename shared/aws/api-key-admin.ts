@@ -4,6 +4,7 @@ import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sd
 import { API_KEY_PREFIX, keys } from '#shared/table/keys.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { ApiKeyScopeSchema, type ApiKeyAttributes, type ApiKeyRecord, type ApiKeyScope } from '#shared/http/api-key.ts';
+import { exists, ifNotExists, sdkExpression, updateExpression } from '#shared/table/expression.ts';
 
 /**
  * API-key administration for the CLI: create (the key text is returned once and never stored),
@@ -90,9 +91,9 @@ export async function revokeApiKey(
       new UpdateCommand({
         TableName: tableName,
         Key: keys.apiKey(keyHash),
-        UpdateExpression: 'SET revoked = :t, revokedAt = if_not_exists(revokedAt, :now)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':t': true, ':now': now.toISOString() },
+        ...sdkExpression(
+          updateExpression({ set: { revoked: true, revokedAt: ifNotExists(now.toISOString()) } }, exists('pk')),
+        ),
       }),
     );
     return true;

@@ -13,6 +13,8 @@ import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { ChannelPushDeps, PushRecords, PushTarget } from '#shared/outbound/connectors/push.ts';
 import { ChannelRefused, shopifyInventoryClient } from '#shared/outbound/connectors/shopify.ts';
 import { keys } from '#shared/table/keys.ts';
+import { le, notExists, or, sdkExpression, updateExpression } from '#shared/table/expression.ts';
+import { claimable, unconfirmedBelow } from '#shared/table/version-claim.ts';
 
 /**
  * Channel pushes on DynamoDB:
@@ -36,11 +38,8 @@ export function dynamoPushRecords(doc: DynamoDBDocumentClient, tableName: string
           new UpdateCommand({
             TableName: tableName,
             Key: keys.push(channel, sku),
-            UpdateExpression: 'SET sent = :v, channel = :c, sku = :s',
             // an unconfirmed version may go again (its push failed or was cut short); an older never
-            ConditionExpression:
-              'attribute_not_exists(sent) OR sent < :v OR (sent = :v AND (attribute_not_exists(confirmed) OR confirmed < :v))',
-            ExpressionAttributeValues: { ':v': version, ':c': channel, ':s': sku },
+            ...sdkExpression(updateExpression({ set: { sent: version, channel, sku } }, claimable(version))),
           }),
         );
         return true;
@@ -55,9 +54,12 @@ export function dynamoPushRecords(doc: DynamoDBDocumentClient, tableName: string
           new UpdateCommand({
             TableName: tableName,
             Key: keys.push(channel, sku),
-            UpdateExpression: 'SET confirmed = :v, quantity = :q, confirmedAt = :at',
-            ConditionExpression: 'attribute_not_exists(confirmed) OR confirmed < :v',
-            ExpressionAttributeValues: { ':v': version, ':q': pushed.quantity, ':at': pushed.at },
+            ...sdkExpression(
+              updateExpression(
+                { set: { confirmed: version, quantity: pushed.quantity, confirmedAt: pushed.at } },
+                unconfirmedBelow(version),
+              ),
+            ),
           }),
         );
       } catch (err) {
@@ -68,9 +70,12 @@ export function dynamoPushRecords(doc: DynamoDBDocumentClient, tableName: string
           new UpdateCommand({
             TableName: tableName,
             Key: keys.pushed(channel, pushed.listing, pushed.location),
-            UpdateExpression: 'SET quantity = :q, pushedAt = :at, version = :v, sku = :s',
-            ConditionExpression: 'attribute_not_exists(version) OR version <= :v',
-            ExpressionAttributeValues: { ':q': pushed.quantity, ':at': pushed.at, ':v': version, ':s': sku },
+            ...sdkExpression(
+              updateExpression(
+                { set: { quantity: pushed.quantity, pushedAt: pushed.at, version, sku } },
+                or(notExists('version'), le('version', version)),
+              ),
+            ),
           }),
         );
       } catch (err) {

@@ -3,6 +3,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentCl
 import { FigureEntrySchema } from '#shared/kpi/figures-schema.ts';
 import type { FiguresPort, StoredFigure } from '#shared/kpi/figures.ts';
 import { keys } from '#shared/table/keys.ts';
+import { conditionExpression, eq, notExists, sdkExpression } from '#shared/table/expression.ts';
 
 /**
  * Partner-reported figures on the hub table (keys.figure / keys.figureVersion): the current
@@ -66,12 +67,7 @@ export function dynamoFiguresRepo(doc: DynamoDBDocumentClient, tableName: string
                   Put: {
                     TableName: tableName,
                     Item: { ...key, ...item },
-                    ...(res.Item
-                      ? {
-                          ConditionExpression: 'version = :v',
-                          ExpressionAttributeValues: { ':v': res.Item.version },
-                        }
-                      : { ConditionExpression: 'attribute_not_exists(pk)' }),
+                    ...sdkExpression(conditionExpression(res.Item ? eq('version', res.Item.version) : notExists('pk'))),
                   },
                 },
                 {
@@ -82,7 +78,7 @@ export function dynamoFiguresRepo(doc: DynamoDBDocumentClient, tableName: string
                       ...item,
                       type: 'figure-version',
                     },
-                    ConditionExpression: 'attribute_not_exists(pk)',
+                    ...sdkExpression(conditionExpression(notExists('pk'))),
                   },
                 },
               ],

@@ -17,6 +17,8 @@ import {
 } from '#shared/outbound/deliver.ts';
 import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { SubscriptionSchema, type Subscription } from '#shared/outbound/subscriptions.ts';
+import { exists, sdkExpression, updateExpression } from '#shared/table/expression.ts';
+import { claimable, unconfirmedBelow } from '#shared/table/version-claim.ts';
 
 /**
  * Outbound state in the hub table:
@@ -107,10 +109,7 @@ export function dynamoOutboundStore(
         new UpdateCommand({
           TableName: tableName,
           Key: subKey(id),
-          UpdateExpression: 'SET #s = :a REMOVE disabledReason',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':a': 'active' },
+          ...sdkExpression(updateExpression({ set: { status: 'active' }, remove: ['disabledReason'] }, exists('pk'))),
         }),
       );
       cached = undefined;
@@ -121,10 +120,12 @@ export function dynamoOutboundStore(
           new UpdateCommand({
             TableName: tableName,
             Key: subKey(id),
-            UpdateExpression: 'SET #s = :d, disabledReason = :r, disabledAt = :at',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':d': 'disabled', ':r': reason.slice(0, 1000), ':at': at.toISOString() },
+            ...sdkExpression(
+              updateExpression(
+                { set: { status: 'disabled', disabledReason: reason.slice(0, 1000), disabledAt: at.toISOString() } },
+                exists('pk'),
+              ),
+            ),
           }),
         );
       } catch (err) {
@@ -134,15 +135,12 @@ export function dynamoOutboundStore(
     },
     async claim(id, subject, version, replay): Promise<ClaimOutcome> {
       // a replay may send the confirmed version again; nothing ever sends one below the one sent
-      const sameVersion = replay ? 'sent = :v' : '(sent = :v AND (attribute_not_exists(confirmed) OR confirmed < :v))';
       try {
         await doc.send(
           new UpdateCommand({
             TableName: tableName,
             Key: versionKey(id, subject),
-            UpdateExpression: 'SET sent = :v',
-            ConditionExpression: `attribute_not_exists(sent) OR sent < :v OR ${sameVersion}`,
-            ExpressionAttributeValues: { ':v': version },
+            ...sdkExpression(updateExpression({ set: { sent: version } }, claimable(version, replay))),
           }),
         );
         return 'claimed';
@@ -161,9 +159,12 @@ export function dynamoOutboundStore(
           new UpdateCommand({
             TableName: tableName,
             Key: versionKey(id, subject),
-            UpdateExpression: 'SET confirmed = :v, confirmedAt = :at',
-            ConditionExpression: 'attribute_not_exists(confirmed) OR confirmed < :v',
-            ExpressionAttributeValues: { ':v': version, ':at': at.toISOString() },
+            ...sdkExpression(
+              updateExpression(
+                { set: { confirmed: version, confirmedAt: at.toISOString() } },
+                unconfirmedBelow(version),
+              ),
+            ),
           }),
         );
       } catch (err) {

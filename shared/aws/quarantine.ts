@@ -2,9 +2,12 @@ import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { allItems } from '#shared/aws/paging.ts';
+import { sdkExpression, updateExpression } from '#shared/table/expression.ts';
 
 /**
  * Quarantine and DLQ administration: list what the normalizer set aside, and send it back through
@@ -41,38 +44,36 @@ export async function listQuarantine(
 ): Promise<(QuarantinedDelivery & { messageBody: string })[]> {
   const out: (QuarantinedDelivery & { messageBody: string })[] = [];
   for (const day of days(opts.days ?? 14, opts.now)) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await doc.send(
+    const items = await allItems((start) =>
+      doc.send(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': `QUAR#${day}` },
           ExclusiveStartKey: start,
         }),
-      );
-      for (const it of res.Items ?? []) {
-        if (opts.status && it.status !== opts.status) continue;
-        out.push({
-          day,
-          sk: String(it.sk),
-          deliveryId: String(it.deliveryId),
-          reason: String(it.reason),
-          message: String(it.message),
-          status: it.status as QuarantinedDelivery['status'],
-          connectionId: it.connectionId as string | undefined,
-          source: it.source as string | undefined,
-          channel: it.channel as string | undefined,
-          externalId: typeof it.externalId === 'string' ? it.externalId : listingOfMessage(String(it.message)),
-          ...(it.queue === 'hydrate' ? { queue: 'hydrate' as const } : {}),
-          receivedAt: String(it.receivedAt),
-          quarantinedAt: String(it.quarantinedAt),
-          replayedAt: it.replayedAt as string | undefined,
-          messageBody: String(it.message_body),
-        });
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
+      ),
+    );
+    for (const it of items) {
+      if (opts.status && it.status !== opts.status) continue;
+      out.push({
+        day,
+        sk: String(it.sk),
+        deliveryId: String(it.deliveryId),
+        reason: String(it.reason),
+        message: String(it.message),
+        status: it.status as QuarantinedDelivery['status'],
+        connectionId: it.connectionId as string | undefined,
+        source: it.source as string | undefined,
+        channel: it.channel as string | undefined,
+        externalId: typeof it.externalId === 'string' ? it.externalId : listingOfMessage(String(it.message)),
+        ...(it.queue === 'hydrate' ? { queue: 'hydrate' as const } : {}),
+        receivedAt: String(it.receivedAt),
+        quarantinedAt: String(it.quarantinedAt),
+        replayedAt: it.replayedAt as string | undefined,
+        messageBody: String(it.message_body),
+      });
+    }
   }
   return out;
 }
@@ -109,9 +110,7 @@ export async function replayQuarantined(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { pk: `QUAR#${q.day}`, sk: q.sk },
-        UpdateExpression: 'SET #s = :r, replayedAt = :now',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':r': 'replayed', ':now': now.toISOString() },
+        ...sdkExpression(updateExpression({ set: { status: 'replayed', replayedAt: now.toISOString() } })),
       }),
     );
     replayed.push(q.deliveryId);
@@ -156,7 +155,7 @@ export async function redriveDlq(
   sqs: SQSClient,
   dlqUrl: string,
   queueUrl: string,
-  opts: { max?: number } = {},
+  opts: { max?: number; onMessage?: (m: Message) => void } = {},
 ): Promise<{ moved: number }> {
   const max = opts.max ?? 10_000;
   let moved = 0;
@@ -167,11 +166,14 @@ export async function redriveDlq(
         MaxNumberOfMessages: Math.min(10, max - moved),
         WaitTimeSeconds: 0,
         VisibilityTimeout: 60,
+        // moved with their attributes (the delivery id, the claim check), as SQS's redrive does
+        MessageAttributeNames: ['All'],
       }),
     );
     const msgs = res.Messages ?? [];
     if (msgs.length === 0) break;
-    for (const m of msgs)
+    for (const m of msgs) {
+      opts.onMessage?.(m);
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
@@ -179,6 +181,7 @@ export async function redriveDlq(
           MessageAttributes: m.MessageAttributes,
         }),
       );
+    }
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: dlqUrl,

@@ -30,8 +30,18 @@ export function documentClient(config: DynamoDBClientConfig): DynamoDBDocumentCl
  * Messages of the document client's marshalling refusals (a number beyond 2^53, NaN, undefined in
  * a list, a class instance): thrown before any request, the same for every retry.
  */
-const MARSHALL_REFUSAL =
-  /MAX_SAFE_INTEGER|MIN_SAFE_INTEGER|Special numeric value|Unsupported type passed|removeUndefinedValues|Pass a non-empty set|imprecise number|Use NumberValue/;
+const MARSHALL_REFUSAL = new RegExp(
+  [
+    'MAX_SAFE_INTEGER',
+    'MIN_SAFE_INTEGER',
+    'Special numeric value',
+    'Unsupported type passed',
+    'removeUndefinedValues',
+    'Pass a non-empty set',
+    'imprecise number',
+    'Use NumberValue',
+  ].join('|'),
+);
 
 /** A request DynamoDB (or the client, before sending) refuses as it is: TableValidationError, else the error itself. */
 export function tableError(err: unknown): unknown {

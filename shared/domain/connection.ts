@@ -61,7 +61,9 @@ export const ConnectionSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['secrets'],
-            message: `connection ${c.id}: a Walmart basic-auth secret is the "user:password" text Walmart is configured with (the hub encodes it as the header does), not the "Basic <base64>" header value`,
+            message:
+              `connection ${c.id}: a Walmart basic-auth secret is the "user:password" text Walmart is configured with ` +
+              '(the hub encodes it as the header does), not the "Basic <base64>" header value',
           });
         }
       }

@@ -197,7 +197,8 @@ export const KpiPeriodSchema = z
       })
       .meta({
         description:
-          'orders naming a customer (kept as a salted hash); of them, those from a customer with an earlier order on the channel (by creation time)',
+          'orders naming a customer (kept as a salted hash); ' +
+          'of them, those from a customer with an earlier order on the channel (by creation time)',
       }),
     salesCycle: z
       .object({ quotedOrders: z.number().int(), meanDays: z.number().nullable() })

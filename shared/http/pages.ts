@@ -17,7 +17,8 @@ export interface HtmlPage {
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
 a{color:#0550ae}code,pre{font:13px/1.4 ui-monospace,monospace;background:#f3f4f6;border-radius:3px}code{padding:0 .2rem}
 pre{padding:.5rem;overflow:auto}h2{margin-top:2rem;border-bottom:1px solid #d0d7de}
-.op{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}
+.op{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:1rem 0}\
+.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left;vertical-align:top}
 .muted{color:#57606a}`;
 
@@ -54,7 +55,8 @@ export function landingPage(): HtmlPage {
 <p>Receives marketplace and partner webhooks, keeps stock per SKU and location, and answers stock and channel KPIs.</p>
 <ul>
 <li><a href="dashboard">KPI dashboard</a> <span class="muted">— paste an API key with <code>kpi:read</code></span></li>
-<li><a href="api">API reference</a> <span class="muted">— every route, its parameters and answers (<a href="openapi.json">openapi.json</a>)</span></li>
+<li><a href="api">API reference</a> \
+<span class="muted">— every route, its parameters and answers (<a href="openapi.json">openapi.json</a>)</span></li>
 <li><a href="health">Health</a> <span class="muted">— liveness</span></li>
 </ul>
 <p>Webhooks go to <code>POST /webhooks/{connectionId}</code>; stock and KPI reads take <code>Authorization: Bearer &lt;key&gt;</code>.</p>`,
@@ -75,16 +77,25 @@ function schemaName(schema: Json | undefined): string {
   return 'object';
 }
 
+/** A table row of cells (already HTML). */
+function row(...cells: string[]): string {
+  return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+}
+
 function schemaTable(name: string, schema: Json): string {
   const props = Object.entries((schema.properties ?? {}) as Record<string, Json>);
   const required = new Set<string>(schema.required ?? []);
   const rows = props
-    .map(
-      ([p, s]) =>
-        `<tr><td><code>${escapeHtml(p)}</code>${required.has(p) ? '' : ' <span class="muted">optional</span>'}</td><td>${escapeHtml(schemaName(s))}</td><td>${escapeHtml(s.description ?? '')}</td></tr>`,
+    .map(([p, s]) =>
+      row(
+        `<code>${escapeHtml(p)}</code>${required.has(p) ? '' : ' <span class="muted">optional</span>'}`,
+        escapeHtml(schemaName(s)),
+        escapeHtml(s.description ?? ''),
+      ),
     )
     .join('');
-  return `<h3 id="schema-${escapeHtml(name)}">${escapeHtml(name)}</h3>${schema.description ? `<p>${escapeHtml(schema.description)}</p>` : ''}${
+  const description = schema.description ? `<p>${escapeHtml(schema.description)}</p>` : '';
+  return `<h3 id="schema-${escapeHtml(name)}">${escapeHtml(name)}</h3>${description}${
     rows
       ? `<table><tr><th>field</th><th>type</th><th>meaning</th></tr>${rows}</table>`
       : `<p class="muted">${escapeHtml(schemaName(schema))}</p>`
@@ -108,9 +119,13 @@ export function apiReferencePage(doc: Json): HtmlPage {
     for (const [method, op] of Object.entries(methods)) {
       const params = (op.parameters ?? []) as Json[];
       const paramRows = params
-        .map(
-          (p) =>
-            `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}${p.required ? ', required' : ''}</td><td>${typeLink(p.schema)}</td><td>${escapeHtml(p.description ?? '')}</td></tr>`,
+        .map((p) =>
+          row(
+            `<code>${escapeHtml(p.name)}</code>`,
+            `${escapeHtml(p.in)}${p.required ? ', required' : ''}`,
+            typeLink(p.schema),
+            escapeHtml(p.description ?? ''),
+          ),
         )
         .join('');
       const body = op.requestBody?.content as Record<string, Json> | undefined;
@@ -122,7 +137,7 @@ export function apiReferencePage(doc: Json): HtmlPage {
       const responses = Object.entries((op.responses ?? {}) as Record<string, Json>)
         .map(([status, r]) => {
           const content = Object.values((r.content ?? {}) as Record<string, Json>)[0];
-          return `<tr><td>${escapeHtml(status)}</td><td>${escapeHtml(r.description ?? '')}</td><td>${content ? typeLink(content.schema) : ''}</td></tr>`;
+          return row(escapeHtml(status), escapeHtml(r.description ?? ''), content ? typeLink(content.schema) : '');
         })
         .join('');
       const auth =

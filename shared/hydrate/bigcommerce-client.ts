@@ -1,19 +1,17 @@
 import { z } from 'zod';
 import type { CanonicalEvent, OrderLine, OrderStatus } from '#shared/domain/events.ts';
 import {
-  bodySnippet,
   clampDelay,
   DEFAULT_RETRY_AFTER_SECONDS,
   InvalidOrderError,
   MissingCredentialsError,
   issues,
-  RateLimitedError,
   retryAfterSeconds,
   SenderUnavailableError,
-  UnauthorizedError,
   type FetchResult,
 } from '#shared/hydrate/errors.ts';
 import type { ClientOptions, OrderClient, OrderRequest } from '#shared/hydrate/types.ts';
+import { readAnswer, send } from '#shared/hydrate/answer.ts';
 
 /** BigCommerce's API host; a connection's credentials may name another (a fake, in local runs). */
 export const BIGCOMMERCE_API = 'https://api.bigcommerce.com';
@@ -94,27 +92,14 @@ export function bigcommerceClient(opts: ClientOptions): OrderClient {
       );
     if (!accessToken)
       throw new MissingCredentialsError("the connection's API credentials name no access token (--token)");
-    let res: Response;
-    try {
-      res = await opts.fetch(`${base}/stores/${encodeURIComponent(storeHash)}${path}`, {
-        method: 'GET',
-        headers: { 'x-auth-token': accessToken, accept: 'application/json' },
-      });
-    } catch (err) {
-      throw new SenderUnavailableError('bigcommerce', undefined, (err as Error).message);
-    }
-    if (res.status === 429) throw new RateLimitedError('bigcommerce', rateLimitDelay(res, opts.now()));
-    if (res.status === 401 || res.status === 403)
-      throw new UnauthorizedError('bigcommerce', res.status, await bodySnippet(res));
-    if (res.status === 404) return { status: 404, json: undefined };
+    const res = await send('bigcommerce', opts.fetch, `${base}/stores/${encodeURIComponent(storeHash)}${path}`, {
+      method: 'GET',
+      headers: { 'x-auth-token': accessToken, accept: 'application/json' },
+    });
     // an empty collection is 204 in v2
     if (res.status === 204) return { status: 204, json: [] };
-    if (!res.ok) throw new SenderUnavailableError('bigcommerce', res.status, await bodySnippet(res));
-    try {
-      return { status: res.status, json: await res.json() };
-    } catch (err) {
-      throw new SenderUnavailableError('bigcommerce', res.status, `unreadable body: ${(err as Error).message}`);
-    }
+    const answer = await readAnswer('bigcommerce', res, (r) => rateLimitDelay(r, opts.now()));
+    return 'json' in answer ? answer : { status: 404, json: undefined };
   }
 
   return {

@@ -2,20 +2,18 @@ import { z } from 'zod';
 import type { Clock } from '#shared/domain/clock.ts';
 import { BIGCOMMERCE_API } from '#shared/hydrate/bigcommerce-client.ts';
 import {
-  bodySnippet,
   clampDelay,
   DEFAULT_RETRY_AFTER_SECONDS,
   MissingCredentialsError,
-  RateLimitedError,
   retryAfterSeconds,
   SenderUnavailableError,
-  UnauthorizedError,
 } from '#shared/hydrate/errors.ts';
 import { SQUARE_API, SQUARE_VERSION } from '#shared/hydrate/square-client.ts';
 import type { ClientOptions } from '#shared/hydrate/types.ts';
 import { mapListings } from '#shared/listings/listings.ts';
 import type { ApplyResult } from '#shared/normalize/apply.ts';
 import type { TablePort } from '#shared/table/port.ts';
+import { readAnswer, send } from '#shared/hydrate/answer.ts';
 
 /**
  * A listing id the inventory webhooks name, resolved to the seller's SKU through the sender's
@@ -49,29 +47,19 @@ async function call(
   url: string,
   headers: Record<string, string>,
 ): Promise<{ status: 404 } | { status: 200; json: unknown }> {
-  let res: Response;
-  try {
-    res = await opts.fetch(url, { method: 'GET', headers: { ...headers, accept: 'application/json' } });
-  } catch (err) {
-    throw new SenderUnavailableError(sender, undefined, (err as Error).message);
-  }
-  if (res.status === 429) {
-    const after = retryAfterSeconds(res.headers.get('retry-after'), opts.now());
-    const resetMs = Number(res.headers.get('x-rate-limit-time-reset-ms'));
-    throw new RateLimitedError(
-      sender,
-      after ??
-        (Number.isFinite(resetMs) && resetMs > 0 ? clampDelay(Math.ceil(resetMs / 1000)) : DEFAULT_RETRY_AFTER_SECONDS),
-    );
-  }
-  if (res.status === 401 || res.status === 403) throw new UnauthorizedError(sender, res.status, await bodySnippet(res));
-  if (res.status === 404) return { status: 404 };
-  if (!res.ok) throw new SenderUnavailableError(sender, res.status, await bodySnippet(res));
-  try {
-    return { status: 200, json: await res.json() };
-  } catch (err) {
-    throw new SenderUnavailableError(sender, res.status, `unreadable body: ${(err as Error).message}`);
-  }
+  const res = await send(sender, opts.fetch, url, {
+    method: 'GET',
+    headers: { ...headers, accept: 'application/json' },
+  });
+  const answer = await readAnswer(sender, res, (r) => {
+    const after = retryAfterSeconds(r.headers.get('retry-after'), opts.now());
+    const resetMs = Number(r.headers.get('x-rate-limit-time-reset-ms'));
+    if (after !== undefined) return after;
+    return Number.isFinite(resetMs) && resetMs > 0
+      ? clampDelay(Math.ceil(resetMs / 1000))
+      : DEFAULT_RETRY_AFTER_SECONDS;
+  });
+  return 'json' in answer ? { status: 200, json: answer.json } : { status: 404 };
 }
 
 export async function resolveCatalogSku(

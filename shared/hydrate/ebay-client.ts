@@ -3,13 +3,11 @@ import { z } from 'zod';
 import type { CanonicalEvent, OrderLine, OrderStatus } from '#shared/domain/events.ts';
 import {
   bodySnippet,
-  DEFAULT_RETRY_AFTER_SECONDS,
   type FetchResult,
   InvalidOrderError,
   issues,
   MissingCredentialsError,
   RateLimitedError,
-  retryAfterSeconds,
   SenderUnavailableError,
   UnauthorizedError,
 } from '#shared/hydrate/errors.ts';
@@ -20,6 +18,7 @@ import {
   type OrderRequest,
   type TokenCache,
 } from '#shared/hydrate/types.ts';
+import { readAnswer, retryAfterOf, send } from '#shared/hydrate/answer.ts';
 
 /** eBay's production API (token endpoint and Sell APIs); a connection may name the sandbox or a fake. */
 export const EBAY_API = 'https://api.ebay.com';
@@ -89,13 +88,7 @@ export function ebayClient(opts: ClientOptions): OrderClient {
     .update([base, creds.clientId ?? '', creds.refreshToken ?? '', creds.scopes ?? ''].join('\u0000'))
     .digest('hex');
 
-  async function call(url: string, init: Parameters<ClientOptions['fetch']>[1]): Promise<Response> {
-    try {
-      return await opts.fetch(url, init);
-    } catch (err) {
-      throw new SenderUnavailableError('ebay', undefined, (err as Error).message);
-    }
-  }
+  const call = (url: string, init: Parameters<ClientOptions['fetch']>[1]) => send('ebay', opts.fetch, url, init);
 
   async function mint(): Promise<string> {
     const grant: Record<string, string> = creds.refreshToken
@@ -140,10 +133,7 @@ export function ebayClient(opts: ClientOptions): OrderClient {
   }
 
   function rateLimited(res: Response): RateLimitedError {
-    return new RateLimitedError(
-      'ebay',
-      retryAfterSeconds(res.headers.get('retry-after'), opts.now()) ?? DEFAULT_RETRY_AFTER_SECONDS,
-    );
+    return new RateLimitedError('ebay', retryAfterOf(res, opts.now()));
   }
 
   async function getOrder(orderId: string, accessToken: string): Promise<Response> {
@@ -161,18 +151,9 @@ export function ebayClient(opts: ClientOptions): OrderClient {
         tokens.delete(cacheKey);
         res = await getOrder(req.orderId, await mint());
       }
-      if (res.status === 429) throw rateLimited(res);
-      if (res.status === 401 || res.status === 403)
-        throw new UnauthorizedError('ebay', res.status, await bodySnippet(res));
-      if (res.status === 404) return { kind: 'not-found' };
-      if (!res.ok) throw new SenderUnavailableError('ebay', res.status, await bodySnippet(res));
-      let json: unknown;
-      try {
-        json = await res.json();
-      } catch (err) {
-        throw new SenderUnavailableError('ebay', res.status, `unreadable body: ${(err as Error).message}`);
-      }
-      const parsed = orderSchema.safeParse(json);
+      const answer = await readAnswer('ebay', res, (r) => retryAfterOf(r, opts.now()));
+      if (!('json' in answer)) return { kind: 'not-found' };
+      const parsed = orderSchema.safeParse(answer.json);
       if (!parsed.success) throw new InvalidOrderError('ebay', `order ${req.orderId}: ${issues(parsed.error)}`);
       return { kind: 'order', events: ebayOrderEvents(parsed.data, req) };
     },

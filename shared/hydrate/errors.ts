@@ -29,7 +29,8 @@ export class UnauthorizedError extends Error {
     detail: string,
   ) {
     super(
-      `${sender} refused the API credentials (HTTP ${status}): ${detail}; set them with \`npm run hub -- connections credentials <id> --token …\``,
+      `${sender} refused the API credentials (HTTP ${status}): ${detail}; ` +
+        'set them with `npm run hub -- connections credentials <id> --token …`',
     );
   }
 }

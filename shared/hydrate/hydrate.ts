@@ -15,6 +15,7 @@ import { validateListing } from '#shared/listings/listings.ts';
 import { keys } from '#shared/table/keys.ts';
 import { isNewer } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
+import { and, conditionExpression, eq, notExists, updateExpression } from '#shared/table/expression.ts';
 
 /**
  * Hydration (docs/hydration.md): a thin order webhook is recorded as a HydrationPending item
@@ -101,11 +102,12 @@ export async function requestHydration(
         {
           kind: 'put',
           item: { ...item, enqueuedAt, connectionId: req.connectionId },
-          condition:
-            since === undefined
-              ? 'deliveryId = :d AND attribute_not_exists(enqueuedAt)'
-              : 'deliveryId = :d AND enqueuedAt = :e',
-          values: { ':d': item.deliveryId, ...(since === undefined ? {} : { ':e': item.enqueuedAt }) },
+          ...conditionExpression(
+            and(
+              eq('deliveryId', item.deliveryId),
+              since === undefined ? notExists('enqueuedAt') : eq('enqueuedAt', item.enqueuedAt),
+            ),
+          ),
         },
       ]);
     } catch (err) {
@@ -134,7 +136,7 @@ async function release(table: TablePort, key: { pk: string; sk: string }, enqueu
   const item = await table.get(key);
   if (!item || item.enqueuedAt !== enqueuedAt) return;
   const { enqueuedAt: _, ...rest } = item;
-  await table.write([{ kind: 'put', item: rest, condition: 'enqueuedAt = :e', values: { ':e': enqueuedAt } }]);
+  await table.write([{ kind: 'put', item: rest, ...conditionExpression(eq('enqueuedAt', enqueuedAt)) }]);
 }
 
 export interface HydrateDeps {
@@ -437,9 +439,7 @@ async function finish(
       else delete next.outcomeReason;
     }
     try {
-      await deps.table.write([
-        { kind: 'put', item: next, condition: 'deliveryId = :d', values: { ':d': item.deliveryId } },
-      ]);
+      await deps.table.write([{ kind: 'put', item: next, ...conditionExpression(eq('deliveryId', item.deliveryId)) }]);
       return;
     } catch (err) {
       if (err instanceof WriteConflictError && attempt + 1 < MAX_CONFLICT_ATTEMPTS) continue;
@@ -467,16 +467,17 @@ export async function recordFetchFailure(
     {
       kind: 'update',
       key,
-      update: failure.retryAt
-        ? 'SET lastError = :e, lastErrorAt = :a, retryAt = :r'
-        : 'SET lastError = :e, lastErrorAt = :a REMOVE retryAt',
-      condition: 'enqueuedAt = :q',
-      values: {
-        ':q': item.enqueuedAt,
-        ':e': failure.reason.slice(0, 500),
-        ':a': failure.at.toISOString(),
-        ...(failure.retryAt ? { ':r': failure.retryAt.toISOString() } : {}),
-      },
+      ...updateExpression(
+        {
+          set: {
+            lastError: failure.reason.slice(0, 500),
+            lastErrorAt: failure.at.toISOString(),
+            ...(failure.retryAt ? { retryAt: failure.retryAt.toISOString() } : {}),
+          },
+          ...(failure.retryAt ? {} : { remove: ['retryAt'] }),
+        },
+        eq('enqueuedAt', item.enqueuedAt),
+      ),
       billedSize: 1024,
     },
   ]);
@@ -513,8 +514,7 @@ export async function retryHydration(
         {
           kind: 'put',
           item: { ...rest, enqueuedAt },
-          condition: 'deliveryId = :d',
-          values: { ':d': item.deliveryId },
+          ...conditionExpression(eq('deliveryId', item.deliveryId)),
         },
       ]);
     } catch (err) {

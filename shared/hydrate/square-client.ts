@@ -1,19 +1,9 @@
 import { z } from 'zod';
 import type { CanonicalEvent, OrderLine, OrderStatus } from '#shared/domain/events.ts';
 import { fromMinor } from '#shared/domain/money.ts';
-import {
-  bodySnippet,
-  DEFAULT_RETRY_AFTER_SECONDS,
-  InvalidOrderError,
-  MissingCredentialsError,
-  issues,
-  RateLimitedError,
-  retryAfterSeconds,
-  SenderUnavailableError,
-  UnauthorizedError,
-  type FetchResult,
-} from '#shared/hydrate/errors.ts';
+import { InvalidOrderError, MissingCredentialsError, issues, type FetchResult } from '#shared/hydrate/errors.ts';
 import type { ClientOptions, OrderClient, OrderRequest } from '#shared/hydrate/types.ts';
+import { readAnswer, retryAfterOf, send } from '#shared/hydrate/answer.ts';
 
 /** Square's production API; a connection's credentials may name another (the sandbox, a fake). */
 export const SQUARE_API = 'https://connect.squareup.com';
@@ -66,41 +56,22 @@ export function squareClient(opts: ClientOptions): OrderClient {
     async fetchOrder(req: OrderRequest): Promise<FetchResult> {
       if (!opts.credentials.accessToken)
         throw new MissingCredentialsError("the connection's API credentials name no access token (--token)");
-      let res: Response;
-      try {
-        res = await opts.fetch(`${base}/v2/orders/batch-retrieve`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${opts.credentials.accessToken}`,
-            'square-version': SQUARE_VERSION,
-            'content-type': 'application/json',
-            accept: 'application/json',
-          },
-          body: JSON.stringify({
-            order_ids: [req.orderId],
-            ...(req.locationId ? { location_id: req.locationId } : {}),
-          }),
-        });
-      } catch (err) {
-        throw new SenderUnavailableError('square', undefined, (err as Error).message);
-      }
-      if (res.status === 429) {
-        throw new RateLimitedError(
-          'square',
-          retryAfterSeconds(res.headers.get('retry-after'), opts.now()) ?? DEFAULT_RETRY_AFTER_SECONDS,
-        );
-      }
-      if (res.status === 401 || res.status === 403)
-        throw new UnauthorizedError('square', res.status, await bodySnippet(res));
-      if (res.status === 404) return { kind: 'not-found' };
-      if (!res.ok) throw new SenderUnavailableError('square', res.status, await bodySnippet(res));
-      let json: unknown;
-      try {
-        json = await res.json();
-      } catch (err) {
-        throw new SenderUnavailableError('square', res.status, `unreadable body: ${(err as Error).message}`);
-      }
-      const parsed = responseSchema.safeParse(json);
+      const res = await send('square', opts.fetch, `${base}/v2/orders/batch-retrieve`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${opts.credentials.accessToken}`,
+          'square-version': SQUARE_VERSION,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify({
+          order_ids: [req.orderId],
+          ...(req.locationId ? { location_id: req.locationId } : {}),
+        }),
+      });
+      const answer = await readAnswer('square', res, (r) => retryAfterOf(r, opts.now()));
+      if (!('json' in answer)) return { kind: 'not-found' };
+      const parsed = responseSchema.safeParse(answer.json);
       if (!parsed.success) throw new InvalidOrderError('square', `order ${req.orderId}: ${issues(parsed.error)}`);
       const order = parsed.data.orders?.find((o) => o.id === req.orderId);
       if (!order) return { kind: 'not-found' };

@@ -59,6 +59,24 @@ export const COUNTED_BY = { attribute: 'by', value: 'count' } as const satisfies
  * What every balance write sets besides its numbers: the item's identity, its writer, its change
  * time and its position in the stock change feed (GSI `byUpdated`, spread over FEED_SHARDS partitions).
  */
+export function balanceStampAttributes(
+  sku: string,
+  location: string,
+  nowIso: string,
+  by: BalanceWriter,
+): Record<string, unknown> {
+  return {
+    updatedAt: nowIso,
+    feedPk: feedPartition(shardOf(`${sku}|${location}`, FEED_SHARDS)),
+    feedSk: `${nowIso}#${sku}#${location}`,
+    sku,
+    location,
+    type: 'balance',
+    [COUNTED_BY.attribute]: by,
+  };
+}
+
+/** The same stamp as expression text, for the stock fold's hand-written update. */
 export function balanceStamp(sku: string, location: string, nowIso: string, by: BalanceWriter) {
   return {
     set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t, #by = :by',

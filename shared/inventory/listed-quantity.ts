@@ -2,6 +2,7 @@ import type { ListedQuantityReported } from '#shared/domain/events.ts';
 import { iso } from '#shared/inventory/balance.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { TablePort } from '#shared/table/port.ts';
+import { conditionExpression, eq, notExists } from '#shared/table/expression.ts';
 
 /**
  * Applies a channel's listed quantity to its listing-state item (one per channel and SKU): the
@@ -28,9 +29,7 @@ export async function applyListedQuantity(table: TablePort, e: ListedQuantityRep
         deliveryId: e.deliveryId,
       },
       // lost race → WriteConflictError → re-read and decide again
-      ...(current
-        ? { condition: 'asOf = :prev', values: { ':prev': current.asOf } }
-        : { condition: 'attribute_not_exists(pk)' }),
+      ...conditionExpression(current ? eq('asOf', current.asOf) : notExists('pk')),
     },
   ]);
   return 'applied';

@@ -2,6 +2,7 @@ import { emptyFigures, type KpiFigures } from '#shared/kpi/kpi-figures.ts';
 import type { OrderItemBody } from '#shared/normalize/order-state.ts';
 import { keys } from '#shared/table/keys.ts';
 import type { Item, WriteOp } from '#shared/table/port.ts';
+import { conditionExpression, eq, notExists } from '#shared/table/expression.ts';
 
 /**
  * Repeat customers, decided by creation time, not arrival (docs/kpis.md). Each (channel, customer
@@ -27,8 +28,8 @@ export function customerMarkOp(current: Item | undefined, order: OrderItemBody):
   const key = keys.customer(order.channel, s.customer);
   const item: Item = { ...key, type: 'customer', channel: order.channel, first: mark };
   return stored === undefined
-    ? { kind: 'put', item, condition: 'attribute_not_exists(pk)' }
-    : { kind: 'put', item, condition: '#f = :f', names: { '#f': 'first' }, values: { ':f': stored } };
+    ? { kind: 'put', item, ...conditionExpression(notExists('pk')) }
+    : { kind: 'put', item, ...conditionExpression(eq('first', stored)) };
 }
 
 /** What a customer item (a stream image) contributes: one new customer where its first order was created. */

@@ -61,7 +61,8 @@ export function checkSize(periods: number, channels: number): void {
     throw new HttpError(
       400,
       'too_many_periods',
-      `${periods} periods × ${channels} channel(s) exceeds ${MAX_CELLS}; ask a coarser granularity, a shorter range or fewer channels (channels=a,b)`,
+      `${periods} periods × ${channels} channel(s) exceeds ${MAX_CELLS}; ` +
+        'ask a coarser granularity, a shorter range or fewer channels (channels=a,b)',
     );
   }
 }

@@ -18,5 +18,6 @@ export function mappingHint(source: string, channel: string, externalId: string)
     bigcommerce: 'BigCommerce sends no SKU with inventory changes: its product and variant ids are mapped by hand',
   };
   const why = bySender[source];
-  return `map it: ${command} (${why ? `${why}; ` : ''}many at once: \`npm run hub -- listings import <file.csv>\`); the deliveries waiting for it are replayed once it is mapped`;
+  const many = 'many at once: `npm run hub -- listings import <file.csv>`';
+  return `map it: ${command} (${why ? `${why}; ` : ''}${many}); the deliveries waiting for it are replayed once it is mapped`;
 }

@@ -12,7 +12,7 @@ import type {
   StockLevelSet,
 } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/clock.ts';
-import { balanceStamp, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { balanceStampAttributes, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
@@ -31,6 +31,7 @@ import {
 } from '#shared/normalize/order-state.ts';
 import { WriteConflictError, type Item, type Key, type TablePort, type WriteOp } from '#shared/table/port.ts';
 import { stableStringify } from '#shared/domain/stable-json.ts';
+import { conditionExpression, eq, ifNotExists, notExists, updateExpression } from '#shared/table/expression.ts';
 
 export type ApplyResult = 'applied' | 'noop';
 
@@ -315,8 +316,8 @@ async function putOrder(
   };
   const ops: WriteOp[] = [
     current
-      ? { kind: 'put', item: orderItem, condition: 'rev = :rev', values: { ':rev': Number(current.rev ?? 0) } }
-      : { kind: 'put', item: orderItem, condition: 'attribute_not_exists(pk)' },
+      ? { kind: 'put', item: orderItem, ...conditionExpression(eq('rev', Number(current.rev ?? 0))) }
+      : { kind: 'put', item: orderItem, ...conditionExpression(notExists('pk')) },
   ];
   for (const id of waiting)
     ops.push({
@@ -394,24 +395,24 @@ async function applyStockLevel(
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
   const onHand = e.quantity + appliedMovesAfter(later, current, asOf, now().getTime());
   const available = onHand - bal.reserved;
-  const stamp = balanceStamp(sku, e.locationId, now().toISOString(), 'count');
   await table.write([
     {
       kind: 'update',
       key: bk,
-      update: `SET onHand = :oh, available = :av, reserved = if_not_exists(reserved, :zero), countAsOf = :asOf, countSource = :src, ${stamp.set} ADD rev :one`,
-      names: stamp.names,
-      values: {
-        ':oh': onHand,
-        ':av': available,
-        ':zero': 0,
-        ':asOf': asOf,
-        ':src': e.channel,
-        ':one': 1,
-        ...stamp.values,
-        ...(bal.exists ? { ':rev': bal.rev } : {}),
-      },
-      condition: bal.exists ? 'rev = :rev' : 'attribute_not_exists(pk)',
+      ...updateExpression(
+        {
+          set: {
+            onHand,
+            available,
+            reserved: ifNotExists(0),
+            countAsOf: asOf,
+            countSource: e.channel,
+            ...balanceStampAttributes(sku, e.locationId, now().toISOString(), 'count'),
+          },
+          add: { rev: 1 },
+        },
+        bal.exists ? eq('rev', bal.rev) : notExists('pk'),
+      ),
       billedSize: Math.max(bal.size, 260),
     },
   ]);
@@ -425,7 +426,6 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const lk = keys.ledger(sku, e.locationId, at, `adj:${e.channel}:${e.idempotencyKey}`);
   const bal = balanceView(await table.get(bk));
   const counts = !bal.countAsOf || at > bal.countAsOf;
-  const stamp = balanceStamp(sku, e.locationId, now().toISOString(), 'count');
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [
     // the movement's identity is (channel, idempotency key) alone (docs/hub-format.md): a resend with
@@ -433,7 +433,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
     {
       kind: 'put',
       item: { ...keys.adjustment(e.channel, e.idempotencyKey), type: 'adjustment', sku, location: e.locationId, at },
-      condition: 'attribute_not_exists(pk)',
+      ...conditionExpression(notExists('pk')),
     },
     {
       kind: 'put',
@@ -448,21 +448,21 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
         ref: `${e.channel}:${e.idempotencyKey}`,
         onHand: counts,
       },
-      condition: 'attribute_not_exists(pk)',
+      ...conditionExpression(notExists('pk')),
     },
     {
       kind: 'update',
       key: bk,
-      update: `ADD onHand :d, available :d, rev :one SET reserved = if_not_exists(reserved, :zero), ${stamp.set}`,
-      names: stamp.names,
-      values: {
-        ':d': onHandDelta,
-        ':one': 1,
-        ':zero': 0,
-        ...stamp.values,
-        ...(bal.countAsOf ? { ':seenAsOf': bal.countAsOf } : {}),
-      },
-      condition: bal.countAsOf ? 'countAsOf = :seenAsOf' : 'attribute_not_exists(countAsOf)',
+      ...updateExpression(
+        {
+          set: {
+            reserved: ifNotExists(0),
+            ...balanceStampAttributes(sku, e.locationId, now().toISOString(), 'count'),
+          },
+          add: { onHand: onHandDelta, available: onHandDelta, rev: 1 },
+        },
+        bal.countAsOf ? eq('countAsOf', bal.countAsOf) : notExists('countAsOf'),
+      ),
       billedSize: Math.max(bal.size, 230),
     },
   ];
@@ -500,10 +500,7 @@ async function applyListing(table: TablePort, e: ListingMapped): Promise<ApplyRe
       {
         kind: 'update',
         key,
-        update: 'SET reverse = :t',
-        condition: '#at = :prev',
-        names: { '#at': 'at' },
-        values: { ':t': true, ':prev': current.at },
+        ...updateExpression({ set: { reverse: true } }, eq('at', current.at)),
         billedSize: 200,
       },
     ]);
@@ -514,8 +511,7 @@ async function applyListing(table: TablePort, e: ListingMapped): Promise<ApplyRe
     {
       kind: 'put',
       item: { ...key, type: 'listing', channel: e.channel, externalId: e.externalId, sku: e.sku, at, reverse: true },
-      condition: current ? '#at = :prev' : 'attribute_not_exists(pk)',
-      ...(current ? { names: { '#at': 'at' }, values: { ':prev': current.at } } : {}),
+      ...conditionExpression(current ? eq('at', current.at) : notExists('pk')),
     },
     { kind: 'put', item: reverseListing(e) },
   ]);
@@ -557,8 +553,8 @@ async function applyHydration(table: TablePort, e: HydrationPending): Promise<Ap
   }
   await table.write([
     current
-      ? { kind: 'put', item, condition: 'deliveryId = :d', values: { ':d': current.deliveryId } }
-      : { kind: 'put', item, condition: 'attribute_not_exists(pk)' },
+      ? { kind: 'put', item, ...conditionExpression(eq('deliveryId', current.deliveryId)) }
+      : { kind: 'put', item, ...conditionExpression(notExists('pk')) },
   ]);
   return 'applied';
 }

@@ -352,7 +352,7 @@ describe('stock API: routing without a routeKey (function URL)', () => {
 
   it.each([
     ['an unknown path', 'GET', '/v1/stockx', 404],
-    ['a wrong method', 'DELETE', '/v1/stock/RAW%201', 404],
+    ['a wrong method', 'DELETE', '/v1/stock/RAW%201', 405],
     ['broken percent-encoding', 'GET', '/v1/stock/%E0%A4%A', 400],
   ])('answers %s with a JSON %i', async (_name, method, path, status) => {
     // Prepare / Act

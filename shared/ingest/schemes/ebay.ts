@@ -47,7 +47,10 @@ export function ebayHeaderProblem(sig: EbaySignature): string | undefined {
   return undefined;
 }
 
-/** eBay returns the PEM on one line (`-----BEGIN PUBLIC KEY-----MFkw...-----END PUBLIC KEY-----`), which Node's PEM reader refuses; go through DER. */
+/**
+ * eBay returns the PEM on one line (`-----BEGIN PUBLIC KEY-----MFkw...-----END PUBLIC KEY-----`),
+ * which Node's PEM reader refuses; go through DER.
+ */
 export function importEbayKey(pem: string): KeyObject | undefined {
   const b64 = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
   try {
