@@ -392,6 +392,19 @@ export const costBench: BenchModule = {
         ? `  quiet hub goal $${QUIET_GOAL_PER_MILLION.toFixed(2)}: first met with -c normalizeWindowSeconds=${quietGoalAt.normalizeWindowSeconds} -c foldWindowSeconds=${quietGoalAt.foldWindowSeconds} ($${quietGoalAt.usd.toFixed(2)}; stock and KPIs trail webhooks by up to about ${quietGoalAt.trailSeconds} s on a quiet hub)`
         : `  quiet hub goal $${QUIET_GOAL_PER_MILLION.toFixed(2)}: not met by any priced pair of windows (cheapest $${Math.min(...grid.map((g) => g.usd)).toFixed(2)})`,
     );
+    const cheapest = [...grid].sort((a, b) => a.usd - b.usd)[0]!;
+    const cheapestLines = quietLines(
+      await foldAt(QUIET_DELIVERIES_PER_SECOND, cheapest.foldWindowSeconds),
+      cheapest.normalizeWindowSeconds,
+    );
+    if (!quietGoalAt)
+      ctx.log(
+        `  the quiet-hub goal is missed by $${(cheapest.usd - QUIET_GOAL_PER_MILLION).toFixed(4)} at the cheapest windows (${cheapest.normalizeWindowSeconds} s + ${cheapest.foldWindowSeconds} s); its lines, largest first: ${cheapestLines
+          .filter((l) => l.usd > 0.01)
+          .sort((a, b) => b.usd - a.usd)
+          .map((l) => `${l.item} $${l.usd.toFixed(3)}`)
+          .join(', ')}`,
+      );
 
     // --- the fixed monthly cost of an idle stack, from the synthesized prod template
     const idle = {
@@ -468,6 +481,7 @@ export const costBench: BenchModule = {
         quietHubByFoldWindowSeconds: sweep,
         quietHubByWindows: grid,
         quietHubGoalFirstMetAt: quietGoalAt ?? null,
+        quietHubCheapestWindows: { ...cheapest, lines: cheapestLines },
         normalizeWriteUnitsPerDeliveryByItemType: Object.fromEntries(
           Object.entries(normByType).map(([k, v]) => [k, round(v / costs.length)]),
         ),
