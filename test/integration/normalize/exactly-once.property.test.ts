@@ -578,6 +578,7 @@ async function foldLikeLambda(
 
 describe('normalize: exactly-once, order-insensitive effects (property)', () => {
   it('duplicates, shuffling, 20% transient DynamoDB failures and stale eventually consistent reads end in the same state as one in-order pass', async () => {
+    let foldStaleServed = 0;
     await fc.assert(
       // the subject's balances list movements up to a size drawn per run: from one movement or two
       // (flushed to ledger rows nearly every batch; batches that do not fit go to watermarked rows)
@@ -655,7 +656,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
 
           // Assess: stale reads were served, and cost retries, not a different state
           expect(normalizeTable.staleServed).toBeGreaterThan(0);
-          expect(foldTableReads.staleServed).toBeGreaterThan(0);
+          foldStaleServed += foldTableReads.staleServed;
           const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
           await Promise.all([reference.drop(), subject.drop()]);
           expect(got).toEqual(want);
@@ -670,5 +671,7 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
       ),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 12), endOnFailure: true },
     );
+    // a short stream may fold before any counter has a second version to serve stale: counted over all runs
+    expect(foldStaleServed).toBeGreaterThan(0);
   }, 600_000);
 });
