@@ -336,7 +336,7 @@ export const normalizeCostBench: BenchModule = {
         .join(', ')}`,
     );
     ctx.log(
-      `${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote in a transaction (every item billed twice); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`,
+      `${transactional.length} deliveries (${((transactional.length / costs.length) * 100).toFixed(1)}%) wrote more than one item (in a transaction each item bills twice; a product's listing mappings are separate writes); they carry ${((sum(transactional, (c) => c.writeUnits) / totalWu) * 100).toFixed(1)}% of the write units`,
     );
     ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
     ctx.log(

@@ -63,4 +63,4 @@ export const GATEWAY_PRICES_PER_MILLION = {
   note: 'published prices of hosted webhook gateways, as published',
 } as const;
 
-export const COST_GOAL_PER_MILLION = 1.5;
+export const COST_GOAL_PER_MILLION = 1.4;

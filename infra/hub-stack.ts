@@ -216,6 +216,10 @@ const hubContextSchema = z.object({
   // how long the fold gathers a batch when the stream is quiet (a busy hub fills its batches
   // first): stock and KPIs trail orders by about this much; longer is cheaper on a quiet hub
   foldWindowSeconds: z.coerce.number().int().min(0).max(300).default(FOLD_BATCH_WINDOW_SECONDS),
+  // how long normalize gathers a batch of queued deliveries when the queue is quiet (a busy hub
+  // fills its batches of 100 first): orders, stock and KPIs trail webhooks by about this much more;
+  // longer is cheaper on a quiet hub (fewer invocations and DeleteMessageBatch calls)
+  normalizeWindowSeconds: z.coerce.number().int().min(0).max(300).default(NORMALIZE_BATCH_WINDOW_SECONDS),
   // an address, not a secret; when absent the alarms still go to the topic (subscribe later)
   alarmEmail: z.email().optional(),
   quarantineAlarmThreshold: positiveInt.default(DEFAULT_QUARANTINE_THRESHOLD),
@@ -333,7 +337,7 @@ export class HubStack extends Stack {
     ({ queue: this.ingestQueue, dlq: this.ingestDlq } = queueWithDlq(this, 'Ingest', {
       // AWS: set the source queue's visibility timeout to at least six times the function timeout
       // (plus the batching window), so a batch being retried by Lambda is not handed out twice.
-      visibilityTimeout: Duration.seconds(6 * NORMALIZE_TIMEOUT_SECONDS + NORMALIZE_BATCH_WINDOW_SECONDS),
+      visibilityTimeout: Duration.seconds(6 * NORMALIZE_TIMEOUT_SECONDS + ctx.normalizeWindowSeconds),
       maxReceiveCount: MAX_RECEIVE_COUNT,
     }));
 
@@ -341,7 +345,7 @@ export class HubStack extends Stack {
       // Amazon writes SP-API notifications straight into a queue we own, so this queue is a second
       // entry point; SSE-SQS (not a customer KMS key) lets Amazon's account send without a key grant.
       ({ queue: this.spapiQueue, dlq: this.spapiDlq } = queueWithDlq(this, 'Spapi', {
-        visibilityTimeout: Duration.seconds(6 * NORMALIZE_TIMEOUT_SECONDS + NORMALIZE_BATCH_WINDOW_SECONDS),
+        visibilityTimeout: Duration.seconds(6 * NORMALIZE_TIMEOUT_SECONDS + ctx.normalizeWindowSeconds),
         maxReceiveCount: MAX_RECEIVE_COUNT,
       }));
       this.spapiQueue.addToResourcePolicy(
@@ -460,7 +464,7 @@ export class HubStack extends Stack {
       this.normalize.fn.addEventSource(
         new SqsEventSource(queue, {
           batchSize: NORMALIZE_BATCH_SIZE,
-          maxBatchingWindow: Duration.seconds(NORMALIZE_BATCH_WINDOW_SECONDS),
+          maxBatchingWindow: Duration.seconds(ctx.normalizeWindowSeconds),
           // a failed record is retried alone; the rest of the batch is deleted
           reportBatchItemFailures: true,
           // Caps the pollers, so a backlog drains at a rate the table and downstream writes absorb

@@ -77,7 +77,8 @@ export class DynamoTable implements TablePort {
     return res.Item;
   }
 
-  async batchGet(keys: Key[]): Promise<Item[]> {
+  async batchGet(keys: Key[], opts: ReadOptions = {}): Promise<Item[]> {
+    const consistent = opts.consistent ?? true;
     const out: Item[] = [];
     // BatchGetItem takes at most 100 keys per request
     for (let i = 0; i < keys.length; i += 100) {
@@ -86,13 +87,15 @@ export class DynamoTable implements TablePort {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
         if (attempt > 8) throw new Error('BatchGetItem kept returning unprocessed keys');
         const res = await this.doc
-          .send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }))
+          .send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } } }),
+          )
           .catch((err: unknown) => {
             throw tableError(err);
           });
         this.stats.readRequests += 1;
         const items = res.Responses?.[this.tableName] ?? [];
-        for (const it of items) this.stats.readUnits += readUnits(itemSize(it), true);
+        for (const it of items) this.stats.readUnits += readUnits(itemSize(it), consistent);
         out.push(...items);
         pending = res.UnprocessedKeys?.[this.tableName]?.Keys as Key[] | undefined;
       }

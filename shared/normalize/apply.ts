@@ -495,8 +495,9 @@ async function applyListing(table: TablePort, e: ListingMapped): Promise<ApplyRe
   const at = iso(e.at);
   if (current && current.sku === e.sku && current.reverse !== true) {
     // mapped before listings had their reverse item: written now, once, so the SKU can be pushed
+    // (the reverse item first: the flag says it exists)
+    await table.write([{ kind: 'put', item: reverseListing(e) }]);
     await table.write([
-      { kind: 'put', item: reverseListing(e) },
       {
         kind: 'update',
         key,
@@ -507,13 +508,17 @@ async function applyListing(table: TablePort, e: ListingMapped): Promise<ApplyRe
     return 'noop';
   }
   if (current && (current.sku === e.sku || String(current.at) >= at)) return 'noop';
+  // Two writes, not a transaction (which bills every item twice): the reverse item first, then the
+  // listing. A failure between them leaves the listing as it was, so the redelivery writes both
+  // again; a listing write that loses to a newer mapping leaves a reverse item behind, which is
+  // harmless: channel pushes check each reverse item against its listing (shared/aws/channel-push.ts).
+  await table.write([{ kind: 'put', item: reverseListing(e) }]);
   await table.write([
     {
       kind: 'put',
       item: { ...key, type: 'listing', channel: e.channel, externalId: e.externalId, sku: e.sku, at, reverse: true },
       ...conditionExpression(current ? eq('at', current.at) : notExists('pk')),
     },
-    { kind: 'put', item: reverseListing(e) },
   ]);
   return 'applied';
 }

@@ -132,7 +132,9 @@ const CONCURRENCY = 16;
 
 /**
  * Folds order changes of one stream shard into the counters, exactly once per counter: each
- * counter is read (strongly consistent, one BatchGetItem per 100), the changes above its watermark
+ * counter is read (eventually consistent, half the read units, one BatchGetItem per 100: its update
+ * is conditional on the watermark read, so a stale read fails the condition and the retry reads
+ * strongly consistent — a retry, never a change counted twice), the changes above its watermark
  * for this shard are summed, and one conditional update adds them and moves the watermark. A lost
  * race (another invocation of the same shard, which Lambda avoids but a retry after a timeout can
  * cause) re-reads that counter and folds again.
@@ -148,7 +150,10 @@ export async function applyKpiFold(
 ): Promise<{ counters: number; written: number }> {
   const plans = planKpiFold(changes, zone, skipped, oversells);
   if (plans.length === 0) return { counters: 0, written: 0 };
-  const items = await table.batchGet(plans.map((p) => p.key));
+  const items = await table.batchGet(
+    plans.map((p) => p.key),
+    { consistent: false },
+  );
   const byKey = new Map(items.map((it) => [itemRef(it), it]));
   // a channel's first month counter: the channel is listed from now on, whatever else it has
   const newChannels = new Set(

@@ -91,14 +91,15 @@ export class MemoryTable implements TablePort {
     return item ? clone(item) : undefined;
   }
 
-  async batchGet(keys: Key[]): Promise<Item[]> {
+  async batchGet(keys: Key[], opts: ReadOptions = {}): Promise<Item[]> {
+    const consistent = opts.consistent ?? true;
     const out: Item[] = [];
     for (let i = 0; i < keys.length; i += 100) {
       this.stats.readRequests += 1;
       for (const key of keys.slice(i, i + 100)) {
         const item = this.read(key);
         if (!item) continue;
-        this.stats.readUnits += readUnits(itemSize(item), true);
+        this.stats.readUnits += readUnits(itemSize(item), consistent);
         out.push(clone(item));
       }
     }

@@ -60,7 +60,7 @@ export interface ReadOptions {
 
 export interface TablePort {
   get(key: Key, opts?: ReadOptions): Promise<Item | undefined>;
-  batchGet(keys: Key[]): Promise<Item[]>;
+  batchGet(keys: Key[], opts?: ReadOptions): Promise<Item[]>;
   /** items of `pk` whose sort key is strictly above `after` and below `before` */
   queryBetween(pk: string, after: string, before: string): Promise<Item[]>;
   /** one op: a single conditional write; several: one transaction (all or nothing) */

@@ -160,6 +160,15 @@ describe('HubStack functions', () => {
         TumblingWindowInSeconds: 60,
       },
     );
+    expect(() => synthHubTemplate({ context: { normalizeWindowSeconds: -1 } })).toThrow(/normalizeWindowSeconds/);
+    const quiet = Template.fromJSON(synthHubTemplate({ context: { normalizeWindowSeconds: '20' } }));
+    // both queues normalize reads gather for 20 s, and their visibility timeouts cover the window
+    quiet.resourcePropertiesCountIs(
+      'AWS::Lambda::EventSourceMapping',
+      { MaximumBatchingWindowInSeconds: 20, BatchSize: 100 },
+      2,
+    );
+    quiet.resourcePropertiesCountIs('AWS::SQS::Queue', { VisibilityTimeout: 200 }, 2);
     const t = Template.fromJSON(synthHubTemplate({ context: { ingestConcurrency: '50' } }));
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'inventory-hub-ingest' }) },
