@@ -6,6 +6,7 @@ import { costBench } from './cost.ts';
 import { crossCheckBench } from './crosscheck.ts';
 import { e2eBench } from './e2e.ts';
 import { hydrateBench } from './hydrate.ts';
+import { hydrateLocalBench } from './hydrate-local.ts';
 import { ingestBench } from './ingest.ts';
 import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
@@ -36,6 +37,7 @@ export const BENCHMARKS: BenchModule[] = [
   stockReadBench,
   kpiReadBench,
   hydrateBench,
+  hydrateLocalBench,
   outboundBench,
 ];
 
