@@ -271,6 +271,7 @@ function orderLines(order: ShopifyOrder): OrderLine[] {
     if (sku) line.sku = sku;
     // custom (non-catalog) line items have no variant
     if (item.variant_id) line.externalItemId = `variant:${item.variant_id}`;
+    if (item.product_id) line.productId = item.product_id;
     return line;
   });
 }

@@ -89,6 +89,12 @@ export const OrderLineSchema = z.object({
   shippedAt: isoTime.optional(),
   unitPrice: MoneySchema.optional(),
   locationId: z.string().optional(),
+  /**
+   * The sender's product (Shopify `product_id`, WooCommerce `product_id`, the hub format's
+   * `productId`): the variants of one product share it. The upsell rate compares a customer's
+   * purchases of a product (shared/kpi/upsell.ts).
+   */
+  productId: z.string().min(1).optional(),
 });
 export type OrderLine = z.infer<typeof OrderLineSchema>;
 

@@ -31,6 +31,15 @@ export const keys = {
     pk: `ORDER#${channel}#CUST#${customerHash}`,
     sk: 'CUSTOMER',
   }),
+  /**
+   * a customer's purchases of one product on a channel (shared/kpi/upsell.ts). Under `ORDER#` for
+   * the same reason as `customer`; the product id is a checked key part (no `#`), so
+   * `PROD#<hash>#<product>` names one item, never an order (order ids hold no `#`).
+   */
+  customerProduct: (channel: string, customerHash: string, product: string) => ({
+    pk: `ORDER#${channel}#PROD#${customerHash}#${product}`,
+    sk: 'PRODUCT',
+  }),
   balance: (sku: string, location: string) => ({ pk: `SKU#${sku}`, sk: `LOC#${location}` }),
   /** ledger rows sort by location then time, so "movements at a location since T" is one range query */
   ledger: (sku: string, location: string, at: string, key: string) => ({
