@@ -248,6 +248,25 @@ export const HydrationPendingSchema = z.object({
 });
 export type HydrationPending = z.infer<typeof HydrationPendingSchema>;
 
+/**
+ * A sale that began as a draft order or quote and became an order (Shopify's completed draft
+ * order): the sales cycle's start and end, from the draft alone, so it counts whatever the order
+ * webhook carries and whichever of the two arrives first (shared/kpi/sales-cycle.ts).
+ */
+export const SalesCycleRecordedSchema = z.object({
+  ...base,
+  type: z.literal('SalesCycleRecorded'),
+  /** the sender's draft or quote id */
+  draftId: z.string().min(1),
+  /** the order it became, when the sender says */
+  orderId: z.string().min(1).optional(),
+  /** when the draft was created */
+  startedAt: isoTime,
+  /** when it was completed into an order */
+  endedAt: isoTime,
+});
+export type SalesCycleRecorded = z.infer<typeof SalesCycleRecordedSchema>;
+
 export const CanonicalEventSchema = z.discriminatedUnion('type', [
   OrderUpsertedSchema,
   OrderCancelledSchema,
@@ -258,6 +277,7 @@ export const CanonicalEventSchema = z.discriminatedUnion('type', [
   ListingMappedSchema,
   HydrationPendingSchema,
   ListedQuantityReportedSchema,
+  SalesCycleRecordedSchema,
 ]);
 export type CanonicalEvent = z.infer<typeof CanonicalEventSchema>;
 export type CanonicalEventType = CanonicalEvent['type'];

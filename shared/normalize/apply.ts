@@ -19,6 +19,7 @@ import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/table/keys.ts';
 import { customerMarkOp } from '#shared/kpi/customers.ts';
 import { purchaseOps } from '#shared/kpi/upsell.ts';
+import { applySalesCycle } from '#shared/kpi/sales-cycle.ts';
 import {
   mergeCancel,
   mergeFulfillment,
@@ -122,6 +123,8 @@ export async function applyEvent(
       return withConflictRetry(() => applyHydration(table, event));
     case 'ListedQuantityReported':
       return withConflictRetry(() => applyListedQuantity(table, event));
+    case 'SalesCycleRecorded':
+      return withConflictRetry(() => applySalesCycle(table, event));
   }
 }
 

@@ -36,6 +36,11 @@ export const keys = {
    * the same reason as `customer`; the product id is a checked key part (no `#`), so
    * `PROD#<hash>#<product>` names one item, never an order (order ids hold no `#`).
    */
+  /**
+   * a completed draft order or quote: its sales cycle (shared/kpi/sales-cycle.ts). Under `ORDER#`
+   * so its stream records reach the fold; `DRAFT#<id>` holds a `#`, which no order id may.
+   */
+  draft: (channel: string, draftId: string) => ({ pk: `ORDER#${channel}#DRAFT#${draftId}`, sk: 'DRAFT' }),
   customerProduct: (channel: string, customerHash: string, product: string) => ({
     pk: `ORDER#${channel}#PROD#${customerHash}#${product}`,
     sk: 'PRODUCT',

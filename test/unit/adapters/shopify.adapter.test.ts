@@ -297,7 +297,7 @@ describe('shopify adapter: refusals', () => {
     'customers/update',
     'app/uninstalled',
     'checkouts/create',
-    'draft_orders/update',
+    'draft_orders/delete',
     'orders/delete',
     'fulfillment_events/create',
   ])('%s → ignored, naming the topic', (topic) => {
