@@ -7,13 +7,7 @@ import type { NormalizeDeps } from '#shared/normalize/normalize.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
-import { MIN_CUSTOMER_SALT_LENGTH } from '#shared/domain/customer-hash.ts';
-
-function customerSaltOf(salt: string): string {
-  if (salt.length < MIN_CUSTOMER_SALT_LENGTH)
-    throw new ConfigError(`HUB_CUSTOMER_SALT must be at least ${MIN_CUSTOMER_SALT_LENGTH} characters`);
-  return salt;
-}
+import { customerSaltSource } from '#shared/aws/customer-salt.ts';
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -23,6 +17,7 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
   const tableName = env.HUB_TABLE_NAME;
   if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const doc = documentClient(awsClientConfig(env));
+  const customerSalt = customerSaltSource(env);
   return {
     table: new DynamoTable(doc, tableName),
     adapt,
@@ -37,7 +32,7 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
       ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}),
     },
     // customer references are stored only as HMACs under this secret (docs/kpis.md)
-    ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
+    ...(customerSalt !== undefined ? { customerSalt } : {}),
     // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
     ...(env.HUB_HYDRATE_QUEUE_URL ? { hydration: sqsHydrationQueue({ queueUrl: env.HUB_HYDRATE_QUEUE_URL }) } : {}),
   };

@@ -55,9 +55,11 @@ export interface NormalizeDeps {
   hydration?: HydrationQueue;
   /**
    * The secret customer references are hashed with (HUB_CUSTOMER_SALT, shared/domain/customer-hash.ts).
-   * Absent: orders are kept without a customer, and repeat-customer measures count none.
+   * Absent: orders are kept without a customer, and repeat-customer measures count none. A
+   * function: read when a delivery first names a customer (the deployed stack's secret), and a
+   * failed read fails the delivery, which is retried rather than stored without its customer.
    */
-  customerSalt?: string;
+  customerSalt?: string | (() => Promise<string>);
 }
 
 export type NormalizeOutcome =
@@ -163,7 +165,14 @@ export async function normalizeMessage(
     if (events.length === 0)
       return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: 'echo' };
   }
-  events = hashCustomers(await locate(events, deps.channels), deps.customerSalt);
+  events = await locate(events, deps.channels);
+  const salt =
+    typeof deps.customerSalt === 'function' && events.some((e) => e.type === 'OrderUpserted' && e.customerRef)
+      ? await deps.customerSalt()
+      : typeof deps.customerSalt === 'string'
+        ? deps.customerSalt
+        : undefined;
+  events = hashCustomers(events, salt);
   // checked before anything is written: a key part that could name another item, or make a key
   // DynamoDB refuses, would otherwise be stored and then stall or corrupt what is folded from it
   for (const [i, e] of events.entries()) {
