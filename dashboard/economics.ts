@@ -25,7 +25,8 @@ function section(): HTMLElement {
   const existing = document.getElementById(SECTION_ID);
   if (existing) return existing;
   const s = document.createElement('section');
-  s.className = 'card';
+  // the whole row: nine columns do not fit half the page at 1280 px
+  s.className = 'card wide';
   s.id = SECTION_ID;
   s.append(Object.assign(document.createElement('h2'), { textContent: 'Channel economics (whole range)' }));
   const anchor = document.getElementById('standards');
