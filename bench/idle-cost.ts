@@ -85,7 +85,7 @@ export function idleCost(
   add(
     'Secrets Manager secrets',
     secrets,
-    `${a.connections} connections (one secret each, made at onboarding)${a.ebayAppSecret ? ' + the eBay app secret' : ''}${stackSecrets ? ` + ${stackSecrets} in the template` : ''} × $${m.secret}`,
+    `${a.connections} connections (one secret each, made at onboarding)${a.ebayAppSecret ? ' + the eBay app secret' : ''}${stackSecrets ? ` + ${stackSecrets} the stack makes (the customer-hash salt)` : ''} × $${m.secret}`,
     secrets * m.secret,
   );
 

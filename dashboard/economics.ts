@@ -2,7 +2,7 @@ import type { ChannelsKpiAnswer } from '#shared/kpi/answer.ts';
 
 /**
  * The channel-economics card (browser side): per channel over the whole range, the partner-reported
- * spend joined with orders — return on spend, cost per order, repeat customers, sales cycle,
+ * spend joined with orders — return on spend, cost per order, repeat customers, sales cycle, upsell rate,
  * satisfaction, pipeline — and partner
  * retention. Its own section, made here and placed after the standards card, so the page template
  * and the charts stay untouched. Text goes in through textContent only.
@@ -25,7 +25,8 @@ function section(): HTMLElement {
   const existing = document.getElementById(SECTION_ID);
   if (existing) return existing;
   const s = document.createElement('section');
-  s.className = 'card';
+  // the whole row: nine columns do not fit half the page at 1280 px
+  s.className = 'card wide';
   s.id = SECTION_ID;
   s.append(Object.assign(document.createElement('h2'), { textContent: 'Channel economics (whole range)' }));
   const anchor = document.getElementById('standards');
@@ -46,6 +47,7 @@ export function renderEconomics(kpis: ChannelsKpiAnswer): void {
     'Cost per order',
     'Repeat customers',
     'Sales cycle',
+    'Upsell rate',
     'Satisfaction',
     'Pipeline',
   ])
@@ -71,6 +73,12 @@ export function renderEconomics(kpis: ChannelsKpiAnswer): void {
         c.total.salesCycle.meanDays === null
           ? '–'
           : `${c.total.salesCycle.meanDays} d (${c.total.salesCycle.quotedOrders})`,
+      ),
+      cell(
+        'td',
+        c.total.upsell.rate === null
+          ? '–'
+          : `${(c.total.upsell.rate * 100).toFixed(1)}% of ${c.total.upsell.repeatPurchases}`,
       ),
       cell('td', e.satisfaction.score === null ? '–' : `${e.satisfaction.score} (${e.satisfaction.responses})`),
       cell(

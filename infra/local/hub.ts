@@ -11,6 +11,9 @@ import { awsClientConfig } from '#shared/aws/config.ts';
 import { putApiKey } from '#shared/aws/api-keys.ts';
 import { putChannel, putChannelConnection } from '#shared/aws/channels.ts';
 import { dynamoConnectionStore } from '#shared/aws/connections.ts';
+import { customerSaltSecretName } from '#shared/aws/customer-salt.ts';
+import { liteAwsClient } from '#shared/aws/lite/client.ts';
+import { ensureCustomerSaltSecret } from './customer-salt.ts';
 import type { HubResources } from './provision.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { demoHubConfig, type HubConfig } from './config.ts';
@@ -237,8 +240,11 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       ...(resources.spapiQueueUrl ? { HUB_SPAPI_QUEUE_URL: resources.spapiQueueUrl } : {}),
       ...(config.merchant?.timeZone ? { HUB_MERCHANT_TIME_ZONE: config.merchant.timeZone } : {}),
-      // the secret customer references are hashed with (docs/kpis.md): without it no customer is kept
-      ...(process.env.HUB_CUSTOMER_SALT ? { HUB_CUSTOMER_SALT: process.env.HUB_CUSTOMER_SALT } : {}),
+      // the secret customer references are hashed with (docs/kpis.md): the one exported, else the
+      // hub's own, generated at the first start and kept with its state (ensureCustomerSaltSecret)
+      ...(process.env.HUB_CUSTOMER_SALT
+        ? { HUB_CUSTOMER_SALT: process.env.HUB_CUSTOMER_SALT }
+        : { HUB_CUSTOMER_SALT_ID: customerSaltSecretName(stage) }),
       // fixed dummy credentials: anything that missed the endpoint fails instead of reaching a
       // real account with a developer's credentials
       AWS_ACCESS_KEY_ID: 'testing',
@@ -282,6 +288,9 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       });
     }
 
+    // after the restore, so a saved hub keeps its salt; before any delivery is normalized
+    if (env.HUB_CUSTOMER_SALT_ID)
+      await ensureCustomerSaltSecret(liteAwsClient({ env: { ...process.env, ...env } }), env.HUB_CUSTOMER_SALT_ID);
     const connections = dynamoConnectionStore({ tableName: resources.tableName, stage, now: systemMsClock });
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
     await Promise.all([

@@ -77,6 +77,8 @@ const orderUpsertedSchema = z.looseObject({
         sku: text.optional(),
         /** the sender's own item id when it has no SKU for the line: joined through listing.mapped */
         listingId: idText.optional(),
+        /** the partner's product the line's SKU is a variant of (upsell rate) */
+        productId: idText.optional(),
         quantity: z.number().int().nonnegative(),
         unitPrice: decimalString,
         locationId: text.optional(),
@@ -181,6 +183,7 @@ function orderUpserted(delivery: Delivery, env: Envelope): CanonicalEvent[] {
       quantity: l.quantity,
       unitPrice: { amount: l.unitPrice, currency: o.currency },
       ...(l.lineId ? { lineId: l.lineId } : {}),
+      ...(l.productId ? { productId: l.productId } : {}),
       ...(l.locationId ? { locationId: l.locationId } : {}),
       ...(l.shipped ? { shippedQuantity: l.shipped } : {}),
       ...(l.shipped && l.shippedAt ? { shippedAt: l.shippedAt } : {}),

@@ -8,6 +8,7 @@ import type {
   OrderStatus,
   OrderUpserted,
   RefundRecorded,
+  SalesCycleRecorded,
 } from '#shared/domain/events.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
@@ -271,6 +272,7 @@ function orderLines(order: ShopifyOrder): OrderLine[] {
     if (sku) line.sku = sku;
     // custom (non-catalog) line items have no variant
     if (item.variant_id) line.externalItemId = `variant:${item.variant_id}`;
+    if (item.product_id) line.productId = item.product_id;
     return line;
   });
 }
@@ -438,6 +440,40 @@ function mapProduct(delivery: Delivery, topic: string, body: unknown): Canonical
   return events;
 }
 
+// The REST DraftOrder resource, as draft_orders/create and draft_orders/update send it: only what
+// the sales cycle needs (docs/senders.md)
+const draftOrderSchema = z.looseObject({
+  id: idText,
+  status: z.string(),
+  created_at: isoTime,
+  updated_at: isoTime,
+  // null until the draft is completed into an order
+  completed_at: isoTime.nullish(),
+  order_id: idText.nullish(),
+});
+
+const DRAFT_TOPICS = new Set(['draft_orders/create', 'draft_orders/update']);
+
+/**
+ * A completed draft order gives a sales cycle: created_at (the quote) → completed_at (the order
+ * placed, as completing a draft creates its order). An open draft or one whose invoice was sent
+ * holds no stock and has not become a sale: acknowledged as ignored, like other draft topics.
+ */
+function mapDraftOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEvent[] {
+  const draft = parseWith(draftOrderSchema, body, `shopify ${topic}`);
+  if (draft.status !== 'completed' || !draft.completed_at)
+    throw ignoredEvent('shopify', topic, `a draft order that is ${draft.status}, not completed, is not a sale yet`);
+  const event: SalesCycleRecorded = {
+    ...eventBase(delivery, draft.updated_at),
+    type: 'SalesCycleRecorded',
+    draftId: draft.id,
+    startedAt: draft.created_at,
+    endedAt: draft.completed_at,
+  };
+  if (draft.order_id) event.orderId = draft.order_id;
+  return [event];
+}
+
 export const shopifyAdapter = defineAdapter('shopify', ({ delivery, body }) => {
   const topic = header(delivery, 'x-shopify-topic', 'shopify-topic');
   if (!topic) throw new AdapterError('unknown-event', 'shopify: no x-shopify-topic header on the delivery');
@@ -449,7 +485,8 @@ export const shopifyAdapter = defineAdapter('shopify', ({ delivery, body }) => {
     topic === 'products/create' ||
     topic === 'fulfillments/create' ||
     topic === 'fulfillments/update' ||
-    topic === 'orders/edited';
+    topic === 'orders/edited' ||
+    DRAFT_TOPICS.has(topic);
   if (!handled) {
     const ignored = IGNORED_TOPICS.find(
       ([prefix]) => topic === prefix || (prefix.endsWith('/') && topic.startsWith(prefix)),
@@ -463,5 +500,6 @@ export const shopifyAdapter = defineAdapter('shopify', ({ delivery, body }) => {
   if (topic === 'inventory_levels/update') return mapInventoryLevel(delivery, json);
   if (topic === 'fulfillments/create' || topic === 'fulfillments/update') return mapFulfillment(delivery, topic, json);
   if (topic === 'orders/edited') return mapOrderEdit(delivery, json);
+  if (DRAFT_TOPICS.has(topic)) return mapDraftOrder(delivery, topic, json);
   return mapProduct(delivery, topic, json);
 });

@@ -104,6 +104,8 @@ function mapOrder(delivery: Delivery, topic: string, body: unknown): CanonicalEv
     // 0 means "none" in WooCommerce ids (simple products have variation_id 0; deleted products product_id 0)
     if (item.variation_id && item.variation_id !== '0') line.externalItemId = `variation:${item.variation_id}`;
     else if (item.product_id && item.product_id !== '0') line.externalItemId = `product:${item.product_id}`;
+    // a variation's product_id is its parent product: the variations of one product share it
+    if (item.product_id && item.product_id !== '0') line.productId = item.product_id;
     return line;
   });
 

@@ -10,7 +10,7 @@ import type { HydrateDeps } from '#shared/hydrate/hydrate.ts';
 import { memoryTokenCache } from '#shared/hydrate/types.ts';
 import { resolveCatalogSku } from '#shared/hydrate/catalog.ts';
 import { liteAwsClient } from '#shared/aws/lite/client.ts';
-import { customerSaltOf } from '#shared/domain/customer-hash.ts';
+import { customerSaltSource } from '#shared/aws/customer-salt.ts';
 
 export interface HydrateRuntime extends HydrateDeps {
   queue: SqsHydrationQueue;
@@ -32,6 +32,8 @@ export function hydrateRuntime(
   const doc = documentClient(awsClientConfig(env));
   // one signed-request client for Secrets Manager and SQS, from this environment's endpoint and region
   const aws = liteAwsClient({ env });
+  // fetched orders' customers are hashed with normalize's salt
+  const customerSalt = customerSaltSource(env, { aws });
   const credentials = secretsManagerApiCredentials({
     stage: env.HUB_STAGE ?? 'local',
     now: systemMsClock,
@@ -85,6 +87,6 @@ export function hydrateRuntime(
           },
         }
       : {}),
-    ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
+    ...(customerSalt !== undefined ? { customerSalt } : {}),
   };
 }

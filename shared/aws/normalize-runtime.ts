@@ -8,8 +8,8 @@ import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
 import { dynamoChannelPort } from '#shared/aws/channels.ts';
 import { sqsHydrationQueue } from '#shared/aws/hydrate-queue.ts';
 import { liteAwsClient } from '#shared/aws/lite/client.ts';
-import { customerSaltOf } from '#shared/domain/customer-hash.ts';
 import { connectionsWithCredentials } from '#shared/hydrate/credentials-marker.ts';
+import { customerSaltSource } from '#shared/aws/customer-salt.ts';
 
 /**
  * The normalizer's dependencies, built once per Lambda container (module scope) from the
@@ -20,6 +20,7 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
   if (!tableName) throw new ConfigError('HUB_TABLE_NAME is not set');
   const doc = documentClient(awsClientConfig(env));
   const table = new DynamoTable(doc, tableName);
+  const customerSalt = customerSaltSource(env);
   return {
     table,
     adapt,
@@ -34,7 +35,7 @@ export function normalizeRuntime(env: NodeJS.ProcessEnv = process.env): Normaliz
       ...(env.HUB_SPAPI_SELLER_ID ? { sellerId: env.HUB_SPAPI_SELLER_ID } : {}),
     },
     // customer references are stored only as HMACs under this secret (docs/kpis.md)
-    ...(env.HUB_CUSTOMER_SALT ? { customerSalt: customerSaltOf(env.HUB_CUSTOMER_SALT) } : {}),
+    ...(customerSalt !== undefined ? { customerSalt } : {}),
     // thin Square and BigCommerce orders are fetched by the hydrate function (docs/hydration.md)
     ...(env.HUB_HYDRATE_QUEUE_URL
       ? {

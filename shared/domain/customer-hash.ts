@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
-import { ConfigError } from '#shared/domain/config-error.ts';
 
 /**
  * Customer identity for the repeat-customer measures (docs/kpis.md): the hub never stores the
@@ -15,13 +14,6 @@ export function customerHash(salt: string, ref: string): string {
 /** The shortest salt accepted: shorter ones are refused at start-up rather than weakly hashing. */
 export const MIN_CUSTOMER_SALT_LENGTH = 16;
 
-/** HUB_CUSTOMER_SALT, checked: normalize and hydrate hash customer references with it. */
-export function customerSaltOf(salt: string): string {
-  if (salt.length < MIN_CUSTOMER_SALT_LENGTH)
-    throw new ConfigError(`HUB_CUSTOMER_SALT must be at least ${MIN_CUSTOMER_SALT_LENGTH} characters`);
-  return salt;
-}
-
 /**
  * The events with every order's `customerRef` replaced by its salted `customerHash` — or dropped
  * when no salt is configured (the order is then counted without a customer). Runs before any
@@ -33,4 +25,21 @@ export function hashCustomers(events: CanonicalEvent[], salt: string | undefined
     const { customerRef, ...rest } = e;
     return salt ? { ...rest, customerHash: customerHash(salt, customerRef) } : rest;
   });
+}
+
+/** The salt itself, or a reader of it (a secret read once per container): shared/aws/customer-salt.ts. */
+export type CustomerSalt = string | (() => Promise<string>);
+
+/**
+ * The events with their customers hashed (hashCustomers), reading the salt only when an order
+ * names a customer: a secret-backed salt costs a read only where it is needed. Used by normalize
+ * and by hydrate, so a webhook's and a fetched order's customer hash alike.
+ */
+export async function hashCustomersWith(
+  events: CanonicalEvent[],
+  salt: CustomerSalt | undefined,
+): Promise<CanonicalEvent[]> {
+  const named = events.some((e) => e.type === 'OrderUpserted' && e.customerRef !== undefined);
+  if (!named) return events;
+  return hashCustomers(events, typeof salt === 'function' ? await salt() : salt);
 }

@@ -89,6 +89,12 @@ export const OrderLineSchema = z.object({
   shippedAt: isoTime.optional(),
   unitPrice: MoneySchema.optional(),
   locationId: z.string().optional(),
+  /**
+   * The sender's product (Shopify `product_id`, WooCommerce `product_id`, the hub format's
+   * `productId`): the variants of one product share it. The upsell rate compares a customer's
+   * purchases of a product (shared/kpi/upsell.ts).
+   */
+  productId: z.string().min(1).optional(),
 });
 export type OrderLine = z.infer<typeof OrderLineSchema>;
 
@@ -242,6 +248,25 @@ export const HydrationPendingSchema = z.object({
 });
 export type HydrationPending = z.infer<typeof HydrationPendingSchema>;
 
+/**
+ * A sale that began as a draft order or quote and became an order (Shopify's completed draft
+ * order): the sales cycle's start and end, from the draft alone, so it counts whatever the order
+ * webhook carries and whichever of the two arrives first (shared/kpi/sales-cycle.ts).
+ */
+export const SalesCycleRecordedSchema = z.object({
+  ...base,
+  type: z.literal('SalesCycleRecorded'),
+  /** the sender's draft or quote id */
+  draftId: z.string().min(1),
+  /** the order it became, when the sender says */
+  orderId: z.string().min(1).optional(),
+  /** when the draft was created */
+  startedAt: isoTime,
+  /** when it was completed into an order */
+  endedAt: isoTime,
+});
+export type SalesCycleRecorded = z.infer<typeof SalesCycleRecordedSchema>;
+
 export const CanonicalEventSchema = z.discriminatedUnion('type', [
   OrderUpsertedSchema,
   OrderCancelledSchema,
@@ -252,6 +277,7 @@ export const CanonicalEventSchema = z.discriminatedUnion('type', [
   ListingMappedSchema,
   HydrationPendingSchema,
   ListedQuantityReportedSchema,
+  SalesCycleRecordedSchema,
 ]);
 export type CanonicalEvent = z.infer<typeof CanonicalEventSchema>;
 export type CanonicalEventType = CanonicalEvent['type'];

@@ -111,6 +111,9 @@ export function eventKeyParts(e: CanonicalEvent): [field: string, value: string 
     case 'ListedQuantityReported':
       parts.push(['sku', e.sku]);
       break;
+    case 'SalesCycleRecorded':
+      parts.push(['draftId', e.draftId]);
+      break;
   }
   return parts;
 }

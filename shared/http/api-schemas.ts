@@ -203,6 +203,12 @@ export const KpiPeriodSchema = z
     salesCycle: z
       .object({ quotedOrders: z.number().int(), meanDays: z.number().nullable() })
       .meta({ description: 'mean days from quote/draft created to order placed, over orders that give the start' }),
+    upsell: z
+      .object({ repeatPurchases: z.number().int(), upsells: z.number().int(), rate: z.number().nullable() })
+      .meta({
+        description:
+          "products on the period's orders that their customer bought in an earlier order on the channel; of them, those at a higher unit price than in the customer's earliest order of the product",
+      }),
   })
   .meta({
     id: 'KpiPeriod',

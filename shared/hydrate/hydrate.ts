@@ -8,7 +8,7 @@ import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { type FetchResult, InvalidOrderError, SenderUnavailableError } from '#shared/hydrate/errors.ts';
 import type { OrderClient } from '#shared/hydrate/types.ts';
 import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
-import { hashCustomers } from '#shared/domain/customer-hash.ts';
+import { type CustomerSalt, hashCustomersWith } from '#shared/domain/customer-hash.ts';
 import type { CatalogResult } from '#shared/hydrate/catalog.ts';
 import { noteUnresolved, replayWaitingDeliveries, type IngestQueue } from '#shared/hydrate/waiting-deliveries.ts';
 import { validateListing } from '#shared/listings/listings.ts';
@@ -157,10 +157,10 @@ export interface HydrateDeps {
     ingest: IngestQueue;
   };
   /**
-   * The secret customer references are hashed with (HUB_CUSTOMER_SALT, as normalize's). Absent:
-   * fetched orders are kept without a customer.
+   * The secret customer references are hashed with (as normalize's: HUB_CUSTOMER_SALT, or the
+   * secret HUB_CUSTOMER_SALT_ID names). Absent: fetched orders are kept without a customer.
    */
-  customerSalt?: string;
+  customerSalt?: CustomerSalt;
 }
 
 export type HydrateOutcome =
@@ -249,7 +249,7 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
     );
   }
   // the customer reference becomes its salted hash before anything is stored, as in normalize
-  const events = hashCustomers(await locate(result.events, deps.channels), deps.customerSalt);
+  const events = await hashCustomersWith(await locate(result.events, deps.channels), deps.customerSalt);
   for (const [i, e] of events.entries()) {
     const bad = keyPartViolation(e);
     if (bad)

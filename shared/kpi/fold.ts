@@ -5,6 +5,8 @@ import type { Item, Key } from '#shared/table/port.ts';
 import { KPI_COUNT_FIELDS, KPI_CURRENCY_FIELDS, emptyFigures, type KpiFigures } from '#shared/kpi/kpi-figures.ts';
 import { contributionOf, orderBodyOfItem } from '#shared/normalize/order-state.ts';
 import { kpiOfCustomerItem } from '#shared/kpi/customers.ts';
+import { kpiOfProductItem } from '#shared/kpi/upsell.ts';
+import { kpiOfDraftItem } from '#shared/kpi/sales-cycle.ts';
 
 /**
  * KPI counters folded from the table's stream (pure planning; shared/stream/fold-apply.ts writes).
@@ -182,6 +184,12 @@ export function planKpiFold(
       // a customer's first order moving (shared/kpi/customers.ts): re-marked where it was and is
       add(kpiOfCustomerItem(c.oldImage), -1);
       add(kpiOfCustomerItem(c.newImage), 1);
+      // a customer's purchases of a product (shared/kpi/upsell.ts): every repeat re-judged where it is
+      for (const k of kpiOfProductItem(c.oldImage)) add(k, -1);
+      for (const k of kpiOfProductItem(c.newImage)) add(k, 1);
+      // a completed draft order's sales cycle (shared/kpi/sales-cycle.ts)
+      add(kpiOfDraftItem(c.oldImage), -1);
+      add(kpiOfDraftItem(c.newImage), 1);
       // the oversells this change caused count where the order does (its creation hour)
       const n = oversells.get(seq) ?? 0;
       if (now && n > 0) add({ ...now, figures: { ...emptyFigures(), oversells: n } }, 1);

@@ -20,6 +20,8 @@ export const KPI_COUNT_FIELDS = [
   'newCustomers',
   'quoted',
   'cycleSeconds',
+  'repeatPurchases',
+  'upsells',
 ] as const;
 export const KPI_CURRENCY_FIELDS = ['revenue', 'refundAmount', 'priced'] as const;
 
@@ -45,6 +47,13 @@ export interface KpiFigures {
   quoted: number;
   /** Σ (creation − start) over those orders, seconds */
   cycleSeconds: number;
+  /**
+   * products on an order whose customer bought them in an earlier order on the channel, and of
+   * those the ones dearer than in the customer's earliest order of the product: folded from the
+   * per-(channel, customer, product) item (shared/kpi/upsell.ts)
+   */
+  repeatPurchases: number;
+  upsells: number;
   /** per currency, minor units */
   revenue: Record<string, number>;
   refundAmount: Record<string, number>;
@@ -71,6 +80,8 @@ export function emptyFigures(): KpiFigures {
     newCustomers: 0,
     quoted: 0,
     cycleSeconds: 0,
+    repeatPurchases: 0,
+    upsells: 0,
     revenue: {},
     refundAmount: {},
     priced: {},

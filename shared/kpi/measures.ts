@@ -130,6 +130,11 @@ export interface Measures {
   };
   /** quote or draft created → order placed, over the orders whose sender gives the start */
   salesCycle: { quotedOrders: number; meanDays: number | null };
+  /**
+   * Upsells (docs/kpis.md): of the period's repeat purchases (a product its customer bought in an
+   * earlier order on the channel), those dearer than the customer's earliest order of it
+   */
+  upsell: { repeatPurchases: number; upsells: number; rate: number | null };
 }
 
 export function measuresOf(s: Sums): Measures {
@@ -164,6 +169,11 @@ export function measuresOf(s: Sums): Measures {
     salesCycle: {
       quotedOrders: s.quoted,
       meanDays: s.quoted > 0 ? Math.round((s.cycleSeconds / s.quoted / 86400) * 100) / 100 : null,
+    },
+    upsell: {
+      repeatPurchases: s.repeatPurchases,
+      upsells: s.upsells,
+      rate: ratio(Math.min(s.upsells, s.repeatPurchases), s.repeatPurchases),
     },
   };
 }

@@ -38,6 +38,8 @@ export const ChannelStandardsSchema = z.strictObject({
   minPartnerRetention: z.number().min(0).max(1).optional(),
   /** share of the range's orders naming a customer that came from a customer seen before (e.g. 0.3) */
   minRepeatRate: z.number().min(0).max(1).optional(),
+  /** share of the range's repeat purchases of a product bought dearer than the customer's first (e.g. 0.1) */
+  minUpsellRate: z.number().min(0).max(1).optional(),
 });
 export type ChannelStandards = z.infer<typeof ChannelStandardsSchema>;
 
@@ -102,6 +104,16 @@ export function evaluateStandards(raw: unknown, input: StandardsInput): Standard
         measure: 'minRepeatRate',
         threshold: std.minRepeatRate,
         actual: Math.round((repeat / t.identified) * 1e6) / 1e6,
+      });
+  }
+  if (std.minUpsellRate !== undefined) {
+    if (t.repeatPurchases <= 0) notEvaluated.push('minUpsellRate');
+    // compared as upsells < min·repeats, so rounding never fails an exact threshold
+    else if (t.upsells < std.minUpsellRate * t.repeatPurchases - 1e-9)
+      failing.push({
+        measure: 'minUpsellRate',
+        threshold: std.minUpsellRate,
+        actual: Math.round((t.upsells / t.repeatPurchases) * 1e6) / 1e6,
       });
   }
   if (std.maxMeanFulfilmentHours !== undefined) {

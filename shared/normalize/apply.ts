@@ -18,6 +18,8 @@ import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { keys } from '#shared/table/keys.ts';
 import { customerMarkOp } from '#shared/kpi/customers.ts';
+import { purchaseOps } from '#shared/kpi/upsell.ts';
+import { applySalesCycle } from '#shared/kpi/sales-cycle.ts';
 import {
   mergeCancel,
   mergeFulfillment,
@@ -122,6 +124,8 @@ export async function applyEvent(
       return withConflictRetry(() => applyHydration(table, event));
     case 'ListedQuantityReported':
       return withConflictRetry(() => applyListedQuantity(table, event));
+    case 'SalesCycleRecorded':
+      return withConflictRetry(() => applySalesCycle(table, event));
   }
 }
 
@@ -270,7 +274,9 @@ async function applyOrderEvents(
   const mark = customer
     ? customerMarkOp(await table.get(keys.customer(channel, customer), { consistent }), after)
     : undefined;
-  await putOrder(table, key, current, after, now, waiting, mark ? [mark] : []);
+  // and its purchases of each product are listed under the customer (shared/kpi/upsell.ts)
+  const purchases = await purchaseOps(table, before, after, { consistent });
+  await putOrder(table, key, current, after, now, waiting, [...(mark ? [mark] : []), ...purchases]);
   if (waiting.length > 0) {
     const before = new Set(
       (current ? (orderBodyOfItem(current).state?.lines ?? []) : []).filter((l) => l.unmapped).map((l) => l.lineId),

@@ -4,7 +4,7 @@ import type { Clock } from '#shared/domain/clock.ts';
 import type { CanonicalEvent } from '#shared/domain/events.ts';
 import { keyPartViolation } from '#shared/domain/key-part.ts';
 import { AdapterError } from '#shared/adapters/types.ts';
-import { hashCustomers } from '#shared/domain/customer-hash.ts';
+import { type CustomerSalt, hashCustomersWith } from '#shared/domain/customer-hash.ts';
 import { applyEvents, UnresolvableEventError } from '#shared/normalize/apply.ts';
 import { locateEvents } from '#shared/inventory/locate.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
@@ -62,9 +62,11 @@ export interface NormalizeDeps {
   catalogLookups?: { enabled(connectionId: string): Promise<boolean> };
   /**
    * The secret customer references are hashed with (HUB_CUSTOMER_SALT, shared/domain/customer-hash.ts).
-   * Absent: orders are kept without a customer, and repeat-customer measures count none.
+   * Absent: orders are kept without a customer, and repeat-customer measures count none. A
+   * function: read when a delivery first names a customer (the deployed stack's secret), and a
+   * failed read fails the delivery, which is retried rather than stored without its customer.
    */
-  customerSalt?: string;
+  customerSalt?: CustomerSalt;
 }
 
 export type NormalizeOutcome =
@@ -170,7 +172,8 @@ export async function normalizeMessage(
     if (events.length === 0)
       return { status: 'ignored', deliveryId: delivery.deliveryId, source: delivery.source, topic: 'echo' };
   }
-  events = hashCustomers(await locate(events, deps.channels), deps.customerSalt);
+  events = await locate(events, deps.channels);
+  events = await hashCustomersWith(events, deps.customerSalt);
   // checked before anything is written: a key part that could name another item, or make a key
   // DynamoDB refuses, would otherwise be stored and then stall or corrupt what is folded from it
   for (const [i, e] of events.entries()) {

@@ -32,6 +32,11 @@ export interface OrderLineState {
   /** when those units left; absent: the order version's time */
   shippedAt?: string;
   /**
+   * the sender's product id (OrderLine.productId), kept only on orders that name a customer: the
+   * upsell rate is all it is for (shared/kpi/upsell.ts)
+   */
+  product?: string;
+  /**
    * The line names a listing no SKU is mapped to: it is kept on the order (and counted in its
    * KPIs) but moves no stock, so no balance is opened for a SKU that does not exist.
    */
@@ -192,6 +197,7 @@ export function upsertState(
       if (l.shippedAt) line.shippedAt = l.shippedAt;
     }
     if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
+    if (l.productId && event.customerHash) line.product = l.productId;
     return line;
   });
   const s: OrderUpsertState = {
@@ -223,6 +229,10 @@ export function mergeUpsert(item: OrderItemBody, state: OrderUpsertState): Order
       : (prevLines ?? incomingLines);
   const base = !prev || isNewer(state.version, prev.version) ? state : prev;
   const next: OrderUpsertState = { ...base, lines: lines?.lines ?? [] };
+  // the lines' prices are in the currency of the version they came from: a newer line-less version
+  // (no lines, no total, so no currency of its own) keeps it
+  const linesCurrency = lines === incomingLines ? state.currency : prev?.currency;
+  if (next.currency === undefined && linesCurrency !== undefined) next.currency = linesCurrency;
   if (lines) next.linesVersion = lines.linesVersion;
   else delete next.linesVersion;
   if (prev && stableStringify(next) === stableStringify(prev)) return item;

@@ -31,6 +31,20 @@ export const keys = {
     pk: `ORDER#${channel}#CUST#${customerHash}`,
     sk: 'CUSTOMER',
   }),
+  /**
+   * a customer's purchases of one product on a channel (shared/kpi/upsell.ts). Under `ORDER#` for
+   * the same reason as `customer`; the product id is a checked key part (no `#`), so
+   * `PROD#<hash>#<product>` names one item, never an order (order ids hold no `#`).
+   */
+  /**
+   * a completed draft order or quote: its sales cycle (shared/kpi/sales-cycle.ts). Under `ORDER#`
+   * so its stream records reach the fold; `DRAFT#<id>` holds a `#`, which no order id may.
+   */
+  draft: (channel: string, draftId: string) => ({ pk: `ORDER#${channel}#DRAFT#${draftId}`, sk: 'DRAFT' }),
+  customerProduct: (channel: string, customerHash: string, product: string) => ({
+    pk: `ORDER#${channel}#PROD#${customerHash}#${product}`,
+    sk: 'PRODUCT',
+  }),
   balance: (sku: string, location: string) => ({ pk: `SKU#${sku}`, sk: `LOC#${location}` }),
   /** ledger rows sort by location then time, so "movements at a location since T" is one range query */
   ledger: (sku: string, location: string, at: string, key: string) => ({

@@ -260,6 +260,13 @@ describe('the KPI dashboard in headless Chromium', () => {
     expect(await page.locator('#economics tr[data-channel="partner-demo"] td').nth(1).textContent()).toBe('100.00 USD');
     expect(await page.locator('#economics tr[data-channel="shopify-demo"] td').nth(1).textContent()).toBe('–');
     expect(await page.locator('#economics p').textContent()).toContain('Partner retention');
+    // the order-derived measures have their columns; these orders name no customer, so none is judged
+    const heads = await page.locator('#economics th').allTextContents();
+    expect(heads).toEqual(expect.arrayContaining(['Repeat customers', 'Sales cycle', 'Upsell rate']));
+    const upsell = await page
+      .locator('#economics tr[data-channel="shopify-demo"] td')
+      .nth(heads.indexOf('Upsell rate'));
+    expect(await upsell.textContent()).toBe('–');
     expect(await page.evaluate(() => sessionStorage.getItem('inventory-hub.kpi-key'))).toBe(key);
     expect(consoleErrors).toEqual([]);
   });

@@ -103,8 +103,16 @@ describe('npm start keeps its state across a restart', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hub-persist-'));
-    env = { HUB_PORT: '0', HUB_STATE_DIR: dir, HUB_QUIET: '1' };
+    // no exported salt: the hub makes its own (infra/local/customer-salt.ts)
+    env = { HUB_PORT: '0', HUB_STATE_DIR: dir, HUB_QUIET: '1', HUB_CUSTOMER_SALT: '' };
   });
+  /** The customer-hash salt the saved state holds. */
+  const savedCustomerSalt = async () => {
+    const saved = JSON.parse(await readFile(join(dir, 'data', 'snapshot.json'), 'utf8')) as {
+      secrets: { name: string; value: string }[];
+    };
+    return saved.secrets.find((s) => s.name.endsWith('/customer-salt'))?.value;
+  };
   afterAll(async () => {
     if (running && running.child.exitCode === null) await stop(running);
     await rm(dir, { recursive: true, force: true });
@@ -137,6 +145,7 @@ describe('npm start keeps its state across a restart', () => {
 
     // Act: a clean stop (Ctrl-C), then a start over the same directory
     expect(await stop(running)).toBe(0);
+    const saltBefore = await savedCustomerSalt();
     running = await startHub(env);
     const second = running.stdout();
     const hubUrl2 = /export HUB=(\S+)/.exec(exportLine(second))![1]!;
@@ -170,6 +179,9 @@ describe('npm start keeps its state across a restart', () => {
 
     // --fresh starts empty, with new secrets
     expect(await stop(running)).toBe(0);
+    // the customer-hash salt the hub made at its first start is kept, so customers keep their hashes
+    expect(saltBefore).toMatch(/^[A-Za-z0-9_-]{48}$/);
+    expect(await savedCustomerSalt()).toBe(saltBefore);
     running = await startHub(env, ['--fresh']);
     const third = running.stdout();
     expect(third).toContain(`state: kept in ${join(dir, 'data')}`);
@@ -179,6 +191,8 @@ describe('npm start keeps its state across a restart', () => {
     const hubUrl3 = /export HUB=(\S+)/.exec(exportLine(third))![1]!;
     expect(await kpiOrders(hubUrl3, freshKey)).toBe(0);
     expect(await stop(running)).toBe(0);
+    // and a fresh hub has a salt of its own
+    expect(await savedCustomerSalt()).not.toBe(saltBefore);
   }, 420_000);
 
   it('says what npm start takes, without a stack trace', async () => {

@@ -72,8 +72,10 @@ describe('HubStack functions', () => {
     expect(hubVars('ingest')).toEqual(['HUB_BODY_BUCKET', 'HUB_INGEST_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     for (const name of ['stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
     // normalize queues fetches of thin orders (hydrate requeues them) and knows the SP-API queue,
-    // whose records it takes only if they are Amazon's
+    // whose records it takes only if they are Amazon's; it and hydrate hash customers with the salt
+    // the stack generates (its secret's ARN, not its value)
     expect(hubVars('normalize')).toEqual([
+      'HUB_CUSTOMER_SALT_ID',
       'HUB_HYDRATE_QUEUE_URL',
       'HUB_SPAPI_QUEUE_ARN',
       'HUB_STAGE',
@@ -81,6 +83,7 @@ describe('HubStack functions', () => {
     ]);
     // hydrate replays onto the ingest queue the deliveries that waited for a listing it looked up
     expect(hubVars('hydrate')).toEqual([
+      'HUB_CUSTOMER_SALT_ID',
       'HUB_HYDRATE_QUEUE_URL',
       'HUB_INGEST_QUEUE_URL',
       'HUB_STAGE',
@@ -200,7 +203,13 @@ describe('HubStack functions', () => {
       ]),
     );
     expect(actions('Normalize')).not.toContain('s3:PutObject');
-    expect(actions('Normalize')).not.toContain('secretsmanager:GetSecretValue');
+    // its one secret: the customer-hash salt, no connection's
+    const normalizeSecrets = grantsOf(t, 'Normalize').filter((g) =>
+      g.actions.includes('secretsmanager:GetSecretValue'),
+    );
+    expect(normalizeSecrets.flatMap((g) => g.resources)).toEqual([
+      { Ref: Object.keys(t.findResources('AWS::SecretsManager::Secret'))[0] },
+    ]);
 
     expect(actions('Stock')).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
     expect(actions('Kpi')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));

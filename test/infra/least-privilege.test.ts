@@ -28,7 +28,8 @@ type Target =
   | 'bodies'
   | 'connectionSecret'
   | 'ebaySecret'
-  | 'apiSecret';
+  | 'apiSecret'
+  | 'customerSalt';
 
 const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
   // shared/ingest/deps.ts → shared/aws/connections.ts get(): one GetItem on `CONN#<id>` / META
@@ -80,6 +81,8 @@ const OTHER_CALLS: Record<Fn, Array<[string, Target]>> = {
   ],
   Normalize: [
     ['s3:GetObject', 'bodies'],
+    // shared/aws/customer-salt.ts
+    ['secretsmanager:GetSecretValue', 'customerSalt'],
     ['sqs:ReceiveMessage', 'ingestQueue'],
     ['sqs:DeleteMessage', 'ingestQueue'],
     ['sqs:SendMessage', 'hydrateQueue'],
@@ -173,6 +176,7 @@ function context(t: Template, stage: 'dev' | 'prod') {
   const hydrateQueueId = idOf(t, 'AWS::SQS::Queue', 'HydrateQueue');
   const outboundQueueId = idOf(t, 'AWS::SQS::Queue', 'OutboundQueue');
   const bucketId = idOf(t, 'AWS::S3::Bucket', 'Bodies');
+  const saltId = idOf(t, 'AWS::SecretsManager::Secret', 'CustomerSalt');
   const exact: Record<Exclude<Target, 'connectionSecret' | 'ebaySecret' | 'apiSecret'>, string> = {
     table: `<${tableId}.Arn>`,
     index: `<${tableId}.Arn>/index/byUpdated`,
@@ -180,6 +184,7 @@ function context(t: Template, stage: 'dev' | 'prod') {
     hydrateQueue: `<${hydrateQueueId}.Arn>`,
     outboundQueue: `<${outboundQueueId}.Arn>`,
     bodies: `<${bucketId}.Arn>/*`,
+    customerSalt: `<${saltId}>`,
   };
   const secrets = {
     connectionSecret: secretArn(secretName(stage, 'shop-1')),
@@ -197,6 +202,7 @@ function context(t: Template, stage: 'dev' | 'prod') {
     [hydrateQueueId]: 'hydrateQueue',
     [outboundQueueId]: 'outboundQueue',
     [bucketId]: 'bodies',
+    [saltId]: 'customerSalt',
   };
   return { exact, secrets, covers, envTargets };
 }

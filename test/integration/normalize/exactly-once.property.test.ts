@@ -168,6 +168,9 @@ const orderStreamArb = (orderId: string) =>
           ...(where !== undefined ? { locationId: where } : {}),
           lineId: `${orderId}-${i}`,
           unitPrice: `${(i + 1) * 7}.50`,
+          // a product per SKU or listing; its price depends on the line's place, so a buyer's later
+          // order of a product can be dearer than the first (upsell rate)
+          productId: `P-${'sku' in item ? item.sku : item.listingId}`,
         }));
         statuses.forEach((status, v) => {
           const at = T0 + (startMinute + 10 * v) * 60_000;
@@ -461,6 +464,9 @@ async function snapshot(tableName: string) {
     }
     // a customer's first order: the same whatever order the deliveries came in
     if (it.type === 'customer') orders[String(it.pk)] = { first: it.first };
+    // a customer's purchases of a product (upsell rate): the same set whatever the arrival order
+    // (an emptied list reads the same as none: its orders moved to another customer or product)
+    if (it.type === 'customer-product' && Object.keys(it.o as object).length > 0) orders[String(it.pk)] = { o: it.o };
     if (it.type === 'order')
       orders[String(it.pk)] = {
         state: it.state,

@@ -103,12 +103,17 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     .map((value): Mutation => ({ kind: 'replace', value })),
 );
 
+/** Samples of deliveries the hub acknowledges as ignored (an open draft order is not a sale yet). */
+const IGNORED_SAMPLES = new Set(['shopify/draft-order-create-open']);
+
 describe('adapters under fuzzing', () => {
   it('every fixture maps cleanly as delivered (the baseline the mutations start from)', () => {
     for (const source of SOURCES) {
       expect(Object.keys(TOPIC[source]).sort()).toEqual(payloadNames(source));
       for (const [name, topic] of Object.entries(TOPIC[source]))
-        expect(holds(source, payload(source, name), topic)).toBe('events');
+        expect(holds(source, payload(source, name), topic)).toBe(
+          IGNORED_SAMPLES.has(`${source}/${name}`) ? 'ignored' : 'events',
+        );
     }
   });
 

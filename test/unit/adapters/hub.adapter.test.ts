@@ -113,6 +113,17 @@ describe('hub format adapter', () => {
     expect(bare).not.toHaveProperty('quotedAt');
   });
 
+  it("carries a line's product id (upsell rate), and none when absent", () => {
+    // Prepare
+    const body = payload(S, 'order-upserted');
+    body.data.lines[0].productId = 'MUG-STONEWARE';
+    // Act
+    const o = only(mapped(S, 'order.upserted', body), 'OrderUpserted');
+    // Assess
+    expect(o.lines[0]).toMatchObject({ productId: 'MUG-STONEWARE' });
+    expect(o.lines.slice(1).filter((l) => 'productId' in l)).toEqual([]);
+  });
+
   it('maps a line named by listingId to the listing it waits for, and shipped units per line', () => {
     // Prepare + Act
     const o = only(mapped(S, 'order.upserted', payload(S, 'order-upserted-partial')), 'OrderUpserted');

@@ -22,9 +22,27 @@ function run(topic: string, name: string) {
 const usd = (amount: string) => ({ amount, currency: 'USD' });
 
 const TEST_ORDER_LINES: OrderLine[] = [
-  { lineId: '487817672276298554', sku: 'SKU2006-001', quantity: 1, unitPrice: usd('89.99') },
-  { lineId: '976318377106520349', sku: 'SKU2006-020', quantity: 1, unitPrice: usd('159.99') },
-  { lineId: '315789986012684393', sku: 'SKU2006-035', quantity: 1, unitPrice: usd('119.99') },
+  {
+    lineId: '487817672276298554',
+    sku: 'SKU2006-001',
+    quantity: 1,
+    unitPrice: usd('89.99'),
+    productId: '788032119674292922',
+  },
+  {
+    lineId: '976318377106520349',
+    sku: 'SKU2006-020',
+    quantity: 1,
+    unitPrice: usd('159.99'),
+    productId: '788032119674292922',
+  },
+  {
+    lineId: '315789986012684393',
+    sku: 'SKU2006-035',
+    quantity: 1,
+    unitPrice: usd('119.99'),
+    productId: '788032119674292922',
+  },
 ];
 
 const LIVE_LINES: OrderLine[] = [
@@ -32,11 +50,18 @@ const LIVE_LINES: OrderLine[] = [
     lineId: '14498765433001',
     sku: 'MUG-BLUE-350',
     externalItemId: 'variant:46012345678901',
+    productId: '8123456789012',
     quantity: 2,
     unitPrice: usd('19.90'),
   },
   // an empty SKU is left out: the line is resolved by its variant through the listing map
-  { lineId: '14498765433002', externalItemId: 'variant:46012345679044', quantity: 1, unitPrice: usd('60.00') },
+  {
+    lineId: '14498765433002',
+    externalItemId: 'variant:46012345679044',
+    productId: '8123456789099',
+    quantity: 1,
+    unitPrice: usd('60.00'),
+  },
   // a custom line: no variant, no product, no SKU
   { lineId: '14498765433003', quantity: 1, unitPrice: usd('15.00') },
 ];
@@ -158,6 +183,7 @@ describe('shopify published samples: orders', () => {
             lineId: '14498765433101',
             sku: 'MUG-BLUE-350',
             externalItemId: 'variant:46012345678901',
+            productId: '8123456789012',
             quantity: 1,
             unitPrice: usd('19.90'),
           },

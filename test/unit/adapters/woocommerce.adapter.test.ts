@@ -36,6 +36,8 @@ describe('woocommerce adapter: orders', () => {
             lineId: '905',
             sku: 'MUG-BLUE-350',
             externalItemId: 'variation:515',
+            // its parent product: the variations of one product share it (upsell rate)
+            productId: '512',
             quantity: 2,
             unitPrice: { amount: '13.36', currency: 'EUR' },
           },
@@ -43,6 +45,7 @@ describe('woocommerce adapter: orders', () => {
             lineId: '906',
             sku: 'TOWEL-LIN-NAT',
             externalItemId: 'product:530',
+            productId: '530',
             quantity: 1,
             unitPrice: { amount: '7.56', currency: 'EUR' },
           },

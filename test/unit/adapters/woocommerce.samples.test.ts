@@ -23,8 +23,8 @@ const usd = (amount: string) => ({ amount, currency: 'USD' });
 
 const LINES: OrderLine[] = [
   // product 93 has `"sku": ""`: no SKU is invented, the line is resolved by its product id
-  { lineId: '315', externalItemId: 'product:93', quantity: 2, unitPrice: usd('3') },
-  { lineId: '316', sku: 'Bar3', externalItemId: 'variation:23', quantity: 1, unitPrice: usd('12') },
+  { lineId: '315', externalItemId: 'product:93', productId: '93', quantity: 2, unitPrice: usd('3') },
+  { lineId: '316', sku: 'Bar3', externalItemId: 'variation:23', productId: '22', quantity: 1, unitPrice: usd('12') },
 ];
 
 const upserted = {

@@ -381,6 +381,15 @@ const STOCK_ONLY = {
 } satisfies Partial<Record<Source, string[]>>;
 
 const CASES: Case[] = [
+  // a completed draft: one quoted sale from its creation to its completion, where it completed
+  // (2026-02-26T10:12:45-05:00 → 2026-03-04T14:31:09-05:00: 6 days 4 h 18 min 24 s); no order of its own
+  {
+    source: 'shopify',
+    name: 'draft-order-update-completed',
+    expected: () => ({ kpi: { '2026-03-04T19': { quoted: 1, cycleSeconds: 6 * 86400 + 4 * 3600 + 18 * 60 + 24 } } }),
+  },
+  // an open draft is acknowledged as ignored
+  { source: 'shopify', name: 'draft-order-create-open', expected: () => NO_EFFECT },
   ...Object.entries(STOCK_ONLY).flatMap(([source, names]) =>
     names.map((name): Case => ({ source: source as Source, name, expected: () => NO_EFFECT })),
   ),
