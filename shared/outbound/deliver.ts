@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { pushAvailable, type ChannelPushDeps } from '#shared/outbound/connectors/push.ts';
-import { ChannelRateLimited, ChannelRefused } from '#shared/outbound/connectors/shopify.ts';
+import { ChannelRateLimited, ChannelRefused } from '#shared/outbound/connectors/errors.ts';
 import {
   MAX_ATTEMPTS,
   OUTBOUND_EVENT_TYPES,
