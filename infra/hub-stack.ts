@@ -32,6 +32,7 @@ import { apiSecretName } from '#shared/aws/api-credentials.ts';
 import { ebayAppSecretName } from '#shared/ingest/deps.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { FEED_INDEX } from '#shared/table/keys.ts';
+import { SUBSCRIPTION_ROUTES } from '#shared/http/subscription-routes.ts';
 
 export type HubStage = 'dev' | 'prod';
 
@@ -158,10 +159,11 @@ export const KPI_TABLE_PARTITIONS = [
 /**
  * The partition keys the stock function reads and writes on the table: API keys, channels, a
  * SKU's balances and ledger rows (`SKU#<sku>`), and listings (`LISTING#…`, which map a channel's
- * inventory item ids to SKUs for counts that name no SKU). test/integration/stock-api.test.ts
+ * inventory item ids to SKUs for counts that name no SKU); and for the subscriptions admin API the
+ * subscriptions (`SUBS`) and their delivery log (`DLV#…`). test/integration/stock-api.test.ts
  * checks every call it makes against this list.
  */
-export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*'] as const;
+export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*', 'SUBS', 'DLV#*'] as const;
 
 /**
  * The read API stage's default limits, and the lower ones each public route (no key) is given as
@@ -533,9 +535,13 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      environment: tableEnv,
+      // the subscriptions admin API queues replays on the outbound queue
+      environment: { ...tableEnv, HUB_OUTBOUND_QUEUE_URL: this.outboundQueue.queueUrl },
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.stock),
     });
+    this.stock.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboundQueue.queueArn] }),
+    );
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
     this.allowTable(
@@ -543,6 +549,8 @@ export class HubStack extends Stack {
       { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] },
       STOCK_TABLE_PARTITIONS,
     );
+    // the subscriptions admin API removes subscriptions: DeleteItem on their partition only
+    this.allowTable(this.stock, { table: ['dynamodb:DeleteItem'] }, ['SUBS']);
 
     const merchantZone: Record<string, string> = ctx.merchantTimeZone
       ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone }
@@ -676,6 +684,11 @@ export class HubStack extends Stack {
       [HttpMethod.GET, '/v1/stock', stockIntegration],
       [HttpMethod.GET, '/v1/stock/{sku}', stockIntegration],
       [HttpMethod.POST, '/v1/stock/counts', stockIntegration],
+      // the subscriptions admin API (functions/stock/subscriptions.ts)
+      ...SUBSCRIPTION_ROUTES.map((r): [HttpMethod, string, HttpLambdaIntegration] => {
+        const [method, path] = r.split(' ') as [keyof typeof HttpMethod, string];
+        return [HttpMethod[method], path, stockIntegration];
+      }),
       [HttpMethod.GET, '/v1/kpis/channels', kpiIntegration],
       [HttpMethod.GET, '/v1/kpis/channels/{channel}', kpiIntegration],
       [HttpMethod.GET, '/v1/kpis/stock-alerts', kpiIntegration],

@@ -5,11 +5,13 @@ import { apiHandler, cacheableJson, header, jsonBody, toErrorResponse } from '#s
 import { HttpError, jsonResponse } from '#shared/http/errors.ts';
 import { postCounts } from '#shared/inventory/stock-counts.ts';
 import { readFeed, readSku } from '#shared/inventory/stock-read.ts';
+import { routeSubscriptions, subscriptionRouteOf } from './subscriptions.ts';
 
 /**
  * `stock`: the Stock API behind the HTTP API (payload v2). Routes by `routeKey`, or by method and
  * rawPath where there is none (a function URL); authenticates, then hands off to the use cases.
- * Dependencies come from the environment on first use (shared/aws/stock-runtime.ts).
+ * Dependencies come from the environment on first use (shared/aws/stock-runtime.ts). It also serves
+ * the subscriptions admin API (./subscriptions.ts).
  */
 type Route = 'GET /v1/stock/{sku}' | 'GET /v1/stock' | 'POST /v1/stock/counts';
 
@@ -31,6 +33,9 @@ function routeOf(event: APIGatewayProxyEventV2): { route: Route; sku?: string } 
 }
 
 async function route(rt: StockRuntime, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const subscriptions = subscriptionRouteOf(event);
+  if (subscriptions)
+    return routeSubscriptions(rt.subscriptions, await rt.authenticate(event.headers), event, subscriptions);
   const target = routeOf(event);
   if (!target) throw new HttpError(404, 'not_found', 'no such route');
   const key = await rt.authenticate(event.headers);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { SUBSCRIPTION_ROUTES } from '#shared/http/subscription-routes.ts';
 
 /**
  * The local stand-in for the hub's HTTP edge: a Lambda function URL in front of `ingest` and an
@@ -41,6 +42,10 @@ export const HTTP_API_ROUTES: ReadonlyArray<{ method: string; path: string; targ
     { method: 'GET', path: '/v1/stock', target: 'stock' },
     { method: 'GET', path: '/v1/stock/{sku}', target: 'stock' },
     { method: 'POST', path: '/v1/stock/counts', target: 'stock' },
+    ...SUBSCRIPTION_ROUTES.map((r) => {
+      const [method, path] = r.split(' ') as [string, string];
+      return { method, path, target: 'stock' as const };
+    }),
     { method: 'GET', path: '/v1/kpis/channels', target: 'kpi' },
     { method: 'GET', path: '/v1/kpis/channels/{channel}', target: 'kpi' },
     { method: 'GET', path: '/v1/kpis/stock-alerts', target: 'kpi' },

@@ -9,6 +9,7 @@ import {
   deliveryBody,
   retryDelaySeconds,
   signedHeaders,
+  signingSecrets,
   subjectOf,
   subscriptionMatches,
   webhookId,
@@ -201,7 +202,7 @@ export async function attemptDelivery(
     return;
   }
   const body = deliveryBody(event);
-  const headers = signedHeaders(sub.secrets, webhookId(event), at, body);
+  const headers = signedHeaders(signingSecrets(sub, at), webhookId(event), at, body);
   let statusCode: number | undefined;
   let error: string | undefined;
   try {
