@@ -40,6 +40,9 @@ export async function orderToChannelLatency(
     ],
   });
   const prefix = `benchpush${randomBytes(3).toString('hex')}`;
+  // the handlers' per-message log lines would bury the bench's own output
+  const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
   const hub = await startLocalHub({ port: 0, config, quiet: true, prefix });
   try {
     const env = {
@@ -117,6 +120,8 @@ export async function orderToChannelLatency(
   } finally {
     await hub.stop();
     await admin.close();
+    if (logLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
   }
 }
 
