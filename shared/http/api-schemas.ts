@@ -3,7 +3,7 @@ import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 import { CountedOnHandSchema } from '#shared/domain/events.ts';
 import { QUERY_MAX_DATE, QUERY_MIN_DATE } from '#shared/kpi/periods.ts';
 import { FiguresBodySchema as FiguresBody } from '#shared/kpi/figures-schema.ts';
-import { RotateSchema, SubscriptionPatchSchema } from '#shared/outbound/admin.ts';
+import { RotateSchema, SubscriptionPatchSchema } from '#shared/outbound/admin-schemas.ts';
 import { NewSubscriptionSchema, OutboundEventTypeSchema } from '#shared/outbound/subscriptions.ts';
 
 /**

@@ -1,11 +1,9 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Clock } from '#shared/domain/clock.ts';
-import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
+import { RangeSchema, SubscriptionPatchSchema } from '#shared/outbound/admin-schemas.ts';
 import { replay, type DeliveryLogEntry, type OutboundQueuePort } from '#shared/outbound/deliver.ts';
 import {
-  EndpointUrlSchema,
   NewSubscriptionSchema,
-  OutboundEventTypeSchema,
   SubscriptionSchema,
   createSubscription,
   dropOldSecret,
@@ -62,29 +60,14 @@ export function view(sub: Subscription): SubscriptionView {
   };
 }
 
-export const SubscriptionPatchSchema = z
-  .strictObject({
-    url: EndpointUrlSchema.optional(),
-    events: z.array(OutboundEventTypeSchema).min(1).optional(),
-    /** null removes the narrowing */
-    channels: z.array(KeyPartSchema).min(1).nullable().optional(),
-    locations: z.array(KeyPartSchema).min(1).nullable().optional(),
-    status: z.enum(['active', 'disabled']).optional(),
-  })
-  .refine((p) => Object.keys(p).length > 0, 'nothing to change');
-export type SubscriptionPatch = z.infer<typeof SubscriptionPatchSchema>;
-
-/** Svix keeps the previous secret valid for 24 hours after a rotation; so does the admin API by default. */
-export const DEFAULT_ROTATION_OVERLAP_SECONDS = 86_400;
-export const MAX_ROTATION_OVERLAP_SECONDS = 7 * 86_400;
-export const RotateSchema = z.strictObject({
-  overlapSeconds: z.number().int().min(0).max(MAX_ROTATION_OVERLAP_SECONDS).default(DEFAULT_ROTATION_OVERLAP_SECONDS),
-});
-
-const IsoTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
-export const RangeSchema = z
-  .strictObject({ from: IsoTime, to: IsoTime.optional() })
-  .refine((r) => r.to === undefined || r.from <= r.to, { message: 'from must not be after to', path: ['from'] });
+export {
+  DEFAULT_ROTATION_OVERLAP_SECONDS,
+  MAX_ROTATION_OVERLAP_SECONDS,
+  RangeSchema,
+  RotateSchema,
+  SubscriptionPatchSchema,
+  type SubscriptionPatch,
+} from '#shared/outbound/admin-schemas.ts';
 
 function invalid(error: z.ZodError): SubscriptionAdminError {
   return new SubscriptionAdminError(
