@@ -18,8 +18,77 @@ import { createSubscription } from '#shared/outbound/subscriptions.ts';
 import { itemSize, writeUnits } from '#shared/table/item-size.ts';
 import { startReceiver } from '../test/support/webhook-receiver.ts';
 import { OUTBOUND_BATCH_SIZE } from '#infra/hub-stack.ts';
-import { percentile, round, type BenchModule } from './lib.ts';
+import { EVENTS_PER_MESSAGE } from '#shared/aws/outbound-queue.ts';
+import { PUSHED_SOURCES } from '#shared/outbound/connectors/push.ts';
+import { MemoryTable } from '#shared/table/memory-table.ts';
+import { costBench } from './cost.ts';
+import { normalizeMix, percentile, round, type BenchContext, type BenchModule } from './lib.ts';
+import { foldMemory, streamEvents } from './memory-fold.ts';
+import { measureNormalize, quietFoldBatch } from './normalize-cost.ts';
+import { MERCHANT_DAYS } from './cost.ts';
+import { orderToChannelLatency } from './outbound-e2e.ts';
 import { PRICES } from './prices.ts';
+
+/**
+ * What the standard mix's deliveries become through the real fold's event derivation
+ * (shared/stream/fold-apply.ts → shared/inventory/stock-events.ts), folded in the batches a fold
+ * window gathers at a delivery rate: stock.available.changed events, channel pushes (the
+ * available-to-sell events of channels whose connection source has a connector), balance events,
+ * and the outbound queue messages the publisher would send (EVENTS_PER_MESSAGE a message).
+ */
+interface Derived {
+  label: string;
+  batchSize: number;
+  foldBatches: number;
+  available: number;
+  balance: number;
+  pushes: number;
+  messages: number;
+}
+
+async function deriveEvents(ctx: BenchContext, label: string, batchSize: number): Promise<Derived> {
+  return ctx.memo(`outbound-derive-${batchSize}`, async () => {
+    const { mix } = await measureNormalize(ctx);
+    const t = new MemoryTable();
+    await normalizeMix(mix, t);
+    const base = streamEvents(t.streamFrom(0).changes);
+    // the mix's channels and the source each is connected through (bench/mix.ts connections)
+    const pushed = new Set(mix.connections.filter((c) => PUSHED_SOURCES.has(c.source)).map((c) => c.channel));
+    const d: Derived = { label, batchSize, foldBatches: 0, available: 0, balance: 0, pushes: 0, messages: 0 };
+    await foldMemory(t, {
+      batchSize,
+      onBatch: () => void (d.foldBatches += 1),
+      events: {
+        channels: base.channels,
+        publisher: {
+          publish: async (events) => {
+            if (events.length === 0) return;
+            d.messages += Math.ceil(events.length / EVENTS_PER_MESSAGE);
+            for (const e of events) {
+              if (e.type === 'stock.balance.changed') d.balance += 1;
+              else {
+                d.available += 1;
+                if (pushed.has(e.data.channel)) d.pushes += 1;
+              }
+            }
+          },
+        },
+      },
+    });
+    return d;
+  });
+}
+
+/**
+ * Billed time allowances for what a local run cannot measure: the outbound function waits on the
+ * subscriber's endpoint and the channel's API (remote, typically 100–300 ms), and a message's
+ * deliveries and pushes go out concurrently, so one message bills about one such wait.
+ */
+const REMOTE_CALL_MS = 300;
+const OUTBOUND_MEMORY_GB = 0.25;
+/** a channel push: version claim, confirmation, PUSHED# record (one listing); the SKU's listings read (Query + BatchGet, eventually consistent) */
+const PUSH_WRITE_UNITS = 3;
+const PUSH_READ_UNITS = 1;
 
 /**
  * Outbound: how many pushes a burst of orders becomes, what a million deliveries cost, and how
@@ -46,6 +115,34 @@ export const outboundBench: BenchModule = {
     ctx.log(
       `flash sale: ${FLASH_ORDERS} orders of one SKU over ${FLASH_SECONDS} s, ${CHANNELS} channels → ${batches} fold batches → ${pushes} pushes (${round(coalescing, 1)} orders per push per channel; without coalescing ${FLASH_ORDERS * CHANNELS})`,
     );
+
+    // -- the standard mix through the fold's event derivation
+    const { mix, costs, fold, table } = await measureNormalize(ctx);
+    const deliveries = costs.length;
+    const streamLength = table.streamLength;
+    const rates = [
+      ['quiet hub, 1 delivery/s', 1],
+      [`large merchant, ${MERCHANT_DAYS.large.toLocaleString('en-US')}/day`, MERCHANT_DAYS.large / 86_400],
+    ] as const;
+    const derived: Derived[] = [];
+    for (const [name, perSecond] of rates)
+      for (const window of [1, 5])
+        derived.push(
+          await deriveEvents(
+            ctx,
+            `${name}, ${window} s fold window`,
+            quietFoldBatch(window, streamLength, deliveries, perSecond),
+          ),
+        );
+    derived.push(await deriveEvents(ctx, 'busy hub, full fold batches', fold.busyBatch.batchSize));
+    const per = (n: number) => round(n / deliveries, 4);
+    ctx.log(
+      `the benchmark mix (${mix.orders.length} orders, ${deliveries} deliveries, seed ${ctx.seed}) through the fold's event derivation; channel pushes = available-to-sell events of the channels with a connector (${[...new Set(mix.connections.filter((c) => PUSHED_SOURCES.has(c.source)).map((c) => c.channel))].join(', ')}):`,
+    );
+    for (const d of derived)
+      ctx.log(
+        `  ${d.label} (fold batches of ${d.batchSize} records, ${d.foldBatches} batches): ${per(d.available)} stock.available.changed, ${per(d.pushes)} channel pushes, ${per(d.balance)} stock.balance.changed per delivery; ${d.messages} outbound queue messages`,
+      );
 
     const moto = await startMoto({ quiet: true });
     try {
@@ -167,6 +264,36 @@ export const outboundBench: BenchModule = {
         Object.values(perMillion).reduce((a, b) => a + b, 0),
         3,
       );
+      // -- outbound beside the busy hub's cost per million inbound webhooks
+      const busy = derived.at(-1)!;
+      const busyHub = (await costBench.run({ ...ctx, log: () => undefined })).figures as { totalPerMillion: number };
+      const SUBSCRIBERS = 1;
+      const subscriberDeliveries = ((busy.available + busy.balance) * SUBSCRIBERS) / deliveries;
+      const pushesPer = busy.pushes / deliveries;
+      const messagesPer = busy.messages / deliveries;
+      const outboundLines = {
+        // the fold's SendMessage per message, the event source's receive and delete per batch of 10
+        sqs: messagesPer * (1 + 2 / OUTBOUND_BATCH_SIZE) * PRICES.sqs.standardPerMillionRequests,
+        lambdaRequests: (messagesPer / OUTBOUND_BATCH_SIZE) * PRICES.lambda.perMillionRequests,
+        lambdaDuration:
+          messagesPer * (REMOTE_CALL_MS / 1000) * OUTBOUND_MEMORY_GB * PRICES.lambda.arm64PerGbSecond * 1e6,
+        subscriberWrites: subscriberDeliveries * wuPerDelivery * PRICES.dynamodb.perMillionWriteUnits,
+        pushWrites: pushesPer * PUSH_WRITE_UNITS * PRICES.dynamodb.perMillionWriteUnits,
+        pushReads: pushesPer * PUSH_READ_UNITS * PRICES.dynamodb.perMillionReadUnits,
+      };
+      const outboundPerMillion = round(
+        Object.values(outboundLines).reduce((a, b) => a + b, 0),
+        4,
+      );
+      const withOutbound = round(busyHub.totalPerMillion + outboundPerMillion, 2);
+      ctx.log(
+        `busy hub $${busyHub.totalPerMillion.toFixed(2)}/M; with outbound to ${SUBSCRIBERS} subscriber (both event types) + channel pushes $${withOutbound.toFixed(2)}/M (outbound $${outboundPerMillion.toFixed(2)}/M: ${round(subscriberDeliveries, 3)} deliveries and ${round(pushesPer, 3)} pushes per webhook, ${round(messagesPer, 4)} queue messages; ${JSON.stringify(Object.fromEntries(Object.entries(outboundLines).map(([k, v]) => [k, round(v, 4)])))}; ${REMOTE_CALL_MS} ms billed per message for the remote calls)`,
+      );
+      // -- an order on one channel to another channel's listed quantity, on the local hub
+      const orderToPush = await orderToChannelLatency(ctx);
+      ctx.log(
+        `order on channel A → channel B's listed quantity on its (fake Shopify) API, local hub: p50 ${orderToPush.p50} ms, p99 ${orderToPush.p99} ms, max ${orderToPush.max} ms (${orderToPush.pushed}/${orderToPush.orders} orders one at a time; the fold's window is the stack's)`,
+      );
       const p50 = round(percentile(latencies, 50), 0);
       const p99 = round(percentile(latencies, 99), 0);
       ctx.log(
@@ -189,6 +316,27 @@ export const outboundBench: BenchModule = {
             pushes,
             ordersPerPush: round(coalescing, 1),
           },
+          mix: { orders: mix.orders.length, deliveries, seed: ctx.seed },
+          derivedPerDelivery: derived.map((d) => ({
+            label: d.label,
+            foldBatchRecords: d.batchSize,
+            foldBatches: d.foldBatches,
+            availableChanged: per(d.available),
+            channelPushes: per(d.pushes),
+            balanceChanged: per(d.balance),
+            queueMessages: d.messages,
+          })),
+          perMillionInbound: {
+            busyHubUsd: busyHub.totalPerMillion,
+            outboundUsd: outboundPerMillion,
+            withOutboundUsd: withOutbound,
+            subscribers: SUBSCRIBERS,
+            subscriberDeliveriesPerWebhook: round(subscriberDeliveries, 4),
+            channelPushesPerWebhook: round(pushesPer, 4),
+            lines: Object.fromEntries(Object.entries(outboundLines).map(([k, v]) => [k, round(v, 4)])),
+            remoteCallMsPerMessage: REMOTE_CALL_MS,
+          },
+          orderToChannelPushMs: orderToPush,
           deliveries: delivered,
           writeRequestsPerDelivery: round(writes / delivered, 2),
           writeUnitsPerDelivery: round(wuPerDelivery, 2),
@@ -203,9 +351,27 @@ export const outboundBench: BenchModule = {
             measuredOn: `${FLASH_ORDERS} orders over ${FLASH_SECONDS} s, 1 s fold windows`,
           },
           {
+            figure: 'Channel pushes per delivery (benchmark mix, 5 s fold window)',
+            value: derived
+              .filter((d) => d.label.includes('5 s'))
+              .map((d) => `${per(d.pushes)} (${d.label.split(',')[0]})`)
+              .join('; '),
+            measuredOn: `${mix.orders.length} orders / ${deliveries} deliveries through the fold's event derivation`,
+          },
+          {
+            figure: 'Cost per million webhooks with outbound (busy hub)',
+            value: `$${busyHub.totalPerMillion.toFixed(2)} → $${withOutbound.toFixed(2)} with 1 subscriber + channel pushes`,
+            measuredOn: `${mix.orders.length} orders / ${deliveries} deliveries, full fold batches`,
+          },
+          {
             figure: 'Cost per million outbound deliveries',
             value: `$${total}`,
             measuredOn: `${delivered} deliveries on moto, ${round(wuPerDelivery, 2)} WU each`,
+          },
+          {
+            figure: 'Order on channel A → channel B’s listed quantity (local hub)',
+            value: `p50 ${orderToPush.p50} ms, max ${orderToPush.max} ms`,
+            measuredOn: `${orderToPush.pushed} orders, fake Shopify Admin API, moto`,
           },
           {
             figure: 'Publish → subscriber latency (local)',
@@ -213,7 +379,16 @@ export const outboundBench: BenchModule = {
             measuredOn: `${delivered} events through moto SQS`,
           },
         ],
-        ...(delivered < n ? { failures: [`outbound: ${n - delivered} of ${n} events not delivered within 10 s`] } : {}),
+        ...(delivered < n || orderToPush.pushed < orderToPush.orders
+          ? {
+              failures: [
+                ...(delivered < n ? [`outbound: ${n - delivered} of ${n} events not delivered within 10 s`] : []),
+                ...(orderToPush.pushed < orderToPush.orders
+                  ? [`outbound: ${orderToPush.orders - orderToPush.pushed} orders not pushed to channel B within 30 s`]
+                  : []),
+              ],
+            }
+          : {}),
       };
     } finally {
       await moto.stop();

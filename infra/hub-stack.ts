@@ -178,10 +178,11 @@ export const KPI_TABLE_PARTITIONS = [
 /**
  * The partition keys the stock function reads and writes on the table: API keys, channels, a
  * SKU's balances and ledger rows (`SKU#<sku>`), and listings (`LISTING#…`, which map a channel's
- * inventory item ids to SKUs for counts that name no SKU). test/integration/stock-api.test.ts
+ * inventory item ids to SKUs for counts that name no SKU); and for the subscriptions admin API the
+ * subscriptions (`SUBS`) and their delivery log (`DLV#…`). test/integration/stock-api.test.ts
  * checks every call it makes against this list.
  */
-export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*'] as const;
+export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*', 'SUBS', 'DLV#*'] as const;
 
 /**
  * The read API stage's default limits, and the lower ones each public route (no key) is given as
@@ -594,9 +595,13 @@ export class HubStack extends Stack {
       stage,
       tracing: ctx.tracing,
       logRetention,
-      environment: tableEnv,
+      // the subscriptions admin API queues replays on the outbound queue
+      environment: { ...tableEnv, HUB_OUTBOUND_QUEUE_URL: this.outboundQueue.queueUrl },
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.stock),
     });
+    this.stock.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboundQueue.queueArn] }),
+    );
     // read/write: warehouses post bulk counts through POST /v1/stock/counts; the feed and the
     // channel list are Queries on the index
     this.allowTable(
@@ -604,6 +609,8 @@ export class HubStack extends Stack {
       { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] },
       STOCK_TABLE_PARTITIONS,
     );
+    // the subscriptions admin API removes subscriptions: DeleteItem on their partition only
+    this.allowTable(this.stock, { table: ['dynamodb:DeleteItem'] }, ['SUBS']);
 
     const merchantZone: Record<string, string> = ctx.merchantTimeZone
       ? { HUB_MERCHANT_TIME_ZONE: ctx.merchantTimeZone }

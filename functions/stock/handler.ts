@@ -5,14 +5,32 @@ import { apiHandler, cacheableJson, header, jsonBody, toErrorResponse } from '#s
 import { HttpError, jsonResponse } from '#shared/http/errors.ts';
 import { postCounts } from '#shared/inventory/stock-counts.ts';
 import { readFeed, readSku } from '#shared/inventory/stock-read.ts';
-import { bindRoutes } from '#shared/http/routes.ts';
+import { bindRoutes, type RouteHandler } from '#shared/http/routes.ts';
+import { SUBSCRIPTION_ROUTES, type SubscriptionRoute } from '#shared/http/subscription-routes.ts';
+import { routeSubscriptions } from './subscriptions.ts';
+
+type Handler = RouteHandler<StockRuntime, APIGatewayProxyStructuredResultV2>;
+
+/** The subscriptions admin API (./subscriptions.ts): every /v1/subscriptions route, one dispatcher. */
+const subscriptionRoutes = Object.fromEntries(
+  SUBSCRIPTION_ROUTES.map((route): [SubscriptionRoute, Handler] => [
+    route,
+    async (rt, event, params) =>
+      routeSubscriptions(rt.subscriptions, await rt.authenticate(event.headers), event, {
+        route,
+        ...(params.id !== undefined ? { id: params.id } : {}),
+      }),
+  ]),
+) as Record<SubscriptionRoute, Handler>;
 
 /**
  * `stock`: the Stock API behind the HTTP API (payload v2). Its routes are the `stock` lines of
  * shared/http/routes.ts; each authenticates, then hands off to the use cases. Dependencies come
- * from the environment on first use (shared/aws/stock-runtime.ts).
+ * from the environment on first use (shared/aws/stock-runtime.ts). It also serves the
+ * subscriptions admin API.
  */
 const route = bindRoutes<'stock', StockRuntime, APIGatewayProxyStructuredResultV2>('stock', {
+  ...subscriptionRoutes,
   'GET /v1/stock/{sku}': async (rt, event, params) => {
     const key = await rt.authenticate(event.headers);
     requireScope(key, 'stock:read');

@@ -8,7 +8,8 @@ import { keys } from '#shared/table/keys.ts';
 
 /**
  * `connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]` (eBay:
- * `--client-id <id> --client-secret <s> [--refresh-token <t>] [--scopes <s>]`): the API
+ * `--client-id <id> --client-secret <s> [--refresh-token <t>] [--scopes <s>]`; WooCommerce:
+ * `--consumer-key ck_… --consumer-secret cs_… --base-url <store>`): the API
  * credentials the hub fetches thin orders with (docs/hydration.md) and pushes quantities with (docs/outbound.md), stored beside the connection's
  * webhook secret as `hub/<stage>/connections/<id>/api`. Kept out of shared/aws/api-credentials.ts
  * so the hydrate function's bundle holds no call that writes secrets.
@@ -35,6 +36,8 @@ export async function setApiCredentials(
       'client-secret': { type: 'string' },
       'refresh-token': { type: 'string' },
       scopes: { type: 'string' },
+      'consumer-key': { type: 'string' },
+      'consumer-secret': { type: 'string' },
     },
   });
   if (!HYDRATED_SOURCES.has(conn.source) && !PUSHED_SOURCES.has(conn.source))
@@ -46,7 +49,16 @@ export async function setApiCredentials(
   const oauth = values['client-id'] ?? values['client-secret'] ?? values['refresh-token'] ?? values.scopes;
   if (conn.source !== 'ebay' && oauth !== undefined)
     throw opts.fail('--client-id, --client-secret, --refresh-token and --scopes are for eBay connections');
-  if (conn.source !== 'ebay' && values.token === undefined) throw opts.fail('--token is required');
+  const consumer = values['consumer-key'] ?? values['consumer-secret'];
+  if (conn.source !== 'woocommerce' && consumer !== undefined)
+    throw opts.fail('--consumer-key and --consumer-secret are for WooCommerce connections');
+  if (conn.source === 'woocommerce') {
+    // the REST API key pair (WooCommerce → Settings → Advanced → REST API), kept as the client id and secret
+    if (!values['consumer-key'] || !values['consumer-secret'] || !values['base-url'])
+      throw opts.fail('WooCommerce needs --consumer-key ck_…, --consumer-secret cs_… and --base-url https://<store>');
+    values['client-id'] = values['consumer-key'];
+    values['client-secret'] = values['consumer-secret'];
+  } else if (conn.source !== 'ebay' && values.token === undefined) throw opts.fail('--token is required');
   if (conn.source === 'ebay' && values.token === undefined && !(values['client-id'] && values['client-secret']))
     throw opts.fail(
       "eBay needs the application keyset's --client-id and --client-secret (and the seller's --refresh-token for getOrder), or a ready --token",

@@ -5,14 +5,7 @@ import { sqsOutboundQueue } from '#shared/aws/outbound-queue.ts';
 import { dynamoOutboundStore } from '#shared/aws/outbound-store.ts';
 import { documentClient } from '#shared/aws/table.ts';
 import { systemClock, systemMsClock } from '#shared/domain/clock.ts';
-import { replay } from '#shared/outbound/deliver.ts';
-import {
-  NewSubscriptionSchema,
-  createSubscription,
-  dropOldSecret,
-  rotateSecret,
-  type Subscription,
-} from '#shared/outbound/subscriptions.ts';
+import * as admin from '#shared/outbound/admin.ts';
 import { cliHubEnv, noHubMessage } from './hub-file.ts';
 
 /**
@@ -25,6 +18,7 @@ import { cliHubEnv, noHubMessage } from './hub-file.ts';
  *   subscriptions rotate-secret <id>      a second secret; deliveries are signed with both
  *   subscriptions end-rotation <id>       only the newest secret stays
  *   subscriptions enable <id>             after it was disabled for failing
+ *   subscriptions disable <id>            stops deliveries until enabled
  *   subscriptions deliveries <id> [--from ISO] [--to ISO]
  *   subscriptions replay <id> --from ISO [--to ISO]
  *
@@ -38,7 +32,7 @@ export class SubscriptionsCliError extends Error {
 export const SUBSCRIPTIONS_HELP =
   'subscriptions add --url <url> --events stock.available.changed[,stock.balance.changed] [--channels a,b] [--locations X,Y] [--partner P]\n' +
   '  prints the endpoint secret (whsec_…) once; verify deliveries with it (docs/outbound.md)\n' +
-  'subscriptions list | remove <id> | rotate-secret <id> | end-rotation <id> | enable <id>\n' +
+  'subscriptions list | remove <id> | rotate-secret <id> | end-rotation <id> | enable <id> | disable <id>\n' +
   'subscriptions deliveries <id> [--from ISO] [--to ISO]   the delivery log (status, attempts, last error)\n' +
   'subscriptions replay <id> --from ISO [--to ISO]         sends the newest logged value of each subject again';
 
@@ -83,96 +77,108 @@ export async function runSubscriptionsCli(
       to: { type: 'string' },
     },
   });
-  const load = async (): Promise<Subscription> => {
-    const id = positionals[0];
-    if (!id) throw new SubscriptionsCliError('a subscription id is required');
-    const sub = await store.getSubscription(id);
-    if (!sub) throw new SubscriptionsCliError(`no subscription ${id}`);
-    return sub;
+  const id = () => {
+    const v = positionals[0];
+    if (!v) throw new SubscriptionsCliError('a subscription id is required');
+    return v;
   };
-  const now = systemClock();
-  switch (command) {
-    case 'add': {
-      const input = NewSubscriptionSchema.safeParse({
-        url: values.url,
-        events: list(values.events) ?? [],
-        channels: list(values.channels),
-        locations: list(values.locations),
-        partner: values.partner ?? null,
-      });
-      if (!input.success)
-        throw new SubscriptionsCliError(
-          input.error.issues.map((i) => `--${String(i.path[0] ?? 'input')}: ${i.message}`).join('\n'),
+  try {
+    switch (command) {
+      case 'add': {
+        const { subscription: sub, secret } = await admin.addSubscription(
+          store,
+          admin.HUB_WIDE,
+          {
+            url: values.url,
+            events: list(values.events) ?? [],
+            channels: list(values.channels),
+            locations: list(values.locations),
+            partner: values.partner ?? null,
+          },
+          systemClock,
         );
-      const sub = createSubscription(input.data, now);
-      await store.putSubscription(sub);
-      print(`subscription ${sub.id} → ${sub.url}`);
-      print(`  events:   ${sub.events.join(', ')}`);
-      if (sub.channels) print(`  channels: ${sub.channels.join(', ')}`);
-      if (sub.partner) print(`  partner:  ${sub.partner}`);
-      print(`  secret:   ${sub.secrets[0]!.secret}`);
-      return;
-    }
-    case 'list': {
-      const all = await store.listSubscriptions();
-      if (all.length === 0) print('no subscriptions');
-      for (const s of all)
-        print(
-          `${s.id}\t${s.status}${s.disabledReason ? ` (${s.disabledReason})` : ''}\t${s.url}\t${s.events.join(',')}\t${s.channels?.join(',') ?? '*'}\t${s.partner ?? '-'}\t${s.secrets.length} secret(s)`,
+        print(`subscription ${sub.id} → ${sub.url}`);
+        print(`  events:   ${sub.events.join(', ')}`);
+        if (sub.channels) print(`  channels: ${sub.channels.join(', ')}`);
+        if (sub.partner) print(`  partner:  ${sub.partner}`);
+        print(`  secret:   ${secret}`);
+        return;
+      }
+      case 'list': {
+        const all = await admin.listSubscriptions(store, admin.HUB_WIDE);
+        if (all.length === 0) print('no subscriptions');
+        for (const s of all)
+          print(
+            `${s.id}\t${s.status}${s.disabledReason ? ` (${s.disabledReason})` : ''}\t${s.url}\t${s.events.join(',')}\t${s.channels?.join(',') ?? '*'}\t${s.partner ?? '-'}\t${s.secrets.length} secret(s)`,
+          );
+        return;
+      }
+      case 'remove': {
+        await admin.removeSubscription(store, admin.HUB_WIDE, id());
+        print(`removed ${id()}`);
+        return;
+      }
+      case 'rotate-secret': {
+        const { subscription: next, secret } = await admin.rotate(store, admin.HUB_WIDE, id(), systemClock);
+        print(`${next.id}: deliveries are now signed with both secrets; the new one:`);
+        print(`  secret:   ${secret}`);
+        print(`  then, once the receiver uses it: npm run hub -- subscriptions end-rotation ${next.id}`);
+        return;
+      }
+      case 'end-rotation': {
+        const next = await admin.endRotation(store, admin.HUB_WIDE, id());
+        print(`${next.id}: signed with the newest secret only`);
+        return;
+      }
+      case 'enable':
+      case 'disable': {
+        const sub = await admin.setEnabled(store, admin.HUB_WIDE, id(), command === 'enable', systemClock);
+        print(`${sub.id} ${command}d`);
+        return;
+      }
+      case 'deliveries': {
+        const log = await admin.deliveryLog(
+          store,
+          admin.HUB_WIDE,
+          id(),
+          { from: iso(values.from, 'from'), to: iso(values.to, 'to') },
+          systemClock,
         );
-      return;
-    }
-    case 'remove': {
-      const sub = await load();
-      await store.removeSubscription(sub.id);
-      print(`removed ${sub.id}`);
-      return;
-    }
-    case 'rotate-secret': {
-      const next = rotateSecret(await load(), now);
-      await store.putSubscription(next);
-      print(`${next.id}: deliveries are now signed with both secrets; the new one:`);
-      print(`  secret:   ${next.secrets[1]!.secret}`);
-      print(`  then, once the receiver uses it: npm run hub -- subscriptions end-rotation ${next.id}`);
-      return;
-    }
-    case 'end-rotation': {
-      const next = dropOldSecret(await load());
-      await store.putSubscription(next);
-      print(`${next.id}: signed with the newest secret only`);
-      return;
-    }
-    case 'enable': {
-      const sub = await load();
-      await store.enable(sub.id);
-      print(`${sub.id} enabled`);
-      return;
-    }
-    case 'deliveries': {
-      const sub = await load();
-      const from = iso(values.from, 'from') ?? new Date(now.getTime() - 86_400_000).toISOString();
-      const to = iso(values.to, 'to') ?? now.toISOString();
-      const entries = await store.deliveries(sub.id, from, to);
-      if (entries.length === 0) print(`no deliveries between ${from} and ${to}`);
-      for (const d of entries)
-        print(
-          `${d.event.at}\t${d.event.id}\t${d.status}\tattempts ${d.attempts}${d.lastStatusCode ? `\tHTTP ${d.lastStatusCode}` : ''}${d.lastError ? `\t${d.lastError}` : ''}`,
+        if (log.deliveries.length === 0) print(`no deliveries between ${log.from} and ${log.to}`);
+        for (const d of log.deliveries)
+          print(
+            `${d.event.at}\t${d.event.id}\t${d.status}\tattempts ${d.attempts}${d.lastStatusCode ? `\tHTTP ${d.lastStatusCode}` : ''}${d.lastError ? `\t${d.lastError}` : ''}`,
+          );
+        return;
+      }
+      case 'replay': {
+        const from = iso(values.from, 'from');
+        if (!from) throw new SubscriptionsCliError('--from is required');
+        const queueUrl = e.HUB_OUTBOUND_QUEUE_URL ?? file?.outboundQueueUrl;
+        if (!queueUrl)
+          throw new SubscriptionsCliError('set HUB_OUTBOUND_QUEUE_URL (the stack output OutboundQueueUrl)');
+        const queue = sqsOutboundQueue({ queueUrl, clients: { aws: liteAwsClient({ env: e }) } });
+        const r = await admin.replayRange(
+          store,
+          queue,
+          admin.HUB_WIDE,
+          id(),
+          { from, ...(values.to ? { to: iso(values.to, 'to') } : {}) },
+          systemClock,
         );
-      return;
+        const n = r.queued;
+        print(`queued ${n} deliver${n === 1 ? 'y' : 'ies'} of ${id()} again (${r.from} … ${r.to})`);
+        return;
+      }
+      default:
+        throw new SubscriptionsCliError(`unknown command: subscriptions ${command}\n${SUBSCRIPTIONS_HELP}`);
     }
-    case 'replay': {
-      const sub = await load();
-      const from = iso(values.from, 'from');
-      if (!from) throw new SubscriptionsCliError('--from is required');
-      const to = iso(values.to, 'to') ?? now.toISOString();
-      const queueUrl = e.HUB_OUTBOUND_QUEUE_URL ?? file?.outboundQueueUrl;
-      if (!queueUrl) throw new SubscriptionsCliError('set HUB_OUTBOUND_QUEUE_URL (the stack output OutboundQueueUrl)');
-      const queue = sqsOutboundQueue({ queueUrl, clients: { aws: liteAwsClient({ env: e }) } });
-      const n = await replay(await store.deliveries(sub.id, from, to), { queue, now: systemClock });
-      print(`queued ${n} deliver${n === 1 ? 'y' : 'ies'} of ${sub.id} again (${from} … ${to})`);
-      return;
-    }
-    default:
-      throw new SubscriptionsCliError(`unknown command: subscriptions ${command}\n${SUBSCRIPTIONS_HELP}`);
+  } catch (err) {
+    // the admin use cases name the field; the CLI names the option
+    if (err instanceof admin.SubscriptionAdminError)
+      throw new SubscriptionsCliError(
+        err.kind === 'invalid' ? err.message.replace(/(^|; )(\w+)/g, '$1--$2') : err.message,
+      );
+    throw err;
   }
 }

@@ -26,6 +26,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   connections remove-secret <id> <index>       ends a rotation (index 0 = the older secret)
  *   connections credentials <id> --token <t> [--base-url <url>] [--store-hash <h>]
  *                                                API credentials for fetching thin orders (Square, BigCommerce, eBay)
+ *                                                and pushing quantities (Shopify, WooCommerce: --consumer-key/--consumer-secret, Square, BigCommerce)
  *   hydration list [--all] | retry <channel> <orderId> | retry --failed | retry --dlq
  *                                                thin orders waiting for a fetch (cli-hydration.ts)
  *   listings map|import|list|waiting ...         listing ids to SKUs (cli-listings.ts; --help on each)
@@ -118,6 +119,7 @@ export const HELP: Record<string, string> = {
   'connections credentials':
     'connections credentials <id> --token <token> [--base-url <url>] [--store-hash <hash>]\n' +
     'connections credentials <id> --client-id <id> --client-secret <secret> [--refresh-token <token>] [--scopes <s>] [--base-url <url>]\n' +
+    'connections credentials <id> --consumer-key <ck_…> --consumer-secret <cs_…> --base-url <store>   (WooCommerce)\n' +
     '  the API credentials thin Square, BigCommerce and eBay orders are fetched with (docs/hydration.md);\n' +
     "  eBay: the keyset's client id and secret mint OAuth tokens (the seller's refresh token for getOrder);\n" +
     '  --base-url points the hub at another API (a sandbox, or a fake one locally); --store-hash is required for BigCommerce',

@@ -165,11 +165,14 @@ function mapProduct(delivery: Delivery, topic: string, body: unknown): Canonical
   if (!sku) return [];
   const base = eventBase(delivery, product.date_modified_gmt);
   const events: CanonicalEvent[] = [];
+  const isVariation = product.type === 'variation' || (product.parent_id != null && product.parent_id !== '0');
   if (product.manage_stock === true && product.stock_quantity != null) {
     events.push({
       ...base,
       type: 'StockLevelSet',
       sku,
+      // the listing the level is of: the echo check compares it with what the hub pushed there
+      inventoryItemId: isVariation ? `variation:${product.id}` : `product:${product.id}`,
       // core WooCommerce keeps a single stock figure per product
       locationId: 'default',
       quantity: product.stock_quantity,
@@ -184,7 +187,6 @@ function mapProduct(delivery: Delivery, topic: string, body: unknown): Canonical
     sku,
     at: product.date_modified_gmt,
   });
-  const isVariation = product.type === 'variation' || (product.parent_id != null && product.parent_id !== '0');
   if (isVariation)
     events.push({
       ...base,

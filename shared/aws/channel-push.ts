@@ -11,7 +11,8 @@ import type { MsClock } from '#shared/domain/clock.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { ChannelPushDeps, PushRecords, PushTarget } from '#shared/outbound/connectors/push.ts';
-import { ChannelRefused, shopifyInventoryClient } from '#shared/outbound/connectors/shopify.ts';
+import { ChannelRefused } from '#shared/outbound/connectors/errors.ts';
+import { CONNECTORS } from '#shared/outbound/connectors/registry.ts';
 import { keys } from '#shared/table/keys.ts';
 import { le, notExists, or, sdkExpression, updateExpression } from '#shared/table/expression.ts';
 import { claimable, unconfirmedBelow } from '#shared/table/version-claim.ts';
@@ -26,9 +27,6 @@ import { claimable, unconfirmedBelow } from '#shared/table/version-claim.ts';
  * | the channel's listings of a SKU (written with each listing mapping) | `SKULIST#<channel>#<sku>` | `<listing id>` |
  */
 const isConditionFailed = (err: unknown) => err instanceof Error && err.name === 'ConditionalCheckFailedException';
-
-/** Which connectors exist, by the connection's source; a channel pushed through another source is not pushed. */
-const LISTING_PREFIX: Record<string, string> = { shopify: 'inventory_item:' };
 
 export function dynamoPushRecords(doc: DynamoDBDocumentClient, tableName: string): PushRecords {
   return {
@@ -122,9 +120,9 @@ export function dynamoChannelPush(
       if (!config?.push) return [];
       const connectionId = config.push.connection;
       const source = await sourceOf(channel, connectionId);
-      const prefix = LISTING_PREFIX[source ?? ''];
+      const connector = source === undefined ? undefined : CONNECTORS[source];
       const location = pushLocation(config);
-      if (source === undefined || prefix === undefined || location === undefined) return [];
+      if (source === undefined || connector === undefined || location === undefined) return [];
       connectionSource.set(connectionId, source);
       const pk = keys.skuListing(channel, sku, '').pk;
       const reverse = await allItems<Record<string, unknown>>((start) =>
@@ -137,7 +135,7 @@ export function dynamoChannelPush(
           }),
         ),
       );
-      const ids = reverse.map((r) => String(r.externalId)).filter((id) => id.startsWith(prefix));
+      const ids = reverse.map((r) => String(r.externalId)).filter((id) => connector.sets(id));
       if (ids.length === 0) return [];
       // a listing mapped to another SKU since leaves its reverse item behind: the listing item decides
       const current = new Set<string>();
@@ -153,16 +151,21 @@ export function dynamoChannelPush(
       return ids.filter((id) => current.has(id)).map((listing) => ({ connectionId, listing, location }));
     },
     records: dynamoPushRecords(doc, tableName),
-    async setAvailable(connectionId, quantities, reference) {
+    async setAvailable(connectionId, quantities, event) {
       const source = connectionSource.get(connectionId);
-      if (source !== 'shopify') throw new ChannelRefused(`no connector for connection ${connectionId} (${source})`);
+      const connector = source === undefined ? undefined : CONNECTORS[source];
+      if (!connector) throw new ChannelRefused(`no connector for connection ${connectionId} (${source})`);
       const credentials = await opts.credentials.get(connectionId);
-      if (!credentials.accessToken) throw new ChannelRefused(`connection ${connectionId} has no access token`);
-      const client = shopifyInventoryClient({
-        fetch: opts.fetch,
-        credentials: { accessToken: credentials.accessToken, baseUrl: credentials.baseUrl },
-      });
-      await client.setAvailable(quantities, reference);
+      try {
+        await connector.setAvailable(
+          { fetch: opts.fetch, credentials, now: opts.now },
+          { quantities, reference: event.id, occurredAt: event.at },
+        );
+      } catch (err) {
+        // a replaced token is read again at once rather than after the cache's age
+        if (err instanceof ChannelRefused) opts.credentials.forget(connectionId);
+        throw err;
+      }
     },
     now: opts.now,
   };

@@ -10,12 +10,18 @@ import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { applyEvent } from '#shared/normalize/apply.ts';
 import type { ApplyCount, ChannelPort, StockReadPort } from '#shared/inventory/ports.ts';
 import { systemClock } from '#shared/domain/clock.ts';
+import { liteAwsClient } from '#shared/aws/lite/client.ts';
+import { sqsOutboundQueue } from '#shared/aws/outbound-queue.ts';
+import { dynamoOutboundStore } from '#shared/aws/outbound-store.ts';
+import type { SubscriptionAdminStore } from '#shared/outbound/admin.ts';
+import type { OutboundQueuePort } from '#shared/outbound/deliver.ts';
 
 /**
  * The stock function's dependencies, built once per container from its environment:
  *  - HUB_TABLE_NAME (required), HUB_AWS_ENDPOINT (moto / LocalStack), AWS_REGION
  *  - HUB_API_KEY_CACHE_SECONDS (default 30, at most 60), HUB_CHANNEL_CACHE_SECONDS (default 30)
  *  - HUB_FEED_SETTLE_SECONDS (default 5; see FeedOptions.settleMs for why it exists)
+ *  - HUB_OUTBOUND_QUEUE_URL (subscription replays through the admin API; absent: replay answers 503)
  */
 export interface StockRuntime {
   authenticate: Authenticate;
@@ -24,6 +30,8 @@ export interface StockRuntime {
   applyCount: ApplyCount;
   feedSettleMs: number;
   now: () => Date;
+  /** the subscriptions admin API: the outbound store, and the outbound queue for replays */
+  subscriptions: { store: SubscriptionAdminStore; queue?: OutboundQueuePort; now: () => Date };
 }
 
 export function stockRuntime(
@@ -49,5 +57,18 @@ export function stockRuntime(
     applyCount: (event) => applyEvent(table, event, now),
     feedSettleMs: envSeconds(env, 'HUB_FEED_SETTLE_SECONDS', 5) * 1000,
     now,
+    subscriptions: {
+      // read consistently, never cached: an admin sees what they just changed
+      store: dynamoOutboundStore(doc, tableName, { now: clock, subscriptionsMaxAgeSeconds: 0 }),
+      ...(env.HUB_OUTBOUND_QUEUE_URL
+        ? {
+            queue: sqsOutboundQueue({
+              queueUrl: env.HUB_OUTBOUND_QUEUE_URL,
+              clients: { aws: liteAwsClient({ env }) },
+            }),
+          }
+        : {}),
+      now,
+    },
   };
 }

@@ -5,7 +5,14 @@ import { z } from 'zod';
  * An API key of the stock and KPI APIs, as the use cases see it: its scopes and what it is limited
  * to. Stored on the table by shared/aws/api-keys.ts, only as the SHA-256 of its text.
  */
-export const ApiKeyScopeSchema = z.enum(['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin']);
+export const ApiKeyScopeSchema = z.enum([
+  'stock:read',
+  'stock:write',
+  'kpi:read',
+  'kpi:write',
+  'subscriptions:admin',
+  'admin',
+]);
 export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
 
 /** What a person calls a key ("warehouse sync", "Acme's dashboard"), so a list says who has access. */

@@ -3,6 +3,8 @@ import { KeyPartSchema } from '#shared/domain/key-part-schema.ts';
 import { CountedOnHandSchema } from '#shared/domain/events.ts';
 import { QUERY_MAX_DATE, QUERY_MIN_DATE } from '#shared/kpi/periods.ts';
 import { FiguresBodySchema as FiguresBody } from '#shared/kpi/figures-schema.ts';
+import { RotateSchema, SubscriptionPatchSchema } from '#shared/outbound/admin-schemas.ts';
+import { NewSubscriptionSchema, OutboundEventTypeSchema } from '#shared/outbound/subscriptions.ts';
 
 /**
  * The HTTP API's request and response shapes, as zod schemas: the one source the OpenAPI
@@ -310,3 +312,69 @@ export const StockAlertsSchema = z
 // ---- service -------------------------------------------------------------------------------
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+// ---- subscriptions (admin) -----------------------------------------------------------------
+
+export const SubscriptionIdParamsSchema = z.object({
+  id: z
+    .string()
+    .regex(/^sub_[A-Za-z0-9]{8,40}$/)
+    .meta({ description: 'the subscription id (sub_…)' }),
+});
+
+export const SubscriptionSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(OutboundEventTypeSchema),
+    channels: z.array(z.string()).optional().meta({ description: 'only these channels’ available-to-sell' }),
+    locations: z.array(z.string()).optional().meta({ description: 'only these locations’ balances' }),
+    partner: z.string().nullable().meta({ description: 'the partner it belongs to; null = hub-wide' }),
+    secrets: z
+      .array(z.object({ createdAt: isoDateTime, expiresAt: isoDateTime.optional() }))
+      .meta({ description: 'one, or two during a rotation; the secret text is shown only when created' }),
+    status: z.enum(['active', 'disabled']),
+    disabledReason: z.string().optional(),
+    createdAt: isoDateTime,
+  })
+  .meta({ id: 'Subscription' });
+
+export const SubscriptionWithSecretSchema = SubscriptionSchema.extend({
+  secret: z.string().meta({ description: 'the whsec_… secret: shown once, keep it' }),
+}).meta({ id: 'SubscriptionWithSecret' });
+
+export const SubscriptionListSchema = z.object({ data: z.array(SubscriptionSchema) });
+
+export const SubscriptionCreateBodySchema = NewSubscriptionSchema.meta({ id: 'SubscriptionCreate' });
+export const SubscriptionPatchBodySchema = SubscriptionPatchSchema.meta({ id: 'SubscriptionPatch' });
+export const SubscriptionRotateBodySchema = RotateSchema;
+
+export const DeliveryLogQuerySchema = z.object({
+  from: isoDateTime.optional().meta({ description: 'default: 24 hours ago' }),
+  to: isoDateTime.optional().meta({ description: 'default: now' }),
+});
+
+export const DeliveryLogSchema = z.object({
+  from: isoDateTime,
+  to: isoDateTime,
+  data: z.array(
+    z.object({
+      eventId: z.string(),
+      type: OutboundEventTypeSchema,
+      at: isoDateTime,
+      data: z.record(z.string(), z.unknown()),
+      status: z.enum(['delivered', 'retrying', 'failed', 'superseded']),
+      attempts: z.number().int(),
+      lastStatusCode: z.number().int().optional(),
+      lastError: z.string().optional(),
+      updatedAt: isoDateTime,
+    }),
+  ),
+});
+
+export const ReplayBodySchema = z.object({ from: isoDateTime, to: isoDateTime.optional() });
+export const ReplayResultSchema = z.object({
+  from: isoDateTime,
+  to: isoDateTime,
+  queued: z.number().int().meta({ description: 'deliveries queued: the newest logged value of each subject' }),
+});

@@ -22,6 +22,17 @@ import {
   StockSkuQuerySchema,
   WebhookAcceptedSchema,
   WebhookParamsSchema,
+  DeliveryLogQuerySchema,
+  DeliveryLogSchema,
+  ReplayBodySchema,
+  ReplayResultSchema,
+  SubscriptionCreateBodySchema,
+  SubscriptionIdParamsSchema,
+  SubscriptionListSchema,
+  SubscriptionPatchBodySchema,
+  SubscriptionRotateBodySchema,
+  SubscriptionSchema,
+  SubscriptionWithSecretSchema,
 } from '#shared/http/api-schemas.ts';
 
 /**
@@ -31,7 +42,7 @@ import {
  * functions/docs; test/unit/http/openapi.test.ts validates it and checks every route is present.
  */
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 type Auth = 'apiKey' | 'signature' | 'none';
 
 interface ApiResponse {
@@ -48,7 +59,7 @@ export interface ApiRoute {
   summary: string;
   /** longer text: what the summary leaves out (scopes beyond the usual, limits) */
   description?: string;
-  tag: 'webhooks' | 'stock' | 'kpis' | 'service';
+  tag: 'webhooks' | 'stock' | 'kpis' | 'subscriptions' | 'service';
   /** apiKey: Authorization: Bearer <hub API key>; signature: the sender's webhook signature */
   auth: Auth;
   /** webhooks reach the function URL, not the HTTP API (one fewer per-request charge) */
@@ -79,6 +90,73 @@ const webhookErrors = {
     'queue, store or eBay key service unavailable, or eBay key lookups over their limit: the sender retries (Retry-After)',
   ),
 };
+
+const subscriptionErrors = { ...apiKeyErrors, '404': error('no such subscription (or another partner’s)') };
+const subscription = (
+  method: Method,
+  path: string,
+  operationId: string,
+  summary: string,
+  rest: Partial<ApiRoute> & { responses: Record<string, ApiResponse> },
+): ApiRoute => ({
+  method,
+  path: `/v1/subscriptions${path}`,
+  operationId,
+  summary,
+  tag: 'subscriptions',
+  auth: 'apiKey',
+  ...(path.includes('{id}') ? { params: SubscriptionIdParamsSchema } : {}),
+  ...rest,
+  responses: { ...rest.responses, ...(path.includes('{id}') ? subscriptionErrors : apiKeyErrors) },
+});
+
+/** The subscriptions admin API (functions/stock/subscriptions.ts). */
+const SUBSCRIPTION_API: readonly ApiRoute[] = [
+  subscription('get', '', 'listSubscriptions', 'Subscriptions the key may manage', {
+    responses: { '200': { description: 'oldest first', schema: SubscriptionListSchema } },
+  }),
+  subscription('post', '', 'createSubscription', 'Register an endpoint; answers its whsec_ secret once', {
+    body: { schema: SubscriptionCreateBodySchema, contentType: 'application/json' },
+    responses: { '201': { description: 'created', schema: SubscriptionWithSecretSchema } },
+  }),
+  subscription('get', '/{id}', 'getSubscription', 'One subscription', {
+    responses: { '200': { description: 'the subscription', schema: SubscriptionSchema } },
+  }),
+  subscription('patch', '/{id}', 'updateSubscription', 'Change url, events, channels, locations or status', {
+    description: 'status "disabled" stops deliveries; "active" enables again (after a persistent failure too).',
+    body: { schema: SubscriptionPatchBodySchema, contentType: 'application/json' },
+    responses: { '200': { description: 'the subscription after the change', schema: SubscriptionSchema } },
+  }),
+  subscription('delete', '/{id}', 'deleteSubscription', 'Remove a subscription', {
+    responses: { '204': { description: 'removed' } },
+  }),
+  subscription(
+    'post',
+    '/{id}/rotate-secret',
+    'rotateSubscriptionSecret',
+    'A new secret; the previous one signs too for an overlap',
+    {
+      description: 'Deliveries are signed with both secrets for overlapSeconds (default 86400, at most 7 days).',
+      body: { schema: SubscriptionRotateBodySchema, contentType: 'application/json' },
+      responses: { '200': { description: 'rotated', schema: SubscriptionWithSecretSchema } },
+    },
+  ),
+  subscription('post', '/{id}/end-rotation', 'endSubscriptionRotation', 'Only the newest secret signs from now on', {
+    responses: { '200': { description: 'the subscription', schema: SubscriptionSchema } },
+  }),
+  subscription('get', '/{id}/deliveries', 'listSubscriptionDeliveries', 'The delivery log (30 days kept)', {
+    query: DeliveryLogQuerySchema,
+    responses: { '200': { description: 'oldest first', schema: DeliveryLogSchema } },
+  }),
+  subscription('post', '/{id}/replay', 'replaySubscription', 'Send a time range again', {
+    description: 'The newest logged value of each subject in the range, as a fresh first attempt.',
+    body: { schema: ReplayBodySchema, contentType: 'application/json' },
+    responses: {
+      '202': { description: 'queued', schema: ReplayResultSchema },
+      '503': error('the outbound queue is not configured'),
+    },
+  }),
+];
 
 /** The hub's routes, one row per method and path (the stack's routes and this list must agree). */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -280,6 +358,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'none',
     responses: { '200': { description: 'OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) } },
   },
+  ...SUBSCRIPTION_API,
 ];
 
 type Json = Record<string, unknown>;
@@ -413,6 +492,11 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
       { name: 'webhooks', description: 'senders → hub' },
       { name: 'stock', description: 'balances, delta feed, warehouse counts' },
       { name: 'kpis', description: 'channel KPIs over calendar periods in a time zone' },
+      {
+        name: 'subscriptions',
+        description:
+          'outbound webhook subscriptions (Standard Webhooks-signed stock changes): scope subscriptions:admin; a partner key manages its own',
+      },
       { name: 'service', description: 'health, this description and the pages' },
     ],
     paths,
@@ -424,7 +508,8 @@ export function openApiDocument(opts: OpenApiOptions = {}): Json {
         apiKey: {
           type: 'http',
           scheme: 'bearer',
-          description: 'a hub API key (hub keys create), scoped to stock:read, stock:write or kpi:read',
+          description:
+            'a hub API key (hub keys create), scoped to stock:read, stock:write, kpi:read or subscriptions:admin',
         },
       },
     },

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import type { Clock } from '#shared/domain/clock.ts';
 import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { pushAvailable, type ChannelPushDeps } from '#shared/outbound/connectors/push.ts';
-import { ChannelRateLimited, ChannelRefused } from '#shared/outbound/connectors/shopify.ts';
+import { ChannelRateLimited, ChannelRefused } from '#shared/outbound/connectors/errors.ts';
 import {
   MAX_ATTEMPTS,
   OUTBOUND_EVENT_TYPES,
   deliveryBody,
   retryDelaySeconds,
   signedHeaders,
+  signingSecrets,
   subjectOf,
   subscriptionMatches,
   webhookId,
@@ -201,7 +202,7 @@ export async function attemptDelivery(
     return;
   }
   const body = deliveryBody(event);
-  const headers = signedHeaders(sub.secrets, webhookId(event), at, body);
+  const headers = signedHeaders(signingSecrets(sub, at), webhookId(event), at, body);
   let statusCode: number | undefined;
   let error: string | undefined;
   try {

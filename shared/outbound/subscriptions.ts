@@ -25,6 +25,8 @@ export const EndpointUrlSchema = z
 export const SecretEntrySchema = z.object({
   secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{20,}$/),
   createdAt: z.string(),
+  /** the previous secret of a rotation stops signing at this time (absent: until the rotation is ended) */
+  expiresAt: z.string().optional(),
 });
 
 export const SubscriptionSchema = z.object({
@@ -75,10 +77,29 @@ export function createSubscription(input: NewSubscription, now: Date): Subscript
   });
 }
 
-/** Starts a rotation: a second secret beside the current one (the oldest is dropped if two exist). */
-export function rotateSecret(sub: Subscription, now: Date): Subscription {
-  const secrets = [...sub.secrets.slice(-1), { secret: newWebhookSecret(), createdAt: now.toISOString() }];
-  return { ...sub, secrets };
+/**
+ * Starts a rotation: a second secret beside the current one (the oldest is dropped if two exist).
+ * With `overlapSeconds` the previous secret stops signing that long after (the admin API defaults
+ * to 24 hours, as Svix does); without, it signs until the rotation is ended.
+ */
+export function rotateSecret(sub: Subscription, now: Date, overlapSeconds?: number): Subscription {
+  const [previous] = sub.secrets.slice(-1);
+  const kept = previous
+    ? [
+        overlapSeconds === undefined
+          ? { secret: previous.secret, createdAt: previous.createdAt }
+          : { ...previous, expiresAt: new Date(now.getTime() + overlapSeconds * 1000).toISOString() },
+      ]
+    : [];
+  return { ...sub, secrets: [...kept, { secret: newWebhookSecret(), createdAt: now.toISOString() }] };
+}
+
+/** The secrets that sign a delivery at `now`: the newest always, the previous one until it expires. */
+export function signingSecrets(sub: Subscription, now: Date): Subscription['secrets'] {
+  const newest = sub.secrets.at(-1)!;
+  return sub.secrets.filter(
+    (s) => s === newest || s.expiresAt === undefined || Date.parse(s.expiresAt) > now.getTime(),
+  );
 }
 
 /** Ends a rotation: only the newest secret stays. */

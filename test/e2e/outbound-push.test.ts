@@ -85,7 +85,8 @@ describe('an order on channel A changes what channel B lists, on B’s own API',
     await admin?.close();
   });
 
-  it('pushes B’s available-to-sell within 10 s of an order on A, and ignores B’s echo of it', async () => {
+  // how long the push takes is measured by `npm run bench` (BENCH_ONLY=outbound), not asserted here
+  it('pushes B’s available-to-sell after an order on A, and ignores B’s echo of it', async () => {
     // Prepare: B's API credentials, B's listing of the SKU, 40 counted at WH-MAIN
     const cliEnv = {
       ...motoEnv(),
@@ -130,13 +131,11 @@ describe('an order on channel A changes what channel B lists, on B’s own API',
       location_id: null,
       line_items: [{ id: 88001, sku, quantity: 3, price: '10.00', variant_id: 1, product_id: 2 }],
     });
-    const t0 = performance.now();
     const res = await shopifyWebhook(hub, 'demo-shop', shopA.secrets[0]!, 'orders/create', order);
     expect(res.status).toBe(202);
 
-    // Assess: B lists 40 - 3 - 5 within 10 s, on its own API
-    await waitFor('the order pushed to B', () => (admin.levels.get(level) === 32 ? true : undefined), 10_000);
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    // Assess: B lists 40 - 3 - 5, on its own API
+    await waitFor('the order pushed to B', () => (admin.levels.get(level) === 32 ? true : undefined));
 
     // Act: B reports the level the hub just set (its inventory_levels/update), then A sells 1 more
     // the body is written by hand: the ids are beyond 2^53 and must reach the hub digit for digit
@@ -153,7 +152,7 @@ describe('an order on channel A changes what channel B lists, on B’s own API',
 
     // Assess: the echo was not a count (applied, 32 available would have set on-hand to 36 or 35);
     // the later sale is pushed as usual
-    await waitFor('the second order pushed to B', () => (admin.levels.get(level) === 31 ? true : undefined), 10_000);
+    await waitFor('the second order pushed to B', () => (admin.levels.get(level) === 31 ? true : undefined));
     const stock = (await (await fetch(`${hub.url}/v1/stock/${sku}`, { headers: auth })).json()) as {
       locations: { location: string; onHand: number; reserved: number; available: number }[];
     };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SUBSCRIPTION_ROUTES } from '#shared/http/subscription-routes.ts';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -70,7 +71,9 @@ describe('HubStack functions', () => {
         .filter((k) => k.startsWith('HUB_'))
         .sort();
     expect(hubVars('ingest')).toEqual(['HUB_BODY_BUCKET', 'HUB_INGEST_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
-    for (const name of ['stock', 'kpi']) expect(hubVars(name), name).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    expect(hubVars('kpi')).toEqual(['HUB_STAGE', 'HUB_TABLE_NAME']);
+    // stock also serves the subscriptions admin API, whose replays go onto the outbound queue
+    expect(hubVars('stock')).toEqual(['HUB_OUTBOUND_QUEUE_URL', 'HUB_STAGE', 'HUB_TABLE_NAME']);
     // normalize queues fetches of thin orders (hydrate requeues them) and knows the SP-API queue,
     // whose records it takes only if they are Amazon's; it and hydrate hash customers with the salt
     // the stack generates (its secret's ARN, not its value)
@@ -217,9 +220,11 @@ describe('HubStack functions', () => {
     expect(actions('Kpi').filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([
       'dynamodb:PutItem',
     ]);
-    for (const fn of ['Stock', 'Kpi']) {
-      expect(actions(fn).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
-    }
+    expect(actions('Kpi').filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
+    // the subscriptions admin API's replays onto the outbound queue
+    expect(actions('Stock').filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([
+      'sqs:SendMessage',
+    ]);
     // the fold's one call outside the table: stock-change events to the outbound queue
     expect(actions('Fold').filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([
       'sqs:SendMessage',
@@ -513,6 +518,7 @@ describe('HubStack read API', () => {
       ['GET /v1/stock', 'StockFn'],
       ['GET /v1/stock/{sku}', 'StockFn'],
       ['POST /v1/stock/counts', 'StockFn'],
+      ...SUBSCRIPTION_ROUTES.map((r): [string, string] => [r, 'StockFn']),
       ['GET /v1/kpis/channels', 'KpiFn'],
       ['GET /v1/kpis/channels/{channel}', 'KpiFn'],
       ['GET /v1/kpis/stock-alerts', 'KpiFn'],

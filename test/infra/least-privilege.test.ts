@@ -53,9 +53,17 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
     index: ['dynamodb:Query'],
   },
   // shared/aws/stock-runtime.ts: API keys and channels (GetItem), balances (Query), counts applied
-  // through DynamoTable; the feed and the channel list are Queries on `byUpdated`
+  // through DynamoTable; the feed and the channel list are Queries on `byUpdated`; subscriptions
+  // (shared/aws/outbound-store.ts: put, update, delete, the delivery log by Query)
   Stock: {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    table: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     index: ['dynamodb:Query'],
   },
   // shared/aws/kpi-repo.ts: API keys, channels, the zone marker (GetItem), counters (Query); stock
@@ -104,7 +112,8 @@ const OTHER_CALLS: Record<Fn, Array<[string, Target]>> = {
     ['sqs:SendMessage', 'outboundQueue'],
     ['secretsmanager:GetSecretValue', 'apiSecret'],
   ],
-  Stock: [],
+  // shared/aws/outbound-queue.ts: subscription replays (admin API)
+  Stock: [['sqs:SendMessage', 'outboundQueue']],
   Kpi: [],
   // shared/aws/outbound-queue.ts: the stock-change events it derives
   Fold: [['sqs:SendMessage', 'outboundQueue']],
@@ -302,7 +311,13 @@ describe('least privilege over the synthesized template', () => {
       const { exact } = context(t, 'dev');
       // Act
       const dynamo = grantsOf(t, fn).filter((g) => g.actions.some((a) => a.startsWith('dynamodb:')));
-      const onTable = dynamo.filter((g) => g.resources.some((r) => render(r) === exact.table));
+      const all = dynamo.filter((g) => g.resources.some((r) => render(r) === exact.table));
+      // the stock function's one delete (the subscriptions admin API) has a statement of its own, on SUBS alone
+      const deletes = all.filter((g) => g.actions.length === 1 && g.actions[0] === 'dynamodb:DeleteItem');
+      for (const g of deletes)
+        expect(g.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUBS'] } });
+      expect(deletes.length).toBe(fn === 'Stock' ? 1 : 0);
+      const onTable = all.filter((g) => !deletes.includes(g));
       // Assess
       expect(onTable).toHaveLength(1);
       expect(onTable[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } });

@@ -1,7 +1,8 @@
 import type { MsClock } from '#shared/domain/clock.ts';
 import type { StockAvailableChanged } from '#shared/outbound/events.ts';
 import type { PushRecord } from '#shared/outbound/connectors/echo.ts';
-import type { ShopifyQuantity } from '#shared/outbound/connectors/shopify.ts';
+import { CONNECTORS } from '#shared/outbound/connectors/registry.ts';
+import type { ListedQuantity } from '#shared/outbound/connectors/types.ts';
 
 /**
  * Pushes one channel's available-to-sell for a SKU to the channel itself. The version is claimed
@@ -10,11 +11,11 @@ import type { ShopifyQuantity } from '#shared/outbound/connectors/shopify.ts';
  * echo check of loop safety.
  */
 /** Connection sources the hub has a connector for (a channel pushed through another is not pushed). */
-export const PUSHED_SOURCES: ReadonlySet<string> = new Set(['shopify']);
+export const PUSHED_SOURCES: ReadonlySet<string> = new Set(Object.keys(CONNECTORS));
 
 export interface PushTarget {
   connectionId: string;
-  /** the channel's id of what is listed (`inventory_item:<id>` for Shopify) */
+  /** the channel's id of what is listed, as its adapter records it (`inventory_item:<id>` for Shopify) */
   listing: string;
   /** the channel's own location id the quantity is set at */
   location: string;
@@ -30,7 +31,8 @@ export interface ChannelPushDeps {
   /** where the SKU is listed on the channel; empty when the channel is not pushed to */
   targets(channel: string, sku: string): Promise<PushTarget[]>;
   records: PushRecords;
-  setAvailable(connectionId: string, quantities: ShopifyQuantity[], reference: string): Promise<void>;
+  /** sets the quantities through the connection's connector; `event` names the push at the channel */
+  setAvailable(connectionId: string, quantities: ListedQuantity[], event: { id: string; at: string }): Promise<void>;
   now: MsClock;
 }
 
@@ -48,8 +50,8 @@ export async function pushAvailable(event: StockAvailableChanged, deps: ChannelP
   for (const [connectionId, ts] of byConnection)
     await deps.setAvailable(
       connectionId,
-      ts.map((t) => ({ inventoryItemId: t.listing.replace(/^inventory_item:/, ''), locationId: t.location, quantity })),
-      `gid://inventory-hub/StockChange/${encodeURIComponent(event.id)}`,
+      ts.map((t) => ({ listing: t.listing, location: t.location, quantity })),
+      { id: event.id, at: event.at },
     );
   const at = deps.now();
   for (const t of targets)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MsClock } from '#shared/domain/clock.ts';
+import { ChannelRateLimited, ChannelRefused } from '#shared/outbound/connectors/errors.ts';
 
 /**
  * Sets a channel's listed quantity on Shopify: GraphQL Admin `inventorySetQuantities` (API
@@ -24,20 +25,7 @@ export const SET_QUANTITIES_MUTATION = `mutation inventorySetQuantities($input: 
   }
 }`;
 
-export class ChannelRateLimited extends Error {
-  override name = 'ChannelRateLimited';
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The channel refused the push as it is (bad id, missing scope): retrying the same push will not help. */
-export class ChannelRefused extends Error {
-  override name = 'ChannelRefused';
-}
+export { ChannelRateLimited, ChannelRefused };
 
 export interface ShopifyQuantity {
   /** the numeric inventory item id, as text (never parsed to a number) */

@@ -126,6 +126,8 @@ describe('woocommerce published samples: the docs order 727', () => {
         ...base,
         type: 'StockLevelSet',
         sku: 'Bar3',
+        // the listing the level is of (the echo check of a quantity the hub pushed compares it)
+        inventoryItemId: 'variation:23',
         locationId: 'default',
         quantity: 14,
         bucket: 'on_hand',

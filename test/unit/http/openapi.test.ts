@@ -28,6 +28,15 @@ const EXPECTED_ROUTES = [
   'GET /api',
   'GET /health',
   'GET /openapi.json',
+  'GET /v1/subscriptions',
+  'POST /v1/subscriptions',
+  'GET /v1/subscriptions/{id}',
+  'PATCH /v1/subscriptions/{id}',
+  'DELETE /v1/subscriptions/{id}',
+  'POST /v1/subscriptions/{id}/rotate-secret',
+  'POST /v1/subscriptions/{id}/end-rotation',
+  'GET /v1/subscriptions/{id}/deliveries',
+  'POST /v1/subscriptions/{id}/replay',
 ];
 
 function routesOf(d: Doc): string[] {

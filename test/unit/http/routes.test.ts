@@ -22,9 +22,10 @@ describe('local HTTP routes', () => {
     expect(HTTP_API_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(declared);
   });
 
-  it('send stock paths to stock and KPI paths (reported figures and the KPI dashboard too) to kpi', () => {
+  it('send stock and subscription paths to stock and KPI paths (reported figures and the KPI dashboard too) to kpi', () => {
     for (const r of HTTP_API_ROUTES) {
-      if (r.fn === 'stock') expect(r.path.startsWith('/v1/stock'), r.path).toBe(true);
+      if (r.fn === 'stock')
+        expect(r.path.startsWith('/v1/stock') || r.path.startsWith('/v1/subscriptions'), r.path).toBe(true);
       const kpi =
         r.path.startsWith('/v1/kpis/') || r.path === '/dashboard' || r.path === '/v1/channels/{channel}/figures';
       if (r.fn === 'kpi') expect(kpi, r.path).toBe(true);

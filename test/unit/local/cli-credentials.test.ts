@@ -98,3 +98,34 @@ describe('npm run hub -- connections credentials', () => {
     expect([noKeyset, halfKeyset, squareOauth].every((r) => r.store.size === 0 && r.items.length === 0)).toBe(true);
   });
 });
+
+describe('npm run hub -- connections credentials, WooCommerce', () => {
+  const woo = { id: 'woo-main', source: 'woocommerce' } as Connection;
+
+  it('stores the REST API consumer key and secret with the store URL', async () => {
+    const r = await run(woo, [
+      '--consumer-key',
+      'ck_0123456789abcdef',
+      '--consumer-secret',
+      'cs_0123456789abcdef',
+      '--base-url',
+      'https://shop.example.com',
+    ]);
+    expect(r.err).toBeUndefined();
+    expect(JSON.parse(r.store.get('hub/dev/connections/woo-main/api')!)).toEqual({
+      clientId: 'ck_0123456789abcdef',
+      clientSecret: 'cs_0123456789abcdef',
+      baseUrl: 'https://shop.example.com',
+    });
+  });
+
+  it('asks for the key pair and the store URL, and keeps them to WooCommerce', async () => {
+    expect((await run(woo, ['--consumer-key', 'ck_x', '--base-url', 'https://shop.example.com'])).err?.message).toMatch(
+      /--consumer-secret/,
+    );
+    expect((await run(woo, ['--token', 'x'])).err?.message).toMatch(/--consumer-key/);
+    expect((await run(square, ['--token', 't', '--consumer-key', 'ck_x'])).err?.message).toMatch(
+      /for WooCommerce connections/,
+    );
+  });
+});

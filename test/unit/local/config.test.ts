@@ -123,7 +123,7 @@ describe('hub config', () => {
     expect(a.apiKeys[0]!.key).not.toBe(b.apiKeys[0]!.key);
     expect(a.apiKeys[0]).toMatchObject({
       partner: null,
-      scopes: ['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin'],
+      scopes: ['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'subscriptions:admin', 'admin'],
     });
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ECHO_WINDOW_MS, isEcho, type PushRecord } from '#shared/outbound/connectors/echo.ts';
 import { pushAvailable, type ChannelPushDeps } from '#shared/outbound/connectors/push.ts';
+import { CONNECTORS } from '#shared/outbound/connectors/registry.ts';
 import { ChannelRateLimited, ChannelRefused, shopifyInventoryClient } from '#shared/outbound/connectors/shopify.ts';
 import type { StockAvailableChanged } from '#shared/outbound/events.ts';
 import { TEST_NOW } from '../../support/clock.ts';
@@ -101,7 +102,6 @@ describe('pushing available-to-sell to a channel', () => {
     const sent = new Map<string, number>();
     const done = new Map<string, number>();
     const confirmed: PushRecord[] = [];
-    const client = shopifyInventoryClient({ fetch, credentials: { accessToken: 'shpat_push', baseUrl: api.url } });
     const d: ChannelPushDeps = {
       targets: async (channel, sku) =>
         channel === 'shopify-main' && sku === 'MUG-WHT'
@@ -120,7 +120,11 @@ describe('pushing available-to-sell to a channel', () => {
           confirmed.push(pushed);
         },
       },
-      setAvailable: (_id, quantities, reference) => client.setAvailable(quantities, reference),
+      setAvailable: (_id, quantities, event) =>
+        CONNECTORS.shopify!.setAvailable(
+          { fetch, credentials: { accessToken: 'shpat_push', baseUrl: api.url }, now: () => Date.parse(TEST_NOW) },
+          { quantities, reference: event.id, occurredAt: event.at },
+        ),
       now: () => Date.parse(TEST_NOW),
     };
     return { d, confirmed };
