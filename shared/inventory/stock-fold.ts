@@ -1,7 +1,7 @@
 import { forEachLimit } from '#shared/domain/pool.ts';
 import { retryOnConflict } from '#shared/table/conflict.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
-import { COUNTED_BY, balanceStampAttributes, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { balanceStampAttributes, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
 import type { SkippedChange } from '#shared/kpi/fold.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
 import { eq, notExists, updateExpression } from '#shared/table/expression.ts';
@@ -293,10 +293,9 @@ export function balanceWrite(
   const lastSeq = pending[pending.length - 1]!.seq;
   const stale = staleWatermarks(current, shardId, nowMs);
   // billed as the larger of the item before and after (1 KB units): estimate the after image
-  const { [COUNTED_BY.attribute]: _by, ...stamped } = balanceStampAttributes(plan.sku, plan.location, nowIso, 'fold');
   const after: Item = {
     ...(current ?? plan.key),
-    ...stamped,
+    ...balanceStampAttributes(plan.sku, plan.location, nowIso, 'fold'),
     reserved: bal.reserved + reserved,
     onHand: bal.onHand + onHand,
     available,
