@@ -1,4 +1,5 @@
 import type { Clock } from '#shared/domain/clock.ts';
+import { and, eq, updateExpression, type Condition } from '#shared/table/expression.ts';
 import { keys } from '#shared/table/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
 
@@ -69,8 +70,7 @@ export async function replayWaitingDeliveries(
         {
           kind: 'update',
           key: { pk: String(q.pk), sk: String(q.sk) },
-          update: 'SET #s = :r, replayedAt = :now',
-          ...stillWaiting(q, { '#s': 'status' }, { ':r': 'replayed', ':now': deps.now().toISOString() }),
+          ...updateExpression({ set: { status: 'replayed', replayedAt: deps.now().toISOString() } }, stillWaiting(q)),
           billedSize: 1024,
         },
       ]),
@@ -85,12 +85,8 @@ export async function replayWaitingDeliveries(
  * have been normalized and quarantined again, for another listing (one item per delivery), and
  * that newer entry must stay `quarantined` so its own lookup (or `listings map`) replays it.
  */
-function stillWaiting(q: Item, names: Record<string, string>, values: Record<string, unknown>) {
-  return {
-    condition: '#s = :q AND externalId = :x AND quarantinedAt = :qa',
-    names: { '#s': 'status', ...names },
-    values: { ':q': 'quarantined', ':x': q.externalId, ':qa': q.quarantinedAt, ...values },
-  };
+function stillWaiting(q: Item): Condition {
+  return and(eq('status', 'quarantined'), eq('externalId', q.externalId), eq('quarantinedAt', q.quarantinedAt));
 }
 
 /** A failed condition means the item moved on (see stillWaiting): nothing to mark. */
@@ -120,11 +116,15 @@ export async function noteUnresolved(
         {
           kind: 'update',
           key: { pk: String(q.pk), sk: String(q.sk) },
-          update: 'SET message = :m, catalogLookup = :c, catalogLookupAt = :at',
-          ...stillWaiting(
-            q,
-            {},
-            { ':m': `${base} (catalog lookup: ${reason})`, ':c': reason, ':at': deps.now().toISOString() },
+          ...updateExpression(
+            {
+              set: {
+                message: `${base} (catalog lookup: ${reason})`,
+                catalogLookup: reason,
+                catalogLookupAt: deps.now().toISOString(),
+              },
+            },
+            stillWaiting(q),
           ),
           billedSize: 1024,
         },

@@ -75,28 +75,3 @@ export function balanceStampAttributes(
     [COUNTED_BY.attribute]: by,
   };
 }
-
-/** The same stamp as expression text, for the stock fold's hand-written update. */
-export function balanceStamp(sku: string, location: string, nowIso: string, by: BalanceWriter) {
-  return {
-    set: 'updatedAt = :now, feedPk = :fpk, feedSk = :fsk, sku = :sku, #loc = :loc, #type = :t, #by = :by',
-    names: { '#loc': 'location', '#type': 'type', '#by': COUNTED_BY.attribute } as Record<string, string>,
-    values: {
-      ...stampTime(sku, location, nowIso),
-      ':by': by,
-      ':fpk': feedPartition(shardOf(`${sku}|${location}`, FEED_SHARDS)),
-      ':sku': sku,
-      ':loc': location,
-      ':t': 'balance',
-    } as Record<string, unknown>,
-  };
-}
-
-/**
- * The change time of a balance write (balanceStamp's `:now` and `:fsk`). The feed's settle window
- * (shared/inventory/stock-read.ts) assumes a write lands within seconds of its stamp, so a writer
- * that plans ahead (the fold) stamps again just before it writes.
- */
-export function stampTime(sku: string, location: string, nowIso: string): Record<string, unknown> {
-  return { ':now': nowIso, ':fsk': `${nowIso}#${sku}#${location}` };
-}

@@ -3,6 +3,7 @@ import type { AllocationRule } from '#shared/inventory/channel-config.ts';
 import { assignReservations } from '#shared/inventory/locations.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import type { StockChangeEvent } from '#shared/outbound/events.ts';
+import { conditionExpression, eq, notExists } from '#shared/table/expression.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
 
 /**
@@ -147,11 +148,7 @@ async function deriveSku(
     const rev = Number(state?.rev ?? 0);
     const item: Item = { pk, sk: ATS_SK, type: 'ats', sku, ch: updated, rev: rev + 1 };
     try {
-      await table.write([
-        state
-          ? { kind: 'put', item, condition: 'rev = :rev', values: { ':rev': rev } }
-          : { kind: 'put', item, condition: 'attribute_not_exists(pk)' },
-      ]);
+      await table.write([{ kind: 'put', item, ...conditionExpression(state ? eq('rev', rev) : notExists('pk')) }]);
       return events;
     } catch (err) {
       // another batch (another shard) derived this SKU in between: read again and derive again

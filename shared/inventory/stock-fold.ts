@@ -1,9 +1,10 @@
 import { forEachLimit } from '#shared/domain/pool.ts';
 import { retryOnConflict } from '#shared/table/conflict.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
-import { balanceStamp, balanceView, isNewOversell, iso, stampTime } from '#shared/inventory/balance.ts';
+import { balanceStampAttributes, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
 import type { SkippedChange } from '#shared/kpi/fold.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
+import { eq, notExists, updateExpression } from '#shared/table/expression.ts';
 import { itemSize } from '#shared/table/item-size.ts';
 import { fnv1a32, itemRef, keyProblem, keys } from '#shared/table/keys.ts';
 import {
@@ -232,7 +233,12 @@ export const MOVES_PER_ROW = 1000;
 export interface BalanceWrite {
   /** ledger rows to write before the balance: the list it had (flushed), or a batch too big to list on it */
   rows: WriteOp[];
-  balance: WriteOp;
+  /**
+   * the balance update, stamped with the time it is written at: the stock feed's settle window
+   * (shared/inventory/stock-read.ts) assumes a write lands within seconds of its stamp, so the
+   * fold, which plans ahead, stamps just before it writes
+   */
+  balance(nowIso: string): WriteOp;
   /** records (padded sequence numbers) of the batch that took the balance below zero available */
   oversells: string[];
 }
@@ -285,30 +291,11 @@ export function balanceWrite(
     available = after;
   }
   const lastSeq = pending[pending.length - 1]!.seq;
-  const stamp = balanceStamp(plan.sku, plan.location, nowIso, 'fold');
-  const names: Record<string, string> = { ...stamp.names, '#w': wAttr };
-  const values: Record<string, unknown> = {
-    ...stamp.values,
-    ':dr': reserved,
-    ':doh': onHand,
-    ':dav': onHand - reserved,
-    ':one': 1,
-    ':w': lastSeq,
-  };
   const stale = staleWatermarks(current, shardId, nowMs);
-  stale.forEach((attr, j) => (names[`#r${j}`] = attr));
   // billed as the larger of the item before and after (1 KB units): estimate the after image
-  const v = stamp.values;
   const after: Item = {
     ...(current ?? plan.key),
-    ...{
-      updatedAt: v[':now'],
-      feedPk: v[':fpk'],
-      feedSk: v[':fsk'],
-      sku: plan.sku,
-      location: plan.location,
-      type: 'balance',
-    },
+    ...balanceStampAttributes(plan.sku, plan.location, nowIso, 'fold'),
     reserved: bal.reserved + reserved,
     onHand: bal.onHand + onHand,
     available,
@@ -350,30 +337,26 @@ export function balanceWrite(
       }
     }
   }
-  let update = `ADD reserved :dr, onHand :doh, available :dav, rev :one SET ${stamp.set}, #w = :w`;
-  if (list) {
-    update += ', #mv = :mv';
-    names['#mv'] = 'moves';
-    values[':mv'] = list;
-    after.moves = list;
-  }
-  if (stale.length) update += ` REMOVE ${stale.map((_, j) => `#r${j}`).join(', ')}`;
-  let condition = 'attribute_not_exists(pk)';
-  if (current) {
-    condition = 'rev = :rev';
-    values[':rev'] = bal.rev;
-  }
+  if (list) after.moves = list;
+  const billedSize = Math.max(bal.size, itemSize(after));
+  const actions = (stampIso: string) => ({
+    set: {
+      ...balanceStampAttributes(plan.sku, plan.location, stampIso, 'fold'),
+      [wAttr]: lastSeq,
+      ...(list ? { moves: list } : {}),
+    },
+    add: { reserved, onHand, available: onHand - reserved, rev: 1 },
+    remove: stale,
+  });
+  const condition = current ? eq('rev', bal.rev) : notExists('pk');
   return {
     rows,
-    balance: {
+    balance: (stampIso) => ({
       kind: 'update',
       key: plan.key,
-      update,
-      names,
-      values,
-      condition,
-      billedSize: Math.max(bal.size, itemSize(after)),
-    },
+      ...updateExpression(actions(stampIso), condition),
+      billedSize,
+    }),
     oversells,
   };
 }
@@ -444,7 +427,7 @@ export async function readStockFold(
 
 /**
  * Writes a planned stock fold: per balance, its ledger rows then the balance, stamped with the
- * `clock` as it is written (the feed's time, see stampTime). A balance changed since it was read
+ * `clock` as it is written (the feed's time, see BalanceWrite). A balance changed since it was read
  * (a count or an adjustment from the normalizer) is read again and folded again.
  * Returns the number of balances written.
  */
@@ -468,12 +451,7 @@ export async function writeStockFold(
         try {
           for (const row of w.rows) await table.write([row]);
           rowsWritten += w.rows.length;
-          await table.write([
-            {
-              ...w.balance,
-              values: { ...w.balance.values, ...stampTime(plan.sku, plan.location, new Date(clock()).toISOString()) },
-            },
-          ]);
+          await table.write([w.balance(new Date(clock()).toISOString())]);
           balances++;
         } catch (err) {
           // refused as it is (too big, a number the table cannot hold): the same every retry, and

@@ -11,6 +11,7 @@ import {
 } from '#shared/stream/watermarks.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import { BALANCE_MAX_BYTES, planStockFold, readStockFold, writeStockFold } from '#shared/inventory/stock-fold.ts';
+import { conditionExpression, eq, notExists, updateExpression } from '#shared/table/expression.ts';
 import { itemSize } from '#shared/table/item-size.ts';
 import { itemRef, keys } from '#shared/table/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
@@ -59,8 +60,8 @@ export interface FoldResult {
  * The rollup zone is fixed by the first fold that runs (the merchant zone it was configured with,
  * UTC otherwise) and stored in the table: every later fold cuts days and months in that zone, so
  * the rollups never mix two calendars. KPI reads in that zone use the rollups, other zones the
- * hour counters (shared/kpi/counters-read.ts). Changing HUB_MERCHANT_TIME_ZONE later changes the default zone of
- * KPI answers, not the rollups (README "KPIs").
+ * hour counters (shared/kpi/counters-read.ts). Changing HUB_MERCHANT_TIME_ZONE later changes the
+ * default zone of KPI answers, not the rollups (docs/kpis.md).
  */
 export async function resolveRollupZone(table: TablePort, wanted: string): Promise<string> {
   const key = keys.kpiZone();
@@ -69,7 +70,7 @@ export async function resolveRollupZone(table: TablePort, wanted: string): Promi
     if (current && typeof current.zone === 'string' && isTimeZone(current.zone)) return current.zone;
     try {
       await table.write([
-        { kind: 'put', item: { ...key, type: 'kpi-zone', zone: wanted }, condition: 'attribute_not_exists(pk)' },
+        { kind: 'put', item: { ...key, type: 'kpi-zone', zone: wanted }, ...conditionExpression(notExists('pk')) },
       ]);
       return wanted;
     } catch (err) {
@@ -85,33 +86,7 @@ function counterWrite(plan: CounterPlan, current: Item | undefined, shardId: str
   const seen = typeof current?.[wAttr] === 'string' ? (current[wAttr] as string) : undefined;
   const { adds, lastSeq } = sumAbove(plan, seen);
   if (lastSeq === undefined) return undefined;
-  const names: Record<string, string> = { '#w': wAttr };
-  const values: Record<string, unknown> = { ':w': lastSeq };
-  const addParts: string[] = [];
-  const setParts: string[] = ['#w = :w'];
-  let i = 0;
-  for (const [attr, v] of Object.entries(adds)) {
-    names[`#a${i}`] = attr;
-    values[`:a${i}`] = v;
-    addParts.push(`#a${i} :a${i}`);
-    i++;
-  }
-  for (const [attr, v] of Object.entries(plan.attrs)) {
-    names[`#s${i}`] = attr;
-    values[`:s${i}`] = v;
-    setParts.push(`#s${i} = :s${i}`);
-    i++;
-  }
   const stale = staleWatermarks(current, shardId, nowMs);
-  stale.forEach((attr, j) => (names[`#r${j}`] = attr));
-  let update = `SET ${setParts.join(', ')}`;
-  if (addParts.length) update += ` ADD ${addParts.join(', ')}`;
-  if (stale.length) update += ` REMOVE ${stale.map((_, j) => `#r${j}`).join(', ')}`;
-  let condition = 'attribute_not_exists(#w)';
-  if (seen !== undefined) {
-    condition = '#w = :seen';
-    values[':seen'] = seen;
-  }
   // billed as the larger of the item before and after (1 KB units): estimate the after image
   const after: Item = { ...(current ?? plan.key), ...plan.attrs, [wAttr]: lastSeq };
   for (const [attr, v] of Object.entries(adds)) after[attr] = Number(after[attr] ?? 0) + v;
@@ -119,10 +94,10 @@ function counterWrite(plan: CounterPlan, current: Item | undefined, shardId: str
   return {
     kind: 'update' as const,
     key: plan.key,
-    update,
-    names,
-    values,
-    condition,
+    ...updateExpression(
+      { set: { [wAttr]: lastSeq, ...plan.attrs }, add: adds, remove: stale },
+      seen === undefined ? notExists(wAttr) : eq(wAttr, seen),
+    ),
     billedSize: Math.max(current ? itemSize(current) : 0, itemSize(after)),
   };
 }
@@ -186,10 +161,12 @@ export async function applyKpiFold(
  *  1. reads the balances the batch touches and finds, change by change in stream order, the
  *     records that take one below zero available (oversells);
  *  2. folds the KPI changes, those oversells included, into the counters;
- *  3. writes the balances, listing their movements, and the ledger rows of full lists (shared/inventory/stock-fold.ts).
+ *  3. writes the balances, listing their movements, and the ledger rows of full lists
+ *     (shared/inventory/stock-fold.ts).
  * Every balance and counter write is guarded by a per-shard watermark (ledger rows are keyed puts
- * of the same content), so a batch retried after any step redoes only what is missing. Oversells go to the counters before any balance is written: a retry that finds
- * a balance already folded has nothing to count, and the counters' watermarks skip what they took.
+ * of the same content), so a batch retried after any step redoes only what is missing. Oversells
+ * go to the counters before any balance is written: a retry that finds a balance already folded
+ * has nothing to count, and the counters' watermarks skip what they took.
  */
 export async function applyFold(
   table: TablePort,

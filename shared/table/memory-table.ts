@@ -12,12 +12,12 @@ import {
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 
 /**
- * An in-memory TablePort for the benchmarks. It evaluates exactly the expression forms the
- * normalizer emits (shared/normalize/apply.ts, normalize.ts):
- *  - conditions: `attribute_not_exists(x)`, `a = :v`, `#n = :v`, joined by AND;
+ * An in-memory TablePort for the benchmarks and unit tests. It evaluates exactly the expression
+ * forms the use cases write through the port, all built by shared/table/expression.ts:
+ *  - conditions: `attribute_not_exists(x)`, `attribute_exists(x)`, `a = :v`, `#n = :v`, joined by AND;
  *  - updates: `SET x = :v, y = if_not_exists(y, :z), #n = :v`, `ADD a :v, #b :v` and
  *    `REMOVE #r`, in any order.
- * Anything else throws, so a new form in the normalizer fails the bench loudly instead of being
+ * Anything else throws, so a new form in a writer fails the bench loudly instead of being
  * evaluated wrongly. Requests and billed units are counted exactly as DynamoTable counts them
  * (shared/aws/table.ts, same item-size.ts functions; a transaction bills every item twice), and
  * the bench cross-checks the two on moto.

@@ -251,6 +251,35 @@ describe('applyFold: stock', () => {
     expect(await numbers(t)).toEqual({ onHand: 60, reserved: 0, available: 60 });
   });
 
+  it('bills a new balance by the size of the item its update leaves, writer stamp and listed movement included', async () => {
+    // Prepare: one shipment at a balance the table does not hold yet
+    const t = new MemoryTable();
+    const changes = [
+      {
+        seq: padSeq('100'),
+        reserved: 1,
+        moves: [{ sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T10:00:00.000Z', reason: 'order' as const }],
+        ref: 'shop#o1#r1',
+      },
+    ];
+    const w = balanceWrite(
+      { sku: 'A', location: 'WH1', key: keys.balance('A', 'WH1'), changes },
+      undefined,
+      SHARD,
+      NOW,
+    )!;
+
+    // Act
+    const op = w.balance(new Date(NOW + 1_000).toISOString());
+    await t.write([op]);
+
+    // Assess
+    const stored = (await t.get(keys.balance('A', 'WH1')))!;
+    expect(stored).toMatchObject({ onHand: -2, reserved: 1, available: -3, rev: 1, by: 'fold', type: 'balance' });
+    expect(stored.updatedAt).toBe(new Date(NOW + 1_000).toISOString());
+    expect(op.kind === 'update' && op.billedSize).toBe(itemSize(stored));
+  });
+
   it("splits a flash sale's movements at one balance over rows of at most MOVES_PER_ROW", () => {
     // Prepare: MOVES_PER_ROW + 1 shipped orders of one SKU in one batch
     const changes = Array.from({ length: MOVES_PER_ROW + 1 }, (_, i) => ({
