@@ -196,7 +196,7 @@ describe('the local hub (npm start) end to end', () => {
     // Assess
     expect(found).toMatchObject({
       keyHash: hashApiKey(key),
-      scopes: ['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'admin'],
+      scopes: ['stock:read', 'stock:write', 'kpi:read', 'kpi:write', 'subscriptions:admin', 'admin'],
       partner: null,
     });
     expect(unknown).toBeUndefined();
