@@ -84,6 +84,7 @@ function outcomeCounter() {
  */
 export const e2eBench: BenchModule = {
   name: 'e2e',
+  ownProcess: true,
   title: 'End-to-end through the local hub (moto)',
   async run(ctx) {
     const orders = ctx.quick ? 40 : 120;

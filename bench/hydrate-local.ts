@@ -44,6 +44,7 @@ function orderCreated(orderId: string, at: string): string {
  */
 export const hydrateLocalBench: BenchModule = {
   name: 'hydrate-local',
+  ownProcess: true,
   title: 'Hydration latency through the local hub (moto, fake Square API)',
   async run(ctx) {
     const n = ctx.quick ? 5 : 20;

@@ -37,6 +37,8 @@ export interface BenchResult {
 export interface BenchModule {
   name: string;
   title: string;
+  /** starts a local hub: run in a process of its own (bench/run.ts) */
+  ownProcess?: boolean;
   run(ctx: BenchContext): Promise<BenchResult>;
 }
 

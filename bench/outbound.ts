@@ -106,6 +106,7 @@ const FOLD_WINDOW_SECONDS = 1;
 
 export const outboundBench: BenchModule = {
   name: 'outbound',
+  ownProcess: true,
   title: 'Outbound: coalescing, cost per million deliveries, publish → subscriber latency',
   async run(ctx) {
     // -- coalescing: the number of (channel, sku) values that change per fold batch

@@ -1,5 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adapterBench } from './adapters.ts';
 import { costBench } from './cost.ts';
@@ -43,6 +45,37 @@ export const BENCHMARKS: BenchModule[] = [
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 
+/** Set in a child run of one module (`ownProcess`): where it writes its BenchResult. */
+const CHILD_RESULT = process.env.BENCH_CHILD_RESULT;
+
+/**
+ * A module that starts a local hub runs in a process of its own: the hub's handlers read their
+ * environment once, at import, so a second hub in one process would reach the first one's
+ * (stopped) moto. The child is this script with BENCH_ONLY naming the module.
+ */
+async function runIsolated(bench: BenchModule, ctx: BenchContext): Promise<BenchResult> {
+  if (!bench.ownProcess || CHILD_RESULT) return bench.run(ctx);
+  const file = join(tmpdir(), `bench-${bench.name}-${process.pid}.json`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_ONLY: bench.name, BENCH_SEED: String(ctx.seed), BENCH_CHILD_RESULT: file },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  try {
+    const out = JSON.parse(readFileSync(file, 'utf8')) as { result?: BenchResult; error?: string };
+    if (out.result) return out.result;
+    throw new Error(out.error ?? `the child run exited ${code}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the child run exited ${code}`);
+    throw err;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',')
     .map((s) => s.trim())
@@ -75,12 +108,17 @@ async function main(): Promise<void> {
     const t = Date.now();
     let r: BenchResult;
     try {
-      r = await bench.run(ctx);
+      r = await runIsolated(bench, ctx);
     } catch (err) {
+      if (CHILD_RESULT) writeFileSync(CHILD_RESULT, JSON.stringify({ error: (err as Error).message }));
       failures.push(`${bench.name}: ${(err as Error).stack ?? String(err)}`);
       console.log(`  FAILED: ${(err as Error).message}`);
       results[bench.name] = { error: (err as Error).message };
       continue;
+    }
+    if (CHILD_RESULT) {
+      writeFileSync(CHILD_RESULT, JSON.stringify({ result: r }));
+      return;
     }
     results[bench.name] = { ...r.figures, seconds: Math.round((Date.now() - t) / 100) / 10 };
     headline.push(...r.headline.map((h) => ({ ...h, bench: bench.name })));
