@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const channel = channelOf(source, `<${name} channel>`);
     lines.push(
       `  npm run hub -- connections credentials ${conn} ${creds}`,
-      `  npm run hub -- channels set ${channel} --location-map ${locationMap} --push ${conn}`,
+      `  npm run hub -- channels set ${channel} --location-map ${locationMap} --push ${conn} --push-location ${locationMap.split('=')[0]}`,
       `  npm run hub -- listings map ${channel} ${listing} SKU-1`,
     );
   }
