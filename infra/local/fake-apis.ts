@@ -1,31 +1,27 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import {
-  bigcommerceOrder,
-  ebayOrder,
-  fakeBigCommerce,
-  fakeEbay,
-  fakeSquare,
-  squareOrder,
-} from '../../test/support/fake-senders.ts';
+import { bigcommerceOrder, ebayOrder, squareOrder } from '../../test/support/fake-senders.ts';
 import { loadHubConfig } from './config.ts';
+import { FAKE, levelLine, startFakeApis } from './fake-apis-servers.ts';
 import { hubStateDir, readHubFile } from './hub-file.ts';
 
 /**
  * `npm run fake-apis`: the fake Square, BigCommerce and eBay APIs the tests use, on 127.0.0.1
  * (ephemeral ports), each holding one order, so a local hub (`npm start`) can hydrate thin orders
- * without real accounts (docs/hydration.md). Prints the `connections credentials` commands that
- * point the hub's connections at them, and for the first Square connection of the hub's config a
- * signed `order.created` webhook to post. Ctrl-C stops them.
+ * without real accounts (docs/hydration.md); and the fake channel APIs the outbound connectors push
+ * to (Shopify Admin GraphQL, WooCommerce REST, Square and BigCommerce inventory on the same URLs as
+ * their orders), logging each quantity they are set to (docs/outbound.md). Prints the
+ * `connections credentials` and `channels set … --push` commands that point the hub's connections
+ * and channels at them, and for the first Square connection of the hub's config a signed
+ * `order.created` webhook to post. Ctrl-C stops them.
  */
-const SQUARE_TOKEN = 'fake-square-token';
-const BC_TOKEN = 'fake-bigcommerce-token';
-const BC_STORE = 'k9x2z';
-const EBAY = { clientId: 'fake-ebay-client', clientSecret: 'fake-ebay-secret', refreshToken: 'fake-ebay-refresh' };
+const SQUARE_TOKEN = FAKE.squareToken;
+const BC_TOKEN = FAKE.bcToken;
+const BC_STORE = FAKE.bcStore;
+const EBAY = FAKE.ebay;
 
 async function main(): Promise<void> {
-  const square = await fakeSquare({ token: SQUARE_TOKEN });
-  const bc = await fakeBigCommerce({ token: BC_TOKEN, storeHash: BC_STORE });
-  const ebay = await fakeEbay(EBAY);
+  const apis = await startFakeApis((l) => console.log(levelLine(l)));
+  const { square, bigcommerce: bc, ebay, shopify, woocommerce } = apis;
   const orderId = `fake-${randomUUID().slice(0, 8)}`;
   const now = new Date().toISOString();
   square.orders.set(orderId, squareOrder({ id: orderId, version: 1, created_at: now, updated_at: now }));
@@ -52,6 +48,7 @@ async function main(): Promise<void> {
   })();
   const conns = loaded?.config.connections ?? [];
   const idOf = (source: string, fallback: string) => conns.find((c) => c.source === source)?.id ?? fallback;
+  const channelOf = (source: string, fallback: string) => conns.find((c) => c.source === source)?.channel ?? fallback;
   const sq = conns.find((c) => c.source === 'square');
   const hubUrl = readHubFile(hubStateDir())?.url ?? 'http://127.0.0.1:3000';
 
@@ -67,7 +64,63 @@ async function main(): Promise<void> {
     `  npm run hub -- connections credentials ${idOf('square', '<square connection>')} --token ${SQUARE_TOKEN} --base-url ${square.url}`,
     `  npm run hub -- connections credentials ${idOf('bigcommerce', '<bigcommerce connection>')} --token ${BC_TOKEN} --store-hash ${BC_STORE} --base-url ${bc.url}`,
     `  npm run hub -- connections credentials ${idOf('ebay', '<ebay connection>')} --client-id ${EBAY.clientId} --client-secret ${EBAY.clientSecret} --refresh-token ${EBAY.refreshToken} --base-url ${ebay.url}`,
+    '',
+    'fake channel APIs the hub pushes stock to (Square and BigCommerce: the URLs above):',
+    `  Shopify     ${shopify.url}   (Admin GraphQL, token ${FAKE.shopifyToken}; any inventory item)`,
+    `  WooCommerce ${woocommerce.url}   (REST v3, key ${FAKE.wooKey}; product ${FAKE.wooProduct})`,
+    `  Square      catalog variation ${FAKE.squareVariation} at location ${FAKE.squareLocation}`,
+    `  BigCommerce variant:${FAKE.bcVariant} at the default location (1)`,
+    '',
+    'point channels at them: credentials, the pushing connection, a listing of SKU-1 on each:',
   ];
+  const push: Array<[string, string, string, string, string]> = [
+    // source, credentials, location map, listing, fallback names
+    [
+      'shopify',
+      `--token ${FAKE.shopifyToken} --base-url ${shopify.url}`,
+      `${FAKE.shopifyLocation}=WH-MAIN`,
+      `inventory_item:${FAKE.shopifyItem}`,
+      'shopify',
+    ],
+    [
+      'woocommerce',
+      `--consumer-key ${FAKE.wooKey} --consumer-secret ${FAKE.wooSecret} --base-url ${woocommerce.url}`,
+      'default=WH-MAIN',
+      `product:${FAKE.wooProduct}`,
+      'woocommerce',
+    ],
+    [
+      'square',
+      `--token ${SQUARE_TOKEN} --base-url ${square.url}`,
+      `${FAKE.squareLocation}=WH-MAIN`,
+      FAKE.squareVariation,
+      'square',
+    ],
+    [
+      'bigcommerce',
+      `--token ${BC_TOKEN} --store-hash ${BC_STORE} --base-url ${bc.url}`,
+      'default=WH-MAIN',
+      `variant:${FAKE.bcVariant}`,
+      'bigcommerce',
+    ],
+  ];
+  for (const [source, creds, locationMap, listing, name] of push) {
+    const conn = idOf(source, `<${name} connection>`);
+    const channel = channelOf(source, `<${name} channel>`);
+    lines.push(
+      `  npm run hub -- connections credentials ${conn} ${creds}`,
+      `  npm run hub -- channels set ${channel} --location-map ${locationMap} --push ${conn} --push-location ${locationMap.split('=')[0]}`,
+      `  npm run hub -- listings map ${channel} ${listing} SKU-1`,
+    );
+  }
+  lines.push(
+    '',
+    'then count SKU-1 at WH-MAIN (with the `export HUB=… KEY=…` line `npm start` printed):',
+    `  curl -sS -X POST "$HUB/v1/stock/counts" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
+    `    -d '{"channel":"wms","counts":[{"sku":"SKU-1","location":"WH-MAIN","onHand":25,"asOf":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'"}]}'`,
+    'within seconds this terminal logs each quantity pushed, e.g.',
+    `  shopify: inventory_item ${FAKE.shopifyItem} at location ${FAKE.shopifyLocation} → <its available to sell>`,
+  );
   if (sq) {
     // Square signs notificationUrl + body with the subscription's signature key (HMAC-SHA256, base64)
     const body = JSON.stringify({
@@ -119,8 +172,9 @@ async function main(): Promise<void> {
       seen = f.requests.length;
     }, 500).unref();
   }
+  setInterval(apis.pollLevels, 500).unref();
   const stop = () => {
-    void Promise.all([square.close(), bc.close(), ebay.close()]).then(() => process.exit(0));
+    void apis.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
