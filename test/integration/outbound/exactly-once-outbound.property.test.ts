@@ -94,8 +94,16 @@ describe('outbound exactly-once property', () => {
                   pending.push(JSON.stringify(message.kind === 'attempt' ? { ...message, dueAt: 0 } : message));
                 },
               },
+              // bounded as the outbound function's own post is: a stalled connection is a failed attempt
               post: async (url, init) => ({
-                status: (await fetch(url, { method: 'POST', headers: init.headers, body: init.body })).status,
+                status: (
+                  await fetch(url, {
+                    method: 'POST',
+                    headers: init.headers,
+                    body: init.body,
+                    signal: AbortSignal.timeout(10_000),
+                  })
+                ).status,
               }),
               channelOwners: async () => () => null,
               now,
