@@ -8,7 +8,7 @@ import { parseHubConfig } from '#infra/local/config.ts';
 import { startLocalHub } from '#infra/local/hub.ts';
 import { freePort } from '#infra/local/moto.ts';
 import { signedRequest } from '../test/fixtures/signing.ts';
-import { fakeSquare, squareOrder } from '../test/support/fake-senders.ts';
+import { fakeSquare, squareOrder, squareOrderCreated } from '../test/support/fake-senders.ts';
 import { percentile, round, type BenchModule } from './lib.ts';
 
 const CONN = 'sq-bench';
@@ -16,23 +16,6 @@ const CHANNEL = 'square-bench';
 const VARIATION = 'W62UWFY35CWMYGVWK6TWJDNI';
 const LOCATION = 'L8GWV4NH3TQ2J';
 const TOKEN = 'bench-square-token';
-
-/** Square's `order.created` notification: thin, it names the order and nothing else. */
-function orderCreated(orderId: string, at: string): string {
-  return JSON.stringify({
-    merchant_id: 'MLQW2K0X7AB3C',
-    type: 'order.created',
-    event_id: randomUUID(),
-    created_at: at,
-    data: {
-      type: 'order_created',
-      id: orderId,
-      object: {
-        order_created: { created_at: at, location_id: LOCATION, order_id: orderId, state: 'OPEN', version: 1 },
-      },
-    },
-  });
-}
 
 /**
  * Hydration latency on the local hub: a thin Square `order.created` posted over HTTP until the
@@ -92,7 +75,7 @@ export const hydrateLocalBench: BenchModule = {
           orderId,
           squareOrder({ id: orderId, location_id: LOCATION, version: 1, created_at: at, updated_at: at }),
         );
-        const req = signedRequest('square', conn, orderCreated(orderId, at));
+        const req = signedRequest('square', conn, squareOrderCreated(orderId, LOCATION, at));
         const t0 = performance.now();
         const res = await fetch(`${hub.url}/webhooks/${CONN}`, {
           method: 'POST',

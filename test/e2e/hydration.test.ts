@@ -10,7 +10,7 @@ import { startLocalHub, type LocalHub } from '#infra/local/hub.ts';
 import { freePort } from '#infra/local/moto.ts';
 import { signedRequest } from '#test/fixtures/signing.ts';
 import { awsEndpoint, motoEnv, uniqueName } from '#test/support/aws.ts';
-import { fakeSquare, squareOrder, type FakeSquare } from '#test/support/fake-senders.ts';
+import { fakeSquare, squareOrder, squareOrderCreated, type FakeSquare } from '#test/support/fake-senders.ts';
 
 const CONN = 'sq-hydrate';
 const CHANNEL = 'square-hydrate';
@@ -25,28 +25,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function orderCreated(orderId: string): string {
-  return JSON.stringify({
-    merchant_id: 'MLQW2K0X7AB3C',
-    type: 'order.created',
-    event_id: randomUUID(),
-    created_at: '2026-03-02T15:58:10.410Z',
-    data: {
-      type: 'order_created',
-      id: orderId,
-      object: {
-        order_created: {
-          created_at: '2026-03-02T15:58:10.000Z',
-          location_id: LOCATION,
-          order_id: orderId,
-          state: 'OPEN',
-          version: 1,
-        },
-      },
-    },
-  });
 }
 
 describe('hydration through the local hub on moto: a thin Square webhook becomes a fetched, reserved order', () => {
@@ -101,7 +79,7 @@ describe('hydration through the local hub on moto: a thin Square webhook becomes
 
   async function post(orderId: string): Promise<number> {
     const conn = hub.config.connections.find((c) => c.id === CONN)!;
-    const req = signedRequest('square', conn, orderCreated(orderId));
+    const req = signedRequest('square', conn, squareOrderCreated(orderId, LOCATION));
     return (
       await fetch(`${hub.url}/webhooks/${CONN}`, {
         method: 'POST',

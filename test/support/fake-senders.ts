@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -163,6 +164,26 @@ export async function fakeBigCommerce(opts: {
     send(res, 200, entry.order, rate);
   });
   return Object.assign(s, { orders, variants, catalogProducts });
+}
+
+/**
+ * Square's `order.created` notification as the Webhooks reference shows it: thin, it names the
+ * order (id, location, state, version) and nothing it contains — the hub fetches the order.
+ */
+export function squareOrderCreated(orderId: string, locationId: string, at = '2026-03-02T15:58:10.000Z'): string {
+  return JSON.stringify({
+    merchant_id: 'MLQW2K0X7AB3C',
+    type: 'order.created',
+    event_id: randomUUID(),
+    created_at: at,
+    data: {
+      type: 'order_created',
+      id: orderId,
+      object: {
+        order_created: { created_at: at, location_id: locationId, order_id: orderId, state: 'OPEN', version: 1 },
+      },
+    },
+  });
 }
 
 /** A Square order object as BatchRetrieveOrders returns it. */
