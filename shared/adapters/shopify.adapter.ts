@@ -50,7 +50,22 @@ const lineItemSchema = z.looseObject({
   variant_id: idText.nullish(),
   product_id: idText.nullish(),
   fulfillable_quantity: z.number().int().nonnegative().nullish(),
+  // the quantity after removals by edits and refunds (REST Admin API 2024-01 on; absent before)
+  current_quantity: z.number().int().nonnegative().nullish(),
   fulfillment_status: z.string().nullish(),
+});
+
+// the order's refunds as the REST Order resource lists them: which units of a line went back, and how
+const orderRefundSchema = z.looseObject({
+  refund_line_items: z
+    .array(
+      z.looseObject({
+        line_item_id: idText,
+        quantity: z.number().int().nonnegative(),
+        restock_type: z.string().nullish(),
+      }),
+    )
+    .nullish(),
 });
 
 const fulfillmentSchema = z.looseObject({
@@ -78,6 +93,7 @@ const orderSchema = z.looseObject({
   shipping_address: addressSchema,
   billing_address: addressSchema,
   fulfillments: z.array(fulfillmentSchema).nullish(),
+  refunds: z.array(orderRefundSchema).nullish(),
   // absent or null on guest checkouts and POS sales without a customer
   customer: z.looseObject({ id: idText.nullish() }).nullish(),
 });
@@ -252,10 +268,38 @@ function shippedByLine(order: ShopifyOrder): Map<string, { qty: number; at?: str
   return shipped;
 }
 
+/**
+ * Units of each line taken off before they shipped: those an edit removed (the quantity less its
+ * `current_quantity` less every unit its refunds name) plus those a refund cancelled
+ * (`restock_type: cancel`, which Shopify uses for units not yet fulfilled). A refund of shipped
+ * units (`return`, `no_restock`) lowers `current_quantity` too but removes nothing still held.
+ */
+function removedByLine(order: ShopifyOrder): Map<string, number> {
+  const refunded = new Map<string, number>();
+  const cancelled = new Map<string, number>();
+  for (const r of order.refunds ?? []) {
+    for (const l of r.refund_line_items ?? []) {
+      refunded.set(l.line_item_id, (refunded.get(l.line_item_id) ?? 0) + l.quantity);
+      if (l.restock_type === 'cancel') cancelled.set(l.line_item_id, (cancelled.get(l.line_item_id) ?? 0) + l.quantity);
+    }
+  }
+  const out = new Map<string, number>();
+  for (const item of order.line_items) {
+    const byEdits =
+      item.current_quantity == null
+        ? 0
+        : Math.max(0, item.quantity - item.current_quantity - (refunded.get(item.id) ?? 0));
+    const removed = Math.min(item.quantity, byEdits + (cancelled.get(item.id) ?? 0));
+    if (removed > 0) out.set(item.id, removed);
+  }
+  return out;
+}
+
 function orderLines(order: ShopifyOrder): OrderLine[] {
   // a fulfilled order ships every line in full (fulfilledAt): per-line counts are for the rest
   const shipped =
     order.fulfillment_status === 'fulfilled' ? new Map<string, { qty: number; at?: string }>() : shippedByLine(order);
+  const removed = removedByLine(order);
   return order.line_items.map((item) => {
     const line: OrderLine = {
       lineId: item.id,
@@ -268,6 +312,8 @@ function orderLines(order: ShopifyOrder): OrderLine[] {
       line.shippedQuantity = shippedQuantity;
       if (lineShipped?.at) line.shippedAt = lineShipped.at;
     }
+    const removedQuantity = removed.get(item.id);
+    if (removedQuantity) line.removedQuantity = removedQuantity;
     const sku = present(item.sku);
     if (sku) line.sku = sku;
     // custom (non-catalog) line items have no variant
@@ -352,8 +398,10 @@ function mapRefund(delivery: Delivery, body: unknown): CanonicalEvent[] {
       return {
         lineId: item.line_item_id,
         quantity: item.quantity,
-        // restock_type: no_restock | cancel | return | legacy_restock; all but no_restock put units back
-        restock: item.restock_type != null && item.restock_type !== 'no_restock',
+        // restock_type: no_restock | cancel | return | legacy_restock. `cancel` is for units not yet
+        // fulfilled: they never left, so nothing goes back on hand, and the order stops holding them
+        restock: item.restock_type != null && item.restock_type !== 'no_restock' && item.restock_type !== 'cancel',
+        ...(item.restock_type === 'cancel' ? { unshipped: true } : {}),
         ...(sku ? { sku } : {}),
         ...(item.location_id ? { locationId: item.location_id } : {}),
       };

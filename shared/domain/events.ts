@@ -85,6 +85,12 @@ export const OrderLineSchema = z.object({
    * say per line (the order's status and fulfilledAt then decide for every line).
    */
   shippedQuantity: z.number().int().nonnegative().optional(),
+  /**
+   * Units taken off the line before they shipped (an order edit that removed them, a refund that
+   * cancelled them): the line no longer holds them and a shipment of the order does not take them.
+   * Absent: none, or the sender does not say.
+   */
+  removedQuantity: z.number().int().nonnegative().optional(),
   /** when the shipped units left (the latest shipment of the line); absent: the order version's time */
   shippedAt: isoTime.optional(),
   unitPrice: MoneySchema.optional(),
@@ -155,6 +161,11 @@ export const RefundRecordedSchema = z.object({
         sku: z.string().optional(),
         quantity: z.number().int().nonnegative().max(MAX_QUANTITY),
         restock: z.boolean(),
+        /**
+         * the units were cancelled before they shipped (Shopify `restock_type: cancel`): they never
+         * left stock, so nothing goes back on hand; the order's line stops holding them
+         */
+        unshipped: z.boolean().optional(),
         locationId: z.string().optional(),
       }),
     )

@@ -31,6 +31,8 @@ export interface OrderLineState {
   shipped?: number;
   /** when those units left; absent: the order version's time */
   shippedAt?: string;
+  /** units taken off the line before they shipped (OrderLine.removedQuantity); absent: none */
+  removed?: number;
   /**
    * the sender's product id (OrderLine.productId), kept only on orders that name a customer: the
    * upsell rate is all it is for (shared/kpi/upsell.ts)
@@ -97,6 +99,8 @@ export interface RefundState {
   amountMinor?: number;
   /** restocked lines as the sender named them; resolved against the order's lines when it is known */
   restock: { lineId?: string; sku?: string; location?: string; qty: number }[];
+  /** units of the order's lines the refund cancelled before they shipped (by line id); absent: none */
+  unshipped?: { lineId: string; qty: number }[];
 }
 
 export interface OrderCancelState {
@@ -196,6 +200,7 @@ export function upsertState(
       line.shipped = Math.min(l.shippedQuantity, l.quantity);
       if (l.shippedAt) line.shippedAt = l.shippedAt;
     }
+    if (l.removedQuantity) line.removed = Math.min(l.removedQuantity, l.quantity);
     if (l.unitPrice) line.unitMinor = toMinor(l.unitPrice.amount, l.unitPrice.currency);
     if (l.productId && event.customerHash) line.product = l.productId;
     return line;
@@ -263,6 +268,10 @@ export function mergeRefund(item: OrderItemBody, event: RefundRecorded): OrderIt
     refund.amountMinor = Math.abs(toMinor(event.amount.amount, event.amount.currency));
   }
   for (const l of event.lines) {
+    if (l.unshipped && l.lineId !== undefined && l.quantity > 0) {
+      (refund.unshipped ??= []).push({ lineId: l.lineId, qty: l.quantity });
+      continue;
+    }
     if (!l.restock || l.quantity <= 0) continue;
     const line: RefundState['restock'][number] = { qty: l.quantity };
     if (l.lineId !== undefined) line.lineId = l.lineId;
@@ -284,6 +293,15 @@ export function mergeFulfillment(item: OrderItemBody, event: FulfillmentRecorded
   };
   if (prev && stableStringify(prev) === stableStringify(next)) return item;
   return { ...item, fulfillments: { ...item.fulfillments, [event.fulfillmentId]: next } };
+}
+
+/** Units per line the order's refunds cancelled before they shipped. */
+function unshippedByRefunds(item: OrderItemBody): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of Object.values(item.refunds)) {
+    for (const l of r.unshipped ?? []) out.set(l.lineId, (out.get(l.lineId) ?? 0) + l.qty);
+  }
+  return out;
 }
 
 /** Units per line the recorded fulfilments shipped, and the latest time they shipped. */
@@ -354,8 +372,14 @@ export function contributionOf(item: OrderItemBody): Contribution {
     };
     // an unmapped line is recorded on the order but names no SKU: it holds and moves nothing
     const stocked = active.filter((l) => !l.unmapped);
+    // units taken off a line before shipping: the order's own count or its refunds, whichever says more
+    const cancelledByRefunds = unshippedByRefunds(item);
+    const removedOf = (l: OrderLineState) => Math.max(l.removed ?? 0, cancelledByRefunds.get(l.lineId) ?? 0);
     if (shippedAt) {
-      for (const l of stocked) ship(l, l.qty, shippedAt);
+      for (const l of stocked) {
+        const n = l.qty - removedOf(l);
+        if (n > 0) ship(l, n, shippedAt);
+      }
     } else {
       // shipped ahead of the order (partial fulfilment): those units leave, the rest stays held.
       // The same ship key as the full shipment, so fulfilling the rest later moves only the rest.
@@ -370,7 +394,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
       }
       if (OPEN_STATUSES.has(s.status)) {
         for (const l of stocked) {
-          const held = l.qty - shippedOf(l);
+          const held = l.qty - shippedOf(l) - removedOf(l);
           if (held <= 0) continue;
           const k = balanceRef(l.sku, l.location);
           c.reserved[k] = (c.reserved[k] ?? 0) + held;

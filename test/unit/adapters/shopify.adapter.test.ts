@@ -208,15 +208,17 @@ describe('shopify adapter: refunds/create', () => {
   });
 
   it.each([
-    ['return', true],
-    ['cancel', true],
-    ['legacy_restock', true],
-    ['no_restock', false],
-  ])('restock_type %s → restock %s', (restockType, restock) => {
+    // units returned after shipping come back on hand; `cancel` units (not yet fulfilled) never left
+    ['return', true, false],
+    ['cancel', false, true],
+    ['legacy_restock', true, false],
+    ['no_restock', false, false],
+  ] as const)('restock_type %s → restock %s, cancelled before shipping %s', (restockType, restock, unshipped) => {
     const body = payload('shopify', 'refund-create');
     body.refund_line_items[0].restock_type = restockType;
     const r = only(mapped('shopify', 'refunds/create', body), 'RefundRecorded');
     expect(r.lines[0]?.restock).toBe(restock);
+    expect(r.lines[0]?.unshipped ?? false).toBe(unshipped);
   });
 
   it('records a restock-only refund without an amount and uses created_at when processed_at is missing', () => {

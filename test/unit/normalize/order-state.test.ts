@@ -276,3 +276,57 @@ describe('fulfilments recorded on the order', () => {
     expect(stale).toBe(after);
   });
 });
+
+describe('contributionOf: units taken off a line before shipping', () => {
+  // a refund that cancelled 2 of line l1's 3 units before they shipped (Shopify restock_type cancel)
+  const cancelTwo: RefundRecorded = {
+    ...base,
+    type: 'RefundRecorded',
+    orderId: 'o1',
+    refundId: 'r-cancel',
+    processedAt: '2026-03-02T10:00:00.000Z',
+    lines: [{ lineId: 'l1', sku: 'A', quantity: 2, restock: false, unshipped: true, locationId: 'WH1' }],
+  };
+
+  it('an open order stops holding the cancelled units and nothing goes back on hand', () => {
+    const c = contributionOf(mergeRefund(itemOf(order()), cancelTwo));
+    expect(c.reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
+    expect(c.moves).toEqual({});
+  });
+
+  it('the refund arriving before its order counts once the order is known, in either order', () => {
+    const refundFirst = mergeUpsert(
+      mergeRefund(empty(), cancelTwo),
+      upsertState(order(), () => undefined),
+    );
+    const orderFirst = mergeRefund(itemOf(order()), cancelTwo);
+    expect(contributionOf(refundFirst)).toEqual(contributionOf(orderFirst));
+  });
+
+  it('a shipment of the order ships only the units still on it', () => {
+    const shipped = order({ status: 'fulfilled', version: { at: '2026-03-03T09:00:00.000Z' } });
+    const c = contributionOf(mergeRefund(itemOf(order(), shipped), cancelTwo));
+    expect(c.reserved).toEqual({});
+    expect(c.moves['["ship","A","WH1"]']?.delta).toBe(-1);
+    expect(c.moves['["ship","B","WH1"]']?.delta).toBe(-1);
+  });
+
+  it('a cancelled order leaves on-hand as it was (the cancelled units never left)', () => {
+    const cancelled = order({ status: 'cancelled', version: { at: '2026-03-03T09:00:00.000Z' } });
+    const c = contributionOf(mergeRefund(itemOf(order(), cancelled), cancelTwo));
+    expect(c.reserved).toEqual({});
+    expect(c.moves).toEqual({});
+  });
+
+  it("the order's own count of removed units (an edit) and its refunds: the larger wins, never both", () => {
+    const edited = order({
+      version: { at: '2026-03-02T11:00:00.000Z' },
+      lines: [
+        { lineId: 'l1', sku: 'A', quantity: 3, removedQuantity: 2, locationId: 'WH1' },
+        { lineId: 'l2', sku: 'B', quantity: 1, locationId: 'WH1' },
+      ],
+    });
+    const c = contributionOf(mergeRefund(itemOf(order(), edited), cancelTwo));
+    expect(c.reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
+  });
+});

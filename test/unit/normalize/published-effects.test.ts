@@ -109,7 +109,13 @@ function stockOf(lines: { sku?: string; qty: number; shipped: number; held: bool
  * A line's SKU is its `sku`; a line with an empty SKU is resolved through its variant's listing
  * (the set-up maps it); a custom line (no variant) moves no stock but is counted in the order.
  */
-function shopifyOrder(p: Json, refunds: { currency: string; minor: number }[] = [], restocked: Figures = {}): Effect {
+function shopifyOrder(
+  p: Json,
+  refunds: { currency: string; minor: number }[] = [],
+  restocked: Figures = {},
+  /** units a refunds/create cancelled before shipping, by line id (the order body may not say yet) */
+  cancelledByRefund: Figures = {},
+): Effect {
   const cancelled = p.cancelled_at != null;
   const lines: Json[] = p.line_items;
   const shippedFulfilments = (p.fulfillments ?? []).filter((f: Json) => f.status === 'success');
@@ -138,6 +144,19 @@ function shopifyOrder(p: Json, refunds: { currency: string; minor: number }[] = 
             .flatMap((f: Json) => f.line_items.filter((x: Json) => x.id === l.id))
             .map((x: Json) => x.quantity),
         );
+  // units taken off a line before shipping: an edit's (the quantity the line lost that no refund
+  // names: `current_quantity` counts refunded units out too) plus a refund's `cancel`
+  const refundLines: Json[] = (p.refunds ?? []).flatMap((r: Json) => r.refund_line_items ?? []);
+  const refundedOf = (l: Json, type?: string) =>
+    sum(
+      refundLines.filter((x) => x.line_item_id === l.id && (!type || x.restock_type === type)).map((x) => x.quantity),
+    );
+  const removedOf = (l: Json): number =>
+    Math.max(
+      cancelledByRefund[String(l.id)] ?? 0,
+      refundedOf(l, 'cancel') +
+        (l.current_quantity == null ? 0 : Math.max(0, l.quantity - l.current_quantity - refundedOf(l))),
+    );
   const figures = orderFigures({
     cancelled,
     units: sum(lines.map((l) => l.quantity)),
@@ -155,8 +174,8 @@ function shopifyOrder(p: Json, refunds: { currency: string; minor: number }[] = 
       stock: stockOf(
         lines.map((l) => ({
           sku: skuOf(l),
-          qty: l.quantity,
-          shipped: cancelled ? 0 : shippedOf(l),
+          qty: l.quantity - removedOf(l),
+          shipped: cancelled ? 0 : Math.min(shippedOf(l), l.quantity - removedOf(l)),
           held: !cancelled && !fulfilled,
         })),
         restocked,
@@ -171,11 +190,23 @@ function shopifyRefundAmount(r: Json): { currency: string; minor: number } {
   return { currency: paid[0].currency, minor: sum(paid.map((t: Json) => minor(t.amount))) };
 }
 
-/** Units a refund puts back on hand: its lines restocked (any `restock_type` but `no_restock`). */
+/**
+ * Units a refund puts back on hand: its lines restocked (`return`, `legacy_restock`). `cancel`
+ * units never left (Shopify uses it for units not yet fulfilled) and `no_restock` stay out.
+ */
 function shopifyRestocked(r: Json): Figures {
   const out: Figures = {};
   for (const l of r.refund_line_items)
-    if (l.restock_type !== 'no_restock') out[l.line_item.sku] = (out[l.line_item.sku] ?? 0) + l.quantity;
+    if (l.restock_type !== 'no_restock' && l.restock_type !== 'cancel')
+      out[l.line_item.sku] = (out[l.line_item.sku] ?? 0) + l.quantity;
+  return out;
+}
+
+/** Units a refund cancelled before they shipped, by line id. */
+function shopifyCancelledUnits(r: Json): Figures {
+  const out: Figures = {};
+  for (const l of r.refund_line_items)
+    if (l.restock_type === 'cancel') out[String(l.line_item_id)] = (out[String(l.line_item_id)] ?? 0) + l.quantity;
   return out;
 }
 
@@ -404,6 +435,8 @@ const CASES: Case[] = [
     'order-fulfilled-multi',
     'order-updated-pos',
     'order-updated-refunded',
+    'order-updated-cancelled-units',
+    'order-updated-edited',
     'test-order',
   ].map((name): Case => ({ source: 'shopify', name, expected: () => shopifyOrder(shopify(name)) })),
   // orders/updated after a refund: current_total_price has the refund taken off, total_price not;
@@ -415,6 +448,16 @@ const CASES: Case[] = [
     before: () => shopifyOrder(shopify('order-paid')),
     expected: () => shopifyOrder(shopify('order-updated-refunded')),
   },
+  // units taken off a line before shipping (a refund's `cancel`, an edit) stop being held
+  ...['order-updated-cancelled-units', 'order-updated-edited'].map(
+    (name): Case => ({
+      source: 'shopify',
+      name,
+      after: 'order-paid',
+      before: () => shopifyOrder(shopify('order-paid')),
+      expected: () => shopifyOrder(shopify(name)),
+    }),
+  ),
   // orders/edited carries the edit's deltas, not the order: the order's next orders/updated says what it is
   { source: 'shopify', name: 'order-edited', expected: () => NO_EFFECT },
   // refunds after the order they refund
@@ -423,6 +466,7 @@ const CASES: Case[] = [
       ['refund-create', 'order-create'],
       ['refund-create-test', 'test-order'],
       ['refund-create-restock', 'order-paid'],
+      ['refund-create-cancel', 'order-paid'],
     ] as const
   ).map(
     ([name, after]): Case => ({
@@ -431,11 +475,16 @@ const CASES: Case[] = [
       after,
       before: () => shopifyOrder(shopify(after)),
       expected: () =>
-        shopifyOrder(shopify(after), [shopifyRefundAmount(shopify(name))], shopifyRestocked(shopify(name))),
+        shopifyOrder(
+          shopify(after),
+          [shopifyRefundAmount(shopify(name))],
+          shopifyRestocked(shopify(name)),
+          shopifyCancelledUnits(shopify(name)),
+        ),
     }),
   ),
   // a refund, fulfilment alone: its order is not known yet, so it counts nowhere and holds nothing
-  ...['refund-create', 'refund-create-test', 'refund-create-restock'].map(
+  ...['refund-create', 'refund-create-test', 'refund-create-restock', 'refund-create-cancel'].map(
     (name): Case => ({
       source: 'shopify',
       name,
