@@ -184,7 +184,15 @@ export type HydrateOutcome =
       requeued: boolean;
     }
   /** the catalog names no SKU for the listing (deleted, or none set): its deliveries stay quarantined */
-  | { status: 'listing-unresolved'; listingId: string; reason: string; noted: number; requeued: boolean };
+  | {
+      status: 'listing-unresolved';
+      listingId: string;
+      reason: string;
+      noted: number;
+      requeued: boolean;
+      /** no call made: the catalog's answer of moments ago stands (LISTING_LOOKUP_COOLDOWN_MS) */
+      cooling?: true;
+    };
 
 /** A sender's answer older than a webhook already told of (a lagging read): fetched again later. */
 export class StaleReadError extends SenderUnavailableError {
@@ -296,6 +304,24 @@ export async function requestListingLookup(
 }
 
 /**
+ * How long a catalog that named no SKU for a listing (404, no SKU) is believed: webhooks for the
+ * listing within this time after the lookup make no call of their own — they stay quarantined
+ * with the catalog's answer — and the first one after it looks the listing up again. A listing
+ * that keeps sending inventory webhooks costs at most one catalog call per period, not one per
+ * webhook; a mapping by hand (`listings map`) ends the wait at once.
+ */
+export const LISTING_LOOKUP_COOLDOWN_MS = 15 * 60_000;
+
+/** The catalog's last "no SKU" answer for the listing, while it is still believed. */
+function recentlyUnresolved(item: Item, now: Date): string | undefined {
+  if (item.outcome !== 'not-found' || typeof item.fetchedAt !== 'string') return undefined;
+  const age = now.getTime() - Date.parse(item.fetchedAt);
+  if (!(age >= 0 && age < LISTING_LOOKUP_COOLDOWN_MS)) return undefined;
+  const next = new Date(Date.parse(item.fetchedAt) + LISTING_LOOKUP_COOLDOWN_MS).toISOString();
+  return `${String(item.outcomeReason ?? 'the catalog names no SKU')}; looked up at ${item.fetchedAt}, not again before ${next}`;
+}
+
+/**
  * The hydrate function's side: the listing's SKU from the sender's catalog, written to the listing
  * map as a ListingMapped event (the path `listings map` takes: the listing, its SKULIST reverse
  * item, the order lines waiting for it), then the quarantined deliveries that waited for it sent
@@ -316,8 +342,22 @@ async function hydrateListing(msg: HydrationMessage, deps: HydrateDeps): Promise
   const listing = { channel: msg.channel, externalId: msg.externalId };
   const mapped = await deps.table.get(keys.listing(msg.channel, msg.externalId));
   let result: CatalogResult;
+  const believed = recentlyUnresolved(item, deps.now());
   if (typeof mapped?.sku === 'string') result = { kind: 'sku', sku: mapped.sku };
-  else {
+  else if (believed !== undefined) {
+    // the catalog answered "no SKU" moments ago: the new webhooks wait with that answer
+    const noted = await noteUnresolved(deps, listing, believed);
+    await finish(deps, key, asked, undefined);
+    const requeued = await requestHydration(deps, { ...msg });
+    return {
+      status: 'listing-unresolved',
+      listingId: msg.externalId,
+      reason: believed,
+      noted,
+      requeued,
+      cooling: true,
+    };
+  } else {
     result = await deps.listings.resolve(msg);
     if (result.kind === 'sku') {
       // a SKU the listing map cannot hold (too long, control characters) is no SKU for the hub

@@ -45,7 +45,8 @@ export async function hydrateRecord(
       if (outcome.lookedUp) telemetry.hydration(source, 'listing-mapped');
       log.info('listing mapped from the catalog: its waiting deliveries replayed', { ...meta, ...outcome });
     } else if (outcome.status === 'listing-unresolved') {
-      telemetry.hydration(source, 'listing-unresolved');
+      // a webhook answered from the catalog's recent "no SKU" made no lookup: nothing to count
+      if (!outcome.cooling) telemetry.hydration(source, 'listing-unresolved');
       log.warn('the catalog names no SKU for the listing: its deliveries stay quarantined', { ...meta, ...outcome });
     } else {
       if (outcome.status === 'hydrated') telemetry.hydration(source, 'hydrated');

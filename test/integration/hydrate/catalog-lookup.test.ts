@@ -13,6 +13,7 @@ import type { DynamoTable } from '#shared/aws/table.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import type { Delivery } from '#shared/domain/delivery.ts';
 import { RateLimitedError, UnauthorizedError } from '#shared/hydrate/errors.ts';
+import { LISTING_LOOKUP_COOLDOWN_MS } from '#shared/hydrate/hydrate.ts';
 import { hydrateRecord } from '#shared/hydrate/record.ts';
 import { normalizeMessage, type NormalizeOutcome } from '#shared/normalize/normalize.ts';
 import { keys } from '#shared/table/keys.ts';
@@ -70,10 +71,10 @@ async function receive(queueUrl: string) {
  * What Lambda does with both queues: each message normalized or hydrated, deleted when it
  * succeeded, left to reappear when it threw. Runs until both queues are empty; returns the errors.
  */
-async function pump(): Promise<unknown[]> {
+async function pump(hydrateNow?: () => Date): Promise<unknown[]> {
   const { sqs } = testClients();
   const normalize = normalizeRuntime(env);
-  const hydrate = hydrateRuntime(env);
+  const hydrate = { ...hydrateRuntime(env), ...(hydrateNow ? { now: hydrateNow } : {}) };
   const errors: unknown[] = [];
   for (let idle = 0; idle < 2; ) {
     const ingest = await receive(ingestUrl);
@@ -292,6 +293,63 @@ describe('unmapped listings looked up in the sender catalog (moto, fake APIs)', 
       outcomeReason: 'square has no catalog object GONE4DELETEDVARIATIONXYZ',
     });
     expect(hydrations).toContain('listing-unresolved');
+  });
+
+  it('looks a listing the catalog had no SKU for up again only after the cooldown, however many webhooks come', async () => {
+    // Prepare: a variation the catalog does not hold yet; the hydrate function's clock is ours
+    const id = 'LATE4CREATEDVARIATIONXYZ';
+    const body = structuredClone(payload('square', 'inventory-count-updated')) as {
+      event_id: string;
+      data: { object: { inventory_counts: { catalog_object_id: string }[] } };
+    };
+    for (const c of body.data.object.inventory_counts) c.catalog_object_id = id;
+    const webhook = (n: number) =>
+      deliveryFor(
+        'square',
+        'inventory.count.updated',
+        { ...body, event_id: `${body.event_id}-${n}` },
+        {
+          channel: 'sq-cat',
+          connectionId: 'sq-cat-conn',
+        },
+      );
+    let now = Date.now();
+    const clock = () => new Date(now);
+    const lookups = () => square.requests.filter((r) => r.path === `/v2/catalog/object/${id}`).length;
+
+    // Act: a first webhook (404), two more within the cooldown
+    await post(webhook(1));
+    expect(await pump(clock)).toEqual([]);
+    now += 60_000;
+    await post(webhook(2));
+    await post(webhook(3));
+    expect(await pump(clock)).toEqual([]);
+
+    // Assess: one catalog call; every webhook waits, saying what the catalog answered and when
+    expect(lookups()).toBe(1);
+    const waiting = await quarantined('sq-cat', id);
+    expect(waiting.map((q) => q.status)).toEqual(['quarantined', 'quarantined', 'quarantined']);
+    for (const q of waiting) expect(String(q.message)).toContain(`square has no catalog object ${id}`);
+
+    // Act: the variation is created; the cooldown ends; a fourth webhook
+    square.catalog.set(id, {
+      type: 'ITEM_VARIATION',
+      id,
+      item_variation_data: { item_id: 'LATEITEM', name: 'Late', sku: 'LATE-SKU-1' },
+    });
+    now += LISTING_LOOKUP_COOLDOWN_MS;
+    await post(webhook(4));
+    expect(await pump(clock)).toEqual([]);
+
+    // Assess: a second call maps the listing, and all four webhooks are applied
+    expect(lookups()).toBe(2);
+    expect(await table.get(keys.listing('sq-cat', id))).toMatchObject({ sku: 'LATE-SKU-1' });
+    expect((await quarantined('sq-cat', id)).map((q) => q.status)).toEqual([
+      'replayed',
+      'replayed',
+      'replayed',
+      'replayed',
+    ]);
   });
 
   it("waits out a 429 for the catalog's Retry-After through the message's visibility, then maps", async () => {
