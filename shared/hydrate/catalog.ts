@@ -62,6 +62,9 @@ async function call(
   return 'json' in answer ? { status: 200, json: answer.json } : { status: 404 };
 }
 
+/** The senders whose catalog the hub can look a listing up in (resolveCatalogSku). */
+export const CATALOG_SOURCES: ReadonlySet<string> = new Set(['square', 'bigcommerce']);
+
 export async function resolveCatalogSku(
   source: string,
   listingId: string,

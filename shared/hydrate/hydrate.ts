@@ -9,7 +9,7 @@ import { type FetchResult, InvalidOrderError, SenderUnavailableError } from '#sh
 import type { OrderClient } from '#shared/hydrate/types.ts';
 import { applyEvent, applyEvents } from '#shared/normalize/apply.ts';
 import { type CustomerSalt, hashCustomersWith } from '#shared/domain/customer-hash.ts';
-import type { CatalogResult } from '#shared/hydrate/catalog.ts';
+import { CATALOG_SOURCES, type CatalogResult } from '#shared/hydrate/catalog.ts';
 import { noteUnresolved, replayWaitingDeliveries, type IngestQueue } from '#shared/hydrate/waiting-deliveries.ts';
 import { validateListing } from '#shared/listings/listings.ts';
 import { keys } from '#shared/table/keys.ts';
@@ -271,9 +271,35 @@ export async function hydrateMessage(body: string, deps: HydrateDeps): Promise<H
       );
   }
   const applied = await applyEvents(deps.table, events, deps.now);
+  await lookUpUnmappedLines(deps, msg, events);
   await finish(deps, key, { version: asked, deliveryId: askedBy }, 'fetched');
   const requeued = await requestHydration(deps, { ...msg });
   return { status: 'hydrated', orderId: msg.externalId, applied, requeued };
+}
+
+/**
+ * The fetched order's lines that name a listing with no SKU yet wait on the order, holding
+ * nothing; where the sender has a catalog the hub reads, each such listing is looked up (one
+ * message per listing, coalesced with the lookups its stock webhooks start), and the mapping
+ * resolves the waiting lines as `listings map` would. Only with catalog lookups configured.
+ */
+async function lookUpUnmappedLines(deps: HydrateDeps, msg: HydrationMessage, events: CanonicalEvent[]): Promise<void> {
+  if (!deps.listings || !CATALOG_SOURCES.has(msg.source)) return;
+  const listings = new Set<string>();
+  for (const e of events)
+    if (e.type === 'OrderUpserted')
+      for (const l of e.lines) if (!l.sku && l.externalItemId) listings.add(l.externalItemId);
+  for (const externalId of listings) {
+    const mapped = await deps.table.get(keys.listing(msg.channel, externalId));
+    if (typeof mapped?.sku === 'string') continue;
+    await requestListingLookup(deps, {
+      connectionId: msg.connectionId,
+      channel: msg.channel,
+      source: msg.source,
+      externalId,
+      deliveryId: `order:${msg.externalId}`,
+    });
+  }
 }
 
 /**

@@ -19,7 +19,14 @@ import { normalizeMessage, type NormalizeOutcome } from '#shared/normalize/norma
 import { keys } from '#shared/table/keys.ts';
 import { deliveryFor, payload } from '../../fixtures/payloads.ts';
 import { motoEnv, testClients, uniqueName } from '../../support/aws.ts';
-import { fakeBigCommerce, fakeSquare, type FakeBigCommerce, type FakeSquare } from '../../support/fake-senders.ts';
+import {
+  fakeBigCommerce,
+  fakeSquare,
+  squareOrder,
+  squareOrderCreated,
+  type FakeBigCommerce,
+  type FakeSquare,
+} from '../../support/fake-senders.ts';
 import { freshTable } from '../../support/table.ts';
 
 /**
@@ -350,6 +357,48 @@ describe('unmapped listings looked up in the sender catalog (moto, fake APIs)', 
       'replayed',
       'replayed',
     ]);
+  });
+
+  it("looks up the listing a fetched order's line names without a SKU, and the line then holds its SKU", async () => {
+    // Prepare: a POS sale of a variation nobody mapped; the catalog knows its SKU
+    const variationId = 'CANDLE4TALLVARIATIONXYZ';
+    square.catalog.set(variationId, {
+      type: 'ITEM_VARIATION',
+      id: variationId,
+      item_variation_data: { item_id: 'CANDLEITEM', name: 'Tall', sku: 'CANDLE-TALL' },
+    });
+    const orderId = 'POS4ORDERWITHUNMAPPEDLINE';
+    square.orders.set(
+      orderId,
+      squareOrder({
+        id: orderId,
+        line_items: [
+          {
+            uid: 'line-1',
+            name: 'Candle, tall',
+            catalog_object_id: variationId,
+            quantity: '2',
+            base_price_money: { amount: 1800, currency: 'USD' },
+          },
+        ],
+      }),
+    );
+    const webhook = deliveryFor('square', 'order.created', JSON.parse(squareOrderCreated(orderId, 'L88917AVBK2S5')), {
+      channel: 'sq-cat',
+      connectionId: 'sq-cat-conn',
+    });
+
+    // Act
+    await post(webhook);
+    expect(await pump()).toEqual([]);
+
+    // Assess: one catalog call; the listing is mapped and the order's line resolved to its SKU
+    expect(square.requests.filter((r) => r.path === `/v2/catalog/object/${variationId}`)).toHaveLength(1);
+    expect(await table.get(keys.listing('sq-cat', variationId))).toMatchObject({ sku: 'CANDLE-TALL' });
+    const order = await table.get(keys.order('sq-cat', orderId));
+    const lines = (order?.state as { lines: { sku: string; qty: number; unmapped?: true }[] }).lines;
+    expect(lines).toEqual([expect.objectContaining({ sku: 'CANDLE-TALL', qty: 2 })]);
+    expect(lines[0]).not.toHaveProperty('unmapped');
   });
 
   it("waits out a 429 for the catalog's Retry-After through the message's visibility, then maps", async () => {
