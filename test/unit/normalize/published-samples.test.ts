@@ -128,7 +128,8 @@ describe('published samples, sent first by a merchant set up as merchants are', 
               ? skuForListing(l.externalItemId)
               : undefined
             : undefined);
-        if (sku) units.set(sku, (units.get(sku) ?? 0) + l.quantity);
+        // units taken off the line before shipping (an edit, a cancelling refund) are neither held nor shipped
+        if (sku) units.set(sku, (units.get(sku) ?? 0) + l.quantity - (l.removedQuantity ?? 0));
       }
       for (const [sku, ordered] of units) {
         const b = at(sku);
