@@ -14,7 +14,7 @@ import { LISTENERS_MAX_AGE_LIMIT_SECONDS, LISTENERS_MAX_AGE_SECONDS } from '#sha
  * The fold function's dependencies, built once per container from its environment:
  * HUB_TABLE_NAME (required), HUB_OUTBOUND_QUEUE_URL (required: where the stock-change events the
  * fold derives go, for the outbound function to deliver), HUB_MERCHANT_TIME_ZONE (the rollup zone
- * if the hub has none yet; UTC when unset), HUB_LISTENERS_MAX_AGE_SECONDS (how long a container
+ * if the hub has none yet; UTC when unset), HUB_LISTENERS_CACHE_SECONDS (how long a container
  * reuses its answer to "does anything listen to stock-change events?", 0–60, default 30; the local
  * hub sets 0), HUB_AWS_ENDPOINT locally.
  */
@@ -25,7 +25,7 @@ export function foldRuntime(env: NodeJS.ProcessEnv = process.env): FoldDeps {
   if (!outboundQueueUrl) throw new ConfigError('HUB_OUTBOUND_QUEUE_URL is not set');
   const wanted = env.HUB_MERCHANT_TIME_ZONE || 'UTC';
   if (!isTimeZone(wanted)) throw new ConfigError(`HUB_MERCHANT_TIME_ZONE is not an IANA time zone: ${wanted}`);
-  const listenersMaxAge = listenersMaxAgeSeconds(env.HUB_LISTENERS_MAX_AGE_SECONDS);
+  const listenersMaxAge = listenersMaxAgeSeconds(env.HUB_LISTENERS_CACHE_SECONDS);
   const doc = documentClient(awsClientConfig(env));
   const table = new DynamoTable(doc, tableName);
   let zone: Promise<string> | undefined;
@@ -52,7 +52,7 @@ function listenersMaxAgeSeconds(raw: string | undefined): number {
   const parsed = ListenersMaxAgeSchema.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(
-      `HUB_LISTENERS_MAX_AGE_SECONDS must be a whole number of seconds from 0 to ${LISTENERS_MAX_AGE_LIMIT_SECONDS}: ${raw}`,
+      `HUB_LISTENERS_CACHE_SECONDS must be a whole number of seconds from 0 to ${LISTENERS_MAX_AGE_LIMIT_SECONDS}: ${raw}`,
     );
   return parsed.data;
 }

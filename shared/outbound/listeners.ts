@@ -15,7 +15,7 @@ export interface StockEventListeners {
 
 /** How long a fold container reuses its answer by default (seconds). */
 export const LISTENERS_MAX_AGE_SECONDS = 30;
-/** The longest a deployment may set (HUB_LISTENERS_MAX_AGE_SECONDS): a new listener waits at most this plus the channel list's age. */
+/** The longest a deployment may set (HUB_LISTENERS_CACHE_SECONDS): a new listener is heard at the latest this long after it was added. */
 export const LISTENERS_MAX_AGE_LIMIT_SECONDS = 60;
 
 /** Some channel the hub lists is configured to be pushed to. */
