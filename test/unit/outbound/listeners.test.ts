@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OrderUpserted, StockLevelSet } from '#shared/domain/events.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
@@ -69,7 +70,7 @@ function hub() {
     position = next;
     return foldStreamBatch(deps, SHARD, changes);
   };
-  return { t, publisher, state, fold };
+  return { t, publisher, state, fold, position: () => position };
 }
 
 describe('the fold derives stock-change events only when something listens', () => {
@@ -180,6 +181,87 @@ describe('the fold derives stock-change events only when something listens', () 
     await applyEvent(t, order('o1', 1), clock);
     await fold();
     expect(state.asked).toBe(1);
+  });
+});
+
+describe('listeners coming and going, batches failing and retried (property)', () => {
+  it('never publishes two values under one id nor a lower version, and a listener ends with the stock as it stands', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            sku: fc.constantFrom('A', 'B'),
+            quantity: fc.integer({ min: 1, max: 5 }),
+            listening: fc.boolean(),
+            publishFails: fc.boolean(),
+            retryListening: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 25 },
+        ),
+        async (steps) => {
+          // Prepare: 100 of each SKU at WH1
+          const { t, publisher, state, fold, position } = hub();
+          for (const sku of ['A', 'B']) await applyEvent(t, { ...count(100), sku, deliveryId: `count-${sku}` }, clock);
+
+          // Act: one order a batch; a failed publish is retried, perhaps under another answer
+          let n = 0;
+          const batch = async (sku: string, quantity: number) => {
+            await applyEvent(
+              t,
+              orderUpserted({
+                orderId: `o${++n}`,
+                total: { amount: '1.00', currency: 'USD' },
+                lines: [
+                  { lineId: 'l1', sku, quantity, unitPrice: { amount: '1.00', currency: 'USD' }, locationId: 'WH1' },
+                ],
+              }),
+              clock,
+            );
+            return position();
+          };
+          for (const step of steps) {
+            const from = await batch(step.sku, step.quantity);
+            state.listening = step.listening;
+            publisher.failNext = step.publishFails;
+            try {
+              await fold();
+            } catch {
+              state.listening = step.retryListening;
+              await fold(from);
+            }
+            publisher.failNext = false;
+          }
+          state.listening = true;
+          for (const sku of ['A', 'B']) {
+            await batch(sku, 1);
+            await fold();
+          }
+
+          // Assess
+          const byId = new Map<string, string>();
+          const last = new Map<string, number>();
+          for (const e of publisher.events) {
+            const data = JSON.stringify(e.data);
+            expect(byId.get(e.id) ?? data).toBe(data);
+            byId.set(e.id, data);
+            const subject =
+              e.type === 'stock.available.changed'
+                ? `${e.data.channel}:${e.data.sku}`
+                : `${e.data.sku}:${e.data.location}`;
+            expect(e.data.version).toBeGreaterThanOrEqual(last.get(subject) ?? 0);
+            last.set(subject, e.data.version);
+          }
+          for (const sku of ['A', 'B']) {
+            const balance = await t.get(keys.balance(sku, 'WH1'));
+            const amazon = publisher.events.filter(
+              (e) => e.type === 'stock.available.changed' && e.data.channel === 'amazon' && e.data.sku === sku,
+            );
+            expect(amazon.at(-1)?.data).toMatchObject({ availableToSell: balance!.available });
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
