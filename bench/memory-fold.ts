@@ -1,5 +1,11 @@
-import { applyFold, resolveRollupZone, type FoldEvents, type FoldResult } from '#shared/stream/fold-apply.ts';
-import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
+import {
+  foldStreamBatch,
+  resolveRollupZone,
+  type FoldDeps,
+  type FoldEvents,
+  type FoldResult,
+} from '#shared/stream/fold-apply.ts';
+import type { StockEventListeners } from '#shared/outbound/listeners.ts';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import type { MemoryTable } from '#shared/table/memory-table.ts';
 
@@ -8,8 +14,8 @@ export const MEMORY_SHARD = 'shardId-00000001700000000000-00000000';
 
 /**
  * The fold function (stock and KPIs) over a MemoryTable's stream, in batches of `batchSize` records as Lambda
- * would hand them over (the stream's BatchSize), from `position` on. Returns the position after
- * the last record folded.
+ * would hand them over (the stream's BatchSize), from `position` on, through the fold's own entry
+ * (foldStreamBatch), listeners check included. Returns the position after the last record folded.
  */
 export async function foldMemory(
   table: MemoryTable,
@@ -19,35 +25,46 @@ export async function foldMemory(
     zone?: string;
     nowMs?: number;
     onBatch?: (r: FoldResult) => void;
-    /** the channels and publisher of stock-change events (default: streamEvents over the stream's channels) */
+    /**
+     * the channels and publisher of stock-change events of a hub where something listens (a
+     * subscription, a pushed channel); absent: nothing listens and the fold derives no events
+     */
     events?: FoldEvents;
   } = {},
 ): Promise<number> {
-  const events = opts.events ?? streamEvents(table.streamFrom(0).changes);
   const zone = await resolveRollupZone(table, opts.zone ?? 'UTC');
+  const deps: FoldDeps = {
+    table,
+    rollupZone: async () => zone,
+    now: opts.nowMs === undefined ? Date.now : () => opts.nowMs!,
+    channels: opts.events?.channels ?? { list: async () => [] },
+    publisher: opts.events?.publisher ?? { publish: async () => {} },
+    listeners: memoryListeners(opts.events !== undefined),
+  };
   let position = opts.position ?? 0;
   for (;;) {
     const { changes, next } = table.streamFrom(position, opts.batchSize ?? 1000);
     if (changes.length === 0) return position;
-    const r = await applyFold(
-      table,
-      MEMORY_SHARD,
-      changes,
-      zone,
-      opts.nowMs ?? Date.now(),
-      opts.nowMs === undefined ? Date.now : () => opts.nowMs!,
-      BALANCE_MAX_BYTES,
-      events,
-    );
+    const r = await foldStreamBatch(deps, MEMORY_SHARD, changes);
     opts.onBatch?.(r);
     position = next;
   }
 }
 
 /**
- * Stock-change events as the bench derives them: for every channel that has orders in the stream
- * (the channels a hub with those connections lists), published nowhere (their delivery is priced
- * on its own).
+ * The bench's listeners: a fixed answer (a hub priced with outbound has a subscriber and pushed
+ * channels; one priced without has neither), where the deployed fold asks the table
+ * (shared/aws/listeners.ts).
+ */
+export function memoryListeners(listening: boolean): StockEventListeners {
+  return { any: async () => listening };
+}
+
+/**
+ * Stock-change events as the bench derives them when something listens: for every channel that
+ * has orders in the stream (the channels a hub with those connections lists), published nowhere
+ * (their delivery is priced on its own). Pass it as foldMemory's `events` to fold as a hub with
+ * listeners does.
  */
 export function streamEvents(changes: readonly StreamChange[]): FoldEvents {
   const names = new Set<string>();

@@ -4,6 +4,8 @@ import { foldMemory } from './memory-fold.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { StreamChange } from '#shared/stream/watermarks.ts';
 import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
+import { ATS_SK } from '#shared/inventory/stock-events.ts';
+import type { FoldEvents } from '#shared/stream/fold-apply.ts';
 import { itemSize, valueSize } from '#shared/table/item-size.ts';
 import type { CostStats } from '#shared/table/port.ts';
 import {
@@ -50,7 +52,7 @@ export interface FoldCost extends CostStats {
   ms: number;
   /** the partition written most by one batch, and its write units in that batch */
   hottestPerBatch: { pk: string; wu: number };
-  /** write units by item type (balances and ledger rows SKU, hour counters KPI, day rollups KPID, month rollups KPIM, KPIZONE) */
+  /** write units by item type (balances and ledger rows SKU, emitted available-to-sell ATS, hour counters KPI, day rollups KPID, month rollups KPIM, KPIZONE) */
   writeUnitsByItemType: Record<string, number>;
 }
 
@@ -119,7 +121,12 @@ export interface NormalizeMeasurement {
   fold: { busy: FoldCost; quiet: FoldCost; busyBatch: ReturnType<typeof busyFoldBatch> };
 }
 
-async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost> {
+/**
+ * The fold of `t`'s stream in batches of `batchSize`, billed. Without `events` nothing listens (no
+ * subscription, no pushed channel): the fold derives no stock-change events, as a hub without
+ * outbound. With them it derives and hands them over as a hub with listeners does (bench/outbound.ts).
+ */
+export async function measureFold(t: MemoryTable, batchSize: number, events?: FoldEvents): Promise<FoldCost> {
   const before = { ...t.stats };
   const gsiBefore = t.gsi.writeUnits;
   const c: FoldCost = {
@@ -149,7 +156,8 @@ async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost>
   };
   t.onWrite = (records) => {
     for (const r of records) {
-      const type = r.pk.split('#')[0]!;
+      // the emitted available-to-sell per SKU (stock-change events) apart from balances and ledger rows
+      const type = r.sk === ATS_SK ? 'ATS' : r.pk.split('#')[0]!;
       c.writeUnitsByItemType[type] = (c.writeUnitsByItemType[type] ?? 0) + r.units;
       perPk.set(r.pk, (perPk.get(r.pk) ?? 0) + r.units);
     }
@@ -157,6 +165,7 @@ async function measureFold(t: MemoryTable, batchSize: number): Promise<FoldCost>
   const start = performance.now();
   await foldMemory(t, {
     batchSize,
+    ...(events ? { events } : {}),
     onBatch: (r) => (
       endBatch(),
       (c.batches += 1),
@@ -193,7 +202,9 @@ export function foldWriteUnits(c: FoldCost): number {
 
 /**
  * The mix through the normalizer on the memory table, twice on fresh tables: the first pass warms
- * the JIT, the second is measured (both must bill the same units — the run is deterministic).
+ * the JIT, the second is measured (both must bill the same units — the run is deterministic). The
+ * fold is a hub's without outbound: nothing listens, so it derives no stock-change events (their
+ * cost is priced with outbound, bench/outbound.ts).
  */
 export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasurement> {
   return ctx.memo('normalize', async () => {
@@ -340,7 +351,7 @@ export const normalizeCostBench: BenchModule = {
     );
     ctx.log(`outcomes: ${JSON.stringify(outcomes)}`);
     ctx.log(
-      `fold (orders' stock effects and KPI counters from the stream): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} (BatchSize ${FOLD_BATCH_SIZE}; ${fold.busyBatch.meanRecordBytes}-byte stream records, so ${fold.busyBatch.limitedBy === 'payload' ? 'the 6 MB payload ends a batch first' : 'BatchSize ends a batch'}) → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU + ${fold.busy.listedLedgerWriteUnits} WU of ledger rows for the ${fold.busy.listedMoves} movements still listed on balances = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
+      `fold (orders' stock effects and KPI counters from the stream; no subscription or pushed channel, so no stock-change events derived): ${fold.busy.records} order changes in ${fold.busy.batches} batches of ≤ ${fold.busy.batchSize} (BatchSize ${FOLD_BATCH_SIZE}; ${fold.busyBatch.meanRecordBytes}-byte stream records, so ${fold.busyBatch.limitedBy === 'payload' ? 'the 6 MB payload ends a batch first' : 'BatchSize ends a batch'}) → ${fold.busy.balanceWrites} balance updates + ${fold.busy.ledgerRows} ledger rows + ${fold.busy.counterWrites} counter writes (${fold.busy.oversells} oversells), ${fold.busy.writeUnits} WU + ${fold.busy.listedLedgerWriteUnits} WU of ledger rows for the ${fold.busy.listedMoves} movements still listed on balances = ${foldWu} WU/delivery, ${round(fold.busy.readRequests / n)} read requests/delivery; ` +
         `quiet hub (${QUIET_DELIVERIES_PER_SECOND} delivery/s → batches of ${fold.quiet.batchSize} over the ${FOLD_WINDOW_SECONDS} s window): ${fold.quiet.balanceWrites} balance updates + ${fold.quiet.ledgerRows} ledger rows (+${fold.quiet.listedLedgerWriteUnits} WU for listed movements) + ${fold.quiet.counterWrites} counter writes = ${foldWuQuiet} WU/delivery; busy-hub fold WU by item type: ${JSON.stringify(fold.busy.writeUnitsByItemType)}`,
     );
     ctx.log(

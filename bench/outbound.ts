@@ -21,10 +21,10 @@ import { OUTBOUND_BATCH_SIZE } from '#infra/hub-stack.ts';
 import { EVENTS_PER_MESSAGE } from '#shared/aws/outbound-queue.ts';
 import { PUSHED_SOURCES } from '#shared/outbound/connectors/push.ts';
 import { MemoryTable } from '#shared/table/memory-table.ts';
-import { costBench } from './cost.ts';
+import { ALLOWANCES, costBench, deployedSettings, foldBatchMs } from './cost.ts';
 import { normalizeMix, percentile, round, type BenchContext, type BenchModule } from './lib.ts';
-import { foldMemory, streamEvents } from './memory-fold.ts';
-import { measureNormalize, quietFoldBatch } from './normalize-cost.ts';
+import { streamEvents } from './memory-fold.ts';
+import { foldWriteUnits, measureFold, measureNormalize, quietFoldBatch, type FoldCost } from './normalize-cost.ts';
 import { MERCHANT_DAYS } from './cost.ts';
 import { orderToChannelLatency } from './outbound-e2e.ts';
 import { PRICES } from './prices.ts';
@@ -44,7 +44,14 @@ interface Derived {
   balance: number;
   pushes: number;
   messages: number;
+  /** the messages' SendMessage requests as billed: one per 64 KB of each message's body */
+  billedSends: number;
+  /** the fold of the same stream in the same batches, deriving (a hub with listeners) */
+  fold: FoldCost;
 }
+
+/** SQS bills a request per 64 KB chunk of its payload. */
+const SQS_BILLED_CHUNK_BYTES = 64 * 1024;
 
 async function deriveEvents(ctx: BenchContext, label: string, batchSize: number): Promise<Derived> {
   return ctx.memo(`outbound-derive-${batchSize}`, async () => {
@@ -54,28 +61,29 @@ async function deriveEvents(ctx: BenchContext, label: string, batchSize: number)
     const base = streamEvents(t.streamFrom(0).changes);
     // the mix's channels and the source each is connected through (bench/mix.ts connections)
     const pushed = new Set(mix.connections.filter((c) => PUSHED_SOURCES.has(c.source)).map((c) => c.channel));
-    const d: Derived = { label, batchSize, foldBatches: 0, available: 0, balance: 0, pushes: 0, messages: 0 };
-    await foldMemory(t, {
-      batchSize,
-      onBatch: () => void (d.foldBatches += 1),
-      events: {
-        channels: base.channels,
-        publisher: {
-          publish: async (events) => {
-            if (events.length === 0) return;
-            d.messages += Math.ceil(events.length / EVENTS_PER_MESSAGE);
-            for (const e of events) {
-              if (e.type === 'stock.balance.changed') d.balance += 1;
-              else {
-                d.available += 1;
-                if (pushed.has(e.data.channel)) d.pushes += 1;
-              }
+    const counts = { available: 0, balance: 0, pushes: 0, messages: 0, billedSends: 0 };
+    const fold = await measureFold(t, batchSize, {
+      channels: base.channels,
+      publisher: {
+        publish: async (events) => {
+          if (events.length === 0) return;
+          // as sqsOutboundQueue sends them: EVENTS_PER_MESSAGE a message, one SendMessage each
+          for (let i = 0; i < events.length; i += EVENTS_PER_MESSAGE) {
+            const body = JSON.stringify({ kind: 'events', events: events.slice(i, i + EVENTS_PER_MESSAGE) });
+            counts.messages += 1;
+            counts.billedSends += Math.ceil(Buffer.byteLength(body) / SQS_BILLED_CHUNK_BYTES);
+          }
+          for (const e of events) {
+            if (e.type === 'stock.balance.changed') counts.balance += 1;
+            else {
+              counts.available += 1;
+              if (pushed.has(e.data.channel)) counts.pushes += 1;
             }
-          },
+          }
         },
       },
     });
-    return d;
+    return { label, batchSize, foldBatches: fold.batches, ...counts, fold };
   });
 }
 
@@ -268,13 +276,40 @@ export const outboundBench: BenchModule = {
       // -- outbound beside the busy hub's cost per million inbound webhooks
       const busy = derived.at(-1)!;
       const busyHub = (await costBench.run({ ...ctx, log: () => undefined })).figures as { totalPerMillion: number };
+      // the busy hub's figure folds with nothing listening; what deriving the events adds to its fold
+      // (the same stream in the same batches, deriving): the SKU queries, the ATS# writes, their
+      // request rounds (16 at a time, as stock-events.ts) and the publish's SendMessage round
+      const d = busy.fold;
+      const foldMb = deployedSettings().foldMemoryMb;
+      const derivation = {
+        writeUnits: (foldWriteUnits(d) - foldWriteUnits(fold.busy)) / deliveries,
+        atsWriteUnits: (d.writeUnitsByItemType.ATS ?? 0) / deliveries,
+        readUnits: (d.readUnits - fold.busy.readUnits) / deliveries,
+        queries: d.readRequests - fold.busy.readRequests,
+        writes: d.writeRequests - fold.busy.writeRequests,
+      };
+      const perBatch = (n: number) => n / Math.max(1, d.batches);
+      const derivationRounds =
+        Math.ceil(perBatch(derivation.queries) / 16) +
+        Math.ceil(perBatch(derivation.writes) / 16) +
+        (busy.messages > 0 ? 1 : 0);
+      const derivationMsPerBatch =
+        Math.max(0, foldBatchMs(d, foldMb) - foldBatchMs(fold.busy, foldMb)) +
+        derivationRounds * ALLOWANCES.dynamoRoundTripMs;
       const SUBSCRIBERS = 1;
       const subscriberDeliveries = ((busy.available + busy.balance) * SUBSCRIBERS) / deliveries;
       const pushesPer = busy.pushes / deliveries;
       const messagesPer = busy.messages / deliveries;
       const outboundLines = {
-        // the fold's SendMessage per message, the event source's receive and delete per batch of 10
-        sqs: messagesPer * (1 + 2 / OUTBOUND_BATCH_SIZE) * PRICES.sqs.standardPerMillionRequests,
+        derivationWrites: derivation.writeUnits * PRICES.dynamodb.perMillionWriteUnits,
+        derivationReads: derivation.readUnits * PRICES.dynamodb.perMillionReadUnits,
+        derivationDuration:
+          ((foldMb / 1024) * (derivationMsPerBatch / 1000) * d.batches * PRICES.lambda.arm64PerGbSecond * 1e6) /
+          deliveries,
+        // the fold's SendMessage per message (billed per 64 KB), the event source's receive and delete per batch of 10
+        sqs:
+          ((busy.billedSends + busy.messages * (2 / OUTBOUND_BATCH_SIZE)) / deliveries) *
+          PRICES.sqs.standardPerMillionRequests,
         lambdaRequests: (messagesPer / OUTBOUND_BATCH_SIZE) * PRICES.lambda.perMillionRequests,
         lambdaDuration:
           messagesPer * (REMOTE_CALL_MS / 1000) * OUTBOUND_MEMORY_GB * PRICES.lambda.arm64PerGbSecond * 1e6,
@@ -287,6 +322,9 @@ export const outboundBench: BenchModule = {
         4,
       );
       const withOutbound = round(busyHub.totalPerMillion + outboundPerMillion, 2);
+      ctx.log(
+        `deriving the events in the busy hub's fold (${d.batches} batches of ≤ ${d.batchSize} records): ${round(derivation.writeUnits, 4)} WU per delivery (ATS# ${round(derivation.atsWriteUnits, 4)}), ${round(derivation.readUnits, 4)} RU per delivery (${derivation.queries} SKU queries), ${derivationRounds} request rounds per batch → ${round(derivationMsPerBatch, 1)} ms per batch at ${foldMb} MB; ${busy.messages} SendMessage (${busy.billedSends} billed 64 KB requests); fold WU by item type with listeners: ${JSON.stringify(d.writeUnitsByItemType)}`,
+      );
       ctx.log(
         `busy hub $${busyHub.totalPerMillion.toFixed(2)}/M; with outbound to ${SUBSCRIBERS} subscriber (both event types) + channel pushes $${withOutbound.toFixed(2)}/M (outbound $${outboundPerMillion.toFixed(2)}/M: ${round(subscriberDeliveries, 3)} deliveries and ${round(pushesPer, 3)} pushes per webhook, ${round(messagesPer, 4)} queue messages; ${JSON.stringify(Object.fromEntries(Object.entries(outboundLines).map(([k, v]) => [k, round(v, 4)])))}; ${REMOTE_CALL_MS} ms billed per message for the remote calls)`,
       );
@@ -336,6 +374,15 @@ export const outboundBench: BenchModule = {
             channelPushesPerWebhook: round(pushesPer, 4),
             lines: Object.fromEntries(Object.entries(outboundLines).map(([k, v]) => [k, round(v, 4)])),
             remoteCallMsPerMessage: REMOTE_CALL_MS,
+            derivation: {
+              writeUnitsPerDelivery: round(derivation.writeUnits, 4),
+              atsWriteUnitsPerDelivery: round(derivation.atsWriteUnits, 4),
+              readUnitsPerDelivery: round(derivation.readUnits, 4),
+              skuQueries: derivation.queries,
+              requestRoundsPerBatch: derivationRounds,
+              msPerBatch: round(derivationMsPerBatch, 1),
+              billedSendMessages: busy.billedSends,
+            },
           },
           orderToChannelPushMs: orderToPush,
           deliveries: delivered,

@@ -16,7 +16,7 @@ const { logger, metrics } = telemetry;
  * the mapping's filters) into stock and
  * KPIs: the orders' reservations, shipments and restocks (one update per balance, its movements
  * listed on it; ledger rows only for a full list), the oversells they caused, and the KPI hour counters with the merchant-zone day and
- * month rollups; and derives the stock-change events of every balance that changed. A throw retries the whole batch from its first record; the per-shard watermarks
+ * month rollups; and, while an outbound subscription or a pushed channel listens, derives the stock-change events of every balance that changed. A throw retries the whole batch from its first record; the per-shard watermarks
  * on every balance and counter make that safe.
  */
 async function fold(event: FoldStreamEvent): Promise<FoldStreamResponse> {

@@ -235,6 +235,9 @@ export async function startLocalHub(opts: LocalHubOptions = {}): Promise<LocalHu
       HUB_INGEST_QUEUE_URL: resources.ingestQueueUrl,
       HUB_HYDRATE_QUEUE_URL: resources.hydrateQueueUrl,
       HUB_OUTBOUND_QUEUE_URL: resources.outboundQueueUrl,
+      // the fold asks on every batch whether anything listens to stock-change events: a subscription
+      // or push added locally takes effect at once (the stack's functions reuse the answer 30 s)
+      HUB_LISTENERS_CACHE_SECONDS: process.env.HUB_LISTENERS_CACHE_SECONDS ?? '0',
       HUB_BODY_BUCKET: resources.bodyBucket,
       // EMF metric lines are for CloudWatch; locally they would drown the request log
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

@@ -19,6 +19,7 @@ import type { StockChangeEvent } from '#shared/outbound/events.ts';
 import { SubscriptionSchema, type Subscription } from '#shared/outbound/subscriptions.ts';
 import { exists, sdkExpression, updateExpression } from '#shared/table/expression.ts';
 import { claimable, unconfirmedBelow } from '#shared/table/version-claim.ts';
+import { SUBSCRIPTIONS_PK } from '#shared/table/keys.ts';
 
 /**
  * Outbound state in the hub table:
@@ -29,7 +30,7 @@ import { claimable, unconfirmedBelow } from '#shared/table/version-claim.ts';
  * | version sent / confirmed | `SUBV#<subscription id>` | `<subject>` (`avail:<channel>:<sku>`, `bal:<sku>:<location>`) |
  * | delivery log | `DLV#<subscription id>` | `<event time>#<event id>` (TTL `ttl`) |
  */
-export const SUBSCRIPTIONS_PK = 'SUBS';
+export { SUBSCRIPTIONS_PK };
 const subKey = (id: string) => ({ pk: SUBSCRIPTIONS_PK, sk: id });
 const versionKey = (id: string, subject: string) => ({ pk: `SUBV#${id}`, sk: subject });
 const logKey = (id: string, event: StockChangeEvent) => ({ pk: `DLV#${id}`, sk: `${event.at}#${event.id}` });

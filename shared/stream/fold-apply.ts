@@ -18,6 +18,7 @@ import { WriteConflictError, type Item, type TablePort } from '#shared/table/por
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { deriveStockEvents } from '#shared/inventory/stock-events.ts';
 import type { StockChangePublisher } from '#shared/outbound/events.ts';
+import type { StockEventListeners } from '#shared/outbound/listeners.ts';
 
 export interface FoldDeps {
   table: TablePort;
@@ -29,6 +30,11 @@ export interface FoldDeps {
   channels: ChannelPort;
   /** where the derived stock-change events go once a batch's balance writes committed */
   publisher: StockChangePublisher;
+  /**
+   * whether anything consumes the events (an active subscription, a channel with pushes): while
+   * nothing does, the batch derives none (absent: always derive)
+   */
+  listeners?: StockEventListeners;
 }
 
 /** What the fold needs to derive and hand over stock-change events (shared/inventory/stock-events.ts). */
@@ -230,6 +236,8 @@ export async function foldStreamBatch(
   if (!shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   if (changes.length === 0 && counted.length === 0)
     return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [], events: 0 };
+  // nothing listens: no SKU reads, no ATS# writes, nothing published (docs/outbound.md, "When events start")
+  const listening = deps.listeners ? await deps.listeners.any() : true;
   return applyFold(
     deps.table,
     shardId,
@@ -238,7 +246,7 @@ export async function foldStreamBatch(
     deps.now(),
     deps.now,
     BALANCE_MAX_BYTES,
-    { channels: deps.channels, publisher: deps.publisher },
+    listening ? { channels: deps.channels, publisher: deps.publisher } : undefined,
     counted,
   );
 }

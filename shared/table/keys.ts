@@ -13,6 +13,9 @@ export const FEED_INDEX = 'byUpdated';
 /** The index partition (GSI byUpdated) that lists channels: configurations, connections, data. */
 export const CHANNELS_INDEX_PK = 'CHANNELS';
 
+/** The partition of the outbound subscriptions (shared/aws/outbound-store.ts): one Query lists them all. */
+export const SUBSCRIPTIONS_PK = 'SUBS';
+
 /** The stock change feed's index partition for a shard (of FEED_SHARDS). */
 export const feedPartition = (shard: number) => `FEED#${shard}`;
 

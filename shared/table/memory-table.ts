@@ -33,6 +33,7 @@ import type { StreamChange } from '#shared/stream/watermarks.ts';
 
 export interface WriteRecord {
   pk: string;
+  sk: string;
   /** billed write units of this item (doubled inside a transaction) */
   units: number;
 }
@@ -160,7 +161,7 @@ export class MemoryTable implements TablePort {
       }
       const units = factor * writeUnits(op.kind === 'put' ? itemSize(op.item) : op.billedSize);
       this.stats.writeUnits += units;
-      records.push({ pk: k.pk, units });
+      records.push({ pk: k.pk, sk: k.sk, units });
       this.indexWrite(before[i], after[i]!);
     });
     this.onWrite?.(records);
