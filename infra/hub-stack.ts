@@ -152,18 +152,20 @@ export const FUNCTION_TIMEOUT_SECONDS = {
  */
 export const INGEST_MEMORY_MB = 128;
 /**
- * normalize: the function default. A batch's CPU (adapters, merges and the DynamoDB client per
- * request) costs the same GB-seconds at any size, while its DynamoDB waits bill by memory; at 256 MB
- * a 1,700 deliveries/s peak keeps the oldest message under a minute within the default
- * maxConcurrency (`npm run bench`: peak, cost).
+ * normalize: the function default. A batch's CPU (adapters, merges and the DynamoDB client's per
+ * request) costs the same GB-seconds at any size, while only its DynamoDB waits bill by memory: 128 MB
+ * would save about $0.001 per million deliveries on a busy hub and $0.02 on a quiet one, and double
+ * the concurrency a 1,700 deliveries/s peak needs (`npm run bench`: memory, peak).
  */
 export const NORMALIZE_MEMORY_MB = 256;
 /**
  * The fold is CPU-bound (it reads a few thousand order images a batch and plans every balance and
- * counter they touch): 1,769 MB is one vCPU, so a batch of ~3,300 order changes takes about 2 s,
- * inside the ~3.4 s such a batch spans at 1,700 deliveries/s even when one stream shard carries
- * them all (`npm run bench`, peak); at the 256 MB default it would fall behind at that rate. It
- * runs once per batch, so the memory costs about a cent per million deliveries.
+ * counter they touch, and makes a DynamoDB request for each, whose client CPU counts too): 1,769 MB
+ * is one vCPU, so a batch of ~3,300 order changes takes about 2.5 s on an idle core, inside the
+ * ~3.5 s such a batch spans at 1,700 deliveries/s even when one stream shard carries them all
+ * (`npm run bench`: peak, memory); at 1,024 MB it would not be, and Node folds on one thread, so
+ * more memory adds no speed. It runs once per batch, so the memory costs about two cents per
+ * million deliveries.
  */
 export const FOLD_MEMORY_MB = 1769;
 /**
