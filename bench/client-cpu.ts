@@ -14,7 +14,8 @@ import { mixFor, round, type BenchContext } from './lib.ts';
  * in-memory ports and leave it out, yet in a small function it is stretched by the same CPU share
  * as the handler's own work. Measured with the real clients (ingest's lite client for SendMessage,
  * the SDK's document client for DynamoDB) against a transport that answers at once with what the
- * service answers, so no network time is in the figure.
+ * service answers, so no network time is in the figure. A lower bound: the connection's own work
+ * (TLS, the HTTP parser) is not in it either.
  */
 export interface ClientCpu {
   /** one SendMessage of a delivery of `messageBytes` by the ingest queue port */
