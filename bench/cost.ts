@@ -1,4 +1,5 @@
 import { COST_GOAL_PER_MILLION, GATEWAY_PRICES_PER_MILLION, PRICES } from './prices.ts';
+import { measureClientCpu } from './client-cpu.ts';
 import { measureIngest } from './ingest.ts';
 import {
   FOLD_WINDOW_SECONDS,
@@ -30,7 +31,7 @@ export const QUIET_NORMALIZE_WINDOW_SWEEP = [1, 5, 10, 20, 30] as const;
 export const RECEIVE_GATHERS_SECONDS = 0.1;
 import { IDLE_ASSUMPTIONS, idleCost } from './idle-cost.ts';
 import { synthHubTemplate } from '../infra/local/template.ts';
-import { mixLabel, readConst, readSource, round, type BenchModule } from './lib.ts';
+import { mixLabel, readConst, readSource, round, type BenchModule, type DeliveryCost } from './lib.ts';
 
 /** Stated allowances for what the in-process figures leave out. */
 export const ALLOWANCES = {
@@ -47,20 +48,24 @@ export const ALLOWANCES = {
 
 /** Memory and batching as the stack deploys them (read from the source, so a change shows up here). */
 export function deployedSettings() {
-  const memoryMb = readConst(
-    'infra/hub-function.ts',
-    /memorySize:\s*props\.memorySize\s*\?\?\s*(\d+)/,
-    'the default memory size',
-  );
   const stack = readSource('infra/hub-stack.ts');
-  for (const fn of ['Ingest', 'Normalize']) {
-    const block = new RegExp(`new HubFunction\\(this, '${fn}', \\{[^}]*\\}`).exec(stack)?.[0] ?? '';
-    if (/memorySize/.test(block))
-      throw new Error(`cost bench: ${fn} overrides memorySize in infra/hub-stack.ts; update bench/cost.ts`);
+  // each function's memory is a constant its HubFunction is given (memorySize: X_MEMORY_MB)
+  for (const [fn, name] of [
+    ['Ingest', 'INGEST_MEMORY_MB'],
+    ['Normalize', 'NORMALIZE_MEMORY_MB'],
+    ['Fold', 'FOLD_MEMORY_MB'],
+  ] as const) {
+    const block = new RegExp(`new HubFunction\\(this, '${fn}', \\{[\\s\\S]*?\\n    \\}\\);`).exec(stack)?.[0] ?? '';
+    if (!new RegExp(`memorySize:\\s*${name}\\b`).test(block))
+      throw new Error(`cost bench: ${fn} is not given memorySize: ${name} in infra/hub-stack.ts; update bench/cost.ts`);
   }
   return {
-    ingestMemoryMb: memoryMb,
-    normalizeMemoryMb: memoryMb,
+    ingestMemoryMb: readConst('infra/hub-stack.ts', /export const INGEST_MEMORY_MB = (\d+)/, 'INGEST_MEMORY_MB'),
+    normalizeMemoryMb: readConst(
+      'infra/hub-stack.ts',
+      /export const NORMALIZE_MEMORY_MB = (\d+)/,
+      'NORMALIZE_MEMORY_MB',
+    ),
     foldMemoryMb: readConst('infra/hub-stack.ts', /export const FOLD_MEMORY_MB = (\d+)/, 'FOLD_MEMORY_MB'),
     normalizeBatchSize: readConst(
       'infra/hub-stack.ts',
@@ -94,12 +99,50 @@ export function foldRequestRounds(f: FoldCost): number {
   );
 }
 
-/** A fold batch's duration in a function of `memoryMb`: its CPU at that share, then its request rounds. */
-export function foldBatchMs(f: FoldCost, memoryMb: number): number {
+/**
+ * A fold batch's CPU on a full core: its in-process time on the memory table, plus the DynamoDB
+ * client's CPU for each request it makes (`clientRequestMs`, bench/client-cpu.ts).
+ */
+export function foldCpuMs(f: FoldCost, clientRequestMs: number): number {
+  return (f.ms + (f.readRequests + f.writeRequests) * clientRequestMs) / Math.max(1, f.batches);
+}
+
+/**
+ * A fold batch's duration in a function of `memoryMb`: its CPU (foldCpuMs) at that share, then its
+ * request rounds.
+ */
+export function foldBatchMs(f: FoldCost, memoryMb: number, clientRequestMs: number): number {
   return (
-    (f.ms * ALLOWANCES.cpuShare(memoryMb)) / Math.max(1, f.batches) +
-    ALLOWANCES.dynamoRoundTripMs * foldRequestRounds(f)
+    foldCpuMs(f, clientRequestMs) * ALLOWANCES.cpuShare(memoryMb) + ALLOWANCES.dynamoRoundTripMs * foldRequestRounds(f)
   );
+}
+
+/** A delivery's normalize CPU on a full core: in process on the memory table, plus the DynamoDB client's per request. */
+export function normalizeCpuMs(c: DeliveryCost, clientRequestMs: number): number {
+  return c.ms + (c.readRequests + c.writeRequests) * clientRequestMs;
+}
+
+/**
+ * normalize's billed milliseconds per delivery in batches of `batchSize` at `memoryMb`: per batch,
+ * its records' CPU at that share (records are processed concurrently, as Powertools
+ * BatchProcessor does, so CPU adds up) plus the longest chain of DynamoDB round trips in it.
+ */
+export function normalizeBilledMsPerDelivery(
+  costs: DeliveryCost[],
+  batchSize: number,
+  memoryMb: number,
+  clientRequestMs: number,
+): number {
+  const share = ALLOWANCES.cpuShare(memoryMb);
+  let ms = 0;
+  for (let i = 0; i < costs.length; i += batchSize) {
+    const batch = costs.slice(i, i + batchSize);
+    ms += Math.ceil(
+      batch.reduce((n, c) => n + normalizeCpuMs(c, clientRequestMs), 0) * share +
+        Math.max(...batch.map((c) => c.readRequests + c.writeRequests)) * ALLOWANCES.dynamoRoundTripMs,
+    );
+  }
+  return ms / costs.length;
 }
 
 export const costBench: BenchModule = {
@@ -108,6 +151,7 @@ export const costBench: BenchModule = {
   async run(ctx) {
     const { mix, costs, fold } = await measureNormalize(ctx);
     const ingest = await measureIngest(ctx);
+    const client = await measureClientCpu(ctx);
     const s = summarize(costs);
     const set = deployedSettings();
     const M = 1_000_000;
@@ -115,30 +159,38 @@ export const costBench: BenchModule = {
     const lines: { item: string; arithmetic: string; usd: number }[] = [];
     const add = (item: string, arithmetic: string, usd: number) => lines.push({ item, arithmetic, usd: round(usd, 4) });
 
-    // --- ingest: one invocation per delivery (function URL: no gateway charge)
+    // --- ingest: one invocation per webhook (function URL: no gateway charge). Amazon's SP-API
+    // notifications are sent by Amazon's account straight to the SP-API queue: no ingest
+    // invocation, but the queue's owner (the hub's account) pays for that SendMessage (SQS bills
+    // requests to a shared queue to its owner)
+    const amazonShare = mix.items.filter((it) => it.source === 'amazon').length / mix.items.length;
+    const viaIngest = 1 - amazonShare;
     const ingestCpu = ALLOWANCES.cpuShare(set.ingestMemoryMb);
     const normCpu = ALLOWANCES.cpuShare(set.normalizeMemoryMb);
-    const ingestMs = Math.ceil(ingest.p50Ms * ingestCpu + ALLOWANCES.sqsSendMs);
+    const ingestMs = Math.ceil((ingest.p50Ms + client.sqsSendMs) * ingestCpu + ALLOWANCES.sqsSendMs);
     add(
       'Lambda ingest requests',
-      `1 per delivery × $${PRICES.lambda.perMillionRequests}/M`,
-      PRICES.lambda.perMillionRequests,
+      `1 per webhook, ${round(viaIngest, 4)} per delivery (${round(amazonShare * 100, 1)}% are Amazon SP-API notifications, which reach the SP-API queue without ingest) × $${PRICES.lambda.perMillionRequests}/M`,
+      viaIngest * PRICES.lambda.perMillionRequests,
     );
     add(
       'Lambda ingest duration',
-      `ceil(${ingest.p50Ms} ms in-process p50 × ${round(ingestCpu, 2)} CPU share + ${ALLOWANCES.sqsSendMs} ms SQS send allowance) = ${ingestMs} ms × ${set.ingestMemoryMb} MB = ${round(gbs(set.ingestMemoryMb, ingestMs), 6)} GB-s × $${PRICES.lambda.arm64PerGbSecond}`,
-      gbs(set.ingestMemoryMb, ingestMs) * PRICES.lambda.arm64PerGbSecond * M,
+      `ceil((${ingest.p50Ms} ms in-process p50 + ${client.sqsSendMs} ms SendMessage client CPU) × ${round(ingestCpu, 2)} CPU share + ${ALLOWANCES.sqsSendMs} ms SQS send allowance) = ${ingestMs} ms × ${set.ingestMemoryMb} MB = ${round(gbs(set.ingestMemoryMb, ingestMs), 6)} GB-s × ${round(viaIngest, 4)} per delivery × $${PRICES.lambda.arm64PerGbSecond}`,
+      gbs(set.ingestMemoryMb, ingestMs) * viaIngest * PRICES.lambda.arm64PerGbSecond * M,
     );
     add('Function URL', 'no charge beyond the Lambda request', 0);
 
     // --- SQS: send per delivery (64 KB chunks), receive/delete in tens (the event source mapping)
-    const messageBytes = mix.items.map((it) => Buffer.byteLength(JSON.stringify(it.delivery)) + 200);
+    // ingest sends the delivery envelope; Amazon sends its notification as it is
+    const messageBytes = mix.items.map(
+      (it) => Buffer.byteLength(it.source === 'amazon' ? it.body : JSON.stringify(it.delivery)) + 200,
+    );
     const sendChunks = messageBytes.reduce((n, b) => n + Math.ceil(b / PRICES.sqs.chunkBytes), 0) / messageBytes.length;
     const meanBytes = messageBytes.reduce((a, b) => a + b, 0) / messageBytes.length;
     const receiveChunks = Math.ceil((10 * meanBytes) / PRICES.sqs.chunkBytes) / 10;
     add(
       'SQS SendMessage',
-      `${round(sendChunks, 3)} requests per delivery (mean message ${Math.round(meanBytes)} B incl. attributes) × $${PRICES.sqs.standardPerMillionRequests}/M`,
+      `${round(sendChunks, 3)} requests per delivery (mean message ${Math.round(meanBytes)} B incl. attributes; ingest's sends, and Amazon's to the SP-API queue, which its owner pays for) × $${PRICES.sqs.standardPerMillionRequests}/M`,
       sendChunks * PRICES.sqs.standardPerMillionRequests,
     );
     add(
@@ -155,11 +207,12 @@ export const costBench: BenchModule = {
     // --- normalize: batches of NORMALIZE_BATCH_SIZE, records in a batch processed concurrently
     // (Powertools BatchProcessor default): CPU adds up, DynamoDB round trips overlap
     const B = set.normalizeBatchSize;
+    const deliveryCpuMs = (c: DeliveryCost) => normalizeCpuMs(c, client.dynamoRequestMs);
     let billedMsParallel = 0;
     let billedMsSequential = 0;
     for (let i = 0; i < costs.length; i += B) {
       const batch = costs.slice(i, i + B);
-      const cpu = batch.reduce((n, c) => n + c.ms, 0) * normCpu;
+      const cpu = batch.reduce((n, c) => n + deliveryCpuMs(c), 0) * normCpu;
       const maxReq = Math.max(...batch.map((c) => c.readRequests + c.writeRequests));
       billedMsParallel += Math.ceil(cpu + maxReq * ALLOWANCES.dynamoRoundTripMs);
       billedMsSequential += Math.ceil(
@@ -174,7 +227,7 @@ export const costBench: BenchModule = {
     );
     add(
       'Lambda normalize duration',
-      `per batch: Σ in-process (${s.inProcessMsMean} ms mean/delivery on the memory table × ${round(normCpu, 2)} CPU share) + ${ALLOWANCES.dynamoRoundTripMs} ms × the longest chain of DynamoDB requests in the batch → ${round(normMsPerDelivery, 3)} ms per delivery × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
+      `per batch: Σ CPU (${s.inProcessMsMean} ms mean/delivery in process on the memory table + ${client.dynamoRequestMs} ms DynamoDB client CPU × ${round(s.readRequests + s.writeRequests, 3)} requests, × ${round(normCpu, 2)} CPU share) + ${ALLOWANCES.dynamoRoundTripMs} ms × the longest chain of DynamoDB requests in the batch → ${round(normMsPerDelivery, 3)} ms per delivery × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
       gbs(set.normalizeMemoryMb, normMsPerDelivery) * PRICES.lambda.arm64PerGbSecond * M,
     );
     add(
@@ -192,7 +245,7 @@ export const costBench: BenchModule = {
     const foldMb = set.foldMemoryMb;
     const foldCpu = ALLOWANCES.cpuShare(foldMb);
     const foldRounds = foldRequestRounds;
-    const foldMsPerBatch = (f: FoldCost) => foldBatchMs(f, foldMb);
+    const foldMsPerBatch = (f: FoldCost) => foldBatchMs(f, foldMb, client.dynamoRequestMs);
     type Line = { item: string; arithmetic: string; usd: number };
     const foldLines = (f: FoldCost): Line[] => {
       const out: Line[] = [];
@@ -205,7 +258,7 @@ export const costBench: BenchModule = {
       );
       put(
         'Lambda fold duration',
-        `per batch: in-process ${round(f.ms / Math.max(1, f.batches), 2)} ms × ${round(foldCpu, 2)} + ${foldRounds(f)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(f), 2)} ms × ${foldMb} MB`,
+        `per batch: CPU ${round(foldCpuMs(f, client.dynamoRequestMs), 2)} ms (in process ${round(f.ms / Math.max(1, f.batches), 2)} ms + ${round((f.readRequests + f.writeRequests) / Math.max(1, f.batches), 1)} requests × ${client.dynamoRequestMs} ms client CPU) × ${round(foldCpu, 2)} + ${foldRounds(f)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(f), 2)} ms × ${foldMb} MB`,
         (gbs(foldMb, foldMsPerBatch(f)) * f.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
       );
       put(
@@ -242,17 +295,8 @@ export const costBench: BenchModule = {
     // to BatchSize; a quiet hub's are of one), each receive and delete call carries up to 10 of
     // them, and the fold's batches hold what its window gathers (normalize-cost.ts). Line by line,
     // so the line that dominates shows. The busy hub above is this with full batches.
-    const normMsPerDeliveryAt = (b: number) => {
-      let ms = 0;
-      for (let i = 0; i < costs.length; i += b) {
-        const batch = costs.slice(i, i + b);
-        ms += Math.ceil(
-          batch.reduce((n, c) => n + c.ms, 0) * normCpu +
-            Math.max(...batch.map((c) => c.readRequests + c.writeRequests)) * ALLOWANCES.dynamoRoundTripMs,
-        );
-      }
-      return ms / costs.length;
-    };
+    const normMsPerDeliveryAt = (b: number) =>
+      normalizeBilledMsPerDelivery(costs, b, set.normalizeMemoryMb, client.dynamoRequestMs);
     const linesAt = (perSecond: number, f: FoldCost, normalizeWindow = set.normalizeWindowSeconds): Line[] => {
       const b = Math.min(B, Math.max(1, Math.round(perSecond * normalizeWindow)));
       const perCall = Math.min(10, b);
@@ -308,7 +352,7 @@ export const costBench: BenchModule = {
       `measured on ${mixLabel(mix)} (normalize) and ${ingest.requests.toLocaleString('en-US')} ingest requests; prices: ${PRICES.region}, arm64, list prices as of ${PRICES.asOf}`,
     );
     ctx.log(
-      `normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations, and CPU time measured here is stretched ×${round(normCpu, 2)} for a ${set.normalizeMemoryMb} MB function's CPU share`,
+      `normalize's in-process time excludes DynamoDB latency; ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request and ${ALLOWANCES.sqsSendMs} ms per SQS send are added to the billed durations; the clients' own CPU per request (measured: SendMessage ${client.sqsSendMs} ms, DynamoDB GetItem ${client.dynamoGetMs} ms / PutItem ${client.dynamoPutMs} ms on this core) is added to the CPU; and CPU time measured here is stretched ×${round(ingestCpu, 2)} for ingest's ${set.ingestMemoryMb} MB, ×${round(normCpu, 2)} for normalize's ${set.normalizeMemoryMb} MB and ×${round(ALLOWANCES.cpuShare(set.foldMemoryMb), 2)} for the fold's ${set.foldMemoryMb} MB CPU share`,
     );
     const w = Math.max(...lines.map((l) => l.item.length));
     for (const l of lines) ctx.log(`  ${l.item.padEnd(w)}  $${l.usd.toFixed(4).padStart(7)}  ${l.arithmetic}`);
@@ -471,7 +515,16 @@ export const costBench: BenchModule = {
         deliveries: costs.length,
         seed: mix.seed,
         prices: PRICES,
-        allowances: { ...ALLOWANCES, cpuShare: { ingest: round(ingestCpu, 3), normalize: round(normCpu, 3) } },
+        allowances: {
+          ...ALLOWANCES,
+          cpuShare: {
+            ingest: round(ingestCpu, 3),
+            normalize: round(normCpu, 3),
+            fold: round(ALLOWANCES.cpuShare(set.foldMemoryMb), 3),
+          },
+        },
+        clientCpu: client,
+        amazonShareOfDeliveries: round(amazonShare, 4),
         deployed: set,
         lines,
         totalPerMillion: total,

@@ -22,6 +22,7 @@ import { EVENTS_PER_MESSAGE } from '#shared/aws/outbound-queue.ts';
 import { PUSHED_SOURCES } from '#shared/outbound/connectors/push.ts';
 import { MemoryTable } from '#shared/table/memory-table.ts';
 import { ALLOWANCES, costBench, deployedSettings, foldBatchMs } from './cost.ts';
+import { measureClientCpu } from './client-cpu.ts';
 import { normalizeMix, percentile, round, type BenchContext, type BenchModule } from './lib.ts';
 import { streamEvents } from './memory-fold.ts';
 import { foldWriteUnits, measureFold, measureNormalize, quietFoldBatch, type FoldCost } from './normalize-cost.ts';
@@ -281,6 +282,7 @@ export const outboundBench: BenchModule = {
       // request rounds (16 at a time, as stock-events.ts) and the publish's SendMessage round
       const d = busy.fold;
       const foldMb = deployedSettings().foldMemoryMb;
+      const clientMs = (await measureClientCpu(ctx)).dynamoRequestMs;
       const derivation = {
         writeUnits: (foldWriteUnits(d) - foldWriteUnits(fold.busy)) / deliveries,
         atsWriteUnits: (d.writeUnitsByItemType.ATS ?? 0) / deliveries,
@@ -294,7 +296,7 @@ export const outboundBench: BenchModule = {
         Math.ceil(perBatch(derivation.writes) / 16) +
         (busy.messages > 0 ? 1 : 0);
       const derivationMsPerBatch =
-        Math.max(0, foldBatchMs(d, foldMb) - foldBatchMs(fold.busy, foldMb)) +
+        Math.max(0, foldBatchMs(d, foldMb, clientMs) - foldBatchMs(fold.busy, foldMb, clientMs)) +
         derivationRounds * ALLOWANCES.dynamoRoundTripMs;
       const SUBSCRIBERS = 1;
       const subscriberDeliveries = ((busy.available + busy.balance) * SUBSCRIBERS) / deliveries;

@@ -1,6 +1,7 @@
-import { ALLOWANCES, deployedSettings, foldBatchMs, foldRequestRounds } from './cost.ts';
+import { measureClientCpu } from './client-cpu.ts';
+import { ALLOWANCES, deployedSettings, foldBatchMs, foldCpuMs, foldRequestRounds, normalizeCpuMs } from './cost.ts';
 import { measureNormalize } from './normalize-cost.ts';
-import { mixLabel, percentile, round, type BenchModule } from './lib.ts';
+import { mixLabel, percentile, round, type BenchModule, type DeliveryCost } from './lib.ts';
 
 export const PEAK_RATE = 1700;
 /** one partition's write throughput limit (DynamoDB developer guide, partitions) */
@@ -66,6 +67,40 @@ export function simulateQueue(opts: {
 }
 
 /**
+ * normalize's service time at `memoryMb`: CPU per delivery (in process on the memory table plus the
+ * DynamoDB client's CPU per request, bench/client-cpu.ts) at that memory's CPU share, and a batch
+ * of n with its records processed concurrently (CPU adds up, the longest chain of round trips).
+ */
+export function normalizeService(costs: DeliveryCost[], memoryMb: number, clientRequestMs: number) {
+  const meanCpuMs =
+    (costs.reduce((n, c) => n + normalizeCpuMs(c, clientRequestMs), 0) / costs.length) * ALLOWANCES.cpuShare(memoryMb);
+  const chains = costs.map((c) => c.readRequests + c.writeRequests).sort((a, b) => a - b);
+  const longestChain = percentile(chains, 99.9);
+  const meanRequests = chains.reduce((a, b) => a + b, 0) / chains.length;
+  const batchMs = (n: number) => n * meanCpuMs + longestChain * ALLOWANCES.dynamoRoundTripMs;
+  return { meanCpuMs, longestChain, meanRequests, batchMs };
+}
+
+/**
+ * The smallest normalize concurrency that keeps the oldest message under MAX_OLDEST_AGE_S through
+ * a PEAK_SECONDS peak at PEAK_RATE (monotone in the concurrency: a binary search).
+ */
+export function concurrencyForPeak(batch: number, batchMs: (n: number) => number): number {
+  let lo = 1;
+  let hi = 1000;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (
+      simulateQueue({ rate: PEAK_RATE, burstS: PEAK_SECONDS, concurrency: mid, batch, batchMs }).maxOldestAgeS <
+      MAX_OLDEST_AGE_S
+    )
+      hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
  * Peak on paper: the mix fed at 1,700 deliveries/s of simulated time through the memory table
  * (the write records of the normalize measurement, in the same arrival order), per partition key
  * per simulated second; then the queue in front of normalize at that rate.
@@ -75,6 +110,7 @@ export const peakBench: BenchModule = {
   title: `Peak on paper: ${PEAK_RATE} deliveries/s, simulated`,
   async run(ctx) {
     const { mix, costs, fold } = await measureNormalize(ctx);
+    const client = await measureClientCpu(ctx);
     const perSecond = new Map<number, Map<string, number>>();
     costs.forEach((c, i) => {
       const second = Math.floor(i / PEAK_RATE);
@@ -114,18 +150,18 @@ export const peakBench: BenchModule = {
     const withinLimit = hottest.wu < PARTITION_WU_PER_SECOND;
     // does one fold invocation per stream shard keep up? a batch must take less time to fold than
     // the changes in it took to arrive (a busy table has several shards: one is the worst case)
-    const foldMs = foldBatchMs(fold.busy, deployedSettings().foldMemoryMb);
+    const foldMs = foldBatchMs(fold.busy, deployedSettings().foldMemoryMb, client.dynamoRequestMs);
     const batchSpanMs = (fold.busy.batchSize / changesPerSecond) * 1000;
     const foldKeepsUp = foldMs < batchSpanMs;
 
     // --- the queue in front of normalize
     const set = deployedSettings();
     const cpu = ALLOWANCES.cpuShare(set.normalizeMemoryMb);
-    const meanCpuMs = (costs.reduce((n, c) => n + c.ms, 0) / costs.length) * cpu;
-    const chains = costs.map((c) => c.readRequests + c.writeRequests).sort((a, b) => a - b);
-    const longestChain = percentile(chains, 99.9);
-    const meanRequests = chains.reduce((a, b) => a + b, 0) / chains.length;
-    const batchMs = (n: number) => n * meanCpuMs + longestChain * ALLOWANCES.dynamoRoundTripMs;
+    const { meanCpuMs, longestChain, meanRequests, batchMs } = normalizeService(
+      costs,
+      set.normalizeMemoryMb,
+      client.dynamoRequestMs,
+    );
     const perDeliveryMs = meanCpuMs + meanRequests * ALLOWANCES.dynamoRoundTripMs;
     const steadyConcurrency = Math.ceil((PEAK_RATE * batchMs(set.normalizeBatchSize)) / set.normalizeBatchSize / 1000);
     const configured = set.normalizeMaxConcurrency;
@@ -137,26 +173,7 @@ export const peakBench: BenchModule = {
       batchMs,
       sampleEveryS: 150,
     });
-    // the smallest concurrency keeping the oldest message under the limit (monotone: binary search)
-    const smallest = (ms: (n: number) => number) => {
-      let lo = 1;
-      let hi = 1000;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (
-          simulateQueue({
-            rate: PEAK_RATE,
-            burstS: PEAK_SECONDS,
-            concurrency: mid,
-            batch: set.normalizeBatchSize,
-            batchMs: ms,
-          }).maxOldestAgeS < MAX_OLDEST_AGE_S
-        )
-          hi = mid;
-        else lo = mid + 1;
-      }
-      return lo;
-    };
+    const smallest = (ms: (n: number) => number) => concurrencyForPeak(set.normalizeBatchSize, ms);
     const needed = smallest(batchMs);
     // records one at a time (no overlap of DynamoDB round trips): the pessimistic bound
     const seqBatchMs = (n: number) => n * perDeliveryMs;
@@ -177,7 +194,7 @@ export const peakBench: BenchModule = {
       `fold: ${round(changesPerSecond, 0)} order changes/s → batches of ${fold.busy.batchSize} (${round(fold.busy.batchSize / changesPerSecond, 1)} s of changes each) → a balance or counter is written about once a batch per stream shard; busiest partition in one batch ${fold.busy.hottestPerBatch.pk} ${fold.busy.hottestPerBatch.wu} WU (every item in it the batch writes) → ${foldRate} WU/s, + ${round(normalizeOnFoldHot, 1)} WU/s from normalize`,
     );
     ctx.log(
-      `fold throughput (one stream shard takes every change): a batch of ${fold.busy.batchSize} takes ≈ ${round(foldMs, 0)} ms at ${deployedSettings().foldMemoryMb} MB (CPU ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 0)} ms on a full core here × ${round(ALLOWANCES.cpuShare(deployedSettings().foldMemoryMb), 2)} + ${foldRequestRounds(fold.busy)} request rounds × ${ALLOWANCES.dynamoRoundTripMs} ms) against the ${round(batchSpanMs, 0)} ms its changes take to arrive → ${foldKeepsUp ? 'keeps up' : 'FALLS BEHIND'}`,
+      `fold throughput (one stream shard takes every change): a batch of ${fold.busy.batchSize} takes ≈ ${round(foldMs, 0)} ms at ${deployedSettings().foldMemoryMb} MB (CPU ${round(foldCpuMs(fold.busy, client.dynamoRequestMs), 0)} ms on a full core here, ${round(fold.busy.ms / Math.max(1, fold.busy.batches), 0)} ms in process + the DynamoDB client's ${client.dynamoRequestMs} ms a request, × ${round(ALLOWANCES.cpuShare(deployedSettings().foldMemoryMb), 2)} + ${foldRequestRounds(fold.busy)} request rounds × ${ALLOWANCES.dynamoRoundTripMs} ms) against the ${round(batchSpanMs, 0)} ms its changes take to arrive → ${foldKeepsUp ? 'keeps up' : 'FALLS BEHIND'}`,
     );
     ctx.log(
       `hottest partition: ${hottest.pk} at ${hottest.wu} WU/s (limit ${PARTITION_WU_PER_SECOND}: ${withinLimit ? 'below' : 'ABOVE'}); hottest by item type: ${Object.entries(
@@ -188,7 +205,7 @@ export const peakBench: BenchModule = {
         .join(', ')}`,
     );
     ctx.log(
-      `normalize service time: ${round(meanCpuMs, 3)} ms CPU per delivery (×${round(cpu, 2)} for ${set.normalizeMemoryMb} MB) + ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request (mean ${round(meanRequests, 2)}, longest chain p99.9 ${longestChain}); batch of ${set.normalizeBatchSize} ≈ ${round(batchMs(set.normalizeBatchSize), 1)} ms with records in parallel`,
+      `normalize service time: ${round(meanCpuMs, 3)} ms CPU per delivery (in process + ${client.dynamoRequestMs} ms DynamoDB client CPU a request, ×${round(cpu, 2)} for ${set.normalizeMemoryMb} MB) + ${ALLOWANCES.dynamoRoundTripMs} ms per DynamoDB request (mean ${round(meanRequests, 2)}, longest chain p99.9 ${longestChain}); batch of ${set.normalizeBatchSize} ≈ ${round(batchMs(set.normalizeBatchSize), 1)} ms with records in parallel`,
     );
     ctx.log(
       `a ${PEAK_SECONDS / 60}-minute peak: steady state needs ${steadyConcurrency} concurrent normalize invocations; oldest message < ${MAX_OLDEST_AGE_S} s needs ${needed} (records concurrently, as Powertools BatchProcessor does) or ${neededSeq} (records one at a time)`,
@@ -269,7 +286,7 @@ export const peakBench: BenchModule = {
         },
         {
           figure: `Normalize concurrency for oldest message < ${MAX_OLDEST_AGE_S} s at ${PEAK_RATE}/s`,
-          value: `${needed} (records concurrent) / ${neededSeq} (sequential)`,
+          value: `${needed} (records concurrent) / ${neededSeq} (sequential) at ${set.normalizeMemoryMb} MB; the default cap is ${configured}`,
           measuredOn: `${PEAK_SECONDS / 60}-min simulated peak`,
         },
       ],

@@ -10,6 +10,7 @@ import { e2eBench } from './e2e.ts';
 import { hydrateBench } from './hydrate.ts';
 import { hydrateLocalBench } from './hydrate-local.ts';
 import { ingestBench } from './ingest.ts';
+import { memoryBench } from './memory-size.ts';
 import { kpiReadBench } from './kpi-read.ts';
 import { DEFAULT_SEED } from './mix.ts';
 import { normalizeCostBench } from './normalize-cost.ts';
@@ -35,6 +36,7 @@ export const BENCHMARKS: BenchModule[] = [
   ingestBench,
   costBench,
   peakBench,
+  memoryBench,
   e2eBench,
   stockReadBench,
   kpiReadBench,

@@ -144,11 +144,28 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   docs: 3,
 } as const;
 /**
+ * ingest: verifying a signature and enqueueing one message is a fraction of a millisecond of CPU
+ * (the ingest bench: handler and SendMessage client on one core), so the smallest size Lambda has
+ * serves it: at 128 MB (a 13.8th of a vCPU) that CPU takes a few milliseconds next to the ~10 ms
+ * SendMessage round trip, its cold import about 0.4 s, and each delivery bills half the GB-seconds
+ * of the 256 MB default (`npm run bench`: ingest, cost; docs/benchmarks.md, memory per function).
+ */
+export const INGEST_MEMORY_MB = 128;
+/**
+ * normalize: the function default. A batch's CPU (adapters, merges and the DynamoDB client's per
+ * request) costs the same GB-seconds at any size, while only its DynamoDB waits bill by memory: 128 MB
+ * would save about $0.001 per million deliveries on a busy hub and $0.02 on a quiet one, and double
+ * the concurrency a 1,700 deliveries/s peak needs (`npm run bench`: memory, peak).
+ */
+export const NORMALIZE_MEMORY_MB = 256;
+/**
  * The fold is CPU-bound (it reads a few thousand order images a batch and plans every balance and
- * counter they touch): 1,769 MB is one vCPU, so a batch of ~3,300 order changes takes about 2 s,
- * inside the ~3.4 s such a batch spans at 1,700 deliveries/s even when one stream shard carries
- * them all (`npm run bench`, peak); at the 256 MB default it would fall behind at that rate. It
- * runs once per batch, so the memory costs about a cent per million deliveries.
+ * counter they touch, and makes a DynamoDB request for each, whose client CPU counts too): 1,769 MB
+ * is one vCPU, so a batch of ~3,300 order changes takes about 2.5 s on an idle core, inside the
+ * ~3.5 s such a batch spans at 1,700 deliveries/s even when one stream shard carries them all
+ * (`npm run bench`: peak, memory); at 1,024 MB it would not be, and Node folds on one thread, so
+ * more memory adds no speed. It runs once per batch, so the memory costs about two cents per
+ * million deliveries.
  */
 export const FOLD_MEMORY_MB = 1769;
 /**
@@ -397,6 +414,7 @@ export class HubStack extends Stack {
       logRetention,
       environment: ingestEnv,
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.ingest),
+      memorySize: INGEST_MEMORY_MB,
       reservedConcurrentExecutions: ctx.ingestConcurrency === 'none' ? undefined : ctx.ingestConcurrency,
     });
     this.webhookUrl = this.ingest.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
@@ -483,6 +501,7 @@ export class HubStack extends Stack {
         ...customerSaltEnv,
       },
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.normalize),
+      memorySize: NORMALIZE_MEMORY_MB,
     });
     // orders, balances, ledger rows, listings: read and written by key, never the feed index
     this.allowTable(this.normalize, { table: [...ITEM_READ, ...ITEM_WRITE] });

@@ -12,9 +12,19 @@ import type { Item, TablePort } from '#shared/table/port.ts';
  * like an order's: one quoted sale of (end − start) seconds where it ended, exactly once per counter
  * watermark. The order itself carries no start, so it is not counted twice.
  */
-export async function applySalesCycle(table: TablePort, event: SalesCycleRecorded): Promise<'applied' | 'noop'> {
+export async function applySalesCycle(
+  table: TablePort,
+  event: SalesCycleRecorded,
+  /**
+   * false: the draft is read eventually consistently (half a read unit). A stale draft is an older
+   * one, whose times are no earlier than the stored ones (they only move earlier), so a no-op it
+   * decides the stored draft decides too, and a write it plans fails its condition (the times
+   * read) and is planned again from a strongly consistent read (shared/normalize/apply.ts).
+   */
+  consistent = true,
+): Promise<'applied' | 'noop'> {
   const key = keys.draft(event.channel, event.draftId);
-  const current = await table.get(key);
+  const current = await table.get(key, { consistent });
   const earliest = (a: unknown, b: string) =>
     typeof a === 'string' && Date.parse(a) <= Date.parse(b) ? a : new Date(b).toISOString();
   const startedAt = earliest(current?.startedAt, event.startedAt);

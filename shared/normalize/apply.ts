@@ -123,9 +123,9 @@ export async function applyEvent(
     case 'HydrationPending':
       return withConflictRetry(() => applyHydration(table, event));
     case 'ListedQuantityReported':
-      return withConflictRetry(() => applyListedQuantity(table, event));
+      return withConflictRetry((consistent) => applyListedQuantity(table, event, consistent));
     case 'SalesCycleRecorded':
-      return withConflictRetry(() => applySalesCycle(table, event));
+      return withConflictRetry((consistent) => applySalesCycle(table, event, consistent));
   }
 }
 

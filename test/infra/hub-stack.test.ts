@@ -54,13 +54,18 @@ describe('HubStack functions', () => {
           Variables: Match.objectLike({
             HUB_TABLE_NAME: Match.anyValue(),
             HUB_STAGE: 'dev',
-            POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^inventory-hub-(ingest|normalize|stock|kpi|hydrate)$'),
+            POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^inventory-hub-(normalize|stock|kpi|hydrate)$'),
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
       },
-      5,
+      4,
     );
+    // ingest runs at Lambda's smallest size: its work is a signature check and one SendMessage
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 128,
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'inventory-hub-ingest' }) },
+    });
     // only ingest sends to the queue and claim-checks bodies
     const hubVars = (name: string) =>
       Object.keys(
