@@ -5,16 +5,17 @@ import type { Key } from '#shared/table/port.ts';
  * writes is addressed through these builders, so keys are spelled in one place.
  */
 /**
- * The table's one global secondary index (attributes `feedPk`/`feedSk`, sparse): the stock change
- * feed (`FEED#<shard>` partitions) and the channel list (the CHANNELS_INDEX_PK partition).
+ * The table's one global secondary index (attributes `feedPk`/`feedSk`, sparse): the channel list
+ * (the CHANNELS_INDEX_PK partition). Balances once carried these attributes too (the delta feed,
+ * `FEED#<shard>` partitions); every balance write now removes them, and the feed reads change pages.
  */
 export const FEED_INDEX = 'byUpdated';
 
 /** The index partition (GSI byUpdated) that lists channels: configurations, connections, data. */
 export const CHANNELS_INDEX_PK = 'CHANNELS';
 
-/** The stock change feed's index partition for a shard (of FEED_SHARDS). */
-export const feedPartition = (shard: number) => `FEED#${shard}`;
+/** What a balance write removes: the index keys balances carried before the change pages. */
+export const LEGACY_BALANCE_INDEX_ATTRS = ['feedPk', 'feedSk'] as const;
 
 /** Partition prefixes of the items that are listed by scanning (operator commands only). */
 export const CONNECTION_PREFIX = 'CONN#';
@@ -146,7 +147,28 @@ export const keys = {
     sk: 'META',
   }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
+  /**
+   * A part of a stream batch's change page (shared/inventory/change-pages.ts): one partition per
+   * UTC day of the stamp, sorted by stamp, so "changes since T" is a range read day by day.
+   */
+  changePage: (stampIso: string, shardId: string, lastSeq: string, part: number) => ({
+    pk: `CHG#${stampIso.slice(0, 10)}`,
+    sk: `${stampIso}#${shardId}#${lastSeq}#${part}`,
+  }),
+  /** the stamp a stream batch's change page was written under (a retry writes the same page) */
+  changeBatch: (shardId: string, lastSeq: string) => ({ pk: `CHGB#${shardId}`, sk: lastSeq }),
+  /**
+   * A balance's entry in the balance directory: one small item per balance ever created, spread
+   * over BALANCE_DIR_SHARDS partitions, so every balance is listed without an index over balances.
+   */
+  balanceDir: (sku: string, location: string) => ({
+    pk: balanceDirPartition(shardOf(`${sku}|${location}`, BALANCE_DIR_SHARDS)),
+    sk: `${sku}#${location}`,
+  }),
 };
+
+/** The balance directory's partition for a shard (of BALANCE_DIR_SHARDS). */
+export const balanceDirPartition = (shard: number) => `BALDIR#${shard}`;
 
 /** DynamoDB's key limits: partition key and sort key values, in UTF-8 bytes. */
 export const DYNAMO_PK_MAX_BYTES = 2048;
@@ -180,8 +202,11 @@ export function itemRef(key: { pk?: unknown; sk?: unknown }): string {
  */
 export const KPI_SHARDS = 1;
 
-/** Stock change feed (GSI `byUpdated`): balances are spread over a few feed partitions. */
-export const FEED_SHARDS = 4;
+/**
+ * The balance directory's partitions (keys.balanceDir): a few, so listing every balance reads
+ * them in parallel and creating balances spreads its writes.
+ */
+export const BALANCE_DIR_SHARDS = 4;
 
 /** FNV-1a, 32 bits: a stable small hash (same input, same value, on every machine). */
 export function fnv1a32(value: string): number {
