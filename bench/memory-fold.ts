@@ -26,9 +26,14 @@ export async function foldMemory(
   const events = opts.events ?? streamEvents(table.streamFrom(0).changes);
   const zone = await resolveRollupZone(table, opts.zone ?? 'UTC');
   let position = opts.position ?? 0;
+  // the sequence number the previous batch ended at: balance writes by normalize recorded after it
+  // (MemoryTable.recordCounted) go with the next batch, as the fold's event filter hands them over
+  let last = position > 0 ? table.streamFrom(position - 1, 1).changes[0]?.seq : undefined;
   for (;;) {
     const { changes, next } = table.streamFrom(position, opts.batchSize ?? 1000);
-    if (changes.length === 0) return position;
+    const end = changes.length > 0 ? changes[changes.length - 1]!.seq : undefined;
+    const counted = table.countedBetween(last, end);
+    if (changes.length === 0 && counted.length === 0) return position;
     const r = await applyFold(
       table,
       MEMORY_SHARD,
@@ -38,9 +43,12 @@ export async function foldMemory(
       opts.nowMs === undefined ? Date.now : () => opts.nowMs!,
       BALANCE_MAX_BYTES,
       events,
+      counted,
     );
     opts.onBatch?.(r);
     position = next;
+    if (end === undefined) return position;
+    last = end;
   }
 }
 
