@@ -221,7 +221,7 @@ export const costBench: BenchModule = {
       );
       put(
         'DynamoDB change pages',
-        `${round(feed.pages / costs.length)} WU per delivery (the delta feed: each fold batch's changed balances on one page, its parts and a batch marker) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        `${round(feed.pages / costs.length)} WU per delivery (the delta feed: each fold batch's changed balances on one page, in parts of ≤ 64 KB) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
         (feed.pages / costs.length) * PRICES.dynamodb.perMillionWriteUnits,
       );
       const dirWu = feed.directory / costs.length + normDirWu;

@@ -52,7 +52,7 @@ export interface FoldCost extends CostStats {
   hottestPerBatch: { pk: string; wu: number };
   /**
    * write units by item type (balances and ledger rows SKU, hour counters KPI, day rollups KPID,
-   * month rollups KPIM, KPIZONE; change pages CHG and their batch markers CHGB; the balance
+   * month rollups KPIM, KPIZONE; change pages CHG; the balance
    * directory BALDIR)
    */
   writeUnitsByItemType: Record<string, number>;
@@ -399,12 +399,12 @@ export const normalizeCostBench: BenchModule = {
   },
 };
 
-/** Item types (partition key prefixes) of the delta feed's change pages: the pages and their batch markers. */
-export const CHANGE_PAGE_TYPES = ['CHG', 'CHGB'] as const;
+/** Item types (partition key prefixes) of the delta feed's change pages. */
+export const CHANGE_PAGE_TYPES = ['CHG'] as const;
 /** Item type of the balance directory. */
 export const DIRECTORY_TYPE = 'BALDIR';
 
-/** The fold's write units on change pages (and their markers) and on the balance directory. */
+/** The fold's write units on change pages and on the balance directory. */
 export function foldFeedWriteUnits(c: FoldCost): { pages: number; directory: number } {
   const by = c.writeUnitsByItemType;
   return {

@@ -12,12 +12,17 @@ import type { MsClock } from '#shared/domain/clock.ts';
  * order, so no balance write has to move an index entry (a GSI over balances billed an index
  * write, often two, per balance write).
  *
- * A retried batch writes the page under the key it was first written with: the stamp is recorded
- * on a small marker item per batch (`CHGB#<shard>` / `<last record>`), put after the page. A retry
- * that finds the marker overwrites the same page (same rows or newer); one that finds none (the
- * first attempt stopped before or after the page) takes a new stamp, so a page is never stamped
- * behind a reader that may already have passed it. Rows carry each balance's `rev`: a reader that
- * sees a balance twice keeps the higher.
+ * A retried batch writes the page under the key it was first written with. The fold writes a
+ * batch's page only after all of its balance writes, so an attempt that still had a balance to
+ * write is the first to reach the page: it takes a new stamp. An attempt that wrote no balance
+ * (every one was written by an earlier attempt, or the batch holds only balances normalize
+ * counted) looks for the batch's page (its `batch` attribute) among the pages stamped from its
+ * rows' latest change on (LOOKUP_WINDOW_MS): found, it overwrites that page (same rows or newer);
+ * not found (the earlier attempt stopped before its page), it takes a new stamp — a page is never
+ * stamped behind a reader that may already have passed it. Only a retry pays the look-up, and only
+ * a batch retried later than the window writes its rows twice (on two pages; rows carry each
+ * balance's `rev`, and a reader that sees a balance twice keeps the higher). A marker item per
+ * batch would make every batch pay a write and a read for what only retries need.
  */
 
 /** A balance's state as a change page lists it. */
@@ -39,8 +44,11 @@ export interface ChangeRow {
 export const FEED_RETENTION_DAYS = 30;
 export const FEED_RETENTION_MS = FEED_RETENTION_DAYS * 86_400_000;
 
-/** How long a batch's marker is kept: a stream keeps records 24 hours, so a retry comes sooner. */
-const MARKER_TTL_S = 2 * 86_400;
+/**
+ * How far after its rows' latest change a batch's page is looked for: the fold puts the page
+ * right after its balance writes, well within its 60-second timeout.
+ */
+export const LOOKUP_WINDOW_MS = 5 * 60_000;
 
 /**
  * Bytes of rows per page part: well under DynamoDB's 400 KB item limit, and small enough that a
@@ -140,10 +148,10 @@ export function pageParts(encoded: readonly string[], maxBytes = PAGE_PART_BYTES
 }
 
 /**
- * Writes a batch's change page: one put per part, then the batch's marker. `batch` identifies the
- * batch (`<stream shard>#<last record, padded>`); `clock` stamps the page just before it is put
- * (the feed's settle window assumes a page lands within seconds of its stamp).
- * Returns the number of items written (parts and marker).
+ * Writes a batch's change page, one put per part. `lastSeq` (the batch's last record, padded)
+ * and the shard name the batch; `clock` stamps a new page just before it is put (the feed's
+ * settle window assumes a page lands within seconds of its stamp); `retry`: no balance write of
+ * this attempt preceded the page, so an earlier attempt may have written it (see above).
  */
 export async function writeChangePages(
   table: TablePort,
@@ -151,27 +159,40 @@ export async function writeChangePages(
   lastSeq: string,
   rows: readonly ChangeRow[],
   clock: MsClock,
+  retry = false,
 ): Promise<{ parts: number; rows: number }> {
   const newest = newestRows(rows);
   if (newest.length === 0) return { parts: 0, rows: 0 };
-  const marker = keys.changeBatch(shardId, lastSeq);
-  const seen = await table.get(marker);
-  const stampIso = typeof seen?.stamp === 'string' ? seen.stamp : new Date(clock()).toISOString();
+  const batch = `${shardId}#${lastSeq}`;
+  const stampIso = (retry ? await earlierStamp(table, batch, newest) : undefined) ?? new Date(clock()).toISOString();
   const stampS = Math.floor(Date.parse(stampIso) / 1000);
   const parts = pageParts(newest.map(encodeChangeRow));
   for (const [i, part] of parts.entries()) {
     const item: Item = {
       ...keys.changePage(stampIso, shardId, lastSeq, i),
       type: 'change-page',
+      batch,
       rows: part,
       ttl: stampS + FEED_RETENTION_DAYS * 86_400,
     };
     await table.write([{ kind: 'put', item }]);
   }
-  await table.write([
-    { kind: 'put', item: { ...marker, type: 'change-batch', stamp: stampIso, ttl: stampS + MARKER_TTL_S } },
-  ]);
   return { parts: parts.length, rows: newest.length };
+}
+
+/** The stamp of the batch's page if an earlier attempt wrote one (within LOOKUP_WINDOW_MS of its rows). */
+async function earlierStamp(table: TablePort, batch: string, rows: readonly ChangeRow[]): Promise<string | undefined> {
+  const from = rows.reduce((max, r) => (r.updatedAt > max ? r.updatedAt : max), '');
+  const fromMs = Date.parse(from);
+  if (!Number.isFinite(fromMs)) return undefined;
+  const to = new Date(fromMs + LOOKUP_WINDOW_MS).toISOString();
+  for (let day = from.slice(0, 10); day <= to.slice(0, 10); ) {
+    const pages = await table.queryBetween(`CHG#${day}`, from, to);
+    const mine = pages.find((p) => p.batch === batch);
+    if (mine) return String(mine.sk).slice(0, 24);
+    day = new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+  }
+  return undefined;
 }
 
 /**
@@ -187,6 +208,8 @@ export async function writeBatchPage(
   folded: readonly ChangeRow[],
   counted: readonly CountedBalance[],
   clock: MsClock,
+  /** no balance write of this attempt preceded the page (writeChangePages) */
+  retry = false,
 ): Promise<{ parts: number; rows: number }> {
   const rows: ChangeRow[] = [...folded];
   const unread = [];
@@ -199,5 +222,5 @@ export async function writeBatchPage(
       const r = changeRowOf(it);
       if (r) rows.push(r);
     }
-  return writeChangePages(table, shardId, lastSeq, rows, clock);
+  return writeChangePages(table, shardId, lastSeq, rows, clock, retry);
 }

@@ -210,7 +210,7 @@ export async function applyFold(
   const page =
     lastSeq === undefined
       ? { parts: 0, rows: 0 }
-      : await writeBatchPage(table, shardId, lastSeq, written.changed, counted, clock);
+      : await writeBatchPage(table, shardId, lastSeq, written.changed, counted, clock, written.balances === 0);
   if (events && lastSeq !== undefined) {
     // a retry of this batch has the same shard and last record: it re-derives the same versions
     const batchKey = `${shardId}#${lastSeq}`;

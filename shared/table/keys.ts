@@ -155,8 +155,6 @@ export const keys = {
     pk: `CHG#${stampIso.slice(0, 10)}`,
     sk: `${stampIso}#${shardId}#${lastSeq}#${part}`,
   }),
-  /** the stamp a stream batch's change page was written under (a retry writes the same page) */
-  changeBatch: (shardId: string, lastSeq: string) => ({ pk: `CHGB#${shardId}`, sk: lastSeq }),
   /**
    * A balance's entry in the balance directory: one small item per balance ever created, spread
    * over BALANCE_DIR_SHARDS partitions, so every balance is listed without an index over balances.

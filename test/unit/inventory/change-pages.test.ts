@@ -118,6 +118,44 @@ describe('applyFold: change pages and the balance directory', () => {
     ]);
   });
 
+  it('stamps the page anew when the attempt before stopped ahead of it, so no reader has passed it', async () => {
+    // Prepare: the first attempt writes the balance, then the page write fails
+    const t = new MemoryTable();
+    await applyEvent(t, order('o1', 2), clock);
+    const { changes } = t.streamFrom(0);
+    const write = t.write.bind(t);
+    let failPages = true;
+    t.write = async (ops) => {
+      if (failPages && ops.some((op) => op.kind === 'put' && String(op.item.pk).startsWith('CHG#')))
+        throw new Error('throttled');
+      return write(ops);
+    };
+    await expect(applyFold(t, SHARD, changes, 'UTC', NOW, () => NOW + 1000)).rejects.toThrow('throttled');
+    failPages = false;
+    // Act: Lambda hands the batch over again 30 s later
+    await applyFold(t, SHARD, changes, 'UTC', NOW + 30_000, () => NOW + 31_000);
+    // Assess: one page, stamped by the retry; its row the balance the first attempt wrote
+    const stored = await t.queryBetween('CHG#2026-11-23', '', '~');
+    expect(stored.map((p) => String(p.sk).slice(0, 24))).toEqual(['2026-11-23T12:00:31.000Z']);
+    expect(pageOf(stored[0]!).rows).toEqual([
+      expect.objectContaining({ rev: 1, updatedAt: '2026-11-23T12:00:01.000Z' }),
+    ]);
+  });
+
+  it('writes the page of a batch holding only counts once, however often the batch is handed over', async () => {
+    // Prepare
+    const t = new MemoryTable();
+    await applyEvent(t, count(10, '2026-11-23T11:00:00.000Z'), clock);
+    const counted = [{ sku: 'A', location: 'WH1', seq: '42' }];
+    // Act
+    await applyFold(t, SHARD, [], 'UTC', NOW, () => NOW + 1000, undefined, undefined, counted);
+    await applyFold(t, SHARD, [], 'UTC', NOW, () => NOW + 9000, undefined, undefined, counted);
+    // Assess
+    const stored = await t.queryBetween('CHG#2026-11-23', '', '~');
+    expect(stored).toHaveLength(1);
+    expect(String(stored[0]!.sk).slice(0, 24)).toBe('2026-11-23T12:00:01.000Z');
+  });
+
   it('lists a count normalize made and an order folded in the same batch once, with the newest rev', async () => {
     // Prepare: a count (rev 1), then an order's reservation folded on top (rev 2)
     const t = new MemoryTable();
