@@ -227,7 +227,7 @@ export const costBench: BenchModule = {
       const dirWu = feed.directory / costs.length + normDirWu;
       put(
         'DynamoDB balance directory',
-        `${round(dirWu)} WU per delivery (one entry per balance created: by the fold ${round(feed.directory / costs.length)} + by counts and adjustments ${round(normDirWu)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        `${round(dirWu)} WU per delivery (one entry per balance created: by the fold ${round(feed.directory / costs.length)} + by counts and adjustments ${round(normDirWu)}; the mix starts on an empty table, so every balance it touches is new — a running hub pays this only for new SKU × location pairs) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
         dirWu * PRICES.dynamodb.perMillionWriteUnits,
       );
       put(
