@@ -328,8 +328,10 @@ export class HubStack extends Stack {
       deletionProtection: prod,
       removalPolicy: statefulRemoval,
     });
-    // The stock change feed: only items that carry feedPk/feedSk are projected (sparse index), so
-    // the feed never pays for orders, receipts or counters.
+    // The channel list (CHANNELS_INDEX_PK): only items that carry feedPk/feedSk are projected
+    // (sparse index). Balances carried them for the stock change feed until it moved to change
+    // pages; the index keeps its name, keys and projection (CloudFormation changes one GSI per
+    // update, and the channel list still reads it), and balances leave it as they are written.
     this.table.addGlobalSecondaryIndex({
       indexName: FEED_INDEX,
       partitionKey: { name: 'feedPk', type: AttributeType.STRING },

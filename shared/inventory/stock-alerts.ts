@@ -73,7 +73,7 @@ const AlertsQuerySchema = z.object({
 });
 
 /**
- * Balances read per request at most. Listing low stock reads every balance (see shared/aws/kpi-repo.ts);
+ * Balances read per request at most. Listing low stock reads every balance (through the balance directory: lowBalancesIn);
  * this caps one request's cost, and the answer says `truncated` when it stopped early.
  */
 export const MAX_BALANCES_SCANNED = 50_000;

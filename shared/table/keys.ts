@@ -216,7 +216,7 @@ export function fnv1a32(value: string): number {
   return h >>> 0;
 }
 
-/** The shard a value falls in, of `shards` (for write sharding and feed partitions). */
+/** The shard a value falls in, of `shards` (for write sharding and the balance directory's partitions). */
 export function shardOf(value: string, shards: number): number {
   return fnv1a32(value) % shards;
 }

@@ -25,7 +25,8 @@ import { changeRowOf } from '#shared/inventory/change-pages.ts';
  * the bench cross-checks the two on moto.
  *
  * On top, and kept out of `stats` (DynamoTable cannot see it): the write units the sparse GSI
- * `byUpdated` (projection ALL, keys feedPk/feedSk) costs — an index write per base write of an item
+ * `byUpdated` (projection ALL, keys feedPk/feedSk: channel items; balances written before the change
+ * pages, until their next write removes the keys) costs — an index write per base write of an item
  * that carries the keys, two when the index key changes (delete + put), sized like the item.
  *
  * DynamoDB's own refusals are modelled as DynamoTable reports them (TableValidationError): a key
