@@ -442,10 +442,11 @@ const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   // outbound-store.ts also removes subscriptions (admin CLI)
   Outbound: ['dynamodb:DeleteItem'],
   Stock: [],
-  // table.ts is bundled for documentClient(); DynamoTable's updates and batch reads are not used.
-  // api-keys.ts and channels.ts also write keys and channels (admin CLI); its one write is a
-  // reported figure (figures-repo.ts: puts in a transaction, on FIG#… only by its partitions)
-  Kpi: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  // table.ts is bundled for documentClient() and the stock alerts' batch reads of balances;
+  // DynamoTable's updates are not used. api-keys.ts and channels.ts also write keys and channels
+  // (admin CLI); its one write is a reported figure (figures-repo.ts: puts in a transaction, on
+  // FIG#… only by its partitions)
+  Kpi: ['dynamodb:UpdateItem'],
   Fold: [],
   Docs: [],
 };
