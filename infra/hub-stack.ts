@@ -667,8 +667,8 @@ export class HubStack extends Stack {
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.fold),
       memorySize: FOLD_MEMORY_MB,
     });
-    // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values:
-    // read, create, add to; never delete. The index: only to list channels for stock-change events
+    // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values,
+    // the delta feed's change pages and the balance directory: read, create, add to; never delete. The index: only to list channels for stock-change events
     this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] });
     // the stock-change events it derives go to the outbound queue (shared/aws/outbound-queue.ts)
     this.fold.role.addToPrincipalPolicy(
