@@ -4,6 +4,8 @@ import { measureIngest } from './ingest.ts';
 import {
   FOLD_WINDOW_SECONDS,
   foldWriteUnits,
+  foldFeedWriteUnits,
+  normalizeDirectoryWriteUnits,
   measureNormalize,
   measureQuietFold,
   QUIET_DELIVERIES_PER_SECOND,
@@ -230,10 +232,12 @@ export const costBench: BenchModule = {
       `per batch: Σ CPU (${s.inProcessMsMean} ms mean/delivery in process on the memory table + ${client.dynamoRequestMs} ms DynamoDB client CPU × ${round(s.readRequests + s.writeRequests, 3)} requests, × ${round(normCpu, 2)} CPU share) + ${ALLOWANCES.dynamoRoundTripMs} ms × the longest chain of DynamoDB requests in the batch → ${round(normMsPerDelivery, 3)} ms per delivery × ${set.normalizeMemoryMb} MB × $${PRICES.lambda.arm64PerGbSecond}/GB-s`,
       gbs(set.normalizeMemoryMb, normMsPerDelivery) * PRICES.lambda.arm64PerGbSecond * M,
     );
+    // normalize's balance directory entries are priced on the directory's own line (below)
+    const normDirWu = normalizeDirectoryWriteUnits(costs);
     add(
       'DynamoDB write units',
-      `${s.writeUnits} WU per delivery × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
-      s.writeUnits * PRICES.dynamodb.perMillionWriteUnits,
+      `${round(s.writeUnits - normDirWu)} WU per delivery (balance directory entries apart) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+      (s.writeUnits - normDirWu) * PRICES.dynamodb.perMillionWriteUnits,
     );
     add(
       'DynamoDB read units',
@@ -261,10 +265,23 @@ export const costBench: BenchModule = {
         `per batch: CPU ${round(foldCpuMs(f, client.dynamoRequestMs), 2)} ms (in process ${round(f.ms / Math.max(1, f.batches), 2)} ms + ${round((f.readRequests + f.writeRequests) / Math.max(1, f.batches), 1)} requests × ${client.dynamoRequestMs} ms client CPU) × ${round(foldCpu, 2)} + ${foldRounds(f)} rounds of DynamoDB requests × ${ALLOWANCES.dynamoRoundTripMs} ms (reads 100 a request, writes 16 at a time) → ${round(foldMsPerBatch(f), 2)} ms × ${foldMb} MB`,
         (gbs(foldMb, foldMsPerBatch(f)) * f.batches * PRICES.lambda.arm64PerGbSecond * M) / costs.length,
       );
+      const feed = foldFeedWriteUnits(f);
+      const foldOwn = (foldWriteUnits(f) - feed.pages - feed.directory) / costs.length;
       put(
         'DynamoDB fold write units',
-        `${round(foldWriteUnits(f) / costs.length)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
-        (foldWriteUnits(f) / costs.length) * PRICES.dynamodb.perMillionWriteUnits,
+        `${round(foldOwn)} WU per delivery (one update per balance and per KPI counter per batch; a ledger row per full list of movements on a balance) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        foldOwn * PRICES.dynamodb.perMillionWriteUnits,
+      );
+      put(
+        'DynamoDB change pages',
+        `${round(feed.pages / costs.length)} WU per delivery (the delta feed: each fold batch's changed balances on one page, in parts of ≤ 64 KB) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        (feed.pages / costs.length) * PRICES.dynamodb.perMillionWriteUnits,
+      );
+      const dirWu = feed.directory / costs.length + normDirWu;
+      put(
+        'DynamoDB balance directory',
+        `${round(dirWu)} WU per delivery (one entry per balance created: by the fold ${round(feed.directory / costs.length)} + by counts and adjustments ${round(normDirWu)}; the mix starts on an empty table, so every balance it touches is new — a running hub pays this only for new SKU × location pairs) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        dirWu * PRICES.dynamodb.perMillionWriteUnits,
       );
       put(
         'DynamoDB fold read units',
@@ -275,7 +292,7 @@ export const costBench: BenchModule = {
       const gsi = s.gsiWriteUnits + f.gsiWriteUnits / costs.length;
       put(
         'DynamoDB GSI byUpdated',
-        `${round(gsi)} WU per delivery replicated to the index (balance writes by normalize ${s.gsiWriteUnits} + by the fold ${round(f.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
+        `${round(gsi)} WU per delivery replicated to the index (channel items; balances left it for the change pages: by normalize ${s.gsiWriteUnits} + by the fold ${round(f.gsiWriteUnits / costs.length)}) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
         gsi * PRICES.dynamodb.perMillionWriteUnits,
       );
       return out;

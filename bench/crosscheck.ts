@@ -72,6 +72,11 @@ function withoutSequence(it: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(it)) if (!k.startsWith('w_') && k !== 'seq') out[k] = v;
   // a fold ledger row's key names the first change it holds by its sequence number
   if (typeof out.sk === 'string' && out.type === 'moves') out.sk = out.sk.replace(/#[0-9a-z]{26}$/, '#<seq>');
+  // a change page's key and its `batch` name the batch by its last sequence number
+  if (typeof out.sk === 'string' && out.type === 'change-page') {
+    out.sk = out.sk.replace(/#[0-9a-z]{26}#(\d+)$/, '#<seq>#$1');
+    out.batch = String(out.batch).replace(/#[0-9a-z]{26}$/, '#<seq>');
+  }
   // the emitted available-to-sell values name the batch that emitted them by its last sequence number
   if (out.type === 'ats' && out.ch && typeof out.ch === 'object') {
     const ch: Record<string, unknown> = {};

@@ -12,6 +12,16 @@ import type { MemoryTable } from '#shared/table/memory-table.ts';
 /** The shard id the memory table's stream goes by (a DynamoDB-shaped id, created 2023-11-14). */
 export const MEMORY_SHARD = 'shardId-00000001700000000000-00000000';
 
+/** per table, the last balance write by normalize handed to a fold batch (a later call goes on after it) */
+const countedUpTo = new WeakMap<MemoryTable, string>();
+
+/** the later of two sequence numbers (undefined: none) */
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return BigInt(a) >= BigInt(b) ? a : b;
+}
+
 /**
  * The fold function (stock and KPIs) over a MemoryTable's stream, in batches of `batchSize` records as Lambda
  * would hand them over (the stream's BatchSize), from `position` on, through the fold's own entry
@@ -42,12 +52,24 @@ export async function foldMemory(
     listeners: memoryListeners(opts.events !== undefined),
   };
   let position = opts.position ?? 0;
+  // the sequence number the previous batch ended at: balance writes by normalize recorded after it
+  // (MemoryTable.recordCounted) go with the next batch, as the fold's event filter hands them over
+  let last = later(
+    position > 0 ? table.streamFrom(position - 1, 1).changes[0]?.seq : undefined,
+    countedUpTo.get(table),
+  );
   for (;;) {
     const { changes, next } = table.streamFrom(position, opts.batchSize ?? 1000);
-    if (changes.length === 0) return position;
-    const r = await foldStreamBatch(deps, MEMORY_SHARD, changes);
+    const end = changes.length > 0 ? changes[changes.length - 1]!.seq : undefined;
+    const counted = table.countedBetween(last, end);
+    if (changes.length === 0 && counted.length === 0) return position;
+    const r = await foldStreamBatch(deps, MEMORY_SHARD, changes, counted);
     opts.onBatch?.(r);
+    const lastCounted = counted.at(-1)?.seq;
+    if (lastCounted !== undefined) countedUpTo.set(table, later(countedUpTo.get(table), lastCounted)!);
     position = next;
+    if (end === undefined) return position;
+    last = end;
   }
 }
 

@@ -52,7 +52,11 @@ export interface FoldCost extends CostStats {
   ms: number;
   /** the partition written most by one batch, and its write units in that batch */
   hottestPerBatch: { pk: string; wu: number };
-  /** write units by item type (balances and ledger rows SKU, emitted available-to-sell ATS, hour counters KPI, day rollups KPID, month rollups KPIM, KPIZONE) */
+  /**
+   * write units by item type (balances and ledger rows SKU, emitted available-to-sell ATS, hour
+   * counters KPI, day rollups KPID, month rollups KPIM, KPIZONE; change pages CHG; the balance
+   * directory BALDIR)
+   */
   writeUnitsByItemType: Record<string, number>;
 }
 
@@ -209,9 +213,13 @@ export function foldWriteUnits(c: FoldCost): number {
 export function measureNormalize(ctx: BenchContext): Promise<NormalizeMeasurement> {
   return ctx.memo('normalize', async () => {
     const mix = await mixFor(ctx, NORMALIZE_ORDERS);
+    // balance writes by normalize (counts, adjustments) reach the fold as its event filter hands
+    // them over: their change pages and stock-change events are the fold's too
     const warm = new MemoryTable();
+    warm.recordCounted = true;
     await normalizeMix(mix, warm);
     const t = new MemoryTable();
+    t.recordCounted = true;
     const costs = await normalizeMix(mix, t);
     if (t.stats.writeUnits !== warm.stats.writeUnits)
       throw new Error(`normalize is not deterministic: ${warm.stats.writeUnits} then ${t.stats.writeUnits} WU`);
@@ -249,6 +257,7 @@ export function measureQuietFold(
   return ctx.memo(`quiet-fold-${windowSeconds}-${perSecond}`, async () => {
     const { mix, costs } = await measureNormalize(ctx);
     const t = new MemoryTable();
+    t.recordCounted = true;
     await normalizeMix(mix, t);
     return measureFold(t, batch(t.streamLength, costs.length));
   });
@@ -400,3 +409,24 @@ export const normalizeCostBench: BenchModule = {
     };
   },
 };
+
+/** Item types (partition key prefixes) of the delta feed's change pages. */
+export const CHANGE_PAGE_TYPES = ['CHG'] as const;
+/** Item type of the balance directory. */
+export const DIRECTORY_TYPE = 'BALDIR';
+
+/** The fold's write units on change pages and on the balance directory. */
+export function foldFeedWriteUnits(c: FoldCost): { pages: number; directory: number } {
+  const by = c.writeUnitsByItemType;
+  return {
+    pages: CHANGE_PAGE_TYPES.reduce((n, t) => n + (by[t] ?? 0), 0),
+    directory: by[DIRECTORY_TYPE] ?? 0,
+  };
+}
+
+/** Normalize's write units on the balance directory (a count or adjustment creating a balance), per delivery. */
+export function normalizeDirectoryWriteUnits(costs: DeliveryCost[]): number {
+  let wu = 0;
+  for (const c of costs) for (const w of c.writes) if (w.pk.startsWith(`${DIRECTORY_TYPE}#`)) wu += w.units;
+  return wu / Math.max(1, costs.length);
+}

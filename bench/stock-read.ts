@@ -6,7 +6,8 @@ import { putChannel } from '#shared/aws/channels.ts';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { stockRuntime } from '#shared/aws/stock-runtime.ts';
 import { documentClient } from '#shared/aws/table.ts';
-import { FEED_SHARDS, keys, shardOf } from '#shared/table/keys.ts';
+import { keys } from '#shared/table/keys.ts';
+import { changeRowOf, encodeChangeRow } from '#shared/inventory/change-pages.ts';
 import { launchMoto, type MotoServer } from '#infra/local/moto.ts';
 import { provisionHubTable } from '#infra/local/provision.ts';
 import { Rng } from './prng.ts';
@@ -244,9 +245,29 @@ function balanceItem(
     available: onHand - reserved,
     rev: 1,
     updatedAt,
-    feedPk: `FEED#${shardOf(`${sku}|${location}`, FEED_SHARDS)}`,
-    feedSk: `${updatedAt}#${sku}#${location}`,
   };
+}
+
+/** Balances per seeded change page: a fold batch of a busy hub changes about this many. */
+const ROWS_PER_PAGE = 50;
+
+/**
+ * The change pages the fold would have written for these balances (shared/inventory/change-pages.ts),
+ * oldest first, ROWS_PER_PAGE balances a page, each page stamped with its newest balance's time.
+ */
+function pageItems(balances: Record<string, unknown>[]): Record<string, unknown>[] {
+  const sorted = [...balances].sort((a, b) => (String(a.updatedAt) < String(b.updatedAt) ? -1 : 1));
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < sorted.length; i += ROWS_PER_PAGE) {
+    const chunk = sorted.slice(i, i + ROWS_PER_PAGE);
+    const stamp = String(chunk[chunk.length - 1]!.updatedAt);
+    out.push({
+      ...keys.changePage(stamp, 'shardId-bench', String(i).padStart(8, '0'), 0),
+      type: 'change-page',
+      rows: chunk.map((b) => encodeChangeRow(changeRowOf(b)!)),
+    });
+  }
+  return out;
 }
 
 function ledgerItems(rng: Rng, sku: string, n: number, startMs: number): Record<string, unknown>[] {
@@ -317,7 +338,8 @@ export const stockReadBench: BenchModule = {
         ...ledgerItems(rng, LONG_SKU, ledgerRows, ledgerStart),
         ...ledgerItems(rng, SHORT_SKU, shortLedgerRows, ledgerStart),
       ];
-      const seedCalls = await batchPut(seedDoc, TABLE, [...balances, ...ledger]);
+      const pages = pageItems(balances);
+      const seedCalls = await batchPut(seedDoc, TABLE, [...balances, ...pages, ...ledger]);
       const seedSeconds = (Date.now() - t0) / 1000;
       ctx.log(
         `seeded moto in ${round(seedSeconds, 1)} s: ${balances.length} balances, ${ledgerRows} ledger rows for ${LONG_SKU} and ${shortLedgerRows} for ${SHORT_SKU} (BatchWriteItem × ${seedCalls}, 25 items each)`,
@@ -412,7 +434,7 @@ export const stockReadBench: BenchModule = {
           `note: the long-ledger read is slower on moto although it sends the same single query reading the same ${longStats.itemsReadPerCall} items: moto sorts and tests every item of the partition against begins_with (DynamoDB seeks the sort-key range)`,
         );
       ctx.log(
-        `GET /v1/stock?limit=1000 (${balances.length} changed balances): p50 ${pageStats.p50} ms, p99 ${pageStats.p99} ms per 1000-row page, ${pageStats.requestsPerCall} DynamoDB requests/page (${FEED_SHARDS} feed shards), ${pageStats.itemsReadPerCall} items read/page, ${pageStats.calls} pages; next page: ${restBody.items.length} rows, ${restRequests} requests, hasMore ${restBody.hasMore}`,
+        `GET /v1/stock?limit=1000 (${balances.length} changed balances): p50 ${pageStats.p50} ms, p99 ${pageStats.p99} ms per 1000-row page, ${pageStats.requestsPerCall} DynamoDB requests/page (change pages of ${ROWS_PER_PAGE} balances, ${pages.length} pages), ${pageStats.itemsReadPerCall} items read/page, ${pageStats.calls} pages; next page: ${restBody.items.length} rows, ${restRequests} requests, hasMore ${restBody.hasMore}`,
       );
       for (const f of failures) ctx.log(`FAIL ${f}`);
 

@@ -179,7 +179,8 @@ export const FOLD_TUMBLING_WINDOW_SECONDS = 60;
  * channels (`CHANNEL#<name>`), hour counters (`KPI#…`), day and month rollups (`KPID#…`, `KPIM#…`)
  * the rollup zone marker, and a SKU's balances (`SKU#<sku>`: stock alerts judge reservations that
  * named no location on the SKU's total), and partner-reported figures (`FIG#<channel>`, the one
- * partition it writes: POST /v1/channels/{channel}/figures). test/integration/kpi-api.test.ts checks every read it
+ * partition it writes: POST /v1/channels/{channel}/figures), and the balance directory
+ * (`BALDIR#<shard>`: stock alerts list every balance through it, then BatchGetItem the balances). test/integration/kpi-api.test.ts checks every read it
  * makes against this list.
  */
 export const KPI_TABLE_PARTITIONS = [
@@ -191,15 +192,27 @@ export const KPI_TABLE_PARTITIONS = [
   'KPIZONE',
   'SKU#*',
   'FIG#*',
+  'BALDIR#*',
 ] as const;
 /**
  * The partition keys the stock function reads and writes on the table: API keys, channels, a
  * SKU's balances and ledger rows (`SKU#<sku>`), and listings (`LISTING#…`, which map a channel's
  * inventory item ids to SKUs for counts that name no SKU); and for the subscriptions admin API the
- * subscriptions (`SUBS`) and their delivery log (`DLV#…`). test/integration/stock-api.test.ts
- * checks every call it makes against this list.
+ * subscriptions (`SUBS`) and their delivery log (`DLV#…`); the delta feed's change pages
+ * (`CHG#<day>`) and the balance directory (`BALDIR#<shard>`: read for a snapshot, written by a
+ * count that creates a balance). test/integration/stock-api.test.ts checks every call it makes
+ * against this list.
  */
-export const STOCK_TABLE_PARTITIONS = ['KEY#*', 'CHANNEL#*', 'SKU#*', 'LISTING#*', 'SUBS', 'DLV#*'] as const;
+export const STOCK_TABLE_PARTITIONS = [
+  'KEY#*',
+  'CHANNEL#*',
+  'SKU#*',
+  'LISTING#*',
+  'SUBS',
+  'DLV#*',
+  'CHG#*',
+  'BALDIR#*',
+] as const;
 
 /**
  * The read API stage's default limits, and the lower ones each public route (no key) is given as
@@ -332,8 +345,10 @@ export class HubStack extends Stack {
       deletionProtection: prod,
       removalPolicy: statefulRemoval,
     });
-    // The stock change feed: only items that carry feedPk/feedSk are projected (sparse index), so
-    // the feed never pays for orders, receipts or counters.
+    // The channel list (CHANNELS_INDEX_PK): only items that carry feedPk/feedSk are projected
+    // (sparse index). Balances carried them for the stock change feed until it moved to change
+    // pages; the index keeps its name, keys and projection (CloudFormation changes one GSI per
+    // update, and the channel list still reads it), and balances leave it as they are written.
     this.table.addGlobalSecondaryIndex({
       indexName: FEED_INDEX,
       partitionKey: { name: 'feedPk', type: AttributeType.STRING },
@@ -648,7 +663,10 @@ export class HubStack extends Stack {
     // channel list are Queries on the index
     this.allowTable(
       this.kpi,
-      { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
+      {
+        table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        index: ['dynamodb:Query'],
+      },
       KPI_TABLE_PARTITIONS,
     );
 
@@ -668,8 +686,8 @@ export class HubStack extends Stack {
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.fold),
       memorySize: FOLD_MEMORY_MB,
     });
-    // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values:
-    // read, create, add to; never delete. The index: only to list channels for stock-change events
+    // balances, ledger rows, counters and their watermarks, the emitted available-to-sell values,
+    // the delta feed's change pages and the balance directory: read, create, add to; never delete. The index: only to list channels for stock-change events
     this.allowTable(this.fold, { table: [...ITEM_READ, ...ITEM_WRITE], index: ['dynamodb:Query'] });
     // the stock-change events it derives go to the outbound queue (shared/aws/outbound-queue.ts)
     this.fold.role.addToPrincipalPolicy(

@@ -11,7 +11,10 @@ import { runListingsCli } from './cli-listings.ts';
 import { HYDRATION_HELP, runHydrationCli } from './cli-hydration.ts';
 import { runSubscriptionsCli, SUBSCRIPTIONS_HELP, SubscriptionsCliError } from './cli-subscriptions.ts';
 import { setApiCredentials } from './cli-credentials.ts';
-import { hubStateDir, readHubFile } from './hub-file.ts';
+import { cliHubEnv, hubStateDir, noHubMessage, readHubFile } from './hub-file.ts';
+import { reindexBalances } from '#shared/aws/balance-reindex.ts';
+import { documentClient } from '#shared/aws/table.ts';
+import { awsClientConfig } from '#shared/aws/config.ts';
 import { systemMsClock } from '#shared/domain/clock.ts';
 
 /**
@@ -32,6 +35,7 @@ import { systemMsClock } from '#shared/domain/clock.ts';
  *   listings map|import|list|waiting ...         listing ids to SKUs (cli-listings.ts; --help on each)
  *   subscriptions add|list|remove|rotate-secret|end-rotation|enable|deliveries|replay
  *                                                outbound webhooks (cli-subscriptions.ts)
+ *   stock reindex                                balances created before the balance directory: enter them
  *
  * Environment (defaults match `npm start`):
  *   HUB_AWS_ENDPOINT  the local hub's AWS endpoint; else the running `npm start`'s (.hub-local/hub.json, or HUB_STATE_DIR)
@@ -141,9 +145,24 @@ export const HELP: Record<string, string> = {
   'channels sync':
     'channels sync\n  lists the channel of every stored connection (for connections made before channels were listed from them); safe to repeat',
   ...HYDRATION_HELP,
+  'stock reindex':
+    'stock reindex\n' +
+    '  enters every stock balance in the balance directory (the delta feed snapshot and the stock alerts list\n' +
+    '  balances through it): run once after upgrading a hub whose balances predate it (docs/deploying.md);\n' +
+    '  reads the whole table (a Scan); safe to repeat and to run while the hub works',
 };
 
-const GROUPS = ['connections', 'hydration', 'quarantine', 'dlq', 'keys', 'channels', 'listings', 'subscriptions'];
+const GROUPS = [
+  'connections',
+  'hydration',
+  'quarantine',
+  'dlq',
+  'keys',
+  'channels',
+  'listings',
+  'subscriptions',
+  'stock',
+];
 
 function usage(): string {
   return [
@@ -171,6 +190,7 @@ export async function runCli(
   }
   if (!group || !GROUPS.includes(group)) throw new CliError(`unknown command: ${group}\n\n${usage()}`);
   if (group === 'channels' && command === 'sync') return syncChannels(env, print);
+  if (group === 'stock' && command === 'reindex') return stockReindex(env, print);
   if (group === 'quarantine' || group === 'dlq' || group === 'keys' || group === 'channels')
     return runAdminCli(argv, env, print);
   if (group === 'listings') return runListingsCli(argv, env, print);
@@ -366,4 +386,18 @@ function cliConnectionStore(e: NodeJS.ProcessEnv) {
     // a one-shot tool reads what is stored now
     maxAgeSeconds: 0,
   });
+}
+
+/** `stock reindex`: every balance entered in the balance directory (shared/aws/balance-reindex.ts). */
+async function stockReindex(env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+  const { env: e, file } = cliHubEnv(env);
+  const tableName = e.HUB_TABLE_NAME ?? file?.tableName;
+  if (!tableName) throw new CliError(noHubMessage(env, 'HUB_TABLE_NAME'));
+  const doc = documentClient(awsClientConfig(await cliEnvironment(e)));
+  try {
+    const r = await reindexBalances(doc, tableName);
+    print(`${r.balances} balances; ${r.written} directory entries written (the others had theirs)`);
+  } finally {
+    doc.destroy();
+  }
 }

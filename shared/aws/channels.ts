@@ -11,8 +11,8 @@ const log = hubLogger('channels');
 /**
  * Channel configuration: item `CHANNEL#<channel>` / `META`. Each channel has its own partition,
  * so listing them would take a table scan; instead the item also carries `feedPk = 'CHANNELS'`,
- * which places it in the sparse `byUpdated` GSI under a partition the stock feed never queries
- * (the feed reads `FEED#0..3` only). Listing all channels is then one small index query.
+ * which places it in the sparse `byUpdated` GSI (the index's one partition in use: the stock feed
+ * reads change pages). Listing all channels is then one small index query.
  */
 export { CHANNELS_INDEX_PK };
 

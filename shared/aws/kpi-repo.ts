@@ -10,13 +10,12 @@ import { createAuthenticator, type Authenticate } from '#shared/http/auth.ts';
 import { hourCountersBetween } from '#shared/kpi/fold.ts';
 import { isTimeZone } from '#shared/kpi/periods.ts';
 import type { KpiDeps, KpiReadPort } from '#shared/kpi/ports.ts';
-import type { StockAlertRow, StockAlertsPort } from '#shared/inventory/stock-alerts.ts';
-import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
-import { FEED_INDEX, FEED_SHARDS, KPI_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
+import { lowBalancesIn, type StockAlertsPort } from '#shared/inventory/stock-alerts.ts';
+import { KPI_SHARDS, keys } from '#shared/table/keys.ts';
 import { msClockOf, systemClock, type Clock, type MsClock } from '#shared/domain/clock.ts';
 import { dynamoFiguresRepo } from '#shared/aws/figures-repo.ts';
 import type { FiguresPort } from '#shared/kpi/figures.ts';
-import { dynamoStockRepo } from '#shared/aws/stock-repo.ts';
+import { dynamoBalanceList, dynamoStockRepo } from '#shared/aws/stock-repo.ts';
 
 /**
  * The KPI API's reads on the hub table, and the kpi function's dependencies built from its
@@ -84,52 +83,15 @@ export function dynamoKpiRepo(
 }
 
 /**
- * Balances at or below a threshold. Two ways to find them: a Scan filtered to `type = 'balance'`,
- * or a Query of each change-feed partition of the `byUpdated` GSI (`FEED#0..3`). Both read every
- * balance (a filter does not reduce what is billed), but the GSI holds balances only, while a
- * Scan also reads every order, ledger row and counter — far more bytes. So: the GSI, filtered
- * server-side to `available <= :t` so only matches travel back. The cost still grows with the
- * number of balances; `maxScanned` bounds one request, and a sparse "alerts" index maintained by
- * the normalizer is the way to make it constant.
+ * Balances at or below a threshold, listed through the balance directory (lowBalancesIn,
+ * shared/inventory/stock-alerts.ts): every balance is read, so the cost grows with the number of
+ * balances; `maxScanned` bounds one request.
  */
 export function dynamoStockAlerts(doc: DynamoDBDocumentClient, tableName: string): StockAlertsPort {
   const balances = dynamoStockRepo(doc, tableName);
+  const list = dynamoBalanceList(doc, tableName);
   return {
-    async lowBalances({ threshold, locations, maxScanned }) {
-      const wanted = locations ? new Set(locations) : undefined;
-      const rows: StockAlertRow[] = [];
-      let truncated = false;
-      const perShard = Math.ceil(maxScanned / FEED_SHARDS);
-      await Promise.all(
-        Array.from({ length: FEED_SHARDS }, async (_, shard) => {
-          let start: Record<string, unknown> | undefined;
-          let seen = 0;
-          do {
-            const res = await doc.send(
-              new QueryCommand({
-                TableName: tableName,
-                IndexName: FEED_INDEX,
-                KeyConditionExpression: 'feedPk = :p',
-                FilterExpression: 'available <= :t',
-                ExpressionAttributeValues: { ':p': feedPartition(shard), ':t': threshold },
-                ExclusiveStartKey: start,
-              }),
-            );
-            seen += res.ScannedCount ?? 0;
-            for (const it of res.Items ?? []) {
-              const r = BalanceRowSchema.safeParse(it);
-              if (r.success && (!wanted || wanted.has(r.data.location))) rows.push(r.data);
-            }
-            start = res.LastEvaluatedKey;
-            if (start && seen >= perShard) {
-              truncated = true;
-              break;
-            }
-          } while (start);
-        }),
-      );
-      return { rows, truncated };
-    },
+    lowBalances: (q) => lowBalancesIn(list, q),
     balancesOf: (sku) => balances.balancesOf(sku),
   };
 }

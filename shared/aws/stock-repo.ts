@@ -2,15 +2,25 @@ import { allItems } from '#shared/aws/paging.ts';
 import { z } from 'zod';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BalanceRowSchema } from '#shared/inventory/balance-row.ts';
-import { FEED_INDEX, FEED_SHARDS, feedPartition, keys } from '#shared/table/keys.ts';
-import type { BalanceRow, FeedShardQuery, FeedShardResult, ListedRow, StockReadPort } from '#shared/inventory/ports.ts';
+import { BALANCE_DIR_SHARDS, balanceDirPartition, keys } from '#shared/table/keys.ts';
+import { DynamoTable } from '#shared/aws/table.ts';
+import { decodeChangeRow, type ChangeRow } from '#shared/inventory/change-pages.ts';
+import type {
+  BalanceListPort,
+  BalanceRow,
+  ChangePageRead,
+  ChangePagesQuery,
+  DirectoryEntry,
+  ListedRow,
+  StockReadPort,
+} from '#shared/inventory/ports.ts';
 
 /**
  * The stock API's reads on the hub table. Balances and ledger rows share a SKU's partition
  * (`LOC#…` and `MOVE#…` sort keys), so `begins_with(sk, 'LOC#')` reads the balances alone: the
- * cost of a stock read does not grow with the SKU's history.
+ * cost of a stock read does not grow with the SKU's history. The delta feed reads the change
+ * pages (`CHG#<day>`) and, for a snapshot, the balance directory.
  */
-export { FEED_INDEX };
 
 const ListedItemSchema = z.object({ channel: z.string(), quantity: z.number(), asOf: z.string() });
 
@@ -23,13 +33,8 @@ function toRows(items: Record<string, unknown>[] | undefined): BalanceRow[] {
   return rows;
 }
 
-/** DynamoDB's IN takes at most 100 operands; longer lists are filtered here instead. */
-const MAX_IN = 100;
-
 export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string): StockReadPort {
   return {
-    feedShards: FEED_SHARDS,
-
     async balancesOf(sku) {
       const { pk } = keys.balance(sku, '');
       // one request in practice; a SKU stocked at thousands of locations (>1 MB) pages
@@ -72,47 +77,72 @@ export function dynamoStockRepo(doc: DynamoDBDocumentClient, tableName: string):
       return { balances: toRows(items.filter((it) => String(it.sk).startsWith('LOC#'))), listed };
     },
 
-    async feedShard(q: FeedShardQuery): Promise<FeedShardResult> {
-      const filterInQuery = q.locations && q.locations.length <= MAX_IN ? q.locations : undefined;
-      const values: Record<string, unknown> = { ':fpk': feedPartition(q.shard), ':a': q.after, ':b': q.before };
-      filterInQuery?.forEach((l, i) => (values[`:l${i}`] = l));
-      const wanted = q.locations ? new Set(q.locations) : undefined;
-      const rows: BalanceRow[] = [];
-      let start: Record<string, unknown> | undefined;
-      let reachedTo = q.before;
-      // a filtered query may need several pages to find `limit` rows; this bounds one request's work
-      for (let page = 0; page < 8; page++) {
-        const res = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: FEED_INDEX,
-            // BETWEEN is inclusive; `after` may be the feedSk of a row already delivered (dropped
-            // below), `before` is a bare time that no feedSk equals
-            KeyConditionExpression: 'feedPk = :fpk AND feedSk BETWEEN :a AND :b',
-            ...(filterInQuery
-              ? {
-                  FilterExpression: `#loc IN (${filterInQuery.map((_, i) => `:l${i}`).join(', ')})`,
-                  ExpressionAttributeNames: { '#loc': 'location' },
-                }
-              : {}),
-            ExpressionAttributeValues: values,
-            ExclusiveStartKey: start,
-            Limit: q.limit + 1,
-          }),
-        );
-        for (const r of toRows(res.Items)) {
-          if (r.feedSk === q.after || (wanted && !wanted.has(r.location))) continue;
-          rows.push(r);
-        }
-        start = res.LastEvaluatedKey;
-        if (!start) {
-          reachedTo = q.before;
-          break;
-        }
-        reachedTo = String(start.feedSk);
-        if (rows.length >= q.limit) break;
-      }
-      return { rows, reachedTo };
+    ...dynamoBalanceList(doc, tableName),
+
+    async changePages(q: ChangePagesQuery) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          // BETWEEN is inclusive: `from` may be a page partly delivered; `before` is a bare time
+          // that no page key equals. Strongly consistent: a page the read missed would be behind
+          // the cursor for good.
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+          ExpressionAttributeValues: { ':pk': `CHG#${q.day}`, ':a': q.from, ':b': q.before },
+          ConsistentRead: true,
+          Limit: q.limit,
+        }),
+      );
+      return { pages: (res.Items ?? []).map(pageOf), done: !res.LastEvaluatedKey };
+    },
+  };
+}
+
+/** A change page part as stored: its rows decoded, rows it cannot read left out. */
+export function pageOf(it: Record<string, unknown>): ChangePageRead {
+  const rows: ChangeRow[] = [];
+  if (Array.isArray(it.rows))
+    for (const v of it.rows) {
+      const r = typeof v === 'string' ? decodeChangeRow(v) : undefined;
+      if (r) rows.push(r);
+    }
+  return { sk: String(it.sk), rows };
+}
+
+/**
+ * Listing balances through the balance directory (shared/inventory/balance-directory.ts): a Query
+ * of one directory partition (strongly consistent: an entry the read missed would be a balance
+ * the snapshot never serves) and BatchGetItem of the balances (eventually consistent, 100 per
+ * request: a stale balance is followed by the change page of its newer state).
+ */
+export function dynamoBalanceList(doc: DynamoDBDocumentClient, tableName: string): BalanceListPort {
+  const table = new DynamoTable(doc, tableName);
+  return {
+    directoryShards: BALANCE_DIR_SHARDS,
+    async directory(q) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: q.after === undefined ? 'pk = :pk' : 'pk = :pk AND sk > :a',
+          ExpressionAttributeValues: {
+            ':pk': balanceDirPartition(q.shard),
+            ...(q.after === undefined ? {} : { ':a': q.after }),
+          },
+          ConsistentRead: true,
+          Limit: q.limit,
+        }),
+      );
+      const entries: DirectoryEntry[] = [];
+      for (const it of res.Items ?? [])
+        if (typeof it.sku === 'string' && typeof it.location === 'string')
+          entries.push({ sku: it.sku, location: it.location, sk: String(it.sk) });
+      return { entries, done: !res.LastEvaluatedKey };
+    },
+    async balances(ids) {
+      const items = await table.batchGet(
+        ids.map((b) => keys.balance(b.sku, b.location)),
+        { consistent: false },
+      );
+      return toRows(items);
     },
   };
 }

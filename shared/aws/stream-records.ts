@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FoldStreamEvent } from '#shared/stream/fold-event.ts';
 import type { CountedBalance, StreamChange } from '#shared/stream/watermarks.ts';
 import { COUNTED_BY } from '#shared/inventory/balance.ts';
+import { changeRowOf } from '#shared/inventory/change-pages.ts';
 import type { Item } from '#shared/table/port.ts';
 
 /**
@@ -26,7 +27,8 @@ export function countedOf(event: Pick<FoldStreamEvent, 'Records'>): CountedBalan
     const img = image(d.NewImage as Record<string, unknown> | undefined);
     if (!img || img.type !== 'balance' || img[COUNTED_BY.attribute] !== COUNTED_BY.value) continue;
     if (typeof img.sku !== 'string' || typeof img.location !== 'string') continue;
-    out.push({ sku: img.sku, location: img.location, seq: d.SequenceNumber });
+    const row = changeRowOf(img);
+    out.push({ sku: img.sku, location: img.location, seq: d.SequenceNumber, ...(row ? { row } : {}) });
   }
   return out;
 }

@@ -129,7 +129,16 @@ export const StockFeedQuerySchema = z.object({
 
 export const StockFeedPageSchema = z
   .object({
-    items: z.array(LocationBalanceSchema.extend({ sku: z.string() })),
+    items: z.array(
+      LocationBalanceSchema.extend({
+        sku: z.string(),
+        rev: z.int().meta({
+          description:
+            "the balance's revision, increasing with each change: a balance delivered again (on a later page) " +
+            'replaces the copy with the lower rev',
+        }),
+      }),
+    ),
     nextCursor: z.string().meta({ description: 'where to continue; present on every page, also when caught up' }),
     hasMore: z.boolean().meta({ description: 'true: ask again at once; false: caught up, poll later' }),
   })

@@ -227,7 +227,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'apiKey',
     query: StockFeedQuerySchema,
     responses: {
-      '200': { description: 'one page', schema: StockFeedPageSchema, headers: etag },
+      '200': {
+        description:
+          'one page: each balance at most once, with its newest state; a balance changed again comes again on a ' +
+          'later page (keep the higher rev). A position older than 30 days is answered with a snapshot of every ' +
+          'balance, then the changes since',
+        schema: StockFeedPageSchema,
+        headers: etag,
+      },
       '304': { description: 'unchanged since the If-None-Match tag', headers: etag },
       ...apiKeyErrors,
     },

@@ -13,8 +13,8 @@ export const BalanceRowSchema = z.object({
   reserved: z.number().default(0),
   available: z.number().default(0),
   updatedAt: z.string(),
-  /** `${updatedAt}#${sku}#${location}`: the balance's position in the change feed */
-  feedSk: z.string(),
+  /** the balance's revision (monotonic per balance): of two copies, the higher is newer */
+  rev: z.number().default(0),
 });
 
 export type BalanceRow = z.infer<typeof BalanceRowSchema>;

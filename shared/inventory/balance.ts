@@ -1,5 +1,4 @@
 import { itemSize } from '#shared/table/item-size.ts';
-import { FEED_SHARDS, feedPartition, shardOf } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
 
 /** A stock balance item (SKU × location) as the writers of balances read it. */
@@ -56,8 +55,9 @@ export const COUNTED_BY = { attribute: 'by', value: 'count' } as const satisfies
 };
 
 /**
- * What every balance write sets besides its numbers: the item's identity, its writer, its change
- * time and its position in the stock change feed (GSI `byUpdated`, spread over FEED_SHARDS partitions).
+ * What every balance write sets besides its numbers: the item's identity, its writer and its change
+ * time. Every balance write also removes LEGACY_BALANCE_INDEX_ATTRS (shared/table/keys.ts), so a
+ * balance written before the change pages leaves the index at its next write.
  */
 export function balanceStampAttributes(
   sku: string,
@@ -67,8 +67,6 @@ export function balanceStampAttributes(
 ): Record<string, unknown> {
   return {
     updatedAt: nowIso,
-    feedPk: feedPartition(shardOf(`${sku}|${location}`, FEED_SHARDS)),
-    feedSk: `${nowIso}#${sku}#${location}`,
     sku,
     location,
     type: 'balance',

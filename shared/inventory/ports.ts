@@ -1,30 +1,35 @@
 import type { StockLevelSet } from '#shared/domain/events.ts';
 import type { ChannelConfig } from '#shared/inventory/channel-config.ts';
+import type { ChangeRow } from '#shared/inventory/change-pages.ts';
 
 import type { BalanceRow } from '#shared/inventory/balance-row.ts';
 
 export type { BalanceRow };
 
-export interface FeedShardQuery {
-  shard: number;
-  /** exclusive lower bound on feedSk */
-  after: string;
-  /** exclusive upper bound on feedSk (the settle horizon, an ISO time) */
+/** A change page part as read (shared/inventory/change-pages.ts). */
+export interface ChangePageRead {
+  /** its sort key: `<stamp>#<stream shard>#<last record>#<part>` */
+  sk: string;
+  rows: ChangeRow[];
+}
+
+export interface ChangePagesQuery {
+  /** the UTC day partition (`YYYY-MM-DD`) */
+  day: string;
+  /** inclusive lower bound on the sort key */
+  from: string;
+  /** exclusive upper bound on the sort key (the settle horizon, a bare ISO time) */
   before: string;
-  /** only these locations (absent = all) */
-  locations?: readonly string[];
-  /** stop once this many matching rows are found */
+  /** at most this many page parts */
   limit: number;
 }
 
-export interface FeedShardResult {
-  /** matching rows, in feedSk order */
-  rows: BalanceRow[];
-  /**
-   * The feedSk position up to which this shard was read completely: every matching row of the
-   * shard at or below it is in `rows`. `before` when the shard was read to the end of the range.
-   */
-  reachedTo: string;
+/** A balance directory entry (shared/inventory/balance-directory.ts). */
+export interface DirectoryEntry {
+  sku: string;
+  location: string;
+  /** its sort key in the directory partition */
+  sk: string;
 }
 
 /** What a channel reports it lists of a SKU (ListedQuantityReported), item `SKU#<sku>` / `LISTED#<channel>`. */
@@ -34,7 +39,16 @@ export interface ListedRow {
   asOf: string;
 }
 
-export interface StockReadPort {
+/** Listing every balance without an index: the balance directory and a batch read of the balances. */
+export interface BalanceListPort {
+  readonly directoryShards: number;
+  /** entries of one directory partition with sort key above `after` (absent: from the start), in order */
+  directory(q: { shard: number; after?: string; limit: number }): Promise<{ entries: DirectoryEntry[]; done: boolean }>;
+  /** the balances named (those that do not exist are left out), eventually consistent */
+  balances(ids: readonly { sku: string; location: string }[]): Promise<BalanceRow[]>;
+}
+
+export interface StockReadPort extends BalanceListPort {
   /** every balance of a SKU (never its ledger rows), in one query */
   balancesOf(sku: string): Promise<BalanceRow[]>;
   /**
@@ -42,8 +56,8 @@ export interface StockReadPort {
    * read uses this when the port has it; a port without it reports no listed quantities)
    */
   skuState?(sku: string): Promise<{ balances: BalanceRow[]; listed: ListedRow[] }>;
-  feedShard(query: FeedShardQuery): Promise<FeedShardResult>;
-  readonly feedShards: number;
+  /** change page parts of one day, in sort key order; `done`: none left in the range */
+  changePages(q: ChangePagesQuery): Promise<{ pages: ChangePageRead[]; done: boolean }>;
 }
 
 export interface ChannelPort {

@@ -3,12 +3,13 @@ import type { ApiKeyRecord } from '#shared/aws/api-keys.ts';
 import { requireScope, visibleLocations } from '#shared/http/auth.ts';
 import { parseInput } from '#shared/http/api.ts';
 import { assignReservations, UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
-import type { BalanceRow } from '#shared/inventory/ports.ts';
+import type { BalanceListPort, BalanceRow } from '#shared/inventory/ports.ts';
+import { forEachLimit } from '#shared/domain/pool.ts';
 
 /** Stock alerts (GET /v1/kpis/stock-alerts): current oversells and low stock, within the key's locations. */
 
-/** a balance as the stock read side serves it, without its change-feed position */
-export type StockAlertRow = Omit<BalanceRow, 'feedSk'>;
+/** a balance as the stock read side serves it, without its revision */
+export type StockAlertRow = Omit<BalanceRow, 'rev'>;
 
 export interface StockAlertsPort {
   /** balances with available ≤ threshold, reading at most `maxScanned` balances */
@@ -21,13 +22,58 @@ export interface StockAlertsPort {
   balancesOf(sku: string): Promise<StockAlertRow[]>;
 }
 
+/** Directory entries asked for per request (a Query page; their balances are read 100 at a time). */
+const DIRECTORY_PAGE = 1000;
+
+/**
+ * Balances with available ≤ threshold, from the balance directory: its partitions are listed in
+ * parallel, each up to its share of `maxScanned` directory entries, and the balances of the entries
+ * at the wanted locations are read. `truncated`: some partition had more entries than its share.
+ */
+export async function lowBalancesIn(
+  list: BalanceListPort,
+  q: { threshold: number; locations?: readonly string[]; maxScanned: number },
+): Promise<{ rows: StockAlertRow[]; truncated: boolean }> {
+  const wanted = q.locations ? new Set(q.locations) : undefined;
+  const perShard = Math.ceil(q.maxScanned / list.directoryShards);
+  const rows: StockAlertRow[] = [];
+  let truncated = false;
+  await forEachLimit(list.directoryShards, list.directoryShards, async (shard) => {
+    let after: string | undefined;
+    let seen = 0;
+    for (;;) {
+      const { entries, done } = await list.directory({
+        shard,
+        ...(after !== undefined ? { after } : {}),
+        limit: Math.min(DIRECTORY_PAGE, perShard - seen),
+      });
+      seen += entries.length;
+      const want = entries.filter((e) => !wanted || wanted.has(e.location));
+      for (const b of want.length > 0 ? await list.balances(want) : [])
+        if (b.available <= q.threshold) {
+          const { rev: _rev, ...row } = b;
+          rows.push(row);
+        }
+      if (done) return;
+      after = entries[entries.length - 1]?.sk ?? after;
+      if (seen >= perShard) {
+        // more entries remain beyond this partition's share (or a last empty page: look once)
+        const more = await list.directory({ shard, ...(after !== undefined ? { after } : {}), limit: 1 });
+        if (more.entries.length > 0) truncated = true;
+        return;
+      }
+    }
+  });
+  return { rows, truncated };
+}
+
 const AlertsQuerySchema = z.object({
   threshold: z.coerce.number().int().min(0).max(1_000_000).default(5),
   limit: z.coerce.number().int().min(1).max(1_000).default(200),
 });
 
 /**
- * Balances read per request at most. Listing low stock reads every balance (see shared/aws/kpi-repo.ts);
+ * Balances read per request at most. Listing low stock reads every balance (through the balance directory: lowBalancesIn);
  * this caps one request's cost, and the answer says `truncated` when it stopped early.
  */
 export const MAX_BALANCES_SCANNED = 50_000;

@@ -6,7 +6,8 @@ import type { SkippedChange } from '#shared/kpi/fold.ts';
 import { padSeq, staleWatermarks, watermarkAttr, type StreamChange } from '#shared/stream/watermarks.ts';
 import { eq, notExists, updateExpression } from '#shared/table/expression.ts';
 import { itemSize } from '#shared/table/item-size.ts';
-import { fnv1a32, itemRef, keyProblem, keys } from '#shared/table/keys.ts';
+import { LEGACY_BALANCE_INDEX_ATTRS, fnv1a32, itemRef, keyProblem, keys } from '#shared/table/keys.ts';
+import { changeRowOf, type ChangeRow } from '#shared/inventory/change-pages.ts';
 import {
   balanceRef,
   contributionOf,
@@ -91,8 +92,7 @@ const moveId = (m: FoldedMove) => `${m.at}#${m.ref}#${m.reason}`;
 
 /**
  * Largest balance item the fold writes while listing movements on it: 1 KB, less 100 bytes of
- * margin for the stock feed index's copy of the item, so a balance write bills one write unit on
- * the table and one per index operation.
+ * margin, so a balance write bills one write unit.
  */
 export const BALANCE_MAX_BYTES = 924;
 
@@ -241,6 +241,8 @@ export interface BalanceWrite {
   balance(nowIso: string): WriteOp;
   /** records (padded sequence numbers) of the batch that took the balance below zero available */
   oversells: string[];
+  /** the balance's numbers once the write lands (its change-page row, stamped when written) */
+  state: Omit<ChangeRow, 'updatedAt'>;
 }
 
 /**
@@ -303,6 +305,7 @@ export function balanceWrite(
     [wAttr]: lastSeq,
   };
   for (const attr of stale) delete after[attr];
+  for (const attr of LEGACY_BALANCE_INDEX_ATTRS) delete after[attr];
 
   // where the batch's movements are listed: on the balance if they fit beside those listed there;
   // else the listed ones go to a ledger row first and the batch's start the list again; else (too
@@ -346,7 +349,7 @@ export function balanceWrite(
       ...(list ? { moves: list } : {}),
     },
     add: { reserved, onHand, available: onHand - reserved, rev: 1 },
-    remove: stale,
+    remove: [...stale, ...(current ? LEGACY_BALANCE_INDEX_ATTRS.filter((a) => a in current) : [])],
   });
   const condition = current ? eq('rev', bal.rev) : notExists('pk');
   return {
@@ -358,6 +361,14 @@ export function balanceWrite(
       billedSize,
     }),
     oversells,
+    state: {
+      sku: plan.sku,
+      location: plan.location,
+      onHand: bal.onHand + onHand,
+      reserved: bal.reserved + reserved,
+      available,
+      rev: bal.rev + 1,
+    },
   };
 }
 
@@ -391,6 +402,8 @@ export interface StockFold {
   plans: BalancePlan[];
   /** each plan's writes against its balance as read (strongly consistent) */
   writes: (BalanceWrite | undefined)[];
+  /** each plan's balance as read (undefined: none yet) */
+  current: (Item | undefined)[];
   /** records that oversold a balance, as first planned (one entry per balance oversold) */
   oversells: string[];
   /** largest balance listing movements (BALANCE_MAX_BYTES; tests lower it to flush often) */
@@ -422,14 +435,21 @@ export async function readStockFold(
   const writes = plans.map((p) =>
     balanceWrite(p, current.get(itemRef(p.key)), shardId, nowMs, maxBytes, elsewhere.get(p.sku) ?? 0),
   );
-  return { plans, writes, oversells: writes.flatMap((w) => w?.oversells ?? []), maxBytes };
+  return {
+    plans,
+    writes,
+    current: plans.map((p) => current.get(itemRef(p.key))),
+    oversells: writes.flatMap((w) => w?.oversells ?? []),
+    maxBytes,
+  };
 }
 
 /**
  * Writes a planned stock fold: per balance, its ledger rows then the balance, stamped with the
  * `clock` as it is written (the feed's time, see BalanceWrite). A balance changed since it was read
  * (a count or an adjustment from the normalizer) is read again and folded again.
- * Returns the number of balances written.
+ * Returns the number of balances and ledger rows written, and every planned balance's state as
+ * written (or, where an earlier attempt of the batch wrote it, as read): its change-page row.
  */
 export async function writeStockFold(
   table: TablePort,
@@ -439,19 +459,26 @@ export async function writeStockFold(
   clock: MsClock,
   /** balances the table refused as written (TableValidationError): left out, reported here */
   skipped: SkippedChange[] = [],
-): Promise<{ balances: number; rows: number }> {
+): Promise<{ balances: number; rows: number; changed: ChangeRow[] }> {
   let balances = 0;
   let rowsWritten = 0;
+  const changed: (ChangeRow | undefined)[] = [];
   await forEachLimit(fold.plans.length, CONCURRENCY, async (i) => {
     const plan = fold.plans[i]!;
     let w = fold.writes[i];
+    let current = fold.current[i];
     await retryOnConflict(
       async () => {
-        if (!w) return;
+        if (!w) {
+          changed[i] = changeRowOf(current);
+          return;
+        }
         try {
           for (const row of w.rows) await table.write([row]);
           rowsWritten += w.rows.length;
-          await table.write([w.balance(new Date(clock()).toISOString())]);
+          const stamp = new Date(clock()).toISOString();
+          await table.write([w.balance(stamp)]);
+          changed[i] = { ...w.state, updatedAt: stamp };
           balances++;
         } catch (err) {
           // refused as it is (too big, a number the table cannot hold): the same every retry, and
@@ -461,9 +488,10 @@ export async function writeStockFold(
         }
       },
       async () => {
-        w = balanceWrite(plan, await table.get(plan.key), shardId, nowMs, fold.maxBytes);
+        current = await table.get(plan.key);
+        w = balanceWrite(plan, current, shardId, nowMs, fold.maxBytes);
       },
     );
   });
-  return { balances, rows: rowsWritten };
+  return { balances, rows: rowsWritten, changed: changed.filter((r): r is ChangeRow => r !== undefined) };
 }

@@ -6,7 +6,8 @@ import { parseInput } from '#shared/http/api.ts';
 import { availableToSell } from '#shared/inventory/allocation.ts';
 import { assignReservations } from '#shared/inventory/locations.ts';
 import { KeyPartSchema } from '#shared/inventory/channel-config.ts';
-import { decodeCursor, encodeCursor, mergeFeedPage } from '#shared/inventory/feed-cursor.ts';
+import { decodeCursor, encodeCursor, type FeedCursor } from '#shared/inventory/feed-cursor.ts';
+import { FEED_RETENTION_MS, type ChangeRow } from '#shared/inventory/change-pages.ts';
 import type { BalanceRow, ChannelPort, StockReadPort } from '#shared/inventory/ports.ts';
 
 /** The stock API's read use cases: one SKU, and the delta feed a WMS polls. */
@@ -114,7 +115,15 @@ export const FeedQuerySchema = z
   );
 
 export interface FeedPage {
-  items: { sku: string; location: string; onHand: number; reserved: number; available: number; updatedAt: string }[];
+  items: {
+    sku: string;
+    location: string;
+    onHand: number;
+    reserved: number;
+    available: number;
+    updatedAt: string;
+    rev: number;
+  }[];
   /** where to continue; present on every page, also when caught up (poll it again later) */
   nextCursor: string;
   /** true: more changes are ready now, ask again at once; false: caught up, poll later */
@@ -123,21 +132,41 @@ export interface FeedPage {
 
 export interface FeedOptions {
   /**
-   * Why a settle window: each writer stamps `updatedAt` with its own clock before its write
-   * lands, and the byUpdated GSI is eventually consistent. A write stamped T can therefore become
-   * visible after a reader already saw rows later than T. If the cursor could move up to "now",
-   * such a write would sit behind it and never be delivered. So no page reads past
-   * `now − settleMs`, and no cursor points past that: a late write just appears on a later page.
-   * The window must exceed clock skew + write latency + GSI lag (normally well under a second).
+   * Why a settle window: the fold stamps a change page with its own clock just before the page is
+   * put, so a page stamped T can become visible after a reader already read pages later than T.
+   * If the cursor could move up to "now", such a page would sit behind it and never be delivered.
+   * So no read goes past `now − settleMs`, and no cursor points past that: a late page just appears
+   * on a later read. The window must exceed clock skew + write latency (normally well under a second).
    */
   settleMs: number;
   now: () => Date;
+  /** how long change pages are kept (default FEED_RETENTION_MS): older positions get a snapshot */
+  retentionMs?: number;
 }
 
+/** DynamoDB requests one feed answer makes at most: a long quiet range answers `hasMore` and goes on next time. */
+const MAX_READS = 40;
+/** page parts asked for per request (a day's pages are read a few at a time) */
+const PAGES_PER_READ = 16;
+
+type Row = FeedPage['items'][number];
+
+interface FeedRead {
+  rows: Row[];
+  cursor: FeedCursor;
+  hasMore: boolean;
+}
+
+const rowId = (r: { sku: string; location: string }) => `${r.location.length}|${r.location}${r.sku}`;
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+
 /**
- * Every balance changed since a time, oldest change first, in pages. The feed holds the latest
- * state of each changed balance: a balance changed twice while a client pages shows up again
- * (with its newer state) after the position of its last change, and otherwise exactly once.
+ * Every balance changed since a time, oldest change first, in pages of at most `limit` balances.
+ * The feed reads the change pages the fold writes per stream batch (shared/inventory/change-pages.ts):
+ * within one answer a balance appears once, with its newest state; a balance changed again later
+ * appears again on a later answer (keep the copy with the higher `rev`). A position older than the
+ * pages are kept (FEED_RETENTION_DAYS) is answered with a snapshot of every balance from the
+ * balance directory, then the pages from the time the snapshot started.
  */
 export async function readFeed(
   deps: { stock: StockReadPort },
@@ -158,38 +187,123 @@ export async function readFeed(
     locations = visibleLocations(key);
     if (locations?.length === 0) throw new HttpError(403, 'forbidden', 'this API key may see no locations');
   }
-  // canonical 24-character UTC, the form feedSk starts with, so string order is time order;
-  // "since T" includes T: every feedSk stamped T is `T#…`, which sorts after `T`
-  const after = cursor ? cursor.p : new Date(q.updatedSince!).toISOString();
-  const horizon = new Date(opts.now().getTime() - opts.settleMs).toISOString();
+  const nowMs = opts.now().getTime();
+  const horizon = new Date(nowMs - opts.settleMs).toISOString();
+  const kept = new Date(nowMs - (opts.retentionMs ?? FEED_RETENTION_MS)).toISOString();
+  const snapshot: FeedCursor = { v: 2, s: { t: new Date(nowMs).toISOString(), d: 0 } };
+  // canonical 24-character UTC, the form page keys start with, so string order is time order;
+  // "since T" includes T: every page stamped T is `T#…`, which sorts after `T`
+  let at: FeedCursor;
+  if (!cursor) {
+    const since = new Date(q.updatedSince!).toISOString();
+    at = since < kept ? snapshot : { v: 2, p: since };
+  } else if (cursor.legacy) at = snapshot;
+  else if (cursor.p !== undefined && cursor.p.slice(0, 24) < kept) at = snapshot;
+  else at = cursor;
 
-  let page: { rows: BalanceRow[]; position: string; hasMore: boolean };
-  if (after >= horizon) {
-    page = { rows: [], position: after, hasMore: false };
-  } else {
-    const shards = await Promise.all(
-      Array.from({ length: deps.stock.feedShards }, (_, shard) =>
-        deps.stock.feedShard({
-          shard,
-          after,
-          before: horizon,
-          limit: q.limit + 1,
-          ...(locations ? { locations } : {}),
-        }),
-      ),
-    );
-    page = mergeFeedPage(shards, q.limit, horizon);
-  }
+  const wanted = locations ? new Set(locations) : undefined;
+  const read = at.s
+    ? await snapshotRead(deps.stock, at.s, q.limit, wanted, opts.settleMs)
+    : await pagesRead(deps.stock, { p: at.p!, ...(at.i !== undefined ? { i: at.i } : {}) }, q.limit, wanted, horizon);
+  const { l: _l, ...position } = read.cursor;
   return {
-    items: page.rows.map(({ sku, location: loc, onHand, reserved, available, updatedAt }) => ({
-      sku,
-      location: loc,
-      onHand,
-      reserved,
-      available,
-      updatedAt,
-    })),
-    nextCursor: encodeCursor({ v: 1, p: page.position, ...(location ? { l: location } : {}) }),
-    hasMore: page.hasMore,
+    items: read.rows,
+    nextCursor: encodeCursor({ ...position, ...(location ? { l: location } : {}) }),
+    hasMore: read.hasMore,
   };
+}
+
+function feedRow(r: BalanceRow | ChangeRow): Row {
+  const { sku, location, onHand, reserved, available, updatedAt, rev } = r;
+  return { sku, location, onHand, reserved, available, updatedAt, rev };
+}
+
+/**
+ * The change pages from a position up to the horizon, day partition by day partition. A position
+ * inside a page (`i` rows of page `p` delivered) goes on with the next row; an answer holds at
+ * most `limit` balances, each once with its newest row (placed where that row was).
+ */
+async function pagesRead(
+  port: StockReadPort,
+  start: { p: string; i?: number },
+  limit: number,
+  wanted: ReadonlySet<string> | undefined,
+  horizon: string,
+): Promise<FeedRead> {
+  if (start.p >= horizon) return { rows: [], cursor: { v: 2, ...start }, hasMore: false };
+  const out = new Map<string, ChangeRow>();
+  let pos: { p: string; i?: number } = start;
+  const lastDay = horizon.slice(0, 10);
+  let day = start.p.slice(0, 10);
+  let from = start.p;
+  let reads = 0;
+  while (reads < MAX_READS) {
+    const { pages, done } = await port.changePages({ day, from, before: horizon, limit: PAGES_PER_READ });
+    reads++;
+    for (const page of pages) {
+      const first = page.sk === pos.p && pos.i !== undefined ? pos.i : 0;
+      for (let r = first; r < page.rows.length; r++) {
+        const row = page.rows[r]!;
+        if (wanted && !wanted.has(row.location)) continue;
+        const id = rowId(row);
+        const seen = out.get(id);
+        if (!seen && out.size >= limit)
+          return { rows: [...out.values()].map(feedRow), cursor: { v: 2, p: page.sk, i: r }, hasMore: true };
+        if (!seen || row.rev > seen.rev) {
+          out.delete(id);
+          out.set(id, row);
+        }
+      }
+      pos = { p: page.sk, i: page.rows.length };
+    }
+    if (!done) {
+      from = pos.p;
+      continue;
+    }
+    if (day >= lastDay) return { rows: [...out.values()].map(feedRow), cursor: { v: 2, p: horizon }, hasMore: false };
+    day = nextDay(day);
+    from = day;
+    // the earlier days are read to their end: a position at this day's start loses nothing
+    pos = { p: `${day}T00:00:00.000Z` };
+  }
+  return { rows: [...out.values()].map(feedRow), cursor: { v: 2, ...pos }, hasMore: true };
+}
+
+/**
+ * Every balance, from the balance directory (partition by partition, in key order), then the pages
+ * from the snapshot's start less the settle window: a balance changed after the snapshot read it
+ * is on a page stamped later than that (the fold stamps a page after its balance writes).
+ */
+async function snapshotRead(
+  port: StockReadPort,
+  s: NonNullable<FeedCursor['s']>,
+  limit: number,
+  wanted: ReadonlySet<string> | undefined,
+  settleMs: number,
+): Promise<FeedRead> {
+  const rows: Row[] = [];
+  let d = s.d;
+  let k = s.k;
+  let reads = 0;
+  while (d < port.directoryShards && rows.length < limit && reads < MAX_READS) {
+    const { entries, done } = await port.directory({
+      shard: d,
+      ...(k !== undefined ? { after: k } : {}),
+      limit: limit - rows.length,
+    });
+    reads++;
+    const want = entries.filter((e) => !wanted || wanted.has(e.location));
+    if (want.length > 0) {
+      rows.push(...(await port.balances(want)).map(feedRow));
+      reads += Math.ceil(want.length / 100);
+    }
+    if (entries.length > 0) k = entries[entries.length - 1]!.sk;
+    if (done) {
+      d++;
+      k = undefined;
+    }
+  }
+  if (d >= port.directoryShards)
+    return { rows, cursor: { v: 2, p: new Date(Date.parse(s.t) - settleMs).toISOString() }, hasMore: true };
+  return { rows, cursor: { v: 2, s: { t: s.t, d, ...(k !== undefined ? { k } : {}) } }, hasMore: true };
 }

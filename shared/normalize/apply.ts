@@ -13,10 +13,11 @@ import type {
 } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { balanceStampAttributes, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
+import { writeDirectoryEntries } from '#shared/inventory/balance-directory.ts';
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
-import { keys } from '#shared/table/keys.ts';
+import { LEGACY_BALANCE_INDEX_ATTRS, keys } from '#shared/table/keys.ts';
 import { customerMarkOp } from '#shared/kpi/customers.ts';
 import { purchaseOps } from '#shared/kpi/upsell.ts';
 import { applySalesCycle } from '#shared/kpi/sales-cycle.ts';
@@ -401,6 +402,7 @@ async function applyStockLevel(
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
   const onHand = e.quantity + appliedMovesAfter(later, current, asOf, now().getTime());
   const available = onHand - bal.reserved;
+  if (!bal.exists) await writeDirectoryEntries(table, [{ sku, location: e.locationId }]);
   await table.write([
     {
       kind: 'update',
@@ -416,6 +418,7 @@ async function applyStockLevel(
             ...balanceStampAttributes(sku, e.locationId, now().toISOString(), 'count'),
           },
           add: { rev: 1 },
+          remove: LEGACY_BALANCE_INDEX_ATTRS,
         },
         bal.exists ? eq('rev', bal.rev) : notExists('pk'),
       ),
@@ -431,6 +434,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const bk = keys.balance(sku, e.locationId);
   const lk = keys.ledger(sku, e.locationId, at, `adj:${e.channel}:${e.idempotencyKey}`);
   const bal = balanceView(await table.get(bk));
+  if (!bal.exists) await writeDirectoryEntries(table, [{ sku, location: e.locationId }]);
   const counts = !bal.countAsOf || at > bal.countAsOf;
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [
@@ -466,6 +470,7 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
             ...balanceStampAttributes(sku, e.locationId, now().toISOString(), 'count'),
           },
           add: { onHand: onHandDelta, available: onHandDelta, rev: 1 },
+          remove: LEGACY_BALANCE_INDEX_ATTRS,
         },
         bal.countAsOf ? eq('countAsOf', bal.countAsOf) : notExists('countAsOf'),
       ),

@@ -17,6 +17,8 @@ import { itemRef, keys } from '#shared/table/keys.ts';
 import { WriteConflictError, type Item, type TablePort } from '#shared/table/port.ts';
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { deriveStockEvents } from '#shared/inventory/stock-events.ts';
+import { writeBatchPage } from '#shared/inventory/change-pages.ts';
+import { writeDirectoryEntries } from '#shared/inventory/balance-directory.ts';
 import type { StockChangePublisher } from '#shared/outbound/events.ts';
 import type { StockEventListeners } from '#shared/outbound/listeners.ts';
 
@@ -54,6 +56,8 @@ export interface FoldResult {
   balances: number;
   /** ledger rows written (a balance's full list of movements, or a batch too big to list on it) */
   ledgerRows: number;
+  /** balances listed on the batch's change page (the delta feed) */
+  pageRows: number;
   /** balances the batch took below zero available */
   oversells: number;
   /** records left out because their images could not be read (see planKpiFold) */
@@ -197,12 +201,22 @@ export async function applyFold(
   const kpi = await applyKpiFold(table, shardId, changes, zone, nowMs, oversells, kpiSkipped);
   for (const s of kpiSkipped) if (!skipped.some((x) => x.seq === s.seq)) skipped.push(s);
   const stockSkipped: SkippedChange[] = [];
+  // balances the batch creates enter the balance directory before they exist (balance-directory.ts)
+  await writeDirectoryEntries(
+    table,
+    stock.plans.filter((_, i) => stock.current[i] === undefined),
+  );
   const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
   skipped.push(...stockSkipped);
   let published = 0;
   const lastSeq = [...changes.map((c) => c.seq), ...counted.map((c) => c.seq)]
     .map(padSeq)
     .reduce<string | undefined>((max, s) => (max === undefined || s > max ? s : max), undefined);
+  // the delta feed: the batch's changed balances on one change page (change-pages.ts)
+  const page =
+    lastSeq === undefined
+      ? { parts: 0, rows: 0 }
+      : await writeBatchPage(table, shardId, lastSeq, written.changed, counted, clock, written.balances === 0);
   if (events && lastSeq !== undefined) {
     // a retry of this batch has the same shard and last record: it re-derives the same versions
     const batchKey = `${shardId}#${lastSeq}`;
@@ -216,6 +230,7 @@ export async function applyFold(
     ...kpi,
     balances: written.balances,
     ledgerRows: written.rows,
+    pageRows: page.rows,
     oversells: stock.oversells.length,
     skipped,
     events: published,
@@ -235,7 +250,17 @@ export async function foldStreamBatch(
 ): Promise<FoldResult> {
   if (!shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
   if (changes.length === 0 && counted.length === 0)
-    return { changes: 0, counters: 0, written: 0, balances: 0, ledgerRows: 0, oversells: 0, skipped: [], events: 0 };
+    return {
+      changes: 0,
+      counters: 0,
+      written: 0,
+      balances: 0,
+      ledgerRows: 0,
+      pageRows: 0,
+      oversells: 0,
+      skipped: [],
+      events: 0,
+    };
   // nothing listens: no SKU reads, no ATS# writes, nothing published (docs/outbound.md, "When events start")
   const listening = deps.listeners ? await deps.listeners.any() : true;
   return applyFold(

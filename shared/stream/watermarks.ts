@@ -1,5 +1,6 @@
 import { fnv1a32 } from '#shared/table/keys.ts';
 import type { Item } from '#shared/table/port.ts';
+import type { ChangeRow } from '#shared/inventory/change-pages.ts';
 
 /**
  * The table's stream as the folds see it: one record of an item with its images, and the
@@ -14,6 +15,8 @@ export interface CountedBalance {
   location: string;
   /** the record's SequenceNumber */
   seq: string;
+  /** the balance as the record's new image shows it (its change-page row) */
+  row?: ChangeRow;
 }
 
 export interface StreamChange {

@@ -5,8 +5,9 @@ import type { Key } from '#shared/table/port.ts';
  * writes is addressed through these builders, so keys are spelled in one place.
  */
 /**
- * The table's one global secondary index (attributes `feedPk`/`feedSk`, sparse): the stock change
- * feed (`FEED#<shard>` partitions) and the channel list (the CHANNELS_INDEX_PK partition).
+ * The table's one global secondary index (attributes `feedPk`/`feedSk`, sparse): the channel list
+ * (the CHANNELS_INDEX_PK partition). Balances once carried these attributes too (the delta feed,
+ * `FEED#<shard>` partitions); every balance write now removes them, and the feed reads change pages.
  */
 export const FEED_INDEX = 'byUpdated';
 
@@ -16,8 +17,8 @@ export const CHANNELS_INDEX_PK = 'CHANNELS';
 /** The partition of the outbound subscriptions (shared/aws/outbound-store.ts): one Query lists them all. */
 export const SUBSCRIPTIONS_PK = 'SUBS';
 
-/** The stock change feed's index partition for a shard (of FEED_SHARDS). */
-export const feedPartition = (shard: number) => `FEED#${shard}`;
+/** What a balance write removes: the index keys balances carried before the change pages. */
+export const LEGACY_BALANCE_INDEX_ATTRS = ['feedPk', 'feedSk'] as const;
 
 /** Partition prefixes of the items that are listed by scanning (operator commands only). */
 export const CONNECTION_PREFIX = 'CONN#';
@@ -149,7 +150,26 @@ export const keys = {
     sk: 'META',
   }),
   quarantine: (day: string, at: string, deliveryId: string) => ({ pk: `QUAR#${day}`, sk: `${at}#${deliveryId}` }),
+  /**
+   * A part of a stream batch's change page (shared/inventory/change-pages.ts): one partition per
+   * UTC day of the stamp, sorted by stamp, so "changes since T" is a range read day by day.
+   */
+  changePage: (stampIso: string, shardId: string, lastSeq: string, part: number) => ({
+    pk: `CHG#${stampIso.slice(0, 10)}`,
+    sk: `${stampIso}#${shardId}#${lastSeq}#${part}`,
+  }),
+  /**
+   * A balance's entry in the balance directory: one small item per balance ever created, spread
+   * over BALANCE_DIR_SHARDS partitions, so every balance is listed without an index over balances.
+   */
+  balanceDir: (sku: string, location: string) => ({
+    pk: balanceDirPartition(shardOf(`${sku}|${location}`, BALANCE_DIR_SHARDS)),
+    sk: `${sku}#${location}`,
+  }),
 };
+
+/** The balance directory's partition for a shard (of BALANCE_DIR_SHARDS). */
+export const balanceDirPartition = (shard: number) => `BALDIR#${shard}`;
 
 /** DynamoDB's key limits: partition key and sort key values, in UTF-8 bytes. */
 export const DYNAMO_PK_MAX_BYTES = 2048;
@@ -183,8 +203,11 @@ export function itemRef(key: { pk?: unknown; sk?: unknown }): string {
  */
 export const KPI_SHARDS = 1;
 
-/** Stock change feed (GSI `byUpdated`): balances are spread over a few feed partitions. */
-export const FEED_SHARDS = 4;
+/**
+ * The balance directory's partitions (keys.balanceDir): a few, so listing every balance reads
+ * them in parallel and creating balances spreads its writes.
+ */
+export const BALANCE_DIR_SHARDS = 4;
 
 /** FNV-1a, 32 bits: a stable small hash (same input, same value, on every machine). */
 export function fnv1a32(value: string): number {
@@ -196,7 +219,7 @@ export function fnv1a32(value: string): number {
   return h >>> 0;
 }
 
-/** The shard a value falls in, of `shards` (for write sharding and feed partitions). */
+/** The shard a value falls in, of `shards` (for write sharding and the balance directory's partitions). */
 export function shardOf(value: string, shards: number): number {
   return fnv1a32(value) % shards;
 }

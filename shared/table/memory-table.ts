@@ -9,7 +9,9 @@ import {
   type TablePort,
   type WriteOp,
 } from '#shared/table/port.ts';
-import type { StreamChange } from '#shared/stream/watermarks.ts';
+import type { CountedBalance, StreamChange } from '#shared/stream/watermarks.ts';
+import { COUNTED_BY } from '#shared/inventory/balance.ts';
+import { changeRowOf } from '#shared/inventory/change-pages.ts';
 
 /**
  * An in-memory TablePort for the benchmarks and unit tests. It evaluates exactly the expression
@@ -23,7 +25,8 @@ import type { StreamChange } from '#shared/stream/watermarks.ts';
  * the bench cross-checks the two on moto.
  *
  * On top, and kept out of `stats` (DynamoTable cannot see it): the write units the sparse GSI
- * `byUpdated` (projection ALL, keys feedPk/feedSk) costs — an index write per base write of an item
+ * `byUpdated` (projection ALL, keys feedPk/feedSk: channel items; balances written before the change
+ * pages, until their next write removes the keys) costs — an index write per base write of an item
  * that carries the keys, two when the index key changes (delete + put), sized like the item.
  *
  * DynamoDB's own refusals are modelled as DynamoTable reports them (TableValidationError): a key
@@ -57,6 +60,22 @@ export class MemoryTable implements TablePort {
   streamFrom(position: number, limit = Infinity): { changes: StreamChange[]; next: number } {
     const changes = this.stream.slice(position, position + limit).map((c) => clone(c));
     return { changes, next: position + changes.length };
+  }
+
+  /**
+   * Off by default. On: balance writes by normalize (a count or an adjustment, `by = count`) are
+   * recorded too, numbered in the same sequence as the order records, as the fold's event filter
+   * hands them over (shared/aws/stream-records.ts countedOf); read them with `countedBetween`.
+   */
+  recordCounted = false;
+  private readonly counted: CountedBalance[] = [];
+
+  /** recorded balance writes by normalize with a sequence number in (after, upTo] (undefined: unbounded) */
+  countedBetween(after: string | undefined, upTo: string | undefined): CountedBalance[] {
+    const n = (v: string) => BigInt(v);
+    return this.counted
+      .filter((c) => (after === undefined || n(c.seq) > n(after)) && (upTo === undefined || n(c.seq) <= n(upTo)))
+      .map((c) => clone(c as unknown as Item) as unknown as CountedBalance);
   }
 
   get streamLength(): number {
@@ -158,6 +177,22 @@ export class MemoryTable implements TablePort {
         const change: StreamChange = { seq: String(this.nextSeq++), newImage: clone(after[i]!) };
         if (before[i]) change.oldImage = clone(before[i]!);
         this.stream.push(change);
+      }
+      const a = after[i]!;
+      if (
+        this.recordCounted &&
+        k.pk.startsWith('SKU#') &&
+        a.type === 'balance' &&
+        a[COUNTED_BY.attribute] === COUNTED_BY.value &&
+        !equal(before[i], a)
+      ) {
+        const row = changeRowOf(a);
+        this.counted.push({
+          sku: String(a.sku),
+          location: String(a.location),
+          seq: String(this.nextSeq++),
+          ...(row ? { row } : {}),
+        });
       }
       const units = factor * writeUnits(op.kind === 'put' ? itemSize(op.item) : op.billedSize);
       this.stats.writeUnits += units;

@@ -53,7 +53,8 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
     index: ['dynamodb:Query'],
   },
   // shared/aws/stock-runtime.ts: API keys and channels (GetItem), balances (Query), counts applied
-  // through DynamoTable; the feed and the channel list are Queries on `byUpdated`; subscriptions
+  // through DynamoTable; the feed reads change pages and the balance directory (Query, BatchGetItem);
+  // the channel list is a Query on `byUpdated`; subscriptions
   // (shared/aws/outbound-store.ts: put, update, delete, the delivery log by Query)
   Stock: {
     table: [
@@ -66,10 +67,14 @@ const TABLE_ACTIONS: Record<Fn, { table: string[]; index: string[] }> = {
     ],
     index: ['dynamodb:Query'],
   },
-  // shared/aws/kpi-repo.ts: API keys, channels, the zone marker (GetItem), counters (Query); stock
-  // alerts and the channel list are Queries on `byUpdated`; shared/aws/figures-repo.ts: reported
+  // shared/aws/kpi-repo.ts: API keys, channels, the zone marker (GetItem), counters (Query);
+  // the channel list is a Query on `byUpdated`, stock alerts a Query of the balance directory and a
+  // BatchGetItem of the balances; shared/aws/figures-repo.ts: reported
   // figures (Query, GetItem, PutItem in a transaction)
-  Kpi: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], index: ['dynamodb:Query'] },
+  Kpi: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    index: ['dynamodb:Query'],
+  },
   // shared/aws/fold-runtime.ts → DynamoTable, as normalize; the channel list (stock-change events)
   // is a Query on `byUpdated`
   Fold: {
@@ -437,10 +442,11 @@ const BUNDLED_NOT_CALLED: Record<Fn, string[]> = {
   // outbound-store.ts also removes subscriptions (admin CLI)
   Outbound: ['dynamodb:DeleteItem'],
   Stock: [],
-  // table.ts is bundled for documentClient(); DynamoTable's updates and batch reads are not used.
-  // api-keys.ts and channels.ts also write keys and channels (admin CLI); its one write is a
-  // reported figure (figures-repo.ts: puts in a transaction, on FIG#… only by its partitions)
-  Kpi: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  // table.ts is bundled for documentClient() and the stock alerts' batch reads of balances;
+  // DynamoTable's updates are not used. api-keys.ts and channels.ts also write keys and channels
+  // (admin CLI); its one write is a reported figure (figures-repo.ts: puts in a transaction, on
+  // FIG#… only by its partitions)
+  Kpi: ['dynamodb:UpdateItem'],
   Fold: [],
   Docs: [],
 };

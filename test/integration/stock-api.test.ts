@@ -16,6 +16,7 @@ import { applyEvent } from '#shared/normalize/apply.ts';
 import { inputFor, payload } from '../fixtures/payloads.ts';
 import { keys } from '#shared/table/keys.ts';
 import { motoEnv } from '../support/aws.ts';
+import { foldTable } from '../support/fold.ts';
 import { freshTable } from '../support/table.ts';
 import { fixedClock, runningClock } from '../support/clock.ts';
 
@@ -407,8 +408,9 @@ describe('stock API: POST /v1/stock/counts', () => {
 });
 
 describe('stock API: GET /v1/stock (delta feed)', () => {
-  it('pages every change exactly once while writes continue, a lagging writer included', async () => {
-    // Prepare: 12 balances, three writers (one whose clock runs 400 ms behind), a client paging 3 at a time
+  it('pages every change exactly once while writes and folds continue, a lagging fold clock included', async () => {
+    // Prepare: 12 balances, three writers, the fold (its clock 400 ms behind) writing change pages
+    // as it goes, a client paging 3 at a time
     const { table: feedTable, tableName: feedTableName, drop: dropFeed } = await freshTable('stockfeed');
     try {
       await putApiKey(doc, feedTableName, KEYS.read, { scopes: ['stock:read'], partner: null }, fixedClock()());
@@ -433,7 +435,7 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
         )) as APIGatewayProxyStructuredResultV2;
         expect(res.statusCode).toBe(200);
         return json(res) as {
-          items: { sku: string; location: string; available: number; updatedAt: string }[];
+          items: { sku: string; location: string; available: number; updatedAt: string; rev: number }[];
           nextCursor: string;
           hasMore: boolean;
         };
@@ -452,17 +454,28 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
         }
       };
       let writing = true;
+      // the fold stamps its pages 400 ms behind the reader's clock: a cursor allowed up to "now"
+      // would already be past those stamps when the pages land
+      const foldClock = () => testNow().getTime() - 400;
+      let folding = true;
+      const folds = (async () => {
+        while (folding) {
+          await foldTable(feedTable, feedTableName, 'UTC', foldClock);
+          await sleep(50);
+        }
+        await foldTable(feedTable, feedTableName, 'UTC', foldClock);
+      })();
       const writes = (async () => {
         await Promise.all([writer(20, 0), writer(20, 0), writer(20, 400)]);
-        // the last change of every balance comes from the lagging writer: a cursor allowed up to
-        // "now" would already be past these timestamps when they land
         for (const [sku, loc] of balances)
           await applyEvent(feedTable, nextCount(sku, loc), () => new Date(testNow().getTime() - 400));
         writing = false;
+        folding = false;
+        await folds;
       })();
 
       // Act: page while writing, then until caught up past the settle window
-      const seen: { sku: string; location: string; available: number; updatedAt: string }[] = [];
+      const seen: { sku: string; location: string; available: number; updatedAt: string; rev: number }[] = [];
       let query: Record<string, string> = { updatedSince: since, limit: '3' };
       let pages = 0;
       let doneAt = Number.POSITIVE_INFINITY;
@@ -479,14 +492,19 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
 
       // Assess
       const final = await Promise.all(balances.map(([sku, loc]) => feedTable.get(keys.balance(sku, loc))));
-      const feedOrder = seen.map((r) => `${r.updatedAt}#${r.sku}#${r.location}`);
-      // oldest change first across all pages, and no state delivered twice
-      expect(feedOrder).toEqual([...feedOrder].sort());
-      expect(new Set(feedOrder).size).toBe(feedOrder.length);
-      // every balance's final state was delivered, and it was the last delivery of that balance
+      const states = seen.map((r) => `${r.sku}#${r.location}#${r.rev}`);
+      // no state delivered twice
+      expect(new Set(states).size).toBe(states.length);
       for (const [i, [sku, loc]] of balances.entries()) {
-        const last = seen.filter((r) => r.sku === sku && r.location === loc).at(-1);
-        expect(last, `${sku}@${loc}`).toMatchObject({ updatedAt: final[i]!.updatedAt, available: final[i]!.available });
+        const mine = seen.filter((r) => r.sku === sku && r.location === loc);
+        // each balance's states in the order they happened (rev rising) ...
+        expect(mine.map((r) => r.rev)).toEqual([...mine.map((r) => r.rev)].sort((a, b) => a - b));
+        // ... the last one its final state
+        expect(mine.at(-1), `${sku}@${loc}`).toMatchObject({
+          rev: final[i]!.rev,
+          updatedAt: final[i]!.updatedAt,
+          available: final[i]!.available,
+        });
       }
       // only balances: the channel item sharing the index is never served
       expect(seen.every((r) => r.sku.startsWith('F'))).toBe(true);
@@ -501,6 +519,8 @@ describe('stock API: GET /v1/stock (delta feed)', () => {
     const since = new Date(testNow().getTime() - 60_000).toISOString();
     await applyEvent(table, count('LOCF-1', 'WH-A', 1), () => new Date(testNow().getTime() - 30_000));
     await applyEvent(table, count('LOCF-1', 'WH-B', 2), () => new Date(testNow().getTime() - 30_000));
+    // the counts reach the feed with the fold's next batch
+    await foldTable(table, tableName, 'UTC', () => testNow().getTime() - 30_000);
     // Act
     const a = json(
       await request('GET /v1/stock', { key: KEYS.read, query: { updatedSince: since, location: 'WH-A' } }),

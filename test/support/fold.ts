@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
-import { changesOf } from '#shared/aws/stream-records.ts';
+import { changesOf, countedOf } from '#shared/aws/stream-records.ts';
+import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
 import { applyFold, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
 import type { TablePort } from '#shared/table/port.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
@@ -40,10 +41,15 @@ export async function readWholeStream(tableName: string): Promise<{ shardId: str
   return out;
 }
 
+/** per table and stream shard: the records folded so far (the next call hands over only newer ones) */
+const foldedUpTo = new Map<string, number>();
+
 /**
  * What the fold function does in AWS, for tests that apply events directly: folds the table's
- * whole stream into stock balances, the ledger and the KPI counters. Folding from the beginning every time is safe (the
- * per-shard watermarks skip what was folded before), so tests call it whenever they read stock or KPIs.
+ * stream into stock balances, the ledger, the change pages and the KPI counters, handing over the
+ * order records and the balances normalize wrote (as the fold's event filter does) recorded since
+ * the last call, one batch per shard, as Lambda would. Folding again is safe (the per-shard
+ * watermarks skip what was folded before), so tests call it whenever they read stock or KPIs.
  */
 export async function foldTable(
   table: TablePort,
@@ -58,17 +64,34 @@ export async function foldTable(
     written: 0,
     balances: 0,
     ledgerRows: 0,
+    pageRows: 0,
     oversells: 0,
     skipped: [],
     events: 0,
   };
-  for (const { shardId, records } of await readWholeStream(tableName)) {
-    const r = await applyFold(table, shardId, changesOf({ Records: records }), rollupZone, now(), now);
+  for (const { shardId, records: all } of await readWholeStream(tableName)) {
+    const position = `${tableName}|${shardId}`;
+    const records = all.slice(foldedUpTo.get(position) ?? 0);
+    if (records.length === 0) continue;
+    const batch = { Records: records };
+    const r = await applyFold(
+      table,
+      shardId,
+      changesOf(batch),
+      rollupZone,
+      now(),
+      now,
+      BALANCE_MAX_BYTES,
+      undefined,
+      countedOf(batch),
+    );
+    foldedUpTo.set(position, all.length);
     total.changes += r.changes;
     total.counters += r.counters;
     total.written += r.written;
     total.balances += r.balances;
     total.ledgerRows += r.ledgerRows;
+    total.pageRows += r.pageRows;
     total.oversells += r.oversells;
     total.events += r.events;
     total.skipped.push(...r.skipped);

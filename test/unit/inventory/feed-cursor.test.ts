@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '#shared/http/errors.ts';
-import { decodeCursor, encodeCursor, mergeFeedPage } from '#shared/inventory/feed-cursor.ts';
+import { decodeCursor, encodeCursor } from '#shared/inventory/feed-cursor.ts';
 import { readFeed, type FeedPage } from '#shared/inventory/stock-read.ts';
 import { apiKey, MemoryStock } from './support.ts';
+import { writeChangePages, type ChangeRow } from '#shared/inventory/change-pages.ts';
+import type { MemoryTable } from '#shared/table/memory-table.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -10,7 +12,7 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 describe('feed cursor', () => {
   it('round-trips and stays opaque (base64url)', () => {
     // Prepare
-    const cursor = { v: 1 as const, p: `${at(5)}#SKU-1#WH-A`, l: 'WH-A' };
+    const cursor = { v: 2 as const, p: `${at(5)}#shardId-1#0000000001#0`, i: 3, l: 'WH-A' };
     // Act
     const token = encodeCursor(cursor);
     // Assess
@@ -21,9 +23,14 @@ describe('feed cursor', () => {
   it.each([
     ['not base64url', '!!!'],
     ['not JSON', Buffer.from('nope').toString('base64url')],
-    ['wrong version', Buffer.from(JSON.stringify({ v: 2, p: 'x' })).toString('base64url')],
-    ['extra field', Buffer.from(JSON.stringify({ v: 1, p: 'x', admin: true })).toString('base64url')],
-    ['empty position', Buffer.from(JSON.stringify({ v: 1, p: '' })).toString('base64url')],
+    ['wrong version', Buffer.from(JSON.stringify({ v: 3, p: 'x' })).toString('base64url')],
+    ['extra field', Buffer.from(JSON.stringify({ v: 2, p: 'x', admin: true })).toString('base64url')],
+    ['empty position', Buffer.from(JSON.stringify({ v: 2, p: '' })).toString('base64url')],
+    ['without a position', Buffer.from(JSON.stringify({ v: 2 })).toString('base64url')],
+    [
+      'both in pages and in a snapshot',
+      Buffer.from(JSON.stringify({ v: 2, p: 'x', s: { t: at(0), d: 0 } })).toString('base64url'),
+    ],
   ])('refuses a token that is %s with a 400', (_name, token) => {
     // Prepare / Act
     let caught: unknown;
@@ -35,56 +42,6 @@ describe('feed cursor', () => {
     // Assess
     expect(caught).toBeInstanceOf(HttpError);
     expect((caught as HttpError).statusCode).toBe(400);
-  });
-});
-
-describe('mergeFeedPage', () => {
-  const row = (feedSk: string) => ({
-    sku: 's',
-    location: 'l',
-    onHand: 0,
-    reserved: 0,
-    available: 0,
-    updatedAt: feedSk.slice(0, 24),
-    feedSk,
-  });
-
-  it('stops at the lowest position every shard was read to', () => {
-    // Prepare: shard 0 was read only up to b; shard 1 holds c, which an unread row of shard 0 may precede
-    const shards = [
-      { rows: [row('a'), row('b')], reachedTo: 'b' },
-      { rows: [row('c')], reachedTo: 'z' },
-    ];
-    // Act
-    const page = mergeFeedPage(shards, 10, 'z');
-    // Assess
-    expect(page.rows.map((r) => r.feedSk)).toEqual(['a', 'b']);
-    expect(page).toMatchObject({ position: 'b', hasMore: true });
-  });
-
-  it('cuts a full page at the limit and continues after its last row', () => {
-    // Prepare
-    const shards = [
-      { rows: [row('a'), row('d')], reachedTo: 'z' },
-      { rows: [row('b'), row('c')], reachedTo: 'z' },
-    ];
-    // Act
-    const page = mergeFeedPage(shards, 3, 'z');
-    // Assess
-    expect(page.rows.map((r) => r.feedSk)).toEqual(['a', 'b', 'c']);
-    expect(page).toMatchObject({ position: 'c', hasMore: true });
-  });
-
-  it('moves the position to the horizon when caught up', () => {
-    // Prepare
-    const shards = [
-      { rows: [row('a')], reachedTo: 'z' },
-      { rows: [], reachedTo: 'z' },
-    ];
-    // Act
-    const page = mergeFeedPage(shards, 3, 'z');
-    // Assess
-    expect(page).toMatchObject({ position: 'z', hasMore: false });
   });
 });
 
@@ -112,10 +69,10 @@ describe('readFeed', () => {
   }
 
   it('returns every balance changed since the time exactly once, oldest first, across pages', async () => {
-    // Prepare: 30 balances over 4 shards, with filtered paging of 2 index entries per page
-    const stock = new MemoryStock({ pageSize: 2, maxPages: 2 });
-    for (let i = 0; i < 30; i++) stock.set(`SKU-${i}`, i % 2 ? 'WH-A' : 'WH-B', at(i * 10));
-    stock.set('OLD', 'WH-A', at(-1));
+    // Prepare: 30 balances, each on its own change page, and one changed before the time
+    const stock = new MemoryStock();
+    for (let i = 0; i < 30; i++) await stock.set(`SKU-${i}`, i % 2 ? 'WH-A' : 'WH-B', at(i * 10));
+    await stock.set('OLD', 'WH-A', at(-1));
     const clock = { ms: 60_000 };
     // Act
     const seen = await drain(stock, clock, { updatedSince: at(0), limit: '4' }, 5000);
@@ -126,7 +83,7 @@ describe('readFeed', () => {
   it('delivers a write that lands late with an older timestamp, thanks to the settle window', async () => {
     // Prepare: the reader is at T0+10s; a writer whose clock lags stamps T0+8s but lands after the read
     const stock = new MemoryStock();
-    stock.set('A', 'WH', at(6_000));
+    await stock.set('A', 'WH', at(6_000));
     const clock = { ms: 10_000 };
     const first = await readFeed(
       { stock },
@@ -134,7 +91,7 @@ describe('readFeed', () => {
       { updatedSince: at(0) },
       { settleMs: 3000, now: () => new Date(T0 + clock.ms) },
     );
-    stock.set('LATE', 'WH', at(8_000));
+    await stock.set('LATE', 'WH', at(8_000));
     clock.ms = 20_000;
     // Act
     const second = await readFeed(
@@ -146,18 +103,18 @@ describe('readFeed', () => {
     // Assess
     expect(first.items.map((r) => r.sku)).toEqual(['A']);
     // caught up, the cursor stops at now − settle (7 s), not at "now" (which would skip LATE)
-    expect(decodeCursor(first.nextCursor).p).toBe(at(7_000));
+    expect(decodeCursor(first.nextCursor)).toMatchObject({ p: at(7_000) });
     expect(second.items.map((r) => r.sku)).toEqual(['LATE']);
   });
 
   it('shows a balance changed again after it was delivered once more, with its newer state', async () => {
     // Prepare
     const stock = new MemoryStock();
-    stock.set('A', 'WH', at(1_000), 5);
+    await stock.set('A', 'WH', at(1_000), 5);
     const clock = { ms: 10_000 };
     const opts = { settleMs: 1000, now: () => new Date(T0 + clock.ms) };
     const first = await readFeed({ stock }, key, { updatedSince: at(0) }, opts);
-    stock.set('A', 'WH', at(12_000), 3);
+    await stock.set('A', 'WH', at(12_000), 3);
     clock.ms = 20_000;
     // Act
     const second = await readFeed({ stock }, key, { cursor: first.nextCursor }, opts);
@@ -170,14 +127,14 @@ describe('readFeed', () => {
 
   it.each([
     ['neither updatedSince nor cursor', {}, 400],
-    ['both', { updatedSince: at(0), cursor: encodeCursor({ v: 1, p: at(0) }) }, 400],
+    ['both', { updatedSince: at(0), cursor: encodeCursor({ v: 2, p: at(0) }) }, 400],
     ['a limit over 1000', { updatedSince: at(0), limit: '1001' }, 400],
     ['a limit of 0', { updatedSince: at(0), limit: '0' }, 400],
     ['a non-numeric limit', { updatedSince: at(0), limit: 'ten' }, 400],
     ['a time that is not ISO', { updatedSince: 'yesterday' }, 400],
     [
       'a location the cursor was not made for',
-      { cursor: encodeCursor({ v: 1, p: at(0), l: 'WH-A' }), location: 'WH-B' },
+      { cursor: encodeCursor({ v: 2, p: at(0), l: 'WH-A' }), location: 'WH-B' },
       400,
     ],
   ])('answers %s with a 4xx', async (_name, query, status) => {
@@ -195,8 +152,8 @@ describe('readFeed', () => {
   it('limits a partner key to its locations, and refuses others', async () => {
     // Prepare
     const stock = new MemoryStock();
-    stock.set('A', 'WH-P', at(1_000));
-    stock.set('B', 'WH-X', at(2_000));
+    await stock.set('A', 'WH-P', at(1_000));
+    await stock.set('B', 'WH-X', at(2_000));
     const partner = apiKey({ partner: 'acme', locations: ['WH-P'] });
     const opts = { settleMs: 0, now: () => new Date(T0 + 60_000) };
     // Act
@@ -211,5 +168,108 @@ describe('readFeed', () => {
     expect(page.items.map((r) => r.sku)).toEqual(['A']);
     expect((other as HttpError).statusCode).toBe(403);
     expect((noList as HttpError).statusCode).toBe(403);
+  });
+});
+
+describe('readFeed over change pages', () => {
+  const key = apiKey();
+  const DAY = 86_400_000;
+  const row = (sku: string, location: string, rev: number, available: number, ms: number): ChangeRow => ({
+    sku,
+    location,
+    onHand: available,
+    reserved: 0,
+    available,
+    rev,
+    updatedAt: at(ms),
+  });
+  const page = (t: MemoryTable, seq: number, ms: number, rows: ChangeRow[]) =>
+    writeChangePages(t, 'shardId-1', String(seq).padStart(8, '0'), rows, () => T0 + ms);
+
+  it('continues inside a page when the limit cuts it, and holds each balance once with its newest rev', async () => {
+    // Prepare: one page of five balances, a later page changing B again (rev 2) and adding F
+    const stock = new MemoryStock();
+    await page(
+      stock.table,
+      1,
+      1_000,
+      ['A', 'B', 'C', 'D', 'E'].map((s) => row(s, 'WH', 1, 10, 900)),
+    );
+    await page(stock.table, 2, 2_000, [row('B', 'WH', 2, 7, 1_900), row('F', 'WH', 1, 1, 1_900)]);
+    const opts = { settleMs: 0, now: () => new Date(T0 + 10_000) };
+    // Act
+    const first = await readFeed({ stock }, key, { updatedSince: at(0), limit: '2' }, opts);
+    const second = await readFeed({ stock }, key, { cursor: first.nextCursor, limit: '3' }, opts);
+    const third = await readFeed({ stock }, key, { cursor: second.nextCursor, limit: '3' }, opts);
+    // Assess: the first cursor points at row 2 of the first page
+    expect(first.items.map((r) => r.sku)).toEqual(['A', 'B']);
+    expect(decodeCursor(first.nextCursor)).toMatchObject({ i: 2 });
+    expect(first.hasMore).toBe(true);
+    expect(second.items.map((r) => r.sku)).toEqual(['C', 'D', 'E']);
+    // B again, once, with its newest state; then caught up
+    expect(third.items.map((r) => [r.sku, r.rev, r.available])).toEqual([
+      ['B', 2, 7],
+      ['F', 1, 1],
+    ]);
+    expect(third.hasMore).toBe(false);
+  });
+
+  it('keeps the newer row of a balance listed on two pages of one answer, where the newer was', async () => {
+    // Prepare: a count (rev 3) on one page and an older row (rev 2) on a later page (a retried batch)
+    const stock = new MemoryStock();
+    await page(stock.table, 1, 1_000, [row('A', 'WH', 3, 5, 900), row('B', 'WH', 1, 1, 900)]);
+    await page(stock.table, 2, 2_000, [row('A', 'WH', 2, 9, 800)]);
+    // Act
+    const answer = await readFeed(
+      { stock },
+      key,
+      { updatedSince: at(0) },
+      { settleMs: 0, now: () => new Date(T0 + 10_000) },
+    );
+    // Assess
+    expect(answer.items.map((r) => [r.sku, r.rev])).toEqual([
+      ['A', 3],
+      ['B', 1],
+    ]);
+  });
+
+  it('reads across day partitions, quiet days included', async () => {
+    // Prepare: pages three days apart
+    const stock = new MemoryStock();
+    await page(stock.table, 1, 1_000, [row('A', 'WH', 1, 1, 900)]);
+    await page(stock.table, 2, 3 * DAY, [row('B', 'WH', 1, 1, 3 * DAY)]);
+    // Act
+    const answer = await readFeed(
+      { stock },
+      key,
+      { updatedSince: at(0) },
+      { settleMs: 0, now: () => new Date(T0 + 4 * DAY) },
+    );
+    // Assess
+    expect(answer.items.map((r) => r.sku)).toEqual(['A', 'B']);
+    expect(decodeCursor(answer.nextCursor)).toMatchObject({ p: at(4 * DAY) });
+  });
+
+  it('answers a time older than the pages are kept with a snapshot, then the pages from its start', async () => {
+    // Prepare: 9 balances known to the directory; pages of the last days only
+    const stock = new MemoryStock();
+    for (let i = 0; i < 9; i++) await stock.set(`S-${i}`, i % 2 ? 'WH-A' : 'WH-B', at(i));
+    const clock = { ms: 40 * DAY };
+    const opts = { settleMs: 1_000, now: () => new Date(T0 + clock.ms) };
+    // Act: page with a small limit; a balance changes while the snapshot is being paged
+    const seen: FeedPage['items'] = [];
+    let query: Record<string, string> = { updatedSince: at(0), limit: '2' };
+    for (let n = 0; n < 100; n++) {
+      const answer = await readFeed({ stock }, key, query, opts);
+      seen.push(...answer.items);
+      if (n === 1) await stock.set('S-0', 'WH-B', at(clock.ms), 42);
+      query = { cursor: answer.nextCursor, limit: '2' };
+      clock.ms += 100;
+      // caught up once the change made during the snapshot is past the settle window
+      if (!answer.hasMore && clock.ms > 40 * DAY + 3_000) break;
+    }
+    // Assess: every balance, and the change made during the snapshot last
+    expect(new Set(seen.map((r) => r.sku))).toEqual(new Set(Array.from({ length: 9 }, (_, i) => `S-${i}`)));
+    expect(seen.filter((r) => r.sku === 'S-0').at(-1)).toMatchObject({ available: 42 });
   });
 });

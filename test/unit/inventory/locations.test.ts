@@ -27,7 +27,7 @@ const balance = (location: string, onHand: number, reserved: number): BalanceRow
     reserved,
     available: onHand - reserved,
     updatedAt: '2026-03-01T00:00:00.000Z',
-    feedSk: '',
+    rev: 0,
   }) as BalanceRow;
 
 describe('order lines that name no location', () => {

@@ -4,18 +4,18 @@ import { ChannelConfigSchema, type ChannelConfigInput } from '#shared/inventory/
 import { readSku } from '#shared/inventory/stock-read.ts';
 import { apiKey, MemoryStock } from './support.ts';
 
-function deps(channels: ChannelConfigInput[] = []) {
+async function deps(channels: ChannelConfigInput[] = []) {
   const stock = new MemoryStock();
-  stock.set('SKU-1', 'WH-A', '2026-03-01T10:00:00.000Z', 40);
-  stock.set('SKU-1', 'WH-B', '2026-03-01T11:00:00.000Z', 25);
-  stock.set('SKU-1', 'WH-C', '2026-03-01T12:00:00.000Z', -3);
+  await stock.set('SKU-1', 'WH-A', '2026-03-01T10:00:00.000Z', 40);
+  await stock.set('SKU-1', 'WH-B', '2026-03-01T11:00:00.000Z', 25);
+  await stock.set('SKU-1', 'WH-C', '2026-03-01T12:00:00.000Z', -3);
   return { stock, channels: { list: async () => channels.map((c) => ChannelConfigSchema.parse(c)) } };
 }
 
 describe('readSku', () => {
   it('sums the locations and applies each channel rule', async () => {
     // Prepare
-    const d = deps([
+    const d = await deps([
       { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } },
       { channel: 'shop', allocation: { locations: ['WH-B'] } },
     ]);
@@ -32,7 +32,10 @@ describe('readSku', () => {
 
   it('shows what a channel reports listing beside its available-to-sell, leaving the balances alone', async () => {
     // Prepare: a port that also reads listed quantities; "shop" reports none
-    const d = deps([{ channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } }, { channel: 'shop' }]);
+    const d = await deps([
+      { channel: 'amazon', allocation: { share: 0.5, buffer: 5, maxListed: 100 } },
+      { channel: 'shop' },
+    ]);
     const stock = Object.assign(d.stock, {
       skuState: async (sku: string) => ({
         balances: await d.stock.balancesOf(sku),
@@ -51,7 +54,7 @@ describe('readSku', () => {
 
   it('shows a partner key only its locations and channels', async () => {
     // Prepare
-    const d = deps([{ channel: 'acme-web', partner: 'acme' }, { channel: 'shop' }]);
+    const d = await deps([{ channel: 'acme-web', partner: 'acme' }, { channel: 'shop' }]);
     const partner = apiKey({ partner: 'acme', locations: ['WH-B'] });
     // Act
     const view = await readSku(d, partner, 'SKU-1', {});
@@ -82,7 +85,7 @@ describe('readSku', () => {
     ['an unconfigured channel', 'SKU-1', { channel: 'nope' }, apiKey(), 404],
   ])('answers %s with its status', async (_name, sku, query, key, status) => {
     // Prepare
-    const d = deps([{ channel: 'acme-web', partner: 'acme' }, { channel: 'shop' }]);
+    const d = await deps([{ channel: 'acme-web', partner: 'acme' }, { channel: 'shop' }]);
     // Act
     const err = await readSku(d, key, sku, query).catch((e: unknown) => e);
     // Assess

@@ -297,6 +297,7 @@ describe('applyKpiFold on a table', () => {
       written: 0,
       balances: 0,
       ledgerRows: 0,
+      pageRows: 0,
       oversells: 0,
       skipped: [],
       events: 0,
