@@ -278,10 +278,12 @@ export const costBench: BenchModule = {
         (feed.pages / costs.length) * PRICES.dynamodb.perMillionWriteUnits,
       );
       const dirWu = feed.directory / costs.length + normDirWu;
+      // written once per SKU × location the hub ever sees, not per webhook: not in the per-million
+      // total (a hub's balances exist after its first days); what it costs is stated per balance
       put(
-        'DynamoDB balance directory',
-        `${round(dirWu)} WU per delivery (one entry per balance created: by the fold ${round(feed.directory / costs.length)} + by counts and adjustments ${round(normDirWu)}; the mix starts on an empty table, so every balance it touches is new — a running hub pays this only for new SKU × location pairs) × $${PRICES.dynamodb.perMillionWriteUnits}/M`,
-        dirWu * PRICES.dynamodb.perMillionWriteUnits,
+        'DynamoDB balance directory (one-time)',
+        `1 WU per new SKU × location ($${PRICES.dynamodb.perMillionWriteUnits} per million balances), not per webhook; this mix starts on an empty table, so its ${round(dirWu)} WU per delivery (by the fold ${round(feed.directory / costs.length)} + by counts and adjustments ${round(normDirWu)}) would add $${round(dirWu * PRICES.dynamodb.perMillionWriteUnits, 4)} per million if every balance were new`,
+        0,
       );
       put(
         'DynamoDB fold read units',
