@@ -6,6 +6,7 @@ import {
   foldWriteUnits,
   foldFeedWriteUnits,
   normalizeDirectoryWriteUnits,
+  itemTypeOf,
   measureNormalize,
   measureQuietFold,
   QUIET_DELIVERIES_PER_SECOND,
@@ -378,15 +379,15 @@ export const costBench: BenchModule = {
     ctx.log(
       `  ${'TOTAL per million deliveries'.padEnd(w)}  $${total.toFixed(4).padStart(7)}  goal $${COST_GOAL_PER_MILLION.toFixed(2)} → ${total <= COST_GOAL_PER_MILLION ? 'met' : 'NOT met'}; DynamoDB is ${(dynamoShare * 100).toFixed(0)}% of it`,
     );
-    // normalize's write units by item type (pk prefix), as the fold's are listed
+    // normalize's write units by item type (pk prefix; an order's customer items apart), as the fold's are listed
     const normByType: Record<string, number> = {};
     for (const c of costs)
       for (const w of c.writes) {
-        const type = w.pk.split('#')[0]!;
+        const type = itemTypeOf(w.pk);
         normByType[type] = (normByType[type] ?? 0) + w.units;
       }
     ctx.log(
-      `  normalize's write units per delivery by item (ORDER orders, SKU balances and ledger rows of counts and adjustments, LISTING / SKULIST listing mappings and their reverse items, …): ${Object.entries(
+      `  normalize's write units per delivery by item (ORDER orders, ORDER/CUSTOMER a customer's first-order mark, ORDER/CUSTOMER-PRODUCT a customer's purchases of a product, SKU balances and ledger rows of counts and adjustments, LISTING / SKULIST listing mappings and their reverse items, …): ${Object.entries(
         normByType,
       )
         .sort((a, b) => b[1] - a[1])

@@ -33,6 +33,15 @@ import { Discrete, Rng } from './prng.ts';
  *  - Arrival = event time + 0.2–3 s; 2% of deliveries are held up 1–30 min by the sender (so
  *    arrival order is only roughly time order); a retry (3% of deliveries) arrives 5 s–30 min
  *    after its first copy with the same sender ids and body.
+ *  - Customers (assignCustomers): Shopify orders carry the REST Order resource's `customer`
+ *    object (85%; guests `customer: null`), WooCommerce orders a `customer_id` (60% registered; a
+ *    guest's is 0 and its billing email, unique per guest order, is then its identity), partner
+ *    orders a `customerId` (70%); Walmart and Amazon name no buyer. In creation-time order, 30%
+ *    of identified orders come from a customer who ordered before on the channel (picked
+ *    uniformly from those, so some come back many times); of those, 35% swap a line for a dearer
+ *    variant of a product the customer bought before (Shopify's and the partner's products have
+ *    four variants; WooCommerce's are simple products, so none) and 25% buy one such product
+ *    again. The draws use a generator of their own, so the rest of the mix is as without them.
  */
 
 export type ChannelKey = 'shopify' | 'woocommerce' | 'walmart' | 'amazon' | 'partner';
@@ -68,6 +77,19 @@ export const CURRENCIES = [
   ['PLN', 0.1],
 ] as const;
 export const DEFAULT_SEED = 20260301;
+/** Share of each channel's orders that name a registered customer (docs/benchmark-mix.md). */
+export const IDENTIFIED_SHARE: Readonly<Partial<Record<ChannelKey, number>>> = {
+  shopify: 0.85,
+  woocommerce: 0.6,
+  partner: 0.7,
+};
+/** Of identified orders, those by a customer who ordered before on the channel. */
+export const REPEAT_SHARE = 0.3;
+/** Of repeat orders: a line swapped for a dearer variant of a product bought before / that product again. */
+export const UPSELL_SHARE = 0.35;
+export const REBUY_SHARE = 0.25;
+/** Variants per product (Shopify, partner): SKUs 4k..4k+3 are one product's variants. */
+const VARIANTS_PER_PRODUCT = 4;
 /** a Monday, 00:00 UTC; orders spread over 90 days from here */
 export const MIX_START = Date.parse('2026-01-05T00:00:00Z');
 export const MIX_DAYS = 90;
@@ -99,6 +121,8 @@ export interface MixOrder {
   lines: { sku: string; qty: number }[];
   cancelled: boolean;
   refund?: 'restock' | 'money';
+  /** the sender's id of the registered customer; absent: a guest, or a sender that names none */
+  customer?: string;
 }
 
 export interface Mix {
@@ -143,7 +167,13 @@ const money = (minor: number) => (minor / 100).toFixed(2);
 
 const shopifyVariant = (sku: string) => 46_000_000_000_000 + skuIndex(sku);
 const shopifyInventoryItem = (sku: string) => 48_000_000_000_000 + skuIndex(sku);
-const shopifyProduct = (sku: string) => 8_900_000_000_000 + Math.floor(skuIndex(sku) / 4);
+const shopifyProduct = (sku: string) => 8_900_000_000_000 + Math.floor(skuIndex(sku) / VARIANTS_PER_PRODUCT);
+const partnerProduct = (sku: string) => `PRD-${Math.floor(skuIndex(sku) / VARIANTS_PER_PRODUCT)}`;
+/**
+ * Shopify customer ids past 2^53, as in Shopify's sample order (test/fixtures/payloads/shopify/
+ * test-order.json, customer 115310627314723954): a parse that rounded them would merge customers.
+ */
+const SHOPIFY_CUSTOMER_BASE = 115_310_627_314_723_954n;
 const wooProduct = (sku: string) => 10_000 + skuIndex(sku);
 const squareCatalogId = (sku: string) => `SQV${String(skuIndex(sku)).padStart(5, '0')}K7XEBN2QHFKPYM47ZB`.slice(0, 24);
 
@@ -272,6 +302,7 @@ export function generateMix(opts: MixOptions): Mix {
   );
   for (const i of moneyOnly.slice(0, nRefund - nRestock)) orders[i]!.refund = 'money';
 
+  assignCustomers(seed, orders);
   for (const [i, o] of orders.entries()) orderDeliveries(rng, o, i, emit);
 
   // --- product / listing updates, then inventory levels naming what they mapped
@@ -457,6 +488,58 @@ export function generateMix(opts: MixOptions): Mix {
     };
   });
   return { seed, orders, items, connections };
+}
+
+/**
+ * Gives identified orders their customer, in creation-time order (the repeat and upsell KPIs go
+ * by creation time), with a generator of its own: the rest of the mix is drawn as without it.
+ * A repeat order may swap its first line for a dearer variant of a product its customer bought
+ * before (an upsell), or for that product again (a repeat purchase).
+ */
+function assignCustomers(seed: number, orders: MixOrder[]): void {
+  const rng = new Rng(seed ^ 0xc057);
+  const pools = new Map<ChannelKey, { id: string; bought: string[] }[]>();
+  let next = 0;
+  const byTime = orders.map((_, i) => i).sort((a, b) => orders[a]!.createdAt - orders[b]!.createdAt || a - b);
+  for (const i of byTime) {
+    const o = orders[i]!;
+    const share = IDENTIFIED_SHARE[o.channel];
+    if (share === undefined || !rng.chance(share)) continue;
+    const pool = pools.get(o.channel) ?? [];
+    pools.set(o.channel, pool);
+    let c = pool.length > 0 && rng.chance(REPEAT_SHARE) ? rng.pick(pool) : undefined;
+    if (c) {
+      const r = rng.next();
+      const before = rng.pick(c.bought);
+      const skus = new Set(o.lines.map((l) => l.sku));
+      const swap =
+        r < UPSELL_SHARE ? dearerVariant(o.channel, before) : r < UPSELL_SHARE + REBUY_SHARE ? before : undefined;
+      if (swap && !skus.has(swap)) o.lines[0]!.sku = swap;
+    } else {
+      c = { id: customerId(o.channel, next++), bought: [] };
+      pool.push(c);
+    }
+    o.customer = c.id;
+    c.bought.push(...o.lines.map((l) => l.sku));
+  }
+}
+
+function customerId(channel: ChannelKey, k: number): string {
+  if (channel === 'shopify') return String(SHOPIFY_CUSTOMER_BASE + BigInt(k) * 7919n);
+  if (channel === 'woocommerce') return String(2_000 + k);
+  return `C-${100_000 + k}`;
+}
+
+/** The dearest other variant of `sku`'s product priced above it; none for WooCommerce's simple products. */
+function dearerVariant(channel: ChannelKey, sku: string): string | undefined {
+  if (channel === 'woocommerce') return undefined;
+  const first = Math.floor(skuIndex(sku) / VARIANTS_PER_PRODUCT) * VARIANTS_PER_PRODUCT;
+  let best: string | undefined;
+  for (let k = first; k < Math.min(first + VARIANTS_PER_PRODUCT, SKU_COUNT); k++) {
+    const v = skuName(k);
+    if (priceMinor(v, 'USD') > priceMinor(best ?? sku, 'USD')) best = v;
+  }
+  return best;
 }
 
 function arrivalDelay(rng: Rng): number {
@@ -880,8 +963,58 @@ function shopifyOrderBody(
         ]
       : [],
     line_items: lineItems,
+    email: o.customer ? shopifyCustomerEmail(o.customer) : `guest-${i}@example.com`,
+    contact_email: o.customer ? shopifyCustomerEmail(o.customer) : `guest-${i}@example.com`,
+    customer: o.customer ? shopifyCustomer(o.customer, o.currency) : null,
   };
-  return JSON.stringify(body);
+  // the customer's ids are past 2^53: written as JSON numbers, digit for digit, as Shopify sends them
+  return JSON.stringify(body).replace(/"#big:(\d+)"/g, '$1');
+}
+
+const shopifyCustomerEmail = (id: string) => `customer-${id.slice(-6)}@example.com`;
+
+/**
+ * The `customer` object of Shopify's sample order (test/fixtures/payloads/shopify/test-order.json),
+ * field for field; its ids as `#big:` strings that shopifyOrderBody writes back as numbers.
+ */
+function shopifyCustomer(id: string, currency: string) {
+  const country = COUNTRY[currency]!;
+  return {
+    id: `#big:${id}`,
+    email: shopifyCustomerEmail(id),
+    created_at: null,
+    updated_at: null,
+    first_name: 'Customer',
+    last_name: id.slice(-6),
+    state: 'enabled',
+    note: null,
+    verified_email: true,
+    multipass_identifier: null,
+    tax_exempt: false,
+    phone: null,
+    currency,
+    tax_exemptions: [],
+    admin_graphql_api_id: `gid://shopify/Customer/${id}`,
+    default_address: {
+      id: `#big:${BigInt(id) + 600_000_000_000_000_000n}`,
+      customer_id: `#big:${id}`,
+      first_name: null,
+      last_name: null,
+      company: null,
+      address1: '123 Elm St.',
+      address2: null,
+      city: country === 'US' ? 'Albany' : country === 'DE' ? 'Berlin' : 'Kraków',
+      province: null,
+      country: country === 'US' ? 'United States' : country === 'DE' ? 'Germany' : 'Poland',
+      zip: '12207',
+      phone: null,
+      name: '',
+      province_code: null,
+      country_code: country,
+      country_name: country === 'US' ? 'United States' : country === 'DE' ? 'Germany' : 'Poland',
+      default: true,
+    },
+  };
 }
 
 function shopifyRefundBody(rng: Rng, o: MixOrder, orderId: number, i: number, loc: string, at: number): string {
@@ -986,7 +1119,13 @@ function wooOrderBody(
     date_paid: wooGmt(createdAt + HOUR),
     order_key: `wc_order_${String(i).padStart(12, '0')}`,
     number: String(id),
-    billing: { ...t.billing, country },
+    // customer_id 0 is a guest checkout (its billing email is then its only identity)
+    customer_id: o.customer ? Number(o.customer) : 0,
+    billing: {
+      ...t.billing,
+      country,
+      email: o.customer ? `customer-${o.customer}@example.de` : `guest-${i}@example.de`,
+    },
     shipping: { ...t.shipping, country },
     line_items: o.lines.map((l, j) => {
       const unit = priceMinor(l.sku, o.currency);
@@ -1133,9 +1272,11 @@ function partnerOrderBody(
     currency: o.currency,
     total: money(total),
     shipToCountry: COUNTRY[o.currency],
+    ...(o.customer ? { customerId: o.customer } : {}),
     lines: o.lines.map((l, j) => ({
       lineId: String(j + 1),
       sku: l.sku,
+      productId: partnerProduct(l.sku),
       quantity: l.qty,
       unitPrice: money(priceMinor(l.sku, o.currency)),
       locationId: loc,

@@ -161,7 +161,7 @@ export async function measureFold(t: MemoryTable, batchSize: number, events?: Fo
   t.onWrite = (records) => {
     for (const r of records) {
       // the emitted available-to-sell per SKU (stock-change events) apart from balances and ledger rows
-      const type = r.sk === ATS_SK ? 'ATS' : r.pk.split('#')[0]!;
+      const type = r.sk === ATS_SK ? 'ATS' : itemTypeOf(r.pk);
       c.writeUnitsByItemType[type] = (c.writeUnitsByItemType[type] ?? 0) + r.units;
       perPk.set(r.pk, (perPk.get(r.pk) ?? 0) + r.units);
     }
@@ -284,6 +284,23 @@ export function summarize(costs: DeliveryCost[]) {
   };
 }
 
+/**
+ * The item type a write's partition key names: its prefix, with the `ORDER#` partition's items
+ * told apart (shared/table/keys.ts) — orders, a customer's first-order mark (`ORDER#<ch>#CUST#…`),
+ * a customer's purchases of a product (`ORDER#<ch>#PROD#…`) and draft orders (`ORDER#<ch>#DRAFT#…`).
+ */
+export function itemTypeOf(pk: string): string {
+  const [prefix = '', , kind] = pk.split('#');
+  if (prefix !== 'ORDER') return prefix;
+  return kind === 'CUST'
+    ? 'ORDER/CUSTOMER'
+    : kind === 'PROD'
+      ? 'ORDER/CUSTOMER-PRODUCT'
+      : kind === 'DRAFT'
+        ? 'ORDER/DRAFT'
+        : 'ORDER';
+}
+
 export const normalizeCostBench: BenchModule = {
   name: 'normalize',
   title: 'Normalize cost per delivery',
@@ -320,7 +337,7 @@ export const normalizeCostBench: BenchModule = {
     // where the write units go, by item type (pk prefix)
     const byItem: Record<string, number> = {};
     for (const c of costs)
-      for (const w of c.writes) byItem[w.pk.split('#')[0]!] = (byItem[w.pk.split('#')[0]!] ?? 0) + w.units;
+      for (const w of c.writes) byItem[itemTypeOf(w.pk)] = (byItem[itemTypeOf(w.pk)] ?? 0) + w.units;
     const transactional = costs.filter((c) => c.writes.length > 1);
 
     ctx.log(
@@ -358,7 +375,7 @@ export const normalizeCostBench: BenchModule = {
     ctx.log(
       `write units by item type: ${Object.entries(byItem)
         .sort((a, b) => b[1] - a[1])
-        .map(([k, v]) => `${k} ${((v / totalWu) * 100).toFixed(1)}%`)
+        .map(([k, v]) => `${k} ${((v / totalWu) * 100).toFixed(1)}% (${round(v / n)} WU/dlv)`)
         .join(', ')}`,
     );
     ctx.log(
@@ -390,6 +407,7 @@ export const normalizeCostBench: BenchModule = {
         perKind,
         outcomes,
         writeUnitShareByItemType: Object.fromEntries(Object.entries(byItem).map(([k, v]) => [k, round(v / totalWu)])),
+        writeUnitsPerDeliveryByItemType: Object.fromEntries(Object.entries(byItem).map(([k, v]) => [k, round(v / n)])),
         transactionalDeliveryShare: round(transactional.length / costs.length),
         totals: { ...t.stats, gsiWriteUnits: t.gsi.writeUnits, items: t.size },
       },

@@ -8,8 +8,8 @@ import { conditionExpression, eq, notExists } from '#shared/table/expression.ts'
  * Repeat customers, decided by creation time, not arrival (docs/kpis.md). Each (channel, customer
  * hash) has one item holding the customer's first order: `first` = `<creation time, ISO ms>#<order
  * id>`, the least such mark of every order of the customer the hub has stored. The normalizer
- * lowers it, in the same write as the order, whenever an order with an earlier mark arrives (a
- * minimum: any arrival order gives the same item). Its stream record tells the fold where the
+ * lowers it, by its own conditional write after the order's (shared/kpi/customer-items.ts), whenever
+ * a stored order has an earlier mark (a minimum: any arrival order gives the same item). Its stream record tells the fold where the
  * first order moved from and to, so the `newCustomers` counter is re-marked exactly once per
  * change: −1 where the old first order was created, +1 where the new one was. Repeat orders of a
  * period are then `identified − newCustomers`.

@@ -3,7 +3,7 @@ import { emptyFigures, type KpiFigures } from '#shared/kpi/kpi-figures.ts';
 import { firstMark } from '#shared/kpi/customers.ts';
 import type { OrderItemBody } from '#shared/normalize/order-state.ts';
 import { keys } from '#shared/table/keys.ts';
-import type { Item, ReadOptions, TablePort, WriteOp } from '#shared/table/port.ts';
+import type { Item, WriteOp } from '#shared/table/port.ts';
 
 /**
  * The upsell rate (docs/kpis.md), decided by creation time, not arrival. A *repeat purchase* is a
@@ -14,10 +14,13 @@ import type { Item, ReadOptions, TablePort, WriteOp } from '#shared/table/port.t
  * at a higher price.
  *
  * Each (channel, customer hash, product) has one item listing the customer's orders of the product:
- * `o` = { <order id>: `<creation time, ISO ms>|<unit price, minor units>|<currency>` }, written in
- * the same transaction as the order. The list is a set keyed by order id and holds what the order's
- * merged state says (newest version wins), so any arrival order gives the same item; it keeps the
- * MAX_PURCHASES earliest orders (a fixed function of the set, so still order-independent). The
+ * `o` = { <order id>: `<creation time, ISO ms>|<unit price, minor units>|<currency>` }, written after
+ * the order by its own conditional put (shared/kpi/customer-items.ts says how that stays exactly
+ * once). The list is a set keyed by order id and holds what the order's stored state says, so any
+ * arrival order gives the same item; it keeps the MAX_PURCHASES earliest orders (a fixed function
+ * of the set, so still order-independent). Beside it, `v` = { <order id>: <the order's purchases
+ * version, `pv`> } says which version of each order last set (or took back) its entry: a write
+ * for an older version is refused, so a slow writer never puts back what a newer one replaced. The
  * fold reads the item's change from the stream like an order's: what the old list contributed is
  * taken off and what the new one contributes is added, each repeat purchase at its own order's
  * creation time — so an earlier order arriving late re-judges every later purchase exactly once
@@ -26,10 +29,10 @@ import type { Item, ReadOptions, TablePort, WriteOp } from '#shared/table/port.t
 
 /** Orders of one customer's product kept (the earliest): about 50 bytes each, so ≤ 5 KB an item. */
 export const MAX_PURCHASES = 100;
-/** Products of one order recorded (by product id): the order's write stays one small transaction. */
+/** Products of one order recorded (by product id): an order's writes stay few and small. */
 export const MAX_PRODUCTS_PER_ORDER = 20;
 
-interface Purchase {
+export interface Purchase {
   orderId: string;
   at: string;
   unitMinor: number;
@@ -81,10 +84,21 @@ function listOf(item: Item | undefined): Purchase[] {
     .sort(byMark);
 }
 
+/** The purchases version that last set each order's entry (`v`); an item written before versions: none (0). */
+function versionsOf(item: Item | undefined): Record<string, number> {
+  const v = item?.v;
+  if (!v || typeof v !== 'object') return {};
+  const out: Record<string, number> = {};
+  for (const [id, n] of Object.entries(v as Record<string, unknown>)) if (typeof n === 'number') out[id] = n;
+  return out;
+}
+
 /**
  * The write that makes a customer-product item hold `purchase` for `orderId` (or no entry for it,
- * when `purchase` is undefined), conditional on the item being as read; undefined when it already
- * does.
+ * when `purchase` is undefined) as the order's purchases version `pv` says, conditional on the
+ * item being as read; undefined when the item already holds that version of the entry or a newer
+ * one's. Versions are compared, not entries: an older version's writer must not put back what a
+ * newer one set, even where the newest says what an older one did (shared/kpi/customer-items.ts).
  */
 export function purchaseOp(
   current: Item | undefined,
@@ -93,58 +107,26 @@ export function purchaseOp(
   product: string,
   orderId: string,
   purchase: Purchase | undefined,
+  pv: number,
 ): WriteOp | undefined {
+  const versions = versionsOf(current);
+  if ((versions[orderId] ?? 0) >= pv) return undefined;
   const list = listOf(current).filter((p) => p.orderId !== orderId);
   if (purchase) list.push(purchase);
   const kept = list.sort(byMark).slice(0, MAX_PURCHASES);
   const o = Object.fromEntries(kept.map((p) => [p.orderId, entryOf(p)]));
-  const now = Object.fromEntries(listOf(current).map((p) => [p.orderId, entryOf(p)]));
-  const same = Object.keys(o).length === Object.keys(now).length && Object.entries(o).every(([id, e]) => now[id] === e);
-  if (same) return undefined;
   const rev = Number(current?.rev ?? 0);
   const item: Item = {
     ...keys.customerProduct(channel, customer, product),
     type: 'customer-product',
     channel,
     o,
+    v: { ...versions, [orderId]: pv },
     rev: rev + 1,
   };
   return current === undefined
     ? { kind: 'put', item, condition: 'attribute_not_exists(pk)' }
     : { kind: 'put', item, condition: '#r = :r', names: { '#r': 'rev' }, values: { ':r': rev } };
-}
-
-/**
- * The customer-product writes an order's new version needs: its purchases recorded under its
- * customer, and those of its previous version that it no longer has (a line removed, the customer
- * changed) taken back. Reads each item it may change (`consistent` as for the order).
- */
-export async function purchaseOps(
-  table: TablePort,
-  before: OrderItemBody,
-  after: OrderItemBody,
-  opts: ReadOptions,
-): Promise<WriteOp[]> {
-  const wanted = new Map<string, { customer: string; product: string; purchase: Purchase | undefined }>();
-  const add = (order: OrderItemBody, keep: boolean) => {
-    const customer = order.state?.customer;
-    if (!customer) return;
-    for (const [product, p] of purchasesOf(order)) {
-      const id = JSON.stringify([customer, product]);
-      if (keep) wanted.set(id, { customer, product, purchase: p });
-      else if (!wanted.has(id)) wanted.set(id, { customer, product, purchase: undefined });
-    }
-  };
-  add(after, true);
-  add(before, false);
-  if (wanted.size === 0) return [];
-  const ops = await Promise.all(
-    [...wanted.values()].map(async (w) => {
-      const current = await table.get(keys.customerProduct(after.channel, w.customer, w.product), opts);
-      return purchaseOp(current, after.channel, w.customer, w.product, after.orderId, w.purchase);
-    }),
-  );
-  return ops.filter((op): op is WriteOp => op !== undefined);
 }
 
 /**

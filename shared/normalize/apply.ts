@@ -18,8 +18,7 @@ import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
 import { LEGACY_BALANCE_INDEX_ATTRS, keys } from '#shared/table/keys.ts';
-import { customerMarkOp } from '#shared/kpi/customers.ts';
-import { purchaseOps } from '#shared/kpi/upsell.ts';
+import { customerAttributes, settleCustomerItems } from '#shared/kpi/customer-items.ts';
 import { applySalesCycle } from '#shared/kpi/sales-cycle.ts';
 import {
   mergeCancel,
@@ -267,17 +266,19 @@ async function applyOrderEvents(
     after = next;
     afterJson = nextJson;
   }
-  if (changed === 0 || afterJson === beforeJson) return 0;
+  if (changed === 0 || afterJson === beforeJson) {
+    // nothing new for the order, but an earlier attempt of this delivery may have stored it and
+    // failed before its customer items: finish them (reads only when they are done)
+    if (current) await settleCustomerItems(table, current, { consistent });
+    return 0;
+  }
 
   const waiting = waitingListings(after);
-  // the customer's first order moves to this one when it was created earlier (shared/kpi/customers.ts)
-  const customer = after.state?.customer;
-  const mark = customer
-    ? customerMarkOp(await table.get(keys.customer(channel, customer), { consistent }), after)
-    : undefined;
-  // and its purchases of each product are listed under the customer (shared/kpi/upsell.ts)
-  const purchases = await purchaseOps(table, before, after, { consistent });
-  await putOrder(table, key, current, after, now, waiting, [...(mark ? [mark] : []), ...purchases]);
+  // what the order says of its customer (first order, purchases per product) goes to the customer
+  // items after the order's put, each by its own conditional write (shared/kpi/customer-items.ts)
+  const customer = customerAttributes(current, before, after, Number(current?.rev ?? 0) + 1);
+  const stored = await putOrder(table, key, current, after, now, waiting, customer);
+  if (customer.settle) await settleCustomerItems(table, stored, { consistent });
   if (waiting.length > 0) {
     const before = new Set(
       (current ? (orderBodyOfItem(current).state?.lines ?? []) : []).filter((l) => l.unmapped).map((l) => l.lineId),
@@ -299,9 +300,10 @@ function waitingListings(order: OrderItemBody): string[] {
 /**
  * Writes an order version: one conditional put (on its revision), no transaction — what it changes
  * in stock (reservations, shipments, restocks, oversells) and in the KPIs is folded from this
- * item's change on the table's stream (shared/inventory/stock-fold.ts, shared/kpi/fold.ts). An
- * order with lines waiting for a listing's SKU also marks itself in each listing's partition, in
- * the same transaction, so the mapping finds it when it comes (resolveWaitingOrder).
+ * item's change on the table's stream (shared/inventory/stock-fold.ts, shared/kpi/fold.ts); its
+ * customer items are written after it (shared/kpi/customer-items.ts). An order with lines waiting
+ * for a listing's SKU also marks itself in each listing's partition, in the same transaction, so
+ * the mapping finds it when it comes (resolveWaitingOrder).
  */
 async function putOrder(
   table: TablePort,
@@ -310,14 +312,20 @@ async function putOrder(
   body: OrderItemBody,
   now: () => Date,
   waiting: readonly string[],
-  extra: readonly WriteOp[] = [],
-): Promise<void> {
+  /** its customer bookkeeping (shared/kpi/customer-items.ts); absent: as on `current` */
+  customer: { pv?: number; gone?: string[] } = {
+    pv: current?.pv as number | undefined,
+    gone: current?.gone as string[] | undefined,
+  },
+): Promise<Item> {
   const rev = Number(current?.rev ?? 0) + 1;
   const orderItem: Item = {
     ...key,
     type: 'order',
     ...body,
     partner: current?.partner,
+    ...(customer.pv ? { pv: customer.pv } : {}),
+    ...(customer.gone?.length ? { gone: customer.gone } : {}),
     rev,
     updatedAt: now().toISOString(),
   };
@@ -331,8 +339,8 @@ async function putOrder(
       kind: 'put',
       item: { ...keys.listingWaiter(body.channel, id, body.orderId), type: 'listing-waiter', orderId: body.orderId },
     });
-  ops.push(...extra);
   await table.write(ops);
+  return orderItem;
 }
 
 /**

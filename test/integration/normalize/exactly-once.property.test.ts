@@ -33,6 +33,11 @@ const msClock = fixedMsClock();
  * batches of varying size, a failed batch retried from its first record with a different end,
  * earlier records handed over again, and the same 20% of DynamoDB calls failing.
  *
+ * Orders name one of a few buyers, or none: each buyer's first-order mark and purchase lists
+ * (repeat customers, upsell rate) are written after the order by their own conditional puts, so a
+ * failure between the order's write and theirs, or between two of theirs, is among the faults;
+ * the state compared includes them.
+ *
  * The stream covers the paths real senders take: order lines naming the partner's own listing id
  * whose `listing.mapped` comes before, among or after the orders (resent, or never), units shipped
  * line by line (the order's own `shipped` counts and `fulfillment.recorded` shipments, one of them
@@ -585,6 +590,9 @@ async function foldLikeLambda(
 describe('normalize: exactly-once, order-insensitive effects (property)', () => {
   it('duplicates, shuffling, 20% transient DynamoDB failures and stale eventually consistent reads end in the same state as one in-order pass', async () => {
     let foldStaleServed = 0;
+    // identified orders' customer items, each written after its order by its own conditional put
+    // (shared/kpi/customer-items.ts), met the faults: repeat purchases listed, first marks moved
+    let repeatLists = 0;
     await fc.assert(
       // the subject's balances list movements up to a size drawn per run: from one movement or two
       // (flushed to ledger rows nearly every batch; batches that do not fit go to watermarked rows)
@@ -666,6 +674,9 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
           const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
           await Promise.all([reference.drop(), subject.drop()]);
           expect(got).toEqual(want);
+          repeatLists += Object.entries(got.orders).filter(
+            ([pk, v]) => pk.includes('#PROD#') && Object.keys((v as { o: object }).o).length > 1,
+          ).length;
           // what stays reserved is what the independent model says: late mappings resolved, shipped
           // units of each line released, lines at the locations their phase's settings named
           expect(got.reserved).toEqual(expectedReservations(phases));
@@ -679,5 +690,6 @@ describe('normalize: exactly-once, order-insensitive effects (property)', () => 
     );
     // a short stream may fold before any counter has a second version to serve stale: counted over all runs
     expect(foldStaleServed).toBeGreaterThan(0);
+    expect(repeatLists).toBeGreaterThan(0);
   }, 600_000);
 });

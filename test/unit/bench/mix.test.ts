@@ -5,6 +5,7 @@ import {
   DUPLICATE_SHARE,
   EXTRAS_PER_100,
   generateMix,
+  IDENTIFIED_SHARE,
   mixRequests,
   SKU_COUNT,
   skuName,
@@ -109,6 +110,49 @@ describe('bench mix', () => {
     }
     expect(failures).toEqual([]);
     expect(events).toBeGreaterThanOrEqual(mix.items.length);
+  });
+
+  it('names customers as the senders do: shares per channel, Shopify ids past 2^53 kept exact, repeat and dearer-variant orders', () => {
+    // shares of identified orders; Walmart and Amazon name no buyer
+    for (const [channel, share] of Object.entries(IDENTIFIED_SHARE)) {
+      const of = mix.orders.filter((o) => o.channel === channel);
+      expect(Math.abs(of.filter((o) => o.customer).length / of.length - share)).toBeLessThan(0.06);
+    }
+    expect(mix.orders.some((o) => (o.channel === 'walmart' || o.channel === 'amazon') && o.customer)).toBe(false);
+    // each create delivery's customer reference, as the adapter reads it from the raw bytes
+    const refs = new Map<string, string | undefined>();
+    for (const it of mix.items.filter((i) => i.kind === 'create')) {
+      const e = adapt({ delivery: it.delivery, body: it.body }).find((x) => x.type === 'OrderUpserted');
+      if (e?.type === 'OrderUpserted') refs.set(`${it.channel}/${e.orderId}`, e.customerRef);
+    }
+    const shopify = mix.orders.filter((o) => o.channel === 'shopify');
+    const shopifyRefs = [...refs].filter(([k]) => k.startsWith('shopify/')).map(([, r]) => r);
+    expect(shopifyRefs.filter((r) => r !== undefined).sort()).toEqual(
+      shopify.flatMap((o) => (o.customer ? [`id:${o.customer}`] : [])).sort(),
+    );
+    expect(shopify.every((o) => !o.customer || BigInt(o.customer) > 2n ** 53n)).toBe(true);
+    // a WooCommerce guest (customer_id 0) is told apart by its billing email
+    expect([...refs].filter(([k]) => k.startsWith('woocommerce/')).every(([, r]) => r !== undefined)).toBe(true);
+    // some customers come back, some of them for a dearer variant of a product they bought
+    const byCustomer = new Map<string, typeof mix.orders>();
+    for (const o of [...mix.orders].sort((a, b) => a.createdAt - b.createdAt))
+      if (o.customer)
+        byCustomer.set(`${o.channel}/${o.customer}`, [...(byCustomer.get(`${o.channel}/${o.customer}`) ?? []), o]);
+    const repeat = [...byCustomer.values()].filter((os) => os.length > 1);
+    expect(repeat.length).toBeGreaterThan(50);
+    const product = (sku: string) => Math.floor((Number(sku.slice(4)) - 1) / 4);
+    const dearer = repeat.filter((os) =>
+      os
+        .slice(1)
+        .some((o) =>
+          o.lines.some((l) =>
+            os[0]!.lines.some(
+              (f) => f.sku !== l.sku && product(f.sku) === product(l.sku) && o.channel !== 'woocommerce',
+            ),
+          ),
+        ),
+    );
+    expect(dearer.length).toBeGreaterThan(5);
   });
 
   it('signs requests the hub can verify (one per HTTP delivery, Amazon left out)', async () => {

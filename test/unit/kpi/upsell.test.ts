@@ -7,6 +7,8 @@ import { evaluateStandards } from '#shared/kpi/standards.ts';
 import { applyEvents } from '#shared/normalize/apply.ts';
 import { foldStreamBatch, resolveRollupZone } from '#shared/stream/fold-apply.ts';
 import { MemoryTable } from '#shared/table/memory-table.ts';
+import type { TablePort, WriteOp } from '#shared/table/port.ts';
+import { settleCustomerItems } from '#shared/kpi/customer-items.ts';
 import { fixedClock, fixedMsClock } from '../../support/clock.ts';
 
 const SALT = 'test-salt-0123456789abcdef';
@@ -24,11 +26,31 @@ interface Spec {
   lines: { product: number; cents: number }[];
   /** a later version of the order with every price raised by this many cents (an edit) */
   editCents?: number;
+  /** the edit names another customer (an index into CUSTOMERS, -1 a guest) */
+  editCustomer?: number;
+  /** the edit drops the order's last line (its product, when no other line has it) */
+  editDrop?: boolean;
 }
 
-function event(s: Spec, edited: boolean): OrderUpserted {
-  const at = edited ? new Date(Date.parse(s.createdAt) + 3600_000).toISOString() : s.createdAt;
-  const cents = (c: number) => c + (edited ? (s.editCents ?? 0) : 0);
+const edits = (s: Spec) => s.editCents !== undefined || s.editCustomer !== undefined || s.editDrop === true;
+
+/** What the order says once its last version is in: the edit's customer, lines and prices. */
+function final(s: Spec): Spec {
+  if (!edits(s)) return s;
+  return {
+    ...s,
+    customer: s.editCustomer ?? s.customer,
+    lines: (s.editDrop && s.lines.length > 1 ? s.lines.slice(0, -1) : s.lines).map((l) => ({
+      ...l,
+      cents: l.cents + (s.editCents ?? 0),
+    })),
+  };
+}
+
+function event(spec: Spec, edited: boolean): OrderUpserted {
+  const at = edited ? new Date(Date.parse(spec.createdAt) + 3600_000).toISOString() : spec.createdAt;
+  const s = edited ? final(spec) : spec;
+  const cents = (c: number) => c;
   const e: OrderUpserted = {
     type: 'OrderUpserted',
     channel: 'shop',
@@ -62,11 +84,11 @@ function event(s: Spec, edited: boolean): OrderUpserted {
 function expected(specs: Spec[]): Map<string, { repeats: number; upsells: number }> {
   const out = new Map<string, { repeats: number; upsells: number }>();
   const groups = new Map<string, { at: string; id: string; cents: number; currency: string }[]>();
-  for (const s of specs) {
+  for (const s of specs.map(final)) {
     if (s.customer < 0) continue;
     const best = new Map<number, number>();
     for (const l of s.lines) {
-      const c = l.cents + (s.editCents ?? 0);
+      const c = l.cents;
       best.set(l.product, Math.max(best.get(l.product) ?? -1, c));
     }
     for (const [p, cents] of best) {
@@ -89,9 +111,37 @@ function expected(specs: Spec[]): Map<string, { repeats: number; upsells: number
   return out;
 }
 
-/** Applies the deliveries in `order` (an index past the specs is that spec's edit), folding in batches. */
-async function run(deliveries: OrderUpserted[], order: number[], batch: number): Promise<MemoryTable> {
+/**
+ * A table whose writes fail at `rate`: half before DynamoDB applies them, half after (a lost
+ * response) — between an order's put and its customer items, or between two of those.
+ */
+function faulty(table: MemoryTable, rate: number, rand: () => number): TablePort {
+  return new Proxy(table, {
+    get(target, prop, receiver) {
+      if (prop !== 'write') return Reflect.get(target, prop, receiver);
+      return async (ops: WriteOp[]) => {
+        if (rand() < rate / 2) throw new Error('Rate exceeded');
+        await target.write(ops);
+        if (rand() < rate / 2) throw new Error('socket hang up after the write');
+      };
+    },
+  });
+}
+
+/**
+ * Applies the deliveries in `order` (an index past the specs is that spec's edit), folding in
+ * batches; with `faults`, writes fail and a failed delivery comes back later, as SQS redelivers it.
+ */
+async function run(
+  deliveries: OrderUpserted[],
+  order: number[],
+  batch: number,
+  faults?: { rate: number; seed: number },
+): Promise<MemoryTable> {
   const table = new MemoryTable();
+  let seed = (faults?.seed ?? 1) >>> 0 || 1;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const writer = faults ? faulty(table, faults.rate, rand) : table;
   const deps = {
     table,
     rollupZone: () => resolveRollupZone(table, 'UTC'),
@@ -110,8 +160,15 @@ async function run(deliveries: OrderUpserted[], order: number[], batch: number):
       pos = next;
     }
   };
-  for (const i of order) {
-    await applyEvents(table, hashCustomers([deliveries[i]!], SALT), fixedClock());
+  const queue = [...order];
+  for (let n = 0; queue.length > 0; n++) {
+    if (n > 10_000) throw new Error('did not converge');
+    const i = queue.shift()!;
+    try {
+      await applyEvents(writer, hashCustomers([deliveries[i]!], SALT), fixedClock());
+    } catch {
+      queue.splice(Math.floor(rand() * (queue.length + 1)), 0, i);
+    }
     await drain(true);
   }
   await drain(false);
@@ -119,7 +176,15 @@ async function run(deliveries: OrderUpserted[], order: number[], batch: number):
 }
 
 function deliveriesOf(specs: Spec[]): OrderUpserted[] {
-  return [...specs.map((s) => event(s, false)), ...specs.filter((s) => s.editCents).map((s) => event(s, true))];
+  return [...specs.map((s) => event(s, false)), ...specs.filter(edits).map((s) => event(s, true))];
+}
+
+/** Each customer-product item's non-empty purchase list, by key. */
+function purchaseLists(table: MemoryTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const it of table.items())
+    if (it.type === 'customer-product' && Object.keys(it.o as object).length > 0) out[String(it.pk)] = it.o;
+  return out;
 }
 
 function monthFigures(table: MemoryTable): Map<string, { repeats: number; upsells: number }> {
@@ -147,6 +212,8 @@ const specArb = fc
         { minLength: 1, maxLength: 3 },
       ),
       editCents: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+      editCustomer: fc.option(fc.integer({ min: -1, max: CUSTOMERS.length - 1 }), { freq: 4, nil: undefined }),
+      editDrop: fc.boolean(),
     }),
     { minLength: 1, maxLength: 10 },
   )
@@ -161,6 +228,8 @@ const specArb = fc
         lines: r.lines,
       };
       if (r.editCents !== undefined) s.editCents = r.editCents;
+      if (r.editCustomer !== undefined) s.editCustomer = r.editCustomer;
+      if (r.editDrop) s.editDrop = true;
       return s;
     }),
   );
@@ -189,6 +258,86 @@ describe('upsell rate', () => {
       ),
       { numRuns: 80 },
     );
+  });
+
+  it('counts the same when writes fail before or after DynamoDB applied them and deliveries come back later', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        specArb.chain((specs) => {
+          const n = deliveriesOf(specs).length;
+          return fc.tuple(
+            fc.constant(specs),
+            fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+            fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 3 }),
+            fc.integer({ min: 1, max: 5 }),
+            fc.integer(),
+          );
+        }),
+        async ([specs, order, again, batch, seed]) => {
+          // Act: 30% of writes fail, half of them after the write was applied
+          const table = await run(deliveriesOf(specs), [...order, ...again], batch, { rate: 0.3, seed });
+
+          // Assess: the counters and each purchase list are what the orders' last versions say
+          expect(monthFigures(table)).toEqual(expected(specs));
+          expect(purchaseLists(table)).toEqual(purchaseLists(await run(deliveriesOf(specs), [...order], 1)));
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('finishes an order whose customer items were never written, and a stale writer puts nothing back', async () => {
+    // Arrange: v1 names customer 0 buying products 0 and 1; its edit (v2) moves it to customer 1
+    // and drops product 1. v1's write of the order succeeds, then the function dies.
+    const spec: Spec = {
+      orderId: 'o1',
+      customer: 0,
+      createdAt: '2026-01-10T09:00:00.000Z',
+      currency: 'USD',
+      lines: [
+        { product: 0, cents: 1000 },
+        { product: 1, cents: 1500 },
+      ],
+      editCustomer: 1,
+      editDrop: true,
+    };
+    const [v1, v2] = deliveriesOf([spec]);
+    const table = new MemoryTable();
+    let crash = true;
+    const dying = new Proxy(table, {
+      get(target, prop, receiver) {
+        if (prop !== 'write') return Reflect.get(target, prop, receiver);
+        return async (ops: WriteOp[]) => {
+          await target.write(ops);
+          if (crash && ops.some((op) => op.kind === 'put' && op.item.type === 'order'))
+            throw new Error('function died');
+        };
+      },
+    });
+    const apply = (e: OrderUpserted, t: TablePort = table) => applyEvents(t, hashCustomers([e], SALT), fixedClock());
+
+    // Act 1: v1 stores the order and dies before its customer items
+    await expect(apply(v1!, dying)).rejects.toThrow('function died');
+    const v1Item = table.items().find((it) => it.type === 'order')!;
+    const lists1 = purchaseLists(table);
+
+    // Act 2: v1's redelivery changes nothing in the order and finishes its customer items
+    crash = false;
+    expect(await apply(v1!)).toBe(0);
+    const lists2 = purchaseLists(table);
+
+    // Act 3: v2 arrives; then a slow writer of v1 settles v1's (now stale) customer items
+    await apply(v2!);
+    const written = await settleCustomerItems(table, v1Item, { consistent: true });
+
+    // Assess
+    expect(lists1).toEqual({});
+    expect(Object.keys(lists2)).toHaveLength(2);
+    expect(written).toBe(0);
+    // only v2's purchase is listed (v1's customer's lists were taken back)
+    expect(Object.values(purchaseLists(table))).toEqual([{ o1: '2026-01-10T09:00:00.000Z|1000|USD' }]);
+    const first = table.items().filter((it) => it.type === 'customer');
+    expect(first).toHaveLength(2); // a first mark is never raised (docs/kpis.md): both customers keep theirs
   });
 
   it('re-judges later purchases when an earlier, cheaper order arrives last', async () => {
