@@ -25,6 +25,16 @@ export function directoryItem({ sku, location }: BalanceId) {
   return { ...keys.balanceDir(sku, location), type: 'balance-dir', sku, location };
 }
 
+/**
+ * Does this balance, as read before a write, still need its directory entry? When it does not exist
+ * yet (the write creates it), and when it still carries the index keys balances had before the
+ * directory existed: the write removes those (LEGACY_BALANCE_INDEX_ATTRS), so a balance written
+ * after the upgrade enters the directory once, on its own, without waiting for `stock reindex`.
+ */
+export function needsDirectoryEntry(current: Record<string, unknown> | undefined): boolean {
+  return current === undefined || current.feedPk !== undefined;
+}
+
 /** Directory entries written at once. */
 const CONCURRENCY = 8;
 

@@ -13,7 +13,7 @@ import type {
 } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/clock.ts';
 import { balanceStampAttributes, balanceView, isNewOversell, iso } from '#shared/inventory/balance.ts';
-import { writeDirectoryEntries } from '#shared/inventory/balance-directory.ts';
+import { needsDirectoryEntry, writeDirectoryEntries } from '#shared/inventory/balance-directory.ts';
 import { mappingHint } from '#shared/listings/mapping-hint.ts';
 import { applyListedQuantity } from '#shared/inventory/listed-quantity.ts';
 import { appliedMovesAfter } from '#shared/inventory/stock-fold.ts';
@@ -410,7 +410,7 @@ async function applyStockLevel(
   const later = await table.queryBetween(range.pk, `${range.prefix}${asOf}~`, `${range.prefix}~`);
   const onHand = e.quantity + appliedMovesAfter(later, current, asOf, now().getTime());
   const available = onHand - bal.reserved;
-  if (!bal.exists) await writeDirectoryEntries(table, [{ sku, location: e.locationId }]);
+  if (needsDirectoryEntry(current)) await writeDirectoryEntries(table, [{ sku, location: e.locationId }]);
   await table.write([
     {
       kind: 'update',
@@ -441,8 +441,9 @@ async function applyStockAdjusted(table: TablePort, e: StockAdjusted, now: () =>
   const at = iso(e.at);
   const bk = keys.balance(sku, e.locationId);
   const lk = keys.ledger(sku, e.locationId, at, `adj:${e.channel}:${e.idempotencyKey}`);
-  const bal = balanceView(await table.get(bk));
-  if (!bal.exists) await writeDirectoryEntries(table, [{ sku, location: e.locationId }]);
+  const current = await table.get(bk);
+  const bal = balanceView(current);
+  if (needsDirectoryEntry(current)) await writeDirectoryEntries(table, [{ sku, location: e.locationId }]);
   const counts = !bal.countAsOf || at > bal.countAsOf;
   const onHandDelta = counts ? e.delta : 0;
   const ops: WriteOp[] = [

@@ -18,7 +18,7 @@ import { WriteConflictError, type Item, type TablePort } from '#shared/table/por
 import type { ChannelPort } from '#shared/inventory/ports.ts';
 import { deriveStockEvents } from '#shared/inventory/stock-events.ts';
 import { writeBatchPage } from '#shared/inventory/change-pages.ts';
-import { writeDirectoryEntries } from '#shared/inventory/balance-directory.ts';
+import { needsDirectoryEntry, writeDirectoryEntries } from '#shared/inventory/balance-directory.ts';
 import type { StockChangePublisher } from '#shared/outbound/events.ts';
 import type { StockEventListeners } from '#shared/outbound/listeners.ts';
 
@@ -201,10 +201,11 @@ export async function applyFold(
   const kpi = await applyKpiFold(table, shardId, changes, zone, nowMs, oversells, kpiSkipped);
   for (const s of kpiSkipped) if (!skipped.some((x) => x.seq === s.seq)) skipped.push(s);
   const stockSkipped: SkippedChange[] = [];
-  // balances the batch creates enter the balance directory before they exist (balance-directory.ts)
+  // balances the batch creates (or first writes since the upgrade) enter the balance directory
+  // before they are written (balance-directory.ts)
   await writeDirectoryEntries(
     table,
-    stock.plans.filter((_, i) => stock.current[i] === undefined),
+    stock.plans.filter((_, i) => needsDirectoryEntry(stock.current[i])),
   );
   const written = await writeStockFold(table, shardId, stock, nowMs, clock, stockSkipped);
   skipped.push(...stockSkipped);

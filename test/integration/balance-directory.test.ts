@@ -112,4 +112,32 @@ describe('the balance directory on moto', () => {
       await drop();
     }
   });
+
+  it('a balance from before the upgrade enters the directory on its first write since, without a reindex', async () => {
+    // Prepare: two balances written before the directory existed
+    const { table, tableName, drop } = await freshTable('selfdir');
+    try {
+      const doc = DynamoDBDocumentClient.from(testClients().dynamo);
+      await doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [tableName]: [legacyBalance('OLD-1', 'WH-A', 1), legacyBalance('OLD-2', 'WH-A', 2)].map((Item) => ({
+              PutRequest: { Item },
+            })),
+          },
+        }),
+      );
+      // Act: a count of one of them
+      await applyEvent(table, count('OLD-1', 'WH-A', 4), now);
+      const alerts = await dynamoStockAlerts(doc, tableName).lowBalances({ threshold: 100, maxScanned: 1000 });
+      // Assess: the counted balance left the index and is listed; the untouched one waits for reindex
+      expect(alerts.rows.map((r) => [r.sku, r.onHand])).toEqual([['OLD-1', 4]]);
+      const written = await table.get(keys.balance('OLD-1', 'WH-A'));
+      expect(written).not.toHaveProperty('feedPk');
+      expect(await table.get(keys.balanceDir('OLD-1', 'WH-A'))).toBeDefined();
+      expect(await table.get(keys.balanceDir('OLD-2', 'WH-A'))).toBeUndefined();
+    } finally {
+      await drop();
+    }
+  });
 });
