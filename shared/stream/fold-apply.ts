@@ -238,6 +238,21 @@ export async function applyFold(
   };
 }
 
+/** What folding nothing did (and the start of a sum of results). */
+export function emptyFoldResult(): FoldResult {
+  return {
+    changes: 0,
+    counters: 0,
+    written: 0,
+    balances: 0,
+    ledgerRows: 0,
+    pageRows: 0,
+    oversells: 0,
+    skipped: [],
+    events: 0,
+  };
+}
+
 /**
  * Folds one batch of a stream shard (its order changes as plain items: the DynamoDB records are
  * converted at the adapter edge, shared/aws/stream-records.ts).
@@ -250,18 +265,7 @@ export async function foldStreamBatch(
   counted: readonly CountedBalance[] = [],
 ): Promise<FoldResult> {
   if (!shardId) throw new Error('the fold event carries no shardId: its event source mapping needs a tumbling window');
-  if (changes.length === 0 && counted.length === 0)
-    return {
-      changes: 0,
-      counters: 0,
-      written: 0,
-      balances: 0,
-      ledgerRows: 0,
-      pageRows: 0,
-      oversells: 0,
-      skipped: [],
-      events: 0,
-    };
+  if (changes.length === 0 && counted.length === 0) return emptyFoldResult();
   // nothing listens: no SKU reads, no ATS# writes, nothing published (docs/outbound.md, "When events start")
   const listening = deps.listeners ? await deps.listeners.any() : true;
   return applyFold(

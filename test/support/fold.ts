@@ -9,7 +9,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig } from '#shared/aws/config.ts';
 import { changesOf, countedOf } from '#shared/aws/stream-records.ts';
 import { BALANCE_MAX_BYTES } from '#shared/inventory/stock-fold.ts';
-import { applyFold, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
+import { applyFold, emptyFoldResult, resolveRollupZone, type FoldResult } from '#shared/stream/fold-apply.ts';
 import type { TablePort } from '#shared/table/port.ts';
 import type { MsClock } from '#shared/domain/clock.ts';
 import { motoEnv, testClients } from './aws.ts';
@@ -58,17 +58,7 @@ export async function foldTable(
   now: MsClock = fixedMsClock(),
 ): Promise<FoldResult> {
   const rollupZone = await resolveRollupZone(table, zone);
-  const total: FoldResult = {
-    changes: 0,
-    counters: 0,
-    written: 0,
-    balances: 0,
-    ledgerRows: 0,
-    pageRows: 0,
-    oversells: 0,
-    skipped: [],
-    events: 0,
-  };
+  const total: FoldResult = emptyFoldResult();
   for (const { shardId, records: all } of await readWholeStream(tableName)) {
     const position = `${tableName}|${shardId}`;
     const records = all.slice(foldedUpTo.get(position) ?? 0);
