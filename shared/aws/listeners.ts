@@ -28,6 +28,9 @@ export function dynamoListeners(
   return cachedListeners(check, opts);
 }
 
+// Its own COUNT query rather than the outbound store's listSubscriptions: the store bundles the
+// subscription admin writes (DeleteItem among them), which the fold's role is not granted and its
+// bundle should not carry (test/infra/least-privilege.test.ts).
 async function anyActiveSubscription(doc: DynamoDBDocumentClient, tableName: string): Promise<boolean> {
   let start: Record<string, unknown> | undefined;
   do {
