@@ -18,6 +18,7 @@ import { motoEnv } from '../../support/aws.ts';
 import { fixedClock, fixedMsClock } from '../../support/clock.ts';
 import { channelList } from '../../support/channels.ts';
 import { UNASSIGNED_LOCATION } from '#shared/inventory/locations.ts';
+import { propertyRuns } from '../../support/property-runs.ts';
 
 const clock = fixedClock();
 const msClock = fixedMsClock();
@@ -601,112 +602,124 @@ async function foldLikeLambda(
   }
 }
 
+const RUNS = propertyRuns(8);
+const replay = process.env.PROPERTY_SEED
+  ? {
+      seed: Number(process.env.PROPERTY_SEED),
+      ...(process.env.PROPERTY_PATH ? { path: process.env.PROPERTY_PATH } : {}),
+    }
+  : {};
+
 describe('normalize: exactly-once, order-insensitive effects (property)', () => {
-  it('duplicates, shuffling, 20% transient DynamoDB failures and stale eventually consistent reads end in the same state as one in-order pass', async () => {
-    let foldStaleServed = 0;
-    // identified orders' customer items, each written after its order by its own conditional put
-    // (shared/kpi/customer-items.ts), met the faults: repeat purchases listed, first marks moved
-    let repeatLists = 0;
-    await fc.assert(
-      // the subject's balances list movements up to a size drawn per run: from one movement or two
-      // (flushed to ledger rows nearly every batch; batches that do not fit go to watermarked rows)
-      // to the production limit, so every path of the packed ledger meets the faults
-      fc.asyncProperty(
-        streamArb,
-        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 64, maxLength: 64 }),
-        fc.integer(),
-        fc.constantFrom(420, 520, 700, BALANCE_MAX_BYTES),
-        async ({ phases }, repeats, seed, balanceMaxBytes) => {
-          // Prepare: the reference applies each distinct delivery once, in time order, without
-          // faults, under the channel settings of the phase it belongs to
-          const reference = await freshTable('ref');
-          for (const phase of phases) {
-            const channels = channelsOf(phase.config);
-            for (const d of [...phase.deliveries].sort((a, b) => a.at - b.at))
-              await normalizeMessage(d.message, {
-                table: reference.table,
-                adapt,
-                channels,
-                loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
-                now: clock,
-                customerSalt: CUSTOMER_SALT,
-              });
-          }
-          await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
-
-          const subject = await freshTable('sut');
-          let s = seed >>> 0 || 1;
-          const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-          const table = flakyTable(subject.tableName, 0.2, rand);
-          // normalize's first reads are eventually consistent: served stale a third of the time
-          const normalizeTable = withStaleReads(table, rand, 0.3);
-          // and so are the fold's reads of KPI counters (their updates are conditional on the watermark read)
-          const foldTableReads = withStaleReads(table, rand, 0.3);
-          let n = 0;
-          const queues = phases.map((phase) =>
-            phase.deliveries.flatMap((d) => Array.from({ length: repeats[n++ % repeats.length]! }, () => d.message)),
-          );
-          // a sender re-sends some of the first phase's deliveries after the settings changed:
-          // they were applied before and change nothing now
-          queues[1]!.push(...phases[0]!.deliveries.filter(() => rand() < 0.3).map((d) => d.message));
-
-          // Act: each phase's messages shuffled, under its channel settings; a failed message goes
-          // back to a random later place in the queue, as SQS redelivers it; the fold runs now and
-          // then in between, so counts land before and after folded movements
-          let processed = 0;
-          const positions = new Map<string, number>();
-          for (const [p, queue] of queues.entries()) {
-            const channels = channelsOf(phases[p]!.config);
-            for (let i = queue.length - 1; i > 0; i--) {
-              const j = Math.floor(rand() * (i + 1));
-              [queue[i], queue[j]] = [queue[j]!, queue[i]!];
-            }
-            while (queue.length > 0) {
-              const msg = queue.shift()!;
-              try {
-                await normalizeMessage(msg, {
-                  table: normalizeTable,
+  it(
+    'duplicates, shuffling, 20% transient DynamoDB failures and stale eventually consistent reads end in the same state as one in-order pass',
+    async () => {
+      let foldStaleServed = 0;
+      // identified orders' customer items, each written after its order by its own conditional put
+      // (shared/kpi/customer-items.ts), met the faults: repeat purchases listed, first marks moved
+      let repeatLists = 0;
+      await fc.assert(
+        // the subject's balances list movements up to a size drawn per run: from one movement or two
+        // (flushed to ledger rows nearly every batch; batches that do not fit go to watermarked rows)
+        // to the production limit, so every path of the packed ledger meets the faults
+        fc.asyncProperty(
+          streamArb,
+          fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 64, maxLength: 64 }),
+          fc.integer(),
+          fc.constantFrom(420, 520, 700, BALANCE_MAX_BYTES),
+          async ({ phases }, repeats, seed, balanceMaxBytes) => {
+            // Prepare: the reference applies each distinct delivery once, in time order, without
+            // faults, under the channel settings of the phase it belongs to
+            const reference = await freshTable('ref');
+            for (const phase of phases) {
+              const channels = channelsOf(phase.config);
+              for (const d of [...phase.deliveries].sort((a, b) => a.at - b.at))
+                await normalizeMessage(d.message, {
+                  table: reference.table,
                   adapt,
                   channels,
                   loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
                   now: clock,
                   customerSalt: CUSTOMER_SALT,
                 });
-              } catch {
-                queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
-              }
-              if (++processed > 8000) throw new Error('did not converge');
-              if (rand() < 0.15)
-                await foldLikeLambda(foldTableReads, subject.tableName, rand, positions, balanceMaxBytes);
             }
-          }
-          await foldLikeLambda(foldTableReads, subject.tableName, rand, positions, balanceMaxBytes, true);
+            await foldTable(reference.table, reference.tableName, ROLLUP_ZONE);
 
-          // Assess: stale reads were served, and cost retries, not a different state
-          expect(normalizeTable.staleServed).toBeGreaterThan(0);
-          foldStaleServed += foldTableReads.staleServed;
-          const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
-          await Promise.all([reference.drop(), subject.drop()]);
-          expect(got).toEqual(want);
-          repeatLists += Object.entries(got.orders).filter(
-            ([pk, v]) => pk.includes('#PROD#') && Object.keys((v as { o: object }).o).length > 1,
-          ).length;
-          // what stays reserved is what the independent model says: late mappings resolved, shipped
-          // units of each line released, lines at the locations their phase's settings named
-          expect(got.reserved).toEqual(expectedReservations(phases));
-          // the rollups hold what the hour counters hold, cut at other boundaries
-          expect(Object.keys(got.kpis).length > 0).toBe(Object.keys(got.rollups).length > 0);
-          expect(totals(got.rollups, 'kpi-day|')).toEqual(totals(got.kpis));
-          expect(totals(got.rollups, 'kpi-month|')).toEqual(totals(got.kpis));
-        },
-      ),
-      // 8 random streams a run (each on moto, about 9 s): `npm test` runs the suite three times (the
-      // real clock, a year ahead, a year behind), so a CI pass folds 24 fresh streams; raise
-      // PROPERTY_RUNS for a longer search
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 8), endOnFailure: true },
-    );
-    // a short stream may fold before any counter has a second version to serve stale: counted over all runs
-    expect(foldStaleServed).toBeGreaterThan(0);
-    expect(repeatLists).toBeGreaterThan(0);
-  }, 600_000);
+            const subject = await freshTable('sut');
+            let s = seed >>> 0 || 1;
+            const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+            const table = flakyTable(subject.tableName, 0.2, rand);
+            // normalize's first reads are eventually consistent: served stale a third of the time
+            const normalizeTable = withStaleReads(table, rand, 0.3);
+            // and so are the fold's reads of KPI counters (their updates are conditional on the watermark read)
+            const foldTableReads = withStaleReads(table, rand, 0.3);
+            let n = 0;
+            const queues = phases.map((phase) =>
+              phase.deliveries.flatMap((d) => Array.from({ length: repeats[n++ % repeats.length]! }, () => d.message)),
+            );
+            // a sender re-sends some of the first phase's deliveries after the settings changed:
+            // they were applied before and change nothing now
+            queues[1]!.push(...phases[0]!.deliveries.filter(() => rand() < 0.3).map((d) => d.message));
+
+            // Act: each phase's messages shuffled, under its channel settings; a failed message goes
+            // back to a random later place in the queue, as SQS redelivers it; the fold runs now and
+            // then in between, so counts land before and after folded movements
+            let processed = 0;
+            const positions = new Map<string, number>();
+            for (const [p, queue] of queues.entries()) {
+              const channels = channelsOf(phases[p]!.config);
+              for (let i = queue.length - 1; i > 0; i--) {
+                const j = Math.floor(rand() * (i + 1));
+                [queue[i], queue[j]] = [queue[j]!, queue[i]!];
+              }
+              while (queue.length > 0) {
+                const msg = queue.shift()!;
+                try {
+                  await normalizeMessage(msg, {
+                    table: normalizeTable,
+                    adapt,
+                    channels,
+                    loadBody: async (dl) => Buffer.from(dl.body.kind === 'inline' ? dl.body.data : ''),
+                    now: clock,
+                    customerSalt: CUSTOMER_SALT,
+                  });
+                } catch {
+                  queue.splice(Math.floor(rand() * (queue.length + 1)), 0, msg);
+                }
+                if (++processed > 8000) throw new Error('did not converge');
+                if (rand() < 0.15)
+                  await foldLikeLambda(foldTableReads, subject.tableName, rand, positions, balanceMaxBytes);
+              }
+            }
+            await foldLikeLambda(foldTableReads, subject.tableName, rand, positions, balanceMaxBytes, true);
+
+            // Assess: stale reads were served, and cost retries, not a different state
+            expect(normalizeTable.staleServed).toBeGreaterThan(0);
+            foldStaleServed += foldTableReads.staleServed;
+            const [want, got] = await Promise.all([snapshot(reference.tableName), snapshot(subject.tableName)]);
+            await Promise.all([reference.drop(), subject.drop()]);
+            expect(got).toEqual(want);
+            repeatLists += Object.entries(got.orders).filter(
+              ([pk, v]) => pk.includes('#PROD#') && Object.keys((v as { o: object }).o).length > 1,
+            ).length;
+            // what stays reserved is what the independent model says: late mappings resolved, shipped
+            // units of each line released, lines at the locations their phase's settings named
+            expect(got.reserved).toEqual(expectedReservations(phases));
+            // the rollups hold what the hour counters hold, cut at other boundaries
+            expect(Object.keys(got.kpis).length > 0).toBe(Object.keys(got.rollups).length > 0);
+            expect(totals(got.rollups, 'kpi-day|')).toEqual(totals(got.kpis));
+            expect(totals(got.rollups, 'kpi-month|')).toEqual(totals(got.kpis));
+          },
+        ),
+        // 8 random streams in the ordinary pass (each on moto, about 11 s), 2 in each shifted-clock
+        // pass (test/support/property-runs.ts); raise PROPERTY_RUNS for a longer search;
+        // PROPERTY_SEED (and PROPERTY_PATH) replay the seed and path a failure's report prints
+        { numRuns: RUNS, endOnFailure: true, ...replay },
+      );
+      // a short stream may fold before any counter has a second version to serve stale: counted over all runs
+      expect(foldStaleServed).toBeGreaterThan(0);
+      expect(repeatLists).toBeGreaterThan(0);
+    },
+    Math.max(600_000, RUNS * 60_000),
+  );
 });

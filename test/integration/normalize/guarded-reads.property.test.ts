@@ -7,6 +7,7 @@ import type { TablePort } from '#shared/table/port.ts';
 import { withStaleReads } from '#test/support/stale-reads.ts';
 import { fixedClock } from '../../support/clock.ts';
 import { freshTable } from '../../support/table.ts';
+import { propertyRuns } from '../../support/property-runs.ts';
 
 const clock = fixedClock();
 const SKU = 'SKU-1';
@@ -115,7 +116,7 @@ describe('eventually consistent reads guarded by the write condition', () => {
           expect(got).toEqual(want);
         },
       ),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 25), endOnFailure: true },
+      { numRuns: propertyRuns(25), endOnFailure: true },
     );
     // stale answers were served (a first read of a changed item), and changed nothing above
     expect(staleServed).toBeGreaterThan(0);
