@@ -125,6 +125,25 @@ export interface OrderItemBody {
   refunds: Record<string, RefundState>;
   /** by fulfilment id, newest version of each; absent until the first one arrives */
   fulfillments?: Record<string, FulfillmentState>;
+  /** when its units were first reported shipped, by any version seen (older ones too) */
+  firstShipped?: FirstShipped;
+}
+
+/**
+ * The earliest report of each shipment, gathered from every version of the order seen, newer or
+ * older than the one kept (the earliest of a set is the same whatever order its members came
+ * in). A version resent later with a newer time (a note edit, a status change) does not move
+ * units that had already left to its time, and a count taken in between keeps them out of the
+ * units it counted, however the versions arrived.
+ */
+export interface FirstShipped {
+  /** the earliest time a version said the whole order shipped (its fulfilledAt, else its time) */
+  order?: string;
+  /**
+   * per line id, steps `[at, units]` in time order with units rising: `units` of the line had
+   * been reported shipped by `at` (the lower envelope of every version's report)
+   */
+  lines?: Record<string, [string, number][]>;
 }
 
 export interface Movement {
@@ -172,6 +191,7 @@ export function orderBodyOfItem(item: Record<string, unknown> | undefined): Orde
   if (item.state) body.state = item.state as OrderItemBody['state'];
   if (item.cancel) body.cancel = item.cancel as OrderItemBody['cancel'];
   if (item.fulfillments) body.fulfillments = item.fulfillments as OrderItemBody['fulfillments'];
+  if (item.firstShipped) body.firstShipped = item.firstShipped as OrderItemBody['firstShipped'];
   return body;
 }
 
@@ -240,8 +260,49 @@ export function mergeUpsert(item: OrderItemBody, state: OrderUpsertState): Order
   if (next.currency === undefined && linesCurrency !== undefined) next.currency = linesCurrency;
   if (lines) next.linesVersion = lines.linesVersion;
   else delete next.linesVersion;
-  if (prev && stableStringify(next) === stableStringify(prev)) return item;
-  return { ...item, state: next };
+  const firstShipped = withShipReports(item.firstShipped, state);
+  const sameState = prev !== undefined && stableStringify(next) === stableStringify(prev);
+  const sameReports = stableStringify(firstShipped ?? null) === stableStringify(item.firstShipped ?? null);
+  if (sameState && sameReports) return item;
+  return { ...item, state: sameState ? prev : next, ...(firstShipped ? { firstShipped } : {}) };
+}
+
+/** The time a version says the whole order shipped (absent: it does not say so). */
+function orderShippedAt(s: OrderUpsertState): string | undefined {
+  return s.fulfilledAt ?? (s.status === 'fulfilled' ? s.version.at : undefined);
+}
+
+/** The earlier of two ISO instants (absent: the other). */
+function earlier(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(b) < Date.parse(a) ? b : a;
+}
+
+/** The lower envelope of shipment reports: steps in time order, each with more units than the last. */
+export function shipEnvelope(points: readonly (readonly [string, number])[]): [string, number][] {
+  const sorted = [...points].sort((x, y) => Date.parse(x[0]) - Date.parse(y[0]) || y[1] - x[1]);
+  const out: [string, number][] = [];
+  for (const [at, units] of sorted) {
+    const last = out[out.length - 1];
+    if (units <= 0 || (last && units <= last[1])) continue;
+    if (last && Date.parse(last[0]) === Date.parse(at)) last[1] = units;
+    else out.push([at, units]);
+  }
+  return out;
+}
+
+/** The first-shipped reports with one more version's: each the earliest of the two. */
+function withShipReports(reports: FirstShipped | undefined, s: OrderUpsertState): FirstShipped | undefined {
+  const order = earlier(reports?.order, orderShippedAt(s));
+  let lines = reports?.lines;
+  for (const l of s.lines) {
+    if (!l.shipped) continue;
+    const merged = shipEnvelope([...(lines?.[l.lineId] ?? []), [l.shippedAt ?? s.version.at, l.shipped]]);
+    lines = { ...lines, [l.lineId]: merged };
+  }
+  if (order === undefined && lines === undefined) return undefined;
+  return { ...(order !== undefined ? { order } : {}), ...(lines !== undefined ? { lines } : {}) };
 }
 
 export function mergeCancel(item: OrderItemBody, event: OrderCancelled): OrderItemBody {
@@ -304,6 +365,22 @@ function unshippedByRefunds(item: OrderItemBody): Map<string, number> {
   return out;
 }
 
+/** Per line, the recorded shipped fulfilments as steps `[at, units so far]` in time order. */
+function fulfilledSteps(item: OrderItemBody): Map<string, [string, number][]> {
+  const shipped = Object.values(item.fulfillments ?? {})
+    .filter((f) => f.shipped)
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const out = new Map<string, [string, number][]>();
+  for (const f of shipped)
+    for (const l of f.lines) {
+      const steps = out.get(l.lineId) ?? [];
+      steps.push([f.at, (steps[steps.length - 1]?.[1] ?? 0) + l.qty]);
+      out.set(l.lineId, steps);
+    }
+  for (const [id, steps] of out) out.set(id, shipEnvelope(steps));
+  return out;
+}
+
 /** Units per line the recorded fulfilments shipped, and the latest time they shipped. */
 function fulfilledLines(item: OrderItemBody): Map<string, { qty: number; at: string }> {
   const out = new Map<string, { qty: number; at: string }>();
@@ -359,16 +436,38 @@ export function contributionOf(item: OrderItemBody): Contribution {
   const cancelledLines = new Set(item.cancel?.lineIds ?? []);
   const whollyCancelled = isWhollyCancelled(item);
   const active = s && !whollyCancelled ? s.lines.filter((l) => !cancelledLines.has(l.lineId) && l.qty > 0) : [];
-  const shippedAt = s?.fulfilledAt ?? (s?.status === 'fulfilled' ? s.version.at : undefined);
+  const shippedAt = s ? orderShippedAt(s) : undefined;
 
   if (s && !whollyCancelled) {
-    const ship = (l: OrderLineState, qty: number, at: string) => {
+    // each unit leaves at the earliest report of its shipment (FirstShipped): by this version, an
+    // older or newer one, or a recorded fulfilment. The move's key names its time, so a unit whose
+    // time changes moves back at the old time and off at the new one: what the order moved by any
+    // time is a function of the order as stored, however its versions arrived.
+    const byFulfillmentSteps = fulfilledSteps(item);
+    const ship = (l: OrderLineState, qty: number, fallback: string, wholeOrderAt?: string) => {
       // shipped from a location nobody named: the reservation ends, and the units leave on-hand
       // at the warehouse's next count (a channel's fulfilmentLocation makes them leave at once)
       if (l.location === UNASSIGNED_LOCATION) return;
-      const k = JSON.stringify(['ship', l.sku, l.location]);
-      const prev = c.moves[k];
-      c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - qty, at, reason: 'order' };
+      // the earliest report of each unit: the lower envelope of every source's steps (an order
+      // stored before these reports were kept has none: its units leave at `fallback`)
+      const steps = shipEnvelope([
+        ...(item.firstShipped?.lines?.[l.lineId] ?? []),
+        ...(byFulfillmentSteps.get(l.lineId) ?? []),
+        ...(wholeOrderAt !== undefined ? [[wholeOrderAt, qty] as const] : []),
+      ]);
+      let done = 0;
+      const move = (n: number, at: string) => {
+        const k = JSON.stringify(['ship', l.sku, l.location, at]);
+        const prev = c.moves[k];
+        c.moves[k] = { sku: l.sku, location: l.location, delta: (prev?.delta ?? 0) - n, at, reason: 'order' };
+      };
+      for (const [at, units] of steps) {
+        const n = Math.min(units, qty) - done;
+        if (n <= 0) continue;
+        done += n;
+        move(n, at);
+      }
+      if (done < qty) move(qty - done, fallback);
     };
     // an unmapped line is recorded on the order but names no SKU: it holds and moves nothing
     const stocked = active.filter((l) => !l.unmapped);
@@ -376,9 +475,10 @@ export function contributionOf(item: OrderItemBody): Contribution {
     const cancelledByRefunds = unshippedByRefunds(item);
     const removedOf = (l: OrderLineState) => Math.max(l.removed ?? 0, cancelledByRefunds.get(l.lineId) ?? 0);
     if (shippedAt) {
+      const orderAt = earlier(item.firstShipped?.order, shippedAt);
       for (const l of stocked) {
         const n = l.qty - removedOf(l);
-        if (n > 0) ship(l, n, shippedAt);
+        if (n > 0) ship(l, n, shippedAt, orderAt);
       }
     } else {
       // shipped ahead of the order (partial fulfilment): those units leave, the rest stays held.
@@ -389,8 +489,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
         Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
       for (const l of stocked) {
         const n = shippedOf(l);
-        const recorded = byFulfillment.get(l.lineId);
-        if (n > 0) ship(l, n, recorded && recorded.qty >= n ? recorded.at : (l.shippedAt ?? s.version.at));
+        if (n > 0) ship(l, n, l.shippedAt ?? s.version.at);
       }
       if (OPEN_STATUSES.has(s.status)) {
         for (const l of stocked) {

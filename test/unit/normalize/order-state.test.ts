@@ -57,8 +57,20 @@ describe('contributionOf: partial fulfilment per line', () => {
     // Assess
     expect(c.reserved).toEqual({ '["A","WH1"]': 1 });
     expect(c.moves).toEqual({
-      '["ship","A","WH1"]': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
-      '["ship","B","WH1"]': { sku: 'B', location: 'WH1', delta: -1, at: '2026-03-02T09:00:00.000Z', reason: 'order' },
+      '["ship","A","WH1","2026-03-02T09:00:00.000Z"]': {
+        sku: 'A',
+        location: 'WH1',
+        delta: -2,
+        at: '2026-03-02T09:00:00.000Z',
+        reason: 'order',
+      },
+      '["ship","B","WH1","2026-03-02T09:00:00.000Z"]': {
+        sku: 'B',
+        location: 'WH1',
+        delta: -1,
+        at: '2026-03-02T09:00:00.000Z',
+        reason: 'order',
+      },
     });
     expect(c.kpi?.figures.fulfilled).toBe(0);
   });
@@ -119,6 +131,50 @@ describe('contributionOf: partial fulfilment per line', () => {
     expect(delta).toEqual({ reserved: {}, moves: [] });
   });
 
+  it('a unit leaves at the earliest report of its shipment, whichever version arrives first', () => {
+    // Prepare: one unit reported shipped by the 10:54 version, again by the 11:04 one (with its own
+    // time); then a third unit by the 12:00 one. A count at 11:00 saw the first unit gone.
+    const line = (shipped: number, at: string) => ({
+      lineId: 'l1',
+      sku: 'A',
+      quantity: 3,
+      shippedQuantity: shipped,
+      shippedAt: at,
+      locationId: 'WH1',
+    });
+    const v = (at: string, shipped: number) =>
+      order({ status: 'partially_fulfilled', version: { at }, lines: [line(shipped, at)] });
+    const v1 = v('2026-03-02T10:54:00.000Z', 1);
+    const v2 = v('2026-03-02T11:04:00.000Z', 1);
+    const v3 = v('2026-03-02T12:00:00.000Z', 3);
+    // Act
+    const inOrder = itemOf(v1, v2, v3);
+    const reversed = itemOf(v3, v2, v1);
+    const skipped = itemOf(v3);
+    // Assess: the same item and moves in any order; the first unit at 10:54, the other two at 12:00
+    expect(reversed).toEqual(inOrder);
+    const moves = Object.values(contributionOf(inOrder).moves).map((m) => [m.at, m.delta]);
+    expect(moves).toEqual([
+      ['2026-03-02T10:54:00.000Z', -1],
+      ['2026-03-02T12:00:00.000Z', -2],
+    ]);
+    // a hub that saw only the last version learns the first unit's time when the older one comes:
+    // the unit moves back at 12:00 and off at 10:54
+    const late = diffContribution(
+      contributionOf(skipped),
+      contributionOf(
+        mergeUpsert(
+          skipped,
+          upsertState(v1, () => undefined),
+        ),
+      ),
+    );
+    expect(late.moves.map((m) => [m.at, m.delta]).sort()).toEqual([
+      ['2026-03-02T10:54:00.000Z', -1],
+      ['2026-03-02T12:00:00.000Z', 1],
+    ]);
+  });
+
   it('caps a shipped quantity above the line quantity at the line quantity', () => {
     // Prepare
     const e = order({
@@ -129,7 +185,7 @@ describe('contributionOf: partial fulfilment per line', () => {
     const c = contributionOf(itemOf(e));
     // Assess
     expect(c.reserved).toEqual({});
-    expect(c.moves['["ship","A","WH1"]']?.delta).toBe(-2);
+    expect(Object.values(c.moves).map((m) => [m.sku, m.delta])).toEqual([['A', -2]]);
   });
 });
 
@@ -239,7 +295,13 @@ describe('fulfilments recorded on the order', () => {
     expect(orderFirst).toEqual(fulfilmentFirst);
     expect(contributionOf(orderFirst).reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
     expect(contributionOf(orderFirst).moves).toEqual({
-      '["ship","A","WH1"]': { sku: 'A', location: 'WH1', delta: -2, at: '2026-03-02T08:00:00.000Z', reason: 'order' },
+      '["ship","A","WH1","2026-03-02T08:00:00.000Z"]': {
+        sku: 'A',
+        location: 'WH1',
+        delta: -2,
+        at: '2026-03-02T08:00:00.000Z',
+        reason: 'order',
+      },
     });
   });
 
@@ -256,7 +318,16 @@ describe('fulfilments recorded on the order', () => {
     // Act
     const c = contributionOf(mergeFulfillment(itemOf(partial), fulfillment()));
     // Assess
-    expect(c.moves['["ship","A","WH1"]']?.delta).toBe(-2);
+    expect(c.moves).toEqual({
+      // the units left when the fulfilment says, not when the order's later version reported them
+      '["ship","A","WH1","2026-03-02T08:00:00.000Z"]': {
+        sku: 'A',
+        location: 'WH1',
+        delta: -2,
+        at: '2026-03-02T08:00:00.000Z',
+        reason: 'order',
+      },
+    });
     expect(c.reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
   });
 
@@ -307,8 +378,8 @@ describe('contributionOf: units taken off a line before shipping', () => {
     const shipped = order({ status: 'fulfilled', version: { at: '2026-03-03T09:00:00.000Z' } });
     const c = contributionOf(mergeRefund(itemOf(order(), shipped), cancelTwo));
     expect(c.reserved).toEqual({});
-    expect(c.moves['["ship","A","WH1"]']?.delta).toBe(-1);
-    expect(c.moves['["ship","B","WH1"]']?.delta).toBe(-1);
+    expect(c.moves['["ship","A","WH1","2026-03-03T09:00:00.000Z"]']?.delta).toBe(-1);
+    expect(c.moves['["ship","B","WH1","2026-03-03T09:00:00.000Z"]']?.delta).toBe(-1);
   });
 
   it('a cancelled order leaves on-hand as it was (the cancelled units never left)', () => {
