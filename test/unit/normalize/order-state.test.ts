@@ -30,6 +30,11 @@ function order(over: Partial<OrderUpserted> = {}): OrderUpserted {
   });
 }
 
+/** A ship movement of `sku` at WH1 as contributionOf keys it (by SKU, location and time). */
+const shipAt = (sku: string, at: string, delta: number) => ({
+  [JSON.stringify(['ship', sku, 'WH1', at])]: { sku, location: 'WH1', delta, at, reason: 'order' },
+});
+
 const empty = (): OrderItemBody => ({ channel: 'shop', orderId: 'o1', refunds: {} });
 const itemOf = (...events: OrderUpserted[]) =>
   events.reduce(
@@ -57,20 +62,8 @@ describe('contributionOf: partial fulfilment per line', () => {
     // Assess
     expect(c.reserved).toEqual({ '["A","WH1"]': 1 });
     expect(c.moves).toEqual({
-      '["ship","A","WH1","2026-03-02T09:00:00.000Z"]': {
-        sku: 'A',
-        location: 'WH1',
-        delta: -2,
-        at: '2026-03-02T09:00:00.000Z',
-        reason: 'order',
-      },
-      '["ship","B","WH1","2026-03-02T09:00:00.000Z"]': {
-        sku: 'B',
-        location: 'WH1',
-        delta: -1,
-        at: '2026-03-02T09:00:00.000Z',
-        reason: 'order',
-      },
+      ...shipAt('A', '2026-03-02T09:00:00.000Z', -2),
+      ...shipAt('B', '2026-03-02T09:00:00.000Z', -1),
     });
     expect(c.kpi?.figures.fulfilled).toBe(0);
   });
@@ -295,13 +288,7 @@ describe('fulfilments recorded on the order', () => {
     expect(orderFirst).toEqual(fulfilmentFirst);
     expect(contributionOf(orderFirst).reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
     expect(contributionOf(orderFirst).moves).toEqual({
-      '["ship","A","WH1","2026-03-02T08:00:00.000Z"]': {
-        sku: 'A',
-        location: 'WH1',
-        delta: -2,
-        at: '2026-03-02T08:00:00.000Z',
-        reason: 'order',
-      },
+      ...shipAt('A', '2026-03-02T08:00:00.000Z', -2),
     });
   });
 
@@ -320,13 +307,7 @@ describe('fulfilments recorded on the order', () => {
     // Assess
     expect(c.moves).toEqual({
       // the units left when the fulfilment says, not when the order's later version reported them
-      '["ship","A","WH1","2026-03-02T08:00:00.000Z"]': {
-        sku: 'A',
-        location: 'WH1',
-        delta: -2,
-        at: '2026-03-02T08:00:00.000Z',
-        reason: 'order',
-      },
+      ...shipAt('A', '2026-03-02T08:00:00.000Z', -2),
     });
     expect(c.reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
   });
