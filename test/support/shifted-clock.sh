@@ -13,7 +13,7 @@ for shift in "${shifts[@]}"; do
   # monotonic time is left alone: timers and timeouts measure real durations. `cdk synth`'s output
   # check (test/infra/synth-quiet.test.ts) runs once, in the ordinary run: it exercises the CDK CLI
   # and the bundler, not the hub's code, and takes a minute
-  # SHIFTED_CLOCK_PASS: the moto-backed property tests, whose clocks are fixed, run a quarter of
+  # SHIFTED_CLOCK_PASS: the moto-backed property tests, whose clocks are fixed, run an eighth of
   # their cases here (test/support/property-runs.ts)
   SHIFTED_CLOCK_PASS="$shift" FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" npx vitest run --reporter=dot --exclude test/infra/synth-quiet.test.ts
 done

@@ -451,7 +451,7 @@ function toMessage(body: Body, deliveryId: string): string {
 
 /**
  * Where the property runs. `moto`: DynamoDB as the hub's AWS adapters reach it (the SDK, its
- * marshalling and conditional writes, the table's stream), a few streams a run at about 11 s each.
+ * marshalling and conditional writes, the table's stream), a few streams a run at about 13 s each.
  * `memory`: the table the benchmarks bill (shared/table/memory-table.ts), the same use cases and
  * faults at a fraction of a second a stream, so each run searches many more interleavings.
  */
@@ -470,7 +470,7 @@ interface Backend {
 
 const motoBackend: Backend = {
   name: 'moto',
-  runs: propertyRuns(8),
+  runs: propertyRuns(6),
   freshTable,
   flakyTable(tableName, failRate, rand) {
     const doc = documentClient(awsClientConfig({ ...motoEnv() }));
@@ -811,8 +811,8 @@ describe.each([motoBackend, memoryBackend])(
               expect(totals(got.rollups, 'kpi-month|')).toEqual(totals(got.kpis));
             },
           ),
-          // per backend (its `runs`: 8 streams on moto at about 13 s each, 100 in memory at about
-          // 0.35 s), a quarter of that in each shifted-clock pass (test/support/property-runs.ts);
+          // per backend (its `runs`: 6 streams on moto at about 13 s each, 100 in memory at about
+          // 0.35 s), an eighth of that in each shifted-clock pass (test/support/property-runs.ts);
           // raise PROPERTY_RUNS for a longer search; PROPERTY_SEED (and PROPERTY_PATH) replay the
           // seed and path a failure's report prints (with `-t <backend>` to replay it where it failed)
           { numRuns: backend.runs, endOnFailure: true, ...replay },
