@@ -381,22 +381,6 @@ function fulfilledSteps(item: OrderItemBody): Map<string, [string, number][]> {
   return out;
 }
 
-/** Units per line the recorded fulfilments shipped, and the latest time they shipped. */
-function fulfilledLines(item: OrderItemBody): Map<string, { qty: number; at: string }> {
-  const out = new Map<string, { qty: number; at: string }>();
-  for (const f of Object.values(item.fulfillments ?? {})) {
-    if (!f.shipped) continue;
-    for (const l of f.lines) {
-      const prev = out.get(l.lineId);
-      out.set(l.lineId, {
-        qty: (prev?.qty ?? 0) + l.qty,
-        at: prev && Date.parse(prev.at) >= Date.parse(f.at) ? prev.at : f.at,
-      });
-    }
-  }
-  return out;
-}
-
 /**
  * Statuses whose unshipped lines stay reserved. A partially refunded order still has lines to
  * ship (the senders report `partially_refunded` only while the rest is unfulfilled: Shopify puts
@@ -482,11 +466,10 @@ export function contributionOf(item: OrderItemBody): Contribution {
       }
     } else {
       // shipped ahead of the order (partial fulfilment): those units leave, the rest stays held.
-      // The same ship key as the full shipment, so fulfilling the rest later moves only the rest.
-      // The order's own count and its fulfilments describe the same shipments: the larger wins.
-      const byFulfillment = fulfilledLines(item);
+      // Each unit keeps its time, so fulfilling the rest later moves only the rest. The order's
+      // own count and its fulfilments describe the same shipments: the larger wins.
       const shippedOf = (l: OrderLineState) =>
-        Math.min(Math.max(l.shipped ?? 0, byFulfillment.get(l.lineId)?.qty ?? 0), l.qty);
+        Math.min(Math.max(l.shipped ?? 0, byFulfillmentSteps.get(l.lineId)?.at(-1)?.[1] ?? 0), l.qty);
       for (const l of stocked) {
         const n = shippedOf(l);
         if (n > 0) ship(l, n, l.shippedAt ?? s.version.at);
