@@ -168,6 +168,21 @@ describe('contributionOf: partial fulfilment per line', () => {
     ]);
   });
 
+  it('a fulfilled order resent later (a note edit) leaves its units at the first fulfilled version, in either order', () => {
+    // Prepare: fulfilled at 09:00 without a fulfilledAt, then the same order edited at 10:00
+    const fulfilled = order({ status: 'fulfilled', version: { at: '2026-03-03T09:00:00.000Z' } });
+    const edited = order({ status: 'fulfilled', version: { at: '2026-03-03T10:00:00.000Z' } });
+    // Act
+    const inOrder = itemOf(order(), fulfilled, edited);
+    const editFirst = itemOf(order(), edited, fulfilled);
+    // Assess
+    expect(editFirst).toEqual(inOrder);
+    expect(contributionOf(inOrder).moves).toEqual({
+      ...shipAt('A', '2026-03-03T09:00:00.000Z', -3),
+      ...shipAt('B', '2026-03-03T09:00:00.000Z', -1),
+    });
+  });
+
   it('caps a shipped quantity above the line quantity at the line quantity', () => {
     // Prepare
     const e = order({
