@@ -272,16 +272,27 @@ function orderShippedAt(s: OrderUpsertState): string | undefined {
   return s.fulfilledAt ?? (s.status === 'fulfilled' ? s.version.at : undefined);
 }
 
+/**
+ * One spelling per instant (`…T09:00:00Z` and `…T09:00:00.000Z` are the same time): what is kept
+ * does not depend on which report spelled it first.
+ */
+function instant(at: string): string {
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? at : new Date(ms).toISOString();
+}
+
 /** The earlier of two ISO instants (absent: the other). */
 function earlier(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Date.parse(b) < Date.parse(a) ? b : a;
+  if (a === undefined) return b === undefined ? undefined : instant(b);
+  if (b === undefined) return instant(a);
+  return instant(Date.parse(b) < Date.parse(a) ? b : a);
 }
 
 /** The lower envelope of shipment reports: steps in time order, each with more units than the last. */
 export function shipEnvelope(points: readonly (readonly [string, number])[]): [string, number][] {
-  const sorted = [...points].sort((x, y) => Date.parse(x[0]) - Date.parse(y[0]) || y[1] - x[1]);
+  const sorted = points
+    .map(([at, units]): [string, number] => [instant(at), units])
+    .sort((x, y) => Date.parse(x[0]) - Date.parse(y[0]) || y[1] - x[1]);
   const out: [string, number][] = [];
   for (const [at, units] of sorted) {
     const last = out[out.length - 1];
@@ -451,7 +462,7 @@ export function contributionOf(item: OrderItemBody): Contribution {
         done += n;
         move(n, at);
       }
-      if (done < qty) move(qty - done, fallback);
+      if (done < qty) move(qty - done, instant(fallback));
     };
     // an unmapped line is recorded on the order but names no SKU: it holds and moves nothing
     const stocked = active.filter((l) => !l.unmapped);

@@ -9,6 +9,7 @@ import {
   mergeFulfillment,
   mergeRefund,
   mergeUpsert,
+  shipEnvelope,
   upsertState,
   type OrderItemBody,
 } from '#shared/normalize/order-state.ts';
@@ -395,5 +396,40 @@ describe('contributionOf: units taken off a line before shipping', () => {
     });
     const c = contributionOf(mergeRefund(itemOf(order(), edited), cancelTwo));
     expect(c.reserved).toEqual({ '["A","WH1"]': 1, '["B","WH1"]': 1 });
+  });
+});
+
+describe('shipEnvelope: the earliest report of each unit', () => {
+  const T = (h: number) => `2026-03-02T${String(h).padStart(2, '0')}:00:00.000Z`;
+
+  it('keeps, for each count of units, the earliest time a report reached it, whatever order the reports come in', () => {
+    // 2 units by 09:00, 1 by 08:00, 3 by 11:00, 2 again by 10:00 (later than 09:00: no new step)
+    const reports: [string, number][] = [
+      [T(9), 2],
+      [T(8), 1],
+      [T(11), 3],
+      [T(10), 2],
+    ];
+    const want = [
+      [T(8), 1],
+      [T(9), 2],
+      [T(11), 3],
+    ];
+    expect(shipEnvelope(reports)).toEqual(want);
+    expect(shipEnvelope([...reports].reverse())).toEqual(want);
+    // merging its own answer again changes nothing
+    expect(shipEnvelope([...shipEnvelope(reports), ...reports])).toEqual(want);
+  });
+
+  it('one step per time (the most units reported then), none for reports of no units', () => {
+    // the same instant written two ways counts as one time
+    expect(
+      shipEnvelope([
+        [T(9), 1],
+        ['2026-03-02T09:00:00Z', 3],
+        [T(8), 0],
+      ]),
+    ).toEqual([[T(9), 3]]);
+    expect(shipEnvelope([])).toEqual([]);
   });
 });
